@@ -1,0 +1,42 @@
+# kmipd — the two commands a newcomer needs are `make run` and `make test`.
+GO        ?= go
+BIN       := bin/kmipd
+DEV_DIR   ?= .kmipd-dev
+FUZZTIME  ?= 30s
+TEST_FLAGS ?=
+
+.PHONY: all build run test test-unit vet fuzz bench generate clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/kmipd
+
+## run: start kmipd in development mode (dev PKI in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
+run: build
+	./$(BIN) -dev -dev-dir $(DEV_DIR)
+
+## test: vet, then every test (unit, contract, integration, interop, conformance)
+test: vet
+	$(GO) test $(TEST_FLAGS) -count=1 -timeout 30m ./...
+
+test-unit:
+	$(GO) test -count=1 -short ./domain/... ./ports/... ./app/... ./adapters/...
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+## fuzz: run each fuzz target for $(FUZZTIME)
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/ttlv/
+
+## bench: Go benchmarks of the codec and the storage engines
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./adapters/transport/ttlv/ ./adapters/storage/...
+
+generate:
+	$(GO) generate ./domain/kmip/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,25 @@
+package software
+
+import (
+	"context"
+	"math/bits"
+	"testing"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+	"github.com/kmipd/kmipd/ports/cryptotest"
+)
+
+func TestContract(t *testing.T) { cryptotest.Exercise(t, New()) }
+
+func TestDESKeysHaveOddParity(t *testing.T) {
+	k, err := New().GenerateSymmetricKey(context.Background(), ports.SymmetricKeySpec{Algorithm: uint32(kmip.CryptographicAlgorithmDES3), Length: 192})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range k.Material {
+		if bits.OnesCount8(b)%2 != 1 {
+			t.Fatalf("byte %d (%08b) has even parity", i, b)
+		}
+	}
+}

@@ -1,0 +1,379 @@
+package app
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+func isErr(err, target error) bool { return errors.Is(err, target) }
+
+// getAttributes implements Get Attributes (KMIP 1.4 §4.12, KMIP 2.1 §6.1.24).
+func (s *Service) getAttributes(ctx context.Context, c *call) (*kmip.Item, error) {
+	obj, err := s.loadFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	want, err := requestedNames(c)
+	if err != nil {
+		return nil, err
+	}
+	all := allAttrs(c.v, obj)
+	var picked []domain.Attribute
+	if len(want) == 0 {
+		picked = all
+	} else {
+		for _, name := range want {
+			for _, a := range all {
+				if a.Name == name {
+					picked = append(picked, a)
+				}
+			}
+		}
+	}
+	out := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
+	if c.v.major >= 2 {
+		box := kmip.Struct(kmip.TagAttributes)
+		for _, a := range picked {
+			box.Add(attrOut(c.v, a))
+		}
+		return out.Add(box), nil
+	}
+	for _, a := range picked {
+		out.Add(attrOut(c.v, a))
+	}
+	return out, nil
+}
+
+// requestedNames reads the attribute names a request selects: KMIP 1.x
+// Attribute Name texts, or KMIP 2.x Attribute Reference (a tag enumeration,
+// or a Vendor Identification + Attribute Name structure).
+func requestedNames(c *call) ([]string, error) {
+	var names []string
+	for _, ch := range c.payload.Children() {
+		switch ch.Tag {
+		case kmip.TagAttributeName:
+			n, ok := ch.AsText()
+			if !ok {
+				return nil, invalidField("Attribute Name must be a Text String")
+			}
+			if t, ok := kmip.TagBySpecName(n); ok && !isCustom(n) {
+				n = t.SpecName()
+			}
+			names = append(names, n)
+		case kmip.TagAttributeReference:
+			if v, ok := ch.AsEnum(); ok {
+				names = append(names, kmip.Tag(v).SpecName())
+				continue
+			}
+			vid, _ := ch.Child(kmip.TagVendorIdentification).AsText()
+			an, _ := ch.Child(kmip.TagAttributeName).AsText()
+			if an == "" {
+				return nil, invalidField("invalid Attribute Reference")
+			}
+			if vid == "" {
+				names = append(names, an)
+			} else {
+				names = append(names, vid+"-"+an)
+			}
+		}
+	}
+	return names, nil
+}
+
+// getAttributeList implements Get Attribute List (KMIP 1.4 §4.13).
+func (s *Service) getAttributeList(ctx context.Context, c *call) (*kmip.Item, error) {
+	obj, err := s.loadFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
+	seen := map[string]bool{}
+	for _, a := range allAttrs(c.v, obj) {
+		if seen[a.Name] {
+			continue
+		}
+		seen[a.Name] = true
+		switch {
+		case c.v.major < 2:
+			out.Add(kmip.Text(kmip.TagAttributeName, a.Name))
+		case a.Value != nil && a.Value.Tag != kmip.TagAttributeValue:
+			out.Add(kmip.Enum(kmip.TagAttributeReference, uint32(a.Value.Tag)))
+		default:
+			vid, an, _ := cutCustom(a.Name)
+			out.Add(kmip.Struct(kmip.TagAttributeReference,
+				kmip.Text(kmip.TagVendorIdentification, vid), kmip.Text(kmip.TagAttributeName, an)))
+		}
+	}
+	return out, nil
+}
+
+func cutCustom(name string) (vid, an string, ok bool) {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '-' {
+			return name[:i], name[i+1:], true
+		}
+	}
+	return "", name, false
+}
+
+// attrError answers a forbidden attribute change: KMIP 2.x has Attribute Read
+// Only; KMIP 1.x answers Permission Denied.
+func attrReadOnly(c *call, name string) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonAttributeReadOnly, "attribute %q cannot be changed by the client", name)
+	}
+	return errorf(kmip.ResultReasonPermissionDenied, "attribute %q cannot be changed by the client", name)
+}
+
+func attrNotFound(c *call, name string) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonAttributeNotFound, "attribute %q not found on the object", name)
+	}
+	return errorf(kmip.ResultReasonItemNotFound, "attribute %q not found on the object", name)
+}
+
+// changeTarget reads the single attribute an Add/Modify/Set/Delete request
+// names: KMIP 1.x Attribute, or KMIP 2.x New Attribute / Current Attribute.
+func changeTarget(c *call, tag2x kmip.Tag) (domain.Attribute, bool, error) {
+	if a := c.payload.Child(kmip.TagAttribute); a != nil {
+		at, err := attrFrom1x(a)
+		return at, at.Value != nil, err
+	}
+	if box := c.payload.Child(tag2x); box != nil {
+		kids := box.Children()
+		if len(kids) != 1 {
+			return domain.Attribute{}, false, invalidField("%s must hold exactly one attribute", tag2x)
+		}
+		at, err := attrFrom2x(kids[0])
+		return at, true, err
+	}
+	return domain.Attribute{}, false, missingData("no attribute given")
+}
+
+// updateAttr runs an attribute change inside one store transaction, after the
+// access check, and sets Last Change Date.
+func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.Object) error) (*domain.Object, error) {
+	id, err := c.uid()
+	if err != nil {
+		return nil, err
+	}
+	var result *domain.Object
+	err = s.cfg.Store.Update(ctx, id, func(obj *domain.Object) error {
+		if err := s.authorize(ctx, c, obj, c.op); err != nil {
+			return err
+		}
+		if err := fn(obj); err != nil {
+			return err
+		}
+		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
+		result = obj.Clone()
+		return nil
+	})
+	return result, err
+}
+
+// ruleFor returns the rules of a client-named attribute or the right error.
+func ruleFor(c *call, name string) (domain.AttrRule, error) {
+	r, ok := domain.AttrRuleFor(name)
+	if !ok {
+		return r, invalidField("attribute %q is not supported", name)
+	}
+	return r, nil
+}
+
+// addAttribute implements Add Attribute (KMIP 1.4 §4.14).
+func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error) {
+	at, hasVal, err := changeTarget(c, kmip.TagNewAttribute)
+	if err != nil {
+		return nil, err
+	}
+	if !hasVal {
+		return nil, missingData("Add Attribute needs a value")
+	}
+	r, err := ruleFor(c, at.Name)
+	if err != nil {
+		return nil, err
+	}
+	if !r.ClientSets {
+		return nil, attrReadOnly(c, at.Name)
+	}
+	idx := 0
+	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
+		if !r.Multi && obj.Attr(at.Name) != nil {
+			if c.v.major >= 2 {
+				return errorf(kmip.ResultReasonAttributeSingleValued, "attribute %q already has its value", at.Name)
+			}
+			return invalidField("attribute %q already has its value", at.Name)
+		}
+		idx = obj.AddAttr(at.Name, at.Value)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return attrResult(c, obj.ID, domain.Attribute{Name: at.Name, Index: idx, Value: at.Value}), nil
+}
+
+// attrResult is the response payload of the attribute operations: the 1.x
+// forms echo the attribute, the 2.x forms only the identifier.
+func attrResult(c *call, id string, a domain.Attribute) *kmip.Item {
+	out := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id))
+	if c.v.major < 2 && a.Name != "" {
+		out.Add(attrOut(c.v, a))
+	}
+	return out
+}
+
+// setAttribute implements Set Attribute (KMIP 2.1 §6.1.52): single-valued
+// attributes only, replacing any value.
+func (s *Service) setAttribute(ctx context.Context, c *call) (*kmip.Item, error) {
+	at, hasVal, err := changeTarget(c, kmip.TagNewAttribute)
+	if err != nil {
+		return nil, err
+	}
+	if !hasVal {
+		return nil, missingData("Set Attribute needs a value")
+	}
+	r, err := ruleFor(c, at.Name)
+	if err != nil {
+		return nil, err
+	}
+	if r.Multi {
+		return nil, errorf(kmip.ResultReasonMultiValuedAttribute, "attribute %q is multi-valued", at.Name)
+	}
+	if !r.ClientSets {
+		return nil, attrReadOnly(c, at.Name)
+	}
+	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
+		if r.PreActiveOnly && obj.State != domain.PreActive {
+			return attrReadOnly(c, at.Name)
+		}
+		obj.SetAttr(at.Name, at.Value)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return attrResult(c, obj.ID, domain.Attribute{}), nil
+}
+
+// modifyAttribute implements Modify Attribute (KMIP 1.4 §4.15, KMIP 2.1 §6.1.34).
+func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, error) {
+	at, hasVal, err := changeTarget(c, kmip.TagNewAttribute)
+	if err != nil {
+		return nil, err
+	}
+	if !hasVal {
+		return nil, missingData("Modify Attribute needs a new value")
+	}
+	var current *domain.Attribute
+	if cur := c.payload.Child(kmip.TagCurrentAttribute); cur != nil && len(cur.Children()) == 1 {
+		ca, err := attrFrom2x(cur.Children()[0])
+		if err != nil {
+			return nil, err
+		}
+		current = &ca
+	}
+	r, err := ruleFor(c, at.Name)
+	if err != nil {
+		return nil, err
+	}
+	if !r.ClientModifies {
+		return nil, attrReadOnly(c, at.Name)
+	}
+	var result domain.Attribute
+	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
+		if r.PreActiveOnly && obj.State != domain.PreActive {
+			return attrReadOnly(c, at.Name)
+		}
+		for i := range obj.Attributes {
+			a := &obj.Attributes[i]
+			if a.Name != at.Name {
+				continue
+			}
+			match := a.Index == at.Index
+			if current != nil {
+				match = a.Value.Equal(current.Value)
+			}
+			if match {
+				a.Value = at.Value
+				result = *a
+				return nil
+			}
+		}
+		return attrNotFound(c, at.Name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return attrResult(c, obj.ID, result), nil
+}
+
+// deleteAttribute implements Delete Attribute (KMIP 1.4 §4.16, KMIP 2.1 §6.1.14).
+func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, error) {
+	var name string
+	idx := -1
+	var match *kmip.Item
+	switch {
+	case c.payload.Child(kmip.TagAttributeName) != nil: // 1.x
+		name, _ = c.payload.Child(kmip.TagAttributeName).AsText()
+		if t, ok := kmip.TagBySpecName(name); ok && !isCustom(name) {
+			name = t.SpecName()
+		}
+		idx = 0
+		if it := c.payload.Child(kmip.TagAttributeIndex); it != nil {
+			n, _ := it.AsInt()
+			idx = int(n)
+		}
+	case c.payload.Child(kmip.TagCurrentAttribute) != nil:
+		kids := c.payload.Child(kmip.TagCurrentAttribute).Children()
+		if len(kids) != 1 {
+			return nil, invalidField("Current Attribute must hold exactly one attribute")
+		}
+		a, err := attrFrom2x(kids[0])
+		if err != nil {
+			return nil, err
+		}
+		name, match = a.Name, a.Value
+	default:
+		names, err := requestedNames(c)
+		if err != nil {
+			return nil, err
+		}
+		if len(names) != 1 {
+			return nil, missingData("Delete Attribute needs one attribute")
+		}
+		name = names[0]
+	}
+	r, err := ruleFor(c, name)
+	if err != nil {
+		return nil, err
+	}
+	if !r.ClientDeletes {
+		return nil, attrReadOnly(c, name)
+	}
+	var deleted domain.Attribute
+	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
+		if r.PreActiveOnly && obj.State != domain.PreActive {
+			return attrReadOnly(c, name)
+		}
+		for i, a := range obj.Attributes {
+			if a.Name != name {
+				continue
+			}
+			if (match != nil && a.Value.Equal(match)) || (match == nil && (idx < 0 || a.Index == idx)) {
+				deleted = a
+				obj.Attributes = append(obj.Attributes[:i], obj.Attributes[i+1:]...)
+				return nil
+			}
+		}
+		return attrNotFound(c, name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return attrResult(c, obj.ID, deleted), nil
+}

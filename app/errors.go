@@ -1,0 +1,71 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// Error is a request failure with the Result Reason the client must see and a
+// short message safe to send to it.
+type Error struct {
+	Reason kmip.ResultReason
+	Msg    string
+}
+
+func (e *Error) Error() string { return e.Reason.String() + ": " + e.Msg }
+
+// errorf builds an *Error.
+func errorf(reason kmip.ResultReason, format string, args ...any) *Error {
+	return &Error{Reason: reason, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Common request errors.
+func invalidField(format string, args ...any) *Error {
+	return errorf(kmip.ResultReasonInvalidField, format, args...)
+}
+
+func missingData(format string, args ...any) *Error {
+	return errorf(kmip.ResultReasonMissingData, format, args...)
+}
+
+// resultFor is the one place that maps an error to the Result Reason and
+// message a client sees. Errors it does not know become General Failure with
+// a generic message; internal is true for those, and the caller logs them.
+func resultFor(err error, v version) (reason kmip.ResultReason, msg string, internal bool) {
+	var ae *Error
+	switch {
+	case errors.As(err, &ae):
+		return ae.Reason, ae.Msg, false
+	case errors.Is(err, ports.ErrNotFound):
+		return kmip.ResultReasonItemNotFound, "object not found", false
+	case errors.Is(err, domain.ErrPermissionDenied):
+		return kmip.ResultReasonPermissionDenied, "permission denied", false
+	case errors.Is(err, domain.ErrWrongState):
+		// KMIP 1.x has no Wrong Key Lifecycle State reason; its test cases
+		// answer Permission Denied.
+		if v.major >= 2 {
+			return kmip.ResultReasonWrongKeyLifecycleState, "object is in the wrong lifecycle state", false
+		}
+		return kmip.ResultReasonPermissionDenied, "object is in the wrong lifecycle state", false
+	case errors.Is(err, domain.ErrNotApplicable):
+		return kmip.ResultReasonIllegalOperation, "operation does not apply to this object type", false
+	case errors.Is(err, ports.ErrInvalidLength):
+		return kmip.ResultReasonInvalidField, "invalid cryptographic length for the algorithm", false
+	case errors.Is(err, ports.ErrUnsupported):
+		return kmip.ResultReasonFeatureNotSupported, "not supported by the cryptographic engine", false
+	case errors.Is(err, ports.ErrExists):
+		return kmip.ResultReasonObjectAlreadyExists, "object already exists", false
+	case errors.Is(err, context.DeadlineExceeded):
+		return kmip.ResultReasonGeneralFailure, "request deadline exceeded", true
+	case errors.Is(err, context.Canceled):
+		return kmip.ResultReasonOperationCanceledByRequester, "request canceled", false
+	case errors.Is(err, ports.ErrUnavailable):
+		return kmip.ResultReasonGeneralFailure, "backend unavailable", true
+	}
+	return kmip.ResultReasonGeneralFailure, "internal error", true
+}

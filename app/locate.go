@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// locatePage is how many candidate identifiers Locate reads from the store at a time.
+const locatePage = 512
+
+// locate implements Locate (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29): equality
+// filters on any attribute run as index lookups in the store; the result
+// holds only objects the caller may Locate, in ascending identifier order,
+// after Offset Items and up to Maximum Items.
+func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
+	attrs, err := requestAttrs(c, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	maxItems, offset := -1, 0
+	if it := c.payload.Child(kmip.TagMaximumItems); it != nil {
+		n, ok := it.AsInt()
+		if !ok || n < 0 {
+			return nil, invalidField("invalid Maximum Items")
+		}
+		maxItems = int(n)
+	}
+	if it := c.payload.Child(kmip.TagOffsetItems); it != nil {
+		n, ok := it.AsInt()
+		if !ok || n < 0 {
+			return nil, invalidField("invalid Offset Items")
+		}
+		offset = int(n)
+	}
+	var terms []domain.IndexTerm
+	for _, a := range attrs {
+		if a.Value == nil {
+			return nil, invalidField("Locate attribute %q has no value", a.Name)
+		}
+		switch a.Name {
+		case "Object Type":
+			v, _ := a.Value.AsEnum()
+			terms = append(terms, domain.IndexTerm{Name: domain.IndexObjectType, Key: domain.EnumKey(v)})
+		case "State":
+			v, _ := a.Value.AsEnum()
+			terms = append(terms, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(v)})
+		case "Operation Policy Name":
+			v, _ := a.Value.AsText()
+			terms = append(terms, domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
+		case "Unique Identifier":
+			return nil, invalidField("Locate by Unique Identifier is not meaningful")
+		default:
+			terms = append(terms, domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
+		}
+	}
+	var ids []string
+	located := 0
+	after := ""
+	for {
+		page, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{Terms: terms, After: after, Limit: locatePage})
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range page {
+			obj, err := s.cfg.Store.Get(ctx, id)
+			if isErr(err, ports.ErrNotFound) {
+				continue // destroyed by another request meanwhile
+			}
+			if err != nil {
+				return nil, err
+			}
+			if s.authorize(ctx, c, obj, kmip.OperationLocate) != nil {
+				continue
+			}
+			located++
+			if located > offset && (maxItems < 0 || len(ids) < maxItems) {
+				ids = append(ids, id)
+			}
+		}
+		if len(page) < locatePage {
+			break
+		}
+		after = page[len(page)-1]
+	}
+	out := kmip.Struct(kmip.TagResponsePayload)
+	if c.v.atLeast(1, 3) {
+		out.Add(kmip.Int(kmip.TagLocatedItems, int32(located)))
+	}
+	for _, id := range ids {
+		out.Add(kmip.Text(kmip.TagUniqueIdentifier, id))
+	}
+	return out, nil
+}

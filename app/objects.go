@@ -1,0 +1,324 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// newID returns a fresh Unique Identifier: a time-ordered UUIDv7, unique
+// across every node sharing a store without any coordination.
+func newID() (string, error) {
+	u, err := uuid.NewV7()
+	if err != nil {
+		return "", err
+	}
+	return u.String(), nil
+}
+
+// objectTags maps Object Type values to the tag of their payload structure.
+var objectTags = map[kmip.ObjectType]kmip.Tag{
+	kmip.ObjectTypeCertificate:        kmip.TagCertificate,
+	kmip.ObjectTypeSymmetricKey:       kmip.TagSymmetricKey,
+	kmip.ObjectTypePublicKey:          kmip.TagPublicKey,
+	kmip.ObjectTypePrivateKey:         kmip.TagPrivateKey,
+	kmip.ObjectTypeSplitKey:           kmip.TagSplitKey,
+	kmip.ObjectTypeTemplate:           kmip.TagTemplate,
+	kmip.ObjectTypeSecretData:         kmip.TagSecretData,
+	kmip.ObjectTypeOpaqueObject:       kmip.TagOpaqueObject,
+	kmip.ObjectTypePGPKey:             kmip.TagPGPKey,
+	kmip.ObjectTypeCertificateRequest: kmip.TagCertificateRequest,
+}
+
+// objectType reads the request's Object Type.
+func objectType(c *call) (kmip.ObjectType, error) {
+	it := c.payload.Child(kmip.TagObjectType)
+	if it == nil {
+		return 0, missingData("Object Type is required")
+	}
+	v, ok := it.AsEnum()
+	if !ok {
+		return 0, invalidField("Object Type must be an Enumeration")
+	}
+	if _, known := objectTags[kmip.ObjectType(v)]; !known {
+		return 0, invalidField("unknown Object Type %d", v)
+	}
+	return kmip.ObjectType(v), nil
+}
+
+// newObject starts a managed object owned by the caller, applying the
+// client-supplied attributes after checking each may be set by a client.
+func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType, attrs []domain.Attribute) (*domain.Object, error) {
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Clock.Now().Truncate(time.Second)
+	obj := &domain.Object{
+		ID: id, Type: uint32(t), State: domain.PreActive, Owner: c.who.Name,
+		Policy: domain.PolicyDefault, InitialDate: now,
+	}
+	for _, a := range attrs {
+		rule, known := domain.AttrRuleFor(a.Name)
+		if !known {
+			return nil, invalidField("attribute %q is not supported", a.Name)
+		}
+		if !rule.ClientSets {
+			return nil, invalidField("attribute %q cannot be set by the client", a.Name)
+		}
+		if a.Value == nil {
+			return nil, invalidField("attribute %q has no value", a.Name)
+		}
+		if a.Name == "Operation Policy Name" {
+			name, ok := a.Value.AsText()
+			if !ok || name == "" {
+				return nil, invalidField("Operation Policy Name must be a non-empty Text String")
+			}
+			obj.Policy = name
+			continue
+		}
+		if !rule.Multi && obj.Attr(a.Name) != nil {
+			return nil, invalidField("attribute %q is single-valued but given more than once", a.Name)
+		}
+		obj.AddAttr(a.Name, a.Value)
+	}
+	obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	if ad, ok := obj.Attr("Activation Date").AsTime(); ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
+		obj.State = domain.Active
+	}
+	return obj, nil
+}
+
+// create implements Create (KMIP 1.4 §4.1) for symmetric keys.
+func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
+	t, err := objectType(c)
+	if err != nil {
+		return nil, err
+	}
+	if t != kmip.ObjectTypeSymmetricKey {
+		return nil, invalidField("Create cannot make %s objects", t)
+	}
+	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.newObject(ctx, c, t, attrs)
+	if err != nil {
+		return nil, err
+	}
+	alg, okA := obj.Attr("Cryptographic Algorithm").AsEnum()
+	length, okL := obj.Attr("Cryptographic Length").AsInt()
+	_, okM := obj.Attr("Cryptographic Usage Mask").AsInt()
+	switch {
+	case !okA:
+		return nil, invalidField("the Cryptographic Algorithm attribute is required")
+	case !okL:
+		return nil, invalidField("the Cryptographic Length attribute is required")
+	case !okM:
+		return nil, invalidField("the Cryptographic Usage Mask attribute is required")
+	}
+	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
+	key, err := s.cfg.Crypto.GenerateSymmetricKey(ctx, ports.SymmetricKeySpec{
+		ID: obj.ID, Algorithm: alg, Length: int(length), UsageMask: mask,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w", keygenError(err, kmip.CryptographicAlgorithm(alg), length))
+	}
+	obj.Payload = kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
+		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material)),
+		kmip.Enum(kmip.TagCryptographicAlgorithm, alg),
+		kmip.Int(kmip.TagCryptographicLength, length),
+	))
+	finishObject(obj)
+	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+		return nil, err
+	}
+	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("type", t.String()).Msg("created")
+	return kmip.Struct(kmip.TagResponsePayload,
+		kmip.Enum(kmip.TagObjectType, uint32(t)),
+		kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+}
+
+// keygenError turns engine refusals into the reasons the reference server uses.
+func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error {
+	switch {
+	case isErr(err, ports.ErrUnsupported):
+		return invalidField("%s is not a supported symmetric key algorithm", alg)
+	case isErr(err, ports.ErrInvalidLength):
+		return invalidField("%d is not a valid length for %s keys", length, alg)
+	}
+	return err
+}
+
+// finishObject derives the attributes the server computes from the payload:
+// algorithm and length of registered keys, Key Format Type, and Digest.
+func finishObject(obj *domain.Object) {
+	kb := obj.Payload.Child(kmip.TagKeyBlock)
+	if kb != nil {
+		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.Attr("Cryptographic Algorithm") == nil {
+			obj.SetAttr("Cryptographic Algorithm", it.Clone())
+		}
+		if it := kb.Child(kmip.TagCryptographicLength); it != nil && obj.Attr("Cryptographic Length") == nil {
+			obj.SetAttr("Cryptographic Length", it.Clone())
+		}
+		if it := kb.Child(kmip.TagKeyFormatType); it != nil {
+			obj.SetAttr("Key Format Type", it.Clone())
+		}
+	}
+	if material, format, ok := digestInput(obj.Payload); ok {
+		sum := sha256.Sum256(material)
+		d := kmip.Struct(kmip.TagDigest,
+			kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256)),
+			kmip.Bytes(kmip.TagDigestValue, sum[:]))
+		if format != nil {
+			d.Add(format.Clone())
+		}
+		obj.SetAttr("Digest", d)
+	}
+}
+
+// digestInput returns the bytes the Digest attribute is computed over (KMIP
+// 1.4 §3.17): the key material of a key block, or the certificate or opaque
+// value; format is the Key Format Type of a key block.
+func digestInput(payload *kmip.Item) (material []byte, format *kmip.Item, ok bool) {
+	if kb := payload.Child(kmip.TagKeyBlock); kb != nil {
+		if b, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); ok {
+			return b, kb.Child(kmip.TagKeyFormatType), true
+		}
+		if b, ok := kb.Child(kmip.TagKeyValue).AsBytes(); ok { // wrapped key
+			return b, kb.Child(kmip.TagKeyFormatType), true
+		}
+		return nil, nil, false
+	}
+	for _, t := range []kmip.Tag{kmip.TagCertificateValue, kmip.TagOpaqueDataValue} {
+		if b, ok := payload.Child(t).AsBytes(); ok {
+			return b, nil, true
+		}
+	}
+	return nil, nil, false
+}
+
+// register implements Register (KMIP 1.4 §4.3) for every object type whose
+// structure it is given.
+func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
+	t, err := objectType(c)
+	if err != nil {
+		return nil, err
+	}
+	tag := objectTags[t]
+	payload := c.payload.Child(tag)
+	if payload == nil || payload.Type != kmip.TypeStructure {
+		return nil, invalidField("Register of %s needs a %s structure", t, tag)
+	}
+	if err := validateObject(t, payload); err != nil {
+		return nil, err
+	}
+	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.newObject(ctx, c, t, attrs)
+	if err != nil {
+		return nil, err
+	}
+	obj.Payload = payload.Clone()
+	finishObject(obj)
+	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+		return nil, err
+	}
+	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("type", t.String()).Msg("registered")
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+}
+
+// validateObject checks the parts of a registered object kmipd relies on.
+func validateObject(t kmip.ObjectType, obj *kmip.Item) error {
+	switch t {
+	case kmip.ObjectTypeOpaqueObject:
+		if _, ok := obj.Child(kmip.TagOpaqueDataType).AsEnum(); !ok {
+			return invalidField("Opaque Object needs an Opaque Data Type")
+		}
+		if _, ok := obj.Child(kmip.TagOpaqueDataValue).AsBytes(); !ok {
+			return invalidField("Opaque Object needs an Opaque Data Value")
+		}
+	case kmip.ObjectTypeCertificate:
+		if _, ok := obj.Child(kmip.TagCertificateValue).AsBytes(); !ok {
+			return invalidField("Certificate needs a Certificate Value")
+		}
+	case kmip.ObjectTypeTemplate:
+	default:
+		kb := obj.Child(kmip.TagKeyBlock)
+		if kb == nil {
+			return invalidField("%s needs a Key Block", t)
+		}
+		if _, ok := kb.Child(kmip.TagKeyFormatType).AsEnum(); !ok {
+			return invalidField("Key Block needs a Key Format Type")
+		}
+		if kb.Child(kmip.TagKeyValue) == nil {
+			return invalidField("Key Block needs a Key Value")
+		}
+		if t == kmip.ObjectTypeSecretData {
+			if _, ok := obj.Child(kmip.TagSecretDataType).AsEnum(); !ok {
+				return invalidField("Secret Data needs a Secret Data Type")
+			}
+		}
+	}
+	return nil
+}
+
+// loadFor fetches the object named by the request (or the ID Placeholder) and
+// checks the caller may perform the call's operation on it.
+func (s *Service) loadFor(ctx context.Context, c *call) (*domain.Object, error) {
+	id, err := c.uid()
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, c, obj, c.op); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// get implements Get (KMIP 1.4 §4.11) without format conversion or wrapping.
+func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
+	obj, err := s.loadFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if obj.Payload == nil {
+		if c.v.major >= 2 {
+			return nil, errorf(kmip.ResultReasonObjectDestroyed, "object has been destroyed")
+		}
+		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
+	}
+	if it := c.payload.Child(kmip.TagKeyWrappingSpecification); it != nil {
+		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "key wrapping is not supported yet")
+	}
+	if it := c.payload.Child(kmip.TagKeyCompressionType); it != nil {
+		return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "key compression is not supported")
+	}
+	out := obj.Payload.Clone()
+	if it := c.payload.Child(kmip.TagKeyFormatType); it != nil {
+		want, _ := it.AsEnum()
+		kb := out.Child(kmip.TagKeyBlock)
+		have, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
+		if kb == nil || want != have {
+			return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "cannot convert to key format %s", kmip.KeyFormatType(want))
+		}
+	}
+	return kmip.Struct(kmip.TagResponsePayload,
+		kmip.Enum(kmip.TagObjectType, obj.Type),
+		kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
+		out), nil
+}

@@ -1,0 +1,44 @@
+package app
+
+import (
+	"context"
+	"sort"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// handler runs one operation: it reads c.payload and returns the Response
+// Payload, or an error that resultFor maps to a Result Reason.
+type handler func(ctx context.Context, c *call) (*kmip.Item, error)
+
+// routeTable returns the operations the service implements. Query reports
+// exactly these, so it never claims what kmipd does not do.
+func (s *Service) routeTable() map[kmip.Operation]handler {
+	return map[kmip.Operation]handler{
+		kmip.OperationCreate:           s.create,
+		kmip.OperationRegister:         s.register,
+		kmip.OperationGet:              s.get,
+		kmip.OperationGetAttributes:    s.getAttributes,
+		kmip.OperationGetAttributeList: s.getAttributeList,
+		kmip.OperationAddAttribute:     s.addAttribute,
+		kmip.OperationModifyAttribute:  s.modifyAttribute,
+		kmip.OperationDeleteAttribute:  s.deleteAttribute,
+		kmip.OperationSetAttribute:     s.setAttribute,
+		kmip.OperationLocate:           s.locate,
+		kmip.OperationActivate:         s.activate,
+		kmip.OperationRevoke:           s.revoke,
+		kmip.OperationDestroy:          s.destroy,
+		kmip.OperationDiscoverVersions: s.discoverVersions,
+		kmip.OperationQuery:            s.query,
+	}
+}
+
+// operations lists the implemented operations in ascending enumeration order.
+func (s *Service) operations() []kmip.Operation {
+	ops := make([]kmip.Operation, 0, len(s.routes))
+	for op := range s.routes {
+		ops = append(ops, op)
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i] < ops[j] })
+	return ops
+}

@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// discoverVersions implements Discover Versions (KMIP 1.4 §4.26): the
+// supported versions among those the client lists (all when it lists none),
+// in the server's order of preference.
+func (s *Service) discoverVersions(ctx context.Context, c *call) (*kmip.Item, error) {
+	asked := map[version]bool{}
+	for _, pv := range c.payload.ChildrenOf(kmip.TagProtocolVersion) {
+		maj, ok1 := pv.Child(kmip.TagProtocolVersionMajor).AsInt()
+		min, ok2 := pv.Child(kmip.TagProtocolVersionMinor).AsInt()
+		if !ok1 || !ok2 {
+			return nil, invalidField("invalid Protocol Version")
+		}
+		asked[version{maj, min}] = true
+	}
+	out := kmip.Struct(kmip.TagResponsePayload)
+	for _, v := range supportedVersions {
+		if len(asked) == 0 || asked[v] {
+			out.Add(kmip.Struct(kmip.TagProtocolVersion,
+				kmip.Int(kmip.TagProtocolVersionMajor, v.major),
+				kmip.Int(kmip.TagProtocolVersionMinor, v.minor)))
+		}
+	}
+	return out, nil
+}
+
+// queryObjectTypes are the object types kmipd stores (Register) or makes (Create).
+var queryObjectTypes = []kmip.ObjectType{
+	kmip.ObjectTypeCertificate, kmip.ObjectTypeSymmetricKey, kmip.ObjectTypePublicKey,
+	kmip.ObjectTypePrivateKey, kmip.ObjectTypeSplitKey, kmip.ObjectTypeSecretData,
+	kmip.ObjectTypeOpaqueObject, kmip.ObjectTypePGPKey,
+}
+
+// query implements Query (KMIP 1.4 §4.25): the operations it routes, the
+// object types it stores, and server information. Other query functions are
+// answered with nothing, which the specification allows.
+func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
+	want := map[kmip.QueryFunction]bool{}
+	for _, f := range c.payload.ChildrenOf(kmip.TagQueryFunction) {
+		v, ok := f.AsEnum()
+		if !ok {
+			return nil, invalidField("Query Function must be an Enumeration")
+		}
+		want[kmip.QueryFunction(v)] = true
+	}
+	out := kmip.Struct(kmip.TagResponsePayload)
+	if want[kmip.QueryFunctionQueryOperations] {
+		for _, op := range s.operations() {
+			out.Add(kmip.Enum(kmip.TagOperation, uint32(op)))
+		}
+	}
+	if want[kmip.QueryFunctionQueryObjects] {
+		for _, t := range queryObjectTypes {
+			if c.v.major >= 2 || t != kmip.ObjectTypeTemplate {
+				out.Add(kmip.Enum(kmip.TagObjectType, uint32(t)))
+			}
+		}
+	}
+	if want[kmip.QueryFunctionQueryServerInformation] {
+		out.Add(kmip.Text(kmip.TagVendorIdentification, s.cfg.VendorName))
+		info := kmip.Struct(kmip.TagServerInformation)
+		if s.cfg.ServerName != "" {
+			info.Add(kmip.Text(kmip.TagServerName, s.cfg.ServerName))
+		}
+		if s.cfg.ServerVersion != "" {
+			info.Add(kmip.Text(kmip.TagServerVersion, s.cfg.ServerVersion))
+		}
+		if c.v.major >= 2 && len(info.Children()) > 0 {
+			out.Add(info)
+		} else if c.v.major < 2 {
+			out.Add(kmip.Struct(kmip.TagServerInformation))
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,59 @@
+// Package app holds kmipd's use cases: the message engine (headers, batches,
+// ID placeholders, result reasons) and one handler per KMIP operation. It
+// imports only domain and ports.
+package app
+
+import (
+	"github.com/rs/zerolog"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// Config gives the Service its collaborators; every field but Store and
+// Crypto has a usable zero value.
+type Config struct {
+	Store  ports.Store
+	Crypto ports.CryptoEngine
+	// Clock defaults to the system clock.
+	Clock ports.Clock
+	// Log receives request-level diagnostics; the zero logger discards them.
+	Log zerolog.Logger
+	// Policies resolves operation policy names; by default only the reserved
+	// "default" and "public" policies exist.
+	Policies ports.PolicySource
+	// MaxBatchItems caps the Batch Count of a request (default 1000).
+	MaxBatchItems int
+	// ServerName, VendorName and ServerVersion are reported by Query.
+	VendorName    string
+	ServerName    string
+	ServerVersion string
+}
+
+// Service answers KMIP request messages; it implements ports.MessageHandler
+// and is safe for concurrent use.
+type Service struct {
+	cfg    Config
+	routes map[kmip.Operation]handler
+}
+
+var _ ports.MessageHandler = (*Service)(nil)
+
+// New returns a Service using cfg's collaborators.
+func New(cfg Config) *Service {
+	if cfg.Clock == nil {
+		cfg.Clock = ports.SystemClock{}
+	}
+	if cfg.MaxBatchItems == 0 {
+		cfg.MaxBatchItems = 1000
+	}
+	if cfg.VendorName == "" {
+		cfg.VendorName = "kmipd"
+	}
+	if cfg.Policies == nil {
+		cfg.Policies = reservedPolicies{}
+	}
+	s := &Service{cfg: cfg}
+	s.routes = s.routeTable()
+	return s
+}

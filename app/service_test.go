@@ -1,0 +1,554 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"testing"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+var (
+	alice = domain.Principal{Name: "alice"}
+	bob   = domain.Principal{Name: "bob"}
+	v14   = version{1, 4}
+	v21   = version{2, 1}
+)
+
+// fakeCrypto makes AES and 3DES keys of counting bytes; the real engines are
+// tested with the crypto contract suite.
+type fakeCrypto struct{}
+
+func (fakeCrypto) Name() string { return "fake" }
+
+func (fakeCrypto) GenerateSymmetricKey(_ context.Context, s ports.SymmetricKeySpec) (ports.Key, error) {
+	switch kmip.CryptographicAlgorithm(s.Algorithm) {
+	case kmip.CryptographicAlgorithmAES:
+		if s.Length != 128 && s.Length != 192 && s.Length != 256 {
+			return ports.Key{}, ports.ErrInvalidLength
+		}
+	case kmip.CryptographicAlgorithmDES3:
+	default:
+		return ports.Key{}, ports.ErrUnsupported
+	}
+	k := make([]byte, s.Length/8)
+	for i := range k {
+		k[i] = byte(i)
+	}
+	return ports.Key{Material: k}, nil
+}
+
+func (fakeCrypto) RandomBytes(_ context.Context, n int) ([]byte, error) { return make([]byte, n), nil }
+
+type fixedClock struct{ t time.Time }
+
+func (c fixedClock) Now() time.Time { return c.t }
+
+func newService(t *testing.T) *Service {
+	t.Helper()
+	return New(Config{Store: newMemStore(), Crypto: fakeCrypto{},
+		Clock: fixedClock{time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}})
+}
+
+// msg builds a request message of version v with the given batch items.
+func msg(v version, items ...*kmip.Item) *kmip.Item {
+	m := kmip.Struct(kmip.TagRequestMessage, kmip.Struct(kmip.TagRequestHeader,
+		kmip.Struct(kmip.TagProtocolVersion,
+			kmip.Int(kmip.TagProtocolVersionMajor, v.major), kmip.Int(kmip.TagProtocolVersionMinor, v.minor)),
+		kmip.Int(kmip.TagBatchCount, int32(len(items)))))
+	return m.Add(items...)
+}
+
+func bi(op kmip.Operation, payload ...*kmip.Item) *kmip.Item {
+	return kmip.Struct(kmip.TagBatchItem, kmip.Enum(kmip.TagOperation, uint32(op)),
+		kmip.Struct(kmip.TagRequestPayload, payload...))
+}
+
+func attr14(name string, v *kmip.Item) *kmip.Item {
+	v = v.Clone()
+	v.Tag = kmip.TagAttributeValue
+	return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagAttributeName, name), v)
+}
+
+func uidItem(id string) *kmip.Item { return kmip.Text(kmip.TagUniqueIdentifier, id) }
+
+func nameItem(n string) *kmip.Item {
+	return kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, n),
+		kmip.Enum(kmip.TagNameType, uint32(kmip.NameTypeUninterpretedTextString)))
+}
+
+// aesCreate14 is a KMIP 1.4 Create of an AES key.
+func aesCreate14(bits int32, name string) *kmip.Item {
+	ta := kmip.Struct(kmip.TagTemplateAttribute,
+		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+		attr14("Cryptographic Length", kmip.Int(0, bits)),
+		attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))))
+	if name != "" {
+		ta.Add(attr14("Name", nameItem(name)))
+	}
+	return bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), ta)
+}
+
+// aesCreate21 is a KMIP 2.1 Create of an AES key.
+func aesCreate21(bits int32, name string) *kmip.Item {
+	as := kmip.Struct(kmip.TagAttributes,
+		kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+		kmip.Int(kmip.TagCryptographicLength, bits),
+		kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt)))
+	if name != "" {
+		as.Add(nameItem(name))
+	}
+	return bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), as)
+}
+
+type result struct {
+	status  kmip.ResultStatus
+	reason  kmip.ResultReason
+	payload *kmip.Item
+}
+
+func send(t *testing.T, s *Service, who domain.Principal, m *kmip.Item) (*kmip.Item, []result) {
+	t.Helper()
+	resp := s.HandleMessage(ports.WithPeer(context.Background(), who), m)
+	if resp == nil || resp.Tag != kmip.TagResponseMessage {
+		t.Fatalf("bad response %v", resp)
+	}
+	var out []result
+	for _, b := range resp.ChildrenOf(kmip.TagBatchItem) {
+		st, _ := b.Child(kmip.TagResultStatus).AsEnum()
+		rr, _ := b.Child(kmip.TagResultReason).AsEnum()
+		out = append(out, result{kmip.ResultStatus(st), kmip.ResultReason(rr), b.Child(kmip.TagResponsePayload)})
+	}
+	return resp, out
+}
+
+// one sends a single-item request and returns its result.
+func one(t *testing.T, s *Service, who domain.Principal, v version, item *kmip.Item) result {
+	t.Helper()
+	_, rs := send(t, s, who, msg(v, item))
+	if len(rs) != 1 {
+		t.Fatalf("want 1 batch item, got %d", len(rs))
+	}
+	return rs[0]
+}
+
+func mustOK(t *testing.T, r result) *kmip.Item {
+	t.Helper()
+	if r.status != kmip.ResultStatusSuccess {
+		t.Fatalf("operation failed: %s", r.reason)
+	}
+	return r.payload
+}
+
+func mustFail(t *testing.T, r result, want kmip.ResultReason) {
+	t.Helper()
+	if r.status != kmip.ResultStatusOperationFailed || r.reason != want {
+		t.Fatalf("got status %s reason %s, want failure %s", r.status, r.reason, want)
+	}
+}
+
+func createdID(t *testing.T, r result) string {
+	t.Helper()
+	id, ok := mustOK(t, r).Child(kmip.TagUniqueIdentifier).AsText()
+	if !ok || id == "" {
+		t.Fatal("no Unique Identifier in response")
+	}
+	return id
+}
+
+func TestCreateGetAndAttributes(t *testing.T) {
+	for _, v := range []version{v14, v21} {
+		t.Run(v.String(), func(t *testing.T) {
+			s := newService(t)
+			create := aesCreate14(256, "k1")
+			if v.major >= 2 {
+				create = aesCreate21(256, "k1")
+			}
+			id := createdID(t, one(t, s, alice, v, create))
+			got := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))))
+			material, ok := got.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
+			if !ok || len(material) != 32 {
+				t.Fatalf("Get returned no 32-byte key: %v", got)
+			}
+			if ot, _ := got.Child(kmip.TagObjectType).AsEnum(); kmip.ObjectType(ot) != kmip.ObjectTypeSymmetricKey {
+				t.Errorf("object type %d", ot)
+			}
+			attrs := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+			values := map[string]*kmip.Item{}
+			if v.major >= 2 {
+				for _, a := range attrs.Child(kmip.TagAttributes).Children() {
+					values[a.Tag.SpecName()] = a
+				}
+			} else {
+				for _, a := range attrs.ChildrenOf(kmip.TagAttribute) {
+					n, _ := a.Child(kmip.TagAttributeName).AsText()
+					values[n] = a.Child(kmip.TagAttributeValue)
+				}
+			}
+			for _, n := range []string{"Unique Identifier", "Object Type", "Cryptographic Algorithm", "Cryptographic Length",
+				"Cryptographic Usage Mask", "Initial Date", "State", "Name", "Digest", "Last Change Date", "Operation Policy Name"} {
+				if values[n] == nil {
+					t.Errorf("attribute %q missing from Get Attributes", n)
+				}
+			}
+			if st, _ := values["State"].AsEnum(); domain.State(st) != domain.PreActive {
+				t.Errorf("state %d, want Pre-Active", st)
+			}
+			if p, _ := values["Operation Policy Name"].AsText(); p != "default" {
+				t.Errorf("policy %q, want default", p)
+			}
+			sum := sha256.Sum256(material)
+			if d, _ := values["Digest"].Child(kmip.TagDigestValue).AsBytes(); !bytes.Equal(d, sum[:]) {
+				t.Error("Digest is not the SHA-256 of the key material")
+			}
+			// Named selection returns only those.
+			var sel *kmip.Item
+			if v.major >= 2 {
+				sel = bi(kmip.OperationGetAttributes, uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagState)))
+			} else {
+				sel = bi(kmip.OperationGetAttributes, uidItem(id), kmip.Text(kmip.TagAttributeName, "State"))
+			}
+			p := mustOK(t, one(t, s, alice, v, sel))
+			n := len(p.ChildrenOf(kmip.TagAttribute))
+			if v.major >= 2 {
+				n = len(p.Child(kmip.TagAttributes).Children())
+			}
+			if n != 1 {
+				t.Errorf("selected 1 attribute, got %d", n)
+			}
+			list := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributeList, uidItem(id))))
+			if len(list.Children()) < 8 {
+				t.Errorf("attribute list too short: %v", list)
+			}
+		})
+	}
+}
+
+func TestCreateErrors(t *testing.T) {
+	s := newService(t)
+	ot := kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))
+	alg := attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES)))
+	mask := attr14("Cryptographic Usage Mask", kmip.Int(0, 12))
+	cases := map[string]*kmip.Item{
+		"no algorithm": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute,
+			attr14("Cryptographic Length", kmip.Int(0, 128)), mask)),
+		"no length": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg, mask)),
+		"no mask": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg,
+			attr14("Cryptographic Length", kmip.Int(0, 128)))),
+		"bad length":  aesCreate14(100, ""),
+		"unsupported": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmRSA))), attr14("Cryptographic Length", kmip.Int(0, 2048)), mask)),
+		"secret data": bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData))),
+		"server-only attribute": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg, mask,
+			attr14("Cryptographic Length", kmip.Int(0, 128)), attr14("State", kmip.Enum(0, 2)))),
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) { mustFail(t, one(t, s, alice, v14, c), kmip.ResultReasonInvalidField) })
+	}
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCreate)), kmip.ResultReasonMissingData)
+}
+
+func TestLifecycle(t *testing.T) {
+	for _, v := range []version{v14, v21} {
+		t.Run(v.String(), func(t *testing.T) {
+			s := newService(t)
+			wrongState := kmip.ResultReasonPermissionDenied
+			destroyedGet := kmip.ResultReasonItemNotFound
+			if v.major >= 2 {
+				wrongState = kmip.ResultReasonWrongKeyLifecycleState
+				destroyedGet = kmip.ResultReasonObjectDestroyed
+			}
+			id := createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
+			mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(id))))
+			mustFail(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(id))), wrongState)
+			mustFail(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))), wrongState)
+			revoke := func(code kmip.RevocationReasonCode) *kmip.Item {
+				return bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+					kmip.Enum(kmip.TagRevocationReasonCode, uint32(code))))
+			}
+			mustOK(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeCessationOfOperation)))
+			if st := state(t, s, v, id); st != domain.Deactivated {
+				t.Fatalf("after revoke: %s", st)
+			}
+			mustFail(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeCessationOfOperation)), wrongState)
+			mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
+			if st := state(t, s, v, id); st != domain.Destroyed {
+				t.Fatalf("after destroy: %s", st)
+			}
+			mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))), destroyedGet)
+			mustOK(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeKeyCompromise)))
+			if st := state(t, s, v, id); st != domain.DestroyedCompromised {
+				t.Fatalf("compromise after destroy: %s", st)
+			}
+			// A Pre-Active key revoked for compromise becomes Compromised, then Destroyed Compromised.
+			id = createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
+			mustOK(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeKeyCompromise)))
+			if st := state(t, s, v, id); st != domain.Compromised {
+				t.Fatalf("compromise: %s", st)
+			}
+			mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
+			if st := state(t, s, v, id); st != domain.DestroyedCompromised {
+				t.Fatalf("destroy compromised: %s", st)
+			}
+			mustFail(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem("no-such-id"))), kmip.ResultReasonItemNotFound)
+		})
+	}
+}
+
+func state(t *testing.T, s *Service, v version, id string) domain.State {
+	t.Helper()
+	var p *kmip.Item
+	if v.major >= 2 {
+		p = mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagState)))))
+		st, _ := p.Path(kmip.TagAttributes, kmip.TagState).AsEnum()
+		return domain.State(st)
+	}
+	p = mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id), kmip.Text(kmip.TagAttributeName, "State"))))
+	st, _ := p.Path(kmip.TagAttribute, kmip.TagAttributeValue).AsEnum()
+	return domain.State(st)
+}
+
+func TestOwnerIsolation(t *testing.T) {
+	s := newService(t)
+	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "shared-name")))
+	for _, op := range []*kmip.Item{
+		bi(kmip.OperationGet, uidItem(id)), bi(kmip.OperationGetAttributes, uidItem(id)),
+		bi(kmip.OperationActivate, uidItem(id)), bi(kmip.OperationDestroy, uidItem(id)),
+	} {
+		mustFail(t, one(t, s, bob, v14, op), kmip.ResultReasonPermissionDenied)
+	}
+	byName := bi(kmip.OperationLocate, attr14("Name", nameItem("shared-name")))
+	if ids := mustOK(t, one(t, s, bob, v14, byName)).ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
+		t.Fatalf("bob located alice's key")
+	}
+	if ids := mustOK(t, one(t, s, alice, v14, byName)).ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 {
+		t.Fatalf("alice located %d keys", len(ids))
+	}
+}
+
+func TestBatchPlaceholderAndContinuation(t *testing.T) {
+	s := newService(t)
+	// Create, then Activate and Get Attributes through the ID Placeholder.
+	m := msg(v14, aesCreate14(128, ""), bi(kmip.OperationActivate), bi(kmip.OperationGetAttributes, kmip.Text(kmip.TagAttributeName, "State")))
+	m.Children()[1].Add(kmip.Bytes(kmip.TagUniqueBatchItemID, []byte{1}))
+	_, rs := send(t, s, alice, m)
+	if len(rs) != 3 {
+		t.Fatalf("%d results", len(rs))
+	}
+	for _, r := range rs {
+		mustOK(t, r)
+	}
+	if st, _ := rs[2].payload.Path(kmip.TagAttribute, kmip.TagAttributeValue).AsEnum(); domain.State(st) != domain.Active {
+		t.Fatalf("placeholder chain left state %d", st)
+	}
+	// Stop (the default): the failing second item ends the batch.
+	bad := bi(kmip.OperationGet, uidItem("missing"))
+	_, rs = send(t, s, alice, msg(v14, aesCreate14(128, ""), bad, aesCreate14(128, "")))
+	if len(rs) != 2 || rs[1].reason != kmip.ResultReasonItemNotFound {
+		t.Fatalf("stop option: %+v", rs)
+	}
+	// Continue: every item runs.
+	m = msg(v14, bad, aesCreate14(128, ""))
+	m.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, uint32(kmip.BatchErrorContinuationOptionContinue)))
+	_, rs = send(t, s, alice, m)
+	if len(rs) != 2 || rs[1].status != kmip.ResultStatusSuccess {
+		t.Fatalf("continue option: %+v", rs)
+	}
+	// Unique Batch Item IDs are echoed.
+	resp, _ := send(t, s, alice, msg(v14, kmip.Struct(kmip.TagBatchItem, kmip.Enum(kmip.TagOperation, uint32(kmip.OperationQuery)),
+		kmip.Bytes(kmip.TagUniqueBatchItemID, []byte("abc")), kmip.Struct(kmip.TagRequestPayload))))
+	if b, _ := resp.Path(kmip.TagBatchItem, kmip.TagUniqueBatchItemID).AsBytes(); string(b) != "abc" {
+		t.Fatal("Unique Batch Item ID not echoed")
+	}
+}
+
+func TestMessageLevelErrors(t *testing.T) {
+	s := newService(t)
+	check := func(name string, m *kmip.Item, wantMajor, wantMinor int32, reason kmip.ResultReason) {
+		t.Run(name, func(t *testing.T) {
+			resp, rs := send(t, s, alice, m)
+			pv := resp.Path(kmip.TagResponseHeader, kmip.TagProtocolVersion)
+			maj, _ := pv.Child(kmip.TagProtocolVersionMajor).AsInt()
+			min, _ := pv.Child(kmip.TagProtocolVersionMinor).AsInt()
+			if maj != wantMajor || min != wantMinor {
+				t.Errorf("answered in %d.%d, want %d.%d", maj, min, wantMajor, wantMinor)
+			}
+			if _, ok := resp.Path(kmip.TagResponseHeader, kmip.TagTimeStamp).AsTime(); !ok {
+				t.Error("no Time Stamp")
+			}
+			if reason == 0 {
+				mustOK(t, rs[0])
+			} else {
+				mustFail(t, rs[0], reason)
+			}
+		})
+	}
+	query := bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))
+	check("1.5 answered as 1.4", msg(version{1, 5}, query), 1, 4, 0)
+	check("3.0 answered as 2.1", msg(version{3, 0}, query), 2, 1, 0)
+	check("1.2 answered as 1.2", msg(version{1, 2}, query), 1, 2, 0)
+	check("0.9 refused", msg(version{0, 9}, query), 1, 0, kmip.ResultReasonInvalidMessage)
+	bad := msg(v14, query)
+	bad.Child(kmip.TagRequestHeader).Child(kmip.TagBatchCount).Value = int32(2)
+	check("batch count mismatch", bad, 1, 4, kmip.ResultReasonInvalidMessage)
+	check("unknown operation", msg(v14, bi(kmip.Operation(0x7777))), 1, 4, kmip.ResultReasonOperationNotSupported)
+	check("not a request", kmip.Struct(kmip.TagResponseMessage), 1, 0, kmip.ResultReasonInvalidMessage)
+	small := msg(v14, query)
+	small.Child(kmip.TagRequestHeader).Add(kmip.Int(kmip.TagMaximumResponseSize, 64))
+	check("maximum response size", small, 1, 4, kmip.ResultReasonResponseTooLarge)
+	crit := msg(v14, query)
+	crit.Children()[1].Add(kmip.Struct(kmip.TagMessageExtension, kmip.Text(kmip.TagVendorIdentification, "acme"),
+		kmip.Bool(kmip.TagCriticalityIndicator, true), kmip.Struct(kmip.TagVendorExtension)))
+	check("critical extension", crit, 1, 4, kmip.ResultReasonFeatureNotSupported)
+	resp := s.HandleUndecodable(context.Background(), context.Canceled)
+	if r, _ := resp.Path(kmip.TagBatchItem, kmip.TagResultReason).AsEnum(); kmip.ResultReason(r) != kmip.ResultReasonInvalidMessage {
+		t.Errorf("undecodable: reason %d", r)
+	}
+}
+
+func TestRegisterAndLocate(t *testing.T) {
+	s := newService(t)
+	secret := []byte("correct horse battery staple")
+	reg := bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
+		kmip.Struct(kmip.TagTemplateAttribute, attr14("Name", nameItem("pw")), attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskDeriveKey)))),
+		kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
+			kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
+				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, secret)))))
+	sid := createdID(t, one(t, s, alice, v14, reg))
+	got := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(sid))))
+	if b, _ := got.Path(kmip.TagSecretData, kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); !bytes.Equal(b, secret) {
+		t.Fatal("secret data changed on the way")
+	}
+	opaque := bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
+		kmip.Struct(kmip.TagTemplateAttribute),
+		kmip.Struct(kmip.TagOpaqueObject, kmip.Enum(kmip.TagOpaqueDataType, 0x80000001), kmip.Bytes(kmip.TagOpaqueDataValue, []byte{1, 2, 3})))
+	oid := createdID(t, one(t, s, alice, v14, opaque))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationActivate, uidItem(oid))), kmip.ResultReasonIllegalOperation)
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)))), kmip.ResultReasonInvalidField)
+
+	var keys []string
+	for i := 0; i < 5; i++ {
+		keys = append(keys, createdID(t, one(t, s, alice, v14, aesCreate14(256, "loc"))))
+	}
+	createdID(t, one(t, s, alice, v14, aesCreate14(128, "loc")))
+	loc := func(v version, items ...*kmip.Item) (ids []string, located int32) {
+		p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationLocate, items...)))
+		for _, it := range p.ChildrenOf(kmip.TagUniqueIdentifier) {
+			id, _ := it.AsText()
+			ids = append(ids, id)
+		}
+		located, _ = p.Child(kmip.TagLocatedItems).AsInt()
+		return
+	}
+	ids, n := loc(v14, attr14("Name", nameItem("loc")), attr14("Cryptographic Length", kmip.Int(0, 256)))
+	if len(ids) != 5 || n != 5 {
+		t.Fatalf("locate name+length: %d ids, located %d", len(ids), n)
+	}
+	for i := range keys {
+		if ids[i] != keys[i] {
+			t.Fatal("locate order is not creation order")
+		}
+	}
+	ids, n = loc(v14, attr14("Name", nameItem("loc")), kmip.Int(kmip.TagMaximumItems, 2), kmip.Int(kmip.TagOffsetItems, 1))
+	if len(ids) != 2 || n != 6 || ids[0] != keys[1] {
+		t.Fatalf("paging: %v located %d", ids, n)
+	}
+	ids, _ = loc(v14, attr14("Object Type", kmip.Enum(0, uint32(kmip.ObjectTypeSecretData))))
+	if len(ids) != 1 || ids[0] != sid {
+		t.Fatalf("locate by object type: %v", ids)
+	}
+	ids, _ = loc(v21, kmip.Struct(kmip.TagAttributes, kmip.Enum(kmip.TagState, uint32(kmip.StatePreActive)),
+		kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES))))
+	if len(ids) != 6 {
+		t.Fatalf("locate 2.1 state+algorithm: %d", len(ids))
+	}
+	ids, _ = loc(v14)
+	if len(ids) != 8 {
+		t.Fatalf("locate all: %d", len(ids))
+	}
+}
+
+func TestQueryAndDiscover(t *testing.T) {
+	s := newService(t)
+	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationQuery,
+		kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)),
+		kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryObjects)),
+		kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryServerInformation)))))
+	ops := p.ChildrenOf(kmip.TagOperation)
+	if len(ops) != len(s.routes) {
+		t.Fatalf("Query lists %d operations, %d are routed", len(ops), len(s.routes))
+	}
+	for _, it := range ops {
+		op, _ := it.AsEnum()
+		if _, ok := s.routes[kmip.Operation(op)]; !ok {
+			t.Errorf("Query claims unimplemented %s", kmip.Operation(op))
+		}
+	}
+	if v, _ := p.Child(kmip.TagVendorIdentification).AsText(); v != "kmipd" {
+		t.Errorf("vendor %q", v)
+	}
+	d := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDiscoverVersions)))
+	if n := len(d.ChildrenOf(kmip.TagProtocolVersion)); n != len(supportedVersions) {
+		t.Errorf("discover all: %d versions", n)
+	}
+	d = mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDiscoverVersions,
+		kmip.Struct(kmip.TagProtocolVersion, kmip.Int(kmip.TagProtocolVersionMajor, 1), kmip.Int(kmip.TagProtocolVersionMinor, 2)),
+		kmip.Struct(kmip.TagProtocolVersion, kmip.Int(kmip.TagProtocolVersionMajor, 9), kmip.Int(kmip.TagProtocolVersionMinor, 9)))))
+	if n := len(d.ChildrenOf(kmip.TagProtocolVersion)); n != 1 {
+		t.Errorf("discover 1.2 & 9.9: %d versions", n)
+	}
+}
+
+func TestAttributeChanges(t *testing.T) {
+	s := newService(t)
+	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "a")))
+	// Add a second name, then modify and delete it.
+	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Name", nameItem("b")))))
+	if idx, _ := p.Path(kmip.TagAttribute, kmip.TagAttributeIndex).AsInt(); idx != 1 {
+		t.Errorf("added name index %d", idx)
+	}
+	mod := attr14("Name", nameItem("c"))
+	mod.Add(kmip.Int(kmip.TagAttributeIndex, 1))
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), mod)))
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Name"), kmip.Int(kmip.TagAttributeIndex, 1))))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Name"), kmip.Int(kmip.TagAttributeIndex, 1))), kmip.ResultReasonItemNotFound)
+	// Read-only attributes.
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("State", kmip.Enum(0, 2)))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Enum(kmip.TagState, 2)))), kmip.ResultReasonAttributeReadOnly)
+	// Activation Date may change only while Pre-Active (SKLC-M-3).
+	now := kmip.DateTime(0, time.Now())
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Activation Date", now))))
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationActivate, uidItem(id))))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("Activation Date", now))), kmip.ResultReasonPermissionDenied)
+	// Custom attributes.
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-purpose", kmip.Text(0, "backup")))))
+	ids := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("x-purpose", kmip.Text(0, "backup"))))).ChildrenOf(kmip.TagUniqueIdentifier)
+	if len(ids) != 1 {
+		t.Errorf("locate by custom attribute: %d", len(ids))
+	}
+	// The same attribute is a Vendor Attribute in KMIP 2.x.
+	vendor := kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"),
+		kmip.Text(kmip.TagAttributeName, "purpose"), kmip.Text(kmip.TagAttributeValue, "backup"))
+	ids = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor)))).ChildrenOf(kmip.TagUniqueIdentifier)
+	if len(ids) != 1 {
+		t.Errorf("locate by vendor attribute: %d", len(ids))
+	}
+	p = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGetAttributes, uidItem(id),
+		kmip.Struct(kmip.TagAttributeReference, kmip.Text(kmip.TagVendorIdentification, "x"), kmip.Text(kmip.TagAttributeName, "purpose")))))
+	if got := p.Path(kmip.TagAttributes, kmip.TagAttribute); !got.Equal(vendor) {
+		t.Errorf("vendor attribute came back as %v", got)
+	}
+}
+
+// panicStore panics on every call, to prove a handler panic becomes a failed item.
+type panicStore struct{ *memStore }
+
+func (*panicStore) Get(context.Context, string) (*domain.Object, error) { panic("boom") }
+
+func TestPanicBecomesGeneralFailure(t *testing.T) {
+	s := New(Config{Store: &panicStore{newMemStore()}, Crypto: fakeCrypto{}})
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem("x"))), kmip.ResultReasonGeneralFailure)
+}

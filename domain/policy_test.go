@@ -1,0 +1,107 @@
+package domain
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+func TestDefaultPolicyMatchesReferenceTable(t *testing.T) {
+	p := DefaultPolicy()
+	owner := Principal{Name: "alice"}
+	other := Principal{Name: "bob"}
+	cases := []struct {
+		ot      kmip.ObjectType
+		op      kmip.Operation
+		who     Principal
+		allowed bool
+	}{
+		// Certificates: readable by everyone, changed by the owner.
+		{kmip.ObjectTypeCertificate, kmip.OperationGet, other, true},
+		{kmip.ObjectTypeCertificate, kmip.OperationLocate, other, true},
+		{kmip.ObjectTypeCertificate, kmip.OperationDestroy, other, false},
+		{kmip.ObjectTypeCertificate, kmip.OperationDestroy, owner, true},
+		// Symmetric keys: owner only.
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationGet, owner, true},
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationGet, other, false},
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationLocate, other, false},
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationActivate, owner, true},
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationRevoke, other, false},
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationDestroy, owner, true},
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationGetUsageAllocation, owner, true},
+		// Public keys: readable by everyone.
+		{kmip.ObjectTypePublicKey, kmip.OperationGetAttributes, other, true},
+		{kmip.ObjectTypePublicKey, kmip.OperationObtainLease, other, true},
+		{kmip.ObjectTypePublicKey, kmip.OperationModifyAttribute, other, false},
+		// Secret data and opaque data: owner only.
+		{kmip.ObjectTypeSecretData, kmip.OperationModifyAttribute, owner, true},
+		{kmip.ObjectTypeSecretData, kmip.OperationGet, other, false},
+		{kmip.ObjectTypeOpaqueObject, kmip.OperationGet, owner, true},
+		{kmip.ObjectTypeOpaqueObject, kmip.OperationGet, other, false},
+		// Templates have no Activate rule: nothing written means Disallow All.
+		{kmip.ObjectTypeTemplate, kmip.OperationActivate, owner, false},
+		{kmip.ObjectTypeTemplate, kmip.OperationGet, owner, true},
+		// Operations no rule mentions are refused even to the owner.
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationCreateKeyPair, owner, false},
+		// An anonymous principal never matches an owner.
+		{kmip.ObjectTypeSymmetricKey, kmip.OperationGet, Principal{}, false},
+	}
+	for _, c := range cases {
+		owner := "alice"
+		if c.who.Name == "" {
+			owner = ""
+		}
+		err := p.Allowed(c.who, owner, uint32(c.ot), uint32(c.op))
+		if c.allowed != (err == nil) {
+			t.Errorf("%s %s by %q: err=%v, want allowed=%v", c.ot, c.op, c.who.Name, err, c.allowed)
+		}
+		if err != nil && !errors.Is(err, ErrPermissionDenied) {
+			t.Errorf("refusal is not ErrPermissionDenied: %v", err)
+		}
+	}
+}
+
+func TestPublicPolicy(t *testing.T) {
+	p := PublicPolicy()
+	anyone := Principal{Name: "carol"}
+	if p.Allowed(anyone, "alice", uint32(kmip.ObjectTypeTemplate), uint32(kmip.OperationGet)) != nil {
+		t.Error("public template Get refused")
+	}
+	if p.Allowed(Principal{Name: "alice"}, "alice", uint32(kmip.ObjectTypeTemplate), uint32(kmip.OperationDestroy)) == nil {
+		t.Error("public template Destroy allowed even to its owner")
+	}
+	if p.Allowed(anyone, "alice", uint32(kmip.ObjectTypeSymmetricKey), uint32(kmip.OperationGet)) == nil {
+		t.Error("public policy says nothing of symmetric keys but allowed Get")
+	}
+}
+
+func TestGroupRules(t *testing.T) {
+	ot, get, destroy := uint32(kmip.ObjectTypeCertificate), uint32(kmip.OperationGet), uint32(kmip.OperationDestroy)
+	p := &Policy{Name: "example",
+		Preset: Rules{ot: {destroy: DisallowAll, get: AllowOwner}},
+		Groups: map[string]Rules{
+			"group_A": {ot: {get: AllowAll, destroy: AllowAll}},
+			"group_B": {ot: {get: AllowAll, destroy: DisallowAll}},
+		}}
+	both := Principal{Name: "u", Groups: []string{"group_B", "group_A"}, HasGroupInfo: true}
+	if p.Permission(both, ot, destroy) != AllowAll {
+		t.Error("most permissive rule across groups not applied")
+	}
+	onlyB := Principal{Name: "u", Groups: []string{"group_B"}, HasGroupInfo: true}
+	if p.Permission(onlyB, ot, destroy) != DisallowAll {
+		t.Error("group_B may not destroy")
+	}
+	noGroups := Principal{Name: "u"}
+	if p.Permission(noGroups, ot, get) != AllowOwner {
+		t.Error("without group info the preset rules apply")
+	}
+	groupsOnly := &Policy{Groups: p.Groups}
+	if groupsOnly.Permission(noGroups, ot, get) != DisallowAll {
+		t.Error("only groups defined and no group info must be Disallow All")
+	}
+	presetOnly := &Policy{Preset: p.Preset}
+	if presetOnly.Permission(onlyB, ot, get) != AllowOwner {
+		t.Error("group info with only preset rules must use preset")
+	}
+}

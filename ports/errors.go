@@ -1,0 +1,26 @@
+// Package ports holds the interfaces kmipd's core needs from the outside world
+// (storage, cryptographic engine, group lookup, policy source, clock), their
+// typed errors, and the contract test suites every adapter must pass.
+package ports
+
+import "errors"
+
+// Port errors. Adapters translate native errors into these at their edge; the
+// application maps them to KMIP Result Reasons in one place.
+var (
+	// ErrNotFound: no object with that identifier (Item Not Found).
+	ErrNotFound = errors.New("not found")
+	// ErrExists: an object with that identifier already exists.
+	ErrExists = errors.New("already exists")
+	// ErrConflict: a concurrent writer changed the object; the caller may retry.
+	ErrConflict = errors.New("concurrent update conflict")
+	// ErrUnavailable: the backend (database, HSM, directory) cannot be reached now.
+	ErrUnavailable = errors.New("backend unavailable")
+	// ErrClosed: the adapter was closed.
+	ErrClosed = errors.New("closed")
+	// ErrUnsupported: the backend does not implement this algorithm, length or
+	// capability (Cryptographic Failure / Feature Not Supported, by context).
+	ErrUnsupported = errors.New("not supported by this backend")
+	// ErrInvalidLength: the key length is not valid for the algorithm (Invalid Field).
+	ErrInvalidLength = errors.New("invalid cryptographic length for the algorithm")
+)

@@ -1,0 +1,44 @@
+package ports
+
+import (
+	"context"
+
+	"github.com/kmipd/kmipd/domain"
+)
+
+// Store keeps managed objects durably. Every method is safe for concurrent
+// use; every write is durable (fsynced) when it returns nil, and concurrent
+// writers may share one commit. A call whose context ends before the store
+// acts on it returns an error wrapping ctx.Err(); such a write, and a refused
+// one (ErrExists, ErrNotFound, fn's error), has written nothing. Stores hold
+// no truth in process memory that another node sharing the same backend
+// could contradict.
+type Store interface {
+	// Create stores a copy of a new object as given, Revision included. It
+	// returns ErrExists if the identifier is taken and refuses an empty one.
+	Create(ctx context.Context, obj *domain.Object) error
+	// Get returns a copy of the object, or ErrNotFound.
+	Get(ctx context.Context, id string) (*domain.Object, error)
+	// Update runs fn on a copy of the current object inside one transaction and
+	// stores what fn leaves, with Revision set to the stored one plus one. If
+	// fn returns an error nothing is written and Update returns that error;
+	// fn must not change obj.ID (Update then fails) and must not call the
+	// store's write methods. ErrNotFound if there is no object.
+	Update(ctx context.Context, id string, fn func(obj *domain.Object) error) error
+	// Delete removes the object and its index entries; ErrNotFound if absent.
+	Delete(ctx context.Context, id string) error
+	// Locate returns the identifiers of objects having every term of q.Terms
+	// (all objects when empty), in ascending identifier order, starting after
+	// q.After, at most q.Limit of them (no limit when 0).
+	Locate(ctx context.Context, q LocateQuery) ([]string, error)
+	// Close releases the store; later calls return ErrClosed.
+	Close() error
+}
+
+// LocateQuery is a conjunction of index terms (domain.Object.IndexTerms),
+// with keyset pagination.
+type LocateQuery struct {
+	Terms []domain.IndexTerm
+	After string
+	Limit int
+}
