@@ -30,6 +30,8 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationDestroy:          s.destroy,
 		kmip.OperationDiscoverVersions: s.discoverVersions,
 		kmip.OperationQuery:            s.query,
+		kmip.OperationInterop:          s.interop,
+		kmip.OperationLog:              s.logOp,
 	}
 }
 

@@ -79,3 +79,26 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	return out, nil
 }
+
+// interop implements Interop (KMIP 2.1 §6.1.26), which test harnesses use to
+// mark the beginning and end of a test case; kmipd logs it and keeps no state.
+func (s *Service) interop(ctx context.Context, c *call) (*kmip.Item, error) {
+	f, ok := c.payload.Child(kmip.TagInteropFunction).AsEnum()
+	if !ok {
+		return nil, missingData("Interop Function is required")
+	}
+	id, _ := c.payload.Child(kmip.TagInteropIdentifier).AsText()
+	s.cfg.Log.Info().Str("client", c.who.Name).Str("function", kmip.InteropFunction(f).String()).Str("identifier", id).Msg("interop")
+	return kmip.Struct(kmip.TagResponsePayload), nil
+}
+
+// logOp implements Log (KMIP 2.1 §6.1.28): the client's message goes to the
+// server log, attributed to the client.
+func (s *Service) logOp(ctx context.Context, c *call) (*kmip.Item, error) {
+	m, ok := c.payload.Child(kmip.TagLogMessage).AsText()
+	if !ok {
+		return nil, missingData("Log Message is required")
+	}
+	s.cfg.Log.Info().Str("client", c.who.Name).Str("message", m).Msg("client log")
+	return kmip.Struct(kmip.TagResponsePayload), nil
+}

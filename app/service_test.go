@@ -502,6 +502,15 @@ func TestQueryAndDiscover(t *testing.T) {
 	}
 }
 
+func TestInteropAndLog(t *testing.T) {
+	s := newService(t)
+	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationInterop,
+		kmip.Enum(kmip.TagInteropFunction, uint32(kmip.InteropFunctionBegin)), kmip.Text(kmip.TagInteropIdentifier, "BL-M-1-21"))))
+	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationInterop)), kmip.ResultReasonMissingData)
+	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLog, kmip.Text(kmip.TagLogMessage, "hello"))))
+	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationLog)), kmip.ResultReasonMissingData)
+}
+
 func TestAttributeChanges(t *testing.T) {
 	s := newService(t)
 	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "a")))
