@@ -1,0 +1,439 @@
+// Package bolt is the ports.Store adapter on a bbolt file
+// (go.etcd.io/bbolt): bucket "objects" maps identifiers to records, bucket
+// "terms" holds one empty-valued key per index entry so that Locate
+// intersects prefix scans. Every commit is fsynced; one writer goroutine
+// commits concurrent writes together (group commit). Only one process can
+// open the file at a time.
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/kmipd/kmipd/adapters/storage/internal/writeq"
+	"github.com/kmipd/kmipd/adapters/storage/record"
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// SchemaVersion is the file layout version this package reads and writes.
+const SchemaVersion = 1
+
+// ErrNewerSchema reports a file written by a newer kmipd.
+var ErrNewerSchema = errors.New("database schema is newer than this kmipd supports")
+
+var (
+	bucketMeta    = []byte("meta")
+	bucketObjects = []byte("objects")
+	bucketTerms   = []byte("terms")
+	keyVersion    = []byte("schema_version")
+)
+
+// Options tunes a Store; the zero value is a good default.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// file before failing with ports.ErrUnavailable; zero means 1s.
+	LockTimeout time.Duration
+	// MaxBatch caps the write requests committed together; zero means 256.
+	MaxBatch int
+}
+
+// Store is a ports.Store on one bbolt file.
+type Store struct {
+	path     string
+	db       *bbolt.DB
+	q        *writeq.Queue[*bbolt.Tx]
+	maxBatch int
+	wdone    chan struct{}
+
+	mu     sync.RWMutex // held for reading by reads in flight
+	closed bool
+}
+
+var _ ports.Store = (*Store)(nil)
+
+// Open opens the file at path, creating it when missing.
+func Open(path string, opt Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("bolt store: empty path")
+	}
+	if opt.LockTimeout <= 0 {
+		opt.LockTimeout = time.Second
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 256
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("bolt store %s: %w", path, err)
+	}
+	db, err := bbolt.Open(abs, 0o600, &bbolt.Options{Timeout: opt.LockTimeout, NoSync: false})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("bolt store %s: %w: file is locked by another process (waited %s)",
+			abs, ports.ErrUnavailable, opt.LockTimeout)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt store %s: open: %w", abs, err)
+	}
+	s := &Store{path: abs, db: db, q: writeq.New[*bbolt.Tx](), maxBatch: opt.MaxBatch, wdone: make(chan struct{})}
+	if err := db.Update(s.init); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
+}
+
+// init creates the buckets and records or checks the schema version.
+func (s *Store) init(tx *bbolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+	if err != nil {
+		return fmt.Errorf("bolt store %s: %w", s.path, err)
+	}
+	if v := meta.Get(keyVersion); v != nil {
+		if len(v) != 8 {
+			return fmt.Errorf("bolt store %s: bad schema version record", s.path)
+		}
+		switch n := binary.BigEndian.Uint64(v); {
+		case n > SchemaVersion:
+			return fmt.Errorf("bolt store %s: %w: schema version %d, this kmipd supports %d; upgrade kmipd",
+				s.path, ErrNewerSchema, n, SchemaVersion)
+		case n < SchemaVersion:
+			return fmt.Errorf("bolt store %s: unknown schema version %d", s.path, n)
+		}
+	} else if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
+		return fmt.Errorf("bolt store %s: %w", s.path, err)
+	}
+	for _, b := range [][]byte{bucketObjects, bucketTerms} {
+		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+			return fmt.Errorf("bolt store %s: %w", s.path, err)
+		}
+	}
+	return nil
+}
+
+// termPrefix encodes a term as the prefix of its index keys: the name and
+// the key, each preceded by its length, so that no name or key can run into
+// the next one; the identifier follows.
+func termPrefix(t record.Term) []byte {
+	b := make([]byte, 0, len(t.Name)+len(t.Key)+2*binary.MaxVarintLen64)
+	b = binary.AppendUvarint(b, uint64(len(t.Name)))
+	b = append(b, t.Name...)
+	b = binary.AppendUvarint(b, uint64(len(t.Key)))
+	return append(b, t.Key...)
+}
+
+func termKey(t record.Term, id string) []byte { return append(termPrefix(t), id...) }
+
+// errDirty marks an error raised after a request began writing to the batch
+// transaction, which then cannot be committed.
+type errDirty struct{ err error }
+
+func (e errDirty) Error() string { return e.err.Error() }
+func (e errDirty) Unwrap() error { return e.err }
+
+// writer is the one goroutine that writes: it commits each batch of waiting
+// requests in one transaction.
+func (s *Store) writer() {
+	defer close(s.wdone)
+	for {
+		batch, ok := s.q.Next(s.maxBatch)
+		if !ok {
+			return
+		}
+		var ops []*writeq.Op[*bbolt.Tx]
+		for _, op := range batch {
+			if op.Claim() {
+				ops = append(ops, op)
+			}
+		}
+		if len(ops) > 0 {
+			s.commit(ops)
+		}
+	}
+}
+
+// commit runs ops in one transaction and acknowledges them after the commit.
+// Requests check everything before they write, so a refused one leaves the
+// transaction as it was; if one fails after it began writing, the
+// transaction is rolled back and the others run again one by one.
+func (s *Store) commit(ops []*writeq.Op[*bbolt.Tx]) {
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		err = fmt.Errorf("bolt store %s: %w", s.path, err)
+		for _, op := range ops {
+			op.Finish(err)
+		}
+		return
+	}
+	results := make([]error, len(ops))
+	for i, op := range ops {
+		results[i] = op.Run(tx)
+		var dirty errDirty
+		if errors.As(results[i], &dirty) {
+			tx.Rollback()
+			op.Finish(dirty.err)
+			if len(ops) == 1 {
+				return
+			}
+			for j, other := range ops {
+				if j != i {
+					s.commit([]*writeq.Op[*bbolt.Tx]{other})
+				}
+			}
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		err = fmt.Errorf("bolt store %s: commit: %w", s.path, err)
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+	}
+	for i, op := range ops {
+		op.Finish(results[i])
+	}
+}
+
+// submit runs fn in the writer's batch transaction and waits for the commit.
+func (s *Store) submit(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	err := s.q.Submit(ctx, fn)
+	if errors.Is(err, ports.ErrClosed) {
+		return fmt.Errorf("bolt store %s: %w", s.path, err)
+	}
+	return err
+}
+
+// checkKeys refuses terms whose index keys bbolt could not store.
+func checkKeys(id string, terms []record.Term) error {
+	for _, t := range terms {
+		if n := len(termKey(t, id)); n > bbolt.MaxKeySize {
+			return fmt.Errorf("bolt store: index entry %q of %q is too long (%d bytes)", t.Name, id, n)
+		}
+	}
+	return nil
+}
+
+// Create implements ports.Store.
+func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
+	if obj.ID == "" {
+		return errors.New("bolt store: empty object identifier")
+	}
+	body, err := record.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	terms := record.Terms(obj)
+	if err := checkKeys(obj.ID, terms); err != nil {
+		return err
+	}
+	id := []byte(obj.ID)
+	return s.submit(ctx, func(tx *bbolt.Tx) error {
+		objects := tx.Bucket(bucketObjects)
+		if objects.Get(id) != nil {
+			return fmt.Errorf("bolt store: object %q: %w", obj.ID, ports.ErrExists)
+		}
+		return s.write(tx, obj.ID, body, terms, nil)
+	})
+}
+
+// write stores body under id and applies the index changes; errors are dirty.
+func (s *Store) write(tx *bbolt.Tx, id string, body []byte, add, remove []record.Term) error {
+	terms := tx.Bucket(bucketTerms)
+	for _, t := range remove {
+		if err := terms.Delete(termKey(t, id)); err != nil {
+			return errDirty{fmt.Errorf("bolt store %s: %w", s.path, err)}
+		}
+	}
+	for _, t := range add {
+		if err := terms.Put(termKey(t, id), nil); err != nil {
+			return errDirty{fmt.Errorf("bolt store %s: %w", s.path, err)}
+		}
+	}
+	objects := tx.Bucket(bucketObjects)
+	var err error
+	if body == nil {
+		err = objects.Delete([]byte(id))
+	} else {
+		err = objects.Put([]byte(id), body)
+	}
+	if err != nil {
+		return errDirty{fmt.Errorf("bolt store %s: %w", s.path, err)}
+	}
+	return nil
+}
+
+// load reads and decodes one object in tx.
+func load(tx *bbolt.Tx, id string) (*domain.Object, error) {
+	v := tx.Bucket(bucketObjects).Get([]byte(id))
+	if v == nil {
+		return nil, fmt.Errorf("bolt store: object %q: %w", id, ports.ErrNotFound)
+	}
+	return record.Unmarshal(v)
+}
+
+// Update implements ports.Store; fn runs on the writer goroutine and, after
+// a backend failure of another request in its batch, may run twice (on a
+// fresh copy of the stored object each time).
+func (s *Store) Update(ctx context.Context, id string, fn func(obj *domain.Object) error) error {
+	return s.submit(ctx, func(tx *bbolt.Tx) error {
+		old, err := load(tx, id)
+		if err != nil {
+			return err
+		}
+		before := record.Terms(old)
+		obj := old.Clone()
+		if err := fn(obj); err != nil {
+			return err
+		}
+		if obj.ID != id {
+			return fmt.Errorf("bolt store: Update of %q changed the object identifier", id)
+		}
+		obj.Revision = old.Revision + 1
+		body, err := record.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		after := record.Terms(obj)
+		if err := checkKeys(id, after); err != nil {
+			return err
+		}
+		added, removed := record.Diff(before, after)
+		return s.write(tx, id, body, added, removed)
+	})
+}
+
+// Delete implements ports.Store.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	return s.submit(ctx, func(tx *bbolt.Tx) error {
+		old, err := load(tx, id)
+		if err != nil {
+			return err
+		}
+		return s.write(tx, id, nil, nil, record.Terms(old))
+	})
+}
+
+// view runs fn in a read transaction unless the store is closed or ctx has ended.
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return fmt.Errorf("bolt store %s: %w", s.path, ports.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+// Get implements ports.Store.
+func (s *Store) Get(ctx context.Context, id string) (*domain.Object, error) {
+	var obj *domain.Object
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		obj, err = load(tx, id)
+		return err
+	})
+	return obj, err
+}
+
+// Locate implements ports.Store as a leapfrog join of the terms' prefix
+// scans: each cursor in turn seeks to the highest identifier seen so far,
+// and an identifier every cursor lands on is a match.
+func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, error) {
+	var ids []string
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		full := func() bool { return q.Limit > 0 && len(ids) >= q.Limit }
+		terms := record.Plan(q.Terms)
+		if len(terms) == 0 {
+			c := tx.Bucket(bucketObjects).Cursor()
+			for k, _ := seekAfter(c, nil, q.After); k != nil && !full(); k, _ = c.Next() {
+				ids = append(ids, string(k))
+			}
+			return nil
+		}
+		cursors := make([]*bbolt.Cursor, len(terms))
+		prefixes := make([][]byte, len(terms))
+		for i, t := range terms {
+			cursors[i] = tx.Bucket(bucketTerms).Cursor()
+			prefixes[i] = termPrefix(t)
+		}
+		target, strict := q.After, true // find ids > After, then >= the candidate
+		agreed := 0
+		for i := 0; !full(); i = (i + 1) % len(cursors) {
+			if i == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			var k []byte
+			if strict {
+				k, _ = seekAfter(cursors[i], prefixes[i], target)
+			} else {
+				k, _ = cursors[i].Seek(append(prefixes[i][:len(prefixes[i]):len(prefixes[i])], target...))
+			}
+			if k == nil || !bytes.HasPrefix(k, prefixes[i]) {
+				return nil
+			}
+			id := string(k[len(prefixes[i]):])
+			if !strict && id == target {
+				agreed++
+			} else {
+				target, strict, agreed = id, false, 1
+			}
+			if agreed == len(cursors) {
+				ids = append(ids, target)
+				strict, agreed = true, 0
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// seekAfter positions c at the first key starting with prefix whose rest is
+// greater than after, returning nil when there is none.
+func seekAfter(c *bbolt.Cursor, prefix []byte, after string) ([]byte, []byte) {
+	start := append(prefix[:len(prefix):len(prefix)], after...)
+	k, v := c.Seek(start)
+	if k != nil && bytes.Equal(k, start) {
+		k, v = c.Next()
+	}
+	if k != nil && !bytes.HasPrefix(k, prefix) {
+		return nil, nil
+	}
+	return k, v
+}
+
+// Close stops the writer after its current batch, waits for reads in flight
+// and closes the file; later calls return ports.ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fmt.Errorf("bolt store %s: %w", s.path, ports.ErrClosed)
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.q.Close()
+	<-s.wdone
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt store %s: close: %w", s.path, err)
+	}
+	return nil
+}

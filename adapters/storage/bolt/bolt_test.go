@@ -1,0 +1,68 @@
+package bolt_test
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/kmipd/kmipd/adapters/storage/bolt"
+	"github.com/kmipd/kmipd/ports"
+	"github.com/kmipd/kmipd/ports/storetest"
+)
+
+func open(path string) (ports.Store, error) { return bolt.Open(path, bolt.Options{}) }
+
+func TestContract(t *testing.T) { storetest.Exercise(t, open) }
+
+func TestCrash(t *testing.T) { storetest.Crash(t, open) }
+
+func BenchmarkCreate(b *testing.B)         { storetest.BenchCreate(b, open, 0) }
+func BenchmarkCreateParallel(b *testing.B) { storetest.BenchCreate(b, open, 32) }
+func BenchmarkGet(b *testing.B)            { storetest.BenchGet(b, open) }
+func BenchmarkLocateByName(b *testing.B)   { storetest.BenchLocateByName(b, open) }
+
+// TestLocked checks that a second opener of the file fails clearly instead
+// of waiting for ever (bbolt's flock conflicts between open files even in
+// one process).
+func TestLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmipd.bolt")
+	s, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = bolt.Open(path, bolt.Options{LockTimeout: 50 * time.Millisecond})
+	if !errors.Is(err, ports.ErrUnavailable) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("second Open: %v, want ErrUnavailable naming %s", err, path)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmipd.bolt")
+	s, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte{0, 0, 0, 0, 0, 0, 0, bolt.SchemaVersion + 1})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = bolt.Open(path, bolt.Options{})
+	if !errors.Is(err, bolt.ErrNewerSchema) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open of a newer schema: %v, want ErrNewerSchema naming %s", err, path)
+	}
+}

@@ -1,0 +1,136 @@
+// Package writeq is the group-commit queue of kmipd's storage adapters:
+// callers submit write functions and wait; one writer goroutine takes every
+// waiting request as a batch, runs them in one transaction and acknowledges
+// them all after a single commit (one fsync for the batch).
+package writeq
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+
+	"github.com/kmipd/kmipd/ports"
+)
+
+// Request states.
+const (
+	pending int32 = iota
+	claimed
+	abandoned
+)
+
+// errPanicked is what Run returns when the request's function panicked; the
+// panic is raised again in the submitting goroutine.
+var errPanicked = errors.New("write request panicked")
+
+// Op is one submitted write request; Tx is the adapter's transaction type.
+type Op[Tx any] struct {
+	ctx      context.Context
+	run      func(tx Tx) error
+	state    atomic.Int32
+	done     chan struct{}
+	err      error
+	panicked any
+}
+
+// Claim reports whether the writer should run op: false when the submitter
+// has given up or its context has ended, in which case op is finished
+// already (with the context's error) and must be skipped.
+func (op *Op[Tx]) Claim() bool {
+	if err := op.ctx.Err(); err != nil {
+		if op.state.CompareAndSwap(pending, abandoned) {
+			op.Finish(err)
+		}
+		return false
+	}
+	return op.state.CompareAndSwap(pending, claimed)
+}
+
+// Run calls the request's function in tx; a panic becomes an error here and
+// is raised again in the submitter. Run may be called again after a rollback.
+func (op *Op[Tx]) Run(tx Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			op.panicked = p
+			err = errPanicked
+		}
+	}()
+	op.panicked = nil
+	return op.run(tx)
+}
+
+// Finish delivers the request's result to its submitter; call it once per
+// claimed request.
+func (op *Op[Tx]) Finish(err error) {
+	op.err = err
+	close(op.done)
+}
+
+// Queue hands write requests to one writer goroutine.
+type Queue[Tx any] struct {
+	ch        chan *Op[Tx]
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+// New returns an open queue.
+func New[Tx any]() *Queue[Tx] {
+	// Unbuffered: a request is either taken by the writer or refused by
+	// Close, never stranded in a buffer.
+	return &Queue[Tx]{ch: make(chan *Op[Tx]), closing: make(chan struct{})}
+}
+
+// Submit queues run for the writer and waits for its result. It returns
+// ctx's error, having written nothing, if ctx ends before the writer takes
+// the request, and an error wrapping ports.ErrClosed once Close was called.
+// Once taken, the request completes whatever happens to ctx.
+func (q *Queue[Tx]) Submit(ctx context.Context, run func(tx Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &Op[Tx]{ctx: ctx, run: run, done: make(chan struct{})}
+	select {
+	case q.ch <- op:
+	case <-q.closing:
+		return ports.ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-op.done:
+	case <-ctx.Done():
+		if op.state.CompareAndSwap(pending, abandoned) {
+			return ctx.Err()
+		}
+		<-op.done
+	}
+	if op.panicked != nil {
+		panic(op.panicked)
+	}
+	return op.err
+}
+
+// Next waits for a request and returns it with every other request already
+// waiting, at most max in all; ok is false once the queue is closed.
+func (q *Queue[Tx]) Next(max int) (batch []*Op[Tx], ok bool) {
+	select {
+	case op := <-q.ch:
+		batch = append(batch, op)
+	case <-q.closing:
+		return nil, false
+	}
+	for len(batch) < max {
+		select {
+		case op := <-q.ch:
+			batch = append(batch, op)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
+}
+
+// Close makes later Submits fail with ports.ErrClosed and Next return false;
+// the writer finishes the batch it holds.
+func (q *Queue[Tx]) Close() { q.closeOnce.Do(func() { close(q.closing) }) }

@@ -1,0 +1,344 @@
+// Package record is the stored form of a managed object shared by kmipd's
+// storage adapters: a versioned JSON document that round-trips a
+// domain.Object exactly, including each kmip.Item's Type and the Go type of
+// its Value, plus the index-key helpers those adapters share.
+package record
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// Version is the record format version written by Marshal.
+const Version = 1
+
+// ErrCorrupt reports a stored record that cannot be decoded.
+var ErrCorrupt = errors.New("corrupt stored record")
+
+type objectRec struct {
+	V           int       `json:"v"`
+	ID          string    `json:"id"`
+	Type        uint32    `json:"type"`
+	State       uint32    `json:"state"`
+	Owner       string    `json:"owner"`
+	Policy      string    `json:"policy"`
+	InitialDate stamp     `json:"initial_date"`
+	Attributes  []attrRec `json:"attributes"`
+	Payload     *itemRec  `json:"payload"`
+	Revision    uint64    `json:"revision"`
+}
+
+// stamp is a time as Unix seconds and nanoseconds: exact for every time.Time,
+// unlike RFC 3339 text, which is limited to years 0 to 9999.
+type stamp [2]int64
+
+func toStamp(t time.Time) stamp { return stamp{t.Unix(), int64(t.Nanosecond())} }
+
+func (s stamp) time() time.Time { return time.Unix(s[0], s[1]).UTC() }
+
+type attrRec struct {
+	Name  string   `json:"n"`
+	Index int      `json:"i"`
+	Value *itemRec `json:"v"`
+}
+
+// itemRec mirrors kmip.Item; V holds the JSON of the Go value its Type
+// requires (see valueOf), so that nil and empty slices stay distinct.
+type itemRec struct {
+	Tag  uint32          `json:"g"`
+	Type uint8           `json:"t"`
+	V    json.RawMessage `json:"v"`
+}
+
+// Marshal encodes obj. Times come back in UTC, with monotonic readings dropped; an Item whose Value does not
+// have the Go type its Type requires is refused.
+func Marshal(obj *domain.Object) ([]byte, error) {
+	r := objectRec{
+		V:           Version,
+		ID:          obj.ID,
+		Type:        obj.Type,
+		State:       uint32(obj.State),
+		Owner:       obj.Owner,
+		Policy:      obj.Policy,
+		InitialDate: toStamp(obj.InitialDate),
+		Revision:    obj.Revision,
+	}
+	if obj.Attributes != nil {
+		r.Attributes = make([]attrRec, len(obj.Attributes))
+		for i, a := range obj.Attributes {
+			v, err := fromItem(a.Value)
+			if err != nil {
+				return nil, fmt.Errorf("record: attribute %q: %w", a.Name, err)
+			}
+			r.Attributes[i] = attrRec{Name: a.Name, Index: a.Index, Value: v}
+		}
+	}
+	p, err := fromItem(obj.Payload)
+	if err != nil {
+		return nil, fmt.Errorf("record: payload: %w", err)
+	}
+	r.Payload = p
+	return json.Marshal(&r)
+}
+
+// Unmarshal decodes a record written by Marshal; errors wrap ErrCorrupt.
+func Unmarshal(b []byte) (*domain.Object, error) {
+	var r objectRec
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("record: %w: %v", ErrCorrupt, err)
+	}
+	if r.V != Version {
+		return nil, fmt.Errorf("record: %w: format version %d, want %d", ErrCorrupt, r.V, Version)
+	}
+	o := &domain.Object{
+		ID:          r.ID,
+		Type:        r.Type,
+		State:       domain.State(r.State),
+		Owner:       r.Owner,
+		Policy:      r.Policy,
+		InitialDate: r.InitialDate.time(),
+		Revision:    r.Revision,
+	}
+	if r.Attributes != nil {
+		o.Attributes = make([]domain.Attribute, len(r.Attributes))
+		for i, a := range r.Attributes {
+			v, err := a.Value.toItem()
+			if err != nil {
+				return nil, fmt.Errorf("record: %w: attribute %q: %v", ErrCorrupt, a.Name, err)
+			}
+			o.Attributes[i] = domain.Attribute{Name: a.Name, Index: a.Index, Value: v}
+		}
+	}
+	p, err := r.Payload.toItem()
+	if err != nil {
+		return nil, fmt.Errorf("record: %w: payload: %v", ErrCorrupt, err)
+	}
+	o.Payload = p
+	return o, nil
+}
+
+func fromItem(it *kmip.Item) (*itemRec, error) {
+	if it == nil {
+		return nil, nil
+	}
+	var v any
+	ok := true
+	switch it.Type {
+	case kmip.TypeStructure:
+		var kids []*kmip.Item
+		if kids, ok = it.Value.([]*kmip.Item); ok && kids != nil {
+			recs := make([]*itemRec, len(kids))
+			for i, k := range kids {
+				if k == nil {
+					return nil, fmt.Errorf("%s: nil child", it.Tag)
+				}
+				r, err := fromItem(k)
+				if err != nil {
+					return nil, err
+				}
+				recs[i] = r
+			}
+			v = recs
+		} else {
+			v = []*itemRec(nil)
+		}
+	case kmip.TypeInteger:
+		v, ok = it.Value.(int32)
+	case kmip.TypeLongInteger:
+		v, ok = it.Value.(int64)
+	case kmip.TypeBigInteger:
+		var b *big.Int
+		if b, ok = it.Value.(*big.Int); ok && b != nil {
+			v = b.Text(16)
+		} else {
+			v = nil
+		}
+	case kmip.TypeEnumeration, kmip.TypeInterval:
+		v, ok = it.Value.(uint32)
+	case kmip.TypeBoolean:
+		v, ok = it.Value.(bool)
+	case kmip.TypeTextString:
+		v, ok = it.Value.(string)
+	case kmip.TypeByteString:
+		v, ok = it.Value.([]byte)
+	case kmip.TypeDateTime, kmip.TypeDateTimeExtended:
+		var t time.Time
+		t, ok = it.Value.(time.Time)
+		v = toStamp(t)
+	default:
+		return nil, fmt.Errorf("%s: unknown item type %s", it.Tag, it.Type)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%s: %s item holds a %T", it.Tag, it.Type, it.Value)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", it.Tag, err)
+	}
+	return &itemRec{Tag: uint32(it.Tag), Type: uint8(it.Type), V: raw}, nil
+}
+
+func (r *itemRec) toItem() (*kmip.Item, error) {
+	if r == nil {
+		return nil, nil
+	}
+	it := &kmip.Item{Tag: kmip.Tag(r.Tag), Type: kmip.Type(r.Type)}
+	var err error
+	switch it.Type {
+	case kmip.TypeStructure:
+		var recs []*itemRec
+		if err = json.Unmarshal(r.V, &recs); err == nil && recs != nil {
+			kids := make([]*kmip.Item, len(recs))
+			for i, k := range recs {
+				if k == nil {
+					return nil, fmt.Errorf("%s: nil child", it.Tag)
+				}
+				if kids[i], err = k.toItem(); err != nil {
+					return nil, err
+				}
+			}
+			it.Value = kids
+		} else {
+			it.Value = []*kmip.Item(nil)
+		}
+	case kmip.TypeInteger:
+		it.Value, err = decode[int32](r.V)
+	case kmip.TypeLongInteger:
+		it.Value, err = decode[int64](r.V)
+	case kmip.TypeBigInteger:
+		var s *string
+		if s, err = decode[*string](r.V); err == nil {
+			var b *big.Int
+			if s != nil {
+				var ok bool
+				if b, ok = new(big.Int).SetString(*s, 16); !ok {
+					err = fmt.Errorf("bad big integer %q", *s)
+				}
+			}
+			it.Value = b
+		}
+	case kmip.TypeEnumeration, kmip.TypeInterval:
+		it.Value, err = decode[uint32](r.V)
+	case kmip.TypeBoolean:
+		it.Value, err = decode[bool](r.V)
+	case kmip.TypeTextString:
+		it.Value, err = decode[string](r.V)
+	case kmip.TypeByteString:
+		it.Value, err = decode[[]byte](r.V)
+	case kmip.TypeDateTime, kmip.TypeDateTimeExtended:
+		var t stamp
+		t, err = decode[stamp](r.V)
+		it.Value = t.time()
+	default:
+		return nil, fmt.Errorf("%s: unknown item type %s", it.Tag, it.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", it.Tag, err)
+	}
+	return it, nil
+}
+
+func decode[T any](raw json.RawMessage) (T, error) {
+	var v T
+	err := json.Unmarshal(raw, &v)
+	return v, err
+}
+
+// MaxTermKey is the longest index key stored verbatim; TermKey hashes longer ones.
+const MaxTermKey = 256
+
+// TermKey returns the form of an index key (domain.IndexTerm.Key) that
+// storage adapters keep: the key itself when short, otherwise a SHA-256
+// digest of it, so that index entries stay small while equal keys still map
+// to equal stored keys.
+func TermKey(key string) string {
+	if len(key) <= MaxTermKey {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "#sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Term is an index entry as adapters store it.
+type Term struct{ Name, Key string }
+
+// Terms returns the distinct stored index terms of obj (TermKey applied),
+// in the order IndexTerms gives them.
+func Terms(obj *domain.Object) []Term {
+	src := obj.IndexTerms()
+	out := make([]Term, 0, len(src))
+	seen := make(map[Term]bool, len(src))
+	for _, t := range src {
+		k := Term{t.Name, TermKey(t.Key)}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// Diff returns the terms in after but not before (added) and in before but
+// not after (removed).
+func Diff(before, after []Term) (added, removed []Term) {
+	in := func(ts []Term) map[Term]bool {
+		m := make(map[Term]bool, len(ts))
+		for _, t := range ts {
+			m[t] = true
+		}
+		return m
+	}
+	b, a := in(before), in(after)
+	for _, t := range after {
+		if !b[t] {
+			added = append(added, t)
+		}
+	}
+	for _, t := range before {
+		if !a[t] {
+			removed = append(removed, t)
+		}
+	}
+	return added, removed
+}
+
+// broad lists the pseudo-attributes whose values most objects share.
+var broad = map[string]bool{
+	domain.IndexObjectType: true,
+	domain.IndexState:      true,
+	domain.IndexOwner:      true,
+	domain.IndexPolicy:     true,
+}
+
+// Plan returns a Locate query's terms in stored form, without repeats, the
+// likely selective ones (attribute values such as a Name) before the broad
+// ones (object type, state, owner, policy), so that an adapter driving an
+// intersection from the first term reads few index entries.
+func Plan(terms []domain.IndexTerm) []Term {
+	out := make([]Term, 0, len(terms))
+	for _, t := range terms {
+		rt := Term{Name: t.Name, Key: TermKey(t.Key)}
+		if !slices.Contains(out, rt) {
+			out = append(out, rt)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Term) int {
+		switch {
+		case broad[a.Name] == broad[b.Name]:
+			return 0
+		case broad[a.Name]:
+			return 1
+		}
+		return -1
+	})
+	return out
+}

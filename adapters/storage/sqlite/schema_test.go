@@ -1,0 +1,81 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/ports"
+)
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmipd.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE schema_version SET version = ?`, SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	_, err = Open(path, Options{})
+	if !errors.Is(err, ErrNewerSchema) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("Open of a newer schema: %v, want ErrNewerSchema naming %s", err, path)
+	}
+}
+
+// TestLocateUsesIndex checks that Locate's plan only searches indexes and
+// never scans a table.
+func TestLocateUsesIndex(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "kmipd.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := domain.IndexTerm{Name: domain.IndexOwner, Key: "alice"}
+	b := domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(2)}
+	c := domain.IndexTerm{Name: "Name", Key: "s:x"}
+	for _, q := range []ports.LocateQuery{
+		{}, {After: "m", Limit: 10},
+		{Terms: []domain.IndexTerm{a}},
+		{Terms: []domain.IndexTerm{a, b}, Limit: 5},
+		{Terms: []domain.IndexTerm{a, b, c}, After: "x"},
+	} {
+		query, args := locateSQL(q)
+		rows, err := s.rdb.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if len(plan) == 0 {
+			t.Fatalf("no plan for %s", query)
+		}
+		t.Logf("%d terms: %q", len(q.Terms), plan)
+		for _, step := range plan {
+			if strings.HasPrefix(step, "SCAN") || strings.Contains(step, "TEMP B-TREE") {
+				t.Errorf("Locate(%d terms) plan %q", len(q.Terms), plan)
+				break
+			}
+		}
+	}
+}

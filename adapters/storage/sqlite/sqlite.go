@@ -1,0 +1,498 @@
+// Package sqlite is the ports.Store adapter on an SQLite database file
+// (modernc.org/sqlite, pure Go). The database runs in WAL mode with
+// synchronous=FULL, so an acknowledged write survives a crash or power loss;
+// one writer goroutine commits concurrent writes together (group commit)
+// while reads use a pool of their own connections. Several processes may
+// share the file.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/kmipd/kmipd/adapters/storage/internal/writeq"
+	"github.com/kmipd/kmipd/adapters/storage/record"
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// SchemaVersion is the database schema version this package reads and writes.
+const SchemaVersion = 1
+
+// ErrNewerSchema reports a database written by a newer kmipd.
+var ErrNewerSchema = errors.New("database schema is newer than this kmipd supports")
+
+// Options tunes a Store; the zero value is a good default.
+type Options struct {
+	// BusyTimeout is how long a statement waits for a lock another process
+	// holds before failing with ports.ErrUnavailable; zero means 5s.
+	BusyTimeout time.Duration
+	// ReadConns is the number of read connections; zero means 4.
+	ReadConns int
+	// MaxBatch caps the write requests committed together; zero means 256.
+	MaxBatch int
+}
+
+// Store is a ports.Store on one SQLite database file.
+type Store struct {
+	path     string
+	wdb      *sql.DB // one connection, used only by the writer goroutine
+	rdb      *sql.DB // read-only pool
+	q        *writeq.Queue[*sql.Tx]
+	maxBatch int
+	wdone    chan struct{}
+
+	mu     sync.RWMutex // held for reading by reads in flight
+	closed bool
+}
+
+var _ ports.Store = (*Store)(nil)
+
+const schema = `
+CREATE TABLE objects (
+	id       TEXT PRIMARY KEY,
+	revision INTEGER NOT NULL,
+	body     BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE terms (
+	name TEXT NOT NULL,
+	key  TEXT NOT NULL,
+	id   TEXT NOT NULL,
+	PRIMARY KEY (name, key, id)
+) WITHOUT ROWID;
+`
+
+// Open opens the database at path, creating it and its schema when missing.
+func Open(path string, opt Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite store: empty path")
+	}
+	if opt.BusyTimeout <= 0 {
+		opt.BusyTimeout = 5 * time.Second
+	}
+	if opt.ReadConns <= 0 {
+		opt.ReadConns = 4
+	}
+	if opt.MaxBatch <= 0 {
+		opt.MaxBatch = 256
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+	}
+	// A file: URI with the path escaped, so that '?' or '#' in it are not
+	// taken for parameters.
+	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
+		fmt.Sprintf("?_pragma=busy_timeout(%d)", opt.BusyTimeout.Milliseconds())
+	s := &Store{path: abs, maxBatch: opt.MaxBatch, q: writeq.New[*sql.Tx](), wdone: make(chan struct{})}
+
+	s.wdb, err = sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, s.openErr(err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	if err := s.init(); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	s.rdb, err = sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		s.wdb.Close()
+		return nil, s.openErr(err)
+	}
+	s.rdb.SetMaxOpenConns(opt.ReadConns)
+	s.rdb.SetMaxIdleConns(opt.ReadConns)
+	if err := s.rdb.Ping(); err != nil {
+		s.rdb.Close()
+		s.wdb.Close()
+		return nil, s.openErr(err)
+	}
+	go s.writer()
+	return s, nil
+}
+
+func (s *Store) openErr(err error) error {
+	if e := s.translate(err); e != err {
+		return e
+	}
+	return fmt.Errorf("sqlite store %s: open: %w", s.path, err)
+}
+
+// init checks the journal mode and creates or checks the schema.
+func (s *Store) init() error {
+	var mode string
+	if err := s.wdb.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		return s.openErr(err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("sqlite store %s: journal mode is %q, want WAL", s.path, mode)
+	}
+	tx, err := s.wdb.Begin()
+	if err != nil {
+		return s.openErr(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return s.openErr(err)
+	}
+	var nv sql.NullInt64
+	if err := tx.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&nv); err != nil {
+		return s.openErr(err)
+	}
+	v := nv.Int64
+	switch {
+	case !nv.Valid:
+		if _, err := tx.Exec(schema); err != nil {
+			return s.openErr(err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, SchemaVersion); err != nil {
+			return s.openErr(err)
+		}
+	case v > SchemaVersion:
+		return fmt.Errorf("sqlite store %s: %w: schema version %d, this kmipd supports %d; upgrade kmipd",
+			s.path, ErrNewerSchema, v, SchemaVersion)
+	case v < SchemaVersion:
+		return fmt.Errorf("sqlite store %s: unknown schema version %d", s.path, v)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.openErr(err)
+	}
+	return nil
+}
+
+// translate turns a native error into a port error, keeping the detail.
+func (s *Store) translate(err error) error {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ports.ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return ports.ErrExists
+		}
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL:
+			return fmt.Errorf("sqlite store %s: %w: %w", s.path, ports.ErrUnavailable, err)
+		}
+	}
+	return fmt.Errorf("sqlite store %s: %w", s.path, err)
+}
+
+// ctxErr returns ctx's error if it has ended, else the translated err.
+func (s *Store) ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	return s.translate(err)
+}
+
+// writer is the one goroutine that writes: it commits each batch of waiting
+// requests in one transaction.
+func (s *Store) writer() {
+	defer close(s.wdone)
+	for {
+		batch, ok := s.q.Next(s.maxBatch)
+		if !ok {
+			return
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs the claimed requests of batch in one transaction, each inside
+// its own savepoint so that a failing request leaves the others intact, and
+// acknowledges them after the commit.
+func (s *Store) commit(batch []*writeq.Op[*sql.Tx]) {
+	ops := batch[:0]
+	for _, op := range batch {
+		if op.Claim() {
+			ops = append(ops, op)
+		}
+	}
+	if len(ops) == 0 {
+		return
+	}
+	fail := func(ops []*writeq.Op[*sql.Tx], err error) {
+		for _, op := range ops {
+			op.Finish(err)
+		}
+	}
+	tx, err := s.wdb.Begin()
+	if err != nil {
+		fail(ops, s.translate(err))
+		return
+	}
+	results := make([]error, len(ops))
+	for i, op := range ops {
+		if _, err := tx.Exec(`SAVEPOINT w`); err != nil {
+			tx.Rollback()
+			fail(ops, s.translate(err))
+			return
+		}
+		results[i] = op.Run(tx)
+		if results[i] != nil {
+			if _, err := tx.Exec(`ROLLBACK TO w`); err != nil {
+				tx.Rollback()
+				fail(ops, s.translate(err))
+				return
+			}
+		}
+		if _, err := tx.Exec(`RELEASE w`); err != nil {
+			tx.Rollback()
+			fail(ops, s.translate(err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		err = s.translate(err)
+		for i := range results {
+			if results[i] == nil {
+				results[i] = err
+			}
+		}
+	}
+	for i, op := range ops {
+		op.Finish(results[i])
+	}
+}
+
+// submit runs fn in the writer's batch transaction and waits for the commit.
+func (s *Store) submit(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	err := s.q.Submit(ctx, fn)
+	if errors.Is(err, ports.ErrClosed) {
+		return fmt.Errorf("sqlite store %s: %w", s.path, err)
+	}
+	return err
+}
+
+// Create implements ports.Store.
+func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
+	if obj.ID == "" {
+		return errors.New("sqlite store: empty object identifier")
+	}
+	body, err := record.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	terms := record.Terms(obj)
+	return s.submit(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`,
+			obj.ID, int64(obj.Revision), body); err != nil {
+			if err = s.translate(err); errors.Is(err, ports.ErrExists) {
+				return fmt.Errorf("sqlite store: object %q: %w", obj.ID, err)
+			}
+			return err
+		}
+		return s.addTerms(tx, obj.ID, terms)
+	})
+}
+
+// termRowsPerInsert keeps each multi-row INSERT well under SQLite's limit
+// of bound parameters.
+const termRowsPerInsert = 200
+
+func (s *Store) addTerms(tx *sql.Tx, id string, terms []record.Term) error {
+	for len(terms) > 0 {
+		n := min(len(terms), termRowsPerInsert)
+		var q strings.Builder
+		q.WriteString(`INSERT OR IGNORE INTO terms (name, key, id) VALUES `)
+		args := make([]any, 0, 3*n)
+		for i, t := range terms[:n] {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString(`(?, ?, ?)`)
+			args = append(args, t.Name, t.Key, id)
+		}
+		if _, err := tx.Exec(q.String(), args...); err != nil {
+			return s.translate(err)
+		}
+		terms = terms[n:]
+	}
+	return nil
+}
+
+func (s *Store) removeTerms(tx *sql.Tx, id string, terms []record.Term) error {
+	for _, t := range terms {
+		if _, err := tx.Exec(`DELETE FROM terms WHERE name = ? AND key = ? AND id = ?`, t.Name, t.Key, id); err != nil {
+			return s.translate(err)
+		}
+	}
+	return nil
+}
+
+// load reads and decodes one object in tx.
+func (s *Store) load(tx *sql.Tx, id string) (*domain.Object, error) {
+	var body []byte
+	if err := tx.QueryRow(`SELECT body FROM objects WHERE id = ?`, id).Scan(&body); err != nil {
+		if err = s.translate(err); errors.Is(err, ports.ErrNotFound) {
+			return nil, fmt.Errorf("sqlite store: object %q: %w", id, err)
+		}
+		return nil, err
+	}
+	return record.Unmarshal(body)
+}
+
+// Update implements ports.Store; fn runs on the writer goroutine.
+func (s *Store) Update(ctx context.Context, id string, fn func(obj *domain.Object) error) error {
+	return s.submit(ctx, func(tx *sql.Tx) error {
+		old, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		before := record.Terms(old)
+		obj := old.Clone()
+		if err := fn(obj); err != nil {
+			return err
+		}
+		if obj.ID != id {
+			return fmt.Errorf("sqlite store: Update of %q changed the object identifier", id)
+		}
+		obj.Revision = old.Revision + 1
+		body, err := record.Marshal(obj)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`UPDATE objects SET revision = ?, body = ? WHERE id = ?`,
+			int64(obj.Revision), body, id); err != nil {
+			return s.translate(err)
+		}
+		added, removed := record.Diff(before, record.Terms(obj))
+		if err := s.removeTerms(tx, id, removed); err != nil {
+			return err
+		}
+		return s.addTerms(tx, id, added)
+	})
+}
+
+// Delete implements ports.Store.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	return s.submit(ctx, func(tx *sql.Tx) error {
+		old, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM objects WHERE id = ?`, id); err != nil {
+			return s.translate(err)
+		}
+		return s.removeTerms(tx, id, record.Terms(old))
+	})
+}
+
+// read runs fn with the read pool unless the store is closed or ctx has ended.
+func (s *Store) read(ctx context.Context, fn func() error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return fmt.Errorf("sqlite store %s: %w", s.path, ports.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return fn()
+}
+
+// Get implements ports.Store.
+func (s *Store) Get(ctx context.Context, id string) (*domain.Object, error) {
+	var obj *domain.Object
+	err := s.read(ctx, func() error {
+		var body []byte
+		if err := s.rdb.QueryRowContext(ctx, `SELECT body FROM objects WHERE id = ?`, id).Scan(&body); err != nil {
+			if err = s.ctxErr(ctx, err); errors.Is(err, ports.ErrNotFound) {
+				return fmt.Errorf("sqlite store: object %q: %w", id, err)
+			}
+			return err
+		}
+		var err error
+		obj, err = record.Unmarshal(body)
+		return err
+	})
+	return obj, err
+}
+
+// Locate implements ports.Store with index lookups only (see locateSQL).
+func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, error) {
+	query, args := locateSQL(q)
+	var ids []string
+	err := s.read(ctx, func() error {
+		rows, err := s.rdb.QueryContext(ctx, query, args...)
+		if err != nil {
+			return s.ctxErr(ctx, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return s.ctxErr(ctx, err)
+			}
+			ids = append(ids, id)
+		}
+		return s.ctxErr(ctx, rows.Err())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// locateSQL builds Locate's query: the first term's index entries in
+// identifier order, each joined to the other terms' entries by primary key.
+func locateSQL(q ports.LocateQuery) (string, []any) {
+	var query strings.Builder
+	var args []any
+	terms := record.Plan(q.Terms)
+	if len(terms) == 0 {
+		query.WriteString(`SELECT id FROM objects WHERE id > ?`)
+		args = append(args, q.After)
+	} else {
+		query.WriteString(`SELECT t0.id FROM terms t0`)
+		for i, t := range terms[1:] {
+			fmt.Fprintf(&query, ` JOIN terms t%d ON t%[1]d.name = ? AND t%[1]d.key = ? AND t%[1]d.id = t0.id`, i+1)
+			args = append(args, t.Name, t.Key)
+		}
+		query.WriteString(` WHERE t0.name = ? AND t0.key = ? AND t0.id > ?`)
+		args = append(args, terms[0].Name, terms[0].Key, q.After)
+	}
+	query.WriteString(` ORDER BY 1 LIMIT ?`)
+	if q.Limit > 0 {
+		args = append(args, q.Limit)
+	} else {
+		args = append(args, -1)
+	}
+	return query.String(), args
+}
+
+// Close stops the writer after its current batch, waits for reads in flight
+// and closes the database; later calls return ports.ErrClosed.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fmt.Errorf("sqlite store %s: %w", s.path, ports.ErrClosed)
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.q.Close()
+	<-s.wdone
+	if err := errors.Join(s.rdb.Close(), s.wdb.Close()); err != nil {
+		return fmt.Errorf("sqlite store %s: close: %w", s.path, err)
+	}
+	return nil
+}

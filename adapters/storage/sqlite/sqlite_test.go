@@ -1,0 +1,20 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/kmipd/kmipd/adapters/storage/sqlite"
+	"github.com/kmipd/kmipd/ports"
+	"github.com/kmipd/kmipd/ports/storetest"
+)
+
+func open(path string) (ports.Store, error) { return sqlite.Open(path, sqlite.Options{}) }
+
+func TestContract(t *testing.T) { storetest.Exercise(t, open) }
+
+func BenchmarkCreate(b *testing.B)         { storetest.BenchCreate(b, open, 0) }
+func BenchmarkCreateParallel(b *testing.B) { storetest.BenchCreate(b, open, 32) }
+func BenchmarkGet(b *testing.B)            { storetest.BenchGet(b, open) }
+func BenchmarkLocateByName(b *testing.B)   { storetest.BenchLocateByName(b, open) }
+
+func TestCrash(t *testing.T) { storetest.Crash(t, open) }
