@@ -1,0 +1,495 @@
+// Package kmiptls serves KMIP over TLS with the binary TTLV encoding (KMIP 1.4
+// §10 "Transport", KMIP 2.1 §13 "Transport"): it authenticates each client by
+// its certificate, frames and decodes request messages, passes them to a
+// ports.MessageHandler and writes the encoded responses back. Its API follows
+// net/http: a Server struct, Serve and Shutdown.
+package kmiptls
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/kmipd/kmipd/adapters/transport/ttlv"
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// ErrServerClosed is returned by Serve after Shutdown was called.
+var ErrServerClosed = errors.New("kmiptls: server closed")
+
+// Defaults for the zero values of Server's fields.
+const (
+	DefaultMaxMessageSize   = 1 << 20
+	DefaultReadTimeout      = 30 * time.Second
+	DefaultWriteTimeout     = 30 * time.Second
+	DefaultIdleTimeout      = 2 * time.Minute
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultMaxConnections   = 1024
+)
+
+// keepBuffer is the largest per-connection buffer kept between messages, so
+// that idle connections do not pin large allocations.
+const keepBuffer = 64 << 10
+
+var oidCommonName = asn1.ObjectIdentifier{2, 5, 4, 3}
+
+// Server accepts TLS connections and answers KMIP request messages on them,
+// one at a time per connection and concurrently across connections. Its
+// fields must not change once Serve was called.
+type Server struct {
+	// Handler answers decoded messages. Required.
+	Handler ports.MessageHandler
+	// TLSConfig is the server's TLS configuration (see NewTLSConfig). It
+	// must verify client certificates; its VerifyConnection, if any, runs
+	// before the identity checks. Required.
+	TLSConfig *tls.Config
+	// RequireClientAuthEKU demands that the client certificate carry the
+	// clientAuth (or any) extended key usage, like pykmip-server's
+	// enable_tls_client_auth; a certificate without it is refused during
+	// the handshake. False accepts certificates without the extension.
+	RequireClientAuthEKU bool
+	// MaxMessageSize is the largest request message accepted, header
+	// included; a longer one closes the connection unread. Zero means
+	// DefaultMaxMessageSize (1 MiB).
+	MaxMessageSize int
+	// ReadTimeout bounds reading one whole message once its first byte
+	// arrived. Zero means DefaultReadTimeout (30s).
+	ReadTimeout time.Duration
+	// WriteTimeout bounds writing one response. Zero means
+	// DefaultWriteTimeout (30s).
+	WriteTimeout time.Duration
+	// IdleTimeout bounds the wait for the next message's first byte,
+	// including the first message after the handshake. Zero means
+	// DefaultIdleTimeout (2m).
+	IdleTimeout time.Duration
+	// HandshakeTimeout bounds the TLS handshake. Zero means
+	// DefaultHandshakeTimeout (10s).
+	HandshakeTimeout time.Duration
+	// MaxConnections caps the open connections; excess connections are
+	// accepted and closed at once. Zero means DefaultMaxConnections (1024).
+	MaxConnections int
+	// Limits bounds the decoder; zero fields take ttlv.DefaultLimits
+	// except MaxSize, which defaults to the effective MaxMessageSize.
+	Limits ttlv.Limits
+	// Log receives connection events; the zero Logger discards them.
+	// Message bytes are never logged.
+	Log zerolog.Logger
+
+	mu         sync.Mutex
+	inShutdown bool
+	listeners  map[*net.Listener]struct{}
+	conns      map[*conn]struct{}
+	connWG     sync.WaitGroup
+	baseCtx    context.Context
+	cancelBase context.CancelFunc
+}
+
+// connState is where a connection is in its life; Shutdown closes the
+// connections that are not active.
+type connState int
+
+const (
+	stateNew    connState = iota // TLS handshake
+	stateIdle                    // waiting for a message's first byte
+	stateActive                  // reading, handling or answering a message
+)
+
+// conn is one client connection.
+type conn struct {
+	srv    *Server
+	raw    net.Conn
+	tc     *tls.Conn
+	state  connState // guarded by srv.mu
+	log    zerolog.Logger
+	buf    []byte // read buffer, reused
+	wbuf   []byte // write buffer, reused
+	prefix prefixReader
+}
+
+// init sets up the server's bookkeeping; callers hold s.mu.
+func (s *Server) init() {
+	if s.baseCtx == nil {
+		s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
+		s.listeners = map[*net.Listener]struct{}{}
+		s.conns = map[*conn]struct{}{}
+	}
+}
+
+// Serve accepts connections on l, which it wraps in TLS itself, and serves
+// each in its own goroutine. It closes l when it returns; after Shutdown it
+// returns ErrServerClosed, otherwise the listener's error.
+func (s *Server) Serve(l net.Listener) error {
+	if s.Handler == nil {
+		return errors.New("kmiptls: Server.Handler is nil")
+	}
+	if s.TLSConfig == nil {
+		return errors.New("kmiptls: Server.TLSConfig is nil")
+	}
+	cfg := s.tlsConfig()
+
+	s.mu.Lock()
+	s.init()
+	if s.inShutdown {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.listeners[&l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, &l)
+		s.mu.Unlock()
+		l.Close()
+	}()
+
+	var delay time.Duration
+	for {
+		raw, err := l.Accept()
+		if err != nil {
+			if s.shuttingDown() {
+				return ErrServerClosed
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			// Transient failures such as EMFILE: back off and retry.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.Log.Error().Err(err).Dur("retry_in", delay).Msg("kmip: accept failed")
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if c := s.newConn(raw); c != nil {
+			go c.serve(cfg)
+		}
+	}
+}
+
+// Shutdown stops the server gracefully: it closes the listeners and the
+// connections that are idle or still in their handshake, lets requests in
+// flight finish and their responses be written, then closes those
+// connections too, and returns once every connection is gone. If ctx expires
+// first, it cancels the requests' context, closes every connection and
+// returns ctx.Err().
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.init()
+	s.inShutdown = true
+	for l := range s.listeners {
+		(*l).Close()
+	}
+	for c := range s.conns {
+		if c.state != stateActive {
+			c.raw.Close()
+		}
+	}
+	s.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		s.connWG.Wait() // no Add can follow: newConn refuses once inShutdown
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancelBase()
+		return nil
+	case <-ctx.Done():
+		s.cancelBase()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.raw.Close()
+		}
+		s.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+func (s *Server) shuttingDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inShutdown
+}
+
+// tlsConfig returns a copy of TLSConfig that checks the client's identity
+// during the handshake, so a refused client gets a TLS alert.
+func (s *Server) tlsConfig() *tls.Config {
+	cfg := s.TLSConfig.Clone()
+	next := cfg.VerifyConnection
+	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+		if next != nil {
+			if err := next(cs); err != nil {
+				return err
+			}
+		}
+		_, err := s.identity(cs)
+		return err
+	}
+	return cfg
+}
+
+// identity derives the client's principal from its leaf certificate: the one
+// subject common name, and, if RequireClientAuthEKU, the clientAuth usage.
+func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
+	if len(cs.PeerCertificates) == 0 {
+		return domain.Principal{}, errors.New("no client certificate")
+	}
+	leaf := cs.PeerCertificates[0]
+	var cns []string
+	for _, a := range leaf.Subject.Names {
+		if a.Type.Equal(oidCommonName) {
+			v, _ := a.Value.(string)
+			cns = append(cns, v)
+		}
+	}
+	switch {
+	case len(cns) == 0 || cns[0] == "":
+		return domain.Principal{}, errors.New("client certificate has no subject common name")
+	case len(cns) > 1:
+		return domain.Principal{}, errors.New("client certificate has several subject common names")
+	}
+	if s.RequireClientAuthEKU && !hasClientAuth(leaf) {
+		return domain.Principal{}, fmt.Errorf("client certificate %q lacks the clientAuth extended key usage", cns[0])
+	}
+	return domain.Principal{Name: cns[0]}, nil
+}
+
+func hasClientAuth(c *x509.Certificate) bool {
+	for _, u := range c.ExtKeyUsage {
+		if u == x509.ExtKeyUsageClientAuth || u == x509.ExtKeyUsageAny {
+			return true
+		}
+	}
+	return false
+}
+
+// newConn registers raw, or closes it and returns nil when the server is
+// shutting down or full.
+func (s *Server) newConn(raw net.Conn) *conn {
+	maxConns := s.MaxConnections
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConnections
+	}
+	remote := raw.RemoteAddr().String()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inShutdown {
+		raw.Close()
+		return nil
+	}
+	if len(s.conns) >= maxConns {
+		raw.Close()
+		s.Log.Warn().Str("remote", remote).Int("max_connections", maxConns).
+			Msg("kmip: connection refused: too many connections")
+		return nil
+	}
+	c := &conn{srv: s, raw: raw, state: stateNew, log: s.Log.With().Str("remote", remote).Logger()}
+	s.conns[c] = struct{}{}
+	s.connWG.Add(1)
+	return c
+}
+
+// setState moves c to st; it returns false, and leaves c to be closed, when
+// the server is shutting down.
+func (c *conn) setState(st connState) bool {
+	c.srv.mu.Lock()
+	defer c.srv.mu.Unlock()
+	if c.srv.inShutdown {
+		return false
+	}
+	c.state = st
+	return true
+}
+
+func (s *Server) durations() (handshake, idle, read, write time.Duration) {
+	pick := func(d, def time.Duration) time.Duration {
+		if d <= 0 {
+			return def
+		}
+		return d
+	}
+	return pick(s.HandshakeTimeout, DefaultHandshakeTimeout), pick(s.IdleTimeout, DefaultIdleTimeout),
+		pick(s.ReadTimeout, DefaultReadTimeout), pick(s.WriteTimeout, DefaultWriteTimeout)
+}
+
+func (s *Server) maxMessageSize() int {
+	if s.MaxMessageSize <= 0 {
+		return DefaultMaxMessageSize
+	}
+	return s.MaxMessageSize
+}
+
+// serve runs the connection until it ends; it never lets a panic escape.
+func (c *conn) serve(cfg *tls.Config) {
+	s := c.srv
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("kmip: panic in connection")
+		}
+		if c.tc != nil {
+			c.tc.Close()
+		}
+		c.raw.Close()
+		clear(c.buf)
+		clear(c.wbuf)
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		s.connWG.Done()
+	}()
+
+	handshakeTimeout, idleTimeout, readTimeout, writeTimeout := s.durations()
+	c.tc = tls.Server(c.raw, cfg)
+	c.raw.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := c.tc.Handshake(); err != nil {
+		c.log.Warn().Err(err).Msg("kmip: TLS handshake failed")
+		return
+	}
+	cs := c.tc.ConnectionState()
+	who, err := s.identity(cs)
+	if err != nil {
+		c.log.Warn().Err(err).Msg("kmip: client refused")
+		return
+	}
+	c.log = c.log.With().Str("client", who.Name).Logger()
+	c.log.Debug().Str("tls_version", tls.VersionName(cs.Version)).
+		Str("cipher_suite", tls.CipherSuiteName(cs.CipherSuite)).Msg("kmip: connection opened")
+	defer func() { c.log.Debug().Msg("kmip: connection closed") }()
+	c.raw.SetDeadline(time.Time{})
+	if !c.setState(stateIdle) {
+		return
+	}
+
+	ctx := ports.WithPeer(s.baseCtx, who)
+	lim := s.Limits
+	if lim.MaxSize <= 0 {
+		lim.MaxSize = s.maxMessageSize()
+	}
+	for {
+		c.raw.SetReadDeadline(time.Now().Add(idleTimeout))
+		if _, err := io.ReadFull(c.tc, c.prefix.first[:]); err != nil {
+			c.logReadEnd(err, false)
+			return
+		}
+		if !c.setState(stateActive) {
+			return
+		}
+		c.raw.SetReadDeadline(time.Now().Add(readTimeout))
+		c.prefix.r, c.prefix.done = c.tc, false
+		msg, err := ttlv.ReadMessage(&c.prefix, c.buf, s.maxMessageSize())
+		if err != nil {
+			c.logReadEnd(err, true)
+			return
+		}
+		out, ok := c.handle(ctx, msg, lim)
+		clear(msg)
+		if cap(msg) <= keepBuffer {
+			c.buf = msg[:0]
+		}
+		if !ok {
+			return
+		}
+		c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
+		_, err = c.tc.Write(out)
+		clear(out)
+		if cap(out) <= keepBuffer {
+			c.wbuf = out[:0]
+		}
+		if err != nil {
+			c.log.Debug().Err(err).Msg("kmip: writing a response failed")
+			return
+		}
+		if !c.setState(stateIdle) {
+			return
+		}
+	}
+}
+
+// logReadEnd logs why reading from the client stopped; inMessage tells
+// whether part of a message had arrived.
+func (c *conn) logReadEnd(err error, inMessage bool) {
+	switch {
+	case errors.Is(err, io.EOF):
+		// The client closed the connection between messages.
+	case errors.Is(err, ttlv.ErrFraming):
+		c.log.Warn().Err(err).Msg("kmip: closing connection: unreadable request")
+	case errors.Is(err, os.ErrDeadlineExceeded) && inMessage:
+		c.log.Info().Msg("kmip: closing connection: request not received within the read timeout")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.log.Debug().Msg("kmip: closing idle connection")
+	case c.srv.shuttingDown():
+	default:
+		c.log.Debug().Err(err).Msg("kmip: read failed")
+	}
+}
+
+// handle decodes one message, answers it and encodes the answer; ok is false
+// when the connection must be closed. A panic is logged and closes the
+// connection.
+func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []byte, ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).
+				Msg("kmip: panic while handling a request; closing connection")
+			out, ok = nil, false
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	var resp *kmip.Item
+	req, err := ttlv.Decode(msg, lim)
+	switch {
+	case err == nil:
+		resp = c.srv.Handler.HandleMessage(ctx, req)
+	case errors.Is(err, ttlv.ErrInvalid):
+		c.log.Info().Err(err).Msg("kmip: undecodable request")
+		resp = c.srv.Handler.HandleUndecodable(ctx, err)
+	default:
+		c.log.Warn().Err(err).Msg("kmip: closing connection: unreadable request")
+		return nil, false
+	}
+	if resp == nil {
+		c.log.Error().Msg("kmip: handler returned no response; closing connection")
+		return nil, false
+	}
+	out, err = ttlv.AppendEncode(c.wbuf[:0], resp)
+	if err != nil {
+		c.log.Error().Err(err).Msg("kmip: cannot encode response; closing connection")
+		return nil, false
+	}
+	return out, true
+}
+
+// prefixReader yields one already-read byte, then reads from r.
+type prefixReader struct {
+	first [1]byte
+	done  bool
+	r     io.Reader
+}
+
+func (p *prefixReader) Read(b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	if !p.done {
+		p.done = true
+		b[0] = p.first[0]
+		return 1, nil
+	}
+	return p.r.Read(b)
+}
