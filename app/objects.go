@@ -186,8 +186,9 @@ func finishObject(obj *domain.Object) {
 }
 
 // digestInput returns the bytes the Digest attribute is computed over (KMIP
-// 1.4 §3.17): the key material of a key block, or the certificate or opaque
-// value; format is the Key Format Type of a key block.
+// 1.4 §3.17): the key material of a key block; format is its Key Format Type.
+// Objects without a key block get no Digest: KMIP 1.x clients (PyKMIP among
+// them) cannot read a Digest that lacks a Key Format Type.
 func digestInput(payload *kmip.Item) (material []byte, format *kmip.Item, ok bool) {
 	if kb := payload.Child(kmip.TagKeyBlock); kb != nil {
 		if b, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); ok {
@@ -195,12 +196,6 @@ func digestInput(payload *kmip.Item) (material []byte, format *kmip.Item, ok boo
 		}
 		if b, ok := kb.Child(kmip.TagKeyValue).AsBytes(); ok { // wrapped key
 			return b, kb.Child(kmip.TagKeyFormatType), true
-		}
-		return nil, nil, false
-	}
-	for _, t := range []kmip.Tag{kmip.TagCertificateValue, kmip.TagOpaqueDataValue} {
-		if b, ok := payload.Child(t).AsBytes(); ok {
-			return b, nil, true
 		}
 	}
 	return nil, nil, false

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -89,6 +90,13 @@ func Open(path string, opt Options) (*Store, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
+	}
+	// Create the file owner-only before SQLite opens it: it holds key
+	// material, and SQLite gives its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("sqlite store %s: %w", abs, err)
+	} else {
+		f.Close()
 	}
 	// A file: URI with the path escaped, so that '?' or '#' in it are not
 	// taken for parameters.

@@ -1,6 +1,8 @@
 package sqlite_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/storage/sqlite"
@@ -18,3 +20,19 @@ func BenchmarkGet(b *testing.B)            { storetest.BenchGet(b, open) }
 func BenchmarkLocateByName(b *testing.B)   { storetest.BenchLocateByName(b, open) }
 
 func TestCrash(t *testing.T) { storetest.Crash(t, open) }
+
+func TestDatabaseFileIsOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	s, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database file mode %v, want 0600", fi.Mode().Perm())
+	}
+}

@@ -1,0 +1,409 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/rs/zerolog"
+)
+
+// Default values of the configuration; the [server] ones are PyKMIP's except
+// database_path, which follows the FHS instead of PyKMIP's /tmp/pykmip.database.
+const (
+	defaultHostname        = "127.0.0.1"
+	defaultPort            = 5696
+	defaultAuthSuite       = "Basic"
+	defaultLoggingLevel    = "INFO"
+	defaultDatabasePath    = "/var/lib/kmipd/kmipd.db"
+	defaultMaxMessageSize  = 1 << 20
+	defaultReadTimeout     = 30 * time.Second
+	defaultWriteTimeout    = 30 * time.Second
+	defaultIdleTimeout     = 2 * time.Minute
+	defaultHandshakeTimout = 10 * time.Second
+	defaultMaxConnections  = 1024
+	defaultShutdownTimeout = 30 * time.Second
+	defaultStorageType     = "sqlite"
+	defaultCryptoType      = "software"
+)
+
+// Config is kmipd's configuration file: PyKMIP's [server] table with kmipd's
+// additions, and one typed table per adapter kind ([storage], [crypto]).
+type Config struct {
+	Server  ServerConfig  `toml:"server"`
+	Storage StorageConfig `toml:"storage"`
+	Crypto  CryptoConfig  `toml:"crypto"`
+}
+
+// ServerConfig is the [server] table. The first keys are PyKMIP's, with
+// PyKMIP's meanings and defaults (see PyKMIP's server documentation,
+// "Configuration"); the zero value of each field means "the default" only
+// through defaultConfig, so always start from it.
+type ServerConfig struct {
+	// Hostname is the address to listen on (default 127.0.0.1).
+	Hostname string `toml:"hostname"`
+	// Port is the TCP port to listen on (default 5696, the IANA KMIP port).
+	Port int `toml:"port"`
+	// CertificatePath, KeyPath and CAPath are PEM files: the server
+	// certificate (chain), its private key, and the CA that issues client
+	// certificates. All three are required.
+	CertificatePath string `toml:"certificate_path"`
+	KeyPath         string `toml:"key_path"`
+	CAPath          string `toml:"ca_path"`
+	// AuthSuite is "Basic" (default) or "TLS1.2" (KMIP Profiles v1.4 §3.1).
+	AuthSuite string `toml:"auth_suite"`
+	// PolicyPath is a directory of operation policy files; empty means only
+	// the reserved policies exist.
+	PolicyPath string `toml:"policy_path"`
+	// EnableTLSClientAuth requires the client certificate to carry the
+	// clientAuth extended key usage (default true).
+	EnableTLSClientAuth flexBool `toml:"enable_tls_client_auth"`
+	// TLSCipherSuites restricts the TLS 1.2 cipher suites; empty means the
+	// auth suite's list.
+	TLSCipherSuites stringList `toml:"tls_cipher_suites"`
+	// LoggingLevel is DEBUG, INFO (default), WARNING, ERROR or CRITICAL.
+	LoggingLevel string `toml:"logging_level"`
+	// DatabasePath is where managed objects are stored when [storage] path
+	// is not set (default /var/lib/kmipd/kmipd.db).
+	DatabasePath string `toml:"database_path"`
+	// LogPath is a file the log is appended to; empty means standard error.
+	LogPath string `toml:"log_path"`
+
+	// MaxMessageSize caps one request message in bytes (default 1 MiB).
+	MaxMessageSize int `toml:"max_message_size"`
+	// ReadTimeout bounds reading one request once it has started (default 30s).
+	ReadTimeout duration `toml:"read_timeout"`
+	// WriteTimeout bounds writing one response (default 30s).
+	WriteTimeout duration `toml:"write_timeout"`
+	// IdleTimeout closes a connection idle between requests (default 2m).
+	IdleTimeout duration `toml:"idle_timeout"`
+	// HandshakeTimeout bounds the TLS handshake (default 10s).
+	HandshakeTimeout duration `toml:"handshake_timeout"`
+	// MaxConnections caps concurrent client connections (default 1024).
+	MaxConnections int `toml:"max_connections"`
+	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM (default 30s).
+	ShutdownTimeout duration `toml:"shutdown_timeout"`
+}
+
+// StorageConfig is the [storage] table.
+type StorageConfig struct {
+	// Type names the storage adapter: "sqlite" (default) or "bbolt".
+	Type string `toml:"type"`
+	// Path is the database file; empty means server.database_path.
+	Path string `toml:"path"`
+}
+
+// CryptoConfig is the [crypto] table.
+type CryptoConfig struct {
+	// Type names the crypto engine: "software" (default) or "pkcs11".
+	Type string `toml:"type"`
+}
+
+// defaultConfig returns the configuration kmipd runs with when no file and
+// no flag says otherwise.
+func defaultConfig() Config {
+	return Config{
+		Server: ServerConfig{
+			Hostname:            defaultHostname,
+			Port:                defaultPort,
+			AuthSuite:           defaultAuthSuite,
+			EnableTLSClientAuth: true,
+			LoggingLevel:        defaultLoggingLevel,
+			DatabasePath:        defaultDatabasePath,
+			MaxMessageSize:      defaultMaxMessageSize,
+			ReadTimeout:         duration(defaultReadTimeout),
+			WriteTimeout:        duration(defaultWriteTimeout),
+			IdleTimeout:         duration(defaultIdleTimeout),
+			HandshakeTimeout:    duration(defaultHandshakeTimout),
+			MaxConnections:      defaultMaxConnections,
+			ShutdownTimeout:     duration(defaultShutdownTimeout),
+		},
+		Storage: StorageConfig{Type: defaultStorageType},
+		Crypto:  CryptoConfig{Type: defaultCryptoType},
+	}
+}
+
+// ConfigError is a configuration problem, reported as one line naming the
+// key (and, for a file the key points to, the path).
+type ConfigError struct {
+	// Key is the dotted TOML key, e.g. "server.port".
+	Key string
+	// Value is set when the problem is the file, directory or adapter the
+	// key names; the message then quotes it.
+	Value string
+	Err   error
+}
+
+func (e *ConfigError) Error() string {
+	if e.Value != "" {
+		return fmt.Sprintf("%s %q: %v", e.Key, e.Value, e.Err)
+	}
+	return fmt.Sprintf("config: %s: %v", e.Key, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+func keyErr(key, format string, args ...any) error {
+	return &ConfigError{Key: key, Err: fmt.Errorf(format, args...)}
+}
+
+// decodeFile reads the TOML file at path over c; keys the file does not set
+// keep their current values. Unknown keys are errors.
+func decodeFile(path string, c *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	// A list in the file replaces the default list rather than extending it.
+	c.Server.TLSCipherSuites = nil
+	md, err := toml.Decode(string(b), c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) && pe.LastKey != "" {
+			return fmt.Errorf("config: %s: %s (%s line %d)", pe.LastKey, oneLine(pe.Message), path, pe.Position.Line)
+		}
+		return fmt.Errorf("config: %s: %s", path, oneLine(err.Error()))
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		keys := make([]string, len(und))
+		for i, k := range und {
+			keys[i] = k.String()
+		}
+		sort.Strings(keys)
+		return fmt.Errorf("config: %s: unknown key in %s", keys[0], path)
+	}
+	return nil
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// loggingLevels maps PyKMIP's (Python logging's) level names to zerolog
+// levels. kmipd never logs above error, so CRITICAL keeps only errors, like ERROR.
+var loggingLevels = map[string]zerolog.Level{
+	"DEBUG":    zerolog.DebugLevel,
+	"INFO":     zerolog.InfoLevel,
+	"WARNING":  zerolog.WarnLevel,
+	"WARN":     zerolog.WarnLevel,
+	"ERROR":    zerolog.ErrorLevel,
+	"CRITICAL": zerolog.ErrorLevel,
+}
+
+// authSuites are PyKMIP's auth_suite values, keyed by their upper-case form.
+var authSuites = map[string]string{"BASIC": "Basic", "TLS1.2": "TLS1.2"}
+
+// normalize validates the values that need no file system access, fills in
+// derived defaults (storage.path) and canonicalises spellings
+// (logging_level, auth_suite, adapter types).
+func (c *Config) normalize() error {
+	s := &c.Server
+	if strings.TrimSpace(s.Hostname) == "" {
+		return keyErr("server.hostname", "must not be empty")
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		return keyErr("server.port", "%d is not a port number", s.Port)
+	}
+	suite, ok := authSuites[strings.ToUpper(s.AuthSuite)]
+	if !ok {
+		return keyErr("server.auth_suite", "%q is not Basic or TLS1.2", s.AuthSuite)
+	}
+	s.AuthSuite = suite
+	lvl := strings.ToUpper(s.LoggingLevel)
+	if _, ok := loggingLevels[lvl]; !ok {
+		return keyErr("server.logging_level", "%q is not DEBUG, INFO, WARNING, ERROR or CRITICAL", s.LoggingLevel)
+	}
+	s.LoggingLevel = lvl
+	if s.MaxMessageSize < 1024 {
+		return keyErr("server.max_message_size", "%d is below the minimum of 1024 bytes", s.MaxMessageSize)
+	}
+	if s.MaxConnections < 1 {
+		return keyErr("server.max_connections", "%d is not a positive number", s.MaxConnections)
+	}
+	for _, d := range []struct {
+		key string
+		v   duration
+	}{
+		{"server.read_timeout", s.ReadTimeout},
+		{"server.write_timeout", s.WriteTimeout},
+		{"server.idle_timeout", s.IdleTimeout},
+		{"server.handshake_timeout", s.HandshakeTimeout},
+		{"server.shutdown_timeout", s.ShutdownTimeout},
+	} {
+		if d.v <= 0 {
+			return keyErr(d.key, "%s is not a positive duration", time.Duration(d.v))
+		}
+	}
+	for _, cs := range s.TLSCipherSuites {
+		if cs == "" {
+			return keyErr("server.tls_cipher_suites", "empty cipher suite name")
+		}
+	}
+
+	c.Storage.Type = strings.ToLower(c.Storage.Type)
+	if _, ok := storageOpeners[c.Storage.Type]; !ok {
+		return keyErr("storage.type", "%q is not one of %s", c.Storage.Type, strings.Join(sortedKeys(storageOpeners), ", "))
+	}
+	if c.Storage.Path == "" {
+		if s.DatabasePath == "" {
+			return keyErr("server.database_path", "must not be empty when storage.path is not set")
+		}
+		c.Storage.Path = s.DatabasePath
+	}
+	c.Crypto.Type = strings.ToLower(c.Crypto.Type)
+	if _, ok := cryptoEngines[c.Crypto.Type]; !ok {
+		return keyErr("crypto.type", "%q is not one of %s", c.Crypto.Type, strings.Join(sortedKeys(cryptoEngines), ", "))
+	}
+	return nil
+}
+
+// checkFiles verifies the files and directories the configuration names,
+// without creating anything: certificates readable, directories present.
+func (c *Config) checkFiles() error {
+	s := &c.Server
+	for _, f := range []struct{ key, path string }{
+		{"server.certificate_path", s.CertificatePath},
+		{"server.key_path", s.KeyPath},
+		{"server.ca_path", s.CAPath},
+	} {
+		if f.path == "" {
+			return keyErr(f.key, "required (a PEM file)")
+		}
+		fh, err := os.Open(f.path)
+		if err != nil {
+			return &ConfigError{Key: f.key, Value: f.path, Err: err}
+		}
+		fh.Close()
+	}
+	if s.PolicyPath != "" {
+		if err := isDir(s.PolicyPath); err != nil {
+			return &ConfigError{Key: "server.policy_path", Value: s.PolicyPath, Err: err}
+		}
+	}
+	if s.LogPath != "" {
+		if err := isDir(filepath.Dir(s.LogPath)); err != nil {
+			return &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err}
+		}
+	}
+	storageKey := "storage.path"
+	if c.Storage.Path == s.DatabasePath {
+		storageKey = "server.database_path"
+	}
+	if err := isDir(filepath.Dir(c.Storage.Path)); err != nil {
+		return &ConfigError{Key: storageKey, Value: c.Storage.Path, Err: err}
+	}
+	return nil
+}
+
+// isDir returns nil if path is an existing directory.
+func isDir(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return errors.New("not a directory")
+	}
+	return nil
+}
+
+// Addr returns the host:port kmipd listens on.
+func (s *ServerConfig) Addr() string {
+	return net.JoinHostPort(s.Hostname, strconv.Itoa(s.Port))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// duration is a TOML duration written as a Go duration string ("30s", "5m").
+type duration time.Duration
+
+// UnmarshalTOML accepts only strings, so that a bare 30 is not read as 30ns.
+func (d *duration) UnmarshalTOML(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("want a duration string such as \"30s\", not %v", v)
+	}
+	p, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration such as \"30s\"", s)
+	}
+	*d = duration(p)
+	return nil
+}
+
+// stringList is a TOML array of strings, or one string of names separated by
+// white space or commas, as PyKMIP's configuration files write tls_cipher_suites.
+type stringList []string
+
+// UnmarshalTOML accepts an array of strings or one separated string.
+func (l *stringList) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case string:
+		*l = splitList(x)
+		return nil
+	case []any:
+		out := make(stringList, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return fmt.Errorf("want strings, found %v", e)
+			}
+			out = append(out, strings.TrimSpace(s))
+		}
+		*l = out
+		return nil
+	}
+	return fmt.Errorf("want an array of strings or one string, not %v", v)
+}
+
+// splitList splits s at white space and commas, dropping empty names.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	})
+}
+
+// flexBool is a TOML boolean that also accepts the strings PyKMIP's INI
+// files use ("True", "false", "yes", "0", ...).
+type flexBool bool
+
+// UnmarshalTOML accepts a boolean or a boolean-looking string.
+func (b *flexBool) UnmarshalTOML(v any) error {
+	switch x := v.(type) {
+	case bool:
+		*b = flexBool(x)
+		return nil
+	case string:
+		p, err := parseBool(x)
+		if err != nil {
+			return err
+		}
+		*b = flexBool(p)
+		return nil
+	}
+	return fmt.Errorf("want true or false, not %v", v)
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "on", "1":
+		return true, nil
+	case "false", "no", "off", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
+}

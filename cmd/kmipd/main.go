@@ -1,0 +1,274 @@
+// Command kmipd is a KMIP server. It reads a PyKMIP-compatible TOML
+// configuration, picks the storage and crypto adapters it names, and serves
+// KMIP over TLS until SIGTERM or SIGINT.
+//
+// Exit status: 0 after a clean shutdown, 1 when the server fails while
+// running (store, listener, serve or shutdown errors), 2 for usage and
+// configuration errors, which are reported before anything is started.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/kmipd/kmipd/adapters/crypto/software"
+	"github.com/kmipd/kmipd/adapters/storage/bolt"
+	"github.com/kmipd/kmipd/adapters/storage/sqlite"
+	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
+	"github.com/kmipd/kmipd/app"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// Exit statuses.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// version is set at link time (-ldflags "-X main.version=v1.2.3"); otherwise
+// it comes from the module's build information.
+var version = ""
+
+func kmipdVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// subcommand runs "kmipd <name> args..." and returns the exit status.
+type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// subcommands are dispatched on kmipd's first argument when it is not a flag.
+var subcommands = map[string]subcommand{}
+
+// storageOpeners is the one place that maps storage.type to an adapter.
+var storageOpeners = map[string]func(StorageConfig) (ports.Store, error){
+	"sqlite": func(c StorageConfig) (ports.Store, error) {
+		s, err := sqlite.Open(c.Path, sqlite.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	},
+	"bbolt": func(c StorageConfig) (ports.Store, error) {
+		s, err := bolt.Open(c.Path, bolt.Options{})
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	},
+}
+
+// errNotBuilt reports an adapter this binary does not contain.
+var errNotBuilt = errors.New("not built in this binary yet")
+
+// cryptoEngines is the one place that maps crypto.type to an engine.
+var cryptoEngines = map[string]func(CryptoConfig) (ports.CryptoEngine, error){
+	"software": func(CryptoConfig) (ports.CryptoEngine, error) { return software.New(), nil },
+	"pkcs11":   func(CryptoConfig) (ports.CryptoEngine, error) { return nil, errNotBuilt },
+}
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches to a subcommand or serves, and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] != "" && !strings.HasPrefix(args[0], "-") {
+		cmd, ok := subcommands[args[0]]
+		if !ok {
+			fmt.Fprintf(stderr, "kmipd: unknown command %q\n", args[0])
+			usage(newServeFlagSet(&serveFlags{}, stderr))
+			return exitUsage
+		}
+		return cmd(ctx, args[1:], stdout, stderr)
+	}
+	return serve(ctx, args, stdout, stderr)
+}
+
+// serve runs the server until ctx ends or SIGTERM/SIGINT arrives, then
+// stops accepting, lets in-flight requests finish (up to
+// server.shutdown_timeout), closes the store and returns.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f serveFlags
+	fs := newServeFlagSet(&f, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kmipd: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if f.version {
+		fmt.Fprintf(stdout, "kmipd %s\n", kmipdVersion())
+		return exitOK
+	}
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "kmipd: %s\n", oneLine(err.Error()))
+		return code
+	}
+
+	cfg, err := loadConfig(fs, &f)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	var dev *kmiptls.DevPKI
+	if f.dev {
+		if dev, err = ensureDevPKI(f.devDir, &cfg); err != nil {
+			return fail(exitUsage, err)
+		}
+	}
+	if err := cfg.checkFiles(); err != nil {
+		return fail(exitUsage, err)
+	}
+	s := cfg.Server
+	tlsConfig, tlsWarnings, err := kmiptls.NewTLSConfig(kmiptls.TLSOptions{
+		CertFile:     s.CertificatePath,
+		KeyFile:      s.KeyPath,
+		CAFile:       s.CAPath,
+		CipherSuites: s.TLSCipherSuites,
+		AuthSuite:    s.AuthSuite,
+	})
+	if err != nil {
+		return fail(exitUsage, fmt.Errorf("server TLS: %w", err))
+	}
+	engine, err := cryptoEngines[cfg.Crypto.Type](cfg.Crypto)
+	if err != nil {
+		return fail(exitUsage, &ConfigError{Key: "crypto.type", Value: cfg.Crypto.Type, Err: err})
+	}
+	log, closeLog, err := newLogger(s, stderr)
+	if err != nil {
+		return fail(exitUsage, &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err})
+	}
+	defer closeLog()
+	for _, w := range tlsWarnings {
+		log.Warn().Str("component", "tls").Msg(w)
+	}
+
+	// From here on, failures are runtime failures (exit 1).
+	store, err := storageOpeners[cfg.Storage.Type](cfg.Storage)
+	if err != nil {
+		log.Error().Err(err).Str("storage", cfg.Storage.Type).Str("path", cfg.Storage.Path).Msg("opening the store failed")
+		return fail(exitFailed, fmt.Errorf("storage %s %q: %w", cfg.Storage.Type, cfg.Storage.Path, err))
+	}
+	storeOpen := true
+	closeStore := func() error {
+		if !storeOpen {
+			return nil
+		}
+		storeOpen = false
+		err := store.Close()
+		if err != nil {
+			log.Error().Err(err).Msg("closing the store failed")
+		}
+		return err
+	}
+	defer closeStore()
+	svc := app.New(app.Config{
+		Store:         store,
+		Crypto:        engine,
+		Log:           log.With().Str("component", "app").Logger(),
+		ServerName:    "kmipd",
+		ServerVersion: kmipdVersion(),
+	})
+	ln, err := net.Listen("tcp", s.Addr())
+	if err != nil {
+		log.Error().Err(err).Str("addr", s.Addr()).Msg("listening failed")
+		return fail(exitFailed, err)
+	}
+	srv := &kmiptls.Server{
+		Handler:              svc,
+		TLSConfig:            tlsConfig,
+		RequireClientAuthEKU: bool(s.EnableTLSClientAuth),
+		MaxMessageSize:       s.MaxMessageSize,
+		ReadTimeout:          time.Duration(s.ReadTimeout),
+		WriteTimeout:         time.Duration(s.WriteTimeout),
+		IdleTimeout:          time.Duration(s.IdleTimeout),
+		HandshakeTimeout:     time.Duration(s.HandshakeTimeout),
+		MaxConnections:       s.MaxConnections,
+		Log:                  log.With().Str("component", "tls").Logger(),
+	}
+	log.Info().
+		Str("version", kmipdVersion()).
+		Str("addr", ln.Addr().String()).
+		Str("storage", cfg.Storage.Type).
+		Str("storage_path", cfg.Storage.Path).
+		Str("crypto", cfg.Crypto.Type).
+		Str("auth_suite", s.AuthSuite).
+		Bool("client_auth_eku", bool(s.EnableTLSClientAuth)).
+		Str("logging_level", s.LoggingLevel).
+		Msg("kmipd started")
+	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
+	if dev != nil {
+		if err := writeDevBanner(stdout, f.devDir, *dev, ln.Addr().(*net.TCPAddr)); err != nil {
+			log.Warn().Err(err).Msg("writing the development client configuration failed")
+		}
+	}
+
+	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		log.Error().Err(err).Msg("serving failed")
+		return fail(exitFailed, err)
+	case <-sigCtx.Done():
+	}
+	stop() // A second signal now ends the process at once.
+	log.Info().Stringer("timeout", time.Duration(s.ShutdownTimeout)).Msg("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), time.Duration(s.ShutdownTimeout))
+	defer cancel()
+	code := exitOK
+	if err := srv.Shutdown(shutCtx); err != nil {
+		log.Error().Err(err).Msg("shutdown did not finish in-flight requests in time")
+		code = exitFailed
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, kmiptls.ErrServerClosed) {
+		log.Error().Err(err).Msg("serving failed")
+		code = exitFailed
+	}
+	if closeStore() != nil {
+		code = exitFailed
+	}
+	log.Info().Int("exit_status", code).Msg("kmipd stopped")
+	return code
+}
+
+// newLogger returns the process logger: JSON lines appended to
+// server.log_path (created 0600), or to stderr, human-readable when stderr
+// is a terminal.
+func newLogger(s ServerConfig, stderr io.Writer) (zerolog.Logger, func() error, error) {
+	var out io.Writer = stderr
+	closeLog := func() error { return nil }
+	if s.LogPath != "" {
+		f, err := os.OpenFile(s.LogPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return zerolog.Nop(), nil, err
+		}
+		out, closeLog = f, f.Close
+	} else if isTerminal(stderr) {
+		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.RFC3339}
+	}
+	return zerolog.New(out).Level(loggingLevels[s.LoggingLevel]).With().Timestamp().Logger(), closeLog, nil
+}
