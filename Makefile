@@ -4,13 +4,15 @@ BIN       := bin/kmipd
 DEV_DIR   ?= .kmipd-dev
 FUZZTIME  ?= 30s
 TEST_FLAGS ?=
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS   := -X main.version=$(VERSION)
 
 .PHONY: all build run test test-unit vet fuzz bench generate clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/kmipd
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kmipd
 
 ## run: start kmipd in development mode (dev PKI in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
 run: build
