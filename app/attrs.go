@@ -167,7 +167,9 @@ func allAttrs(v version, o *domain.Object) []domain.Attribute {
 	if o.Type != uint32(kmip.ObjectTypeOpaqueObject) || v.major >= 2 {
 		out = append(out, domain.Attribute{Name: "State", Value: kmip.Enum(kmip.TagState, uint32(o.State))})
 	}
-	if o.Policy != "" {
+	// Operation Policy Name is a KMIP 1.x attribute; KMIP 2.0 removed it and
+	// 2.x clients (PyKMIP among them) refuse to decode it.
+	if o.Policy != "" && v.major < 2 {
 		out = append(out, domain.Attribute{Name: "Operation Policy Name", Value: kmip.Text(kmip.TagOperationPolicyName, o.Policy)})
 	}
 	for _, a := range o.Attributes {
