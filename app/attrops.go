@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -160,11 +161,12 @@ func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.O
 	if err != nil {
 		return nil, err
 	}
-	var result *domain.Object
+	var result, before *domain.Object
 	err = s.cfg.Store.Update(ctx, id, func(obj *domain.Object) error {
 		if err := s.authorize(ctx, c, obj, c.op); err != nil {
 			return err
 		}
+		before = obj.Clone()
 		if err := fn(obj); err != nil {
 			return err
 		}
@@ -172,6 +174,9 @@ func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.O
 		result = obj.Clone()
 		return nil
 	})
+	if err == nil {
+		s.undoUpdate(c, before)
+	}
 	return result, err
 }
 
@@ -249,7 +254,7 @@ func (s *Service) setAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 	}
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
 		if r.PreActiveOnly && obj.State != domain.PreActive {
-			return attrReadOnly(c, at.Name)
+			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
 		}
 		obj.SetAttr(at.Name, at.Value)
 		return nil
@@ -287,7 +292,7 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	var result domain.Attribute
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
 		if r.PreActiveOnly && obj.State != domain.PreActive {
-			return attrReadOnly(c, at.Name)
+			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
 		}
 		for i := range obj.Attributes {
 			a := &obj.Attributes[i]
@@ -358,7 +363,7 @@ func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	var deleted domain.Attribute
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
 		if r.PreActiveOnly && obj.State != domain.PreActive {
-			return attrReadOnly(c, name)
+			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", name, domain.ErrWrongState)
 		}
 		for i, a := range obj.Attributes {
 			if a.Name != name {

@@ -46,6 +46,35 @@ type call struct {
 	op          kmip.Operation
 	payload     *kmip.Item
 	placeholder *string // the batch's ID Placeholder (KMIP 1.4 §6.1 "ID Placeholder")
+	// undo collects how to reverse this item's writes when the batch asked
+	// for Batch Error Continuation Option Undo; nil otherwise.
+	undo *[]undoStep
+}
+
+// undoStep reverses one committed write.
+type undoStep func(ctx context.Context) error
+
+// undoCreate records that a batch item created id.
+func (s *Service) undoCreate(c *call, id string) {
+	if c.undo == nil {
+		return
+	}
+	*c.undo = append(*c.undo, func(ctx context.Context) error { return s.cfg.Store.Delete(ctx, id) })
+}
+
+// undoUpdate records the object as it was before a batch item changed it.
+func (s *Service) undoUpdate(c *call, before *domain.Object) {
+	if c.undo == nil || before == nil {
+		return
+	}
+	*c.undo = append(*c.undo, func(ctx context.Context) error {
+		return s.cfg.Store.Update(ctx, before.ID, func(obj *domain.Object) error {
+			rev := obj.Revision
+			*obj = *before.Clone()
+			obj.Revision = rev
+			return nil
+		})
+	})
 }
 
 // uid returns the request's Unique Identifier, or the batch's ID Placeholder
@@ -142,20 +171,26 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		e, _ := it.AsEnum()
 		onError = kmip.BatchErrorContinuationOption(e)
 		switch onError {
-		case kmip.BatchErrorContinuationOptionContinue, kmip.BatchErrorContinuationOptionStop:
-		case kmip.BatchErrorContinuationOptionUndo:
-			return s.errorMessage(v, kmip.ResultReasonFeatureNotSupported, "Batch Error Continuation Option Undo is not supported")
+		case kmip.BatchErrorContinuationOptionContinue, kmip.BatchErrorContinuationOptionStop,
+			kmip.BatchErrorContinuationOptionUndo:
 		default:
 			return s.errorMessage(v, kmip.ResultReasonInvalidMessage, "invalid Batch Error Continuation Option")
 		}
 	}
 	who, _ := ports.PeerFrom(ctx)
 	placeholder := ""
+	var undo *[]undoStep
+	if onError == kmip.BatchErrorContinuationOptionUndo {
+		undo = new([]undoStep)
+	}
 	var out []*kmip.Item
 	for _, bi := range items {
-		item, failed := s.runItem(ctx, v, who, bi, &placeholder)
+		item, failed := s.runItem(ctx, v, who, bi, &placeholder, undo)
 		out = append(out, item)
-		if failed && onError == kmip.BatchErrorContinuationOptionStop && len(items) > 1 {
+		if failed && onError != kmip.BatchErrorContinuationOptionContinue {
+			if undo != nil {
+				s.undoBatch(ctx, *undo, out[:len(out)-1])
+			}
 			break
 		}
 	}
@@ -169,6 +204,27 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		}
 	}
 	return resp
+}
+
+// undoBatch reverses the writes of a batch's earlier items, newest first, and
+// marks those items Operation Undone (KMIP 1.4 §6.14). A step that cannot be
+// reversed (another client changed the object meanwhile) is logged.
+func (s *Service) undoBatch(ctx context.Context, steps []undoStep, done []*kmip.Item) {
+	for i := len(steps) - 1; i >= 0; i-- {
+		if err := steps[i](ctx); err != nil {
+			s.cfg.Log.Error().Err(err).Msg("could not undo a batch item")
+		}
+	}
+	for _, bi := range done {
+		var kept []*kmip.Item
+		for _, c := range bi.Children() {
+			switch c.Tag {
+			case kmip.TagOperation, kmip.TagUniqueBatchItemID:
+				kept = append(kept, c)
+			}
+		}
+		bi.Value = append(kept, kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationUndone)))
+	}
 }
 
 // tooLarge replaces a batch item's result with Response Too Large.
@@ -187,7 +243,7 @@ func tooLarge(bi *kmip.Item) {
 }
 
 // runItem processes one batch item and returns its response batch item.
-func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, bi *kmip.Item, placeholder *string) (resp *kmip.Item, failed bool) {
+func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, bi *kmip.Item, placeholder *string, undo *[]undoStep) (resp *kmip.Item, failed bool) {
 	resp = kmip.Struct(kmip.TagBatchItem)
 	opItem := bi.Child(kmip.TagOperation)
 	if opItem != nil {
@@ -221,7 +277,7 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	if payload == nil || payload.Type != kmip.TypeStructure {
 		payload = kmip.Struct(kmip.TagRequestPayload)
 	}
-	c := &call{v: v, who: who, op: op, payload: payload, placeholder: placeholder}
+	c := &call{v: v, who: who, op: op, payload: payload, placeholder: placeholder, undo: undo}
 	out, err := s.safeCall(ctx, h, c)
 	if err != nil {
 		reason, msg, internal := resultFor(err, v)

@@ -16,10 +16,12 @@ func (s *Service) transition(ctx context.Context, c *call, fn func(obj *domain.O
 		return nil, err
 	}
 	now := s.cfg.Clock.Now()
+	var before *domain.Object
 	err = s.cfg.Store.Update(ctx, id, func(obj *domain.Object) error {
 		if err := s.authorize(ctx, c, obj, c.op); err != nil {
 			return err
 		}
+		before = obj.Clone()
 		if err := fn(obj, now); err != nil {
 			return err
 		}
@@ -29,6 +31,7 @@ func (s *Service) transition(ctx context.Context, c *call, fn func(obj *domain.O
 	if err != nil {
 		return nil, err
 	}
+	s.undoUpdate(c, before)
 	s.cfg.Log.Info().Str("id", id).Str("client", c.who.Name).Str("op", c.op.String()).Msg("lifecycle change")
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
 }

@@ -35,7 +35,18 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		offset = int(n)
 	}
+	// Storage Status Mask selects on-line objects by default (KMIP 1.4 §4.9);
+	// destroyed objects, whose metadata kmipd keeps, only when asked (2.x).
+	storage := kmip.StorageStatusMaskOnLineStorage
+	if it := c.payload.Child(kmip.TagStorageStatusMask); it != nil {
+		m, ok := it.AsInt()
+		if !ok {
+			return nil, invalidField("Storage Status Mask must be an Integer")
+		}
+		storage = kmip.StorageStatusMask(m)
+	}
 	var terms []domain.IndexTerm
+	uid := ""
 	for _, a := range attrs {
 		if a.Value == nil {
 			return nil, invalidField("Locate attribute %q has no value", a.Name)
@@ -51,7 +62,11 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 			v, _ := a.Value.AsText()
 			terms = append(terms, domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
 		case "Unique Identifier":
-			return nil, invalidField("Locate by Unique Identifier is not meaningful")
+			v, ok := a.Value.AsText()
+			if !ok || (uid != "" && uid != v) {
+				return nil, invalidField("invalid Unique Identifier filter")
+			}
+			uid = v
 		default:
 			terms = append(terms, domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
 		}
@@ -60,8 +75,10 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 	located := 0
 	after := ""
 	for {
-		page, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{Terms: terms, After: after, Limit: locatePage})
-		if err != nil {
+		var page []string
+		if uid != "" {
+			page = []string{uid}
+		} else if page, err = s.cfg.Store.Locate(ctx, ports.LocateQuery{Terms: terms, After: after, Limit: locatePage}); err != nil {
 			return nil, err
 		}
 		for _, id := range page {
@@ -71,6 +88,14 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 			}
 			if err != nil {
 				return nil, err
+			}
+			if uid != "" && !hasTerms(obj, terms) {
+				continue
+			}
+			destroyed := obj.State == domain.Destroyed || obj.State == domain.DestroyedCompromised
+			if (destroyed && storage&kmip.StorageStatusMaskDestroyedStorage == 0) ||
+				(!destroyed && storage&kmip.StorageStatusMaskOnLineStorage == 0) {
+				continue
 			}
 			if s.authorize(ctx, c, obj, kmip.OperationLocate) != nil {
 				continue
@@ -93,4 +118,18 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 		out.Add(kmip.Text(kmip.TagUniqueIdentifier, id))
 	}
 	return out, nil
+}
+
+// hasTerms reports whether the object carries every index term.
+func hasTerms(obj *domain.Object, terms []domain.IndexTerm) bool {
+	have := map[domain.IndexTerm]bool{}
+	for _, t := range obj.IndexTerms() {
+		have[t] = true
+	}
+	for _, t := range terms {
+		if !have[t] {
+			return false
+		}
+	}
+	return true
 }

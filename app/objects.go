@@ -141,6 +141,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.cfg.Store.Create(ctx, obj); err != nil {
 		return nil, err
 	}
+	s.undoCreate(c, obj.ID)
 	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("type", t.String()).Msg("created")
 	return kmip.Struct(kmip.TagResponsePayload,
 		kmip.Enum(kmip.TagObjectType, uint32(t)),
@@ -229,6 +230,7 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.cfg.Store.Create(ctx, obj); err != nil {
 		return nil, err
 	}
+	s.undoCreate(c, obj.ID)
 	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("type", t.String()).Msg("registered")
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
 }

@@ -34,7 +34,7 @@ func (s *Service) discoverVersions(ctx context.Context, c *call) (*kmip.Item, er
 var queryObjectTypes = []kmip.ObjectType{
 	kmip.ObjectTypeCertificate, kmip.ObjectTypeSymmetricKey, kmip.ObjectTypePublicKey,
 	kmip.ObjectTypePrivateKey, kmip.ObjectTypeSplitKey, kmip.ObjectTypeSecretData,
-	kmip.ObjectTypeOpaqueObject, kmip.ObjectTypePGPKey,
+	kmip.ObjectTypeOpaqueObject, kmip.ObjectTypePGPKey, kmip.ObjectTypeTemplate,
 }
 
 // query implements Query (KMIP 1.4 §4.25): the operations it routes, the
@@ -57,7 +57,8 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	if want[kmip.QueryFunctionQueryObjects] {
 		for _, t := range queryObjectTypes {
-			if c.v.major >= 2 || t != kmip.ObjectTypeTemplate {
+			// Templates exist only in KMIP 1.x.
+			if c.v.major < 2 || t != kmip.ObjectTypeTemplate {
 				out.Add(kmip.Enum(kmip.TagObjectType, uint32(t)))
 			}
 		}

@@ -564,3 +564,65 @@ func TestPanicBecomesGeneralFailure(t *testing.T) {
 	s := New(Config{Store: &panicStore{newMemStore()}, Crypto: fakeCrypto{}})
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem("x"))), kmip.ResultReasonGeneralFailure)
 }
+
+func TestUndoBatch(t *testing.T) {
+	s := newService(t)
+	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "keep")))
+	m := msg(v14, aesCreate14(128, "undone"), bi(kmip.OperationActivate, uidItem(id)),
+		bi(kmip.OperationGet, uidItem("missing")), bi(kmip.OperationDestroy, uidItem(id)))
+	m.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, uint32(kmip.BatchErrorContinuationOptionUndo)))
+	_, rs := send(t, s, alice, m)
+	if len(rs) != 3 {
+		t.Fatalf("%d results, want 3 (processing stops at the failure)", len(rs))
+	}
+	for i := 0; i < 2; i++ {
+		if rs[i].status != kmip.ResultStatusOperationUndone || rs[i].payload != nil {
+			t.Errorf("item %d: status %s, want Operation Undone without payload", i, rs[i].status)
+		}
+	}
+	mustFail(t, rs[2], kmip.ResultReasonItemNotFound)
+	if st := state(t, s, v14, id); st != domain.PreActive {
+		t.Errorf("activation not undone: %s", st)
+	}
+	ids := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("Name", nameItem("undone"))))).ChildrenOf(kmip.TagUniqueIdentifier)
+	if len(ids) != 0 {
+		t.Errorf("created key not undone")
+	}
+}
+
+func TestLocateByUniqueIdentifier(t *testing.T) {
+	s := newService(t)
+	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "u")))
+	createdID(t, one(t, s, alice, v14, aesCreate14(128, "u")))
+	find := func(items ...*kmip.Item) int {
+		return len(mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, items...))).ChildrenOf(kmip.TagUniqueIdentifier))
+	}
+	if n := find(attr14("Unique Identifier", kmip.Text(0, id))); n != 1 {
+		t.Errorf("by id: %d", n)
+	}
+	if n := find(attr14("Unique Identifier", kmip.Text(0, id)), attr14("Name", nameItem("other"))); n != 0 {
+		t.Errorf("by id and a name it lacks: %d", n)
+	}
+	if n := find(attr14("Unique Identifier", kmip.Text(0, "nope"))); n != 0 {
+		t.Errorf("by unknown id: %d", n)
+	}
+	// Destroyed objects are not on-line: Locate finds them only when asked.
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
+	if n := find(attr14("Unique Identifier", kmip.Text(0, id))); n != 0 {
+		t.Errorf("destroyed object located by default")
+	}
+	if n := find(attr14("Name", nameItem("u"))); n != 1 {
+		t.Errorf("by name after destroying one of two: %d", n)
+	}
+	if n := find(attr14("Unique Identifier", kmip.Text(0, id)), kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskDestroyedStorage))); n != 1 {
+		t.Errorf("destroyed object not located with the Destroyed storage mask")
+	}
+}
+
+func TestPreActiveOnlyAttributeIsAStateError(t *testing.T) {
+	s := newService(t)
+	id := createdID(t, one(t, s, alice, v21, aesCreate21(128, "")))
+	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationActivate, uidItem(id))))
+	mod := bi(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.DateTime(kmip.TagActivationDate, time.Now())))
+	mustFail(t, one(t, s, alice, v21, mod), kmip.ResultReasonWrongKeyLifecycleState)
+}

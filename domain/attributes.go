@@ -46,7 +46,7 @@ var attrRules = map[string]AttrRule{
 	"Revocation Reason":                {},
 	"Archive Date":                     {},
 	"Object Group":                     {Multi: true, ClientSets: true, ClientModifies: true, ClientDeletes: true},
-	"Fresh":                            {SinceMajor: 1, SinceMinor: 1},
+	"Fresh":                            {ClientSets: true, SinceMajor: 1, SinceMinor: 1},
 	"Link":                             {Multi: true, ClientSets: true, ClientModifies: true, ClientDeletes: true},
 	"Application Specific Information": {Multi: true, ClientSets: true, ClientModifies: true, ClientDeletes: true},
 	"Contact Information":              {ClientSets: true, ClientModifies: true, ClientDeletes: true},

@@ -24,11 +24,12 @@ func New() *Engine { return &Engine{} }
 func (*Engine) Name() string { return "software" }
 
 // symmetricLengths lists the key lengths, in bits, each symmetric algorithm
-// accepts; nil means any multiple of 8 within [min,max] of symmetricRanges.
+// accepts. 3DES lengths count either every key bit (64, 128, 192) or only
+// the effective ones (112, 168), as KMIP clients use both.
 var symmetricLengths = map[kmip.CryptographicAlgorithm][]int{
 	kmip.CryptographicAlgorithmAES:  {128, 192, 256},
-	kmip.CryptographicAlgorithmDES3: {64, 128, 192},
-	kmip.CryptographicAlgorithmDES:  {64},
+	kmip.CryptographicAlgorithmDES3: {64, 112, 128, 168, 192},
+	kmip.CryptographicAlgorithmDES:  {56, 64},
 	// Camellia, IDEA, CAST5, Blowfish, RC4 and HMAC keys come with issue 4's ciphers.
 }
 
@@ -50,7 +51,7 @@ func (e *Engine) GenerateSymmetricKey(ctx context.Context, spec ports.SymmetricK
 	if !valid {
 		return ports.Key{}, fmt.Errorf("%w: %d bits for %s (allowed: %v)", ports.ErrInvalidLength, spec.Length, alg, lengths)
 	}
-	key := make([]byte, spec.Length/8)
+	key := make([]byte, keyBytes(alg, spec.Length))
 	if _, err := rand.Read(key); err != nil {
 		return ports.Key{}, err
 	}
@@ -86,4 +87,20 @@ func setOddParity(k []byte) {
 		}
 		k[i] = b
 	}
+}
+
+// keyBytes is the size of the key material for a length in bits; DES
+// lengths given in effective bits (56, 112, 168) include the parity bits.
+func keyBytes(alg kmip.CryptographicAlgorithm, bits int) int {
+	if alg == kmip.CryptographicAlgorithmDES3 || alg == kmip.CryptographicAlgorithmDES {
+		switch bits {
+		case 56:
+			return 8
+		case 112:
+			return 16
+		case 168:
+			return 24
+		}
+	}
+	return bits / 8
 }

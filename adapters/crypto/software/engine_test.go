@@ -23,3 +23,12 @@ func TestDESKeysHaveOddParity(t *testing.T) {
 		}
 	}
 }
+
+func TestDES3EffectiveLengths(t *testing.T) {
+	for bits, want := range map[int]int{112: 16, 168: 24, 128: 16, 192: 24} {
+		k, err := New().GenerateSymmetricKey(context.Background(), ports.SymmetricKeySpec{Algorithm: uint32(kmip.CryptographicAlgorithmDES3), Length: bits})
+		if err != nil || len(k.Material) != want {
+			t.Errorf("3DES-%d: %d bytes, %v; want %d bytes", bits, len(k.Material), err, want)
+		}
+	}
+}
