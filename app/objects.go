@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -54,8 +53,13 @@ func objectType(c *call) (kmip.ObjectType, error) {
 }
 
 // newObject starts a managed object owned by the caller, applying the
-// client-supplied attributes after checking each may be set by a client.
-func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType, attrs []domain.Attribute) (*domain.Object, error) {
+// attributes of the request (1.x Template-Attribute or 2.x Attributes) after
+// checking each may be set by a client.
+func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*domain.Object, error) {
+	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
 	id, err := newID()
 	if err != nil {
 		return nil, err
@@ -105,11 +109,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	if t != kmip.ObjectTypeSymmetricKey {
 		return nil, invalidField("Create cannot make %s objects", t)
 	}
-	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.newObject(ctx, c, t, attrs)
+	obj, err := s.newObject(ctx, c, t)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 		ID: obj.ID, Algorithm: alg, Length: int(length), UsageMask: mask,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w", keygenError(err, kmip.CryptographicAlgorithm(alg), length))
+		return nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
 	}
 	obj.Payload = kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
 		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
@@ -137,15 +137,25 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 		kmip.Enum(kmip.TagCryptographicAlgorithm, alg),
 		kmip.Int(kmip.TagCryptographicLength, length),
 	))
-	finishObject(obj)
-	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	s.undoCreate(c, obj.ID)
-	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("type", t.String()).Msg("created")
 	return kmip.Struct(kmip.TagResponsePayload,
 		kmip.Enum(kmip.TagObjectType, uint32(t)),
 		kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+}
+
+// storeNew derives the server-computed attributes of a new object, stores it
+// durably, and remembers how to remove it should the batch be undone.
+func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object) error {
+	finishObject(obj)
+	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+		return err
+	}
+	s.undoCreate(c, obj.ID)
+	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("op", c.op.String()).
+		Str("type", kmip.ObjectType(obj.Type).String()).Msg("object stored")
+	return nil
 }
 
 // keygenError turns engine refusals into the reasons the reference server uses.
@@ -217,21 +227,14 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := validateObject(t, payload); err != nil {
 		return nil, err
 	}
-	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.newObject(ctx, c, t, attrs)
+	obj, err := s.newObject(ctx, c, t)
 	if err != nil {
 		return nil, err
 	}
 	obj.Payload = payload.Clone()
-	finishObject(obj)
-	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	s.undoCreate(c, obj.ID)
-	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("type", t.String()).Msg("registered")
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
 }
 
