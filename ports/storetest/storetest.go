@@ -5,6 +5,9 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -48,6 +51,8 @@ func Exercise(t *testing.T, open Opener) {
 		{"LocateEachTerm", testLocateEachTerm},
 		{"LocateConjunctions", testLocateConjunctions},
 		{"LocateOddKeys", testLocateOddKeys},
+		{"LocateDigestLookalike", testLocateDigestLookalike},
+		{"LocateManyTerms", testLocateManyTerms},
 		{"LocateAll", testLocateAll},
 		{"LocateOrder", testLocateOrder},
 		{"LocatePaging", testLocatePaging},
@@ -577,6 +582,8 @@ func testLocateOddKeys(t *testing.T, open Opener) {
 	add("p6", "x-", "at:v")
 	add("p7", "x-a", strings.Repeat("long ", 100)+"1")
 	add("p8", "x-a", strings.Repeat("long ", 100)+"2")
+	add("p9", "x-a", "\xff\xfe not UTF-8")
+	add("p9\xff", "x-\xc3", "v")
 	createAll(t, s, objs)
 	for _, o := range objs {
 		for _, term := range o.IndexTerms() {
@@ -585,6 +592,79 @@ func testLocateOddKeys(t *testing.T, open Opener) {
 	}
 	checkLocate(t, s, nil, domain.IndexTerm{Name: "x-a", Key: "t:v\x00"}, domain.IndexTerm{Name: "x-a", Key: "t:v"})
 	checkLocate(t, s, []string{"p1", "p3\x00"}, domain.IndexTerm{Name: "x-a", Key: "t:v"})
+}
+
+// testLocateDigestLookalike stores, as raw index keys (owner and policy are
+// taken verbatim), short strings shaped like the digest adapters may keep in
+// place of a long key, and checks that each matches only itself.
+func testLocateDigestLookalike(t *testing.T, open Opener) {
+	s, _ := fresh(t, open)
+	long := strings.Repeat("policy ", 60)
+	sum := sha256.Sum256([]byte(long))
+	var objs []*domain.Object
+	for i, policy := range []string{
+		long,
+		"#sha256:" + hex.EncodeToString(sum[:]),
+		"sha256:" + hex.EncodeToString(sum[:]),
+		hex.EncodeToString(sum[:]),
+		"#sha256:" + base64.StdEncoding.EncodeToString(sum[:]),
+	} {
+		objs = append(objs, &domain.Object{ID: fmt.Sprintf("l%d", i), Owner: policy, Policy: policy})
+	}
+	createAll(t, s, objs)
+	for _, o := range objs {
+		checkLocate(t, s, []string{o.ID}, domain.IndexTerm{Name: domain.IndexPolicy, Key: o.Policy})
+		checkLocate(t, s, []string{o.ID}, domain.IndexTerm{Name: domain.IndexOwner, Key: o.Owner},
+			domain.IndexTerm{Name: domain.IndexPolicy, Key: o.Policy})
+	}
+}
+
+// testLocateManyTerms runs conjunctions of more terms than a backend may join
+// in one query (SQLite joins at most 64 tables).
+func testLocateManyTerms(t *testing.T, open Opener) {
+	s, _ := fresh(t, open)
+	const n = 70 // with the 4 pseudo-attributes' terms, more than 64
+	var objs []*domain.Object
+	for i := range 4 {
+		o := &domain.Object{ID: fmt.Sprintf("m%d", i), Owner: "o"}
+		for a := range n {
+			v := int32(a)
+			if a == n-1-i { // each object differs from the others in one attribute
+				v = -1
+			}
+			o.SetAttr(fmt.Sprintf("x-%03d", a), custom(kmip.Int(0, v)))
+		}
+		objs = append(objs, o)
+	}
+	common := &domain.Object{ID: "m-all", Owner: "o"}
+	for a := range n {
+		common.SetAttr(fmt.Sprintf("x-%03d", a), custom(kmip.Int(0, int32(a))))
+	}
+	objs = append(objs, common)
+	createAll(t, s, objs)
+	for _, o := range objs {
+		terms := o.IndexTerms()
+		checkLocate(t, s, matching(objs, terms...), terms...)
+	}
+	terms := common.IndexTerms()
+	slices.Reverse(terms)
+	terms = terms[2:] // m0 and m1 match too
+	want := matching(objs, terms...)
+	if len(want) != 3 {
+		t.Fatalf("population matches %q", want)
+	}
+	var got []string
+	for after := ""; len(got) <= len(want); {
+		ids := locate(t, s, ports.LocateQuery{Terms: terms, After: after, Limit: 2})
+		if len(ids) == 0 {
+			break
+		}
+		got = append(got, ids...)
+		after = ids[len(ids)-1]
+	}
+	if !equalIDs(got, want) {
+		t.Errorf("%d terms, pages of 2 gave %q, want %q", len(terms), got, want)
+	}
 }
 
 func testLocateAll(t *testing.T, open Opener) {

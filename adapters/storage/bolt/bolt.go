@@ -150,15 +150,7 @@ func (s *Store) writer() {
 		if !ok {
 			return
 		}
-		var ops []*writeq.Op[*bbolt.Tx]
-		for _, op := range batch {
-			if op.Claim() {
-				ops = append(ops, op)
-			}
-		}
-		if len(ops) > 0 {
-			s.commit(ops)
-		}
+		s.commit(batch)
 	}
 }
 
@@ -292,25 +284,14 @@ func (s *Store) Update(ctx context.Context, id string, fn func(obj *domain.Objec
 		if err != nil {
 			return err
 		}
-		before := record.Terms(old)
-		obj := old.Clone()
-		if err := fn(obj); err != nil {
-			return err
-		}
-		if obj.ID != id {
-			return fmt.Errorf("bolt store: Update of %q changed the object identifier", id)
-		}
-		obj.Revision = old.Revision + 1
-		body, err := record.Marshal(obj)
+		c, err := record.Apply(old, fn)
 		if err != nil {
 			return err
 		}
-		after := record.Terms(obj)
-		if err := checkKeys(id, after); err != nil {
+		if err := checkKeys(id, c.Added); err != nil { // kept entries fit already
 			return err
 		}
-		added, removed := record.Diff(before, after)
-		return s.write(tx, id, body, added, removed)
+		return s.write(tx, id, c.Body, c.Added, c.Removed)
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
@@ -221,7 +222,7 @@ func (r *itemRec) toItem() (*kmip.Item, error) {
 			if s != nil {
 				var ok bool
 				if b, ok = new(big.Int).SetString(*s, 16); !ok {
-					err = fmt.Errorf("bad big integer %q", *s)
+					err = errors.New("bad big integer") // the value may be key material
 				}
 			}
 			it.Value = b
@@ -256,16 +257,21 @@ func decode[T any](raw json.RawMessage) (T, error) {
 // MaxTermKey is the longest index key stored verbatim; TermKey hashes longer ones.
 const MaxTermKey = 256
 
+// digestPrefix starts the stored form of a hashed index key.
+const digestPrefix = "#sha256:"
+
 // TermKey returns the form of an index key (domain.IndexTerm.Key) that
 // storage adapters keep: the key itself when short, otherwise a SHA-256
 // digest of it, so that index entries stay small while equal keys still map
-// to equal stored keys.
+// to equal stored keys. Short keys that begin like a digest are hashed too,
+// so that distinct keys never share a stored form (raw keys such as an owner
+// or a policy name could otherwise imitate the digest of a long key).
 func TermKey(key string) string {
-	if len(key) <= MaxTermKey {
+	if len(key) <= MaxTermKey && !strings.HasPrefix(key, digestPrefix) {
 		return key
 	}
 	sum := sha256.Sum256([]byte(key))
-	return "#sha256:" + hex.EncodeToString(sum[:])
+	return digestPrefix + hex.EncodeToString(sum[:])
 }
 
 // Term is an index entry as adapters store it.
@@ -309,6 +315,34 @@ func Diff(before, after []Term) (added, removed []Term) {
 		}
 	}
 	return added, removed
+}
+
+// Change is what an update of a stored object writes: its new record and
+// revision, and the index entries to add and to remove.
+type Change struct {
+	Body           []byte
+	Revision       uint64
+	Added, Removed []Term
+}
+
+// Apply runs fn on a copy of old, a stored object, and returns what storing
+// the result changes, with Revision set to old's plus one (ports.Store
+// Update). It returns fn's error as is, and refuses a change of identifier.
+func Apply(old *domain.Object, fn func(obj *domain.Object) error) (Change, error) {
+	obj := old.Clone()
+	if err := fn(obj); err != nil {
+		return Change{}, err
+	}
+	if obj.ID != old.ID {
+		return Change{}, fmt.Errorf("record: update of %q changed the object identifier", old.ID)
+	}
+	obj.Revision = old.Revision + 1
+	body, err := Marshal(obj)
+	if err != nil {
+		return Change{}, err
+	}
+	added, removed := Diff(Terms(old), Terms(obj))
+	return Change{Body: body, Revision: obj.Revision, Added: added, Removed: removed}, nil
 }
 
 // broad lists the pseudo-attributes whose values most objects share.

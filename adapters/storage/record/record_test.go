@@ -127,6 +127,21 @@ func TestUnmarshalCorrupt(t *testing.T) {
 	}
 }
 
+// TestCorruptErrorsHideValues checks that decoding errors do not quote stored
+// values, which may be key material (a private exponent is a Big Integer).
+func TestCorruptErrorsHideValues(t *testing.T) {
+	const secret = "5ec7e75ec7e75ec7e7"
+	for _, b := range []string{
+		`{"v":1,"id":"x","payload":{"g":4325376,"t":4,"v":"` + secret + `zz"}}`,
+		`{"v":1,"id":"x","payload":{"g":4325376,"t":8,"v":"` + secret + `!"}}`,
+	} {
+		_, err := record.Unmarshal([]byte(b))
+		if !errors.Is(err, record.ErrCorrupt) || strings.Contains(err.Error(), secret) {
+			t.Errorf("Unmarshal error = %v, want ErrCorrupt without the stored value", err)
+		}
+	}
+}
+
 func TestTermKey(t *testing.T) {
 	short := strings.Repeat("a", record.MaxTermKey)
 	if record.TermKey(short) != short {
@@ -136,6 +151,10 @@ func TestTermKey(t *testing.T) {
 	k1, k2 := record.TermKey(long1), record.TermKey(long2)
 	if k1 == k2 || len(k1) > record.MaxTermKey || k1 != record.TermKey(long1) {
 		t.Errorf("long keys map to %q and %q", k1, k2)
+	}
+	// A short key spelled like a digest is not taken for the long key it names.
+	if k := record.TermKey(k1); k == k1 || len(k) > record.MaxTermKey {
+		t.Errorf("TermKey(%q) = %q", k1, k)
 	}
 }
 

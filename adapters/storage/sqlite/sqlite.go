@@ -224,19 +224,10 @@ func (s *Store) writer() {
 	}
 }
 
-// commit runs the claimed requests of batch in one transaction, each inside
-// its own savepoint so that a failing request leaves the others intact, and
-// acknowledges them after the commit.
-func (s *Store) commit(batch []*writeq.Op[*sql.Tx]) {
-	ops := batch[:0]
-	for _, op := range batch {
-		if op.Claim() {
-			ops = append(ops, op)
-		}
-	}
-	if len(ops) == 0 {
-		return
-	}
+// commit runs ops in one transaction, each inside its own savepoint so that
+// a failing request leaves the others intact, and acknowledges them after
+// the commit.
+func (s *Store) commit(ops []*writeq.Op[*sql.Tx]) {
 	fail := func(ops []*writeq.Op[*sql.Tx], err error) {
 		for _, op := range ops {
 			op.Finish(err)
@@ -365,28 +356,18 @@ func (s *Store) Update(ctx context.Context, id string, fn func(obj *domain.Objec
 		if err != nil {
 			return err
 		}
-		before := record.Terms(old)
-		obj := old.Clone()
-		if err := fn(obj); err != nil {
-			return err
-		}
-		if obj.ID != id {
-			return fmt.Errorf("sqlite store: Update of %q changed the object identifier", id)
-		}
-		obj.Revision = old.Revision + 1
-		body, err := record.Marshal(obj)
+		c, err := record.Apply(old, fn)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`UPDATE objects SET revision = ?, body = ? WHERE id = ?`,
-			int64(obj.Revision), body, id); err != nil {
+			int64(c.Revision), c.Body, id); err != nil {
 			return s.translate(err)
 		}
-		added, removed := record.Diff(before, record.Terms(obj))
-		if err := s.removeTerms(tx, id, removed); err != nil {
+		if err := s.removeTerms(tx, id, c.Removed); err != nil {
 			return err
 		}
-		return s.addTerms(tx, id, added)
+		return s.addTerms(tx, id, c.Added)
 	})
 }
 
@@ -461,7 +442,11 @@ func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, erro
 }
 
 // locateSQL builds Locate's query: the first term's index entries in
-// identifier order, each joined to the other terms' entries by primary key.
+// identifier order, each checked against the other terms' entries by primary
+// key. The checks are correlated scalar subqueries, not joins or EXISTS
+// (which SQLite may turn into joins): SQLite joins at most 64 tables, and
+// planning a wide join is slow. They are nested in a balanced AND so that
+// many terms stay within SQLite's expression depth limit.
 func locateSQL(q ports.LocateQuery) (string, []any) {
 	var query strings.Builder
 	var args []any
@@ -470,13 +455,12 @@ func locateSQL(q ports.LocateQuery) (string, []any) {
 		query.WriteString(`SELECT id FROM objects WHERE id > ?`)
 		args = append(args, q.After)
 	} else {
-		query.WriteString(`SELECT t0.id FROM terms t0`)
-		for i, t := range terms[1:] {
-			fmt.Fprintf(&query, ` JOIN terms t%d ON t%[1]d.name = ? AND t%[1]d.key = ? AND t%[1]d.id = t0.id`, i+1)
-			args = append(args, t.Name, t.Key)
-		}
-		query.WriteString(` WHERE t0.name = ? AND t0.key = ? AND t0.id > ?`)
+		query.WriteString(`SELECT t0.id FROM terms t0 WHERE t0.name = ? AND t0.key = ? AND t0.id > ?`)
 		args = append(args, terms[0].Name, terms[0].Key, q.After)
+		if len(terms) > 1 {
+			query.WriteString(` AND `)
+			args = existsAll(&query, args, terms[1:])
+		}
 	}
 	query.WriteString(` ORDER BY 1 LIMIT ?`)
 	if q.Limit > 0 {
@@ -485,6 +469,21 @@ func locateSQL(q ports.LocateQuery) (string, []any) {
 		args = append(args, -1)
 	}
 	return query.String(), args
+}
+
+// existsAll writes the conjunction of one index probe per term, as a
+// balanced tree of ANDs, and returns args with the terms' parameters.
+func existsAll(query *strings.Builder, args []any, terms []record.Term) []any {
+	if len(terms) == 1 {
+		query.WriteString(`(SELECT 1 FROM terms t WHERE t.name = ? AND t.key = ? AND t.id = t0.id) IS NOT NULL`)
+		return append(args, terms[0].Name, terms[0].Key)
+	}
+	query.WriteByte('(')
+	args = existsAll(query, args, terms[:len(terms)/2])
+	query.WriteString(` AND `)
+	args = existsAll(query, args, terms[len(terms)/2:])
+	query.WriteByte(')')
+	return args
 }
 
 // Close stops the writer after its current batch, waits for reads in flight

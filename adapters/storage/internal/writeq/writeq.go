@@ -34,10 +34,10 @@ type Op[Tx any] struct {
 	panicked any
 }
 
-// Claim reports whether the writer should run op: false when the submitter
+// claim reports whether the writer should run op: false when the submitter
 // has given up or its context has ended, in which case op is finished
 // already (with the context's error) and must be skipped.
-func (op *Op[Tx]) Claim() bool {
+func (op *Op[Tx]) claim() bool {
 	if err := op.ctx.Err(); err != nil {
 		if op.state.CompareAndSwap(pending, abandoned) {
 			op.Finish(err)
@@ -61,7 +61,7 @@ func (op *Op[Tx]) Run(tx Tx) (err error) {
 }
 
 // Finish delivers the request's result to its submitter; call it once per
-// claimed request.
+// request Next returned.
 func (op *Op[Tx]) Finish(err error) {
 	op.err = err
 	close(op.done)
@@ -111,21 +111,31 @@ func (q *Queue[Tx]) Submit(ctx context.Context, run func(tx Tx) error) error {
 	return op.err
 }
 
-// Next waits for a request and returns it with every other request already
-// waiting, at most max in all; ok is false once the queue is closed.
+// Next waits for requests and returns those already waiting, at most max,
+// that the writer must now run: each is claimed, so that its submitter waits
+// for it whatever happens to its context, and the writer must Finish each
+// once. Requests whose context has ended are dropped. ok is false once the
+// queue is closed.
 func (q *Queue[Tx]) Next(max int) (batch []*Op[Tx], ok bool) {
-	select {
-	case op := <-q.ch:
-		batch = append(batch, op)
-	case <-q.closing:
-		return nil, false
-	}
-	for len(batch) < max {
+	for len(batch) == 0 {
 		select {
 		case op := <-q.ch:
-			batch = append(batch, op)
-		default:
-			return batch, true
+			if op.claim() {
+				batch = append(batch, op)
+			}
+		case <-q.closing:
+			return nil, false
+		}
+	drain:
+		for len(batch) < max {
+			select {
+			case op := <-q.ch:
+				if op.claim() {
+					batch = append(batch, op)
+				}
+			default:
+				break drain
+			}
 		}
 	}
 	return batch, true
