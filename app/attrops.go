@@ -21,6 +21,16 @@ func (s *Service) getAttributes(ctx context.Context, c *call) (*kmip.Item, error
 	if err != nil {
 		return nil, err
 	}
+	if c.v.major < 2 {
+		seen := map[string]bool{}
+		for _, n := range want {
+			if seen[n] {
+				// KMIP 1.4 §11.13: "The same Attribute Name is present more than once".
+				return nil, errorf(kmip.ResultReasonInvalidMessage, "attribute %q is requested more than once", n)
+			}
+			seen[n] = true
+		}
+	}
 	all := allAttrs(c.v, obj)
 	var picked []domain.Attribute
 	if len(want) == 0 {
@@ -129,11 +139,28 @@ func attrReadOnly(c *call, name string) error {
 	return errorf(kmip.ResultReasonPermissionDenied, "attribute %q cannot be changed by the client", name)
 }
 
+// attrNotFound answers a request naming an attribute the object does not
+// have at all: Attribute Not Found in KMIP 2.x (2.1 §11.2 table of Result
+// Reasons); in KMIP 1.x, Invalid Field for Modify Attribute (1.4 §11.16, "it
+// needs to first be added") and Item Not Found otherwise (1.4 §11.17).
 func attrNotFound(c *call, name string) error {
-	if c.v.major >= 2 {
+	switch {
+	case c.v.major >= 2:
 		return errorf(kmip.ResultReasonAttributeNotFound, "attribute %q not found on the object", name)
+	case c.op == kmip.OperationModifyAttribute:
+		return invalidField("attribute %q is not set on the object; add it first", name)
 	}
 	return errorf(kmip.ResultReasonItemNotFound, "attribute %q not found on the object", name)
+}
+
+// instanceNotFound answers a request naming an instance (index or value) of
+// an attribute the object has, but not that instance: Attribute Instance Not
+// Found in KMIP 2.x, Item Not Found in KMIP 1.x (1.4 §11.16, §11.17).
+func instanceNotFound(c *call, name string) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonAttributeInstanceNotFound, "no such instance of attribute %q", name)
+	}
+	return errorf(kmip.ResultReasonItemNotFound, "no such instance of attribute %q", name)
 }
 
 // changeTarget reads the single attribute an Add/Modify/Set/Delete request
@@ -149,7 +176,7 @@ func changeTarget(c *call, tag2x kmip.Tag) (domain.Attribute, bool, error) {
 			return domain.Attribute{}, false, invalidField("%s must hold exactly one attribute", tag2x)
 		}
 		at, err := attrFrom2x(kids[0])
-		return at, true, err
+		return at, at.Value != nil, err
 	}
 	return domain.Attribute{}, false, missingData("no attribute given")
 }
@@ -198,6 +225,9 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 	if !hasVal {
 		return nil, missingData("Add Attribute needs a value")
 	}
+	if c.payload.Path(kmip.TagAttribute, kmip.TagAttributeIndex) != nil {
+		return nil, invalidField("Add Attribute must not give an Attribute Index") // 1.4 §4.14, §11.15
+	}
 	r, err := ruleFor(c, at.Name)
 	if err != nil {
 		return nil, err
@@ -211,7 +241,8 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 			if c.v.major >= 2 {
 				return errorf(kmip.ResultReasonAttributeSingleValued, "attribute %q already has its value", at.Name)
 			}
-			return invalidField("attribute %q already has its value", at.Name)
+			// KMIP 1.4 §11.15: "The specified attribute already exists".
+			return errorf(kmip.ResultReasonIllegalOperation, "attribute %q already has its value", at.Name)
 		}
 		idx = obj.AddAttr(at.Name, at.Value)
 		return nil
@@ -275,10 +306,16 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		return nil, missingData("Modify Attribute needs a new value")
 	}
 	var current *domain.Attribute
-	if cur := c.payload.Child(kmip.TagCurrentAttribute); cur != nil && len(cur.Children()) == 1 {
+	if cur := c.payload.Child(kmip.TagCurrentAttribute); cur != nil {
+		if len(cur.Children()) != 1 {
+			return nil, invalidField("Current Attribute must hold exactly one attribute")
+		}
 		ca, err := attrFrom2x(cur.Children()[0])
 		if err != nil {
 			return nil, err
+		}
+		if ca.Name != at.Name || ca.Value == nil {
+			return nil, invalidField("Current Attribute and New Attribute must name the same attribute")
 		}
 		current = &ca
 	}
@@ -294,6 +331,14 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		if r.PreActiveOnly && obj.State != domain.PreActive {
 			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
 		}
+		n := len(obj.AttrValues(at.Name))
+		if n == 0 {
+			return attrNotFound(c, at.Name)
+		}
+		if c.v.major >= 2 && current == nil && n > 1 {
+			// KMIP 2.1 §6.1.34: which instance is meant cannot be determined.
+			return instanceNotFound(c, at.Name)
+		}
 		for i := range obj.Attributes {
 			a := &obj.Attributes[i]
 			if a.Name != at.Name {
@@ -302,6 +347,8 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 			match := a.Index == at.Index
 			if current != nil {
 				match = a.Value.Equal(current.Value)
+			} else if c.v.major >= 2 {
+				match = true // the only instance
 			}
 			if match {
 				a.Value = at.Value
@@ -309,7 +356,7 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 				return nil
 			}
 		}
-		return attrNotFound(c, at.Name)
+		return instanceNotFound(c, at.Name)
 	})
 	if err != nil {
 		return nil, err
@@ -324,13 +371,19 @@ func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	var match *kmip.Item
 	switch {
 	case c.payload.Child(kmip.TagAttributeName) != nil: // 1.x
-		name, _ = c.payload.Child(kmip.TagAttributeName).AsText()
+		var ok bool
+		if name, ok = c.payload.Child(kmip.TagAttributeName).AsText(); !ok {
+			return nil, invalidField("Attribute Name must be a Text String")
+		}
 		if t, ok := kmip.TagBySpecName(name); ok && !isCustom(name) {
 			name = t.SpecName()
 		}
 		idx = 0
 		if it := c.payload.Child(kmip.TagAttributeIndex); it != nil {
-			n, _ := it.AsInt()
+			n, ok := it.AsInt()
+			if !ok || n < 0 {
+				return nil, invalidField("invalid Attribute Index")
+			}
 			idx = int(n)
 		}
 	case c.payload.Child(kmip.TagCurrentAttribute) != nil:
@@ -365,17 +418,25 @@ func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		if r.PreActiveOnly && obj.State != domain.PreActive {
 			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", name, domain.ErrWrongState)
 		}
+		if len(obj.AttrValues(name)) == 0 {
+			return attrNotFound(c, name)
+		}
+		if match == nil && idx < 0 {
+			// A KMIP 2.x Attribute Reference deletes every instance (2.1 §6.1.13).
+			obj.DeleteAttr(name)
+			return nil
+		}
 		for i, a := range obj.Attributes {
 			if a.Name != name {
 				continue
 			}
-			if (match != nil && a.Value.Equal(match)) || (match == nil && (idx < 0 || a.Index == idx)) {
+			if (match != nil && a.Value.Equal(match)) || (match == nil && a.Index == idx) {
 				deleted = a
 				obj.Attributes = append(obj.Attributes[:i], obj.Attributes[i+1:]...)
 				return nil
 			}
 		}
-		return attrNotFound(c, name)
+		return instanceNotFound(c, name)
 	})
 	if err != nil {
 		return nil, err

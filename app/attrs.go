@@ -36,8 +36,36 @@ func attrFrom1x(a *kmip.Item) (domain.Attribute, error) {
 	if tag, ok := kmip.TagBySpecName(name); ok && !isCustom(name) {
 		v.Tag = tag
 		name = tag.SpecName()
+		if err := checkValue(v); err != nil {
+			return domain.Attribute{}, err
+		}
 	}
 	return domain.Attribute{Name: name, Index: idx, Value: v}, nil
+}
+
+// checkValue enforces the item types the specification gives an attribute
+// value and, recursively, the fields of a structured one (KMIP 1.4 §3 and
+// KMIP 2.1 §4, each attribute's encoding table; §9.1.3.2 enumerations): a
+// Text String where an Enumeration belongs, or an enumeration value that is
+// neither defined nor an extension (8XXXXXXX), is Invalid Field (1.4 §11.2
+// "Incorrect attribute value(s)") rather than a stored, malformed attribute.
+func checkValue(v *kmip.Item) error {
+	if def, ok := kmip.LookupTag(v.Tag); ok && def.Type != 0 {
+		if v.Type != def.Type {
+			return invalidField("%s must be a %s, not a %s", def.SpecName, def.Type, v.Type)
+		}
+		if e, isEnum := v.AsEnum(); isEnum && def.Enum != "" && e < 0x80000000 {
+			if _, known := kmip.EnumName(v.Tag, e); !known {
+				return invalidField("%d is not a %s value", e, def.SpecName)
+			}
+		}
+	}
+	for _, ch := range v.Children() {
+		if err := checkValue(ch); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // attrFrom2x converts one child of a KMIP 2.x Attributes structure (or a New
@@ -57,6 +85,9 @@ func attrFrom2x(v *kmip.Item) (domain.Attribute, error) {
 	}
 	if _, ok := kmip.LookupTag(v.Tag); !ok {
 		return domain.Attribute{}, invalidField("unknown attribute tag %s", v.Tag)
+	}
+	if err := checkValue(v); err != nil {
+		return domain.Attribute{}, err
 	}
 	return domain.Attribute{Name: v.Tag.SpecName(), Value: v.Clone()}, nil
 }

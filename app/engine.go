@@ -26,26 +26,25 @@ var supportedVersions = []version{{2, 1}, {2, 0}, {1, 4}, {1, 3}, {1, 2}, {1, 1}
 
 // negotiate returns the version to answer a request of version v in: v itself
 // when supported, else the newest supported version of the same major
-// version not above v; ok is false when there is none.
+// version not above v; ok is false when there is none, which includes every
+// other major version (KMIP 1.4 §11.1: a major version mismatch is an
+// Invalid Message).
 func negotiate(v version) (version, bool) {
 	for _, s := range supportedVersions {
 		if s.major == v.major && s.minor <= v.minor {
 			return s, true
 		}
 	}
-	if v.major > 2 {
-		return supportedVersions[0], true
-	}
 	return version{}, false
 }
 
 // call is one batch item being processed.
 type call struct {
-	v           version
-	who         domain.Principal
-	op          kmip.Operation
-	payload     *kmip.Item
-	placeholder *string // the batch's ID Placeholder (KMIP 1.4 §6.1 "ID Placeholder")
+	v       version
+	who     domain.Principal
+	op      kmip.Operation
+	payload *kmip.Item
+	batch   *batchIDs // the batch's ID Placeholder and the identifiers its items returned
 	// undo collects how to reverse this item's writes when the batch asked
 	// for Batch Error Continuation Option Undo; nil otherwise.
 	undo *[]undoStep
@@ -77,18 +76,96 @@ func (s *Service) undoUpdate(c *call, before *domain.Object) {
 	})
 }
 
+// batchIDs is the identifier state of one batch: the ID Placeholder (KMIP
+// 1.4 §4 and KMIP 2.1 §6.1, "ID Placeholder") and, for the KMIP 2.x Unique
+// Identifier enumeration (KMIP 2.1 §11.58), the identifier each operation
+// last returned.
+type batchIDs struct {
+	placeholder string
+	byOp        map[kmip.Operation]string
+}
+
+// placeholderOps are the operations whose returned Unique Identifier becomes
+// the ID Placeholder (KMIP 1.4 §4, KMIP 2.1 §6.1); no other operation changes it.
+var placeholderOps = map[kmip.Operation]bool{
+	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationRegister: true,
+	kmip.OperationDeriveKey: true, kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
+	kmip.OperationCertify: true, kmip.OperationReCertify: true, kmip.OperationLocate: true,
+	kmip.OperationRecover: true,
+}
+
+// uidEnumOps maps the KMIP 2.x Unique Identifier enumeration values that
+// name an operation to that operation (KMIP 2.1 §11.58).
+var uidEnumOps = map[kmip.UniqueIdentifier]kmip.Operation{
+	kmip.UniqueIdentifierCertify: kmip.OperationCertify, kmip.UniqueIdentifierCreate: kmip.OperationCreate,
+	kmip.UniqueIdentifierCreateKeyPair: kmip.OperationCreateKeyPair, kmip.UniqueIdentifierDeriveKey: kmip.OperationDeriveKey,
+	kmip.UniqueIdentifierLocate: kmip.OperationLocate, kmip.UniqueIdentifierRegister: kmip.OperationRegister,
+	kmip.UniqueIdentifierReKey: kmip.OperationReKey, kmip.UniqueIdentifierReCertify: kmip.OperationReCertify,
+	kmip.UniqueIdentifierReKeyKeyPair: kmip.OperationReKeyKeyPair,
+}
+
+// record updates the batch's identifiers after op succeeded with payload out:
+// an operation of placeholderOps that returns one identifier sets the ID
+// Placeholder; a Locate that returns any other number of identifiers empties
+// it (KMIP 1.4 §4.9), so that later items cannot act on the wrong object.
+func (b *batchIDs) record(op kmip.Operation, out *kmip.Item) {
+	if !placeholderOps[op] {
+		return
+	}
+	ids := out.ChildrenOf(kmip.TagUniqueIdentifier)
+	if op == kmip.OperationCreateKeyPair || op == kmip.OperationReKeyKeyPair {
+		ids = out.ChildrenOf(kmip.TagPrivateKeyUniqueIdentifier)
+	}
+	id, ok := "", false
+	if len(ids) == 1 {
+		id, ok = ids[0].AsText()
+	}
+	if !ok {
+		if op == kmip.OperationLocate {
+			b.placeholder = ""
+			delete(b.byOp, op)
+		}
+		return
+	}
+	b.placeholder = id
+	if b.byOp == nil {
+		b.byOp = map[kmip.Operation]string{}
+	}
+	b.byOp[op] = id
+}
+
 // uid returns the request's Unique Identifier, or the batch's ID Placeholder
-// when the request omits it.
+// when the request omits it. KMIP 2.x requests may also name the placeholder,
+// or the identifier an earlier operation of the batch returned, with the
+// Unique Identifier enumeration (KMIP 2.1 §4.58, §11.58).
 func (c *call) uid() (string, error) {
-	if it := c.payload.Child(kmip.TagUniqueIdentifier); it != nil {
-		s, ok := it.AsText()
-		if !ok {
+	ids := c.payload.ChildrenOf(kmip.TagUniqueIdentifier)
+	if len(ids) > 1 {
+		return "", errorf(kmip.ResultReasonInvalidMessage, "Unique Identifier given more than once")
+	}
+	if len(ids) == 1 {
+		if s, ok := ids[0].AsText(); ok {
+			return s, nil
+		}
+		e, ok := ids[0].AsEnum()
+		if !ok || c.v.major < 2 {
 			return "", invalidField("Unique Identifier must be a Text String")
 		}
-		return s, nil
+		var id string
+		if kmip.UniqueIdentifier(e) == kmip.UniqueIdentifierIDPlaceholder {
+			id = c.batch.placeholder
+		} else if op, known := uidEnumOps[kmip.UniqueIdentifier(e)]; known {
+			id = c.batch.byOp[op]
+		} else {
+			return "", invalidField("unsupported Unique Identifier enumeration %d", e)
+		}
+		if id == "" {
+			return "", missingData("no earlier batch item supplies the Unique Identifier")
+		}
+		return id, nil
 	}
-	if *c.placeholder != "" {
-		return *c.placeholder, nil
+	if c.batch.placeholder != "" {
+		return c.batch.placeholder, nil
 	}
 	return "", missingData("no Unique Identifier and no ID Placeholder")
 }
@@ -150,7 +227,11 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	}
 	v, ok := negotiate(version{maj, min})
 	if !ok {
-		return s.errorMessage(supportedVersions[len(supportedVersions)-1], kmip.ResultReasonInvalidMessage,
+		answer := supportedVersions[len(supportedVersions)-1]
+		if maj > answer.major {
+			answer = supportedVersions[0]
+		}
+		return s.errorMessage(answer, kmip.ResultReasonInvalidMessage,
 			fmt.Sprintf("protocol version %d.%d is not supported", maj, min))
 	}
 	items := req.ChildrenOf(kmip.TagBatchItem)
@@ -159,6 +240,9 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	}
 	if len(items) > s.cfg.MaxBatchItems {
 		return s.errorMessage(v, kmip.ResultReasonInvalidMessage, fmt.Sprintf("more than %d batch items", s.cfg.MaxBatchItems))
+	}
+	if msg := checkBatchItemIDs(items); msg != "" {
+		return s.errorMessage(v, kmip.ResultReasonInvalidMessage, msg)
 	}
 	if hdr.Child(kmip.TagAsynchronousIndicator) != nil {
 		if b, _ := hdr.Child(kmip.TagAsynchronousIndicator).AsBool(); b {
@@ -178,14 +262,14 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		}
 	}
 	who, _ := ports.PeerFrom(ctx)
-	placeholder := ""
+	batch := &batchIDs{}
 	var undo *[]undoStep
 	if onError == kmip.BatchErrorContinuationOptionUndo {
 		undo = new([]undoStep)
 	}
 	var out []*kmip.Item
 	for _, bi := range items {
-		item, failed := s.runItem(ctx, v, who, bi, &placeholder, undo)
+		item, failed := s.runItem(ctx, v, who, bi, batch, undo)
 		out = append(out, item)
 		if failed && onError != kmip.BatchErrorContinuationOptionContinue {
 			if undo != nil {
@@ -207,7 +291,7 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 }
 
 // undoBatch reverses the writes of a batch's earlier items, newest first, and
-// marks those items Operation Undone (KMIP 1.4 §6.14). A step that cannot be
+// marks those items Operation Undone (KMIP 1.4 §6.14), keeping their payloads. A step that cannot be
 // reversed (another client changed the object meanwhile) is logged.
 func (s *Service) undoBatch(ctx context.Context, steps []undoStep, done []*kmip.Item) {
 	for i := len(steps) - 1; i >= 0; i-- {
@@ -219,12 +303,54 @@ func (s *Service) undoBatch(ctx context.Context, steps []undoStep, done []*kmip.
 		var kept []*kmip.Item
 		for _, c := range bi.Children() {
 			switch c.Tag {
-			case kmip.TagOperation, kmip.TagUniqueBatchItemID:
+			case kmip.TagResultStatus:
+				// A Response Payload is required unless the item failed
+				// (KMIP 1.4 §7.3 Table 285), so an undone item keeps it.
+				kept = append(kept, kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationUndone)))
+			default:
 				kept = append(kept, c)
 			}
 		}
-		bi.Value = append(kept, kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationUndone)))
+		bi.Value = kept
 	}
+}
+
+// checkBatchItemIDs enforces that every item of a multi-item batch carries a
+// Unique Batch Item ID (KMIP 1.4 §7.2 Table 283, KMIP 2.1 §8) and that no two
+// are equal (§6.4: it correlates an item with its response). It returns the
+// problem, or "" when there is none.
+func checkBatchItemIDs(items []*kmip.Item) string {
+	if len(items) < 2 {
+		return ""
+	}
+	seen := map[string]bool{}
+	for _, bi := range items {
+		id, ok := bi.Child(kmip.TagUniqueBatchItemID).AsBytes()
+		if !ok {
+			return "every item of a multi-item batch needs a Unique Batch Item ID"
+		}
+		if seen[string(id)] {
+			return "Unique Batch Item IDs are not unique"
+		}
+		seen[string(id)] = true
+	}
+	return ""
+}
+
+// opSince gives the first protocol version defining each routed operation
+// that KMIP 1.x lacks; a request of an older version is answered Operation
+// Not Supported, as the reference server does. (Discover Versions, new in
+// 1.1, is answered in every version: a client may probe with it.)
+var opSince = map[kmip.Operation]version{
+	kmip.OperationSetAttribute: {2, 0},
+	kmip.OperationLog:          {2, 0},
+	kmip.OperationInterop:      {2, 0},
+}
+
+// opIn reports whether protocol version v defines operation op.
+func opIn(op kmip.Operation, v version) bool {
+	since, gated := opSince[op]
+	return !gated || v.atLeast(since.major, since.minor)
 }
 
 // tooLarge replaces a batch item's result with Response Too Large.
@@ -243,7 +369,7 @@ func tooLarge(bi *kmip.Item) {
 }
 
 // runItem processes one batch item and returns its response batch item.
-func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, bi *kmip.Item, placeholder *string, undo *[]undoStep) (resp *kmip.Item, failed bool) {
+func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, bi *kmip.Item, batch *batchIDs, undo *[]undoStep) (resp *kmip.Item, failed bool) {
 	resp = kmip.Struct(kmip.TagBatchItem)
 	opItem := bi.Child(kmip.TagOperation)
 	if opItem != nil {
@@ -265,6 +391,9 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	}
 	op := kmip.Operation(opv)
 	h, ok := s.routes[op]
+	if !opIn(op, v) {
+		ok = false
+	}
 	if !ok {
 		return fail(kmip.ResultReasonOperationNotSupported, fmt.Sprintf("operation %s is not supported", op))
 	}
@@ -277,7 +406,7 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	if payload == nil || payload.Type != kmip.TypeStructure {
 		payload = kmip.Struct(kmip.TagRequestPayload)
 	}
-	c := &call{v: v, who: who, op: op, payload: payload, placeholder: placeholder, undo: undo}
+	c := &call{v: v, who: who, op: op, payload: payload, batch: batch, undo: undo}
 	out, err := s.safeCall(ctx, h, c)
 	if err != nil {
 		reason, msg, internal := resultFor(err, v)
@@ -292,9 +421,7 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 		out = kmip.Struct(kmip.TagResponsePayload)
 	}
 	out.Tag = kmip.TagResponsePayload
-	if id, ok := out.Child(kmip.TagUniqueIdentifier).AsText(); ok {
-		*placeholder = id
-	}
+	batch.record(op, out)
 	resp.Add(kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusSuccess)), out)
 	s.cfg.Log.Debug().Str("op", op.String()).Str("client", who.Name).Msg("operation succeeded")
 	return resp, false

@@ -42,6 +42,11 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 	case errors.As(err, &ae):
 		return ae.Reason, ae.Msg, false
 	case errors.Is(err, ports.ErrNotFound):
+		// KMIP 2.x names the case Object Not Found (KMIP 2.1 §6.1 error
+		// tables; OASIS BL-M-4-21); KMIP 1.x has only Item Not Found.
+		if v.major >= 2 {
+			return kmip.ResultReasonObjectNotFound, "object not found", false
+		}
 		return kmip.ResultReasonItemNotFound, "object not found", false
 	case errors.Is(err, domain.ErrPermissionDenied):
 		return kmip.ResultReasonPermissionDenied, "permission denied", false
@@ -53,6 +58,11 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 		}
 		return kmip.ResultReasonPermissionDenied, "object is in the wrong lifecycle state", false
 	case errors.Is(err, domain.ErrNotApplicable):
+		// KMIP 1.4 §11.20-21: Illegal Operation; KMIP 2.1 §6.1.1/§6.1.44
+		// list Invalid Object Type instead.
+		if v.major >= 2 {
+			return kmip.ResultReasonInvalidObjectType, "operation does not apply to this object type", false
+		}
 		return kmip.ResultReasonIllegalOperation, "operation does not apply to this object type", false
 	case errors.Is(err, ports.ErrInvalidLength):
 		return kmip.ResultReasonInvalidField, "invalid cryptographic length for the algorithm", false

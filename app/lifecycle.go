@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
@@ -53,6 +54,9 @@ func (s *Service) revoke(ctx context.Context, c *call) (*kmip.Item, error) {
 	if !ok {
 		return nil, missingData("Revocation Reason Code is required")
 	}
+	if _, known := kmip.EnumName(kmip.TagRevocationReasonCode, code); !known && code < 0x80000000 {
+		return nil, invalidField("Revocation Reason Code %d is not recognized", code) // 1.4 §11.21
+	}
 	if reason == nil {
 		reason = kmip.Struct(kmip.TagRevocationReason, codeItem.Clone())
 	} else {
@@ -67,13 +71,37 @@ func (s *Service) revoke(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		occurred = t
 	}
-	return s.transition(ctx, c, func(obj *domain.Object, now time.Time) error {
+	out, err := s.transition(ctx, c, func(obj *domain.Object, now time.Time) error {
 		return obj.Revoke(reason, compromise, occurred, now)
 	})
+	if errors.Is(err, domain.ErrWrongState) && c.v.major < 2 {
+		// KMIP 1.4 §11.21 has no state error for Revoke; an object that cannot
+		// be revoked is an Illegal Operation, as the reference server answers.
+		return nil, errorf(kmip.ResultReasonIllegalOperation, "the object cannot be revoked for this reason in its state")
+	}
+	return out, err
 }
 
 // destroy implements Destroy (KMIP 1.4 §4.21): only Pre-Active, Deactivated
-// and Compromised objects may be destroyed; their metadata is kept.
+// and Compromised objects may be destroyed; their metadata is kept, except
+// for Templates, which are removed whole.
 func (s *Service) destroy(ctx context.Context, c *call) (*kmip.Item, error) {
-	return s.transition(ctx, c, func(obj *domain.Object, now time.Time) error { return obj.Destroy(now) })
+	template := false
+	out, err := s.transition(ctx, c, func(obj *domain.Object, now time.Time) error {
+		if c.v.major >= 2 && (obj.State == domain.Destroyed || obj.State == domain.DestroyedCompromised) {
+			return errorf(kmip.ResultReasonObjectDestroyed, "object has already been destroyed") // 2.1 §6.1.15.1
+		}
+		template = obj.Type == uint32(kmip.ObjectTypeTemplate)
+		return obj.Destroy(now)
+	})
+	if err != nil || !template {
+		return out, err
+	}
+	// "If the Unique Identifier specifies a Template object, then the object
+	// itself, including all meta-data, SHALL be destroyed" (KMIP 1.4 §4.21).
+	id, _ := out.Child(kmip.TagUniqueIdentifier).AsText()
+	if err := s.cfg.Store.Delete(ctx, id); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

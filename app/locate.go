@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"time"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -47,9 +48,16 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	var terms []domain.IndexTerm
 	uid := ""
+	ranges, err := dateRanges(attrs)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range attrs {
 		if a.Value == nil {
 			return nil, invalidField("Locate attribute %q has no value", a.Name)
+		}
+		if _, ok := ranges[a.Name]; ok {
+			continue
 		}
 		switch a.Name {
 		case "Object Type":
@@ -89,7 +97,7 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 			if err != nil {
 				return nil, err
 			}
-			if uid != "" && !hasTerms(obj, terms) {
+			if (uid != "" && !hasTerms(obj, terms)) || !inRanges(obj, ranges) {
 				continue
 			}
 			destroyed := obj.State == domain.Destroyed || obj.State == domain.DestroyedCompromised
@@ -118,6 +126,60 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 		out.Add(kmip.Text(kmip.TagUniqueIdentifier, id))
 	}
 	return out, nil
+}
+
+// dateRange is a Locate filter on a date attribute: two values give a range,
+// one value the instant itself (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29).
+type dateRange struct{ from, to time.Time }
+
+// dateRanges takes the date filters out of a Locate request: those given
+// twice (a range) and every Initial Date filter, which the store does not
+// index. The rest are matched by index terms.
+func dateRanges(attrs []domain.Attribute) (map[string]dateRange, error) {
+	dates := map[string][]time.Time{}
+	for _, a := range attrs {
+		if t, ok := a.Value.AsTime(); ok {
+			dates[a.Name] = append(dates[a.Name], t)
+		}
+	}
+	out := map[string]dateRange{}
+	for name, ts := range dates {
+		switch {
+		case len(ts) > 2:
+			return nil, invalidField("Locate gives %q more than twice", name)
+		case len(ts) == 2:
+			from, to := ts[0], ts[1]
+			if to.Before(from) {
+				from, to = to, from
+			}
+			out[name] = dateRange{from, to}
+		case name == "Initial Date":
+			out[name] = dateRange{ts[0], ts[0]}
+		}
+	}
+	return out, nil
+}
+
+// inRanges reports whether the object has, for every date range, a value of
+// that attribute within it (bounds included).
+func inRanges(obj *domain.Object, ranges map[string]dateRange) bool {
+	for name, r := range ranges {
+		values := obj.AttrValues(name)
+		if name == "Initial Date" {
+			values = []*kmip.Item{kmip.DateTime(kmip.TagInitialDate, obj.InitialDate)}
+		}
+		found := false
+		for _, v := range values {
+			if t, ok := v.AsTime(); ok && !t.Before(r.from) && !t.After(r.to) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // hasTerms reports whether the object carries every index term.

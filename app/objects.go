@@ -46,10 +46,20 @@ func objectType(c *call) (kmip.ObjectType, error) {
 	if !ok {
 		return 0, invalidField("Object Type must be an Enumeration")
 	}
-	if _, known := objectTags[kmip.ObjectType(v)]; !known {
-		return 0, invalidField("unknown Object Type %d", v)
+	t := kmip.ObjectType(v)
+	if _, known := objectTags[t]; !known || (t == kmip.ObjectTypeTemplate && c.v.major >= 2) {
+		return 0, badObjectType(c, "unknown Object Type %d", v)
 	}
-	return kmip.ObjectType(v), nil
+	return t, nil
+}
+
+// badObjectType refuses an object type: Invalid Field in KMIP 1.x (1.4 §11.2,
+// §11.4), Invalid Object Type in KMIP 2.x (2.1 §6.1.8.1, §6.1.43).
+func badObjectType(c *call, format string, args ...any) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonInvalidObjectType, format, args...)
+	}
+	return invalidField(format, args...)
 }
 
 // newObject starts a managed object owned by the caller, applying the
@@ -107,7 +117,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if t != kmip.ObjectTypeSymmetricKey {
-		return nil, invalidField("Create cannot make %s objects", t)
+		return nil, badObjectType(c, "Create cannot make %s objects", t)
 	}
 	obj, err := s.newObject(ctx, c, t)
 	if err != nil {
@@ -310,7 +320,10 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	out := obj.Payload.Clone()
 	if it := c.payload.Child(kmip.TagKeyFormatType); it != nil {
-		want, _ := it.AsEnum()
+		want, ok := it.AsEnum()
+		if !ok {
+			return nil, invalidField("Key Format Type must be an Enumeration")
+		}
 		kb := out.Child(kmip.TagKeyBlock)
 		have, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
 		if kb == nil || want != have {

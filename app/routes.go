@@ -35,11 +35,14 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 	}
 }
 
-// operations lists the implemented operations in ascending enumeration order.
-func (s *Service) operations() []kmip.Operation {
+// operations lists the operations implemented for protocol version v in
+// ascending enumeration order.
+func (s *Service) operations(v version) []kmip.Operation {
 	ops := make([]kmip.Operation, 0, len(s.routes))
 	for op := range s.routes {
-		ops = append(ops, op)
+		if opIn(op, v) {
+			ops = append(ops, op)
+		}
 	}
 	sort.Slice(ops, func(i, j int) bool { return ops[i] < ops[j] })
 	return ops

@@ -51,7 +51,7 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	out := kmip.Struct(kmip.TagResponsePayload)
 	if want[kmip.QueryFunctionQueryOperations] {
-		for _, op := range s.operations() {
+		for _, op := range s.operations(c.v) {
 			out.Add(kmip.Enum(kmip.TagOperation, uint32(op)))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"testing"
 	"time"
 
@@ -54,12 +55,22 @@ func newService(t *testing.T) *Service {
 		Clock: fixedClock{time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}})
 }
 
-// msg builds a request message of version v with the given batch items.
+// batchItemIDs numbers the Unique Batch Item IDs msg assigns.
+var batchItemIDs int
+
+// msg builds a request message of version v with the given batch items,
+// giving each item of a multi-item batch that lacks one a Unique Batch Item ID.
 func msg(v version, items ...*kmip.Item) *kmip.Item {
 	m := kmip.Struct(kmip.TagRequestMessage, kmip.Struct(kmip.TagRequestHeader,
 		kmip.Struct(kmip.TagProtocolVersion,
 			kmip.Int(kmip.TagProtocolVersionMajor, v.major), kmip.Int(kmip.TagProtocolVersionMinor, v.minor)),
 		kmip.Int(kmip.TagBatchCount, int32(len(items)))))
+	for _, it := range items {
+		if len(items) > 1 && it.Child(kmip.TagUniqueBatchItemID) == nil {
+			batchItemIDs++
+			it.Add(kmip.Bytes(kmip.TagUniqueBatchItemID, []byte(fmt.Sprintf("item-%d", batchItemIDs))))
+		}
+	}
 	return m.Add(items...)
 }
 
@@ -260,7 +271,9 @@ func TestLifecycle(t *testing.T) {
 			s := newService(t)
 			wrongState := kmip.ResultReasonPermissionDenied
 			destroyedGet := kmip.ResultReasonItemNotFound
+			notFound := kmip.ResultReasonItemNotFound
 			if v.major >= 2 {
+				notFound = kmip.ResultReasonObjectNotFound
 				wrongState = kmip.ResultReasonWrongKeyLifecycleState
 				destroyedGet = kmip.ResultReasonObjectDestroyed
 			}
@@ -276,7 +289,12 @@ func TestLifecycle(t *testing.T) {
 			if st := state(t, s, v, id); st != domain.Deactivated {
 				t.Fatalf("after revoke: %s", st)
 			}
-			mustFail(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeCessationOfOperation)), wrongState)
+			// KMIP 1.4 §11.21 (and the reference server): Illegal Operation.
+			revokeState := kmip.ResultReasonIllegalOperation
+			if v.major >= 2 {
+				revokeState = wrongState
+			}
+			mustFail(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeCessationOfOperation)), revokeState)
 			mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
 			if st := state(t, s, v, id); st != domain.Destroyed {
 				t.Fatalf("after destroy: %s", st)
@@ -296,7 +314,7 @@ func TestLifecycle(t *testing.T) {
 			if st := state(t, s, v, id); st != domain.DestroyedCompromised {
 				t.Fatalf("destroy compromised: %s", st)
 			}
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem("no-such-id"))), kmip.ResultReasonItemNotFound)
+			mustFail(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem("no-such-id"))), notFound)
 		})
 	}
 }
@@ -391,7 +409,8 @@ func TestMessageLevelErrors(t *testing.T) {
 	}
 	query := bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))
 	check("1.5 answered as 1.4", msg(version{1, 5}, query), 1, 4, 0)
-	check("3.0 answered as 2.1", msg(version{3, 0}, query), 2, 1, 0)
+	// A major version mismatch is an Invalid Message (KMIP 1.4 §11.1).
+	check("3.0 refused", msg(version{3, 0}, query), 2, 1, kmip.ResultReasonInvalidMessage)
 	check("1.2 answered as 1.2", msg(version{1, 2}, query), 1, 2, 0)
 	check("0.9 refused", msg(version{0, 9}, query), 1, 0, kmip.ResultReasonInvalidMessage)
 	bad := msg(v14, query)
@@ -481,8 +500,8 @@ func TestQueryAndDiscover(t *testing.T) {
 		kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryObjects)),
 		kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryServerInformation)))))
 	ops := p.ChildrenOf(kmip.TagOperation)
-	if len(ops) != len(s.routes) {
-		t.Fatalf("Query lists %d operations, %d are routed", len(ops), len(s.routes))
+	if len(ops) != len(s.operations(v14)) {
+		t.Fatalf("Query lists %d operations, %d are routed for 1.4", len(ops), len(s.operations(v14)))
 	}
 	for _, it := range ops {
 		op, _ := it.AsEnum()
@@ -575,9 +594,11 @@ func TestUndoBatch(t *testing.T) {
 	if len(rs) != 3 {
 		t.Fatalf("%d results, want 3 (processing stops at the failure)", len(rs))
 	}
+	// Undone items keep their payload: it is required unless the item
+	// failed (KMIP 1.4 §7.3 Table 285; OASIS BL-M-2-21).
 	for i := 0; i < 2; i++ {
-		if rs[i].status != kmip.ResultStatusOperationUndone || rs[i].payload != nil {
-			t.Errorf("item %d: status %s, want Operation Undone without payload", i, rs[i].status)
+		if rs[i].status != kmip.ResultStatusOperationUndone || rs[i].payload == nil {
+			t.Errorf("item %d: status %s, want Operation Undone with its payload", i, rs[i].status)
 		}
 	}
 	mustFail(t, rs[2], kmip.ResultReasonItemNotFound)

@@ -139,7 +139,8 @@ func (o *Object) Activate(now time.Time) error {
 
 // Revoke deactivates an Active object, or marks an object compromised when the
 // reason is a key or CA compromise (KMIP 1.4 §4.20). compromiseOccurred is the
-// Compromise Occurrence Date, zero when not given.
+// Compromise Occurrence Date, zero when not given, in which case the Initial
+// Date stands in for it, as §4.20 says it SHOULD.
 func (o *Object) Revoke(reason *kmip.Item, compromise bool, compromiseOccurred, now time.Time) error {
 	if !HasLifecycle(o.Type) {
 		return ErrNotApplicable
@@ -154,7 +155,7 @@ func (o *Object) Revoke(reason *kmip.Item, compromise bool, compromiseOccurred, 
 	if compromise {
 		o.SetAttr("Compromise Date", kmip.DateTime(kmip.TagCompromiseDate, now))
 		if compromiseOccurred.IsZero() {
-			compromiseOccurred = now
+			compromiseOccurred = o.InitialDate
 		}
 		o.SetAttr("Compromise Occurrence Date", kmip.DateTime(kmip.TagCompromiseOccurrenceDate, compromiseOccurred))
 	} else {
