@@ -16,6 +16,11 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
+// ErrBroken is returned by RoundTrip once an earlier round trip failed
+// between writing its request and reading its whole response: the connection
+// is closed, as its stream can no longer be matched to requests.
+var ErrBroken = errors.New("kmipclient: connection broken by an earlier failed round trip")
+
 // Client is one KMIP connection. Its methods are safe for concurrent use;
 // requests are serialized on the connection.
 type Client struct {
@@ -24,9 +29,10 @@ type Client struct {
 	// Timeout bounds one round trip (default 30s).
 	Timeout time.Duration
 
-	mu   sync.Mutex
-	conn net.Conn
-	buf  []byte
+	mu     sync.Mutex
+	conn   net.Conn
+	buf    []byte
+	broken bool // a round trip failed midway; conn is closed
 }
 
 // Dial opens a TLS connection to addr and completes the handshake.
@@ -42,7 +48,10 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Client, error) {
 // Close closes the connection.
 func (c *Client) Close() error { return c.conn.Close() }
 
-// RoundTrip sends one request message and returns the decoded response message.
+// RoundTrip sends one request message and returns the decoded response
+// message. If writing the request or reading the response fails, the
+// connection is closed and every later call returns ErrBroken, so that a late
+// response is never taken for the answer to another request.
 func (c *Client) RoundTrip(req *kmip.Item) (*kmip.Item, error) {
 	b, err := ttlv.Encode(req)
 	if err != nil {
@@ -50,19 +59,33 @@ func (c *Client) RoundTrip(req *kmip.Item) (*kmip.Item, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.broken {
+		return nil, ErrBroken
+	}
 	timeout := c.Timeout
 	if timeout == 0 {
 		timeout = 30 * time.Second
 	}
 	_ = c.conn.SetDeadline(time.Now().Add(timeout))
 	if _, err := c.conn.Write(b); err != nil {
+		c.breakConn()
 		return nil, err
 	}
 	c.buf, err = ttlv.ReadMessage(c.conn, c.buf, ttlv.DefaultLimits.MaxSize)
 	if err != nil {
+		c.breakConn()
 		return nil, err
 	}
+	// A whole message was read, so the stream is still in step even if
+	// its content does not decode.
 	return ttlv.Decode(c.buf, ttlv.DefaultLimits)
+}
+
+// breakConn closes the connection after a failed round trip; callers hold c.mu.
+func (c *Client) breakConn() {
+	c.broken = true
+	c.buf = nil
+	_ = c.conn.Close()
 }
 
 // OperationError is a batch item that failed.
@@ -78,11 +101,30 @@ func (e *OperationError) Error() string {
 
 // Request builds a request message of the client's protocol version holding
 // one batch item per operation/payload pair.
+// Items of a multi-item batch that carry no Unique Batch Item ID get one
+// (their position, from 1), as KMIP requires (KMIP 1.4 §7.2).
 func (c *Client) Request(items ...*kmip.Item) *kmip.Item {
 	m := kmip.Struct(kmip.TagRequestMessage, kmip.Struct(kmip.TagRequestHeader,
 		kmip.Struct(kmip.TagProtocolVersion,
 			kmip.Int(kmip.TagProtocolVersionMajor, c.Major), kmip.Int(kmip.TagProtocolVersionMinor, c.Minor)),
 		kmip.Int(kmip.TagBatchCount, int32(len(items)))))
+	if len(items) > 1 {
+		for i, it := range items {
+			if it.Child(kmip.TagUniqueBatchItemID) == nil {
+				id := kmip.Bytes(kmip.TagUniqueBatchItemID, []byte{byte(i >> 8), byte(i + 1)})
+				// The ID follows the Operation, as the batch item's field order requires.
+				kids := it.Children()
+				out := make([]*kmip.Item, 0, len(kids)+1)
+				for j, k := range kids {
+					out = append(out, k)
+					if j == 0 {
+						out = append(out, id)
+					}
+				}
+				it.Value = out
+			}
+		}
+	}
 	return m.Add(items...)
 }
 

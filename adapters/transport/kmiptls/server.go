@@ -59,7 +59,9 @@ type Server struct {
 	// RequireClientAuthEKU demands that the client certificate carry the
 	// clientAuth (or any) extended key usage, like pykmip-server's
 	// enable_tls_client_auth; a certificate without it is refused during
-	// the handshake. False accepts certificates without the extension.
+	// the handshake. False accepts certificates without the extension; one
+	// whose extension lists only other usages is refused either way, by
+	// crypto/tls's chain verification.
 	RequireClientAuthEKU bool
 	// MaxMessageSize is the largest request message accepted, header
 	// included; a longer one closes the connection unread. Zero means
@@ -117,6 +119,9 @@ type conn struct {
 	buf    []byte // read buffer, reused
 	wbuf   []byte // write buffer, reused
 	prefix prefixReader
+	// abort skips the TLS close_notify on close: the peer let a deadline
+	// pass or a write fail, so the alert could only block for its 5s.
+	abort bool
 }
 
 // init sets up the server's bookkeeping; callers hold s.mu.
@@ -130,15 +135,18 @@ func (s *Server) init() {
 
 // Serve accepts connections on l, which it wraps in TLS itself, and serves
 // each in its own goroutine. It closes l when it returns; after Shutdown it
-// returns ErrServerClosed, otherwise the listener's error.
+// returns ErrServerClosed, for a TLSConfig that does not require and verify
+// client certificates a configuration error, otherwise the listener's error.
 func (s *Server) Serve(l net.Listener) error {
 	if s.Handler == nil {
+		l.Close()
 		return errors.New("kmiptls: Server.Handler is nil")
 	}
-	if s.TLSConfig == nil {
-		return errors.New("kmiptls: Server.TLSConfig is nil")
+	cfg, err := s.tlsConfig()
+	if err != nil {
+		l.Close()
+		return err
 	}
-	cfg := s.tlsConfig()
 
 	s.mu.Lock()
 	s.init()
@@ -225,10 +233,28 @@ func (s *Server) shuttingDown() bool {
 	return s.inShutdown
 }
 
-// tlsConfig returns a copy of TLSConfig that checks the client's identity
-// during the handshake, so a refused client gets a TLS alert.
-func (s *Server) tlsConfig() *tls.Config {
+// tlsConfig returns a copy of TLSConfig that allows TLS 1.2 or later only
+// and checks the client's identity during the handshake, so a refused client
+// gets a TLS alert. It refuses a TLSConfig that would let a client in without
+// a certificate verified against ClientCAs.
+func (s *Server) tlsConfig() (*tls.Config, error) {
+	switch {
+	case s.TLSConfig == nil:
+		return nil, errors.New("kmiptls: Server.TLSConfig is nil")
+	case s.TLSConfig.ClientAuth != tls.RequireAndVerifyClientCert:
+		return nil, errors.New("kmiptls: Server.TLSConfig.ClientAuth must be tls.RequireAndVerifyClientCert")
+	case s.TLSConfig.ClientCAs == nil:
+		// A nil pool would verify client certificates against the
+		// system roots.
+		return nil, errors.New("kmiptls: Server.TLSConfig.ClientCAs is nil")
+	case s.TLSConfig.GetConfigForClient != nil:
+		// Its configurations would bypass the checks added here.
+		return nil, errors.New("kmiptls: Server.TLSConfig.GetConfigForClient is not supported")
+	case s.TLSConfig.MaxVersion != 0 && s.TLSConfig.MaxVersion < tls.VersionTLS12:
+		return nil, errors.New("kmiptls: Server.TLSConfig.MaxVersion is below TLS 1.2")
+	}
 	cfg := s.TLSConfig.Clone()
+	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
 	next := cfg.VerifyConnection
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
 		if next != nil {
@@ -239,16 +265,17 @@ func (s *Server) tlsConfig() *tls.Config {
 		_, err := s.identity(cs)
 		return err
 	}
-	return cfg
+	return cfg, nil
 }
 
-// identity derives the client's principal from its leaf certificate: the one
+// identity derives the client's principal from the leaf of its verified
+// certificate chain (restored from the session on resumption): the one
 // subject common name, and, if RequireClientAuthEKU, the clientAuth usage.
 func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
-	if len(cs.PeerCertificates) == 0 {
-		return domain.Principal{}, errors.New("no client certificate")
+	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
+		return domain.Principal{}, errors.New("no verified client certificate")
 	}
-	leaf := cs.PeerCertificates[0]
+	leaf := cs.VerifiedChains[0][0]
 	var cns []string
 	for _, a := range leaf.Subject.Names {
 		if a.Type.Equal(oidCommonName) {
@@ -340,7 +367,7 @@ func (c *conn) serve(cfg *tls.Config) {
 		if r := recover(); r != nil {
 			c.log.Error().Str("panic", fmt.Sprint(r)).Bytes("stack", debug.Stack()).Msg("kmip: panic in connection")
 		}
-		if c.tc != nil {
+		if c.tc != nil && !c.abort {
 			c.tc.Close()
 		}
 		c.raw.Close()
@@ -380,7 +407,10 @@ func (c *conn) serve(cfg *tls.Config) {
 		lim.MaxSize = s.maxMessageSize()
 	}
 	for {
-		c.raw.SetReadDeadline(time.Now().Add(idleTimeout))
+		// Read and write deadlines both: in TLS 1.3 a Read may write
+		// (answering a KeyUpdate), and a peer that reads nothing must not
+		// block that write forever.
+		c.raw.SetDeadline(time.Now().Add(idleTimeout))
 		if _, err := io.ReadFull(c.tc, c.prefix.first[:]); err != nil {
 			c.logReadEnd(err, false)
 			return
@@ -388,7 +418,7 @@ func (c *conn) serve(cfg *tls.Config) {
 		if !c.setState(stateActive) {
 			return
 		}
-		c.raw.SetReadDeadline(time.Now().Add(readTimeout))
+		c.raw.SetDeadline(time.Now().Add(readTimeout))
 		c.prefix.r, c.prefix.done = c.tc, false
 		msg, err := ttlv.ReadMessage(&c.prefix, c.buf, s.maxMessageSize())
 		if err != nil {
@@ -410,6 +440,7 @@ func (c *conn) serve(cfg *tls.Config) {
 			c.wbuf = out[:0]
 		}
 		if err != nil {
+			c.abort = true
 			c.log.Debug().Err(err).Msg("kmip: writing a response failed")
 			return
 		}
@@ -422,6 +453,9 @@ func (c *conn) serve(cfg *tls.Config) {
 // logReadEnd logs why reading from the client stopped; inMessage tells
 // whether part of a message had arrived.
 func (c *conn) logReadEnd(err error, inMessage bool) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		c.abort = true
+	}
 	switch {
 	case errors.Is(err, io.EOF):
 		// The client closed the connection between messages.

@@ -547,7 +547,8 @@ func TestShutdownDeadlineCancelsRequests(t *testing.T) {
 }
 
 func TestServeAfterShutdown(t *testing.T) {
-	srv := &Server{Handler: &fakeHandler{}, TLSConfig: &tls.Config{}}
+	cfg := &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: x509.NewCertPool()}
+	srv := &Server{Handler: &fakeHandler{}, TLSConfig: cfg}
 	if err := srv.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}

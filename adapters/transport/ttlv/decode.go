@@ -23,8 +23,9 @@ import (
 //
 // A root item that does not span exactly b, or a b longer than lim.MaxSize,
 // yields ErrFraming (ErrTooLarge for the latter); every other fault yields
-// ErrInvalid. Decode never panics, copies what it keeps (b may be reused), and
-// allocates a small multiple of len(b).
+// ErrInvalid. Error texts give offsets and registered tag names but never
+// quote bytes of b, which may be key material. Decode never panics, copies
+// what it keeps (b may be reused), and allocates a small multiple of len(b).
 func Decode(b []byte, lim Limits) (*kmip.Item, error) {
 	lim = lim.effective()
 	if len(b) > lim.MaxSize {
@@ -37,9 +38,9 @@ func Decode(b []byte, lim Limits) (*kmip.Item, error) {
 	avail := uint64(len(b) - headerLen)
 	switch {
 	case l > avail:
-		return nil, fmt.Errorf("%w: item length %d exceeds the %d bytes available", ErrFraming, l, avail)
+		return nil, fmt.Errorf("%w: item length exceeds the %d bytes available", ErrFraming, avail)
 	case uint64(pad8(int(l))) > avail:
-		return nil, fmt.Errorf("%w: item of length %d lacks its padding", ErrFraming, l)
+		return nil, fmt.Errorf("%w: item lacks its padding", ErrFraming)
 	case uint64(pad8(int(l))) < avail:
 		return nil, fmt.Errorf("%w: %d trailing bytes after the item", ErrFraming, avail-uint64(pad8(int(l))))
 	}
@@ -78,12 +79,13 @@ func (s *scanner) scan(b []byte, off, depth int) (int, error) {
 	}
 	tag, _ := PeekTag(b)
 	if !validTagPrefix(b[0]) {
-		return 0, fmt.Errorf("%w: offset %d: tag 0x%06X is not 0x42xxxx or 0x54xxxx", ErrInvalid, off, uint32(tag))
+		return 0, fmt.Errorf("%w: offset %d: tag is not 0x42xxxx or 0x54xxxx", ErrInvalid, off)
 	}
 	typ := kmip.Type(b[3])
+	name := tagName(tag)
 	l64 := uint64(binary.BigEndian.Uint32(b[4:8]))
 	if l64 > uint64(len(b)-headerLen) {
-		return 0, fmt.Errorf("%w: offset %d: %s length %d exceeds the %d bytes left in the structure", ErrInvalid, off, tag, l64, len(b)-headerLen)
+		return 0, fmt.Errorf("%w: offset %d: %s length exceeds the %d bytes left in the structure", ErrInvalid, off, name, len(b)-headerLen)
 	}
 	l := int(l64)
 	s.items++
@@ -93,7 +95,7 @@ func (s *scanner) scan(b []byte, off, depth int) (int, error) {
 	v := b[headerLen : headerLen+l]
 	fixed := func(want int) error {
 		if l != want {
-			return fmt.Errorf("%w: offset %d: %s %s has length %d, want %d", ErrInvalid, off, tag, typ, l, want)
+			return fmt.Errorf("%w: offset %d: %s %s has length other than %d", ErrInvalid, off, name, typ, want)
 		}
 		return nil
 	}
@@ -120,36 +122,45 @@ func (s *scanner) scan(b []byte, off, depth int) (int, error) {
 	case kmip.TypeBoolean:
 		if err = fixed(8); err == nil {
 			if u := binary.BigEndian.Uint64(v); u > 1 {
-				err = fmt.Errorf("%w: offset %d: %s Boolean has value 0x%016X, want 0 or 1", ErrInvalid, off, tag, u)
+				err = fmt.Errorf("%w: offset %d: %s Boolean has a value other than 0 or 1", ErrInvalid, off, name)
 			}
 		}
 	case kmip.TypeBigInteger:
 		if l == 0 || l%8 != 0 {
-			err = fmt.Errorf("%w: offset %d: %s BigInteger has length %d, want a non-zero multiple of 8", ErrInvalid, off, tag, l)
+			err = fmt.Errorf("%w: offset %d: %s BigInteger length is not a non-zero multiple of 8", ErrInvalid, off, name)
 		}
 	case kmip.TypeTextString:
 		if !utf8.Valid(v) {
-			err = fmt.Errorf("%w: offset %d: %s TextString is not valid UTF-8", ErrInvalid, off, tag)
+			err = fmt.Errorf("%w: offset %d: %s TextString is not valid UTF-8", ErrInvalid, off, name)
 		}
 		s.textLen += l
 	case kmip.TypeByteString:
 		s.byteLen += l
 	default:
-		err = fmt.Errorf("%w: offset %d: %s has unknown item type 0x%02X", ErrInvalid, off, tag, uint8(typ))
+		err = fmt.Errorf("%w: offset %d: %s has an unknown item type", ErrInvalid, off, name)
 	}
 	if err != nil {
 		return 0, err
 	}
 	end := headerLen + pad8(l)
 	if end > len(b) {
-		return 0, fmt.Errorf("%w: offset %d: %s of length %d lacks its padding", ErrInvalid, off, tag, l)
+		return 0, fmt.Errorf("%w: offset %d: %s lacks its padding", ErrInvalid, off, name)
 	}
 	for _, c := range b[headerLen+l : end] {
 		if c != 0 {
-			return 0, fmt.Errorf("%w: offset %d: %s has non-zero padding", ErrInvalid, off, tag)
+			return 0, fmt.Errorf("%w: offset %d: %s has non-zero padding", ErrInvalid, off, name)
 		}
 	}
 	return end, nil
+}
+
+// tagName names tag for an error text: its registered name, or "item" for a
+// tag the registry does not know, whose bytes may be misread payload.
+func tagName(tag kmip.Tag) string {
+	if _, ok := kmip.LookupTag(tag); ok {
+		return tag.String()
+	}
+	return "item"
 }
 
 // builder is Decode's second pass: it builds the tree from input the scanner

@@ -19,7 +19,8 @@ const maxEncodeDepth = maxDepthCeiling
 // Encode returns the TTLV encoding of it (KMIP 1.4 §9.1.1). It fails with
 // ErrInvalid if any item's Value lacks the Go type its Type requires (see
 // kmip.Item), a tag is not 0x42xxxx or 0x54xxxx, a Text String is not valid
-// UTF-8, or a length does not fit 32 bits.
+// UTF-8, a Date-Time Extended does not fit 64-bit microseconds, or a length
+// does not fit 32 bits.
 func Encode(it *kmip.Item) ([]byte, error) { return AppendEncode(nil, it) }
 
 // AppendEncode appends the TTLV encoding of it to dst, growing dst at most
@@ -47,6 +48,13 @@ func EncodedLen(it *kmip.Item) int {
 	}
 	return n
 }
+
+// minMicroTime and maxMicroTime bound the times a Date-Time Extended can
+// hold: [minMicroTime, maxMicroTime).
+var (
+	minMicroTime = time.UnixMicro(math.MinInt64)
+	maxMicroTime = time.UnixMicro(math.MaxInt64).Add(time.Microsecond)
+)
 
 // itemSize validates it and returns its encoded size, padding included.
 func itemSize(it *kmip.Item, depth int) (int, error) {
@@ -108,7 +116,11 @@ func itemSize(it *kmip.Item, depth int) (int, error) {
 		b, ok = it.Value.([]byte)
 		vlen = len(b)
 	case kmip.TypeDateTime, kmip.TypeDateTimeExtended:
-		_, ok = it.Value.(time.Time)
+		var tm time.Time
+		tm, ok = it.Value.(time.Time)
+		if ok && it.Type == kmip.TypeDateTimeExtended && (tm.Before(minMicroTime) || !tm.Before(maxMicroTime)) {
+			return 0, fmt.Errorf("%w: %s: %s value outside the 64-bit microsecond range", ErrInvalid, it.Tag, it.Type)
+		}
 		vlen = 8
 	case kmip.TypeInterval:
 		_, ok = it.Value.(uint32)

@@ -20,7 +20,8 @@ const readChunk = 64 << 10
 // Memory beyond buf is committed only as body bytes arrive. A stream that
 // ends cleanly before the first byte returns io.EOF; one that ends inside a
 // message returns an error wrapping ErrFraming and io.ErrUnexpectedEOF.
-// The body is not validated: pass the result to Decode.
+// The body is not validated: pass the result to Decode. Error texts never
+// quote the header's bytes, which may be payload if the stream lost step.
 func ReadMessage(r io.Reader, buf []byte, maxSize int) ([]byte, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultLimits.MaxSize
@@ -33,14 +34,14 @@ func ReadMessage(r io.Reader, buf []byte, maxSize int) ([]byte, error) {
 		return nil, err // io.EOF (clean close) or a transport error
 	}
 	if !validTagPrefix(hdr[0]) {
-		return nil, fmt.Errorf("%w: message tag 0x%02X%02X%02X is not 0x42xxxx or 0x54xxxx", ErrFraming, hdr[0], hdr[1], hdr[2])
+		return nil, fmt.Errorf("%w: message tag is not 0x42xxxx or 0x54xxxx", ErrFraming)
 	}
 	if hdr[3] != 0x01 {
-		return nil, fmt.Errorf("%w: message item type 0x%02X is not a Structure", ErrFraming, hdr[3])
+		return nil, fmt.Errorf("%w: message item is not a Structure", ErrFraming)
 	}
 	total := headerLen + uint64(binary.BigEndian.Uint32(hdr[4:]))
 	if total > uint64(maxSize) {
-		return nil, fmt.Errorf("%w: message of %d bytes, limit %d", ErrTooLarge, total, maxSize)
+		return nil, fmt.Errorf("%w: message larger than the limit of %d bytes", ErrTooLarge, maxSize)
 	}
 	n := int(total)
 
@@ -61,7 +62,7 @@ func ReadMessage(r io.Reader, buf []byte, maxSize int) ([]byte, error) {
 		msg = msg[:len(msg)+m]
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, fmt.Errorf("%w: message truncated after %d of %d bytes: %w", ErrFraming, len(msg), n, io.ErrUnexpectedEOF)
+				return nil, fmt.Errorf("%w: message truncated after %d bytes: %w", ErrFraming, len(msg), io.ErrUnexpectedEOF)
 			}
 			return nil, fmt.Errorf("ttlv: reading message body: %w", err)
 		}
