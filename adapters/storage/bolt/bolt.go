@@ -19,6 +19,7 @@ import (
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
+	"github.com/kmipd/kmipd/adapters/storage/internal/fsutil"
 	"github.com/kmipd/kmipd/adapters/storage/internal/writeq"
 	"github.com/kmipd/kmipd/adapters/storage/record"
 	"github.com/kmipd/kmipd/domain"
@@ -83,6 +84,10 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt store %s: open: %w", abs, err)
+	}
+	if err := fsutil.SyncDir(abs); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt store %s: sync directory: %w", abs, err)
 	}
 	s := &Store{path: abs, db: db, q: writeq.New[*bbolt.Tx](), maxBatch: opt.MaxBatch, wdone: make(chan struct{})}
 	if err := db.Update(s.init); err != nil {

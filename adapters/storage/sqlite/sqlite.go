@@ -21,6 +21,7 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/kmipd/kmipd/adapters/storage/internal/fsutil"
 	"github.com/kmipd/kmipd/adapters/storage/internal/writeq"
 	"github.com/kmipd/kmipd/adapters/storage/record"
 	"github.com/kmipd/kmipd/domain"
@@ -97,6 +98,9 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store %s: %w", abs, err)
 	} else {
 		f.Close()
+	}
+	if err := fsutil.SyncDir(abs); err != nil {
+		return nil, fmt.Errorf("sqlite store %s: sync directory: %w", abs, err)
 	}
 	// A file: URI with the path escaped, so that '?' or '#' in it are not
 	// taken for parameters.
