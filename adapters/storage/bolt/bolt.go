@@ -150,13 +150,7 @@ func (e errDirty) Unwrap() error { return e.err }
 // requests in one transaction.
 func (s *Store) writer() {
 	defer close(s.wdone)
-	for {
-		batch, ok := s.q.Next(s.maxBatch)
-		if !ok {
-			return
-		}
-		s.commit(batch)
-	}
+	s.q.Serve(s.maxBatch, s.commit)
 }
 
 // commit runs ops in one transaction and acknowledges them after the commit.
@@ -190,17 +184,11 @@ func (s *Store) commit(ops []*writeq.Op[*bbolt.Tx]) {
 			return
 		}
 	}
+	var commitErr error
 	if err := tx.Commit(); err != nil {
-		err = fmt.Errorf("bolt store %s: commit: %w", s.path, err)
-		for i := range results {
-			if results[i] == nil {
-				results[i] = err
-			}
-		}
+		commitErr = fmt.Errorf("bolt store %s: commit: %w", s.path, err)
 	}
-	for i, op := range ops {
-		op.Finish(results[i])
-	}
+	writeq.Acknowledge(ops, results, commitErr)
 }
 
 // submit runs fn in the writer's batch transaction and waits for the commit.

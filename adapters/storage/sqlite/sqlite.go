@@ -219,13 +219,7 @@ func (s *Store) ctxErr(ctx context.Context, err error) error {
 // requests in one transaction.
 func (s *Store) writer() {
 	defer close(s.wdone)
-	for {
-		batch, ok := s.q.Next(s.maxBatch)
-		if !ok {
-			return
-		}
-		s.commit(batch)
-	}
+	s.q.Serve(s.maxBatch, s.commit)
 }
 
 // commit runs ops in one transaction, each inside its own savepoint so that
@@ -263,17 +257,11 @@ func (s *Store) commit(ops []*writeq.Op[*sql.Tx]) {
 			return
 		}
 	}
+	var commitErr error
 	if err := tx.Commit(); err != nil {
-		err = s.translate(err)
-		for i := range results {
-			if results[i] == nil {
-				results[i] = err
-			}
-		}
+		commitErr = s.translate(err)
 	}
-	for i, op := range ops {
-		op.Finish(results[i])
-	}
+	writeq.Acknowledge(ops, results, commitErr)
 }
 
 // submit runs fn in the writer's batch transaction and waits for the commit.

@@ -144,3 +144,27 @@ func (q *Queue[Tx]) Next(max int) (batch []*Op[Tx], ok bool) {
 // Close makes later Submits fail with ports.ErrClosed and Next return false;
 // the writer finishes the batch it holds.
 func (q *Queue[Tx]) Close() { q.closeOnce.Do(func() { close(q.closing) }) }
+
+// Serve is the writer goroutine's loop: it hands each batch of waiting
+// requests (at most max) to commit until the queue is closed and drained.
+func (q *Queue[Tx]) Serve(max int, commit func(batch []*Op[Tx])) {
+	for {
+		batch, ok := q.Next(max)
+		if !ok {
+			return
+		}
+		commit(batch)
+	}
+}
+
+// Acknowledge finishes a committed batch: each request gets its own result,
+// except that requests which succeeded get commitErr when the commit itself
+// failed. Nothing is acknowledged as written unless the commit succeeded.
+func Acknowledge[Tx any](ops []*Op[Tx], results []error, commitErr error) {
+	for i, op := range ops {
+		if results[i] == nil {
+			results[i] = commitErr
+		}
+		op.Finish(results[i])
+	}
+}

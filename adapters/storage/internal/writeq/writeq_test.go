@@ -148,3 +148,32 @@ func TestPanicReachesSubmitter(t *testing.T) {
 	q.Close()
 	<-done
 }
+
+// TestAcknowledgeFailsSucceededRequestsWhenCommitFails runs Serve with a
+// commit that fails: a request that succeeded in the transaction must not be
+// acknowledged as written, and a refused one keeps its own error.
+func TestAcknowledgeFailsSucceededRequestsWhenCommitFails(t *testing.T) {
+	q := New[tx]()
+	commitErr := errors.New("disk full")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		q.Serve(64, func(batch []*Op[tx]) {
+			var log []string
+			results := make([]error, len(batch))
+			for i, op := range batch {
+				results[i] = op.Run(&log)
+			}
+			Acknowledge(batch, results, commitErr)
+		})
+	}()
+	refused := errors.New("refused")
+	if err := q.Submit(context.Background(), func(tx) error { return nil }); !errors.Is(err, commitErr) {
+		t.Errorf("succeeded request got %v, want the commit error", err)
+	}
+	if err := q.Submit(context.Background(), func(tx) error { return refused }); !errors.Is(err, refused) {
+		t.Errorf("refused request got %v, want its own error", err)
+	}
+	q.Close()
+	<-done
+}
