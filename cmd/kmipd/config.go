@@ -12,23 +12,26 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 	"github.com/rs/zerolog"
 )
 
 // Default values of the configuration; the [server] ones are PyKMIP's except
 // database_path, which follows the FHS instead of PyKMIP's /tmp/pykmip.database.
 const (
-	defaultHostname        = "127.0.0.1"
-	defaultPort            = 5696
-	defaultAuthSuite       = "Basic"
-	defaultLoggingLevel    = "INFO"
-	defaultDatabasePath    = "/var/lib/kmipd/kmipd.db"
-	defaultMaxMessageSize  = 1 << 20
-	defaultReadTimeout     = 30 * time.Second
-	defaultWriteTimeout    = 30 * time.Second
-	defaultIdleTimeout     = 2 * time.Minute
-	defaultHandshakeTimout = 10 * time.Second
-	defaultMaxConnections  = 1024
+	defaultHostname     = "127.0.0.1"
+	defaultPort         = 5696
+	defaultAuthSuite    = "Basic"
+	defaultLoggingLevel = "INFO"
+	defaultDatabasePath = "/var/lib/kmipd/kmipd.db"
+	// The transport's own defaults, so that config and server agree.
+	defaultMaxMessageSize  = kmiptls.DefaultMaxMessageSize
+	defaultReadTimeout     = kmiptls.DefaultReadTimeout
+	defaultWriteTimeout    = kmiptls.DefaultWriteTimeout
+	defaultIdleTimeout     = kmiptls.DefaultIdleTimeout
+	defaultHandshakeTimout = kmiptls.DefaultHandshakeTimeout
+	defaultMaxConnections  = kmiptls.DefaultMaxConnections
 	defaultShutdownTimeout = 30 * time.Second
 	defaultStorageType     = "sqlite"
 	defaultCryptoType      = "software"
