@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/rs/zerolog"
 
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
-	"github.com/rs/zerolog"
 )
 
 // Default values of the configuration; the [server] ones are PyKMIP's except
