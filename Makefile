@@ -32,6 +32,7 @@ vet:
 ## fuzz: run each fuzz target for $(FUZZTIME)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/ttlv/
+	$(GO) test -run '^$$' -fuzz '^FuzzMessage$$' -fuzztime $(FUZZTIME) ./test/fuzz/
 
 ## bench: Go benchmarks of the codec and the storage engines
 bench:
