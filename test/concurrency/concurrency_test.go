@@ -14,20 +14,9 @@ import (
 	"github.com/kmipd/kmipd/test/harness"
 )
 
-func attr(name string, v *kmip.Item) *kmip.Item {
-	v.Tag = kmip.TagAttributeValue
-	return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagAttributeName, name), v)
-}
-
 func createAES(c *kmipclient.Client, name string) (string, error) {
 	p, err := c.Call(kmip.OperationCreate,
-		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
-		kmip.Struct(kmip.TagTemplateAttribute,
-			attr("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-			attr("Cryptographic Length", kmip.Int(0, 128)),
-			attr("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))),
-			attr("Name", kmip.Struct(0, kmip.Text(kmip.TagNameValue, name),
-				kmip.Enum(kmip.TagNameType, uint32(kmip.NameTypeUninterpretedTextString))))))
+		kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 128, kmip.CryptographicUsageMaskEncrypt, name)...)
 	if err != nil {
 		return "", err
 	}
@@ -78,9 +67,8 @@ func TestManyConnections(t *testing.T) {
 						}
 						// Another user's key of the same connection index is never visible.
 						other := users[(i+1)%len(users)]
-						p, err := c.Call(kmip.OperationLocate, attr("Name", kmip.Struct(0,
-							kmip.Text(kmip.TagNameValue, fmt.Sprintf("%s-%d-%d", other, i+1, j)),
-							kmip.Enum(kmip.TagNameType, uint32(kmip.NameTypeUninterpretedTextString)))))
+						p, err := c.Call(kmip.OperationLocate,
+							kmipclient.NameAttribute(fmt.Sprintf("%s-%d-%d", other, i+1, j)))
 						if err != nil {
 							errs <- fmt.Errorf("%s locate: %w", name, err)
 							return

@@ -36,30 +36,11 @@ const (
 
 var storages = []string{"sqlite", "bbolt"}
 
-// attr is a KMIP 1.4 Attribute (§2.1.1) named name with value v.
-func attr(name string, v *kmip.Item) *kmip.Item {
-	v = v.Clone()
-	v.Tag = kmip.TagAttributeValue
-	return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagAttributeName, name), v)
-}
-
-// nameAttr is the Name attribute (§3.2) with an uninterpreted text value.
-func nameAttr(name string) *kmip.Item {
-	return attr("Name", kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, name),
-		kmip.Enum(kmip.TagNameType, uint32(kmip.NameTypeUninterpretedTextString))))
-}
-
 // createAES256 is the request payload of a KMIP 1.4 Create (§4.1) of an
 // AES-256 encrypt/decrypt key named name.
 func createAES256(name string) []*kmip.Item {
-	return []*kmip.Item{
-		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
-		kmip.Struct(kmip.TagTemplateAttribute,
-			attr("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-			attr("Cryptographic Length", kmip.Int(0, 256)),
-			attr("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))),
-			nameAttr(name)),
-	}
+	return kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256,
+		kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, name)
 }
 
 // createdID returns the Unique Identifier of a Create response payload.
@@ -234,7 +215,7 @@ func verifyAllOrNothing(t *testing.T, s *harness.Server, names []string) (kept i
 	c := dial(t, s)
 	defer c.Close()
 	for _, name := range names {
-		p, err := c.Call(kmip.OperationLocate, nameAttr(name))
+		p, err := c.Call(kmip.OperationLocate, kmipclient.NameAttribute(name))
 		if err != nil {
 			t.Errorf("Locate %q: %v", name, err)
 			continue
@@ -282,7 +263,7 @@ func verifyDurable(t testing.TB, s *harness.Server, keys *acked, sample map[stri
 				name := keys.names[id]
 				resp, err := c.RoundTrip(c.Request(
 					kmipclient.BatchItem(kmip.OperationGet, kmip.Text(kmip.TagUniqueIdentifier, id)),
-					kmipclient.BatchItem(kmip.OperationLocate, nameAttr(name))))
+					kmipclient.BatchItem(kmip.OperationLocate, kmipclient.NameAttribute(name))))
 				if err != nil {
 					fail("Get+Locate %s: %v", id, err)
 					continue

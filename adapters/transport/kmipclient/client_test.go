@@ -83,3 +83,27 @@ func TestRequestNumbersMultiItemBatches(t *testing.T) {
 		seen[string(id)] = true
 	}
 }
+
+func TestRequestBuilders(t *testing.T) {
+	v := kmip.Int(kmip.TagCryptographicLength, 128)
+	a := Attribute("Cryptographic Length", v)
+	if v.Tag != kmip.TagCryptographicLength {
+		t.Error("Attribute changed its argument")
+	}
+	if n, _ := a.Child(kmip.TagAttributeName).AsText(); n != "Cryptographic Length" {
+		t.Errorf("attribute name %q", n)
+	}
+	if l, _ := a.Child(kmip.TagAttributeValue).AsInt(); l != 128 {
+		t.Errorf("attribute value %d", l)
+	}
+	p := CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256, kmip.CryptographicUsageMaskEncrypt, "k")
+	if ot, _ := p[0].AsEnum(); kmip.ObjectType(ot) != kmip.ObjectTypeSymmetricKey {
+		t.Error("not a symmetric key request")
+	}
+	if n := len(p[1].ChildrenOf(kmip.TagAttribute)); n != 4 {
+		t.Errorf("%d attributes, want 4 with the name", n)
+	}
+	if n := len(CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256, kmip.CryptographicUsageMaskEncrypt, "")[1].ChildrenOf(kmip.TagAttribute)); n != 3 {
+		t.Errorf("%d attributes, want 3 without a name", n)
+	}
+}
