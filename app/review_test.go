@@ -316,3 +316,34 @@ func TestLocateDateRanges(t *testing.T) {
 		t.Errorf("Initial Date filter of another second matched %d objects", n)
 	}
 }
+
+// Get refuses what it cannot do with the reasons the reference lists: a
+// format it cannot convert to, key compression, and (until key wrapping
+// exists) a Key Wrapping Specification.
+func TestGetRefusals(t *testing.T) {
+	s := newService(t)
+	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
+		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)))))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
+		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypePKCS_8)))), kmip.ResultReasonKeyFormatTypeNotSupported)
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
+		kmip.Enum(kmip.TagKeyCompressionType, uint32(kmip.KeyCompressionTypeECPublicKeyTypeUncompressed)))),
+		kmip.ResultReasonKeyCompressionTypeNotSupported)
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
+		kmip.Struct(kmip.TagKeyWrappingSpecification, kmip.Enum(kmip.TagWrappingMethod, uint32(kmip.WrappingMethodEncrypt))))),
+		kmip.ResultReasonFeatureNotSupported)
+	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
+}
+
+// An Opaque Object has no usage lifecycle: it cannot be revoked (the
+// reference's "not revokable (e.g., opaque data object)"), but it can be destroyed.
+func TestOpaqueObjectRevokeAndDestroy(t *testing.T) {
+	s := newService(t)
+	id := createdID(t, one(t, s, alice, v14, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
+		kmip.Struct(kmip.TagOpaqueObject, kmip.Enum(kmip.TagOpaqueDataType, 0x80000001), kmip.Bytes(kmip.TagOpaqueDataValue, []byte{1})))))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+		kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))))), kmip.ResultReasonIllegalOperation)
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonItemNotFound)
+}
