@@ -12,8 +12,6 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrExists: an object with that identifier already exists.
 	ErrExists = errors.New("already exists")
-	// ErrConflict: a concurrent writer changed the object; the caller may retry.
-	ErrConflict = errors.New("concurrent update conflict")
 	// ErrUnavailable: the backend (database, HSM, directory) cannot be reached now.
 	ErrUnavailable = errors.New("backend unavailable")
 	// ErrClosed: the adapter was closed.

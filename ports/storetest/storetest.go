@@ -867,11 +867,11 @@ func testConcurrentUpdates(t *testing.T, open Opener) {
 			// Readers run beside the writers and never see a torn object.
 			o, err := s.Get(context.Background(), "n1")
 			if err != nil {
-				errs <- fmt.Errorf("Get: %w", err)
+				errs <- fmt.Errorf("get: %w", err)
 				return
 			}
 			if v, _ := o.Attr("x-counter").AsInt(); uint64(v) != o.Revision {
-				errs <- fmt.Errorf("Get saw counter %d at revision %d", v, o.Revision)
+				errs <- fmt.Errorf("get saw counter %d at revision %d", v, o.Revision)
 			}
 		})
 	}

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -25,13 +24,17 @@ import (
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
+	"github.com/kmipd/kmipd/test/harness"
 )
 
 // seeds returns the binary encoding of every conformance request that has no
 // unbound $VARIABLE in a typed value.
 func seeds(t testing.TB) [][]byte {
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "conformance")
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(filepath.Dir(root), "shared", "conformance")
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.xml"))
 	var out [][]byte
 	for _, f := range files {
