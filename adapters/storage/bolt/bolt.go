@@ -212,14 +212,10 @@ func checkKeys(id string, terms []record.Term) error {
 
 // Create implements ports.Store.
 func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
-	if obj.ID == "" {
-		return errors.New("bolt store: empty object identifier")
-	}
-	body, err := record.Marshal(obj)
+	body, terms, err := record.ForCreate(obj)
 	if err != nil {
-		return err
+		return fmt.Errorf("bolt store: %w", err)
 	}
-	terms := record.Terms(obj)
 	if err := checkKeys(obj.ID, terms); err != nil {
 		return err
 	}

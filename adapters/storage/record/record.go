@@ -376,3 +376,18 @@ func Plan(terms []domain.IndexTerm) []Term {
 	})
 	return out
 }
+
+// ErrNoID refuses to store an object without a Unique Identifier.
+var ErrNoID = errors.New("empty object identifier")
+
+// ForCreate returns what a store writes for a new object: its body and its
+// index terms. It refuses an object without an identifier.
+func ForCreate(obj *domain.Object) (body []byte, terms []Term, err error) {
+	if obj.ID == "" {
+		return nil, nil, ErrNoID
+	}
+	if body, err = Marshal(obj); err != nil {
+		return nil, nil, err
+	}
+	return body, Terms(obj), nil
+}

@@ -185,3 +185,18 @@ func TestTermsAndDiff(t *testing.T) {
 		t.Fatalf("Diff: added %q removed %q", added, removed)
 	}
 }
+
+func TestForCreate(t *testing.T) {
+	if _, _, err := record.ForCreate(&domain.Object{}); !errors.Is(err, record.ErrNoID) {
+		t.Errorf("object without identifier: %v", err)
+	}
+	obj := &domain.Object{ID: "a", Owner: "alice"}
+	body, terms, err := record.ForCreate(obj)
+	if err != nil || len(body) == 0 || len(terms) == 0 {
+		t.Fatalf("ForCreate: %d bytes, %d terms, %v", len(body), len(terms), err)
+	}
+	back, err := record.Unmarshal(body)
+	if err != nil || back.ID != "a" || back.Owner != "alice" {
+		t.Fatalf("body does not round-trip: %+v, %v", back, err)
+	}
+}

@@ -275,14 +275,10 @@ func (s *Store) submit(ctx context.Context, fn func(tx *sql.Tx) error) error {
 
 // Create implements ports.Store.
 func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
-	if obj.ID == "" {
-		return errors.New("sqlite store: empty object identifier")
-	}
-	body, err := record.Marshal(obj)
+	body, terms, err := record.ForCreate(obj)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite store: %w", err)
 	}
-	terms := record.Terms(obj)
 	return s.submit(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.Exec(`INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`,
 			obj.ID, int64(obj.Revision), body); err != nil {
