@@ -187,23 +187,23 @@ func attrOut(v version, a domain.Attribute) *kmip.Item {
 	return a.Value.Clone()
 }
 
-// allAttrs lists every attribute of the object a client of version v may
-// see: the ones the object's fields hold, then the stored ones.
+// allAttrs lists every attribute of the object a client of version v knows
+// (domain.AttrRule.VisibleIn): the ones the object's fields hold, then the
+// stored ones.
 func allAttrs(v version, o *domain.Object) []domain.Attribute {
-	out := []domain.Attribute{
+	all := []domain.Attribute{
 		{Name: "Unique Identifier", Value: kmip.Text(kmip.TagUniqueIdentifier, o.ID)},
 		{Name: "Object Type", Value: kmip.Enum(kmip.TagObjectType, o.Type)},
 		{Name: "Initial Date", Value: kmip.DateTime(kmip.TagInitialDate, o.InitialDate)},
 	}
 	if o.Type != uint32(kmip.ObjectTypeOpaqueObject) || v.major >= 2 {
-		out = append(out, domain.Attribute{Name: "State", Value: kmip.Enum(kmip.TagState, uint32(o.State))})
+		all = append(all, domain.Attribute{Name: "State", Value: kmip.Enum(kmip.TagState, uint32(o.State))})
 	}
-	// Operation Policy Name is a KMIP 1.x attribute; KMIP 2.0 removed it and
-	// 2.x clients (PyKMIP among them) refuse to decode it.
-	if o.Policy != "" && v.major < 2 {
-		out = append(out, domain.Attribute{Name: "Operation Policy Name", Value: kmip.Text(kmip.TagOperationPolicyName, o.Policy)})
+	if o.Policy != "" {
+		all = append(all, domain.Attribute{Name: "Operation Policy Name", Value: kmip.Text(kmip.TagOperationPolicyName, o.Policy)})
 	}
-	for _, a := range o.Attributes {
+	out := all[:0:0]
+	for _, a := range append(all, o.Attributes...) {
 		if r, ok := domain.AttrRuleFor(a.Name); ok && !r.VisibleIn(v.major, v.minor) {
 			continue
 		}

@@ -19,6 +19,9 @@ type AttrRule struct {
 	// SinceMajor/SinceMinor is the first protocol version that defines the
 	// attribute; older clients are not shown it.
 	SinceMajor, SinceMinor int32
+	// RemovedIn is the major protocol version that dropped the attribute
+	// (0: never); clients of that version or later are not shown it.
+	RemovedIn int32
 }
 
 // attrRules holds the rules of the standard attributes kmipd manages.
@@ -31,7 +34,7 @@ var attrRules = map[string]AttrRule{
 	"Cryptographic Parameters":         {Multi: true, ClientSets: true, ClientModifies: true, ClientDeletes: true},
 	"Cryptographic Usage Mask":         {ClientSets: true},
 	"Digest":                           {Multi: true},
-	"Operation Policy Name":            {ClientSets: true, ClientModifies: true, ClientDeletes: true},
+	"Operation Policy Name":            {ClientSets: true, ClientModifies: true, ClientDeletes: true, RemovedIn: 2},
 	"Lease Time":                       {},
 	"Usage Limits":                     {ClientSets: true, ClientModifies: true, ClientDeletes: true},
 	"State":                            {},
@@ -79,5 +82,8 @@ func AttrRuleFor(name string) (AttrRule, bool) {
 
 // VisibleIn reports whether a client of protocol version major.minor knows the attribute.
 func (r AttrRule) VisibleIn(major, minor int32) bool {
+	if r.RemovedIn != 0 && major >= r.RemovedIn {
+		return false
+	}
 	return major > r.SinceMajor || (major == r.SinceMajor && minor >= r.SinceMinor)
 }

@@ -105,3 +105,18 @@ func TestGroupRules(t *testing.T) {
 		t.Error("group info with only preset rules must use preset")
 	}
 }
+
+func TestAttributeVisibility(t *testing.T) {
+	opn, _ := AttrRuleFor("Operation Policy Name")
+	if !opn.VisibleIn(1, 4) || opn.VisibleIn(2, 0) || opn.VisibleIn(2, 1) {
+		t.Error("Operation Policy Name must be visible in 1.x only (KMIP 2.0 removed it)")
+	}
+	kft, _ := AttrRuleFor("Key Format Type")
+	if kft.VisibleIn(1, 4) || !kft.VisibleIn(2, 0) {
+		t.Error("Key Format Type is an attribute from KMIP 2.0 on")
+	}
+	desc, _ := AttrRuleFor("Description")
+	if desc.VisibleIn(1, 3) || !desc.VisibleIn(1, 4) || !desc.VisibleIn(2, 1) {
+		t.Error("Description exists from KMIP 1.4 on")
+	}
+}
