@@ -72,7 +72,16 @@ type Queue[Tx any] struct {
 	ch        chan *Op[Tx]
 	closing   chan struct{}
 	closeOnce sync.Once
+	waiting   atomic.Int64  // submitters not yet taken by the writer
+	batches   atomic.Uint64 // batches handed to the writer
 }
+
+// Waiting returns how many submitters wait for the writer to take their request.
+func (q *Queue[Tx]) Waiting() int64 { return q.waiting.Load() }
+
+// Batches returns how many batches Next has handed out: with group commit,
+// fewer than the requests written when writers overlap.
+func (q *Queue[Tx]) Batches() uint64 { return q.batches.Load() }
 
 // New returns an open queue.
 func New[Tx any]() *Queue[Tx] {
@@ -90,11 +99,15 @@ func (q *Queue[Tx]) Submit(ctx context.Context, run func(tx Tx) error) error {
 		return err
 	}
 	op := &Op[Tx]{ctx: ctx, run: run, done: make(chan struct{})}
+	q.waiting.Add(1)
 	select {
 	case q.ch <- op:
+		q.waiting.Add(-1)
 	case <-q.closing:
+		q.waiting.Add(-1)
 		return ports.ErrClosed
 	case <-ctx.Done():
+		q.waiting.Add(-1)
 		return ctx.Err()
 	}
 	select {
@@ -138,6 +151,7 @@ func (q *Queue[Tx]) Next(max int) (batch []*Op[Tx], ok bool) {
 			}
 		}
 	}
+	q.batches.Add(1)
 	return batch, true
 }
 

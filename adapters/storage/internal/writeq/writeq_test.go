@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -176,4 +177,55 @@ func TestAcknowledgeFailsSucceededRequestsWhenCommitFails(t *testing.T) {
 	}
 	q.Close()
 	<-done
+}
+
+// TestGroupCommit: requests that arrive while the writer commits are written
+// together in the next batch, not one commit each.
+func TestGroupCommit(t *testing.T) {
+	q := New[tx]()
+	firstRunning, release := make(chan struct{}), make(chan struct{})
+	var sizes []int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		q.Serve(64, func(batch []*Op[tx]) {
+			sizes = append(sizes, len(batch))
+			if len(sizes) == 1 {
+				close(firstRunning)
+				<-release // the "fsync" of the first commit
+			}
+			for _, op := range batch {
+				var log []string
+				op.Finish(op.Run(&log))
+			}
+		})
+	}()
+	var wg sync.WaitGroup
+	submit := func() {
+		defer wg.Done()
+		if err := q.Submit(context.Background(), func(tx) error { return nil }); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Add(1)
+	go submit()
+	<-firstRunning
+	const later = 10
+	wg.Add(later)
+	for range later {
+		go submit()
+	}
+	for q.Waiting() < later {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	q.Close()
+	<-done
+	if len(sizes) != 2 || sizes[1] != later {
+		t.Fatalf("batch sizes %v, want [1 %d]: requests waiting during a commit must share the next one", sizes, later)
+	}
+	if q.Batches() != 2 {
+		t.Fatalf("Batches() = %d, want 2", q.Batches())
+	}
 }
