@@ -347,3 +347,24 @@ func TestOpaqueObjectRevokeAndDestroy(t *testing.T) {
 	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonItemNotFound)
 }
+
+// The response header echoes the Client Correlation Value from KMIP 1.4 on
+// (KMIP 1.4 §6.18), and not to older clients, which do not know the field.
+func TestClientCorrelationValueEchoed(t *testing.T) {
+	s := newService(t)
+	for _, v := range []version{{1, 2}, v14, v21} {
+		m := msg(v, bi(kmip.OperationDiscoverVersions))
+		hdr := m.Child(kmip.TagRequestHeader)
+		kids := hdr.Children()
+		// The header's field order: Protocol Version, Client Correlation Value, ..., Batch Count.
+		hdr.Value = append([]*kmip.Item{kids[0], kmip.Text(kmip.TagClientCorrelationValue, "step=7")}, kids[1:]...)
+		resp, _ := send(t, s, alice, m)
+		got, ok := resp.Path(kmip.TagResponseHeader, kmip.TagClientCorrelationValue).AsText()
+		if v.atLeast(1, 4) && (!ok || got != "step=7") {
+			t.Errorf("%s: Client Correlation Value %q not echoed", v, got)
+		}
+		if !v.atLeast(1, 4) && ok {
+			t.Errorf("%s: Client Correlation Value sent to a client that predates it", v)
+		}
+	}
+}
