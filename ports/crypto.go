@@ -18,7 +18,9 @@ type SymmetricKeySpec struct {
 // Key is key material produced by an engine: the bytes themselves for engines
 // that hand keys out, or a reference for engines that keep keys inside (HSM).
 type Key struct {
+	// Material is in Format (a Key Format Type; zero means Raw).
 	Material []byte
+	Format   uint32
 	// Ref identifies a key kept inside the engine; empty for software keys.
 	Ref string
 }

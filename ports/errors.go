@@ -21,4 +21,10 @@ var (
 	ErrUnsupported = errors.New("not supported by this backend")
 	// ErrInvalidLength: the key length is not valid for the algorithm (Invalid Field).
 	ErrInvalidLength = errors.New("invalid cryptographic length for the algorithm")
+	// ErrInvalidInput: data, IV, padding or parameters the operation cannot
+	// accept (Invalid Message / Invalid Field, by context).
+	ErrInvalidInput = errors.New("invalid input for the cryptographic operation")
+	// ErrCryptoFailure: a cryptographic check failed, such as an
+	// authentication tag or key-unwrap integrity check (Cryptographic Failure).
+	ErrCryptoFailure = errors.New("cryptographic check failed")
 )
