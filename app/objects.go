@@ -2,8 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto/sha256"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -60,54 +58,6 @@ func badObjectType(c *call, format string, args ...any) error {
 		return errorf(kmip.ResultReasonInvalidObjectType, format, args...)
 	}
 	return invalidField(format, args...)
-}
-
-// newObject starts a managed object owned by the caller, applying the
-// attributes of the request (1.x Template-Attribute or 2.x Attributes) after
-// checking each may be set by a client.
-func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*domain.Object, error) {
-	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
-	if err != nil {
-		return nil, err
-	}
-	id, err := newID()
-	if err != nil {
-		return nil, err
-	}
-	now := s.cfg.Clock.Now().Truncate(time.Second)
-	obj := &domain.Object{
-		ID: id, Type: uint32(t), State: domain.PreActive, Owner: c.who.Name,
-		Policy: domain.PolicyDefault, InitialDate: now,
-	}
-	for _, a := range attrs {
-		rule, known := domain.AttrRuleFor(a.Name)
-		if !known {
-			return nil, invalidField("attribute %q is not supported", a.Name)
-		}
-		if !rule.ClientSets {
-			return nil, invalidField("attribute %q cannot be set by the client", a.Name)
-		}
-		if a.Value == nil {
-			return nil, invalidField("attribute %q has no value", a.Name)
-		}
-		if a.Name == "Operation Policy Name" {
-			name, ok := a.Value.AsText()
-			if !ok || name == "" {
-				return nil, invalidField("Operation Policy Name must be a non-empty Text String")
-			}
-			obj.Policy = name
-			continue
-		}
-		if !rule.Multi && obj.Attr(a.Name) != nil {
-			return nil, invalidField("attribute %q is single-valued but given more than once", a.Name)
-		}
-		obj.AddAttr(a.Name, a.Value)
-	}
-	obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
-	if ad, ok := obj.Attr("Activation Date").AsTime(); ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
-		obj.State = domain.Active
-	}
-	return obj, nil
 }
 
 // create implements Create (KMIP 1.4 §4.1) for symmetric keys.
@@ -177,49 +127,6 @@ func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error
 		return invalidField("%d is not a valid length for %s keys", length, alg)
 	}
 	return err
-}
-
-// finishObject derives the attributes the server computes from the payload:
-// algorithm and length of registered keys, Key Format Type, and Digest.
-func finishObject(obj *domain.Object) {
-	kb := obj.Payload.Child(kmip.TagKeyBlock)
-	if kb != nil {
-		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.Attr("Cryptographic Algorithm") == nil {
-			obj.SetAttr("Cryptographic Algorithm", it.Clone())
-		}
-		if it := kb.Child(kmip.TagCryptographicLength); it != nil && obj.Attr("Cryptographic Length") == nil {
-			obj.SetAttr("Cryptographic Length", it.Clone())
-		}
-		if it := kb.Child(kmip.TagKeyFormatType); it != nil {
-			obj.SetAttr("Key Format Type", it.Clone())
-		}
-	}
-	if material, format, ok := digestInput(obj.Payload); ok {
-		sum := sha256.Sum256(material)
-		d := kmip.Struct(kmip.TagDigest,
-			kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256)),
-			kmip.Bytes(kmip.TagDigestValue, sum[:]))
-		if format != nil {
-			d.Add(format.Clone())
-		}
-		obj.SetAttr("Digest", d)
-	}
-}
-
-// digestInput returns the bytes the Digest attribute is computed over (KMIP
-// 1.4 §3.17): the key material of a key block; format is its Key Format Type.
-// Objects without a key block get no Digest: KMIP 1.x clients (PyKMIP among
-// them) cannot read a Digest that lacks a Key Format Type.
-func digestInput(payload *kmip.Item) (material []byte, format *kmip.Item, ok bool) {
-	if kb := payload.Child(kmip.TagKeyBlock); kb != nil {
-		if b, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); ok {
-			return b, kb.Child(kmip.TagKeyFormatType), true
-		}
-		if b, ok := kb.Child(kmip.TagKeyValue).AsBytes(); ok { // wrapped key
-			return b, kb.Child(kmip.TagKeyFormatType), true
-		}
-	}
-	return nil, nil, false
 }
 
 // register implements Register (KMIP 1.4 §4.3) for every object type whose
