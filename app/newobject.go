@@ -99,4 +99,3 @@ func digestInput(payload *kmip.Item) (material []byte, format *kmip.Item, ok boo
 	}
 	return nil, nil, false
 }
-
