@@ -144,6 +144,9 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := validateObject(t, payload); err != nil {
 		return nil, err
 	}
+	if err := s.registerHook(c, payload); err != nil { // wrapped keys: app/wrap.go
+		return nil, err
+	}
 	obj, err := s.newObject(ctx, c, t)
 	if err != nil {
 		return nil, err
@@ -219,9 +222,6 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
 	}
-	if it := c.payload.Child(kmip.TagKeyWrappingSpecification); it != nil {
-		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "key wrapping is not supported yet")
-	}
 	if it := c.payload.Child(kmip.TagKeyCompressionType); it != nil {
 		return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "key compression is not supported")
 	}
@@ -236,6 +236,9 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		if kb == nil || want != have {
 			return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "cannot convert to key format %s", kmip.KeyFormatType(want))
 		}
+	}
+	if out, err = s.getHook(ctx, c, obj, out); err != nil { // key wrapping: app/wrap.go
+		return nil, err
 	}
 	return kmip.Struct(kmip.TagResponsePayload,
 		kmip.Enum(kmip.TagObjectType, obj.Type),

@@ -32,6 +32,19 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationQuery:            s.query,
 		kmip.OperationInterop:          s.interop,
 		kmip.OperationLog:              s.logOp,
+		// Cryptographic operations: app/crypto_*.go, app/keypair.go.
+		kmip.OperationCreateKeyPair:   s.createKeyPair,
+		kmip.OperationReKeyKeyPair:    s.reKeyKeyPair,
+		kmip.OperationDeriveKey:       s.deriveKey,
+		kmip.OperationEncrypt:         s.encrypt,
+		kmip.OperationDecrypt:         s.decrypt,
+		kmip.OperationSign:            s.sign,
+		kmip.OperationSignatureVerify: s.signatureVerify,
+		kmip.OperationMAC:             s.mac,
+		kmip.OperationMACVerify:       s.macVerify,
+		kmip.OperationRNGRetrieve:     s.rngRetrieve,
+		kmip.OperationRNGSeed:         s.rngSeed,
+		kmip.OperationHash:            s.hash,
 	}
 }
 
