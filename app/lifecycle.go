@@ -9,6 +9,25 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
+// effective brings obj, as just read from the store, into the lifecycle
+// state its dates give it now (domain.EffectiveState: an Activation Date
+// that has passed makes a Pre-Active object Active, a Deactivation Date an
+// Active one Deactivated; KMIP 1.4 §3.22), and refuses an archived object
+// with Object Archived for every operation but Recover (KMIP 1.4 §11). Every
+// handler that reads an object calls it; a handler that writes the object
+// persists the new state with its write.
+func (s *Service) effective(c *call, obj *domain.Object) error {
+	return s.effectiveAt(c, obj, s.cfg.Clock.Now())
+}
+
+func (s *Service) effectiveAt(c *call, obj *domain.Object, now time.Time) error {
+	obj.ApplyDates(now)
+	if obj.Archived() && c.op != kmip.OperationRecover {
+		return domain.ErrArchived
+	}
+	return nil
+}
+
 // transition runs a lifecycle change inside one store transaction after the
 // access check, and answers with the object's identifier.
 func (s *Service) transition(ctx context.Context, c *call, fn func(obj *domain.Object, now time.Time) error) (*kmip.Item, error) {
@@ -23,6 +42,9 @@ func (s *Service) transition(ctx context.Context, c *call, fn func(obj *domain.O
 			return err
 		}
 		before = obj.Clone()
+		if err := s.effectiveAt(c, obj, now); err != nil {
+			return err
+		}
 		if err := fn(obj, now); err != nil {
 			return err
 		}
