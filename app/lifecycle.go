@@ -91,6 +91,11 @@ func (s *Service) revoke(ctx context.Context, c *call) (*kmip.Item, error) {
 		if !ok {
 			return nil, invalidField("Compromise Occurrence Date must be a Date-Time")
 		}
+		if !compromise {
+			// "SHALL NOT be specified for other Revocation Reason
+			// enumerations" (KMIP 1.4 Table 212, KMIP 2.1 Table 295).
+			return nil, invalidField("Compromise Occurrence Date is only given with Key Compromise or CA Compromise")
+		}
 		occurred = t
 	}
 	out, err := s.transition(ctx, c, func(obj *domain.Object, now time.Time) error {

@@ -367,3 +367,40 @@ func TestClaimedProfilesHaveEvidence(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeReasonsAndDates: compromise reasons set Compromise Date and
+// Compromise Occurrence Date; other reasons must not carry the latter
+// (KMIP 1.4 §4.20 Table 212); revoking follows the effective state.
+func TestRevokeReasonsAndDates(t *testing.T) {
+	s, clk := newClockedService(t)
+	now := clk.Now()
+	id := createdID(t, one(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", now.Add(-time.Hour)))))
+	revoke := func(code kmip.RevocationReasonCode, extra ...*kmip.Item) *kmip.Item {
+		return bi(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+			kmip.Enum(kmip.TagRevocationReasonCode, uint32(code)))}, extra...)...)
+	}
+	occurred := kmip.DateTime(kmip.TagCompromiseOccurrenceDate, now.Add(-30*time.Minute))
+	mustFail(t, one(t, s, alice, v14, revoke(kmip.RevocationReasonCodeSuperseded, occurred)), kmip.ResultReasonInvalidField)
+	mustFail(t, one(t, s, alice, v14, revoke(kmip.RevocationReasonCode(0x7fff))), kmip.ResultReasonInvalidField)
+	// Active through its Activation Date only: a non-compromise Revoke deactivates it.
+	mustOK(t, one(t, s, alice, v14, revoke(kmip.RevocationReasonCodeSuperseded)))
+	a := attrs14(t, s, id)
+	if d, _ := a["Deactivation Date"][0].AsTime(); !d.Equal(now) {
+		t.Fatalf("Deactivation Date %v, want %v", d, now)
+	}
+	clk.advance(time.Minute)
+	mustOK(t, one(t, s, alice, v14, revoke(kmip.RevocationReasonCodeKeyCompromise, occurred)))
+	a = attrs14(t, s, id)
+	if st, _ := a["State"][0].AsEnum(); domain.State(st) != domain.Compromised {
+		t.Fatalf("state %s", domain.State(st))
+	}
+	if d, _ := a["Compromise Date"][0].AsTime(); !d.Equal(now.Add(time.Minute)) {
+		t.Fatalf("Compromise Date %v", d)
+	}
+	if d, _ := a["Compromise Occurrence Date"][0].AsTime(); !d.Equal(now.Add(-30 * time.Minute)) {
+		t.Fatalf("Compromise Occurrence Date %v", d)
+	}
+	if c, _ := a["Revocation Reason"][0].Child(kmip.TagRevocationReasonCode).AsEnum(); c != uint32(kmip.RevocationReasonCodeKeyCompromise) {
+		t.Fatalf("Revocation Reason %d", c)
+	}
+}
