@@ -13,7 +13,7 @@ import (
 // check implements Check (KMIP 1.4 §4.10, KMIP 2.1 §6.1.5): whether the
 // client may use the object for the usage amount, Cryptographic Usage Mask
 // and Lease Time it names. When it may not, the ID Placeholder is emptied
-// and the answer names the refused values: Permission Denied in KMIP 1.x
+// and the failed item's payload lists the refused values: Permission Denied in KMIP 1.x
 // (1.4 §11.11); in KMIP 2.x Usage Limit Exceeded, Incompatible Cryptographic
 // Usage Mask or Permission Denied (Lease Time) (2.1 §6.1.7.1). Objects
 // without a usage lifecycle cannot be checked (Illegal Operation, 2.x
@@ -31,12 +31,14 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	now := s.cfg.Clock.Now()
 	var refused []string
+	denied := kmip.Struct(kmip.TagResponsePayload)
 	reason := kmip.ResultReasonPermissionDenied
-	refuse := func(name string, r2 kmip.ResultReason) {
+	refuse := func(it *kmip.Item, r2 kmip.ResultReason) {
 		if len(refused) == 0 && c.v.major >= 2 {
 			reason = r2
 		}
-		refused = append(refused, name)
+		refused = append(refused, it.Tag.SpecName())
+		denied.Add(it.Clone())
 	}
 	if it := c.payload.Child(kmip.TagUsageLimitsCount); it != nil {
 		n, ok := it.AsLong()
@@ -44,7 +46,7 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, invalidField("Usage Limits Count must be a non-negative Long Integer")
 		}
 		if !obj.UsageAvailable(n) {
-			refuse("Usage Limits Count", kmip.ResultReasonUsageLimitExceeded)
+			refuse(it, kmip.ResultReasonUsageLimitExceeded)
 		}
 	}
 	if it := c.payload.Child(kmip.TagCryptographicUsageMask); it != nil {
@@ -56,7 +58,7 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 			if !errors.Is(err, domain.ErrPermissionDenied) && !errors.Is(err, domain.ErrWrongState) && !errors.Is(err, domain.ErrUsageDate) {
 				return nil, err
 			}
-			refuse("Cryptographic Usage Mask", kmip.ResultReasonIncompatibleCryptographicUsageMask)
+			refuse(it, kmip.ResultReasonIncompatibleCryptographicUsageMask)
 		}
 	}
 	if it := c.payload.Child(kmip.TagLeaseTime); it != nil {
@@ -65,12 +67,14 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, invalidField("Lease Time must be an Interval")
 		}
 		if max, limited := leaseOf(obj); limited && want > max {
-			refuse("Lease Time", kmip.ResultReasonPermissionDenied)
+			refuse(it, kmip.ResultReasonPermissionDenied)
 		}
 	}
 	if len(refused) > 0 {
 		c.batch.placeholder = ""
-		return nil, errorf(reason, "the object may not be used as asked: %s", strings.Join(refused, ", "))
+		e := errorf(reason, "the object may not be used as asked: %s", strings.Join(refused, ", "))
+		e.Payload = denied
+		return nil, e
 	}
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -430,6 +431,11 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 			ev = s.cfg.Log.Error()
 		}
 		ev.Err(err).Str("op", op.String()).Str("client", who.Name).Str("reason", reason.String()).Msg("operation failed")
+		var ae *Error
+		if errors.As(err, &ae) && ae.Payload != nil {
+			resp, failed := fail(reason, msg)
+			return resp.Add(ae.Payload), failed
+		}
 		return fail(reason, msg)
 	}
 	if out == nil {

@@ -15,6 +15,9 @@ import (
 type Error struct {
 	Reason kmip.ResultReason
 	Msg    string
+	// Payload, when set, is sent as the failed item's Response Payload
+	// (Check's refused attributes, KMIP 1.4 §4.10).
+	Payload *kmip.Item
 }
 
 func (e *Error) Error() string { return e.Reason.String() + ": " + e.Msg }

@@ -187,7 +187,15 @@ func TestCheck(t *testing.T) {
 	if got, _ := p.Child(kmip.TagUniqueIdentifier).AsText(); got != id {
 		t.Fatalf("Check answered %q", got)
 	}
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(id), sign)), kmip.ResultReasonPermissionDenied)
+	r := one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(id), sign, kmip.Long(kmip.TagUsageLimitsCount, 1)))
+	mustFail(t, r, kmip.ResultReasonPermissionDenied)
+	// The refusal lists only what was refused, and no identifier (1.4 Table 193).
+	if r.payload == nil || r.payload.Child(kmip.TagUniqueIdentifier) != nil || r.payload.Child(kmip.TagUsageLimitsCount) != nil {
+		t.Fatalf("refused Check payload %v", r.payload)
+	}
+	if m, _ := r.payload.Child(kmip.TagCryptographicUsageMask).AsInt(); m != int32(kmip.CryptographicUsageMaskSign) {
+		t.Fatalf("refused Check names mask %d", m)
+	}
 	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationCheck, uidItem(id), sign)), kmip.ResultReasonIncompatibleCryptographicUsageMask)
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 11))), kmip.ResultReasonPermissionDenied)
 	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationCheck, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 11))), kmip.ResultReasonUsageLimitExceeded)
