@@ -38,6 +38,9 @@ func (s *Service) deriveBases(ctx context.Context, c *call) ([]*domain.Object, e
 		if err := s.authorize(ctx, c, obj, c.op); err != nil {
 			return nil, err
 		}
+		if err := s.effective(c, obj); err != nil {
+			return nil, err
+		}
 		out = append(out, obj)
 	}
 	return out, nil

@@ -278,6 +278,9 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 	if err := s.authorize(ctx, c, oldPub, c.op); err != nil {
 		return nil, err
 	}
+	if err := s.effective(c, oldPub); err != nil {
+		return nil, err
+	}
 	var offset *time.Duration
 	if it := c.payload.Child(kmip.TagOffset); it != nil {
 		sec, ok := it.AsInterval()

@@ -89,6 +89,12 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 	if err := s.authorize(ctx, c, obj, kmip.OperationGet); err != nil {
 		return nil, h, p, err
 	}
+	if err := s.effective(c, obj); err != nil {
+		if isErr(err, domain.ErrArchived) && c.v.major >= 2 {
+			return nil, h, p, errorf(kmip.ResultReasonWrappingObjectArchived, "the wrapping key is archived")
+		}
+		return nil, h, p, err
+	}
 	switch obj.Type {
 	case uint32(kmip.ObjectTypeSymmetricKey), uint32(kmip.ObjectTypePublicKey), uint32(kmip.ObjectTypePrivateKey):
 	default:
