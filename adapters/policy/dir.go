@@ -173,6 +173,9 @@ func (d *Dir) Scan() {
 		}
 		data, err := os.ReadFile(f)
 		if err != nil {
+			// Remember the attempt, so that an unreadable file is
+			// logged again only once it changes.
+			d.files[f] = fileState{mtime: fi.ModTime(), size: fi.Size(), sum: old.sum, checked: now}
 			d.log.Error().Err(err).Str("file", f).Msg("failure loading policy file; keeping its last good policies")
 			continue
 		}

@@ -356,3 +356,26 @@ func TestOpenRefusesMissingDir(t *testing.T) {
 		t.Error("a file accepted as policy directory")
 	}
 }
+
+// TestDirUnreadableFileKeepsPolicies: a file that cannot be read keeps its
+// last good policies and is not logged again until it changes.
+func TestDirUnreadableFileKeepsPolicies(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode")
+	}
+	td := newTestDir(t, map[string]string{"a.json": `{` + rule("p", "ALLOW_ALL") + `}`})
+	f := filepath.Join(td.path, "a.json")
+	if err := os.Chmod(f, 0); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(f, old, old)
+	td.d.Scan()
+	td.d.Scan()
+	if td.perm("p") != domain.AllowAll {
+		t.Error("policies of an unreadable file were dropped")
+	}
+	if n := strings.Count(td.log.String(), "failure loading policy file"); n != 1 {
+		t.Errorf("unreadable file logged %d times, want once", n)
+	}
+}
