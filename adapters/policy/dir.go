@@ -62,6 +62,7 @@ type fileState struct {
 	size    int64
 	sum     [32]byte
 	checked time.Time // when the file was last read
+	failed  bool      // the last read failed
 }
 
 // definition is one file's definition of a policy name; a name's
@@ -175,8 +176,10 @@ func (d *Dir) Scan() {
 		if err != nil {
 			// Remember the attempt, so that an unreadable file is
 			// logged again only once it changes.
-			d.files[f] = fileState{mtime: fi.ModTime(), size: fi.Size(), sum: old.sum, checked: now}
-			d.log.Error().Err(err).Str("file", f).Msg("failure loading policy file; keeping its last good policies")
+			d.files[f] = fileState{mtime: fi.ModTime(), size: fi.Size(), sum: old.sum, checked: now, failed: true}
+			if !old.failed || fi.Size() != old.size || !fi.ModTime().Equal(old.mtime) {
+				d.log.Error().Err(err).Str("file", f).Msg("failure loading policy file; keeping its last good policies")
+			}
 			continue
 		}
 		st := fileState{mtime: fi.ModTime(), size: fi.Size(), sum: sha256.Sum256(data), checked: now}
