@@ -130,9 +130,9 @@ func (d *Dir) Run(ctx context.Context) {
 // Scan brings the policies up to date with the directory: files that
 // disappeared lose their definitions, new and changed files are (re)loaded in
 // name order. A file is read again when its size or modification time
-// changed, or when that time is too recent to rule out an unnoticed change
-// within the file system's timestamp granularity; it is reloaded only when
-// its content changed.
+// changed, when that time is too recent to rule out an unnoticed change
+// within the file system's timestamp granularity, or when its last read
+// failed; it is reloaded only when its content changed.
 func (d *Dir) Scan() {
 	d.scanMu.Lock()
 	defer d.scanMu.Unlock()
@@ -169,7 +169,7 @@ func (d *Dir) Scan() {
 		}
 		old, seen := d.files[f]
 		racy := !old.checked.After(old.mtime.Add(2 * time.Second))
-		if seen && fi.Size() == old.size && fi.ModTime().Equal(old.mtime) && !racy {
+		if seen && fi.Size() == old.size && fi.ModTime().Equal(old.mtime) && !racy && !old.failed {
 			continue
 		}
 		data, err := os.ReadFile(f)
