@@ -394,3 +394,36 @@ func TestAlgorithmMismatch(t *testing.T) {
 		t.Errorf("15-byte AES key: %v", err)
 	}
 }
+
+// The AES-GCM exchanges of the OASIS conformance case CS-BC-M-GCM-1-14.
+func TestGCMConformance(t *testing.T) {
+	e := New()
+	key := symKey(kmip.CryptographicAlgorithmAES, make([]byte, 16))
+	p := params(kmip.BlockCipherModeGCM, 0)
+	p.TagLength = 16
+	zeroIV := make([]byte, 12)
+	ct := unhex("0388dace60b6a392f328c2b971b2fe78")
+	tag := unhex("ab6e47d42cec13bdf53a67b21257bddf")
+	for name, c := range map[string]struct {
+		in      ports.CipherInput
+		tagLen  int
+		failure bool
+	}{
+		"good":            {ports.CipherInput{Data: ct, IV: zeroIV, Tag: tag}, 16, false},
+		"bad tag":         {ports.CipherInput{Data: ct, IV: zeroIV, Tag: unhex("006e47d42cec13bdf53a67b21257bddf")}, 16, true},
+		"bad IV":          {ports.CipherInput{Data: ct, IV: unhex("ff0000000000000000000000"), Tag: tag}, 16, true},
+		"bad ciphertext":  {ports.CipherInput{Data: unhex("ff88dace60b6a392f328c2b971b2fe78"), IV: zeroIV, Tag: tag}, 16, true},
+		"12-byte tag":     {ports.CipherInput{Data: ct, IV: zeroIV, Tag: tag[:12]}, 12, false},
+		"bad 12-byte tag": {ports.CipherInput{Data: ct, IV: zeroIV, Tag: unhex("ab6e47d42cec13bdf53a67b3")}, 12, true},
+	} {
+		pc := p
+		pc.TagLength = c.tagLen
+		out, err := e.Decrypt(ctx, key, pc, c.in)
+		switch {
+		case c.failure && !errors.Is(err, ports.ErrCryptoFailure):
+			t.Errorf("%s: %v, want ErrCryptoFailure", name, err)
+		case !c.failure && (err != nil || !bytes.Equal(out.Data, make([]byte, 16))):
+			t.Errorf("%s: %x %v", name, out.Data, err)
+		}
+	}
+}
