@@ -108,7 +108,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, usableError(&errKeyUnusable{"material", "a base object has been destroyed"}, c.v)
 		}
 		if i == 0 {
-			if err := checkUse(b, useDerive); err != nil {
+			if err := checkUse(b, useDerive, s.cfg.Clock.Now(), false); err != nil {
 				return nil, deriveRefusal(err, c.v)
 			}
 			if spec.Base, err = keyHandle(b); err != nil {

@@ -80,6 +80,11 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	}
 	in.Partial = st.streaming && !st.last
 	in.State = st.prev.state
+	if enc {
+		if err := s.spendUsage(ctx, c, obj, len(in.Data)); err != nil {
+			return nil, err
+		}
+	}
 	var out ports.CipherOutput
 	if enc {
 		out, err = ciph.Encrypt(ctx, key, p, in)
@@ -192,6 +197,9 @@ func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 	if !done {
 		return partial(c, obj.ID, data), nil
 	}
+	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
+		return nil, err
+	}
 	sig, err := signer.Sign(ctx, key, p, data, digested)
 	if err != nil {
 		return nil, engineError(err, c.v)
@@ -272,6 +280,9 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	if !done {
 		return partial(c, obj.ID, data), nil
+	}
+	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
+		return nil, err
 	}
 	m, err := macer.MAC(ctx, key, p, data)
 	if err != nil {

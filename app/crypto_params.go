@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -118,9 +119,14 @@ func usableError(err error, v version) error {
 	return errorf(kmip.ResultReasonIncompatibleCryptographicUsageMask, "%s", ku.msg)
 }
 
-// checkUse decides whether obj may serve use: its type, lifecycle state and
-// Cryptographic Usage Mask.
-func checkUse(obj *domain.Object, use keyUse) error {
+// checkUse decides whether obj may serve use at now: its type, its
+// lifecycle state and usage dates (domain.CheckUse: Active, within the
+// Process Start / Protect Stop window) and its Cryptographic Usage Mask. A
+// Deactivated or Compromised key may still process protected data (decrypt,
+// verify, unwrap) "under extraordinary circumstances and when special
+// permission is granted" (KMIP 1.4 §3.22); special says the object's policy
+// grants it, by a rule of its own for the operation.
+func checkUse(obj *domain.Object, use keyUse, now time.Time, special bool) error {
 	typeOK := false
 	for _, t := range use.types {
 		typeOK = typeOK || obj.Type == uint32(t)
@@ -128,19 +134,67 @@ func checkUse(obj *domain.Object, use keyUse) error {
 	if !typeOK {
 		return &errKeyUnusable{"type", kmip.ObjectType(obj.Type).String() + " objects cannot be used for this operation"}
 	}
-	switch obj.State {
-	case domain.Active:
-	case domain.Deactivated, domain.Compromised:
-		if !use.process {
-			return &errKeyUnusable{"state", "the key is " + obj.State.String() + " and may only process protected data"}
-		}
-	default:
-		return &errKeyUnusable{"state", "the key is " + obj.State.String() + ", not Active"}
+	u := domain.UseProtect
+	if use.process {
+		u = domain.UseProcess
+	}
+	err := domain.CheckUse(obj, u, now)
+	if errors.Is(err, domain.ErrWrongState) && use.process && special &&
+		(obj.State == domain.Deactivated || obj.State == domain.Compromised) {
+		err = nil
+	}
+	switch {
+	case errors.Is(err, domain.ErrWrongState):
+		return &errKeyUnusable{"state", "the key is " + obj.State.String() + " and cannot be used for this operation"}
+	case errors.Is(err, domain.ErrUsageDate):
+		return &errKeyUnusable{"state", "the key's usage dates do not allow this operation now"}
+	case err != nil:
+		return err
 	}
 	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
 	if uint32(mask)&uint32(use.bit) == 0 {
 		return &errKeyUnusable{"mask", "the key's Cryptographic Usage Mask lacks " + use.bit.String()}
 	}
+	return nil
+}
+
+// specialPermission reports whether obj's operation policy has a rule of
+// its own for the call's operation (see checkUse).
+func (s *Service) specialPermission(ctx context.Context, c *call, obj *domain.Object) bool {
+	p, ok := s.cfg.Policies.Policy(ctx, obj.Policy)
+	return ok && policyNames(p, obj.Type, c.op)
+}
+
+// spendUsage takes what a protecting operation on n bytes uses from the
+// key's Usage Limits (KMIP 1.4 §3.21: bytes, or one object), in one store
+// transaction; exhausted limits are Permission Denied, as the OASIS cases
+// (CS-BC-M-7) answer. Keys without Usage Limits are not limited.
+func (s *Service) spendUsage(ctx context.Context, c *call, obj *domain.Object, n int) error {
+	ul := obj.Attr("Usage Limits")
+	if ul == nil {
+		return nil
+	}
+	units := int64(n)
+	if u, _ := ul.Child(kmip.TagUsageLimitsUnit).AsEnum(); u == uint32(kmip.UsageLimitsUnitObject) {
+		units = 1
+	}
+	if units == 0 {
+		return nil
+	}
+	now := s.cfg.Clock.Now()
+	var before *domain.Object
+	err := s.cfg.Store.Update(ctx, obj.ID, func(o *domain.Object) error {
+		before = o.Clone()
+		o.ApplyDates(now)
+		return o.AllocateUsage(units, now)
+	})
+	if errors.Is(err, domain.ErrUsageLimit) {
+		return errorf(kmip.ResultReasonPermissionDenied, "the key's usage limits are exhausted")
+	}
+	if err != nil {
+		return err
+	}
+	s.undoUpdate(c, before)
 	return nil
 }
 
@@ -186,7 +240,7 @@ func (s *Service) useKey(ctx context.Context, c *call, use keyUse) (*domain.Obje
 	if obj.Payload == nil {
 		return nil, ports.KeyHandle{}, usableError(&errKeyUnusable{"material", "the object has been destroyed"}, c.v)
 	}
-	if err := checkUse(obj, use); err != nil {
+	if err := checkUse(obj, use, s.cfg.Clock.Now(), s.specialPermission(ctx, c, obj)); err != nil {
 		return nil, ports.KeyHandle{}, usableError(err, c.v)
 	}
 	h, err := keyHandle(obj)

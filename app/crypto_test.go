@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"testing"
+	"time"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -155,16 +156,44 @@ func TestCryptoUsageChecks(t *testing.T) {
 		}
 		mustFail(t, one(t, s, alice, v, bi(kmip.OperationSign, uidItem(decOnly), data([]byte("x")))), typ)
 	}
-	// A deactivated key still decrypts (KMIP 1.4 §3.22) but no longer encrypts.
-	s := newCryptoService()
-	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
-	ct := bytesOf(t, mustOK(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("old"))))), kmip.TagData)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
-		kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeCessationOfOperation))))))
-	if got := bytesOf(t, mustOK(t, one(t, s, alice, v21, bi(kmip.OperationDecrypt, uidItem(id), data(ct)))), kmip.TagData); string(got) != "old" {
-		t.Fatal("a deactivated key must still decrypt")
+	// A deactivated key processes protected data only with special
+	// permission (KMIP 1.4 §3.22): a policy rule of its own for Decrypt.
+	sk := uint32(kmip.ObjectTypeSymmetricKey)
+	special := &domain.Policy{Name: "decrypt-after-deactivation", Preset: domain.Rules{sk: {
+		uint32(kmip.OperationGet): domain.AllowOwner, uint32(kmip.OperationDecrypt): domain.AllowOwner,
+		uint32(kmip.OperationRevoke): domain.AllowOwner,
+	}}}
+	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Policies: onePolicy{special}})
+	both := mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt)
+	plain := aesKey(t, s, v21, both, activeNow())
+	granted := aesKey(t, s, v21, both, activeNow(), kmip.Text(kmip.TagOperationPolicyName, "decrypt-after-deactivation"))
+	for _, id := range []string{plain, granted} {
+		mustOK(t, one(t, s, alice, v21, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+			kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeCessationOfOperation))))))
+		mustFail(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("new")))), kmip.ResultReasonWrongKeyLifecycleState)
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("new")))), kmip.ResultReasonWrongKeyLifecycleState)
+	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationDecrypt, uidItem(plain), data([]byte("old")))), kmip.ResultReasonWrongKeyLifecycleState)
+	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationDecrypt, uidItem(granted), data([]byte("old")))))
+	// Usage dates: no protection after the Protect Stop Date, no processing
+	// before the Process Start Date (OASIS CS-BC-M-14).
+	dated := aesKey(t, s, v14, both, activeNow(), kmip.DateTime(kmip.TagProtectStopDate, testNow.Add(-time.Hour)),
+		kmip.DateTime(kmip.TagProcessStartDate, testNow.Add(time.Hour)))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(dated), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationDecrypt, uidItem(dated), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
+}
+
+// Protecting operations spend the key's Usage Limits (KMIP 1.4 §3.21; OASIS CS-BC-M-7).
+func TestUsageLimits(t *testing.T) {
+	s := newCryptoService()
+	limits := kmip.Struct(kmip.TagUsageLimits, kmip.Long(kmip.TagUsageLimitsTotal, 16),
+		kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitByte)))
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow(), limits)
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 10)))))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 10)))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 6)))))
+	// Processing does not spend the limits.
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDecrypt, uidItem(id), data(make([]byte, 32)))))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 1)))), kmip.ResultReasonPermissionDenied)
 }
 
 // The engine without optional capabilities answers Operation Not Supported.

@@ -111,7 +111,7 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 	}
 	var useErr error
 	for _, u := range uses {
-		if useErr = checkUse(obj, u); useErr == nil {
+		if useErr = checkUse(obj, u, s.cfg.Clock.Now(), false); useErr == nil {
 			break
 		}
 	}
