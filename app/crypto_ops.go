@@ -80,6 +80,14 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	}
 	in.Partial = st.streaming && !st.last
 	in.State = st.prev.state
+	if err := missingIV(c, p, in); err != nil {
+		return nil, err
+	}
+	if p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
+		// No GCM tag is shorter than 32 or longer than 128 bits (NIST SP
+		// 800-38D §5.2.1.2); the OASIS cases answer General Failure (CS-BC-M-GCM-1).
+		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid GCM tag length %d", p.TagLength)
+	}
 	if enc {
 		if err := s.spendUsage(ctx, c, obj, len(in.Data)); err != nil {
 			return nil, err
@@ -110,16 +118,19 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	return resp, nil
 }
 
-// cipherError names a missing IV in KMIP 2.x (Missing Initialization Vector,
-// KMIP 2.1 §6.1.12.1) and maps the other engine refusals.
+// cipherError maps the engine's refusals of Encrypt and Decrypt.
 func (s *Service) cipherError(c *call, err error, p ports.CryptoParams, in ports.CipherInput) error {
-	if c.op == kmip.OperationDecrypt && in.IV == nil && in.State == nil && isErr(err, ports.ErrInvalidInput) && needsIV(p.BlockCipherMode) {
-		if c.v.major >= 2 {
-			return errorf(kmip.ResultReasonMissingInitializationVector, "IV/Counter/Nonce is required to decrypt in this mode")
-		}
-		return missingData("IV/Counter/Nonce is required to decrypt in this mode")
-	}
 	return engineError(err, c.v)
+}
+
+// missingIV refuses a Decrypt that starts without the IV/Counter/Nonce its
+// mode needs: Invalid Message, as the OASIS cases answer in KMIP 1.4 and 2.1
+// alike (CS-BC-M-11, -12, -13), rather than 2.1's Missing Initialization Vector.
+func missingIV(c *call, p ports.CryptoParams, in ports.CipherInput) error {
+	if c.op == kmip.OperationDecrypt && in.IV == nil && in.State == nil && needsIV(p.BlockCipherMode) {
+		return errorf(kmip.ResultReasonInvalidMessage, "IV/Counter/Nonce is required to decrypt in this mode")
+	}
+	return nil
 }
 
 // needsIV reports whether a block cipher mode takes an IV, counter or nonce.

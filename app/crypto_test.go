@@ -75,15 +75,11 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 		if !bytes.Equal(bytesOf(t, back, kmip.TagData), msgText) {
 			t.Fatalf("%s: decrypt did not return the plaintext", v)
 		}
-		// Decrypting in CBC without the IV.
-		want := kmip.ResultReasonMissingData
-		if v.major >= 2 {
-			want = kmip.ResultReasonMissingInitializationVector
-		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), cbc(), data(ct))), want)
+		// Decrypting in CBC without the IV (OASIS CS-BC-M-11: Invalid Message).
+		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), cbc(), data(ct))), kmip.ResultReasonInvalidMessage)
+		want := kmip.ResultReasonInvalidField
 		// Missing Data, unsupported mode.
 		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc())), kmip.ResultReasonMissingData)
-		want = kmip.ResultReasonInvalidField
 		if v.major >= 2 {
 			want = kmip.ResultReasonUnsupportedCryptographicParameters
 		}
@@ -125,6 +121,9 @@ func TestAuthenticatedEncryption(t *testing.T) {
 	if string(bytesOf(t, back, kmip.TagData)) != "secret" {
 		t.Fatal("GCM round trip failed")
 	}
+	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), nonce,
+		kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)),
+			kmip.Int(kmip.TagTagLength, 32)))), kmip.ResultReasonGeneralFailure)
 	bad := append([]byte(nil), tag...)
 	bad[0] ^= 1
 	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationDecrypt, uidItem(id), gcm, data(ct), nonce, aad,
