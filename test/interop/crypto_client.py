@@ -95,8 +95,10 @@ def encrypt_decrypt(s):
             state = {R.PERMISSION_DENIED} if not s.v2 else {R.WRONG_KEY_LIFECYCLE_STATE}
             saw = {"pre_active": expect_failure(lambda: c.encrypt(b"0" * 16, uid=uid, cryptographic_parameters=params), state)}
             c.activate(uid)
+            # PyKMIP's create always sets Encrypt and Decrypt; MAC Generate is missing.
             mask = {R.PERMISSION_DENIED} if not s.v2 else {R.INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK}
-            saw["no_decrypt_bit"] = expect_failure(lambda: c.decrypt(b"0" * 16, uid=uid, cryptographic_parameters=params), mask)
+            saw["no_mac_bit"] = expect_failure(
+                lambda: c.mac(b"data", uid=uid, algorithm=enums.CryptographicAlgorithm.HMAC_SHA256), mask)
         with opened(s, s.args["bob_cert"], s.args["bob_key"]) as bob:
             saw["other_owner"] = expect_failure(
                 lambda: bob.encrypt(b"0" * 16, uid=uid, cryptographic_parameters=params), {R.PERMISSION_DENIED})
