@@ -100,7 +100,7 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 		out, err = ciph.Decrypt(ctx, key, p, in)
 	}
 	if err != nil {
-		return nil, s.cipherError(c, err, p, in)
+		return nil, engineError(err, c.v)
 	}
 	resp := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
 	if len(out.Data) > 0 || !st.streaming {
@@ -116,11 +116,6 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 		resp.Add(kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, out.Tag))
 	}
 	return resp, nil
-}
-
-// cipherError maps the engine's refusals of Encrypt and Decrypt.
-func (s *Service) cipherError(c *call, err error, p ports.CryptoParams, in ports.CipherInput) error {
-	return engineError(err, c.v)
 }
 
 // missingIV refuses a Decrypt that starts without the IV/Counter/Nonce its
