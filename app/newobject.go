@@ -27,12 +27,15 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 		Policy: domain.PolicyDefault, InitialDate: now,
 	}
 	for _, a := range attrs {
-		rule, known := domain.AttrRuleFor(a.Name)
-		if !known {
-			return nil, invalidField("attribute %q is not supported", a.Name)
+		rule, err := ruleFor(c, a.Name)
+		if err != nil {
+			return nil, err
 		}
 		if !rule.ClientSets {
-			return nil, invalidField("attribute %q cannot be set by the client", a.Name)
+			return nil, readOnlyOnCreate(c, a.Name)
+		}
+		if !rule.AppliesToType(uint32(t)) {
+			return nil, notApplicable(c, a.Name, t)
 		}
 		if a.Value == nil {
 			return nil, invalidField("attribute %q has no value", a.Name)
@@ -46,11 +49,14 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 			continue
 		}
 		if !rule.Multi && obj.Attr(a.Name) != nil {
-			return nil, invalidField("attribute %q is single-valued but given more than once", a.Name)
+			return nil, singleValued(c, a.Name)
 		}
 		obj.AddAttr(a.Name, a.Value)
 	}
 	obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	if err := s.setServerAttrs(c, obj, now); err != nil {
+		return nil, err
+	}
 	if ad, ok := obj.Attr("Activation Date").AsTime(); ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
 		obj.State = domain.Active
 	}
