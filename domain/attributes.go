@@ -125,13 +125,6 @@ var attrRules = map[string]AttrRule{
 	"Protection Period":                clientAttr.since(2, 0),
 	"Protection Storage Mask":          AttrRule{}.since(2, 0),
 	"Quantum Safe":                     clientAttr.since(2, 0),
-	"Rotate Automatic":                 AttrRule{ClientSets: true}.since(2, 1),
-	"Rotate Date":                      AttrRule{ClientSets: true, ClientModifies: true}.since(2, 1),
-	"Rotate Generation":                AttrRule{}.since(2, 1),
-	"Rotate Interval":                  clientAttr.since(2, 1),
-	"Rotate Latest":                    AttrRule{}.since(2, 1),
-	"Rotate Name":                      clientAttr.since(2, 1),
-	"Rotate Offset":                    clientAttr.since(2, 1),
 }
 
 // AttrRuleFor returns the rules of an attribute. Custom attributes (KMIP
