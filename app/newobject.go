@@ -32,6 +32,12 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 			return nil, err
 		}
 		if !rule.ClientSets {
+			if same, err := checkDerived(c, a, objectTags[t]); same || err != nil {
+				if err != nil {
+					return nil, err
+				}
+				continue // the server derives it from the object (finishObject)
+			}
 			return nil, readOnlyOnCreate(c, a.Name)
 		}
 		if !rule.AppliesToType(uint32(t)) {
@@ -64,8 +70,10 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 }
 
 // finishObject derives the attributes the server computes from the payload:
-// algorithm and length of registered keys, Key Format Type, and Digest.
+// certificate attributes, algorithm and length of registered keys, Key
+// Format Type, and Digest.
 func finishObject(obj *domain.Object) {
+	setCertAttrs(obj)
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
 	if kb != nil {
 		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.Attr("Cryptographic Algorithm") == nil {

@@ -83,7 +83,6 @@ var attrRules = map[string]AttrRule{
 	"Certificate Identifier":           serverCert(1, 0, 2),
 	"Certificate Subject":              serverCert(1, 0, 2),
 	"Certificate Issuer":               serverCert(1, 0, 2),
-	"Certificate Attributes":           serverCert(2, 0, 0),
 	"Digital Signature Algorithm":      {Multi: true, AppliesTo: []kmip.ObjectType{kmip.ObjectTypeCertificate, kmip.ObjectTypePGPKey}, SinceMajor: 1, SinceMinor: 1},
 	"Digest":                           {Multi: true},
 	"Operation Policy Name":            {ClientSets: true, ClientModifies: true, ClientDeletes: true, RemovedIn: 2},
@@ -125,6 +124,18 @@ var attrRules = map[string]AttrRule{
 	"Protection Period":                clientAttr.since(2, 0),
 	"Protection Storage Mask":          AttrRule{}.since(2, 0),
 	"Quantum Safe":                     clientAttr.since(2, 0),
+}
+
+func init() {
+	// The KMIP 2.x Certificate Attributes (KMIP 2.1 §4.6): one multi-valued
+	// attribute per subject and issuer name field.
+	for _, who := range []string{"Subject", "Issuer"} {
+		for _, field := range []string{"CN", "O", "OU", "Email", "C", "ST", "L", "UID", "Serial Number", "Title", "DC", "DN Qualifier"} {
+			r := serverCert(2, 0, 0)
+			r.Multi = true
+			attrRules["Certificate "+who+" "+field] = r
+		}
+	}
 }
 
 // AttrRuleFor returns the rules of an attribute. Custom attributes (KMIP
