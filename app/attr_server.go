@@ -71,6 +71,9 @@ func (s *Service) setServerAttrs(c *call, obj *domain.Object, now time.Time) err
 	if err := s.checkRequestedRNG(c, obj); err != nil {
 		return err
 	}
+	if err := checkQuantumSafe(c, obj); err != nil {
+		return err
+	}
 	setDefault := func(name string, v *kmip.Item) {
 		if obj.Attr(name) == nil {
 			obj.SetAttr(name, v)
@@ -143,4 +146,30 @@ func (s *Service) clearFresh(ctx context.Context, c *call, obj *domain.Object) e
 		s.undoUpdate(c, before)
 	}
 	return err
+}
+
+// quantumSafeAlgorithms are the symmetric algorithms whose keys of 256 bits
+// or more keep 128-bit strength against Grover's search; no asymmetric
+// algorithm kmipd knows is quantum safe.
+var quantumSafeAlgorithms = map[kmip.CryptographicAlgorithm]bool{
+	kmip.CryptographicAlgorithmAES: true, kmip.CryptographicAlgorithmARIA: true,
+	kmip.CryptographicAlgorithmCamellia: true, kmip.CryptographicAlgorithmChaCha20: true,
+	kmip.CryptographicAlgorithmChaCha20Poly1305: true, kmip.CryptographicAlgorithmHMAC_SHA256: true,
+	kmip.CryptographicAlgorithmHMAC_SHA384: true, kmip.CryptographicAlgorithmHMAC_SHA512: true,
+}
+
+// checkQuantumSafe refuses to generate an object that must be Quantum Safe
+// (KMIP 2.1 §4.45) with an algorithm and length that are not; the reference
+// test QS-M-2-21 answers General Failure. Objects a client registers are
+// the client's claim and are not checked.
+func checkQuantumSafe(c *call, obj *domain.Object) error {
+	if want, _ := obj.Attr("Quantum Safe").AsBool(); !want || !generatingOps[c.op] {
+		return nil
+	}
+	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	length, _ := obj.Attr("Cryptographic Length").AsInt()
+	if !quantumSafeAlgorithms[kmip.CryptographicAlgorithm(alg)] || length < 256 {
+		return errorf(kmip.ResultReasonGeneralFailure, "the requested key would not be quantum safe")
+	}
+	return nil
 }

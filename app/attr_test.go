@@ -368,3 +368,19 @@ func TestAttributeChangeSetsLastChangeDate(t *testing.T) {
 		t.Errorf("Last Change Date %v after a change in 2027", d)
 	}
 }
+
+// A key that must be Quantum Safe is generated only if it is (KMIP 2.1
+// §4.45, OASIS QS-M-2-21: AES-128 is refused with General Failure).
+func TestQuantumSafeCreate(t *testing.T) {
+	s := newService(t)
+	create := func(bits int32) *kmip.Item {
+		c := aesCreate21(bits, "")
+		c.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Add(kmip.Bool(kmip.TagQuantumSafe, true))
+		return c
+	}
+	mustFail(t, one(t, s, alice, v21, create(128)), kmip.ResultReasonGeneralFailure)
+	id := createdID(t, one(t, s, alice, v21, create(256)))
+	if q, _ := attrs21(t, s, id)[kmip.TagQuantumSafe][0].AsBool(); !q {
+		t.Error("Quantum Safe not stored")
+	}
+}
