@@ -173,3 +173,11 @@ func checkQuantumSafe(c *call, obj *domain.Object) error {
 	}
 	return nil
 }
+
+// mayOmitKeyValue reports whether an object of type t may be registered
+// without its Key Value, as metadata whose key lives elsewhere (KMIP 1.4
+// §3.41-3.42: Key Value Present, Key Value Location; OASIS TC-MDO-1-14).
+func mayOmitKeyValue(t kmip.ObjectType) bool {
+	r, _ := domain.AttrRuleFor("Key Value Present")
+	return r.AppliesToType(uint32(t))
+}

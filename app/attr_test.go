@@ -384,3 +384,35 @@ func TestQuantumSafeCreate(t *testing.T) {
 		t.Error("Quantum Safe not stored")
 	}
 }
+
+// A key registered without its Key Value is metadata: the server records
+// Key Value Present false, the client may say where the key lives (KMIP
+// 1.4 §3.41-3.42, OASIS TC-MDO-1-14). Public keys cannot be metadata only.
+func TestMetadataOnlyObject(t *testing.T) {
+	s := newService(t)
+	location := kmip.Struct(kmip.TagKeyValueLocation, kmip.Text(kmip.TagKeyValueLocationValue, "HSM-1"),
+		kmip.Enum(kmip.TagKeyValueLocationType, uint32(kmip.KeyValueLocationTypeUninterpretedTextString)))
+	register := func(ot kmip.ObjectType, tag kmip.Tag) *kmip.Item {
+		return bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(ot)),
+			kmip.Struct(kmip.TagTemplateAttribute, attr14("Key Value Location", location)),
+			kmip.Struct(tag, kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+				kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128))))
+	}
+	id := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypeSymmetricKey, kmip.TagSymmetricKey)))
+	a := attrs14(t, s, id)
+	if p, ok := a["Key Value Present"][0].AsBool(); !ok || p {
+		t.Errorf("Key Value Present %v, want false", a["Key Value Present"])
+	}
+	if !a["Key Value Location"][0].Equal(func() *kmip.Item { l := location.Clone(); l.Tag = kmip.TagAttributeValue; return l }()) {
+		t.Errorf("Key Value Location %v", a["Key Value Location"])
+	}
+	got := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	if got.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
+		t.Error("Get invented a Key Value")
+	}
+	full := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	if len(attrs14(t, s, full)["Key Value Present"]) != 0 {
+		t.Error("Key Value Present set on a key that has its value")
+	}
+	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypePublicKey, kmip.TagPublicKey)), kmip.ResultReasonInvalidField)
+}

@@ -75,6 +75,9 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 func finishObject(obj *domain.Object) {
 	setCertAttrs(obj)
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
+	if kb != nil && kb.Child(kmip.TagKeyValue) == nil && mayOmitKeyValue(kmip.ObjectType(obj.Type)) {
+		obj.SetAttr("Key Value Present", kmip.Bool(kmip.TagKeyValuePresent, false))
+	}
 	if kb != nil {
 		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.Attr("Cryptographic Algorithm") == nil {
 			obj.SetAttr("Cryptographic Algorithm", it.Clone())

@@ -178,7 +178,7 @@ func validateObject(t kmip.ObjectType, obj *kmip.Item) error {
 		if _, ok := kb.Child(kmip.TagKeyFormatType).AsEnum(); !ok {
 			return invalidField("Key Block needs a Key Format Type")
 		}
-		if kb.Child(kmip.TagKeyValue) == nil {
+		if kb.Child(kmip.TagKeyValue) == nil && !mayOmitKeyValue(t) { // app/attr_server.go
 			return invalidField("Key Block needs a Key Value")
 		}
 		if t == kmip.ObjectTypeSecretData {
