@@ -118,3 +118,16 @@ func hasValue(obj *domain.Object, name string, v *kmip.Item) bool {
 	}
 	return false
 }
+
+// checkAttrValue applies the rules of individual attribute values that the
+// item types do not express. Application Specific Information without its
+// Application Data asks the server to generate it for the namespace; kmipd
+// knows no namespace it could generate data for (KMIP 1.4 §3.36, §11.15
+// "Application Namespace Not Supported").
+func checkAttrValue(a domain.Attribute) error {
+	if a.Name == "Application Specific Information" && a.Value != nil && a.Value.Child(kmip.TagApplicationData) == nil {
+		ns, _ := a.Value.Child(kmip.TagApplicationNamespace).AsText()
+		return errorf(kmip.ResultReasonApplicationNamespaceNotSupported, "cannot generate Application Data for namespace %q", ns)
+	}
+	return nil
+}

@@ -78,6 +78,10 @@ func TestAttributeOperationErrorsPerVersion(t *testing.T) {
 		{"add 2.x attribute 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Quantum Safe", kmip.Bool(0, true))}, kmip.ResultReasonInvalidField},
 		{"add 1.x-only attribute 2.1", v21, kmip.OperationAddAttribute, nil, []*kmip.Item{newAttr(kmip.Text(kmip.TagOperationPolicyName, "default"))}, kmip.ResultReasonInvalidAttribute},
 		{"add without value 2.1", v21, kmip.OperationAddAttribute, nil, nil, kmip.ResultReasonMissingData},
+		{"add ASI without data 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Application Specific Information",
+			kmip.Struct(0, kmip.Text(kmip.TagApplicationNamespace, "ssl")))}, kmip.ResultReasonApplicationNamespaceNotSupported},
+		{"add ASI without data 2.1", v21, kmip.OperationAddAttribute, nil, []*kmip.Item{newAttr(kmip.Struct(kmip.TagApplicationSpecificInformation,
+			kmip.Text(kmip.TagApplicationNamespace, "ssl")))}, kmip.ResultReasonApplicationNamespaceNotSupported},
 		{"add second RNG 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Random Number Generator",
 			kmip.Struct(0, kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmDRBG))))}, kmip.ResultReasonIllegalOperation},
 

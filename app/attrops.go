@@ -221,6 +221,9 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAttrValue(at); err != nil {
+		return nil, err
+	}
 	if !r.ClientSets {
 		return nil, attrReadOnly(c, at.Name)
 	}
@@ -269,6 +272,9 @@ func (s *Service) setAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 	}
 	r, err := ruleFor(c, at.Name)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkAttrValue(at); err != nil {
 		return nil, err
 	}
 	if r.Multi {
@@ -321,6 +327,9 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	}
 	r, err := ruleFor(c, at.Name)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkAttrValue(at); err != nil {
 		return nil, err
 	}
 	if !r.ClientModifies {

@@ -46,6 +46,9 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 		if a.Value == nil {
 			return nil, invalidField("attribute %q has no value", a.Name)
 		}
+		if err := checkAttrValue(a); err != nil {
+			return nil, err
+		}
 		if a.Name == "Operation Policy Name" {
 			name, ok := a.Value.AsText()
 			if !ok || name == "" {
