@@ -181,3 +181,22 @@ func mayOmitKeyValue(t kmip.ObjectType) bool {
 	r, _ := domain.AttrRuleFor("Key Value Present")
 	return r.AppliesToType(uint32(t))
 }
+
+// generationAttrs are the attributes that describe how and when an object
+// was made; a replacement the server generates from another object (Re-key)
+// gets its own rather than copies (KMIP 2.1 §4.46: the Random Number
+// Generator "SHALL NOT be copied from the original object").
+var generationAttrs = []string{"Random Number Generator", "Fresh", "Original Creation Date",
+	"Always Sensitive", "Never Extractable", "Short Unique Identifier", "Protection Storage Mask"}
+
+// renewServerAttrs replaces, on a replacement object repl derived from old,
+// the generation attributes copied from old with the server's values for a
+// new object; values the request itself gave are kept. Re-key calls it.
+func (s *Service) renewServerAttrs(c *call, old, repl *domain.Object, now time.Time) error {
+	for _, name := range generationAttrs {
+		if v := repl.Attr(name); v != nil && v.Equal(old.Attr(name)) {
+			repl.DeleteAttr(name)
+		}
+	}
+	return s.setServerAttrs(c, repl, now)
+}

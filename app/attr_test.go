@@ -420,3 +420,29 @@ func TestMetadataOnlyObject(t *testing.T) {
 	}
 	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypePublicKey, kmip.TagPublicKey)), kmip.ResultReasonInvalidField)
 }
+
+// A Re-key replacement describes its own generation: its own Short Unique
+// Identifier, Fresh again, the server's RNG (KMIP 2.1 §4.46: not copied).
+func TestReKeyReplacementGetsItsOwnServerAttributes(t *testing.T) {
+	s := newService(t)
+	drbg := kmip.Struct(kmip.TagRandomNumberGenerator, kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmDRBG)))
+	reg := bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+		kmip.Struct(kmip.TagAttributes, kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt)), drbg),
+		kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, make([]byte, 16))),
+			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128))))
+	old := createdID(t, one(t, s, alice, v21, reg))
+	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGet, uidItem(old)))) // no longer Fresh
+	repl := createdID(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(old))))
+	a := attrs21(t, s, repl)
+	sum := sha256.Sum256([]byte(repl))
+	if b, _ := a[kmip.TagShortUniqueIdentifier][0].AsBytes(); string(b) != string(sum[:]) {
+		t.Error("replacement's Short Unique Identifier is not its own")
+	}
+	if f, _ := a[kmip.TagFresh][0].AsBool(); !f {
+		t.Error("replacement is not Fresh")
+	}
+	if rng := a[kmip.TagRandomNumberGenerator]; len(rng) != 1 || !rng[0].Equal(s.serverRNG()) {
+		t.Errorf("replacement RNG %v, want the server's, not the original's", rng)
+	}
+}
