@@ -165,7 +165,7 @@ func TestCryptoUsageChecks(t *testing.T) {
 	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Policies: onePolicy{special}})
 	both := mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt)
 	plain := aesKey(t, s, v21, both, activeNow())
-	granted := aesKey(t, s, v21, both, activeNow(), kmip.Text(kmip.TagOperationPolicyName, "decrypt-after-deactivation"))
+	granted := aesKey(t, s, v14, both, activeNow(), kmip.Text(kmip.TagOperationPolicyName, "decrypt-after-deactivation"))
 	for _, id := range []string{plain, granted} {
 		mustOK(t, one(t, s, alice, v21, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 			kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeCessationOfOperation))))))

@@ -129,7 +129,7 @@ func TestRegisterWrappedKey(t *testing.T) {
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), bad)), kmip.ResultReasonInvalidField)
 }
 
-func TestSensitiveAndExtractable(t *testing.T) {
+func TestWrapSensitiveAndNonExtractable(t *testing.T) {
 	s := newCryptoService()
 	kek := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskWrapKey), activeNow())
 	sens := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt), kmip.Bool(kmip.TagSensitive, true))

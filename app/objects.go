@@ -181,7 +181,7 @@ func validateObject(t kmip.ObjectType, obj *kmip.Item) error {
 		if _, ok := kb.Child(kmip.TagKeyFormatType).AsEnum(); !ok {
 			return invalidField("Key Block needs a Key Format Type")
 		}
-		if kb.Child(kmip.TagKeyValue) == nil {
+		if kb.Child(kmip.TagKeyValue) == nil && !mayOmitKeyValue(t) { // app/attr_server.go
 			return invalidField("Key Block needs a Key Value")
 		}
 		if t == kmip.ObjectTypeSecretData {
@@ -225,6 +225,9 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
 	}
+	if err := checkRelease(c, obj); err != nil { // Sensitive, Extractable (app/attr_server.go)
+		return nil, err
+	}
 	if it := c.payload.Child(kmip.TagKeyCompressionType); it != nil {
 		return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "key compression is not supported")
 	}
@@ -241,6 +244,9 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 	}
 	if out, err = s.getHook(ctx, c, obj, out); err != nil { // key wrapping: app/wrap.go
+		return nil, err
+	}
+	if err := s.clearFresh(ctx, c, obj); err != nil { // Fresh (app/attr_server.go)
 		return nil, err
 	}
 	return kmip.Struct(kmip.TagResponsePayload,

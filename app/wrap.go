@@ -130,14 +130,11 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 }
 
 // getHook applies the Get request's key wrapping to out, the object's
-// payload about to be returned: a Key Wrapping Specification wraps it, Key
-// Wrap Type Not Wrapped unwraps a key registered wrapped, and Sensitive /
-// Extractable are enforced (KMIP 1.4 §3.48, §3.49).
+// payload about to be returned: a Key Wrapping Specification wraps it, and
+// Key Wrap Type Not Wrapped unwraps a key registered wrapped. (Sensitive and
+// Extractable are checked before, by checkRelease.)
 func (s *Service) getHook(ctx context.Context, c *call, obj *domain.Object, out *kmip.Item) (*kmip.Item, error) {
 	spec := c.payload.Child(kmip.TagKeyWrappingSpecification)
-	if ext, ok := obj.Attr("Extractable").AsBool(); ok && !ext && out.Child(kmip.TagKeyBlock) != nil {
-		return nil, errorf(kmip.ResultReasonNotExtractable, "the object is not extractable")
-	}
 	kb := out.Child(kmip.TagKeyBlock)
 	stored := kb.Child(kmip.TagKeyWrappingData) != nil
 	if wt, ok := c.payload.Child(kmip.TagKeyWrapType).AsEnum(); ok && stored && wt == uint32(kmip.KeyWrapTypeNotWrapped) {
@@ -147,9 +144,6 @@ func (s *Service) getHook(ctx context.Context, c *call, obj *domain.Object, out 
 		stored = false
 	}
 	if spec == nil {
-		if sens, _ := obj.Attr("Sensitive").AsBool(); sens && kb != nil && !stored {
-			return nil, errorf(kmip.ResultReasonSensitive, "a sensitive object can only be returned wrapped")
-		}
 		return out, nil
 	}
 	if kb == nil {
