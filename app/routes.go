@@ -32,6 +32,8 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationQuery:            s.query,
 		kmip.OperationInterop:          s.interop,
 		kmip.OperationLog:              s.logOp,
+		kmip.OperationCreateSplitKey:   s.createSplitKey,
+		kmip.OperationJoinSplitKey:     s.joinSplitKey,
 	}
 }
 
