@@ -69,6 +69,9 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	if t != kmip.ObjectTypeSymmetricKey {
 		return nil, badObjectType(c, "Create cannot make %s objects", t)
 	}
+	if c, err = s.expandTemplates(ctx, c); err != nil {
+		return nil, err
+	}
 	obj, err := s.newObject(ctx, c, t)
 	if err != nil {
 		return nil, err
@@ -150,8 +153,11 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := withoutDerived(c, derived)
+	rc, err := s.expandTemplates(ctx, c)
 	if err != nil {
+		return nil, err
+	}
+	if rc, err = withoutDerived(rc, derived); err != nil {
 		return nil, err
 	}
 	obj, err := s.newObject(ctx, rc, t)

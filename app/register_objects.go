@@ -225,6 +225,9 @@ func validateSplitKey(obj *kmip.Item) error {
 // validateTemplate checks a KMIP 1.x Template (1.4 §2.2.6): a list of
 // Attribute structures, each a known attribute a client may set.
 func validateTemplate(obj *kmip.Item) error {
+	if obj.Child(kmip.TagAttribute) == nil {
+		return invalidField("a Template needs at least one Attribute")
+	}
 	for _, ch := range obj.Children() {
 		if ch.Tag != kmip.TagAttribute {
 			return invalidField("a Template holds only Attributes, not %s", ch.Tag)

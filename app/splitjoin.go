@@ -29,6 +29,9 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	if t != kmip.ObjectTypeSplitKey {
 		return nil, badObjectType(c, "Create Split Key makes Split Key objects, not %s", t)
 	}
+	if c, err = s.expandTemplates(ctx, c); err != nil {
+		return nil, err
+	}
 	parts, okP := c.payload.Child(kmip.TagSplitKeyParts).AsInt()
 	threshold, okT := c.payload.Child(kmip.TagSplitKeyThreshold).AsInt()
 	mv, okM := c.payload.Child(kmip.TagSplitKeyMethod).AsEnum()
@@ -222,6 +225,9 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 	}
 	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
 		return nil, badObjectType(c, "Join Split Key cannot make %s objects", t)
+	}
+	if c, err = s.expandTemplates(ctx, c); err != nil {
+		return nil, err
 	}
 	ids := c.payload.ChildrenOf(kmip.TagUniqueIdentifier)
 	if len(ids) == 0 {
