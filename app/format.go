@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 
 	"github.com/kmipd/kmipd/domain"
@@ -14,7 +15,7 @@ import (
 // that does not exist is Key Format Type Not Supported; compression of
 // anything but an EC public point is Key Compression Type Not Supported
 // (KMIP 1.4 §11.12).
-func formatFor(c *call, obj *domain.Object) (*kmip.Item, error) {
+func (s *Service) formatFor(ctx context.Context, c *call, obj *domain.Object) (*kmip.Item, error) {
 	out := obj.Payload.Clone()
 	fi, ci := c.payload.Child(kmip.TagKeyFormatType), c.payload.Child(kmip.TagKeyCompressionType)
 	if fi == nil && ci == nil {
@@ -56,7 +57,13 @@ func formatFor(c *call, obj *domain.Object) (*kmip.Item, error) {
 	if kb.Child(kmip.TagKeyValue) == nil {
 		return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "the object holds no key value to convert to %s", want)
 	}
-	nkb, err := keyformat.Convert(kb, want, comp)
+	var nkb *kmip.Item
+	var err error
+	if want == kmip.KeyFormatTypePKCS_12 && comp == keyformat.Uncompressed {
+		nkb, err = s.pkcs12KeyBlock(ctx, c, obj)
+	} else {
+		nkb, err = keyformat.Convert(kb, want, comp)
+	}
 	switch {
 	case errors.Is(err, keyformat.ErrUnsupported) && ci != nil && want == kmip.KeyFormatType(have):
 		return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "the key cannot be compressed in %s format", want)

@@ -205,7 +205,7 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
 	}
-	out, err := formatFor(c, obj)
+	out, err := s.formatFor(ctx, c, obj)
 	if err != nil {
 		return nil, err
 	}
