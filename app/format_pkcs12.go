@@ -99,11 +99,8 @@ func linked(obj *domain.Object, lt kmip.LinkType) string {
 
 // linkedObject loads a linked object the caller may Get, of type t.
 func (s *Service) linkedObject(ctx context.Context, c *call, id string, t kmip.ObjectType) (*domain.Object, error) {
-	obj, err := s.cfg.Store.Get(ctx, id)
+	obj, err := s.loadAs(ctx, c, id, kmip.OperationGet)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, c, obj, kmip.OperationGet); err != nil {
 		return nil, err
 	}
 	if kmip.ObjectType(obj.Type) != t || obj.Payload == nil {

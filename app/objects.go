@@ -188,6 +188,26 @@ func (s *Service) loadFor(ctx context.Context, c *call) (*domain.Object, error) 
 	if err := s.authorize(ctx, c, obj, c.op); err != nil {
 		return nil, err
 	}
+	if err := s.effective(c, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// loadAs fetches object id for an operation that reads it under the
+// policy rule of op (Get, for operations that hand out or reuse key
+// material), with the same checks as loadFor.
+func (s *Service) loadAs(ctx context.Context, c *call, id string, op kmip.Operation) (*domain.Object, error) {
+	obj, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, c, obj, op); err != nil {
+		return nil, err
+	}
+	if err := s.effective(c, obj); err != nil {
+		return nil, err
+	}
 	return obj, nil
 }
 

@@ -105,12 +105,9 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 		if err != nil {
 			return nil, nil, err
 		}
-		obj, err := s.cfg.Store.Get(ctx, id)
-		if err != nil {
-			return nil, nil, err
-		}
 		// Splitting hands out the key material: the policy's Get rule governs it.
-		if err := s.authorize(ctx, c, obj, kmip.OperationGet); err != nil {
+		obj, err := s.loadAs(ctx, c, id, kmip.OperationGet)
+		if err != nil {
 			return nil, nil, err
 		}
 		return rawKey(obj)
@@ -239,12 +236,9 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 		if !ok {
 			return nil, invalidField("Unique Identifier must be a Text String")
 		}
-		obj, err := s.cfg.Store.Get(ctx, id)
-		if err != nil {
-			return nil, err
-		}
 		// Joining reads the parts' key material: the policy's Get rule governs it.
-		if err := s.authorize(ctx, c, obj, kmip.OperationGet); err != nil {
+		obj, err := s.loadAs(ctx, c, id, kmip.OperationGet)
+		if err != nil {
 			return nil, err
 		}
 		if kmip.ObjectType(obj.Type) != kmip.ObjectTypeSplitKey {
