@@ -168,8 +168,30 @@ func validateKeyBlock(c *call, t kmip.ObjectType, obj *kmip.Item) error {
 			return err
 		}
 	}
-	_, err = decodeKey(t, format, m)
-	return err
+	k, err := decodeKey(t, format, m)
+	if err != nil || k == nil {
+		return err
+	}
+	return matchesBlock(kb, k)
+}
+
+// matchesBlock checks that a Key Block's Cryptographic Algorithm and Length,
+// where given, describe the key material it holds.
+func matchesBlock(kb *kmip.Item, k *keyformat.Key) error {
+	alg, length, ok := k.Describe()
+	if !ok {
+		return nil
+	}
+	if n, given := kb.Child(kmip.TagCryptographicLength).AsInt(); given && n != length {
+		return invalidField("the Key Block says %d bits but the key material has %d", n, length)
+	}
+	if a, given := kb.Child(kmip.TagCryptographicAlgorithm).AsEnum(); given {
+		if kmip.CryptographicAlgorithm(a) != alg &&
+			!sameAlgorithmFamily(kb.Child(kmip.TagCryptographicAlgorithm), kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(alg))) {
+			return invalidField("the Key Block says %s but the key material is %s", kmip.CryptographicAlgorithm(a), alg)
+		}
+	}
+	return nil
 }
 
 // decodeKey parses key material kmipd understands and checks it is the kind
