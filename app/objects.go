@@ -181,22 +181,12 @@ func (s *Service) loadFor(ctx context.Context, c *call) (*domain.Object, error) 
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.cfg.Store.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, c, obj, c.op); err != nil {
-		return nil, err
-	}
-	if err := s.effective(c, obj); err != nil {
-		return nil, err
-	}
-	return obj, nil
+	return s.loadAs(ctx, c, id, c.op)
 }
 
-// loadAs fetches object id for an operation that reads it under the
-// policy rule of op (Get, for operations that hand out or reuse key
-// material), with the same checks as loadFor.
+// loadAs fetches object id and checks the caller may perform op on it under
+// its policy (split, join and PKCS#12 export read objects under the Get
+// rule) and that it is in effect (not archived).
 func (s *Service) loadAs(ctx context.Context, c *call, id string, op kmip.Operation) (*domain.Object, error) {
 	obj, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
@@ -225,6 +215,7 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
 	}
+	// Checks on handing out the key material (Sensitive, Extractable, Fresh) belong here.
 	out, err := s.formatFor(ctx, c, obj)
 	if err != nil {
 		return nil, err
