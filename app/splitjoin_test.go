@@ -117,3 +117,29 @@ func TestGF256(t *testing.T) {
 		}
 	}
 }
+
+// Create Split Key leaves the ID Placeholder at part 1; Join Split Key at
+// the joined key (KMIP 1.4 §4.38-4.39).
+func TestSplitJoinPlaceholder(t *testing.T) {
+	s := New(Config{Store: newMemStore(), Crypto: randCrypto{},
+		Clock: fixedClock{time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}})
+	create := bi(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
+		kmip.Int(kmip.TagSplitKeyParts, 3), kmip.Int(kmip.TagSplitKeyThreshold, 2),
+		kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodPolynomialSharingGF2_8)),
+		kmip.Struct(kmip.TagTemplateAttribute,
+			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+			attr14("Cryptographic Length", kmip.Int(0, 128))))
+	_, rs := send(t, s, alice, msg(v14, create, bi(kmip.OperationGet)))
+	if len(rs) != 2 {
+		t.Fatalf("%d batch items", len(rs))
+	}
+	ids := mustOK(t, rs[0]).ChildrenOf(kmip.TagUniqueIdentifier)
+	got := mustOK(t, rs[1])
+	first, _ := ids[0].AsText()
+	if id, _ := got.Child(kmip.TagUniqueIdentifier).AsText(); id != first {
+		t.Errorf("Get acted on %s, not part 1", id)
+	}
+	if n, _ := got.Path(kmip.TagSplitKey, kmip.TagKeyPartIdentifier).AsInt(); n != 1 {
+		t.Errorf("placeholder names part %d", n)
+	}
+}
