@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"math/big"
 	"testing"
 	"time"
@@ -41,6 +42,7 @@ type testKeys struct {
 	rsa  *rsa.PrivateKey
 	ec   *ecdsa.PrivateKey
 	cert []byte
+	csr  []byte
 }
 
 func newTestKeys(t *testing.T) testKeys {
@@ -65,7 +67,11 @@ func newTestKeys(t *testing.T) testKeys {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testKeys{rsa: rk, ec: ek, cert: der}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "req"}}, ek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testKeys{rsa: rk, ec: ek, cert: der, csr: csr}
 }
 
 func (k testKeys) certificate() *kmip.Item {
@@ -106,7 +112,10 @@ func TestRegisterAndGetEveryObjectType(t *testing.T) {
 			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))))},
 		{v21, kmip.ObjectTypeCertificateRequest, kmip.Struct(kmip.TagCertificateRequest,
 			kmip.Enum(kmip.TagCertificateRequestType, uint32(kmip.CertificateRequestTypePKCS_10)),
-			kmip.Bytes(kmip.TagCertificateRequestValue, []byte{0x30, 0x00}))},
+			kmip.Bytes(kmip.TagCertificateRequestValue, k.csr))},
+		{v21, kmip.ObjectTypeCertificateRequest, kmip.Struct(kmip.TagCertificateRequest,
+			kmip.Enum(kmip.TagCertificateRequestType, uint32(kmip.CertificateRequestTypePEM)),
+			kmip.Bytes(kmip.TagCertificateRequestValue, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: k.csr})))},
 	}
 	s := newService(t)
 	for _, o := range objects {
@@ -175,6 +184,12 @@ func TestRegisterRefusesMalformedObjects(t *testing.T) {
 		"certificate request at 1.4": {v14, kmip.ObjectTypeCertificateRequest, kmip.Struct(kmip.TagCertificateRequest,
 			kmip.Enum(kmip.TagCertificateRequestType, uint32(kmip.CertificateRequestTypePKCS_10)),
 			kmip.Bytes(kmip.TagCertificateRequestValue, []byte{0x30, 0x00})), kmip.ResultReasonInvalidField},
+		"PKCS#10 request not DER": {v21, kmip.ObjectTypeCertificateRequest, kmip.Struct(kmip.TagCertificateRequest,
+			kmip.Enum(kmip.TagCertificateRequestType, uint32(kmip.CertificateRequestTypePKCS_10)),
+			kmip.Bytes(kmip.TagCertificateRequestValue, []byte{0x30, 0x00})), kmip.ResultReasonInvalidField},
+		"PEM request without PEM": {v21, kmip.ObjectTypeCertificateRequest, kmip.Struct(kmip.TagCertificateRequest,
+			kmip.Enum(kmip.TagCertificateRequestType, uint32(kmip.CertificateRequestTypePEM)),
+			kmip.Bytes(kmip.TagCertificateRequestValue, []byte("req"))), kmip.ResultReasonInvalidField},
 		"certificate, 2.1": {v21, kmip.ObjectTypeCertificate, kmip.Struct(kmip.TagCertificate,
 			kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypeX_509)), kmip.Bytes(kmip.TagCertificateValue, []byte{0x30})), kmip.ResultReasonInvalidField},
 	}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 
 	"github.com/kmipd/kmipd/domain"
@@ -70,12 +72,15 @@ func validateObject(c *call, t kmip.ObjectType, obj *kmip.Item) error {
 			}
 		}
 	case kmip.ObjectTypeCertificateRequest:
-		if _, err := definedEnum(obj, kmip.TagCertificateRequestType, "Certificate Request"); err != nil {
+		rt, err := definedEnum(obj, kmip.TagCertificateRequestType, "Certificate Request")
+		if err != nil {
 			return err
 		}
-		if b, ok := obj.Child(kmip.TagCertificateRequestValue).AsBytes(); !ok || len(b) == 0 {
+		b, ok := obj.Child(kmip.TagCertificateRequestValue).AsBytes()
+		if !ok || len(b) == 0 {
 			return invalidField("Certificate Request needs a Certificate Request Value")
 		}
+		return validateCSR(kmip.CertificateRequestType(rt), b)
 	case kmip.ObjectTypeTemplate:
 		return validateTemplate(obj)
 	case kmip.ObjectTypeSecretData:
@@ -264,6 +269,26 @@ func validateTemplate(obj *kmip.Item) error {
 		if r, known := domain.AttrRuleFor(a.Name); !known || !r.ClientSets {
 			return invalidField("attribute %q cannot be set through a Template", a.Name)
 		}
+	}
+	return nil
+}
+
+// validateCSR parses PKCS#10 requests, DER or PEM (KMIP 2.1 §11.9); CRMF
+// and PGP requests are stored as given.
+func validateCSR(t kmip.CertificateRequestType, b []byte) error {
+	switch t {
+	case kmip.CertificateRequestTypePEM:
+		blk, _ := pem.Decode(b)
+		if blk == nil || blk.Type != "CERTIFICATE REQUEST" && blk.Type != "NEW CERTIFICATE REQUEST" {
+			return invalidField("Certificate Request Value is not a PEM certificate request")
+		}
+		b = blk.Bytes
+	case kmip.CertificateRequestTypePKCS_10:
+	default:
+		return nil
+	}
+	if _, err := x509.ParseCertificateRequest(b); err != nil {
+		return invalidField("Certificate Request Value is not a PKCS#10 request: %v", err)
 	}
 	return nil
 }
