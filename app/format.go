@@ -51,7 +51,7 @@ func (s *Service) formatFor(ctx context.Context, c *call, obj *domain.Object) (*
 	if kb == nil {
 		return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "a %s has no key to convert to %s", kmip.ObjectType(obj.Type), want)
 	}
-	if want == kmip.KeyFormatType(have) && comp == keyformat.Uncompressed {
+	if want == kmip.KeyFormatType(have) && ci == nil {
 		return out, nil
 	}
 	if kb.Child(kmip.TagKeyValue) == nil {

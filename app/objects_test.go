@@ -345,6 +345,21 @@ func TestGetKeyFormatConversion(t *testing.T) {
 		t.Errorf("Key Block does not record the compression")
 	}
 
+	// A point registered compressed comes back uncompressed on request.
+	compressed := createdID(t, one(t, s, alice, v21, register21(kmip.ObjectTypePublicKey, kmip.Struct(kmip.TagPublicKey,
+		kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeTransparentECPublicKey)),
+			compression(kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedPrime),
+			kmip.Struct(kmip.TagKeyValue, kmip.Struct(kmip.TagKeyMaterial,
+				kmip.Enum(kmip.TagRecommendedCurve, uint32(kmip.RecommendedCurveP_256)),
+				kmip.Bytes(kmip.TagQString, elliptic.MarshalCompressed(elliptic.P256(), k.ec.X, k.ec.Y)))))))))
+	kb = mustOK(t, get(v21, compressed, compression(kmip.KeyCompressionTypeECPublicKeyTypeUncompressed))).Path(kmip.TagPublicKey, kmip.TagKeyBlock)
+	if q, _ := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial, kmip.TagQString).AsBytes(); len(q) != 65 || q[0] != 4 {
+		t.Errorf("Q String is not an uncompressed P-256 point (%d bytes)", len(q))
+	}
+	if c, _ := kb.Child(kmip.TagKeyCompressionType).AsEnum(); kmip.KeyCompressionType(c) != kmip.KeyCompressionTypeECPublicKeyTypeUncompressed {
+		t.Errorf("Key Block says compression %s", kmip.KeyCompressionType(c))
+	}
+
 	mustFail(t, get(v14, priv, format(kmip.KeyFormatTypeX_509)), kmip.ResultReasonKeyFormatTypeNotSupported)
 	mustFail(t, get(v14, priv, format(kmip.KeyFormatTypePKCS_12)), kmip.ResultReasonKeyFormatTypeNotSupported)
 	mustFail(t, get(v21, ecPub, compression(kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedPrime)), kmip.ResultReasonKeyCompressionTypeNotSupported)

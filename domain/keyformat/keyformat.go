@@ -408,8 +408,9 @@ func transparentRSAPrivate(k *rsa.PrivateKey) *kmip.Item {
 
 // Convert returns a copy of a Key Block whose Key Value holds the material
 // in format want, with comp applied to EC public points. The block's other
-// fields (Cryptographic Algorithm and Length, ...) are kept. A block already
-// in format want with no compression asked is returned as a copy.
+// fields (Cryptographic Algorithm and Length, ...) are kept, but not its Key
+// Compression Type. A block already in format want, uncompressed, with no
+// compression asked is returned as a copy.
 func Convert(keyBlock *kmip.Item, want kmip.KeyFormatType, comp Compression) (*kmip.Item, error) {
 	haveV, ok := keyBlock.Child(kmip.TagKeyFormatType).AsEnum()
 	if !ok {
@@ -417,7 +418,7 @@ func Convert(keyBlock *kmip.Item, want kmip.KeyFormatType, comp Compression) (*k
 	}
 	have := kmip.KeyFormatType(haveV)
 	out := keyBlock.Clone()
-	if have == want && comp == Uncompressed {
+	if have == want && comp == Uncompressed && out.Child(kmip.TagKeyCompressionType) == nil {
 		return out, nil
 	}
 	if out.Child(kmip.TagKeyWrappingData) != nil {
@@ -441,10 +442,17 @@ func Convert(keyBlock *kmip.Item, want kmip.KeyFormatType, comp Compression) (*k
 			kids[i] = m
 		}
 	}
+	// The block's Key Compression Type described the old encoding; the
+	// caller records the new one if it asked for compression.
+	kept := out.Children()[:0]
 	for _, ch := range out.Children() {
 		if ch.Tag == kmip.TagKeyFormatType {
 			ch.Value = uint32(want)
 		}
+		if ch.Tag != kmip.TagKeyCompressionType {
+			kept = append(kept, ch)
+		}
 	}
+	out.Value = kept
 	return out, nil
 }

@@ -176,6 +176,19 @@ func TestCompressedPoint(t *testing.T) {
 	if err != nil || back.ECPublic.X.Cmp(ecKey.X) != 0 || back.ECPublic.Y.Cmp(ecKey.Y) != 0 {
 		t.Fatalf("compressed point does not decode to the key: %v", err)
 	}
+	// A compressed block decompresses on request, and loses its Key
+	// Compression Type.
+	out.Add(kmip.Enum(kmip.TagKeyCompressionType, uint32(kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedPrime)))
+	plain, err := Convert(out, kmip.KeyFormatTypeTransparentECPublicKey, Uncompressed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q, _ := plain.Path(kmip.TagKeyValue, kmip.TagKeyMaterial, kmip.TagQString).AsBytes(); len(q) != 1+2*48 || q[0] != 4 {
+		t.Errorf("Q String is not an uncompressed P-384 point")
+	}
+	if plain.Child(kmip.TagKeyCompressionType) != nil {
+		t.Errorf("decompressed block keeps a Key Compression Type")
+	}
 	// Compression applies to EC public points only.
 	if _, err := Convert(kb, kmip.KeyFormatTypeX_509, CompressedPrime); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("compressed X.509: got %v, want ErrUnsupported", err)
