@@ -157,9 +157,6 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rc, err = withoutDerived(rc, derived); err != nil {
-		return nil, err
-	}
 	obj, err := s.newObject(ctx, rc, t)
 	if err != nil {
 		return nil, err
@@ -215,13 +212,18 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
 	}
-	// Checks on handing out the key material (Sensitive, Extractable, Fresh) belong here.
+	if err := checkRelease(c, obj); err != nil { // Sensitive, Extractable (app/attr_server.go)
+		return nil, err
+	}
 	out, err := s.formatFor(ctx, c, obj)
 	if err != nil {
 		return nil, err
 	}
 	if it := c.payload.Child(kmip.TagKeyWrappingSpecification); it != nil {
 		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "key wrapping is not supported yet")
+	}
+	if err := s.clearFresh(ctx, c, obj); err != nil { // Fresh (app/attr_server.go)
+		return nil, err
 	}
 	return kmip.Struct(kmip.TagResponsePayload,
 		kmip.Enum(kmip.TagObjectType, obj.Type),

@@ -215,9 +215,10 @@ func attrsOf(t *testing.T, s *Service, id string) map[string][]*kmip.Item {
 	return out
 }
 
-// A registered certificate gets the attributes the server derives from it,
-// each shown only to the versions that define it.
-func TestCertificateAttributes(t *testing.T) {
+// A registered certificate gets the attributes the server derives from it
+// (with those of app/attr_cert.go, the KMIP 1.0 text forms and the public
+// key's algorithm and length), each shown only to the versions that define it.
+func TestRegisteredCertificateAttributes(t *testing.T) {
 	k := newTestKeys(t)
 	s := newService(t)
 	id := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypeCertificate, k.certificate(),
@@ -235,6 +236,10 @@ func TestCertificateAttributes(t *testing.T) {
 		"Certificate Subject CN":      kmip.Text(kmip.TagCertificateSubjectCN, "leaf"),
 		"Certificate Subject O":       kmip.Text(kmip.TagCertificateSubjectO, "kmipd"),
 		"Certificate Issuer CN":       kmip.Text(kmip.TagCertificateIssuerCN, "leaf"),
+		"Certificate Identifier": kmip.Struct(kmip.TagCertificateIdentifier,
+			kmip.Text(kmip.TagIssuer, cert.Issuer.String()), kmip.Text(kmip.TagSerialNumber, "4242")),
+		"Certificate Subject": kmip.Struct(kmip.TagCertificateSubject,
+			kmip.Text(kmip.TagCertificateSubjectDistinguishedName, cert.Subject.String())),
 	}
 	for name, w := range want {
 		if len(a[name]) != 1 || !a[name][0].Equal(w) {
@@ -271,7 +276,10 @@ func TestCertificateAttributes(t *testing.T) {
 
 	// A Certificate Type that contradicts the certificate is refused.
 	mustFail(t, one(t, s, alice, v21, register21(kmip.ObjectTypeCertificate, k.certificate(),
-		kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypePGP)))), kmip.ResultReasonInvalidField)
+		kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypePGP)))), kmip.ResultReasonInvalidAttributeValue)
+	// So is a key algorithm the certificate does not certify.
+	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeCertificate, k.certificate(),
+		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))))), kmip.ResultReasonInvalidField)
 }
 
 // Registered asymmetric keys get the algorithm and length of their material
@@ -371,7 +379,7 @@ func TestGetKeyFormatConversion(t *testing.T) {
 
 // A key registered without its Key Value (KMIP 1.4 §3.41-3.42) is stored as
 // metadata: Key Value Present is false and Get returns the bare Key Block.
-func TestMetadataOnlyObject(t *testing.T) {
+func TestRegisterMetadataOnlyKey(t *testing.T) {
 	s := newService(t)
 	kb := keyBlock(kmip.KeyFormatTypeRaw, nil,
 		kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128))

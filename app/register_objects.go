@@ -18,13 +18,6 @@ var objectSince = map[kmip.ObjectType]version{
 	kmip.ObjectTypeCertificateRequest: {2, 0},
 }
 
-// metadataOnly lists the object types whose Key Block may omit the Key Value
-// when registered (KMIP 1.4 §3.41-3.42, Key Value Present / Location).
-var metadataOnly = map[kmip.ObjectType]bool{
-	kmip.ObjectTypeSymmetricKey: true, kmip.ObjectTypePrivateKey: true,
-	kmip.ObjectTypeSplitKey: true, kmip.ObjectTypeSecretData: true,
-}
-
 // keyFormats lists the Key Format Types kmipd accepts for each key object
 // type (KMIP 1.4 §9.1.3.2.3); nil accepts any defined format.
 var keyFormats = map[kmip.ObjectType]map[kmip.KeyFormatType]bool{
@@ -150,7 +143,7 @@ func validateKeyBlock(c *call, t kmip.ObjectType, obj *kmip.Item) error {
 	}
 	kv := kb.Child(kmip.TagKeyValue)
 	if kv == nil {
-		if !metadataOnly[t] {
+		if !mayOmitKeyValue(t) { // app/attr_server.go
 			return invalidField("a %s needs a Key Value", t)
 		}
 		return nil
