@@ -97,6 +97,7 @@ func TestRegisterAndGetEveryObjectType(t *testing.T) {
 		{v14, kmip.ObjectTypePublicKey, kmip.Struct(kmip.TagPublicKey, keyBlock(kmip.KeyFormatTypePKCS_1,
 			keyBytes(x509.MarshalPKCS1PublicKey(&k.rsa.PublicKey)), rsaAlg, kmip.Int(kmip.TagCryptographicLength, 2048)))},
 		{v21, kmip.ObjectTypePublicKey, kmip.Struct(kmip.TagPublicKey, keyBlock(kmip.KeyFormatTypeX_509, keyBytes(spki)))},
+		{v14, kmip.ObjectTypePrivateKey, kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypePKCS_12, keyBytes([]byte("pfx, stored as given"))))},
 		{v14, kmip.ObjectTypeCertificate, k.certificate()},
 		{v21, kmip.ObjectTypeCertificate, k.certificate()},
 		{v14, kmip.ObjectTypeSecretData, kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypeSeed)),

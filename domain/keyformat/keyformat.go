@@ -106,6 +106,11 @@ func Decode(format kmip.KeyFormatType, material *kmip.Item) (Key, error) {
 		}
 		return decodeBytes(format, b)
 	}
+	transparent := format == kmip.KeyFormatTypeTransparentSymmetricKey || format == kmip.KeyFormatTypeTransparentRSAPublicKey ||
+		format == kmip.KeyFormatTypeTransparentRSAPrivateKey || ecPublicFormats[format] || ecPrivateFormats[format]
+	if !transparent {
+		return Key{}, fmt.Errorf("%w: %s material is not understood", ErrUnsupported, format)
+	}
 	if material.Type != kmip.TypeStructure {
 		return Key{}, fmt.Errorf("%w: %s Key Material must be a Structure", ErrMalformed, format)
 	}

@@ -220,7 +220,9 @@ func TestDecodeMalformed(t *testing.T) {
 			t.Errorf("%s: got %v, want ErrMalformed", c.name, err)
 		}
 	}
-	if _, err := Decode(kmip.KeyFormatTypeOpaque, kmip.Bytes(kmip.TagKeyMaterial, []byte{1})); !errors.Is(err, ErrUnsupported) {
-		t.Errorf("opaque: got %v, want ErrUnsupported", err)
+	for _, f := range []kmip.KeyFormatType{kmip.KeyFormatTypeOpaque, kmip.KeyFormatTypePKCS_12, kmip.KeyFormatTypeTransparentDSAPrivateKey} {
+		if _, err := Decode(f, kmip.Bytes(kmip.TagKeyMaterial, []byte{1})); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("%s: got %v, want ErrUnsupported", f, err)
+		}
 	}
 }
