@@ -13,7 +13,8 @@ import (
 // Split and join (KMIP 1.4 §4.38-4.39, §2.2.5): a key is shared among Split
 // Key Parts objects so that any Split Key Threshold of them rebuild it. XOR
 // needs every part; Polynomial Sharing GF(2^8) is Shamir's scheme byte by
-// byte in the AES field (FIPS 197 §4); Polynomial Sharing Prime Field is
+// byte in the AES field (FIPS 197 §4), GF(2^16) the same on 16-bit pieces
+// in the spec's quadratic extension of it; Polynomial Sharing Prime Field is
 // Shamir's scheme over the integers modulo Prime Field Size. The share of
 // part i is the polynomial's value at x = i (its Key Part Identifier).
 
@@ -48,7 +49,7 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if threshold != parts {
 			return nil, invalidField("XOR splitting needs every part: Split Key Threshold must equal Split Key Parts")
 		}
-	case kmip.SplitKeyMethodPolynomialSharingGF2_8:
+	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
 	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
 		if prime == nil || !prime.ProbablyPrime(32) {
 			return nil, invalidField("Polynomial Sharing Prime Field needs a prime Prime Field Size")
@@ -60,6 +61,9 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	secret, block, err := s.splitSource(ctx, c)
 	if err != nil {
 		return nil, err
+	}
+	if method == kmip.SplitKeyMethodPolynomialSharingGF2_16 && len(secret)%2 != 0 {
+		return nil, invalidField("Polynomial Sharing GF(2^16) splits keys of whole 16-bit pieces")
 	}
 	if prime != nil && new(big.Int).SetBytes(secret).Cmp(prime) >= 0 {
 		return nil, invalidField("Prime Field Size must exceed the key")
@@ -172,21 +176,23 @@ func (s *Service) split(ctx context.Context, method kmip.SplitKeyMethod, secret 
 			}
 		}
 		shares[parts-1] = last
-	case kmip.SplitKeyMethodPolynomialSharingGF2_8:
+	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
+		f := fields[method]
 		coef, err := s.cfg.Crypto.RandomBytes(ctx, len(secret)*(threshold-1))
 		if err != nil {
 			return nil, err
 		}
+		pieces := len(secret) / f.size
 		for i := range shares {
-			x := byte(i + 1)
+			x := uint16(i + 1)
 			share := make([]byte, len(secret))
-			for j, b := range secret {
+			for j := 0; j < pieces; j++ {
 				// Horner: f(x) = b + c1 x + ... + c(t-1) x^(t-1).
-				var y byte
+				var y uint16
 				for k := threshold - 2; k >= 0; k-- {
-					y = gfMul(y, x) ^ coef[j*(threshold-1)+k]
+					y = f.mul(y, x) ^ f.get(coef, j*(threshold-1)+k)
 				}
-				share[j] = gfMul(y, x) ^ b
+				f.put(share, j, f.mul(y, x)^f.get(secret, j))
 			}
 			shares[i] = share
 		}
@@ -321,20 +327,24 @@ func join(parts []*kmip.Item) ([]byte, error) {
 			}
 		}
 		return out, nil
-	case kmip.SplitKeyMethodPolynomialSharingGF2_8:
+	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
+		f := fields[kmip.SplitKeyMethod(mv)]
+		if len(ys[0])%f.size != 0 {
+			return fail("the split keys are not whole field elements")
+		}
 		out := make([]byte, len(ys[0]))
 		for i := range xs[:threshold] {
 			// Lagrange basis at 0: prod x_m / (x_m - x_i); minus is XOR.
-			xi := byte(xs[i])
-			li := byte(1)
+			xi := uint16(xs[i])
+			li := uint16(1)
 			for m := range xs[:threshold] {
 				if m != i {
-					xm := byte(xs[m])
-					li = gfMul(li, gfMul(xm, gfInv(xm^xi)))
+					xm := uint16(xs[m])
+					li = f.mul(li, f.mul(xm, f.inv(xm^xi)))
 				}
 			}
-			for j := range out {
-				out[j] ^= gfMul(li, ys[i][j])
+			for j := 0; j < len(out)/f.size; j++ {
+				f.put(out, j, f.get(out, j)^f.mul(li, f.get(ys[i], j)))
 			}
 		}
 		return out, nil
@@ -369,6 +379,57 @@ func join(parts []*kmip.Item) ([]byte, error) {
 	return fail("Split Key Method %s is not supported", kmip.SplitKeyMethod(mv))
 }
 
+// binaryField is GF(2^8) or GF(2^16) as KMIP 1.4 §2.2.5 defines them; its
+// elements are held in a uint16 and stored as size big-endian bytes.
+type binaryField struct {
+	size int
+	mul  func(a, b uint16) uint16
+	inv  func(a uint16) uint16
+}
+
+func (f binaryField) get(b []byte, i int) uint16 {
+	if f.size == 1 {
+		return uint16(b[i])
+	}
+	return uint16(b[2*i])<<8 | uint16(b[2*i+1])
+}
+
+func (f binaryField) put(b []byte, i int, v uint16) {
+	if f.size == 1 {
+		b[i] = byte(v)
+		return
+	}
+	b[2*i], b[2*i+1] = byte(v>>8), byte(v)
+}
+
+var fields = map[kmip.SplitKeyMethod]binaryField{
+	kmip.SplitKeyMethodPolynomialSharingGF2_8: {size: 1,
+		mul: func(a, b uint16) uint16 { return uint16(gfMul(byte(a), byte(b))) },
+		inv: func(a uint16) uint16 { return uint16(gfInv(byte(a))) }},
+	kmip.SplitKeyMethodPolynomialSharingGF2_16: {size: 2, mul: gf16Mul, inv: gf16Inv},
+}
+
+// gf16M is m = x^5+x^4+x^3+x, the constant of GF(2^16) = GF(2^8)[y]/(y^2+y+m).
+const gf16M = 0x3a
+
+// gf16Mul multiplies uy+v elements (u the high byte): with y^2 = y + m,
+// (ry+s)(uy+v) = ((r+s)(u+v) + sv) y + (m ru + sv).
+func gf16Mul(a, b uint16) uint16 {
+	r, s, u, v := byte(a>>8), byte(a), byte(b>>8), byte(b)
+	sv := gfMul(s, v)
+	hi := gfMul(r^s, u^v) ^ sv
+	lo := gfMul(gf16M, gfMul(r, u)) ^ sv
+	return uint16(hi)<<8 | uint16(lo)
+}
+
+// gf16Inv inverts uy+v: u d^-1 y + (u+v) d^-1 with d = (u+v)v + m u^2.
+func gf16Inv(a uint16) uint16 {
+	u, v := byte(a>>8), byte(a)
+	d := gfMul(u^v, v) ^ gfMul(gf16M, gfMul(u, u))
+	di := gfInv(d)
+	return uint16(gfMul(u, di))<<8 | uint16(gfMul(u^v, di))
+}
+
 // gfMul multiplies in GF(2^8) modulo x^8+x^4+x^3+x+1 (FIPS 197 §4.2).
 func gfMul(a, b byte) byte {
 	var p byte
@@ -388,9 +449,12 @@ func gfMul(a, b byte) byte {
 
 // gfInv returns the multiplicative inverse in GF(2^8): a^254.
 func gfInv(a byte) byte {
-	r := byte(1)
-	for i := 0; i < 254; i++ {
-		r = gfMul(r, a)
+	r, p := byte(1), a
+	for e := 254; e > 0; e >>= 1 {
+		if e&1 != 0 {
+			r = gfMul(r, p)
+		}
+		p = gfMul(p, p)
 	}
 	return r
 }

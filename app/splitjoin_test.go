@@ -73,6 +73,7 @@ func TestSplitAndJoin(t *testing.T) {
 	}{
 		{kmip.SplitKeyMethodXOR, 3, 3, nil, [][]int{{0, 1, 2}, {2, 0, 1}}},
 		{kmip.SplitKeyMethodPolynomialSharingGF2_8, 5, 3, nil, [][]int{{0, 2, 4}, {1, 3, 4}, {4, 3, 2, 1, 0}}},
+		{kmip.SplitKeyMethodPolynomialSharingGF2_16, 6, 4, nil, [][]int{{0, 1, 2, 3}, {5, 3, 1, 0}}},
 		{kmip.SplitKeyMethodPolynomialSharingPrimeField, 4, 2, []*kmip.Item{kmip.Big(kmip.TagPrimeFieldSize, p521)}, [][]int{{0, 3}, {2, 1}}},
 	}
 	for _, c := range cases {
@@ -114,6 +115,19 @@ func TestGF256(t *testing.T) {
 	for a := 1; a < 256; a++ {
 		if gfMul(byte(a), gfInv(byte(a))) != 1 {
 			t.Fatalf("gfInv(%#x) is not an inverse", a)
+		}
+	}
+	// GF(2^16): every non-zero element has an inverse, and multiplication
+	// is associative and distributes over addition (XOR) on a sample.
+	for a := 1; a < 1<<16; a++ {
+		if gf16Mul(uint16(a), gf16Inv(uint16(a))) != 1 {
+			t.Fatalf("gf16Inv(%#x) is not an inverse", a)
+		}
+	}
+	for a := uint16(1); a < 2000; a += 7 {
+		b, c := a*31+5, a*97+11
+		if gf16Mul(gf16Mul(a, b), c) != gf16Mul(a, gf16Mul(b, c)) || gf16Mul(a, b^c) != gf16Mul(a, b)^gf16Mul(a, c) {
+			t.Fatalf("GF(2^16) is not a field at %#x", a)
 		}
 	}
 }
