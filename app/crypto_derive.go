@@ -159,7 +159,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material))))
 	}
 	for _, b := range bases {
-		obj.AddAttr("Link", link(kmip.LinkTypeDerivationBaseObjectLink, b.ID))
+		obj.AddAttr("Link", linkAttr(kmip.LinkTypeDerivationBaseObjectLink, b.ID))
 	}
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
@@ -169,7 +169,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		var before *domain.Object
 		err := s.cfg.Store.Update(ctx, b.ID, func(o *domain.Object) error {
 			before = o.Clone()
-			o.AddAttr("Link", link(kmip.LinkTypeDerivedKeyLink, obj.ID))
+			o.AddAttr("Link", linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
 			o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
 			return nil
 		})

@@ -117,8 +117,8 @@ func keyObjectPayload(tag kmip.Tag, k ports.Key, alg uint32, length int32) *kmip
 	return kmip.Struct(tag, kb)
 }
 
-// link is a Link attribute value.
-func link(t kmip.LinkType, id string) *kmip.Item {
+// linkAttr is a Link attribute value.
+func linkAttr(t kmip.LinkType, id string) *kmip.Item {
 	return kmip.Struct(kmip.TagLink, kmip.Enum(kmip.TagLinkType, uint32(t)), kmip.Text(kmip.TagLinkedObjectIdentifier, id))
 }
 
@@ -156,8 +156,8 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	}
 	priv.Payload = keyObjectPayload(kmip.TagPrivateKey, kp.Private, spec.Algorithm, length)
 	pub.Payload = keyObjectPayload(kmip.TagPublicKey, kp.Public, spec.Algorithm, length)
-	priv.AddAttr("Link", link(kmip.LinkTypePublicKeyLink, pub.ID))
-	pub.AddAttr("Link", link(kmip.LinkTypePrivateKeyLink, priv.ID))
+	priv.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pub.ID))
+	pub.AddAttr("Link", linkAttr(kmip.LinkTypePrivateKeyLink, priv.ID))
 	if err := s.storeNew(ctx, c, priv); err != nil {
 		return nil, err
 	}
@@ -299,8 +299,8 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
-	priv.AddAttr("Link", link(kmip.LinkTypeReplacedObjectLink, oldPriv.ID))
-	pub.AddAttr("Link", link(kmip.LinkTypeReplacedObjectLink, oldPub.ID))
+	priv.AddAttr("Link", linkAttr(kmip.LinkTypeReplacedObjectLink, oldPriv.ID))
+	pub.AddAttr("Link", linkAttr(kmip.LinkTypeReplacedObjectLink, oldPub.ID))
 	out, err := s.generatePair(ctx, c, priv, pub)
 	if err != nil {
 		return nil, err
@@ -311,7 +311,7 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 		err := s.cfg.Store.Update(ctx, old, func(o *domain.Object) error {
 			before = o.Clone()
 			o.DeleteAttr("Name")
-			o.AddAttr("Link", link(kmip.LinkTypeReplacementObjectLink, repl))
+			o.AddAttr("Link", linkAttr(kmip.LinkTypeReplacementObjectLink, repl))
 			o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
 			return nil
 		})
