@@ -406,7 +406,10 @@ func (s *Store) Get(ctx context.Context, id string) (*domain.Object, error) {
 
 // Locate implements ports.Store with index lookups only (see locateSQL).
 func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, error) {
-	query, args := locateSQL(q)
+	query, args, ok := locateSQL(q)
+	if !ok {
+		return nil, s.read(ctx, func() error { return nil })
+	}
 	var ids []string
 	err := s.read(ctx, func() error {
 		rows, err := s.rdb.QueryContext(ctx, query, args...)
@@ -429,26 +432,64 @@ func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, erro
 	return ids, nil
 }
 
-// locateSQL builds Locate's query: the first term's index entries in
-// identifier order, each checked against the other terms' entries by primary
-// key. The checks are correlated scalar subqueries, not joins or EXISTS
-// (which SQLite may turn into joins): SQLite joins at most 64 tables, and
-// planning a wide join is slow. They are nested in a balanced AND so that
-// many terms stay within SQLite's expression depth limit.
-func locateSQL(q ports.LocateQuery) (string, []any) {
+// check is one condition on the candidate t0.id with its parameters.
+type check struct {
+	sql  string
+	args []any
+}
+
+// locateSQL builds Locate's query, or reports false when an empty group
+// makes the answer empty. The query reads, in identifier order, the index
+// entries of its driver: the most selective term, else the union of the
+// first group's terms (a caller's access terms), else the first broad term,
+// else the objects table. It checks each candidate against every other term
+// and group by primary-key probes. The checks are correlated scalar
+// subqueries, not joins or EXISTS (which SQLite may turn into joins): SQLite
+// joins at most 64 tables, and planning a wide join is slow. They are nested
+// in a balanced AND so that many terms stay within SQLite's expression depth
+// limit.
+func locateSQL(q ports.LocateQuery) (string, []any, bool) {
+	terms := record.Plan(q.Terms)
+	groups := record.PlanAny(q.Any)
+	for _, g := range groups {
+		if len(g) == 0 {
+			return "", nil, false
+		}
+	}
 	var query strings.Builder
 	var args []any
-	terms := record.Plan(q.Terms)
-	if len(terms) == 0 {
-		query.WriteString(`SELECT id FROM objects WHERE id > ?`)
-		args = append(args, q.After)
-	} else {
+	where := true // whether the driver's query has a WHERE clause to extend
+	switch {
+	case len(groups) > 0 && (len(terms) == 0 || record.Broad(terms[0])):
+		query.WriteString(`SELECT t0.id FROM (SELECT DISTINCT id FROM terms WHERE (name, key) IN (` +
+			pairs(len(groups[0])) + `) AND id > ?`)
+		args = append(termArgs(args, groups[0]), q.After)
+		query.WriteString(`) t0`)
+		groups, where = groups[1:], false
+	case len(terms) > 0:
 		query.WriteString(`SELECT t0.id FROM terms t0 WHERE t0.name = ? AND t0.key = ? AND t0.id > ?`)
 		args = append(args, terms[0].Name, terms[0].Key, q.After)
-		if len(terms) > 1 {
+		terms = terms[1:]
+	default:
+		query.WriteString(`SELECT t0.id FROM objects t0 WHERE t0.id > ?`)
+		args = append(args, q.After)
+	}
+	var checks []check
+	for _, t := range terms {
+		checks = append(checks, check{`(SELECT 1 FROM terms t WHERE t.name = ? AND t.key = ? AND t.id = t0.id) IS NOT NULL`,
+			[]any{t.Name, t.Key}})
+	}
+	for _, g := range groups {
+		checks = append(checks, check{`(SELECT 1 FROM terms t WHERE (t.name, t.key) IN (` + pairs(len(g)) +
+			`) AND t.id = t0.id LIMIT 1) IS NOT NULL`, termArgs(nil, g)})
+	}
+	if len(checks) > 0 {
+		if where {
 			query.WriteString(` AND `)
-			args = existsAll(&query, args, terms[1:])
+		} else {
+			query.WriteString(` WHERE `)
 		}
+		args = allOf(&query, args, checks)
 	}
 	query.WriteString(` ORDER BY 1 LIMIT ?`)
 	if q.Limit > 0 {
@@ -456,20 +497,34 @@ func locateSQL(q ports.LocateQuery) (string, []any) {
 	} else {
 		args = append(args, -1)
 	}
-	return query.String(), args
+	return query.String(), args, true
 }
 
-// existsAll writes the conjunction of one index probe per term, as a
-// balanced tree of ANDs, and returns args with the terms' parameters.
-func existsAll(query *strings.Builder, args []any, terms []record.Term) []any {
-	if len(terms) == 1 {
-		query.WriteString(`(SELECT 1 FROM terms t WHERE t.name = ? AND t.key = ? AND t.id = t0.id) IS NOT NULL`)
-		return append(args, terms[0].Name, terms[0].Key)
+// pairs returns a VALUES list of n parameter pairs; SQLite answers
+// (name, key) IN (VALUES ...) by one primary-key probe per pair.
+func pairs(n int) string {
+	return "VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
+}
+
+// termArgs appends the terms' names and keys to args, as pairs expects them.
+func termArgs(args []any, terms []record.Term) []any {
+	for _, t := range terms {
+		args = append(args, t.Name, t.Key)
+	}
+	return args
+}
+
+// allOf writes the conjunction of checks as a balanced tree of ANDs and
+// returns args with their parameters.
+func allOf(query *strings.Builder, args []any, checks []check) []any {
+	if len(checks) == 1 {
+		query.WriteString(checks[0].sql)
+		return append(args, checks[0].args...)
 	}
 	query.WriteByte('(')
-	args = existsAll(query, args, terms[:len(terms)/2])
+	args = allOf(query, args, checks[:len(checks)/2])
 	query.WriteString(` AND `)
-	args = existsAll(query, args, terms[len(terms)/2:])
+	args = allOf(query, args, checks[len(checks)/2:])
 	query.WriteByte(')')
 	return args
 }
