@@ -136,7 +136,9 @@ func testDerivedTerms(t *testing.T, open Opener) {
 		o.SetAttr("Cryptographic Usage Mask", kmip.Int(kmip.TagCryptographicUsageMask, int32(i)))
 	}
 	createAll(t, s, objs)
-	bit := func(b uint32) domain.IndexTerm { return domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(b)} }
+	bit := func(b uint32) domain.IndexTerm {
+		return domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(b)}
+	}
 	online := domain.IndexTerm{Name: domain.IndexStorage, Key: domain.EnumKey(uint32(kmip.StorageStatusMaskOnLineStorage))}
 	destroyed := domain.IndexTerm{Name: domain.IndexStorage, Key: domain.EnumKey(uint32(kmip.StorageStatusMaskDestroyedStorage))}
 	symAlice := domain.IndexTerm{Name: domain.IndexOwnerAccess,
