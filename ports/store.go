@@ -51,3 +51,11 @@ type LocateQuery struct {
 	After string
 	Limit int
 }
+
+// BulkCreator is the optional capability of a Store to create many objects in
+// one transaction, for imports and bulk loads.
+type BulkCreator interface {
+	// CreateAll stores copies of objs as Create does, all or none: it returns
+	// ErrExists, and writes nothing, if any identifier is taken or repeated.
+	CreateAll(ctx context.Context, objs []*domain.Object) error
+}

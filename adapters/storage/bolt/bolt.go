@@ -229,6 +229,42 @@ func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
 	})
 }
 
+var _ ports.BulkCreator = (*Store)(nil)
+
+// CreateAll implements ports.BulkCreator in one transaction.
+func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
+	bodies := make([][]byte, len(objs))
+	terms := make([][]record.Term, len(objs))
+	seen := make(map[string]bool, len(objs))
+	for i, obj := range objs {
+		var err error
+		if bodies[i], terms[i], err = record.ForCreate(obj); err != nil {
+			return fmt.Errorf("bolt store: %w", err)
+		}
+		if err := checkKeys(obj.ID, terms[i]); err != nil {
+			return err
+		}
+		if seen[obj.ID] {
+			return fmt.Errorf("bolt store: object %q: %w", obj.ID, ports.ErrExists)
+		}
+		seen[obj.ID] = true
+	}
+	return s.submit(ctx, func(tx *bbolt.Tx) error {
+		objects := tx.Bucket(bucketObjects)
+		for _, obj := range objs {
+			if objects.Get([]byte(obj.ID)) != nil {
+				return fmt.Errorf("bolt store: object %q: %w", obj.ID, ports.ErrExists)
+			}
+		}
+		for i, obj := range objs {
+			if err := s.write(tx, obj.ID, bodies[i], terms[i], nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // write stores body under id and applies the index changes; errors are dirty.
 func (s *Store) write(tx *bbolt.Tx, id string, body []byte, add, remove []record.Term) error {
 	terms := tx.Bucket(bucketTerms)

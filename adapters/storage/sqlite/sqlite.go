@@ -291,6 +291,69 @@ func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
 	})
 }
 
+var _ ports.BulkCreator = (*Store)(nil)
+
+// CreateAll implements ports.BulkCreator in one transaction, inserting index
+// entries many rows per statement.
+func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
+	bodies := make([][]byte, len(objs))
+	terms := make([][]record.Term, len(objs))
+	for i, obj := range objs {
+		var err error
+		if bodies[i], terms[i], err = record.ForCreate(obj); err != nil {
+			return fmt.Errorf("sqlite store: %w", err)
+		}
+	}
+	return s.submit(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.Prepare(`INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`)
+		if err != nil {
+			return s.translate(err)
+		}
+		defer ins.Close()
+		var rows []any
+		for i, obj := range objs {
+			if _, err := ins.Exec(obj.ID, int64(obj.Revision), bodies[i]); err != nil {
+				if err = s.translate(err); errors.Is(err, ports.ErrExists) {
+					return fmt.Errorf("sqlite store: object %q: %w", obj.ID, err)
+				}
+				return err
+			}
+			for _, t := range terms[i] {
+				rows = append(rows, t.Name, t.Key, obj.ID)
+			}
+		}
+		return s.insertTermRows(tx, rows)
+	})
+}
+
+// insertTermRows inserts index entries given as name, key, id triples, with
+// one prepared statement of termRowsPerInsert rows for the full chunks.
+func (s *Store) insertTermRows(tx *sql.Tx, rows []any) error {
+	const width = 3 * termRowsPerInsert
+	insert := func(n int) string {
+		return `INSERT OR IGNORE INTO terms (name, key, id) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?),`, n), ",")
+	}
+	if len(rows) >= width {
+		full, err := tx.Prepare(insert(termRowsPerInsert))
+		if err != nil {
+			return s.translate(err)
+		}
+		defer full.Close()
+		for ; len(rows) >= width; rows = rows[width:] {
+			if _, err := full.Exec(rows[:width]...); err != nil {
+				return s.translate(err)
+			}
+		}
+	}
+	if len(rows) > 0 {
+		if _, err := tx.Exec(insert(len(rows)/3), rows...); err != nil {
+			return s.translate(err)
+		}
+	}
+	return nil
+}
+
 // termRowsPerInsert keeps each multi-row INSERT well under SQLite's limit
 // of bound parameters.
 const termRowsPerInsert = 200
