@@ -120,14 +120,6 @@ func BenchLocateByNameN(b *testing.B, open Opener, n int) {
 	start := time.Now()
 	bulkLoad(b, s, n)
 	b.Logf("loaded %d objects in %s", n, time.Since(start).Round(time.Millisecond))
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
-	if anon, rss, ok := residentMemory(); ok {
-		b.ReportMetric(anon, "rss-anon-MB")
-		b.ReportMetric(rss, "rss-MB")
-	}
 	online := []domain.IndexTerm{{Name: domain.IndexStorage, Key: domain.EnumKey(uint32(kmip.StorageStatusMaskOnLineStorage))}}
 	r := rand.New(rand.NewPCG(1, 2))
 	var lat []time.Duration
@@ -152,6 +144,14 @@ func BenchLocateByNameN(b *testing.B, open Opener, n int) {
 		}
 	}
 	b.StopTimer()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
+	if anon, rss, ok := residentMemory(); ok {
+		b.ReportMetric(anon, "rss-anon-MB")
+		b.ReportMetric(rss, "rss-MB")
+	}
 	slices.Sort(lat)
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) }
 	b.ReportMetric(pct(0.50), "p50-µs")

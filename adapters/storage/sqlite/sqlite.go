@@ -56,7 +56,13 @@ type Store struct {
 
 	mu     sync.RWMutex // held for reading by reads in flight
 	closed bool
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared Locate queries by text (compiled SQL, no data)
 }
+
+// maxStmts bounds the prepared Locate queries kept; others are prepared per call.
+const maxStmts = 256
 
 var _ ports.Store = (*Store)(nil)
 
@@ -475,7 +481,7 @@ func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, erro
 	}
 	var ids []string
 	err := s.read(ctx, func() error {
-		rows, err := s.rdb.QueryContext(ctx, query, args...)
+		rows, err := s.query(ctx, query, args)
 		if err != nil {
 			return s.ctxErr(ctx, err)
 		}
@@ -493,6 +499,30 @@ func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, erro
 		return nil, err
 	}
 	return ids, nil
+}
+
+// query runs a read query through a prepared statement kept for its text:
+// preparing a Locate query costs more than running it. The statements hold
+// no data, and SQLite prepares them again itself if the schema changes.
+func (s *Store) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[query]
+	if !ok && len(s.stmts) < maxStmts {
+		var err error
+		if st, err = s.rdb.PrepareContext(ctx, query); err != nil {
+			s.stmtMu.Unlock()
+			return nil, err
+		}
+		if s.stmts == nil {
+			s.stmts = map[string]*sql.Stmt{}
+		}
+		s.stmts[query] = st
+	}
+	s.stmtMu.Unlock()
+	if st == nil {
+		return s.rdb.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
 }
 
 // check is one condition on the candidate t0.id with its parameters.
@@ -604,6 +634,12 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.q.Close()
 	<-s.wdone
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	if err := errors.Join(s.rdb.Close(), s.wdb.Close()); err != nil {
 		return fmt.Errorf("sqlite store %s: close: %w", s.path, err)
 	}
