@@ -14,8 +14,10 @@ import (
 const locatePage = 512
 
 // policyLister is the optional capability of a ports.PolicySource to list the
-// names of its policies. With it, Locate filters by access in the store's
-// index (domain.AccessTerms) instead of loading every candidate.
+// names of its policies: every name Policy resolves at that moment. With it,
+// Locate filters by access in the store's index (domain.AccessTerms) instead
+// of loading every candidate to check it; without it Locate stays correct
+// but loads candidates.
 type policyLister interface {
 	PolicyNames(ctx context.Context) []string
 }
