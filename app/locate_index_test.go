@@ -182,3 +182,32 @@ func TestLocateLoadsNoCandidate(t *testing.T) {
 		t.Errorf("Locate loaded %d objects, want none", n)
 	}
 }
+
+// TestLocateByCustomAndVendorAttributes finds objects by a KMIP 1.x custom
+// attribute and by a KMIP 2.x Vendor Attribute, through the service.
+func TestLocateByCustomAndVendorAttributes(t *testing.T) {
+	s := newService(t)
+	create := aesCreate14(128, "")
+	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attr14("x-dept", kmip.Text(0, "payments")))
+	id := createdID(t, one(t, s, alice, v14, create))
+	createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("x-dept", kmip.Text(0, "payments")))))
+	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || ids[0].Value != id {
+		t.Errorf("Locate by x-dept = %v, want %s", ids, id)
+	}
+	vendor := func(v string) *kmip.Item {
+		return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"),
+			kmip.Text(kmip.TagAttributeName, "dept"), kmip.Text(kmip.TagAttributeValue, v))
+	}
+	out = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
+	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || ids[0].Value != id {
+		t.Errorf("Locate by Vendor Attribute x/dept = %v, want %s", ids, id)
+	}
+	if n, _ := out.Child(kmip.TagLocatedItems).AsInt(); n != 1 {
+		t.Errorf("Located Items %d, want 1", n)
+	}
+	out = mustOK(t, one(t, s, bob, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
+	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
+		t.Errorf("bob located alice's key: %v", ids)
+	}
+}
