@@ -24,6 +24,7 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationModifyAttribute:  s.modifyAttribute,
 		kmip.OperationDeleteAttribute:  s.deleteAttribute,
 		kmip.OperationSetAttribute:     s.setAttribute,
+		kmip.OperationAdjustAttribute:  s.adjustAttribute,
 		kmip.OperationLocate:           s.locate,
 		kmip.OperationActivate:         s.activate,
 		kmip.OperationRevoke:           s.revoke,
@@ -32,6 +33,16 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationQuery:            s.query,
 		kmip.OperationInterop:          s.interop,
 		kmip.OperationLog:              s.logOp,
+
+		// Lifecycle (app/rekey.go, check.go, archive.go, poll.go).
+		kmip.OperationReKey:              s.reKey,
+		kmip.OperationCheck:              s.check,
+		kmip.OperationObtainLease:        s.obtainLease,
+		kmip.OperationGetUsageAllocation: s.getUsageAllocation,
+		kmip.OperationArchive:            s.archive,
+		kmip.OperationRecover:            s.recoverOp,
+		kmip.OperationPoll:               s.poll,
+		kmip.OperationCancel:             s.cancel,
 	}
 }
 

@@ -184,10 +184,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	}
 	defer closeStore()
+	acc, err := buildAccess(cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("access control configuration failed")
+		return fail(exitFailed, err)
+	}
 	svc := app.New(app.Config{
 		Store:         store,
 		Crypto:        engine,
 		Log:           log.With().Str("component", "app").Logger(),
+		Policies:      acc.policies,
 		ServerName:    "kmipd",
 		ServerVersion: kmipdVersion(),
 	})
@@ -206,6 +212,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:          time.Duration(s.IdleTimeout),
 		HandshakeTimeout:     time.Duration(s.HandshakeTimeout),
 		MaxConnections:       s.MaxConnections,
+		Authenticate:         acc.authenticate,
 		Log:                  log.With().Str("component", "tls").Logger(),
 	}
 	log.Info().
@@ -218,15 +225,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Bool("client_auth_eku", bool(s.EnableTLSClientAuth)).
 		Str("logging_level", s.LoggingLevel).
 		Msg("kmipd started")
-	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
+	// The development client configuration is written before the listening
+	// line, so whoever waits for that line finds pykmip.conf in place.
 	if dev != nil {
 		if err := writeDevBanner(stdout, f.devDir, *dev, ln.Addr().(*net.TCPAddr)); err != nil {
 			log.Warn().Err(err).Msg("writing the development client configuration failed")
 		}
 	}
+	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
 
 	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if acc.watch != nil {
+		watchCtx, stopWatch := context.WithCancel(context.Background())
+		defer stopWatch()
+		go acc.watch(watchCtx)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
