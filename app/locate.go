@@ -13,19 +13,18 @@ import (
 // a time when it must load candidates to check them.
 const locatePage = 512
 
-// policyLister is the optional capability of a ports.PolicySource to list the
-// names of its policies: every name Policy resolves at that moment. With it,
+// policyLister is the optional capability of a ports.PolicySource (the
+// policy directory has it) to list the names of its policies: every name
+// besides the reserved ones that Policy resolves at that moment. With it,
 // Locate filters by access in the store's index (domain.AccessTerms) instead
 // of loading every candidate to check it; without it Locate stays correct
 // but loads candidates.
 type policyLister interface {
-	PolicyNames(ctx context.Context) []string
+	Names() []string
 }
 
-// PolicyNames lists the reserved policies, the only ones without a source.
-func (reservedPolicies) PolicyNames(context.Context) []string {
-	return []string{domain.PolicyDefault, domain.PolicyPublic}
-}
+// Names lists no policy besides the reserved ones.
+func (reservedPolicies) Names() []string { return nil }
 
 // locateFilter is a Locate request's criteria: what the store answers from its
 // index (query) and what kmipd checks on loaded candidates (the rest).
@@ -179,11 +178,10 @@ func (s *Service) locateMatch(ctx context.Context, c *call, f *locateFilter, obj
 }
 
 // locateState is the state a Locate State filter compares: the object's
-// effective state at now. HOOK for the lifecycle work: return the effective
-// state computed from the stored state and the object's dates; storedStates
-// then already admits every stored state that may lead to it.
+// effective state at now, its dates applied (domain.EffectiveState);
+// storedStates admits every stored state that may lead to it.
 func (s *Service) locateState(obj *domain.Object, now time.Time) domain.State {
-	_ = now
+	obj.ApplyDates(now)
 	return obj.State
 }
 
@@ -211,7 +209,8 @@ func (s *Service) locateFilter(ctx context.Context, c *call) (*locateFilter, err
 	// selective, and a caller's own objects are usually few.
 	if lister, ok := s.cfg.Policies.(policyLister); ok {
 		var group []domain.IndexTerm
-		for _, name := range lister.PolicyNames(ctx) {
+		names := append([]string{domain.PolicyDefault, domain.PolicyPublic}, lister.Names()...)
+		for _, name := range names {
 			if p, ok := s.cfg.Policies.Policy(ctx, name); ok {
 				group = append(group, domain.AccessTerms(name, p, c.who, uint32(kmip.OperationLocate))...)
 			}

@@ -42,9 +42,7 @@ func (testPolicies) Policy(_ context.Context, name string) (*domain.Policy, bool
 // listedPolicies is testPolicies with the listing capability.
 type listedPolicies struct{ testPolicies }
 
-func (listedPolicies) PolicyNames(context.Context) []string {
-	return []string{domain.PolicyDefault, domain.PolicyPublic, "shared"}
-}
+func (listedPolicies) Names() []string { return []string{"shared"} }
 
 // locateWorld stores objects of several owners and policies directly.
 func locateWorld(t *testing.T, policies ports.PolicySource) (*Service, *countingStore) {
@@ -209,5 +207,49 @@ func TestLocateByCustomAndVendorAttributes(t *testing.T) {
 	out = mustOK(t, one(t, s, bob, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
 	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
 		t.Errorf("bob located alice's key: %v", ids)
+	}
+}
+
+// TestLocateEffectiveStateAndArchive checks that a State filter sees the
+// state the object's dates give it, and that archived objects are found
+// only in Archival Storage (KMIP 1.4 §4.9, §3.22).
+func TestLocateEffectiveStateAndArchive(t *testing.T) {
+	store := newMemStore()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s := New(Config{Store: store, Crypto: fakeCrypto{}, Policies: listedPolicies{}, Clock: fixedClock{now}})
+	add := func(id string, st domain.State, fn func(o *domain.Object)) {
+		o := &domain.Object{ID: id, Type: uint32(kmip.ObjectTypeSymmetricKey), State: st, Owner: "alice", Policy: "default"}
+		fn(o)
+		if err := store.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("due", domain.PreActive, func(o *domain.Object) {
+		o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, now.Add(-time.Hour)))
+	})
+	add("later", domain.PreActive, func(o *domain.Object) {
+		o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, now.Add(time.Hour)))
+	})
+	add("over", domain.Active, func(o *domain.Object) {
+		o.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, now.Add(-time.Hour)))
+	})
+	add("kept", domain.Active, func(o *domain.Object) {
+		o.SetAttr("Archive Date", kmip.DateTime(kmip.TagArchiveDate, now.Add(-time.Hour)))
+	})
+	archival := kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskArchivalStorage))
+	for _, tc := range []struct {
+		fields []*kmip.Item
+		want   []string
+	}{
+		{[]*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StateActive))}, []string{"due"}},
+		{[]*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StatePreActive))}, []string{"later"}},
+		{[]*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StateDeactivated))}, []string{"over"}},
+		{nil, []string{"due", "later", "over"}},
+		{[]*kmip.Item{archival}, []string{"kept"}},
+		{[]*kmip.Item{archival, kmip.Enum(kmip.TagState, uint32(kmip.StateActive))}, []string{"kept"}},
+	} {
+		if _, ids := locateAs(t, s, alice, tc.fields...); !slices.Equal(ids, tc.want) {
+			t.Errorf("Locate(%v) = %q, want %q", tc.fields, ids, tc.want)
+		}
 	}
 }

@@ -80,10 +80,14 @@ func OwnerAccessKey(owner, policy string, objectType uint32) string {
 
 // StorageStatus is the Storage Status Mask bit (KMIP 1.4 §9.1.3.3.2, KMIP 2.1
 // §12.3) that describes where the object is: destroyed objects, whose
-// metadata kmipd keeps, are in Destroyed Storage, every other one On-line.
+// metadata kmipd keeps, are in Destroyed Storage, archived ones (Archived)
+// in Archival Storage, every other one On-line.
 func (o *Object) StorageStatus() uint32 {
-	if o.State == Destroyed || o.State == DestroyedCompromised {
+	switch {
+	case o.State == Destroyed || o.State == DestroyedCompromised:
 		return uint32(kmip.StorageStatusMaskDestroyedStorage)
+	case o.Archived():
+		return uint32(kmip.StorageStatusMaskArchivalStorage)
 	}
 	return uint32(kmip.StorageStatusMaskOnLineStorage)
 }
