@@ -92,7 +92,7 @@ var placeholderOps = map[kmip.Operation]bool{
 	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationRegister: true,
 	kmip.OperationDeriveKey: true, kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
 	kmip.OperationCertify: true, kmip.OperationReCertify: true, kmip.OperationLocate: true,
-	kmip.OperationRecover: true,
+	kmip.OperationRecover: true, kmip.OperationCreateSplitKey: true, kmip.OperationJoinSplitKey: true,
 }
 
 // uidEnumOps maps the KMIP 2.x Unique Identifier enumeration values that
@@ -116,6 +116,9 @@ func (b *batchIDs) record(op kmip.Operation, out *kmip.Item) {
 	ids := out.ChildrenOf(kmip.TagUniqueIdentifier)
 	if op == kmip.OperationCreateKeyPair || op == kmip.OperationReKeyKeyPair {
 		ids = out.ChildrenOf(kmip.TagPrivateKeyUniqueIdentifier)
+	}
+	if op == kmip.OperationCreateSplitKey && len(ids) > 0 {
+		ids = ids[:1] // the part whose Key Part Identifier is 1 (KMIP 1.4 §4.38)
 	}
 	id, ok := "", false
 	if len(ids) == 1 {

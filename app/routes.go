@@ -34,6 +34,10 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationInterop:          s.interop,
 		kmip.OperationLog:              s.logOp,
 
+		// Split and join (app/splitjoin.go).
+		kmip.OperationCreateSplitKey: s.createSplitKey,
+		kmip.OperationJoinSplitKey:   s.joinSplitKey,
+
 		// Lifecycle (app/rekey.go, check.go, archive.go, poll.go).
 		kmip.OperationReKey:              s.reKey,
 		kmip.OperationCheck:              s.check,
