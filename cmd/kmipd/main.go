@@ -27,6 +27,7 @@ import (
 	"github.com/kmipd/kmipd/adapters/storage/bolt"
 	"github.com/kmipd/kmipd/adapters/storage/sqlite"
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
+	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 	"github.com/kmipd/kmipd/app"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -190,6 +191,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Log:           log.With().Str("component", "app").Logger(),
 		ServerName:    "kmipd",
 		ServerVersion: kmipdVersion(),
+		MaxBatchItems: s.MaxBatchItems,
 	})
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {
@@ -206,6 +208,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:          time.Duration(s.IdleTimeout),
 		HandshakeTimeout:     time.Duration(s.HandshakeTimeout),
 		MaxConnections:       s.MaxConnections,
+		RequestTimeout:       time.Duration(s.RequestTimeout),
+		Limits:               ttlv.Limits{MaxDepth: s.MaxNestingDepth, MaxItems: s.MaxMessageItems},
 		Log:                  log.With().Str("component", "tls").Logger(),
 	}
 	log.Info().
@@ -223,6 +227,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := writeDevBanner(stdout, f.devDir, *dev, ln.Addr().(*net.TCPAddr)); err != nil {
 			log.Warn().Err(err).Msg("writing the development client configuration failed")
 		}
+	}
+
+	if s.PprofAddress != "" {
+		stopPprof, err := startPprof(s.PprofAddress, log)
+		if err != nil {
+			log.Error().Err(err).Str("addr", s.PprofAddress).Msg("pprof listener failed")
+			return fail(exitFailed, err)
+		}
+		defer stopPprof()
 	}
 
 	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
