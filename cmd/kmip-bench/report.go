@@ -85,16 +85,44 @@ func (r *report) markdown() string {
 
 	p("\n## New TLS connections per second\n\n")
 	p("8 concurrent clients, each opening a connection (full handshake, no resumption), sending one Query and closing it.\n\n")
-	p("| server | connections/s | p99 | failed |\n|---|---:|---:|---:|\n")
+	p("Server CPU per connection is the server's user+system CPU time (/proc/PID/stat) over the cell divided by the connections served; ")
+	p("its inverse is what one server core could accept if the load generator (which does the same handshake work) kept up.\n\n")
+	p("| server | connections/s | p99 | failed | server CPU per connection | connections/s per server core |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, t := range r.targets {
 		if c, ok := r.newConns[t.name]; ok {
-			p("| %s | %s | %s | %d |\n", t.name, rate(c.OpsPerSec()), dur(c.P99), c.FailedItems+c.ConnErrors)
+			cpu, per := "–", "–"
+			if d := r.cpuPerNew[t.name]; d > 0 {
+				cpu, per = dur(d), rate(float64(time.Second)/float64(d))
+			}
+			p("| %s | %s | %s | %d | %s | %s |\n", t.name, rate(c.OpsPerSec()), dur(c.P99), c.FailedItems+c.ConnErrors, cpu, per)
 		}
+	}
+
+	p("\n## Server CPU time per operation (8 connections)\n\n")
+	p("The server's CPU time over the cell divided by the operations it completed: independent of how fast the load generator is.\n\n| op |")
+	for _, t := range r.targets {
+		p(" %s |", t.name)
+	}
+	p("\n|---|")
+	for range r.targets {
+		p("---:|")
+	}
+	p("\n")
+	for _, op := range ops {
+		p("| %s |", op)
+		for _, t := range r.targets {
+			if d := r.cpuPerOp[t.name][cellKey{op, 8}]; d > 0 {
+				p(" %s |", dur(d))
+			} else {
+				p(" – |")
+			}
+		}
+		p("\n")
 	}
 
 	p("\n## Locate by Name at scale\n\n")
 	if len(r.scale) > 0 {
-		p("Objects loaded through the protocol (Create batches of 100 on 8 connections), then Locate by one Name on one connection.\n\n")
+		p("Objects loaded through the protocol (Create batches of 100 on 32 connections), then Locate by one Name on one connection.\n\n")
 		p("| server | objects | load rate (creates/s) | locate ops/s | p50 | p99 | max | RSS after |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, name := range kmipds {
 			if s, ok := r.scale[name]; ok {

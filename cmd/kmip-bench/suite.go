@@ -99,6 +99,8 @@ type report struct {
 	targets   []target
 	cells     map[string]map[cellKey]result // target name → cell → result
 	newConns  map[string]result
+	cpuPerOp  map[string]map[cellKey]time.Duration // server CPU time per successful op
+	cpuPerNew map[string]time.Duration
 	rssIdle   map[string]int64 // kB
 	rssLoaded map[string]int64
 	scale     map[string]scaleResult
@@ -134,7 +136,7 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 	}
 	rep := &report{started: time.Now().UTC(), commit: gitCommit(), cpus: onlineCPUs(), cpuModel: cpuModel(),
 		proto: o.proto, cell: o.cell, cells: map[string]map[cellKey]result{}, newConns: map[string]result{},
-		rssIdle: map[string]int64{}, rssLoaded: map[string]int64{}, scale: map[string]scaleResult{}}
+		rssIdle: map[string]int64{}, cpuPerOp: map[string]map[cellKey]time.Duration{}, cpuPerNew: map[string]time.Duration{}, rssLoaded: map[string]int64{}, scale: map[string]scaleResult{}}
 	var pin []string
 	if o.pin && rep.cpus >= 2 {
 		if _, err := exec.LookPath("taskset"); err == nil {
@@ -179,17 +181,23 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 		}
 		rep.rssIdle[t.name] = rssKB(srv.cmd.Process.Pid)
 		rep.cells[t.name] = map[cellKey]result{}
+		rep.cpuPerOp[t.name] = map[cellKey]time.Duration{}
+		pid := srv.cmd.Process.Pid
 		for _, op := range ops {
 			for _, n := range o.conns {
 				spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: op, Conns: n, Duration: o.cell, Proto: o.proto, LocateNames: 100}
 				if t.kind == "pykmip" {
 					spec.MaxOps = o.pyMaxOps
 				}
+				cpu0 := cpuTime(pid)
 				r, err := runLoad(ctx, &spec)
 				if err != nil {
 					r = result{Op: op, Conns: n, FirstFailure: err.Error()}
 				}
 				rep.cells[t.name][cellKey{op, n}] = r
+				if r.Ops > 0 && cpu0 >= 0 {
+					rep.cpuPerOp[t.name][cellKey{op, n}] = (cpuTime(pid) - cpu0) / time.Duration(r.Ops)
+				}
 				fmt.Fprintf(stderr, "   %s\n", strings.ReplaceAll(r.String(), "\n", "\n   "))
 			}
 		}
@@ -197,11 +205,15 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 		if t.kind == "pykmip" {
 			spec.MaxOps = o.pyMaxOps / 4
 		}
+		cpu0 := cpuTime(pid)
 		r, err := runLoad(ctx, &spec)
 		if err != nil {
 			r = result{Op: "query", Conns: 8, NewConn: true, FirstFailure: err.Error()}
 		}
 		rep.newConns[t.name] = r
+		if r.Ops > 0 && cpu0 >= 0 {
+			rep.cpuPerNew[t.name] = (cpuTime(pid) - cpu0) / time.Duration(r.Ops)
+		}
 		fmt.Fprintf(stderr, "   %s\n", r)
 		rep.rssLoaded[t.name] = rssKB(srv.cmd.Process.Pid)
 		if t.kind == "kmipd" && o.scale > 0 {
@@ -237,11 +249,11 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 }
 
 // scaleLocate loads o.scale named keys through the protocol (batches of 100
-// Creates on 8 connections), then measures Locate by Name on one connection.
+// Creates on 32 connections), then measures Locate by Name on one connection.
 func scaleLocate(ctx context.Context, srv *server, cfg *tls.Config, o suiteOptions, stderr io.Writer) (scaleResult, error) {
 	fmt.Fprintf(stderr, "   loading %d named objects for Locate at scale ...\n", o.scale)
 	prefix := fmt.Sprintf("scale-%d-", time.Now().UnixNano())
-	spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: "create-named", Conns: 8, Batch: 100, Duration: 10 * time.Minute,
+	spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: "create-named", Conns: 32, Batch: 100, Duration: 10 * time.Minute,
 		MaxOps: int64(o.scale), Proto: o.proto, NamePrefix: prefix, Progress: stderr, ProgressEvery: 10 * time.Second}
 	lr, err := runLoad(ctx, &spec)
 	if err != nil {
@@ -413,6 +425,30 @@ func rssKB(pid int) int64 {
 		}
 	}
 	return -1
+}
+
+// cpuTime returns the user plus system CPU time pid has used (fields 14
+// and 15 of /proc/PID/stat, in clock ticks of 1/100 s), or -1.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	// The command name (field 2) may hold spaces; fields follow its ')'.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 func gitCommit() string {
