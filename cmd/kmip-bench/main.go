@@ -23,6 +23,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -146,8 +147,20 @@ func cmdNull(ctx context.Context, args []string, stderr io.Writer) error {
 	var tf tlsFlags
 	tf.register(fs)
 	addr := fs.String("addr", "127.0.0.1:5697", "listen `host:port`")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the responder to `file` until it stops")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	cfg, _, err := kmiptls.NewTLSConfig(kmiptls.TLSOptions{CertFile: tf.cert, KeyFile: tf.key, CAFile: tf.ca, AuthSuite: "TLS1.2"})
 	if err != nil {

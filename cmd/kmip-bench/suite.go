@@ -101,8 +101,8 @@ type report struct {
 	newConns  map[string]result
 	cpuPerOp  map[string]map[cellKey]time.Duration // server CPU time per successful op
 	cpuPerNew map[string]time.Duration
-	rssIdle   map[string]int64 // kB
-	rssLoaded map[string]int64
+	rssIdle   map[string]mem
+	rssLoaded map[string]mem
 	scale     map[string]scaleResult
 	goBench   string
 	notes     []string
@@ -117,7 +117,7 @@ type scaleResult struct {
 	objects   int
 	loadRate  float64
 	locate    result
-	rssLoaded int64
+	rssLoaded mem
 }
 
 func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) error {
@@ -136,7 +136,7 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 	}
 	rep := &report{started: time.Now().UTC(), commit: gitCommit(), cpus: onlineCPUs(), cpuModel: cpuModel(),
 		proto: o.proto, cell: o.cell, cells: map[string]map[cellKey]result{}, newConns: map[string]result{},
-		rssIdle: map[string]int64{}, cpuPerOp: map[string]map[cellKey]time.Duration{}, cpuPerNew: map[string]time.Duration{}, rssLoaded: map[string]int64{}, scale: map[string]scaleResult{}}
+		rssIdle: map[string]mem{}, cpuPerOp: map[string]map[cellKey]time.Duration{}, cpuPerNew: map[string]time.Duration{}, rssLoaded: map[string]mem{}, scale: map[string]scaleResult{}}
 	var pin []string
 	if o.pin && rep.cpus >= 2 {
 		if _, err := exec.LookPath("taskset"); err == nil {
@@ -179,7 +179,7 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 			fmt.Fprintf(stderr, "   %s did not start: %v\n", t.name, err)
 			continue
 		}
-		rep.rssIdle[t.name] = rssKB(srv.cmd.Process.Pid)
+		rep.rssIdle[t.name] = memOf(srv.cmd.Process.Pid)
 		rep.cells[t.name] = map[cellKey]result{}
 		rep.cpuPerOp[t.name] = map[cellKey]time.Duration{}
 		pid := srv.cmd.Process.Pid
@@ -215,7 +215,7 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 			rep.cpuPerNew[t.name] = (cpuTime(pid) - cpu0) / time.Duration(r.Ops)
 		}
 		fmt.Fprintf(stderr, "   %s\n", r)
-		rep.rssLoaded[t.name] = rssKB(srv.cmd.Process.Pid)
+		rep.rssLoaded[t.name] = memOf(srv.cmd.Process.Pid)
 		if t.kind == "kmipd" && o.scale > 0 {
 			sr, err := scaleLocate(ctx, srv, cfg, o, stderr)
 			if err != nil {
@@ -271,7 +271,7 @@ func scaleLocate(ctx context.Context, srv *server, cfg *tls.Config, o suiteOptio
 		return scaleResult{}, err
 	}
 	fmt.Fprintf(stderr, "   locate at %d objects: %s\n", lr.Ops, loc)
-	return scaleResult{objects: int(lr.Ops), loadRate: lr.OpsPerSec(), locate: loc, rssLoaded: rssKB(srv.cmd.Process.Pid)}, nil
+	return scaleResult{objects: int(lr.Ops), loadRate: lr.OpsPerSec(), locate: loc, rssLoaded: memOf(srv.cmd.Process.Pid)}, nil
 }
 
 // runGoBench runs the storage adapters' Locate benchmarks (including the
@@ -409,22 +409,34 @@ func (s *server) stop() error {
 	}
 }
 
-// rssKB returns the resident set size of pid in kB (VmRSS in
-// /proc/PID/status), or -1.
-func rssKB(pid int) int64 {
+// mem is a process's resident memory in kB: VmRSS, and RssAnon, its part
+// not backed by files (bbolt's memory-mapped database counts in VmRSS only).
+type mem struct{ rss, anon int64 }
+
+// memOf reads pid's memory from /proc/PID/status; unknown fields are -1.
+func memOf(pid int) mem {
+	m := mem{-1, -1}
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return -1
+		return m
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			if err == nil {
-				return n
-			}
+		k, v, ok := strings.Cut(l, ":")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "VmRSS":
+			m.rss = n
+		case "RssAnon":
+			m.anon = n
 		}
 	}
-	return -1
+	return m
 }
 
 // cpuTime returns the user plus system CPU time pid has used (fields 14
