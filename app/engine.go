@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -244,6 +245,13 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	if msg := checkBatchItemIDs(items); msg != "" {
 		return s.errorMessage(v, kmip.ResultReasonInvalidMessage, msg)
 	}
+	if hasCriticalExtension(items) {
+		// "If the indicator is True (i.e., Critical), and the receiver does
+		// not understand the extension, then the receiver SHALL reject the
+		// entire message" (KMIP 1.4 §6.16, KMIP 2.1 §9.13); kmipd
+		// understands no extension. Non-critical ones are ignored.
+		return s.errorMessage(v, kmip.ResultReasonFeatureNotSupported, "critical message extension not supported")
+	}
 	if hdr.Child(kmip.TagAsynchronousIndicator) != nil {
 		if b, _ := hdr.Child(kmip.TagAsynchronousIndicator).AsBool(); b {
 			// kmipd always answers synchronously, which the client must accept (KMIP 1.4 §6.7).
@@ -337,6 +345,19 @@ func checkBatchItemIDs(items []*kmip.Item) string {
 	return ""
 }
 
+// hasCriticalExtension reports whether any batch item carries a Message
+// Extension whose Criticality Indicator is true.
+func hasCriticalExtension(items []*kmip.Item) bool {
+	for _, bi := range items {
+		for _, ext := range bi.ChildrenOf(kmip.TagMessageExtension) {
+			if crit, _ := ext.Child(kmip.TagCriticalityIndicator).AsBool(); crit {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // opSince gives the first protocol version defining each routed operation
 // that KMIP 1.x lacks; a request of an older version is answered Operation
 // Not Supported, as the reference server does. (Discover Versions, new in
@@ -397,11 +418,6 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	if !ok {
 		return fail(kmip.ResultReasonOperationNotSupported, fmt.Sprintf("operation %s is not supported", op))
 	}
-	for _, ext := range bi.ChildrenOf(kmip.TagMessageExtension) {
-		if crit, _ := ext.Child(kmip.TagCriticalityIndicator).AsBool(); crit {
-			return fail(kmip.ResultReasonFeatureNotSupported, "critical message extension not supported")
-		}
-	}
 	payload := bi.Child(kmip.TagRequestPayload)
 	if payload == nil || payload.Type != kmip.TypeStructure {
 		payload = kmip.Struct(kmip.TagRequestPayload)
@@ -415,6 +431,11 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 			ev = s.cfg.Log.Error()
 		}
 		ev.Err(err).Str("op", op.String()).Str("client", who.Name).Str("reason", reason.String()).Msg("operation failed")
+		var ae *Error
+		if errors.As(err, &ae) && ae.Payload != nil {
+			resp, failed := fail(reason, msg)
+			return resp.Add(ae.Payload), failed
+		}
 		return fail(reason, msg)
 	}
 	if out == nil {

@@ -15,6 +15,9 @@ import (
 type Error struct {
 	Reason kmip.ResultReason
 	Msg    string
+	// Payload, when set, is sent as the failed item's Response Payload
+	// (Check's refused attributes, KMIP 1.4 §4.10).
+	Payload *kmip.Item
 }
 
 func (e *Error) Error() string { return e.Reason.String() + ": " + e.Msg }
@@ -57,6 +60,16 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 			return kmip.ResultReasonWrongKeyLifecycleState, "object is in the wrong lifecycle state", false
 		}
 		return kmip.ResultReasonPermissionDenied, "object is in the wrong lifecycle state", false
+	case errors.Is(err, domain.ErrUsageDate):
+		// Outside the Process Start / Protect Stop window (KMIP 1.4 §3.25-3.26).
+		if v.major >= 2 {
+			return kmip.ResultReasonWrongKeyLifecycleState, "object may not be used for this purpose at this time", false
+		}
+		return kmip.ResultReasonPermissionDenied, "object may not be used for this purpose at this time", false
+	case errors.Is(err, domain.ErrArchived):
+		return kmip.ResultReasonObjectArchived, "object is archived", false
+	case errors.Is(err, domain.ErrDateOrder):
+		return kmip.ResultReasonInvalidField, "lifecycle dates out of order", false
 	case errors.Is(err, domain.ErrNotApplicable):
 		// KMIP 1.4 §11.20-21: Illegal Operation; KMIP 2.1 §6.1.1/§6.1.44
 		// list Invalid Object Type instead.

@@ -9,6 +9,25 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
+// effective brings obj, as just read from the store, into the lifecycle
+// state its dates give it now (domain.EffectiveState: an Activation Date
+// that has passed makes a Pre-Active object Active, a Deactivation Date an
+// Active one Deactivated; KMIP 1.4 §3.22), and refuses an archived object
+// with Object Archived for every operation but Recover (KMIP 1.4 §11). Every
+// handler that reads an object calls it; a handler that writes the object
+// persists the new state with its write.
+func (s *Service) effective(c *call, obj *domain.Object) error {
+	return s.effectiveAt(c, obj, s.cfg.Clock.Now())
+}
+
+func (s *Service) effectiveAt(c *call, obj *domain.Object, now time.Time) error {
+	obj.ApplyDates(now)
+	if obj.Archived() && c.op != kmip.OperationRecover {
+		return domain.ErrArchived
+	}
+	return nil
+}
+
 // transition runs a lifecycle change inside one store transaction after the
 // access check, and answers with the object's identifier.
 func (s *Service) transition(ctx context.Context, c *call, fn func(obj *domain.Object, now time.Time) error) (*kmip.Item, error) {
@@ -23,6 +42,9 @@ func (s *Service) transition(ctx context.Context, c *call, fn func(obj *domain.O
 			return err
 		}
 		before = obj.Clone()
+		if err := s.effectiveAt(c, obj, now); err != nil {
+			return err
+		}
 		if err := fn(obj, now); err != nil {
 			return err
 		}
@@ -68,6 +90,11 @@ func (s *Service) revoke(ctx context.Context, c *call) (*kmip.Item, error) {
 		t, ok := it.AsTime()
 		if !ok {
 			return nil, invalidField("Compromise Occurrence Date must be a Date-Time")
+		}
+		if !compromise {
+			// "SHALL NOT be specified for other Revocation Reason
+			// enumerations" (KMIP 1.4 Table 212, KMIP 2.1 Table 295).
+			return nil, invalidField("Compromise Occurrence Date is only given with Key Compromise or CA Compromise")
 		}
 		occurred = t
 	}

@@ -204,6 +204,9 @@ func (s *Service) loadFor(ctx context.Context, c *call) (*domain.Object, error) 
 	if err := s.authorize(ctx, c, obj, c.op); err != nil {
 		return nil, err
 	}
+	if err := s.effective(c, obj); err != nil {
+		return nil, err
+	}
 	return obj, nil
 }
 

@@ -32,6 +32,16 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationQuery:            s.query,
 		kmip.OperationInterop:          s.interop,
 		kmip.OperationLog:              s.logOp,
+
+		// Lifecycle (app/rekey.go, check.go, archive.go, poll.go).
+		kmip.OperationReKey:              s.reKey,
+		kmip.OperationCheck:              s.check,
+		kmip.OperationObtainLease:        s.obtainLease,
+		kmip.OperationGetUsageAllocation: s.getUsageAllocation,
+		kmip.OperationArchive:            s.archive,
+		kmip.OperationRecover:            s.recoverOp,
+		kmip.OperationPoll:               s.poll,
+		kmip.OperationCancel:             s.cancel,
 	}
 }
 

@@ -37,9 +37,14 @@ var queryObjectTypes = []kmip.ObjectType{
 	kmip.ObjectTypeOpaqueObject, kmip.ObjectTypePGPKey, kmip.ObjectTypeTemplate,
 }
 
-// query implements Query (KMIP 1.4 §4.25): the operations it routes, the
-// object types it stores, and server information. Other query functions are
-// answered with nothing, which the specification allows.
+// query implements Query (KMIP 1.4 §4.25, KMIP 2.1 §6.1.40): for each
+// Query Function asked, the items that describe kmipd — the operations it
+// routes, the object types it stores, server information, capabilities,
+// RNGs, profiles (query_caps.go) and storage protection masks. Functions
+// for which kmipd has nothing to list (application namespaces, extensions,
+// attestation types, validations, client registration methods, defaults)
+// are answered with nothing, as the specification prescribes. Functions
+// newer than the request's protocol version, and unknown ones, are ignored.
 func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 	want := map[kmip.QueryFunction]bool{}
 	for _, f := range c.payload.ChildrenOf(kmip.TagQueryFunction) {
@@ -47,7 +52,10 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 		if !ok {
 			return nil, invalidField("Query Function must be an Enumeration")
 		}
-		want[kmip.QueryFunction(v)] = true
+		qf := kmip.QueryFunction(v)
+		if since, gated := querySince[qf]; !gated || c.v.atLeast(since.major, since.minor) {
+			want[qf] = true
+		}
 	}
 	out := kmip.Struct(kmip.TagResponsePayload)
 	if want[kmip.QueryFunctionQueryOperations] {
@@ -77,6 +85,18 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 		} else if c.v.major < 2 {
 			out.Add(kmip.Struct(kmip.TagServerInformation))
 		}
+	}
+	if want[kmip.QueryFunctionQueryRNGs] {
+		out.Add(rngParameters())
+	}
+	if want[kmip.QueryFunctionQueryProfiles] {
+		out.Add(profileInformation(c.v)...)
+	}
+	if want[kmip.QueryFunctionQueryCapabilities] {
+		out.Add(capabilityInformation())
+	}
+	if want[kmip.QueryFunctionQueryStorageProtectionMasks] {
+		out.Add(protectionStorageMasks())
 	}
 	return out, nil
 }

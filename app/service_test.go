@@ -550,7 +550,8 @@ func TestAttributeChanges(t *testing.T) {
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("State", kmip.Enum(0, 2)))), kmip.ResultReasonPermissionDenied)
 	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Enum(kmip.TagState, 2)))), kmip.ResultReasonAttributeReadOnly)
 	// Activation Date may change only while Pre-Active (SKLC-M-3).
-	now := kmip.DateTime(0, time.Now())
+	// (A date after the service clock's now: a past one would activate the key at once, KMIP 1.4 §3.22.)
+	now := kmip.DateTime(0, time.Date(2026, 11, 29, 13, 0, 0, 0, time.UTC))
 	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Activation Date", now))))
 	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationActivate, uidItem(id))))
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("Activation Date", now))), kmip.ResultReasonPermissionDenied)

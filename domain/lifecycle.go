@@ -185,3 +185,327 @@ func (o *Object) Destroy(now time.Time) error {
 	o.SetAttr("Destroy Date", kmip.DateTime(kmip.TagDestroyDate, now))
 	return nil
 }
+
+// dateAttr returns the named Date-Time attribute and whether it is set.
+func (o *Object) dateAttr(name string) (time.Time, bool) {
+	return o.Attr(name).AsTime()
+}
+
+// EffectiveState is the state an object stored in state stored is in at now,
+// given its Activation and Deactivation Dates (zero when unset): a Pre-Active
+// object whose Activation Date has been reached is Active, and an Active one
+// whose Deactivation Date has been reached is Deactivated (KMIP 1.4 §3.22
+// transitions 4 and 6, §3.24, §3.27; KMIP 2.1 §4.57). Other states are not
+// moved by dates.
+func EffectiveState(stored State, activation, deactivation, now time.Time) State {
+	s := stored
+	if s == PreActive && !activation.IsZero() && !activation.After(now) {
+		s = Active
+	}
+	if s == Active && !deactivation.IsZero() && !deactivation.After(now) {
+		s = Deactivated
+	}
+	return s
+}
+
+// ApplyDates moves the object into the state its dates give it at now (see
+// EffectiveState) and reports whether the state changed. Objects without a
+// usage lifecycle (Opaque Objects, Templates) are left alone.
+func (o *Object) ApplyDates(now time.Time) bool {
+	if !HasLifecycle(o.Type) {
+		return false
+	}
+	ad, _ := o.dateAttr("Activation Date")
+	dd, _ := o.dateAttr("Deactivation Date")
+	s := EffectiveState(o.State, ad, dd, now)
+	if s == o.State {
+		return false
+	}
+	o.State = s
+	return true
+}
+
+// ErrDateOrder means a lifecycle date would break the order the specification
+// requires between dates (Result Reason Invalid Field).
+var ErrDateOrder = errors.New("lifecycle dates out of order")
+
+// CheckDateChange decides whether a client may set (value non-zero) or
+// delete (value zero) one of the lifecycle dates of obj at now, with
+// Add/Modify/Set/Delete Attribute, following each attribute's rules table
+// (KMIP 1.4 §3.24-§3.27; KMIP 2.1 §4.1, §4.21, §4.44, §4.45):
+//
+//   - Activation Date: only while Pre-Active; never deleted.
+//   - Process Start Date, Protect Stop Date: only while Pre-Active or Active
+//     and before the current value (if any) has been reached; never deleted.
+//   - Deactivation Date: only while Pre-Active or Active; never deleted.
+//
+// The state considered is the effective one (ApplyDates first). A refused
+// state or deletion is ErrWrongState; a Process Start Date before the
+// Activation Date or a Protect Stop Date after the Deactivation Date is
+// ErrDateOrder. Names that are not lifecycle dates are always allowed here.
+// After a successful change the caller applies ApplyDates, so that a date in
+// the past takes effect at once (KMIP 1.4 §3.22 transitions 4 and 6).
+func CheckDateChange(obj *Object, name string, value, now time.Time) error {
+	state := obj.State
+	if HasLifecycle(obj.Type) {
+		ad, _ := obj.dateAttr("Activation Date")
+		dd, _ := obj.dateAttr("Deactivation Date")
+		state = EffectiveState(obj.State, ad, dd, now)
+	}
+	preOrActive := state == PreActive || state == Active
+	switch name {
+	case "Activation Date":
+		if value.IsZero() || state != PreActive {
+			return ErrWrongState
+		}
+	case "Process Start Date", "Protect Stop Date":
+		if value.IsZero() || !preOrActive {
+			return ErrWrongState
+		}
+		if cur, ok := obj.dateAttr(name); ok && !cur.After(now) {
+			return ErrWrongState
+		}
+		ad, hasAD := obj.dateAttr("Activation Date")
+		dd, hasDD := obj.dateAttr("Deactivation Date")
+		if name == "Process Start Date" && hasAD && value.Before(ad) {
+			return ErrDateOrder
+		}
+		if name == "Protect Stop Date" && hasDD && value.After(dd) {
+			return ErrDateOrder
+		}
+	case "Deactivation Date":
+		if value.IsZero() || !preOrActive {
+			return ErrWrongState
+		}
+	}
+	return nil
+}
+
+// Usage is a class of cryptographic use of a key (KMIP 1.4 §3.22): applying
+// protection (encrypt, sign, wrap, MAC, derive) or processing protected data
+// (decrypt, verify, unwrap, MAC verify).
+type Usage int
+
+// Usage classes.
+const (
+	UseProtect Usage = iota + 1
+	UseProcess
+)
+
+// ErrUsageDate means the object may not be used at this time: before its
+// Process Start Date, or after its Protect Stop Date (KMIP 1.4 §3.25-§3.26).
+var ErrUsageDate = errors.New("object may not be used for this purpose at this time")
+
+// CheckUse decides whether obj may be used for u at now: only an Active
+// object may be used (KMIP 1.4 §3.22; Deactivated and Compromised objects
+// "SHOULD only" process data under special permission, which kmipd does not
+// grant), not for processing before its Process Start Date, and not for
+// protection after its Protect Stop Date. The state considered is the
+// effective one. A wrong state is ErrWrongState, a date outside the window
+// ErrUsageDate.
+func CheckUse(obj *Object, u Usage, now time.Time) error {
+	ad, _ := obj.dateAttr("Activation Date")
+	dd, _ := obj.dateAttr("Deactivation Date")
+	if EffectiveState(obj.State, ad, dd, now) != Active {
+		return ErrWrongState
+	}
+	switch u {
+	case UseProcess:
+		if ps, ok := obj.dateAttr("Process Start Date"); ok && now.Before(ps) {
+			return ErrUsageDate
+		}
+	case UseProtect:
+		if ps, ok := obj.dateAttr("Protect Stop Date"); ok && now.After(ps) {
+			return ErrUsageDate
+		}
+	}
+	return nil
+}
+
+// Archived reports whether the object is in archival storage: it carries an
+// Archive Date, which Archive sets and Recover removes (KMIP 1.4 §3.32).
+func (o *Object) Archived() bool { return o.Attr("Archive Date") != nil }
+
+// Archive marks the object archived at now (KMIP 1.4 §4.22); an object that
+// is already archived is refused with ErrArchived.
+func (o *Object) Archive(now time.Time) error {
+	if o.Archived() {
+		return ErrArchived
+	}
+	o.SetAttr("Archive Date", kmip.DateTime(kmip.TagArchiveDate, now))
+	return nil
+}
+
+// Recover brings an archived object back on-line (KMIP 1.4 §4.23): "The
+// server SHALL delete this attribute whenever a Recover operation is
+// performed" (§3.32). Recovering an on-line object changes nothing.
+func (o *Object) Recover() { o.DeleteAttr("Archive Date") }
+
+// ErrArchived means the object is in archival storage (Result Reason Object
+// Archived).
+var ErrArchived = errors.New("object is archived")
+
+// ErrNoActivationDate means a Re-key Offset was given for a key that has no
+// Activation Date to move the other dates by (KMIP 1.4 §11.5: Illegal
+// Operation).
+var ErrNoActivationDate = errors.New("the existing key has no Activation Date for the Offset to apply to")
+
+// notCopiedOnReKey lists the attributes a replacement key does not take from
+// the existing key (KMIP 1.4 §4.4 Table 173; KMIP 2.1 §6.1.46 Table 304):
+// they are not set, recomputed, or set by the server anew. Name is moved
+// separately.
+var notCopiedOnReKey = map[string]bool{
+	"Destroy Date": true, "Compromise Occurrence Date": true, "Compromise Date": true,
+	"Revocation Reason": true, "Digest": true, "Link": true, "Last Change Date": true,
+	"Archive Date": true, "Name": true, "Original Creation Date": true,
+}
+
+// ReKey derives the replacement of the existing key o for Re-key (KMIP 1.4
+// §4.4, KMIP 2.1 §6.1.46) and updates o to match: the replacement gets
+// identifier id, Initial Date now, the existing key's other attributes
+// except those Table 173 excludes, its Names (removed from o), a Replaced
+// Object Link to o (o gets a Replacement Object Link to it), and its Usage
+// Limits Count reset to the Total. With an offset, the Activation Date
+// becomes now+offset and the Process Start, Protect Stop and Deactivation
+// Dates move by as much as the Activation Date did (Table 172); without one
+// they are copied. The replacement's state follows its dates. It carries no
+// Payload: the caller generates the new key material.
+func (o *Object) ReKey(id string, now time.Time, offset *time.Duration) (*Object, error) {
+	if !HasLifecycle(o.Type) {
+		return nil, ErrNotApplicable
+	}
+	r := &Object{ID: id, Type: o.Type, State: PreActive, Owner: o.Owner, Policy: o.Policy, InitialDate: now}
+	for _, a := range o.Attributes {
+		if !notCopiedOnReKey[a.Name] {
+			r.Attributes = append(r.Attributes, Attribute{Name: a.Name, Index: a.Index, Value: a.Value.Clone()})
+		}
+	}
+	for _, n := range o.AttrValues("Name") {
+		r.AddAttr("Name", n.Clone())
+	}
+	o.DeleteAttr("Name")
+	if offset != nil {
+		at1, ok := o.dateAttr("Activation Date")
+		if !ok {
+			return nil, ErrNoActivationDate
+		}
+		at2 := now.Add(*offset)
+		r.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, at2))
+		shift := at2.Sub(at1)
+		for _, name := range []string{"Process Start Date", "Protect Stop Date", "Deactivation Date"} {
+			if t, ok := o.dateAttr(name); ok {
+				tag, _ := kmip.TagBySpecName(name)
+				r.SetAttr(name, kmip.DateTime(tag, t.Add(shift)))
+			}
+		}
+	}
+	if ul := r.Attr("Usage Limits"); ul != nil {
+		if total, ok := ul.Child(kmip.TagUsageLimitsTotal).AsLong(); ok {
+			r.SetAttr("Usage Limits", withUsageCount(ul, total))
+		}
+	}
+	r.AddAttr("Link", link(kmip.LinkTypeReplacedObjectLink, o.ID))
+	o.AddAttr("Link", link(kmip.LinkTypeReplacementObjectLink, id))
+	r.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	r.ApplyDates(now)
+	return r, nil
+}
+
+// link builds a Link attribute value (KMIP 1.4 §3.35).
+func link(t kmip.LinkType, id string) *kmip.Item {
+	return kmip.Struct(kmip.TagLink,
+		kmip.Enum(kmip.TagLinkType, uint32(t)),
+		kmip.Text(kmip.TagLinkedObjectIdentifier, id))
+}
+
+// withUsageCount returns a copy of a Usage Limits value whose Usage Limits
+// Count is n.
+func withUsageCount(ul *kmip.Item, n int64) *kmip.Item {
+	out := kmip.Struct(ul.Tag)
+	for _, ch := range ul.Children() {
+		if ch.Tag != kmip.TagUsageLimitsCount {
+			out.Add(ch.Clone())
+		}
+	}
+	return out.Add(kmip.Long(kmip.TagUsageLimitsCount, n))
+}
+
+// ErrUsageLimit means a Usage Limits allocation cannot be granted (KMIP 1.4
+// §11.19: Permission Denied).
+var ErrUsageLimit = errors.New("usage limits allocation not available")
+
+// AllocateUsage takes n units from the object's Usage Limits Count for Get
+// Usage Allocation (KMIP 1.4 §4.18): the object must have Usage Limits
+// (ErrNotApplicable otherwise), may apply protection at now (CheckUse with
+// UseProtect), and must have n units left (ErrUsageLimit).
+func (o *Object) AllocateUsage(n int64, now time.Time) error {
+	ul := o.Attr("Usage Limits")
+	if ul == nil {
+		return ErrNotApplicable
+	}
+	if err := CheckUse(o, UseProtect, now); err != nil {
+		return err
+	}
+	count, ok := ul.Child(kmip.TagUsageLimitsCount).AsLong()
+	if !ok {
+		count, _ = ul.Child(kmip.TagUsageLimitsTotal).AsLong()
+	}
+	if n <= 0 || n > count {
+		return ErrUsageLimit
+	}
+	o.SetAttr("Usage Limits", withUsageCount(ul, count-n))
+	return nil
+}
+
+// UsageAvailable reports whether n units are left in the object's Usage
+// Limits; an object without Usage Limits is not limited.
+func (o *Object) UsageAvailable(n int64) bool {
+	ul := o.Attr("Usage Limits")
+	if ul == nil {
+		return true
+	}
+	count, ok := ul.Child(kmip.TagUsageLimitsCount).AsLong()
+	if !ok {
+		count, _ = ul.Child(kmip.TagUsageLimitsTotal).AsLong()
+	}
+	return n <= count
+}
+
+// protectBits are the Cryptographic Usage Mask bits that apply cryptographic
+// protection (KMIP 1.4 §3.22: "encryption, signing, wrapping, MACing,
+// deriving"); processBits those that process protected data.
+const (
+	protectBits = uint32(kmip.CryptographicUsageMaskSign | kmip.CryptographicUsageMaskEncrypt |
+		kmip.CryptographicUsageMaskWrapKey | kmip.CryptographicUsageMaskMACGenerate |
+		kmip.CryptographicUsageMaskDeriveKey | kmip.CryptographicUsageMaskCertificateSign |
+		kmip.CryptographicUsageMaskCRLSign | kmip.CryptographicUsageMaskTranslateEncrypt |
+		kmip.CryptographicUsageMaskTranslateWrap | kmip.CryptographicUsageMaskGenerateCryptogram)
+	processBits = uint32(kmip.CryptographicUsageMaskVerify | kmip.CryptographicUsageMaskDecrypt |
+		kmip.CryptographicUsageMaskUnwrapKey | kmip.CryptographicUsageMaskMACVerify |
+		kmip.CryptographicUsageMaskTranslateDecrypt | kmip.CryptographicUsageMaskTranslateUnwrap |
+		kmip.CryptographicUsageMaskValidateCryptogram)
+)
+
+// CheckUsageMask decides whether obj may be used at now for every use in
+// mask (Check, KMIP 1.4 §4.10): each bit must be in the object's own
+// Cryptographic Usage Mask, and the object's state and Process Start /
+// Protect Stop Dates must allow the protecting and processing uses asked
+// for (CheckUse).
+func CheckUsageMask(obj *Object, mask uint32, now time.Time) error {
+	own, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
+	if mask&^uint32(own) != 0 {
+		return ErrPermissionDenied
+	}
+	if mask&protectBits != 0 {
+		if err := CheckUse(obj, UseProtect, now); err != nil {
+			return err
+		}
+	}
+	if mask&processBits != 0 {
+		if err := CheckUse(obj, UseProcess, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

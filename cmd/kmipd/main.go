@@ -222,12 +222,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Bool("client_auth_eku", bool(s.EnableTLSClientAuth)).
 		Str("logging_level", s.LoggingLevel).
 		Msg("kmipd started")
-	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
+	// The development client configuration is written before the listening
+	// line, so whoever waits for that line finds pykmip.conf in place.
 	if dev != nil {
 		if err := writeDevBanner(stdout, f.devDir, *dev, ln.Addr().(*net.TCPAddr)); err != nil {
 			log.Warn().Err(err).Msg("writing the development client configuration failed")
 		}
 	}
+	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
 
 	if s.PprofAddress != "" {
 		stopPprof, err := startPprof(s.PprofAddress, log)

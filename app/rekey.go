@@ -1,0 +1,148 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// offsetDates are the attributes an Offset computes, which a Re-key request
+// must not also give (KMIP 1.4 §11.5: Invalid Message).
+var offsetDates = map[string]bool{
+	"Activation Date": true, "Process Start Date": true, "Protect Stop Date": true, "Deactivation Date": true,
+}
+
+// reKey implements Re-key (KMIP 1.4 §4.4, KMIP 2.1 §6.1.46) for symmetric
+// keys: a new key of the same algorithm and length whose attributes are the
+// existing key's (domain.Object.ReKey) overlaid with the request's, linked
+// both ways to the existing key, which loses its Names.
+func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
+	var offset *time.Duration
+	if it := c.payload.Child(kmip.TagOffset); it != nil {
+		secs, ok := it.AsInterval()
+		if !ok {
+			return nil, invalidField("Offset must be an Interval")
+		}
+		d := time.Duration(secs) * time.Second
+		offset = &d
+	}
+	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range attrs {
+		rule, known := domain.AttrRuleFor(a.Name)
+		switch {
+		case !known:
+			return nil, invalidField("attribute %q is not supported", a.Name)
+		case !rule.ClientSets:
+			return nil, invalidField("attribute %q cannot be set by the client", a.Name)
+		case a.Value == nil:
+			return nil, invalidField("attribute %q has no value", a.Name)
+		case offset != nil && offsetDates[a.Name]:
+			return nil, errorf(kmip.ResultReasonInvalidMessage, "Offset and %s cannot both be given", a.Name)
+		}
+	}
+	old, err := s.loadFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if old.Type != uint32(kmip.ObjectTypeSymmetricKey) {
+		if c.v.major >= 2 {
+			return nil, errorf(kmip.ResultReasonInvalidObjectType, "Re-key applies to symmetric keys only")
+		}
+		return nil, errorf(kmip.ResultReasonPermissionDenied, "Re-key applies to symmetric keys only") // 1.4 §11.5
+	}
+	if old.Payload == nil {
+		return nil, errorf(kmip.ResultReasonKeyValueNotPresent, "the existing key has no key value")
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Clock.Now().Truncate(time.Second)
+	repl, err := old.Clone().ReKey(id, now, offset)
+	if err != nil {
+		return nil, reKeyError(err)
+	}
+	for _, a := range attrs {
+		if err := overlay(repl, a); err != nil {
+			return nil, err
+		}
+	}
+	repl.ApplyDates(now)
+	alg, okA := repl.Attr("Cryptographic Algorithm").AsEnum()
+	length, okL := repl.Attr("Cryptographic Length").AsInt()
+	mask, _ := repl.Attr("Cryptographic Usage Mask").AsInt()
+	if !okA || !okL {
+		return nil, errorf(kmip.ResultReasonKeyValueNotPresent, "the existing key has no algorithm or length to re-key with")
+	}
+	key, err := s.cfg.Crypto.GenerateSymmetricKey(ctx, ports.SymmetricKeySpec{ID: id, Algorithm: alg, Length: int(length), UsageMask: mask})
+	if err != nil {
+		return nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
+	}
+	repl.Payload = kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
+		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material)),
+		kmip.Enum(kmip.TagCryptographicAlgorithm, alg),
+		kmip.Int(kmip.TagCryptographicLength, length),
+	))
+	if err := s.storeNew(ctx, c, repl); err != nil {
+		return nil, err
+	}
+	var before *domain.Object
+	err = s.cfg.Store.Update(ctx, old.ID, func(obj *domain.Object) error {
+		if err := s.authorize(ctx, c, obj, c.op); err != nil {
+			return err
+		}
+		before = obj.Clone()
+		if err := s.effectiveAt(c, obj, now); err != nil {
+			return err
+		}
+		_, err := obj.ReKey(id, now, offset) // the existing key's side: Names removed, Replacement Object Link
+		return err
+	})
+	if err != nil {
+		// The existing key changed meanwhile (destroyed, archived): do not
+		// leave a replacement that nothing links to.
+		if derr := s.cfg.Store.Delete(ctx, id); derr != nil {
+			s.cfg.Log.Error().Err(derr).Str("id", id).Msg("could not remove an unlinked replacement key")
+		}
+		return nil, reKeyError(err)
+	}
+	s.undoUpdate(c, before)
+	s.cfg.Log.Info().Str("id", id).Str("replaces", old.ID).Str("client", c.who.Name).Msg("re-keyed")
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
+}
+
+// overlay applies one attribute of a Re-key request to the replacement:
+// Names and other multi-valued attributes are added, single-valued ones
+// replaced.
+func overlay(obj *domain.Object, a domain.Attribute) error {
+	if a.Name == "Operation Policy Name" {
+		name, ok := a.Value.AsText()
+		if !ok || name == "" {
+			return invalidField("Operation Policy Name must be a non-empty Text String")
+		}
+		obj.Policy = name
+		return nil
+	}
+	if rule, _ := domain.AttrRuleFor(a.Name); rule.Multi {
+		obj.AddAttr(a.Name, a.Value.Clone())
+	} else {
+		obj.SetAttr(a.Name, a.Value.Clone())
+	}
+	return nil
+}
+
+// reKeyError gives the Re-key refusals their KMIP 1.4 §11.5 reasons.
+func reKeyError(err error) error {
+	if errors.Is(err, domain.ErrNoActivationDate) {
+		return errorf(kmip.ResultReasonIllegalOperation, "the existing key has no Activation Date for the Offset to apply to")
+	}
+	return err
+}
