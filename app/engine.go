@@ -363,9 +363,10 @@ func hasCriticalExtension(items []*kmip.Item) bool {
 // Not Supported, as the reference server does. (Discover Versions, new in
 // 1.1, is answered in every version: a client may probe with it.)
 var opSince = map[kmip.Operation]version{
-	kmip.OperationSetAttribute: {2, 0},
-	kmip.OperationLog:          {2, 0},
-	kmip.OperationInterop:      {2, 0},
+	kmip.OperationSetAttribute:    {2, 0},
+	kmip.OperationAdjustAttribute: {2, 0},
+	kmip.OperationLog:             {2, 0},
+	kmip.OperationInterop:         {2, 0},
 }
 
 // opIn reports whether protocol version v defines operation op.

@@ -178,7 +178,7 @@ func validateObject(t kmip.ObjectType, obj *kmip.Item) error {
 		if _, ok := kb.Child(kmip.TagKeyFormatType).AsEnum(); !ok {
 			return invalidField("Key Block needs a Key Format Type")
 		}
-		if kb.Child(kmip.TagKeyValue) == nil {
+		if kb.Child(kmip.TagKeyValue) == nil && !mayOmitKeyValue(t) { // app/attr_server.go
 			return invalidField("Key Block needs a Key Value")
 		}
 		if t == kmip.ObjectTypeSecretData {
@@ -222,6 +222,9 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
 	}
+	if err := checkRelease(c, obj); err != nil { // Sensitive, Extractable (app/attr_server.go)
+		return nil, err
+	}
 	if it := c.payload.Child(kmip.TagKeyWrappingSpecification); it != nil {
 		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "key wrapping is not supported yet")
 	}
@@ -239,6 +242,9 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		if kb == nil || want != have {
 			return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "cannot convert to key format %s", kmip.KeyFormatType(want))
 		}
+	}
+	if err := s.clearFresh(ctx, c, obj); err != nil { // Fresh (app/attr_server.go)
+		return nil, err
 	}
 	return kmip.Struct(kmip.TagResponsePayload,
 		kmip.Enum(kmip.TagObjectType, obj.Type),

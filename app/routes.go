@@ -24,6 +24,7 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationModifyAttribute:  s.modifyAttribute,
 		kmip.OperationDeleteAttribute:  s.deleteAttribute,
 		kmip.OperationSetAttribute:     s.setAttribute,
+		kmip.OperationAdjustAttribute:  s.adjustAttribute,
 		kmip.OperationLocate:           s.locate,
 		kmip.OperationActivate:         s.activate,
 		kmip.OperationRevoke:           s.revoke,

@@ -107,3 +107,10 @@ func ReservedPolicy(name string) *Policy {
 	}
 	return nil
 }
+
+// IsReservedPolicy reports whether name is a built-in policy name ("default"
+// or "public", compared exactly as PyKMIP does), which policy files cannot
+// redefine.
+func IsReservedPolicy(name string) bool {
+	return name == PolicyDefault || name == PolicyPublic
+}

@@ -126,8 +126,10 @@ type KeyPairSpec struct {
 	PrivateMask, PublicMask int32
 }
 
-// KeyPair is a generated pair. Each half's Material is in the Key's Format
-// (engines choose PKCS#8 for private and PKCS#1 / X.509 for public keys).
+// KeyPair is a generated pair. Each half's Material is in the Key's Format,
+// which the engine chooses (the software engine: PKCS#1 for both RSA halves,
+// as PyKMIP; PKCS#8 private and X.509 SubjectPublicKeyInfo public keys for
+// EC and Ed25519).
 type KeyPair struct {
 	Private, Public Key
 }

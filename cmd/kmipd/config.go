@@ -46,6 +46,9 @@ type Config struct {
 	Server  ServerConfig  `toml:"server"`
 	Storage StorageConfig `toml:"storage"`
 	Crypto  CryptoConfig  `toml:"crypto"`
+	// Auth and Policy configure access control (config_auth.go).
+	Auth   AuthConfig   `toml:"auth"`
+	Policy PolicyConfig `toml:"policy"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -202,6 +205,7 @@ func decodeFile(path string, c *Config) error {
 		sort.Strings(keys)
 		return fmt.Errorf("config: %s: unknown key in %s", keys[0], path)
 	}
+	c.Auth.recordOrder(md)
 	return nil
 }
 
@@ -304,7 +308,7 @@ func (c *Config) normalize() error {
 	if _, ok := cryptoEngines[c.Crypto.Type]; !ok {
 		return keyErr("crypto.type", "%q is not one of %s", c.Crypto.Type, strings.Join(sortedKeys(cryptoEngines), ", "))
 	}
-	return nil
+	return c.normalizeAccess()
 }
 
 // checkFiles verifies the files and directories the configuration names,

@@ -185,10 +185,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	}
 	defer closeStore()
+	acc, err := buildAccess(cfg, log)
+	if err != nil {
+		log.Error().Err(err).Msg("access control configuration failed")
+		return fail(exitFailed, err)
+	}
 	svc := app.New(app.Config{
 		Store:         store,
 		Crypto:        engine,
 		Log:           log.With().Str("component", "app").Logger(),
+		Policies:      acc.policies,
 		ServerName:    "kmipd",
 		ServerVersion: kmipdVersion(),
 		MaxBatchItems: s.MaxBatchItems,
@@ -210,6 +216,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxConnections:       s.MaxConnections,
 		RequestTimeout:       time.Duration(s.RequestTimeout),
 		Limits:               ttlv.Limits{MaxDepth: s.MaxNestingDepth, MaxItems: s.MaxMessageItems},
+		Authenticate:         acc.authenticate,
 		Log:                  log.With().Str("component", "tls").Logger(),
 	}
 	log.Info().
@@ -242,6 +249,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	if acc.watch != nil {
+		watchCtx, stopWatch := context.WithCancel(context.Background())
+		defer stopWatch()
+		go acc.watch(watchCtx)
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {

@@ -15,7 +15,17 @@ import (
 // Engine is the software crypto engine. The zero value is ready to use.
 type Engine struct{}
 
-var _ ports.CryptoEngine = (*Engine)(nil)
+var (
+	_ ports.CryptoEngine     = (*Engine)(nil)
+	_ ports.Cipher           = (*Engine)(nil)
+	_ ports.Signer           = (*Engine)(nil)
+	_ ports.MACer            = (*Engine)(nil)
+	_ ports.KeyPairGenerator = (*Engine)(nil)
+	_ ports.Deriver          = (*Engine)(nil)
+	_ ports.Hasher           = (*Engine)(nil)
+	_ ports.RandomSeeder     = (*Engine)(nil)
+	_ ports.KeyWrapper       = (*Engine)(nil)
+)
 
 // New returns a software engine.
 func New() *Engine { return &Engine{} }
@@ -23,55 +33,54 @@ func New() *Engine { return &Engine{} }
 // Name returns "software".
 func (*Engine) Name() string { return "software" }
 
-// symmetricLengths lists the key lengths, in bits, each symmetric algorithm
-// accepts. 3DES lengths count either every key bit (64, 128, 192) or only
-// the effective ones (112, 168), as KMIP clients use both.
-var symmetricLengths = map[kmip.CryptographicAlgorithm][]int{
-	kmip.CryptographicAlgorithmAES:  {128, 192, 256},
-	kmip.CryptographicAlgorithmDES3: {64, 112, 128, 168, 192},
-	kmip.CryptographicAlgorithmDES:  {56, 64},
-	// Camellia, IDEA, CAST5, Blowfish, RC4 and HMAC keys come with issue 4's ciphers.
-}
-
-// GenerateSymmetricKey returns fresh random key material of the requested length.
-// 3DES keys have their parity bits set as FIPS 46-3 requires.
+// GenerateSymmetricKey returns fresh random key material of the requested
+// length (see symmetricKeyLength for the lengths each algorithm accepts).
+// DES and 3DES keys have their parity bits set as FIPS 46-3 requires.
 func (e *Engine) GenerateSymmetricKey(ctx context.Context, spec ports.SymmetricKeySpec) (ports.Key, error) {
 	if err := ctx.Err(); err != nil {
 		return ports.Key{}, err
 	}
 	alg := kmip.CryptographicAlgorithm(spec.Algorithm)
-	lengths, ok := symmetricLengths[alg]
-	if !ok {
-		return ports.Key{}, fmt.Errorf("%w: symmetric algorithm %s", ports.ErrUnsupported, alg)
+	n, err := symmetricKeyBytes(alg, spec.Length)
+	if err != nil {
+		return ports.Key{}, err
 	}
-	valid := false
-	for _, l := range lengths {
-		valid = valid || l == spec.Length
-	}
-	if !valid {
-		return ports.Key{}, fmt.Errorf("%w: %d bits for %s (allowed: %v)", ports.ErrInvalidLength, spec.Length, alg, lengths)
-	}
-	key := make([]byte, keyBytes(alg, spec.Length))
+	key := make([]byte, n)
 	if _, err := rand.Read(key); err != nil {
 		return ports.Key{}, err
 	}
 	if alg == kmip.CryptographicAlgorithmDES3 || alg == kmip.CryptographicAlgorithmDES {
 		setOddParity(key)
 	}
-	return ports.Key{Material: key}, nil
+	return ports.Key{Material: key, Format: uint32(kmip.KeyFormatTypeRaw)}, nil
 }
+
+// maxRandom caps one RandomBytes call (1 MiB).
+const maxRandom = 1 << 20
 
 // RandomBytes returns n bytes from crypto/rand.
 func (e *Engine) RandomBytes(ctx context.Context, n int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if n < 0 || n > 1<<20 {
+	if n < 0 || n > maxRandom {
 		return nil, fmt.Errorf("%w: %d random bytes", ports.ErrInvalidLength, n)
 	}
 	b := make([]byte, n)
 	_, err := rand.Read(b)
 	return b, err
+}
+
+// SeedRandom accepts seed material (KMIP 1.4 §4.36) and reports all of it
+// used. Go's crypto/rand reads the operating system's CSPRNG, which cannot
+// be seeded from user space and needs no seeding, so the seed is discarded:
+// KMIP lets a server use as much of the seed as it chooses, and mixing
+// client-chosen bytes into nothing is the one choice that cannot weaken it.
+func (e *Engine) SeedRandom(ctx context.Context, seed []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return len(seed), nil
 }
 
 // setOddParity sets the low bit of each byte so every byte has odd parity (DES keys).
@@ -87,20 +96,4 @@ func setOddParity(k []byte) {
 		}
 		k[i] = b
 	}
-}
-
-// keyBytes is the size of the key material for a length in bits; DES
-// lengths given in effective bits (56, 112, 168) include the parity bits.
-func keyBytes(alg kmip.CryptographicAlgorithm, bits int) int {
-	if alg == kmip.CryptographicAlgorithmDES3 || alg == kmip.CryptographicAlgorithmDES {
-		switch bits {
-		case 56:
-			return 8
-		case 112:
-			return 16
-		case 168:
-			return 24
-		}
-	}
-	return bits / 8
 }

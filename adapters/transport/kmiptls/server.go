@@ -91,6 +91,14 @@ type Server struct {
 	// Limits bounds the decoder; zero fields take ttlv.DefaultLimits
 	// except MaxSize, which defaults to the effective MaxMessageSize.
 	Limits ttlv.Limits
+	// Authenticate, when set, is asked before each decoded request whether
+	// the client its certificate identifies may be served, and returns the
+	// principal the request runs as (with third-party groups, for
+	// instance). An error refuses the request: the client gets the
+	// Handler's ports.UnauthenticatedHandler answer, if it has one, and the
+	// connection is closed. Nil serves every verified client as its
+	// certificate names it, without group information.
+	Authenticate func(ctx context.Context, who domain.Principal) (domain.Principal, error)
 	// Log receives connection events; the zero Logger discards them.
 	// Message bytes are never logged.
 	Log zerolog.Logger
@@ -127,6 +135,9 @@ type conn struct {
 	// abort skips the TLS close_notify on close: the peer let a deadline
 	// pass or a write fail, so the alert could only block for its 5s.
 	abort bool
+	// refused closes the connection once the current answer is written:
+	// the client failed authentication.
+	refused bool
 }
 
 // init sets up the server's bookkeeping; callers hold s.mu.
@@ -449,6 +460,9 @@ func (c *conn) serve(cfg *tls.Config) {
 			c.log.Debug().Err(err).Msg("kmip: writing a response failed")
 			return
 		}
+		if c.refused {
+			return
+		}
 		if !c.setState(stateIdle) {
 			return
 		}
@@ -498,6 +512,15 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 	req, err := ttlv.Decode(msg, lim)
 	switch {
 	case err == nil:
+		var authOK bool
+		if ctx, authOK = c.authenticate(ctx); !authOK {
+			uh, ok := c.srv.Handler.(ports.UnauthenticatedHandler)
+			if !ok {
+				return nil, false
+			}
+			resp = uh.HandleUnauthenticated(ctx, req)
+			break
+		}
 		resp = c.srv.Handler.HandleMessage(ctx, req)
 	case errors.Is(err, ttlv.ErrInvalid):
 		c.log.Info().Err(err).Msg("kmip: undecodable request")
@@ -516,6 +539,23 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 		return nil, false
 	}
 	return out, true
+}
+
+// authenticate runs the Authenticate hook for one request and returns the
+// context carrying the principal to serve; false refuses the request and
+// marks the connection to be closed.
+func (c *conn) authenticate(ctx context.Context) (context.Context, bool) {
+	if c.srv.Authenticate == nil {
+		return ctx, true
+	}
+	who, _ := ports.PeerFrom(ctx)
+	p, err := c.srv.Authenticate(ctx, who)
+	if err != nil {
+		c.refused = true
+		c.log.Warn().Err(err).Msg("kmip: request refused and connection closed: authentication failed")
+		return ctx, false
+	}
+	return ports.WithPeer(ctx, p), true
 }
 
 // prefixReader yields one already-read byte, then reads from r.

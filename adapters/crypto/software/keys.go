@@ -1,0 +1,245 @@
+package software
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"fmt"
+	"strings"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// RSA modulus lengths GenerateKeyPair accepts, in bits (multiples of 8).
+const (
+	minRSABits = 512
+	maxRSABits = 4096
+)
+
+// GenerateKeyPair creates an RSA, EC (ECDSA/ECDH) or Ed25519 key pair.
+//
+// RSA halves are PKCS#1 (RSAPrivateKey, RSAPublicKey), as PyKMIP's engine
+// returns them and KMIP clients expect. EC private keys are PKCS#8 and
+// Ed25519 private keys PKCS#8 (RFC 8410); their public keys are X.509
+// SubjectPublicKeyInfo. Each half's Format says which.
+//
+// Go refuses RSA keys under 1024 bits unless the process runs with
+// GODEBUG=rsa1024min=0; without it such lengths answer ErrUnsupported.
+func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (ports.KeyPair, error) {
+	if err := ctx.Err(); err != nil {
+		return ports.KeyPair{}, err
+	}
+	alg := kmip.CryptographicAlgorithm(spec.Algorithm)
+	switch alg {
+	case kmip.CryptographicAlgorithmRSA:
+		if spec.Length < minRSABits || spec.Length > maxRSABits || spec.Length%8 != 0 {
+			return ports.KeyPair{}, fmt.Errorf("%w: %d-bit RSA (allowed: %d to %d in steps of 8)", ports.ErrInvalidLength, spec.Length, minRSABits, maxRSABits)
+		}
+		k, err := rsa.GenerateKey(rand.Reader, spec.Length)
+		if err != nil {
+			if strings.Contains(err.Error(), "insecure") {
+				return ports.KeyPair{}, fmt.Errorf("%w: %d-bit RSA keys (Go refuses RSA under 1024 bits unless GODEBUG=rsa1024min=0)", ports.ErrUnsupported, spec.Length)
+			}
+			return ports.KeyPair{}, err
+		}
+		return ports.KeyPair{
+			Private: ports.Key{Material: x509.MarshalPKCS1PrivateKey(k), Format: uint32(kmip.KeyFormatTypePKCS_1)},
+			Public:  ports.Key{Material: x509.MarshalPKCS1PublicKey(&k.PublicKey), Format: uint32(kmip.KeyFormatTypePKCS_1)},
+		}, nil
+	case kmip.CryptographicAlgorithmEC, kmip.CryptographicAlgorithmECDSA, kmip.CryptographicAlgorithmECDH:
+		curve, err := pickCurve(kmip.RecommendedCurve(spec.Curve), spec.Length)
+		if err != nil {
+			return ports.KeyPair{}, err
+		}
+		k, err := ecdsa.GenerateKey(curve, rand.Reader)
+		if err != nil {
+			return ports.KeyPair{}, err
+		}
+		return marshalPair(k, &k.PublicKey)
+	case kmip.CryptographicAlgorithmEd25519:
+		if spec.Length != 0 && spec.Length != 256 && spec.Length != 255 {
+			return ports.KeyPair{}, fmt.Errorf("%w: %d-bit Ed25519 (allowed: 256)", ports.ErrInvalidLength, spec.Length)
+		}
+		if spec.Curve != 0 && kmip.RecommendedCurve(spec.Curve) != kmip.RecommendedCurveCURVE25519 {
+			return ports.KeyPair{}, fmt.Errorf("%w: Ed25519 on curve %s", ports.ErrInvalidInput, kmip.RecommendedCurve(spec.Curve))
+		}
+		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return ports.KeyPair{}, err
+		}
+		return marshalPair(priv, pub)
+	}
+	return ports.KeyPair{}, fmt.Errorf("%w: key pair algorithm %s", ports.ErrUnsupported, alg)
+}
+
+func marshalPair(priv, pub any) (ports.KeyPair, error) {
+	p8, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return ports.KeyPair{}, err
+	}
+	spki, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return ports.KeyPair{}, err
+	}
+	return ports.KeyPair{
+		Private: ports.Key{Material: p8, Format: uint32(kmip.KeyFormatTypePKCS_8)},
+		Public:  ports.Key{Material: spki, Format: uint32(kmip.KeyFormatTypeX_509)},
+	}, nil
+}
+
+// pickCurve chooses the NIST curve by Recommended Curve, or by length when
+// the curve is absent.
+func pickCurve(c kmip.RecommendedCurve, length int) (elliptic.Curve, error) {
+	byLength := map[int]elliptic.Curve{224: elliptic.P224(), 256: elliptic.P256(), 384: elliptic.P384(), 521: elliptic.P521()}
+	var curve elliptic.Curve
+	switch c {
+	case kmip.RecommendedCurveP_224:
+		curve = elliptic.P224()
+	case kmip.RecommendedCurveP_256:
+		curve = elliptic.P256()
+	case kmip.RecommendedCurveP_384:
+		curve = elliptic.P384()
+	case kmip.RecommendedCurveP_521:
+		curve = elliptic.P521()
+	case 0:
+		var ok bool
+		if curve, ok = byLength[length]; !ok {
+			return nil, fmt.Errorf("%w: %d-bit EC key (allowed: 224, 256, 384, 521)", ports.ErrInvalidLength, length)
+		}
+		return curve, nil
+	default:
+		return nil, fmt.Errorf("%w: curve %s", ports.ErrUnsupported, c)
+	}
+	if length != 0 && length != curve.Params().BitSize {
+		return nil, fmt.Errorf("%w: %d bits for curve %s", ports.ErrInvalidLength, length, curve.Params().Name)
+	}
+	return curve, nil
+}
+
+// parsedKey is a key handle's material decoded: priv is nil for a public key.
+type parsedKey struct {
+	priv crypto.Signer
+	pub  crypto.PublicKey
+}
+
+// parseKey decodes asymmetric key material. It tries the declared Key
+// Format Type first and then every DER form a client may register (PKCS#1,
+// PKCS#8, SEC 1 ECPrivateKey, X.509 SubjectPublicKeyInfo or certificate,
+// raw Ed25519), so a mislabelled format still works. Transparent formats are
+// TTLV structures that reach the engine only after the application has
+// converted them, so they are not parsed here.
+func parseKey(k ports.KeyHandle) (parsedKey, error) {
+	if len(k.Material) == 0 {
+		return parsedKey{}, fmt.Errorf("%w: key %q has no material", ports.ErrInvalidInput, k.ID)
+	}
+	m := k.Material
+	tryPriv := func(p any, err error) (parsedKey, bool) {
+		if err != nil {
+			return parsedKey{}, false
+		}
+		s, ok := p.(crypto.Signer)
+		if !ok {
+			return parsedKey{}, false
+		}
+		return parsedKey{priv: s, pub: s.Public()}, true
+	}
+	tryPub := func(p any, err error) (parsedKey, bool) {
+		if err != nil {
+			return parsedKey{}, false
+		}
+		switch p.(type) {
+		case *rsa.PublicKey, *ecdsa.PublicKey, ed25519.PublicKey:
+			return parsedKey{pub: p}, true
+		}
+		return parsedKey{}, false
+	}
+	parsers := map[kmip.KeyFormatType][]func() (parsedKey, bool){
+		kmip.KeyFormatTypePKCS_1: {
+			func() (parsedKey, bool) { return tryPriv(x509.ParsePKCS1PrivateKey(m)) },
+			func() (parsedKey, bool) { return tryPub(x509.ParsePKCS1PublicKey(m)) },
+		},
+		kmip.KeyFormatTypePKCS_8: {
+			func() (parsedKey, bool) { return tryPriv(x509.ParsePKCS8PrivateKey(m)) },
+		},
+		kmip.KeyFormatTypeECPrivateKey: {
+			func() (parsedKey, bool) { return tryPriv(x509.ParseECPrivateKey(m)) },
+		},
+		kmip.KeyFormatTypeX_509: {
+			func() (parsedKey, bool) { return tryPub(x509.ParsePKIXPublicKey(m)) },
+			func() (parsedKey, bool) {
+				c, err := x509.ParseCertificate(m)
+				if err != nil {
+					return parsedKey{}, false
+				}
+				return tryPub(c.PublicKey, nil)
+			},
+		},
+		kmip.KeyFormatTypeRaw: {
+			func() (parsedKey, bool) {
+				if kmip.CryptographicAlgorithm(k.Algorithm) != kmip.CryptographicAlgorithmEd25519 {
+					return parsedKey{}, false
+				}
+				switch {
+				case len(m) == ed25519.SeedSize && k.ObjectType == uint32(kmip.ObjectTypePrivateKey):
+					return tryPriv(ed25519.NewKeyFromSeed(m), nil)
+				case len(m) == ed25519.PrivateKeySize:
+					return tryPriv(ed25519.PrivateKey(m), nil)
+				case len(m) == ed25519.PublicKeySize:
+					return tryPub(ed25519.PublicKey(m), nil)
+				}
+				return parsedKey{}, false
+			},
+		},
+	}
+	order := []kmip.KeyFormatType{kmip.KeyFormatType(k.Format)}
+	for _, f := range []kmip.KeyFormatType{kmip.KeyFormatTypePKCS_1, kmip.KeyFormatTypePKCS_8, kmip.KeyFormatTypeECPrivateKey, kmip.KeyFormatTypeX_509, kmip.KeyFormatTypeRaw} {
+		if f != order[0] {
+			order = append(order, f)
+		}
+	}
+	for _, f := range order {
+		for _, p := range parsers[f] {
+			if pk, ok := p(); ok {
+				return pk, nil
+			}
+		}
+	}
+	if rsaTooSmall(m) {
+		return parsedKey{}, fmt.Errorf("%w: RSA keys under 1024 bits (Go refuses them unless GODEBUG=rsa1024min=0)", ports.ErrUnsupported)
+	}
+	return parsedKey{}, fmt.Errorf("%w: key %q: cannot decode %s key material", ports.ErrInvalidInput, k.ID, kmip.KeyFormatType(k.Format))
+}
+
+// rsaTooSmall reports whether m failed to parse only because Go refuses
+// small RSA keys.
+func rsaTooSmall(m []byte) bool {
+	for _, err := range []error{
+		func() error { _, err := x509.ParsePKCS1PrivateKey(m); return err }(),
+		func() error { _, err := x509.ParsePKCS8PrivateKey(m); return err }(),
+		func() error { _, err := x509.ParsePKCS1PublicKey(m); return err }(),
+		func() error { _, err := x509.ParsePKIXPublicKey(m); return err }(),
+	} {
+		if err != nil && strings.Contains(err.Error(), "insecure") {
+			return true
+		}
+	}
+	return false
+}
+
+// privateKey decodes k and requires a private key.
+func privateKey(k ports.KeyHandle) (crypto.Signer, error) {
+	pk, err := parseKey(k)
+	if err != nil {
+		return nil, err
+	}
+	if pk.priv == nil {
+		return nil, fmt.Errorf("%w: key %q is a public key; the operation needs the private key", ports.ErrInvalidInput, k.ID)
+	}
+	return pk.priv, nil
+}

@@ -1,0 +1,115 @@
+package software
+
+import (
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"fmt"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// rsaPadding is the RSA encryption padding: PKCS#1 v1.5, or OAEP with its
+// hash (default SHA-1, as RFC 8017 defines), MGF1 hash (default the same)
+// and label (P Source).
+type rsaPadding struct {
+	oaep bool
+	opts rsa.OAEPOptions
+}
+
+func rsaPaddingFor(p ports.CryptoParams) (rsaPadding, error) {
+	switch kmip.PaddingMethod(p.PaddingMethod) {
+	case kmip.PaddingMethodPKCS1V1_5:
+		return rsaPadding{}, nil
+	case kmip.PaddingMethodOAEP:
+	case 0:
+		return rsaPadding{}, fmt.Errorf("%w: RSA encryption needs a padding method (OAEP or PKCS1 v1.5)", ports.ErrInvalidInput)
+	default:
+		return rsaPadding{}, fmt.Errorf("%w: RSA padding method %s", ports.ErrUnsupported, kmip.PaddingMethod(p.PaddingMethod))
+	}
+	if p.MaskGenerator != 0 && kmip.MaskGenerator(p.MaskGenerator) != kmip.MaskGeneratorMGF1 {
+		return rsaPadding{}, fmt.Errorf("%w: mask generator %s", ports.ErrUnsupported, kmip.MaskGenerator(p.MaskGenerator))
+	}
+	h, err := hashOr(p.HashingAlgorithm, crypto.SHA1)
+	if err != nil {
+		return rsaPadding{}, err
+	}
+	mgf, err := hashOr(p.MaskGeneratorHashingAlgorithm, h)
+	if err != nil {
+		return rsaPadding{}, err
+	}
+	return rsaPadding{oaep: true, opts: rsa.OAEPOptions{Hash: h, MGFHash: mgf, Label: p.PSource}}, nil
+}
+
+func rsaPublic(key ports.KeyHandle) (*rsa.PublicKey, error) {
+	pk, err := parseKey(key)
+	if err != nil {
+		return nil, err
+	}
+	pub, ok := pk.pub.(*rsa.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: key %q is not an RSA key", ports.ErrInvalidInput, key.ID)
+	}
+	return pub, nil
+}
+
+func rsaPrivate(key ports.KeyHandle) (*rsa.PrivateKey, error) {
+	s, err := privateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	priv, ok := s.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%w: key %q is not an RSA key", ports.ErrInvalidInput, key.ID)
+	}
+	return priv, nil
+}
+
+// rsaEncrypt encrypts with the public key (of a public or private key handle).
+func rsaEncrypt(key ports.KeyHandle, p ports.CryptoParams, data []byte) ([]byte, error) {
+	pad, err := rsaPaddingFor(p)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := rsaPublic(key)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	if pad.oaep {
+		out, err = rsa.EncryptOAEPWithOptions(rand.Reader, pub, data, &pad.opts)
+	} else {
+		out, err = rsa.EncryptPKCS1v15(rand.Reader, pub, data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: RSA encryption: %v", ports.ErrInvalidInput, err)
+	}
+	return out, nil
+}
+
+// rsaDecrypt decrypts with the private key; a padding check failing is
+// ErrCryptoFailure, as for any integrity check.
+func rsaDecrypt(key ports.KeyHandle, p ports.CryptoParams, data []byte) ([]byte, error) {
+	pad, err := rsaPaddingFor(p)
+	if err != nil {
+		return nil, err
+	}
+	priv, err := rsaPrivate(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(data) != priv.Size() {
+		return nil, fmt.Errorf("%w: RSA ciphertext of %d bytes (want %d)", ports.ErrInvalidInput, len(data), priv.Size())
+	}
+	var out []byte
+	if pad.oaep {
+		out, err = priv.Decrypt(nil, data, &pad.opts)
+	} else {
+		out, err = rsa.DecryptPKCS1v15(nil, priv, data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: RSA decryption failed", ports.ErrCryptoFailure)
+	}
+	return out, nil
+}
