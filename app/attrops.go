@@ -130,6 +130,10 @@ func cutCustom(name string) (vid, an string, ok bool) {
 	return "", name, false
 }
 
+// policyNameAttr is the attribute that names the object's operation policy;
+// its value is domain.Object.Policy, not an entry of the attribute list.
+const policyNameAttr = "Operation Policy Name"
+
 // attrError answers a forbidden attribute change: KMIP 2.x has Attribute Read
 // Only; KMIP 1.x answers Permission Denied.
 func attrReadOnly(c *call, name string) error {
@@ -237,7 +241,7 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 	}
 	idx := 0
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
-		if !r.Multi && obj.Attr(at.Name) != nil {
+		if !r.Multi && (obj.Attr(at.Name) != nil || at.Name == policyNameAttr && obj.Policy != "") {
 			if c.v.major >= 2 {
 				return errorf(kmip.ResultReasonAttributeSingleValued, "attribute %q already has its value", at.Name)
 			}
@@ -280,7 +284,9 @@ func (s *Service) setAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 	if r.Multi {
 		return nil, errorf(kmip.ResultReasonMultiValuedAttribute, "attribute %q is multi-valued", at.Name)
 	}
-	if !r.ClientSets {
+	if !r.ClientSets || at.Name == policyNameAttr {
+		// Operation Policy Name always has a value (the object's policy,
+		// kept outside its attribute list), which the client cannot modify.
 		return nil, attrReadOnly(c, at.Name)
 	}
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {

@@ -34,7 +34,7 @@ var attrRules = map[string]AttrRule{
 	"Cryptographic Parameters":         {Multi: true, ClientSets: true, ClientModifies: true, ClientDeletes: true},
 	"Cryptographic Usage Mask":         {ClientSets: true},
 	"Digest":                           {Multi: true},
-	"Operation Policy Name":            {ClientSets: true, ClientModifies: true, ClientDeletes: true, RemovedIn: 2},
+	"Operation Policy Name":            {ClientSets: true, RemovedIn: 2}, // 1.4 Table 91: not modifiable or deletable by the client
 	"Lease Time":                       {},
 	"Usage Limits":                     {ClientSets: true, ClientModifies: true, ClientDeletes: true},
 	"State":                            {},
