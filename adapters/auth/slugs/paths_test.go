@@ -103,3 +103,18 @@ func TestIdentityCannotEscapeItsPathSegment(t *testing.T) {
 		t.Errorf("%d requests for five plain unknown identities, want one each: %q", n, seen()[before:])
 	}
 }
+
+// TestBadURLErrorHidesPassword: the error for a URL that does not parse, which
+// kmipd prints and logs at start-up, does not repeat the URL's password.
+func TestBadURLErrorHidesPassword(t *testing.T) {
+	for _, u := range []string{"http://kmipd:s3cret%zz@slugs.example/slugs/", "http://kmipd:s3cret@slugs example/", "http://kmipd:s3cret@[::1/"} {
+		_, err := slugs.New(slugs.Options{URL: u})
+		if err == nil {
+			t.Errorf("%q accepted", u)
+			continue
+		}
+		if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("error shows the password: %v", err)
+		}
+	}
+}

@@ -83,7 +83,12 @@ func New(o Options) (*Client, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("slugs: invalid URL: %w", err)
+		// Not err itself: a *url.Error repeats the URL, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("slugs: invalid URL: %v", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("slugs: URL %q: want http:// or https:// and a host", u.Redacted())
