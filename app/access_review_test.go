@@ -71,3 +71,48 @@ func TestPolicyNameChangesGovernAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestReKeyByNonOwnerKeepsPolicy: the replacement key of a Re-key belongs to
+// the existing key's owner, so a client allowed to re-key someone else's key
+// cannot give the replacement another operation policy — one under which it
+// may Get keys — and so read the key the owner will go on using. The owner
+// may still choose one, as when creating a key.
+func TestReKeyByNonOwnerKeepsPolicy(t *testing.T) {
+	rekey, get := uint32(kmip.OperationReKey), uint32(kmip.OperationGet)
+	policies := mapPolicies{
+		// "ops" members may re-key, not read, keys under "rotated".
+		"rotated": {Name: "rotated",
+			Preset: domain.Rules{symKey: {rekey: domain.AllowOwner, get: domain.AllowOwner}},
+			Groups: map[string]domain.Rules{"ops": {symKey: {rekey: domain.AllowAll}}}},
+		// "ops" members may read keys under "team".
+		"team": {Name: "team", Groups: map[string]domain.Rules{"ops": {symKey: {get: domain.AllowAll}}}},
+	}
+	s := newPolicyService(t, policies)
+	op := domain.Principal{Name: "oscar", Groups: []string{"ops"}, HasGroupInfo: true}
+	opn := func(v string) *kmip.Item {
+		return kmip.Struct(kmip.TagTemplateAttribute, attr14("Operation Policy Name", kmip.Text(0, v)))
+	}
+	id := createWithPolicy(t, s, alice, "rotated")
+	mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
+
+	r := one(t, s, op, v14, bi(kmip.OperationReKey, uidItem(id), opn("team")))
+	if r.status == kmip.ResultStatusSuccess {
+		repl := createdID(t, r)
+		mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(repl))), kmip.ResultReasonPermissionDenied)
+	} else {
+		mustFail(t, r, kmip.ResultReasonPermissionDenied)
+	}
+	// Re-keying without naming a policy, or naming the same one, is allowed.
+	repl := createdID(t, one(t, s, op, v14, bi(kmip.OperationReKey, uidItem(id), opn("rotated"))))
+	obj, err := s.cfg.Store.Get(t.Context(), repl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj.Owner != "alice" || obj.Policy != "rotated" {
+		t.Errorf("replacement owned by %q under %q, want alice under rotated", obj.Owner, obj.Policy)
+	}
+	mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(repl))), kmip.ResultReasonPermissionDenied)
+	// The owner may choose the replacement's policy.
+	mine := createdID(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(repl), opn("team"))))
+	mustOK(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(mine))))
+}

@@ -74,6 +74,11 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, err
 		}
 	}
+	if repl.Policy != old.Policy && (c.who.Name == "" || c.who.Name != old.Owner) {
+		// The replacement is the existing key's owner's: only that owner
+		// may put it under another operation policy.
+		return nil, errorf(kmip.ResultReasonPermissionDenied, "only the key's owner may give its replacement another operation policy")
+	}
 	repl.ApplyDates(now)
 	alg, okA := repl.Attr("Cryptographic Algorithm").AsEnum()
 	length, okL := repl.Attr("Cryptographic Length").AsInt()
