@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -170,8 +171,18 @@ func (d *Dir) Scan() {
 	}
 	for _, f := range names {
 		fi, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Removed meanwhile, or a symbolic link whose target is
+			// gone: either way the file no longer defines policies.
+			if _, seen := d.files[f]; seen {
+				d.log.Info().Str("file", f).Msg("removing policies for file")
+				delete(d.files, f)
+				d.replace(f, nil)
+			}
+			continue
+		}
 		if err != nil {
-			continue // removed meanwhile; the next scan drops it
+			continue // e.g. a link loop; its last good policies stay
 		}
 		old, seen := d.files[f]
 		racy := !old.checked.After(old.mtime.Add(2 * time.Second))

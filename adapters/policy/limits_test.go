@@ -64,3 +64,36 @@ func TestDirSkipsSpecialFiles(t *testing.T) {
 		t.Errorf("special files logged %d times, want once each:\n%s", n, td.log.String())
 	}
 }
+
+// TestDirDanglingLinkRemovesPolicies: a policy file that is a symbolic link
+// whose target was deleted no longer exists as a file: its policies go, as
+// when the link itself is removed, instead of staying in force for good.
+func TestDirDanglingLinkRemovesPolicies(t *testing.T) {
+	td := newTestDir(t, nil)
+	target := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(target, []byte(`{`+rule("p", "ALLOW_ALL")+`}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, filepath.Join(td.path, "p.json")); err != nil {
+		t.Fatal(err)
+	}
+	td.d.Scan()
+	if td.perm("p") != domain.AllowAll {
+		t.Fatal("policy behind a symbolic link not loaded")
+	}
+	if err := os.Remove(target); err != nil {
+		t.Fatal(err)
+	}
+	td.d.Scan()
+	if td.perm("p") != -1 {
+		t.Error("the policies of a file whose link target was deleted are still in force")
+	}
+	// The target coming back loads them again.
+	if err := os.WriteFile(target, []byte(`{`+rule("p", "ALLOW_OWNER")+`}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	td.d.Scan()
+	if td.perm("p") != domain.AllowOwner {
+		t.Error("policy not reloaded when the link target came back")
+	}
+}
