@@ -60,7 +60,7 @@ func TestPolicyNameChangesGovernAccess(t *testing.T) {
 		}, kmip.ResultReasonPermissionDenied},
 		{"set", v21, func(id string) *kmip.Item {
 			return bi(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Text(kmip.TagOperationPolicyName, "default")))
-		}, kmip.ResultReasonAttributeReadOnly},
+		}, kmip.ResultReasonInvalidAttribute}, // KMIP 2.x has no Operation Policy Name
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newPolicyService(t, policies)

@@ -134,15 +134,6 @@ func cutCustom(name string) (vid, an string, ok bool) {
 // its value is domain.Object.Policy, not an entry of the attribute list.
 const policyNameAttr = "Operation Policy Name"
 
-// attrError answers a forbidden attribute change: KMIP 2.x has Attribute Read
-// Only; KMIP 1.x answers Permission Denied.
-func attrReadOnly(c *call, name string) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonAttributeReadOnly, "attribute %q cannot be changed by the client", name)
-	}
-	return errorf(kmip.ResultReasonPermissionDenied, "attribute %q cannot be changed by the client", name)
-}
-
 // attrNotFound answers a request naming an attribute the object does not
 // have at all: Attribute Not Found in KMIP 2.x (2.1 §11.2 table of Result
 // Reasons); in KMIP 1.x, Invalid Field for Modify Attribute (1.4 §11.16, "it
@@ -194,13 +185,20 @@ func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.O
 	}
 	var result, before *domain.Object
 	err = s.cfg.Store.Update(ctx, id, func(obj *domain.Object) error {
-		if err := s.authorize(ctx, c, obj, c.op); err != nil {
+		op := c.op
+		if op == kmip.OperationAdjustAttribute {
+			// Adjust is a Modify Attribute by arithmetic; operation
+			// policies (whose reserved tables predate it) rule it as one.
+			op = kmip.OperationModifyAttribute
+		}
+		if err := s.authorize(ctx, c, obj, op); err != nil {
 			return err
 		}
 		before = obj.Clone()
 		if err := fn(obj); err != nil {
 			return err
 		}
+		trackServerAttrs(obj)
 		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
 		result = obj.Clone()
 		return nil
@@ -209,15 +207,6 @@ func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.O
 		s.undoUpdate(c, before)
 	}
 	return result, err
-}
-
-// ruleFor returns the rules of a client-named attribute or the right error.
-func ruleFor(c *call, name string) (domain.AttrRule, error) {
-	r, ok := domain.AttrRuleFor(name)
-	if !ok {
-		return r, invalidField("attribute %q is not supported", name)
-	}
-	return r, nil
 }
 
 // addAttribute implements Add Attribute (KMIP 1.4 §4.14).
@@ -236,17 +225,25 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAttrValue(at); err != nil {
+		return nil, err
+	}
 	if !r.ClientSets {
 		return nil, attrReadOnly(c, at.Name)
 	}
+	if err := s.checkNameUnique(ctx, c, at); err != nil {
+		return nil, err
+	}
 	idx := 0
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
+		if !r.AppliesToType(obj.Type) {
+			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
+		}
 		if !r.Multi && (obj.Attr(at.Name) != nil || at.Name == policyNameAttr && obj.Policy != "") {
-			if c.v.major >= 2 {
-				return errorf(kmip.ResultReasonAttributeSingleValued, "attribute %q already has its value", at.Name)
-			}
-			// KMIP 1.4 §11.15: "The specified attribute already exists".
-			return errorf(kmip.ResultReasonIllegalOperation, "attribute %q already has its value", at.Name)
+			return singleValued(c, at.Name)
+		}
+		if at.Name == "Name" && hasValue(obj, at.Name, at.Value) {
+			return nameTaken(c)
 		}
 		idx = obj.AddAttr(at.Name, at.Value)
 		return nil
@@ -281,15 +278,22 @@ func (s *Service) setAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAttrValue(at); err != nil {
+		return nil, err
+	}
 	if r.Multi {
 		return nil, errorf(kmip.ResultReasonMultiValuedAttribute, "attribute %q is multi-valued", at.Name)
 	}
-	if !r.ClientSets || at.Name == policyNameAttr {
-		// Operation Policy Name always has a value (the object's policy,
-		// kept outside its attribute list), which the client cannot modify.
+	if !r.ClientSets {
 		return nil, attrReadOnly(c, at.Name)
 	}
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
+		if !r.AppliesToType(obj.Type) {
+			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
+		}
+		if obj.Attr(at.Name) != nil && !r.ClientModifies {
+			return attrReadOnly(c, at.Name) // set once, then fixed (Fresh, Rotate Automatic, ...)
+		}
 		if r.PreActiveOnly && obj.State != domain.PreActive {
 			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
 		}
@@ -329,11 +333,20 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	if err != nil {
 		return nil, err
 	}
+	if err := checkAttrValue(at); err != nil {
+		return nil, err
+	}
 	if !r.ClientModifies {
 		return nil, attrReadOnly(c, at.Name)
 	}
+	if err := s.checkNameUnique(ctx, c, at); err != nil {
+		return nil, err
+	}
 	var result domain.Attribute
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
+		if !r.AppliesToType(obj.Type) {
+			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
+		}
 		if r.PreActiveOnly && obj.State != domain.PreActive {
 			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
 		}
@@ -357,6 +370,9 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 				match = true // the only instance
 			}
 			if match {
+				if at.Name == "Name" && !a.Value.Equal(at.Value) && hasValue(obj, at.Name, at.Value) {
+					return nameTaken(c)
+				}
 				a.Value = at.Value
 				result = *a
 				return nil

@@ -27,15 +27,27 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 		Policy: domain.PolicyDefault, InitialDate: now,
 	}
 	for _, a := range attrs {
-		rule, known := domain.AttrRuleFor(a.Name)
-		if !known {
-			return nil, invalidField("attribute %q is not supported", a.Name)
+		rule, err := ruleFor(c, a.Name)
+		if err != nil {
+			return nil, err
 		}
 		if !rule.ClientSets {
-			return nil, invalidField("attribute %q cannot be set by the client", a.Name)
+			if same, err := checkDerived(c, a, objectTags[t]); same || err != nil {
+				if err != nil {
+					return nil, err
+				}
+				continue // the server derives it from the object (finishObject)
+			}
+			return nil, readOnlyOnCreate(c, a.Name)
+		}
+		if !rule.AppliesToType(uint32(t)) {
+			return nil, notApplicable(c, a.Name, t)
 		}
 		if a.Value == nil {
 			return nil, invalidField("attribute %q has no value", a.Name)
+		}
+		if err := checkAttrValue(a); err != nil {
+			return nil, err
 		}
 		if a.Name == "Operation Policy Name" {
 			name, ok := a.Value.AsText()
@@ -46,11 +58,14 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 			continue
 		}
 		if !rule.Multi && obj.Attr(a.Name) != nil {
-			return nil, invalidField("attribute %q is single-valued but given more than once", a.Name)
+			return nil, singleValued(c, a.Name)
 		}
 		obj.AddAttr(a.Name, a.Value)
 	}
 	obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	if err := s.setServerAttrs(c, obj, now); err != nil {
+		return nil, err
+	}
 	if ad, ok := obj.Attr("Activation Date").AsTime(); ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
 		obj.State = domain.Active
 	}
@@ -58,9 +73,14 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 }
 
 // finishObject derives the attributes the server computes from the payload:
-// algorithm and length of registered keys, Key Format Type, and Digest.
+// certificate attributes, algorithm and length of registered keys, Key
+// Format Type, and Digest.
 func finishObject(obj *domain.Object) {
+	setCertAttrs(obj)
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
+	if kb != nil && kb.Child(kmip.TagKeyValue) == nil && mayOmitKeyValue(kmip.ObjectType(obj.Type)) {
+		obj.SetAttr("Key Value Present", kmip.Bool(kmip.TagKeyValuePresent, false))
+	}
 	if kb != nil {
 		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.Attr("Cryptographic Algorithm") == nil {
 			obj.SetAttr("Cryptographic Algorithm", it.Clone())

@@ -80,6 +80,9 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, errorf(kmip.ResultReasonPermissionDenied, "only the key's owner may give its replacement another operation policy")
 	}
 	repl.ApplyDates(now)
+	if err := s.renewServerAttrs(c, old, repl, now); err != nil { // app/attr_server.go
+		return nil, err
+	}
 	alg, okA := repl.Attr("Cryptographic Algorithm").AsEnum()
 	length, okL := repl.Attr("Cryptographic Length").AsInt()
 	mask, _ := repl.Attr("Cryptographic Usage Mask").AsInt()

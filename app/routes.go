@@ -24,6 +24,7 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationModifyAttribute:  s.modifyAttribute,
 		kmip.OperationDeleteAttribute:  s.deleteAttribute,
 		kmip.OperationSetAttribute:     s.setAttribute,
+		kmip.OperationAdjustAttribute:  s.adjustAttribute,
 		kmip.OperationLocate:           s.locate,
 		kmip.OperationActivate:         s.activate,
 		kmip.OperationRevoke:           s.revoke,
@@ -32,6 +33,10 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationQuery:            s.query,
 		kmip.OperationInterop:          s.interop,
 		kmip.OperationLog:              s.logOp,
+
+		// Split and join (app/splitjoin.go).
+		kmip.OperationCreateSplitKey: s.createSplitKey,
+		kmip.OperationJoinSplitKey:   s.joinSplitKey,
 
 		// Lifecycle (app/rekey.go, check.go, archive.go, poll.go).
 		kmip.OperationReKey:              s.reKey,

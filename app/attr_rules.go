@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// ruleFor returns the rules of a client-named attribute, or the error for a
+// name the client's protocol version does not define: a standard attribute
+// of another version, or in KMIP 1.x a non-standard name that is not a
+// custom "x-"/"y-" one (KMIP 1.4 §3.39). KMIP 1.x answers Invalid Field
+// (1.4 §11.2 "incorrect attribute value(s)"), KMIP 2.x Invalid Attribute
+// (2.1 §11.2 "an attribute is invalid for this object for this operation").
+func ruleFor(c *call, name string) (domain.AttrRule, error) {
+	r, ok := domain.AttrRuleFor(name)
+	switch {
+	case !ok, !r.VisibleIn(c.v.major, c.v.minor), c.v.major < 2 && domain.IsCustomAttr(name) && !isCustom(name):
+		if c.v.major >= 2 {
+			return r, errorf(kmip.ResultReasonInvalidAttribute, "attribute %q is not supported", name)
+		}
+		return r, invalidField("attribute %q is not supported", name)
+	}
+	return r, nil
+}
+
+// attrReadOnly answers a forbidden attribute change: KMIP 2.x has Attribute
+// Read Only (OASIS BL-M-10-21); KMIP 1.x answers Permission Denied (1.4
+// §11.15-11.17 "read-only attribute").
+func attrReadOnly(c *call, name string) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonAttributeReadOnly, "attribute %q cannot be changed by the client", name)
+	}
+	return errorf(kmip.ResultReasonPermissionDenied, "attribute %q cannot be changed by the client", name)
+}
+
+// readOnlyOnCreate answers a Create or Register that supplies an attribute
+// only the server sets: Invalid Field in KMIP 1.x (1.4 §11.2, §11.4),
+// Attribute Read Only in KMIP 2.x (2.1 §6.1.8.1, §6.1.43.1).
+func readOnlyOnCreate(c *call, name string) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonAttributeReadOnly, "attribute %q cannot be set by the client", name)
+	}
+	return invalidField("attribute %q cannot be set by the client", name)
+}
+
+// singleValued answers a second value for a single-valued attribute:
+// Attribute Single Valued in KMIP 2.x; in KMIP 1.x Illegal Operation for Add
+// Attribute (1.4 §11.15 "the specified attribute already exists") and
+// Invalid Field in a Create or Register template.
+func singleValued(c *call, name string) error {
+	switch {
+	case c.v.major >= 2:
+		return errorf(kmip.ResultReasonAttributeSingleValued, "attribute %q is single-valued and already has a value", name)
+	case c.op == kmip.OperationAddAttribute:
+		return errorf(kmip.ResultReasonIllegalOperation, "attribute %q is single-valued and already has a value", name)
+	}
+	return invalidField("attribute %q is single-valued but given more than once", name)
+}
+
+// notApplicable answers an attribute the object's type cannot carry
+// ("Applies to Object Types"): Permission Denied for a KMIP 1.x Add
+// Attribute (1.4 §11.15 "an attribute that is not supported for this
+// object"), Invalid Field in a 1.x Create or Register, Invalid Attribute in
+// KMIP 2.x.
+func notApplicable(c *call, name string, t kmip.ObjectType) error {
+	switch {
+	case c.v.major >= 2:
+		return errorf(kmip.ResultReasonInvalidAttribute, "attribute %q does not apply to %s objects", name, t)
+	case c.op == kmip.OperationAddAttribute || c.op == kmip.OperationModifyAttribute:
+		return errorf(kmip.ResultReasonPermissionDenied, "attribute %q does not apply to %s objects", name, t)
+	}
+	return invalidField("attribute %q does not apply to %s objects", name, t)
+}
+
+// nameTaken answers a Name value another object, or another instance on the
+// same object, already has (KMIP 1.4 §11.15-11.16: Illegal Operation; KMIP
+// 2.1 §11.2: Non Unique Name Attribute, OASIS BL-M-8-21).
+func nameTaken(c *call) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonNonUniqueNameAttribute, "the name is already in use")
+	}
+	return errorf(kmip.ResultReasonIllegalOperation, "the name is already in use")
+}
+
+// checkNameUnique refuses to give the request's object a Name value that any other
+// object already carries. It runs before the update transaction (a store
+// lookup inside it could wait on the transaction itself); the check inside
+// the transaction covers the object's own names.
+func (s *Service) checkNameUnique(ctx context.Context, c *call, a domain.Attribute) error {
+	id, err := c.uid()
+	if a.Name != "Name" || a.Value == nil || err != nil {
+		return nil // a bad identifier is answered by the update itself
+	}
+	ids, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{
+		Terms: []domain.IndexTerm{{Name: "Name", Key: domain.IndexKey(a.Value)}},
+		Limit: 2,
+	})
+	if err != nil {
+		return err
+	}
+	for _, other := range ids {
+		if other != id {
+			return nameTaken(c)
+		}
+	}
+	return nil
+}
+
+// hasValue reports whether the object already carries value v of the attribute.
+func hasValue(obj *domain.Object, name string, v *kmip.Item) bool {
+	for _, have := range obj.AttrValues(name) {
+		if have.Equal(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// checkAttrValue applies the rules of individual attribute values that the
+// item types do not express. Application Specific Information without its
+// Application Data asks the server to generate it for the namespace; kmipd
+// knows no namespace it could generate data for (KMIP 1.4 §3.36, §11.15
+// "Application Namespace Not Supported").
+func checkAttrValue(a domain.Attribute) error {
+	if a.Name == "Application Specific Information" && a.Value != nil && a.Value.Child(kmip.TagApplicationData) == nil {
+		ns, _ := a.Value.Child(kmip.TagApplicationNamespace).AsText()
+		return errorf(kmip.ResultReasonApplicationNamespaceNotSupported, "cannot generate Application Data for namespace %q", ns)
+	}
+	return nil
+}

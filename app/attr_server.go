@@ -1,0 +1,202 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// generatingOps are the operations whose new objects the server generates
+// (KMIP 2.1 §4.46 "Random Number Generator", §4.38 "Original Creation Date").
+var generatingOps = map[kmip.Operation]bool{
+	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationDeriveKey: true,
+	kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
+}
+
+// rngDescriber is the optional crypto engine capability that describes the
+// random number generator the engine's keys come from, as a Random Number
+// Generator attribute value (RNG Parameters fields under
+// TagRandomNumberGenerator). Engines that do not implement it are
+// described as Unspecified, as KMIP 2.1 §4.46 requires "if the specific
+// details of the random number generator are unknown".
+type rngDescriber interface {
+	RandomNumberGenerator() *kmip.Item
+}
+
+// serverRNG returns the Random Number Generator attribute value of the
+// objects the server generates.
+func (s *Service) serverRNG() *kmip.Item {
+	if d, ok := s.cfg.Crypto.(rngDescriber); ok {
+		if v := d.RandomNumberGenerator(); v != nil {
+			v = v.Clone()
+			v.Tag = kmip.TagRandomNumberGenerator
+			return v
+		}
+	}
+	return kmip.Struct(kmip.TagRandomNumberGenerator,
+		kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmUnspecified)))
+}
+
+// checkRequestedRNG enforces KMIP 2.1 §4.46 for server-generated objects:
+// a client that names a Random Number Generator must get that one, so a
+// request naming another is refused rather than silently ignored.
+func (s *Service) checkRequestedRNG(c *call, obj *domain.Object) error {
+	given := obj.Attr("Random Number Generator")
+	if given == nil || !generatingOps[c.op] {
+		return nil
+	}
+	if !given.Equal(s.serverRNG()) {
+		if c.v.major >= 2 {
+			return errorf(kmip.ResultReasonInvalidAttributeValue, "the server cannot use the requested random number generator")
+		}
+		return invalidField("the server cannot use the requested random number generator")
+	}
+	return nil
+}
+
+// setServerAttrs gives a new object the attributes the server sets on
+// creation or registration, keeping any a client may set and did:
+//   - Fresh true (KMIP 1.4 §3.34): no client has received the object yet;
+//   - Sensitive false and Extractable true unless given, with Always
+//     Sensitive and Never Extractable following them (KMIP 1.4 §3.46-3.49);
+//   - Original Creation Date: now, unless a registering client gave it;
+//   - Random Number Generator for server-generated objects (KMIP 2.1 §4.46);
+//   - Short Unique Identifier, the SHA-256 of the Unique Identifier (§4.56);
+//   - Protection Storage Mask Software: kmipd keeps every object in its
+//     store (§4.44).
+func (s *Service) setServerAttrs(c *call, obj *domain.Object, now time.Time) error {
+	if err := s.checkRequestedRNG(c, obj); err != nil {
+		return err
+	}
+	if err := checkQuantumSafe(c, obj); err != nil {
+		return err
+	}
+	setDefault := func(name string, v *kmip.Item) {
+		if obj.Attr(name) == nil {
+			obj.SetAttr(name, v)
+		}
+	}
+	setDefault("Fresh", kmip.Bool(kmip.TagFresh, true))
+	setDefault("Sensitive", kmip.Bool(kmip.TagSensitive, false))
+	setDefault("Extractable", kmip.Bool(kmip.TagExtractable, true))
+	sensitive, _ := obj.Attr("Sensitive").AsBool()
+	extractable, _ := obj.Attr("Extractable").AsBool()
+	obj.SetAttr("Always Sensitive", kmip.Bool(kmip.TagAlwaysSensitive, sensitive))
+	obj.SetAttr("Never Extractable", kmip.Bool(kmip.TagNeverExtractable, !extractable))
+	if generatingOps[c.op] {
+		obj.SetAttr("Original Creation Date", kmip.DateTime(kmip.TagOriginalCreationDate, now))
+		setDefault("Random Number Generator", s.serverRNG())
+	} else {
+		setDefault("Original Creation Date", kmip.DateTime(kmip.TagOriginalCreationDate, now))
+	}
+	sum := sha256.Sum256([]byte(obj.ID))
+	obj.SetAttr("Short Unique Identifier", kmip.Bytes(kmip.TagShortUniqueIdentifier, sum[:]))
+	obj.SetAttr("Protection Storage Mask", kmip.Int(kmip.TagProtectionStorageMask, int32(kmip.ProtectionStorageMaskSoftware)))
+	return nil
+}
+
+// trackServerAttrs keeps the attributes that record an object's history in
+// step with a change: once Sensitive is false the object has not always been
+// sensitive, once Extractable is true it has not never been extractable
+// (KMIP 1.4 §3.47, §3.49).
+func trackServerAttrs(obj *domain.Object) {
+	if v, ok := obj.Attr("Sensitive").AsBool(); ok && !v && obj.Attr("Always Sensitive") != nil {
+		obj.SetAttr("Always Sensitive", kmip.Bool(kmip.TagAlwaysSensitive, false))
+	}
+	if v, ok := obj.Attr("Extractable").AsBool(); ok && v && obj.Attr("Never Extractable") != nil {
+		obj.SetAttr("Never Extractable", kmip.Bool(kmip.TagNeverExtractable, false))
+	}
+}
+
+// checkRelease refuses to hand out an object's value that its attributes
+// protect (KMIP 1.4 §11.12, KMIP 2.1 §4.55 and §4.23): a Sensitive object
+// only wrapped, a non-Extractable one never. Get calls it before answering.
+func checkRelease(c *call, obj *domain.Object) error {
+	wrapped := c.payload.Child(kmip.TagKeyWrappingSpecification) != nil
+	if v, _ := obj.Attr("Sensitive").AsBool(); v && !wrapped {
+		return errorf(kmip.ResultReasonSensitive, "the object is sensitive and may not be retrieved unwrapped")
+	}
+	if v, ok := obj.Attr("Extractable").AsBool(); ok && !v {
+		return errorf(kmip.ResultReasonNotExtractable, "the object is not extractable")
+	}
+	return nil
+}
+
+// clearFresh records that a client received the object's value: Fresh
+// becomes false (KMIP 1.4 §3.34, OASIS BL-M-13-21). Get calls it after
+// answering successfully; objects already not fresh are not rewritten.
+func (s *Service) clearFresh(ctx context.Context, c *call, obj *domain.Object) error {
+	if v, _ := obj.Attr("Fresh").AsBool(); !v {
+		return nil
+	}
+	var before *domain.Object
+	err := s.cfg.Store.Update(ctx, obj.ID, func(o *domain.Object) error {
+		if v, _ := o.Attr("Fresh").AsBool(); !v {
+			return nil
+		}
+		before = o.Clone()
+		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, false))
+		o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
+		return nil
+	})
+	if err == nil {
+		s.undoUpdate(c, before)
+	}
+	return err
+}
+
+// quantumSafeAlgorithms are the symmetric algorithms whose keys of 256 bits
+// or more keep 128-bit strength against Grover's search; no asymmetric
+// algorithm kmipd knows is quantum safe.
+var quantumSafeAlgorithms = map[kmip.CryptographicAlgorithm]bool{
+	kmip.CryptographicAlgorithmAES: true, kmip.CryptographicAlgorithmARIA: true,
+	kmip.CryptographicAlgorithmCamellia: true, kmip.CryptographicAlgorithmChaCha20: true,
+	kmip.CryptographicAlgorithmChaCha20Poly1305: true, kmip.CryptographicAlgorithmHMAC_SHA256: true,
+	kmip.CryptographicAlgorithmHMAC_SHA384: true, kmip.CryptographicAlgorithmHMAC_SHA512: true,
+}
+
+// checkQuantumSafe refuses to generate an object that must be Quantum Safe
+// (KMIP 2.1 §4.45) with an algorithm and length that are not; the reference
+// test QS-M-2-21 answers General Failure. Objects a client registers are
+// the client's claim and are not checked.
+func checkQuantumSafe(c *call, obj *domain.Object) error {
+	if want, _ := obj.Attr("Quantum Safe").AsBool(); !want || !generatingOps[c.op] {
+		return nil
+	}
+	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	length, _ := obj.Attr("Cryptographic Length").AsInt()
+	if !quantumSafeAlgorithms[kmip.CryptographicAlgorithm(alg)] || length < 256 {
+		return errorf(kmip.ResultReasonGeneralFailure, "the requested key would not be quantum safe")
+	}
+	return nil
+}
+
+// mayOmitKeyValue reports whether an object of type t may be registered
+// without its Key Value, as metadata whose key lives elsewhere (KMIP 1.4
+// §3.41-3.42: Key Value Present, Key Value Location; OASIS TC-MDO-1-14).
+func mayOmitKeyValue(t kmip.ObjectType) bool {
+	r, _ := domain.AttrRuleFor("Key Value Present")
+	return r.AppliesToType(uint32(t))
+}
+
+// generationAttrs are the attributes that describe how and when an object
+// was made; a replacement the server generates from another object (Re-key)
+// gets its own rather than copies (KMIP 2.1 §4.46: the Random Number
+// Generator "SHALL NOT be copied from the original object").
+var generationAttrs = []string{"Random Number Generator", "Fresh", "Original Creation Date",
+	"Always Sensitive", "Never Extractable", "Short Unique Identifier", "Protection Storage Mask"}
+
+// renewServerAttrs replaces, on a replacement object repl derived from old,
+// the generation attributes copied from old with the server's values for a
+// new object; values the request itself gave are kept. Re-key calls it.
+func (s *Service) renewServerAttrs(c *call, old, repl *domain.Object, now time.Time) error {
+	for _, name := range generationAttrs {
+		if v := repl.Attr(name); v != nil && v.Equal(old.Attr(name)) {
+			repl.DeleteAttr(name)
+		}
+	}
+	return s.setServerAttrs(c, repl, now)
+}
