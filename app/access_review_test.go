@@ -2,6 +2,7 @@ package app
 
 import (
 	"testing"
+	"time"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -115,4 +116,89 @@ func TestReKeyByNonOwnerKeepsPolicy(t *testing.T) {
 	// The owner may choose the replacement's policy.
 	mine := createdID(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(repl), opn("team"))))
 	mustOK(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(mine))))
+}
+
+// TestEveryRoutedOperationIsChecked proves the access check of each routed
+// operation: every operation that names an object refuses a client the
+// object's policy does not allow (bob, on alice's key under "default"), Locate
+// hides the object from him, creating operations make objects he owns, and
+// the rest touch no object. An operation added to the route table without
+// being classified here fails the test.
+func TestEveryRoutedOperationIsChecked(t *testing.T) {
+	s := newPolicyService(t, nil)
+	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "alice-key")))
+	split := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationCreateSplitKey,
+		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)), uidItem(id),
+		kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagSplitKeyThreshold, 2),
+		kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR)))))
+	parts := split.ChildrenOf(kmip.TagUniqueIdentifier)
+	if len(parts) != 2 {
+		t.Fatalf("split into %d parts", len(parts))
+	}
+	reason := kmip.Struct(kmip.TagRevocationReason, kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeUnspecified)))
+	later := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+
+	// Operations on a named object: bob must get Permission Denied.
+	objectOps := map[kmip.Operation]struct {
+		v       version
+		payload []*kmip.Item
+	}{
+		kmip.OperationGet:                {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationGetAttributes:      {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationGetAttributeList:   {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationAddAttribute:       {v14, []*kmip.Item{uidItem(id), attr14("Name", nameItem("bobs"))}},
+		kmip.OperationModifyAttribute:    {v14, []*kmip.Item{uidItem(id), attr14("Name", nameItem("bobs"))}},
+		kmip.OperationDeleteAttribute:    {v14, []*kmip.Item{uidItem(id), kmip.Text(kmip.TagAttributeName, "Name")}},
+		kmip.OperationSetAttribute:       {v21, []*kmip.Item{uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.DateTime(kmip.TagActivationDate, later))}},
+		kmip.OperationAdjustAttribute:    {v21, []*kmip.Item{uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagUsageLimits)), kmip.Enum(kmip.TagAdjustmentType, uint32(kmip.AdjustmentTypeIncrement))}},
+		kmip.OperationActivate:           {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationRevoke:             {v14, []*kmip.Item{uidItem(id), reason}},
+		kmip.OperationDestroy:            {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationArchive:            {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationRecover:            {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationReKey:              {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationCheck:              {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationObtainLease:        {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationGetUsageAllocation: {v14, []*kmip.Item{uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 1)}},
+		kmip.OperationCreateSplitKey: {v21, []*kmip.Item{kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)), uidItem(id),
+			kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagSplitKeyThreshold, 2), kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR))}},
+		kmip.OperationJoinSplitKey: {v21, append([]*kmip.Item{kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))},
+			parts[0].Clone(), parts[1].Clone())},
+	}
+	creating := map[kmip.Operation]bool{kmip.OperationCreate: true, kmip.OperationRegister: true}
+	noObject := map[kmip.Operation]bool{kmip.OperationDiscoverVersions: true, kmip.OperationQuery: true,
+		kmip.OperationInterop: true, kmip.OperationLog: true, kmip.OperationPoll: true, kmip.OperationCancel: true}
+
+	for op := range s.routes {
+		tc, isObjectOp := objectOps[op]
+		switch {
+		case isObjectOp:
+			r := one(t, s, bob, tc.v, bi(op, tc.payload...))
+			if r.status != kmip.ResultStatusOperationFailed || r.reason != kmip.ResultReasonPermissionDenied {
+				t.Errorf("%s by a client the policy does not allow: status %s reason %s, want Permission Denied", op, r.status, r.reason)
+			}
+		case op == kmip.OperationLocate:
+			if ids := mustOK(t, one(t, s, bob, v14, bi(op))).ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
+				t.Errorf("Locate showed bob %d of alice's objects", len(ids))
+			}
+		case creating[op], noObject[op]:
+		default:
+			t.Errorf("routed operation %s is not classified by this test", op)
+		}
+	}
+	// Creating operations: bob owns what he makes, and alice cannot read it.
+	mine := createdID(t, one(t, s, bob, v14, aesCreate14(128, "bob-key")))
+	obj, err := s.cfg.Store.Get(t.Context(), mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obj.Owner != "bob" {
+		t.Errorf("created object owned by %q, want bob", obj.Owner)
+	}
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(mine))), kmip.ResultReasonPermissionDenied)
+	// Alice's key is untouched.
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	if st := state(t, s, v14, id); st != domain.PreActive {
+		t.Errorf("alice's key is %s after bob's refused requests", st)
+	}
 }
