@@ -1,9 +1,11 @@
 package policy
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -95,5 +97,50 @@ func TestDirDanglingLinkRemovesPolicies(t *testing.T) {
 	td.d.Scan()
 	if td.perm("p") != domain.AllowOwner {
 		t.Error("policy not reloaded when the link target came back")
+	}
+}
+
+// TestDirReloadIsAtomic: while a file that keeps defining a policy is
+// rewritten and rescanned, concurrent lookups always find the policy, in its
+// old or new form, never absent (which would deny everything for a moment).
+func TestDirReloadIsAtomic(t *testing.T) {
+	td := newTestDir(t, map[string]string{"a.json": `{` + rule("p", "ALLOW_ALL") + `}`})
+	stop := make(chan struct{})
+	missing := make(chan string, 1)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if p := td.perm("p"); p != domain.AllowAll && p != domain.AllowOwner {
+					select {
+					case missing <- fmt.Sprintf("lookup saw %v", p):
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for i := range 200 {
+		perm := "ALLOW_ALL"
+		if i%2 == 1 {
+			perm = "ALLOW_OWNER"
+		}
+		// Padding changes the size, so each rewrite is seen as a change.
+		td.write("a.json", `{`+rule("p", perm)+`}`+strings.Repeat(" ", i))
+		td.d.Scan()
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case m := <-missing:
+		t.Error(m)
+	default:
 	}
 }
