@@ -366,6 +366,18 @@ func hasCriticalExtension(items []*kmip.Item) bool {
 // Not Supported, as the reference server does. (Discover Versions, new in
 // 1.1, is answered in every version: a client may probe with it.)
 var opSince = map[kmip.Operation]version{
+	kmip.OperationReKeyKeyPair:    {1, 1},
+	kmip.OperationEncrypt:         {1, 2},
+	kmip.OperationDecrypt:         {1, 2},
+	kmip.OperationSign:            {1, 2},
+	kmip.OperationSignatureVerify: {1, 2},
+	kmip.OperationMAC:             {1, 2},
+	kmip.OperationMACVerify:       {1, 2},
+	kmip.OperationRNGRetrieve:     {1, 2},
+	kmip.OperationRNGSeed:         {1, 2},
+	kmip.OperationHash:            {1, 2},
+	kmip.OperationCreateSplitKey:  {1, 2},
+	kmip.OperationJoinSplitKey:    {1, 2},
 	kmip.OperationSetAttribute:    {2, 0},
 	kmip.OperationAdjustAttribute: {2, 0},
 	kmip.OperationLog:             {2, 0},

@@ -149,6 +149,9 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := validateObject(c, t, payload); err != nil {
 		return nil, err
 	}
+	if err := s.registerHook(c, payload); err != nil { // wrapped keys: app/wrap.go
+		return nil, err
+	}
 	derived, err := derivedAttrs(c, t, payload)
 	if err != nil {
 		return nil, err
@@ -219,8 +222,8 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	if it := c.payload.Child(kmip.TagKeyWrappingSpecification); it != nil {
-		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "key wrapping is not supported yet")
+	if out, err = s.getHook(ctx, c, obj, out); err != nil { // key wrapping: app/wrap.go
+		return nil, err
 	}
 	if err := s.clearFresh(ctx, c, obj); err != nil { // Fresh (app/attr_server.go)
 		return nil, err

@@ -47,6 +47,20 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationRecover:            s.recoverOp,
 		kmip.OperationPoll:               s.poll,
 		kmip.OperationCancel:             s.cancel,
+
+		// Cryptographic operations: app/crypto_*.go, app/keypair.go.
+		kmip.OperationCreateKeyPair:   s.createKeyPair,
+		kmip.OperationReKeyKeyPair:    s.reKeyKeyPair,
+		kmip.OperationDeriveKey:       s.deriveKey,
+		kmip.OperationEncrypt:         s.encrypt,
+		kmip.OperationDecrypt:         s.decrypt,
+		kmip.OperationSign:            s.sign,
+		kmip.OperationSignatureVerify: s.signatureVerify,
+		kmip.OperationMAC:             s.mac,
+		kmip.OperationMACVerify:       s.macVerify,
+		kmip.OperationRNGRetrieve:     s.rngRetrieve,
+		kmip.OperationRNGSeed:         s.rngSeed,
+		kmip.OperationHash:            s.hash,
 	}
 }
 
