@@ -202,3 +202,30 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 		t.Errorf("alice's key is %s after bob's refused requests", st)
 	}
 }
+
+// TestReKeyKeyPairByNonOwnerKeepsOwner: like Re-key, Re-key Key Pair makes
+// the replacement pair its existing owner's. It made the caller the owner,
+// so a client allowed only to re-key someone else's pair took the new
+// private key for itself (Get under Allow Owner) and its owner lost it.
+func TestReKeyKeyPairByNonOwnerKeepsOwner(t *testing.T) {
+	rkp, get := uint32(kmip.OperationReKeyKeyPair), uint32(kmip.OperationGet)
+	pk, pub := uint32(kmip.ObjectTypePrivateKey), uint32(kmip.ObjectTypePublicKey)
+	rotated := &domain.Policy{Name: "rotated",
+		Preset: domain.Rules{pk: {rkp: domain.AllowOwner, get: domain.AllowOwner}, pub: {rkp: domain.AllowOwner, get: domain.AllowOwner}},
+		Groups: map[string]domain.Rules{"ops": {pk: {rkp: domain.AllowAll}, pub: {rkp: domain.AllowAll}}}}
+	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Policies: mapPolicies{"rotated": rotated}})
+	req := keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "pair")
+	req.Child(kmip.TagRequestPayload).Child(kmip.TagCommonTemplateAttribute).Add(attr14("Operation Policy Name", kmip.Text(0, "rotated")))
+	priv, _ := pairIDs(t, mustOK(t, one(t, s, alice, v14, req)))
+	op := domain.Principal{Name: "oscar", Groups: []string{"ops"}, HasGroupInfo: true}
+	mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(priv))), kmip.ResultReasonPermissionDenied)
+
+	npriv, npub := pairIDs(t, mustOK(t, one(t, s, op, v14, bi(kmip.OperationReKeyKeyPair, kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)))))
+	for _, id := range []string{npriv, npub} {
+		if o := storedObj(t, s, id); o.Owner != "alice" || o.Policy != "rotated" {
+			t.Errorf("replacement %s owned by %q under %q, want alice under rotated", id, o.Owner, o.Policy)
+		}
+	}
+	mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(npriv))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(npriv))))
+}
