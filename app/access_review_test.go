@@ -120,13 +120,15 @@ func TestReKeyByNonOwnerKeepsPolicy(t *testing.T) {
 
 // TestEveryRoutedOperationIsChecked proves the access check of each routed
 // operation: every operation that names an object refuses a client the
-// object's policy does not allow (bob, on alice's key under "default"), Locate
-// hides the object from him, creating operations make objects he owns, and
+// object's policy does not allow (bob, on alice's keys under "default"),
+// Locate shows him only what that policy lets anyone locate (her public key), creating operations make objects he owns, and
 // the rest touch no object. An operation added to the route table without
 // being classified here fails the test.
 func TestEveryRoutedOperationIsChecked(t *testing.T) {
-	s := newPolicyService(t, nil)
+	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
 	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "alice-key")))
+	priv, pub := pairIDs(t, mustOK(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "alice-pair"))))
+	data := kmip.Bytes(kmip.TagData, []byte("sixteen byte msg"))
 	split := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationCreateSplitKey,
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)), uidItem(id),
 		kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagSplitKeyThreshold, 2),
@@ -164,10 +166,29 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 			kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagSplitKeyThreshold, 2), kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR))}},
 		kmip.OperationJoinSplitKey: {v21, append([]*kmip.Item{kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))},
 			parts[0].Clone(), parts[1].Clone())},
+		// Cryptographic operations use the key under the Get rule of the
+		// reserved policies; Re-key Key Pair and Derive Key under their own.
+		kmip.OperationEncrypt:         {v14, []*kmip.Item{uidItem(id), data}},
+		kmip.OperationDecrypt:         {v14, []*kmip.Item{uidItem(id), data}},
+		kmip.OperationMAC:             {v14, []*kmip.Item{uidItem(id), data}},
+		kmip.OperationMACVerify:       {v14, []*kmip.Item{uidItem(id), data, kmip.Bytes(kmip.TagMACData, []byte("mac"))}},
+		kmip.OperationSign:            {v14, []*kmip.Item{uidItem(priv), data}},
+		kmip.OperationSignatureVerify: {v14, []*kmip.Item{uidItem(priv), data, kmip.Bytes(kmip.TagSignatureData, []byte("sig"))}},
+		kmip.OperationReKeyKeyPair:    {v14, []*kmip.Item{kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)}},
+		kmip.OperationDeriveKey: {v14, []*kmip.Item{kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), uidItem(id),
+			kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
+			kmip.Struct(kmip.TagDerivationParameters,
+				kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
+				kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
+			kmip.Struct(kmip.TagTemplateAttribute,
+				attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+				attr14("Cryptographic Length", kmip.Int(0, 128))),
+		}},
 	}
-	creating := map[kmip.Operation]bool{kmip.OperationCreate: true, kmip.OperationRegister: true}
+	creating := map[kmip.Operation]bool{kmip.OperationCreate: true, kmip.OperationRegister: true, kmip.OperationCreateKeyPair: true}
 	noObject := map[kmip.Operation]bool{kmip.OperationDiscoverVersions: true, kmip.OperationQuery: true,
-		kmip.OperationInterop: true, kmip.OperationLog: true, kmip.OperationPoll: true, kmip.OperationCancel: true}
+		kmip.OperationInterop: true, kmip.OperationLog: true, kmip.OperationPoll: true, kmip.OperationCancel: true,
+		kmip.OperationRNGRetrieve: true, kmip.OperationRNGSeed: true, kmip.OperationHash: true}
 
 	for op := range s.routes {
 		tc, isObjectOp := objectOps[op]
@@ -178,8 +199,10 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 				t.Errorf("%s by a client the policy does not allow: status %s reason %s, want Permission Denied", op, r.status, r.reason)
 			}
 		case op == kmip.OperationLocate:
-			if ids := mustOK(t, one(t, s, bob, v14, bi(op))).ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
-				t.Errorf("Locate showed bob %d of alice's objects", len(ids))
+			// The default policy lets anyone locate public keys, nothing else.
+			ids := mustOK(t, one(t, s, bob, v14, bi(op))).ChildrenOf(kmip.TagUniqueIdentifier)
+			if len(ids) != 1 || ids[0].Value != pub {
+				t.Errorf("Locate showed bob %d of alice's objects, want her public key only", len(ids))
 			}
 		case creating[op], noObject[op]:
 		default:
