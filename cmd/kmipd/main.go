@@ -251,8 +251,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	if acc.watch != nil {
 		watchCtx, stopWatch := context.WithCancel(context.Background())
-		defer stopWatch()
-		go acc.watch(watchCtx)
+		watchDone := make(chan struct{})
+		go func() {
+			defer close(watchDone)
+			acc.watch(watchCtx)
+		}()
+		// The poller ends before the store and the log are closed.
+		defer func() {
+			stopWatch()
+			<-watchDone
+		}()
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -58,7 +58,8 @@ type Server struct {
 	// before the identity checks. Required.
 	TLSConfig *tls.Config
 	// RequireClientAuthEKU demands that the client certificate carry the
-	// clientAuth (or any) extended key usage, like pykmip-server's
+	// clientAuth extended key usage (anyExtendedKeyUsage does not count, as
+	// in PyKMIP), like pykmip-server's
 	// enable_tls_client_auth; a certificate without it is refused during
 	// the handshake. False accepts certificates without the extension; one
 	// whose extension lists only other usages is refused either way, by
@@ -313,7 +314,7 @@ func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
 
 func hasClientAuth(c *x509.Certificate) bool {
 	for _, u := range c.ExtKeyUsage {
-		if u == x509.ExtKeyUsageClientAuth || u == x509.ExtKeyUsageAny {
+		if u == x509.ExtKeyUsageClientAuth {
 			return true
 		}
 	}
