@@ -76,3 +76,28 @@ func TestChaCha20CounterOverflow(t *testing.T) {
 		})
 	}
 }
+
+// TestPBKDF2WorkBounded: the Iteration Count is client-chosen; an unbounded
+// one lets one request burn a CPU core for hours.
+func TestPBKDF2WorkBounded(t *testing.T) {
+	e := New()
+	base := ports.KeyHandle{ObjectType: uint32(kmip.ObjectTypeSecretData), Material: []byte("password")}
+	for name, spec := range map[string]ports.DeriveSpec{
+		"MaxInt iterations":            {Iterations: math.MaxInt, Length: 256},
+		"2^31 iterations":              {Iterations: 1 << 31, Length: 160},
+		"many iterations, many blocks": {Iterations: 1 << 20, Length: 8 << 20},
+	} {
+		spec.Method = uint32(kmip.DerivationMethodPBKDF2)
+		spec.Base = base
+		spec.Salt = []byte("salt")
+		if _, err := e.DeriveKey(ctx, spec); !errors.Is(err, ports.ErrInvalidInput) {
+			t.Errorf("%s: %v, want ErrInvalidInput", name, err)
+		}
+	}
+	// A strong but reasonable count still works.
+	k, err := e.DeriveKey(ctx, ports.DeriveSpec{Method: uint32(kmip.DerivationMethodPBKDF2), Base: base, Salt: []byte("salt"), Iterations: 600_000, Length: 256,
+		Params: ports.CryptoParams{HashingAlgorithm: uint32(kmip.HashingAlgorithmSHA_256)}})
+	if err != nil || len(k.Material) != 32 {
+		t.Errorf("600000 iterations: %d bytes, %v", len(k.Material), err)
+	}
+}
