@@ -101,3 +101,25 @@ func TestPBKDF2WorkBounded(t *testing.T) {
 		t.Errorf("600000 iterations: %d bytes, %v", len(k.Material), err)
 	}
 }
+
+// TestPSSExplicitZeroSalt: Go's rsa.PSSOptions reads SaltLength 0 as "as
+// large as possible", so a client asking for a zero-length salt got a
+// maximum-length one (random, and unverifiable by a verifier that checks
+// the salt length). A zero-salt PSS signature is deterministic.
+func TestPSSExplicitZeroSalt(t *testing.T) {
+	e := New()
+	priv := ports.KeyHandle{ID: "rsa", ObjectType: uint32(kmip.ObjectTypePrivateKey), Algorithm: uint32(kmip.CryptographicAlgorithmRSA),
+		Length: 2048, Format: uint32(kmip.KeyFormatTypePKCS_1), Material: unhex(pyRSAPrivPKCS1)}
+	p := ports.CryptoParams{PaddingMethod: uint32(kmip.PaddingMethodPSS), HashingAlgorithm: uint32(kmip.HashingAlgorithmSHA_256), SaltLength: 0, SaltLengthSet: true}
+	a, errA := e.Sign(ctx, priv, p, []byte("abc"), false)
+	b, errB := e.Sign(ctx, priv, p, []byte("abc"), false)
+	if errors.Is(errA, ports.ErrUnsupported) && errors.Is(errB, ports.ErrUnsupported) {
+		return
+	}
+	if errA != nil || errB != nil {
+		t.Fatal(errA, errB)
+	}
+	if !bytes.Equal(a, b) {
+		t.Error("two PSS signatures with a zero-length salt differ: the salt was not empty")
+	}
+}
