@@ -2,8 +2,11 @@ package software
 
 import (
 	"bytes"
+	"crypto/rsa"
+	"crypto/x509"
 	"errors"
 	"math"
+	"math/big"
 	"testing"
 
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -121,5 +124,43 @@ func TestPSSExplicitZeroSalt(t *testing.T) {
 	}
 	if !bytes.Equal(a, b) {
 		t.Error("two PSS signatures with a zero-length salt differ: the salt was not empty")
+	}
+}
+
+// TestRSAModulusCapped: a client can register an RSA public key of any size,
+// and crypto/rsa has no upper bound: a 262144-bit modulus costs seconds per
+// Verify, a 4-Mbit one most of an hour. Keys above 16384 bits (OpenSSL's
+// limit) are refused before any RSA operation.
+func TestRSAModulusCapped(t *testing.T) {
+	e := New()
+	n := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 16384+8), big.NewInt(1))
+	der := x509.MarshalPKCS1PublicKey(&rsa.PublicKey{N: n, E: 65537})
+	for _, format := range []kmip.KeyFormatType{kmip.KeyFormatTypePKCS_1, kmip.KeyFormatTypeX_509} {
+		material := der
+		if format == kmip.KeyFormatTypeX_509 {
+			var err error
+			if material, err = x509.MarshalPKIXPublicKey(&rsa.PublicKey{N: n, E: 65537}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pub := ports.KeyHandle{ID: "big", ObjectType: uint32(kmip.ObjectTypePublicKey), Algorithm: uint32(kmip.CryptographicAlgorithmRSA),
+			Format: uint32(format), Material: material}
+		sigParams := ports.CryptoParams{PaddingMethod: uint32(kmip.PaddingMethodPKCS1V1_5), HashingAlgorithm: uint32(kmip.HashingAlgorithmSHA_256)}
+		if _, err := e.Verify(ctx, pub, sigParams, []byte("abc"), false, make([]byte, len(n.Bytes()))); !errors.Is(err, ports.ErrInvalidLength) {
+			t.Errorf("%s: Verify with a %d-bit key: %v, want ErrInvalidLength", format, n.BitLen(), err)
+		}
+		encParams := ports.CryptoParams{PaddingMethod: uint32(kmip.PaddingMethodPKCS1V1_5)}
+		if _, err := e.Encrypt(ctx, pub, encParams, ports.CipherInput{Data: []byte("abc")}); !errors.Is(err, ports.ErrInvalidLength) {
+			t.Errorf("%s: Encrypt with a %d-bit key: %v, want ErrInvalidLength", format, n.BitLen(), err)
+		}
+		if _, err := e.WrapKey(ctx, pub, ports.CryptoParams{}, ports.KeyHandle{Material: []byte("k")}); !errors.Is(err, ports.ErrInvalidLength) {
+			t.Errorf("%s: WrapKey with a %d-bit key: %v, want ErrInvalidLength", format, n.BitLen(), err)
+		}
+	}
+	// Material far beyond any key is refused before parsing.
+	huge := ports.KeyHandle{ID: "huge", ObjectType: uint32(kmip.ObjectTypePublicKey), Algorithm: uint32(kmip.CryptographicAlgorithmRSA),
+		Format: uint32(kmip.KeyFormatTypePKCS_1), Material: make([]byte, 1<<20)}
+	if _, err := e.Verify(ctx, huge, ports.CryptoParams{PaddingMethod: uint32(kmip.PaddingMethodPKCS1V1_5), HashingAlgorithm: uint32(kmip.HashingAlgorithmSHA_256)}, []byte("abc"), false, nil); !errors.Is(err, ports.ErrInvalidInput) && !errors.Is(err, ports.ErrInvalidLength) {
+		t.Errorf("1 MiB of key material: %v", err)
 	}
 }

@@ -22,6 +22,15 @@ const (
 	maxRSABits = 4096
 )
 
+// Bounds on keys a client registers: crypto/rsa has no upper modulus bound
+// and RSA costs grow with its cube, so larger keys are refused before any
+// operation (16384 bits is OpenSSL's OPENSSL_RSA_MAX_MODULUS_BITS), and
+// material no key of that size needs is refused before parsing.
+const (
+	maxUsableRSABits = 16384
+	maxKeyMaterial   = 64 << 10
+)
+
 // GenerateKeyPair creates an RSA, EC (ECDSA/ECDH) or Ed25519 key pair.
 //
 // RSA halves are PKCS#1 (RSAPrivateKey, RSAPublicKey), as PyKMIP's engine
@@ -138,6 +147,9 @@ func parseKey(k ports.KeyHandle) (parsedKey, error) {
 	if len(k.Material) == 0 {
 		return parsedKey{}, fmt.Errorf("%w: key %q has no material", ports.ErrInvalidInput, k.ID)
 	}
+	if len(k.Material) > maxKeyMaterial {
+		return parsedKey{}, fmt.Errorf("%w: key %q: %d bytes of asymmetric key material (at most %d)", ports.ErrInvalidLength, k.ID, len(k.Material), maxKeyMaterial)
+	}
 	m := k.Material
 	tryPriv := func(p any, err error) (parsedKey, bool) {
 		if err != nil {
@@ -206,6 +218,9 @@ func parseKey(k ports.KeyHandle) (parsedKey, error) {
 	for _, f := range order {
 		for _, p := range parsers[f] {
 			if pk, ok := p(); ok {
+				if pub, ok := pk.pub.(*rsa.PublicKey); ok && pub.N.BitLen() > maxUsableRSABits {
+					return parsedKey{}, fmt.Errorf("%w: key %q: %d-bit RSA key (at most %d)", ports.ErrInvalidLength, k.ID, pub.N.BitLen(), maxUsableRSABits)
+				}
 				return pk, nil
 			}
 		}
