@@ -2,6 +2,7 @@ package software
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
@@ -162,5 +163,28 @@ func TestRSAModulusCapped(t *testing.T) {
 		Format: uint32(kmip.KeyFormatTypePKCS_1), Material: make([]byte, 1<<20)}
 	if _, err := e.Verify(ctx, huge, ports.CryptoParams{PaddingMethod: uint32(kmip.PaddingMethodPKCS1V1_5), HashingAlgorithm: uint32(kmip.HashingAlgorithmSHA_256)}, []byte("abc"), false, nil); !errors.Is(err, ports.ErrInvalidInput) && !errors.Is(err, ports.ErrInvalidLength) {
 		t.Errorf("1 MiB of key material: %v", err)
+	}
+}
+
+// TestEd25519RawPrivateKeyConsistent: a 64-byte raw Ed25519 private key is
+// seed || public key, and crypto/ed25519 signs with the public half as
+// given. An inconsistent one must be refused: its signatures verify under
+// no key the seed yields, and signing one seed under two public halves is
+// the known way to recover the private scalar.
+func TestEd25519RawPrivateKeyConsistent(t *testing.T) {
+	seed := bytes.Repeat([]byte{1}, ed25519.SeedSize)
+	good := ed25519.NewKeyFromSeed(seed)
+	bad := append(append([]byte{}, seed...), bytes.Repeat([]byte{2}, 32)...)
+	handle := func(m []byte) ports.KeyHandle {
+		return ports.KeyHandle{ID: "ed", ObjectType: uint32(kmip.ObjectTypePrivateKey), Algorithm: uint32(kmip.CryptographicAlgorithmEd25519),
+			Format: uint32(kmip.KeyFormatTypeRaw), Material: m}
+	}
+	e := New()
+	sig, err := e.Sign(ctx, handle(good), ports.CryptoParams{}, []byte("x"), false)
+	if err != nil || !ed25519.Verify(good.Public().(ed25519.PublicKey), []byte("x"), sig) {
+		t.Fatalf("consistent key: %v", err)
+	}
+	if _, err := e.Sign(ctx, handle(bad), ports.CryptoParams{}, []byte("x"), false); !errors.Is(err, ports.ErrInvalidInput) {
+		t.Errorf("inconsistent seed and public key: %v, want ErrInvalidInput", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/subtle"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -201,7 +202,13 @@ func parseKey(k ports.KeyHandle) (parsedKey, error) {
 				case len(m) == ed25519.SeedSize && k.ObjectType == uint32(kmip.ObjectTypePrivateKey):
 					return tryPriv(ed25519.NewKeyFromSeed(m), nil)
 				case len(m) == ed25519.PrivateKeySize:
-					return tryPriv(ed25519.PrivateKey(m), nil)
+					// seed || public key: crypto/ed25519 signs with the
+					// public half as given, so it must be the seed's.
+					k := ed25519.NewKeyFromSeed(m[:ed25519.SeedSize])
+					if subtle.ConstantTimeCompare(k[ed25519.SeedSize:], m[ed25519.SeedSize:]) != 1 {
+						return parsedKey{}, false
+					}
+					return tryPriv(k, nil)
 				case len(m) == ed25519.PublicKeySize:
 					return tryPub(ed25519.PublicKey(m), nil)
 				}
