@@ -188,3 +188,25 @@ func TestEd25519RawPrivateKeyConsistent(t *testing.T) {
 		t.Errorf("inconsistent seed and public key: %v, want ErrInvalidInput", err)
 	}
 }
+
+// TestKeyWrapWith64BitBlockCipher: AES Key Wrap needs a 128-bit block
+// cipher; a 3DES or Blowfish wrapping key is an algorithm the engine lacks
+// for wrapping (ErrUnsupported, as the port says), not bad input.
+func TestKeyWrapWith64BitBlockCipher(t *testing.T) {
+	e := New()
+	target := ports.KeyHandle{ID: "t", Material: bytes.Repeat([]byte{7}, 16)}
+	for _, kek := range []ports.KeyHandle{
+		symKey(kmip.CryptographicAlgorithmDES3, bytes.Repeat([]byte{0x13}, 24)),
+		symKey(kmip.CryptographicAlgorithmBlowfish, bytes.Repeat([]byte{0x13}, 16)),
+	} {
+		for _, mode := range []kmip.BlockCipherMode{kmip.BlockCipherModeNISTKeyWrap, kmip.BlockCipherModeAESKeyWrapPadding} {
+			p := params(mode, 0)
+			if _, err := e.WrapKey(ctx, kek, p, target); !errors.Is(err, ports.ErrUnsupported) {
+				t.Errorf("%s %s wrap: %v, want ErrUnsupported", kmip.CryptographicAlgorithm(kek.Algorithm), mode, err)
+			}
+			if _, err := e.UnwrapKey(ctx, kek, p, make([]byte, 24)); !errors.Is(err, ports.ErrUnsupported) {
+				t.Errorf("%s %s unwrap: %v, want ErrUnsupported", kmip.CryptographicAlgorithm(kek.Algorithm), mode, err)
+			}
+		}
+	}
+}
