@@ -272,13 +272,20 @@ func cryptChaCha(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput
 				ctr = uint32(p.InitialCounterValue)
 			}
 		case 16:
+			if gen {
+				// A generated counter || nonce starts the counter at 0,
+				// not at a random value that may be near its end.
+				clear(iv[:4])
+			}
 			ctr = binary.LittleEndian.Uint32(iv)
-			iv = iv[4:]
 		default:
 			return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20 nonce of %d bytes (want 12, or 16 with the counter)", ports.ErrInvalidInput, len(iv))
 		}
 		if gen {
-			out.IV = iv
+			out.IV = iv // all of it: with 16 bytes, the counter too
+		}
+		if len(iv) == 16 {
+			iv = iv[4:]
 		}
 		st = streamState{alg: kmip.CryptographicAlgorithmChaCha20, enc: enc, chain: binary.LittleEndian.AppendUint32(append([]byte{}, iv...), ctr)}
 	}

@@ -210,3 +210,26 @@ func TestKeyWrapWith64BitBlockCipher(t *testing.T) {
 		}
 	}
 }
+
+// TestChaCha20GeneratedLongIV: asked for a 128-bit IV (IV Length 128), the
+// engine generates counter || nonce and must return all of it, so that the
+// returned IV decrypts what it encrypted.
+func TestChaCha20GeneratedLongIV(t *testing.T) {
+	e := New()
+	key := symKey(kmip.CryptographicAlgorithmChaCha20, bytes.Repeat([]byte{1}, 32))
+	msg := bytes.Repeat([]byte("chacha"), 30)
+	for _, bits := range []int{96, 128} {
+		p := ports.CryptoParams{IVLength: bits, RandomIV: true}
+		ct, err := e.Encrypt(ctx, key, p, ports.CipherInput{Data: msg})
+		if err != nil {
+			t.Fatalf("IV Length %d: %v", bits, err)
+		}
+		if len(ct.IV) != bits/8 {
+			t.Errorf("IV Length %d: returned a %d-byte IV", bits, len(ct.IV))
+		}
+		pt, err := e.Decrypt(ctx, key, p, ports.CipherInput{Data: ct.Data, IV: ct.IV})
+		if err != nil || !bytes.Equal(pt.Data, msg) {
+			t.Errorf("IV Length %d: the returned IV does not decrypt (%v)", bits, err)
+		}
+	}
+}
