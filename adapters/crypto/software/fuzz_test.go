@@ -107,3 +107,53 @@ func FuzzUnwrap(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSignVerify feeds Sign and Verify arbitrary key material in every
+// declared format with arbitrary parameters: no panic, only port errors.
+func FuzzSignVerify(f *testing.F) {
+	f.Add(uint8(0), uint8(1), uint8(4), uint8(6), uint8(0), unhex(pyRSAPrivPKCS1), []byte("abc"), []byte(nil))
+	f.Add(uint8(1), uint8(0), uint8(0), uint8(0), uint8(1), unhex(pyECPrivSEC1), []byte("abc"), unhex(pyECDSASigSHA256))
+	f.Add(uint8(3), uint8(0), uint8(0), uint8(0), uint8(0), unhex(pyECPubSPKI), make([]byte, 32), []byte{1})
+	f.Add(uint8(4), uint8(0), uint8(0), uint8(0), uint8(0), bytes.Repeat([]byte{1}, 64), make([]byte, 64), make([]byte, 64))
+	formats := []kmip.KeyFormatType{kmip.KeyFormatTypePKCS_1, kmip.KeyFormatTypePKCS_8, kmip.KeyFormatTypeECPrivateKey, kmip.KeyFormatTypeX_509, kmip.KeyFormatTypeRaw}
+	algs := []kmip.CryptographicAlgorithm{kmip.CryptographicAlgorithmRSA, kmip.CryptographicAlgorithmECDSA, kmip.CryptographicAlgorithmEd25519, kmip.CryptographicAlgorithmEC, 0}
+	f.Fuzz(func(t *testing.T, formatSel, algSel, dsaSel, hashSel, flags uint8, material, data, sig []byte) {
+		key := ports.KeyHandle{ID: "k", ObjectType: uint32(kmip.ObjectTypePrivateKey), Algorithm: uint32(pick(algs, algSel)),
+			Format: uint32(pick(formats, formatSel)), Material: material}
+		if flags&4 != 0 {
+			key.ObjectType = uint32(kmip.ObjectTypePublicKey)
+		}
+		p := ports.CryptoParams{DigitalSignatureAlgorithm: uint32(dsaSel % 20), HashingAlgorithm: uint32(hashSel % 14),
+			PaddingMethod: uint32(pick(fuzzPads, flags>>4)), SaltLength: int(int8(dsaSel)), SaltLengthSet: flags&8 != 0}
+		e := New()
+		_, err := e.Sign(ctx, key, p, data, flags&1 != 0)
+		if !portError(err) {
+			t.Fatalf("Sign: error outside the port's sentinels: %v", err)
+		}
+		_, err = e.Verify(ctx, key, p, data, flags&1 != 0, sig)
+		if !portError(err) {
+			t.Fatalf("Verify: error outside the port's sentinels: %v", err)
+		}
+	})
+}
+
+// FuzzDeriveKey feeds DeriveKey arbitrary methods, lengths and inputs (with
+// small iteration counts, so that the fuzzer stays fast): no panic, only
+// port errors, and never more or fewer bytes than asked for.
+func FuzzDeriveKey(f *testing.F) {
+	f.Add(uint8(1), uint8(2), uint8(0), uint16(2), 160, []byte("password"), []byte("salt"), []byte(nil))
+	f.Add(uint8(9), uint8(4), uint8(11), uint16(0), 384, bytes.Repeat([]byte{1}, 32), []byte(nil), []byte("label"))
+	f.Add(uint8(4), uint8(0), uint8(0), uint16(0), 128, unhex("2b7e151628aed2a6abf7158809cf4f3c"), []byte(nil), make([]byte, 16))
+	f.Fuzz(func(t *testing.T, method, hashSel, algSel uint8, iterations uint16, length int, base, salt, data []byte) {
+		spec := ports.DeriveSpec{Method: uint32(method % 12), Base: symKey(pick(fuzzAlgs, algSel), base),
+			Params: ports.CryptoParams{HashingAlgorithm: uint32(hashSel % 14), BlockCipherMode: uint32(kmip.BlockCipherModeCBC)},
+			Data:   data, Salt: salt, IV: salt, Iterations: int(iterations % 1000), Length: length % (1 << 16)}
+		k, err := New().DeriveKey(ctx, spec)
+		if !portError(err) {
+			t.Fatalf("error outside the port's sentinels: %v", err)
+		}
+		if err == nil && len(k.Material)*8 != spec.Length {
+			t.Fatalf("%d bytes for %d bits", len(k.Material), spec.Length)
+		}
+	})
+}
