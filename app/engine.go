@@ -92,7 +92,7 @@ var placeholderOps = map[kmip.Operation]bool{
 	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationRegister: true,
 	kmip.OperationDeriveKey: true, kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
 	kmip.OperationCertify: true, kmip.OperationReCertify: true, kmip.OperationLocate: true,
-	kmip.OperationRecover: true,
+	kmip.OperationRecover: true, kmip.OperationCreateSplitKey: true, kmip.OperationJoinSplitKey: true,
 }
 
 // uidEnumOps maps the KMIP 2.x Unique Identifier enumeration values that
@@ -116,6 +116,9 @@ func (b *batchIDs) record(op kmip.Operation, out *kmip.Item) {
 	ids := out.ChildrenOf(kmip.TagUniqueIdentifier)
 	if op == kmip.OperationCreateKeyPair || op == kmip.OperationReKeyKeyPair {
 		ids = out.ChildrenOf(kmip.TagPrivateKeyUniqueIdentifier)
+	}
+	if op == kmip.OperationCreateSplitKey && len(ids) > 0 {
+		ids = ids[:1] // the part whose Key Part Identifier is 1 (KMIP 1.4 §4.38)
 	}
 	id, ok := "", false
 	if len(ids) == 1 {
@@ -363,6 +366,18 @@ func hasCriticalExtension(items []*kmip.Item) bool {
 // Not Supported, as the reference server does. (Discover Versions, new in
 // 1.1, is answered in every version: a client may probe with it.)
 var opSince = map[kmip.Operation]version{
+	kmip.OperationReKeyKeyPair:    {1, 1},
+	kmip.OperationEncrypt:         {1, 2},
+	kmip.OperationDecrypt:         {1, 2},
+	kmip.OperationSign:            {1, 2},
+	kmip.OperationSignatureVerify: {1, 2},
+	kmip.OperationMAC:             {1, 2},
+	kmip.OperationMACVerify:       {1, 2},
+	kmip.OperationRNGRetrieve:     {1, 2},
+	kmip.OperationRNGSeed:         {1, 2},
+	kmip.OperationHash:            {1, 2},
+	kmip.OperationCreateSplitKey:  {1, 2},
+	kmip.OperationJoinSplitKey:    {1, 2},
 	kmip.OperationSetAttribute:    {2, 0},
 	kmip.OperationAdjustAttribute: {2, 0},
 	kmip.OperationLog:             {2, 0},

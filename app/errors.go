@@ -81,6 +81,13 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 		return kmip.ResultReasonInvalidField, "invalid cryptographic length for the algorithm", false
 	case errors.Is(err, ports.ErrUnsupported):
 		return kmip.ResultReasonFeatureNotSupported, "not supported by the cryptographic engine", false
+	case errors.Is(err, ports.ErrInvalidInput):
+		if v.major >= 2 {
+			return kmip.ResultReasonBadCryptographicParameters, "invalid input for the cryptographic operation", false
+		}
+		return kmip.ResultReasonInvalidField, "invalid input for the cryptographic operation", false
+	case errors.Is(err, ports.ErrCryptoFailure):
+		return kmip.ResultReasonCryptographicFailure, "cryptographic failure", false
 	case errors.Is(err, ports.ErrExists):
 		return kmip.ResultReasonObjectAlreadyExists, "object already exists", false
 	case errors.Is(err, context.DeadlineExceeded):

@@ -69,6 +69,9 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	if t != kmip.ObjectTypeSymmetricKey {
 		return nil, badObjectType(c, "Create cannot make %s objects", t)
 	}
+	if c, err = s.expandTemplates(ctx, c); err != nil {
+		return nil, err
+	}
 	obj, err := s.newObject(ctx, c, t)
 	if err != nil {
 		return nil, err
@@ -129,8 +132,10 @@ func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error
 	return err
 }
 
-// register implements Register (KMIP 1.4 §4.3) for every object type whose
-// structure it is given.
+// register implements Register (KMIP 1.4 §4.3, KMIP 2.1 §6.1.42) for every
+// object type: the object's structure is validated, the attributes its
+// content determines are derived (register_derive.go), and it is stored as
+// given.
 func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	t, err := objectType(c)
 	if err != nil {
@@ -141,11 +146,25 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if payload == nil || payload.Type != kmip.TypeStructure {
 		return nil, invalidField("Register of %s needs a %s structure", t, tag)
 	}
-	if err := validateObject(t, payload); err != nil {
+	if err := validateObject(c, t, payload); err != nil {
 		return nil, err
 	}
-	obj, err := s.newObject(ctx, c, t)
+	if err := s.registerHook(c, payload); err != nil { // wrapped keys: app/wrap.go
+		return nil, err
+	}
+	derived, err := derivedAttrs(c, t, payload)
 	if err != nil {
+		return nil, err
+	}
+	rc, err := s.expandTemplates(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.newObject(ctx, rc, t)
+	if err != nil {
+		return nil, err
+	}
+	if err := applyDerived(obj, derived); err != nil {
 		return nil, err
 	}
 	obj.Payload = payload.Clone()
@@ -155,41 +174,6 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
 }
 
-// validateObject checks the parts of a registered object kmipd relies on.
-func validateObject(t kmip.ObjectType, obj *kmip.Item) error {
-	switch t {
-	case kmip.ObjectTypeOpaqueObject:
-		if _, ok := obj.Child(kmip.TagOpaqueDataType).AsEnum(); !ok {
-			return invalidField("Opaque Object needs an Opaque Data Type")
-		}
-		if _, ok := obj.Child(kmip.TagOpaqueDataValue).AsBytes(); !ok {
-			return invalidField("Opaque Object needs an Opaque Data Value")
-		}
-	case kmip.ObjectTypeCertificate:
-		if _, ok := obj.Child(kmip.TagCertificateValue).AsBytes(); !ok {
-			return invalidField("Certificate needs a Certificate Value")
-		}
-	case kmip.ObjectTypeTemplate:
-	default:
-		kb := obj.Child(kmip.TagKeyBlock)
-		if kb == nil {
-			return invalidField("%s needs a Key Block", t)
-		}
-		if _, ok := kb.Child(kmip.TagKeyFormatType).AsEnum(); !ok {
-			return invalidField("Key Block needs a Key Format Type")
-		}
-		if kb.Child(kmip.TagKeyValue) == nil && !mayOmitKeyValue(t) { // app/attr_server.go
-			return invalidField("Key Block needs a Key Value")
-		}
-		if t == kmip.ObjectTypeSecretData {
-			if _, ok := obj.Child(kmip.TagSecretDataType).AsEnum(); !ok {
-				return invalidField("Secret Data needs a Secret Data Type")
-			}
-		}
-	}
-	return nil
-}
-
 // loadFor fetches the object named by the request (or the ID Placeholder) and
 // checks the caller may perform the call's operation on it.
 func (s *Service) loadFor(ctx context.Context, c *call) (*domain.Object, error) {
@@ -197,11 +181,18 @@ func (s *Service) loadFor(ctx context.Context, c *call) (*domain.Object, error) 
 	if err != nil {
 		return nil, err
 	}
+	return s.loadAs(ctx, c, id, c.op)
+}
+
+// loadAs fetches object id and checks the caller may perform op on it under
+// its policy (split, join and PKCS#12 export read objects under the Get
+// rule) and that it is in effect (not archived).
+func (s *Service) loadAs(ctx context.Context, c *call, id string, op kmip.Operation) (*domain.Object, error) {
 	obj, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, c, obj, c.op); err != nil {
+	if err := s.authorize(ctx, c, obj, op); err != nil {
 		return nil, err
 	}
 	if err := s.effective(c, obj); err != nil {
@@ -210,7 +201,9 @@ func (s *Service) loadFor(ctx context.Context, c *call) (*domain.Object, error) 
 	return obj, nil
 }
 
-// get implements Get (KMIP 1.4 §4.11) without format conversion or wrapping.
+// get implements Get (KMIP 1.4 §4.11, KMIP 2.1 §6.1.23): load the object,
+// check it may be returned, convert its key to the requested format and
+// compression, then wrap it if asked.
 func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	obj, err := s.loadFor(ctx, c)
 	if err != nil {
@@ -225,23 +218,12 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := checkRelease(c, obj); err != nil { // Sensitive, Extractable (app/attr_server.go)
 		return nil, err
 	}
-	if it := c.payload.Child(kmip.TagKeyWrappingSpecification); it != nil {
-		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "key wrapping is not supported yet")
+	out, err := s.formatFor(ctx, c, obj)
+	if err != nil {
+		return nil, err
 	}
-	if it := c.payload.Child(kmip.TagKeyCompressionType); it != nil {
-		return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "key compression is not supported")
-	}
-	out := obj.Payload.Clone()
-	if it := c.payload.Child(kmip.TagKeyFormatType); it != nil {
-		want, ok := it.AsEnum()
-		if !ok {
-			return nil, invalidField("Key Format Type must be an Enumeration")
-		}
-		kb := out.Child(kmip.TagKeyBlock)
-		have, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
-		if kb == nil || want != have {
-			return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "cannot convert to key format %s", kmip.KeyFormatType(want))
-		}
+	if out, err = s.getHook(ctx, c, obj, out); err != nil { // key wrapping: app/wrap.go
+		return nil, err
 	}
 	if err := s.clearFresh(ctx, c, obj); err != nil { // Fresh (app/attr_server.go)
 		return nil, err

@@ -318,8 +318,8 @@ func TestLocateDateRanges(t *testing.T) {
 }
 
 // Get refuses what it cannot do with the reasons the reference lists: a
-// format it cannot convert to, key compression, and (until key wrapping
-// exists) a Key Wrapping Specification.
+// format it cannot convert to, key compression, and an incomplete Key
+// Wrapping Specification (more wrapping cases: app/crypto_wrap_test.go).
 func TestGetRefusals(t *testing.T) {
 	s := newService(t)
 	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
@@ -332,7 +332,7 @@ func TestGetRefusals(t *testing.T) {
 		kmip.ResultReasonKeyCompressionTypeNotSupported)
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
 		kmip.Struct(kmip.TagKeyWrappingSpecification, kmip.Enum(kmip.TagWrappingMethod, uint32(kmip.WrappingMethodEncrypt))))),
-		kmip.ResultReasonFeatureNotSupported)
+		kmip.ResultReasonInvalidField)
 	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
 }
 

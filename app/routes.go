@@ -34,6 +34,10 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationInterop:          s.interop,
 		kmip.OperationLog:              s.logOp,
 
+		// Split and join (app/splitjoin.go).
+		kmip.OperationCreateSplitKey: s.createSplitKey,
+		kmip.OperationJoinSplitKey:   s.joinSplitKey,
+
 		// Lifecycle (app/rekey.go, check.go, archive.go, poll.go).
 		kmip.OperationReKey:              s.reKey,
 		kmip.OperationCheck:              s.check,
@@ -43,6 +47,20 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationRecover:            s.recoverOp,
 		kmip.OperationPoll:               s.poll,
 		kmip.OperationCancel:             s.cancel,
+
+		// Cryptographic operations: app/crypto_*.go, app/keypair.go.
+		kmip.OperationCreateKeyPair:   s.createKeyPair,
+		kmip.OperationReKeyKeyPair:    s.reKeyKeyPair,
+		kmip.OperationDeriveKey:       s.deriveKey,
+		kmip.OperationEncrypt:         s.encrypt,
+		kmip.OperationDecrypt:         s.decrypt,
+		kmip.OperationSign:            s.sign,
+		kmip.OperationSignatureVerify: s.signatureVerify,
+		kmip.OperationMAC:             s.mac,
+		kmip.OperationMACVerify:       s.macVerify,
+		kmip.OperationRNGRetrieve:     s.rngRetrieve,
+		kmip.OperationRNGSeed:         s.rngSeed,
+		kmip.OperationHash:            s.hash,
 	}
 }
 

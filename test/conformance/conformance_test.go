@@ -207,12 +207,17 @@ type player struct {
 	t    *testing.T
 	conn net.Conn
 	buf  []byte
+	// generated: an earlier play (a prerequisite case) made the server
+	// generate key material, which later cases may read back (TL-M-3).
+	generated bool
 }
 
 // play sends each request of pairs with a fresh Session and judges the
 // answers; it returns why the first non-conforming one fails, or "".
 func (p *player) play(pairs []pair) string {
 	s := NewSession()
+	s.generated = p.generated
+	defer func() { p.generated = s.generated }()
 	for i, pr := range pairs {
 		step := fmt.Sprintf("request %d (%s)", i+1, operations(pr.req))
 		req, err := s.Request(pr.req)

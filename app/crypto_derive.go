@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// deriveBases returns the objects a Derive Key request derives from: its
+// Unique Identifiers, or the ID Placeholder, each checked against the Derive
+// Key rule of its policy.
+func (s *Service) deriveBases(ctx context.Context, c *call) ([]*domain.Object, error) {
+	var ids []string
+	for _, it := range c.payload.ChildrenOf(kmip.TagUniqueIdentifier) {
+		one := *c
+		one.payload = kmip.Struct(kmip.TagRequestPayload, it)
+		id, err := one.uid()
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		id, err := c.uid()
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	var out []*domain.Object
+	for _, id := range ids {
+		obj, err := s.cfg.Store.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.authorize(ctx, c, obj, c.op); err != nil {
+			return nil, err
+		}
+		if err := s.effective(c, obj); err != nil {
+			return nil, err
+		}
+		out = append(out, obj)
+	}
+	return out, nil
+}
+
+// deriveRefusal is the reason a base object cannot be derived from: Invalid
+// Field in KMIP 1.x (KMIP 1.4 §11.7 "not able to be used to derive a new
+// key"), the specific reason in KMIP 2.x.
+func deriveRefusal(err error, v version) error {
+	if v.major < 2 {
+		if _, ok := err.(*errKeyUnusable); ok {
+			return invalidField("%s", err.Error())
+		}
+	}
+	return usableError(err, v)
+}
+
+// deriveKey implements Derive Key (KMIP 1.4 §4.6, KMIP 2.1 §6.1.11).
+func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
+	deriver, err := capability[ports.Deriver](s)
+	if err != nil {
+		return nil, err
+	}
+	t, err := objectType(c)
+	if err != nil {
+		return nil, err
+	}
+	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
+		return nil, badObjectType(c, "Derive Key makes Symmetric Keys and Secret Data, not %s", t)
+	}
+	methodItem := c.payload.Child(kmip.TagDerivationMethod)
+	if methodItem == nil {
+		return nil, missingData("Derivation Method is required")
+	}
+	method, ok := methodItem.AsEnum()
+	if _, known := kmip.EnumName(kmip.TagDerivationMethod, method); !ok || !known {
+		return nil, invalidField("invalid Derivation Method")
+	}
+	dp := c.payload.Child(kmip.TagDerivationParameters)
+	if dp == nil {
+		return nil, missingData("Derivation Parameters are required")
+	}
+	spec := ports.DeriveSpec{Method: method}
+	if spec.Params, err = cryptoParams(dp.Child(kmip.TagCryptographicParameters)); err != nil {
+		return nil, err
+	}
+	spec.Data, _ = dp.Child(kmip.TagDerivationData).AsBytes()
+	spec.Salt, _ = dp.Child(kmip.TagSalt).AsBytes()
+	spec.IV, _ = dp.Child(kmip.TagInitializationVector).AsBytes()
+	if n, ok := dp.Child(kmip.TagIterationCount).AsInt(); ok {
+		if n <= 0 {
+			return nil, invalidField("Iteration Count must be positive")
+		}
+		spec.Iterations = int(n)
+	}
+	bases, err := s.deriveBases(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(bases) > 2 {
+		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "derivation from more than two objects is not supported")
+	}
+	for i, b := range bases {
+		if b.Payload == nil {
+			return nil, usableError(&errKeyUnusable{"material", "a base object has been destroyed"}, c.v)
+		}
+		if i == 0 {
+			if err := checkUse(b, useDerive, s.cfg.Clock.Now(), false); err != nil {
+				return nil, deriveRefusal(err, c.v)
+			}
+			if spec.Base, err = keyHandle(b); err != nil {
+				return nil, deriveRefusal(err, c.v)
+			}
+			continue
+		}
+		// A second object supplies the Derivation Data (KMIP 1.4 §4.6).
+		if b.Type != uint32(kmip.ObjectTypeSecretData) {
+			return nil, invalidField("the second object of a derivation must be Secret Data")
+		}
+		if spec.Data != nil {
+			return nil, errorf(kmip.ResultReasonInvalidMessage, "derivation data given both as Derivation Data and as a Secret Data object")
+		}
+		h, err := keyHandle(b)
+		if err != nil {
+			return nil, deriveRefusal(err, c.v)
+		}
+		spec.Data = h.Material
+	}
+	obj, err := s.newObject(ctx, c, t)
+	if err != nil {
+		return nil, err
+	}
+	length, ok := obj.Attr("Cryptographic Length").AsInt()
+	if !ok || length <= 0 {
+		return nil, invalidField("the Cryptographic Length of the derived object is required")
+	}
+	spec.Length = int(length)
+	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	key, err := deriver.DeriveKey(ctx, spec)
+	if err != nil {
+		if isErr(err, ports.ErrInvalidLength) {
+			return nil, errorf(kmip.ResultReasonCryptographicFailure, "the requested length exceeds the output of the derivation method")
+		}
+		return nil, engineError(err, c.v)
+	}
+	if t == kmip.ObjectTypeSymmetricKey {
+		if alg == 0 {
+			return nil, invalidField("the Cryptographic Algorithm of the derived key is required")
+		}
+		obj.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
+	} else {
+		obj.Payload = kmip.Struct(kmip.TagSecretData,
+			kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypeSeed)),
+			kmip.Struct(kmip.TagKeyBlock,
+				kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
+				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material))))
+	}
+	for _, b := range bases {
+		obj.AddAttr("Link", linkAttr(kmip.LinkTypeDerivationBaseObjectLink, b.ID))
+	}
+	if err := s.storeNew(ctx, c, obj); err != nil {
+		return nil, err
+	}
+	now := s.cfg.Clock.Now()
+	for _, b := range bases {
+		var before *domain.Object
+		err := s.cfg.Store.Update(ctx, b.ID, func(o *domain.Object) error {
+			before = o.Clone()
+			o.AddAttr("Link", linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
+			o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.undoUpdate(c, before)
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+}

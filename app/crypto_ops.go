@@ -1,0 +1,408 @@
+package app
+
+import (
+	"context"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// bindStreamKey makes a continued stream that omits the Unique Identifier use
+// the key the Correlation Value is bound to.
+func bindStreamKey(c *call, st streamStep) {
+	if st.prev.keyID != "" && c.payload.Child(kmip.TagUniqueIdentifier) == nil {
+		c.payload = c.payload.Clone().Add(kmip.Text(kmip.TagUniqueIdentifier, st.prev.keyID))
+	}
+}
+
+// bytesField reads an optional Byte String field.
+func bytesField(c *call, tag kmip.Tag) ([]byte, bool, error) {
+	it := c.payload.Child(tag)
+	if it == nil {
+		return nil, false, nil
+	}
+	b, ok := it.AsBytes()
+	if !ok {
+		return nil, false, invalidField("%s must be a Byte String", tag.SpecName())
+	}
+	return b, true, nil
+}
+
+// encrypt implements Encrypt (KMIP 1.4 §4.29, KMIP 2.1 §6.1.19).
+func (s *Service) encrypt(ctx context.Context, c *call) (*kmip.Item, error) {
+	return s.cipherOp(ctx, c, useEncrypt, true)
+}
+
+// decrypt implements Decrypt (KMIP 1.4 §4.30, KMIP 2.1 §6.1.12).
+func (s *Service) decrypt(ctx context.Context, c *call) (*kmip.Item, error) {
+	return s.cipherOp(ctx, c, useDecrypt, false)
+}
+
+// cipherOp runs one Encrypt or Decrypt request or streamed part.
+func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (*kmip.Item, error) {
+	ciph, err := capability[ports.Cipher](s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readStream(c)
+	if err != nil {
+		return nil, err
+	}
+	bindStreamKey(c, st)
+	obj, key, err := s.useKey(ctx, c, use)
+	if err != nil {
+		return nil, err
+	}
+	p, err := paramsFor(c, obj)
+	if err != nil {
+		return nil, err
+	}
+	var in ports.CipherInput
+	var ok bool
+	if in.Data, ok, err = bytesField(c, kmip.TagData); err != nil {
+		return nil, err
+	} else if !ok && !st.streaming {
+		return nil, missingData("Data is required")
+	}
+	if in.IV, _, err = bytesField(c, kmip.TagIVCounterNonce); err != nil {
+		return nil, err
+	}
+	if in.AAD, _, err = bytesField(c, kmip.TagAuthenticatedEncryptionAdditionalData); err != nil {
+		return nil, err
+	}
+	if !enc {
+		if in.Tag, _, err = bytesField(c, kmip.TagAuthenticatedEncryptionTag); err != nil {
+			return nil, err
+		}
+	}
+	if enc && in.IV != nil && p.RandomIV {
+		return nil, invalidField("IV/Counter/Nonce given although Random IV is set")
+	}
+	in.Partial = st.streaming && !st.last
+	in.State = st.prev.state
+	if err := missingIV(c, p, in); err != nil {
+		return nil, err
+	}
+	if p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
+		// No GCM tag is shorter than 32 or longer than 128 bits (NIST SP
+		// 800-38D §5.2.1.2); the OASIS cases answer General Failure (CS-BC-M-GCM-1).
+		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid GCM tag length %d", p.TagLength)
+	}
+	if enc {
+		if err := s.spendUsage(ctx, c, obj, len(in.Data)); err != nil {
+			return nil, err
+		}
+	}
+	var out ports.CipherOutput
+	if enc {
+		out, err = ciph.Encrypt(ctx, key, p, in)
+	} else {
+		out, err = ciph.Decrypt(ctx, key, p, in)
+	}
+	if err != nil {
+		return nil, engineError(err, c.v)
+	}
+	resp := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
+	if len(out.Data) > 0 || !st.streaming {
+		resp.Add(kmip.Bytes(kmip.TagData, out.Data))
+	}
+	if enc && out.IV != nil {
+		resp.Add(kmip.Bytes(kmip.TagIVCounterNonce, out.IV))
+	}
+	if in.Partial {
+		resp.Add(kmip.Bytes(kmip.TagCorrelationValue, stream{op: c.op, keyID: obj.ID, state: out.State}.encode()))
+	}
+	if enc && out.Tag != nil {
+		resp.Add(kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, out.Tag))
+	}
+	return resp, nil
+}
+
+// missingIV refuses a Decrypt that starts without the IV/Counter/Nonce its
+// mode needs: Invalid Message, as the OASIS cases answer in KMIP 1.4 and 2.1
+// alike (CS-BC-M-11, -12, -13), rather than 2.1's Missing Initialization Vector.
+func missingIV(c *call, p ports.CryptoParams, in ports.CipherInput) error {
+	if c.op == kmip.OperationDecrypt && in.IV == nil && in.State == nil && needsIV(p.BlockCipherMode) {
+		return errorf(kmip.ResultReasonInvalidMessage, "IV/Counter/Nonce is required to decrypt in this mode")
+	}
+	return nil
+}
+
+// needsIV reports whether a block cipher mode takes an IV, counter or nonce.
+func needsIV(mode uint32) bool {
+	switch kmip.BlockCipherMode(mode) {
+	case kmip.BlockCipherModeCBC, kmip.BlockCipherModePCBC, kmip.BlockCipherModeCFB, kmip.BlockCipherModeOFB,
+		kmip.BlockCipherModeCTR, kmip.BlockCipherModeCCM, kmip.BlockCipherModeGCM, kmip.BlockCipherModeAEAD:
+		return true
+	}
+	return false
+}
+
+// gatherData reads the Data (or, when digestOK, Digested Data) of a request
+// that may be streamed and returns all data so far; done is false for a part
+// that is not the last, whose response carries only the Correlation Value.
+func gatherData(c *call, st streamStep, digestOK bool) (data []byte, digested, done bool, err error) {
+	d, hasData, err := bytesField(c, kmip.TagData)
+	if err != nil {
+		return nil, false, false, err
+	}
+	if digestOK {
+		dd, hasDigest, err := bytesField(c, kmip.TagDigestedData)
+		if err != nil {
+			return nil, false, false, err
+		}
+		if hasDigest {
+			if hasData {
+				return nil, false, false, invalidField("Data and Digested Data are exclusive")
+			}
+			if st.streaming {
+				return nil, false, false, invalidField("Digested Data cannot be streamed")
+			}
+			return dd, true, true, nil
+		}
+	}
+	if !hasData && !st.streaming {
+		return nil, false, false, missingData("Data is required")
+	}
+	all := append(append([]byte(nil), st.prev.state...), d...)
+	return all, false, !st.streaming || st.last, nil
+}
+
+// partial answers a streamed part that is not the last.
+func partial(c *call, keyID string, data []byte) *kmip.Item {
+	out := kmip.Struct(kmip.TagResponsePayload)
+	if keyID != "" {
+		out.Add(kmip.Text(kmip.TagUniqueIdentifier, keyID))
+	}
+	return out.Add(kmip.Bytes(kmip.TagCorrelationValue, stream{op: c.op, keyID: keyID, state: data}.encode()))
+}
+
+// sign implements Sign (KMIP 1.4 §4.31, KMIP 2.1 §6.1.51).
+func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
+	signer, err := capability[ports.Signer](s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readStream(c)
+	if err != nil {
+		return nil, err
+	}
+	bindStreamKey(c, st)
+	obj, key, err := s.useKey(ctx, c, useSign)
+	if err != nil {
+		return nil, err
+	}
+	p, err := paramsFor(c, obj)
+	if err != nil {
+		return nil, err
+	}
+	data, digested, done, err := gatherData(c, st, true)
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		return partial(c, obj.ID, data), nil
+	}
+	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
+		return nil, err
+	}
+	sig, err := signer.Sign(ctx, key, p, data, digested)
+	if err != nil {
+		return nil, engineError(err, c.v)
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
+		kmip.Bytes(kmip.TagSignatureData, sig)), nil
+}
+
+// validity is the Validity Indicator of a verification.
+func validity(ok bool) *kmip.Item {
+	if ok {
+		return kmip.Enum(kmip.TagValidityIndicator, uint32(kmip.ValidityIndicatorValid))
+	}
+	return kmip.Enum(kmip.TagValidityIndicator, uint32(kmip.ValidityIndicatorInvalid))
+}
+
+// signatureVerify implements Signature Verify (KMIP 1.4 §4.32, KMIP 2.1 §6.1.52).
+func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, error) {
+	signer, err := capability[ports.Signer](s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readStream(c)
+	if err != nil {
+		return nil, err
+	}
+	bindStreamKey(c, st)
+	obj, key, err := s.useKey(ctx, c, useVerify)
+	if err != nil {
+		return nil, err
+	}
+	p, err := paramsFor(c, obj)
+	if err != nil {
+		return nil, err
+	}
+	data, digested, done, err := gatherData(c, st, true)
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		return partial(c, obj.ID, data), nil
+	}
+	sig, ok, err := bytesField(c, kmip.TagSignatureData)
+	if err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, missingData("Signature Data is required")
+	}
+	valid, err := signer.Verify(ctx, key, p, data, digested, sig)
+	if err != nil {
+		return nil, engineError(err, c.v)
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID), validity(valid)), nil
+}
+
+// mac implements MAC (KMIP 1.4 §4.33, KMIP 2.1 §6.1.30).
+func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
+	macer, err := capability[ports.MACer](s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readStream(c)
+	if err != nil {
+		return nil, err
+	}
+	bindStreamKey(c, st)
+	obj, key, err := s.useKey(ctx, c, useMAC)
+	if err != nil {
+		return nil, err
+	}
+	p, err := paramsFor(c, obj)
+	if err != nil {
+		return nil, err
+	}
+	data, _, done, err := gatherData(c, st, false)
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		return partial(c, obj.ID, data), nil
+	}
+	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
+		return nil, err
+	}
+	m, err := macer.MAC(ctx, key, p, data)
+	if err != nil {
+		return nil, engineError(err, c.v)
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
+		kmip.Bytes(kmip.TagMACData, m)), nil
+}
+
+// macVerify implements MAC Verify (KMIP 1.4 §4.34, KMIP 2.1 §6.1.31).
+func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
+	macer, err := capability[ports.MACer](s)
+	if err != nil {
+		return nil, err
+	}
+	st, err := readStream(c)
+	if err != nil {
+		return nil, err
+	}
+	bindStreamKey(c, st)
+	obj, key, err := s.useKey(ctx, c, useMACVerify)
+	if err != nil {
+		return nil, err
+	}
+	p, err := paramsFor(c, obj)
+	if err != nil {
+		return nil, err
+	}
+	data, _, done, err := gatherData(c, st, false)
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		return partial(c, obj.ID, data), nil
+	}
+	m, ok, err := bytesField(c, kmip.TagMACData)
+	if err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, missingData("MAC Data is required")
+	}
+	valid, err := macer.VerifyMAC(ctx, key, p, data, m)
+	if err != nil {
+		return nil, engineError(err, c.v)
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID), validity(valid)), nil
+}
+
+// maxRNG caps one RNG Retrieve, like the message size limits cap requests.
+const maxRNG = 1 << 20
+
+// rngRetrieve implements RNG Retrieve (KMIP 1.4 §4.35, KMIP 2.1 §6.1.47).
+func (s *Service) rngRetrieve(ctx context.Context, c *call) (*kmip.Item, error) {
+	it := c.payload.Child(kmip.TagDataLength)
+	if it == nil {
+		return nil, missingData("Data Length is required")
+	}
+	n, ok := it.AsInt()
+	if !ok || n <= 0 || n > maxRNG {
+		return nil, invalidField("Data Length must be between 1 and %d", maxRNG)
+	}
+	b, err := s.cfg.Crypto.RandomBytes(ctx, int(n))
+	if err != nil {
+		return nil, engineError(err, c.v)
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Bytes(kmip.TagData, b)), nil
+}
+
+// rngSeed implements RNG Seed (KMIP 1.4 §4.36, KMIP 2.1 §6.1.48).
+func (s *Service) rngSeed(ctx context.Context, c *call) (*kmip.Item, error) {
+	seeder, err := capability[ports.RandomSeeder](s)
+	if err != nil {
+		return nil, err
+	}
+	d, ok, err := bytesField(c, kmip.TagData)
+	if err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, missingData("Data is required")
+	}
+	n, err := seeder.SeedRandom(ctx, d)
+	if err != nil {
+		return nil, engineError(err, c.v)
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Int(kmip.TagDataLength, int32(n))), nil
+}
+
+// hash implements Hash (KMIP 1.4 §4.37, KMIP 2.1 §6.1.23), streamed or not.
+func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
+	hasher, err := capability[ports.Hasher](s)
+	if err != nil {
+		return nil, err
+	}
+	p, err := cryptoParams(c.payload.Child(kmip.TagCryptographicParameters))
+	if err != nil {
+		return nil, err
+	}
+	if p.HashingAlgorithm == 0 {
+		return nil, missingData("Cryptographic Parameters with a Hashing Algorithm are required")
+	}
+	st, err := readStream(c)
+	if err != nil {
+		return nil, err
+	}
+	data, _, done, err := gatherData(c, st, false)
+	if err != nil {
+		return nil, err
+	}
+	if !done {
+		return partial(c, "", data), nil
+	}
+	sum, err := hasher.Hash(ctx, p.HashingAlgorithm, data)
+	if err != nil {
+		return nil, engineError(err, c.v)
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Bytes(kmip.TagData, sum)), nil
+}

@@ -1,0 +1,285 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// cryptoParams decodes a Cryptographic Parameters structure (KMIP 1.4 §3.6,
+// KMIP 2.1 §4.12). A nil item decodes to the zero value.
+func cryptoParams(it *kmip.Item) (ports.CryptoParams, error) {
+	var p ports.CryptoParams
+	if it == nil {
+		return p, nil
+	}
+	if it.Type != kmip.TypeStructure {
+		return p, invalidField("Cryptographic Parameters must be a Structure")
+	}
+	if err := checkValue(it); err != nil {
+		return p, err
+	}
+	enum := func(tag kmip.Tag) uint32 { v, _ := it.Child(tag).AsEnum(); return v }
+	integer := func(tag kmip.Tag) int { v, _ := it.Child(tag).AsInt(); return int(v) }
+	p.BlockCipherMode = enum(kmip.TagBlockCipherMode)
+	p.PaddingMethod = enum(kmip.TagPaddingMethod)
+	p.HashingAlgorithm = enum(kmip.TagHashingAlgorithm)
+	p.KeyRoleType = enum(kmip.TagKeyRoleType)
+	p.DigitalSignatureAlgorithm = enum(kmip.TagDigitalSignatureAlgorithm)
+	p.CryptographicAlgorithm = enum(kmip.TagCryptographicAlgorithm)
+	p.MaskGenerator = enum(kmip.TagMaskGenerator)
+	p.MaskGeneratorHashingAlgorithm = enum(kmip.TagMaskGeneratorHashingAlgorithm)
+	p.RandomIV, _ = it.Child(kmip.TagRandomIV).AsBool()
+	p.IVLength = integer(kmip.TagIVLength)
+	p.TagLength = integer(kmip.TagTagLength)
+	p.FixedFieldLength = integer(kmip.TagFixedFieldLength)
+	p.InvocationFieldLength = integer(kmip.TagInvocationFieldLength)
+	p.CounterLength = integer(kmip.TagCounterLength)
+	if v, ok := it.Child(kmip.TagInitialCounterValue).AsInt(); ok {
+		p.InitialCounterValue, p.InitialCounterSet = int64(v), true
+	} else if v, ok := it.Child(kmip.TagInitialCounterValue).AsLong(); ok {
+		p.InitialCounterValue, p.InitialCounterSet = v, true
+	}
+	if it.Child(kmip.TagSaltLength) != nil {
+		p.SaltLength, p.SaltLengthSet = integer(kmip.TagSaltLength), true
+	}
+	p.PSource, _ = it.Child(kmip.TagPSource).AsBytes()
+	p.TrailerField = integer(kmip.TagTrailerField)
+	return p, nil
+}
+
+// paramsFor returns the Cryptographic Parameters of a request, or else the
+// key's Cryptographic Parameters attribute (KMIP 1.4 §4.29: "If omitted, then
+// the Cryptographic Parameters associated with the key SHALL be used").
+func paramsFor(c *call, obj *domain.Object) (ports.CryptoParams, error) {
+	if it := c.payload.Child(kmip.TagCryptographicParameters); it != nil {
+		return cryptoParams(it)
+	}
+	return cryptoParams(obj.Attr("Cryptographic Parameters"))
+}
+
+// keyUse is how an operation uses a key: the usage mask bit it needs, the
+// object types it accepts, and whether it only processes protected data
+// (decrypt, verify), which KMIP also allows with a Deactivated or
+// Compromised key (KMIP 1.4 §3.22, Table 2.1 of §4 "Usage").
+type keyUse struct {
+	bit     kmip.CryptographicUsageMask
+	types   []kmip.ObjectType
+	process bool
+}
+
+var (
+	symmetricOrAsymmetric = []kmip.ObjectType{kmip.ObjectTypeSymmetricKey, kmip.ObjectTypePublicKey, kmip.ObjectTypePrivateKey}
+	useEncrypt            = keyUse{bit: kmip.CryptographicUsageMaskEncrypt, types: symmetricOrAsymmetric}
+	useDecrypt            = keyUse{bit: kmip.CryptographicUsageMaskDecrypt, types: symmetricOrAsymmetric, process: true}
+	useSign               = keyUse{bit: kmip.CryptographicUsageMaskSign, types: []kmip.ObjectType{kmip.ObjectTypePrivateKey}}
+	useVerify             = keyUse{bit: kmip.CryptographicUsageMaskVerify, types: []kmip.ObjectType{kmip.ObjectTypePublicKey, kmip.ObjectTypeCertificate}, process: true}
+	useMAC                = keyUse{bit: kmip.CryptographicUsageMaskMACGenerate, types: []kmip.ObjectType{kmip.ObjectTypeSymmetricKey}}
+	useMACVerify          = keyUse{bit: kmip.CryptographicUsageMaskMACVerify, types: []kmip.ObjectType{kmip.ObjectTypeSymmetricKey}, process: true}
+	useWrap               = keyUse{bit: kmip.CryptographicUsageMaskWrapKey, types: symmetricOrAsymmetric}
+	useUnwrap             = keyUse{bit: kmip.CryptographicUsageMaskUnwrapKey, types: symmetricOrAsymmetric, process: true}
+	useDerive             = keyUse{bit: kmip.CryptographicUsageMaskDeriveKey, types: []kmip.ObjectType{kmip.ObjectTypeSymmetricKey, kmip.ObjectTypeSecretData}}
+)
+
+// errKeyUnusable is the typed reason a key cannot serve an operation; the
+// caller picks the Result Reason by protocol version (usableError).
+type errKeyUnusable struct {
+	kind string // "type", "state", "mask", "material"
+	msg  string
+}
+
+func (e *errKeyUnusable) Error() string { return e.msg }
+
+// usableError maps a key-usage refusal to its Result Reason: KMIP 1.x lists
+// only Permission Denied ("Object specified is not able to be used for
+// encryption", KMIP 1.4 §11.30-35); KMIP 2.x has a reason for each cause
+// (KMIP 2.1 §6.1 error tables: Invalid Object Type, Wrong Key Lifecycle
+// State, Incompatible Cryptographic Usage Mask, Key Value Not Present).
+func usableError(err error, v version) error {
+	var ku *errKeyUnusable
+	if !errors.As(err, &ku) {
+		return err
+	}
+	if ku.kind == "material" {
+		return errorf(kmip.ResultReasonKeyValueNotPresent, "%s", ku.msg)
+	}
+	if v.major < 2 {
+		return errorf(kmip.ResultReasonPermissionDenied, "%s", ku.msg)
+	}
+	switch ku.kind {
+	case "type":
+		return errorf(kmip.ResultReasonInvalidObjectType, "%s", ku.msg)
+	case "state":
+		return errorf(kmip.ResultReasonWrongKeyLifecycleState, "%s", ku.msg)
+	}
+	return errorf(kmip.ResultReasonIncompatibleCryptographicUsageMask, "%s", ku.msg)
+}
+
+// checkUse decides whether obj may serve use at now: its type, its
+// lifecycle state and usage dates (domain.CheckUse: Active, within the
+// Process Start / Protect Stop window) and its Cryptographic Usage Mask. A
+// Deactivated or Compromised key may still process protected data (decrypt,
+// verify, unwrap) "under extraordinary circumstances and when special
+// permission is granted" (KMIP 1.4 §3.22); special says the object's policy
+// grants it, by a rule of its own for the operation.
+func checkUse(obj *domain.Object, use keyUse, now time.Time, special bool) error {
+	typeOK := false
+	for _, t := range use.types {
+		typeOK = typeOK || obj.Type == uint32(t)
+	}
+	if !typeOK {
+		return &errKeyUnusable{"type", kmip.ObjectType(obj.Type).String() + " objects cannot be used for this operation"}
+	}
+	u := domain.UseProtect
+	if use.process {
+		u = domain.UseProcess
+	}
+	err := domain.CheckUse(obj, u, now)
+	if errors.Is(err, domain.ErrWrongState) && use.process && special &&
+		(obj.State == domain.Deactivated || obj.State == domain.Compromised) {
+		err = nil
+	}
+	switch {
+	case errors.Is(err, domain.ErrWrongState):
+		return &errKeyUnusable{"state", "the key is " + obj.State.String() + " and cannot be used for this operation"}
+	case errors.Is(err, domain.ErrUsageDate):
+		return &errKeyUnusable{"state", "the key's usage dates do not allow this operation now"}
+	case err != nil:
+		return err
+	}
+	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
+	if uint32(mask)&uint32(use.bit) == 0 {
+		return &errKeyUnusable{"mask", "the key's Cryptographic Usage Mask lacks " + use.bit.String()}
+	}
+	return nil
+}
+
+// specialPermission reports whether obj's operation policy has a rule of
+// its own for the call's operation (see checkUse).
+func (s *Service) specialPermission(ctx context.Context, c *call, obj *domain.Object) bool {
+	p, ok := s.cfg.Policies.Policy(ctx, obj.Policy)
+	return ok && policyNames(p, obj.Type, c.op)
+}
+
+// spendUsage takes what a protecting operation on n bytes uses from the
+// key's Usage Limits (KMIP 1.4 §3.21: bytes, or one object), in one store
+// transaction; exhausted limits are Permission Denied, as the OASIS cases
+// (CS-BC-M-7) answer. Keys without Usage Limits are not limited.
+func (s *Service) spendUsage(ctx context.Context, c *call, obj *domain.Object, n int) error {
+	ul := obj.Attr("Usage Limits")
+	if ul == nil {
+		return nil
+	}
+	units := int64(n)
+	if u, _ := ul.Child(kmip.TagUsageLimitsUnit).AsEnum(); u == uint32(kmip.UsageLimitsUnitObject) {
+		units = 1
+	}
+	if units == 0 {
+		return nil
+	}
+	now := s.cfg.Clock.Now()
+	var before *domain.Object
+	err := s.cfg.Store.Update(ctx, obj.ID, func(o *domain.Object) error {
+		before = o.Clone()
+		o.ApplyDates(now)
+		return o.AllocateUsage(units, now)
+	})
+	if errors.Is(err, domain.ErrUsageLimit) {
+		return errorf(kmip.ResultReasonPermissionDenied, "the key's usage limits are exhausted")
+	}
+	if err != nil {
+		return err
+	}
+	s.undoUpdate(c, before)
+	return nil
+}
+
+// keyHandle describes obj's key material to the engine.
+func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
+	h := ports.KeyHandle{ID: obj.ID, ObjectType: obj.Type}
+	if alg, ok := obj.Attr("Cryptographic Algorithm").AsEnum(); ok {
+		h.Algorithm = alg
+	}
+	if l, ok := obj.Attr("Cryptographic Length").AsInt(); ok {
+		h.Length = int(l)
+	}
+	kb := obj.Payload.Child(kmip.TagKeyBlock)
+	if kb == nil {
+		return h, &errKeyUnusable{"material", "the key value is not present on the server"}
+	}
+	if kb.Child(kmip.TagKeyWrappingData) != nil {
+		return h, &errKeyUnusable{"material", "the key is stored wrapped and cannot be used by the server"}
+	}
+	if alg, ok := kb.Child(kmip.TagCryptographicAlgorithm).AsEnum(); ok && h.Algorithm == 0 {
+		h.Algorithm = alg
+	}
+	if l, ok := kb.Child(kmip.TagCryptographicLength).AsInt(); ok && h.Length == 0 {
+		h.Length = int(l)
+	}
+	h.Format, _ = kb.Child(kmip.TagKeyFormatType).AsEnum()
+	m, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
+	if !ok {
+		return h, &errKeyUnusable{"material", "the key material is not in a format the server can use"}
+	}
+	h.Material = m
+	return h, nil
+}
+
+// useKey loads the object the request names, checks access under the
+// operation's rule and that the key may serve use, and returns it with the
+// handle the engine needs.
+func (s *Service) useKey(ctx context.Context, c *call, use keyUse) (*domain.Object, ports.KeyHandle, error) {
+	obj, err := s.loadFor(ctx, c)
+	if err != nil {
+		return nil, ports.KeyHandle{}, err
+	}
+	if obj.Payload == nil {
+		return nil, ports.KeyHandle{}, usableError(&errKeyUnusable{"material", "the object has been destroyed"}, c.v)
+	}
+	if err := checkUse(obj, use, s.cfg.Clock.Now(), s.specialPermission(ctx, c, obj)); err != nil {
+		return nil, ports.KeyHandle{}, usableError(err, c.v)
+	}
+	h, err := keyHandle(obj)
+	if err != nil {
+		return nil, ports.KeyHandle{}, usableError(err, c.v)
+	}
+	return obj, h, nil
+}
+
+// engineError maps the engine's refusals of a cryptographic operation to
+// Result Reasons: an unsupported algorithm, mode or padding and unusable
+// input are Invalid Field in KMIP 1.x (PyKMIP answers so) and Unsupported /
+// Bad Cryptographic Parameters in KMIP 2.x; failed checks are Cryptographic
+// Failure (KMIP 1.4 §11.30-35).
+func engineError(err error, v version) error {
+	switch {
+	case isErr(err, ports.ErrUnsupported):
+		if v.major >= 2 {
+			return errorf(kmip.ResultReasonUnsupportedCryptographicParameters, "the cryptographic parameters are not supported")
+		}
+		return invalidField("the cryptographic parameters are not supported")
+	case isErr(err, ports.ErrInvalidInput), isErr(err, ports.ErrInvalidLength):
+		if v.major >= 2 {
+			return errorf(kmip.ResultReasonBadCryptographicParameters, "the data or parameters are not valid for the operation")
+		}
+		return invalidField("the data or parameters are not valid for the operation")
+	case isErr(err, ports.ErrCryptoFailure):
+		return errorf(kmip.ResultReasonCryptographicFailure, "cryptographic failure")
+	}
+	return err
+}
+
+// capability returns the engine's implementation of an optional capability,
+// or Operation Not Supported.
+func capability[T any](s *Service) (T, error) {
+	impl, ok := s.cfg.Crypto.(T)
+	if !ok {
+		var zero T
+		return zero, errorf(kmip.ResultReasonOperationNotSupported, "the cryptographic engine does not support this operation")
+	}
+	return impl, nil
+}

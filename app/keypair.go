@@ -1,0 +1,324 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// keyPairContainers are the request fields holding a key pair's attributes
+// in KMIP 1.x (Template-Attribute) and 2.x (Attributes) form.
+type keyPairContainers struct{ common, private, public kmip.Tag }
+
+func pairContainers(v version) keyPairContainers {
+	if v.major >= 2 {
+		return keyPairContainers{kmip.TagCommonAttributes, kmip.TagPrivateKeyAttributes, kmip.TagPublicKeyAttributes}
+	}
+	return keyPairContainers{kmip.TagCommonTemplateAttribute, kmip.TagPrivateKeyTemplateAttribute, kmip.TagPublicKeyTemplateAttribute}
+}
+
+// attrItemName is the attribute name an item of a Template-Attribute or
+// Attributes structure sets.
+func attrItemName(it *kmip.Item) string {
+	if it.Tag == kmip.TagAttribute {
+		if n, ok := it.Child(kmip.TagAttributeName).AsText(); ok {
+			if vid, ok := it.Child(kmip.TagVendorIdentification).AsText(); ok {
+				return vid + "-" + n
+			}
+			return n
+		}
+	}
+	return it.Tag.SpecName()
+}
+
+// halfPayload builds the attribute request of one half of a key pair: the
+// Common attributes, overridden for single-valued attributes and joined for
+// multi-valued ones by the half's own (KMIP 1.4 §4.2 order of precedence).
+func halfPayload(c *call, common, own kmip.Tag) *kmip.Item {
+	box := kmip.TagTemplateAttribute
+	if c.v.major >= 2 {
+		box = kmip.TagAttributes
+	}
+	mine := c.payload.Child(own)
+	overridden := map[string]bool{}
+	for _, it := range mine.Children() {
+		if r, ok := domain.AttrRuleFor(attrItemName(it)); !ok || !r.Multi {
+			overridden[attrItemName(it)] = true
+		}
+	}
+	out := kmip.Struct(box)
+	for _, it := range c.payload.Child(common).Children() {
+		if !overridden[attrItemName(it)] {
+			out.Add(it.Clone())
+		}
+	}
+	for _, it := range mine.Children() {
+		out.Add(it.Clone())
+	}
+	return kmip.Struct(kmip.TagRequestPayload, out)
+}
+
+// newHalf starts one object of a key pair from its attribute request.
+func (s *Service) newHalf(ctx context.Context, c *call, t kmip.ObjectType, payload *kmip.Item) (*domain.Object, error) {
+	sub := *c
+	sub.payload = payload
+	return s.newObject(ctx, &sub, t)
+}
+
+// keyPairSpec reads what to generate from the private key's attributes.
+func keyPairSpec(priv, pub *domain.Object) (ports.KeyPairSpec, error) {
+	alg, okA := priv.Attr("Cryptographic Algorithm").AsEnum()
+	length, okL := priv.Attr("Cryptographic Length").AsInt()
+	curve, okC := priv.Attr("Cryptographic Domain Parameters").Child(kmip.TagRecommendedCurve).AsEnum()
+	if !okC {
+		curve, okC = priv.Attr("Recommended Curve").AsEnum()
+	}
+	privMask, okM1 := priv.Attr("Cryptographic Usage Mask").AsInt()
+	pubMask, okM2 := pub.Attr("Cryptographic Usage Mask").AsInt()
+	switch {
+	case !okA:
+		return ports.KeyPairSpec{}, invalidField("the Cryptographic Algorithm attribute is required")
+	case !okL && !okC:
+		return ports.KeyPairSpec{}, invalidField("the Cryptographic Length attribute is required")
+	case !okM1 || !okM2:
+		return ports.KeyPairSpec{}, invalidField("the Cryptographic Usage Mask attribute is required for both keys")
+	}
+	if a2, ok := pub.Attr("Cryptographic Algorithm").AsEnum(); ok && a2 != alg {
+		return ports.KeyPairSpec{}, invalidField("the private and public keys must have the same Cryptographic Algorithm")
+	}
+	switch kmip.CryptographicAlgorithm(alg) {
+	case kmip.CryptographicAlgorithmRSA, kmip.CryptographicAlgorithmEC, kmip.CryptographicAlgorithmECDSA,
+		kmip.CryptographicAlgorithmEd25519:
+	default:
+		return ports.KeyPairSpec{}, invalidField("%s is not a supported asymmetric algorithm", kmip.CryptographicAlgorithm(alg))
+	}
+	return ports.KeyPairSpec{
+		PrivateID: priv.ID, PublicID: pub.ID, Algorithm: alg, Length: int(length), Curve: curve,
+		PrivateMask: privMask, PublicMask: pubMask,
+	}, nil
+}
+
+// keyObjectPayload is the stored structure of a generated key.
+func keyObjectPayload(tag kmip.Tag, k ports.Key, alg uint32, length int32) *kmip.Item {
+	format := k.Format
+	if format == 0 {
+		format = uint32(kmip.KeyFormatTypeRaw)
+	}
+	kb := kmip.Struct(kmip.TagKeyBlock,
+		kmip.Enum(kmip.TagKeyFormatType, format),
+		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, k.Material)),
+		kmip.Enum(kmip.TagCryptographicAlgorithm, alg))
+	if length > 0 {
+		kb.Add(kmip.Int(kmip.TagCryptographicLength, length))
+	}
+	return kmip.Struct(tag, kb)
+}
+
+// linkAttr is a Link attribute value.
+func linkAttr(t kmip.LinkType, id string) *kmip.Item {
+	return kmip.Struct(kmip.TagLink, kmip.Enum(kmip.TagLinkType, uint32(t)), kmip.Text(kmip.TagLinkedObjectIdentifier, id))
+}
+
+// generatePair fills priv and pub with a new key pair, links them to each
+// other and stores both; the ID Placeholder becomes the private key's.
+func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.Object) (*kmip.Item, error) {
+	gen, err := capability[ports.KeyPairGenerator](s)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := keyPairSpec(priv, pub)
+	if err != nil {
+		return nil, err
+	}
+	kp, err := gen.GenerateKeyPair(ctx, spec)
+	if err != nil {
+		switch {
+		case isErr(err, ports.ErrUnsupported):
+			return nil, invalidField("%s key pairs of this size or curve are not supported", kmip.CryptographicAlgorithm(spec.Algorithm))
+		case isErr(err, ports.ErrInvalidLength):
+			return nil, invalidField("%d is not a valid length for %s keys", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm))
+		}
+		return nil, err
+	}
+	length := int32(spec.Length)
+	if priv.Attr("Cryptographic Length") == nil && length > 0 {
+		priv.SetAttr("Cryptographic Length", kmip.Int(kmip.TagCryptographicLength, length))
+	}
+	for _, o := range []*domain.Object{priv, pub} {
+		for _, name := range []string{"Cryptographic Algorithm", "Cryptographic Length", "Cryptographic Domain Parameters"} {
+			if o.Attr(name) == nil && priv.Attr(name) != nil {
+				o.SetAttr(name, priv.Attr(name).Clone())
+			}
+		}
+	}
+	priv.Payload = keyObjectPayload(kmip.TagPrivateKey, kp.Private, spec.Algorithm, length)
+	pub.Payload = keyObjectPayload(kmip.TagPublicKey, kp.Public, spec.Algorithm, length)
+	priv.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pub.ID))
+	pub.AddAttr("Link", linkAttr(kmip.LinkTypePrivateKeyLink, priv.ID))
+	if err := s.storeNew(ctx, c, priv); err != nil {
+		return nil, err
+	}
+	if err := s.storeNew(ctx, c, pub); err != nil {
+		if derr := s.cfg.Store.Delete(ctx, priv.ID); derr != nil {
+			s.cfg.Log.Error().Err(derr).Str("id", priv.ID).Msg("could not remove the private key of a failed key pair")
+		}
+		return nil, err
+	}
+	return kmip.Struct(kmip.TagResponsePayload,
+		kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv.ID),
+		kmip.Text(kmip.TagPublicKeyUniqueIdentifier, pub.ID)), nil
+}
+
+// createKeyPair implements Create Key Pair (KMIP 1.4 §4.2, KMIP 2.1 §6.1.8).
+func (s *Service) createKeyPair(ctx context.Context, c *call) (*kmip.Item, error) {
+	ct := pairContainers(c.v)
+	priv, err := s.newHalf(ctx, c, kmip.ObjectTypePrivateKey, halfPayload(c, ct.common, ct.private))
+	if err != nil {
+		return nil, err
+	}
+	pub, err := s.newHalf(ctx, c, kmip.ObjectTypePublicKey, halfPayload(c, ct.common, ct.public))
+	if err != nil {
+		return nil, err
+	}
+	return s.generatePair(ctx, c, priv, pub)
+}
+
+// notCopied are the attributes a replacement key does not take from the key
+// it replaces (KMIP 1.4 §4.5 Table 177, §4.4 Table 170); the server sets them anew.
+var notCopied = map[string]bool{
+	"Unique Identifier": true, "Name": true, "Digest": true, "State": true, "Initial Date": true,
+	"Activation Date": true, "Deactivation Date": true, "Destroy Date": true, "Compromise Occurrence Date": true,
+	"Compromise Date": true, "Revocation Reason": true, "Link": true, "Last Change Date": true,
+	"Random Number Generator": true, "Archive Date": true, "Key Format Type": true, "Fresh": true,
+	"Original Creation Date": true,
+}
+
+// replacement starts the replacement of old: its attributes but those of
+// notCopied, its names, then the request's attributes for that half, with
+// dates from offset (KMIP 1.4 §4.5 Table 176).
+func (s *Service) replacement(ctx context.Context, c *call, old *domain.Object, payload *kmip.Item, offset *time.Duration) (*domain.Object, error) {
+	fresh, err := s.newHalf(ctx, c, kmip.ObjectType(old.Type), payload)
+	if err != nil {
+		return nil, err
+	}
+	now := fresh.InitialDate
+	o := old.Clone()
+	o.ID, o.State, o.InitialDate, o.Owner, o.Payload = fresh.ID, domain.PreActive, now, fresh.Owner, nil
+	kept := o.Attributes[:0]
+	for _, a := range o.Attributes {
+		if !notCopied[a.Name] || a.Name == "Name" {
+			kept = append(kept, a)
+		}
+	}
+	o.Attributes = kept
+	set := map[string]bool{}
+	for _, a := range fresh.Attributes {
+		if !set[a.Name] {
+			o.DeleteAttr(a.Name)
+			set[a.Name] = true
+		}
+		o.AddAttr(a.Name, a.Value)
+	}
+	at1, hasAT := old.Attr("Activation Date").AsTime()
+	dt1, hasDT := old.Attr("Deactivation Date").AsTime()
+	if fresh.Attr("Activation Date") == nil {
+		switch {
+		case offset != nil:
+			at2 := now.Add(*offset)
+			o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, at2))
+			if hasAT && hasDT {
+				o.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, dt1.Add(at2.Sub(at1))))
+			}
+		case hasAT:
+			o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, at1))
+			if hasDT {
+				o.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, dt1))
+			}
+		}
+	}
+	if ad, ok := o.Attr("Activation Date").AsTime(); ok && !ad.After(now) {
+		o.State = domain.Active
+	}
+	return o, nil
+}
+
+// reKeyKeyPair implements Re-key Key Pair (KMIP 1.4 §4.5, KMIP 2.1 §6.1.45).
+func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error) {
+	idItem := c.payload.Child(kmip.TagPrivateKeyUniqueIdentifier)
+	lookup := *c
+	lookup.payload = kmip.Struct(kmip.TagRequestPayload)
+	if idItem != nil {
+		it := idItem.Clone()
+		it.Tag = kmip.TagUniqueIdentifier
+		lookup.payload.Add(it)
+	}
+	oldPriv, err := s.loadFor(ctx, &lookup)
+	if err != nil {
+		return nil, err
+	}
+	if oldPriv.Type != uint32(kmip.ObjectTypePrivateKey) {
+		return nil, badObjectType(c, "Re-key Key Pair needs a Private Key")
+	}
+	pubID := ""
+	for _, l := range oldPriv.AttrValues("Link") {
+		if t, _ := l.Child(kmip.TagLinkType).AsEnum(); t == uint32(kmip.LinkTypePublicKeyLink) {
+			pubID, _ = l.Child(kmip.TagLinkedObjectIdentifier).AsText()
+		}
+	}
+	if pubID == "" {
+		return nil, invalidField("the private key has no Public Key Link")
+	}
+	oldPub, err := s.cfg.Store.Get(ctx, pubID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, c, oldPub, c.op); err != nil {
+		return nil, err
+	}
+	if err := s.effective(c, oldPub); err != nil {
+		return nil, err
+	}
+	var offset *time.Duration
+	if it := c.payload.Child(kmip.TagOffset); it != nil {
+		sec, ok := it.AsInterval()
+		if !ok {
+			return nil, invalidField("Offset must be an Interval")
+		}
+		d := time.Duration(sec) * time.Second
+		offset = &d
+	}
+	ct := pairContainers(c.v)
+	priv, err := s.replacement(ctx, c, oldPriv, halfPayload(c, ct.common, ct.private), offset)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := s.replacement(ctx, c, oldPub, halfPayload(c, ct.common, ct.public), offset)
+	if err != nil {
+		return nil, err
+	}
+	priv.AddAttr("Link", linkAttr(kmip.LinkTypeReplacedObjectLink, oldPriv.ID))
+	pub.AddAttr("Link", linkAttr(kmip.LinkTypeReplacedObjectLink, oldPub.ID))
+	out, err := s.generatePair(ctx, c, priv, pub)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Clock.Now()
+	for old, repl := range map[string]string{oldPriv.ID: priv.ID, oldPub.ID: pub.ID} {
+		var before *domain.Object
+		err := s.cfg.Store.Update(ctx, old, func(o *domain.Object) error {
+			before = o.Clone()
+			o.DeleteAttr("Name")
+			o.AddAttr("Link", linkAttr(kmip.LinkTypeReplacementObjectLink, repl))
+			o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.undoUpdate(c, before)
+	}
+	return out, nil
+}

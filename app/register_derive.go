@@ -1,0 +1,124 @@
+package app
+
+import (
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/x509"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// derivedAttrs lists the attributes Register derives from a registered
+// object's content beyond those finishObject sets for every new object
+// (certificate attributes: app/attr_cert.go; Key Value Present, the Key
+// Block's algorithm and length: app/newobject.go): for X.509 certificates
+// the KMIP 1.0 Certificate Identifier, Subject and Issuer (KMIP 1.4
+// §3.13-3.15, gone in 2.0) and the algorithm and length of the certified
+// public key; for keys whose Key Block does not say them, the Cryptographic
+// Algorithm and Length the material determines.
+func derivedAttrs(c *call, t kmip.ObjectType, payload *kmip.Item) ([]domain.Attribute, error) {
+	if t == kmip.ObjectTypeCertificate {
+		ct, _ := payload.Child(kmip.TagCertificateType).AsEnum()
+		if kmip.CertificateType(ct) != kmip.CertificateTypeX_509 {
+			return nil, nil
+		}
+		der, _ := payload.Child(kmip.TagCertificateValue).AsBytes()
+		cert, err := parseCertificate(der)
+		if err != nil {
+			return nil, err
+		}
+		return certificateAttrs(c.v, cert), nil
+	}
+	kb := payload.Child(kmip.TagKeyBlock)
+	kv := kb.Child(kmip.TagKeyValue)
+	if kv == nil || kb.Child(kmip.TagCryptographicAlgorithm) != nil || kb.Child(kmip.TagKeyWrappingData) != nil {
+		return nil, nil
+	}
+	f, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
+	k, err := decodeKey(t, kmip.KeyFormatType(f), kv.Child(kmip.TagKeyMaterial))
+	if err != nil || k == nil {
+		return nil, err
+	}
+	alg, length, ok := k.Describe()
+	if !ok {
+		return nil, nil
+	}
+	return []domain.Attribute{
+		{Name: "Cryptographic Algorithm", Value: kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(ecAlgFor(c.v, alg)))},
+		{Name: "Cryptographic Length", Value: kmip.Int(kmip.TagCryptographicLength, length)},
+	}, nil
+}
+
+// ecAlgFor names EC keys for a client of version v: KMIP 1.4 and 2.x have
+// the generic EC algorithm; older clients know only ECDSA.
+func ecAlgFor(v version, alg kmip.CryptographicAlgorithm) kmip.CryptographicAlgorithm {
+	if alg == kmip.CryptographicAlgorithmEC && !v.atLeast(1, 4) {
+		return kmip.CryptographicAlgorithmECDSA
+	}
+	return alg
+}
+
+// parseCertificate parses an X.509 certificate, refusing one that does not.
+func parseCertificate(der []byte) (*x509.Certificate, error) {
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, invalidField("Certificate Value is not a DER X.509 certificate: %v", err)
+	}
+	return cert, nil
+}
+
+// certificateAttrs derives the KMIP 1.0 text identifier, subject and issuer
+// of an X.509 certificate and the algorithm and length of its public key.
+func certificateAttrs(v version, cert *x509.Certificate) []domain.Attribute {
+	out := []domain.Attribute{
+		{Name: "Certificate Identifier", Value: kmip.Struct(kmip.TagCertificateIdentifier,
+			kmip.Text(kmip.TagIssuer, cert.Issuer.String()),
+			kmip.Text(kmip.TagSerialNumber, cert.SerialNumber.String()))},
+		{Name: "Certificate Subject", Value: kmip.Struct(kmip.TagCertificateSubject,
+			kmip.Text(kmip.TagCertificateSubjectDistinguishedName, cert.Subject.String()))},
+		{Name: "Certificate Issuer", Value: kmip.Struct(kmip.TagCertificateIssuer,
+			kmip.Text(kmip.TagCertificateIssuerDistinguishedName, cert.Issuer.String()))},
+	}
+	add := func(alg kmip.CryptographicAlgorithm, length int) {
+		out = append(out,
+			domain.Attribute{Name: "Cryptographic Algorithm", Value: kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(alg))},
+			domain.Attribute{Name: "Cryptographic Length", Value: kmip.Int(kmip.TagCryptographicLength, int32(length))})
+	}
+	switch pub := cert.PublicKey.(type) {
+	case *rsa.PublicKey:
+		add(kmip.CryptographicAlgorithmRSA, pub.N.BitLen())
+	case *ecdsa.PublicKey:
+		add(ecAlgFor(v, kmip.CryptographicAlgorithmEC), pub.Curve.Params().BitSize)
+	}
+	return out
+}
+
+// applyDerived adds the derived attributes to a new object. A client-supplied
+// Cryptographic Algorithm or Length that contradicts the material is Invalid
+// Field (an EC use, ECDSA or ECDH, may stand for EC).
+func applyDerived(obj *domain.Object, derived []domain.Attribute) error {
+	for _, a := range derived {
+		if have := obj.Attr(a.Name); have != nil {
+			if !have.Equal(a.Value) && !sameAlgorithmFamily(have, a.Value) {
+				return invalidField("%s %v contradicts the object's content", a.Name, have)
+			}
+			continue
+		}
+		obj.SetAttr(a.Name, a.Value)
+	}
+	return nil
+}
+
+// sameAlgorithmFamily accepts ECDSA, ECDH and ECMQV for a key the material
+// says is EC: the client names the use, the material only the curve.
+func sameAlgorithmFamily(client, derived *kmip.Item) bool {
+	d, ok := derived.AsEnum()
+	if !ok || derived.Tag != kmip.TagCryptographicAlgorithm {
+		return false
+	}
+	c, _ := client.AsEnum()
+	ec := map[kmip.CryptographicAlgorithm]bool{kmip.CryptographicAlgorithmEC: true, kmip.CryptographicAlgorithmECDSA: true,
+		kmip.CryptographicAlgorithmECDH: true, kmip.CryptographicAlgorithmECMQV: true}
+	return ec[kmip.CryptographicAlgorithm(d)] && ec[kmip.CryptographicAlgorithm(c)]
+}

@@ -1,0 +1,460 @@
+package app
+
+import (
+	"context"
+	"math/big"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/keyformat"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// Split and join (KMIP 1.4 §4.38-4.39, §2.2.5): a key is shared among Split
+// Key Parts objects so that any Split Key Threshold of them rebuild it. XOR
+// needs every part; Polynomial Sharing GF(2^8) is Shamir's scheme byte by
+// byte in the AES field (FIPS 197 §4), GF(2^16) the same on 16-bit pieces
+// in the spec's quadratic extension of it; Polynomial Sharing Prime Field is
+// Shamir's scheme over the integers modulo Prime Field Size. The share of
+// part i is the polynomial's value at x = i (its Key Part Identifier).
+
+// maxSplitParts bounds Split Key Parts: GF(2^8) has 255 non-zero points.
+const maxSplitParts = 255
+
+// createSplitKey implements Create Split Key.
+func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, error) {
+	t, err := objectType(c)
+	if err != nil {
+		return nil, err
+	}
+	if t != kmip.ObjectTypeSplitKey {
+		return nil, badObjectType(c, "Create Split Key makes Split Key objects, not %s", t)
+	}
+	if c, err = s.expandTemplates(ctx, c); err != nil {
+		return nil, err
+	}
+	parts, okP := c.payload.Child(kmip.TagSplitKeyParts).AsInt()
+	threshold, okT := c.payload.Child(kmip.TagSplitKeyThreshold).AsInt()
+	mv, okM := c.payload.Child(kmip.TagSplitKeyMethod).AsEnum()
+	switch {
+	case !okP || !okT || !okM:
+		return nil, invalidField("Create Split Key needs Split Key Parts, Split Key Threshold and Split Key Method")
+	case parts < 1 || parts > maxSplitParts || threshold < 1 || threshold > parts:
+		return nil, invalidField("Split Key Threshold must be between 1 and Split Key Parts (at most %d)", maxSplitParts)
+	}
+	method := kmip.SplitKeyMethod(mv)
+	prime, _ := c.payload.Child(kmip.TagPrimeFieldSize).AsBig()
+	switch method {
+	case kmip.SplitKeyMethodXOR:
+		if threshold != parts {
+			return nil, invalidField("XOR splitting needs every part: Split Key Threshold must equal Split Key Parts")
+		}
+	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
+	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
+		if prime == nil || !prime.ProbablyPrime(32) {
+			return nil, invalidField("Polynomial Sharing Prime Field needs a prime Prime Field Size")
+		}
+	default:
+		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "Split Key Method %s is not supported", method)
+	}
+
+	secret, block, err := s.splitSource(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if method == kmip.SplitKeyMethodPolynomialSharingGF2_16 && len(secret)%2 != 0 {
+		return nil, invalidField("Polynomial Sharing GF(2^16) splits keys of whole 16-bit pieces")
+	}
+	if prime != nil && new(big.Int).SetBytes(secret).Cmp(prime) >= 0 {
+		return nil, invalidField("Prime Field Size must exceed the key")
+	}
+	shares, err := s.split(ctx, method, secret, int(parts), int(threshold), prime)
+	if err != nil {
+		return nil, err
+	}
+	out := kmip.Struct(kmip.TagResponsePayload)
+	for i, share := range shares {
+		obj, err := s.newObject(ctx, c, kmip.ObjectTypeSplitKey)
+		if err != nil {
+			return nil, err
+		}
+		kb := kmip.Struct(kmip.TagKeyBlock,
+			kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, share)),
+			block.Child(kmip.TagCryptographicAlgorithm).Clone(),
+			block.Child(kmip.TagCryptographicLength).Clone())
+		sk := kmip.Struct(kmip.TagSplitKey,
+			kmip.Int(kmip.TagSplitKeyParts, parts),
+			kmip.Int(kmip.TagKeyPartIdentifier, int32(i+1)),
+			kmip.Int(kmip.TagSplitKeyThreshold, threshold),
+			kmip.Enum(kmip.TagSplitKeyMethod, uint32(method)))
+		if prime != nil {
+			sk.Add(kmip.Big(kmip.TagPrimeFieldSize, prime))
+		}
+		obj.Payload = sk.Add(kb)
+		if err := s.storeNew(ctx, c, obj); err != nil {
+			return nil, err
+		}
+		out.Add(kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
+	}
+	return out, nil
+}
+
+// splitSource returns the key to split and a key block carrying its
+// Cryptographic Algorithm and Length: the object the request names, or a
+// new symmetric key made from the request's attributes.
+func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item, error) {
+	if len(c.payload.ChildrenOf(kmip.TagUniqueIdentifier)) > 0 {
+		id, err := c.uid()
+		if err != nil {
+			return nil, nil, err
+		}
+		// Splitting hands out the key material: the policy's Get rule governs it.
+		obj, err := s.loadAs(ctx, c, id, kmip.OperationGet)
+		if err != nil {
+			return nil, nil, err
+		}
+		return rawKey(obj)
+	}
+	tmp, err := s.newObject(ctx, c, kmip.ObjectTypeSymmetricKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	alg, okA := tmp.Attr("Cryptographic Algorithm").AsEnum()
+	length, okL := tmp.Attr("Cryptographic Length").AsInt()
+	if !okA || !okL {
+		return nil, nil, invalidField("without a key to split, Cryptographic Algorithm and Length are required")
+	}
+	mask, _ := tmp.Attr("Cryptographic Usage Mask").AsInt()
+	key, err := s.cfg.Crypto.GenerateSymmetricKey(ctx, ports.SymmetricKeySpec{ID: tmp.ID, Algorithm: alg, Length: int(length), UsageMask: mask})
+	if err != nil {
+		return nil, nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
+	}
+	return key.Material, kmip.Struct(kmip.TagKeyBlock,
+		kmip.Enum(kmip.TagCryptographicAlgorithm, alg), kmip.Int(kmip.TagCryptographicLength, length)), nil
+}
+
+// rawKey returns the raw key material of a symmetric key or secret data.
+func rawKey(obj *domain.Object) ([]byte, *kmip.Item, error) {
+	t := kmip.ObjectType(obj.Type)
+	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
+		return nil, nil, domain.ErrNotApplicable
+	}
+	if obj.Payload == nil {
+		return nil, nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
+	}
+	kb := obj.Payload.Child(kmip.TagKeyBlock)
+	f, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
+	if kmip.KeyFormatType(f) == kmip.KeyFormatTypeOpaque {
+		b, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
+		if ok {
+			return b, kb, nil
+		}
+	}
+	raw, err := keyformat.Convert(kb, kmip.KeyFormatTypeRaw, keyformat.Uncompressed)
+	if err != nil {
+		return nil, nil, invalidField("the key cannot be split: %v", err)
+	}
+	b, _ := raw.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
+	return b, kb, nil
+}
+
+// split computes the shares of secret.
+func (s *Service) split(ctx context.Context, method kmip.SplitKeyMethod, secret []byte, parts, threshold int, prime *big.Int) ([][]byte, error) {
+	shares := make([][]byte, parts)
+	switch method {
+	case kmip.SplitKeyMethodXOR:
+		last := append([]byte(nil), secret...)
+		for i := 0; i < parts-1; i++ {
+			r, err := s.cfg.Crypto.RandomBytes(ctx, len(secret))
+			if err != nil {
+				return nil, err
+			}
+			shares[i] = r
+			for j := range last {
+				last[j] ^= r[j]
+			}
+		}
+		shares[parts-1] = last
+	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
+		f := fields[method]
+		coef, err := s.cfg.Crypto.RandomBytes(ctx, len(secret)*(threshold-1))
+		if err != nil {
+			return nil, err
+		}
+		pieces := len(secret) / f.size
+		for i := range shares {
+			x := uint16(i + 1)
+			share := make([]byte, len(secret))
+			for j := 0; j < pieces; j++ {
+				// Horner: f(x) = b + c1 x + ... + c(t-1) x^(t-1).
+				var y uint16
+				for k := threshold - 2; k >= 0; k-- {
+					y = f.mul(y, x) ^ f.get(coef, j*(threshold-1)+k)
+				}
+				f.put(share, j, f.mul(y, x)^f.get(secret, j))
+			}
+			shares[i] = share
+		}
+	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
+		size := (prime.BitLen() + 7) / 8
+		coefs := make([]*big.Int, threshold-1)
+		for k := range coefs {
+			r, err := s.cfg.Crypto.RandomBytes(ctx, size+8)
+			if err != nil {
+				return nil, err
+			}
+			coefs[k] = new(big.Int).Mod(new(big.Int).SetBytes(r), prime)
+		}
+		s0 := new(big.Int).SetBytes(secret)
+		for i := range shares {
+			x := big.NewInt(int64(i + 1))
+			y := new(big.Int)
+			for k := len(coefs) - 1; k >= 0; k-- {
+				y.Mul(y, x).Add(y, coefs[k]).Mod(y, prime)
+			}
+			y.Mul(y, x).Add(y, s0).Mod(y, prime)
+			shares[i] = y.FillBytes(make([]byte, size))
+		}
+	}
+	return shares, nil
+}
+
+// joinSplitKey implements Join Split Key.
+func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error) {
+	t, err := objectType(c)
+	if err != nil {
+		return nil, err
+	}
+	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
+		return nil, badObjectType(c, "Join Split Key cannot make %s objects", t)
+	}
+	if c, err = s.expandTemplates(ctx, c); err != nil {
+		return nil, err
+	}
+	ids := c.payload.ChildrenOf(kmip.TagUniqueIdentifier)
+	if len(ids) == 0 {
+		return nil, missingData("Join Split Key needs the Unique Identifiers of the parts")
+	}
+	var parts []*kmip.Item
+	for _, it := range ids {
+		id, ok := it.AsText()
+		if !ok {
+			return nil, invalidField("Unique Identifier must be a Text String")
+		}
+		// Joining reads the parts' key material: the policy's Get rule governs it.
+		obj, err := s.loadAs(ctx, c, id, kmip.OperationGet)
+		if err != nil {
+			return nil, err
+		}
+		if kmip.ObjectType(obj.Type) != kmip.ObjectTypeSplitKey {
+			return nil, domain.ErrNotApplicable
+		}
+		if obj.Payload == nil {
+			return nil, errorf(kmip.ResultReasonItemNotFound, "split key %s has been destroyed", id)
+		}
+		parts = append(parts, obj.Payload)
+	}
+	secret, err := join(parts)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.newObject(ctx, c, t)
+	if err != nil {
+		return nil, err
+	}
+	kb := parts[0].Child(kmip.TagKeyBlock)
+	block := kmip.Struct(kmip.TagKeyBlock,
+		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, secret)))
+	if t == kmip.ObjectTypeSymmetricKey {
+		block.Add(kb.Child(kmip.TagCryptographicAlgorithm).Clone(), kb.Child(kmip.TagCryptographicLength).Clone())
+		obj.Payload = kmip.Struct(kmip.TagSymmetricKey, block)
+	} else {
+		sdt := uint32(kmip.SecretDataTypeSeed)
+		if v, ok := c.payload.Child(kmip.TagSecretDataType).AsEnum(); ok {
+			sdt = v
+		}
+		obj.Payload = kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, sdt), block)
+	}
+	if err := s.storeNew(ctx, c, obj); err != nil {
+		return nil, err
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+}
+
+// join rebuilds a secret from split key payloads; too few or inconsistent
+// parts are a Cryptographic Failure (OASIS TC-SJ-1-14).
+func join(parts []*kmip.Item) ([]byte, error) {
+	fail := func(format string, args ...any) ([]byte, error) {
+		return nil, errorf(kmip.ResultReasonCryptographicFailure, format, args...)
+	}
+	first := parts[0]
+	n, _ := first.Child(kmip.TagSplitKeyParts).AsInt()
+	threshold, _ := first.Child(kmip.TagSplitKeyThreshold).AsInt()
+	mv, _ := first.Child(kmip.TagSplitKeyMethod).AsEnum()
+	prime, _ := first.Child(kmip.TagPrimeFieldSize).AsBig()
+	xs := make([]int32, len(parts))
+	ys := make([][]byte, len(parts))
+	seen := map[int32]bool{}
+	for i, p := range parts {
+		pn, _ := p.Child(kmip.TagSplitKeyParts).AsInt()
+		pt, _ := p.Child(kmip.TagSplitKeyThreshold).AsInt()
+		pm, _ := p.Child(kmip.TagSplitKeyMethod).AsEnum()
+		if pn != n || pt != threshold || pm != mv {
+			return fail("the split keys are not parts of one split")
+		}
+		xs[i], _ = p.Child(kmip.TagKeyPartIdentifier).AsInt()
+		if seen[xs[i]] || xs[i] < 1 || xs[i] > maxSplitParts {
+			return fail("Key Part Identifier %d is repeated or out of range", xs[i])
+		}
+		seen[xs[i]] = true
+		b, ok := p.Path(kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
+		if !ok || (i > 0 && len(b) != len(ys[0])) {
+			return fail("the split keys hold no raw key material of one length")
+		}
+		ys[i] = b
+	}
+	if int32(len(parts)) < threshold {
+		return fail("%d parts given, %d needed", len(parts), threshold)
+	}
+	switch kmip.SplitKeyMethod(mv) {
+	case kmip.SplitKeyMethodXOR:
+		out := make([]byte, len(ys[0]))
+		for _, y := range ys {
+			for j := range out {
+				out[j] ^= y[j]
+			}
+		}
+		return out, nil
+	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
+		f := fields[kmip.SplitKeyMethod(mv)]
+		if len(ys[0])%f.size != 0 {
+			return fail("the split keys are not whole field elements")
+		}
+		out := make([]byte, len(ys[0]))
+		for i := range xs[:threshold] {
+			// Lagrange basis at 0: prod x_m / (x_m - x_i); minus is XOR.
+			xi := uint16(xs[i])
+			li := uint16(1)
+			for m := range xs[:threshold] {
+				if m != i {
+					xm := uint16(xs[m])
+					li = f.mul(li, f.mul(xm, f.inv(xm^xi)))
+				}
+			}
+			for j := 0; j < len(out)/f.size; j++ {
+				f.put(out, j, f.get(out, j)^f.mul(li, f.get(ys[i], j)))
+			}
+		}
+		return out, nil
+	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
+		if prime == nil || prime.Sign() <= 0 {
+			return fail("the split keys lack a Prime Field Size")
+		}
+		sum := new(big.Int)
+		for i := range xs[:threshold] {
+			num, den := big.NewInt(1), big.NewInt(1)
+			for m := range xs[:threshold] {
+				if m != i {
+					num.Mul(num, big.NewInt(int64(xs[m]))).Mod(num, prime)
+					den.Mul(den, big.NewInt(int64(xs[m]-xs[i]))).Mod(den, prime)
+				}
+			}
+			inv := new(big.Int).ModInverse(den, prime)
+			if inv == nil {
+				return fail("the parts do not interpolate")
+			}
+			term := new(big.Int).SetBytes(ys[i])
+			term.Mul(term, num).Mul(term, inv).Mod(term, prime)
+			sum.Add(sum, term).Mod(sum, prime)
+		}
+		length, _ := first.Path(kmip.TagKeyBlock, kmip.TagCryptographicLength).AsInt()
+		size := int(length+7) / 8
+		if size == 0 || sum.BitLen() > size*8 {
+			size = (sum.BitLen() + 7) / 8
+		}
+		return sum.FillBytes(make([]byte, size)), nil
+	}
+	return fail("Split Key Method %s is not supported", kmip.SplitKeyMethod(mv))
+}
+
+// binaryField is GF(2^8) or GF(2^16) as KMIP 1.4 §2.2.5 defines them; its
+// elements are held in a uint16 and stored as size big-endian bytes.
+type binaryField struct {
+	size int
+	mul  func(a, b uint16) uint16
+	inv  func(a uint16) uint16
+}
+
+func (f binaryField) get(b []byte, i int) uint16 {
+	if f.size == 1 {
+		return uint16(b[i])
+	}
+	return uint16(b[2*i])<<8 | uint16(b[2*i+1])
+}
+
+func (f binaryField) put(b []byte, i int, v uint16) {
+	if f.size == 1 {
+		b[i] = byte(v)
+		return
+	}
+	b[2*i], b[2*i+1] = byte(v>>8), byte(v)
+}
+
+var fields = map[kmip.SplitKeyMethod]binaryField{
+	kmip.SplitKeyMethodPolynomialSharingGF2_8: {size: 1,
+		mul: func(a, b uint16) uint16 { return uint16(gfMul(byte(a), byte(b))) },
+		inv: func(a uint16) uint16 { return uint16(gfInv(byte(a))) }},
+	kmip.SplitKeyMethodPolynomialSharingGF2_16: {size: 2, mul: gf16Mul, inv: gf16Inv},
+}
+
+// gf16M is m = x^5+x^4+x^3+x, the constant of GF(2^16) = GF(2^8)[y]/(y^2+y+m).
+const gf16M = 0x3a
+
+// gf16Mul multiplies uy+v elements (u the high byte): with y^2 = y + m,
+// (ry+s)(uy+v) = ((r+s)(u+v) + sv) y + (m ru + sv).
+func gf16Mul(a, b uint16) uint16 {
+	r, s, u, v := byte(a>>8), byte(a), byte(b>>8), byte(b)
+	sv := gfMul(s, v)
+	hi := gfMul(r^s, u^v) ^ sv
+	lo := gfMul(gf16M, gfMul(r, u)) ^ sv
+	return uint16(hi)<<8 | uint16(lo)
+}
+
+// gf16Inv inverts uy+v: u d^-1 y + (u+v) d^-1 with d = (u+v)v + m u^2.
+func gf16Inv(a uint16) uint16 {
+	u, v := byte(a>>8), byte(a)
+	d := gfMul(u^v, v) ^ gfMul(gf16M, gfMul(u, u))
+	di := gfInv(d)
+	return uint16(gfMul(u, di))<<8 | uint16(gfMul(u^v, di))
+}
+
+// gfMul multiplies in GF(2^8) modulo x^8+x^4+x^3+x+1 (FIPS 197 §4.2).
+func gfMul(a, b byte) byte {
+	var p byte
+	for b != 0 {
+		if b&1 != 0 {
+			p ^= a
+		}
+		hi := a & 0x80
+		a <<= 1
+		if hi != 0 {
+			a ^= 0x1b
+		}
+		b >>= 1
+	}
+	return p
+}
+
+// gfInv returns the multiplicative inverse in GF(2^8): a^254.
+func gfInv(a byte) byte {
+	r, p := byte(1), a
+	for e := 254; e > 0; e >>= 1 {
+		if e&1 != 0 {
+			r = gfMul(r, p)
+		}
+		p = gfMul(p, p)
+	}
+	return r
+}

@@ -1,0 +1,402 @@
+package app
+
+import (
+	"context"
+	"encoding/binary"
+	"math/big"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// Key wrapping on Get (KMIP 1.4 §2.1.5 Key Wrapping Data, §2.1.6 Key
+// Wrapping Specification, §4.11 Get; KMIP 2.1 §2.1.5-2.1.6, §6.1.21) and
+// registration of wrapped keys.
+
+// wrapSpec is a decoded Key Wrapping Specification.
+type wrapSpec struct {
+	method     kmip.WrappingMethod
+	encInfo    *kmip.Item // Encryption Key Information, nil if absent
+	macInfo    *kmip.Item // MAC/Signature Key Information, nil if absent
+	attrNames  []string
+	encoding   kmip.EncodingOption
+	encodingOK bool // Encoding Option given
+}
+
+func readWrapSpec(it *kmip.Item) (wrapSpec, error) {
+	var ws wrapSpec
+	m, ok := it.Child(kmip.TagWrappingMethod).AsEnum()
+	if !ok {
+		return ws, missingData("Key Wrapping Specification needs a Wrapping Method")
+	}
+	ws.method = kmip.WrappingMethod(m)
+	ws.encInfo = it.Child(kmip.TagEncryptionKeyInformation)
+	ws.macInfo = it.Child(kmip.TagMACSignatureKeyInformation)
+	for _, a := range it.ChildrenOf(kmip.TagAttributeName) {
+		n, ok := a.AsText()
+		if !ok {
+			return ws, invalidField("Attribute Name must be a Text String")
+		}
+		ws.attrNames = append(ws.attrNames, n)
+	}
+	ws.encoding = kmip.EncodingOptionTTLVEncoding // KMIP 1.4 §2.1.5 Table 9: absent means TTLV encoded
+	if e := it.Child(kmip.TagEncodingOption); e != nil {
+		v, ok := e.AsEnum()
+		if !ok || (v != uint32(kmip.EncodingOptionNoEncoding) && v != uint32(kmip.EncodingOptionTTLVEncoding)) {
+			return ws, errorf(kmip.ResultReasonEncodingOptionError, "unsupported Encoding Option")
+		}
+		ws.encoding, ws.encodingOK = kmip.EncodingOption(v), true
+	}
+	if ws.encoding == kmip.EncodingOptionNoEncoding && len(ws.attrNames) > 0 {
+		return ws, errorf(kmip.ResultReasonEncodingOptionError, "attributes can only be wrapped with TTLV Encoding")
+	}
+	needEnc := ws.method == kmip.WrappingMethodEncrypt || ws.method == kmip.WrappingMethodEncryptThenMACSign
+	needMAC := ws.method == kmip.WrappingMethodMACSign || ws.method == kmip.WrappingMethodEncryptThenMACSign
+	switch {
+	case !needEnc && !needMAC:
+		return ws, errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "Wrapping Method %s is not supported", ws.method)
+	// An incomplete specification is Invalid Field, as the reference server answers.
+	case needEnc && ws.encInfo == nil:
+		return ws, invalidField("the Wrapping Method needs Encryption Key Information")
+	case needMAC && ws.macInfo == nil:
+		return ws, invalidField("the Wrapping Method needs MAC/Signature Key Information")
+	}
+	return ws, nil
+}
+
+// wrappingKey loads the key a Key Information structure names and checks it
+// may wrap (use) for the caller. A missing key is Item Not Found (KMIP 1.4
+// §11.12), Wrapping Object Not Found / Destroyed in KMIP 2.x; a non-key is
+// Illegal Operation (1.x); a key not able to wrap is Permission Denied (1.x).
+func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, uses ...keyUse) (*domain.Object, ports.KeyHandle, ports.CryptoParams, error) {
+	var h ports.KeyHandle
+	var p ports.CryptoParams
+	id, ok := info.Child(kmip.TagUniqueIdentifier).AsText()
+	if !ok || id == "" {
+		return nil, h, p, missingData("Key Information needs a Unique Identifier")
+	}
+	obj, err := s.cfg.Store.Get(ctx, id)
+	if isErr(err, ports.ErrNotFound) {
+		if c.v.major >= 2 {
+			return nil, h, p, errorf(kmip.ResultReasonWrappingObjectNotFound, "wrapping key not found")
+		}
+		return nil, h, p, errorf(kmip.ResultReasonItemNotFound, "wrapping key not found")
+	} else if err != nil {
+		return nil, h, p, err
+	}
+	if err := s.authorize(ctx, c, obj, kmip.OperationGet); err != nil {
+		return nil, h, p, err
+	}
+	if err := s.effective(c, obj); err != nil {
+		if isErr(err, domain.ErrArchived) && c.v.major >= 2 {
+			return nil, h, p, errorf(kmip.ResultReasonWrappingObjectArchived, "the wrapping key is archived")
+		}
+		return nil, h, p, err
+	}
+	switch obj.Type {
+	case uint32(kmip.ObjectTypeSymmetricKey), uint32(kmip.ObjectTypePublicKey), uint32(kmip.ObjectTypePrivateKey):
+	default:
+		if c.v.major >= 2 {
+			return nil, h, p, errorf(kmip.ResultReasonInvalidObjectType, "the wrapping object is not a key")
+		}
+		return nil, h, p, errorf(kmip.ResultReasonIllegalOperation, "the wrapping object is not a key")
+	}
+	if obj.Payload == nil {
+		if c.v.major >= 2 {
+			return nil, h, p, errorf(kmip.ResultReasonWrappingObjectDestroyed, "the wrapping key has been destroyed")
+		}
+		return nil, h, p, errorf(kmip.ResultReasonItemNotFound, "the wrapping key has been destroyed")
+	}
+	var useErr error
+	for _, u := range uses {
+		if useErr = checkUse(obj, u, s.cfg.Clock.Now(), false); useErr == nil {
+			break
+		}
+	}
+	if useErr != nil {
+		return nil, h, p, usableError(useErr, c.v)
+	}
+	if h, err = keyHandle(obj); err != nil {
+		return nil, h, p, usableError(err, c.v)
+	}
+	if cp := info.Child(kmip.TagCryptographicParameters); cp != nil {
+		p, err = cryptoParams(cp)
+	} else {
+		p, err = cryptoParams(obj.Attr("Cryptographic Parameters"))
+	}
+	return obj, h, p, err
+}
+
+// getHook applies the Get request's key wrapping to out, the object's
+// payload about to be returned: a Key Wrapping Specification wraps it, and
+// Key Wrap Type Not Wrapped unwraps a key registered wrapped. (Sensitive and
+// Extractable are checked before, by checkRelease.)
+func (s *Service) getHook(ctx context.Context, c *call, obj *domain.Object, out *kmip.Item) (*kmip.Item, error) {
+	spec := c.payload.Child(kmip.TagKeyWrappingSpecification)
+	kb := out.Child(kmip.TagKeyBlock)
+	stored := kb.Child(kmip.TagKeyWrappingData) != nil
+	if wt, ok := c.payload.Child(kmip.TagKeyWrapType).AsEnum(); ok && stored && wt == uint32(kmip.KeyWrapTypeNotWrapped) {
+		if err := s.unwrapStored(ctx, c, kb); err != nil {
+			return nil, err
+		}
+		stored = false
+	}
+	if spec == nil {
+		return out, nil
+	}
+	if kb == nil {
+		return nil, errorf(kmip.ResultReasonIllegalOperation, "only objects with a Key Block can be wrapped")
+	}
+	if stored {
+		return nil, invalidField("the object is already wrapped")
+	}
+	ws, err := readWrapSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	if ws.encInfo != nil {
+		if id, _ := ws.encInfo.Child(kmip.TagUniqueIdentifier).AsText(); id == obj.ID {
+			return nil, invalidField("a key cannot wrap itself")
+		}
+	}
+	if err := s.wrapKeyBlock(ctx, c, obj, kb, ws); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// wrapKeyBlock replaces kb's Key Value with its wrapped form and adds the
+// Key Wrapping Data.
+func (s *Service) wrapKeyBlock(ctx context.Context, c *call, obj *domain.Object, kb *kmip.Item, ws wrapSpec) error {
+	kv := kb.Child(kmip.TagKeyValue)
+	material, ok := kv.Child(kmip.TagKeyMaterial).AsBytes()
+	if kv == nil || (!ok && ws.encoding == kmip.EncodingOptionNoEncoding) {
+		return errorf(kmip.ResultReasonEncodingOptionError, "the key material cannot be wrapped without encoding")
+	}
+	// The value wrapped: the Key Material alone, or the TTLV-encoded Key
+	// Value with any requested attributes.
+	value := material
+	var withAttrs *kmip.Item
+	if ws.encoding == kmip.EncodingOptionTTLVEncoding {
+		withAttrs = kv.Clone()
+		for _, name := range ws.attrNames {
+			vals := obj.AttrValues(name)
+			if len(vals) == 0 {
+				for _, a := range allAttrs(c.v, obj) {
+					if a.Name == name {
+						vals = append(vals, a.Value)
+					}
+				}
+			}
+			for i, v := range vals {
+				withAttrs.Add(attrOut(c.v, domain.Attribute{Name: name, Index: i, Value: v}))
+			}
+		}
+		value = ttlvEncode(withAttrs)
+	}
+	wd := kmip.Struct(kmip.TagKeyWrappingData, kmip.Enum(kmip.TagWrappingMethod, uint32(ws.method)))
+	wrapped := value
+	if ws.encInfo != nil && ws.method != kmip.WrappingMethodMACSign {
+		wrapper, err := capability[ports.KeyWrapper](s)
+		if err != nil {
+			return err
+		}
+		_, h, p, err := s.wrappingKey(ctx, c, ws.encInfo, useWrap)
+		if err != nil {
+			return err
+		}
+		wrapped, err = wrapper.WrapKey(ctx, h, p, ports.KeyHandle{ID: obj.ID, ObjectType: obj.Type, Material: value})
+		if err != nil {
+			return engineError(err, c.v)
+		}
+		wd.Add(ws.encInfo.Clone())
+	}
+	if ws.macInfo != nil && ws.method != kmip.WrappingMethodEncrypt {
+		macKey, h, p, err := s.wrappingKey(ctx, c, ws.macInfo, useMAC, useSign)
+		if err != nil {
+			return err
+		}
+		var tag []byte
+		if macKey.Type == uint32(kmip.ObjectTypePrivateKey) {
+			signer, cerr := capability[ports.Signer](s)
+			if cerr != nil {
+				return cerr
+			}
+			tag, err = signer.Sign(ctx, h, p, wrapped, false)
+		} else {
+			macer, cerr := capability[ports.MACer](s)
+			if cerr != nil {
+				return cerr
+			}
+			tag, err = macer.MAC(ctx, h, p, wrapped)
+		}
+		if err != nil {
+			return engineError(err, c.v)
+		}
+		wd.Add(ws.macInfo.Clone(), kmip.Bytes(kmip.TagMACSignature, tag))
+	}
+	if ws.encodingOK || ws.encoding == kmip.EncodingOptionNoEncoding {
+		wd.Add(kmip.Enum(kmip.TagEncodingOption, uint32(ws.encoding)))
+	}
+	// Rebuild the Key Block: the wrapped Key Value in place of the clear one.
+	var kids []*kmip.Item
+	for _, ch := range kb.Children() {
+		if ch.Tag != kmip.TagKeyValue {
+			kids = append(kids, ch)
+			continue
+		}
+		switch {
+		case ws.method == kmip.WrappingMethodMACSign:
+			if withAttrs != nil {
+				kids = append(kids, withAttrs)
+			} else {
+				kids = append(kids, ch)
+			}
+		case ws.encoding == kmip.EncodingOptionNoEncoding:
+			nkv := kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, wrapped))
+			for _, a := range ch.Children() {
+				if a.Tag != kmip.TagKeyMaterial {
+					nkv.Add(a)
+				}
+			}
+			kids = append(kids, nkv)
+		default:
+			kids = append(kids, kmip.Bytes(kmip.TagKeyValue, wrapped))
+		}
+	}
+	kb.Value = append(kids, wd)
+	s.cfg.Log.Info().Str("id", obj.ID).Str("client", c.who.Name).Str("method", ws.method.String()).Msg("key returned wrapped")
+	return nil
+}
+
+// unwrapStored turns a Key Block registered wrapped (Encrypt, No Encoding)
+// back into its clear form for Key Wrap Type Not Wrapped.
+func (s *Service) unwrapStored(ctx context.Context, c *call, kb *kmip.Item) error {
+	wd := kb.Child(kmip.TagKeyWrappingData)
+	m, _ := wd.Child(kmip.TagWrappingMethod).AsEnum()
+	enc, _ := wd.Child(kmip.TagEncodingOption).AsEnum()
+	wrapped, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
+	if m != uint32(kmip.WrappingMethodEncrypt) || enc != uint32(kmip.EncodingOptionNoEncoding) || !ok {
+		return errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "only keys wrapped by encryption without encoding can be unwrapped")
+	}
+	wrapper, err := capability[ports.KeyWrapper](s)
+	if err != nil {
+		return err
+	}
+	_, h, p, err := s.wrappingKey(ctx, c, wd.Child(kmip.TagEncryptionKeyInformation), useUnwrap)
+	if err != nil {
+		return err
+	}
+	clear, err := wrapper.UnwrapKey(ctx, h, p, wrapped)
+	if err != nil {
+		return engineError(err, c.v)
+	}
+	var kids []*kmip.Item
+	for _, ch := range kb.Children() {
+		switch ch.Tag {
+		case kmip.TagKeyWrappingData:
+		case kmip.TagKeyValue:
+			nkv := kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, clear))
+			for _, a := range ch.Children() {
+				if a.Tag != kmip.TagKeyMaterial {
+					nkv.Add(a)
+				}
+			}
+			kids = append(kids, nkv)
+		default:
+			kids = append(kids, ch)
+		}
+	}
+	kb.Value = kids
+	return nil
+}
+
+// registerHook checks the Key Wrapping Data of a key registered wrapped; the
+// key is then stored exactly as given (KMIP 1.4 §4.3).
+func (s *Service) registerHook(c *call, payload *kmip.Item) error {
+	wd := payload.Child(kmip.TagKeyBlock).Child(kmip.TagKeyWrappingData)
+	if wd == nil {
+		return nil
+	}
+	if err := checkValue(wd); err != nil {
+		return err
+	}
+	m, ok := wd.Child(kmip.TagWrappingMethod).AsEnum()
+	if _, known := kmip.EnumName(kmip.TagWrappingMethod, m); !ok || !known {
+		return invalidField("Key Wrapping Data needs a known Wrapping Method")
+	}
+	if wd.Child(kmip.TagEncryptionKeyInformation) == nil && wd.Child(kmip.TagMACSignatureKeyInformation) == nil {
+		return invalidField("Key Wrapping Data needs Encryption Key Information or MAC/Signature Key Information")
+	}
+	kv := payload.Child(kmip.TagKeyBlock).Child(kmip.TagKeyValue)
+	if kv.Type != kmip.TypeByteString && kv.Type != kmip.TypeStructure {
+		return invalidField("the Key Value of a wrapped key must be a Byte String or a Structure")
+	}
+	return nil
+}
+
+// ttlvEncode is the binary TTLV encoding of it (KMIP 1.4 §9.1), the form a
+// Key Value takes when wrapped with TTLV Encoding.
+func ttlvEncode(it *kmip.Item) []byte {
+	return appendTTLV(nil, it)
+}
+
+func appendTTLV(dst []byte, it *kmip.Item) []byte {
+	dst = append(dst, byte(it.Tag>>16), byte(it.Tag>>8), byte(it.Tag), byte(it.Type))
+	lenAt := len(dst)
+	dst = append(dst, 0, 0, 0, 0)
+	start := len(dst)
+	switch v := it.Value.(type) {
+	case []*kmip.Item:
+		for _, ch := range v {
+			dst = appendTTLV(dst, ch)
+		}
+	case int32:
+		dst = binary.BigEndian.AppendUint32(dst, uint32(v))
+	case uint32:
+		dst = binary.BigEndian.AppendUint32(dst, v)
+	case int64:
+		dst = binary.BigEndian.AppendUint64(dst, uint64(v))
+	case bool:
+		b := uint64(0)
+		if v {
+			b = 1
+		}
+		dst = binary.BigEndian.AppendUint64(dst, b)
+	case string:
+		dst = append(dst, v...)
+	case []byte:
+		dst = append(dst, v...)
+	case time.Time:
+		if it.Type == kmip.TypeDateTimeExtended {
+			dst = binary.BigEndian.AppendUint64(dst, uint64(v.UnixMicro()))
+		} else {
+			dst = binary.BigEndian.AppendUint64(dst, uint64(v.Unix()))
+		}
+	case *big.Int:
+		dst = append(dst, bigBytes(v)...)
+	}
+	n := len(dst) - start
+	binary.BigEndian.PutUint32(dst[lenAt:], uint32(n))
+	for len(dst)%8 != 0 {
+		dst = append(dst, 0)
+	}
+	return dst
+}
+
+// bigBytes is v in two's complement, sign-extended to a multiple of 8 bytes.
+func bigBytes(v *big.Int) []byte {
+	n := (v.BitLen() + 8) / 8
+	n = (n + 7) &^ 7
+	out := make([]byte, n)
+	if v.Sign() >= 0 {
+		v.FillBytes(out)
+		return out
+	}
+	// two's complement of a negative number: 2^(8n) + v
+	mod := new(big.Int).Lsh(big.NewInt(1), uint(8*n))
+	mod.Add(mod, v).FillBytes(out)
+	return out
+}
