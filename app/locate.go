@@ -9,18 +9,47 @@ import (
 	"github.com/kmipd/kmipd/ports"
 )
 
-// locatePage is how many candidate identifiers Locate reads from the store at a time.
+// locatePage is how many candidate identifiers Locate reads from the store at
+// a time when it must load candidates to check them.
 const locatePage = 512
 
-// locate implements Locate (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29): equality
-// filters on any attribute run as index lookups in the store; the result
+// policyLister is the optional capability of a ports.PolicySource (the
+// policy directory has it) to list the names of its policies: every name
+// besides the reserved ones that Policy resolves at that moment. With it,
+// Locate filters by access in the store's index (domain.AccessTerms) instead
+// of loading every candidate to check it; without it Locate stays correct
+// but loads candidates.
+type policyLister interface {
+	Names() []string
+}
+
+// Names lists no policy besides the reserved ones.
+func (reservedPolicies) Names() []string { return nil }
+
+// locateFilter is a Locate request's criteria: what the store answers from its
+// index (query) and what kmipd checks on loaded candidates (the rest).
+type locateFilter struct {
+	query  ports.LocateQuery
+	uid    string               // Unique Identifier filter, "" if none
+	ranges map[string]dateRange // date ranges and Initial Date
+	state  *domain.State        // State filter, compared with the effective state
+	limits *kmip.Item           // Usage Limits filter (KMIP 1.4 §4.9: at least these)
+	access bool                 // the store filtered by access already
+}
+
+// needsLoad reports whether candidates must be loaded to be checked.
+func (f *locateFilter) needsLoad() bool {
+	return f.uid != "" || len(f.ranges) > 0 || f.state != nil || f.limits != nil || !f.access
+}
+
+// locate implements Locate (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29): filters on any
+// attribute, the caller's access, the Storage Status Mask and the Object
+// Group Member run as index lookups in the store; only date ranges, Usage
+// Limits and the effective State are checked on loaded candidates. The result
 // holds only objects the caller may Locate, in ascending identifier order,
-// after Offset Items and up to Maximum Items.
+// after Offset Items and up to Maximum Items; Located Items (KMIP 1.3+)
+// counts every match.
 func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
-	attrs, err := requestAttrs(c, kmip.TagAttributes)
-	if err != nil {
-		return nil, err
-	}
 	maxItems, offset := -1, 0
 	if it := c.payload.Child(kmip.TagMaximumItems); it != nil {
 		n, ok := it.AsInt()
@@ -36,87 +65,34 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		offset = int(n)
 	}
-	// Storage Status Mask selects on-line objects by default (KMIP 1.4 §4.9);
-	// destroyed objects, whose metadata kmipd keeps, only when asked (2.x).
-	storage := kmip.StorageStatusMaskOnLineStorage
-	if it := c.payload.Child(kmip.TagStorageStatusMask); it != nil {
-		m, ok := it.AsInt()
-		if !ok {
-			return nil, invalidField("Storage Status Mask must be an Integer")
-		}
-		storage = kmip.StorageStatusMask(m)
-	}
-	var terms []domain.IndexTerm
-	uid := ""
-	ranges, err := dateRanges(attrs)
+	f, err := s.locateFilter(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range attrs {
-		if a.Value == nil {
-			return nil, invalidField("Locate attribute %q has no value", a.Name)
+	if it := c.payload.Child(kmip.TagObjectGroupMember); it != nil {
+		m, ok := it.AsEnum()
+		if !ok {
+			return nil, invalidField("Object Group Member must be an Enumeration")
 		}
-		if _, ok := ranges[a.Name]; ok {
-			continue
-		}
-		switch a.Name {
-		case "Object Type":
-			v, _ := a.Value.AsEnum()
-			terms = append(terms, domain.IndexTerm{Name: domain.IndexObjectType, Key: domain.EnumKey(v)})
-		case "State":
-			v, _ := a.Value.AsEnum()
-			terms = append(terms, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(v)})
-		case "Operation Policy Name":
-			v, _ := a.Value.AsText()
-			terms = append(terms, domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
-		case "Unique Identifier":
-			v, ok := a.Value.AsText()
-			if !ok || (uid != "" && uid != v) {
-				return nil, invalidField("invalid Unique Identifier filter")
+		if containsTerm(f.query.Terms, "Object Group") {
+			switch kmip.ObjectGroupMember(m) {
+			case kmip.ObjectGroupMemberGroupMemberFresh:
+				f.query.Terms = append(f.query.Terms,
+					domain.IndexTerm{Name: "Fresh", Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
+			case kmip.ObjectGroupMemberGroupMemberDefault:
+				// kmipd's policy: a group's default object is its member
+				// first in identifier order.
+				if maxItems < 0 || maxItems > 1 {
+					maxItems = 1
+				}
+			default:
+				return nil, invalidField("unknown Object Group Member %d", m)
 			}
-			uid = v
-		default:
-			terms = append(terms, domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
 		}
 	}
-	var ids []string
-	located := 0
-	after := ""
-	for {
-		var page []string
-		if uid != "" {
-			page = []string{uid}
-		} else if page, err = s.cfg.Store.Locate(ctx, ports.LocateQuery{Terms: terms, After: after, Limit: locatePage}); err != nil {
-			return nil, err
-		}
-		for _, id := range page {
-			obj, err := s.cfg.Store.Get(ctx, id)
-			if isErr(err, ports.ErrNotFound) {
-				continue // destroyed by another request meanwhile
-			}
-			if err != nil {
-				return nil, err
-			}
-			if (uid != "" && !hasTerms(obj, terms)) || !inRanges(obj, ranges) {
-				continue
-			}
-			destroyed := obj.State == domain.Destroyed || obj.State == domain.DestroyedCompromised
-			if (destroyed && storage&kmip.StorageStatusMaskDestroyedStorage == 0) ||
-				(!destroyed && storage&kmip.StorageStatusMaskOnLineStorage == 0) {
-				continue
-			}
-			if s.authorize(ctx, c, obj, kmip.OperationLocate) != nil {
-				continue
-			}
-			located++
-			if located > offset && (maxItems < 0 || len(ids) < maxItems) {
-				ids = append(ids, id)
-			}
-		}
-		if len(page) < locatePage {
-			break
-		}
-		after = page[len(page)-1]
+	ids, located, err := s.locateIDs(ctx, c, f, offset, maxItems)
+	if err != nil {
+		return nil, err
 	}
 	out := kmip.Struct(kmip.TagResponsePayload)
 	if c.v.atLeast(1, 3) {
@@ -126,6 +102,224 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 		out.Add(kmip.Text(kmip.TagUniqueIdentifier, id))
 	}
 	return out, nil
+}
+
+// locateIDs runs the filter and returns the page of identifiers asked for and
+// the number of matches in all.
+func (s *Service) locateIDs(ctx context.Context, c *call, f *locateFilter, offset, maxItems int) ([]string, int, error) {
+	page := func(all []string) []string {
+		if offset >= len(all) {
+			return nil
+		}
+		all = all[offset:]
+		if maxItems >= 0 && len(all) > maxItems {
+			all = all[:maxItems]
+		}
+		return all
+	}
+	if !f.needsLoad() {
+		q := f.query
+		if !c.v.atLeast(1, 3) && maxItems >= 0 {
+			q.Limit = offset + maxItems // no Located Items to count
+			if q.Limit == 0 {
+				return nil, 0, nil
+			}
+		}
+		all, err := s.cfg.Store.Locate(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		return page(all), len(all), nil
+	}
+	var matches []string
+	now := s.cfg.Clock.Now()
+	q := f.query
+	q.Limit = locatePage
+	for {
+		var ids []string
+		var err error
+		if f.uid != "" {
+			ids = []string{f.uid}
+		} else if ids, err = s.cfg.Store.Locate(ctx, q); err != nil {
+			return nil, 0, err
+		}
+		for _, id := range ids {
+			obj, err := s.cfg.Store.Get(ctx, id)
+			if isErr(err, ports.ErrNotFound) {
+				continue // destroyed by another request meanwhile
+			}
+			if err != nil {
+				return nil, 0, err
+			}
+			if s.locateMatch(ctx, c, f, obj, now) {
+				matches = append(matches, id)
+			}
+		}
+		if f.uid != "" || len(ids) < locatePage {
+			break
+		}
+		q.After = ids[len(ids)-1]
+	}
+	return page(matches), len(matches), nil
+}
+
+// locateMatch checks a loaded candidate against what the index did not answer.
+func (s *Service) locateMatch(ctx context.Context, c *call, f *locateFilter, obj *domain.Object, now time.Time) bool {
+	if f.uid != "" && !hasQuery(obj, f.query) {
+		return false
+	}
+	if !inRanges(obj, f.ranges) || (f.limits != nil && !usageLimitsAtLeast(obj, f.limits)) {
+		return false
+	}
+	if f.state != nil && s.locateState(obj, now) != *f.state {
+		return false
+	}
+	return f.access || s.authorize(ctx, c, obj, kmip.OperationLocate) == nil
+}
+
+// locateState is the state a Locate State filter compares: the object's
+// effective state at now, its dates applied (domain.EffectiveState);
+// storedStates admits every stored state that may lead to it.
+func (s *Service) locateState(obj *domain.Object, now time.Time) domain.State {
+	obj.ApplyDates(now)
+	return obj.State
+}
+
+// storedStates lists the stored states from which an object's effective
+// state may be want once its Activation or Deactivation Date has passed
+// (KMIP 1.4 §3.22–3.23); a Pre-Active object may be effectively Active.
+func storedStates(want domain.State) []domain.State {
+	switch want {
+	case domain.Active:
+		return []domain.State{domain.PreActive, domain.Active}
+	case domain.Deactivated:
+		return []domain.State{domain.PreActive, domain.Active, domain.Deactivated}
+	}
+	return []domain.State{want}
+}
+
+// locateFilter reads a Locate request's criteria into index terms and checks.
+func (s *Service) locateFilter(ctx context.Context, c *call) (*locateFilter, error) {
+	attrs, err := requestAttrs(c, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	f := &locateFilter{}
+	// Access first: the store drives from the first group when no term is
+	// selective, and a caller's own objects are usually few.
+	if lister, ok := s.cfg.Policies.(policyLister); ok {
+		var group []domain.IndexTerm
+		names := append([]string{domain.PolicyDefault, domain.PolicyPublic}, lister.Names()...)
+		for _, name := range names {
+			if p, ok := s.cfg.Policies.Policy(ctx, name); ok {
+				group = append(group, domain.AccessTerms(name, p, c.who, uint32(kmip.OperationLocate))...)
+			}
+		}
+		f.query.Any = append(f.query.Any, group)
+		f.access = true
+	}
+	// Storage Status Mask selects on-line objects by default (KMIP 1.4 §4.9);
+	// destroyed objects, whose metadata kmipd keeps, only when asked (2.x).
+	storage := uint32(kmip.StorageStatusMaskOnLineStorage)
+	if it := c.payload.Child(kmip.TagStorageStatusMask); it != nil {
+		m, ok := it.AsInt()
+		if !ok {
+			return nil, invalidField("Storage Status Mask must be an Integer")
+		}
+		storage = uint32(m)
+	}
+	var where []domain.IndexTerm
+	for _, bit := range domain.MaskBits(storage) {
+		where = append(where, domain.IndexTerm{Name: domain.IndexStorage, Key: domain.EnumKey(bit)})
+	}
+	f.query.Any = append(f.query.Any, where)
+
+	if f.ranges, err = dateRanges(attrs); err != nil {
+		return nil, err
+	}
+	for _, a := range attrs {
+		if a.Value == nil {
+			return nil, invalidField("Locate attribute %q has no value", a.Name)
+		}
+		if _, ok := f.ranges[a.Name]; ok {
+			continue
+		}
+		switch a.Name {
+		case "Object Type":
+			v, _ := a.Value.AsEnum()
+			f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexObjectType, Key: domain.EnumKey(v)})
+		case "State":
+			v, _ := a.Value.AsEnum()
+			st := domain.State(v)
+			if f.state != nil && *f.state != st {
+				return nil, invalidField("Locate gives two different States")
+			}
+			if from := storedStates(st); len(from) == 1 && st != domain.PreActive {
+				// Compromised and Destroyed do not follow from dates.
+				f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(v)})
+				continue
+			}
+			f.state = &st
+			var group []domain.IndexTerm
+			for _, from := range storedStates(st) {
+				group = append(group, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(uint32(from))})
+			}
+			f.query.Any = append(f.query.Any, group)
+		case "Operation Policy Name":
+			v, _ := a.Value.AsText()
+			f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
+		case "Unique Identifier":
+			v, ok := a.Value.AsText()
+			if !ok || (f.uid != "" && f.uid != v) {
+				return nil, invalidField("invalid Unique Identifier filter")
+			}
+			f.uid = v
+		case "Cryptographic Usage Mask":
+			// Matching objects have every requested bit (KMIP 1.4 §4.9).
+			m, _ := a.Value.AsInt()
+			for _, bit := range domain.MaskBits(uint32(m)) {
+				f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(bit)})
+			}
+		case "Usage Limits":
+			f.limits = a.Value
+		default:
+			f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
+		}
+	}
+	return f, nil
+}
+
+// containsTerm reports whether terms has one of the named attribute.
+func containsTerm(terms []domain.IndexTerm, name string) bool {
+	for _, t := range terms {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// usageLimitsAtLeast reports whether the object's Usage Limits Count and
+// Total are at least those of want (KMIP 1.4 §4.9).
+func usageLimitsAtLeast(obj *domain.Object, want *kmip.Item) bool {
+	have := obj.Attr("Usage Limits")
+	if have == nil {
+		return false
+	}
+	for _, tag := range []kmip.Tag{kmip.TagUsageLimitsCount, kmip.TagUsageLimitsTotal} {
+		w, ok := want.Child(tag).AsLong()
+		if !ok {
+			continue
+		}
+		h, ok := have.Child(tag).AsLong()
+		if !ok || h < w {
+			return false
+		}
+	}
+	if u := want.Child(kmip.TagUsageLimitsUnit); u != nil && domain.IndexKey(u) != domain.IndexKey(have.Child(kmip.TagUsageLimitsUnit)) {
+		return false
+	}
+	return true
 }
 
 // dateRange is a Locate filter on a date attribute: two values give a range,
@@ -182,16 +376,26 @@ func inRanges(obj *domain.Object, ranges map[string]dateRange) bool {
 	return true
 }
 
-// hasTerms reports whether the object carries every index term.
-func hasTerms(obj *domain.Object, terms []domain.IndexTerm) bool {
+// hasQuery reports whether the object matches the index part of a query: it
+// carries every term and one term of each group.
+func hasQuery(obj *domain.Object, q ports.LocateQuery) bool {
 	have := map[domain.IndexTerm]bool{}
 	for _, t := range obj.IndexTerms() {
 		have[t] = true
 	}
-	for _, t := range terms {
+	for _, t := range q.Terms {
 		if !have[t] {
 			return false
 		}
+	}
+next:
+	for _, g := range q.Any {
+		for _, t := range g {
+			if have[t] {
+				continue next
+			}
+		}
+		return false
 	}
 	return true
 }

@@ -80,6 +80,13 @@ func (m *memStore) Locate(_ context.Context, q ports.LocateQuery) ([]string, err
 		for _, t := range q.Terms {
 			all = all && have[t]
 		}
+		for _, g := range q.Any {
+			anyOf := false
+			for _, t := range g {
+				anyOf = anyOf || have[t]
+			}
+			all = all && anyOf
+		}
 		if all {
 			ids = append(ids, id)
 		}

@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,4 +51,109 @@ func IndexKey(v *kmip.Item) string {
 	default:
 		return fmt.Sprintf("?:%v", x)
 	}
+}
+
+// Pseudo-attribute names of the derived index terms (see DerivedTerms): they
+// let a store answer access, storage-status and usage-mask questions from its
+// index alone.
+const (
+	// IndexAccess holds AccessKey(policy, object type).
+	IndexAccess = "kmipd:access"
+	// IndexOwnerAccess holds OwnerAccessKey(owner, policy, object type).
+	IndexOwnerAccess = "kmipd:owner-access"
+	// IndexStorage holds EnumKey of the object's Storage Status Mask bit.
+	IndexStorage = "kmipd:storage"
+	// IndexUsageBit holds EnumKey of each bit set in Cryptographic Usage Mask.
+	IndexUsageBit = "kmipd:usage-bit"
+)
+
+// AccessKey is the IndexAccess key of an object under policy of objectType.
+func AccessKey(policy string, objectType uint32) string {
+	return EnumKey(objectType) + ":" + policy
+}
+
+// OwnerAccessKey is the IndexOwnerAccess key of an object of objectType
+// owned by owner under policy; the policy's length makes it unambiguous.
+func OwnerAccessKey(owner, policy string, objectType uint32) string {
+	return fmt.Sprintf("%s:%d:%s:%s", EnumKey(objectType), len(policy), policy, owner)
+}
+
+// StorageStatus is the Storage Status Mask bit (KMIP 1.4 §9.1.3.3.2, KMIP 2.1
+// §12.3) that describes where the object is: destroyed objects, whose
+// metadata kmipd keeps, are in Destroyed Storage, archived ones (Archived)
+// in Archival Storage, every other one On-line.
+func (o *Object) StorageStatus() uint32 {
+	switch {
+	case o.State == Destroyed || o.State == DestroyedCompromised:
+		return uint32(kmip.StorageStatusMaskDestroyedStorage)
+	case o.Archived():
+		return uint32(kmip.StorageStatusMaskArchivalStorage)
+	}
+	return uint32(kmip.StorageStatusMaskOnLineStorage)
+}
+
+// DerivedTerms lists the index terms computed from the object rather than
+// copied from one attribute value: its access terms, its storage status and
+// each bit of its Cryptographic Usage Mask.
+func (o *Object) DerivedTerms() []IndexTerm {
+	terms := []IndexTerm{
+		{IndexAccess, AccessKey(o.Policy, o.Type)},
+		{IndexOwnerAccess, OwnerAccessKey(o.Owner, o.Policy, o.Type)},
+		{IndexStorage, EnumKey(o.StorageStatus())},
+	}
+	for _, v := range o.AttrValues("Cryptographic Usage Mask") {
+		if m, ok := v.AsInt(); ok {
+			for _, bit := range MaskBits(uint32(m)) {
+				terms = append(terms, IndexTerm{IndexUsageBit, EnumKey(bit)})
+			}
+		}
+	}
+	return terms
+}
+
+// MaskBits returns the bits set in m, lowest first.
+func MaskBits(m uint32) []uint32 {
+	var bits []uint32
+	for b := uint32(1); b != 0; b <<= 1 {
+		if m&b != 0 {
+			bits = append(bits, b)
+		}
+	}
+	return bits
+}
+
+// AccessTerms returns index terms of which an object under the policy named
+// name, p, must
+// carry one for who to be allowed op on it: an IndexAccess term for each
+// object type the policy opens to everyone, an IndexOwnerAccess term for each
+// type it opens to the owner only. It follows Policy.Allowed exactly, so a
+// store can filter by access without loading objects. A nil policy gives none.
+func AccessTerms(name string, p *Policy, who Principal, op uint32) []IndexTerm {
+	if p == nil {
+		return nil
+	}
+	types := map[uint32]bool{}
+	for t := range p.Preset {
+		types[t] = true
+	}
+	for _, rules := range p.Groups {
+		for t := range rules {
+			types[t] = true
+		}
+	}
+	var terms []IndexTerm
+	for t := range types {
+		switch p.Permission(who, t, op) {
+		case AllowAll:
+			terms = append(terms, IndexTerm{IndexAccess, AccessKey(name, t)})
+		case AllowOwner:
+			if who.Name != "" {
+				terms = append(terms, IndexTerm{IndexOwnerAccess, OwnerAccessKey(who.Name, name, t)})
+			}
+		}
+	}
+	slices.SortFunc(terms, func(a, b IndexTerm) int {
+		return strings.Compare(a.Name+"\x00"+a.Key, b.Name+"\x00"+b.Key)
+	})
+	return terms
 }

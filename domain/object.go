@@ -126,7 +126,7 @@ const (
 )
 
 // IndexTerms lists every index term of the object: its object type, state,
-// owner, policy and each value of each attribute.
+// owner, policy, derived terms (DerivedTerms) and each value of each attribute.
 func (o *Object) IndexTerms() []IndexTerm {
 	terms := []IndexTerm{
 		{IndexObjectType, EnumKey(o.Type)},
@@ -134,6 +134,7 @@ func (o *Object) IndexTerms() []IndexTerm {
 		{IndexOwner, o.Owner},
 		{IndexPolicy, o.Policy},
 	}
+	terms = append(terms, o.DerivedTerms()...)
 	for _, a := range o.Attributes {
 		terms = append(terms, IndexTerm{a.Name, IndexKey(a.Value)})
 	}

@@ -28,17 +28,34 @@ type Store interface {
 	// Delete removes the object and its index entries; ErrNotFound if absent.
 	Delete(ctx context.Context, id string) error
 	// Locate returns the identifiers of objects having every term of q.Terms
-	// (all objects when empty), in ascending identifier order, starting after
-	// q.After, at most q.Limit of them (no limit when 0).
+	// and at least one term of each group of q.Any (all objects when both are
+	// empty), in ascending identifier order, starting after q.After, at most
+	// q.Limit of them (no limit when 0). It reads index entries only, about as
+	// many as there are matches, never every stored object.
 	Locate(ctx context.Context, q LocateQuery) ([]string, error)
 	// Close releases the store; later calls return ErrClosed.
 	Close() error
 }
 
-// LocateQuery is a conjunction of index terms (domain.Object.IndexTerms),
-// with keyset pagination.
+// LocateQuery is a conjunction of index terms (domain.Object.IndexTerms) and
+// of disjunctions of index terms, with keyset pagination.
 type LocateQuery struct {
+	// Terms must all be present.
 	Terms []domain.IndexTerm
+	// Any lists groups of terms: an object matches a group when it has at
+	// least one of its terms; an empty group matches nothing. The first group
+	// is taken to be the most selective (a caller's access terms, say).
+	Any [][]domain.IndexTerm
+	// After and Limit page through the result: only identifiers greater than
+	// After, at most Limit of them (0: no limit).
 	After string
 	Limit int
+}
+
+// BulkCreator is the optional capability of a Store to create many objects in
+// one transaction, for imports and bulk loads.
+type BulkCreator interface {
+	// CreateAll stores copies of objs as Create does, all or none: it returns
+	// ErrExists, and writes nothing, if any identifier is taken or repeated.
+	CreateAll(ctx context.Context, objs []*domain.Object) error
 }

@@ -1,6 +1,7 @@
 // Package storetest is the contract suite every ports.Store adapter must
 // pass: an adapter's test calls Exercise with a function that opens its store
-// at a path, and BenchCreate, BenchGet and BenchLocateByName for benchmarks.
+// at a path, and BenchCreate, BenchGet, BenchLocateByName and
+// BenchLocateByNameN for benchmarks.
 package storetest
 
 import (
@@ -56,6 +57,10 @@ func Exercise(t *testing.T, open Opener) {
 		{"LocateAll", testLocateAll},
 		{"LocateOrder", testLocateOrder},
 		{"LocatePaging", testLocatePaging},
+		{"LocateAny", testLocateAny},
+		{"LocateAnyWide", testLocateAnyWide},
+		{"DerivedTerms", testDerivedTerms},
+		{"CreateAll", testCreateAll},
 		{"IndexFollowsUpdates", testIndexFollowsUpdates},
 		{"ConcurrentCreates", testConcurrentCreates},
 		{"ConcurrentUpdates", testConcurrentUpdates},

@@ -229,6 +229,42 @@ func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
 	})
 }
 
+var _ ports.BulkCreator = (*Store)(nil)
+
+// CreateAll implements ports.BulkCreator in one transaction.
+func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
+	bodies := make([][]byte, len(objs))
+	terms := make([][]record.Term, len(objs))
+	seen := make(map[string]bool, len(objs))
+	for i, obj := range objs {
+		var err error
+		if bodies[i], terms[i], err = record.ForCreate(obj); err != nil {
+			return fmt.Errorf("bolt store: %w", err)
+		}
+		if err := checkKeys(obj.ID, terms[i]); err != nil {
+			return err
+		}
+		if seen[obj.ID] {
+			return fmt.Errorf("bolt store: object %q: %w", obj.ID, ports.ErrExists)
+		}
+		seen[obj.ID] = true
+	}
+	return s.submit(ctx, func(tx *bbolt.Tx) error {
+		objects := tx.Bucket(bucketObjects)
+		for _, obj := range objs {
+			if objects.Get([]byte(obj.ID)) != nil {
+				return fmt.Errorf("bolt store: object %q: %w", obj.ID, ports.ErrExists)
+			}
+		}
+		for i, obj := range objs {
+			if err := s.write(tx, obj.ID, bodies[i], terms[i], nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // write stores body under id and applies the index changes; errors are dirty.
 func (s *Store) write(tx *bbolt.Tx, id string, body []byte, add, remove []record.Term) error {
 	terms := tx.Bucket(bucketTerms)
@@ -320,50 +356,59 @@ func (s *Store) Get(ctx context.Context, id string) (*domain.Object, error) {
 }
 
 // Locate implements ports.Store as a leapfrog join of the terms' prefix
-// scans: each cursor in turn seeks to the highest identifier seen so far,
-// and an identifier every cursor lands on is a match.
+// scans, each group being the union of its terms' scans: each stream in turn
+// seeks to the highest identifier seen so far, and an identifier every
+// stream lands on is a match.
 func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, error) {
 	var ids []string
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		full := func() bool { return q.Limit > 0 && len(ids) >= q.Limit }
 		terms := record.Plan(q.Terms)
-		if len(terms) == 0 {
+		groups := record.PlanAny(q.Any)
+		if len(terms) == 0 && len(groups) == 0 {
 			c := tx.Bucket(bucketObjects).Cursor()
 			for k, _ := seekAfter(c, nil, q.After); k != nil && !full(); k, _ = c.Next() {
 				ids = append(ids, string(k))
 			}
 			return nil
 		}
-		cursors := make([]*bbolt.Cursor, len(terms))
-		prefixes := make([][]byte, len(terms))
-		for i, t := range terms {
-			cursors[i] = tx.Bucket(bucketTerms).Cursor()
-			prefixes[i] = termPrefix(t)
+		bucket := tx.Bucket(bucketTerms)
+		var streams []stream
+		for _, t := range terms {
+			streams = append(streams, newTermStream(bucket, t))
+		}
+		for _, g := range groups {
+			u := &unionStream{}
+			for _, t := range g {
+				u.parts = append(u.parts, newTermStream(bucket, t))
+			}
+			streams = append(streams, u)
+		}
+		if len(terms) > 0 && record.Broad(terms[0]) && len(groups) > 0 {
+			// Drive from the first group (a caller's access terms) rather
+			// than from a term most objects share.
+			g := streams[len(terms)]
+			copy(streams[1:len(terms)+1], streams[:len(terms)])
+			streams[0] = g
 		}
 		target, strict := q.After, true // find ids > After, then >= the candidate
 		agreed := 0
-		for i := 0; !full(); i = (i + 1) % len(cursors) {
+		for i := 0; !full(); i = (i + 1) % len(streams) {
 			if i == 0 {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
 			}
-			var k []byte
-			if strict {
-				k, _ = seekAfter(cursors[i], prefixes[i], target)
-			} else {
-				k, _ = cursors[i].Seek(append(prefixes[i][:len(prefixes[i]):len(prefixes[i])], target...))
-			}
-			if k == nil || !bytes.HasPrefix(k, prefixes[i]) {
+			id, ok := streams[i].seek(target, strict)
+			if !ok {
 				return nil
 			}
-			id := string(k[len(prefixes[i]):])
 			if !strict && id == target {
 				agreed++
 			} else {
 				target, strict, agreed = id, false, 1
 			}
-			if agreed == len(cursors) {
+			if agreed == len(streams) {
 				ids = append(ids, target)
 				strict, agreed = true, 0
 			}
@@ -374,6 +419,73 @@ func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, erro
 		return nil, err
 	}
 	return ids, nil
+}
+
+// stream is an ascending sequence of identifiers that can be searched.
+type stream interface {
+	// seek returns the first identifier greater than target (strict) or not
+	// less than it, and false when there is none.
+	seek(target string, strict bool) (string, bool)
+}
+
+// termStream is the identifiers of one term's index entries.
+type termStream struct {
+	c      *bbolt.Cursor
+	prefix []byte
+}
+
+func newTermStream(b *bbolt.Bucket, t record.Term) *termStream {
+	return &termStream{c: b.Cursor(), prefix: termPrefix(t)}
+}
+
+func (s *termStream) seek(target string, strict bool) (string, bool) {
+	var k []byte
+	if strict {
+		k, _ = seekAfter(s.c, s.prefix, target)
+	} else {
+		k, _ = s.c.Seek(append(s.prefix[:len(s.prefix):len(s.prefix)], target...))
+	}
+	if k == nil || !bytes.HasPrefix(k, s.prefix) {
+		return "", false
+	}
+	return string(k[len(s.prefix):]), true
+}
+
+// unionStream is the identifiers of any of several terms' entries; it
+// remembers where each part stands so that a seek moves only the parts
+// behind the target. An empty union has no identifiers.
+type unionStream struct {
+	parts []*termStream
+	heads []string // each part's current identifier; nil before the first seek
+	done  []bool   // parts with nothing left
+}
+
+func (u *unionStream) seek(target string, strict bool) (string, bool) {
+	first := u.heads == nil
+	if first {
+		u.heads = make([]string, len(u.parts))
+		u.done = make([]bool, len(u.parts))
+	}
+	for i, p := range u.parts {
+		if u.done[i] {
+			continue
+		}
+		// Targets never decrease, so a head past the target is still the
+		// part's first identifier past it.
+		if h := u.heads[i]; !first && (h > target || (!strict && h == target)) {
+			continue
+		}
+		var ok bool
+		u.heads[i], ok = p.seek(target, strict)
+		u.done[i] = !ok
+	}
+	best, found := "", false
+	for i, h := range u.heads {
+		if !u.done[i] && (!found || h < best) {
+			best, found = h, true
+		}
+	}
+	return best, found
 }
 
 // seekAfter positions c at the first key starting with prefix whose rest is

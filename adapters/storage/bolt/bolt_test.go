@@ -66,3 +66,8 @@ func TestNewerSchemaRefused(t *testing.T) {
 		t.Fatalf("Open of a newer schema: %v, want ErrNewerSchema naming %s", err, path)
 	}
 }
+
+// Locate by Name among 100k and 1M objects: each loads its store first (a
+// minute or more for 1M), so they run only when -bench selects them.
+func BenchmarkLocateByName100k(b *testing.B) { storetest.BenchLocateByNameN(b, open, 100_000) }
+func BenchmarkLocateByName1M(b *testing.B)   { storetest.BenchLocateByNameN(b, open, 1_000_000) }

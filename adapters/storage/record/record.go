@@ -347,10 +347,35 @@ func Apply(old *domain.Object, fn func(obj *domain.Object) error) (Change, error
 
 // broad lists the pseudo-attributes whose values most objects share.
 var broad = map[string]bool{
-	domain.IndexObjectType: true,
-	domain.IndexState:      true,
-	domain.IndexOwner:      true,
-	domain.IndexPolicy:     true,
+	domain.IndexObjectType:  true,
+	domain.IndexState:       true,
+	domain.IndexOwner:       true,
+	domain.IndexPolicy:      true,
+	domain.IndexAccess:      true,
+	domain.IndexOwnerAccess: true,
+	domain.IndexStorage:     true,
+	domain.IndexUsageBit:    true,
+}
+
+// Broad reports whether many objects are likely to share the term (object
+// type, state, owner, policy and the derived terms), so that a query should
+// not be driven from it when a more selective one is at hand.
+func Broad(t Term) bool { return broad[t.Name] }
+
+// PlanAny returns a Locate query's groups (ports.LocateQuery.Any) in stored
+// form, each without repeats, in the order given.
+func PlanAny(groups [][]domain.IndexTerm) [][]Term {
+	out := make([][]Term, len(groups))
+	for i, g := range groups {
+		out[i] = make([]Term, 0, len(g))
+		for _, t := range g {
+			rt := Term{Name: t.Name, Key: TermKey(t.Key)}
+			if !slices.Contains(out[i], rt) {
+				out[i] = append(out[i], rt)
+			}
+		}
+	}
+	return out
 }
 
 // Plan returns a Locate query's terms in stored form, without repeats, the

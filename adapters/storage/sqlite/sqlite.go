@@ -56,7 +56,13 @@ type Store struct {
 
 	mu     sync.RWMutex // held for reading by reads in flight
 	closed bool
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared Locate queries by text (compiled SQL, no data)
 }
+
+// maxStmts bounds the prepared Locate queries kept; others are prepared per call.
+const maxStmts = 256
 
 var _ ports.Store = (*Store)(nil)
 
@@ -291,6 +297,69 @@ func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
 	})
 }
 
+var _ ports.BulkCreator = (*Store)(nil)
+
+// CreateAll implements ports.BulkCreator in one transaction, inserting index
+// entries many rows per statement.
+func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
+	bodies := make([][]byte, len(objs))
+	terms := make([][]record.Term, len(objs))
+	for i, obj := range objs {
+		var err error
+		if bodies[i], terms[i], err = record.ForCreate(obj); err != nil {
+			return fmt.Errorf("sqlite store: %w", err)
+		}
+	}
+	return s.submit(ctx, func(tx *sql.Tx) error {
+		ins, err := tx.Prepare(`INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`)
+		if err != nil {
+			return s.translate(err)
+		}
+		defer ins.Close()
+		var rows []any
+		for i, obj := range objs {
+			if _, err := ins.Exec(obj.ID, int64(obj.Revision), bodies[i]); err != nil {
+				if err = s.translate(err); errors.Is(err, ports.ErrExists) {
+					return fmt.Errorf("sqlite store: object %q: %w", obj.ID, err)
+				}
+				return err
+			}
+			for _, t := range terms[i] {
+				rows = append(rows, t.Name, t.Key, obj.ID)
+			}
+		}
+		return s.insertTermRows(tx, rows)
+	})
+}
+
+// insertTermRows inserts index entries given as name, key, id triples, with
+// one prepared statement of termRowsPerInsert rows for the full chunks.
+func (s *Store) insertTermRows(tx *sql.Tx, rows []any) error {
+	const width = 3 * termRowsPerInsert
+	insert := func(n int) string {
+		return `INSERT OR IGNORE INTO terms (name, key, id) VALUES ` +
+			strings.TrimSuffix(strings.Repeat(`(?, ?, ?),`, n), ",")
+	}
+	if len(rows) >= width {
+		full, err := tx.Prepare(insert(termRowsPerInsert))
+		if err != nil {
+			return s.translate(err)
+		}
+		defer full.Close()
+		for ; len(rows) >= width; rows = rows[width:] {
+			if _, err := full.Exec(rows[:width]...); err != nil {
+				return s.translate(err)
+			}
+		}
+	}
+	if len(rows) > 0 {
+		if _, err := tx.Exec(insert(len(rows)/3), rows...); err != nil {
+			return s.translate(err)
+		}
+	}
+	return nil
+}
+
 // termRowsPerInsert keeps each multi-row INSERT well under SQLite's limit
 // of bound parameters.
 const termRowsPerInsert = 200
@@ -406,10 +475,13 @@ func (s *Store) Get(ctx context.Context, id string) (*domain.Object, error) {
 
 // Locate implements ports.Store with index lookups only (see locateSQL).
 func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, error) {
-	query, args := locateSQL(q)
+	query, args, ok := locateSQL(q)
+	if !ok {
+		return nil, s.read(ctx, func() error { return nil })
+	}
 	var ids []string
 	err := s.read(ctx, func() error {
-		rows, err := s.rdb.QueryContext(ctx, query, args...)
+		rows, err := s.query(ctx, query, args)
 		if err != nil {
 			return s.ctxErr(ctx, err)
 		}
@@ -429,26 +501,88 @@ func (s *Store) Locate(ctx context.Context, q ports.LocateQuery) ([]string, erro
 	return ids, nil
 }
 
-// locateSQL builds Locate's query: the first term's index entries in
-// identifier order, each checked against the other terms' entries by primary
-// key. The checks are correlated scalar subqueries, not joins or EXISTS
-// (which SQLite may turn into joins): SQLite joins at most 64 tables, and
-// planning a wide join is slow. They are nested in a balanced AND so that
-// many terms stay within SQLite's expression depth limit.
-func locateSQL(q ports.LocateQuery) (string, []any) {
+// query runs a read query through a prepared statement kept for its text:
+// preparing a Locate query costs more than running it. The statements hold
+// no data, and SQLite prepares them again itself if the schema changes.
+func (s *Store) query(ctx context.Context, query string, args []any) (*sql.Rows, error) {
+	s.stmtMu.Lock()
+	st, ok := s.stmts[query]
+	if !ok && len(s.stmts) < maxStmts {
+		var err error
+		if st, err = s.rdb.PrepareContext(ctx, query); err != nil {
+			s.stmtMu.Unlock()
+			return nil, err
+		}
+		if s.stmts == nil {
+			s.stmts = map[string]*sql.Stmt{}
+		}
+		s.stmts[query] = st
+	}
+	s.stmtMu.Unlock()
+	if st == nil {
+		return s.rdb.QueryContext(ctx, query, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// check is one condition on the candidate t0.id with its parameters.
+type check struct {
+	sql  string
+	args []any
+}
+
+// locateSQL builds Locate's query, or reports false when an empty group
+// makes the answer empty. The query reads, in identifier order, the index
+// entries of its driver: the most selective term, else the union of the
+// first group's terms (a caller's access terms), else the first broad term,
+// else the objects table. It checks each candidate against every other term
+// and group by primary-key probes. The checks are correlated scalar
+// subqueries, not joins or EXISTS (which SQLite may turn into joins): SQLite
+// joins at most 64 tables, and planning a wide join is slow. They are nested
+// in a balanced AND so that many terms stay within SQLite's expression depth
+// limit.
+func locateSQL(q ports.LocateQuery) (string, []any, bool) {
+	terms := record.Plan(q.Terms)
+	groups := record.PlanAny(q.Any)
+	for _, g := range groups {
+		if len(g) == 0 {
+			return "", nil, false
+		}
+	}
 	var query strings.Builder
 	var args []any
-	terms := record.Plan(q.Terms)
-	if len(terms) == 0 {
-		query.WriteString(`SELECT id FROM objects WHERE id > ?`)
-		args = append(args, q.After)
-	} else {
+	where := true // whether the driver's query has a WHERE clause to extend
+	switch {
+	case len(groups) > 0 && (len(terms) == 0 || record.Broad(terms[0])):
+		query.WriteString(`SELECT t0.id FROM (SELECT DISTINCT id FROM terms WHERE (name, key) IN (` +
+			pairs(len(groups[0])) + `) AND id > ?`)
+		args = append(termArgs(args, groups[0]), q.After)
+		query.WriteString(`) t0`)
+		groups, where = groups[1:], false
+	case len(terms) > 0:
 		query.WriteString(`SELECT t0.id FROM terms t0 WHERE t0.name = ? AND t0.key = ? AND t0.id > ?`)
 		args = append(args, terms[0].Name, terms[0].Key, q.After)
-		if len(terms) > 1 {
+		terms = terms[1:]
+	default:
+		query.WriteString(`SELECT t0.id FROM objects t0 WHERE t0.id > ?`)
+		args = append(args, q.After)
+	}
+	var checks []check
+	for _, t := range terms {
+		checks = append(checks, check{`(SELECT 1 FROM terms t WHERE t.name = ? AND t.key = ? AND t.id = t0.id) IS NOT NULL`,
+			[]any{t.Name, t.Key}})
+	}
+	for _, g := range groups {
+		checks = append(checks, check{`(SELECT 1 FROM terms t WHERE (t.name, t.key) IN (` + pairs(len(g)) +
+			`) AND t.id = t0.id LIMIT 1) IS NOT NULL`, termArgs(nil, g)})
+	}
+	if len(checks) > 0 {
+		if where {
 			query.WriteString(` AND `)
-			args = existsAll(&query, args, terms[1:])
+		} else {
+			query.WriteString(` WHERE `)
 		}
+		args = allOf(&query, args, checks)
 	}
 	query.WriteString(` ORDER BY 1 LIMIT ?`)
 	if q.Limit > 0 {
@@ -456,20 +590,34 @@ func locateSQL(q ports.LocateQuery) (string, []any) {
 	} else {
 		args = append(args, -1)
 	}
-	return query.String(), args
+	return query.String(), args, true
 }
 
-// existsAll writes the conjunction of one index probe per term, as a
-// balanced tree of ANDs, and returns args with the terms' parameters.
-func existsAll(query *strings.Builder, args []any, terms []record.Term) []any {
-	if len(terms) == 1 {
-		query.WriteString(`(SELECT 1 FROM terms t WHERE t.name = ? AND t.key = ? AND t.id = t0.id) IS NOT NULL`)
-		return append(args, terms[0].Name, terms[0].Key)
+// pairs returns a VALUES list of n parameter pairs; SQLite answers
+// (name, key) IN (VALUES ...) by one primary-key probe per pair.
+func pairs(n int) string {
+	return "VALUES " + strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
+}
+
+// termArgs appends the terms' names and keys to args, as pairs expects them.
+func termArgs(args []any, terms []record.Term) []any {
+	for _, t := range terms {
+		args = append(args, t.Name, t.Key)
+	}
+	return args
+}
+
+// allOf writes the conjunction of checks as a balanced tree of ANDs and
+// returns args with their parameters.
+func allOf(query *strings.Builder, args []any, checks []check) []any {
+	if len(checks) == 1 {
+		query.WriteString(checks[0].sql)
+		return append(args, checks[0].args...)
 	}
 	query.WriteByte('(')
-	args = existsAll(query, args, terms[:len(terms)/2])
+	args = allOf(query, args, checks[:len(checks)/2])
 	query.WriteString(` AND `)
-	args = existsAll(query, args, terms[len(terms)/2:])
+	args = allOf(query, args, checks[len(checks)/2:])
 	query.WriteByte(')')
 	return args
 }
@@ -486,6 +634,12 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	s.q.Close()
 	<-s.wdone
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
 	if err := errors.Join(s.rdb.Close(), s.wdb.Close()); err != nil {
 		return fmt.Errorf("sqlite store %s: close: %w", s.path, err)
 	}

@@ -38,6 +38,7 @@ const (
 	DefaultIdleTimeout      = 2 * time.Minute
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultMaxConnections   = 1024
+	DefaultRequestTimeout   = 30 * time.Second
 )
 
 // keepBuffer is the largest per-connection buffer kept between messages, so
@@ -83,6 +84,10 @@ type Server struct {
 	// MaxConnections caps the open connections; excess connections are
 	// accepted and closed at once. Zero means DefaultMaxConnections (1024).
 	MaxConnections int
+	// RequestTimeout bounds handling one request message: it is the
+	// deadline of the context passed to the Handler, and so to storage and
+	// crypto. Zero means DefaultRequestTimeout (30s).
+	RequestTimeout time.Duration
 	// Limits bounds the decoder; zero fields take ttlv.DefaultLimits
 	// except MaxSize, which defaults to the effective MaxMessageSize.
 	Limits ttlv.Limits
@@ -496,7 +501,11 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 			out, ok = nil, false
 		}
 	}()
-	ctx, cancel := context.WithCancel(ctx)
+	timeout := c.srv.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	var resp *kmip.Item

@@ -1,0 +1,255 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// countingStore counts the objects Locate loads.
+type countingStore struct {
+	ports.Store
+	gets atomic.Int64
+}
+
+func (c *countingStore) Get(ctx context.Context, id string) (*domain.Object, error) {
+	c.gets.Add(1)
+	return c.Store.Get(ctx, id)
+}
+
+// testPolicies holds the reserved policies and "shared", which lets anyone
+// Locate and Get symmetric keys; listed says whether it can list them.
+type testPolicies struct{ listed bool }
+
+func (testPolicies) Policy(_ context.Context, name string) (*domain.Policy, bool) {
+	if name == "shared" {
+		return &domain.Policy{Name: "shared", Preset: domain.Rules{
+			uint32(kmip.ObjectTypeSymmetricKey): {uint32(kmip.OperationLocate): domain.AllowAll},
+			uint32(kmip.ObjectTypeSecretData):   {uint32(kmip.OperationLocate): domain.AllowOwner},
+		}}, true
+	}
+	p := domain.ReservedPolicy(name)
+	return p, p != nil
+}
+
+// listedPolicies is testPolicies with the listing capability.
+type listedPolicies struct{ testPolicies }
+
+func (listedPolicies) Names() []string { return []string{"shared"} }
+
+// locateWorld stores objects of several owners and policies directly.
+func locateWorld(t *testing.T, policies ports.PolicySource) (*Service, *countingStore) {
+	t.Helper()
+	store := &countingStore{Store: newMemStore()}
+	s := New(Config{Store: store, Crypto: fakeCrypto{}, Policies: policies,
+		Clock: fixedClock{time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}})
+	add := func(id, owner, policy string, typ kmip.ObjectType, st domain.State, fn func(o *domain.Object)) {
+		o := &domain.Object{ID: id, Type: uint32(typ), State: st, Owner: owner, Policy: policy,
+			InitialDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		o.AddAttr("Name", nameItem("k"))
+		if fn != nil {
+			fn(o)
+		}
+		if err := store.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sym, secret := kmip.ObjectTypeSymmetricKey, kmip.ObjectTypeSecretData
+	usage := func(m kmip.CryptographicUsageMask) func(*domain.Object) {
+		return func(o *domain.Object) {
+			o.SetAttr("Cryptographic Usage Mask", kmip.Int(kmip.TagCryptographicUsageMask, int32(m)))
+		}
+	}
+	add("a1", "alice", "default", sym, domain.Active, usage(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))
+	add("a2", "alice", "default", sym, domain.PreActive, usage(kmip.CryptographicUsageMaskEncrypt))
+	add("a3", "alice", "shared", sym, domain.Active, func(o *domain.Object) {
+		o.AddAttr("Object Group", kmip.Text(kmip.TagObjectGroup, "g"))
+		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, false))
+	})
+	add("a4", "alice", "shared", secret, domain.Active, func(o *domain.Object) {
+		o.AddAttr("Object Group", kmip.Text(kmip.TagObjectGroup, "g"))
+		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, true))
+	})
+	add("a5", "alice", "default", sym, domain.Destroyed, nil)
+	add("a6", "alice", "unknown-policy", sym, domain.Active, nil)
+	add("b1", "bob", "default", sym, domain.Active, func(o *domain.Object) {
+		o.SetAttr("Usage Limits", kmip.Struct(kmip.TagUsageLimits,
+			kmip.Long(kmip.TagUsageLimitsTotal, 100), kmip.Long(kmip.TagUsageLimitsCount, 50),
+			kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitObject))))
+	})
+	add("b2", "bob", "shared", secret, domain.Compromised, nil)
+	add("b3", "bob", "default", sym, domain.Compromised, nil)
+	return s, store
+}
+
+// locateIDs sends a KMIP 2.1 Locate and returns Located Items and the identifiers.
+func locateAs(t *testing.T, s *Service, who domain.Principal, fields ...*kmip.Item) (int, []string) {
+	t.Helper()
+	var attrs []*kmip.Item
+	var rest []*kmip.Item
+	for _, f := range fields {
+		switch f.Tag {
+		case kmip.TagMaximumItems, kmip.TagOffsetItems, kmip.TagStorageStatusMask, kmip.TagObjectGroupMember:
+			rest = append(rest, f)
+		default:
+			attrs = append(attrs, f)
+		}
+	}
+	payload := append(rest, kmip.Struct(kmip.TagAttributes, attrs...))
+	out := mustOK(t, one(t, s, who, v21, bi(kmip.OperationLocate, payload...)))
+	n, _ := out.Child(kmip.TagLocatedItems).AsInt()
+	var ids []string
+	for _, it := range out.ChildrenOf(kmip.TagUniqueIdentifier) {
+		id, _ := it.AsText()
+		ids = append(ids, id)
+	}
+	return int(n), ids
+}
+
+func TestLocateCriteria(t *testing.T) {
+	for _, listed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("listed=%v", listed), func(t *testing.T) {
+			var policies ports.PolicySource = testPolicies{}
+			if listed {
+				policies = listedPolicies{}
+			}
+			s, _ := locateWorld(t, policies)
+			online := kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskOnLineStorage))
+			both := kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskOnLineStorage|kmip.StorageStatusMaskDestroyedStorage))
+			destroyed := kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskDestroyedStorage))
+			group := kmip.Text(kmip.TagObjectGroup, "g")
+			cases := []struct {
+				name   string
+				who    domain.Principal
+				fields []*kmip.Item
+				n      int
+				want   []string
+			}{
+				{"alice all", alice, nil, 4, []string{"a1", "a2", "a3", "a4"}},
+				{"alice by name", alice, []*kmip.Item{nameItem("k")}, 4, []string{"a1", "a2", "a3", "a4"}},
+				{"bob sees shared keys of others", bob, []*kmip.Item{nameItem("k")}, 4, []string{"a3", "b1", "b2", "b3"}},
+				{"bob explicit on-line", bob, []*kmip.Item{online}, 4, []string{"a3", "b1", "b2", "b3"}},
+				{"alice destroyed too", alice, []*kmip.Item{both}, 5, []string{"a1", "a2", "a3", "a4", "a5"}},
+				{"alice destroyed only", alice, []*kmip.Item{destroyed}, 1, []string{"a5"}},
+				{"nobody", domain.Principal{}, nil, 1, []string{"a3"}},
+				{"offset and maximum", alice, []*kmip.Item{kmip.Int(kmip.TagOffsetItems, 1), kmip.Int(kmip.TagMaximumItems, 2)}, 4, []string{"a2", "a3"}},
+				{"offset past the end", alice, []*kmip.Item{kmip.Int(kmip.TagOffsetItems, 9)}, 4, nil},
+				{"maximum zero", alice, []*kmip.Item{kmip.Int(kmip.TagMaximumItems, 0)}, 4, nil},
+				{"usage mask bits", alice, []*kmip.Item{kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt))}, 2, []string{"a1", "a2"}},
+				{"usage mask all bits", alice, []*kmip.Item{kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))}, 1, []string{"a1"}},
+				{"state active", alice, []*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StateActive))}, 3, []string{"a1", "a3", "a4"}},
+				{"state pre-active", alice, []*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StatePreActive))}, 1, []string{"a2"}},
+				{"state compromised", bob, []*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StateCompromised))}, 2, []string{"b2", "b3"}},
+				{"group", alice, []*kmip.Item{group}, 2, []string{"a3", "a4"}},
+				{"group fresh", alice, []*kmip.Item{group, kmip.Enum(kmip.TagObjectGroupMember, uint32(kmip.ObjectGroupMemberGroupMemberFresh))}, 1, []string{"a4"}},
+				{"group default", alice, []*kmip.Item{group, kmip.Enum(kmip.TagObjectGroupMember, uint32(kmip.ObjectGroupMemberGroupMemberDefault))}, 2, []string{"a3"}},
+				{"usage limits at least", bob, []*kmip.Item{kmip.Struct(kmip.TagUsageLimits, kmip.Long(kmip.TagUsageLimitsTotal, 100), kmip.Long(kmip.TagUsageLimitsCount, 10))}, 1, []string{"b1"}},
+				{"usage limits more", bob, []*kmip.Item{kmip.Struct(kmip.TagUsageLimits, kmip.Long(kmip.TagUsageLimitsTotal, 101))}, 0, nil},
+				{"unique identifier of another's", bob, []*kmip.Item{kmip.Text(kmip.TagUniqueIdentifier, "a1")}, 0, nil},
+				{"unique identifier shared", bob, []*kmip.Item{kmip.Text(kmip.TagUniqueIdentifier, "a3")}, 1, []string{"a3"}},
+			}
+			for _, tc := range cases {
+				n, ids := locateAs(t, s, tc.who, tc.fields...)
+				if n != tc.n || !slices.Equal(ids, tc.want) {
+					t.Errorf("%s: Located Items %d, %q; want %d, %q", tc.name, n, ids, tc.n, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestLocateLoadsNoCandidate checks that access, storage status, usage mask
+// and name filters are answered by the store's index: Locate loads no object
+// when the policy source can list its policies.
+func TestLocateLoadsNoCandidate(t *testing.T) {
+	s, store := locateWorld(t, listedPolicies{})
+	for _, who := range []domain.Principal{alice, bob, {Name: "carol"}} {
+		locateAs(t, s, who, nameItem("k"))
+		locateAs(t, s, who, kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt)),
+			kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskOnLineStorage|kmip.StorageStatusMaskDestroyedStorage)))
+		locateAs(t, s, who, kmip.Text(kmip.TagObjectGroup, "g"), kmip.Int(kmip.TagMaximumItems, 1))
+	}
+	if n := store.gets.Load(); n != 0 {
+		t.Errorf("Locate loaded %d objects, want none", n)
+	}
+}
+
+// TestLocateByCustomAndVendorAttributes finds objects by a KMIP 1.x custom
+// attribute and by a KMIP 2.x Vendor Attribute, through the service.
+func TestLocateByCustomAndVendorAttributes(t *testing.T) {
+	s := newService(t)
+	create := aesCreate14(128, "")
+	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attr14("x-dept", kmip.Text(0, "payments")))
+	id := createdID(t, one(t, s, alice, v14, create))
+	createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("x-dept", kmip.Text(0, "payments")))))
+	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || ids[0].Value != id {
+		t.Errorf("Locate by x-dept = %v, want %s", ids, id)
+	}
+	vendor := func(v string) *kmip.Item {
+		return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"),
+			kmip.Text(kmip.TagAttributeName, "dept"), kmip.Text(kmip.TagAttributeValue, v))
+	}
+	out = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
+	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || ids[0].Value != id {
+		t.Errorf("Locate by Vendor Attribute x/dept = %v, want %s", ids, id)
+	}
+	if n, _ := out.Child(kmip.TagLocatedItems).AsInt(); n != 1 {
+		t.Errorf("Located Items %d, want 1", n)
+	}
+	out = mustOK(t, one(t, s, bob, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
+	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
+		t.Errorf("bob located alice's key: %v", ids)
+	}
+}
+
+// TestLocateEffectiveStateAndArchive checks that a State filter sees the
+// state the object's dates give it, and that archived objects are found
+// only in Archival Storage (KMIP 1.4 §4.9, §3.22).
+func TestLocateEffectiveStateAndArchive(t *testing.T) {
+	store := newMemStore()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	s := New(Config{Store: store, Crypto: fakeCrypto{}, Policies: listedPolicies{}, Clock: fixedClock{now}})
+	add := func(id string, st domain.State, fn func(o *domain.Object)) {
+		o := &domain.Object{ID: id, Type: uint32(kmip.ObjectTypeSymmetricKey), State: st, Owner: "alice", Policy: "default"}
+		fn(o)
+		if err := store.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("due", domain.PreActive, func(o *domain.Object) {
+		o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, now.Add(-time.Hour)))
+	})
+	add("later", domain.PreActive, func(o *domain.Object) {
+		o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, now.Add(time.Hour)))
+	})
+	add("over", domain.Active, func(o *domain.Object) {
+		o.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, now.Add(-time.Hour)))
+	})
+	add("kept", domain.Active, func(o *domain.Object) {
+		o.SetAttr("Archive Date", kmip.DateTime(kmip.TagArchiveDate, now.Add(-time.Hour)))
+	})
+	archival := kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskArchivalStorage))
+	for _, tc := range []struct {
+		fields []*kmip.Item
+		want   []string
+	}{
+		{[]*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StateActive))}, []string{"due"}},
+		{[]*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StatePreActive))}, []string{"later"}},
+		{[]*kmip.Item{kmip.Enum(kmip.TagState, uint32(kmip.StateDeactivated))}, []string{"over"}},
+		{nil, []string{"due", "later", "over"}},
+		{[]*kmip.Item{archival}, []string{"kept"}},
+		{[]*kmip.Item{archival, kmip.Enum(kmip.TagState, uint32(kmip.StateActive))}, []string{"kept"}},
+	} {
+		if _, ids := locateAs(t, s, alice, tc.fields...); !slices.Equal(ids, tc.want) {
+			t.Errorf("Locate(%v) = %q, want %q", tc.fields, ids, tc.want)
+		}
+	}
+}
