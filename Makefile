@@ -7,7 +7,7 @@ TEST_FLAGS ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-unit vet fuzz bench generate clean
+.PHONY: all build run test test-unit vet fuzz bench bench-go generate clean
 
 all: build
 
@@ -34,8 +34,14 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/ttlv/
 	$(GO) test -run '^$$' -fuzz '^FuzzMessage$$' -fuzztime $(FUZZTIME) ./test/fuzz/
 
-## bench: Go benchmarks of the codec and the storage engines
-bench:
+## bench: kmipd (SQLite, bbolt) side by side with pykmip-server and a null responder; writes docs/bench/
+BENCH_FLAGS ?=
+bench: build
+	$(GO) build -o bin/kmip-bench ./cmd/kmip-bench
+	./bin/kmip-bench suite -kmipd $(BIN) -out docs/bench $(BENCH_FLAGS)
+
+## bench-go: Go benchmarks of the codec and the storage engines
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem ./adapters/transport/ttlv/ ./adapters/storage/...
 
 generate:

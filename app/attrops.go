@@ -130,6 +130,10 @@ func cutCustom(name string) (vid, an string, ok bool) {
 	return "", name, false
 }
 
+// policyNameAttr is the attribute that names the object's operation policy;
+// its value is domain.Object.Policy, not an entry of the attribute list.
+const policyNameAttr = "Operation Policy Name"
+
 // attrNotFound answers a request naming an attribute the object does not
 // have at all: Attribute Not Found in KMIP 2.x (2.1 §11.2 table of Result
 // Reasons); in KMIP 1.x, Invalid Field for Modify Attribute (1.4 §11.16, "it
@@ -235,7 +239,7 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 		if !r.AppliesToType(obj.Type) {
 			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
 		}
-		if !r.Multi && obj.Attr(at.Name) != nil {
+		if !r.Multi && (obj.Attr(at.Name) != nil || at.Name == policyNameAttr && obj.Policy != "") {
 			return singleValued(c, at.Name)
 		}
 		if at.Name == "Name" && hasValue(obj, at.Name, at.Value) {

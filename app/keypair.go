@@ -206,7 +206,9 @@ func (s *Service) replacement(ctx context.Context, c *call, old *domain.Object, 
 	}
 	now := fresh.InitialDate
 	o := old.Clone()
-	o.ID, o.State, o.InitialDate, o.Owner, o.Payload = fresh.ID, domain.PreActive, now, fresh.Owner, nil
+	// The replacement stays its existing owner's (as Re-key's does), whoever
+	// re-keys: a right to re-key is not a right to take the key.
+	o.ID, o.State, o.InitialDate, o.Payload = fresh.ID, domain.PreActive, now, nil
 	kept := o.Attributes[:0]
 	for _, a := range o.Attributes {
 		if !notCopied[a.Name] || a.Name == "Name" {

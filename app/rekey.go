@@ -74,6 +74,11 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, err
 		}
 	}
+	if repl.Policy != old.Policy && (c.who.Name == "" || c.who.Name != old.Owner) {
+		// The replacement is the existing key's owner's: only that owner
+		// may put it under another operation policy.
+		return nil, errorf(kmip.ResultReasonPermissionDenied, "only the key's owner may give its replacement another operation policy")
+	}
 	repl.ApplyDates(now)
 	if err := s.renewServerAttrs(c, old, repl, now); err != nil { // app/attr_server.go
 		return nil, err

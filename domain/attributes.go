@@ -85,7 +85,7 @@ var attrRules = map[string]AttrRule{
 	"Certificate Issuer":               serverCert(1, 0, 2),
 	"Digital Signature Algorithm":      {Multi: true, AppliesTo: []kmip.ObjectType{kmip.ObjectTypeCertificate, kmip.ObjectTypePGPKey}, SinceMajor: 1, SinceMinor: 1},
 	"Digest":                           {Multi: true},
-	"Operation Policy Name":            {ClientSets: true, ClientModifies: true, ClientDeletes: true, RemovedIn: 2},
+	"Operation Policy Name":            {ClientSets: true, RemovedIn: 2}, // 1.4 Table 91: not modifiable or deletable by the client
 	"Cryptographic Usage Mask":         {ClientSets: true},
 	"Lease Time":                       {},
 	"Usage Limits":                     clientAttr,

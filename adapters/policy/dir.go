@@ -5,6 +5,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -21,6 +24,10 @@ import (
 // DefaultPollInterval is how often Run looks at the policy directory when
 // Options.PollInterval is zero (PyKMIP's monitor also looks once a second).
 const DefaultPollInterval = time.Second
+
+// MaxFileSize is the largest policy file read; a larger one is refused like an
+// unreadable file. PyKMIP's example policy file is about 10 KiB.
+const MaxFileSize = 4 << 20
 
 // Options configure a Dir.
 type Options struct {
@@ -164,15 +171,25 @@ func (d *Dir) Scan() {
 	}
 	for _, f := range names {
 		fi, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Removed meanwhile, or a symbolic link whose target is
+			// gone: either way the file no longer defines policies.
+			if _, seen := d.files[f]; seen {
+				d.log.Info().Str("file", f).Msg("removing policies for file")
+				delete(d.files, f)
+				d.replace(f, nil)
+			}
+			continue
+		}
 		if err != nil {
-			continue // removed meanwhile; the next scan drops it
+			continue // e.g. a link loop; its last good policies stay
 		}
 		old, seen := d.files[f]
 		racy := !old.checked.After(old.mtime.Add(2 * time.Second))
 		if seen && fi.Size() == old.size && fi.ModTime().Equal(old.mtime) && !racy && !old.failed {
 			continue
 		}
-		data, err := os.ReadFile(f)
+		data, err := readPolicyFile(f, fi)
 		if err != nil {
 			// Remember the attempt, so that an unreadable file is
 			// logged again only once it changes.
@@ -201,6 +218,48 @@ func (d *Dir) Scan() {
 		}
 		d.replace(f, parsed)
 	}
+}
+
+// ReadFile reads the policy file f with the limits a scan applies (see
+// readPolicyFile), for tools that check files as the server would load them.
+func ReadFile(f string) ([]byte, error) {
+	fi, err := os.Stat(f)
+	if err != nil {
+		return nil, err
+	}
+	return readPolicyFile(f, fi)
+}
+
+// readPolicyFile reads f, which Stat described as fi, if it is a regular file
+// (symbolic links followed) of at most MaxFileSize bytes. Anything else — a
+// FIFO that would block the scan, a device that never ends, a file that grew
+// too large — is an error, so the scan treats it as an unreadable file.
+func readPolicyFile(f string, fi os.FileInfo) ([]byte, error) {
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	if fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%d bytes, more than the %d a policy file may have", fi.Size(), MaxFileSize)
+	}
+	file, err := os.Open(f)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	// Check the opened file too: f may have been replaced since Stat.
+	if ofi, err := file.Stat(); err != nil {
+		return nil, err
+	} else if !ofi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", ofi.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(file, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("more than the %d bytes a policy file may have", MaxFileSize)
+	}
+	return data, nil
 }
 
 // replace makes parsed the definitions of file f (nil: none): f's earlier

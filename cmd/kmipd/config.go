@@ -15,6 +15,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
+	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 )
 
 // Default values of the configuration; the [server] ones are PyKMIP's except
@@ -33,6 +34,8 @@ const (
 	defaultHandshakeTimout = kmiptls.DefaultHandshakeTimeout
 	defaultMaxConnections  = kmiptls.DefaultMaxConnections
 	defaultShutdownTimeout = 30 * time.Second
+	defaultRequestTimeout  = kmiptls.DefaultRequestTimeout
+	defaultMaxBatchItems   = 1000
 	defaultStorageType     = "sqlite"
 	defaultCryptoType      = "software"
 )
@@ -96,6 +99,19 @@ type ServerConfig struct {
 	MaxConnections int `toml:"max_connections"`
 	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM (default 30s).
 	ShutdownTimeout duration `toml:"shutdown_timeout"`
+	// RequestTimeout bounds handling one request message; it is the
+	// deadline storage and crypto see (default 30s).
+	RequestTimeout duration `toml:"request_timeout"`
+	// MaxBatchItems caps the Batch Count of one request (default 1000).
+	MaxBatchItems int `toml:"max_batch_items"`
+	// MaxNestingDepth caps Structure nesting in a request, the message
+	// itself being depth 1 (default 64, at most 4096).
+	MaxNestingDepth int `toml:"max_nesting_depth"`
+	// MaxMessageItems caps the TTLV items of one request (default 100000).
+	MaxMessageItems int `toml:"max_message_items"`
+	// PprofAddress serves Go's pprof profiles over HTTP on this loopback
+	// host:port; empty (the default) serves nothing.
+	PprofAddress string `toml:"pprof_address"`
 }
 
 // StorageConfig is the [storage] table.
@@ -130,6 +146,10 @@ func defaultConfig() Config {
 			HandshakeTimeout:    duration(defaultHandshakeTimout),
 			MaxConnections:      defaultMaxConnections,
 			ShutdownTimeout:     duration(defaultShutdownTimeout),
+			RequestTimeout:      duration(defaultRequestTimeout),
+			MaxBatchItems:       defaultMaxBatchItems,
+			MaxNestingDepth:     ttlv.DefaultLimits.MaxDepth,
+			MaxMessageItems:     ttlv.DefaultLimits.MaxItems,
 		},
 		Storage: StorageConfig{Type: defaultStorageType},
 		Crypto:  CryptoConfig{Type: defaultCryptoType},
@@ -231,8 +251,27 @@ func (c *Config) normalize() error {
 	if s.MaxMessageSize < 1024 {
 		return keyErr("server.max_message_size", "%d is below the minimum of 1024 bytes", s.MaxMessageSize)
 	}
-	if s.MaxConnections < 1 {
-		return keyErr("server.max_connections", "%d is not a positive number", s.MaxConnections)
+	for _, n := range []struct {
+		key string
+		v   int
+	}{
+		{"server.max_connections", s.MaxConnections},
+		{"server.max_batch_items", s.MaxBatchItems},
+		{"server.max_message_items", s.MaxMessageItems},
+	} {
+		if n.v < 1 {
+			return keyErr(n.key, "%d is not a positive number", n.v)
+		}
+	}
+	// A request message is at least three levels deep (message, batch
+	// item, payload) and its attributes a few more.
+	if s.MaxNestingDepth < 8 || s.MaxNestingDepth > 4096 {
+		return keyErr("server.max_nesting_depth", "%d is not between 8 and 4096", s.MaxNestingDepth)
+	}
+	if s.PprofAddress != "" {
+		if err := loopbackAddr(s.PprofAddress); err != nil {
+			return keyErr("server.pprof_address", "%v", err)
+		}
 	}
 	for _, d := range []struct {
 		key string
@@ -243,6 +282,7 @@ func (c *Config) normalize() error {
 		{"server.idle_timeout", s.IdleTimeout},
 		{"server.handshake_timeout", s.HandshakeTimeout},
 		{"server.shutdown_timeout", s.ShutdownTimeout},
+		{"server.request_timeout", s.RequestTimeout},
 	} {
 		if d.v <= 0 {
 			return keyErr(d.key, "%s is not a positive duration", time.Duration(d.v))
@@ -317,6 +357,25 @@ func isDir(path string) error {
 	}
 	if !fi.IsDir() {
 		return errors.New("not a directory")
+	}
+	return nil
+}
+
+// loopbackAddr returns nil if addr is a host:port whose host is a loopback
+// IP address or "localhost", so that profiles are never served off the host.
+func loopbackAddr(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not host:port", addr)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return fmt.Errorf("%q has no valid port", addr)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("%q is not a loopback address (127.0.0.1, ::1 or localhost)", addr)
 	}
 	return nil
 }

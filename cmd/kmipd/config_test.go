@@ -161,19 +161,19 @@ type = "sqlite"
 path = "/file/db"
 `, "-hostname", "::1", "-port", "2000", "-certificate-path", "/flag/c.pem", "-key-path", "/flag/k.pem",
 		"-ca-path", "/flag/ca.pem", "-policy-path", "/flag/pol", "-logging-level", "debug", "-log-path", "/flag/log",
-		"-storage-type", "bbolt", "-storage-path", "/flag/db")
+		"-storage-type", "bbolt", "-storage-path", "/flag/db", "-pprof", "127.0.0.1:6060")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.Server
-	got := []string{s.Addr(), s.CertificatePath, s.KeyPath, s.CAPath, s.PolicyPath, s.LoggingLevel, s.LogPath, c.Storage.Type, c.Storage.Path}
-	want := []string{"[::1]:2000", "/flag/c.pem", "/flag/k.pem", "/flag/ca.pem", "/flag/pol", "DEBUG", "/flag/log", "bbolt", "/flag/db"}
+	got := []string{s.Addr(), s.CertificatePath, s.KeyPath, s.CAPath, s.PolicyPath, s.LoggingLevel, s.LogPath, c.Storage.Type, c.Storage.Path, s.PprofAddress}
+	want := []string{"[::1]:2000", "/flag/c.pem", "/flag/k.pem", "/flag/ca.pem", "/flag/pol", "DEBUG", "/flag/log", "bbolt", "/flag/db", "127.0.0.1:6060"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 	// Every override flag is exercised above; a new one must be added here.
-	if len(overrideFlags) != 10 {
-		t.Errorf("%d override flags, the test covers 10", len(overrideFlags))
+	if len(overrideFlags) != 11 {
+		t.Errorf("%d override flags, the test covers 11", len(overrideFlags))
 	}
 }
 

@@ -50,6 +50,7 @@ var overrideFlags = []overrideFlag{
 	{"logging-level", "server.logging_level", setString(func(c *Config) *string { return &c.Server.LoggingLevel })},
 	{"log-path", "server.log_path", setString(func(c *Config) *string { return &c.Server.LogPath })},
 	{"storage-type", "storage.type", setString(func(c *Config) *string { return &c.Storage.Type })},
+	{"pprof", "server.pprof_address", setString(func(c *Config) *string { return &c.Server.PprofAddress })},
 	{"storage-path", "storage.path", setString(func(c *Config) *string { return &c.Storage.Path })},
 }
 

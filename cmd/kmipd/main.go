@@ -27,6 +27,7 @@ import (
 	"github.com/kmipd/kmipd/adapters/storage/bolt"
 	"github.com/kmipd/kmipd/adapters/storage/sqlite"
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
+	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 	"github.com/kmipd/kmipd/app"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -196,6 +197,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Policies:      acc.policies,
 		ServerName:    "kmipd",
 		ServerVersion: kmipdVersion(),
+		MaxBatchItems: s.MaxBatchItems,
 	})
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {
@@ -212,6 +214,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:          time.Duration(s.IdleTimeout),
 		HandshakeTimeout:     time.Duration(s.HandshakeTimeout),
 		MaxConnections:       s.MaxConnections,
+		RequestTimeout:       time.Duration(s.RequestTimeout),
+		Limits:               ttlv.Limits{MaxDepth: s.MaxNestingDepth, MaxItems: s.MaxMessageItems},
 		Authenticate:         acc.authenticate,
 		Log:                  log.With().Str("component", "tls").Logger(),
 	}
@@ -234,12 +238,29 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
 
+	if s.PprofAddress != "" {
+		stopPprof, err := startPprof(s.PprofAddress, log)
+		if err != nil {
+			log.Error().Err(err).Str("addr", s.PprofAddress).Msg("pprof listener failed")
+			return fail(exitFailed, err)
+		}
+		defer stopPprof()
+	}
+
 	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	if acc.watch != nil {
 		watchCtx, stopWatch := context.WithCancel(context.Background())
-		defer stopWatch()
-		go acc.watch(watchCtx)
+		watchDone := make(chan struct{})
+		go func() {
+			defer close(watchDone)
+			acc.watch(watchCtx)
+		}()
+		// The poller ends before the store and the log are closed.
+		defer func() {
+			stopWatch()
+			<-watchDone
+		}()
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -64,7 +64,7 @@ func checkPolicyFiles(files []string, out io.Writer) int {
 	code := exitOK
 	definedIn := map[string]string{}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := policy.ReadFile(f)
 		if err == nil {
 			var ps map[string]*domain.Policy
 			if ps, err = policy.Parse(data); err == nil {

@@ -116,6 +116,9 @@ func Exercise(t *testing.T, e ports.CryptoEngine) {
 	})
 
 	capability(t, e, "Cipher", func(c ports.Cipher) func(*testing.T) { return func(t *testing.T) { exerciseCipher(t, e, c) } })
+	capability(t, e, "CipherHostileInput", func(c ports.Cipher) func(*testing.T) {
+		return func(t *testing.T) { exerciseHostileCipher(t, e, c) }
+	})
 	capability(t, e, "Signer", func(s ports.Signer) func(*testing.T) { return func(t *testing.T) { exerciseSigner(t, e, s) } })
 	capability(t, e, "MACer", func(m ports.MACer) func(*testing.T) { return func(t *testing.T) { exerciseMACer(t, e, m) } })
 	capability(t, e, "KeyPairGenerator", func(g ports.KeyPairGenerator) func(*testing.T) {

@@ -83,7 +83,12 @@ func New(o Options) (*Client, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("slugs: invalid URL: %w", err)
+		// Not err itself: a *url.Error repeats the URL, password included.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("slugs: invalid URL: %v", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("slugs: URL %q: want http:// or https:// and a host", u.Redacted())
@@ -112,9 +117,11 @@ func (c *Client) URL() string { return c.base.Redacted() }
 // {"groups": [...]}, 404: no group information, which refuses the user as
 // PyKMIP does). Any other status, a malformed answer, a timeout or a
 // connection failure is an error wrapping ports.ErrUnavailable: unlike
-// PyKMIP, which accepts every status but 404, kmipd fails closed.
+// PyKMIP, which accepts every status but 404, kmipd fails closed. An
+// identity that could name another resource once in the URL path (see
+// ambiguousUser) is an unknown user, and the service is not asked.
 func (c *Client) Authenticate(ctx context.Context, user string) ([]string, error) {
-	if user == "" {
+	if ambiguousUser(user) {
 		return nil, ports.ErrUnknownUser
 	}
 	if groups, unknown, ok := c.cached(user); ok {
@@ -145,6 +152,15 @@ func (c *Client) Authenticate(ctx context.Context, user string) ([]string, error
 	groups := append([]string{}, (*body.Groups)...)
 	c.store(user, groups, false)
 	return append([]string{}, groups...), nil
+}
+
+// ambiguousUser reports whether user cannot be asked about safely as one
+// path segment: empty, a dot segment ("." or ".."), or holding "/" or "\".
+// Escaping alone does not protect these: a proxy in front of SLUGS may decode
+// %2F and %5C and resolve dot segments before routing, so that ".." would
+// read /slugs/groups (every group) and "alice/groups/.." alice's groups.
+func ambiguousUser(user string) bool {
+	return user == "" || user == "." || user == ".." || strings.ContainsAny(user, `/\`)
 }
 
 // userURL is {url}users/{user}{suffix}, the user escaped as one path segment.

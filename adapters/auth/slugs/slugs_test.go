@@ -26,7 +26,7 @@ func newClient(t *testing.T, o slugs.Options) *slugs.Client {
 }
 
 func TestAuthenticateKnownUnknown(t *testing.T) {
-	svc := slugstest.New(map[string][]string{"alice": {"group_A", "group_B"}, "nogroups": nil, "a b/c": {"g"}})
+	svc := slugstest.New(map[string][]string{"alice": {"group_A", "group_B"}, "nogroups": nil, "a b?c%d": {"g"}})
 	defer svc.Close()
 	c := newClient(t, slugs.Options{URL: svc.URL})
 	ctx := context.Background()
@@ -38,9 +38,9 @@ func TestAuthenticateKnownUnknown(t *testing.T) {
 	if err != nil || len(g) != 0 {
 		t.Errorf("a user in no group is valid with no groups: %v %v", g, err)
 	}
-	g, err = c.Authenticate(ctx, "a b/c")
+	g, err = c.Authenticate(ctx, "a b?c%d")
 	if err != nil || !reflect.DeepEqual(g, []string{"g"}) {
-		t.Errorf("identity with a space and a slash must be one path segment: %v %v", g, err)
+		t.Errorf("identity with a space, a question mark and a percent sign must be one path segment: %v %v", g, err)
 	}
 	if _, err := c.Authenticate(ctx, "mallory"); !errors.Is(err, ports.ErrUnknownUser) {
 		t.Errorf("unknown user: %v", err)

@@ -13,7 +13,8 @@ import (
 )
 
 // cryptBlock runs a block cipher in ECB, CBC, CFB (full-block feedback),
-// OFB or CTR (the whole IV block is a big-endian counter) mode, with PKCS#5
+// OFB or CTR (the whole IV block is a big-endian counter; with an Initial
+// Counter Value, the IV is the nonce before it: ctrInitialBlock) mode, with PKCS#5
 // (= PKCS#7), ANSI X9.23 or ISO 10126 padding for ECB and CBC.
 //
 // Streaming: on a Partial part it processes whole blocks only and returns
@@ -59,14 +60,23 @@ func cryptBlock(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.CryptoP
 	} else {
 		st = streamState{alg: alg, mode: mode, pad: pad, enc: enc}
 		if mode != kmip.BlockCipherModeECB {
-			iv, gen, err := newIV(p, in, enc, bs, bs)
+			var (
+				iv  []byte
+				gen bool
+				err error
+			)
+			if mode == kmip.BlockCipherModeCTR && p.InitialCounterSet {
+				iv, out.IV, err = ctrInitialBlock(p, in, enc, bs)
+			} else {
+				iv, gen, err = newIV(p, in, enc, bs, bs)
+				if gen {
+					out.IV = iv
+				}
+			}
 			if err != nil {
 				return ports.CipherOutput{}, err
 			}
 			st.chain = append([]byte{}, iv...)
-			if gen {
-				out.IV = iv
-			}
 		}
 	}
 	data := append(append([]byte{}, st.buf...), in.Data...)
@@ -148,6 +158,54 @@ func runMode(b cipher.Block, mode kmip.BlockCipherMode, enc bool, chain, dst, sr
 			}
 		}
 	}
+}
+
+// ctrInitialBlock builds the first CTR counter block when the client gives
+// an Initial Counter Value (KMIP 1.4 §3.6): the IV is the nonce, the
+// counter takes the rest of the block (Counter Length bits when given,
+// 32 when the engine generates the nonce) and starts at the value, as RFC
+// 3686 builds nonce || IV || counter from 1. It returns the block and the
+// nonce it generated (nil when the client gave it). The counter carries
+// into the nonce if it wraps, as a whole-block counter does.
+func ctrInitialBlock(p ports.CryptoParams, in ports.CipherInput, enc bool, bs int) (block, generated []byte, err error) {
+	bad := func(why string) ([]byte, []byte, error) {
+		return nil, nil, fmt.Errorf("%w: CTR with an Initial Counter Value: %s", ports.ErrInvalidInput, why)
+	}
+	c := 4
+	switch {
+	case p.CounterLength != 0:
+		if p.CounterLength%8 != 0 || p.CounterLength < 8 || p.CounterLength > 64 || p.CounterLength/8 >= bs {
+			return bad(fmt.Sprintf("Counter Length %d bits", p.CounterLength))
+		}
+		c = p.CounterLength / 8
+	case in.IV != nil:
+		c = bs - len(in.IV)
+	}
+	if in.IV != nil && len(in.IV) != bs-c {
+		return bad(fmt.Sprintf("an IV of %d bytes leaves %d for the counter (want 1 to 8, as Counter Length says)", len(in.IV), bs-len(in.IV)))
+	}
+	if c < 1 || c > 8 {
+		return bad(fmt.Sprintf("a %d-byte counter", c))
+	}
+	if p.InitialCounterValue < 0 || (c < 8 && p.InitialCounterValue >= 1<<(8*c)) {
+		return bad(fmt.Sprintf("value %d does not fit a %d-bit counter", p.InitialCounterValue, 8*c))
+	}
+	nonce := in.IV
+	if nonce == nil {
+		if !enc {
+			return nil, nil, fmt.Errorf("%w: decryption needs the IV/Counter/Nonce", ports.ErrInvalidInput)
+		}
+		nonce = make([]byte, bs-c)
+		if _, err := rand.Read(nonce); err != nil {
+			return nil, nil, err
+		}
+		generated = nonce
+	}
+	block = make([]byte, bs)
+	copy(block, nonce)
+	ctr := binary.BigEndian.AppendUint64(nil, uint64(p.InitialCounterValue))
+	copy(block[bs-c:], ctr[8-c:])
+	return block, generated, nil
 }
 
 func addPadding(data []byte, bs int, pad kmip.PaddingMethod) []byte {

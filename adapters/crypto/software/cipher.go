@@ -8,6 +8,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
@@ -265,16 +266,26 @@ func cryptChaCha(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput
 		switch len(iv) {
 		case chacha20.NonceSize:
 			if p.InitialCounterSet {
+				if p.InitialCounterValue < 0 || p.InitialCounterValue > math.MaxUint32 {
+					return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20 initial counter %d (allowed: 0 to 2^32-1)", ports.ErrInvalidInput, p.InitialCounterValue)
+				}
 				ctr = uint32(p.InitialCounterValue)
 			}
 		case 16:
+			if gen {
+				// A generated counter || nonce starts the counter at 0,
+				// not at a random value that may be near its end.
+				clear(iv[:4])
+			}
 			ctr = binary.LittleEndian.Uint32(iv)
-			iv = iv[4:]
 		default:
 			return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20 nonce of %d bytes (want 12, or 16 with the counter)", ports.ErrInvalidInput, len(iv))
 		}
 		if gen {
-			out.IV = iv
+			out.IV = iv // all of it: with 16 bytes, the counter too
+		}
+		if len(iv) == 16 {
+			iv = iv[4:]
 		}
 		st = streamState{alg: kmip.CryptographicAlgorithmChaCha20, enc: enc, chain: binary.LittleEndian.AppendUint32(append([]byte{}, iv...), ctr)}
 	}
@@ -284,6 +295,16 @@ func cryptChaCha(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput
 		n -= n % 64
 	}
 	nonce, ctr := st.chain[:12], binary.LittleEndian.Uint32(st.chain[12:])
+	// The 32-bit block counter must not wrap (RFC 8439 §2.4): that would
+	// reuse keystream, and x/crypto/chacha20 panics. A partial part must
+	// also leave a block for the parts that follow.
+	blocks := (uint64(n) + 63) / 64
+	if in.Partial {
+		blocks = uint64(n)/64 + 1
+	}
+	if uint64(ctr)+blocks > 1<<32 {
+		return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20 block counter would wrap", ports.ErrInvalidInput)
+	}
 	c, err := chacha20.NewUnauthenticatedCipher(key.Material, nonce)
 	if err != nil {
 		return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20: %v", ports.ErrInvalidInput, err)

@@ -16,12 +16,20 @@ import (
 // maxDerived caps a derived object (1 MiB).
 const maxDerived = 1 << 20
 
+// maxPBKDF2Work caps the HMAC computations of one PBKDF2 derivation
+// (Iteration Count times output blocks), about ten seconds of one core with
+// SHA-512: above current recommendations (OWASP 2023: 1,300,000 iterations
+// for SHA-1, 600,000 for SHA-256), far below what lets a client occupy a
+// core for minutes.
+const maxPBKDF2Work = 1 << 22
+
 // DeriveKey derives key material (KMIP 1.4 §4.6):
 //
 //   - PBKDF2 (RFC 8018): the password is the base object's material, or the
 //     Derivation Data when there is no base material; PRF HMAC with the
 //     Hashing Algorithm, SHA-1 when absent (PKCS #5's default); Salt and
-//     a positive Iteration Count are required.
+//     a positive Iteration Count are required, and Iteration Count times
+//     output blocks may not exceed maxPBKDF2Work.
 //   - HASH: the digest of the base key or of the Derivation Data — exactly
 //     one of the two, as the spec and PyKMIP require.
 //   - HMAC: HMAC of the Derivation Data keyed with the base key; the hash
@@ -65,6 +73,8 @@ func (e *Engine) DeriveKey(ctx context.Context, spec ports.DeriveSpec) (ports.Ke
 			return ports.Key{}, fmt.Errorf("%w: PBKDF2 needs a salt", ports.ErrInvalidInput)
 		case spec.Iterations <= 0:
 			return ports.Key{}, fmt.Errorf("%w: PBKDF2 needs a positive iteration count", ports.ErrInvalidInput)
+		case spec.Iterations > maxPBKDF2Work/((n+h.Size()-1)/h.Size()):
+			return ports.Key{}, fmt.Errorf("%w: PBKDF2 iteration count %d times %d output blocks exceeds %d", ports.ErrInvalidInput, spec.Iterations, (n+h.Size()-1)/h.Size(), maxPBKDF2Work)
 		}
 		out, err = pbkdf2.Key(h.New, string(password), spec.Salt, spec.Iterations, n)
 		if err != nil {

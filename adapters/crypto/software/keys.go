@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/subtle"
 	"crypto/x509"
 	"fmt"
 	"strings"
@@ -20,6 +21,15 @@ import (
 const (
 	minRSABits = 512
 	maxRSABits = 4096
+)
+
+// Bounds on keys a client registers: crypto/rsa has no upper modulus bound
+// and RSA costs grow with its cube, so larger keys are refused before any
+// operation (16384 bits is OpenSSL's OPENSSL_RSA_MAX_MODULUS_BITS), and
+// material no key of that size needs is refused before parsing.
+const (
+	maxUsableRSABits = 16384
+	maxKeyMaterial   = 64 << 10
 )
 
 // GenerateKeyPair creates an RSA, EC (ECDSA/ECDH) or Ed25519 key pair.
@@ -138,6 +148,9 @@ func parseKey(k ports.KeyHandle) (parsedKey, error) {
 	if len(k.Material) == 0 {
 		return parsedKey{}, fmt.Errorf("%w: key %q has no material", ports.ErrInvalidInput, k.ID)
 	}
+	if len(k.Material) > maxKeyMaterial {
+		return parsedKey{}, fmt.Errorf("%w: key %q: %d bytes of asymmetric key material (at most %d)", ports.ErrInvalidLength, k.ID, len(k.Material), maxKeyMaterial)
+	}
 	m := k.Material
 	tryPriv := func(p any, err error) (parsedKey, bool) {
 		if err != nil {
@@ -189,7 +202,13 @@ func parseKey(k ports.KeyHandle) (parsedKey, error) {
 				case len(m) == ed25519.SeedSize && k.ObjectType == uint32(kmip.ObjectTypePrivateKey):
 					return tryPriv(ed25519.NewKeyFromSeed(m), nil)
 				case len(m) == ed25519.PrivateKeySize:
-					return tryPriv(ed25519.PrivateKey(m), nil)
+					// seed || public key: crypto/ed25519 signs with the
+					// public half as given, so it must be the seed's.
+					k := ed25519.NewKeyFromSeed(m[:ed25519.SeedSize])
+					if subtle.ConstantTimeCompare(k[ed25519.SeedSize:], m[ed25519.SeedSize:]) != 1 {
+						return parsedKey{}, false
+					}
+					return tryPriv(k, nil)
 				case len(m) == ed25519.PublicKeySize:
 					return tryPub(ed25519.PublicKey(m), nil)
 				}
@@ -206,6 +225,9 @@ func parseKey(k ports.KeyHandle) (parsedKey, error) {
 	for _, f := range order {
 		for _, p := range parsers[f] {
 			if pk, ok := p(); ok {
+				if pub, ok := pk.pub.(*rsa.PublicKey); ok && pub.N.BitLen() > maxUsableRSABits {
+					return parsedKey{}, fmt.Errorf("%w: key %q: %d-bit RSA key (at most %d)", ports.ErrInvalidLength, k.ID, pub.N.BitLen(), maxUsableRSABits)
+				}
 				return pk, nil
 			}
 		}

@@ -117,7 +117,8 @@ func resolveSig(pub crypto.PublicKey, p ports.CryptoParams, digested bool) (sigS
 }
 
 // pssOptions: the salt is Salt Length bytes when given, else the hash's
-// size on signing and auto-detected on verifying. MGF1 uses the message
+// size on signing and auto-detected on verifying; signing with a zero-length
+// salt is ErrUnsupported (crypto/rsa cannot express it). MGF1 uses the message
 // hash; a different Mask Generator Hashing Algorithm is not supported.
 func pssOptions(p ports.CryptoParams, h crypto.Hash, signing bool) (*rsa.PSSOptions, error) {
 	if p.MaskGeneratorHashingAlgorithm != 0 {
@@ -132,6 +133,12 @@ func pssOptions(p ports.CryptoParams, h crypto.Hash, signing bool) (*rsa.PSSOpti
 	if p.SaltLengthSet {
 		if p.SaltLength < 0 {
 			return nil, fmt.Errorf("%w: salt length %d", ports.ErrInvalidInput, p.SaltLength)
+		}
+		// crypto/rsa reads SaltLength 0 as PSSSaltLengthAuto: signing
+		// would use the longest salt, verifying accepts any (including
+		// none), so only signing must refuse.
+		if p.SaltLength == 0 && signing {
+			return nil, fmt.Errorf("%w: PSS signatures with a zero-length salt", ports.ErrUnsupported)
 		}
 		o.SaltLength = p.SaltLength
 	}

@@ -35,6 +35,9 @@ func (e *Engine) WrapKey(ctx context.Context, wrapping ports.KeyHandle, p ports.
 	if err != nil {
 		return nil, err
 	}
+	if b.BlockSize() != 16 {
+		return nil, fmt.Errorf("%w: key wrapping with %s (AES Key Wrap needs a 128-bit block cipher)", ports.ErrUnsupported, alg)
+	}
 	var out []byte
 	switch kmip.BlockCipherMode(p.BlockCipherMode) {
 	case kmip.BlockCipherModeNISTKeyWrap, 0:
@@ -66,6 +69,9 @@ func (e *Engine) UnwrapKey(ctx context.Context, wrapping ports.KeyHandle, p port
 	b, err := newBlock(alg, wrapping.Material)
 	if err != nil {
 		return nil, err
+	}
+	if b.BlockSize() != 16 {
+		return nil, fmt.Errorf("%w: key wrapping with %s (AES Key Wrap needs a 128-bit block cipher)", ports.ErrUnsupported, alg)
 	}
 	var out []byte
 	switch kmip.BlockCipherMode(p.BlockCipherMode) {

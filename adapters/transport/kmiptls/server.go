@@ -38,6 +38,7 @@ const (
 	DefaultIdleTimeout      = 2 * time.Minute
 	DefaultHandshakeTimeout = 10 * time.Second
 	DefaultMaxConnections   = 1024
+	DefaultRequestTimeout   = 30 * time.Second
 )
 
 // keepBuffer is the largest per-connection buffer kept between messages, so
@@ -57,7 +58,8 @@ type Server struct {
 	// before the identity checks. Required.
 	TLSConfig *tls.Config
 	// RequireClientAuthEKU demands that the client certificate carry the
-	// clientAuth (or any) extended key usage, like pykmip-server's
+	// clientAuth extended key usage (anyExtendedKeyUsage does not count, as
+	// in PyKMIP), like pykmip-server's
 	// enable_tls_client_auth; a certificate without it is refused during
 	// the handshake. False accepts certificates without the extension; one
 	// whose extension lists only other usages is refused either way, by
@@ -83,6 +85,10 @@ type Server struct {
 	// MaxConnections caps the open connections; excess connections are
 	// accepted and closed at once. Zero means DefaultMaxConnections (1024).
 	MaxConnections int
+	// RequestTimeout bounds handling one request message: it is the
+	// deadline of the context passed to the Handler, and so to storage and
+	// crypto. Zero means DefaultRequestTimeout (30s).
+	RequestTimeout time.Duration
 	// Limits bounds the decoder; zero fields take ttlv.DefaultLimits
 	// except MaxSize, which defaults to the effective MaxMessageSize.
 	Limits ttlv.Limits
@@ -308,7 +314,7 @@ func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
 
 func hasClientAuth(c *x509.Certificate) bool {
 	for _, u := range c.ExtKeyUsage {
-		if u == x509.ExtKeyUsageClientAuth || u == x509.ExtKeyUsageAny {
+		if u == x509.ExtKeyUsageClientAuth {
 			return true
 		}
 	}
@@ -496,7 +502,11 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 			out, ok = nil, false
 		}
 	}()
-	ctx, cancel := context.WithCancel(ctx)
+	timeout := c.srv.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	var resp *kmip.Item

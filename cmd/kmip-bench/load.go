@@ -1,0 +1,407 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kmipd/kmipd/adapters/transport/kmipclient"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// ops are the operations the load generator runs, in report order.
+var ops = []string{"create", "get", "create-get-destroy", "encrypt", "locate", "query"}
+
+// loadSpec is one load: an operation run by Conns workers, each on its own
+// persistent connection (or a new connection per message with NewConn),
+// for Duration or until MaxOps operations succeeded.
+type loadSpec struct {
+	Addr     string
+	TLS      *tls.Config
+	Op       string
+	Conns    int
+	Duration time.Duration
+	// MaxOps stops the load once this many operations succeeded; 0 means
+	// no cap.
+	MaxOps int64
+	// Batch is the number of operations per request message (k batch
+	// items; three per create-get-destroy).
+	Batch int
+	Proto protocol
+	// NewConn opens a TLS connection (full handshake, no resumption) per
+	// request message and closes it after the response.
+	NewConn bool
+	// LocateNames is how many distinct names the locate setup creates;
+	// Names, if set, are looked up instead and nothing is created.
+	LocateNames int
+	Names       []string
+	// NamePrefix names the keys of the internal "create-named" operation
+	// (the Locate-at-scale loader): NamePrefix followed by 0, 1, 2...
+	NamePrefix string
+	seq        atomic.Int64
+	// Progress, if set, receives a progress line every ProgressEvery.
+	Progress      io.Writer
+	ProgressEvery time.Duration
+}
+
+// result is what one load measured. An operation counts only when every
+// batch item it consists of succeeded; failed items are counted apart and
+// never as operations. Latencies are per request message, from sending it
+// to having read the whole response (dial and handshake included with
+// NewConn).
+type result struct {
+	Op          string
+	Conns       int
+	Batch       int
+	NewConn     bool
+	Ops         int64
+	FailedItems int64
+	// ConnErrors counts round trips that failed below KMIP (dial, TLS,
+	// framing, timeouts).
+	ConnErrors int64
+	Messages   int64
+	Elapsed    time.Duration
+	P50, P90   time.Duration
+	P99, Max   time.Duration
+	// FirstFailure describes the first failed item or round trip.
+	FirstFailure string
+}
+
+// OpsPerSec is the rate of successful operations.
+func (r result) OpsPerSec() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Ops) / r.Elapsed.Seconds()
+}
+
+func (r result) String() string {
+	mode := ""
+	if r.NewConn {
+		mode = " new-conn"
+	}
+	s := fmt.Sprintf("%-18s conns=%-3d batch=%d%s: %8.0f ops/s  p50=%v p90=%v p99=%v max=%v  ops=%d failed_items=%d conn_errors=%d",
+		r.Op, r.Conns, r.Batch, mode, r.OpsPerSec(), r.P50, r.P90, r.P99, r.Max, r.Ops, r.FailedItems, r.ConnErrors)
+	if r.FirstFailure != "" {
+		s += "\n    first failure: " + r.FirstFailure
+	}
+	return s
+}
+
+// worker is one connection's loop state.
+type worker struct {
+	spec   *loadSpec
+	client *kmipclient.Client
+	keyID  string   // get, encrypt: the worker's own key
+	names  []string // locate: the names to look up
+	n      int
+	lat    []time.Duration
+	ops    int64
+	failed int64
+	connEr int64
+	msgs   int64
+	first  string
+}
+
+func (w *worker) fail(format string, args ...any) {
+	if w.first == "" {
+		w.first = fmt.Sprintf(format, args...)
+	}
+}
+
+func (w *worker) dial(ctx context.Context) (*kmipclient.Client, error) {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := kmipclient.Dial(dctx, w.spec.Addr, w.spec.TLS)
+	if err != nil {
+		return nil, err
+	}
+	c.Major, c.Minor = w.spec.Proto.major, w.spec.Proto.minor
+	c.Timeout = 30 * time.Second
+	return c, nil
+}
+
+// call runs one request message on the worker's connection, reconnecting
+// first if the last one broke.
+func (w *worker) call(ctx context.Context, items []*kmip.Item) ([]kmipclient.Result, error) {
+	c := w.client
+	if c == nil || w.spec.NewConn {
+		var err error
+		if c, err = w.dial(ctx); err != nil {
+			return nil, err
+		}
+		if w.spec.NewConn {
+			defer c.Close()
+		} else {
+			w.client = c
+		}
+	}
+	resp, err := c.RoundTrip(c.Request(items...))
+	if err != nil {
+		if !w.spec.NewConn {
+			c.Close()
+			w.client = nil
+		}
+		return nil, err
+	}
+	res, err := kmipclient.Results(resp)
+	if err == nil && len(res) != len(items) {
+		err = fmt.Errorf("%d batch items answered, %d sent", len(res), len(items))
+	}
+	return res, err
+}
+
+// one calls one single-item operation during setup.
+func (w *worker) one(ctx context.Context, item *kmip.Item) (*kmip.Item, error) {
+	res, err := w.call(ctx, []*kmip.Item{item})
+	if err != nil {
+		return nil, err
+	}
+	return res[0].Payload, res[0].Err
+}
+
+// createKey creates an AES key, activates it when asked, and returns its id.
+func (w *worker) createKey(ctx context.Context, mask kmip.CryptographicUsageMask, name string, activate bool) (string, error) {
+	out, err := w.one(ctx, w.spec.Proto.createAES(mask, name))
+	if err != nil {
+		return "", fmt.Errorf("create: %w", err)
+	}
+	id, _ := out.Child(kmip.TagUniqueIdentifier).AsText()
+	if id == "" {
+		return "", errors.New("create: no Unique Identifier in the response")
+	}
+	if activate {
+		if _, err := w.one(ctx, byID(kmip.OperationActivate, id)); err != nil {
+			return "", fmt.Errorf("activate: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// setup prepares what the worker's operation needs. On a persistent
+// connection it first completes one Query, so that the measurement starts
+// with a server that answers (PyKMIP may still be busy with an earlier cell).
+func (w *worker) setup(ctx context.Context) error {
+	if !w.spec.NewConn {
+		if _, err := w.one(ctx, query()); err != nil {
+			return fmt.Errorf("warm-up query: %w", err)
+		}
+	}
+	switch w.spec.Op {
+	case "get":
+		id, err := w.createKey(ctx, kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, "", false)
+		w.keyID = id
+		return err
+	case "encrypt":
+		id, err := w.createKey(ctx, kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, "", true)
+		w.keyID = id
+		return err
+	}
+	return nil
+}
+
+var payload64 = make([]byte, 64)
+
+// items builds the next request message's batch items and returns how many
+// items make up one operation.
+func (w *worker) items() ([]*kmip.Item, int) {
+	p := w.spec.Proto
+	k := max(w.spec.Batch, 1)
+	per := 1
+	if w.spec.Op == "create-get-destroy" {
+		per = 3
+	}
+	out := make([]*kmip.Item, 0, k*per)
+	for range k {
+		w.n++
+		switch w.spec.Op {
+		case "create-named":
+			name := fmt.Sprintf("%s%d", w.spec.NamePrefix, w.spec.seq.Add(1)-1)
+			out = append(out, p.createAES(kmip.CryptographicUsageMaskEncrypt, name))
+		case "create":
+			out = append(out, p.createAES(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, ""))
+		case "get":
+			out = append(out, byID(kmip.OperationGet, w.keyID))
+		case "create-get-destroy":
+			out = append(out, p.createAES(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, ""),
+				byID(kmip.OperationGet, ""), byID(kmip.OperationDestroy, ""))
+		case "encrypt":
+			iv := make([]byte, 16)
+			rand.Read(iv)
+			out = append(out, encryptCBC(w.keyID, iv, payload64))
+		case "locate":
+			out = append(out, p.locateByName(w.names[w.n%len(w.names)]))
+		case "query":
+			out = append(out, query())
+		}
+	}
+	return out, per
+}
+
+// runLoad runs spec and returns what it measured.
+func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
+	if !slices.Contains(ops, spec.Op) && spec.Op != "create-named" {
+		return result{}, fmt.Errorf("unknown operation %q (want one of %v)", spec.Op, ops)
+	}
+	spec.Conns = max(spec.Conns, 1)
+	spec.Batch = max(spec.Batch, 1)
+	if spec.Proto.major == 0 {
+		spec.Proto = protocol{1, 4}
+	}
+	ws := make([]*worker, spec.Conns)
+	for i := range ws {
+		ws[i] = &worker{spec: spec}
+	}
+	names := spec.Names
+	if spec.Op == "locate" && len(names) == 0 {
+		var err error
+		if names, err = locateSetup(ctx, ws[0], max(spec.LocateNames, 1)); err != nil {
+			return result{}, fmt.Errorf("locate setup: %w", err)
+		}
+	}
+	// Set up concurrently: each worker opens its connection and prepares.
+	var wg sync.WaitGroup
+	errs := make([]error, len(ws))
+	for i, w := range ws {
+		w.names = names
+		w.n = i * 7919
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !spec.NewConn {
+				c, err := w.dial(ctx)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				w.client = c
+			}
+			errs[i] = w.setup(ctx)
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for _, w := range ws {
+			if w.client != nil {
+				w.client.Close()
+			}
+		}
+	}()
+	if err := errors.Join(errs...); err != nil {
+		return result{}, fmt.Errorf("%s setup: %w", spec.Op, err)
+	}
+
+	var done atomic.Int64
+	stop := make(chan struct{})
+	start := time.Now()
+	deadline := start.Add(spec.Duration)
+	if spec.Progress != nil && spec.ProgressEvery > 0 {
+		go func() {
+			t := time.NewTicker(spec.ProgressEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case now := <-t.C:
+					d := done.Load()
+					fmt.Fprintf(spec.Progress, "  ... %s conns=%d: %d ops in %.0fs (%.0f ops/s)\n",
+						spec.Op, spec.Conns, d, now.Sub(start).Seconds(), float64(d)/now.Sub(start).Seconds())
+				}
+			}
+		}()
+	}
+	for _, w := range ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && time.Now().Before(deadline) && (spec.MaxOps == 0 || done.Load() < spec.MaxOps) {
+				items, per := w.items()
+				t0 := time.Now()
+				res, err := w.call(ctx, items)
+				lat := time.Since(t0)
+				w.msgs++
+				if err != nil {
+					w.connEr++
+					w.fail("round trip: %v", err)
+					time.Sleep(10 * time.Millisecond) // do not spin on a dead server
+					continue
+				}
+				w.lat = append(w.lat, lat)
+				for i := 0; i < len(res); i += per {
+					ok := true
+					for _, r := range res[i : i+per] {
+						if r.Err != nil {
+							ok = false
+							w.failed++
+							w.fail("%v", r.Err)
+						}
+					}
+					if ok {
+						w.ops++
+						done.Add(1)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(stop)
+
+	r := result{Op: spec.Op, Conns: spec.Conns, Batch: spec.Batch, NewConn: spec.NewConn, Elapsed: elapsed}
+	var lat []time.Duration
+	for _, w := range ws {
+		r.Ops += w.ops
+		r.FailedItems += w.failed
+		r.ConnErrors += w.connEr
+		r.Messages += w.msgs
+		if r.FirstFailure == "" {
+			r.FirstFailure = w.first
+		}
+		lat = append(lat, w.lat...)
+	}
+	r.P50, r.P90, r.P99, r.Max = percentiles(lat)
+	return r, nil
+}
+
+// locateSetup creates n keys named for this run and returns their names.
+func locateSetup(ctx context.Context, w *worker, n int) ([]string, error) {
+	c, err := w.dial(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w.client = c
+	defer func() { w.client.Close(); w.client = nil }()
+	var tag [6]byte
+	rand.Read(tag[:])
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("bench-%x-%d", tag, i)
+		if _, err := w.createKey(ctx, kmip.CryptographicUsageMaskEncrypt, names[i], false); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
+}
+
+// percentiles returns the 50th, 90th and 99th percentiles (nearest rank)
+// and the maximum of lat, which it sorts.
+func percentiles(lat []time.Duration) (p50, p90, p99, mx time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	rank := func(p float64) time.Duration {
+		i := int(p*float64(len(lat))+0.999999) - 1
+		return lat[min(max(i, 0), len(lat)-1)]
+	}
+	return rank(0.50), rank(0.90), rank(0.99), lat[len(lat)-1]
+}

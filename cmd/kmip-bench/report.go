@@ -1,0 +1,278 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+)
+
+// markdown renders the report: method, the side-by-side table, new
+// connections, Locate at scale, memory, the issue's targets, failures.
+func (r *report) markdown() string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("# kmipd benchmark %s (%s)\n\n", r.started.Format("2006-01-02 15:04 UTC"), r.commit)
+	p("Machine: %d CPU(s), %s; %s. KMIP %d.%d over TLS 1.3 with the development PKI (ECDSA P-256), client `kmip-bench`.\n",
+		r.cpus, r.cpuModel, runtime.Version(), r.proto.major, r.proto.minor)
+	if r.pinned {
+		p("Pinning: every server on CPU 1 (`taskset -c 1`), the load generator on CPU 0.\n")
+	}
+	p("Each cell runs %v (PyKMIP: until its operation cap, if sooner); one operation per request message; ", r.cell)
+	p("ops/s counts operations whose every batch item succeeded; p99 is per request message.\n")
+	p("Servers: kmipd on SQLite and on bbolt (durable: each acknowledged write is fsynced), Debian's pykmip-server 0.10 (its own SQLite), ")
+	p("and the null responder (kmipd's TLS server, framing and codec with a handler that answers success and does nothing).\n\n")
+
+	names := func(kind string) []string {
+		var out []string
+		for _, t := range r.targets {
+			if t.kind == kind {
+				out = append(out, t.name)
+			}
+		}
+		return out
+	}
+	kmipds := names("kmipd")
+	p("## Throughput (ops/s) and p99 latency\n\n")
+	p("| op | conns |")
+	for _, t := range r.targets {
+		p(" %s ops/s | p99 |", t.name)
+	}
+	for _, k := range kmipds {
+		p(" %s/pykmip | %s/null |", short(k), short(k))
+	}
+	p("\n|---|---:|")
+	for range r.targets {
+		p("---:|---:|")
+	}
+	for range kmipds {
+		p("---:|---:|")
+	}
+	p("\n")
+	var conns []int
+	seen := map[int]bool{}
+	for _, m := range r.cells {
+		for k := range m {
+			if !seen[k.conns] {
+				seen[k.conns] = true
+				conns = append(conns, k.conns)
+			}
+		}
+	}
+	slices.Sort(conns)
+	for _, op := range ops {
+		for _, n := range conns {
+			k := cellKey{op, n}
+			p("| %s | %d |", op, n)
+			for _, t := range r.targets {
+				c, ok := r.cells[t.name][k]
+				switch {
+				case !ok:
+					p(" – | – |")
+				case c.Ops == 0:
+					p(" fail | – |")
+				default:
+					p(" %s | %s |", rate(c.OpsPerSec()), dur(c.P99))
+				}
+			}
+			for _, name := range kmipds {
+				p(" %s | %s |", r.ratio(name, "pykmip", k), r.ratio(name, "null", k))
+			}
+			p("\n")
+		}
+	}
+
+	p("\n## New TLS connections per second\n\n")
+	p("8 concurrent clients, each opening a connection (full handshake, no resumption), sending one Query and closing it.\n\n")
+	p("Server CPU per connection is the server's user+system CPU time (/proc/PID/stat) over the cell divided by the connections served; ")
+	p("its inverse is what one server core could accept if the load generator (which does the same handshake work) kept up.\n\n")
+	p("| server | connections/s | p99 | failed | server CPU per connection | connections/s per server core |\n|---|---:|---:|---:|---:|---:|\n")
+	for _, t := range r.targets {
+		if c, ok := r.newConns[t.name]; ok {
+			cpu, per := "–", "–"
+			if d := r.cpuPerNew[t.name]; d > 0 {
+				cpu, per = dur(d), rate(float64(time.Second)/float64(d))
+			}
+			p("| %s | %s | %s | %d | %s | %s |\n", t.name, rate(c.OpsPerSec()), dur(c.P99), c.FailedItems+c.ConnErrors, cpu, per)
+		}
+	}
+
+	p("\n## Server CPU time per operation (8 connections)\n\n")
+	p("The server's CPU time over the cell divided by the operations it completed: independent of how fast the load generator is.\n\n| op |")
+	for _, t := range r.targets {
+		p(" %s |", t.name)
+	}
+	p("\n|---|")
+	for range r.targets {
+		p("---:|")
+	}
+	p("\n")
+	for _, op := range ops {
+		p("| %s |", op)
+		for _, t := range r.targets {
+			if d := r.cpuPerOp[t.name][cellKey{op, 8}]; d > 0 {
+				p(" %s |", dur(d))
+			} else {
+				p(" – |")
+			}
+		}
+		p("\n")
+	}
+
+	p("\n## Locate by Name at scale\n\n")
+	if len(r.scale) > 0 {
+		p("Objects loaded through the protocol (Create batches of 100 on 32 connections), then Locate by one Name on one connection.\n\n")
+		p("| server | objects | load rate (creates/s) | locate ops/s | p50 | p99 | max | RSS after (anonymous) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, name := range kmipds {
+			if s, ok := r.scale[name]; ok {
+				p("| %s | %d | %s | %s | %s | %s | %s | %s |\n", name, s.objects, rate(s.loadRate), rate(s.locate.OpsPerSec()),
+					dur(s.locate.P50), dur(s.locate.P99), dur(s.locate.Max), s.rssLoaded)
+			}
+		}
+	}
+	if r.goBench != "" {
+		p("\nGo storage benchmarks (`go test -run '^$' -bench LocateByName ./adapters/storage/...`):\n\n```\n%s\n```\n", r.goBench)
+	}
+
+	p("\n## Memory (VmRSS, and RssAnon in parentheses, from /proc/PID/status)\n\n")
+	p("RssAnon leaves out file-backed pages such as bbolt's memory-mapped database, which the kernel can drop.\n\n")
+	p("| server | idle after start | after the load cells |\n|---|---:|---:|\n")
+	for _, t := range r.targets {
+		if _, ok := r.rssIdle[t.name]; ok {
+			p("| %s | %s | %s |\n", t.name, r.rssIdle[t.name], r.rssLoaded[t.name])
+		}
+	}
+
+	p("\n## Targets (issue 7)\n\n| target | measured | met |\n|---|---|---|\n")
+	for _, name := range kmipds {
+		r.target(&b, name+": get, 8 conns ≥ 100× pykmip", name, "pykmip", cellKey{"get", 8}, 100)
+		r.target(&b, name+": get, 8 conns ≥ 70 % of null", name, "null", cellKey{"get", 8}, 0.7)
+		r.target(&b, name+": create, 32 conns ≥ 40× pykmip", name, "pykmip", cellKey{"create", 32}, 40)
+		r.target(&b, name+": encrypt AES-CBC 64 B, 8 conns ≥ 100× pykmip", name, "pykmip", cellKey{"encrypt", 8}, 100)
+		if c, ok := r.newConns[name]; ok {
+			p("| %s: ≥ 2,000 new TLS connections/s | %s/s | %s |\n", name, rate(c.OpsPerSec()), yes(c.OpsPerSec() >= 2000))
+		}
+		if v, ok := r.rssIdle[name]; ok && v.rss >= 0 {
+			p("| %s: RSS idle ≤ 40 MB | %s | %s |\n", name, mb(v.rss), yes(v.rss <= 40*1024))
+		}
+		if s, ok := r.scale[name]; ok {
+			met := yes(s.locate.P99 <= 2*time.Millisecond)
+			if s.objects < 1000000 {
+				met = "not measured at 1M (" + met + " at this size)"
+			}
+			p("| %s: Locate by Name p99 ≤ 2 ms at 1M | %s at %d objects (protocol) | %s |\n", name, dur(s.locate.P99), s.objects, met)
+		}
+	}
+
+	var fails []string
+	for _, t := range r.targets {
+		for _, op := range ops {
+			for _, n := range conns {
+				if c, ok := r.cells[t.name][cellKey{op, n}]; ok && c.FirstFailure != "" {
+					fails = append(fails, fmt.Sprintf("- %s %s ×%d: %d failed items, %d connection errors; first: %s",
+						t.name, op, n, c.FailedItems, c.ConnErrors, oneLine(c.FirstFailure)))
+				}
+			}
+		}
+		if c, ok := r.newConns[t.name]; ok && c.FirstFailure != "" {
+			fails = append(fails, fmt.Sprintf("- %s new connections: %d failed; first: %s", t.name, c.FailedItems+c.ConnErrors, oneLine(c.FirstFailure)))
+		}
+	}
+	if len(fails) > 0 || len(r.notes) > 0 {
+		p("\n## Failures and notes\n\nFailed items are never counted as operations.\n\n")
+		for _, f := range fails {
+			p("%s\n", f)
+		}
+		for _, n := range r.notes {
+			p("- %s\n", n)
+		}
+	}
+	return b.String()
+}
+
+func (r *report) ratio(a, b string, k cellKey) string {
+	x, ok1 := r.cells[a][k]
+	y, ok2 := r.cells[b][k]
+	if !ok1 || !ok2 || x.Ops == 0 || y.Ops == 0 {
+		return "–"
+	}
+	v := x.OpsPerSec() / y.OpsPerSec()
+	if v >= 10 {
+		return fmt.Sprintf("%.0f×", v)
+	}
+	return fmt.Sprintf("%.2f×", v)
+}
+
+func (r *report) target(b *strings.Builder, label, a, base string, k cellKey, want float64) {
+	x, ok1 := r.cells[a][k]
+	y, ok2 := r.cells[base][k]
+	if !ok1 || !ok2 || x.Ops == 0 || y.Ops == 0 {
+		fmt.Fprintf(b, "| %s | not measured (%s) | – |\n", label, oneLine(firstNonEmpty(x.FirstFailure, y.FirstFailure, "no data")))
+		return
+	}
+	v := x.OpsPerSec() / y.OpsPerSec()
+	fmt.Fprintf(b, "| %s | %.2f× (%s vs %s ops/s) | %s |\n", label, v, rate(x.OpsPerSec()), rate(y.OpsPerSec()), yes(v >= want))
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func short(name string) string { return strings.TrimPrefix(name, "kmipd-") }
+
+func yes(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "**no**"
+}
+
+func rate(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func dur(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "–"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	case d < 100*time.Millisecond:
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.0f ms", float64(d)/float64(time.Millisecond))
+}
+
+func mb(kb int64) string {
+	if kb < 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f MB", float64(kb)/1024)
+}
+
+func (m mem) String() string {
+	if m.anon < 0 {
+		return mb(m.rss)
+	}
+	return fmt.Sprintf("%s (%s)", mb(m.rss), mb(m.anon))
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
