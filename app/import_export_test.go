@@ -250,3 +250,37 @@ func TestImportExportVersionsAndEndpointRole(t *testing.T) {
 		}
 	}
 }
+
+// Export wraps as Get does; Import with Key Wrap Type Not Wrapped unwraps
+// with the server's wrapping key before storing, As Registered stores the
+// wrapped key as given.
+func TestExportWrappedImportUnwrapped(t *testing.T) {
+	s := newCryptoService()
+	kek := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskWrapKey, kmip.CryptographicUsageMaskUnwrapKey), activeNow())
+	target := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt))
+	clear := keyMaterial(t, s, target)
+	noEnc := kmip.Enum(kmip.TagEncodingOption, uint32(kmip.EncodingOptionNoEncoding))
+	exp := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationExport, uidItem(target), wrapSpecItem(kmip.WrappingMethodEncrypt, kek, noEnc))))
+	if exp.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyWrappingData) == nil {
+		t.Fatal("Export did not wrap the key")
+	}
+	if bytes.Equal(symKeyBytes(exp), clear) {
+		t.Fatal("Export returned the key in the clear")
+	}
+
+	notWrapped := importFrom(v21, exp, true)
+	notWrapped.Child(kmip.TagRequestPayload).Add(kmip.Enum(kmip.TagKeyWrapType, uint32(kmip.KeyWrapTypeNotWrapped)))
+	mustOK(t, one(t, s, alice, v21, notWrapped))
+	if got := storedObj(t, s, target).Payload; got.Path(kmip.TagKeyBlock, kmip.TagKeyWrappingData) != nil || !bytes.Equal(keyMaterial(t, s, target), clear) {
+		t.Error("Key Wrap Type Not Wrapped did not store the unwrapped key")
+	}
+
+	asRegistered := importFrom(v21, exp, false)
+	asRegistered.Child(kmip.TagRequestPayload).Child(kmip.TagUniqueIdentifier).Value = "copy"
+	asRegistered.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Child(kmip.TagUniqueIdentifier).Value = "copy"
+	asRegistered.Child(kmip.TagRequestPayload).Add(kmip.Enum(kmip.TagKeyWrapType, uint32(kmip.KeyWrapTypeAsRegistered)))
+	mustOK(t, one(t, s, alice, v21, asRegistered))
+	if storedObj(t, s, "copy").Payload.Path(kmip.TagKeyBlock, kmip.TagKeyWrappingData) == nil {
+		t.Error("Key Wrap Type As Registered did not keep the key wrapped")
+	}
+}
