@@ -86,10 +86,12 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err := missingIV(c, p, in); err != nil {
 		return nil, err
 	}
-	if p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
+	aead := p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) || p.BlockCipherMode == uint32(kmip.BlockCipherModeAEAD)
+	if aead && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
 		// No GCM tag is shorter than 32 or longer than 128 bits (NIST SP
-		// 800-38D §5.2.1.2); the OASIS cases answer General Failure (CS-BC-M-GCM-1).
-		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid GCM tag length %d", p.TagLength)
+		// 800-38D §5.2.1.2), no Poly1305 tag longer than 128; the OASIS
+		// cases answer General Failure (CS-BC-M-GCM-1, CS-BC-M-CHACHA20POLY1305-1).
+		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid authenticated encryption tag length %d", p.TagLength)
 	}
 	if enc {
 		if err := s.spendUsage(ctx, c, obj, len(in.Data)); err != nil {
