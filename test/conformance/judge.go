@@ -100,6 +100,16 @@ func (s *Session) Request(n *kmipxml.Node) (*kmip.Item, error) {
 		if op, ok := bi.Child(kmip.TagOperation).AsEnum(); ok && generatingOps[op] {
 			s.generated = true
 		}
+		// An Init Indicator starts a new streamed operation, whose Correlation
+		// Value the server generates afresh (KMIP 1.4 §2.1.15): a variable the
+		// previous stream's Correlation Value bound binds again.
+		if init, _ := bi.Path(kmip.TagRequestPayload, kmip.TagInitIndicator).AsBool(); init {
+			for name, v := range s.vars {
+				if v.Tag == kmip.TagCorrelationValue {
+					delete(s.vars, name)
+				}
+			}
+		}
 	}
 	return it, nil
 }
