@@ -114,6 +114,13 @@ func (s *Service) scratch() (ports.ScratchStore, error) {
 	return ss, nil
 }
 
+// canStream reports whether streamed operations work: the Streaming
+// Capability of Query (KMIP 1.4 §2.1.21).
+func (s *Service) canStream() bool {
+	_, ok := s.cfg.Store.(ports.ScratchStore)
+	return ok
+}
+
 // readStream reads Init Indicator, Final Indicator and Correlation Value,
 // and for a continued stream loads its record. A Correlation Value that is
 // unknown, expired, or another client's, operation's or key's is Item Not

@@ -142,6 +142,11 @@ func TestStreamNeedsScratchStore(t *testing.T) {
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data([]byte("abc")),
 		kmip.Bytes(kmip.TagCorrelationValue, make([]byte, 16)))), kmip.ResultReasonFeatureNotSupported)
 	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")))))
+	// And Query says so.
+	caps := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryCapabilities)))))
+	if on, ok := caps.Path(kmip.TagCapabilityInformation, kmip.TagStreamingCapability).AsBool(); !ok || on {
+		t.Fatalf("Streaming Capability %v (present %v) without a scratch store, want false", on, ok)
+	}
 }
 
 // Streamed Hash buffers at most maxStreamData bytes on the server.

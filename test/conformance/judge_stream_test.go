@@ -39,3 +39,26 @@ func TestJudgeCorrelationValuePerStream(t *testing.T) {
 		t.Fatal("the previous stream's Correlation Value conformed")
 	}
 }
+
+// Streaming Capability describes the server: either Boolean conforms; the
+// other capabilities still compare.
+func TestJudgeStreamingCapabilityIsServerChosen(t *testing.T) {
+	s := newTestSession()
+	exp := node(t, response(batch("Query", "Success", `<ResponsePayload><CapabilityInformation>
+  <StreamingCapability type="Boolean" value="false"/><BatchUndoCapability type="Boolean" value="true"/>
+</CapabilityInformation></ResponsePayload>`)))
+	got := func(streaming, undo string) error {
+		return s.Judge(exp, actual(t, response(batch("Query", "Success", `<ResponsePayload><CapabilityInformation>
+  <StreamingCapability type="Boolean" value="`+streaming+`"/><BatchUndoCapability type="Boolean" value="`+undo+`"/>
+</CapabilityInformation></ResponsePayload>`))))
+	}
+	if err := got("true", "true"); err != nil {
+		t.Fatal(err)
+	}
+	if err := got("false", "true"); err != nil {
+		t.Fatal(err)
+	}
+	if err := got("true", "false"); err == nil {
+		t.Fatal("a different Batch Undo Capability conformed")
+	}
+}
