@@ -48,9 +48,6 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err != nil {
 		return nil, err
 	}
-	if st.last {
-		defer s.endStream(ctx, st)
-	}
 	bindStreamKey(c, st)
 	obj, key, err := s.useKey(ctx, c, use)
 	if err != nil {
@@ -208,9 +205,6 @@ func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.last {
-		defer s.endStream(ctx, st)
-	}
 	bindStreamKey(c, st)
 	obj, key, err := s.useKey(ctx, c, useSign)
 	if err != nil {
@@ -256,9 +250,6 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	if err != nil {
 		return nil, err
 	}
-	if st.last {
-		defer s.endStream(ctx, st)
-	}
 	bindStreamKey(c, st)
 	obj, key, err := s.useKey(ctx, c, useVerify)
 	if err != nil {
@@ -298,9 +289,6 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.last {
-		defer s.endStream(ctx, st)
-	}
 	bindStreamKey(c, st)
 	obj, key, err := s.useKey(ctx, c, useMAC)
 	if err != nil {
@@ -337,9 +325,6 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	if st.last {
-		defer s.endStream(ctx, st)
 	}
 	bindStreamKey(c, st)
 	obj, key, err := s.useKey(ctx, c, useMACVerify)
@@ -425,9 +410,6 @@ func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
 	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
-	}
-	if st.last {
-		defer s.endStream(ctx, st)
 	}
 	data, _, done, err := gatherData(c, st, false)
 	if err != nil {

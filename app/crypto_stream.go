@@ -19,7 +19,10 @@ import (
 // the store takes the next part and the state never reaches the client. The
 // Correlation Value is 16 random bytes that name the stream for all its
 // parts; the stream is bound to the client, the operation and the key, and
-// expires streamTTL after its last part. For Encrypt and Decrypt the state
+// expires streamTTL after its last part. Each part claims the state
+// (TakeScratch) and a part that is not the last stores the next one, so
+// parts of one stream are serialized across nodes; a failed part, like the
+// final one, leaves no state behind. For Encrypt and Decrypt the state
 // is the engine's (ports.CipherOutput.State, which may hold GCM's GHASH
 // accumulator); for Sign, Signature Verify, MAC, MAC Verify and Hash it is
 // the data so far, at most maxStreamData bytes.
@@ -122,7 +125,7 @@ func (s *Service) canStream() bool {
 }
 
 // readStream reads Init Indicator, Final Indicator and Correlation Value,
-// and for a continued stream loads its record. A Correlation Value that is
+// and for a continued stream claims its record. A Correlation Value that is
 // unknown, expired, or another client's, operation's or key's is Item Not
 // Found in KMIP 1.x ("No outstanding operation with the specified
 // Correlation Value exists", KMIP 1.4 §11.30) and Invalid Correlation Value
@@ -154,7 +157,8 @@ func (s *Service) readStream(ctx context.Context, c *call) (streamStep, error) {
 	if len(cv) != cvLen {
 		return st, badCorrelation(c)
 	}
-	rec, err := ss.GetScratch(ctx, scratchKey(cv))
+	key := scratchKey(cv)
+	rec, err := ss.GetScratch(ctx, key)
 	if errors.Is(err, ports.ErrNotFound) {
 		return st, badCorrelation(c)
 	} else if err != nil {
@@ -168,6 +172,18 @@ func (s *Service) readStream(ctx context.Context, c *call) (streamStep, error) {
 		if id, ok := ids[0].AsText(); ok && id != prev.keyID {
 			return st, badCorrelation(c)
 		}
+	}
+	// Claim the state: a concurrent part of the same stream, on any node,
+	// finds nothing rather than the same state, which would reuse keystream.
+	// A part that then fails ends the stream.
+	taken, err := ss.TakeScratch(ctx, key)
+	if errors.Is(err, ports.ErrNotFound) {
+		return st, badCorrelation(c)
+	} else if err != nil {
+		return st, err
+	}
+	if !bytes.Equal(taken, rec) {
+		return st, badCorrelation(c)
 	}
 	return streamStep{streaming: true, last: finalInd, cv: bytes.Clone(cv), prev: prev}, nil
 }
@@ -199,16 +215,4 @@ func (s *Service) saveStream(ctx context.Context, c *call, st streamStep, keyID 
 		return nil, err
 	}
 	return cv, nil
-}
-
-// endStream forgets a stream after its last part.
-func (s *Service) endStream(ctx context.Context, st streamStep) {
-	if st.cv == nil {
-		return
-	}
-	if ss, err := s.scratch(); err == nil {
-		if err := ss.DeleteScratch(ctx, scratchKey(st.cv)); err != nil {
-			s.cfg.Log.Warn().Err(err).Msg("deleting finished stream state; it expires on its own")
-		}
-	}
 }

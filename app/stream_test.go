@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"sync"
 	"testing"
@@ -44,6 +45,18 @@ func (m *memStore) GetScratch(_ context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("scratch %q: %w", key, ports.ErrNotFound)
 	}
 	return bytes.Clone(v), nil
+}
+
+func (m *memStore) TakeScratch(_ context.Context, key string) ([]byte, error) {
+	sp := m.space()
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	v, ok := sp.vals[key]
+	if !ok {
+		return nil, fmt.Errorf("scratch %q: %w", key, ports.ErrNotFound)
+	}
+	delete(sp.vals, key)
+	return v, nil
 }
 
 func (m *memStore) DeleteScratch(_ context.Context, key string) error {
@@ -159,4 +172,47 @@ func TestStreamBufferBounded(t *testing.T) {
 	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationHash, sha, data(chunk), kmip.Bytes(kmip.TagCorrelationValue, cv))))
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationHash, sha, data([]byte{1}), kmip.Bytes(kmip.TagCorrelationValue, cv))),
 		kmip.ResultReasonInvalidField)
+	// The failed part ended the stream.
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationHash, sha, kmip.Bytes(kmip.TagCorrelationValue, cv), kmip.Bool(kmip.TagFinalIndicator, true))),
+		kmip.ResultReasonItemNotFound)
+}
+
+// Parts of one stream are serialized: of concurrent parts presenting the
+// same state at most one continues the stream, the others find nothing, so
+// no keystream is used twice.
+func TestStreamConcurrentPartsDoNotFork(t *testing.T) {
+	st := newMemStore()
+	s := New(Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
+	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
+	p1 := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
+		kmip.Bool(kmip.TagInitIndicator, true))))
+	cv := bytesOf(t, p1, kmip.TagCorrelationValue)
+	const parts = 8
+	ok := make(chan bool, parts)
+	for range parts {
+		go func() {
+			r := one(t, s, alice, v14, bi(kmip.OperationEncrypt, cbc(), data(bytes.Repeat([]byte("x"), 40)), kmip.Bytes(kmip.TagCorrelationValue, cv)))
+			ok <- r.status == kmip.ResultStatusSuccess
+		}()
+	}
+	won := 0
+	for range parts {
+		if <-ok {
+			won++
+		}
+	}
+	if won < 1 || st.scratchCount() != 1 {
+		t.Fatalf("%d parts succeeded, %d states stored", won, st.scratchCount())
+	}
+	// Every successful part continued from the one before: the fake
+	// engine's state ends with the keystream offset.
+	rec, err := st.GetScratch(context.Background(), scratchKey(cv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := decodeStream(rec)
+	if off := binary.BigEndian.Uint64(last.state[len(last.state)-8:]); off != uint64(3+40*won) {
+		t.Fatalf("keystream offset %d after %d successful parts, want %d: parts forked", off, won, 3+40*won)
+	}
 }

@@ -18,6 +18,10 @@ type ScratchStore interface {
 	// GetScratch returns a copy of the value under key, or ErrNotFound when
 	// there is none or it has expired.
 	GetScratch(ctx context.Context, key string) ([]byte, error)
+	// TakeScratch returns the value under key and removes it, atomically:
+	// of concurrent callers at most one gets it, the others ErrNotFound (as
+	// when there is none or it has expired).
+	TakeScratch(ctx context.Context, key string) ([]byte, error)
 	// DeleteScratch removes the value under key; deleting an absent key is
 	// not an error.
 	DeleteScratch(ctx context.Context, key string) error

@@ -68,6 +68,42 @@ func Scratch(t *testing.T, open Opener) {
 	if _, err := ss.GetScratch(ctx, "b"); !errors.Is(err, ports.ErrNotFound) {
 		t.Fatalf("GetScratch after delete: %v, want ErrNotFound", err)
 	}
+	// Take returns a value once, even to concurrent callers.
+	if err := ss.PutScratch(ctx, "t", []byte("once"), later); err != nil {
+		t.Fatal(err)
+	}
+	const takers = 8
+	got1 := make(chan []byte, takers)
+	for range takers {
+		go func() {
+			v, err := ss.TakeScratch(ctx, "t")
+			if err != nil && !errors.Is(err, ports.ErrNotFound) {
+				t.Errorf("TakeScratch: %v", err)
+			}
+			got1 <- v
+		}()
+	}
+	won := 0
+	for range takers {
+		if v := <-got1; v != nil {
+			won++
+			if string(v) != "once" {
+				t.Errorf("TakeScratch = %q", v)
+			}
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d concurrent TakeScratch calls got the value, want 1", won)
+	}
+	if _, err := ss.GetScratch(ctx, "t"); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("GetScratch after TakeScratch: %v, want ErrNotFound", err)
+	}
+	if err := ss.PutScratch(ctx, "old2", []byte("v"), time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.TakeScratch(ctx, "old2"); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("TakeScratch(expired): %v, want ErrNotFound", err)
+	}
 	// Scratch values are durable and do not disturb the objects.
 	if ids, err := s.Locate(ctx, ports.LocateQuery{}); err != nil || len(ids) != 0 {
 		t.Fatalf("Locate with only scratch values = %v, %v", ids, err)

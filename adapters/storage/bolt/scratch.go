@@ -116,6 +116,28 @@ func (s *Store) GetScratch(ctx context.Context, key string) ([]byte, error) {
 	return value, err
 }
 
+// TakeScratch implements ports.ScratchStore in one write transaction.
+func (s *Store) TakeScratch(ctx context.Context, key string) ([]byte, error) {
+	var value []byte
+	now := unixNano(time.Now())
+	err := s.submit(ctx, func(tx *bbolt.Tx) error {
+		rec := tx.Bucket(bucketScratch).Get([]byte(key))
+		if len(rec) < 8 || binary.BigEndian.Uint64(rec) <= now {
+			return fmt.Errorf("bolt store: scratch value: %w", ports.ErrNotFound)
+		}
+		v := append([]byte{}, rec[8:]...)
+		if err := deleteScratch(tx, key); err != nil {
+			return err
+		}
+		value = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return value, nil
+}
+
 // DeleteScratch implements ports.ScratchStore.
 func (s *Store) DeleteScratch(ctx context.Context, key string) error {
 	return s.submit(ctx, func(tx *bbolt.Tx) error { return deleteScratch(tx, key) })

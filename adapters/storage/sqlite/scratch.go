@@ -56,6 +56,29 @@ func (s *Store) GetScratch(ctx context.Context, key string) ([]byte, error) {
 	return value, err
 }
 
+// TakeScratch implements ports.ScratchStore in one write transaction.
+func (s *Store) TakeScratch(ctx context.Context, key string) ([]byte, error) {
+	var value []byte
+	err := s.submit(ctx, func(tx *sql.Tx) error {
+		var v []byte
+		err := tx.QueryRow(`SELECT value FROM scratch WHERE key = ? AND expires > ?`, key, time.Now().UnixNano()).Scan(&v)
+		if err = s.translate(err); errors.Is(err, ports.ErrNotFound) {
+			return fmt.Errorf("sqlite store: scratch value: %w", err)
+		} else if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(`DELETE FROM scratch WHERE key = ?`, key); err != nil {
+			return s.translate(err)
+		}
+		value = v
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return value, nil
+}
+
 // DeleteScratch implements ports.ScratchStore.
 func (s *Store) DeleteScratch(ctx context.Context, key string) error {
 	return s.submit(ctx, func(tx *sql.Tx) error {
