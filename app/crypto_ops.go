@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -195,40 +196,64 @@ func (s *Service) partial(ctx context.Context, c *call, st streamStep, keyID str
 	return out.Add(kmip.Bytes(kmip.TagCorrelationValue, cv)), nil
 }
 
+// dataOp is a Sign, Signature Verify, MAC or MAC Verify request whose data
+// is complete: the key it uses, the parameters and the data (all parts of a
+// stream gathered).
+type dataOp struct {
+	obj      *domain.Object
+	key      ports.KeyHandle
+	p        ports.CryptoParams
+	data     []byte
+	digested bool
+}
+
+// readDataOp runs the steps the four data operations share: it continues the
+// stream, checks the key for use, reads the parameters and the data. When the
+// request is a part that is not the last, it returns the partial response
+// instead of an operation.
+func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK bool) (*dataOp, *kmip.Item, error) {
+	st, err := s.readStream(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	bindStreamKey(c, st)
+	obj, key, err := s.useKey(ctx, c, use)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := paramsFor(c, obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, digested, done, err := gatherData(c, st, digestOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !done {
+		resp, err := s.partial(ctx, c, st, obj.ID, data)
+		return nil, resp, err
+	}
+	return &dataOp{obj: obj, key: key, p: p, data: data, digested: digested}, nil, nil
+}
+
 // sign implements Sign (KMIP 1.4 §4.31, KMIP 2.1 §6.1.51).
 func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 	signer, err := capability[ports.Signer](s)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.readStream(ctx, c)
-	if err != nil {
+	op, partial, err := s.readDataOp(ctx, c, useSign, true)
+	if op == nil {
+		return partial, err
+	}
+	if err := s.spendUsage(ctx, c, op.obj, len(op.data)); err != nil {
 		return nil, err
 	}
-	bindStreamKey(c, st)
-	obj, key, err := s.useKey(ctx, c, useSign)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFor(c, obj)
-	if err != nil {
-		return nil, err
-	}
-	data, digested, done, err := gatherData(c, st, true)
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		return s.partial(ctx, c, st, obj.ID, data)
-	}
-	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
-		return nil, err
-	}
-	sig, err := signer.Sign(ctx, key, p, data, digested)
+	sig, err := signer.Sign(ctx, op.key, op.p, op.data, op.digested)
 	if err != nil {
 		return nil, engineError(err, c.v)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID),
 		kmip.Bytes(kmip.TagSignatureData, sig)), nil
 }
 
@@ -246,25 +271,9 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.readStream(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	bindStreamKey(c, st)
-	obj, key, err := s.useKey(ctx, c, useVerify)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFor(c, obj)
-	if err != nil {
-		return nil, err
-	}
-	data, digested, done, err := gatherData(c, st, true)
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		return s.partial(ctx, c, st, obj.ID, data)
+	op, partial, err := s.readDataOp(ctx, c, useVerify, true)
+	if op == nil {
+		return partial, err
 	}
 	sig, ok, err := bytesField(c, kmip.TagSignatureData)
 	if err != nil {
@@ -272,11 +281,11 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	} else if !ok {
 		return nil, missingData("Signature Data is required")
 	}
-	valid, err := signer.Verify(ctx, key, p, data, digested, sig)
+	valid, err := signer.Verify(ctx, op.key, op.p, op.data, op.digested, sig)
 	if err != nil {
 		return nil, engineError(err, c.v)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID), validity(valid)), nil
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(valid)), nil
 }
 
 // mac implements MAC (KMIP 1.4 §4.33, KMIP 2.1 §6.1.30).
@@ -285,34 +294,18 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.readStream(ctx, c)
-	if err != nil {
+	op, partial, err := s.readDataOp(ctx, c, useMAC, false)
+	if op == nil {
+		return partial, err
+	}
+	if err := s.spendUsage(ctx, c, op.obj, len(op.data)); err != nil {
 		return nil, err
 	}
-	bindStreamKey(c, st)
-	obj, key, err := s.useKey(ctx, c, useMAC)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFor(c, obj)
-	if err != nil {
-		return nil, err
-	}
-	data, _, done, err := gatherData(c, st, false)
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		return s.partial(ctx, c, st, obj.ID, data)
-	}
-	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
-		return nil, err
-	}
-	m, err := macer.MAC(ctx, key, p, data)
+	m, err := macer.MAC(ctx, op.key, op.p, op.data)
 	if err != nil {
 		return nil, engineError(err, c.v)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID),
 		kmip.Bytes(kmip.TagMACData, m)), nil
 }
 
@@ -322,25 +315,9 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.readStream(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	bindStreamKey(c, st)
-	obj, key, err := s.useKey(ctx, c, useMACVerify)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFor(c, obj)
-	if err != nil {
-		return nil, err
-	}
-	data, _, done, err := gatherData(c, st, false)
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		return s.partial(ctx, c, st, obj.ID, data)
+	op, partial, err := s.readDataOp(ctx, c, useMACVerify, false)
+	if op == nil {
+		return partial, err
 	}
 	m, ok, err := bytesField(c, kmip.TagMACData)
 	if err != nil {
@@ -348,11 +325,11 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 	} else if !ok {
 		return nil, missingData("MAC Data is required")
 	}
-	valid, err := macer.VerifyMAC(ctx, key, p, data, m)
+	valid, err := macer.VerifyMAC(ctx, op.key, op.p, op.data, m)
 	if err != nil {
 		return nil, engineError(err, c.v)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID), validity(valid)), nil
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(valid)), nil
 }
 
 // maxRNG caps one RNG Retrieve, like the message size limits cap requests.
