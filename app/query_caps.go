@@ -47,12 +47,12 @@ func capabilityInformation() *kmip.Item {
 	)
 }
 
-// rngParameters is the one RNG kmipd uses, the crypto engine's, whose
-// algorithm it cannot name: "If the server is unable to specify details of
-// the RNG then it SHALL return an RNG Parameters with the RNG Algorithm
+// rngParameters is the one RNG kmipd uses, the crypto engine's, as the
+// engine describes it: "If the server is unable to specify details of the
+// RNG then it SHALL return an RNG Parameters with the RNG Algorithm
 // enumeration of Unspecified" (KMIP 2.1 §6.1.40).
-func rngParameters() *kmip.Item {
-	return kmip.Struct(kmip.TagRNGParameters, kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmUnspecified)))
+func (s *Service) rngParameters() *kmip.Item {
+	return kmip.Struct(kmip.TagRNGParameters, s.rngFields()...)
 }
 
 // protectionStorageMasks lists where kmipd keeps key material: in its own
