@@ -17,17 +17,25 @@ var generatingOps = map[kmip.Operation]bool{
 	kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
 }
 
-// rngFields are the RNG Parameters fields (KMIP 2.1 §2.1.18) describing the
-// generator the crypto engine's keys come from, as the engine reports it
-// (ports.RNGDescriber). Engines that describe nothing are Unspecified, as
-// KMIP 2.1 §4.46 requires "if the specific details of the random number
-// generator are unknown".
-func (s *Service) rngFields() []*kmip.Item {
-	d, ok := s.cfg.Crypto.(ports.RNGDescriber)
-	if !ok {
-		return []*kmip.Item{kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmUnspecified))}
+// engineRNGs lists the generators the crypto engine describes, the one its
+// keys come from first (ports.RNGDescriber, ports.RNGLister). Engines that
+// describe nothing are Unspecified, as KMIP 2.1 §4.46 requires "if the
+// specific details of the random number generator are unknown".
+func (s *Service) engineRNGs() []ports.RNGInfo {
+	unspecified := ports.RNGInfo{Algorithm: uint32(kmip.RNGAlgorithmUnspecified)}
+	if l, ok := s.cfg.Crypto.(ports.RNGLister); ok {
+		if rs := l.RNGs(); len(rs) > 0 {
+			return rs
+		}
 	}
-	info := d.RNG()
+	if d, ok := s.cfg.Crypto.(ports.RNGDescriber); ok {
+		return []ports.RNGInfo{d.RNG()}
+	}
+	return []ports.RNGInfo{unspecified}
+}
+
+// rngFields are the RNG Parameters fields (KMIP 2.1 §2.1.18) of info.
+func rngFields(info ports.RNGInfo) []*kmip.Item {
 	if info.Algorithm == 0 {
 		info.Algorithm = uint32(kmip.RNGAlgorithmUnspecified)
 	}
@@ -50,7 +58,10 @@ func (s *Service) rngFields() []*kmip.Item {
 // serverRNG returns the Random Number Generator attribute value of the
 // objects the server generates.
 func (s *Service) serverRNG() *kmip.Item {
-	return kmip.Struct(kmip.TagRandomNumberGenerator, s.rngFields()...)
+	if d, ok := s.cfg.Crypto.(ports.RNGDescriber); ok {
+		return kmip.Struct(kmip.TagRandomNumberGenerator, rngFields(d.RNG())...)
+	}
+	return kmip.Struct(kmip.TagRandomNumberGenerator, rngFields(ports.RNGInfo{})...)
 }
 
 // checkRequestedRNG enforces KMIP 2.1 §4.46 for server-generated objects:

@@ -47,12 +47,16 @@ func capabilityInformation() *kmip.Item {
 	)
 }
 
-// rngParameters is the one RNG kmipd uses, the crypto engine's, as the
-// engine describes it: "If the server is unable to specify details of the
-// RNG then it SHALL return an RNG Parameters with the RNG Algorithm
-// enumeration of Unspecified" (KMIP 2.1 §6.1.40).
-func (s *Service) rngParameters() *kmip.Item {
-	return kmip.Struct(kmip.TagRNGParameters, s.rngFields()...)
+// rngParameters lists the RNGs kmipd uses, the crypto engine's, as the
+// engine describes them (the key generator first): "If the server is unable
+// to specify details of the RNG then it SHALL return an RNG Parameters with
+// the RNG Algorithm enumeration of Unspecified" (KMIP 2.1 §6.1.40).
+func (s *Service) rngParameters() []*kmip.Item {
+	var out []*kmip.Item
+	for _, info := range s.engineRNGs() {
+		out = append(out, kmip.Struct(kmip.TagRNGParameters, rngFields(info)...))
+	}
+	return out
 }
 
 // protectionStorageMasks lists where kmipd keeps key material: in its own

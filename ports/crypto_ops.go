@@ -199,3 +199,11 @@ type RNGInfo struct {
 type RNGDescriber interface {
 	RNG() RNGInfo
 }
+
+// RNGLister is the optional capability of an engine that uses more than one
+// generator (say, one for key material and the operating system's for IVs,
+// nonces and padding): RNGs lists them all, the key generator first. Query
+// RNGs reports this list; engines without it report their RNG() alone.
+type RNGLister interface {
+	RNGs() []RNGInfo
+}

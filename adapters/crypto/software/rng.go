@@ -56,6 +56,19 @@ func (e *Engine) RNG() ports.RNGInfo {
 	return ports.RNGInfo{Algorithm: uint32(kmip.RNGAlgorithmUnspecified)}
 }
 
+var _ ports.RNGLister = (*Engine)(nil)
+
+// RNGs lists the engine's generators: with X9.31, that one (key material,
+// RNG Retrieve) and crypto/rand, which still supplies IVs, nonces, padding
+// and signature randomness; otherwise crypto/rand alone.
+func (e *Engine) RNGs() []ports.RNGInfo {
+	os := ports.RNGInfo{Algorithm: uint32(kmip.RNGAlgorithmUnspecified)}
+	if e.x931 != nil {
+		return []ports.RNGInfo{e.RNG(), os}
+	}
+	return []ports.RNGInfo{os}
+}
+
 // random is the reader key material is drawn from.
 func (e *Engine) random() io.Reader {
 	if e.x931 != nil {

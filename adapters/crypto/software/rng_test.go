@@ -90,3 +90,14 @@ func TestX931KeysAndRandom(t *testing.T) {
 		}
 	}
 }
+
+func TestRNGsList(t *testing.T) {
+	if rs := New().RNGs(); len(rs) != 1 || rs[0].Algorithm != uint32(kmip.RNGAlgorithmUnspecified) {
+		t.Fatalf("os engine lists %+v", rs)
+	}
+	e := x931Engine(t)
+	rs := e.RNGs()
+	if len(rs) != 2 || rs[0] != e.RNG() || rs[1].Algorithm != uint32(kmip.RNGAlgorithmUnspecified) {
+		t.Fatalf("x9.31 engine lists %+v", rs)
+	}
+}
