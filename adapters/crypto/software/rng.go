@@ -86,7 +86,8 @@ func (e *Engine) readRandom(b []byte) error {
 // generateRSA returns an RSA key. With the OS generator it is Go's
 // rsa.GenerateKey. Since Go 1.26 rsa.GenerateKey ignores its reader, so
 // with X9.31 the two primes are searched here from generator output
-// (candidates with the two top bits set, probable-prime tested), e = 65537,
+// (candidates with the two top bits set, probable-prime tested, |p - q|
+// large), e = 65537,
 // and the key is validated by crypto/rsa.
 func (e *Engine) generateRSA(bits int) (*rsa.PrivateKey, error) {
 	if e.x931 == nil {
@@ -106,7 +107,8 @@ func (e *Engine) generateRSA(bits int) (*rsa.PrivateKey, error) {
 		if err != nil {
 			return nil, err
 		}
-		if p.Cmp(q) == 0 {
+		// FIPS 186-5 A.1.3: |p - q| > 2^(nlen/2 - 100).
+		if new(big.Int).Sub(p, q).CmpAbs(new(big.Int).Lsh(one, uint(bits/2-100))) <= 0 {
 			continue
 		}
 		n := new(big.Int).Mul(p, q)
