@@ -48,12 +48,16 @@ func capabilityInformation(streaming bool) *kmip.Item {
 	)
 }
 
-// rngParameters is the one RNG kmipd uses, the crypto engine's, whose
-// algorithm it cannot name: "If the server is unable to specify details of
-// the RNG then it SHALL return an RNG Parameters with the RNG Algorithm
-// enumeration of Unspecified" (KMIP 2.1 §6.1.40).
-func rngParameters() *kmip.Item {
-	return kmip.Struct(kmip.TagRNGParameters, kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmUnspecified)))
+// rngParameters lists the RNGs kmipd uses, the crypto engine's, as the
+// engine describes them (the key generator first): "If the server is unable
+// to specify details of the RNG then it SHALL return an RNG Parameters with
+// the RNG Algorithm enumeration of Unspecified" (KMIP 2.1 §6.1.40).
+func (s *Service) rngParameters() []*kmip.Item {
+	var out []*kmip.Item
+	for _, info := range s.engineRNGs() {
+		out = append(out, kmip.Struct(kmip.TagRNGParameters, rngFields(info)...))
+	}
+	return out
 }
 
 // protectionStorageMasks lists where kmipd keeps key material: in its own

@@ -87,7 +87,7 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 	}
 	if want[kmip.QueryFunctionQueryRNGs] {
-		out.Add(rngParameters())
+		out.Add(s.rngParameters()...)
 	}
 	if want[kmip.QueryFunctionQueryProfiles] {
 		out.Add(profileInformation(c.v)...)
