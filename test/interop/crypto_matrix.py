@@ -43,7 +43,7 @@ warnings.simplefilter("ignore")  # cryptography's deprecation warnings (Blowfish
 from cryptography.hazmat.primitives import cmac, hashes, padding as sym_padding, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding as asym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_unwrap_with_padding
 
@@ -487,6 +487,26 @@ def gcm(m):
                 check(resp2.data + resp2.auth_tag == full2[:-16] + full2[-16:][:tag_len], "generated-nonce GCM differs")
                 return {"forged": r1.name}
             m.cell("encrypt AES-%d GCM tag %d + AAD (PyKMIP payloads)" % (n, tag_len), run)
+
+    def chacha_poly():
+        uid = m.key(A.CHACHA20_POLY1305, 256, [M.ENCRYPT, M.DECRYPT], "aead")
+        cp = m.c._build_cryptographic_parameters({"cryptographic_algorithm": A.CHACHA20_POLY1305})
+        nonce, plain, aad = os.urandom(12), os.urandom(33), b"associated"
+        resp = m.c.proxy.send_request_payload(enums.Operation.ENCRYPT, payloads.EncryptRequestPayload(
+            unique_identifier=uid, cryptographic_parameters=cp, data=plain, iv_counter_nonce=nonce,
+            auth_additional_data=aad))
+        check(resp.data + resp.auth_tag == ChaCha20Poly1305(m.value(uid)).encrypt(nonce, plain, aad),
+              "ChaCha20-Poly1305 (RFC 8439) differs")
+
+        def dec(tag):
+            return m.c.proxy.send_request_payload(enums.Operation.DECRYPT, payloads.DecryptRequestPayload(
+                unique_identifier=uid, cryptographic_parameters=cp, data=resp.data, iv_counter_nonce=nonce,
+                auth_additional_data=aad, auth_tag=tag))
+        check(dec(resp.auth_tag).data == plain, "ChaCha20-Poly1305 decrypt did not return the plaintext")
+        r = fail_reason(lambda: dec(bytes([resp.auth_tag[0] ^ 1]) + resp.auth_tag[1:]))
+        check(r == R.CRYPTOGRAPHIC_FAILURE, "forged Poly1305 tag refused with %s" % r.name)
+        return {"forged": r.name}
+    m.cell("encrypt CHACHA20_POLY1305 + AAD (PyKMIP payloads)", chacha_poly)
 
 
 OAEP_HASHES = (H.SHA_1, H.SHA_256, H.SHA_384, H.SHA_512)
