@@ -77,11 +77,15 @@ PY_BLOCK = {
 PY_HASH = {
     H.MD5: hashes.MD5, H.SHA_1: hashes.SHA1, H.SHA_224: hashes.SHA224, H.SHA_256: hashes.SHA256,
     H.SHA_384: hashes.SHA384, H.SHA_512: hashes.SHA512,
+    H.SHA3_224: hashes.SHA3_224, H.SHA3_256: hashes.SHA3_256, H.SHA3_384: hashes.SHA3_384, H.SHA3_512: hashes.SHA3_512,
 }
 HASHLIB = {H.MD5: "md5", H.SHA_1: "sha1", H.SHA_224: "sha224", H.SHA_256: "sha256",
-           H.SHA_384: "sha384", H.SHA_512: "sha512"}
+           H.SHA_384: "sha384", H.SHA_512: "sha512", H.SHA3_224: "sha3_224", H.SHA3_256: "sha3_256",
+           H.SHA3_384: "sha3_384", H.SHA3_512: "sha3_512"}
 HMAC_ALGS = {A.HMAC_MD5: H.MD5, A.HMAC_SHA1: H.SHA_1, A.HMAC_SHA224: H.SHA_224,
-             A.HMAC_SHA256: H.SHA_256, A.HMAC_SHA384: H.SHA_384, A.HMAC_SHA512: H.SHA_512}
+             A.HMAC_SHA256: H.SHA_256, A.HMAC_SHA384: H.SHA_384, A.HMAC_SHA512: H.SHA_512,
+             A.HMAC_SHA3_224: H.SHA3_224, A.HMAC_SHA3_256: H.SHA3_256, A.HMAC_SHA3_384: H.SHA3_384,
+             A.HMAC_SHA3_512: H.SHA3_512}
 BLOCK_BYTES = {A.AES: 16, A.CAMELLIA: 16, A.TRIPLE_DES: 8, A.DES: 8, A.BLOWFISH: 8, A.CAST5: 8, A.IDEA: 8}
 
 
@@ -422,6 +426,15 @@ def key_pairs(m):
         return {}
     m.cell("create_key_pair ED25519", ed)
 
+    def dsa():
+        # kmipd's software engine has no DSA (Go's crypto/dsa is deprecated
+        # and FIPS 186-5 withdrew DSA): a clear refusal, not a failure.
+        r, msg = fail_detail(lambda: m.c.create_key_pair(A.DSA, 2048, public_usage_mask=[M.VERIFY],
+                                                         private_usage_mask=[M.SIGN]))
+        check(r == R.INVALID_FIELD and "not a supported" in msg, "DSA refused with %s %r" % (r.name, msg))
+        return {"reason": r.name, "message": msg}
+    m.cell("create_key_pair DSA refused", dsa)
+
     def ec_bad():
         r = fail_reason(lambda: m.c.create_key_pair(A.EC, 200, public_usage_mask=[M.VERIFY], private_usage_mask=[M.SIGN]))
         check(r == R.INVALID_FIELD, "EC-200 refused with %s, want INVALID_FIELD" % r.name)
@@ -626,7 +639,8 @@ def gcm(m):
     m.cell("encrypt CHACHA20_POLY1305 + AAD (PyKMIP payloads)", chacha_poly)
 
 
-OAEP_HASHES = (H.SHA_1, H.SHA_256, H.SHA_384, H.SHA_512)
+# python3-cryptography 38 has no OAEP with SHA-3 to check against.
+OAEP_HASHES = (H.SHA_1, H.SHA_224, H.SHA_256, H.SHA_384, H.SHA_512)
 
 
 def rsa_encrypt(m):
@@ -670,13 +684,15 @@ def sign(m):
     if "priv" in st:
         cases = [("PKCS1v15-%s" % h.name, {"padding_method": P.PKCS1v15, "hashing_algorithm": h},
                   asym_padding.PKCS1v15(), h)
-                 for h in (H.MD5, H.SHA_1, H.SHA_224, H.SHA_256, H.SHA_384, H.SHA_512)]
+                 for h in (H.MD5, H.SHA_1, H.SHA_224, H.SHA_256, H.SHA_384, H.SHA_512, H.SHA3_256, H.SHA3_512)]
         cases += [("PSS-%s" % h.name, {"padding_method": P.PSS, "hashing_algorithm": h},
                    asym_padding.PSS(mgf=asym_padding.MGF1(PY_HASH[h]()), salt_length=PY_HASH[h].digest_size), h)
-                  for h in (H.SHA_1, H.SHA_224, H.SHA_256, H.SHA_384, H.SHA_512)]
+                  for h in (H.SHA_1, H.SHA_224, H.SHA_256, H.SHA_384, H.SHA_512, H.SHA3_256)]
         dsa = {H.MD5: DSA.MD5_WITH_RSA_ENCRYPTION, H.SHA_1: DSA.SHA1_WITH_RSA_ENCRYPTION,
                H.SHA_224: DSA.SHA224_WITH_RSA_ENCRYPTION, H.SHA_256: DSA.SHA256_WITH_RSA_ENCRYPTION,
-               H.SHA_384: DSA.SHA384_WITH_RSA_ENCRYPTION, H.SHA_512: DSA.SHA512_WITH_RSA_ENCRYPTION}
+               H.SHA_384: DSA.SHA384_WITH_RSA_ENCRYPTION, H.SHA_512: DSA.SHA512_WITH_RSA_ENCRYPTION,
+               H.SHA3_256: DSA.SHA3_256_WITH_RSA_ENCRYPTION, H.SHA3_384: DSA.SHA3_384_WITH_RSA_ENCRYPTION,
+               H.SHA3_512: DSA.SHA3_512_WITH_RSA_ENCRYPTION}
         cases += [("%s" % d.name, {"digital_signature_algorithm": d}, asym_padding.PKCS1v15(), h)
                   for h, d in dsa.items()]
         cases += [("RSASSA_PSS-SHA_256", {"digital_signature_algorithm": DSA.RSASSA_PSS, "hashing_algorithm": H.SHA_256},
@@ -726,6 +742,21 @@ def sign(m):
             check(v == enums.ValidityIndicator.VALID, "Python's ECDSA signature reported %s" % v)
             return saw
         m.cell("sign ECDSA P-%d SHA-256/384/512" % n, run)
+
+    def ec_key():
+        # A key pair created as EC (not ECDSA) signs as ECDSA.
+        pub, priv = m.pair(A.EC, 256, [M.VERIFY], [M.SIGN])
+        msg = os.urandom(40)
+        saw = {}
+        for alg in (A.EC, A.ECDSA):
+            params = {"cryptographic_algorithm": alg, "hashing_algorithm": H.SHA_256}
+            sig = m.c.sign(msg, uid=priv, cryptographic_parameters=params)
+            m.py_public(pub).verify(sig, msg, ec.ECDSA(hashes.SHA256()))
+            v = m.c.signature_verify(msg, sig, uid=pub, cryptographic_parameters=params)
+            check(v == enums.ValidityIndicator.VALID, "EC key's signature reported %s" % v)
+            saw[alg.name] = "VALID"
+        return saw
+    m.cell("sign EC-256 key (as EC and ECDSA)", ec_key)
 
     def ed():
         pub, priv = m.pair(A.ED25519, 256, [M.VERIFY], [M.SIGN])
@@ -795,7 +826,7 @@ def derive(m):
             return {}
         m.cell("derive PBKDF2-%s" % h.name, pbkdf2)
 
-    for h in (H.SHA_1, H.SHA_256, H.SHA_384, H.SHA_512):
+    for h in (H.MD5, H.SHA_1, H.SHA_224, H.SHA_256, H.SHA_384, H.SHA_512, H.SHA3_256, H.SHA3_512):
         def hash_(h=h):
             base = m.key(A.AES, 256, [M.DERIVE_KEY], "hash")
             n = min(256, PY_HASH[h].digest_size * 8)
@@ -883,6 +914,18 @@ def wrap(m):
             check(aes_key_unwrap_with_padding(kek_v, w.value) == m.value(target), "RFC 5649 unwrap does not give the key")
             return saw
         m.cell("wrap AES-%d NIST_KEY_WRAP + AES_KEY_WRAP_PADDING" % kek_len, aes_kw)
+
+    def private_key():
+        # A private key's PKCS#1 DER is not a multiple of 8 bytes: RFC 5649.
+        kek = m.key(A.AES, 256, [M.WRAP_KEY, M.UNWRAP_KEY], "kekp")
+        _, priv = m.pair(A.RSA, 2048, [M.VERIFY], [M.SIGN])
+        w = m.c.get(priv, key_wrapping_specification=spec(kek, {"block_cipher_mode": BM.AES_KEY_WRAP_PADDING}))
+        check(isinstance(w, pie_objects.PrivateKey), "wrapped Get returned %s" % type(w).__name__)
+        clear = aes_key_unwrap_with_padding(m.value(kek), w.value)
+        check(clear == m.value(priv), "RFC 5649 unwrap does not give the private key")
+        serialization.load_der_private_key(clear, password=None)
+        return {"wrapped_bytes": len(w.value)}
+    m.cell("wrap RSA private key with AES_KEY_WRAP_PADDING", private_key)
 
     st = m.rsa
     if "pub" not in st:
