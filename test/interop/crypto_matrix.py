@@ -487,6 +487,30 @@ def encrypt(m):
                           (BM.OFB, None), (BM.CTR, None)):
             sym_cell(m, alg, n, mode, pad)
 
+    for alg, n in ((A.AES, 128), (A.AES, 256), (A.TRIPLE_DES, 192), (A.CAMELLIA, 128)):
+        def other_padding(alg=alg, n=n):
+            bs = BLOCK_BYTES[alg]
+            uid = m.key(alg, n, [M.ENCRYPT, M.DECRYPT], "pad")
+            key = m.value(uid)
+            plain, iv = os.urandom(3 * bs + 5), os.urandom(bs)
+            saw = {}
+            for pad in (P.ANSI_X923, P.ISO_10126):
+                params = {"cryptographic_algorithm": alg, "block_cipher_mode": BM.CBC, "padding_method": pad}
+                ct, _ = m.c.encrypt(plain, uid=uid, cryptographic_parameters=params, iv_counter_nonce=iv)
+                d = Cipher(PY_BLOCK[alg](key), modes.CBC(iv)).decryptor()
+                padded = d.update(ct) + d.finalize()
+                fill = bs - len(plain) % bs
+                check(len(padded) == len(plain) + fill and padded[:len(plain)] == plain and padded[-1] == fill,
+                      "%s: padded plaintext has the wrong shape" % pad.name)
+                if pad == P.ANSI_X923:
+                    p = sym_padding.ANSIX923(bs * 8).padder()
+                    check(padded == p.update(plain) + p.finalize(), "ANSI X9.23 padding differs")
+                check(m.c.decrypt(ct, uid=uid, cryptographic_parameters=params, iv_counter_nonce=iv) == plain,
+                      "%s round trip failed" % pad.name)
+                saw[pad.name] = len(ct)
+            return saw
+        m.cell("encrypt %s-%d CBC ANSI_X923 + ISO_10126" % (alg.name, n), other_padding)
+
     def ctr_initial_counter():
         uid = m.key(A.AES, 128, [M.ENCRYPT, M.DECRYPT], "ctr")
         nonce = os.urandom(12)
@@ -945,6 +969,39 @@ def wrap(m):
         m.cell("wrap RSA %s" % name, rsa_w)
 
 
+# ---------------------------------------------------------------- what kmipd does not implement
+
+def refusals(m):
+    """What PyKMIP can ask for and kmipd's software engine does not do: each
+    must be a clear refusal (Invalid Field at 1.x; Unsupported Cryptographic
+    Parameters at 2.x for parameters), never a General Failure."""
+    def run():
+        params_reason = R.UNSUPPORTED_CRYPTOGRAPHIC_PARAMETERS if m.s.v2 else R.INVALID_FIELD
+        uid = m.key(A.AES, 256, [M.ENCRYPT, M.DECRYPT], "refuse")
+        saw = {}
+        for mode in (BM.CCM, BM.XTS, BM.PCBC, BM.CBC_MAC):
+            r = fail_reason(lambda: m.c.encrypt(os.urandom(32), uid=uid, cryptographic_parameters={
+                "cryptographic_algorithm": A.AES, "block_cipher_mode": mode, "random_iv": True}))
+            check(r == params_reason, "AES %s refused with %s" % (mode.name, r.name))
+            saw[mode.name] = r.name
+        for pad in (P.ZEROS, P.SSL3, P.X931):
+            r = fail_reason(lambda: m.c.encrypt(os.urandom(30), uid=uid, cryptographic_parameters={
+                "cryptographic_algorithm": A.AES, "block_cipher_mode": BM.CBC, "padding_method": pad, "random_iv": True}))
+            check(r == params_reason, "padding %s refused with %s" % (pad.name, r.name))
+            saw[pad.name] = r.name
+        for alg, n in ((A.DH, 2048), (A.ECDH, 256), (A.ECMQV, 256), (A.ED448, 448)):
+            r = fail_reason(lambda: m.c.create_key_pair(alg, n, public_usage_mask=[M.VERIFY], private_usage_mask=[M.SIGN]))
+            check(r == R.INVALID_FIELD, "%s key pair refused with %s" % (alg.name, r.name))
+            saw[alg.name] = r.name
+        for alg, n in ((A.SKIPJACK, 80), (A.TWOFISH, 128), (A.RC2, 128), (A.RC5, 128), (A.ARIA, 128),
+                       (A.SEED, 128), (A.SM4, 128), (A.MARS, 128), (A.POLY1305, 256)):
+            r = fail_reason(lambda: m.c.create(alg, n))
+            check(r == R.INVALID_FIELD, "%s key refused with %s" % (alg.name, r.name))
+            saw[alg.name] = r.name
+        return saw
+    m.cell("refusals: modes, paddings and algorithms kmipd does not implement", run)
+
+
 def main():
     args = json.load(sys.stdin)
     s = Scenario(args)
@@ -952,7 +1009,7 @@ def main():
     m = None
     try:
         m = Matrix(s)
-        for part in (create, key_pairs, encrypt, sign, mac, derive, wrap):
+        for part in (create, key_pairs, encrypt, sign, mac, derive, wrap, refusals):
             part(m)
     finally:
         if m is not None:
