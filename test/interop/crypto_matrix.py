@@ -1007,6 +1007,16 @@ def refusals(m):
             r = fail_reason(lambda: m.c.create(alg, n))
             check(r == R.INVALID_FIELD, "%s key refused with %s" % (alg.name, r.name))
             saw[alg.name] = r.name
+        base = m.key(A.AES, 256, [M.DERIVE_KEY], "refuse")
+        for method in (enums.DerivationMethod.NIST800_108_F, enums.DerivationMethod.NIST800_108_DPI,
+                       enums.DerivationMethod.ASYMMETRIC_KEY, enums.DerivationMethod.AWS_SIGNATURE_VERSION_4):
+            r, msg = fail_detail(lambda: m.c.derive_key(
+                enums.ObjectType.SYMMETRIC_KEY, [base], method,
+                {"cryptographic_parameters": {"hashing_algorithm": H.SHA_256}, "derivation_data": b"data"},
+                cryptographic_length=128, cryptographic_algorithm=A.AES))
+            # The seed (PyKMIP's engine) has the same four methods missing.
+            check(r == params_reason, "%s refused with %s (%r)" % (method.name, r.name, msg))
+            saw[method.name] = r.name
         return saw
     m.cell("refusals: modes, paddings and algorithms kmipd does not implement", run)
 
