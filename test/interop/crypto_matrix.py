@@ -949,9 +949,9 @@ def wrap(m):
         m.cell("wrap AES-%d NIST_KEY_WRAP + AES_KEY_WRAP_PADDING" % kek_len, aes_kw)
 
     def private_key():
-        # A private key's PKCS#1 DER is not a multiple of 8 bytes: RFC 5649.
+        # A private key's PKCS#1 DER need not be a multiple of 8 bytes: RFC 5649.
         kek = m.key(A.AES, 256, [M.WRAP_KEY, M.UNWRAP_KEY], "kekp")
-        _, priv = m.pair(A.RSA, 2048, [M.VERIFY], [M.SIGN])
+        _, priv = m.pair(A.RSA, 1024, [M.VERIFY], [M.SIGN])
         w = m.c.get(priv, key_wrapping_specification=spec(kek, {"block_cipher_mode": BM.AES_KEY_WRAP_PADDING}))
         check(isinstance(w, pie_objects.PrivateKey), "wrapped Get returned %s" % type(w).__name__)
         clear = aes_key_unwrap_with_padding(m.value(kek), w.value)

@@ -26,6 +26,7 @@ func TestPyKMIPCryptoMatrix(t *testing.T) {
 	}
 	for _, version := range []string{"1.4", "2.0"} {
 		t.Run("KMIP-"+version, func(t *testing.T) {
+			t.Parallel()
 			srv := harness.Start(t, harness.Options{Storage: "sqlite"})
 			steps := runScenario(t, script, scenarioArgs{
 				Host: srv.Host, Port: srv.Port, CA: srv.PKI.CAFile,
