@@ -21,9 +21,10 @@ comment repeats it):
     in the matrix; MAC is checked against a local computation instead.
   - mac() sends only a Cryptographic Algorithm: no Hashing Algorithm, so
     HMAC is chosen by the key's HMAC_* algorithm (or the parameter).
-  - create_key_pair sends only Cryptographic Algorithm and Length: no
-    Recommended Curve / Cryptographic Domain Parameters, so EC curves are
-    chosen by length (256, 384, 521).
+  - create_key_pair sends only Cryptographic Algorithm and Length, and
+    PyKMIP's attribute factory raises NotImplementedError for Cryptographic
+    Domain Parameters: no Recommended Curve, so EC curves are chosen by
+    length (224, 256, 384, 521).
   - No streaming (Correlation Value / Init / Final Indicator).
   - Get Attributes cannot decode Link (its attribute value factory raises
     NotImplementedError): teach_link_decoding adds a minimal Link reader so
@@ -417,7 +418,7 @@ def key_pairs(m):
         return {"rsa512": r.name, "message": msg, "rsa1000": r2.name}
     m.cell("create_key_pair RSA-512 refused", rsa512)
 
-    curves = {256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
+    curves = {224: ec.SECP224R1, 256: ec.SECP256R1, 384: ec.SECP384R1, 521: ec.SECP521R1}
     for alg in (A.EC, A.ECDSA):
         for n, curve in sorted(curves.items()):
             def run(alg=alg, n=n, curve=curve):
