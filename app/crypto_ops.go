@@ -44,7 +44,7 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
+	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -83,10 +83,12 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err := missingIV(c, p, in); err != nil {
 		return nil, err
 	}
-	if p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
+	aead := p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) || p.BlockCipherMode == uint32(kmip.BlockCipherModeAEAD)
+	if aead && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
 		// No GCM tag is shorter than 32 or longer than 128 bits (NIST SP
-		// 800-38D §5.2.1.2); the OASIS cases answer General Failure (CS-BC-M-GCM-1).
-		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid GCM tag length %d", p.TagLength)
+		// 800-38D §5.2.1.2), no Poly1305 tag longer than 128; the OASIS
+		// cases answer General Failure (CS-BC-M-GCM-1, CS-BC-M-CHACHA20POLY1305-1).
+		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid authenticated encryption tag length %d", p.TagLength)
 	}
 	if enc {
 		if err := s.spendUsage(ctx, c, obj, len(in.Data)); err != nil {
@@ -110,7 +112,11 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 		resp.Add(kmip.Bytes(kmip.TagIVCounterNonce, out.IV))
 	}
 	if in.Partial {
-		resp.Add(kmip.Bytes(kmip.TagCorrelationValue, stream{op: c.op, keyID: obj.ID, state: out.State}.encode()))
+		cv, err := s.saveStream(ctx, c, st, obj.ID, out.State)
+		if err != nil {
+			return nil, err
+		}
+		resp.Add(kmip.Bytes(kmip.TagCorrelationValue, cv))
 	}
 	if enc && out.Tag != nil {
 		resp.Add(kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, out.Tag))
@@ -139,8 +145,9 @@ func needsIV(mode uint32) bool {
 }
 
 // gatherData reads the Data (or, when digestOK, Digested Data) of a request
-// that may be streamed and returns all data so far; done is false for a part
-// that is not the last, whose response carries only the Correlation Value.
+// that may be streamed and returns all data so far, at most maxStreamData
+// bytes when streamed; done is false for a part that is not the last, whose
+// response carries only the Correlation Value.
 func gatherData(c *call, st streamStep, digestOK bool) (data []byte, digested, done bool, err error) {
 	d, hasData, err := bytesField(c, kmip.TagData)
 	if err != nil {
@@ -164,17 +171,28 @@ func gatherData(c *call, st streamStep, digestOK bool) (data []byte, digested, d
 	if !hasData && !st.streaming {
 		return nil, false, false, missingData("Data is required")
 	}
+	if !st.streaming {
+		return d, false, true, nil
+	}
+	if len(st.prev.state)+len(d) > maxStreamData {
+		return nil, false, false, invalidField("streamed data exceeds %d bytes", maxStreamData)
+	}
 	all := append(append([]byte(nil), st.prev.state...), d...)
-	return all, false, !st.streaming || st.last, nil
+	return all, false, st.last, nil
 }
 
-// partial answers a streamed part that is not the last.
-func partial(c *call, keyID string, data []byte) *kmip.Item {
+// partial stores the data so far of a streamed part that is not the last and
+// answers it with the Correlation Value.
+func (s *Service) partial(ctx context.Context, c *call, st streamStep, keyID string, data []byte) (*kmip.Item, error) {
+	cv, err := s.saveStream(ctx, c, st, keyID, data)
+	if err != nil {
+		return nil, err
+	}
 	out := kmip.Struct(kmip.TagResponsePayload)
 	if keyID != "" {
 		out.Add(kmip.Text(kmip.TagUniqueIdentifier, keyID))
 	}
-	return out.Add(kmip.Bytes(kmip.TagCorrelationValue, stream{op: c.op, keyID: keyID, state: data}.encode()))
+	return out.Add(kmip.Bytes(kmip.TagCorrelationValue, cv)), nil
 }
 
 // sign implements Sign (KMIP 1.4 §4.31, KMIP 2.1 §6.1.51).
@@ -183,7 +201,7 @@ func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
+	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +219,7 @@ func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if !done {
-		return partial(c, obj.ID, data), nil
+		return s.partial(ctx, c, st, obj.ID, data)
 	}
 	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
 		return nil, err
@@ -228,7 +246,7 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
+	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +264,7 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 		return nil, err
 	}
 	if !done {
-		return partial(c, obj.ID, data), nil
+		return s.partial(ctx, c, st, obj.ID, data)
 	}
 	sig, ok, err := bytesField(c, kmip.TagSignatureData)
 	if err != nil {
@@ -267,7 +285,7 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
+	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +303,7 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if !done {
-		return partial(c, obj.ID, data), nil
+		return s.partial(ctx, c, st, obj.ID, data)
 	}
 	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
 		return nil, err
@@ -304,7 +322,7 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
+	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +340,7 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if !done {
-		return partial(c, obj.ID, data), nil
+		return s.partial(ctx, c, st, obj.ID, data)
 	}
 	m, ok, err := bytesField(c, kmip.TagMACData)
 	if err != nil {
@@ -389,7 +407,7 @@ func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
 	if p.HashingAlgorithm == 0 {
 		return nil, missingData("Cryptographic Parameters with a Hashing Algorithm are required")
 	}
-	st, err := readStream(c)
+	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +416,7 @@ func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if !done {
-		return partial(c, "", data), nil
+		return s.partial(ctx, c, st, "", data)
 	}
 	sum, err := hasher.Hash(ctx, p.HashingAlgorithm, data)
 	if err != nil {

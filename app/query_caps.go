@@ -26,16 +26,17 @@ var querySince = map[kmip.QueryFunction]version{
 }
 
 // capabilityInformation describes how kmipd processes requests (KMIP 1.4
-// §2.1.21, KMIP 2.1 §7.5): no streaming, every response synchronous, no
+// §2.1.21, KMIP 2.1 §7.5): streaming when the store keeps stream state
+// (ports.ScratchStore, app/crypto_stream.go), every response synchronous, no
 // attestation, batches honour Undo and Continue (app/engine.go). Unwrap Mode,
 // Destroy Action, Shredding Algorithm and RNG Mode are Unspecified: kmipd
 // does not unwrap keys on registration, Destroy removes key material from
 // the record but the storage engine may keep freed pages until they are
 // reused, nothing is cryptographically shredded, and the RNG is the crypto
 // engine's.
-func capabilityInformation() *kmip.Item {
+func capabilityInformation(streaming bool) *kmip.Item {
 	return kmip.Struct(kmip.TagCapabilityInformation,
-		kmip.Bool(kmip.TagStreamingCapability, false),
+		kmip.Bool(kmip.TagStreamingCapability, streaming),
 		kmip.Bool(kmip.TagAsynchronousCapability, false),
 		kmip.Bool(kmip.TagAttestationCapability, false),
 		kmip.Bool(kmip.TagBatchUndoCapability, true),

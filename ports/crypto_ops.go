@@ -85,9 +85,11 @@ type CipherOutput struct {
 	// Tag is the Authenticated Encryption Tag Encrypt produced.
 	Tag []byte
 	// State is the continuation for the next streamed part when the input was
-	// Partial. It holds no key material, only chaining values and buffered
-	// input, so the application may hand it to the client as the Correlation
-	// Value and stay stateless across nodes.
+	// Partial: chaining values, buffered input, and whatever else the engine
+	// needs, such as GCM's GHASH accumulator, which gives away the hash
+	// subkey. The application keeps it on the server (ports.ScratchStore) and
+	// never hands it to a client; it holds no key itself, so it may be
+	// stored like other server state.
 	State []byte
 }
 
