@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bufio"
+	"crypto/rsa"
 	"crypto/tls"
 	"errors"
 	"flag"
@@ -71,6 +72,9 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	harness.Binary(t) // build once, before the parallel cases
+	// The private keys the suite registers let the judge check randomized
+	// RSA encryptions (judge_rsa.go).
+	keys := SuitePrivateKeys(files)
 
 	var (
 		mu      sync.Mutex
@@ -84,7 +88,7 @@ func TestConformance(t *testing.T) {
 				t.Parallel()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				r := runCase(t, f)
+				r := runCase(t, f, keys)
 				mu.Lock()
 				results[name] = r
 				mu.Unlock()
@@ -154,7 +158,7 @@ var prerequisites = map[string]string{
 // runCase plays one case file (after its prerequisite, if any) against a
 // fresh kmipd and judges each answer. A case stops at its first
 // non-conforming answer.
-func runCase(t *testing.T, path string) result {
+func runCase(t *testing.T, path string, keys []*rsa.PrivateKey) result {
 	pairs, err := loadPairs(path)
 	if err != nil {
 		return result{reason: "case file: " + err.Error()}
@@ -179,7 +183,7 @@ func runCase(t *testing.T, path string) result {
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(caseTimeout))
 
-	p := &player{t: t, conn: conn}
+	p := &player{t: t, conn: conn, keys: keys}
 	if pre != nil {
 		if reason := p.play(pre); reason != "" {
 			return result{reason: "prerequisite " + preName + ": " + reason}
@@ -213,12 +217,15 @@ type player struct {
 	// generated: an earlier play (a prerequisite case) made the server
 	// generate key material, which later cases may read back (TL-M-3).
 	generated bool
+	// keys are the suite's RSA private keys, for Session.PrivateKeys.
+	keys []*rsa.PrivateKey
 }
 
 // play sends each request of pairs with a fresh Session and judges the
 // answers; it returns why the first non-conforming one fails, or "".
 func (p *player) play(pairs []pair) string {
 	s := NewSession()
+	s.PrivateKeys = p.keys
 	s.generated = p.generated
 	defer func() { p.generated = s.generated }()
 	for i, pr := range pairs {

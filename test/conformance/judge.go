@@ -9,6 +9,7 @@
 package conformance
 
 import (
+	"crypto/rsa"
 	"crypto/sha256"
 	"fmt"
 	"regexp"
@@ -53,13 +54,19 @@ var generatingOps = map[uint32]bool{
 type Session struct {
 	// Now returns the current time for $NOW; NewSession sets time.Now.
 	Now func() time.Time
+	// PrivateKeys are the RSA private keys the judge may use to check a
+	// randomized RSA encryption (judge_rsa.go); NewSession sets none, so
+	// that only the recorded cipher text conforms.
+	PrivateKeys []*rsa.PrivateKey
 
 	vars      map[string]*kmip.Item
-	reqBytes  map[string]bool // hex of every Byte String a request carried
-	reqDigest map[string]bool // hex SHA-256 of those Byte Strings
-	reqTimes  map[int64]bool  // every Date-Time a request carried (Unix seconds)
-	generated bool            // a generating operation was requested
-	last      *kmip.Item      // the latest response judged
+	reqBytes  map[string]bool          // hex of every Byte String a request carried
+	reqDigest map[string]bool          // hex SHA-256 of those Byte Strings
+	reqTimes  map[int64]bool           // every Date-Time a request carried (Unix seconds)
+	generated bool                     // a generating operation was requested
+	last      *kmip.Item               // the latest response judged
+	req       *kmip.Item               // the latest request typed
+	rsaKeys   map[string]registeredRSA // RSA public keys registered, by Unique Identifier
 }
 
 // NewSession returns a Session with no variables bound.
@@ -70,6 +77,7 @@ func NewSession() *Session {
 		reqBytes:  map[string]bool{},
 		reqDigest: map[string]bool{},
 		reqTimes:  map[int64]bool{},
+		rsaKeys:   map[string]registeredRSA{},
 	}
 }
 
@@ -111,6 +119,7 @@ func (s *Session) Request(n *kmipxml.Node) (*kmip.Item, error) {
 			}
 		}
 	}
+	s.req = it
 	return it, nil
 }
 
@@ -214,7 +223,12 @@ func (s *Session) Judge(expected *kmipxml.Node, actual *kmip.Item) error {
 		return fmt.Errorf("%d batch items, want %d%s", len(ab), len(eb), firstFailure(ab))
 	}
 	m := &matcher{s: s, marks: marks, binds: copyVars(s.vars)}
+	reqs := s.req.ChildrenOf(kmip.TagBatchItem)
 	for i := range eb {
+		m.req = nil
+		if len(reqs) == len(eb) {
+			m.req = reqs[i]
+		}
 		if err := m.batchItem(eb[i], ab[i]); err != nil {
 			if len(eb) > 1 {
 				return fmt.Errorf("batch item %d: %w", i+1, err)
@@ -224,6 +238,7 @@ func (s *Session) Judge(expected *kmipxml.Node, actual *kmip.Item) error {
 	}
 	s.vars = m.binds
 	s.last = actual
+	s.noteRegistrations(actual)
 	return nil
 }
 
@@ -277,6 +292,7 @@ type matcher struct {
 	marks placeholders
 	binds map[string]*kmip.Item
 	op    uint32
+	req   *kmip.Item // the request's batch item, when the counts agree
 	// randomIV is set when the server chose the IV of the batch item's
 	// cryptographic operation, which makes its output unpredictable.
 	randomIV bool
@@ -380,6 +396,9 @@ func (m *matcher) matchLeaf(exp, act *kmip.Item, p string, set kmip.Tag) error {
 		// First sight: bind. Undone by the caller if a sibling set fails.
 		m.binds[name] = act.Clone()
 		return nil
+	}
+	if uid, key := m.rsaEncryption(exp); key != nil {
+		return m.checkRSAEncryption(uid, key, exp, act, p)
 	}
 	if m.generatedValue(exp) {
 		return nil
