@@ -199,7 +199,8 @@ type placeholders map[*kmip.Item]string
 // returns nil when it conforms: per batch item (in order, same count) the
 // Operation, Result Status and any Result Reason match, and every expected
 // payload value is present and equal, with repeated items compared as sets
-// and server-generated or clock values checked loosely. The response header
+// and server-generated or clock values checked loosely (a randomized RSA
+// cipher text by decrypting it, see judge_rsa.go). The response header
 // and Result Message texts are not compared. Variables seen for the first
 // time are bound, but only if the whole response conforms.
 func (s *Session) Judge(expected *kmipxml.Node, actual *kmip.Item) error {

@@ -26,7 +26,7 @@ import (
 	"crypto/rsa"
 	_ "crypto/sha1" // registers crypto.SHA1
 	_ "crypto/sha3" // registers crypto.SHA3_*
-	_ "crypto/sha512"
+	_ "crypto/sha512" // registers crypto.SHA384, SHA512 and SHA512_*
 	"crypto/x509"
 	"fmt"
 	"os"
