@@ -24,8 +24,8 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/rsa"
-	_ "crypto/sha1" // registers crypto.SHA1
-	_ "crypto/sha3" // registers crypto.SHA3_*
+	_ "crypto/sha1"   // registers crypto.SHA1
+	_ "crypto/sha3"   // registers crypto.SHA3_*
 	_ "crypto/sha512" // registers crypto.SHA384, SHA512 and SHA512_*
 	"crypto/x509"
 	"fmt"
