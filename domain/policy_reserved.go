@@ -97,13 +97,22 @@ func PublicPolicy() *Policy {
 	}}
 }
 
-// ReservedPolicy returns the built-in policy of that name, or nil.
+// The reserved policies as ReservedPolicy shares them, built once: access
+// checks look a policy up on every request.
+var (
+	reservedDefault = DefaultPolicy()
+	reservedPublic  = PublicPolicy()
+)
+
+// ReservedPolicy returns the built-in policy of that name, or nil. The
+// returned policy is shared and must not be modified (DefaultPolicy and
+// PublicPolicy return fresh copies).
 func ReservedPolicy(name string) *Policy {
 	switch name {
 	case PolicyDefault:
-		return DefaultPolicy()
+		return reservedDefault
 	case PolicyPublic:
-		return PublicPolicy()
+		return reservedPublic
 	}
 	return nil
 }
