@@ -97,22 +97,33 @@ func PublicPolicy() *Policy {
 	}}
 }
 
-// The reserved policies as ReservedPolicy shares them, built once: access
-// checks look a policy up on every request.
-var (
-	reservedDefault = DefaultPolicy()
-	reservedPublic  = PublicPolicy()
-)
-
-// ReservedPolicy returns the built-in policy of that name, or nil. The
-// returned policy is shared and must not be modified (DefaultPolicy and
-// PublicPolicy return fresh copies).
+// ReservedPolicy returns a fresh copy of the built-in policy of that name, or
+// nil.
 func ReservedPolicy(name string) *Policy {
 	switch name {
 	case PolicyDefault:
-		return reservedDefault
+		return DefaultPolicy()
 	case PolicyPublic:
-		return reservedPublic
+		return PublicPolicy()
+	}
+	return nil
+}
+
+// The reserved policies as SharedReservedPolicy returns them, built once.
+var (
+	sharedDefault = DefaultPolicy()
+	sharedPublic  = PublicPolicy()
+)
+
+// SharedReservedPolicy is ReservedPolicy without the copy, for policy
+// sources consulted on every request: the returned policy is shared by
+// every caller and must not be modified.
+func SharedReservedPolicy(name string) *Policy {
+	switch name {
+	case PolicyDefault:
+		return sharedDefault
+	case PolicyPublic:
+		return sharedPublic
 	}
 	return nil
 }
