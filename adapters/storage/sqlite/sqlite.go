@@ -7,6 +7,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -306,33 +308,44 @@ func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
 
 var _ ports.BulkCreator = (*Store)(nil)
 
-// CreateAll implements ports.BulkCreator in one transaction, inserting index
-// entries many rows per statement.
+// CreateAll implements ports.BulkCreator in one transaction, inserting the
+// objects and then the index entries each in key order (so that B-tree
+// pages fill in order instead of splitting at random), index entries many
+// rows per statement.
 func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
-	bodies := make([][]byte, len(objs))
-	terms := make([][]record.Term, len(objs))
+	type objRow struct {
+		obj  *domain.Object
+		body []byte
+	}
+	type termRow struct{ name, key, id string }
+	objects := make([]objRow, len(objs))
+	var terms []termRow
 	for i, obj := range objs {
-		var err error
-		if bodies[i], terms[i], err = record.ForCreate(obj); err != nil {
+		body, ts, err := record.ForCreate(obj)
+		if err != nil {
 			return fmt.Errorf("sqlite store: %w", err)
 		}
+		objects[i] = objRow{obj, body}
+		for _, t := range ts {
+			terms = append(terms, termRow{t.Name, t.Key, obj.ID})
+		}
+	}
+	slices.SortFunc(objects, func(a, b objRow) int { return strings.Compare(a.obj.ID, b.obj.ID) })
+	slices.SortFunc(terms, func(a, b termRow) int {
+		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.key, b.key), strings.Compare(a.id, b.id))
+	})
+	rows := make([]any, 0, 3*len(terms))
+	for _, t := range terms {
+		rows = append(rows, t.name, t.key, t.id)
 	}
 	return s.submit(ctx, func(tx *sql.Tx) error {
-		ins, err := tx.Prepare(`INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`)
-		if err != nil {
-			return s.translate(err)
-		}
-		defer ins.Close()
-		var rows []any
-		for i, obj := range objs {
-			if _, err := ins.Exec(obj.ID, int64(obj.Revision), bodies[i]); err != nil {
+		ins := s.wstmt(tx, `INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`)
+		for _, o := range objects {
+			if _, err := ins.Exec(o.obj.ID, int64(o.obj.Revision), o.body); err != nil {
 				if err = s.translate(err); errors.Is(err, ports.ErrExists) {
-					return fmt.Errorf("sqlite store: object %q: %w", obj.ID, err)
+					return fmt.Errorf("sqlite store: object %q: %w", o.obj.ID, err)
 				}
 				return err
-			}
-			for _, t := range terms[i] {
-				rows = append(rows, t.Name, t.Key, obj.ID)
 			}
 		}
 		return s.insertTermRows(tx, rows)
