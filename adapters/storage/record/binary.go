@@ -172,11 +172,15 @@ func appendItem(b []byte, it *kmip.Item) ([]byte, error) {
 // length; decoding errors never quote stored bytes (they may be key material).
 var errTrunc = errors.New("truncated or malformed binary record")
 
-// decoder reads a binary record. Every string and byte slice it returns is a
-// copy: bbolt hands out memory valid only inside its transaction.
+// decoder reads a binary record. It shares no memory with the record, which
+// bbolt hands out only for the span of its transaction: strings are cut from
+// one copy of the record, byte strings copied one by one (they may be
+// changed in place), and items allocated a few at a time.
 type decoder struct {
-	b   []byte
-	err error
+	b    []byte
+	s    string // a copy of the record; s[len(s)-len(b):] is what remains to read
+	slab []kmip.Item
+	err  error
 }
 
 func (d *decoder) fail(err error) {
@@ -184,6 +188,16 @@ func (d *decoder) fail(err error) {
 		d.err = err
 	}
 	d.b = nil
+}
+
+// newItem returns a zero item from the slab.
+func (d *decoder) newItem() *kmip.Item {
+	if len(d.slab) == 0 {
+		d.slab = make([]kmip.Item, 16)
+	}
+	it := &d.slab[0]
+	d.slab = d.slab[1:]
+	return it
 }
 
 func (d *decoder) byte() byte {
@@ -235,7 +249,14 @@ func (d *decoder) raw(n uint64) []byte {
 	return v
 }
 
-func (d *decoder) str() string { return string(d.raw(d.uvarint())) }
+func (d *decoder) str() string {
+	n := d.uvarint()
+	start := len(d.s) - len(d.b)
+	if d.raw(n) == nil {
+		return ""
+	}
+	return d.s[start : start+int(n)]
+}
 
 func (d *decoder) time() time.Time {
 	s, ns := d.varint(), d.varint()
@@ -260,7 +281,7 @@ func (d *decoder) count() (n int, isNil bool) {
 }
 
 func unmarshalBinary(b []byte) (*domain.Object, error) {
-	d := &decoder{b: b[1:]}
+	d := &decoder{b: b[1:], s: string(b[1:])}
 	o := &domain.Object{
 		ID:          d.str(),
 		Type:        d.u32(),
@@ -305,7 +326,8 @@ func (d *decoder) item(depth int) *kmip.Item {
 		d.fail(errors.New("items nested too deeply"))
 		return nil
 	}
-	it := &kmip.Item{Tag: kmip.Tag(d.u32()), Type: kmip.Type(d.byte())}
+	it := d.newItem()
+	it.Tag, it.Type = kmip.Tag(d.u32()), kmip.Type(d.byte())
 	if d.err != nil {
 		return nil
 	}
