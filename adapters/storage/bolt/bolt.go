@@ -239,7 +239,9 @@ var _ ports.BulkCreator = (*Store)(nil)
 func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 	type kv struct{ key, body []byte }
 	objects := make([]kv, len(objs))
-	var termKeys [][]byte
+	// Index keys grouped by term, so that sorting compares the long shared
+	// prefixes once per distinct term rather than once per entry.
+	byTerm := map[record.Term][]string{}
 	seen := make(map[string]bool, len(objs))
 	for i, obj := range objs {
 		body, terms, err := record.ForCreate(obj)
@@ -255,11 +257,22 @@ func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 		seen[obj.ID] = true
 		objects[i] = kv{[]byte(obj.ID), body}
 		for _, t := range terms {
-			termKeys = append(termKeys, termKey(t, obj.ID))
+			byTerm[t] = append(byTerm[t], obj.ID)
 		}
 	}
 	slices.SortFunc(objects, func(a, b kv) int { return bytes.Compare(a.key, b.key) })
-	slices.SortFunc(termKeys, bytes.Compare)
+	type group struct {
+		prefix []byte
+		ids    []string
+	}
+	groups := make([]group, 0, len(byTerm))
+	for t, ids := range byTerm {
+		slices.Sort(ids)
+		groups = append(groups, group{termPrefix(t), ids})
+	}
+	// Distinct terms have distinct prefixes, none a prefix of another (each
+	// part is length-prefixed), so prefix order is key order.
+	slices.SortFunc(groups, func(a, b group) int { return bytes.Compare(a.prefix, b.prefix) })
 	return s.submit(ctx, func(tx *bbolt.Tx) error {
 		ob := tx.Bucket(bucketObjects)
 		for _, o := range objects {
@@ -274,9 +287,13 @@ func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 			}
 		}
 		tb := tx.Bucket(bucketTerms)
-		for _, k := range termKeys {
-			if err := tb.Put(k, nil); err != nil {
-				return dirty(err)
+		for _, g := range groups {
+			for _, id := range g.ids {
+				// bbolt keeps the key until the commit: one slice each.
+				k := append(append(make([]byte, 0, len(g.prefix)+len(id)), g.prefix...), id...)
+				if err := tb.Put(k, nil); err != nil {
+					return dirty(err)
+				}
 			}
 		}
 		return nil
