@@ -317,9 +317,11 @@ func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 		obj  *domain.Object
 		body []byte
 	}
-	type termRow struct{ name, key, id string }
 	objects := make([]objRow, len(objs))
-	var terms []termRow
+	// Index entries grouped by term, so that sorting compares names and keys
+	// once per distinct term rather than once per entry.
+	byTerm := map[record.Term][]string{}
+	n := 0
 	for i, obj := range objs {
 		body, ts, err := record.ForCreate(obj)
 		if err != nil {
@@ -327,16 +329,25 @@ func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 		}
 		objects[i] = objRow{obj, body}
 		for _, t := range ts {
-			terms = append(terms, termRow{t.Name, t.Key, obj.ID})
+			byTerm[t] = append(byTerm[t], obj.ID)
 		}
+		n += len(ts)
 	}
 	slices.SortFunc(objects, func(a, b objRow) int { return strings.Compare(a.obj.ID, b.obj.ID) })
-	slices.SortFunc(terms, func(a, b termRow) int {
-		return cmp.Or(strings.Compare(a.name, b.name), strings.Compare(a.key, b.key), strings.Compare(a.id, b.id))
+	terms := make([]record.Term, 0, len(byTerm))
+	for t := range byTerm {
+		terms = append(terms, t)
+	}
+	slices.SortFunc(terms, func(a, b record.Term) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Key, b.Key))
 	})
-	rows := make([]any, 0, 3*len(terms))
+	rows := make([]any, 0, 3*n)
 	for _, t := range terms {
-		rows = append(rows, t.name, t.key, t.id)
+		ids := byTerm[t]
+		slices.Sort(ids)
+		for _, id := range ids {
+			rows = append(rows, t.Name, t.Key, id)
+		}
 	}
 	return s.submit(ctx, func(tx *sql.Tx) error {
 		ins := s.wstmt(tx, `INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`)
