@@ -119,7 +119,11 @@ func Open(path string, opt Options) (*Store, error) {
 		fmt.Sprintf("?_pragma=busy_timeout(%d)", opt.BusyTimeout.Milliseconds())
 	s := &Store{path: abs, maxBatch: opt.MaxBatch, q: writeq.New[*sql.Tx](), wdone: make(chan struct{})}
 
-	s.wdb, err = sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	// temp_store(MEMORY) keeps the savepoints' sub-journal, which only
+	// rolling back one request of a batch reads, in memory: written to a
+	// temporary file it was a third of a Create's CPU. Durability rests on
+	// the WAL, which synchronous(FULL) syncs at every commit.
+	s.wdb, err = sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, s.openErr(err)
 	}
