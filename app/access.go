@@ -36,6 +36,8 @@ var cryptoOps = map[kmip.Operation]bool{
 // applies the Get rule, which kmipd follows. Likewise Re-key Key Pair,
 // which the reserved policies allow on private keys only, changes the
 // public key it replaces (names, links) under that key's Modify Attribute rule.
+// Export, which returns what Get does, falls back to the Get rule; an Import
+// that replaces an existing object, which discards it, to its Destroy rule.
 func accessOp(p *domain.Policy, t uint32, op kmip.Operation) kmip.Operation {
 	switch {
 	case policyNames(p, t, op):
@@ -44,6 +46,10 @@ func accessOp(p *domain.Policy, t uint32, op kmip.Operation) kmip.Operation {
 		return kmip.OperationGet
 	case op == kmip.OperationReKeyKeyPair && t == uint32(kmip.ObjectTypePublicKey):
 		return kmip.OperationModifyAttribute
+	case op == kmip.OperationExport:
+		return kmip.OperationGet
+	case op == kmip.OperationImport:
+		return kmip.OperationDestroy
 	}
 	return op
 }

@@ -184,11 +184,20 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 				attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
 				attr14("Cryptographic Length", kmip.Int(0, 128))),
 		}},
+		// Export under the Get rule; an Import replacing the key under its Destroy rule.
+		kmip.OperationExport: {v14, []*kmip.Item{uidItem(id)}},
+		kmip.OperationImport: {v14, []*kmip.Item{uidItem(id), kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+			kmip.Bool(kmip.TagReplaceExisting, true), kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
+				kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, make([]byte, 16))),
+				kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+				kmip.Int(kmip.TagCryptographicLength, 128)))}},
 	}
 	creating := map[kmip.Operation]bool{kmip.OperationCreate: true, kmip.OperationRegister: true, kmip.OperationCreateKeyPair: true}
 	noObject := map[kmip.Operation]bool{kmip.OperationDiscoverVersions: true, kmip.OperationQuery: true,
 		kmip.OperationInterop: true, kmip.OperationLog: true, kmip.OperationPoll: true, kmip.OperationCancel: true,
-		kmip.OperationRNGRetrieve: true, kmip.OperationRNGSeed: true, kmip.OperationHash: true}
+		kmip.OperationRNGRetrieve: true, kmip.OperationRNGSeed: true, kmip.OperationHash: true,
+		kmip.OperationSetEndpointRole: true}
 
 	for op := range s.routes {
 		tc, isObjectOp := objectOps[op]

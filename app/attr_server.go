@@ -7,6 +7,7 @@ import (
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
 )
 
 // generatingOps are the operations whose new objects the server generates
@@ -16,28 +17,51 @@ var generatingOps = map[kmip.Operation]bool{
 	kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
 }
 
-// rngDescriber is the optional crypto engine capability that describes the
-// random number generator the engine's keys come from, as a Random Number
-// Generator attribute value (RNG Parameters fields under
-// TagRandomNumberGenerator). Engines that do not implement it are
-// described as Unspecified, as KMIP 2.1 §4.46 requires "if the specific
-// details of the random number generator are unknown".
-type rngDescriber interface {
-	RandomNumberGenerator() *kmip.Item
+// engineRNGs lists the generators the crypto engine describes, the one its
+// keys come from first (ports.RNGDescriber, ports.RNGLister). Engines that
+// describe nothing are Unspecified, as KMIP 2.1 §4.46 requires "if the
+// specific details of the random number generator are unknown".
+func (s *Service) engineRNGs() []ports.RNGInfo {
+	unspecified := ports.RNGInfo{Algorithm: uint32(kmip.RNGAlgorithmUnspecified)}
+	if l, ok := s.cfg.Crypto.(ports.RNGLister); ok {
+		if rs := l.RNGs(); len(rs) > 0 {
+			return rs
+		}
+	}
+	if d, ok := s.cfg.Crypto.(ports.RNGDescriber); ok {
+		return []ports.RNGInfo{d.RNG()}
+	}
+	return []ports.RNGInfo{unspecified}
+}
+
+// rngFields are the RNG Parameters fields (KMIP 2.1 §2.1.18) of info.
+func rngFields(info ports.RNGInfo) []*kmip.Item {
+	if info.Algorithm == 0 {
+		info.Algorithm = uint32(kmip.RNGAlgorithmUnspecified)
+	}
+	out := []*kmip.Item{kmip.Enum(kmip.TagRNGAlgorithm, info.Algorithm)}
+	if info.CryptoAlgorithm != 0 {
+		out = append(out, kmip.Enum(kmip.TagCryptographicAlgorithm, info.CryptoAlgorithm))
+	}
+	if info.Length != 0 {
+		out = append(out, kmip.Int(kmip.TagCryptographicLength, int32(info.Length)))
+	}
+	if info.HashAlgorithm != 0 {
+		out = append(out, kmip.Enum(kmip.TagHashingAlgorithm, info.HashAlgorithm))
+	}
+	if info.DRBGAlgorithm != 0 {
+		out = append(out, kmip.Enum(kmip.TagDRBGAlgorithm, info.DRBGAlgorithm))
+	}
+	return out
 }
 
 // serverRNG returns the Random Number Generator attribute value of the
 // objects the server generates.
 func (s *Service) serverRNG() *kmip.Item {
-	if d, ok := s.cfg.Crypto.(rngDescriber); ok {
-		if v := d.RandomNumberGenerator(); v != nil {
-			v = v.Clone()
-			v.Tag = kmip.TagRandomNumberGenerator
-			return v
-		}
+	if d, ok := s.cfg.Crypto.(ports.RNGDescriber); ok {
+		return kmip.Struct(kmip.TagRandomNumberGenerator, rngFields(d.RNG())...)
 	}
-	return kmip.Struct(kmip.TagRandomNumberGenerator,
-		kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmUnspecified)))
+	return kmip.Struct(kmip.TagRandomNumberGenerator, rngFields(ports.RNGInfo{})...)
 }
 
 // checkRequestedRNG enforces KMIP 2.1 §4.46 for server-generated objects:
@@ -66,7 +90,9 @@ func (s *Service) checkRequestedRNG(c *call, obj *domain.Object) error {
 //   - Random Number Generator for server-generated objects (KMIP 2.1 §4.46);
 //   - Short Unique Identifier, the SHA-256 of the Unique Identifier (§4.56);
 //   - Protection Storage Mask Software: kmipd keeps every object in its
-//     store (§4.44).
+//     store (§4.44);
+//   - Lease Time, the configured lease, on cryptographic objects when the
+//     server limits leases (KMIP 1.4 §3.20: set by the server only).
 func (s *Service) setServerAttrs(c *call, obj *domain.Object, now time.Time) error {
 	if err := s.checkRequestedRNG(c, obj); err != nil {
 		return err
@@ -95,6 +121,9 @@ func (s *Service) setServerAttrs(c *call, obj *domain.Object, now time.Time) err
 	sum := sha256.Sum256([]byte(obj.ID))
 	obj.SetAttr("Short Unique Identifier", kmip.Bytes(kmip.TagShortUniqueIdentifier, sum[:]))
 	obj.SetAttr("Protection Storage Mask", kmip.Int(kmip.TagProtectionStorageMask, int32(kmip.ProtectionStorageMaskSoftware)))
+	if lease := s.leaseSeconds(); lease > 0 && domain.HasLifecycle(obj.Type) {
+		obj.SetAttr("Lease Time", kmip.Interval(kmip.TagLeaseTime, lease))
+	}
 	return nil
 }
 

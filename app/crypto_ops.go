@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -44,7 +45,7 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
+	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -83,10 +84,12 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err := missingIV(c, p, in); err != nil {
 		return nil, err
 	}
-	if p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
+	aead := p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) || p.BlockCipherMode == uint32(kmip.BlockCipherModeAEAD)
+	if aead && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
 		// No GCM tag is shorter than 32 or longer than 128 bits (NIST SP
-		// 800-38D §5.2.1.2); the OASIS cases answer General Failure (CS-BC-M-GCM-1).
-		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid GCM tag length %d", p.TagLength)
+		// 800-38D §5.2.1.2), no Poly1305 tag longer than 128; the OASIS
+		// cases answer General Failure (CS-BC-M-GCM-1, CS-BC-M-CHACHA20POLY1305-1).
+		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid authenticated encryption tag length %d", p.TagLength)
 	}
 	if enc {
 		if err := s.spendUsage(ctx, c, obj, len(in.Data)); err != nil {
@@ -110,7 +113,11 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 		resp.Add(kmip.Bytes(kmip.TagIVCounterNonce, out.IV))
 	}
 	if in.Partial {
-		resp.Add(kmip.Bytes(kmip.TagCorrelationValue, stream{op: c.op, keyID: obj.ID, state: out.State}.encode()))
+		cv, err := s.saveStream(ctx, c, st, obj.ID, out.State)
+		if err != nil {
+			return nil, err
+		}
+		resp.Add(kmip.Bytes(kmip.TagCorrelationValue, cv))
 	}
 	if enc && out.Tag != nil {
 		resp.Add(kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, out.Tag))
@@ -139,8 +146,9 @@ func needsIV(mode uint32) bool {
 }
 
 // gatherData reads the Data (or, when digestOK, Digested Data) of a request
-// that may be streamed and returns all data so far; done is false for a part
-// that is not the last, whose response carries only the Correlation Value.
+// that may be streamed and returns all data so far, at most maxStreamData
+// bytes when streamed; done is false for a part that is not the last, whose
+// response carries only the Correlation Value.
 func gatherData(c *call, st streamStep, digestOK bool) (data []byte, digested, done bool, err error) {
 	d, hasData, err := bytesField(c, kmip.TagData)
 	if err != nil {
@@ -164,17 +172,68 @@ func gatherData(c *call, st streamStep, digestOK bool) (data []byte, digested, d
 	if !hasData && !st.streaming {
 		return nil, false, false, missingData("Data is required")
 	}
+	if !st.streaming {
+		return d, false, true, nil
+	}
+	if len(st.prev.state)+len(d) > maxStreamData {
+		return nil, false, false, invalidField("streamed data exceeds %d bytes", maxStreamData)
+	}
 	all := append(append([]byte(nil), st.prev.state...), d...)
-	return all, false, !st.streaming || st.last, nil
+	return all, false, st.last, nil
 }
 
-// partial answers a streamed part that is not the last.
-func partial(c *call, keyID string, data []byte) *kmip.Item {
+// partial stores the data so far of a streamed part that is not the last and
+// answers it with the Correlation Value.
+func (s *Service) partial(ctx context.Context, c *call, st streamStep, keyID string, data []byte) (*kmip.Item, error) {
+	cv, err := s.saveStream(ctx, c, st, keyID, data)
+	if err != nil {
+		return nil, err
+	}
 	out := kmip.Struct(kmip.TagResponsePayload)
 	if keyID != "" {
 		out.Add(kmip.Text(kmip.TagUniqueIdentifier, keyID))
 	}
-	return out.Add(kmip.Bytes(kmip.TagCorrelationValue, stream{op: c.op, keyID: keyID, state: data}.encode()))
+	return out.Add(kmip.Bytes(kmip.TagCorrelationValue, cv)), nil
+}
+
+// dataOp is a Sign, Signature Verify, MAC or MAC Verify request whose data
+// is complete: the key it uses, the parameters and the data (all parts of a
+// stream gathered).
+type dataOp struct {
+	obj      *domain.Object
+	key      ports.KeyHandle
+	p        ports.CryptoParams
+	data     []byte
+	digested bool
+}
+
+// readDataOp runs the steps the four data operations share: it continues the
+// stream, checks the key for use, reads the parameters and the data. When the
+// request is a part that is not the last, it returns the partial response
+// instead of an operation.
+func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK bool) (*dataOp, *kmip.Item, error) {
+	st, err := s.readStream(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
+	bindStreamKey(c, st)
+	obj, key, err := s.useKey(ctx, c, use)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := paramsFor(c, obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, digested, done, err := gatherData(c, st, digestOK)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !done {
+		resp, err := s.partial(ctx, c, st, obj.ID, data)
+		return nil, resp, err
+	}
+	return &dataOp{obj: obj, key: key, p: p, data: data, digested: digested}, nil, nil
 }
 
 // sign implements Sign (KMIP 1.4 §4.31, KMIP 2.1 §6.1.51).
@@ -183,34 +242,18 @@ func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
-	if err != nil {
+	op, partial, err := s.readDataOp(ctx, c, useSign, true)
+	if op == nil {
+		return partial, err
+	}
+	if err := s.spendUsage(ctx, c, op.obj, len(op.data)); err != nil {
 		return nil, err
 	}
-	bindStreamKey(c, st)
-	obj, key, err := s.useKey(ctx, c, useSign)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFor(c, obj)
-	if err != nil {
-		return nil, err
-	}
-	data, digested, done, err := gatherData(c, st, true)
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		return partial(c, obj.ID, data), nil
-	}
-	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
-		return nil, err
-	}
-	sig, err := signer.Sign(ctx, key, p, data, digested)
+	sig, err := signer.Sign(ctx, op.key, op.p, op.data, op.digested)
 	if err != nil {
 		return nil, engineError(err, c.v)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID),
 		kmip.Bytes(kmip.TagSignatureData, sig)), nil
 }
 
@@ -228,25 +271,9 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
-	if err != nil {
-		return nil, err
-	}
-	bindStreamKey(c, st)
-	obj, key, err := s.useKey(ctx, c, useVerify)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFor(c, obj)
-	if err != nil {
-		return nil, err
-	}
-	data, digested, done, err := gatherData(c, st, true)
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		return partial(c, obj.ID, data), nil
+	op, partial, err := s.readDataOp(ctx, c, useVerify, true)
+	if op == nil {
+		return partial, err
 	}
 	sig, ok, err := bytesField(c, kmip.TagSignatureData)
 	if err != nil {
@@ -254,11 +281,11 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	} else if !ok {
 		return nil, missingData("Signature Data is required")
 	}
-	valid, err := signer.Verify(ctx, key, p, data, digested, sig)
+	valid, err := signer.Verify(ctx, op.key, op.p, op.data, op.digested, sig)
 	if err != nil {
 		return nil, engineError(err, c.v)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID), validity(valid)), nil
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(valid)), nil
 }
 
 // mac implements MAC (KMIP 1.4 §4.33, KMIP 2.1 §6.1.30).
@@ -267,34 +294,18 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
-	if err != nil {
+	op, partial, err := s.readDataOp(ctx, c, useMAC, false)
+	if op == nil {
+		return partial, err
+	}
+	if err := s.spendUsage(ctx, c, op.obj, len(op.data)); err != nil {
 		return nil, err
 	}
-	bindStreamKey(c, st)
-	obj, key, err := s.useKey(ctx, c, useMAC)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFor(c, obj)
-	if err != nil {
-		return nil, err
-	}
-	data, _, done, err := gatherData(c, st, false)
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		return partial(c, obj.ID, data), nil
-	}
-	if err := s.spendUsage(ctx, c, obj, len(data)); err != nil {
-		return nil, err
-	}
-	m, err := macer.MAC(ctx, key, p, data)
+	m, err := macer.MAC(ctx, op.key, op.p, op.data)
 	if err != nil {
 		return nil, engineError(err, c.v)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID),
 		kmip.Bytes(kmip.TagMACData, m)), nil
 }
 
@@ -304,25 +315,9 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := readStream(c)
-	if err != nil {
-		return nil, err
-	}
-	bindStreamKey(c, st)
-	obj, key, err := s.useKey(ctx, c, useMACVerify)
-	if err != nil {
-		return nil, err
-	}
-	p, err := paramsFor(c, obj)
-	if err != nil {
-		return nil, err
-	}
-	data, _, done, err := gatherData(c, st, false)
-	if err != nil {
-		return nil, err
-	}
-	if !done {
-		return partial(c, obj.ID, data), nil
+	op, partial, err := s.readDataOp(ctx, c, useMACVerify, false)
+	if op == nil {
+		return partial, err
 	}
 	m, ok, err := bytesField(c, kmip.TagMACData)
 	if err != nil {
@@ -330,11 +325,11 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 	} else if !ok {
 		return nil, missingData("MAC Data is required")
 	}
-	valid, err := macer.VerifyMAC(ctx, key, p, data, m)
+	valid, err := macer.VerifyMAC(ctx, op.key, op.p, op.data, m)
 	if err != nil {
 		return nil, engineError(err, c.v)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID), validity(valid)), nil
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(valid)), nil
 }
 
 // maxRNG caps one RNG Retrieve, like the message size limits cap requests.
@@ -389,7 +384,7 @@ func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
 	if p.HashingAlgorithm == 0 {
 		return nil, missingData("Cryptographic Parameters with a Hashing Algorithm are required")
 	}
-	st, err := readStream(c)
+	st, err := s.readStream(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +393,7 @@ func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if !done {
-		return partial(c, "", data), nil
+		return s.partial(ctx, c, st, "", data)
 	}
 	sum, err := hasher.Hash(ctx, p.HashingAlgorithm, data)
 	if err != nil {

@@ -93,6 +93,7 @@ var placeholderOps = map[kmip.Operation]bool{
 	kmip.OperationDeriveKey: true, kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
 	kmip.OperationCertify: true, kmip.OperationReCertify: true, kmip.OperationLocate: true,
 	kmip.OperationRecover: true, kmip.OperationCreateSplitKey: true, kmip.OperationJoinSplitKey: true,
+	kmip.OperationImport: true, kmip.OperationExport: true,
 }
 
 // uidEnumOps maps the KMIP 2.x Unique Identifier enumeration values that
@@ -382,6 +383,9 @@ var opSince = map[kmip.Operation]version{
 	kmip.OperationAdjustAttribute: {2, 0},
 	kmip.OperationLog:             {2, 0},
 	kmip.OperationInterop:         {2, 0},
+	kmip.OperationImport:          {1, 4},
+	kmip.OperationExport:          {1, 4},
+	kmip.OperationSetEndpointRole: {2, 0},
 }
 
 // opIn reports whether protocol version v defines operation op.

@@ -3,14 +3,29 @@ package app
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
-// leaseOf returns the lease kmipd grants on obj: its Lease Time attribute
-// when the server set one, else no limit (KMIP 1.4 §4.17: a lease of zero
+// leaseSeconds is Config.LeaseTime in whole seconds (0: no lease limit),
+// capped at the largest Interval.
+func (s *Service) leaseSeconds() uint32 {
+	secs := s.cfg.LeaseTime / time.Second
+	switch {
+	case secs <= 0:
+		return 0
+	case secs > math.MaxUint32:
+		return math.MaxUint32
+	}
+	return uint32(secs)
+}
+
+// leaseOf returns the lease kmipd grants on obj: its Lease Time attribute,
+// which the server sets on new cryptographic objects from Config.LeaseTime
+// (attr_server.go), else no limit (KMIP 1.4 §4.17: a lease of zero
 // means the client may use the object without a lease time limit).
 func leaseOf(obj *domain.Object) (seconds uint32, limited bool) {
 	lt, ok := obj.Attr("Lease Time").AsInterval()
@@ -18,8 +33,8 @@ func leaseOf(obj *domain.Object) (seconds uint32, limited bool) {
 }
 
 // obtainLease implements Obtain Lease (KMIP 1.4 §4.17, KMIP 2.1 §6.1.35):
-// the lease kmipd grants (zero: no limit, as kmipd sets no Lease Time of its
-// own) and the Last Change Date, so the client can tell whether its cached
+// the lease kmipd grants (the object's Lease Time; zero: no limit) and the
+// Last Change Date, so the client can tell whether its cached
 // attributes are stale.
 func (s *Service) obtainLease(ctx context.Context, c *call) (*kmip.Item, error) {
 	obj, err := s.loadFor(ctx, c)

@@ -299,7 +299,7 @@ func TestQueryCapabilities(t *testing.T) {
 	}
 	p := q(v14, kmip.QueryFunctionQueryCapabilities)
 	ci := p.Child(kmip.TagCapabilityInformation)
-	for tag, want := range map[kmip.Tag]bool{kmip.TagStreamingCapability: false, kmip.TagAsynchronousCapability: false,
+	for tag, want := range map[kmip.Tag]bool{kmip.TagStreamingCapability: true, kmip.TagAsynchronousCapability: false,
 		kmip.TagAttestationCapability: false, kmip.TagBatchUndoCapability: true, kmip.TagBatchContinueCapability: true} {
 		if got, ok := ci.Child(tag).AsBool(); !ok || got != want {
 			t.Errorf("%s = %v, want %v", tag, got, want)

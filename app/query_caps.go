@@ -26,16 +26,17 @@ var querySince = map[kmip.QueryFunction]version{
 }
 
 // capabilityInformation describes how kmipd processes requests (KMIP 1.4
-// §2.1.21, KMIP 2.1 §7.5): no streaming, every response synchronous, no
+// §2.1.21, KMIP 2.1 §7.5): streaming when the store keeps stream state
+// (ports.ScratchStore, app/crypto_stream.go), every response synchronous, no
 // attestation, batches honour Undo and Continue (app/engine.go). Unwrap Mode,
 // Destroy Action, Shredding Algorithm and RNG Mode are Unspecified: kmipd
 // does not unwrap keys on registration, Destroy removes key material from
 // the record but the storage engine may keep freed pages until they are
 // reused, nothing is cryptographically shredded, and the RNG is the crypto
 // engine's.
-func capabilityInformation() *kmip.Item {
+func capabilityInformation(streaming bool) *kmip.Item {
 	return kmip.Struct(kmip.TagCapabilityInformation,
-		kmip.Bool(kmip.TagStreamingCapability, false),
+		kmip.Bool(kmip.TagStreamingCapability, streaming),
 		kmip.Bool(kmip.TagAsynchronousCapability, false),
 		kmip.Bool(kmip.TagAttestationCapability, false),
 		kmip.Bool(kmip.TagBatchUndoCapability, true),
@@ -47,12 +48,16 @@ func capabilityInformation() *kmip.Item {
 	)
 }
 
-// rngParameters is the one RNG kmipd uses, the crypto engine's, whose
-// algorithm it cannot name: "If the server is unable to specify details of
-// the RNG then it SHALL return an RNG Parameters with the RNG Algorithm
-// enumeration of Unspecified" (KMIP 2.1 §6.1.40).
-func rngParameters() *kmip.Item {
-	return kmip.Struct(kmip.TagRNGParameters, kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmUnspecified)))
+// rngParameters lists the RNGs kmipd uses, the crypto engine's, as the
+// engine describes them (the key generator first): "If the server is unable
+// to specify details of the RNG then it SHALL return an RNG Parameters with
+// the RNG Algorithm enumeration of Unspecified" (KMIP 2.1 §6.1.40).
+func (s *Service) rngParameters() []*kmip.Item {
+	var out []*kmip.Item
+	for _, info := range s.engineRNGs() {
+		out = append(out, kmip.Struct(kmip.TagRNGParameters, rngFields(info)...))
+	}
+	return out
 }
 
 // protectionStorageMasks lists where kmipd keeps key material: in its own
@@ -74,17 +79,51 @@ type claimedProfile struct {
 }
 
 // claimedProfiles are the server profiles whose mandatory OASIS test cases
-// all pass. Baseline Server is not claimed (BL-M-8, -10, -12 and -13 fail),
-// nor Symmetric Key Foundry Server (SKFF-M-9 to -12) or Tape Library Server
-// (TL-M-2, -3).
-var claimedProfiles = []claimedProfile{
-	{kmip.ProfileNameSymmetricKeyLifecycleServerKMIPV1_4, 1, []string{"SKLC-M-1-14", "SKLC-M-2-14", "SKLC-M-3-14"}},
-	{kmip.ProfileNameStorageArrayWithSelfEncryptingDriveServerKMIPV1_4, 1, []string{"SASED-M-1-14", "SASED-M-2-14", "SASED-M-3-14"}},
-	{kmip.ProfileNameOpaqueManagedObjectStoreServerKMIPV1_4, 1, []string{"OMOS-M-1-14"}},
-	{kmip.ProfileNameSymmetricKeyLifecycleServer, 2, []string{"SKLC-M-1-21", "SKLC-M-2-21", "SKLC-M-3-21"}},
-	{kmip.ProfileNameStorageArrayWithSelfEncryptingDriveServer, 2, []string{"SASED-M-1-21", "SASED-M-2-21", "SASED-M-3-21"}},
-	{kmip.ProfileNameOpaqueManagedObjectStoreServer, 2, []string{"OMOS-M-1-21"}},
-}
+// all pass. A KMIP 1.x profile is claimed for protocol versions 1.2, 1.3 and
+// 1.4 (the profile document defines one name per version with the same
+// requirements; kmipd speaks all three) on the evidence of the 1.4 cases.
+// Not claimed: Basic and Advanced Cryptographic Server (CS-BC-M-3 and the
+// randomized OAEP encryptions cannot match the recorded outputs), Baseline
+// Server for 1.x (no 1.4 Baseline cases are in the suite).
+var claimedProfiles = func() []claimedProfile {
+	v14 := func(names [3]kmip.ProfileName, cases ...string) []claimedProfile {
+		out := make([]claimedProfile, 0, len(names))
+		for _, n := range names {
+			out = append(out, claimedProfile{n, 1, cases})
+		}
+		return out
+	}
+	var ps []claimedProfile
+	ps = append(ps, v14([3]kmip.ProfileName{kmip.ProfileNameSymmetricKeyLifecycleServerKMIPV1_2, kmip.ProfileNameSymmetricKeyLifecycleServerKMIPV1_3, kmip.ProfileNameSymmetricKeyLifecycleServerKMIPV1_4},
+		"SKLC-M-1-14", "SKLC-M-2-14", "SKLC-M-3-14")...)
+	ps = append(ps, v14([3]kmip.ProfileName{kmip.ProfileNameStorageArrayWithSelfEncryptingDriveServerKMIPV1_2, kmip.ProfileNameStorageArrayWithSelfEncryptingDriveServerKMIPV1_3, kmip.ProfileNameStorageArrayWithSelfEncryptingDriveServerKMIPV1_4},
+		"SASED-M-1-14", "SASED-M-2-14", "SASED-M-3-14")...)
+	ps = append(ps, v14([3]kmip.ProfileName{kmip.ProfileNameOpaqueManagedObjectStoreServerKMIPV1_2, kmip.ProfileNameOpaqueManagedObjectStoreServerKMIPV1_3, kmip.ProfileNameOpaqueManagedObjectStoreServerKMIPV1_4},
+		"OMOS-M-1-14")...)
+	ps = append(ps, v14([3]kmip.ProfileName{kmip.ProfileNameTapeLibraryServerKMIPV1_2, kmip.ProfileNameTapeLibraryServerKMIPV1_3, kmip.ProfileNameTapeLibraryServerKMIPV1_4},
+		"TL-M-1-14", "TL-M-2-14", "TL-M-3-14")...)
+	ps = append(ps, v14([3]kmip.ProfileName{kmip.ProfileNameAsymmetricKeyLifecycleServerKMIPV1_2, kmip.ProfileNameAsymmetricKeyLifecycleServerKMIPV1_3, kmip.ProfileNameAsymmetricKeyLifecycleServerKMIPV1_4},
+		"AKLC-M-1-14", "AKLC-M-2-14", "AKLC-M-3-14")...)
+	ps = append(ps, v14([3]kmip.ProfileName{kmip.ProfileNameSymmetricKeyFoundryServerKMIPV1_2, kmip.ProfileNameSymmetricKeyFoundryServerKMIPV1_3, kmip.ProfileNameSymmetricKeyFoundryServerKMIPV1_4},
+		"SKFF-M-1-14", "SKFF-M-2-14", "SKFF-M-3-14", "SKFF-M-4-14", "SKFF-M-5-14", "SKFF-M-6-14",
+		"SKFF-M-7-14", "SKFF-M-8-14", "SKFF-M-9-14", "SKFF-M-10-14", "SKFF-M-11-14", "SKFF-M-12-14")...)
+	ps = append(ps, v14([3]kmip.ProfileName{kmip.ProfileNameRNGCryptographicServerKMIPV1_2, kmip.ProfileNameRNGCryptographicServerKMIPV1_3, kmip.ProfileNameRNGCryptographicServerKMIPV1_4},
+		"CS-RNG-M-1-14")...)
+	return append(ps,
+		claimedProfile{kmip.ProfileNameSymmetricKeyLifecycleServer, 2, []string{"SKLC-M-1-21", "SKLC-M-2-21", "SKLC-M-3-21"}},
+		claimedProfile{kmip.ProfileNameStorageArrayWithSelfEncryptingDriveServer, 2, []string{"SASED-M-1-21", "SASED-M-2-21", "SASED-M-3-21"}},
+		claimedProfile{kmip.ProfileNameOpaqueManagedObjectStoreServer, 2, []string{"OMOS-M-1-21"}},
+		claimedProfile{kmip.ProfileNameTapeLibraryServer, 2, []string{"TL-M-1-21", "TL-M-2-21", "TL-M-3-21"}},
+		claimedProfile{kmip.ProfileNameAsymmetricKeyLifecycleServer, 2, []string{"AKLC-M-1-21", "AKLC-M-2-21", "AKLC-M-3-21"}},
+		claimedProfile{kmip.ProfileNameSymmetricKeyFoundryServer, 2, []string{"SKFF-M-1-21", "SKFF-M-2-21", "SKFF-M-3-21",
+			"SKFF-M-4-21", "SKFF-M-5-21", "SKFF-M-6-21", "SKFF-M-7-21", "SKFF-M-8-21", "SKFF-M-9-21", "SKFF-M-10-21",
+			"SKFF-M-11-21", "SKFF-M-12-21"}},
+		claimedProfile{kmip.ProfileNameRNGCryptographicServer, 2, []string{"CS-RNG-M-1-21"}},
+		claimedProfile{kmip.ProfileNameBaselineServer, 2, []string{"BL-M-1-21", "BL-M-2-21", "BL-M-3-21", "BL-M-4-21",
+			"BL-M-5-21", "BL-M-6-21", "BL-M-7-21", "BL-M-8-21", "BL-M-9-21", "BL-M-10-21", "BL-M-11-21", "BL-M-12-21", "BL-M-13-21"}},
+		claimedProfile{kmip.ProfileNameQuantumSafeServer, 2, []string{"QS-M-1-21", "QS-M-2-21"}},
+	)
+}()
 
 // profileInformation lists the claimed profiles for a client of version v
 // (KMIP 1.4 §2.1.19; KMIP 2.1 §7.29 adds Profile Version).

@@ -61,6 +61,11 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 		kmip.OperationRNGRetrieve:     s.rngRetrieve,
 		kmip.OperationRNGSeed:         s.rngSeed,
 		kmip.OperationHash:            s.hash,
+
+		// Import, Export (app/import_export.go), Set Endpoint Role (app/endpoint.go).
+		kmip.OperationImport:          s.importObject,
+		kmip.OperationExport:          s.export,
+		kmip.OperationSetEndpointRole: s.setEndpointRole,
 	}
 }
 

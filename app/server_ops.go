@@ -87,13 +87,13 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 	}
 	if want[kmip.QueryFunctionQueryRNGs] {
-		out.Add(rngParameters())
+		out.Add(s.rngParameters()...)
 	}
 	if want[kmip.QueryFunctionQueryProfiles] {
 		out.Add(profileInformation(c.v)...)
 	}
 	if want[kmip.QueryFunctionQueryCapabilities] {
-		out.Add(capabilityInformation())
+		out.Add(capabilityInformation(s.canStream()))
 	}
 	if want[kmip.QueryFunctionQueryStorageProtectionMasks] {
 		out.Add(protectionStorageMasks())

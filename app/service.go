@@ -4,6 +4,8 @@
 package app
 
 import (
+	"time"
+
 	"github.com/rs/zerolog"
 
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -28,6 +30,10 @@ type Config struct {
 	VendorName    string
 	ServerName    string
 	ServerVersion string
+	// LeaseTime is the Lease Time the server sets on new cryptographic
+	// objects and grants with Obtain Lease (KMIP 1.4 §3.20); 0 sets none,
+	// so clients may use objects without a lease time limit.
+	LeaseTime time.Duration
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler

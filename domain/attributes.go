@@ -40,6 +40,9 @@ var (
 	// keyValues are the objects whose key value may be absent (KMIP 1.4 §3.38-39).
 	keyValues = []kmip.ObjectType{kmip.ObjectTypeSymmetricKey, kmip.ObjectTypePrivateKey,
 		kmip.ObjectTypeSplitKey, kmip.ObjectTypeSecretData}
+	// cryptographic are the Managed Cryptographic Objects (the types with a lifecycle, HasLifecycle).
+	cryptographic = []kmip.ObjectType{kmip.ObjectTypeSymmetricKey, kmip.ObjectTypePublicKey, kmip.ObjectTypePrivateKey,
+		kmip.ObjectTypeSplitKey, kmip.ObjectTypeCertificate, kmip.ObjectTypeSecretData, kmip.ObjectTypePGPKey}
 	asymmetric = []kmip.ObjectType{kmip.ObjectTypePublicKey, kmip.ObjectTypePrivateKey, kmip.ObjectTypeTemplate}
 )
 
@@ -87,7 +90,7 @@ var attrRules = map[string]AttrRule{
 	"Digest":                           {Multi: true},
 	"Operation Policy Name":            {ClientSets: true, RemovedIn: 2}, // 1.4 Table 91: not modifiable or deletable by the client
 	"Cryptographic Usage Mask":         {ClientSets: true},
-	"Lease Time":                       {},
+	"Lease Time":                       {AppliesTo: cryptographic}, // 1.4 §3.20: set and modified by the server only
 	"Usage Limits":                     clientAttr,
 	"State":                            {},
 	"Initial Date":                     {},

@@ -85,9 +85,11 @@ type CipherOutput struct {
 	// Tag is the Authenticated Encryption Tag Encrypt produced.
 	Tag []byte
 	// State is the continuation for the next streamed part when the input was
-	// Partial. It holds no key material, only chaining values and buffered
-	// input, so the application may hand it to the client as the Correlation
-	// Value and stay stateless across nodes.
+	// Partial: chaining values, buffered input, and whatever else the engine
+	// needs, such as GCM's GHASH accumulator, which gives away the hash
+	// subkey. The application keeps it on the server (ports.ScratchStore) and
+	// never hands it to a client; it holds no key itself, so it may be
+	// stored like other server state.
 	State []byte
 }
 
@@ -180,4 +182,30 @@ type KeyWrapper interface {
 	WrapKey(ctx context.Context, wrapping KeyHandle, p CryptoParams, target KeyHandle) ([]byte, error)
 	// UnwrapKey returns the unwrapped bytes.
 	UnwrapKey(ctx context.Context, wrapping KeyHandle, p CryptoParams, wrapped []byte) ([]byte, error)
+}
+
+// RNGInfo describes a crypto engine's random number generator with the
+// fields of KMIP 2.1 §2.1.18 RNG Parameters (enumeration values from
+// domain/kmip; zero = not applicable).
+type RNGInfo struct {
+	Algorithm       uint32 // RNG Algorithm (kmip.RNGAlgorithm...)
+	CryptoAlgorithm uint32 // Cryptographic Algorithm of a block-cipher RNG
+	Length          int    // Cryptographic Length, bits
+	HashAlgorithm   uint32 // Hashing Algorithm of a hash-based RNG
+	DRBGAlgorithm   uint32 // DRBG Algorithm
+}
+
+// RNGDescriber is the optional capability of an engine that can name the
+// generator its keys and random output come from. Engines without it are
+// reported as RNG Algorithm Unspecified.
+type RNGDescriber interface {
+	RNG() RNGInfo
+}
+
+// RNGLister is the optional capability of an engine that uses more than one
+// generator (say, one for key material and the operating system's for IVs,
+// nonces and padding): RNGs lists them all, the key generator first. Query
+// RNGs reports this list; engines without it report their RNG() alone.
+type RNGLister interface {
+	RNGs() []RNGInfo
 }

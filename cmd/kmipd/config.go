@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/rs/zerolog"
 
+	"github.com/kmipd/kmipd/adapters/crypto/software"
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 )
@@ -38,6 +40,8 @@ const (
 	defaultMaxBatchItems   = 1000
 	defaultStorageType     = "sqlite"
 	defaultCryptoType      = "software"
+	defaultLeaseTime       = time.Hour
+	defaultRNG             = software.RNGOS
 )
 
 // Config is kmipd's configuration file: PyKMIP's [server] table with kmipd's
@@ -112,6 +116,9 @@ type ServerConfig struct {
 	// PprofAddress serves Go's pprof profiles over HTTP on this loopback
 	// host:port; empty (the default) serves nothing.
 	PprofAddress string `toml:"pprof_address"`
+	// LeaseTime is the Lease Time set on new cryptographic objects and
+	// granted by Obtain Lease (default 1h; 0s: no lease limit).
+	LeaseTime duration `toml:"lease_time"`
 }
 
 // StorageConfig is the [storage] table.
@@ -126,6 +133,9 @@ type StorageConfig struct {
 type CryptoConfig struct {
 	// Type names the crypto engine: "software" (default) or "pkcs11".
 	Type string `toml:"type"`
+	// RNG is the software engine's generator: "os" (crypto/rand, default)
+	// or "x9.31-aes256" (ANSI X9.31 A.2.4 with AES-256, keyed from crypto/rand).
+	RNG string `toml:"rng"`
 }
 
 // defaultConfig returns the configuration kmipd runs with when no file and
@@ -150,9 +160,10 @@ func defaultConfig() Config {
 			MaxBatchItems:       defaultMaxBatchItems,
 			MaxNestingDepth:     ttlv.DefaultLimits.MaxDepth,
 			MaxMessageItems:     ttlv.DefaultLimits.MaxItems,
+			LeaseTime:           duration(defaultLeaseTime),
 		},
 		Storage: StorageConfig{Type: defaultStorageType},
-		Crypto:  CryptoConfig{Type: defaultCryptoType},
+		Crypto:  CryptoConfig{Type: defaultCryptoType, RNG: defaultRNG},
 	}
 }
 
@@ -288,6 +299,9 @@ func (c *Config) normalize() error {
 			return keyErr(d.key, "%s is not a positive duration", time.Duration(d.v))
 		}
 	}
+	if s.LeaseTime < 0 || time.Duration(s.LeaseTime) > math.MaxUint32*time.Second {
+		return keyErr("server.lease_time", "%s is not between 0s and %ds", time.Duration(s.LeaseTime), uint32(math.MaxUint32))
+	}
 	for _, cs := range s.TLSCipherSuites {
 		if cs == "" {
 			return keyErr("server.tls_cipher_suites", "empty cipher suite name")
@@ -307,6 +321,16 @@ func (c *Config) normalize() error {
 	c.Crypto.Type = strings.ToLower(c.Crypto.Type)
 	if _, ok := cryptoEngines[c.Crypto.Type]; !ok {
 		return keyErr("crypto.type", "%q is not one of %s", c.Crypto.Type, strings.Join(sortedKeys(cryptoEngines), ", "))
+	}
+	c.Crypto.RNG = strings.ToLower(c.Crypto.RNG)
+	if c.Crypto.RNG == "" {
+		c.Crypto.RNG = software.RNGOS
+	}
+	switch {
+	case c.Crypto.RNG != software.RNGOS && c.Crypto.RNG != software.RNGX931AES256:
+		return keyErr("crypto.rng", "%q is not %s or %s", c.Crypto.RNG, software.RNGOS, software.RNGX931AES256)
+	case c.Crypto.RNG != software.RNGOS && c.Crypto.Type != "software":
+		return keyErr("crypto.rng", "%q applies only to crypto.type software", c.Crypto.RNG)
 	}
 	return c.normalizeAccess()
 }

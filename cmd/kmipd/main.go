@@ -82,8 +82,10 @@ var errNotBuilt = errors.New("not built in this binary yet")
 
 // cryptoEngines is the one place that maps crypto.type to an engine.
 var cryptoEngines = map[string]func(CryptoConfig) (ports.CryptoEngine, error){
-	"software": func(CryptoConfig) (ports.CryptoEngine, error) { return software.New(), nil },
-	"pkcs11":   func(CryptoConfig) (ports.CryptoEngine, error) { return nil, errNotBuilt },
+	"software": func(c CryptoConfig) (ports.CryptoEngine, error) {
+		return software.NewWithOptions(software.Options{RNG: c.RNG})
+	},
+	"pkcs11": func(CryptoConfig) (ports.CryptoEngine, error) { return nil, errNotBuilt },
 }
 
 func main() {
@@ -198,6 +200,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ServerName:    "kmipd",
 		ServerVersion: kmipdVersion(),
 		MaxBatchItems: s.MaxBatchItems,
+		LeaseTime:     time.Duration(s.LeaseTime),
 	})
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {

@@ -168,7 +168,10 @@ func runCase(t *testing.T, path string) result {
 		}
 	}
 
-	srv := harness.Start(t, harness.Options{Storage: "sqlite"})
+	// The OASIS cases expect keys from an ANSI X9.31 AES-256 generator
+	// (Random Number Generator attribute) and a one-hour Lease Time (the
+	// default server.lease_time).
+	srv := harness.Start(t, harness.Options{Storage: "sqlite", ExtraCryptoTOML: `rng = "x9.31-aes256"`})
 	conn, err := tls.Dial("tcp", srv.Addr, srv.ClientTLSConfig(t, ""))
 	if err != nil {
 		return result{reason: "connect: " + err.Error()}

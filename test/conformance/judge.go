@@ -100,6 +100,16 @@ func (s *Session) Request(n *kmipxml.Node) (*kmip.Item, error) {
 		if op, ok := bi.Child(kmip.TagOperation).AsEnum(); ok && generatingOps[op] {
 			s.generated = true
 		}
+		// An Init Indicator starts a new streamed operation, whose Correlation
+		// Value the server generates afresh (KMIP 1.4 §2.1.15): a variable the
+		// previous stream's Correlation Value bound binds again.
+		if init, _ := bi.Path(kmip.TagRequestPayload, kmip.TagInitIndicator).AsBool(); init {
+			for name, v := range s.vars {
+				if v.Tag == kmip.TagCorrelationValue {
+					delete(s.vars, name)
+				}
+			}
+		}
 	}
 	return it, nil
 }
@@ -381,13 +391,15 @@ func (m *matcher) matchLeaf(exp, act *kmip.Item, p string, set kmip.Tag) error {
 }
 
 // serverChosen reports whether exp describes the server itself rather than
-// the request (the vendor and server information a Query returns), so that
-// any value of the right type conforms.
+// the request (the vendor and server information a Query returns, and its
+// Streaming Capability: the recorded server did not stream, kmipd does when
+// its store keeps stream state), so that any value of the right type conforms.
 func (m *matcher) serverChosen(exp *kmip.Item) bool {
 	if m.op != uint32(kmip.OperationQuery) {
 		return false
 	}
-	return exp.Tag == kmip.TagVendorIdentification || exp.Tag == kmip.TagServerInformation
+	return exp.Tag == kmip.TagVendorIdentification || exp.Tag == kmip.TagServerInformation ||
+		exp.Tag == kmip.TagStreamingCapability
 }
 
 // generatedValue reports whether exp is a value the server chose (at random or

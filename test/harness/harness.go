@@ -140,6 +140,9 @@ type Options struct {
 	// must not repeat a key the harness writes: hostname, port,
 	// certificate_path, key_path, ca_path, logging_level, log_path, database_path.
 	ExtraServerTOML string
+	// ExtraCryptoTOML is appended to the [crypto] table (one key per line),
+	// e.g. `rng = "x9.31-aes256"`; it must not repeat type.
+	ExtraCryptoTOML string
 	// ExtraTOML is appended at the end of the file, after the [crypto] and
 	// [storage] tables: lines before its first table header land in [storage].
 	ExtraTOML string
@@ -234,7 +237,11 @@ func (s *Server) config(storage string, o Options) string {
 	if o.ExtraServerTOML != "" {
 		b.WriteString(strings.TrimRight(o.ExtraServerTOML, "\n") + "\n")
 	}
-	fmt.Fprintf(&b, "\n[crypto]\ntype = \"software\"\n\n[storage]\ntype = %q\npath = %q\n", storage, s.DBPath)
+	b.WriteString("\n[crypto]\ntype = \"software\"\n")
+	if o.ExtraCryptoTOML != "" {
+		b.WriteString(strings.TrimRight(o.ExtraCryptoTOML, "\n") + "\n")
+	}
+	fmt.Fprintf(&b, "\n[storage]\ntype = %q\npath = %q\n", storage, s.DBPath)
 	if o.ExtraTOML != "" {
 		b.WriteString(strings.TrimRight(o.ExtraTOML, "\n") + "\n")
 	}

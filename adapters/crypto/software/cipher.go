@@ -68,7 +68,7 @@ func (e *Engine) crypt(ctx context.Context, key ports.KeyHandle, p ports.CryptoP
 	}
 	mode := kmip.BlockCipherMode(p.BlockCipherMode)
 	if mode == kmip.BlockCipherModeGCM {
-		return cryptGCM(b, p, in, enc)
+		return cryptGCM(b, alg, p, in, enc)
 	}
 	return cryptBlock(b, alg, p, in, enc)
 }
@@ -125,14 +125,13 @@ func newIV(p ports.CryptoParams, in ports.CipherInput, enc bool, want, def int) 
 // cryptGCM runs AES-GCM (any block cipher with 16-byte blocks). Tag Length
 // is 12 to 16 bytes (default 16); any nonce length from 1 byte works
 // (default 12). Truncated tags are checked by recomputing the full tag.
-// GCM cannot stream honestly without keeping GHASH state tied to the key,
-// so Partial answers ErrUnsupported.
-func cryptGCM(b cipher.Block, p ports.CryptoParams, in ports.CipherInput, enc bool) (ports.CipherOutput, error) {
-	if in.Partial || in.State != nil {
-		return ports.CipherOutput{}, fmt.Errorf("%w: streaming GCM", ports.ErrUnsupported)
-	}
+// Streamed parts run cryptGCMStream.
+func cryptGCM(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.CryptoParams, in ports.CipherInput, enc bool) (ports.CipherOutput, error) {
 	if b.BlockSize() != 16 {
 		return ports.CipherOutput{}, fmt.Errorf("%w: GCM needs a 128-bit block cipher", ports.ErrInvalidInput)
+	}
+	if in.Partial || in.State != nil {
+		return cryptGCMStream(b, alg, p, in, enc)
 	}
 	tagLen := p.TagLength
 	if tagLen == 0 {
@@ -203,13 +202,22 @@ func cryptRC4(key ports.KeyHandle, in ports.CipherInput) (ports.CipherOutput, er
 }
 
 // cryptChaChaPoly runs ChaCha20-Poly1305 (RFC 8439 §2.8): 12-byte nonce,
-// 16-byte tag. It does not stream.
+// tag of Tag Length 12 to 16 bytes (default 16). A truncated tag is the
+// prefix of the full one; Decrypt recomputes the full tag and compares the
+// prefix in constant time. It does not stream.
 func cryptChaChaPoly(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput, enc bool) (ports.CipherOutput, error) {
 	if in.Partial || in.State != nil {
 		return ports.CipherOutput{}, fmt.Errorf("%w: streaming ChaCha20-Poly1305", ports.ErrUnsupported)
 	}
-	if p.TagLength != 0 && p.TagLength != chacha20poly1305.Overhead {
-		return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20-Poly1305 tag length %d (want 16)", ports.ErrInvalidInput, p.TagLength)
+	tagLen := p.TagLength
+	if tagLen == 0 {
+		tagLen = chacha20poly1305.Overhead
+		if !enc && len(in.Tag) != 0 {
+			tagLen = len(in.Tag)
+		}
+	}
+	if tagLen < 12 || tagLen > chacha20poly1305.Overhead {
+		return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20-Poly1305 tag length %d (allowed: 12 to 16)", ports.ErrInvalidInput, tagLen)
 	}
 	aead, err := chacha20poly1305.New(key.Material)
 	if err != nil {
@@ -221,26 +229,41 @@ func cryptChaChaPoly(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherI
 	}
 	if enc {
 		sealed := aead.Seal(nil, iv, in.Data, in.AAD)
-		out := ports.CipherOutput{Data: sealed[:len(in.Data)], Tag: sealed[len(in.Data):]}
+		out := ports.CipherOutput{Data: sealed[:len(in.Data)], Tag: sealed[len(in.Data) : len(in.Data)+tagLen]}
 		if gen {
 			out.IV = iv
 		}
 		return out, nil
 	}
-	if len(in.Tag) != chacha20poly1305.Overhead {
-		return ports.CipherOutput{}, fmt.Errorf("%w: Poly1305 tag of %d bytes (want 16)", ports.ErrInvalidInput, len(in.Tag))
+	if len(in.Tag) != tagLen {
+		return ports.CipherOutput{}, fmt.Errorf("%w: Poly1305 tag of %d bytes (want %d)", ports.ErrInvalidInput, len(in.Tag), tagLen)
 	}
-	pt, err := aead.Open(nil, iv, append(append([]byte{}, in.Data...), in.Tag...), in.AAD)
-	if err != nil {
+	if tagLen == chacha20poly1305.Overhead {
+		pt, err := aead.Open(nil, iv, append(append([]byte{}, in.Data...), in.Tag...), in.AAD)
+		if err != nil {
+			return ports.CipherOutput{}, fmt.Errorf("%w: Poly1305 authentication tag mismatch", ports.ErrCryptoFailure)
+		}
+		return ports.CipherOutput{Data: pt}, nil
+	}
+	// Truncated tag: the keystream is what Seal adds to zeros; decrypt with
+	// it, recompute the full tag over the result and compare its prefix.
+	ks := aead.Seal(nil, iv, make([]byte, len(in.Data)), nil)[:len(in.Data)]
+	pt := make([]byte, len(in.Data))
+	subtle.XORBytes(pt, in.Data, ks)
+	full := aead.Seal(nil, iv, pt, in.AAD)[len(pt):]
+	if subtle.ConstantTimeCompare(full[:tagLen], in.Tag) != 1 {
+		clear(pt)
 		return ports.CipherOutput{}, fmt.Errorf("%w: Poly1305 authentication tag mismatch", ports.ErrCryptoFailure)
 	}
 	return ports.CipherOutput{Data: pt}, nil
 }
 
 // cryptChaCha runs the ChaCha20 stream cipher (RFC 8439 §2.4). The nonce is
-// 12 bytes with the block counter from Initial Counter Value (default 0),
-// or 16 bytes: a little-endian 32-bit counter then the nonce (OpenSSL's
-// layout). Streaming keeps the nonce, the next counter and any input short
+// 12 bytes with the block counter from Initial Counter Value (default 0);
+// 8 bytes, the original 64-bit nonce with a 64-bit counter (supported while
+// the counter stays below 2^32, where it equals RFC 8439 with four zero
+// bytes before the nonce); or 16 bytes: a little-endian 32-bit counter then
+// the nonce (OpenSSL's layout). Streaming keeps the nonce, the next counter and any input short
 // of a 64-byte block in State.
 func cryptChaCha(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput, enc bool) (ports.CipherOutput, error) {
 	if len(key.Material) != chacha20.KeySize {
@@ -271,6 +294,16 @@ func cryptChaCha(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput
 				}
 				ctr = uint32(p.InitialCounterValue)
 			}
+		case 8:
+			// The original ChaCha20 (Bernstein): a 64-bit block counter and
+			// a 64-bit nonce. While the counter stays below 2^32 it equals
+			// RFC 8439's layout with the nonce 0x00000000 || nonce.
+			if p.InitialCounterSet {
+				if p.InitialCounterValue < 0 || p.InitialCounterValue > math.MaxUint32 {
+					return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20 initial counter %d (supported: 0 to 2^32-1)", ports.ErrInvalidInput, p.InitialCounterValue)
+				}
+				ctr = uint32(p.InitialCounterValue)
+			}
 		case 16:
 			if gen {
 				// A generated counter || nonce starts the counter at 0,
@@ -279,13 +312,16 @@ func cryptChaCha(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput
 			}
 			ctr = binary.LittleEndian.Uint32(iv)
 		default:
-			return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20 nonce of %d bytes (want 12, or 16 with the counter)", ports.ErrInvalidInput, len(iv))
+			return ports.CipherOutput{}, fmt.Errorf("%w: ChaCha20 nonce of %d bytes (want 12, 8, or 16 with the counter)", ports.ErrInvalidInput, len(iv))
 		}
 		if gen {
 			out.IV = iv // all of it: with 16 bytes, the counter too
 		}
-		if len(iv) == 16 {
+		switch len(iv) {
+		case 16:
 			iv = iv[4:]
+		case 8:
+			iv = append(make([]byte, 4, 12), iv...)
 		}
 		st = streamState{alg: kmip.CryptographicAlgorithmChaCha20, enc: enc, chain: binary.LittleEndian.AppendUint32(append([]byte{}, iv...), ctr)}
 	}

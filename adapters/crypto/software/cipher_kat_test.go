@@ -234,16 +234,13 @@ func TestGCM(t *testing.T) {
 	if _, err := e.Decrypt(ctx, key, p12, ports.CipherInput{Data: unhex(ct), IV: iv, AAD: aad, Tag: badTag12}); !errors.Is(err, ports.ErrCryptoFailure) {
 		t.Errorf("bad 12-byte tag: %v", err)
 	}
-	// Tag lengths outside 12..16 are refused; GCM does not stream.
+	// Tag lengths outside 12..16 are refused (streaming: gcmstream_test.go).
 	for _, n := range []int{1, 8, 17, 32} {
 		pn := p
 		pn.TagLength = n
 		if _, err := e.Encrypt(ctx, key, pn, ports.CipherInput{Data: pt, IV: iv}); !errors.Is(err, ports.ErrInvalidInput) {
 			t.Errorf("tag length %d: %v", n, err)
 		}
-	}
-	if _, err := e.Encrypt(ctx, key, p, ports.CipherInput{Data: pt, IV: iv, Partial: true}); !errors.Is(err, ports.ErrUnsupported) {
-		t.Errorf("streaming GCM: %v", err)
 	}
 	// A generated nonce is 12 bytes and returned.
 	out, err = e.Encrypt(ctx, key, p, ports.CipherInput{Data: pt})

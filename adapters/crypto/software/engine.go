@@ -5,15 +5,18 @@ package software
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/software/internal/x931"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
-// Engine is the software crypto engine. The zero value is ready to use.
-type Engine struct{}
+// Engine is the software crypto engine. The zero value is ready to use
+// and draws from crypto/rand; NewWithOptions (rng.go) selects X9.31.
+type Engine struct {
+	x931 *x931.Generator // nil: crypto/rand
+}
 
 var (
 	_ ports.CryptoEngine     = (*Engine)(nil)
@@ -46,7 +49,7 @@ func (e *Engine) GenerateSymmetricKey(ctx context.Context, spec ports.SymmetricK
 		return ports.Key{}, err
 	}
 	key := make([]byte, n)
-	if _, err := rand.Read(key); err != nil {
+	if err := e.readRandom(key); err != nil {
 		return ports.Key{}, err
 	}
 	if alg == kmip.CryptographicAlgorithmDES3 || alg == kmip.CryptographicAlgorithmDES {
@@ -58,7 +61,7 @@ func (e *Engine) GenerateSymmetricKey(ctx context.Context, spec ports.SymmetricK
 // maxRandom caps one RandomBytes call (1 MiB).
 const maxRandom = 1 << 20
 
-// RandomBytes returns n bytes from crypto/rand.
+// RandomBytes returns n bytes from the engine's generator.
 func (e *Engine) RandomBytes(ctx context.Context, n int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -67,7 +70,7 @@ func (e *Engine) RandomBytes(ctx context.Context, n int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %d random bytes", ports.ErrInvalidLength, n)
 	}
 	b := make([]byte, n)
-	_, err := rand.Read(b)
+	err := e.readRandom(b)
 	return b, err
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
@@ -51,7 +50,7 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 		if spec.Length < minRSABits || spec.Length > maxRSABits || spec.Length%8 != 0 {
 			return ports.KeyPair{}, fmt.Errorf("%w: %d-bit RSA (allowed: %d to %d in steps of 8)", ports.ErrInvalidLength, spec.Length, minRSABits, maxRSABits)
 		}
-		k, err := rsa.GenerateKey(rand.Reader, spec.Length)
+		k, err := e.generateRSA(spec.Length)
 		if err != nil {
 			if strings.Contains(err.Error(), "insecure") {
 				return ports.KeyPair{}, fmt.Errorf("%w: %d-bit RSA keys (Go refuses RSA under 1024 bits unless GODEBUG=rsa1024min=0)", ports.ErrUnsupported, spec.Length)
@@ -67,7 +66,7 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 		if err != nil {
 			return ports.KeyPair{}, err
 		}
-		k, err := ecdsa.GenerateKey(curve, rand.Reader)
+		k, err := e.generateECDSA(curve)
 		if err != nil {
 			return ports.KeyPair{}, err
 		}
@@ -79,7 +78,7 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 		if spec.Curve != 0 && kmip.RecommendedCurve(spec.Curve) != kmip.RecommendedCurveCURVE25519 {
 			return ports.KeyPair{}, fmt.Errorf("%w: Ed25519 on curve %s", ports.ErrInvalidInput, kmip.RecommendedCurve(spec.Curve))
 		}
-		pub, priv, err := ed25519.GenerateKey(rand.Reader)
+		pub, priv, err := e.generateEd25519()
 		if err != nil {
 			return ports.KeyPair{}, err
 		}

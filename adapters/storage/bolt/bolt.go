@@ -119,7 +119,7 @@ func (s *Store) init(tx *bbolt.Tx) error {
 	} else if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
 		return fmt.Errorf("bolt store %s: %w", s.path, err)
 	}
-	for _, b := range [][]byte{bucketObjects, bucketTerms} {
+	for _, b := range [][]byte{bucketObjects, bucketTerms, bucketScratch, bucketScratchExp} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("bolt store %s: %w", s.path, err)
 		}

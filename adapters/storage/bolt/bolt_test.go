@@ -18,6 +18,8 @@ func open(path string) (ports.Store, error) { return bolt.Open(path, bolt.Option
 
 func TestContract(t *testing.T) { storetest.Exercise(t, open) }
 
+func TestScratch(t *testing.T) { storetest.Scratch(t, open) }
+
 func TestCrash(t *testing.T) { storetest.Crash(t, open) }
 
 func BenchmarkCreate(b *testing.B)         { storetest.BenchCreate(b, open, 0) }

@@ -198,6 +198,9 @@ func (s *Store) init() error {
 	case v < SchemaVersion:
 		return fmt.Errorf("sqlite store %s: unknown schema version %d", s.path, v)
 	}
+	if _, err := tx.Exec(scratchSchema); err != nil {
+		return s.openErr(err)
+	}
 	if err := tx.Commit(); err != nil {
 		return s.openErr(err)
 	}

@@ -14,6 +14,8 @@ func open(path string) (ports.Store, error) { return sqlite.Open(path, sqlite.Op
 
 func TestContract(t *testing.T) { storetest.Exercise(t, open) }
 
+func TestScratch(t *testing.T) { storetest.Scratch(t, open) }
+
 func BenchmarkCreate(b *testing.B)         { storetest.BenchCreate(b, open, 0) }
 func BenchmarkCreateParallel(b *testing.B) { storetest.BenchCreate(b, open, 32) }
 func BenchmarkGet(b *testing.B)            { storetest.BenchGet(b, open) }

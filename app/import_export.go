@@ -1,0 +1,242 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
+)
+
+// export implements Export (KMIP 1.4 §4.40, KMIP 2.1 §6.1.18): the object
+// exactly as Get returns it for the same Key Format Type, Key Wrap Type, Key
+// Compression Type and Key Wrapping Specification, together with every
+// attribute the client's version knows. Access follows the policy's Export
+// rule, or its Get rule when it has none (accessOp). A destroyed object is
+// exported without a value: its key material no longer exists.
+func (s *Service) export(ctx context.Context, c *call) (*kmip.Item, error) {
+	obj, err := s.loadFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	var value *kmip.Item
+	if obj.Payload != nil {
+		got, err := s.get(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		value = got.Child(objectTags[kmip.ObjectType(obj.Type)])
+		// Re-read: Get may have changed attributes (Fresh) while serving it.
+		if obj, err = s.cfg.Store.Get(ctx, obj.ID); err != nil {
+			return nil, err
+		}
+	}
+	out := kmip.Struct(kmip.TagResponsePayload,
+		kmip.Enum(kmip.TagObjectType, obj.Type),
+		kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
+	attrs := out
+	if c.v.major >= 2 {
+		attrs = kmip.Struct(kmip.TagAttributes)
+		out.Add(attrs)
+	}
+	for _, a := range allAttrs(c.v, obj) {
+		attrs.Add(attrOut(c.v, a))
+	}
+	if value != nil {
+		out.Add(value)
+	}
+	s.cfg.Log.Info().Str("id", obj.ID).Str("client", c.who.Name).Bool("value", value != nil).Msg("object exported")
+	return out, nil
+}
+
+// importObject implements Import (KMIP 1.4 §4.41, KMIP 2.1 §6.1.25): the
+// object is stored under the client's Unique Identifier with the attributes
+// exactly as given, server-set ones included, since Import restores an
+// exported object; the server only fills in attributes it derives from the
+// value (algorithm, length, Key Format Type, Digest, certificate fields)
+// when the request lacks them. Replace Existing true overwrites an object
+// of that identifier; otherwise one is Object Already Exists. Key Wrap Type
+// Not Wrapped unwraps a wrapped key before storing it; As Registered (or
+// none) stores it as given. The caller owns the result.
+func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error) {
+	uid, ok := c.payload.Child(kmip.TagUniqueIdentifier).AsText()
+	if !ok || uid == "" {
+		return nil, missingData("Import needs the object's Unique Identifier as a Text String")
+	}
+	t, err := objectType(c)
+	if err != nil {
+		return nil, err
+	}
+	replace := false
+	if it := c.payload.Child(kmip.TagReplaceExisting); it != nil {
+		if replace, ok = it.AsBool(); !ok {
+			return nil, invalidField("Replace Existing must be a Boolean")
+		}
+	}
+	payload := c.payload.Child(objectTags[t])
+	if payload == nil || payload.Type != kmip.TypeStructure {
+		return nil, invalidField("Import of %s needs a %s structure", t, objectTags[t])
+	}
+	payload = payload.Clone()
+	if err := validateObject(c, t, payload); err != nil {
+		return nil, err
+	}
+	if err := s.registerHook(c, payload); err != nil {
+		return nil, err
+	}
+	if err := s.importUnwrap(ctx, c, payload); err != nil {
+		return nil, err
+	}
+	obj, err := s.importedObject(ctx, c, uid, t, payload)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mayImport(ctx, c, obj); err != nil {
+		return nil, err
+	}
+	if replace {
+		var before *domain.Object
+		err := s.cfg.Store.Update(ctx, uid, func(o *domain.Object) error {
+			if err := s.authorize(ctx, c, o, kmip.OperationImport); err != nil {
+				return err
+			}
+			before = o.Clone()
+			rev := o.Revision
+			*o = *obj.Clone()
+			o.Revision = rev
+			return nil
+		})
+		switch {
+		case err == nil:
+			s.undoUpdate(c, before)
+			s.cfg.Log.Info().Str("id", uid).Str("owner", obj.Owner).Str("type", t.String()).Msg("object replaced by import")
+			return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, uid)), nil
+		case !errors.Is(err, ports.ErrNotFound):
+			return nil, err
+		}
+	}
+	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+		return nil, err
+	}
+	s.undoCreate(c, uid)
+	s.cfg.Log.Info().Str("id", uid).Str("owner", obj.Owner).Str("type", t.String()).Msg("object imported")
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, uid)), nil
+}
+
+// importUnwrap applies the request's Key Wrap Type to a payload: Not Wrapped
+// unwraps a wrapped key with the wrapping key this server holds (an error if
+// it has none); As Registered keeps the key as given.
+func (s *Service) importUnwrap(ctx context.Context, c *call, payload *kmip.Item) error {
+	it := c.payload.Child(kmip.TagKeyWrapType)
+	if it == nil {
+		return nil
+	}
+	wt, ok := it.AsEnum()
+	switch {
+	case !ok:
+		return invalidField("Key Wrap Type must be an Enumeration")
+	case wt == uint32(kmip.KeyWrapTypeAsRegistered):
+		return nil
+	case wt != uint32(kmip.KeyWrapTypeNotWrapped):
+		return errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "Key Wrap Type %d is not supported", wt)
+	}
+	kb := payload.Child(kmip.TagKeyBlock)
+	if kb.Child(kmip.TagKeyWrappingData) == nil {
+		return nil
+	}
+	return s.unwrapStored(ctx, c, kb)
+}
+
+// importedObject builds the object an Import stores: the request's
+// attributes as given, the ones the object's fields hold (Unique
+// Identifier, Object Type, State, Initial Date, Operation Policy Name)
+// checked and moved there, and the derived attributes the request lacks.
+func (s *Service) importedObject(ctx context.Context, c *call, uid string, t kmip.ObjectType, payload *kmip.Item) (*domain.Object, error) {
+	attrs, err := requestAttrs(c, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Clock.Now().Truncate(time.Second)
+	obj := &domain.Object{ID: uid, Type: uint32(t), State: domain.PreActive, Owner: c.who.Name,
+		Policy: domain.PolicyDefault, InitialDate: now, Payload: payload}
+	stateGiven := false
+	for _, a := range attrs {
+		rule, err := ruleFor(c, a.Name)
+		if err != nil {
+			return nil, err
+		}
+		if a.Value == nil {
+			return nil, invalidField("attribute %q has no value", a.Name)
+		}
+		if !rule.AppliesToType(uint32(t)) {
+			return nil, notApplicable(c, a.Name, t)
+		}
+		if err := checkAttrValue(a); err != nil {
+			return nil, err
+		}
+		switch a.Name {
+		case "Unique Identifier":
+			if id, _ := a.Value.AsText(); id != uid {
+				return nil, invalidField("the Unique Identifier attribute differs from the request's")
+			}
+		case "Object Type":
+			if v, _ := a.Value.AsEnum(); v != uint32(t) {
+				return nil, invalidField("the Object Type attribute differs from the request's")
+			}
+		case "State":
+			v, _ := a.Value.AsEnum()
+			st := domain.State(v)
+			if !st.Valid() || st == domain.Destroyed || st == domain.DestroyedCompromised {
+				return nil, invalidField("cannot import an object with a value in state %s", st)
+			}
+			obj.State, stateGiven = st, true
+		case "Initial Date":
+			d, ok := a.Value.AsTime()
+			if !ok {
+				return nil, invalidField("Initial Date must be a Date-Time")
+			}
+			obj.InitialDate = d
+		case "Operation Policy Name":
+			name, ok := a.Value.AsText()
+			if !ok || name == "" {
+				return nil, invalidField("Operation Policy Name must be a non-empty Text String")
+			}
+			obj.Policy = name
+		default:
+			if !rule.Multi && obj.Attr(a.Name) != nil {
+				return nil, singleValued(c, a.Name)
+			}
+			if err := s.checkNameUnique(ctx, c, a); err != nil {
+				return nil, err
+			}
+			obj.AddAttr(a.Name, a.Value)
+		}
+	}
+	if ad, ok := obj.Attr("Activation Date").AsTime(); !stateGiven && ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
+		obj.State = domain.Active
+	}
+	if obj.Attr("Last Change Date") == nil {
+		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	}
+	derived := obj.Clone()
+	finishObject(derived)
+	for _, a := range derived.Attributes {
+		if obj.Attr(a.Name) == nil {
+			obj.Attributes = append(obj.Attributes, a)
+		}
+	}
+	return obj, nil
+}
+
+// mayImport applies the Import rule of the imported object's policy, when
+// it has one, with the caller as owner. Without one, Import is governed as
+// Register, which any client may perform.
+func (s *Service) mayImport(ctx context.Context, c *call, obj *domain.Object) error {
+	p, ok := s.cfg.Policies.Policy(ctx, obj.Policy)
+	if !ok || !policyNames(p, obj.Type, kmip.OperationImport) {
+		return nil
+	}
+	return p.Allowed(c.who, obj.Owner, obj.Type, uint32(kmip.OperationImport))
+}

@@ -1,0 +1,130 @@
+package storetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/kmipd/kmipd/ports"
+)
+
+// Scratch checks ports.ScratchStore on stores opened by open: values round
+// trip, are replaced, deleted and expire, survive a reopen, and are refused
+// after Close.
+func Scratch(t *testing.T, open Opener) {
+	t.Helper()
+	ctx := context.Background()
+	s, path := fresh(t, open)
+	ss, ok := s.(ports.ScratchStore)
+	if !ok {
+		t.Fatal("store does not implement ports.ScratchStore")
+	}
+	later := time.Now().Add(time.Hour)
+	if err := ss.PutScratch(ctx, "", []byte("x"), later); err == nil {
+		t.Fatal("PutScratch with an empty key succeeded")
+	}
+	if _, err := ss.GetScratch(ctx, "absent"); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("GetScratch(absent): %v, want ErrNotFound", err)
+	}
+	if err := ss.DeleteScratch(ctx, "absent"); err != nil {
+		t.Fatalf("DeleteScratch(absent): %v", err)
+	}
+	val := []byte("state\x00\xff")
+	if err := ss.PutScratch(ctx, "a", val, later); err != nil {
+		t.Fatal(err)
+	}
+	val[0] = 'X' // the store keeps a copy
+	got, err := ss.GetScratch(ctx, "a")
+	if err != nil || !bytes.Equal(got, []byte("state\x00\xff")) {
+		t.Fatalf("GetScratch(a) = %q, %v", got, err)
+	}
+	if err := ss.PutScratch(ctx, "a", []byte("second"), later); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ss.GetScratch(ctx, "a"); err != nil || string(got) != "second" {
+		t.Fatalf("GetScratch(a) after replace = %q, %v", got, err)
+	}
+	if err := ss.PutScratch(ctx, "empty", nil, later); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ss.GetScratch(ctx, "empty"); err != nil || len(got) != 0 {
+		t.Fatalf("GetScratch(empty) = %q, %v", got, err)
+	}
+	// Expired values are never returned, and writing more purges them.
+	if err := ss.PutScratch(ctx, "old", []byte("v"), time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.GetScratch(ctx, "old"); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("GetScratch(expired): %v, want ErrNotFound", err)
+	}
+	if err := ss.PutScratch(ctx, "b", []byte("b"), later); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.DeleteScratch(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.GetScratch(ctx, "b"); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("GetScratch after delete: %v, want ErrNotFound", err)
+	}
+	// Take returns a value once, even to concurrent callers.
+	if err := ss.PutScratch(ctx, "t", []byte("once"), later); err != nil {
+		t.Fatal(err)
+	}
+	const takers = 8
+	got1 := make(chan []byte, takers)
+	for range takers {
+		go func() {
+			v, err := ss.TakeScratch(ctx, "t")
+			if err != nil && !errors.Is(err, ports.ErrNotFound) {
+				t.Errorf("TakeScratch: %v", err)
+			}
+			got1 <- v
+		}()
+	}
+	won := 0
+	for range takers {
+		if v := <-got1; v != nil {
+			won++
+			if string(v) != "once" {
+				t.Errorf("TakeScratch = %q", v)
+			}
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d concurrent TakeScratch calls got the value, want 1", won)
+	}
+	if _, err := ss.GetScratch(ctx, "t"); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("GetScratch after TakeScratch: %v, want ErrNotFound", err)
+	}
+	if err := ss.PutScratch(ctx, "old2", []byte("v"), time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ss.TakeScratch(ctx, "old2"); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("TakeScratch(expired): %v, want ErrNotFound", err)
+	}
+	// Scratch values are durable and do not disturb the objects.
+	if ids, err := s.Locate(ctx, ports.LocateQuery{}); err != nil || len(ids) != 0 {
+		t.Fatalf("Locate with only scratch values = %v, %v", ids, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.PutScratch(ctx, "c", nil, later); !errors.Is(err, ports.ErrClosed) {
+		t.Fatalf("PutScratch after Close: %v, want ErrClosed", err)
+	}
+	if _, err := ss.GetScratch(ctx, "a"); !errors.Is(err, ports.ErrClosed) {
+		t.Fatalf("GetScratch after Close: %v, want ErrClosed", err)
+	}
+	s = openAt(t, open, path)
+	ss = s.(ports.ScratchStore)
+	if got, err := ss.GetScratch(ctx, "a"); err != nil || string(got) != "second" {
+		t.Fatalf("GetScratch(a) after reopen = %q, %v", got, err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := ss.GetScratch(cctx, "a"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("GetScratch with an ended context: %v, want context.Canceled", err)
+	}
+}
