@@ -493,8 +493,10 @@ func (s *Store) read(ctx context.Context, fn func() error) error {
 func (s *Store) Get(ctx context.Context, id string) (*domain.Object, error) {
 	var obj *domain.Object
 	err := s.read(ctx, func() error {
+		// A point lookup is short: run it without ctx's cancellation, for
+		// which the driver starts a goroutine per query (read checked ctx).
 		var body []byte
-		if err := s.queryRow(ctx, `SELECT body FROM objects WHERE id = ?`, id).Scan(&body); err != nil {
+		if err := s.queryRow(context.WithoutCancel(ctx), `SELECT body FROM objects WHERE id = ?`, id).Scan(&body); err != nil {
 			if err = s.ctxErr(ctx, err); errors.Is(err, ports.ErrNotFound) {
 				return fmt.Errorf("sqlite store: object %q: %w", id, err)
 			}
