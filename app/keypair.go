@@ -91,7 +91,7 @@ func keyPairSpec(priv, pub *domain.Object) (ports.KeyPairSpec, error) {
 	}
 	switch kmip.CryptographicAlgorithm(alg) {
 	case kmip.CryptographicAlgorithmRSA, kmip.CryptographicAlgorithmEC, kmip.CryptographicAlgorithmECDSA,
-		kmip.CryptographicAlgorithmEd25519:
+		kmip.CryptographicAlgorithmECDH, kmip.CryptographicAlgorithmEd25519:
 	default:
 		return ports.KeyPairSpec{}, invalidField("%s is not a supported asymmetric algorithm", kmip.CryptographicAlgorithm(alg))
 	}
