@@ -17,7 +17,7 @@ import (
 type reservedPolicies struct{}
 
 func (reservedPolicies) Policy(_ context.Context, name string) (*domain.Policy, bool) {
-	p := domain.ReservedPolicy(name)
+	p := domain.SharedReservedPolicy(name)
 	return p, p != nil
 }
 

@@ -97,13 +97,33 @@ func PublicPolicy() *Policy {
 	}}
 }
 
-// ReservedPolicy returns the built-in policy of that name, or nil.
+// ReservedPolicy returns a fresh copy of the built-in policy of that name, or
+// nil.
 func ReservedPolicy(name string) *Policy {
 	switch name {
 	case PolicyDefault:
 		return DefaultPolicy()
 	case PolicyPublic:
 		return PublicPolicy()
+	}
+	return nil
+}
+
+// The reserved policies as SharedReservedPolicy returns them, built once.
+var (
+	sharedDefault = DefaultPolicy()
+	sharedPublic  = PublicPolicy()
+)
+
+// SharedReservedPolicy is ReservedPolicy without the copy, for policy
+// sources consulted on every request: the returned policy is shared by
+// every caller and must not be modified.
+func SharedReservedPolicy(name string) *Policy {
+	switch name {
+	case PolicyDefault:
+		return sharedDefault
+	case PolicyPublic:
+		return sharedPublic
 	}
 	return nil
 }

@@ -101,7 +101,7 @@ func Open(path string, o Options) (*Dir, error) {
 // "public", otherwise the definition in force. The returned policy is shared
 // and must not be modified.
 func (d *Dir) Policy(_ context.Context, name string) (*domain.Policy, bool) {
-	if p := domain.ReservedPolicy(name); p != nil {
+	if p := domain.SharedReservedPolicy(name); p != nil {
 		return p, true
 	}
 	d.mu.RLock()

@@ -88,20 +88,44 @@ func benchObject(i int) *domain.Object {
 	return o
 }
 
-// bulkLoad stores n benchObjects, in transactions of many objects when the
-// store is a ports.BulkCreator.
+// bulkLoad stores n benchObjects in transactions of many objects (the store
+// must be a ports.BulkCreator). Two loaders build and encode chunks while
+// the store commits another, so that loading uses both of a small machine's
+// cores; every commit is as durable as the store makes any.
 func bulkLoad(b *testing.B, s ports.Store, n int) {
-	const chunk = 5000
+	const chunk = 20_000
 	bulk, ok := s.(ports.BulkCreator)
 	if !ok {
 		b.Fatalf("%T has no CreateAll for a bulk load", s)
 	}
-	for start := 0; start < n; start += chunk {
-		objs := make([]*domain.Object, 0, chunk)
-		for i := start; i < min(start+chunk, n); i++ {
-			objs = append(objs, benchObject(i))
+	starts := make(chan int)
+	go func() {
+		defer close(starts)
+		for start := 0; start < n; start += chunk {
+			starts <- start
 		}
-		if err := bulk.CreateAll(context.Background(), objs); err != nil {
+	}()
+	const workers = 2
+	errs := make(chan error, workers)
+	for range workers {
+		go func() {
+			for start := range starts {
+				objs := make([]*domain.Object, 0, chunk)
+				for i := start; i < min(start+chunk, n); i++ {
+					objs = append(objs, benchObject(i))
+				}
+				if err := bulk.CreateAll(context.Background(), objs); err != nil {
+					for range starts {
+					}
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,7 +1,8 @@
 // Package record is the stored form of a managed object shared by kmipd's
-// storage adapters: a versioned JSON document that round-trips a
-// domain.Object exactly, including each kmip.Item's Type and the Go type of
-// its Value, plus the index-key helpers those adapters share.
+// storage adapters: a versioned compact binary encoding (binary.go) that
+// round-trips a domain.Object exactly, including each kmip.Item's Type and
+// the Go type of its Value, plus the index-key helpers those adapters share.
+// Records written in the earlier JSON form (version 1) are still read.
 package record
 
 import (
@@ -20,7 +21,10 @@ import (
 )
 
 // Version is the record format version written by Marshal.
-const Version = 1
+const Version = binaryVersion
+
+// jsonVersion is the version of the JSON records earlier kmipd releases wrote.
+const jsonVersion = 1
 
 // ErrCorrupt reports a stored record that cannot be decoded.
 var ErrCorrupt = errors.New("corrupt stored record")
@@ -62,9 +66,13 @@ type itemRec struct {
 
 // Marshal encodes obj. Times come back in UTC, with monotonic readings dropped; an Item whose Value does not
 // have the Go type its Type requires is refused.
-func Marshal(obj *domain.Object) ([]byte, error) {
+func Marshal(obj *domain.Object) ([]byte, error) { return marshalBinary(obj) }
+
+// marshalJSON encodes obj in the JSON form of format version 1, which
+// Unmarshal still reads.
+func marshalJSON(obj *domain.Object) ([]byte, error) {
 	r := objectRec{
-		V:           Version,
+		V:           jsonVersion,
 		ID:          obj.ID,
 		Type:        obj.Type,
 		State:       uint32(obj.State),
@@ -91,14 +99,22 @@ func Marshal(obj *domain.Object) ([]byte, error) {
 	return json.Marshal(&r)
 }
 
-// Unmarshal decodes a record written by Marshal; errors wrap ErrCorrupt.
+// Unmarshal decodes a record written by Marshal, or by an earlier kmipd in
+// the JSON form; errors wrap ErrCorrupt.
 func Unmarshal(b []byte) (*domain.Object, error) {
+	if len(b) > 0 && b[0] == binaryVersion {
+		return unmarshalBinary(b)
+	}
+	return unmarshalJSON(b)
+}
+
+func unmarshalJSON(b []byte) (*domain.Object, error) {
 	var r objectRec
 	if err := json.Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("record: %w: %v", ErrCorrupt, err)
 	}
-	if r.V != Version {
-		return nil, fmt.Errorf("record: %w: format version %d, want %d", ErrCorrupt, r.V, Version)
+	if r.V != jsonVersion {
+		return nil, fmt.Errorf("record: %w: format version %d, want %d", ErrCorrupt, r.V, jsonVersion)
 	}
 	o := &domain.Object{
 		ID:          r.ID,
