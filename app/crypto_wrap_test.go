@@ -139,24 +139,6 @@ func TestWrapSensitiveAndNonExtractable(t *testing.T) {
 	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationGet, uidItem(noExt), wrapSpecItem(kmip.WrappingMethodEncrypt, kek))), kmip.ResultReasonNotExtractable)
 }
 
-func TestTTLVEncode(t *testing.T) {
-	// KMIP 1.4 §9.1.2 examples: an Integer 8, and a Text String "Hello World".
-	got := ttlvEncode(kmip.Int(0x420020, 8))
-	want := []byte{0x42, 0x00, 0x20, 0x02, 0, 0, 0, 4, 0, 0, 0, 8, 0, 0, 0, 0}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("Integer: %x", got)
-	}
-	got = ttlvEncode(kmip.Text(0x420020, "Hello World"))
-	want = append([]byte{0x42, 0x00, 0x20, 0x07, 0, 0, 0, 0x0B}, append([]byte("Hello World"), 0, 0, 0, 0, 0)...)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("Text: %x", got)
-	}
-	if len(ttlvEncode(kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, make([]byte, 20))))) !=
-		kmip.EncodedLen(kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, make([]byte, 20)))) {
-		t.Fatal("structure length disagrees with kmip.EncodedLen")
-	}
-}
-
 func TestDeriveKey(t *testing.T) {
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()

@@ -2,9 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/binary"
-	"math/big"
-	"time"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -194,7 +191,11 @@ func (s *Service) wrapKeyBlock(ctx context.Context, c *call, obj *domain.Object,
 				withAttrs.Add(attrOut(c.v, domain.Attribute{Name: name, Index: i, Value: v}))
 			}
 		}
-		value = ttlvEncode(withAttrs)
+		enc, err := kmip.AppendTTLV(nil, withAttrs)
+		if err != nil {
+			return err // a stored Key Value always encodes: this is a server fault
+		}
+		value = enc
 	}
 	wd := kmip.Struct(kmip.TagKeyWrappingData, kmip.Enum(kmip.TagWrappingMethod, uint32(ws.method)))
 	wrapped := value
@@ -335,68 +336,4 @@ func (s *Service) registerHook(c *call, payload *kmip.Item) error {
 		return invalidField("the Key Value of a wrapped key must be a Byte String or a Structure")
 	}
 	return nil
-}
-
-// ttlvEncode is the binary TTLV encoding of it (KMIP 1.4 §9.1), the form a
-// Key Value takes when wrapped with TTLV Encoding.
-func ttlvEncode(it *kmip.Item) []byte {
-	return appendTTLV(nil, it)
-}
-
-func appendTTLV(dst []byte, it *kmip.Item) []byte {
-	dst = append(dst, byte(it.Tag>>16), byte(it.Tag>>8), byte(it.Tag), byte(it.Type))
-	lenAt := len(dst)
-	dst = append(dst, 0, 0, 0, 0)
-	start := len(dst)
-	switch v := it.Value.(type) {
-	case []*kmip.Item:
-		for _, ch := range v {
-			dst = appendTTLV(dst, ch)
-		}
-	case int32:
-		dst = binary.BigEndian.AppendUint32(dst, uint32(v))
-	case uint32:
-		dst = binary.BigEndian.AppendUint32(dst, v)
-	case int64:
-		dst = binary.BigEndian.AppendUint64(dst, uint64(v))
-	case bool:
-		b := uint64(0)
-		if v {
-			b = 1
-		}
-		dst = binary.BigEndian.AppendUint64(dst, b)
-	case string:
-		dst = append(dst, v...)
-	case []byte:
-		dst = append(dst, v...)
-	case time.Time:
-		if it.Type == kmip.TypeDateTimeExtended {
-			dst = binary.BigEndian.AppendUint64(dst, uint64(v.UnixMicro()))
-		} else {
-			dst = binary.BigEndian.AppendUint64(dst, uint64(v.Unix()))
-		}
-	case *big.Int:
-		dst = append(dst, bigBytes(v)...)
-	}
-	n := len(dst) - start
-	binary.BigEndian.PutUint32(dst[lenAt:], uint32(n))
-	for len(dst)%8 != 0 {
-		dst = append(dst, 0)
-	}
-	return dst
-}
-
-// bigBytes is v in two's complement, sign-extended to a multiple of 8 bytes.
-func bigBytes(v *big.Int) []byte {
-	n := (v.BitLen() + 8) / 8
-	n = (n + 7) &^ 7
-	out := make([]byte, n)
-	if v.Sign() >= 0 {
-		v.FillBytes(out)
-		return out
-	}
-	// two's complement of a negative number: 2^(8n) + v
-	mod := new(big.Int).Lsh(big.NewInt(1), uint(8*n))
-	mod.Add(mod, v).FillBytes(out)
-	return out
 }

@@ -229,9 +229,7 @@ func decodeBig(v []byte) *big.Int {
 	if v[0]&0x80 == 0 {
 		return x.SetBytes(v)
 	}
-	mag := make([]byte, len(v))
-	copy(mag, v)
-	negate(mag)
-	x.SetBytes(mag)
-	return x.Neg(x)
+	// v is x + 2^(8·len(v)) for a negative x.
+	x.SetBytes(v)
+	return x.Sub(x, new(big.Int).Lsh(big.NewInt(1), uint(8*len(v))))
 }
