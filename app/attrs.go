@@ -50,6 +50,11 @@ func attrFrom1x(a *kmip.Item) (domain.Attribute, error) {
 // neither defined nor an extension (8XXXXXXX), is Invalid Field (1.4 §11.2
 // "Incorrect attribute value(s)") rather than a stored, malformed attribute.
 func checkValue(v *kmip.Item) error {
+	if on, _ := v.AsBool(); on && v.Tag == kmip.TagRotateAutomatic {
+		// kmipd rotates only on request (Re-key, Re-key Key Pair); accepting
+		// the attribute would promise rotations that never happen.
+		return errorf(kmip.ResultReasonFeatureNotSupported, "automatic rotation is not supported; rotate with Re-key")
+	}
 	if def, ok := kmip.LookupTag(v.Tag); ok && def.Type != 0 {
 		if v.Type != def.Type {
 			return invalidField("%s must be a %s, not a %s", def.SpecName, def.Type, v.Type)

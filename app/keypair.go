@@ -303,6 +303,9 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 	}
 	priv.AddAttr("Link", linkAttr(kmip.LinkTypeReplacedObjectLink, oldPriv.ID))
 	pub.AddAttr("Link", linkAttr(kmip.LinkTypeReplacedObjectLink, oldPub.ID))
+	rotated := s.cfg.Clock.Now().Truncate(time.Second)
+	domain.MarkRotation(oldPriv.Clone(), priv, rotated)
+	domain.MarkRotation(oldPub.Clone(), pub, rotated)
 	out, err := s.generatePair(ctx, c, priv, pub)
 	if err != nil {
 		return nil, err
@@ -314,6 +317,7 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 			before = o.Clone()
 			o.DeleteAttr("Name")
 			o.AddAttr("Link", linkAttr(kmip.LinkTypeReplacementObjectLink, repl))
+			o.SetAttr("Rotate Latest", kmip.Bool(kmip.TagRotateLatest, false))
 			o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
 			return nil
 		})

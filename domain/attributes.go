@@ -127,6 +127,15 @@ var attrRules = map[string]AttrRule{
 	"Protection Period":                clientAttr.since(2, 0),
 	"Protection Storage Mask":          AttrRule{}.since(2, 0),
 	"Quantum Safe":                     clientAttr.since(2, 0),
+	// Rotation (KMIP 2.1 §4.48-4.54): the client names the set and may ask
+	// for automatic rotation at creation; the server records each rotation.
+	"Rotate Automatic":  AttrRule{ClientSets: true}.since(2, 1),
+	"Rotate Interval":   AttrRule{ClientSets: true}.since(2, 1),
+	"Rotate Offset":     AttrRule{ClientSets: true}.since(2, 1),
+	"Rotate Name":       clientAttr.since(2, 1),
+	"Rotate Date":       AttrRule{}.since(2, 1),
+	"Rotate Generation": AttrRule{}.since(2, 1),
+	"Rotate Latest":     AttrRule{}.since(2, 1),
 }
 
 func init() {

@@ -358,6 +358,7 @@ var notCopiedOnReKey = map[string]bool{
 	"Destroy Date": true, "Compromise Occurrence Date": true, "Compromise Date": true,
 	"Revocation Reason": true, "Digest": true, "Link": true, "Last Change Date": true,
 	"Archive Date": true, "Name": true, "Original Creation Date": true,
+	"Rotate Date": true, "Rotate Generation": true, "Rotate Latest": true,
 }
 
 // ReKey derives the replacement of the existing key o for Re-key (KMIP 1.4
@@ -406,10 +407,22 @@ func (o *Object) ReKey(id string, now time.Time, offset *time.Duration) (*Object
 	}
 	r.AddAttr("Link", link(kmip.LinkTypeReplacedObjectLink, o.ID))
 	o.AddAttr("Link", link(kmip.LinkTypeReplacementObjectLink, id))
+	MarkRotation(o, r, now)
 	r.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
 	o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
 	r.ApplyDates(now)
 	return r, nil
+}
+
+// MarkRotation records that repl replaces old (KMIP 2.1 §4.49-4.52): repl
+// is the latest of its rotation set, one generation after old, rotated at
+// now; old is no longer the latest.
+func MarkRotation(old, repl *Object, now time.Time) {
+	gen, _ := old.Attr("Rotate Generation").AsInt()
+	repl.SetAttr("Rotate Generation", kmip.Int(kmip.TagRotateGeneration, gen+1))
+	repl.SetAttr("Rotate Date", kmip.DateTime(kmip.TagRotateDate, now))
+	repl.SetAttr("Rotate Latest", kmip.Bool(kmip.TagRotateLatest, true))
+	old.SetAttr("Rotate Latest", kmip.Bool(kmip.TagRotateLatest, false))
 }
 
 // link builds a Link attribute value (KMIP 1.4 §3.35).

@@ -367,6 +367,19 @@ const (
 	TagObjectTypes                           Tag = 0x420167 // Object Types
 	TagConstraints                           Tag = 0x420168 // Constraints
 	TagConstraint                            Tag = 0x420169 // Constraint
+	TagRotateInterval                        Tag = 0x42016A // Rotate Interval
+	TagRotateAutomatic                       Tag = 0x42016B // Rotate Automatic
+	TagRotateOffset                          Tag = 0x42016C // Rotate Offset
+	TagRotateDate                            Tag = 0x42016D // Rotate Date
+	TagRotateGeneration                      Tag = 0x42016E // Rotate Generation
+	TagRotateName                            Tag = 0x42016F // Rotate Name
+	TagRotateNameValue                       Tag = 0x420170 // Rotate Name Value
+	TagRotateNameType                        Tag = 0x420171 // Rotate Name Type
+	TagRotateLatest                          Tag = 0x420172 // Rotate Latest
+	TagAsynchronousRequest                   Tag = 0x420173 // Asynchronous Request
+	TagSubmissionDate                        Tag = 0x420174 // Submission Date
+	TagProcessingStage                       Tag = 0x420175 // Processing Stage
+	TagAsynchronousCorrelationValues         Tag = 0x420176 // Asynchronous Correlation Values
 )
 
 var tagDefs = []TagDef{
@@ -728,6 +741,19 @@ var tagDefs = []TagDef{
 	{Tag: TagObjectTypes, Name: "ObjectTypes", SpecName: "Object Types", Type: TypeStructure},
 	{Tag: TagConstraints, Name: "Constraints", SpecName: "Constraints", Type: TypeStructure},
 	{Tag: TagConstraint, Name: "Constraint", SpecName: "Constraint", Type: TypeStructure},
+	{Tag: TagRotateInterval, Name: "RotateInterval", SpecName: "Rotate Interval", Type: TypeInterval},
+	{Tag: TagRotateAutomatic, Name: "RotateAutomatic", SpecName: "Rotate Automatic", Type: TypeBoolean},
+	{Tag: TagRotateOffset, Name: "RotateOffset", SpecName: "Rotate Offset", Type: TypeInterval},
+	{Tag: TagRotateDate, Name: "RotateDate", SpecName: "Rotate Date", Type: TypeDateTime},
+	{Tag: TagRotateGeneration, Name: "RotateGeneration", SpecName: "Rotate Generation", Type: TypeInteger},
+	{Tag: TagRotateName, Name: "RotateName", SpecName: "Rotate Name", Type: TypeStructure},
+	{Tag: TagRotateNameValue, Name: "RotateNameValue", SpecName: "Rotate Name Value", Type: TypeTextString},
+	{Tag: TagRotateNameType, Name: "RotateNameType", SpecName: "Rotate Name Type", Type: TypeEnumeration, Enum: "RotateNameType"},
+	{Tag: TagRotateLatest, Name: "RotateLatest", SpecName: "Rotate Latest", Type: TypeBoolean},
+	{Tag: TagAsynchronousRequest, Name: "AsynchronousRequest", SpecName: "Asynchronous Request", Type: TypeStructure},
+	{Tag: TagSubmissionDate, Name: "SubmissionDate", SpecName: "Submission Date", Type: TypeDateTimeExtended},
+	{Tag: TagProcessingStage, Name: "ProcessingStage", SpecName: "Processing Stage", Type: TypeEnumeration, Enum: "ProcessingStage"},
+	{Tag: TagAsynchronousCorrelationValues, Name: "AsynchronousCorrelationValues", SpecName: "Asynchronous Correlation Values", Type: TypeStructure},
 }
 
 // tagAliases are earlier names of renamed tags; they resolve but never print.

@@ -207,7 +207,11 @@ func extract(refDir string) (*specFile, error) {
 			title := tb.rows[0][0]
 			if title == "Tag" {
 				for _, r := range tb.rows[2:] {
-					// Values may carry a note: "420014 (deprecated as of version 1.1)".
+					// Values may carry a note: "420014 (deprecated as of version 1.1)",
+					// and the later rows of the 2.1 table a prefix: "0x42016A".
+					if len(r) == 2 {
+						r = []string{r[0], strings.TrimPrefix(r[1], "0x")}
+					}
 					if len(r) != 2 || len(r[1]) < 6 || !hex6RE.MatchString(r[1][:6]) || len(r[1]) > 6 && r[1][6] != ' ' || strings.HasPrefix(r[0], "(") || r[0] == "Reserved" || r[0] == "Extensions" {
 						continue
 					}

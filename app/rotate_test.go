@@ -1,0 +1,68 @@
+package app
+
+import (
+	"testing"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// getAttr21 reads one attribute of an object through Get Attributes (KMIP 2.1).
+func getAttr21(t *testing.T, s *Service, id string, tag kmip.Tag) *kmip.Item {
+	t.Helper()
+	out := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGetAttributes, uidItem(id),
+		kmip.Enum(kmip.TagAttributeReference, uint32(tag)))))
+	return out.Path(kmip.TagAttributes, tag)
+}
+
+// Re-key records the rotation (KMIP 2.1 §4.49-4.52): the replacement is
+// the latest of its set, one generation later, with a Rotate Date; the
+// existing key is no longer the latest; a client-given Rotate Name is kept.
+func TestReKeyRecordsRotation(t *testing.T) {
+	s := newCryptoService()
+	name := kmip.Struct(kmip.TagRotateName, kmip.Text(kmip.TagRotateNameValue, "db-master"),
+		kmip.Enum(kmip.TagRotateNameType, uint32(kmip.RotateNameTypeUninterpretedTextString)))
+	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt), name)
+	first := createdID(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(id))))
+	second := createdID(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(first))))
+	for _, c := range []struct {
+		id     string
+		gen    int32
+		latest bool
+	}{{first, 1, false}, {second, 2, true}} {
+		if g, _ := getAttr21(t, s, c.id, kmip.TagRotateGeneration).AsInt(); g != c.gen {
+			t.Errorf("Rotate Generation %d, want %d", g, c.gen)
+		}
+		if l, _ := getAttr21(t, s, c.id, kmip.TagRotateLatest).AsBool(); l != c.latest {
+			t.Errorf("Rotate Latest %v, want %v", l, c.latest)
+		}
+		if _, ok := getAttr21(t, s, c.id, kmip.TagRotateDate).AsTime(); !ok {
+			t.Error("no Rotate Date")
+		}
+		if v, _ := getAttr21(t, s, c.id, kmip.TagRotateName).Child(kmip.TagRotateNameValue).AsText(); v != "db-master" {
+			t.Errorf("Rotate Name %q not carried to the replacement", v)
+		}
+	}
+	if l, _ := getAttr21(t, s, id, kmip.TagRotateLatest).AsBool(); l {
+		t.Error("the original key is still the latest")
+	}
+	// The server sets the rotation record; a client may not.
+	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationSetAttribute, uidItem(second),
+		kmip.Struct(kmip.TagNewAttribute, kmip.Int(kmip.TagRotateGeneration, 7)))), kmip.ResultReasonAttributeReadOnly)
+}
+
+// Automatic rotation is refused rather than silently never performed; asking
+// for none is fine. KMIP 1.4 clients do not know the attribute.
+func TestRotateAutomaticRefused(t *testing.T) {
+	s := newCryptoService()
+	alg := []*kmip.Item{kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+		kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)}
+	create := func(v version, extra *kmip.Item) result {
+		return one(t, s, alice, v, bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+			attrsFor(v, append(alg, extra)...)))
+	}
+	mustFail(t, create(v21, kmip.Bool(kmip.TagRotateAutomatic, true)), kmip.ResultReasonFeatureNotSupported)
+	mustOK(t, create(v21, kmip.Bool(kmip.TagRotateAutomatic, false)))
+	if r := create(v14, kmip.Interval(kmip.TagRotateInterval, 3600)); r.status == kmip.ResultStatusSuccess {
+		t.Error("a KMIP 1.4 client set a KMIP 2.1 attribute")
+	}
+}
