@@ -98,6 +98,16 @@ func (s *Session) Request(n *kmipxml.Node) (*kmip.Item, error) {
 		if err != nil {
 			return nil, err
 		}
+		if b, ok := it.AsBytes(); ok && it.Type == kmip.TypeByteString {
+			// A recorded literal the server generated differently earlier in
+			// this case (an Encrypt's cipher text under a key it created) stands
+			// for the value the server actually returned.
+			if v, ok := s.vars[literalAlias(b)]; ok {
+				c := v.Clone()
+				c.Tag = it.Tag
+				it = c
+			}
+		}
 		s.recordLiteral(it)
 		return it, nil
 	})
@@ -402,6 +412,12 @@ func (m *matcher) matchLeaf(exp, act *kmip.Item, p string, set kmip.Tag) error {
 		return m.checkRSAEncryption(uid, key, exp, act, p)
 	}
 	if m.generatedValue(exp) {
+		if eb, ok := exp.AsBytes(); ok && len(eb) > 0 && !sameValue(exp, act) {
+			// Remember which literal the server's value replaced, for the
+			// requests that quote it later (undone with the other binds if a
+			// sibling set fails).
+			m.binds[literalAlias(eb)] = act.Clone()
+		}
 		return nil
 	}
 	if !sameValue(exp, act) {
@@ -449,6 +465,10 @@ func (m *matcher) generatedValue(exp *kmip.Item) bool {
 	}
 	return false
 }
+
+// literalAlias names, among the session's variables, the server value that
+// replaced the recorded Byte String literal b.
+func literalAlias(b []byte) string { return fmt.Sprintf("literal:%x", b) }
 
 func sameValue(a, b *kmip.Item) bool {
 	x, y := *a, *b
