@@ -65,6 +65,9 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 	if !ok || uid == "" {
 		return nil, missingData("Import needs the object's Unique Identifier as a Text String")
 	}
+	if !importableID(uid) {
+		return nil, invalidField("an imported Unique Identifier has at most %d printable characters", maxImportID)
+	}
 	t, err := objectType(c)
 	if err != nil {
 		return nil, err
@@ -239,4 +242,22 @@ func (s *Service) mayImport(ctx context.Context, c *call, obj *domain.Object) er
 		return nil
 	}
 	return p.Allowed(c.who, obj.Owner, obj.Type, uint32(kmip.OperationImport))
+}
+
+// maxImportID bounds a client-chosen Unique Identifier: kmipd's own are
+// 36-character UUIDs, and identifiers end up in index keys and log lines.
+const maxImportID = 256
+
+// importableID reports whether a client-chosen Unique Identifier is short
+// and printable (no control characters to forge log lines or index keys).
+func importableID(id string) bool {
+	if len(id) > maxImportID {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -283,4 +284,23 @@ func TestExportWrappedImportUnwrapped(t *testing.T) {
 	if storedObj(t, s, "copy").Payload.Path(kmip.TagKeyBlock, kmip.TagKeyWrappingData) == nil {
 		t.Error("Key Wrap Type As Registered did not keep the key wrapped")
 	}
+}
+
+// A client-chosen identifier is bounded and printable.
+func TestImportIdentifierChecked(t *testing.T) {
+	for _, c := range []struct {
+		id string
+		ok bool
+	}{{"key-1", true}, {"01a2-é", true}, {"", false}, {"a\nforged log line", false}, {"nul\x00", false}, {strings.Repeat("k", 257), false}} {
+		if got := c.id != "" && importableID(c.id); got != c.ok {
+			t.Errorf("%q: importable %v, want %v", c.id, got, c.ok)
+		}
+	}
+}
+
+func TestImportRefusesForgedIdentifier(t *testing.T) {
+	s := newService(t)
+	r := one(t, s, alice, v21, bi(kmip.OperationImport, uidItem("a\nforged"),
+		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData))))
+	mustFail(t, r, kmip.ResultReasonInvalidField)
 }
