@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/keyformat"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -221,11 +222,31 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 		h.Length = int(l)
 	}
 	h.Format, _ = kb.Child(kmip.TagKeyFormatType).AsEnum()
-	m, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
-	if !ok {
+	material := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial)
+	if m, ok := material.AsBytes(); ok {
+		h.Material = m
+		return h, nil
+	}
+	// Transparent keys (a structure of components) reach engines in the DER
+	// form they all read: PKCS#8 for private keys, X.509 for public keys,
+	// Raw for symmetric keys.
+	k, err := keyformat.Decode(kmip.KeyFormatType(h.Format), material)
+	if err != nil {
 		return h, &errKeyUnusable{"material", "the key material is not in a format the server can use"}
 	}
-	h.Material = m
+	der := kmip.KeyFormatTypeRaw
+	switch {
+	case k.Private():
+		der = kmip.KeyFormatTypePKCS_8
+	case k.Public():
+		der = kmip.KeyFormatTypeX_509
+	}
+	it, err := keyformat.Encode(k, der, keyformat.Uncompressed)
+	m, ok := it.AsBytes()
+	if err != nil || !ok {
+		return h, &errKeyUnusable{"material", "the key material is not in a format the server can use"}
+	}
+	h.Format, h.Material = uint32(der), m
 	return h, nil
 }
 

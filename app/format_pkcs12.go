@@ -2,13 +2,10 @@ package app
 
 import (
 	"context"
-	"crypto/x509"
-
-	pkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"github.com/kmipd/kmipd/domain"
-	"github.com/kmipd/kmipd/domain/keyformat"
 	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
 )
 
 // maxChain bounds how many PKCS#12 Certificate Links a chain may follow.
@@ -19,8 +16,8 @@ const maxChain = 10
 // PKCS#12 Password Link, §3.35): the key, the certificate its PKCS#12
 // Certificate Link names and that certificate's chain of PKCS#12
 // Certificate Links, encrypted under the password of the Secret Data its
-// PKCS#12 Password Link names (AES-256-CBC with PBKDF2, HMAC-SHA-256; no
-// password when there is no such link). As in the OASIS case TC-PKCS12-1-14
+// PKCS#12 Password Link names (no password when there is no such link); the
+// crypto engine encodes it (ports.PKCS12Encoder). As in the OASIS case TC-PKCS12-1-14
 // the Key Value is the PFX itself, a Byte String.
 func (s *Service) pkcs12KeyBlock(ctx context.Context, c *call, obj *domain.Object) (*kmip.Item, error) {
 	unsupported := func(format string, args ...any) (*kmip.Item, error) {
@@ -30,20 +27,19 @@ func (s *Service) pkcs12KeyBlock(ctx context.Context, c *call, obj *domain.Objec
 		return unsupported("only private keys are returned as PKCS#12")
 	}
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
-	f, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
 	if kb.Child(kmip.TagKeyWrappingData) != nil || kb.Child(kmip.TagKeyValue) == nil {
 		return unsupported("the key is wrapped or has no key value")
 	}
-	k, err := keyformat.Decode(kmip.KeyFormatType(f), kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial))
-	if err != nil || !k.Private() {
-		return unsupported("%s keys cannot be put in PKCS#12", kmip.KeyFormatType(f))
+	enc, err := capability[ports.PKCS12Encoder](s)
+	if err != nil {
+		return unsupported("the crypto engine cannot encode PKCS#12")
 	}
-	var priv any = k.RSAPrivate
-	if k.Kind == keyformat.ECPrivate {
-		priv = k.ECPrivate
+	key, err := keyHandle(obj)
+	if err != nil {
+		return unsupported("the key cannot be put in PKCS#12")
 	}
 
-	var chain []*x509.Certificate
+	var chain [][]byte
 	seen := map[string]bool{obj.ID: true}
 	for next := linked(obj, kmip.LinkTypePKCS_12CertificateLink); next != "" && len(chain) < maxChain; {
 		if seen[next] {
@@ -55,11 +51,7 @@ func (s *Service) pkcs12KeyBlock(ctx context.Context, c *call, obj *domain.Objec
 			return nil, err
 		}
 		der, _ := cobj.Payload.Child(kmip.TagCertificateValue).AsBytes()
-		cert, err := x509.ParseCertificate(der)
-		if err != nil {
-			return unsupported("linked certificate %s is not X.509", next)
-		}
-		chain = append(chain, cert)
+		chain = append(chain, der)
 		next = linked(cobj, kmip.LinkTypePKCS_12CertificateLink)
 	}
 	if len(chain) == 0 {
@@ -77,9 +69,9 @@ func (s *Service) pkcs12KeyBlock(ctx context.Context, c *call, obj *domain.Objec
 		}
 		password = string(b)
 	}
-	pfx, err := pkcs12.Modern.Encode(priv, chain[0], chain[1:], password)
+	pfx, err := enc.EncodePKCS12(ctx, key, chain, password)
 	if err != nil {
-		return unsupported("PKCS#12 encoding failed: %v", err)
+		return unsupported("the key and its certificates cannot be put in PKCS#12")
 	}
 	return kmip.Struct(kmip.TagKeyBlock,
 		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypePKCS_12)),

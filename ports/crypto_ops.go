@@ -209,3 +209,12 @@ type RNGDescriber interface {
 type RNGLister interface {
 	RNGs() []RNGInfo
 }
+
+// PKCS12Encoder bundles a private key and its certificate chain into a
+// PKCS#12 (PFX) file encrypted under a password (KMIP 1.4 §9.1.3.2.3 Key
+// Format Type PKCS#12): key derivation and encryption are the engine's.
+type PKCS12Encoder interface {
+	// EncodePKCS12 returns the PFX of key with chain (DER certificates, the
+	// key's own first); an empty password yields an unencrypted-password PFX.
+	EncodePKCS12(ctx context.Context, key KeyHandle, chain [][]byte, password string) ([]byte, error)
+}
