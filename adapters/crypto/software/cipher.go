@@ -166,24 +166,7 @@ func cryptGCM(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.CryptoPar
 	if len(in.Tag) != tagLen {
 		return ports.CipherOutput{}, fmt.Errorf("%w: GCM tag of %d bytes (want %d)", ports.ErrInvalidInput, len(in.Tag), tagLen)
 	}
-	if tagLen == 16 {
-		pt, err := aead.Open(nil, iv, append(append([]byte{}, in.Data...), in.Tag...), in.AAD)
-		if err != nil {
-			return ports.CipherOutput{}, fmt.Errorf("%w: GCM authentication tag mismatch", ports.ErrCryptoFailure)
-		}
-		return ports.CipherOutput{Data: pt}, nil
-	}
-	// Truncated tag: the keystream is what Seal adds to zeros; decrypt with
-	// it, recompute the full tag over the result and compare its prefix.
-	ks := aead.Seal(nil, iv, make([]byte, len(in.Data)), nil)[:len(in.Data)]
-	pt := make([]byte, len(in.Data))
-	subtle.XORBytes(pt, in.Data, ks)
-	full := aead.Seal(nil, iv, pt, in.AAD)[len(pt):]
-	if subtle.ConstantTimeCompare(full[:tagLen], in.Tag) != 1 {
-		clear(pt)
-		return ports.CipherOutput{}, fmt.Errorf("%w: GCM authentication tag mismatch", ports.ErrCryptoFailure)
-	}
-	return ports.CipherOutput{Data: pt}, nil
+	return openTruncated(aead, iv, in, tagLen, "GCM")
 }
 
 // cryptRC4 runs RC4. Its running state is equivalent to the key, so it
@@ -238,24 +221,7 @@ func cryptChaChaPoly(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherI
 	if len(in.Tag) != tagLen {
 		return ports.CipherOutput{}, fmt.Errorf("%w: Poly1305 tag of %d bytes (want %d)", ports.ErrInvalidInput, len(in.Tag), tagLen)
 	}
-	if tagLen == chacha20poly1305.Overhead {
-		pt, err := aead.Open(nil, iv, append(append([]byte{}, in.Data...), in.Tag...), in.AAD)
-		if err != nil {
-			return ports.CipherOutput{}, fmt.Errorf("%w: Poly1305 authentication tag mismatch", ports.ErrCryptoFailure)
-		}
-		return ports.CipherOutput{Data: pt}, nil
-	}
-	// Truncated tag: the keystream is what Seal adds to zeros; decrypt with
-	// it, recompute the full tag over the result and compare its prefix.
-	ks := aead.Seal(nil, iv, make([]byte, len(in.Data)), nil)[:len(in.Data)]
-	pt := make([]byte, len(in.Data))
-	subtle.XORBytes(pt, in.Data, ks)
-	full := aead.Seal(nil, iv, pt, in.AAD)[len(pt):]
-	if subtle.ConstantTimeCompare(full[:tagLen], in.Tag) != 1 {
-		clear(pt)
-		return ports.CipherOutput{}, fmt.Errorf("%w: Poly1305 authentication tag mismatch", ports.ErrCryptoFailure)
-	}
-	return ports.CipherOutput{Data: pt}, nil
+	return openTruncated(aead, iv, in, tagLen, "Poly1305")
 }
 
 // cryptChaCha runs the ChaCha20 stream cipher (RFC 8439 §2.4). The nonce is
@@ -354,4 +320,28 @@ func cryptChaCha(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput
 		out.State = st.marshal()
 	}
 	return out, nil
+}
+
+// openTruncated decrypts and authenticates in.Data with an AEAD whose tag may
+// be truncated to tagLen bytes (the first tagLen bytes of the full tag): a
+// full tag goes through Open; a short one decrypts with the keystream (what
+// Seal adds to zeros), recomputes the full tag over the result and compares
+// its prefix in constant time. A mismatch releases no plaintext.
+func openTruncated(aead cipher.AEAD, iv []byte, in ports.CipherInput, tagLen int, name string) (ports.CipherOutput, error) {
+	if tagLen == aead.Overhead() {
+		pt, err := aead.Open(nil, iv, append(append([]byte{}, in.Data...), in.Tag...), in.AAD)
+		if err != nil {
+			return ports.CipherOutput{}, fmt.Errorf("%w: %s authentication tag mismatch", ports.ErrCryptoFailure, name)
+		}
+		return ports.CipherOutput{Data: pt}, nil
+	}
+	ks := aead.Seal(nil, iv, make([]byte, len(in.Data)), nil)[:len(in.Data)]
+	pt := make([]byte, len(in.Data))
+	subtle.XORBytes(pt, in.Data, ks)
+	full := aead.Seal(nil, iv, pt, in.AAD)[len(pt):]
+	if subtle.ConstantTimeCompare(full[:tagLen], in.Tag) != 1 {
+		clear(pt)
+		return ports.CipherOutput{}, fmt.Errorf("%w: %s authentication tag mismatch", ports.ErrCryptoFailure, name)
+	}
+	return ports.CipherOutput{Data: pt}, nil
 }
