@@ -12,10 +12,8 @@ attributes are therefore given at creation, through the client's lower-level
 KMIPProxy, which accepts a Template-Attribute. No key material is printed.
 """
 
-import json
 import os
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -198,22 +196,5 @@ def attributes(s):
     c.close()
 
 
-def main():
-    args = json.load(sys.stdin)
-    s = base.Scenario(args)
-    try:
-        attributes(s)
-    except Exception as e:  # noqa: BLE001 - e.g. the connection failed
-        s.failed = True
-        traceback.print_exc(file=sys.stderr)
-        s.emit({"step": "scenario", "ok": False, "error": base.describe(e)})
-    finally:
-        s.close()
-    if s.failed:
-        return 1
-    s.emit({"step": "done", "ok": True})
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(base.run(attributes))

@@ -10,7 +10,6 @@ inside this process and never printed.
 """
 
 import contextlib
-import json
 import sys
 
 from cryptography.hazmat.primitives import hashes, hmac
@@ -19,7 +18,7 @@ from cryptography.hazmat.primitives.keywrap import aes_key_unwrap
 from kmip.core import enums
 from kmip.pie import objects as pie_objects
 
-from pykmip_client import Scenario, check, expect_failure
+from pykmip_client import check, expect_failure, run
 
 R = enums.ResultReason
 M = enums.CryptographicUsageMask
@@ -173,18 +172,10 @@ def wrap(s):
     s.flow(lambda: s.step("get with key_wrapping_specification", run))
 
 
-def main():
-    args = json.load(sys.stdin)
-    s = Scenario(args)
-    try:
-        for flow in (key_pair_sign, encrypt_decrypt, mac, derive_key, wrap):
-            flow(s)
-    finally:
-        s.close()
-    if s.failed:
-        sys.exit(1)
-    s.emit({"step": "done", "ok": True})
+def all_flows(s):
+    for flow in (key_pair_sign, encrypt_decrypt, mac, derive_key, wrap):
+        flow(s)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(all_flows))

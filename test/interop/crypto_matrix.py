@@ -45,7 +45,6 @@ function where OpenSSL lacks them.
 
 import hashlib
 import hmac as py_hmac
-import json
 import os
 import struct
 import sys
@@ -68,7 +67,7 @@ from kmip.core.messages import payloads
 from kmip.pie import exceptions as pie_exceptions
 from kmip.pie import objects as pie_objects
 
-from pykmip_client import Scenario, attr_map, check
+from pykmip_client import attr_map, check, run
 
 R = enums.ResultReason
 M = enums.CryptographicUsageMask
@@ -1022,23 +1021,15 @@ def refusals(m):
     m.cell("refusals: modes, paddings and algorithms kmipd does not implement", run)
 
 
-def main():
-    args = json.load(sys.stdin)
-    s = Scenario(args)
-    teach_link_decoding()
-    m = None
+def all_parts(s):
+    m = Matrix(s)
     try:
-        m = Matrix(s)
         for part in (create, key_pairs, encrypt, sign, mac, derive, wrap, refusals):
             part(m)
     finally:
-        if m is not None:
-            m.c.close()
-        s.close()
-    if s.failed:
-        sys.exit(1)
-    s.emit({"step": "done", "ok": True})
+        m.c.close()
 
 
 if __name__ == "__main__":
-    main()
+    teach_link_decoding()
+    sys.exit(run(all_parts))

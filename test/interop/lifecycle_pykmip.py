@@ -7,10 +7,8 @@ it reuses; the only scenario is "lifecycle-dates": keys created with
 Activation / Deactivation Dates, revoked, re-keyed and checked.
 """
 
-import json
 import sys
 import time
-import traceback
 
 from kmip.core import enums
 from kmip.core import objects as cobjects
@@ -134,22 +132,5 @@ def lifecycle_dates(s):
 SCENARIOS = {"lifecycle-dates": lifecycle_dates}
 
 
-def main():
-    args = json.load(sys.stdin)
-    s = pc.Scenario(args)
-    try:
-        SCENARIOS[args["scenario"]](s)
-    except Exception as e:  # noqa: BLE001 - e.g. the connection failed
-        s.failed = True
-        traceback.print_exc(file=sys.stderr)
-        s.emit({"step": "scenario", "ok": False, "error": pc.describe(e)})
-    finally:
-        s.close()
-    if s.failed:
-        return 1
-    s.emit({"step": "done", "ok": True})
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(pc.run(lambda s: SCENARIOS[s.args["scenario"]](s)))

@@ -17,7 +17,6 @@ here and compared in this process; none is printed.
 """
 
 import datetime
-import json
 import os
 import sys
 import types
@@ -199,18 +198,5 @@ def run(s):
     s.flow(refusals)
 
 
-def main():
-    args = json.load(sys.stdin)
-    s = base.Scenario(args)
-    try:
-        run(s)
-    finally:
-        s.close()
-    if s.failed:
-        return 1
-    s.emit({"step": "done", "ok": True})
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(base.run(run))

@@ -751,11 +751,15 @@ SCENARIOS = {
 }
 
 
-def main():
-    args = json.load(sys.stdin)
-    s = Scenario(args)
+def run(body):
+    """Runs body(s) on a Scenario made from the JSON object on stdin, as every
+    interop script's main does, and returns the exit status: 0 after the
+    final "done" line when every step passed, 1 otherwise. An exception
+    escaping body (e.g. the connection failed) is reported as a failed
+    "scenario" step."""
+    s = Scenario(json.load(sys.stdin))
     try:
-        SCENARIOS[args["scenario"]](s)
+        body(s)
     except Exception as e:  # noqa: BLE001 - e.g. the connection failed
         s.failed = True
         traceback.print_exc(file=sys.stderr)
@@ -766,6 +770,10 @@ def main():
         return 1
     s.emit({"step": "done", "ok": True})
     return 0
+
+
+def main():
+    return run(lambda s: SCENARIOS[s.args["scenario"]](s))
 
 
 if __name__ == "__main__":
