@@ -52,11 +52,7 @@ type accessRunner struct {
 
 func newAccessRunner(t *testing.T, srv *harness.Server, names ...string) *accessRunner {
 	t.Helper()
-	script, err := filepath.Abs("access_client.py")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &accessRunner{t: t, script: script, srv: srv, ids: map[string]identity{}}
+	r := &accessRunner{t: t, script: script(t, "access_client.py"), srv: srv, ids: map[string]identity{}}
 	for _, n := range names {
 		cert, key, err := srv.PKI.IssueClientCert(filepath.Join(srv.Dir, "id-"+n), n)
 		if err != nil {

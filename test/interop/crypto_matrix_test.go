@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/kmipd/kmipd/test/harness"
@@ -20,19 +19,12 @@ import (
 // instead); MAC Verify; Recommended Curve in Create Key Pair; streaming.
 func TestPyKMIPCryptoMatrix(t *testing.T) {
 	requirePyKMIP(t)
-	script, err := filepath.Abs("crypto_matrix.py")
-	if err != nil {
-		t.Fatal(err)
-	}
+	py := script(t, "crypto_matrix.py")
 	for _, version := range []string{"1.4", "2.0"} {
 		t.Run("KMIP-"+version, func(t *testing.T) {
 			t.Parallel()
 			srv := harness.Start(t, harness.Options{Storage: "sqlite"})
-			steps := runScenario(t, script, scenarioArgs{
-				Host: srv.Host, Port: srv.Port, CA: srv.PKI.CAFile,
-				Cert: srv.PKI.ClientCertFile, Key: srv.PKI.ClientKeyFile,
-				KMIPVersion: version, Scenario: "matrix",
-			})
+			steps := runScenario(t, py, clientArgs(srv, version, "matrix"))
 			// The matrix must actually have run: a script that stopped
 			// early with "done" would otherwise pass.
 			if len(steps) < 240 {
