@@ -2,6 +2,7 @@ package software
 
 import (
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 
@@ -31,12 +32,9 @@ func (e *Engine) WrapKey(ctx context.Context, wrapping ports.KeyHandle, p ports.
 	if alg == kmip.CryptographicAlgorithmRSA {
 		return rsaEncrypt(wrapping, rsaWrapParams(p), target.Material)
 	}
-	b, err := newBlock(alg, wrapping.Material)
+	b, err := keyWrapBlock(alg, wrapping)
 	if err != nil {
 		return nil, err
-	}
-	if b.BlockSize() != 16 {
-		return nil, fmt.Errorf("%w: key wrapping with %s (AES Key Wrap needs a 128-bit block cipher)", ports.ErrUnsupported, alg)
 	}
 	var out []byte
 	switch kmip.BlockCipherMode(p.BlockCipherMode) {
@@ -66,12 +64,9 @@ func (e *Engine) UnwrapKey(ctx context.Context, wrapping ports.KeyHandle, p port
 	if alg == kmip.CryptographicAlgorithmRSA {
 		return rsaDecrypt(wrapping, rsaWrapParams(p), wrapped)
 	}
-	b, err := newBlock(alg, wrapping.Material)
+	b, err := keyWrapBlock(alg, wrapping)
 	if err != nil {
 		return nil, err
-	}
-	if b.BlockSize() != 16 {
-		return nil, fmt.Errorf("%w: key wrapping with %s (AES Key Wrap needs a 128-bit block cipher)", ports.ErrUnsupported, alg)
 	}
 	var out []byte
 	switch kmip.BlockCipherMode(p.BlockCipherMode) {
@@ -97,4 +92,17 @@ func rsaWrapParams(p ports.CryptoParams) ports.CryptoParams {
 		p.PaddingMethod = uint32(kmip.PaddingMethodOAEP)
 	}
 	return p
+}
+
+// keyWrapBlock is the wrapping key's block cipher for AES Key Wrap, which
+// needs a 128-bit block (RFC 3394 §2): 64-bit ciphers are ErrUnsupported.
+func keyWrapBlock(alg kmip.CryptographicAlgorithm, wrapping ports.KeyHandle) (cipher.Block, error) {
+	b, err := newBlock(alg, wrapping.Material)
+	if err != nil {
+		return nil, err
+	}
+	if b.BlockSize() != 16 {
+		return nil, fmt.Errorf("%w: key wrapping with %s (AES Key Wrap needs a 128-bit block cipher)", ports.ErrUnsupported, alg)
+	}
+	return b, nil
 }
