@@ -30,15 +30,11 @@ import sys
 import tempfile
 
 from kmip.core import enums
-from kmip.core.factories import attributes as attribute_factory
 from kmip.pie import client as pie_client
 from kmip.pie import exceptions as pie_exceptions
 
-VERSIONS = {
-    "1.2": enums.KMIPVersion.KMIP_1_2,
-    "1.4": enums.KMIPVersion.KMIP_1_4,
-}
-FACTORY = attribute_factory.AttributeFactory()
+from pykmip_client import FACTORY, VERSIONS
+
 
 
 def run(args, conf, action):
