@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -158,17 +157,7 @@ func testDerivedTerms(t *testing.T, open Opener) {
 		}
 	}
 	check()
-	update := func(id string, fn func(*domain.Object)) {
-		t.Helper()
-		if err := s.Update(context.Background(), id, func(o *domain.Object) error { fn(o); return nil }); err != nil {
-			t.Fatalf("Update(%s): %v", id, err)
-		}
-		for _, o := range objs {
-			if o.ID == id {
-				fn(o)
-			}
-		}
-	}
+	update := func(id string, fn func(*domain.Object)) { t.Helper(); updateBoth(t, s, objs, id, fn) }
 	update("obj-000", func(o *domain.Object) { o.State = domain.Destroyed })
 	update("obj-001", func(o *domain.Object) { o.Policy = "restricted" })
 	update("obj-003", func(o *domain.Object) { o.Policy = "default" })

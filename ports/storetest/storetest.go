@@ -203,6 +203,20 @@ func population(n int) []*domain.Object {
 }
 
 // createAll stores objs in a shuffled order.
+// updateBoth applies fn to the stored object id through s.Update and to
+// the matching expected object in objs, so that checks can compare them.
+func updateBoth(t testing.TB, s ports.Store, objs []*domain.Object, id string, fn func(*domain.Object)) {
+	t.Helper()
+	if err := s.Update(context.Background(), id, func(o *domain.Object) error { fn(o); return nil }); err != nil {
+		t.Fatalf("Update(%s): %v", id, err)
+	}
+	for _, o := range objs {
+		if o.ID == id {
+			fn(o)
+		}
+	}
+}
+
 func createAll(t testing.TB, s ports.Store, objs []*domain.Object) {
 	t.Helper()
 	order := rand.New(rand.NewPCG(1, 2)).Perm(len(objs))
@@ -755,17 +769,7 @@ func testIndexFollowsUpdates(t *testing.T, open Opener) {
 	nameTerm := func(n string) domain.IndexTerm {
 		return domain.IndexTerm{Name: "Name", Key: domain.IndexKey(name(n))}
 	}
-	update := func(id string, fn func(*domain.Object)) {
-		t.Helper()
-		if err := s.Update(context.Background(), id, func(o *domain.Object) error { fn(o); return nil }); err != nil {
-			t.Fatalf("Update(%s): %v", id, err)
-		}
-		for _, o := range objs {
-			if o.ID == id {
-				fn(o)
-			}
-		}
-	}
+	update := func(id string, fn func(*domain.Object)) { t.Helper(); updateBoth(t, s, objs, id, fn) }
 	update("obj-000", func(o *domain.Object) { o.State = domain.Deactivated })
 	checkLocate(t, s, matching(objs, stateTerm(domain.Active)), stateTerm(domain.Active))
 	checkLocate(t, s, []string{"obj-000"}, stateTerm(domain.Deactivated))
