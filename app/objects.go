@@ -94,12 +94,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
 	}
-	obj.Payload = kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
-		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
-		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material)),
-		kmip.Enum(kmip.TagCryptographicAlgorithm, alg),
-		kmip.Int(kmip.TagCryptographicLength, length),
-	))
+	obj.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}
