@@ -78,7 +78,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	alg, okA := obj.Attr("Cryptographic Algorithm").AsEnum()
 	length, okL := obj.Attr("Cryptographic Length").AsInt()
-	_, okM := obj.Attr("Cryptographic Usage Mask").AsInt()
+	mask, okM := obj.Attr("Cryptographic Usage Mask").AsInt()
 	switch {
 	case !okA:
 		return nil, invalidField("the Cryptographic Algorithm attribute is required")
@@ -87,19 +87,13 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	case !okM:
 		return nil, invalidField("the Cryptographic Usage Mask attribute is required")
 	}
-	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
 	key, err := s.cfg.Crypto.GenerateSymmetricKey(ctx, ports.SymmetricKeySpec{
 		ID: obj.ID, Algorithm: alg, Length: int(length), UsageMask: mask,
 	})
 	if err != nil {
 		return nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
 	}
-	obj.Payload = kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
-		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
-		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material)),
-		kmip.Enum(kmip.TagCryptographicAlgorithm, alg),
-		kmip.Int(kmip.TagCryptographicLength, length),
-	))
+	obj.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}

@@ -93,12 +93,7 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
 	}
-	repl.Payload = kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
-		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
-		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material)),
-		kmip.Enum(kmip.TagCryptographicAlgorithm, alg),
-		kmip.Int(kmip.TagCryptographicLength, length),
-	))
+	repl.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
 	if err := s.storeNew(ctx, c, repl); err != nil {
 		return nil, err
 	}

@@ -256,13 +256,7 @@ func (s *Service) wrapKeyBlock(ctx context.Context, c *call, obj *domain.Object,
 				kids = append(kids, ch)
 			}
 		case ws.encoding == kmip.EncodingOptionNoEncoding:
-			nkv := kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, wrapped))
-			for _, a := range ch.Children() {
-				if a.Tag != kmip.TagKeyMaterial {
-					nkv.Add(a)
-				}
-			}
-			kids = append(kids, nkv)
+			kids = append(kids, withKeyMaterial(ch, wrapped))
 		default:
 			kids = append(kids, kmip.Bytes(kmip.TagKeyValue, wrapped))
 		}
@@ -299,13 +293,7 @@ func (s *Service) unwrapStored(ctx context.Context, c *call, kb *kmip.Item) erro
 		switch ch.Tag {
 		case kmip.TagKeyWrappingData:
 		case kmip.TagKeyValue:
-			nkv := kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, clear))
-			for _, a := range ch.Children() {
-				if a.Tag != kmip.TagKeyMaterial {
-					nkv.Add(a)
-				}
-			}
-			kids = append(kids, nkv)
+			kids = append(kids, withKeyMaterial(ch, clear))
 		default:
 			kids = append(kids, ch)
 		}
@@ -336,4 +324,16 @@ func (s *Service) registerHook(c *call, payload *kmip.Item) error {
 		return invalidField("the Key Value of a wrapped key must be a Byte String or a Structure")
 	}
 	return nil
+}
+
+// withKeyMaterial is a copy of the Key Value structure kv whose Key Material
+// is m, keeping its other children (attributes) in order after it.
+func withKeyMaterial(kv *kmip.Item, m []byte) *kmip.Item {
+	nkv := kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, m))
+	for _, a := range kv.Children() {
+		if a.Tag != kmip.TagKeyMaterial {
+			nkv.Add(a)
+		}
+	}
+	return nkv
 }
