@@ -86,6 +86,13 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 			return kmip.ResultReasonBadCryptographicParameters, "invalid input for the cryptographic operation", false
 		}
 		return kmip.ResultReasonInvalidField, "invalid input for the cryptographic operation", false
+	case errors.Is(err, ports.ErrNotExtractable):
+		// Not Extractable exists from KMIP 1.4 (§9.1.3.2.29); earlier
+		// versions answer Permission Denied.
+		if v.major >= 2 || v.minor >= 4 {
+			return kmip.ResultReasonNotExtractable, "the key is not extractable", false
+		}
+		return kmip.ResultReasonPermissionDenied, "the key is not extractable", false
 	case errors.Is(err, ports.ErrCryptoFailure):
 		return kmip.ResultReasonCryptographicFailure, "cryptographic failure", false
 	case errors.Is(err, ports.ErrExists):

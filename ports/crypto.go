@@ -22,7 +22,11 @@ type Key struct {
 	Material []byte
 	Format   uint32
 	// Ref identifies a key kept inside the engine; empty for software keys.
+	// A kept public key may come with its Material too.
 	Ref string
+	// NonExtractable reports that the engine will not release the material
+	// of the key kept under Ref (ExportKey answers ErrNotExtractable).
+	NonExtractable bool
 }
 
 // CryptoEngine performs key generation and cryptographic operations. Optional

@@ -28,3 +28,7 @@ var (
 	// authentication tag or key-unwrap integrity check (Cryptographic Failure).
 	ErrCryptoFailure = errors.New("cryptographic check failed")
 )
+
+// ErrNotExtractable: the engine keeps the key and will not release its
+// material (a sensitive, non-extractable HSM key) (Not Extractable).
+var ErrNotExtractable = errors.New("key is not extractable from the engine")
