@@ -89,7 +89,7 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 	case errors.Is(err, ports.ErrNotExtractable):
 		// Not Extractable exists from KMIP 1.4 (§9.1.3.2.29); earlier
 		// versions answer Permission Denied.
-		if v.major >= 2 || v.minor >= 4 {
+		if v.atLeast(1, 4) {
 			return kmip.ResultReasonNotExtractable, "the key is not extractable", false
 		}
 		return kmip.ResultReasonPermissionDenied, "the key is not extractable", false
