@@ -42,7 +42,7 @@ bench: build
 
 ## bench-go: Go benchmarks of the codec and the storage engines
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./adapters/transport/ttlv/ ./adapters/storage/...
+	$(GO) test -run '^$$' -bench . -benchmem ./adapters/transport/ttlv/ ./adapters/storage/... ./adapters/crypto/pkcs11/
 
 generate:
 	$(GO) generate ./domain/kmip/

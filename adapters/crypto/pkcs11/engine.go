@@ -300,11 +300,29 @@ func (e *Engine) reopen(gen uint64) error {
 // (lostSession), it reopens the sessions, logs in again and runs f once
 // more; a second loss is ErrUnavailable. f's other errors are returned
 // as they are (the caller translates them).
+//
+// An invalid object handle is checked too: the handle may come from the
+// cache and the object be invisible because the login was lost (then it is
+// a loss), or the cache be stale (then it is dropped and f runs once more).
 func (e *Engine) do(ctx context.Context, f func(s pkcs11.SessionHandle) error) error {
+	staleRetried := false
 	for attempt := 0; ; attempt++ {
 		s, err := e.acquire(ctx)
 		if err == nil {
 			err = f(s.h)
+			if isRV(err, pkcs11.CKR_KEY_HANDLE_INVALID) || isRV(err, pkcs11.CKR_OBJECT_HANDLE_INVALID) {
+				if info, ierr := e.p.GetSessionInfo(s.h); ierr != nil {
+					err = ierr
+				} else if info.State != pkcs11.CKS_RW_USER_FUNCTIONS && info.State != pkcs11.CKS_RO_USER_FUNCTIONS {
+					err = pkcs11.Error(pkcs11.CKR_USER_NOT_LOGGED_IN)
+				} else if !staleRetried {
+					staleRetried = true
+					e.dropCache()
+					e.release(s, false)
+					attempt--
+					continue
+				}
+			}
 			e.release(s, lostSession(err))
 		} else if s == (session{}) {
 			return err // context ended or engine closed
@@ -322,6 +340,15 @@ func (e *Engine) do(ctx context.Context, f func(s pkcs11.SessionHandle) error) e
 			return err
 		}
 	}
+}
+
+// dropCache forgets every cached handle.
+func (e *Engine) dropCache() {
+	e.mu.Lock()
+	if e.handles != nil {
+		e.handles = map[string]keyObj{}
+	}
+	e.mu.Unlock()
 }
 
 // lostSession reports a PKCS#11 answer that means the session, the login
