@@ -22,6 +22,7 @@ type Engine struct {
 	module string
 	p      *pkcs11.Ctx
 	sem    chan struct{} // one slot per session the pool may hold
+	done   chan struct{} // closed by Close
 
 	mu      sync.Mutex
 	slot    uint
@@ -89,7 +90,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	modulesMu.Lock()
 	modules[cfg.Module]++
 	modulesMu.Unlock()
-	e := &Engine{cfg: cfg, module: cfg.Module, p: p, gen: 1, sem: make(chan struct{}, cfg.Sessions), handles: map[string]keyObj{}}
+	e := &Engine{cfg: cfg, module: cfg.Module, p: p, gen: 1, sem: make(chan struct{}, cfg.Sessions), done: make(chan struct{}), handles: map[string]keyObj{}}
 	if err := e.open(); err != nil {
 		e.Close()
 		return nil, err
@@ -193,15 +194,23 @@ func orNone(s []string) string {
 // Name returns "pkcs11".
 func (e *Engine) Name() string { return "pkcs11" }
 
-// Close logs out, closes the sessions and, when no other engine in the
-// process uses the module, finalizes and unloads it.
+// Close waits for the calls in progress, logs out, closes the sessions
+// and, when no other engine in the process uses the module, finalizes and
+// unloads it. Calls after Close answer ErrClosed.
 func (e *Engine) Close() error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if e.closed {
+		e.mu.Unlock()
 		return nil
 	}
 	e.closed = true
+	close(e.done)
+	e.mu.Unlock()
+	for range cap(e.sem) {
+		e.sem <- struct{}{} // every session back: no call is using the module
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if len(e.idle) > 0 {
 		_ = e.p.Logout(e.idle[0])
 	}
@@ -237,6 +246,8 @@ func (e *Engine) acquire(ctx context.Context) (session, error) {
 	case e.sem <- struct{}{}:
 	case <-ctx.Done():
 		return session{}, ctx.Err()
+	case <-e.done:
+		return session{}, fmt.Errorf("pkcs11: %w", ports.ErrClosed)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -323,7 +334,9 @@ func (e *Engine) do(ctx context.Context, f func(s pkcs11.SessionHandle) error) e
 					continue
 				}
 			}
-			e.release(s, lostSession(err))
+			// An operation left active (it cannot be cancelled in PKCS#11
+			// 2.40) makes the session unusable: close it.
+			e.release(s, lostSession(err) || isRV(err, pkcs11.CKR_OPERATION_ACTIVE))
 		} else if s == (session{}) {
 			return err // context ended or engine closed
 		}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/miekg/pkcs11"
+
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -178,4 +180,57 @@ func (e *Engine) generation() uint64 {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.gen
+}
+
+// TestRecoversFinalize: another part of the process finalizes the library
+// (C_Finalize): the engine initializes it again, reopens and logs in.
+func TestRecoversFinalize(t *testing.T) {
+	e := newEngine(t, nil)
+	id := uid(t)
+	k, err := e.GenerateSymmetricKey(ctx, aesSpec(id, 128, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := kept(id, k, kmip.CryptographicAlgorithmAES, kmip.ObjectTypeSymmetricKey)
+	r := rawSession(t)
+	if err := r.p.Finalize(); err != nil {
+		t.Fatal(err)
+	}
+	if err := roundTrip(e, h, []byte("after C_Finalize")); err != nil {
+		t.Fatalf("after C_Finalize: %v", err)
+	}
+}
+
+// TestPersistentLossIsUnavailable: when the token is still lost after the
+// engine reopened its sessions, the call answers ErrUnavailable (one
+// reopen and one retry, not a loop), and the engine works again once the
+// token does.
+func TestPersistentLossIsUnavailable(t *testing.T) {
+	e := newEngine(t, nil)
+	gen := e.generation()
+	calls := 0
+	err := e.do(ctx, func(pkcs11.SessionHandle) error {
+		calls++
+		return pkcs11.Error(pkcs11.CKR_DEVICE_REMOVED)
+	})
+	if !errors.Is(err, ports.ErrUnavailable) || calls != 2 || e.generation() != gen+1 {
+		t.Errorf("persistent CKR_DEVICE_REMOVED: %v after %d calls, %d reopens; want ErrUnavailable after 2 calls, 1 reopen", err, calls, e.generation()-gen)
+	}
+	if b, err := e.RandomBytes(ctx, 4); err != nil || len(b) != 4 {
+		t.Errorf("after the loss: %v", err)
+	}
+}
+
+// TestClosed: calls after Close answer ErrClosed, and Close is idempotent.
+func TestClosed(t *testing.T) {
+	e := newEngine(t, nil)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.RandomBytes(ctx, 4); !errors.Is(err, ports.ErrClosed) {
+		t.Errorf("RandomBytes after Close: %v, want ErrClosed", err)
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
 }
