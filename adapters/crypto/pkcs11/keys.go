@@ -3,6 +3,7 @@
 package pkcs11
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -32,6 +33,16 @@ const (
 	refPrivate = "private"
 	refPublic  = "public"
 )
+
+// Ed25519 (PKCS#11 3.0) names miekg/pkcs11 lacks.
+const (
+	ckkECEdwards           = 0x40
+	ckmECEdwardsKeyPairGen = 0x1055
+	ckmEdDSA               = 0x1057
+)
+
+// ed25519Params is CKA_EC_PARAMS for Ed25519: the DER of id-Ed25519 (RFC 8410).
+var ed25519Params = []byte{0x06, 0x03, 0x2b, 0x65, 0x70}
 
 var refClasses = map[string]uint{refSecret: pkcs11.CKO_SECRET_KEY, refPrivate: pkcs11.CKO_PRIVATE_KEY, refPublic: pkcs11.CKO_PUBLIC_KEY}
 
@@ -203,7 +214,15 @@ var (
 	rsaPublic    = usage{encrypt: true, verify: true, wrap: true}
 	ecPrivate    = usage{sign: true, derive: true}
 	ecPublic     = usage{verify: true}
+	edPrivate    = usage{sign: true}
+	edPublic     = usage{verify: true}
 )
+
+// allUsage is what each asymmetric key type allows, private (true) and public.
+var allUsage = map[bool]map[uint]usage{
+	true:  {pkcs11.CKK_RSA: rsaPrivate, pkcs11.CKK_EC: ecPrivate, ckkECEdwards: edPrivate},
+	false: {pkcs11.CKK_RSA: rsaPublic, pkcs11.CKK_EC: ecPublic, ckkECEdwards: edPublic},
+}
 
 // objAttrs are the attributes every key object gets: class, key type,
 // token or session object, label and ID, privacy, sensitivity and
@@ -404,6 +423,15 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 		}
 		mech, keyType, pubAll, privAll = pkcs11.CKM_EC_KEY_PAIR_GEN, pkcs11.CKK_EC, ecPublic, ecPrivate
 		pubT = []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, curveParams(curve))}
+	case kmip.CryptographicAlgorithmEd25519:
+		if spec.Length != 0 && spec.Length != 256 && spec.Length != 255 {
+			return ports.KeyPair{}, fmt.Errorf("%w: %d-bit Ed25519 (allowed: 256)", ports.ErrInvalidLength, spec.Length)
+		}
+		if spec.Curve != 0 && kmip.RecommendedCurve(spec.Curve) != kmip.RecommendedCurveCURVE25519 {
+			return ports.KeyPair{}, fmt.Errorf("%w: Ed25519 on curve %s", ports.ErrInvalidInput, kmip.RecommendedCurve(spec.Curve))
+		}
+		mech, keyType, pubAll, privAll = ckmECEdwardsKeyPairGen, ckkECEdwards, edPublic, edPrivate
+		pubT = []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, ed25519Params)}
 	default:
 		return ports.KeyPair{}, fmt.Errorf("%w: pkcs11: key pair algorithm %s", ports.ErrUnsupported, alg)
 	}
@@ -457,7 +485,7 @@ func (e *Engine) readPublic(s pkcs11.SessionHandle, o keyObj) (crypto.PublicKey,
 			return nil, fmt.Errorf("%w: pkcs11: the token returned an unusable RSA public key", ports.ErrInvalidInput)
 		}
 		return &rsa.PublicKey{N: n, E: int(ex.Int64())}, nil
-	case pkcs11.CKK_EC:
+	case pkcs11.CKK_EC, ckkECEdwards:
 		if o.class != pkcs11.CKO_PUBLIC_KEY {
 			break
 		}
@@ -469,6 +497,12 @@ func (e *Engine) readPublic(s pkcs11.SessionHandle, o keyObj) (crypto.PublicKey,
 		var inner []byte
 		if rest, err := asn1.Unmarshal(pt, &inner); err == nil && len(rest) == 0 {
 			pt = inner
+		}
+		if o.keyType == ckkECEdwards {
+			if len(pt) != ed25519.PublicKeySize {
+				return nil, fmt.Errorf("%w: pkcs11: the token returned an unusable Ed25519 key", ports.ErrInvalidInput)
+			}
+			return ed25519.PublicKey(pt), nil
 		}
 		k, err := ecdsa.ParseUncompressedPublicKey(o.curve, pt)
 		if err != nil {
@@ -521,7 +555,7 @@ func checkAsym(id string, priv crypto.Signer, pub crypto.PublicKey) (crypto.Sign
 			return priv, pub, nil
 		}
 	case ed25519.PublicKey:
-		return nil, nil, fmt.Errorf("%w: pkcs11: Ed25519 keys", ports.ErrUnsupported)
+		return priv, pub, nil
 	}
 	return nil, nil, fmt.Errorf("%w: pkcs11: key %q of type %T", ports.ErrUnsupported, id, pub)
 }
@@ -553,6 +587,11 @@ func asymAttrs(priv crypto.Signer, pub crypto.PublicKey) (keyType uint, curve el
 			pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, curveParams(k.Curve)),
 			pkcs11.NewAttribute(pkcs11.CKA_VALUE, d),
 		}, nil
+	case ed25519.PrivateKey:
+		return ckkECEdwards, nil, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, ed25519Params),
+			pkcs11.NewAttribute(pkcs11.CKA_VALUE, k.Seed()),
+		}, nil
 	case nil:
 	default:
 		return 0, nil, nil, fmt.Errorf("%w: pkcs11: private key of type %T", ports.ErrUnsupported, priv)
@@ -562,6 +601,12 @@ func asymAttrs(priv crypto.Signer, pub crypto.PublicKey) (keyType uint, curve el
 		return pkcs11.CKK_RSA, nil, []*pkcs11.Attribute{
 			pkcs11.NewAttribute(pkcs11.CKA_MODULUS, k.N.Bytes()),
 			pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, big.NewInt(int64(k.E)).Bytes()),
+		}, nil
+	case ed25519.PublicKey:
+		der, _ := asn1.Marshal([]byte(k))
+		return ckkECEdwards, nil, []*pkcs11.Attribute{
+			pkcs11.NewAttribute(pkcs11.CKA_EC_PARAMS, ed25519Params),
+			pkcs11.NewAttribute(pkcs11.CKA_EC_POINT, der),
 		}, nil
 	case *ecdsa.PublicKey:
 		pt, err := k.Bytes()
@@ -643,7 +688,7 @@ func (e *Engine) ImportKey(ctx context.Context, spec ports.ImportSpec) (ports.Ke
 		if err != nil {
 			return ports.Key{}, err
 		}
-		all := map[bool]map[uint]usage{true: {pkcs11.CKK_RSA: rsaPrivate, pkcs11.CKK_EC: ecPrivate}, false: {pkcs11.CKK_RSA: rsaPublic, pkcs11.CKK_EC: ecPublic}}[wantPriv][kt]
+		all := allUsage[wantPriv][kt]
 		pclass := uint(pkcs11.CKO_PUBLIC_KEY)
 		class = refPublic
 		if wantPriv {
@@ -762,6 +807,16 @@ func (e *Engine) export(s pkcs11.SessionHandle, o keyObj) (ports.Key, error) {
 		}
 		der, err := x509.MarshalPKCS8PrivateKey(k)
 		return ports.Key{Material: der, Format: uint32(kmip.KeyFormatTypePKCS_8)}, err
+	case o.keyType == ckkECEdwards:
+		v, err := get(pkcs11.CKA_VALUE)
+		if err != nil {
+			return ports.Key{}, err
+		}
+		if len(v[0]) != ed25519.SeedSize {
+			return ports.Key{}, fmt.Errorf("%w: pkcs11: the token returned an inconsistent Ed25519 key", ports.ErrInvalidInput)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(ed25519.NewKeyFromSeed(v[0]))
+		return ports.Key{Material: der, Format: uint32(kmip.KeyFormatTypePKCS_8)}, err
 	}
 	return ports.Key{}, fmt.Errorf("%w: pkcs11: exporting a key of type 0x%x", ports.ErrUnsupported, o.keyType)
 }
@@ -857,7 +912,10 @@ func (e *Engine) resolve(s pkcs11.SessionHandle, key ports.KeyHandle, r role) (k
 	}
 	priv, pub, err := parseAsym(key.ID, key.Material)
 	if err != nil {
-		return keyObj{}, none, err
+		var ok bool
+		if priv, pub, ok = rawEd25519(key); !ok {
+			return keyObj{}, none, err
+		}
 	}
 	if r == rolePrivate && priv == nil {
 		return keyObj{}, none, fmt.Errorf("%w: key %q is a public key; the operation needs the private key", ports.ErrInvalidInput, key.ID)
@@ -884,13 +942,37 @@ func (e *Engine) sessionKey(s pkcs11.SessionHandle, priv crypto.Signer, pub cryp
 	if err != nil {
 		return keyObj{}, func() {}, err
 	}
-	class, all := uint(pkcs11.CKO_PUBLIC_KEY), map[uint]usage{pkcs11.CKK_RSA: rsaPublic, pkcs11.CKK_EC: ecPublic}[kt]
+	class, all := uint(pkcs11.CKO_PUBLIC_KEY), allUsage[false][kt]
 	if priv != nil {
-		class, all = pkcs11.CKO_PRIVATE_KEY, map[uint]usage{pkcs11.CKK_RSA: rsaPrivate, pkcs11.CKK_EC: ecPrivate}[kt]
+		class, all = pkcs11.CKO_PRIVATE_KEY, allUsage[true][kt]
 	}
 	h, err := e.p.CreateObject(s, append(e.objAttrs(class, kt, false, "kmipd-call", nil, all), vals...))
 	if err != nil {
 		return keyObj{}, func() {}, err
 	}
 	return keyObj{h: h, class: class, keyType: kt, curve: curve}, func() { _ = e.p.DestroyObject(s, h) }, nil
+}
+
+// rawEd25519 reads Raw Ed25519 material as the software engine does: a
+// 32-byte seed (private key), seed || public key (64 bytes), or a 32-byte
+// public key.
+func rawEd25519(k ports.KeyHandle) (crypto.Signer, crypto.PublicKey, bool) {
+	if kmip.CryptographicAlgorithm(k.Algorithm) != kmip.CryptographicAlgorithmEd25519 {
+		return nil, nil, false
+	}
+	m := k.Material
+	switch {
+	case len(m) == ed25519.SeedSize && k.ObjectType == uint32(kmip.ObjectTypePrivateKey):
+		p := ed25519.NewKeyFromSeed(m)
+		return p, p.Public(), true
+	case len(m) == ed25519.PrivateKeySize:
+		p := ed25519.NewKeyFromSeed(m[:ed25519.SeedSize])
+		if !bytes.Equal(p[ed25519.SeedSize:], m[ed25519.SeedSize:]) {
+			return nil, nil, false
+		}
+		return p, p.Public(), true
+	case len(m) == ed25519.PublicKeySize:
+		return nil, ed25519.PublicKey(m), true
+	}
+	return nil, nil, false
 }

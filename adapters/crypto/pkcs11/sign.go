@@ -132,8 +132,8 @@ func (e *Engine) SeedRandom(ctx context.Context, seed []byte) (int, error) {
 // sigScheme is a resolved signature scheme: the hash (nil prefix: ECDSA
 // over a given digest) and the RSA padding.
 type sigScheme struct {
-	hash      *hashInfo
-	pss, pkcs bool
+	hash             *hashInfo
+	pss, pkcs, eddsa bool
 }
 
 // dsaSchemes maps the Digital Signature Algorithm enumeration to the key
@@ -160,9 +160,22 @@ var dsaSchemes = map[kmip.DigitalSignatureAlgorithm]struct {
 // from the Padding Method and Hashing Algorithm, for the key's type, with
 // the software engine's rules.
 func resolveSig(keyType uint, p ports.CryptoParams, digested bool) (sigScheme, error) {
-	family := map[uint]kmip.CryptographicAlgorithm{pkcs11.CKK_RSA: kmip.CryptographicAlgorithmRSA, pkcs11.CKK_EC: kmip.CryptographicAlgorithmECDSA}[keyType]
+	family := map[uint]kmip.CryptographicAlgorithm{pkcs11.CKK_RSA: kmip.CryptographicAlgorithmRSA, pkcs11.CKK_EC: kmip.CryptographicAlgorithmECDSA,
+		ckkECEdwards: kmip.CryptographicAlgorithmEd25519}[keyType]
 	if family == 0 {
 		return sigScheme{}, fmt.Errorf("%w: pkcs11: signing with a key of type 0x%x", ports.ErrUnsupported, keyType)
+	}
+	if family == kmip.CryptographicAlgorithmEd25519 {
+		if h := kmip.HashingAlgorithm(p.HashingAlgorithm); h != 0 && h != kmip.HashingAlgorithmSHA_512 {
+			return sigScheme{}, fmt.Errorf("%w: Ed25519 uses SHA-512 only", ports.ErrInvalidInput)
+		}
+		if p.DigitalSignatureAlgorithm != 0 || p.PaddingMethod != 0 {
+			return sigScheme{}, fmt.Errorf("%w: Ed25519 takes no signature algorithm or padding", ports.ErrInvalidInput)
+		}
+		if digested {
+			return sigScheme{}, fmt.Errorf("%w: pkcs11: Ed25519ph (signing a digest)", ports.ErrUnsupported)
+		}
+		return sigScheme{eddsa: true}, nil
 	}
 	if pa := kmip.CryptographicAlgorithm(p.CryptographicAlgorithm); pa != 0 && pa != family &&
 		!(family == kmip.CryptographicAlgorithmECDSA && pa == kmip.CryptographicAlgorithmEC) {
@@ -223,6 +236,8 @@ func sigInput(s sigScheme, p ports.CryptoParams, data []byte, digested bool) (*p
 		}
 	}
 	switch {
+	case s.eddsa:
+		return pkcs11.NewMechanism(ckmEdDSA, nil), data, nil
 	case s.pkcs:
 		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), append(append([]byte{}, s.hash.prefix...), d...), nil
 	case s.pss:

@@ -9,6 +9,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -144,6 +145,7 @@ func TestExportExtractable(t *testing.T) {
 	for _, spec := range []ports.KeyPairSpec{
 		{Algorithm: uint32(kmip.CryptographicAlgorithmRSA), Length: 2048},
 		{Algorithm: uint32(kmip.CryptographicAlgorithmEC), Curve: uint32(kmip.RecommendedCurveP_384)},
+		{Algorithm: uint32(kmip.CryptographicAlgorithmEd25519)},
 	} {
 		spec.PrivateID, spec.PublicID = id+"-priv", id+"-pub"
 		kp, err := e.GenerateKeyPair(ctx, spec)
@@ -332,5 +334,36 @@ func TestWrapKeptKeys(t *testing.T) {
 		if err != nil || !bytes.Equal(back, x.Material) {
 			t.Errorf("unwrapped %x, exported %x (%v)", back, x.Material, err)
 		}
+	}
+}
+
+// TestEd25519MatchesGo: Ed25519 signatures are deterministic, so the
+// token's must equal Go's, for an imported key and for key material given
+// with the call (PKCS#8 and Raw seed).
+func TestEd25519MatchesGo(t *testing.T) {
+	e := newEngine(t, nil)
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	p8, _ := x509.MarshalPKCS8PrivateKey(priv)
+	msg := []byte("Ed25519 in the token")
+	want := ed25519.Sign(priv, msg)
+	k, err := e.ImportKey(ctx, ports.ImportSpec{ID: uid(t), ObjectType: uint32(kmip.ObjectTypePrivateKey), Algorithm: uint32(kmip.CryptographicAlgorithmEd25519),
+		Format: uint32(kmip.KeyFormatTypePKCS_8), Material: p8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, h := range map[string]ports.KeyHandle{
+		"imported": {ID: "ed", Ref: k.Ref},
+		"PKCS#8":   {ID: "ed", ObjectType: uint32(kmip.ObjectTypePrivateKey), Algorithm: uint32(kmip.CryptographicAlgorithmEd25519), Format: uint32(kmip.KeyFormatTypePKCS_8), Material: p8},
+		"Raw seed": {ID: "ed", ObjectType: uint32(kmip.ObjectTypePrivateKey), Algorithm: uint32(kmip.CryptographicAlgorithmEd25519), Format: uint32(kmip.KeyFormatTypeRaw), Material: priv.Seed()},
+	} {
+		sig, err := e.Sign(ctx, h, ports.CryptoParams{}, msg, false)
+		if err != nil || !bytes.Equal(sig, want) {
+			t.Errorf("%s: token signature %x (%v), Go's %x", name, sig, err, want)
+		}
+	}
+	pub := ports.KeyHandle{ID: "edpub", ObjectType: uint32(kmip.ObjectTypePublicKey), Algorithm: uint32(kmip.CryptographicAlgorithmEd25519),
+		Format: uint32(kmip.KeyFormatTypeRaw), Material: priv.Public().(ed25519.PublicKey)}
+	if ok, err := e.Verify(ctx, pub, ports.CryptoParams{}, msg, false, want); !ok || err != nil {
+		t.Errorf("the token does not verify Go's signature (%v)", err)
 	}
 }
