@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"math/big"
 
 	"github.com/miekg/pkcs11"
 
@@ -66,7 +67,17 @@ func (e *Engine) crypt(ctx context.Context, key ports.KeyHandle, p ports.CryptoP
 		defer cleanup()
 		m, gp := plan.mech()
 		defer gp.Free()
-		res, err = e.runCipher(s, m, o, plan.data, enc)
+		if plan.split == 0 {
+			res, err = e.runCipher(s, m, o, plan.data, enc)
+			return err
+		}
+		first, err := e.runCipher(s, m, o, plan.data[:plan.split], enc)
+		if err != nil {
+			return err
+		}
+		m2, _ := plan.mech2()
+		rest, err := e.runCipher(s, m2, o, plan.data[plan.split:], enc)
+		res = append(first, rest...)
 		return err
 	})
 	if err != nil {
@@ -119,6 +130,11 @@ type symPlan struct {
 	gcm    bool
 	tagLen int
 	iv     []byte // generated IV to return
+	// split > 0: the CTR counter block wraps after split bytes; the rest
+	// runs with mech2 (the counter block at zero), as the software engine
+	// lets the 128-bit counter wrap and tokens refuse to.
+	split int
+	mech2 func() (*pkcs11.Mechanism, *pkcs11.GCMParams)
 }
 
 func (e *Engine) planSymmetric(alg kmip.CryptographicAlgorithm, p ports.CryptoParams, in ports.CipherInput, enc bool) (symPlan, error) {
@@ -207,9 +223,15 @@ func (e *Engine) planSymmetric(alg kmip.CryptographicAlgorithm, p ports.CryptoPa
 		}
 		// CK_AES_CTR_PARAMS: the whole block is the counter, as in the
 		// software engine (ulCounterBits = 128).
-		param := binary.NativeEndian.AppendUint64(nil, 128)
-		param = append(param, block...)
-		pl.mech = withIV(pkcs11.CKM_AES_CTR, param)
+		ctrParams := func(block []byte) []byte {
+			return append(binary.NativeEndian.AppendUint64(nil, 128), block...)
+		}
+		pl.mech = withIV(pkcs11.CKM_AES_CTR, ctrParams(block))
+		left := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 128), new(big.Int).SetBytes(block))
+		if left.Cmp(big.NewInt(int64((len(pl.data)+15)/16))) < 0 {
+			pl.split = 16 * int(left.Int64())
+			pl.mech2 = withIV(pkcs11.CKM_AES_CTR, ctrParams(make([]byte, 16)))
+		}
 		return pl, nil
 	case kmip.BlockCipherModeCFB, kmip.BlockCipherModeOFB:
 		m := map[kmip.BlockCipherMode]uint{kmip.BlockCipherModeCFB: ckmAESCFB128, kmip.BlockCipherModeOFB: ckmAESOFB}[mode]

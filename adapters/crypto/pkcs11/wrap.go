@@ -39,11 +39,9 @@ func rsaMech(p ports.CryptoParams) (*pkcs11.Mechanism, error) {
 			return nil, err
 		}
 	}
-	src := uint(0)
-	if len(p.PSource) > 0 {
-		src = pkcs11.CKZ_DATA_SPECIFIED
-	}
-	return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_OAEP, pkcs11.NewOAEPParams(h.digest, mgf.mgf, src, p.PSource)), nil
+	// CKZ_DATA_SPECIFIED is the only source PKCS#11 defines; an empty
+	// label is the usual empty P Source.
+	return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_OAEP, pkcs11.NewOAEPParams(h.digest, mgf.mgf, pkcs11.CKZ_DATA_SPECIFIED, p.PSource)), nil
 }
 
 // rsaCrypt encrypts with the public key (of a public or private key) or
