@@ -452,15 +452,21 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 		e.remember(po)
 		e.remember(keyObj{h: priv, class: pkcs11.CKO_PRIVATE_KEY, keyType: keyType, curve: curve, ref: privRef})
 		pk, err := e.readPublic(s, po)
+		if err == nil {
+			if k, ok := pk.(*rsa.PublicKey); ok {
+				material, format = x509.MarshalPKCS1PublicKey(k), kmip.KeyFormatTypePKCS_1
+				return nil
+			}
+			material, err = x509.MarshalPKIXPublicKey(pk)
+			format = kmip.KeyFormatTypeX_509
+		}
 		if err != nil {
-			return err
+			// Leave no half-reported pair behind in the token.
+			e.forget(pubRef)
+			e.forget(privRef)
+			_ = e.p.DestroyObject(s, pub)
+			_ = e.p.DestroyObject(s, priv)
 		}
-		if k, ok := pk.(*rsa.PublicKey); ok {
-			material, format = x509.MarshalPKCS1PublicKey(k), kmip.KeyFormatTypePKCS_1
-			return nil
-		}
-		material, err = x509.MarshalPKIXPublicKey(pk)
-		format = kmip.KeyFormatTypeX_509
 		return err
 	})
 	if err != nil {
