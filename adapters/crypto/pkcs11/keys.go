@@ -100,11 +100,7 @@ func (e *Engine) lookup(s pkcs11.SessionHandle, ref string) (keyObj, error) {
 	if err := e.describe(s, &o); err != nil {
 		return keyObj{}, err
 	}
-	e.mu.Lock()
-	if e.handles != nil {
-		e.handles[ref] = o
-	}
-	e.mu.Unlock()
+	e.remember(o)
 	return o, nil
 }
 
@@ -327,9 +323,15 @@ func (e *Engine) GenerateSymmetricKey(ctx context.Context, spec ports.SymmetricK
 	return ports.Key{Ref: ref, NonExtractable: !e.cfg.Extractable}, nil
 }
 
+// maxCached bounds the handle cache; past it the cache starts afresh.
+const maxCached = 4096
+
 func (e *Engine) remember(o keyObj) {
 	e.mu.Lock()
 	if e.handles != nil {
+		if len(e.handles) >= maxCached {
+			e.handles = map[string]keyObj{}
+		}
 		e.handles[o.ref] = o
 	}
 	e.mu.Unlock()
