@@ -57,9 +57,9 @@ bench: build
 	$(GO) build -o bin/kmip-bench ./cmd/kmip-bench
 	./bin/kmip-bench suite -kmipd $(BIN) -out docs/bench $(BENCH_FLAGS)
 
-## bench-go: Go benchmarks of the codec and the storage engines
+## bench-go: Go benchmarks of the codec, the storage engines and the PKCS#11 engine (SoftHSM2)
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./adapters/transport/ttlv/ ./adapters/storage/...
+	$(GO) test -run '^$$' -bench . -benchmem ./adapters/transport/ttlv/ ./adapters/storage/... ./adapters/crypto/pkcs11/
 
 generate:
 	$(GO) generate ./domain/kmip/
