@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"strings"
+	"time"
+
+	"github.com/kmipd/kmipd/adapters/crypto/pkcs11"
+	"github.com/kmipd/kmipd/ports"
 )
 
 // PKCS11Config is the [crypto.pkcs11] table: the HSM kmipd uses when
@@ -28,6 +33,31 @@ type PKCS11Config struct {
 	// by default keys never leave the HSM.
 	Extractable bool `toml:"extractable"`
 }
+
+// openPKCS11 opens the [crypto.pkcs11] engine: the module loaded, the token
+// found and logged in. A failure is a configuration error naming the table.
+func openPKCS11(c CryptoConfig) (ports.CryptoEngine, error) {
+	p := c.PKCS11
+	pin, err := p.pin()
+	if err != nil {
+		return nil, err
+	}
+	cfg := pkcs11.Config{Module: p.Module, TokenLabel: p.TokenLabel, PIN: pin,
+		Sessions: p.Sessions, Extractable: p.Extractable}
+	if p.Slot != nil {
+		cfg.Slot, cfg.SlotSet = uint(*p.Slot), true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pkcs11OpenTimeout)
+	defer cancel()
+	e, err := pkcs11.New(ctx, cfg)
+	if err != nil {
+		return nil, &ConfigError{Key: "crypto.pkcs11", Err: errors.New(strings.TrimPrefix(err.Error(), "pkcs11: "))}
+	}
+	return e, nil
+}
+
+// pkcs11OpenTimeout bounds opening the token at start-up.
+const pkcs11OpenTimeout = 30 * time.Second
 
 // pinEnv is the environment variable that holds the PIN when no pin_file is set.
 const pinEnv = "KMIPD_PKCS11_PIN"
