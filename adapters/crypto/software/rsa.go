@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -31,11 +32,11 @@ func rsaPaddingFor(p ports.CryptoParams) (rsaPadding, error) {
 	if p.MaskGenerator != 0 && kmip.MaskGenerator(p.MaskGenerator) != kmip.MaskGeneratorMGF1 {
 		return rsaPadding{}, fmt.Errorf("%w: mask generator %s", ports.ErrUnsupported, kmip.MaskGenerator(p.MaskGenerator))
 	}
-	h, err := hashOr(p.HashingAlgorithm, crypto.SHA1)
+	h, err := kmipparams.GoHashOr(p.HashingAlgorithm, crypto.SHA1)
 	if err != nil {
 		return rsaPadding{}, err
 	}
-	mgf, err := hashOr(p.MaskGeneratorHashingAlgorithm, h)
+	mgf, err := kmipparams.GoHashOr(p.MaskGeneratorHashingAlgorithm, h)
 	if err != nil {
 		return rsaPadding{}, err
 	}
