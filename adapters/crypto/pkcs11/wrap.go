@@ -10,6 +10,7 @@ import (
 
 	"github.com/miekg/pkcs11"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -29,7 +30,7 @@ func rsaMech(p ports.CryptoParams) (*pkcs11.Mechanism, error) {
 	if p.MaskGenerator != 0 && kmip.MaskGenerator(p.MaskGenerator) != kmip.MaskGeneratorMGF1 {
 		return nil, fmt.Errorf("%w: mask generator %s", ports.ErrUnsupported, kmip.MaskGenerator(p.MaskGenerator))
 	}
-	h, err := hashOr(p.HashingAlgorithm, kmip.HashingAlgorithmSHA_1)
+	h, err := kmipparams.HashOr(hashInfos, p.HashingAlgorithm, hashInfos[kmip.HashingAlgorithmSHA_1])
 	if err != nil {
 		return nil, err
 	}
@@ -97,14 +98,6 @@ func (e *Engine) wrapMech(alg kmip.CryptographicAlgorithm, p ports.CryptoParams)
 	return pkcs11.NewMechanism(m, nil), pad, nil
 }
 
-// rsaWrapParams defaults RSA key transport to OAEP.
-func rsaWrapParams(p ports.CryptoParams) ports.CryptoParams {
-	if p.PaddingMethod == 0 {
-		p.PaddingMethod = uint32(kmip.PaddingMethodOAEP)
-	}
-	return p
-}
-
 // WrapKey wraps target with C_WrapKey: the key kept under target.Ref (it
 // must be extractable: a non-extractable key is ErrNotExtractable), or
 // target.Material placed in a session object for the call. The wrapping
@@ -116,7 +109,7 @@ func (e *Engine) WrapKey(ctx context.Context, wrapping ports.KeyHandle, p ports.
 	if target.Ref == "" && len(target.Material) == 0 {
 		return nil, fmt.Errorf("%w: key %q to wrap has no material", ports.ErrInvalidInput, target.ID)
 	}
-	alg, err := operationAlgorithm(wrapping, p)
+	alg, err := kmipparams.OperationAlgorithm(wrapping, p)
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +120,9 @@ func (e *Engine) WrapKey(ctx context.Context, wrapping ports.KeyHandle, p ports.
 	)
 	if alg == kmip.CryptographicAlgorithmRSA {
 		if len(target.Material) > 0 {
-			return e.rsaCrypt(ctx, wrapping, rsaWrapParams(p), target.Material, true)
+			return e.rsaCrypt(ctx, wrapping, kmipparams.RSAWrapParams(p), target.Material, true)
 		}
-		if m, err = rsaMech(rsaWrapParams(p)); err != nil {
+		if m, err = rsaMech(kmipparams.RSAWrapParams(p)); err != nil {
 			return nil, err
 		}
 		r = rolePublic
@@ -182,12 +175,12 @@ func (e *Engine) UnwrapKey(ctx context.Context, wrapping ports.KeyHandle, p port
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	alg, err := operationAlgorithm(wrapping, p)
+	alg, err := kmipparams.OperationAlgorithm(wrapping, p)
 	if err != nil {
 		return nil, err
 	}
 	if alg == kmip.CryptographicAlgorithmRSA {
-		return e.rsaCrypt(ctx, wrapping, rsaWrapParams(p), wrapped, false)
+		return e.rsaCrypt(ctx, wrapping, kmipparams.RSAWrapParams(p), wrapped, false)
 	}
 	m, pad, err := e.wrapMech(alg, p)
 	if err != nil {
