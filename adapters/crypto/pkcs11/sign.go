@@ -76,16 +76,13 @@ func (e *Engine) Hash(ctx context.Context, alg uint32, data []byte) ([]byte, err
 	return out, translate(opErr{op: "hashing"}, err)
 }
 
-// maxRandom caps one RandomBytes call (1 MiB), as the software engine.
-const maxRandom = 1 << 20
-
 // RandomBytes returns n bytes from the token's RNG (C_GenerateRandom).
 func (e *Engine) RandomBytes(ctx context.Context, n int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if n < 0 || n > maxRandom {
-		return nil, fmt.Errorf("%w: %d random bytes", ports.ErrInvalidLength, n)
+	if err := kmipparams.RandomLength(n); err != nil {
+		return nil, err
 	}
 	if n == 0 {
 		return []byte{}, nil

@@ -15,30 +15,15 @@ import (
 	"github.com/kmipd/kmipd/ports"
 )
 
-// rsaMech is the RSA encryption mechanism for p: PKCS#1 v1.5, or OAEP
-// with its hash (default SHA-1), MGF1 hash (default the same) and label.
+// rsaMech is the RSA encryption mechanism for p (kmipparams.RSAPadding
+// with the token's hashes): CKM_RSA_PKCS or CKM_RSA_PKCS_OAEP.
 func rsaMech(p ports.CryptoParams) (*pkcs11.Mechanism, error) {
-	switch kmip.PaddingMethod(p.PaddingMethod) {
-	case kmip.PaddingMethodPKCS1V1_5:
-		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), nil
-	case kmip.PaddingMethodOAEP:
-	case 0:
-		return nil, fmt.Errorf("%w: RSA encryption needs a padding method (OAEP or PKCS1 v1.5)", ports.ErrInvalidInput)
-	default:
-		return nil, fmt.Errorf("%w: RSA padding method %s", ports.ErrUnsupported, kmip.PaddingMethod(p.PaddingMethod))
-	}
-	if p.MaskGenerator != 0 && kmip.MaskGenerator(p.MaskGenerator) != kmip.MaskGeneratorMGF1 {
-		return nil, fmt.Errorf("%w: mask generator %s", ports.ErrUnsupported, kmip.MaskGenerator(p.MaskGenerator))
-	}
-	h, err := kmipparams.HashOr(hashInfos, p.HashingAlgorithm, hashInfos[kmip.HashingAlgorithmSHA_1])
+	oaep, h, mgf, err := kmipparams.RSAPadding(p, hashFor)
 	if err != nil {
 		return nil, err
 	}
-	mgf := h
-	if p.MaskGeneratorHashingAlgorithm != 0 {
-		if mgf, err = hashFor(p.MaskGeneratorHashingAlgorithm); err != nil {
-			return nil, err
-		}
+	if !oaep {
+		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), nil
 	}
 	// CKZ_DATA_SPECIFIED is the only source PKCS#11 defines; an empty
 	// label is the usual empty P Source.
