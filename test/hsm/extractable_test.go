@@ -9,7 +9,6 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
-	"fmt"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/crypto/pkcs11/softhsm"
@@ -26,12 +25,7 @@ import (
 func TestHSMExtractableGet(t *testing.T) {
 	const pin = "27182818"
 	tok := softhsm.Setup(t, "kmipd-extract", pin)
-	srv := harness.Start(t, harness.Options{
-		Crypto: "pkcs11",
-		Env:    append(tok.Env(), "KMIPD_PKCS11_PIN="+pin),
-		ExtraTOML: fmt.Sprintf("[crypto.pkcs11]\nmodule = %q\ntoken_label = %q\nextractable = true\n",
-			tok.Module, tok.Label),
-	})
+	srv := harness.Start(t, harness.HSMOptions(tok, "extractable = true"))
 	c := srv.Dial(t, "alice", 1, 4)
 	newKey := func(mask kmip.CryptographicUsageMask) *kmip.Item {
 		p := harness.Call(t, c, kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256, mask, "")...)
