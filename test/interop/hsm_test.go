@@ -37,7 +37,7 @@ func TestPyKMIPOnSoftHSM(t *testing.T) {
 				}
 			}
 			token := openToken(t, tok)
-			for _, k := range []string{"aes_id", "registered_id", "private_id"} {
+			for _, k := range []string{"aes_id", "registered_id", "mac_id", "private_id"} {
 				id := ids[k]
 				if id == "" {
 					t.Errorf("the script reported no %s", k)
