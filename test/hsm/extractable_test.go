@@ -6,11 +6,9 @@ package hsm
 
 import (
 	"bytes"
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"encoding/binary"
-	"fmt"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/crypto/pkcs11/softhsm"
@@ -27,18 +25,13 @@ import (
 func TestHSMExtractableGet(t *testing.T) {
 	const pin = "27182818"
 	tok := softhsm.Setup(t, "kmipd-extract", pin)
-	srv := harness.Start(t, harness.Options{
-		Crypto: "pkcs11",
-		Env:    append(tok.Env(), "KMIPD_PKCS11_PIN="+pin),
-		ExtraTOML: fmt.Sprintf("[crypto.pkcs11]\nmodule = %q\ntoken_label = %q\nextractable = true\n",
-			tok.Module, tok.Label),
-	})
-	c := dial(t, srv, "alice", 1, 4)
+	srv := harness.Start(t, harness.HSMOptions(tok, "extractable = true"))
+	c := srv.Dial(t, "alice", 1, 4)
 	newKey := func(mask kmip.CryptographicUsageMask) *kmip.Item {
-		p := call(t, c, kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256, mask, "")...)
+		p := harness.Call(t, c, kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256, mask, "")...)
 		id, _ := p.Child(kmip.TagUniqueIdentifier).AsText()
 		uid := kmip.Text(kmip.TagUniqueIdentifier, id)
-		call(t, c, kmip.OperationActivate, uid)
+		harness.Call(t, c, kmip.OperationActivate, uid)
 		return uid
 	}
 	material := func(p *kmip.Item) []byte {
@@ -56,9 +49,9 @@ func TestHSMExtractableGet(t *testing.T) {
 		kmip.Enum(kmip.TagPaddingMethod, uint32(kmip.PaddingMethodNone)))
 	iv := bytes.Repeat([]byte{3}, 16)
 	msg := []byte("two AES blocks, thirty-two bytes")
-	ct := field(t, call(t, c, kmip.OperationEncrypt, target, cbc, kmip.Bytes(kmip.TagIVCounterNonce, iv), kmip.Bytes(kmip.TagData, msg)), kmip.TagData)
+	ct := harness.Field(t, harness.Call(t, c, kmip.OperationEncrypt, target, cbc, kmip.Bytes(kmip.TagIVCounterNonce, iv), kmip.Bytes(kmip.TagData, msg)), kmip.TagData)
 
-	key := material(call(t, c, kmip.OperationGet, target))
+	key := material(harness.Call(t, c, kmip.OperationGet, target))
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		t.Fatal(err)
@@ -75,8 +68,8 @@ func TestHSMExtractableGet(t *testing.T) {
 			kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeNISTKeyWrap)))),
 		kmip.Enum(kmip.TagEncodingOption, uint32(kmip.EncodingOptionNoEncoding)))
 	// No Encoding: the Key Material itself is the wrapped key (KMIP 1.4 §2.1.5).
-	wrapped := material(call(t, c, kmip.OperationGet, target, spec))
-	kek := material(call(t, c, kmip.OperationGet, wrapper))
+	wrapped := material(harness.Call(t, c, kmip.OperationGet, target, spec))
+	kek := material(harness.Call(t, c, kmip.OperationGet, wrapper))
 	if got := unwrapRFC3394(t, kek, wrapped); !bytes.Equal(got, key) {
 		t.Fatal("the wrapped key does not unwrap to the key")
 	}
@@ -107,33 +100,4 @@ func unwrapRFC3394(t *testing.T, kek, wrapped []byte) []byte {
 		t.Fatal("key unwrap integrity check failed")
 	}
 	return r
-}
-
-func dial(t *testing.T, srv *harness.Server, cn string, major, minor int32) *kmipclient.Client {
-	t.Helper()
-	c, err := kmipclient.Dial(context.Background(), srv.Addr, srv.ClientTLSConfig(t, cn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Major, c.Minor = major, minor
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func call(t *testing.T, c *kmipclient.Client, op kmip.Operation, payload ...*kmip.Item) *kmip.Item {
-	t.Helper()
-	p, err := c.Call(op, payload...)
-	if err != nil {
-		t.Fatalf("%s: %v", op, err)
-	}
-	return p
-}
-
-func field(t *testing.T, p *kmip.Item, tag kmip.Tag) []byte {
-	t.Helper()
-	b, ok := p.Child(tag).AsBytes()
-	if !ok {
-		t.Fatalf("no %s in %v", tag.SpecName(), p)
-	}
-	return b
 }

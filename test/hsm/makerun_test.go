@@ -8,13 +8,11 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -46,11 +44,11 @@ func TestMakeRunHSM(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "hsm")
 	bin := filepath.Join(t.TempDir(), "kmipd")
 	for run := 1; run <= 2; run++ {
-		port := freePort(t)
+		port := harness.FreePort(t)
 		cmd := exec.Command("make", "-s", "run-hsm", "HSM_DIR="+dir, "BIN="+bin, "RUN_FLAGS=-port "+strconv.Itoa(port))
 		cmd.Dir = root
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		var out lockedBuffer
+		var out harness.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -130,31 +128,4 @@ func devClient(t *testing.T, dir string, port int) *kmipclient.Client {
 	}
 	c.Major, c.Minor = 1, 4
 	return c
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
