@@ -179,18 +179,28 @@ func decodeBytes(format kmip.KeyFormatType, b []byte) (Key, error) {
 	case kmip.KeyFormatTypePKCS_8:
 		k, err := x509.ParsePKCS8PrivateKey(b)
 		if err != nil {
+			// crypto/x509 knows only the NIST curves.
+			if k1, k1err := parseK1PKCS8(b); k1err == nil {
+				return Key{Kind: ECPrivate, ECPrivate: k1}, nil
+			}
 			return bad(err)
 		}
 		return fromStd(k)
 	case kmip.KeyFormatTypeX_509:
 		k, err := x509.ParsePKIXPublicKey(b)
 		if err != nil {
+			if k1, k1err := parseK1SPKI(b); k1err == nil {
+				return Key{Kind: ECPublic, ECPublic: k1}, nil
+			}
 			return bad(err)
 		}
 		return fromStd(k)
 	case kmip.KeyFormatTypeECPrivateKey:
 		k, err := x509.ParseECPrivateKey(b)
 		if err != nil {
+			if k1, k1err := parseK1ECPrivateKey(b, true); k1err == nil {
+				return Key{Kind: ECPrivate, ECPrivate: k1}, nil
+			}
 			return bad(err)
 		}
 		return Key{Kind: ECPrivate, ECPrivate: k}, nil
@@ -249,10 +259,11 @@ func bigOf(m *kmip.Item, tag kmip.Tag) *big.Int {
 }
 
 var curves = map[kmip.RecommendedCurve]elliptic.Curve{
-	kmip.RecommendedCurveP_224: elliptic.P224(),
-	kmip.RecommendedCurveP_256: elliptic.P256(),
-	kmip.RecommendedCurveP_384: elliptic.P384(),
-	kmip.RecommendedCurveP_521: elliptic.P521(),
+	kmip.RecommendedCurveP_224:     elliptic.P224(),
+	kmip.RecommendedCurveP_256:     elliptic.P256(),
+	kmip.RecommendedCurveP_384:     elliptic.P384(),
+	kmip.RecommendedCurveP_521:     elliptic.P521(),
+	kmip.RecommendedCurveSECP256K1: Secp256k1(),
 }
 
 func curveOf(m *kmip.Item) (elliptic.Curve, error) {
@@ -279,6 +290,12 @@ func curveEnum(c elliptic.Curve) (kmip.RecommendedCurve, bool) {
 
 // ecPoint parses an X9.62 point, uncompressed or compressed.
 func ecPoint(curve elliptic.Curve, q []byte) (*ecdsa.PublicKey, error) {
+	if IsSecp256k1(curve) {
+		if pub := unmarshalK1(q); pub != nil {
+			return pub, nil
+		}
+		return nil, fmt.Errorf("%w: Q String is not a point on secp256k1", ErrMalformed)
+	}
 	var x, y *big.Int
 	switch {
 	case len(q) > 0 && q[0] == 4:
@@ -357,6 +374,8 @@ func Encode(k Key, format kmip.KeyFormatType, comp Compression) (*kmip.Item, err
 		}
 	case ECPublic:
 		switch {
+		case format == kmip.KeyFormatTypeX_509 && IsSecp256k1(k.ECPublic.Curve):
+			return bytesOf(marshalK1SPKI(k.ECPublic))
 		case format == kmip.KeyFormatTypeX_509:
 			return bytesOf(x509.MarshalPKIXPublicKey(k.ECPublic))
 		case ecPublicFormats[format]:
@@ -376,6 +395,10 @@ func Encode(k Key, format kmip.KeyFormatType, comp Compression) (*kmip.Item, err
 		}
 	case ECPrivate:
 		switch {
+		case format == kmip.KeyFormatTypePKCS_8 && IsSecp256k1(k.ECPrivate.Curve):
+			return bytesOf(marshalK1PKCS8(k.ECPrivate))
+		case format == kmip.KeyFormatTypeECPrivateKey && IsSecp256k1(k.ECPrivate.Curve):
+			return bytesOf(marshalK1ECPrivateKey(k.ECPrivate, true))
 		case format == kmip.KeyFormatTypePKCS_8:
 			return bytesOf(x509.MarshalPKCS8PrivateKey(k.ECPrivate))
 		case format == kmip.KeyFormatTypeECPrivateKey:
