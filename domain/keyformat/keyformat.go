@@ -180,7 +180,7 @@ func decodeBytes(format kmip.KeyFormatType, b []byte) (Key, error) {
 		k, err := x509.ParsePKCS8PrivateKey(b)
 		if err != nil {
 			// crypto/x509 knows only the NIST curves.
-			if k1, k1err := parseK1PKCS8(b); k1err == nil {
+			if k1, k1err := parseK1Private(format, b); k1err == nil {
 				return Key{Kind: ECPrivate, ECPrivate: k1}, nil
 			}
 			return bad(err)
@@ -198,7 +198,7 @@ func decodeBytes(format kmip.KeyFormatType, b []byte) (Key, error) {
 	case kmip.KeyFormatTypeECPrivateKey:
 		k, err := x509.ParseECPrivateKey(b)
 		if err != nil {
-			if k1, k1err := parseK1ECPrivateKey(b, true); k1err == nil {
+			if k1, k1err := parseK1Private(format, b); k1err == nil {
 				return Key{Kind: ECPrivate, ECPrivate: k1}, nil
 			}
 			return bad(err)

@@ -20,6 +20,8 @@ import (
 	"encoding/asn1"
 	"fmt"
 	"math/big"
+
+	"github.com/kmipd/kmipd/domain/kmip"
 )
 
 var (
@@ -229,45 +231,72 @@ type spki struct {
 	PublicKey asn1.BitString
 }
 
-// parseK1ECPrivateKey parses a SEC 1 ECPrivateKey on secp256k1. named says
-// whether the structure must name the curve (it may leave it to an enclosing
-// PKCS#8 algorithm identifier). An embedded public key must be the private
-// scalar's.
-func parseK1ECPrivateKey(der []byte, named bool) (*ecdsa.PrivateKey, error) {
+// Secp256k1Private extracts the private scalar (32 bytes, big-endian) and
+// the embedded public point (X9.62, nil when absent) of a secp256k1 key in
+// ECPrivateKey or PKCS#8 form, without computing anything from the scalar:
+// an engine derives and checks the public point with constant-time code.
+// Material that is not such a key is ErrMalformed.
+func Secp256k1Private(format kmip.KeyFormatType, der []byte) (d, q []byte, err error) {
+	switch format {
+	case kmip.KeyFormatTypeECPrivateKey:
+		d, q, err = k1ECPrivateKey(der, true)
+	case kmip.KeyFormatTypePKCS_8:
+		var p pkcs8
+		if rest, perr := asn1.Unmarshal(der, &p); perr != nil || len(rest) != 0 {
+			err = fmt.Errorf("not a PrivateKeyInfo structure")
+		} else if !p.Algo.Algorithm.Equal(oidPublicKeyEC) || !isK1Param(p.Algo.Parameters) {
+			err = fmt.Errorf("not a secp256k1 key")
+		} else {
+			d, q, err = k1ECPrivateKey(p.PrivateKey, false)
+		}
+	default:
+		err = fmt.Errorf("%s cannot hold a secp256k1 private key", format)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return d, q, nil
+}
+
+// k1ECPrivateKey reads a SEC 1 ECPrivateKey on secp256k1. named says
+// whether the structure must name the curve (PKCS#8 names it in its
+// algorithm identifier instead).
+func k1ECPrivateKey(der []byte, named bool) (d, q []byte, err error) {
 	var k ecPrivateKey
 	if rest, err := asn1.Unmarshal(der, &k); err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("not an ECPrivateKey structure")
+		return nil, nil, fmt.Errorf("not an ECPrivateKey structure")
 	}
 	if k.Version != 1 {
-		return nil, fmt.Errorf("ECPrivateKey version %d", k.Version)
+		return nil, nil, fmt.Errorf("ECPrivateKey version %d", k.Version)
 	}
 	if (named || len(k.NamedCurveOID) > 0) && !k.NamedCurveOID.Equal(oidSecp256k1) {
-		return nil, fmt.Errorf("not a secp256k1 key")
+		return nil, nil, fmt.Errorf("not a secp256k1 key")
 	}
-	d := new(big.Int).SetBytes(k.PrivateKey)
-	if len(k.PrivateKey) > 32 || d.Sign() == 0 || d.Cmp(k1.params.N) >= 0 {
-		return nil, fmt.Errorf("private scalar out of range")
+	v := new(big.Int).SetBytes(k.PrivateKey)
+	if len(k.PrivateKey) > 32 || v.Sign() == 0 || v.Cmp(k1.params.N) >= 0 {
+		return nil, nil, fmt.Errorf("private scalar out of range")
 	}
-	priv := ecPrivateFromD(k1, d)
 	if len(k.PublicKey.Bytes) > 0 {
-		pub := unmarshalK1(k.PublicKey.RightAlign())
+		q = k.PublicKey.RightAlign()
+	}
+	return v.FillBytes(make([]byte, 32)), q, nil
+}
+
+// parseK1Private decodes a secp256k1 private key (ECPrivateKey or PKCS#8),
+// deriving its public point, which must be the embedded one if present.
+func parseK1Private(format kmip.KeyFormatType, der []byte) (*ecdsa.PrivateKey, error) {
+	d, q, err := Secp256k1Private(format, der)
+	if err != nil {
+		return nil, err
+	}
+	priv := ecPrivateFromD(k1, new(big.Int).SetBytes(d))
+	if q != nil {
+		pub := unmarshalK1(q)
 		if pub == nil || pub.X.Cmp(priv.X) != 0 || pub.Y.Cmp(priv.Y) != 0 {
-			return nil, fmt.Errorf("the public key is not the private key's")
+			return nil, fmt.Errorf("%w: the public key is not the private key's", ErrMalformed)
 		}
 	}
 	return priv, nil
-}
-
-// parseK1PKCS8 parses a PKCS#8 PrivateKeyInfo holding a secp256k1 key.
-func parseK1PKCS8(der []byte) (*ecdsa.PrivateKey, error) {
-	var p pkcs8
-	if rest, err := asn1.Unmarshal(der, &p); err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("not a PrivateKeyInfo structure")
-	}
-	if !p.Algo.Algorithm.Equal(oidPublicKeyEC) || !isK1Param(p.Algo.Parameters) {
-		return nil, fmt.Errorf("not a secp256k1 key")
-	}
-	return parseK1ECPrivateKey(p.PrivateKey, false)
 }
 
 // parseK1SPKI parses a SubjectPublicKeyInfo holding a secp256k1 point.

@@ -36,7 +36,8 @@ const (
 // RSA halves are PKCS#1 (RSAPrivateKey, RSAPublicKey), as PyKMIP's engine
 // returns them and KMIP clients expect. EC private keys are PKCS#8 and
 // Ed25519 private keys PKCS#8 (RFC 8410); their public keys are X.509
-// SubjectPublicKeyInfo. Each half's Format says which.
+// SubjectPublicKeyInfo (secp256k1 included, see secp256k1.go). Each half's
+// Format says which.
 //
 // Go refuses RSA keys under 1024 bits unless the process runs with
 // GODEBUG=rsa1024min=0; without it such lengths answer ErrUnsupported.
@@ -62,6 +63,9 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 			Public:  ports.Key{Material: x509.MarshalPKCS1PublicKey(&k.PublicKey), Format: uint32(kmip.KeyFormatTypePKCS_1)},
 		}, nil
 	case kmip.CryptographicAlgorithmEC, kmip.CryptographicAlgorithmECDSA, kmip.CryptographicAlgorithmECDH:
+		if kmip.RecommendedCurve(spec.Curve) == kmip.RecommendedCurveSECP256K1 {
+			return e.generateK1(spec.Length)
+		}
 		curve, err := kmipparams.Curve(kmip.RecommendedCurve(spec.Curve), spec.Length)
 		if err != nil {
 			return ports.KeyPair{}, err
@@ -191,6 +195,11 @@ func parseKey(k ports.KeyHandle) (parsedKey, error) {
 		if f != order[0] {
 			order = append(order, f)
 		}
+	}
+	// crypto/x509 knows only the NIST curves; secp256k1 keys are read by
+	// keyformat (see secp256k1.go).
+	for _, f := range []kmip.KeyFormatType{kmip.KeyFormatTypePKCS_8, kmip.KeyFormatTypeECPrivateKey, kmip.KeyFormatTypeX_509} {
+		parsers[f] = append(parsers[f], func() (parsedKey, bool) { return parseK1(f, m) })
 	}
 	for _, f := range order {
 		for _, p := range parsers[f] {

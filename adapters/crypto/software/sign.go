@@ -11,6 +11,7 @@ import (
 	"fmt"
 
 	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
+	"github.com/kmipd/kmipd/domain/keyformat"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -128,6 +129,8 @@ func (e *Engine) Sign(ctx context.Context, key ports.KeyHandle, p ports.CryptoPa
 			return nil, fmt.Errorf("%w: RSA PKCS#1 v1.5: %v", ports.ErrInvalidInput, err)
 		}
 		return sig, nil
+	case k1Signer:
+		return k.Sign(nil, d, nil)
 	case *ecdsa.PrivateKey:
 		return ecdsa.SignASN1(rand.Reader, k, d)
 	}
@@ -173,6 +176,9 @@ func (e *Engine) Verify(ctx context.Context, key ports.KeyHandle, p ports.Crypto
 		}
 		return rsaVerified(rsa.VerifyPKCS1v15(k, s.Hash, d, sig))
 	case *ecdsa.PublicKey:
+		if keyformat.IsSecp256k1(k.Curve) {
+			return verifyK1(k, d, sig), nil
+		}
 		return ecdsa.VerifyASN1(k, d, sig), nil
 	}
 	return false, fmt.Errorf("%w: verifying with a %T key", ports.ErrUnsupported, pk.pub)
