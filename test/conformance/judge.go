@@ -67,6 +67,7 @@ type Session struct {
 	last      *kmip.Item               // the latest response judged
 	req       *kmip.Item               // the latest request typed
 	rsaKeys   map[string]registeredRSA // RSA public keys registered, by Unique Identifier
+	ecKeys    map[string]registeredEC  // EC keys registered, by Unique Identifier (judge_ecdsa.go)
 }
 
 // NewSession returns a Session with no variables bound.
@@ -210,7 +211,8 @@ type placeholders map[*kmip.Item]string
 // Operation, Result Status and any Result Reason match, and every expected
 // payload value is present and equal, with repeated items compared as sets
 // and server-generated or clock values checked loosely (a randomized RSA
-// cipher text by decrypting it, see judge_rsa.go). The response header
+// cipher text by decrypting it, see judge_rsa.go; an ECDSA signature by
+// verifying it, see judge_ecdsa.go). The response header
 // and Result Message texts are not compared. Variables seen for the first
 // time are bound, but only if the whole response conforms.
 func (s *Session) Judge(expected *kmipxml.Node, actual *kmip.Item) error {
@@ -250,6 +252,7 @@ func (s *Session) Judge(expected *kmipxml.Node, actual *kmip.Item) error {
 	s.vars = m.binds
 	s.last = actual
 	s.noteRegistrations(actual)
+	s.noteECRegistrations(actual)
 	return nil
 }
 
@@ -389,6 +392,15 @@ func join(path, name string) string {
 }
 
 func (m *matcher) matchLeaf(exp, act *kmip.Item, p string, set kmip.Tag) error {
+	if uid, key := m.ecdsaSignature(exp); key != nil {
+		_, variable := m.marks[exp]
+		if err := m.checkECDSASignature(uid, key, exp, act, !variable, p); err != nil {
+			return err
+		}
+		if !variable {
+			return nil // a valid signature stands for the recorded one
+		}
+	}
 	if name, ok := m.marks[exp]; ok {
 		if mm := nowVar.FindStringSubmatch(name); mm != nil {
 			at, _ := act.AsTime()
