@@ -22,6 +22,7 @@ import (
 	"github.com/miekg/pkcs11"
 
 	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
+	"github.com/kmipd/kmipd/domain/keyformat"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -532,7 +533,23 @@ func parseAsym(id string, m []byte) (priv crypto.Signer, pub crypto.PublicKey, e
 	if c, err := x509.ParseCertificate(m); err == nil {
 		return checkAsym(id, nil, c.PublicKey)
 	}
+	if isSecp256k1(m) {
+		return nil, nil, fmt.Errorf("%w: pkcs11: key %q is on secp256k1, which this engine does not support", ports.ErrUnsupported, id)
+	}
 	return nil, nil, fmt.Errorf("%w: key %q: cannot decode the asymmetric key material", ports.ErrInvalidInput, id)
+}
+
+// isSecp256k1 reports whether m is a secp256k1 key that crypto/x509 cannot
+// read (the software engine supports the curve; tokens rarely do).
+func isSecp256k1(m []byte) bool {
+	for _, f := range []kmip.KeyFormatType{kmip.KeyFormatTypePKCS_8, kmip.KeyFormatTypeECPrivateKey} {
+		if d, _, err := keyformat.Secp256k1Private(f, m); err == nil {
+			clear(d)
+			return true
+		}
+	}
+	k, err := keyformat.Decode(kmip.KeyFormatTypeX_509, kmip.Bytes(kmip.TagKeyMaterial, m))
+	return err == nil && k.Kind == keyformat.ECPublic && keyformat.IsSecp256k1(k.ECPublic.Curve)
 }
 
 func checkAsym(id string, priv crypto.Signer, pub crypto.PublicKey) (crypto.Signer, crypto.PublicKey, error) {
