@@ -3,6 +3,10 @@ package keyformat
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"errors"
 	"math/big"
@@ -209,5 +213,61 @@ func TestSecp256k1Malformed(t *testing.T) {
 	m := kmip.Struct(kmip.TagKeyMaterial, kmip.Enum(kmip.TagRecommendedCurve, uint32(kmip.RecommendedCurveSECP256K1)), kmip.Bytes(kmip.TagQString, q))
 	if _, err := Decode(kmip.KeyFormatTypeTransparentECPublicKey, m); !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), "secp256k1") {
 		t.Errorf("compressed x = 5: err = %v, want ErrMalformed", err)
+	}
+}
+
+// Secp256k1Private reads the scalar and embedded point of both private
+// forms, and nothing else.
+func TestSecp256k1Private(t *testing.T) {
+	privDER := unhex(t, oasisK1Private)
+	priv, err := Decode(kmip.KeyFormatTypeECPrivateKey, kmip.Bytes(kmip.TagKeyMaterial, privDER))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8, err := Encode(priv, kmip.KeyFormatTypePKCS_8, Uncompressed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p8DER, _ := p8.AsBytes()
+	for f, der := range map[kmip.KeyFormatType][]byte{kmip.KeyFormatTypeECPrivateKey: privDER, kmip.KeyFormatTypePKCS_8: p8DER} {
+		d, q, err := Secp256k1Private(f, der)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if hex.EncodeToString(d) != "db4d128c30ca309e62c4019758c00ba244dd64d9bf52a31078866b8a00c19c68" || !bytes.Equal(q, marshalK1(&priv.ECPrivate.PublicKey)) {
+			t.Errorf("%s: d = %x, q = %x", f, d, q)
+		}
+	}
+	// A SEC 1 key without its public point: q is nil.
+	bare, err := asn1.Marshal(ecPrivateKey{Version: 1, PrivateKey: priv.ECPrivate.D.Bytes(), NamedCurveOID: oidSecp256k1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, q, err := Secp256k1Private(kmip.KeyFormatTypeECPrivateKey, bare); err != nil || q != nil {
+		t.Errorf("no public point: q = %x, err = %v", q, err)
+	}
+	if k, err := Decode(kmip.KeyFormatTypeECPrivateKey, kmip.Bytes(kmip.TagKeyMaterial, bare)); err != nil || !k.ECPrivate.PublicKey.Equal(&priv.ECPrivate.PublicKey) {
+		t.Errorf("no public point: Decode derives another key (%v)", err)
+	}
+	// A P-256 key, an X.509 key, or a PKCS#8 ECPrivateKey naming another curve are not secp256k1 keys.
+	pk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p256, err := x509.MarshalECPrivateKey(pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		f   kmip.KeyFormatType
+		der []byte
+	}{
+		{kmip.KeyFormatTypeECPrivateKey, p256},
+		{kmip.KeyFormatTypeX_509, unhex(t, oasisK1Public)},
+		{kmip.KeyFormatTypePKCS_8, privDER},
+	} {
+		if _, _, err := Secp256k1Private(tc.f, tc.der); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s %.20x…: err = %v, want ErrMalformed", tc.f, tc.der, err)
+		}
 	}
 }
