@@ -7,7 +7,7 @@ TEST_FLAGS ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: all build run test test-unit vet fuzz bench bench-go generate clean
+.PHONY: all build run run-hsm test test-unit vet fuzz bench bench-go generate clean
 
 all: build
 
@@ -17,6 +17,23 @@ build:
 ## run: start kmipd in development mode (dev PKI in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
 run: build
 	./$(BIN) -dev -dev-dir $(DEV_DIR)
+
+## run-hsm: development mode on a SoftHSM2 token (created in $(HSM_DIR) on first use; needs softhsm2)
+HSM_DIR    ?= .kmipd-dev-hsm
+HSM_LABEL  ?= kmipd-dev
+HSM_MODULE ?= $(firstword $(wildcard /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so /usr/local/lib/softhsm/libsofthsm2.so /opt/homebrew/lib/softhsm/libsofthsm2.so))
+run-hsm: build
+	@command -v softhsm2-util >/dev/null || { echo "run-hsm needs SoftHSM2: apt-get install softhsm2"; exit 1; }
+	@test -n "$(HSM_MODULE)" || { echo "run-hsm: libsofthsm2.so not found; set HSM_MODULE"; exit 1; }
+	@mkdir -p $(HSM_DIR)/tokens && chmod 700 $(HSM_DIR)
+	@test -f $(HSM_DIR)/softhsm2.conf || printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\nlog.level = ERROR\n' "$(abspath $(HSM_DIR))" > $(HSM_DIR)/softhsm2.conf
+	@test -f $(HSM_DIR)/pin || (umask 077 && od -An -N8 -tx1 /dev/urandom | tr -d ' \n' > $(HSM_DIR)/pin)
+	@SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf softhsm2-util --show-slots | grep -q 'Label: *$(HSM_LABEL) *$$' || \
+	  SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf softhsm2-util --init-token --free --label $(HSM_LABEL) \
+	    --so-pin "$$(cat $(HSM_DIR)/pin)" --pin "$$(cat $(HSM_DIR)/pin)" >/dev/null
+	@printf '[crypto]\ntype = "pkcs11"\n\n[crypto.pkcs11]\nmodule = "%s"\ntoken_label = "%s"\npin_file = "%s"\n' \
+	  "$(HSM_MODULE)" "$(HSM_LABEL)" "$(abspath $(HSM_DIR))/pin" > $(HSM_DIR)/kmipd-hsm.toml
+	SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf ./$(BIN) -dev -dev-dir $(HSM_DIR) -config $(HSM_DIR)/kmipd-hsm.toml
 
 ## test: vet, then every test (unit, contract, integration, interop, conformance)
 test: vet
@@ -40,9 +57,9 @@ bench: build
 	$(GO) build -o bin/kmip-bench ./cmd/kmip-bench
 	./bin/kmip-bench suite -kmipd $(BIN) -out docs/bench $(BENCH_FLAGS)
 
-## bench-go: Go benchmarks of the codec and the storage engines
+## bench-go: Go benchmarks of the codec, the storage engines and the PKCS#11 engine (SoftHSM2)
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem ./adapters/transport/ttlv/ ./adapters/storage/...
+	$(GO) test -run '^$$' -bench . -benchmem ./adapters/transport/ttlv/ ./adapters/storage/... ./adapters/crypto/pkcs11/
 
 generate:
 	$(GO) generate ./domain/kmip/

@@ -143,13 +143,20 @@ func trackServerAttrs(obj *domain.Object) {
 // checkRelease refuses to hand out an object's value that its attributes
 // protect (KMIP 1.4 §11.12, KMIP 2.1 §4.55 and §4.23): a Sensitive object
 // only wrapped, a non-Extractable one never. Get calls it before answering.
+// KMIP before 1.4 has neither reason and answers Permission Denied.
 func checkRelease(c *call, obj *domain.Object) error {
-	wrapped := c.payload.Child(kmip.TagKeyWrappingSpecification) != nil
-	if v, _ := obj.Attr("Sensitive").AsBool(); v && !wrapped {
-		return errorf(kmip.ResultReasonSensitive, "the object is sensitive and may not be retrieved unwrapped")
+	refuse := func(reason kmip.ResultReason, msg string) error {
+		if !c.v.atLeast(1, 4) {
+			reason = kmip.ResultReasonPermissionDenied
+		}
+		return errorf(reason, "%s", msg)
 	}
 	if v, ok := obj.Attr("Extractable").AsBool(); ok && !v {
-		return errorf(kmip.ResultReasonNotExtractable, "the object is not extractable")
+		return refuse(kmip.ResultReasonNotExtractable, "the object is not extractable")
+	}
+	wrapped := c.payload.Child(kmip.TagKeyWrappingSpecification) != nil
+	if v, _ := obj.Attr("Sensitive").AsBool(); v && !wrapped {
+		return refuse(kmip.ResultReasonSensitive, "the object is sensitive and may not be retrieved unwrapped")
 	}
 	return nil
 }

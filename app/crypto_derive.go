@@ -151,6 +151,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, invalidField("the Cryptographic Algorithm of the derived key is required")
 		}
 		obj.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
+		adoptKey(obj, key)
 	} else {
 		obj.Payload = kmip.Struct(kmip.TagSecretData,
 			kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypeSeed)),

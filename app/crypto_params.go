@@ -201,7 +201,7 @@ func (s *Service) spendUsage(ctx context.Context, c *call, obj *domain.Object, n
 
 // keyHandle describes obj's key material to the engine.
 func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
-	h := ports.KeyHandle{ID: obj.ID, ObjectType: obj.Type}
+	h := ports.KeyHandle{ID: obj.ID, ObjectType: obj.Type, Ref: obj.KeyRef}
 	if alg, ok := obj.Attr("Cryptographic Algorithm").AsEnum(); ok {
 		h.Algorithm = alg
 	}
@@ -222,6 +222,9 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 		h.Length = int(l)
 	}
 	h.Format, _ = kb.Child(kmip.TagKeyFormatType).AsEnum()
+	if kb.Child(kmip.TagKeyValue) == nil && h.Ref != "" {
+		return h, nil // kept by the engine (app/kept.go)
+	}
 	material := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial)
 	if m, ok := material.AsBytes(); ok {
 		h.Material = m
@@ -265,6 +268,11 @@ func (s *Service) useKey(ctx context.Context, c *call, use keyUse) (*domain.Obje
 		return nil, ports.KeyHandle{}, usableError(err, c.v)
 	}
 	h, err := keyHandle(obj)
+	if err == nil && h.Material == nil && h.Ref != "" {
+		if _, ok := s.keeper(); !ok {
+			err = errNotKept
+		}
+	}
 	if err != nil {
 		return nil, ports.KeyHandle{}, usableError(err, c.v)
 	}

@@ -55,11 +55,18 @@ type call struct {
 type undoStep func(ctx context.Context) error
 
 // undoCreate records that a batch item created id.
-func (s *Service) undoCreate(c *call, id string) {
+func (s *Service) undoCreate(c *call, obj *domain.Object) {
 	if c.undo == nil {
 		return
 	}
-	*c.undo = append(*c.undo, func(ctx context.Context) error { return s.cfg.Store.Delete(ctx, id) })
+	id, kept := obj.ID, &domain.Object{ID: obj.ID, Type: obj.Type, KeyRef: obj.KeyRef}
+	*c.undo = append(*c.undo, func(ctx context.Context) error {
+		if err := s.cfg.Store.Delete(ctx, id); err != nil {
+			return err
+		}
+		s.forgetKept(ctx, kept)
+		return nil
+	})
 }
 
 // undoUpdate records the object as it was before a batch item changed it.

@@ -99,6 +99,9 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 	if err := s.mayImport(ctx, c, obj); err != nil {
 		return nil, err
 	}
+	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
+		return nil, err
+	}
 	if replace {
 		var before *domain.Object
 		err := s.cfg.Store.Update(ctx, uid, func(o *domain.Object) error {
@@ -113,17 +116,22 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 		})
 		switch {
 		case err == nil:
+			if before.KeyRef != "" && before.KeyRef != obj.KeyRef {
+				s.forgetKept(ctx, before) // the replaced key leaves the HSM too
+			}
 			s.undoUpdate(c, before)
 			s.cfg.Log.Info().Str("id", uid).Str("owner", obj.Owner).Str("type", t.String()).Msg("object replaced by import")
 			return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, uid)), nil
 		case !errors.Is(err, ports.ErrNotFound):
+			s.forgetKept(ctx, obj)
 			return nil, err
 		}
 	}
 	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+		s.forgetKept(ctx, obj)
 		return nil, err
 	}
-	s.undoCreate(c, uid)
+	s.undoCreate(c, obj)
 	s.cfg.Log.Info().Str("id", uid).Str("owner", obj.Owner).Str("type", t.String()).Msg("object imported")
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, uid)), nil
 }

@@ -104,13 +104,21 @@ func keyPairSpec(priv, pub *domain.Object) (ports.KeyPairSpec, error) {
 // keyObjectPayload is the stored structure of a generated key.
 func keyObjectPayload(tag kmip.Tag, k ports.Key, alg uint32, length int32) *kmip.Item {
 	format := k.Format
-	if format == 0 {
+	switch {
+	case format != 0:
+	case tag == kmip.TagPrivateKey:
+		format = uint32(kmip.KeyFormatTypePKCS_8)
+	case tag == kmip.TagPublicKey:
+		format = uint32(kmip.KeyFormatTypeX_509)
+	default:
 		format = uint32(kmip.KeyFormatTypeRaw)
 	}
-	kb := kmip.Struct(kmip.TagKeyBlock,
-		kmip.Enum(kmip.TagKeyFormatType, format),
-		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, k.Material)),
-		kmip.Enum(kmip.TagCryptographicAlgorithm, alg))
+	kb := kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, format))
+	// A key the engine keeps (k.Ref) without material has no Key Value.
+	if k.Material != nil || k.Ref == "" {
+		kb.Add(kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, k.Material)))
+	}
+	kb.Add(kmip.Enum(kmip.TagCryptographicAlgorithm, alg))
 	if length > 0 {
 		kb.Add(kmip.Int(kmip.TagCryptographicLength, length))
 	}
@@ -156,6 +164,8 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	}
 	priv.Payload = keyObjectPayload(kmip.TagPrivateKey, kp.Private, spec.Algorithm, length)
 	pub.Payload = keyObjectPayload(kmip.TagPublicKey, kp.Public, spec.Algorithm, length)
+	adoptKey(priv, kp.Private)
+	adoptKey(pub, kp.Public)
 	priv.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pub.ID))
 	pub.AddAttr("Link", linkAttr(kmip.LinkTypePrivateKeyLink, priv.ID))
 	if err := s.storeNew(ctx, c, priv); err != nil {
@@ -164,6 +174,8 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	if err := s.storeNew(ctx, c, pub); err != nil {
 		if derr := s.cfg.Store.Delete(ctx, priv.ID); derr != nil {
 			s.cfg.Log.Error().Err(derr).Str("id", priv.ID).Msg("could not remove the private key of a failed key pair")
+		} else {
+			s.forgetKept(ctx, priv)
 		}
 		return nil, err
 	}

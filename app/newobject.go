@@ -78,7 +78,7 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 func finishObject(obj *domain.Object) {
 	setCertAttrs(obj)
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
-	if kb != nil && kb.Child(kmip.TagKeyValue) == nil && mayOmitKeyValue(kmip.ObjectType(obj.Type)) {
+	if kb != nil && kb.Child(kmip.TagKeyValue) == nil && obj.KeyRef == "" && mayOmitKeyValue(kmip.ObjectType(obj.Type)) {
 		obj.SetAttr("Key Value Present", kmip.Bool(kmip.TagKeyValuePresent, false))
 	}
 	if kb != nil {

@@ -94,6 +94,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
 	}
 	obj.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
+	adoptKey(obj, key)
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}
@@ -106,10 +107,14 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 // durably, and remembers how to remove it should the batch be undone.
 func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object) error {
 	finishObject(obj)
-	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
 		return err
 	}
-	s.undoCreate(c, obj.ID)
+	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+		s.forgetKept(ctx, obj)
+		return err
+	}
+	s.undoCreate(c, obj)
 	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("op", c.op.String()).
 		Str("type", kmip.ObjectType(obj.Type).String()).Msg("object stored")
 	return nil
@@ -211,6 +216,9 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	if err := checkRelease(c, obj); err != nil { // Sensitive, Extractable (app/attr_server.go)
 		return nil, err
+	}
+	if obj, err = s.withKeyValue(ctx, obj); err != nil { // HSM keys (app/kept.go)
+		return nil, usableError(err, c.v)
 	}
 	out, err := s.formatFor(ctx, c, obj)
 	if err != nil {

@@ -94,6 +94,8 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
 	}
 	repl.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
+	repl.KeyRef = ""
+	adoptKey(repl, key)
 	if err := s.storeNew(ctx, c, repl); err != nil {
 		return nil, err
 	}

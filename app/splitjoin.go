@@ -114,6 +114,14 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 		if err != nil {
 			return nil, nil, err
 		}
+		// The shares are the key in the clear: Sensitive and non-Extractable
+		// keys are not split.
+		if err := checkRelease(c, obj); err != nil {
+			return nil, nil, err
+		}
+		if obj, err = s.withKeyValue(ctx, obj); err != nil {
+			return nil, nil, err
+		}
 		return rawKey(obj)
 	}
 	tmp, err := s.newObject(ctx, c, kmip.ObjectTypeSymmetricKey)
@@ -129,6 +137,17 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 	key, err := s.cfg.Crypto.GenerateSymmetricKey(ctx, ports.SymmetricKeySpec{ID: tmp.ID, Algorithm: alg, Length: int(length), UsageMask: mask})
 	if err != nil {
 		return nil, nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
+	}
+	if key.Ref != "" { // an HSM made it: read it out, and leave no key behind
+		tmp.KeyRef = key.Ref
+		k, _ := s.keeper()
+		h := ports.KeyHandle{ID: tmp.ID, ObjectType: tmp.Type, Algorithm: alg, Length: int(length), Ref: key.Ref}
+		out, err := k.ExportKey(ctx, h)
+		s.forgetKept(ctx, tmp)
+		if err != nil {
+			return nil, nil, err
+		}
+		key.Material = out.Material
 	}
 	return key.Material, kmip.Struct(kmip.TagKeyBlock,
 		kmip.Enum(kmip.TagCryptographicAlgorithm, alg), kmip.Int(kmip.TagCryptographicLength, length)), nil

@@ -44,6 +44,11 @@ type Object struct {
 	// Payload is the managed cryptographic object as KMIP encodes it (a
 	// SymmetricKey, SecretData, OpaqueObject ... structure), nil once destroyed.
 	Payload *kmip.Item `json:"payload,omitempty"`
+	// KeyRef is the crypto engine's reference to the key it keeps for this
+	// object (an HSM key); empty when the Payload holds the key material.
+	// Such a key's Key Block carries no Key Value: the material never
+	// leaves the engine unless the engine lets it be exported.
+	KeyRef string `json:"key_ref,omitempty"`
 	// Revision counts committed updates; stores use it for optimistic concurrency.
 	Revision uint64 `json:"revision"`
 }

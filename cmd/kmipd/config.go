@@ -136,6 +136,8 @@ type CryptoConfig struct {
 	// RNG is the software engine's generator: "os" (crypto/rand, default)
 	// or "x9.31-aes256" (ANSI X9.31 A.2.4 with AES-256, keyed from crypto/rand).
 	RNG string `toml:"rng"`
+	// PKCS11 is the [crypto.pkcs11] table (config_hsm.go).
+	PKCS11 PKCS11Config `toml:"pkcs11"`
 }
 
 // defaultConfig returns the configuration kmipd runs with when no file and
@@ -332,6 +334,9 @@ func (c *Config) normalize() error {
 	case c.Crypto.RNG != software.RNGOS && c.Crypto.Type != "software":
 		return keyErr("crypto.rng", "%q applies only to crypto.type software", c.Crypto.RNG)
 	}
+	if err := c.Crypto.normalizePKCS11(); err != nil {
+		return err
+	}
 	return c.normalizeAccess()
 }
 
@@ -370,7 +375,7 @@ func (c *Config) checkFiles() error {
 	if err := isDir(filepath.Dir(c.Storage.Path)); err != nil {
 		return &ConfigError{Key: storageKey, Value: c.Storage.Path, Err: err}
 	}
-	return nil
+	return c.Crypto.checkPKCS11Files()
 }
 
 // isDir returns nil if path is an existing directory.

@@ -60,7 +60,7 @@ func newServeFlagSet(f *serveFlags, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	fs.StringVar(&f.config, "config", "", "TOML configuration `file` (default: built-in defaults)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
-	fs.BoolVar(&f.dev, "dev", false, "development mode: dev PKI, SQLite and software crypto in -dev-dir, on 127.0.0.1:5696")
+	fs.BoolVar(&f.dev, "dev", false, "development mode: dev PKI and SQLite in -dev-dir, on 127.0.0.1:5696, software crypto unless -config names another engine")
 	fs.StringVar(&f.devDir, "dev-dir", ".kmipd-dev", "`directory` of development mode's PKI and database")
 	for _, o := range overrideFlags {
 		fs.String(o.name, "", "override "+o.key)

@@ -77,15 +77,12 @@ var storageOpeners = map[string]func(StorageConfig) (ports.Store, error){
 	},
 }
 
-// errNotBuilt reports an adapter this binary does not contain.
-var errNotBuilt = errors.New("not built in this binary yet")
-
 // cryptoEngines is the one place that maps crypto.type to an engine.
 var cryptoEngines = map[string]func(CryptoConfig) (ports.CryptoEngine, error){
 	"software": func(c CryptoConfig) (ports.CryptoEngine, error) {
 		return software.NewWithOptions(software.Options{RNG: c.RNG})
 	},
-	"pkcs11": func(CryptoConfig) (ports.CryptoEngine, error) { return nil, errNotBuilt },
+	"pkcs11": openPKCS11, // config_hsm.go
 }
 
 func main() {
@@ -157,7 +154,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	engine, err := cryptoEngines[cfg.Crypto.Type](cfg.Crypto)
 	if err != nil {
-		return fail(exitUsage, &ConfigError{Key: "crypto.type", Value: cfg.Crypto.Type, Err: err})
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			err = &ConfigError{Key: "crypto.type", Value: cfg.Crypto.Type, Err: err}
+		}
+		return fail(exitUsage, err)
+	}
+	if c, ok := engine.(io.Closer); ok {
+		defer c.Close()
 	}
 	log, closeLog, err := newLogger(s, stderr)
 	if err != nil {

@@ -314,6 +314,7 @@ func dumpObject(o *domain.Object) []string {
 		"Policy " + o.Policy,
 		"InitialDate " + dumpTime(o.InitialDate),
 		fmt.Sprintf("Revision %d", o.Revision),
+		"KeyRef " + o.KeyRef,
 		fmt.Sprintf("Attributes %d", len(o.Attributes)),
 	}
 	for _, a := range o.Attributes {
@@ -362,6 +363,26 @@ func testRoundTrip(t *testing.T, open Opener) {
 		t.Fatalf("Create: %v", err)
 	}
 	checkSame(t, get(t, s, "round-trip"), want)
+
+	// An HSM key: no Key Value, the engine's reference instead; an update
+	// keeps the reference.
+	kept := Sample("kept")
+	kept.KeyRef = "secret/00ff"
+	kept.Payload.Child(kmip.TagKeyBlock).Value = []*kmip.Item{
+		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+		kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+		kmip.Int(kmip.TagCryptographicLength, 256)}
+	mustCreate(t, s, kept.Clone())
+	checkSame(t, get(t, s, "kept"), kept)
+	if err := s.Update(context.Background(), "kept", func(o *domain.Object) error {
+		o.Owner = "bob"
+		return nil
+	}); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	if got := get(t, s, "kept"); got.KeyRef != kept.KeyRef || got.Owner != "bob" {
+		t.Fatalf("after Update: KeyRef %q owner %q, want %q bob", got.KeyRef, got.Owner, kept.KeyRef)
+	}
 
 	// A bare object: no attributes, no payload, zero times.
 	bare := &domain.Object{ID: "bare", Type: uint32(kmip.ObjectTypeOpaqueObject), State: domain.Destroyed}

@@ -140,9 +140,15 @@ type Options struct {
 	// must not repeat a key the harness writes: hostname, port,
 	// certificate_path, key_path, ca_path, logging_level, log_path, database_path.
 	ExtraServerTOML string
+	// Crypto is the crypto.type: "software" (default) or "pkcs11" (whose
+	// [crypto.pkcs11] table goes in ExtraTOML).
+	Crypto string
 	// ExtraCryptoTOML is appended to the [crypto] table (one key per line),
 	// e.g. `rng = "x9.31-aes256"`; it must not repeat type.
 	ExtraCryptoTOML string
+	// Env holds extra environment entries ("KEY=value") for the kmipd
+	// process, beside the test process's own environment.
+	Env []string
 	// ExtraTOML is appended at the end of the file, after the [crypto] and
 	// [storage] tables: lines before its first table header land in [storage].
 	ExtraTOML string
@@ -167,6 +173,7 @@ type Server struct {
 
 	bin        string
 	args       []string
+	env        []string
 	stderrPath string
 
 	mu      sync.Mutex
@@ -201,6 +208,7 @@ func Start(t testing.TB, o Options) *Server {
 		DBPath:     filepath.Join(dir, "kmipd-"+storage+".db"),
 		bin:        bin,
 		args:       append([]string{"-config", filepath.Join(dir, "kmipd.toml")}, o.Args...),
+		env:        o.Env,
 		stderrPath: filepath.Join(dir, "stderr.txt"),
 		clients:    map[string]*tls.Config{},
 	}
@@ -237,7 +245,11 @@ func (s *Server) config(storage string, o Options) string {
 	if o.ExtraServerTOML != "" {
 		b.WriteString(strings.TrimRight(o.ExtraServerTOML, "\n") + "\n")
 	}
-	b.WriteString("\n[crypto]\ntype = \"software\"\n")
+	crypto := o.Crypto
+	if crypto == "" {
+		crypto = "software"
+	}
+	fmt.Fprintf(&b, "\n[crypto]\ntype = %q\n", crypto)
 	if o.ExtraCryptoTOML != "" {
 		b.WriteString(strings.TrimRight(o.ExtraCryptoTOML, "\n") + "\n")
 	}
@@ -268,6 +280,9 @@ func (s *Server) start(t testing.TB) error {
 	}
 	cmd := exec.Command(s.bin, s.args...)
 	cmd.Dir = s.Dir
+	if len(s.env) > 0 {
+		cmd.Env = append(os.Environ(), s.env...)
+	}
 	cmd.Stdout = stderr
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

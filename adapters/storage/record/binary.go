@@ -11,7 +11,7 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
-// The binary record (format version 2) is what Marshal writes: decoding the
+// The binary record (format version 3) is what Marshal writes: decoding the
 // JSON form cost 25-40 % of a Get's server CPU. Its first byte is
 // binaryVersion, which no JSON record starts with (they start with '{'), so
 // Unmarshal reads both. Then, with str = uvarint length + bytes and
@@ -20,7 +20,10 @@ import (
 //	str ID, uvarint Type, uvarint State, str Owner, str Policy,
 //	time InitialDate, uvarint Revision,
 //	uvarint len(Attributes)+1 (0: nil), per attribute: str Name, varint Index, item,
-//	item Payload
+//	item Payload, str KeyRef
+//
+// Version 2 records, written before KeyRef existed, end after Payload and are
+// still read (KeyRef empty).
 //
 // An item is byte 0 (nil) or byte 1, uvarint Tag, byte Type and its value:
 // Structure uvarint len+1 (0: nil) then the children; Integer, Long Integer
@@ -28,7 +31,10 @@ import (
 // str; Byte String uvarint len+1 (0: nil) then the bytes; Big Integer byte
 // 0 (nil), 1 (>= 0) or 2 (< 0) then, unless nil, str magnitude (big-endian);
 // Date-Time and Date-Time Extended time.
-const binaryVersion = 2
+const (
+	binaryVersion   = 3
+	binaryVersionV2 = 2
+)
 
 // maxDepth bounds the nesting of a decoded item (the TTLV codec admits far
 // less), so that a corrupt record cannot exhaust the stack.
@@ -60,6 +66,7 @@ func marshalBinary(obj *domain.Object) ([]byte, error) {
 	if b, err = appendItem(b, obj.Payload); err != nil {
 		return nil, fmt.Errorf("record: payload: %w", err)
 	}
+	b = appendStr(b, obj.KeyRef)
 	return b, nil
 }
 
@@ -304,6 +311,9 @@ func unmarshalBinary(b []byte) (*domain.Object, error) {
 		}
 	}
 	o.Payload = d.item(0)
+	if b[0] != binaryVersionV2 {
+		o.KeyRef = d.str()
+	}
 	if d.err != nil {
 		return nil, fmt.Errorf("record: %w: %v", ErrCorrupt, d.err)
 	}

@@ -21,7 +21,7 @@ func sameObject(t *testing.T, got, want *domain.Object) {
 	t.Helper()
 	if got.ID != want.ID || got.Type != want.Type || got.State != want.State || got.Owner != want.Owner ||
 		got.Policy != want.Policy || !got.InitialDate.Equal(want.InitialDate) ||
-		got.InitialDate.Location() != time.UTC || got.Revision != want.Revision {
+		got.InitialDate.Location() != time.UTC || got.Revision != want.Revision || got.KeyRef != want.KeyRef {
 		t.Fatalf("fields: got %+v, want %+v", got, want)
 	}
 	if (got.Attributes == nil) != (want.Attributes == nil) || len(got.Attributes) != len(want.Attributes) {

@@ -102,7 +102,7 @@ func marshalJSON(obj *domain.Object) ([]byte, error) {
 // Unmarshal decodes a record written by Marshal, or by an earlier kmipd in
 // the JSON form; errors wrap ErrCorrupt.
 func Unmarshal(b []byte) (*domain.Object, error) {
-	if len(b) > 0 && b[0] == binaryVersion {
+	if len(b) > 0 && (b[0] == binaryVersion || b[0] == binaryVersionV2) {
 		return unmarshalBinary(b)
 	}
 	return unmarshalJSON(b)
