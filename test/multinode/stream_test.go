@@ -20,8 +20,14 @@ import (
 // mode lets two processes share it).
 func twoNodes(t *testing.T) (a, b *harness.Server) {
 	t.Helper()
-	a = harness.Start(t, harness.Options{Storage: "sqlite"})
-	b = harness.Start(t, harness.Options{Storage: "sqlite"})
+	return twoNodesWith(t, harness.Options{Storage: "sqlite"})
+}
+
+// twoNodesWith is twoNodes with both nodes started with o.
+func twoNodesWith(t *testing.T, o harness.Options) (a, b *harness.Server) {
+	t.Helper()
+	a = harness.Start(t, o)
+	b = harness.Start(t, o)
 	b.Stop(t)
 	cfg, err := os.ReadFile(b.ConfigPath)
 	if err != nil {

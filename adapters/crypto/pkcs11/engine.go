@@ -118,7 +118,7 @@ func (e *Engine) open() error {
 	e.slot = slot
 	sh, err := e.p.OpenSession(slot, pkcs11.CKF_SERIAL_SESSION|pkcs11.CKF_RW_SESSION)
 	if err != nil {
-		return fmt.Errorf("pkcs11: %s: C_OpenSession: %s", e.tokenName(), rvName(err))
+		return withRV(fmt.Sprintf("pkcs11: %s: C_OpenSession: %s", e.tokenName(), rvName(err)), err)
 	}
 	if err := e.p.Login(sh, pkcs11.CKU_USER, e.cfg.PIN); err != nil && !isRV(err, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
 		_ = e.p.CloseSession(sh)
@@ -134,7 +134,7 @@ func (e *Engine) open() error {
 		case isRV(err, pkcs11.CKR_USER_PIN_NOT_INITIALIZED):
 			return fmt.Errorf("pkcs11: %s: the user PIN is not initialized", e.tokenName())
 		}
-		return fmt.Errorf("pkcs11: %s: C_Login: %s", e.tokenName(), rvName(err))
+		return withRV(fmt.Sprintf("pkcs11: %s: C_Login: %s", e.tokenName(), rvName(err)), err)
 	}
 	e.idle = append(e.idle, sh)
 	if list, err := e.p.GetMechanismList(slot); err == nil {
@@ -157,7 +157,7 @@ func (e *Engine) tokenName() string {
 func (e *Engine) findSlot() (uint, error) {
 	slots, err := e.p.GetSlotList(true)
 	if err != nil {
-		return 0, fmt.Errorf("pkcs11: module %q: C_GetSlotList: %s", e.module, rvName(err))
+		return 0, withRV(fmt.Sprintf("pkcs11: module %q: C_GetSlotList: %s", e.module, rvName(err)), err)
 	}
 	if e.cfg.TokenLabel == "" {
 		for _, s := range slots {
@@ -297,7 +297,7 @@ func (e *Engine) reopen(gen uint64) error {
 	e.handles = map[string]keyObj{}
 	_ = e.p.CloseAllSessions(e.slot)
 	err := e.open()
-	if err != nil && (strings.Contains(err.Error(), "CKR_CRYPTOKI_NOT_INITIALIZED") || strings.Contains(err.Error(), "CKR_DEVICE")) {
+	if err != nil && (isRV(err, pkcs11.CKR_CRYPTOKI_NOT_INITIALIZED) || isRV(err, pkcs11.CKR_DEVICE_ERROR) || isRV(err, pkcs11.CKR_DEVICE_REMOVED)) {
 		_ = e.p.Finalize()
 		if ierr := e.p.Initialize(); ierr != nil && !isRV(ierr, pkcs11.CKR_CRYPTOKI_ALREADY_INITIALIZED) {
 			return fmt.Errorf("pkcs11: reinitializing module: %s", rvName(ierr))
@@ -379,6 +379,18 @@ func lostSession(err error) bool {
 	}
 	return false
 }
+
+// rvError is a one-line message that keeps the PKCS#11 return value it
+// reports for errors.As.
+type rvError struct {
+	msg string
+	rv  error
+}
+
+func (e *rvError) Error() string { return e.msg }
+func (e *rvError) Unwrap() error { return e.rv }
+
+func withRV(msg string, rv error) error { return &rvError{msg, rv} }
 
 func isRV(err error, rv uint) bool {
 	var e pkcs11.Error

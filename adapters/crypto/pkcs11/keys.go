@@ -100,11 +100,7 @@ func (e *Engine) lookup(s pkcs11.SessionHandle, ref string) (keyObj, error) {
 	if err := e.describe(s, &o); err != nil {
 		return keyObj{}, err
 	}
-	e.mu.Lock()
-	if e.handles != nil {
-		e.handles[ref] = o
-	}
-	e.mu.Unlock()
+	e.remember(o)
 	return o, nil
 }
 
@@ -327,9 +323,15 @@ func (e *Engine) GenerateSymmetricKey(ctx context.Context, spec ports.SymmetricK
 	return ports.Key{Ref: ref, NonExtractable: !e.cfg.Extractable}, nil
 }
 
+// maxCached bounds the handle cache; past it the cache starts afresh.
+const maxCached = 4096
+
 func (e *Engine) remember(o keyObj) {
 	e.mu.Lock()
 	if e.handles != nil {
+		if len(e.handles) >= maxCached {
+			e.handles = map[string]keyObj{}
+		}
 		e.handles[o.ref] = o
 	}
 	e.mu.Unlock()
@@ -452,15 +454,21 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 		e.remember(po)
 		e.remember(keyObj{h: priv, class: pkcs11.CKO_PRIVATE_KEY, keyType: keyType, curve: curve, ref: privRef})
 		pk, err := e.readPublic(s, po)
+		if err == nil {
+			if k, ok := pk.(*rsa.PublicKey); ok {
+				material, format = x509.MarshalPKCS1PublicKey(k), kmip.KeyFormatTypePKCS_1
+				return nil
+			}
+			material, err = x509.MarshalPKIXPublicKey(pk)
+			format = kmip.KeyFormatTypeX_509
+		}
 		if err != nil {
-			return err
+			// Leave no half-reported pair behind in the token.
+			e.forget(pubRef)
+			e.forget(privRef)
+			_ = e.p.DestroyObject(s, pub)
+			_ = e.p.DestroyObject(s, priv)
 		}
-		if k, ok := pk.(*rsa.PublicKey); ok {
-			material, format = x509.MarshalPKCS1PublicKey(k), kmip.KeyFormatTypePKCS_1
-			return nil
-		}
-		material, err = x509.MarshalPKIXPublicKey(pk)
-		format = kmip.KeyFormatTypeX_509
 		return err
 	})
 	if err != nil {
