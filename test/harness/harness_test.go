@@ -97,7 +97,9 @@ func TestConfigErrors(t *testing.T) {
 		{"bad storage type", "", "", []string{"kmipd: config: storage.type: \"mysql\" is not one of"}},
 		{"bad logging level", "", "", []string{"kmipd: config: server.logging_level: \"CHATTY\""}},
 		{"bad duration", "read_timeout = 30", "", []string{"kmipd: config: server.read_timeout:"}},
-		{"pkcs11", "", "", []string{`kmipd: crypto.type "pkcs11": not built in this binary yet`}},
+		{"pkcs11 without its table", "", "", []string{`kmipd: config: crypto.pkcs11.module: required when crypto.type is pkcs11`}},
+		{"pkcs11 module missing", "", "[crypto.pkcs11]\nmodule = \"/nonexistent/libpkcs11.so\"\ntoken_label = \"t\"\npin_file = \"/nonexistent/pin\"",
+			[]string{`kmipd: crypto.pkcs11.module "/nonexistent/libpkcs11.so": open /nonexistent/libpkcs11.so: no such file`}},
 		{"policy path not a directory", "", "", []string{`kmipd: server.policy_path "`, `": not a directory`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,7 +119,7 @@ func TestConfigErrors(t *testing.T) {
 				text = strings.Replace(text, `type = "sqlite"`, `type = "mysql"`, 1)
 			case "bad logging level":
 				text = strings.Replace(text, `logging_level = "DEBUG"`, `logging_level = "CHATTY"`, 1)
-			case "pkcs11":
+			case "pkcs11 without its table", "pkcs11 module missing":
 				text = strings.Replace(text, `type = "software"`, `type = "pkcs11"`, 1)
 			case "policy path not a directory":
 				text = strings.Replace(text, "[server]\n", "[server]\npolicy_path = \""+s.PKI.CAFile+"\"\n", 1)
