@@ -4,6 +4,7 @@ BIN       := bin/kmipd
 DEV_DIR   ?= .kmipd-dev
 FUZZTIME  ?= 30s
 TEST_FLAGS ?=
+RUN_FLAGS ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS   := -X main.version=$(VERSION)
 
@@ -16,7 +17,7 @@ build:
 
 ## run: start kmipd in development mode (dev PKI in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
 run: build
-	./$(BIN) -dev -dev-dir $(DEV_DIR)
+	$(BIN) -dev -dev-dir $(DEV_DIR) $(RUN_FLAGS)
 
 ## run-hsm: development mode on a SoftHSM2 token (created in $(HSM_DIR) on first use; needs softhsm2)
 HSM_DIR    ?= .kmipd-dev-hsm
@@ -33,7 +34,7 @@ run-hsm: build
 	    --so-pin "$$(cat $(HSM_DIR)/pin)" --pin "$$(cat $(HSM_DIR)/pin)" >/dev/null
 	@printf '[crypto]\ntype = "pkcs11"\n\n[crypto.pkcs11]\nmodule = "%s"\ntoken_label = "%s"\npin_file = "%s"\n' \
 	  "$(HSM_MODULE)" "$(HSM_LABEL)" "$(abspath $(HSM_DIR))/pin" > $(HSM_DIR)/kmipd-hsm.toml
-	SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf ./$(BIN) -dev -dev-dir $(HSM_DIR) -config $(HSM_DIR)/kmipd-hsm.toml
+	SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf $(BIN) -dev -dev-dir $(HSM_DIR) -config $(HSM_DIR)/kmipd-hsm.toml $(RUN_FLAGS)
 
 ## test: vet, then every test (unit, contract, integration, interop, conformance)
 test: vet

@@ -10,31 +10,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
 
 var itoa = strconv.Itoa
-
-// syncBuffer is a bytes.Buffer a process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 func TestStartStopRestart(t *testing.T) {
 	for _, storage := range []string{"sqlite", "bbolt"} {
@@ -174,7 +155,7 @@ func TestDevMode(t *testing.T) {
 	for run := 1; run <= 2; run++ {
 		cmd := exec.Command(Binary(t), "-dev", "-dev-dir", "dev", "-port", itoa(port))
 		cmd.Dir = dir
-		var stdout, stderr syncBuffer
+		var stdout, stderr SyncBuffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@ import contextlib
 import os
 import sys
 
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from kmip.core import enums
@@ -92,6 +93,24 @@ def registered_key(s):
     s.flow(lambda: s.step("register into the token, encrypt matches", run))
 
 
+def token_mac(s):
+    def run():
+        key = os.urandom(32)
+        with opened(s) as c:
+            uid = c.register(pie_objects.SymmetricKey(
+                enums.CryptographicAlgorithm.HMAC_SHA256, 256, key, [M.MAC_GENERATE, M.MAC_VERIFY],
+                name="hsm-mac-" + s.tag))
+            c.activate(uid)
+            got_uid, tag = c.mac(b"authenticated in the token", uid=uid,
+                                 algorithm=enums.CryptographicAlgorithm.HMAC_SHA256)
+            check(got_uid == uid, "MAC answered for another key")
+            h = hmac.HMAC(key, hashes.SHA256())
+            h.update(b"authenticated in the token")
+            check(tag == h.finalize(), "the token's MAC differs from HMAC-SHA256 of the registered key")
+            return {"mac_id": uid, "mac_bytes": len(tag)}
+    s.flow(lambda: s.step("register an HMAC key into the token, mac matches", run))
+
+
 def token_pair(s):
     def run():
         with opened(s) as c:
@@ -132,7 +151,7 @@ def destroyed(s):
 
 
 def all_flows(s):
-    for flow in (token_key, registered_key, token_pair, destroyed):
+    for flow in (token_key, registered_key, token_mac, token_pair, destroyed):
         flow(s)
 
 

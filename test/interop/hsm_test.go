@@ -3,7 +3,6 @@
 package interop
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -27,12 +26,7 @@ func TestPyKMIPOnSoftHSM(t *testing.T) {
 	py := script(t, "hsm_client.py")
 	for _, version := range []string{"1.2", "1.4", "2.0"} {
 		t.Run("KMIP-"+version, func(t *testing.T) {
-			srv := harness.Start(t, harness.Options{
-				Crypto: "pkcs11",
-				Env:    append(tok.Env(), "KMIPD_PKCS11_PIN="+pin),
-				ExtraTOML: fmt.Sprintf("[crypto.pkcs11]\nmodule = %q\ntoken_label = %q\nsessions = 4\n",
-					tok.Module, tok.Label),
-			})
+			srv := harness.Start(t, harness.HSMOptions(tok, "sessions = 4"))
 			steps := runScenario(t, py, clientArgs(srv, version, "hsm"))
 			ids := map[string]string{}
 			for _, s := range steps {
@@ -43,7 +37,7 @@ func TestPyKMIPOnSoftHSM(t *testing.T) {
 				}
 			}
 			token := openToken(t, tok)
-			for _, k := range []string{"aes_id", "registered_id", "private_id"} {
+			for _, k := range []string{"aes_id", "registered_id", "mac_id", "private_id"} {
 				id := ids[k]
 				if id == "" {
 					t.Errorf("the script reported no %s", k)

@@ -4,7 +4,6 @@ package multinode
 
 import (
 	"bytes"
-	"fmt"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/crypto/pkcs11/softhsm"
@@ -20,13 +19,7 @@ import (
 func TestHSMKeyAcrossNodes(t *testing.T) {
 	const pin = "31415926"
 	tok := softhsm.Setup(t, "kmipd-nodes", pin)
-	a, b := twoNodesWith(t, harness.Options{
-		Storage: "sqlite",
-		Crypto:  "pkcs11",
-		Env:     append(tok.Env(), "KMIPD_PKCS11_PIN="+pin),
-		ExtraTOML: fmt.Sprintf("[crypto.pkcs11]\nmodule = %q\ntoken_label = %q\nsessions = 2\n",
-			tok.Module, tok.Label),
-	})
+	a, b := twoNodesWith(t, harness.HSMOptions(tok, "sessions = 2"))
 	ca, cb := dial(t, a, "alice", 1, 4), dial(t, b, "alice", 1, 4)
 	create := call(t, ca, kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256,
 		kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, "")...)

@@ -5,7 +5,6 @@ package multinode
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"strings"
@@ -47,32 +46,13 @@ func twoNodesWith(t *testing.T, o harness.Options) (a, b *harness.Server) {
 
 func dial(t *testing.T, srv *harness.Server, cn string, major, minor int32) *kmipclient.Client {
 	t.Helper()
-	c, err := kmipclient.Dial(context.Background(), srv.Addr, srv.ClientTLSConfig(t, cn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Major, c.Minor = major, minor
-	t.Cleanup(func() { c.Close() })
-	return c
+	return srv.Dial(t, cn, major, minor)
 }
 
-func call(t *testing.T, c *kmipclient.Client, op kmip.Operation, payload ...*kmip.Item) *kmip.Item {
-	t.Helper()
-	p, err := c.Call(op, payload...)
-	if err != nil {
-		t.Fatalf("%s: %v", op, err)
-	}
-	return p
-}
-
-func field(t *testing.T, p *kmip.Item, tag kmip.Tag) []byte {
-	t.Helper()
-	b, ok := p.Child(tag).AsBytes()
-	if !ok {
-		t.Fatalf("no %s in %v", tag.SpecName(), p)
-	}
-	return b
-}
+var (
+	call  = harness.Call
+	field = harness.Field
+)
 
 func wantReason(t *testing.T, err error, want kmip.ResultReason) {
 	t.Helper()

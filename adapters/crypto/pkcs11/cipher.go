@@ -4,13 +4,13 @@ package pkcs11
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/binary"
 	"fmt"
 	"math/big"
 
 	"github.com/miekg/pkcs11"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -46,7 +46,7 @@ func (e *Engine) crypt(ctx context.Context, key ports.KeyHandle, p ports.CryptoP
 	if in.Partial || in.State != nil {
 		return ports.CipherOutput{}, fmt.Errorf("%w: pkcs11: streamed encryption parts (the cipher state cannot leave the token)", ports.ErrUnsupported)
 	}
-	alg, err := operationAlgorithm(key, p)
+	alg, err := kmipparams.OperationAlgorithm(key, p)
 	if err != nil {
 		return ports.CipherOutput{}, err
 	}
@@ -155,19 +155,14 @@ func (e *Engine) planSymmetric(alg kmip.CryptographicAlgorithm, p ports.CryptoPa
 	}
 	switch mode {
 	case kmip.BlockCipherModeECB, kmip.BlockCipherModeCBC:
-		pad := kmip.PaddingMethod(p.PaddingMethod)
-		switch pad {
-		case 0, kmip.PaddingMethodNone:
-			pad = 0
-		case kmip.PaddingMethodPKCS5, kmip.PaddingMethodANSIX9_23, kmip.PaddingMethodISO10126:
-		default:
-			return pl, fmt.Errorf("%w: padding method %s", ports.ErrUnsupported, pad)
+		pad, err := kmipparams.BlockPadding(p)
+		if err != nil {
+			return pl, err
 		}
 		var iv []byte
 		if mode == kmip.BlockCipherModeCBC {
 			var gen bool
-			var err error
-			if iv, gen, err = newIV(p, in, enc, pl.bs, pl.bs); err != nil {
+			if iv, gen, err = kmipparams.NewIV(p, in, enc, pl.bs, pl.bs); err != nil {
 				return pl, err
 			}
 			if gen {
@@ -185,7 +180,7 @@ func (e *Engine) planSymmetric(alg kmip.CryptographicAlgorithm, p ports.CryptoPa
 			pl.mech = withIV(cbcPad, iv)
 			return pl, nil
 		case pad != 0 && enc:
-			pl.data, pl.goPad = addPadding(in.Data, pl.bs, pad), pad
+			pl.data, pl.goPad = kmipparams.AddPadding(in.Data, pl.bs, pad), pad
 		case pad != 0:
 			pl.goPad = pad
 			fallthrough
@@ -210,10 +205,10 @@ func (e *Engine) planSymmetric(alg kmip.CryptographicAlgorithm, p ports.CryptoPa
 		var block []byte
 		var err error
 		if p.InitialCounterSet {
-			block, pl.iv, err = ctrInitialBlock(p, in, enc, 16)
+			block, pl.iv, err = kmipparams.CTRInitialBlock(p, in, enc, 16)
 		} else {
 			var gen bool
-			block, gen, err = newIV(p, in, enc, 16, 16)
+			block, gen, err = kmipparams.NewIV(p, in, enc, 16, 16)
 			if gen {
 				pl.iv = block
 			}
@@ -238,7 +233,7 @@ func (e *Engine) planSymmetric(alg kmip.CryptographicAlgorithm, p ports.CryptoPa
 		if alg != kmip.CryptographicAlgorithmAES || !e.has(m) {
 			return pl, fmt.Errorf("%w: pkcs11: the token has no %s-%s", ports.ErrUnsupported, alg, mode)
 		}
-		iv, gen, err := newIV(p, in, enc, 16, 16)
+		iv, gen, err := kmipparams.NewIV(p, in, enc, 16, 16)
 		if err != nil {
 			return pl, err
 		}
@@ -254,17 +249,11 @@ func (e *Engine) planSymmetric(alg kmip.CryptographicAlgorithm, p ports.CryptoPa
 		if err := e.need(pkcs11.CKM_AES_GCM, "AES-GCM"); err != nil {
 			return pl, err
 		}
-		tagLen := p.TagLength
-		if tagLen == 0 {
-			tagLen = 16
-			if !enc && len(in.Tag) != 0 {
-				tagLen = len(in.Tag)
-			}
+		tagLen, err := kmipparams.GCMTagLength(p, in, enc)
+		if err != nil {
+			return pl, err
 		}
-		if tagLen < 12 || tagLen > 16 {
-			return pl, fmt.Errorf("%w: GCM tag length %d bytes (allowed: 12 to 16)", ports.ErrInvalidInput, tagLen)
-		}
-		iv, gen, err := newIV(p, in, enc, 0, 12)
+		iv, gen, err := kmipparams.NewIV(p, in, enc, 0, 12)
 		if err != nil {
 			return pl, err
 		}
@@ -304,7 +293,7 @@ func (pl symPlan) finish(res []byte) (ports.CipherOutput, error) {
 		n := len(res) - pl.tagLen
 		out.Data, out.Tag = res[:n], res[n:]
 	case pl.goPad != 0 && !pl.enc:
-		d, err := removePadding(res, pl.bs, pl.goPad)
+		d, err := kmipparams.RemovePadding(res, pl.bs, pl.goPad)
 		if err != nil {
 			return ports.CipherOutput{}, err
 		}
@@ -316,130 +305,4 @@ func (pl symPlan) finish(res []byte) (ports.CipherOutput, error) {
 		out.Data = []byte{}
 	}
 	return out, nil
-}
-
-// operationAlgorithm is the algorithm an operation runs: the Cryptographic
-// Parameters' when given, else the key's (as the software engine).
-func operationAlgorithm(key ports.KeyHandle, p ports.CryptoParams) (kmip.CryptographicAlgorithm, error) {
-	ka, pa := kmip.CryptographicAlgorithm(key.Algorithm), kmip.CryptographicAlgorithm(p.CryptographicAlgorithm)
-	switch {
-	case pa == 0 && ka == 0:
-		return 0, fmt.Errorf("%w: no cryptographic algorithm for key %q", ports.ErrInvalidInput, key.ID)
-	case pa == 0:
-		return ka, nil
-	case ka == 0 || ka == pa:
-		return pa, nil
-	}
-	return 0, fmt.Errorf("%w: key %q is a %s key, not %s", ports.ErrInvalidInput, key.ID, ka, pa)
-}
-
-// newIV returns the caller's IV, checked against want bytes (any length
-// when want is 0), or a fresh random one of the Cryptographic Parameters'
-// IV Length (default def) for encryption.
-func newIV(p ports.CryptoParams, in ports.CipherInput, enc bool, want, def int) (iv []byte, generated bool, err error) {
-	if in.IV != nil {
-		if want != 0 && len(in.IV) != want {
-			return nil, false, fmt.Errorf("%w: IV of %d bytes (want %d)", ports.ErrInvalidInput, len(in.IV), want)
-		}
-		return in.IV, false, nil
-	}
-	if !enc {
-		return nil, false, fmt.Errorf("%w: decryption needs the IV/Counter/Nonce", ports.ErrInvalidInput)
-	}
-	n := def
-	if p.IVLength != 0 {
-		if p.IVLength%8 != 0 || (want != 0 && p.IVLength/8 != want) || p.IVLength <= 0 || p.IVLength > 1024 {
-			return nil, false, fmt.Errorf("%w: IV length %d bits", ports.ErrInvalidInput, p.IVLength)
-		}
-		n = p.IVLength / 8
-	}
-	iv = make([]byte, n)
-	if _, err := rand.Read(iv); err != nil {
-		return nil, false, err
-	}
-	return iv, true, nil
-}
-
-// ctrInitialBlock builds the first counter block from an Initial Counter
-// Value, exactly as the software engine: the IV is the nonce and the
-// counter (Counter Length bits, 32 when the nonce is generated) takes the
-// rest of the block.
-func ctrInitialBlock(p ports.CryptoParams, in ports.CipherInput, enc bool, bs int) (block, generated []byte, err error) {
-	bad := func(why string) ([]byte, []byte, error) {
-		return nil, nil, fmt.Errorf("%w: CTR with an Initial Counter Value: %s", ports.ErrInvalidInput, why)
-	}
-	c := 4
-	switch {
-	case p.CounterLength != 0:
-		if p.CounterLength%8 != 0 || p.CounterLength < 8 || p.CounterLength > 64 || p.CounterLength/8 >= bs {
-			return bad(fmt.Sprintf("Counter Length %d bits", p.CounterLength))
-		}
-		c = p.CounterLength / 8
-	case in.IV != nil:
-		c = bs - len(in.IV)
-	}
-	if in.IV != nil && len(in.IV) != bs-c {
-		return bad(fmt.Sprintf("an IV of %d bytes leaves %d for the counter", len(in.IV), bs-len(in.IV)))
-	}
-	if c < 1 || c > 8 {
-		return bad(fmt.Sprintf("a %d-byte counter", c))
-	}
-	if p.InitialCounterValue < 0 || (c < 8 && p.InitialCounterValue >= 1<<(8*c)) {
-		return bad(fmt.Sprintf("value %d does not fit a %d-bit counter", p.InitialCounterValue, 8*c))
-	}
-	nonce := in.IV
-	if nonce == nil {
-		if !enc {
-			return nil, nil, fmt.Errorf("%w: decryption needs the IV/Counter/Nonce", ports.ErrInvalidInput)
-		}
-		nonce = make([]byte, bs-c)
-		if _, err := rand.Read(nonce); err != nil {
-			return nil, nil, err
-		}
-		generated = nonce
-	}
-	block = make([]byte, bs)
-	copy(block, nonce)
-	ctr := binary.BigEndian.AppendUint64(nil, uint64(p.InitialCounterValue))
-	copy(block[bs-c:], ctr[8-c:])
-	return block, generated, nil
-}
-
-func addPadding(data []byte, bs int, pad kmip.PaddingMethod) []byte {
-	n := bs - len(data)%bs
-	tail := make([]byte, n)
-	if pad == kmip.PaddingMethodISO10126 {
-		_, _ = rand.Read(tail)
-	}
-	for i := range tail {
-		if pad == kmip.PaddingMethodPKCS5 {
-			tail[i] = byte(n)
-		}
-	}
-	tail[n-1] = byte(n)
-	return append(append([]byte{}, data...), tail...)
-}
-
-var errPadding = fmt.Errorf("%w: bad padding", ports.ErrInvalidInput)
-
-// removePadding checks and strips the padding; PKCS#5 checks every pad
-// byte, ANSI X9.23 and ISO 10126 only the count.
-func removePadding(data []byte, bs int, pad kmip.PaddingMethod) ([]byte, error) {
-	if len(data) == 0 || len(data)%bs != 0 {
-		return nil, errPadding
-	}
-	n := int(data[len(data)-1])
-	if n == 0 || n > bs {
-		return nil, errPadding
-	}
-	if pad == kmip.PaddingMethodPKCS5 {
-		bad := byte(0)
-		for _, c := range data[len(data)-n:] {
-			bad |= c ^ byte(n)
-		}
-		if bad != 0 {
-			return nil, errPadding
-		}
-	}
-	return data[:len(data)-n], nil
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/miekg/pkcs11"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -337,32 +338,12 @@ func (e *Engine) remember(o keyObj) {
 	e.mu.Unlock()
 }
 
-// Curves the engine maps (Recommended Curve or length, as the software engine).
+// Curves the engine maps (kmipparams.Curve chooses one) to their OIDs.
 var curveOIDs = map[elliptic.Curve]asn1.ObjectIdentifier{
 	elliptic.P224(): {1, 3, 132, 0, 33},
 	elliptic.P256(): {1, 2, 840, 10045, 3, 1, 7},
 	elliptic.P384(): {1, 3, 132, 0, 34},
 	elliptic.P521(): {1, 3, 132, 0, 35},
-}
-
-func pickCurve(c kmip.RecommendedCurve, length int) (elliptic.Curve, error) {
-	byLength := map[int]elliptic.Curve{224: elliptic.P224(), 256: elliptic.P256(), 384: elliptic.P384(), 521: elliptic.P521()}
-	byName := map[kmip.RecommendedCurve]elliptic.Curve{kmip.RecommendedCurveP_224: elliptic.P224(), kmip.RecommendedCurveP_256: elliptic.P256(),
-		kmip.RecommendedCurveP_384: elliptic.P384(), kmip.RecommendedCurveP_521: elliptic.P521()}
-	if c == 0 {
-		if curve, ok := byLength[length]; ok {
-			return curve, nil
-		}
-		return nil, fmt.Errorf("%w: %d-bit EC key (allowed: 224, 256, 384, 521)", ports.ErrInvalidLength, length)
-	}
-	curve, ok := byName[c]
-	if !ok {
-		return nil, fmt.Errorf("%w: pkcs11: curve %s", ports.ErrUnsupported, c)
-	}
-	if length != 0 && length != curve.Params().BitSize {
-		return nil, fmt.Errorf("%w: %d bits for curve %s", ports.ErrInvalidLength, length, curve.Params().Name)
-	}
-	return curve, nil
 }
 
 func curveParams(c elliptic.Curve) []byte {
@@ -420,7 +401,7 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 		mech, keyType, pubAll, privAll = pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, pkcs11.CKK_RSA, rsaPublic, rsaPrivate
 		pubT = []*pkcs11.Attribute{pkcs11.NewAttribute(pkcs11.CKA_MODULUS_BITS, spec.Length), pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, []byte{1, 0, 1})}
 	case kmip.CryptographicAlgorithmEC, kmip.CryptographicAlgorithmECDSA, kmip.CryptographicAlgorithmECDH:
-		if curve, err = pickCurve(kmip.RecommendedCurve(spec.Curve), spec.Length); err != nil {
+		if curve, err = kmipparams.Curve(kmip.RecommendedCurve(spec.Curve), spec.Length); err != nil {
 			return ports.KeyPair{}, err
 		}
 		mech, keyType, pubAll, privAll = pkcs11.CKM_EC_KEY_PAIR_GEN, pkcs11.CKK_EC, ecPublic, ecPrivate

@@ -15,6 +15,7 @@ import (
 
 	"github.com/miekg/pkcs11"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -44,22 +45,10 @@ var hashInfos = map[kmip.HashingAlgorithm]hashInfo{
 // hmacOnly are HMAC and digest mechanisms outside the signing hashes.
 var extraDigests = map[kmip.HashingAlgorithm]uint{kmip.HashingAlgorithmMD5: pkcs11.CKM_MD5}
 
+// hashFor is the token's hashInfo for a required Hashing Algorithm
+// (kmipparams.Hash over hashInfos).
 func hashFor(alg uint32) (hashInfo, error) {
-	if alg == 0 {
-		return hashInfo{}, fmt.Errorf("%w: a hashing algorithm is required", ports.ErrInvalidInput)
-	}
-	hi, ok := hashInfos[kmip.HashingAlgorithm(alg)]
-	if !ok {
-		return hashInfo{}, fmt.Errorf("%w: pkcs11: hashing algorithm %s", ports.ErrUnsupported, kmip.HashingAlgorithm(alg))
-	}
-	return hi, nil
-}
-
-func hashOr(alg uint32, def kmip.HashingAlgorithm) (hashInfo, error) {
-	if alg == 0 {
-		alg = uint32(def)
-	}
-	return hashFor(alg)
+	return kmipparams.Hash(hashInfos, alg)
 }
 
 // Hash computes a digest with C_Digest (SHA-1, SHA-224/256/384/512, MD5
@@ -87,16 +76,13 @@ func (e *Engine) Hash(ctx context.Context, alg uint32, data []byte) ([]byte, err
 	return out, translate(opErr{op: "hashing"}, err)
 }
 
-// maxRandom caps one RandomBytes call (1 MiB), as the software engine.
-const maxRandom = 1 << 20
-
 // RandomBytes returns n bytes from the token's RNG (C_GenerateRandom).
 func (e *Engine) RandomBytes(ctx context.Context, n int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if n < 0 || n > maxRandom {
-		return nil, fmt.Errorf("%w: %d random bytes", ports.ErrInvalidLength, n)
+	if err := kmipparams.RandomLength(n); err != nil {
+		return nil, err
 	}
 	if n == 0 {
 		return []byte{}, nil
@@ -129,36 +115,18 @@ func (e *Engine) SeedRandom(ctx context.Context, seed []byte) (int, error) {
 	return len(seed), nil
 }
 
-// sigScheme is a resolved signature scheme: the hash (nil prefix: ECDSA
-// over a given digest) and the RSA padding.
+// sigScheme is a resolved signature scheme (kmipparams.ResolveSig, with
+// the token's hash), or EdDSA.
 type sigScheme struct {
-	hash             *hashInfo
-	pss, pkcs, eddsa bool
+	kmipparams.SigScheme[hashInfo]
+	eddsa bool
 }
 
-// dsaSchemes maps the Digital Signature Algorithm enumeration to the key
-// type, hash and padding it implies.
-var dsaSchemes = map[kmip.DigitalSignatureAlgorithm]struct {
-	keyType uint
-	hash    kmip.HashingAlgorithm
-	pss     bool
-}{
-	kmip.DigitalSignatureAlgorithmSHA_1WithRSAEncryption:   {pkcs11.CKK_RSA, kmip.HashingAlgorithmSHA_1, false},
-	kmip.DigitalSignatureAlgorithmSHA_224WithRSAEncryption: {pkcs11.CKK_RSA, kmip.HashingAlgorithmSHA_224, false},
-	kmip.DigitalSignatureAlgorithmSHA_256WithRSAEncryption: {pkcs11.CKK_RSA, kmip.HashingAlgorithmSHA_256, false},
-	kmip.DigitalSignatureAlgorithmSHA_384WithRSAEncryption: {pkcs11.CKK_RSA, kmip.HashingAlgorithmSHA_384, false},
-	kmip.DigitalSignatureAlgorithmSHA_512WithRSAEncryption: {pkcs11.CKK_RSA, kmip.HashingAlgorithmSHA_512, false},
-	kmip.DigitalSignatureAlgorithmRSASSA_PSS:               {pkcs11.CKK_RSA, 0, true},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA_1:           {pkcs11.CKK_EC, kmip.HashingAlgorithmSHA_1, false},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA224:          {pkcs11.CKK_EC, kmip.HashingAlgorithmSHA_224, false},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA256:          {pkcs11.CKK_EC, kmip.HashingAlgorithmSHA_256, false},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA384:          {pkcs11.CKK_EC, kmip.HashingAlgorithmSHA_384, false},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA512:          {pkcs11.CKK_EC, kmip.HashingAlgorithmSHA_512, false},
-}
-
-// resolveSig works out the scheme from the Digital Signature Algorithm, or
-// from the Padding Method and Hashing Algorithm, for the key's type, with
-// the software engine's rules.
+// resolveSig works out the scheme for the key's type with the software
+// engine's rules (kmipparams.ResolveSig). Ed25519 is decided here: the
+// token signs the message itself (CKM_EDDSA), so Digital Signature
+// Algorithm and Padding Method are refused and a given digest (Ed25519ph)
+// is ErrUnsupported.
 func resolveSig(keyType uint, p ports.CryptoParams, digested bool) (sigScheme, error) {
 	family := map[uint]kmip.CryptographicAlgorithm{pkcs11.CKK_RSA: kmip.CryptographicAlgorithmRSA, pkcs11.CKK_EC: kmip.CryptographicAlgorithmECDSA,
 		ckkECEdwards: kmip.CryptographicAlgorithmEd25519}[keyType]
@@ -177,46 +145,8 @@ func resolveSig(keyType uint, p ports.CryptoParams, digested bool) (sigScheme, e
 		}
 		return sigScheme{eddsa: true}, nil
 	}
-	if pa := kmip.CryptographicAlgorithm(p.CryptographicAlgorithm); pa != 0 && pa != family &&
-		!(family == kmip.CryptographicAlgorithmECDSA && pa == kmip.CryptographicAlgorithmEC) {
-		return sigScheme{}, fmt.Errorf("%w: a %s key cannot sign as %s", ports.ErrInvalidInput, family, pa)
-	}
-	withHash := func(s sigScheme, alg uint32) (sigScheme, error) {
-		hi, err := hashFor(alg)
-		if err != nil {
-			return sigScheme{}, err
-		}
-		s.hash = &hi
-		return s, nil
-	}
-	if d := kmip.DigitalSignatureAlgorithm(p.DigitalSignatureAlgorithm); d != 0 {
-		ds, ok := dsaSchemes[d]
-		if !ok {
-			return sigScheme{}, fmt.Errorf("%w: pkcs11: digital signature algorithm %s", ports.ErrUnsupported, d)
-		}
-		if ds.keyType != keyType {
-			return sigScheme{}, fmt.Errorf("%w: a %s key cannot sign as %s", ports.ErrInvalidInput, family, d)
-		}
-		if ds.pss {
-			return withHash(sigScheme{pss: true}, p.HashingAlgorithm)
-		}
-		return withHash(sigScheme{pkcs: keyType == pkcs11.CKK_RSA}, uint32(ds.hash))
-	}
-	if keyType == pkcs11.CKK_RSA {
-		switch kmip.PaddingMethod(p.PaddingMethod) {
-		case kmip.PaddingMethodPSS:
-			return withHash(sigScheme{pss: true}, p.HashingAlgorithm)
-		case kmip.PaddingMethodPKCS1V1_5:
-			return withHash(sigScheme{pkcs: true}, p.HashingAlgorithm)
-		case 0:
-			return sigScheme{}, fmt.Errorf("%w: RSA signatures need a padding method (PSS or PKCS1 v1.5)", ports.ErrInvalidInput)
-		}
-		return sigScheme{}, fmt.Errorf("%w: RSA signature padding %s", ports.ErrUnsupported, kmip.PaddingMethod(p.PaddingMethod))
-	}
-	if p.HashingAlgorithm == 0 && digested {
-		return sigScheme{}, nil // sign the given digest as is
-	}
-	return withHash(sigScheme{}, p.HashingAlgorithm)
+	s, err := kmipparams.ResolveSig(family, p, digested, hashFor)
+	return sigScheme{SigScheme: s}, err
 }
 
 // sigInput is the mechanism and the token's input for a signature: the
@@ -224,13 +154,13 @@ func resolveSig(keyType uint, p ports.CryptoParams, digested bool) (sigScheme, e
 // CKM_RSA_PKCS (over DigestInfo), CKM_RSA_PKCS_PSS or CKM_ECDSA.
 func sigInput(s sigScheme, p ports.CryptoParams, data []byte, digested bool) (*pkcs11.Mechanism, []byte, error) {
 	d := data
-	if s.hash != nil {
+	if s.Hashed {
 		if digested {
-			if len(data) != s.hash.h.Size() {
-				return nil, nil, fmt.Errorf("%w: digested data of %d bytes for %s (want %d)", ports.ErrInvalidInput, len(data), s.hash.h, s.hash.h.Size())
+			if len(data) != s.Hash.h.Size() {
+				return nil, nil, fmt.Errorf("%w: digested data of %d bytes for %s (want %d)", ports.ErrInvalidInput, len(data), s.Hash.h, s.Hash.h.Size())
 			}
 		} else {
-			w := s.hash.h.New()
+			w := s.Hash.h.New()
 			w.Write(data)
 			d = w.Sum(nil)
 		}
@@ -238,10 +168,10 @@ func sigInput(s sigScheme, p ports.CryptoParams, data []byte, digested bool) (*p
 	switch {
 	case s.eddsa:
 		return pkcs11.NewMechanism(ckmEdDSA, nil), data, nil
-	case s.pkcs:
-		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), append(append([]byte{}, s.hash.prefix...), d...), nil
-	case s.pss:
-		mgf := s.hash.mgf
+	case s.PKCS1:
+		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), append(append([]byte{}, s.Hash.prefix...), d...), nil
+	case s.PSS:
+		mgf := s.Hash.mgf
 		if p.MaskGeneratorHashingAlgorithm != 0 {
 			mh, err := hashFor(p.MaskGeneratorHashingAlgorithm)
 			if err != nil {
@@ -249,14 +179,14 @@ func sigInput(s sigScheme, p ports.CryptoParams, data []byte, digested bool) (*p
 			}
 			mgf = mh.mgf
 		}
-		salt := s.hash.h.Size()
+		salt := s.Hash.h.Size()
 		if p.SaltLengthSet {
 			if p.SaltLength < 0 || p.SaltLength > 1024 {
 				return nil, nil, fmt.Errorf("%w: salt length %d", ports.ErrInvalidInput, p.SaltLength)
 			}
 			salt = p.SaltLength
 		}
-		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_PSS, pkcs11.NewPSSParams(s.hash.digest, mgf, uint(salt))), d, nil
+		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS_PSS, pkcs11.NewPSSParams(s.Hash.digest, mgf, uint(salt))), d, nil
 	}
 	return pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil), d, nil
 }

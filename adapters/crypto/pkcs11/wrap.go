@@ -10,34 +10,20 @@ import (
 
 	"github.com/miekg/pkcs11"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
-// rsaMech is the RSA encryption mechanism for p: PKCS#1 v1.5, or OAEP
-// with its hash (default SHA-1), MGF1 hash (default the same) and label.
+// rsaMech is the RSA encryption mechanism for p (kmipparams.RSAPadding
+// with the token's hashes): CKM_RSA_PKCS or CKM_RSA_PKCS_OAEP.
 func rsaMech(p ports.CryptoParams) (*pkcs11.Mechanism, error) {
-	switch kmip.PaddingMethod(p.PaddingMethod) {
-	case kmip.PaddingMethodPKCS1V1_5:
-		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), nil
-	case kmip.PaddingMethodOAEP:
-	case 0:
-		return nil, fmt.Errorf("%w: RSA encryption needs a padding method (OAEP or PKCS1 v1.5)", ports.ErrInvalidInput)
-	default:
-		return nil, fmt.Errorf("%w: RSA padding method %s", ports.ErrUnsupported, kmip.PaddingMethod(p.PaddingMethod))
-	}
-	if p.MaskGenerator != 0 && kmip.MaskGenerator(p.MaskGenerator) != kmip.MaskGeneratorMGF1 {
-		return nil, fmt.Errorf("%w: mask generator %s", ports.ErrUnsupported, kmip.MaskGenerator(p.MaskGenerator))
-	}
-	h, err := hashOr(p.HashingAlgorithm, kmip.HashingAlgorithmSHA_1)
+	oaep, h, mgf, err := kmipparams.RSAPadding(p, hashFor)
 	if err != nil {
 		return nil, err
 	}
-	mgf := h
-	if p.MaskGeneratorHashingAlgorithm != 0 {
-		if mgf, err = hashFor(p.MaskGeneratorHashingAlgorithm); err != nil {
-			return nil, err
-		}
+	if !oaep {
+		return pkcs11.NewMechanism(pkcs11.CKM_RSA_PKCS, nil), nil
 	}
 	// CKZ_DATA_SPECIFIED is the only source PKCS#11 defines; an empty
 	// label is the usual empty P Source.
@@ -97,14 +83,6 @@ func (e *Engine) wrapMech(alg kmip.CryptographicAlgorithm, p ports.CryptoParams)
 	return pkcs11.NewMechanism(m, nil), pad, nil
 }
 
-// rsaWrapParams defaults RSA key transport to OAEP.
-func rsaWrapParams(p ports.CryptoParams) ports.CryptoParams {
-	if p.PaddingMethod == 0 {
-		p.PaddingMethod = uint32(kmip.PaddingMethodOAEP)
-	}
-	return p
-}
-
 // WrapKey wraps target with C_WrapKey: the key kept under target.Ref (it
 // must be extractable: a non-extractable key is ErrNotExtractable), or
 // target.Material placed in a session object for the call. The wrapping
@@ -116,7 +94,7 @@ func (e *Engine) WrapKey(ctx context.Context, wrapping ports.KeyHandle, p ports.
 	if target.Ref == "" && len(target.Material) == 0 {
 		return nil, fmt.Errorf("%w: key %q to wrap has no material", ports.ErrInvalidInput, target.ID)
 	}
-	alg, err := operationAlgorithm(wrapping, p)
+	alg, err := kmipparams.OperationAlgorithm(wrapping, p)
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +105,9 @@ func (e *Engine) WrapKey(ctx context.Context, wrapping ports.KeyHandle, p ports.
 	)
 	if alg == kmip.CryptographicAlgorithmRSA {
 		if len(target.Material) > 0 {
-			return e.rsaCrypt(ctx, wrapping, rsaWrapParams(p), target.Material, true)
+			return e.rsaCrypt(ctx, wrapping, kmipparams.RSAWrapParams(p), target.Material, true)
 		}
-		if m, err = rsaMech(rsaWrapParams(p)); err != nil {
+		if m, err = rsaMech(kmipparams.RSAWrapParams(p)); err != nil {
 			return nil, err
 		}
 		r = rolePublic
@@ -182,12 +160,12 @@ func (e *Engine) UnwrapKey(ctx context.Context, wrapping ports.KeyHandle, p port
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	alg, err := operationAlgorithm(wrapping, p)
+	alg, err := kmipparams.OperationAlgorithm(wrapping, p)
 	if err != nil {
 		return nil, err
 	}
 	if alg == kmip.CryptographicAlgorithmRSA {
-		return e.rsaCrypt(ctx, wrapping, rsaWrapParams(p), wrapped, false)
+		return e.rsaCrypt(ctx, wrapping, kmipparams.RSAWrapParams(p), wrapped, false)
 	}
 	m, pad, err := e.wrapMech(alg, p)
 	if err != nil {

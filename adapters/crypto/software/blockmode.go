@@ -2,19 +2,19 @@ package software
 
 import (
 	"crypto/cipher"
-	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
 // cryptBlock runs a block cipher in ECB, CBC, CFB (full-block feedback),
 // OFB or CTR (the whole IV block is a big-endian counter; with an Initial
-// Counter Value, the IV is the nonce before it: ctrInitialBlock) mode, with PKCS#5
+// Counter Value, the IV is the nonce before it: kmipparams.CTRInitialBlock) mode, with PKCS#5
 // (= PKCS#7), ANSI X9.23 or ISO 10126 padding for ECB and CBC.
 //
 // Streaming: on a Partial part it processes whole blocks only and returns
@@ -31,13 +31,9 @@ func cryptBlock(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.CryptoP
 		return ports.CipherOutput{}, fmt.Errorf("%w: block cipher mode %s", ports.ErrUnsupported, mode)
 	}
 	padded := mode == kmip.BlockCipherModeECB || mode == kmip.BlockCipherModeCBC
-	pad := kmip.PaddingMethod(p.PaddingMethod)
-	switch pad {
-	case 0, kmip.PaddingMethodNone:
-		pad = 0
-	case kmip.PaddingMethodPKCS5, kmip.PaddingMethodANSIX9_23, kmip.PaddingMethodISO10126:
-	default:
-		return ports.CipherOutput{}, fmt.Errorf("%w: padding method %s", ports.ErrUnsupported, pad)
+	pad, err := kmipparams.BlockPadding(p)
+	if err != nil {
+		return ports.CipherOutput{}, err
 	}
 	if !padded {
 		pad = 0 // stream-like modes need no padding
@@ -66,9 +62,9 @@ func cryptBlock(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.CryptoP
 				err error
 			)
 			if mode == kmip.BlockCipherModeCTR && p.InitialCounterSet {
-				iv, out.IV, err = ctrInitialBlock(p, in, enc, bs)
+				iv, out.IV, err = kmipparams.CTRInitialBlock(p, in, enc, bs)
 			} else {
-				iv, gen, err = newIV(p, in, enc, bs, bs)
+				iv, gen, err = kmipparams.NewIV(p, in, enc, bs, bs)
 				if gen {
 					out.IV = iv
 				}
@@ -88,7 +84,7 @@ func cryptBlock(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.CryptoP
 			n -= bs
 		}
 	case padded && pad != 0 && enc:
-		data = addPadding(data, bs, pad)
+		data = kmipparams.AddPadding(data, bs, pad)
 		n = len(data)
 	case padded && n%bs != 0:
 		return ports.CipherOutput{}, fmt.Errorf("%w: %d bytes is not a multiple of the %d-byte block", ports.ErrInvalidInput, n, bs)
@@ -100,7 +96,7 @@ func cryptBlock(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.CryptoP
 		out.State = st.marshal()
 	} else if padded && pad != 0 && !enc {
 		var err error
-		if res, err = removePadding(res, bs, pad); err != nil {
+		if res, err = kmipparams.RemovePadding(res, bs, pad); err != nil {
 			return ports.CipherOutput{}, err
 		}
 	}
@@ -158,93 +154,6 @@ func runMode(b cipher.Block, mode kmip.BlockCipherMode, enc bool, chain, dst, sr
 			}
 		}
 	}
-}
-
-// ctrInitialBlock builds the first CTR counter block when the client gives
-// an Initial Counter Value (KMIP 1.4 §3.6): the IV is the nonce, the
-// counter takes the rest of the block (Counter Length bits when given,
-// 32 when the engine generates the nonce) and starts at the value, as RFC
-// 3686 builds nonce || IV || counter from 1. It returns the block and the
-// nonce it generated (nil when the client gave it). The counter carries
-// into the nonce if it wraps, as a whole-block counter does.
-func ctrInitialBlock(p ports.CryptoParams, in ports.CipherInput, enc bool, bs int) (block, generated []byte, err error) {
-	bad := func(why string) ([]byte, []byte, error) {
-		return nil, nil, fmt.Errorf("%w: CTR with an Initial Counter Value: %s", ports.ErrInvalidInput, why)
-	}
-	c := 4
-	switch {
-	case p.CounterLength != 0:
-		if p.CounterLength%8 != 0 || p.CounterLength < 8 || p.CounterLength > 64 || p.CounterLength/8 >= bs {
-			return bad(fmt.Sprintf("Counter Length %d bits", p.CounterLength))
-		}
-		c = p.CounterLength / 8
-	case in.IV != nil:
-		c = bs - len(in.IV)
-	}
-	if in.IV != nil && len(in.IV) != bs-c {
-		return bad(fmt.Sprintf("an IV of %d bytes leaves %d for the counter (want 1 to 8, as Counter Length says)", len(in.IV), bs-len(in.IV)))
-	}
-	if c < 1 || c > 8 {
-		return bad(fmt.Sprintf("a %d-byte counter", c))
-	}
-	if p.InitialCounterValue < 0 || (c < 8 && p.InitialCounterValue >= 1<<(8*c)) {
-		return bad(fmt.Sprintf("value %d does not fit a %d-bit counter", p.InitialCounterValue, 8*c))
-	}
-	nonce := in.IV
-	if nonce == nil {
-		if !enc {
-			return nil, nil, fmt.Errorf("%w: decryption needs the IV/Counter/Nonce", ports.ErrInvalidInput)
-		}
-		nonce = make([]byte, bs-c)
-		if _, err := rand.Read(nonce); err != nil {
-			return nil, nil, err
-		}
-		generated = nonce
-	}
-	block = make([]byte, bs)
-	copy(block, nonce)
-	ctr := binary.BigEndian.AppendUint64(nil, uint64(p.InitialCounterValue))
-	copy(block[bs-c:], ctr[8-c:])
-	return block, generated, nil
-}
-
-func addPadding(data []byte, bs int, pad kmip.PaddingMethod) []byte {
-	n := bs - len(data)%bs
-	tail := make([]byte, n)
-	if pad == kmip.PaddingMethodISO10126 {
-		_, _ = rand.Read(tail)
-	}
-	for i := range tail {
-		if pad == kmip.PaddingMethodPKCS5 {
-			tail[i] = byte(n)
-		}
-	}
-	tail[n-1] = byte(n)
-	return append(data, tail...)
-}
-
-var errPadding = fmt.Errorf("%w: bad padding", ports.ErrInvalidInput)
-
-// removePadding checks and strips the padding; PKCS#5 checks every pad
-// byte, ANSI X9.23 and ISO 10126 only the count.
-func removePadding(data []byte, bs int, pad kmip.PaddingMethod) ([]byte, error) {
-	if len(data) == 0 || len(data)%bs != 0 {
-		return nil, errPadding
-	}
-	n := int(data[len(data)-1])
-	if n == 0 || n > bs {
-		return nil, errPadding
-	}
-	if pad == kmip.PaddingMethodPKCS5 {
-		bad := byte(0)
-		for _, c := range data[len(data)-n:] {
-			bad |= c ^ byte(n)
-		}
-		if bad != 0 {
-			return nil, errPadding
-		}
-	}
-	return data[:len(data)-n], nil
 }
 
 // streamState is the continuation of a streamed Encrypt or Decrypt: the

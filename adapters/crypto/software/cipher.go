@@ -3,7 +3,6 @@ package software
 import (
 	"context"
 	"crypto/cipher"
-	"crypto/rand"
 	"crypto/rc4"
 	"crypto/subtle"
 	"encoding/binary"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -33,7 +33,7 @@ func (e *Engine) crypt(ctx context.Context, key ports.KeyHandle, p ports.CryptoP
 	if err := ctx.Err(); err != nil {
 		return ports.CipherOutput{}, err
 	}
-	alg, err := operationAlgorithm(key, p)
+	alg, err := kmipparams.OperationAlgorithm(key, p, chachaFamily)
 	if err != nil {
 		return ports.CipherOutput{}, err
 	}
@@ -73,54 +73,9 @@ func (e *Engine) crypt(ctx context.Context, key ports.KeyHandle, p ports.CryptoP
 	return cryptBlock(b, alg, p, in, enc)
 }
 
-// operationAlgorithm is the algorithm an operation runs: the Cryptographic
-// Parameters' when given, else the key's. A parameter naming an algorithm
-// the key is not for is ErrInvalidInput.
-func operationAlgorithm(key ports.KeyHandle, p ports.CryptoParams) (kmip.CryptographicAlgorithm, error) {
-	ka, pa := kmip.CryptographicAlgorithm(key.Algorithm), kmip.CryptographicAlgorithm(p.CryptographicAlgorithm)
-	switch {
-	case pa == 0 && ka == 0:
-		return 0, fmt.Errorf("%w: no cryptographic algorithm for key %q", ports.ErrInvalidInput, key.ID)
-	case pa == 0:
-		return ka, nil
-	case ka == 0 || ka == pa:
-		return pa, nil
-	case chachaFamily(ka) && chachaFamily(pa):
-		return pa, nil
-	}
-	return 0, fmt.Errorf("%w: key %q is a %s key, not %s", ports.ErrInvalidInput, key.ID, ka, pa)
-}
-
-func chachaFamily(a kmip.CryptographicAlgorithm) bool {
-	return a == kmip.CryptographicAlgorithmChaCha20 || a == kmip.CryptographicAlgorithmChaCha20Poly1305
-}
-
-// newIV returns the caller's IV, checked against want bytes (any length
-// when want is 0), or a fresh random one of the Cryptographic Parameters'
-// IV Length (default def) for encryption.
-func newIV(p ports.CryptoParams, in ports.CipherInput, enc bool, want, def int) (iv []byte, generated bool, err error) {
-	if in.IV != nil {
-		if want != 0 && len(in.IV) != want {
-			return nil, false, fmt.Errorf("%w: IV of %d bytes (want %d)", ports.ErrInvalidInput, len(in.IV), want)
-		}
-		return in.IV, false, nil
-	}
-	if !enc {
-		return nil, false, fmt.Errorf("%w: decryption needs the IV/Counter/Nonce", ports.ErrInvalidInput)
-	}
-	n := def
-	if p.IVLength != 0 {
-		if p.IVLength%8 != 0 || (want != 0 && p.IVLength/8 != want) || p.IVLength <= 0 || p.IVLength > 1024 {
-			return nil, false, fmt.Errorf("%w: IV length %d bits", ports.ErrInvalidInput, p.IVLength)
-		}
-		n = p.IVLength / 8
-	}
-	iv = make([]byte, n)
-	if _, err := rand.Read(iv); err != nil {
-		return nil, false, err
-	}
-	return iv, true, nil
-}
+// chachaFamily: a ChaCha20 key serves ChaCha20-Poly1305 and the other way
+// round (kmipparams.OperationAlgorithm).
+var chachaFamily = []kmip.CryptographicAlgorithm{kmip.CryptographicAlgorithmChaCha20, kmip.CryptographicAlgorithmChaCha20Poly1305}
 
 // cryptGCM runs AES-GCM (any block cipher with 16-byte blocks). Tag Length
 // is 12 to 16 bytes (default 16); any nonce length from 1 byte works
@@ -133,17 +88,11 @@ func cryptGCM(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.CryptoPar
 	if in.Partial || in.State != nil {
 		return cryptGCMStream(b, alg, p, in, enc)
 	}
-	tagLen := p.TagLength
-	if tagLen == 0 {
-		tagLen = 16
-		if !enc && len(in.Tag) != 0 {
-			tagLen = len(in.Tag)
-		}
+	tagLen, err := kmipparams.GCMTagLength(p, in, enc)
+	if err != nil {
+		return ports.CipherOutput{}, err
 	}
-	if tagLen < 12 || tagLen > 16 {
-		return ports.CipherOutput{}, fmt.Errorf("%w: GCM tag length %d bytes (allowed: 12 to 16)", ports.ErrInvalidInput, tagLen)
-	}
-	iv, gen, err := newIV(p, in, enc, 0, 12)
+	iv, gen, err := kmipparams.NewIV(p, in, enc, 0, 12)
 	if err != nil {
 		return ports.CipherOutput{}, err
 	}
@@ -206,7 +155,7 @@ func cryptChaChaPoly(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherI
 	if err != nil {
 		return ports.CipherOutput{}, fmt.Errorf("%w: %d-byte ChaCha20-Poly1305 key", ports.ErrInvalidLength, len(key.Material))
 	}
-	iv, gen, err := newIV(p, in, enc, chacha20poly1305.NonceSize, chacha20poly1305.NonceSize)
+	iv, gen, err := kmipparams.NewIV(p, in, enc, chacha20poly1305.NonceSize, chacha20poly1305.NonceSize)
 	if err != nil {
 		return ports.CipherOutput{}, err
 	}
@@ -247,7 +196,7 @@ func cryptChaCha(key ports.KeyHandle, p ports.CryptoParams, in ports.CipherInput
 			return ports.CipherOutput{}, errState
 		}
 	} else {
-		iv, gen, err := newIV(p, in, enc, 0, chacha20.NonceSize)
+		iv, gen, err := kmipparams.NewIV(p, in, enc, 0, chacha20.NonceSize)
 		if err != nil {
 			return ports.CipherOutput{}, err
 		}

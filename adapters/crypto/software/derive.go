@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -60,7 +61,7 @@ func (e *Engine) DeriveKey(ctx context.Context, spec ports.DeriveSpec) (ports.Ke
 	)
 	switch kmip.DerivationMethod(spec.Method) {
 	case kmip.DerivationMethodPBKDF2:
-		h, err := hashOr(p.HashingAlgorithm, crypto.SHA1)
+		h, err := kmipparams.GoHashOr(p.HashingAlgorithm, crypto.SHA1)
 		if err != nil {
 			return ports.Key{}, err
 		}
@@ -81,7 +82,7 @@ func (e *Engine) DeriveKey(ctx context.Context, spec ports.DeriveSpec) (ports.Ke
 			return ports.Key{}, fmt.Errorf("%w: PBKDF2: %v", ports.ErrInvalidInput, err)
 		}
 	case kmip.DerivationMethodHASH:
-		h, err := hashFor(p.HashingAlgorithm)
+		h, err := kmipparams.GoHash(p.HashingAlgorithm)
 		if err != nil {
 			return ports.Key{}, err
 		}
@@ -100,7 +101,7 @@ func (e *Engine) DeriveKey(ctx context.Context, spec ports.DeriveSpec) (ports.Ke
 	case kmip.DerivationMethodHMAC:
 		h, ok := hmacHashes[kmip.CryptographicAlgorithm(spec.Base.Algorithm)]
 		if !ok {
-			if h, err = hashFor(p.HashingAlgorithm); err != nil {
+			if h, err = kmipparams.GoHash(p.HashingAlgorithm); err != nil {
 				return ports.Key{}, err
 			}
 		}
@@ -109,7 +110,7 @@ func (e *Engine) DeriveKey(ctx context.Context, spec ports.DeriveSpec) (ports.Ke
 		}
 		out = hmacSum(h, base, spec.Data)
 	case kmip.DerivationMethodHKDF:
-		h, err := hashFor(p.HashingAlgorithm)
+		h, err := kmipparams.GoHash(p.HashingAlgorithm)
 		if err != nil {
 			return ports.Key{}, err
 		}
@@ -132,7 +133,7 @@ func (e *Engine) DeriveKey(ctx context.Context, spec ports.DeriveSpec) (ports.Ke
 	case kmip.DerivationMethodNIST800_108_C:
 		h, ok := hmacHashes[kmip.CryptographicAlgorithm(spec.Base.Algorithm)]
 		if p.HashingAlgorithm != 0 || !ok {
-			if h, err = hashFor(p.HashingAlgorithm); err != nil {
+			if h, err = kmipparams.GoHash(p.HashingAlgorithm); err != nil {
 				return ports.Key{}, err
 			}
 		}

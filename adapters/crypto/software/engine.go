@@ -5,8 +5,8 @@ package software
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/adapters/crypto/software/internal/x931"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -58,16 +58,13 @@ func (e *Engine) GenerateSymmetricKey(ctx context.Context, spec ports.SymmetricK
 	return ports.Key{Material: key, Format: uint32(kmip.KeyFormatTypeRaw)}, nil
 }
 
-// maxRandom caps one RandomBytes call (1 MiB).
-const maxRandom = 1 << 20
-
 // RandomBytes returns n bytes from the engine's generator.
 func (e *Engine) RandomBytes(ctx context.Context, n int) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if n < 0 || n > maxRandom {
-		return nil, fmt.Errorf("%w: %d random bytes", ports.ErrInvalidLength, n)
+	if err := kmipparams.RandomLength(n); err != nil {
+		return nil, err
 	}
 	b := make([]byte, n)
 	err := e.readRandom(b)

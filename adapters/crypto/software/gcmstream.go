@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -167,7 +168,7 @@ func cryptGCMStream(b cipher.Block, alg kmip.CryptographicAlgorithm, p ports.Cry
 			return ports.CipherOutput{}, fmt.Errorf("%w: GCM tag length %d bytes (allowed: 12 to 16)", ports.ErrInvalidInput, p.TagLength)
 		}
 		g.tagLen = p.TagLength
-		iv, gen, err := newIV(p, in, enc, 0, 12)
+		iv, gen, err := kmipparams.NewIV(p, in, enc, 0, 12)
 		if err != nil {
 			return ports.CipherOutput{}, err
 		}

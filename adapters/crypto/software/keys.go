@@ -5,13 +5,13 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/subtle"
 	"crypto/x509"
 	"fmt"
 	"strings"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -62,7 +62,7 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 			Public:  ports.Key{Material: x509.MarshalPKCS1PublicKey(&k.PublicKey), Format: uint32(kmip.KeyFormatTypePKCS_1)},
 		}, nil
 	case kmip.CryptographicAlgorithmEC, kmip.CryptographicAlgorithmECDSA, kmip.CryptographicAlgorithmECDH:
-		curve, err := pickCurve(kmip.RecommendedCurve(spec.Curve), spec.Length)
+		curve, err := kmipparams.Curve(kmip.RecommendedCurve(spec.Curve), spec.Length)
 		if err != nil {
 			return ports.KeyPair{}, err
 		}
@@ -100,35 +100,6 @@ func marshalPair(priv, pub any) (ports.KeyPair, error) {
 		Private: ports.Key{Material: p8, Format: uint32(kmip.KeyFormatTypePKCS_8)},
 		Public:  ports.Key{Material: spki, Format: uint32(kmip.KeyFormatTypeX_509)},
 	}, nil
-}
-
-// pickCurve chooses the NIST curve by Recommended Curve, or by length when
-// the curve is absent.
-func pickCurve(c kmip.RecommendedCurve, length int) (elliptic.Curve, error) {
-	byLength := map[int]elliptic.Curve{224: elliptic.P224(), 256: elliptic.P256(), 384: elliptic.P384(), 521: elliptic.P521()}
-	var curve elliptic.Curve
-	switch c {
-	case kmip.RecommendedCurveP_224:
-		curve = elliptic.P224()
-	case kmip.RecommendedCurveP_256:
-		curve = elliptic.P256()
-	case kmip.RecommendedCurveP_384:
-		curve = elliptic.P384()
-	case kmip.RecommendedCurveP_521:
-		curve = elliptic.P521()
-	case 0:
-		var ok bool
-		if curve, ok = byLength[length]; !ok {
-			return nil, fmt.Errorf("%w: %d-bit EC key (allowed: 224, 256, 384, 521)", ports.ErrInvalidLength, length)
-		}
-		return curve, nil
-	default:
-		return nil, fmt.Errorf("%w: curve %s", ports.ErrUnsupported, c)
-	}
-	if length != 0 && length != curve.Params().BitSize {
-		return nil, fmt.Errorf("%w: %d bits for curve %s", ports.ErrInvalidLength, length, curve.Params().Name)
-	}
-	return curve, nil
 }
 
 // parsedKey is a key handle's material decoded: priv is nil for a public key.

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/adapters/crypto/software/internal/cmac"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -26,7 +27,7 @@ func (e *Engine) MAC(ctx context.Context, key ports.KeyHandle, p ports.CryptoPar
 	}
 	alg := kmip.CryptographicAlgorithm(p.CryptographicAlgorithm)
 	if alg == 0 && p.HashingAlgorithm != 0 {
-		h, err := hashFor(p.HashingAlgorithm)
+		h, err := kmipparams.GoHash(p.HashingAlgorithm)
 		if err != nil {
 			return nil, err
 		}

@@ -1,12 +1,11 @@
 package software
 
 import (
-	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
 
-	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/ports"
 )
 
@@ -18,25 +17,10 @@ type rsaPadding struct {
 	opts rsa.OAEPOptions
 }
 
+// rsaPaddingFor reads the padding with kmipparams.RSAPadding.
 func rsaPaddingFor(p ports.CryptoParams) (rsaPadding, error) {
-	switch kmip.PaddingMethod(p.PaddingMethod) {
-	case kmip.PaddingMethodPKCS1V1_5:
-		return rsaPadding{}, nil
-	case kmip.PaddingMethodOAEP:
-	case 0:
-		return rsaPadding{}, fmt.Errorf("%w: RSA encryption needs a padding method (OAEP or PKCS1 v1.5)", ports.ErrInvalidInput)
-	default:
-		return rsaPadding{}, fmt.Errorf("%w: RSA padding method %s", ports.ErrUnsupported, kmip.PaddingMethod(p.PaddingMethod))
-	}
-	if p.MaskGenerator != 0 && kmip.MaskGenerator(p.MaskGenerator) != kmip.MaskGeneratorMGF1 {
-		return rsaPadding{}, fmt.Errorf("%w: mask generator %s", ports.ErrUnsupported, kmip.MaskGenerator(p.MaskGenerator))
-	}
-	h, err := hashOr(p.HashingAlgorithm, crypto.SHA1)
-	if err != nil {
-		return rsaPadding{}, err
-	}
-	mgf, err := hashOr(p.MaskGeneratorHashingAlgorithm, h)
-	if err != nil {
+	oaep, h, mgf, err := kmipparams.RSAPadding(p, kmipparams.GoHash)
+	if err != nil || !oaep {
 		return rsaPadding{}, err
 	}
 	return rsaPadding{oaep: true, opts: rsa.OAEPOptions{Hash: h, MGFHash: mgf, Label: p.PSource}}, nil

@@ -10,43 +10,17 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
-// sigScheme is a resolved signature scheme.
-type sigScheme struct {
-	hash crypto.Hash // zero: none (Ed25519, or ECDSA over a given digest)
-	pss  bool
-	pkcs bool
-}
+// sigScheme is a resolved signature scheme; a zero hash is none (Ed25519,
+// or ECDSA over a given digest).
+type sigScheme = kmipparams.SigScheme[crypto.Hash]
 
-// dsaSchemes maps the Digital Signature Algorithm enumeration to the key
-// family it needs, the hash and the RSA padding it implies.
-var dsaSchemes = map[kmip.DigitalSignatureAlgorithm]struct {
-	family kmip.CryptographicAlgorithm
-	sigScheme
-}{
-	kmip.DigitalSignatureAlgorithmMD5WithRSAEncryption:      {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.MD5, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmSHA_1WithRSAEncryption:    {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.SHA1, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmSHA_224WithRSAEncryption:  {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.SHA224, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmSHA_256WithRSAEncryption:  {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.SHA256, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmSHA_384WithRSAEncryption:  {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.SHA384, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmSHA_512WithRSAEncryption:  {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.SHA512, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmSHA3_256WithRSAEncryption: {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.SHA3_256, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmSHA3_384WithRSAEncryption: {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.SHA3_384, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmSHA3_512WithRSAEncryption: {kmip.CryptographicAlgorithmRSA, sigScheme{hash: crypto.SHA3_512, pkcs: true}},
-	kmip.DigitalSignatureAlgorithmRSASSA_PSS:                {kmip.CryptographicAlgorithmRSA, sigScheme{pss: true}},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA_1:            {kmip.CryptographicAlgorithmECDSA, sigScheme{hash: crypto.SHA1}},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA224:           {kmip.CryptographicAlgorithmECDSA, sigScheme{hash: crypto.SHA224}},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA256:           {kmip.CryptographicAlgorithmECDSA, sigScheme{hash: crypto.SHA256}},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA384:           {kmip.CryptographicAlgorithmECDSA, sigScheme{hash: crypto.SHA384}},
-	kmip.DigitalSignatureAlgorithmECDSAWithSHA512:           {kmip.CryptographicAlgorithmECDSA, sigScheme{hash: crypto.SHA512}},
-}
-
-// resolveSig works out the scheme from the Digital Signature Algorithm, or
-// from the Padding Method and Hashing Algorithm, for the key's family
-// (taken from the decoded key, which is authoritative).
+// resolveSig resolves the scheme (kmipparams.ResolveSig) for the decoded
+// key's family, which is authoritative.
 func resolveSig(pub crypto.PublicKey, p ports.CryptoParams, digested bool) (sigScheme, error) {
 	var family kmip.CryptographicAlgorithm
 	switch pub.(type) {
@@ -59,61 +33,7 @@ func resolveSig(pub crypto.PublicKey, p ports.CryptoParams, digested bool) (sigS
 	default:
 		return sigScheme{}, fmt.Errorf("%w: signing with a %T key", ports.ErrUnsupported, pub)
 	}
-	if pa := kmip.CryptographicAlgorithm(p.CryptographicAlgorithm); pa != 0 && pa != family &&
-		!(family == kmip.CryptographicAlgorithmECDSA && pa == kmip.CryptographicAlgorithmEC) {
-		return sigScheme{}, fmt.Errorf("%w: a %s key cannot sign as %s", ports.ErrInvalidInput, family, pa)
-	}
-	var s sigScheme
-	if d := kmip.DigitalSignatureAlgorithm(p.DigitalSignatureAlgorithm); d != 0 {
-		ds, ok := dsaSchemes[d]
-		if !ok {
-			return sigScheme{}, fmt.Errorf("%w: digital signature algorithm %s", ports.ErrUnsupported, d)
-		}
-		if ds.family != family {
-			return sigScheme{}, fmt.Errorf("%w: a %s key cannot sign as %s", ports.ErrInvalidInput, family, d)
-		}
-		s = ds.sigScheme
-		if s.pss {
-			h, err := hashFor(p.HashingAlgorithm)
-			if err != nil {
-				return sigScheme{}, err
-			}
-			s.hash = h
-		}
-		return s, nil
-	}
-	switch family {
-	case kmip.CryptographicAlgorithmRSA:
-		switch kmip.PaddingMethod(p.PaddingMethod) {
-		case kmip.PaddingMethodPSS:
-			s.pss = true
-		case kmip.PaddingMethodPKCS1V1_5:
-			s.pkcs = true
-		case 0:
-			return sigScheme{}, fmt.Errorf("%w: RSA signatures need a padding method (PSS or PKCS1 v1.5)", ports.ErrInvalidInput)
-		default:
-			return sigScheme{}, fmt.Errorf("%w: RSA signature padding %s", ports.ErrUnsupported, kmip.PaddingMethod(p.PaddingMethod))
-		}
-		h, err := hashFor(p.HashingAlgorithm)
-		if err != nil {
-			return sigScheme{}, err
-		}
-		s.hash = h
-	case kmip.CryptographicAlgorithmECDSA:
-		if p.HashingAlgorithm == 0 && digested {
-			return s, nil // sign the given digest as is
-		}
-		h, err := hashFor(p.HashingAlgorithm)
-		if err != nil {
-			return sigScheme{}, err
-		}
-		s.hash = h
-	case kmip.CryptographicAlgorithmEd25519:
-		if h, err := hashOr(p.HashingAlgorithm, crypto.SHA512); err != nil || h != crypto.SHA512 {
-			return sigScheme{}, fmt.Errorf("%w: Ed25519 uses SHA-512 only", ports.ErrInvalidInput)
-		}
-	}
-	return s, nil
+	return kmipparams.ResolveSig(family, p, digested, kmipparams.GoHash)
 }
 
 // pssOptions: the salt is Salt Length bytes when given, else the hash's
@@ -122,7 +42,7 @@ func resolveSig(pub crypto.PublicKey, p ports.CryptoParams, digested bool) (sigS
 // hash; a different Mask Generator Hashing Algorithm is not supported.
 func pssOptions(p ports.CryptoParams, h crypto.Hash, signing bool) (*rsa.PSSOptions, error) {
 	if p.MaskGeneratorHashingAlgorithm != 0 {
-		if mh, err := hashFor(p.MaskGeneratorHashingAlgorithm); err != nil || mh != h {
+		if mh, err := kmipparams.GoHash(p.MaskGeneratorHashingAlgorithm); err != nil || mh != h {
 			return nil, fmt.Errorf("%w: PSS with an MGF1 hash other than the message hash", ports.ErrUnsupported)
 		}
 	}
@@ -145,19 +65,19 @@ func pssOptions(p ports.CryptoParams, h crypto.Hash, signing bool) (*rsa.PSSOpti
 	return o, nil
 }
 
-// digestFor hashes data with s.hash, or checks it is already a digest of
+// digestFor hashes data with s.Hash, or checks it is already a digest of
 // that hash's size when digested.
 func digestFor(s sigScheme, data []byte, digested bool) ([]byte, error) {
-	if s.hash == 0 {
+	if s.Hash == 0 {
 		return data, nil
 	}
 	if digested {
-		if len(data) != s.hash.Size() {
-			return nil, fmt.Errorf("%w: digested data of %d bytes for %s (want %d)", ports.ErrInvalidInput, len(data), s.hash, s.hash.Size())
+		if len(data) != s.Hash.Size() {
+			return nil, fmt.Errorf("%w: digested data of %d bytes for %s (want %d)", ports.ErrInvalidInput, len(data), s.Hash, s.Hash.Size())
 		}
 		return data, nil
 	}
-	w := s.hash.New()
+	w := s.Hash.New()
 	w.Write(data)
 	return w.Sum(nil), nil
 }
@@ -192,18 +112,18 @@ func (e *Engine) Sign(ctx context.Context, key ports.KeyHandle, p ports.CryptoPa
 	}
 	switch k := priv.(type) {
 	case *rsa.PrivateKey:
-		if s.pss {
-			o, err := pssOptions(p, s.hash, true)
+		if s.PSS {
+			o, err := pssOptions(p, s.Hash, true)
 			if err != nil {
 				return nil, err
 			}
-			sig, err := rsa.SignPSS(rand.Reader, k, s.hash, d, o)
+			sig, err := rsa.SignPSS(rand.Reader, k, s.Hash, d, o)
 			if err != nil {
 				return nil, fmt.Errorf("%w: RSA-PSS: %v", ports.ErrInvalidInput, err)
 			}
 			return sig, nil
 		}
-		sig, err := rsa.SignPKCS1v15(rand.Reader, k, s.hash, d)
+		sig, err := rsa.SignPKCS1v15(rand.Reader, k, s.Hash, d)
 		if err != nil {
 			return nil, fmt.Errorf("%w: RSA PKCS#1 v1.5: %v", ports.ErrInvalidInput, err)
 		}
@@ -244,14 +164,14 @@ func (e *Engine) Verify(ctx context.Context, key ports.KeyHandle, p ports.Crypto
 	}
 	switch k := pk.pub.(type) {
 	case *rsa.PublicKey:
-		if s.pss {
-			o, err := pssOptions(p, s.hash, false)
+		if s.PSS {
+			o, err := pssOptions(p, s.Hash, false)
 			if err != nil {
 				return false, err
 			}
-			return rsaVerified(rsa.VerifyPSS(k, s.hash, d, sig, o))
+			return rsaVerified(rsa.VerifyPSS(k, s.Hash, d, sig, o))
 		}
-		return rsaVerified(rsa.VerifyPKCS1v15(k, s.hash, d, sig))
+		return rsaVerified(rsa.VerifyPKCS1v15(k, s.Hash, d, sig))
 	case *ecdsa.PublicKey:
 		return ecdsa.VerifyASN1(k, d, sig), nil
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/blowfish"
 	"golang.org/x/crypto/cast5"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/adapters/crypto/software/internal/camellia"
 	"github.com/kmipd/kmipd/adapters/crypto/software/internal/idea"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -76,7 +77,7 @@ func symmetricKeyBytes(alg kmip.CryptographicAlgorithm, bits int) (int, error) {
 		kmip.CryptographicAlgorithmHMAC_SHA512, kmip.CryptographicAlgorithmHMAC_MD5,
 		kmip.CryptographicAlgorithmHMAC_SHA3_224, kmip.CryptographicAlgorithmHMAC_SHA3_256,
 		kmip.CryptographicAlgorithmHMAC_SHA3_384, kmip.CryptographicAlgorithmHMAC_SHA3_512:
-		if bits >= 8 && bits%8 == 0 && bits <= 8*maxRandom {
+		if bits >= 8 && bits%8 == 0 && bits <= 8*kmipparams.MaxRandom {
 			return bits / 8, nil
 		}
 		return bad("a positive multiple of 8")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
 	"github.com/kmipd/kmipd/adapters/crypto/software/internal/keywrap"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -25,12 +26,12 @@ func (e *Engine) WrapKey(ctx context.Context, wrapping ports.KeyHandle, p ports.
 	if len(target.Material) == 0 {
 		return nil, fmt.Errorf("%w: key %q to wrap has no material", ports.ErrInvalidInput, target.ID)
 	}
-	alg, err := operationAlgorithm(wrapping, p)
+	alg, err := kmipparams.OperationAlgorithm(wrapping, p, chachaFamily)
 	if err != nil {
 		return nil, err
 	}
 	if alg == kmip.CryptographicAlgorithmRSA {
-		return rsaEncrypt(wrapping, rsaWrapParams(p), target.Material)
+		return rsaEncrypt(wrapping, kmipparams.RSAWrapParams(p), target.Material)
 	}
 	b, err := keyWrapBlock(alg, wrapping)
 	if err != nil {
@@ -57,12 +58,12 @@ func (e *Engine) UnwrapKey(ctx context.Context, wrapping ports.KeyHandle, p port
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	alg, err := operationAlgorithm(wrapping, p)
+	alg, err := kmipparams.OperationAlgorithm(wrapping, p, chachaFamily)
 	if err != nil {
 		return nil, err
 	}
 	if alg == kmip.CryptographicAlgorithmRSA {
-		return rsaDecrypt(wrapping, rsaWrapParams(p), wrapped)
+		return rsaDecrypt(wrapping, kmipparams.RSAWrapParams(p), wrapped)
 	}
 	b, err := keyWrapBlock(alg, wrapping)
 	if err != nil {
@@ -84,14 +85,6 @@ func (e *Engine) UnwrapKey(ctx context.Context, wrapping ports.KeyHandle, p port
 		return nil, fmt.Errorf("%w: %v", ports.ErrInvalidInput, err)
 	}
 	return out, nil
-}
-
-// rsaWrapParams defaults RSA key transport to OAEP.
-func rsaWrapParams(p ports.CryptoParams) ports.CryptoParams {
-	if p.PaddingMethod == 0 {
-		p.PaddingMethod = uint32(kmip.PaddingMethodOAEP)
-	}
-	return p
 }
 
 // keyWrapBlock is the wrapping key's block cipher for AES Key Wrap, which
