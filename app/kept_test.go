@@ -331,3 +331,31 @@ func TestKeptKeyWithoutKeeper(t *testing.T) {
 	mustFail(t, one(t, sw, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data([]byte("x")))), kmip.ResultReasonKeyValueNotPresent)
 	mustFail(t, one(t, sw, alice, v21, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonKeyValueNotPresent)
 }
+
+// TestKeptKeyReKey: Re-key and Re-key Key Pair of HSM keys make new HSM
+// keys with their own references; the old ones stay until destroyed.
+func TestKeptKeyReKey(t *testing.T) {
+	f := newKeeperFake(false)
+	s := newKeeperService(f)
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
+	repl := createdID(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(id))))
+	o, r := storedObj(t, s, id), storedObj(t, s, repl)
+	if r.KeyRef == "" || r.KeyRef == o.KeyRef || !f.held(r.KeyRef) || !f.held(o.KeyRef) {
+		t.Fatalf("re-key: old ref %q, new ref %q", o.KeyRef, r.KeyRef)
+	}
+	if r.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil || boolAttr(t, r, "Extractable") {
+		t.Fatal("the replacement holds material or is extractable")
+	}
+	priv, _ := pairIDs(t, mustOK(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "rk"))))
+	npriv, npub := pairIDs(t, mustOK(t, one(t, s, alice, v14, bi(kmip.OperationReKeyKeyPair,
+		kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv), kmip.Interval(kmip.TagOffset, 0)))))
+	np, nu, op := storedObj(t, s, npriv), storedObj(t, s, npub), storedObj(t, s, priv)
+	if np.KeyRef == "" || nu.KeyRef == "" || np.KeyRef == op.KeyRef || np.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
+		t.Fatalf("re-keyed pair: private %q (old %q), public %q", np.KeyRef, op.KeyRef, nu.KeyRef)
+	}
+	sig := bytesOf(t, mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSign, uidItem(npriv), data([]byte("doc"))))), kmip.TagSignatureData)
+	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSignatureVerify, uidItem(npub), data([]byte("doc")), kmip.Bytes(kmip.TagSignatureData, sig))))
+	if vi, _ := out.Child(kmip.TagValidityIndicator).AsEnum(); vi != uint32(kmip.ValidityIndicatorValid) {
+		t.Fatal("the re-keyed pair does not sign and verify")
+	}
+}

@@ -23,7 +23,9 @@ type Store interface {
 	// stores what fn leaves, with Revision set to the stored one plus one. If
 	// fn returns an error nothing is written and Update returns that error;
 	// fn must not change obj.ID (Update then fails) and must not call the
-	// store's write methods. ErrNotFound if there is no object.
+	// store's write methods. fn may run more than once (a store reruns a
+	// transaction it rolled back), so it must have no effect outside obj.
+	// ErrNotFound if there is no object.
 	Update(ctx context.Context, id string, fn func(obj *domain.Object) error) error
 	// Delete removes the object and its index entries; ErrNotFound if absent.
 	Delete(ctx context.Context, id string) error

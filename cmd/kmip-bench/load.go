@@ -38,6 +38,9 @@ type loadSpec struct {
 	// NewConn opens a TLS connection (full handshake, no resumption) per
 	// request message and closes it after the response.
 	NewConn bool
+	// Resume, with NewConn, keeps the session tickets servers send and
+	// offers them on the next connections (TLS session resumption).
+	Resume bool
 	// LocateNames is how many distinct names the locate setup creates;
 	// Names, if set, are looked up instead and nothing is created.
 	LocateNames int
@@ -57,11 +60,14 @@ type loadSpec struct {
 // to having read the whole response (dial and handshake included with
 // NewConn).
 type result struct {
-	Op          string
-	Conns       int
-	Batch       int
-	NewConn     bool
-	Ops         int64
+	Op      string
+	Conns   int
+	Batch   int
+	NewConn bool
+	Resume  bool
+	Ops     int64
+	// Resumed counts the connections whose handshake resumed a session.
+	Resumed     int64
 	FailedItems int64
 	// ConnErrors counts round trips that failed below KMIP (dial, TLS,
 	// framing, timeouts).
@@ -87,6 +93,9 @@ func (r result) String() string {
 	if r.NewConn {
 		mode = " new-conn"
 	}
+	if r.Resume {
+		mode += fmt.Sprintf(" resume (%d resumed)", r.Resumed)
+	}
 	s := fmt.Sprintf("%-18s conns=%-3d batch=%d%s: %8.0f ops/s  p50=%v p90=%v p99=%v max=%v  ops=%d failed_items=%d conn_errors=%d",
 		r.Op, r.Conns, r.Batch, mode, r.OpsPerSec(), r.P50, r.P90, r.P99, r.Max, r.Ops, r.FailedItems, r.ConnErrors)
 	if r.FirstFailure != "" {
@@ -97,17 +106,18 @@ func (r result) String() string {
 
 // worker is one connection's loop state.
 type worker struct {
-	spec   *loadSpec
-	client *kmipclient.Client
-	keyID  string   // get, encrypt: the worker's own key
-	names  []string // locate: the names to look up
-	n      int
-	lat    []time.Duration
-	ops    int64
-	failed int64
-	connEr int64
-	msgs   int64
-	first  string
+	spec    *loadSpec
+	client  *kmipclient.Client
+	keyID   string   // get, encrypt: the worker's own key
+	names   []string // locate: the names to look up
+	n       int
+	lat     []time.Duration
+	ops     int64
+	failed  int64
+	connEr  int64
+	msgs    int64
+	resumed int64
+	first   string
 }
 
 func (w *worker) fail(format string, args ...any) {
@@ -122,6 +132,9 @@ func (w *worker) dial(ctx context.Context) (*kmipclient.Client, error) {
 	c, err := kmipclient.Dial(dctx, w.spec.Addr, w.spec.TLS)
 	if err != nil {
 		return nil, err
+	}
+	if c.ConnectionState().DidResume {
+		w.resumed++
 	}
 	c.Major, c.Minor = w.spec.Proto.major, w.spec.Proto.minor
 	c.Timeout = 30 * time.Second
@@ -255,6 +268,14 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	if spec.Proto.major == 0 {
 		spec.Proto = protocol{1, 4}
 	}
+	if spec.Resume {
+		if !spec.NewConn {
+			return result{}, errors.New("resumption needs a new connection per message")
+		}
+		cfg := spec.TLS.Clone()
+		cfg.ClientSessionCache = tls.NewLRUClientSessionCache(max(64, 2*spec.Conns))
+		spec.TLS = cfg
+	}
 	ws := make([]*worker, spec.Conns)
 	for i := range ws {
 		ws[i] = &worker{spec: spec}
@@ -356,13 +377,14 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	elapsed := time.Since(start)
 	close(stop)
 
-	r := result{Op: spec.Op, Conns: spec.Conns, Batch: spec.Batch, NewConn: spec.NewConn, Elapsed: elapsed}
+	r := result{Op: spec.Op, Conns: spec.Conns, Batch: spec.Batch, NewConn: spec.NewConn, Resume: spec.Resume, Elapsed: elapsed}
 	var lat []time.Duration
 	for _, w := range ws {
 		r.Ops += w.ops
 		r.FailedItems += w.failed
 		r.ConnErrors += w.connEr
 		r.Messages += w.msgs
+		r.Resumed += w.resumed
 		if r.FirstFailure == "" {
 			r.FirstFailure = w.first
 		}

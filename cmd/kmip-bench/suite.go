@@ -98,14 +98,21 @@ type report struct {
 	cell      time.Duration
 	targets   []target
 	cells     map[string]map[cellKey]result // target name → cell → result
-	newConns  map[string]result
+	newConns  map[newConnKey]result
 	cpuPerOp  map[string]map[cellKey]time.Duration // server CPU time per successful op
-	cpuPerNew map[string]time.Duration
+	cpuPerNew map[newConnKey]time.Duration
 	rssIdle   map[string]mem
 	rssLoaded map[string]mem
 	scale     map[string]scaleResult
 	goBench   string
 	notes     []string
+}
+
+// newConnKey names a new-connection cell: a target, full handshakes or
+// resumed sessions.
+type newConnKey struct {
+	target string
+	resume bool
 }
 
 type cellKey struct {
@@ -135,8 +142,8 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 		return err
 	}
 	rep := &report{started: time.Now().UTC(), commit: gitCommit(), cpus: onlineCPUs(), cpuModel: cpuModel(),
-		proto: o.proto, cell: o.cell, cells: map[string]map[cellKey]result{}, newConns: map[string]result{},
-		rssIdle: map[string]mem{}, cpuPerOp: map[string]map[cellKey]time.Duration{}, cpuPerNew: map[string]time.Duration{}, rssLoaded: map[string]mem{}, scale: map[string]scaleResult{}}
+		proto: o.proto, cell: o.cell, cells: map[string]map[cellKey]result{}, newConns: map[newConnKey]result{},
+		rssIdle: map[string]mem{}, cpuPerOp: map[string]map[cellKey]time.Duration{}, cpuPerNew: map[newConnKey]time.Duration{}, rssLoaded: map[string]mem{}, scale: map[string]scaleResult{}}
 	var pin []string
 	if o.pin && rep.cpus >= 2 {
 		if _, err := exec.LookPath("taskset"); err == nil {
@@ -201,20 +208,24 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 				fmt.Fprintf(stderr, "   %s\n", strings.ReplaceAll(r.String(), "\n", "\n   "))
 			}
 		}
-		spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: "query", Conns: 8, Duration: o.cell, Proto: o.proto, NewConn: true}
-		if t.kind == "pykmip" {
-			spec.MaxOps = o.pyMaxOps / 4
+		// New connections: full handshakes, then resumed sessions.
+		for _, resume := range []bool{false, true} {
+			spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: "query", Conns: 8, Duration: o.cell, Proto: o.proto, NewConn: true, Resume: resume}
+			if t.kind == "pykmip" {
+				spec.MaxOps = o.pyMaxOps / 4
+			}
+			cpu0 := cpuTime(pid)
+			r, err := runLoad(ctx, &spec)
+			if err != nil {
+				r = result{Op: "query", Conns: 8, NewConn: true, Resume: resume, FirstFailure: err.Error()}
+			}
+			key := newConnKey{t.name, resume}
+			rep.newConns[key] = r
+			if r.Ops > 0 && cpu0 >= 0 {
+				rep.cpuPerNew[key] = (cpuTime(pid) - cpu0) / time.Duration(r.Ops)
+			}
+			fmt.Fprintf(stderr, "   %s\n", r)
 		}
-		cpu0 := cpuTime(pid)
-		r, err := runLoad(ctx, &spec)
-		if err != nil {
-			r = result{Op: "query", Conns: 8, NewConn: true, FirstFailure: err.Error()}
-		}
-		rep.newConns[t.name] = r
-		if r.Ops > 0 && cpu0 >= 0 {
-			rep.cpuPerNew[t.name] = (cpuTime(pid) - cpu0) / time.Duration(r.Ops)
-		}
-		fmt.Fprintf(stderr, "   %s\n", r)
 		rep.rssLoaded[t.name] = memOf(srv.cmd.Process.Pid)
 		if t.kind == "kmipd" && o.scale > 0 {
 			sr, err := scaleLocate(ctx, srv, cfg, o, stderr)

@@ -48,6 +48,15 @@ func Dial(ctx context.Context, addr string, cfg *tls.Config) (*Client, error) {
 // Close closes the connection.
 func (c *Client) Close() error { return c.conn.Close() }
 
+// ConnectionState returns the TLS state of the connection, e.g. whether its
+// handshake resumed an earlier session.
+func (c *Client) ConnectionState() tls.ConnectionState {
+	if tc, ok := c.conn.(*tls.Conn); ok {
+		return tc.ConnectionState()
+	}
+	return tls.ConnectionState{}
+}
+
 // RoundTrip sends one request message and returns the decoded response
 // message. If writing the request or reading the response fails, the
 // connection is closed and every later call returns ErrBroken, so that a late

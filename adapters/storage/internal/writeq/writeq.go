@@ -7,6 +7,7 @@ package writeq
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -139,15 +140,23 @@ func (q *Queue[Tx]) Next(max int) (batch []*Op[Tx], ok bool) {
 		case <-q.closing:
 			return nil, false
 		}
-	drain:
-		for len(batch) < max {
-			select {
-			case op := <-q.ch:
-				if op.claim() {
-					batch = append(batch, op)
+		// Yield before each drain so that goroutines already runnable (on
+		// one CPU: the handlers of requests that arrived while the last
+		// batch committed) can submit theirs; stop once a drain finds none.
+		for grown := true; grown && len(batch) < max; {
+			runtime.Gosched()
+			grown = false
+		drain:
+			for len(batch) < max {
+				select {
+				case op := <-q.ch:
+					if op.claim() {
+						batch = append(batch, op)
+						grown = true
+					}
+				default:
+					break drain
 				}
-			default:
-				break drain
 			}
 		}
 	}
