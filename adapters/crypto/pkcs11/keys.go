@@ -840,6 +840,10 @@ func (e *Engine) DestroyKey(ctx context.Context, key ports.KeyHandle) error {
 		return err
 	}
 	err := e.do(ctx, func(s pkcs11.SessionHandle) error {
+		// Never destroy through a cached handle: on an HSM that reuses
+		// handle numbers, a handle cached before another node destroyed the
+		// key could name some other object by now. Find it afresh.
+		e.forget(key.Ref)
 		o, err := e.lookup(s, key.Ref)
 		if errors.Is(err, ports.ErrNotFound) {
 			return nil
@@ -850,14 +854,7 @@ func (e *Engine) DestroyKey(ctx context.Context, key ports.KeyHandle) error {
 		e.forget(key.Ref)
 		err = e.p.DestroyObject(s, o.h)
 		if isRV(err, pkcs11.CKR_OBJECT_HANDLE_INVALID) {
-			// A stale cached handle: look the object up afresh.
-			if o, err = e.lookup(s, key.Ref); errors.Is(err, ports.ErrNotFound) {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			e.forget(key.Ref)
-			err = e.p.DestroyObject(s, o.h)
+			return nil // gone between the search and the destroy
 		}
 		return err
 	})
