@@ -86,18 +86,9 @@ func (s *Session) noteECRegistrations(actual *kmip.Item) {
 // ecdsaSignature returns the registered EC key that the batch item's Sign
 // request names, when exp is the Signature Data of its response; else nil.
 func (m *matcher) ecdsaSignature(exp *kmip.Item) (string, *registeredEC) {
-	if exp.Tag != kmip.TagSignatureData || m.op != uint32(kmip.OperationSign) || m.req == nil {
-		return "", nil
-	}
-	if op, _ := m.req.Child(kmip.TagOperation).AsEnum(); op != uint32(kmip.OperationSign) {
-		return "", nil
-	}
-	uid, ok := m.req.Path(kmip.TagRequestPayload, kmip.TagUniqueIdentifier).AsText()
-	if !ok {
-		return "", nil
-	}
+	uid := m.keyOfRequest(exp, kmip.TagSignatureData, kmip.OperationSign)
 	k, ok := m.s.ecKeys[uid]
-	if !ok {
+	if uid == "" || !ok {
 		return "", nil
 	}
 	return uid, &k

@@ -185,21 +185,25 @@ func (s *Session) noteRegistrations(actual *kmip.Item) {
 // rsaEncryption returns the registered RSA public key that the batch item's
 // Encrypt request names, when exp is the Data of its response; else nil.
 func (m *matcher) rsaEncryption(exp *kmip.Item) (string, *registeredRSA) {
-	if exp.Tag != kmip.TagData || m.op != uint32(kmip.OperationEncrypt) || m.req == nil {
-		return "", nil
-	}
-	if op, _ := m.req.Child(kmip.TagOperation).AsEnum(); op != uint32(kmip.OperationEncrypt) {
-		return "", nil
-	}
-	uid, ok := m.req.Path(kmip.TagRequestPayload, kmip.TagUniqueIdentifier).AsText()
-	if !ok {
-		return "", nil
-	}
+	uid := m.keyOfRequest(exp, kmip.TagData, kmip.OperationEncrypt)
 	k, ok := m.s.rsaKeys[uid]
-	if !ok {
+	if uid == "" || !ok {
 		return "", nil
 	}
 	return uid, &k
+}
+
+// keyOfRequest returns the Unique Identifier the batch item's request names
+// when exp is the response field tag of an op request; else "".
+func (m *matcher) keyOfRequest(exp *kmip.Item, tag kmip.Tag, op kmip.Operation) string {
+	if exp.Tag != tag || m.op != uint32(op) || m.req == nil {
+		return ""
+	}
+	if o, _ := m.req.Child(kmip.TagOperation).AsEnum(); o != uint32(op) {
+		return ""
+	}
+	uid, _ := m.req.Path(kmip.TagRequestPayload, kmip.TagUniqueIdentifier).AsText()
+	return uid
 }
 
 // checkRSAEncryption accepts act, the cipher text of an Encrypt under the
