@@ -58,29 +58,20 @@ func ecPublicKeyOf(obj *kmip.Item) *ecdsa.PublicKey {
 // batch items registered, under the Unique Identifiers the conforming
 // response returned for them.
 func (s *Session) noteECRegistrations(actual *kmip.Item) {
-	reqs, resps := s.req.ChildrenOf(kmip.TagBatchItem), actual.ChildrenOf(kmip.TagBatchItem)
-	if len(reqs) != len(resps) {
-		return
-	}
-	for i, bi := range reqs {
-		if op, _ := bi.Child(kmip.TagOperation).AsEnum(); op != uint32(kmip.OperationRegister) {
-			continue
-		}
-		payload := bi.Child(kmip.TagRequestPayload)
+	s.eachRegistration(actual, func(uid string, payload *kmip.Item) {
 		obj := payload.Child(kmip.TagPrivateKey)
 		if obj == nil {
 			obj = payload.Child(kmip.TagPublicKey)
 		}
 		pub := ecPublicKeyOf(obj)
-		uid, ok := resps[i].Path(kmip.TagResponsePayload, kmip.TagUniqueIdentifier).AsText()
-		if pub == nil || !ok {
-			continue
+		if pub == nil {
+			return
 		}
 		if s.ecKeys == nil {
 			s.ecKeys = map[string]registeredEC{}
 		}
 		s.ecKeys[uid] = registeredEC{pub: pub, params: registeredParams(payload)}
-	}
+	})
 }
 
 // ecdsaSignature returns the registered EC key that the batch item's Sign

@@ -164,6 +164,17 @@ func registeredParams(payload *kmip.Item) *kmip.Item {
 // batch items registered, under the Unique Identifiers the conforming
 // response returned for them.
 func (s *Session) noteRegistrations(actual *kmip.Item) {
+	s.eachRegistration(actual, func(uid string, payload *kmip.Item) {
+		if pub := rsaPublicKeyOf(payload.Child(kmip.TagPublicKey)); pub != nil {
+			s.rsaKeys[uid] = registeredRSA{pub: pub, params: registeredParams(payload)}
+		}
+	})
+}
+
+// eachRegistration calls fn with the request payload of each Register batch
+// item of the current request and the Unique Identifier the conforming
+// response returned for it.
+func (s *Session) eachRegistration(actual *kmip.Item, fn func(uid string, payload *kmip.Item)) {
 	reqs, resps := s.req.ChildrenOf(kmip.TagBatchItem), actual.ChildrenOf(kmip.TagBatchItem)
 	if len(reqs) != len(resps) {
 		return
@@ -172,13 +183,9 @@ func (s *Session) noteRegistrations(actual *kmip.Item) {
 		if op, _ := bi.Child(kmip.TagOperation).AsEnum(); op != uint32(kmip.OperationRegister) {
 			continue
 		}
-		payload := bi.Child(kmip.TagRequestPayload)
-		pub := rsaPublicKeyOf(payload.Child(kmip.TagPublicKey))
-		uid, ok := resps[i].Path(kmip.TagResponsePayload, kmip.TagUniqueIdentifier).AsText()
-		if pub == nil || !ok {
-			continue
+		if uid, ok := resps[i].Path(kmip.TagResponsePayload, kmip.TagUniqueIdentifier).AsText(); ok {
+			fn(uid, bi.Child(kmip.TagRequestPayload))
 		}
-		s.rsaKeys[uid] = registeredRSA{pub: pub, params: registeredParams(payload)}
 	}
 }
 
