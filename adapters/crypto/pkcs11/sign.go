@@ -191,6 +191,25 @@ func sigInput(s sigScheme, p ports.CryptoParams, data []byte, digested bool) (*p
 	return pkcs11.NewMechanism(pkcs11.CKM_ECDSA, nil), d, nil
 }
 
+// sigSetup resolves the key a Sign (rolePrivate) or Verify (rolePublic)
+// uses and builds its mechanism and input; cleanup releases a session
+// object made for a key given as material, and is a no-op on error.
+func (e *Engine) sigSetup(s pkcs11.SessionHandle, key ports.KeyHandle, r role, p ports.CryptoParams, data []byte, digested bool) (o keyObj, cleanup func(), m *pkcs11.Mechanism, in []byte, err error) {
+	o, cleanup, err = e.resolve(s, key, r)
+	if err != nil {
+		return keyObj{}, func() {}, nil, nil, err
+	}
+	sc, err := resolveSig(o.keyType, p, digested)
+	if err == nil {
+		m, in, err = sigInput(sc, p, data, digested)
+	}
+	if err != nil {
+		cleanup()
+		return keyObj{}, func() {}, nil, nil, err
+	}
+	return o, cleanup, m, in, nil
+}
+
 // Sign signs in the token with a private RSA (PKCS#1 v1.5, PSS) or EC
 // (ECDSA, ASN.1 DER signature as the software engine) key. The message is
 // hashed in Go unless digested; the private-key operation runs in the token.
@@ -200,19 +219,11 @@ func (e *Engine) Sign(ctx context.Context, key ports.KeyHandle, p ports.CryptoPa
 	}
 	var sig []byte
 	err := e.do(ctx, func(s pkcs11.SessionHandle) error {
-		o, cleanup, err := e.resolve(s, key, rolePrivate)
+		o, cleanup, m, in, err := e.sigSetup(s, key, rolePrivate, p, data, digested)
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		sc, err := resolveSig(o.keyType, p, digested)
-		if err != nil {
-			return err
-		}
-		m, in, err := sigInput(sc, p, data, digested)
-		if err != nil {
-			return err
-		}
 		if err := e.p.SignInit(s, []*pkcs11.Mechanism{m}, o.h); err != nil {
 			return initErr(err)
 		}
@@ -238,19 +249,11 @@ func (e *Engine) Verify(ctx context.Context, key ports.KeyHandle, p ports.Crypto
 	}
 	valid := false
 	err := e.do(ctx, func(s pkcs11.SessionHandle) error {
-		o, cleanup, err := e.resolve(s, key, rolePublic)
+		o, cleanup, m, in, err := e.sigSetup(s, key, rolePublic, p, data, digested)
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		sc, err := resolveSig(o.keyType, p, digested)
-		if err != nil {
-			return err
-		}
-		m, in, err := sigInput(sc, p, data, digested)
-		if err != nil {
-			return err
-		}
 		raw := sig
 		if o.keyType == pkcs11.CKK_EC {
 			if raw = ecdsaRaw(sig, (o.curve.Params().BitSize+7)/8); raw == nil {
