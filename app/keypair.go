@@ -169,6 +169,7 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	priv.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pub.ID))
 	pub.AddAttr("Link", linkAttr(kmip.LinkTypePrivateKeyLink, priv.ID))
 	if err := s.storeNew(ctx, c, priv); err != nil {
+		s.forgetKept(ctx, pub) // the public half was generated too
 		return nil, err
 	}
 	if err := s.storeNew(ctx, c, pub); err != nil {
