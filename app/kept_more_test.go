@@ -142,3 +142,33 @@ func TestSplitRefusesSensitiveKey(t *testing.T) {
 }
 
 var _ ports.Store = (*flakyStore)(nil)
+
+// TestKeptKeyImport: Import places the imported key in the HSM, and an
+// Import that replaces an HSM object removes the replaced key from the HSM.
+func TestKeptKeyImport(t *testing.T) {
+	f := newKeeperFake(true)
+	s := newKeeperService(f)
+	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt))
+	old := storedObj(t, s, id).KeyRef
+	material := string(f.keys[old])
+	exported := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationExport, uidItem(id))))
+	if got := string(symKeyBytes(exported)); got != material {
+		t.Fatal("Export did not return the HSM key's material")
+	}
+
+	mustOK(t, one(t, s, alice, v21, importFrom(v21, exported, true)))
+	o := storedObj(t, s, id)
+	if o.KeyRef == "" || o.KeyRef == old || f.held(old) || string(f.keys[o.KeyRef]) != material {
+		t.Fatalf("replacing import: old ref %q held %v, new ref %q", old, f.held(old), o.KeyRef)
+	}
+	if o.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
+		t.Fatal("the imported key's material was stored")
+	}
+
+	g := newKeeperFake(true)
+	other := newKeeperService(g)
+	mustOK(t, one(t, other, alice, v21, importFrom(v21, exported, false)))
+	if o := storedObj(t, other, id); o.KeyRef == "" || string(g.keys[o.KeyRef]) != material {
+		t.Fatal("Import into another HSM server did not place the key in its HSM")
+	}
+}
