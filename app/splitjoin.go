@@ -140,7 +140,10 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 	}
 	if key.Ref != "" { // an HSM made it: read it out, and leave no key behind
 		tmp.KeyRef = key.Ref
-		k, _ := s.keeper()
+		k, ok := s.keeper()
+		if !ok {
+			return nil, nil, usableError(errNotKept, c.v)
+		}
 		h := ports.KeyHandle{ID: tmp.ID, ObjectType: tmp.Type, Algorithm: alg, Length: int(length), Ref: key.Ref}
 		out, err := k.ExportKey(ctx, h)
 		s.forgetKept(ctx, tmp)
