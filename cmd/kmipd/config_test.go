@@ -268,8 +268,8 @@ func TestRunConfigErrorStartsNothing(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-storage-path", db, "-certificate-path", filepath.Join(dir, "nope.pem"),
 		"-key-path", "k", "-ca-path", "ca"}, &stdout, &stderr)
-	if code != exitUsage {
-		t.Fatalf("exit %d, want %d", code, exitUsage)
+	if code != exitConfig {
+		t.Fatalf("exit %d, want %d", code, exitConfig)
 	}
 	want := `kmipd: server.certificate_path "` + filepath.Join(dir, "nope.pem") + `": open `
 	if got := stderr.String(); !strings.HasPrefix(got, want) || strings.Count(got, "\n") != 1 {

@@ -16,7 +16,7 @@ import (
 )
 
 // TestPKCS11StartErrors: a wrong module, token or PIN stops kmipd before it
-// listens, with one line naming crypto.pkcs11 and exit status 2, and the
+// listens, with one line naming crypto.pkcs11 and exit status 78, and the
 // PIN appears nowhere in what it prints. The right ones open the engine.
 func TestPKCS11StartErrors(t *testing.T) {
 	const pin = "55119922"
@@ -52,8 +52,8 @@ func TestPKCS11StartErrors(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), []string{"-dev", "-dev-dir", filepath.Join(t.TempDir(), "dev"), "-port", "1", "-config", cfg}, &stdout, &stderr)
 			out := stderr.String()
-			if code != exitUsage || strings.Count(out, "\n") != 1 || !strings.Contains(out, tc.want) {
-				t.Fatalf("exit %d, stderr %q: want exit %d and one line containing %q", code, out, exitUsage, tc.want)
+			if code != exitConfig || strings.Count(out, "\n") != 1 || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d, stderr %q: want exit %d and one line containing %q", code, out, exitConfig, tc.want)
 			}
 			if strings.Contains(out+stdout.String(), pin) || strings.Contains(out, "99887766") {
 				t.Fatalf("a PIN was printed: %q", out)

@@ -32,11 +32,15 @@ import (
 	"github.com/kmipd/kmipd/ports"
 )
 
-// Exit statuses.
+// Exit statuses. A configuration error has a status of its own, 78
+// (EX_CONFIG in sysexits.h), distinct from Go's runtime exit status 2 on a
+// fatal error such as running out of memory, so that a supervisor told not
+// to restart a misconfigured server still restarts a crashed one.
 const (
 	exitOK     = 0
 	exitFailed = 1
-	exitUsage  = 2
+	exitUsage  = 64 // EX_USAGE: a bad command line
+	exitConfig = 78 // EX_CONFIG: a bad configuration file, flag value or file it names
 )
 
 // version is set at link time (-ldflags "-X main.version=v1.2.3"); otherwise
@@ -130,16 +134,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	cfg, err := loadConfig(fs, &f)
 	if err != nil {
-		return fail(exitUsage, err)
+		return fail(exitConfig, err)
 	}
 	var dev *kmiptls.DevPKI
 	if f.dev {
 		if dev, err = ensureDevPKI(f.devDir, &cfg); err != nil {
-			return fail(exitUsage, err)
+			return fail(exitConfig, err)
 		}
 	}
 	if err := cfg.checkFiles(); err != nil {
-		return fail(exitUsage, err)
+		return fail(exitConfig, err)
 	}
 	s := cfg.Server
 	tlsConfig, tlsWarnings, err := kmiptls.NewTLSConfig(kmiptls.TLSOptions{
@@ -150,7 +154,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		AuthSuite:    s.AuthSuite,
 	})
 	if err != nil {
-		return fail(exitUsage, fmt.Errorf("server TLS: %w", err))
+		return fail(exitConfig, fmt.Errorf("server TLS: %w", err))
 	}
 	engine, err := cryptoEngines[cfg.Crypto.Type](cfg.Crypto)
 	if err != nil {
@@ -158,14 +162,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if !errors.As(err, &ce) {
 			err = &ConfigError{Key: "crypto.type", Value: cfg.Crypto.Type, Err: err}
 		}
-		return fail(exitUsage, err)
+		return fail(exitConfig, err)
 	}
 	if c, ok := engine.(io.Closer); ok {
 		defer c.Close()
 	}
 	log, closeLog, err := newLogger(s, stderr)
 	if err != nil {
-		return fail(exitUsage, &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err})
+		return fail(exitConfig, &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err})
 	}
 	defer closeLog()
 	for _, w := range tlsWarnings {

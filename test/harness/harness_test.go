@@ -110,8 +110,8 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := Run(t, dir, "-config", cfgPath)
-			if r.ExitCode != 2 {
-				t.Errorf("exit status %d, want 2", r.ExitCode)
+			if r.ExitCode != 78 {
+				t.Errorf("exit status %d, want 78 (EX_CONFIG)", r.ExitCode)
 			}
 			if strings.Count(r.Stderr, "\n") != 1 {
 				t.Errorf("stderr is not one line: %q", r.Stderr)
@@ -132,7 +132,7 @@ func TestConfigErrors(t *testing.T) {
 
 func TestUnknownSubcommand(t *testing.T) {
 	r := Run(t, t.TempDir(), "frobnicate")
-	if r.ExitCode != 2 || !strings.Contains(r.Stderr, `unknown command "frobnicate"`) || !strings.Contains(r.Stderr, "Usage") {
+	if r.ExitCode != 64 || !strings.Contains(r.Stderr, `unknown command "frobnicate"`) || !strings.Contains(r.Stderr, "Usage") {
 		t.Errorf("got %+v", r)
 	}
 }
