@@ -14,6 +14,7 @@ all: build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kmipd
+	$(GO) build -o bin/kmipctl ./cmd/kmipctl
 
 ## run: start kmipd in development mode (dev PKI in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
 run: build

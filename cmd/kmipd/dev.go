@@ -76,6 +76,8 @@ func writeDevBanner(w io.Writer, dir string, pki kmiptls.DevPKI, addr *net.TCPAd
 	fmt.Fprintf(&b, "with ProxyKmipClient(hostname=%q, port=%d, cert=%q, key=%q, ca=%q, config_file=None) as c:\n",
 		host, addr.Port, pki.ClientCert, pki.ClientKey, pki.CACert)
 	fmt.Fprintf(&b, "    print(c.create(enums.CryptographicAlgorithm.AES, 256))\n\n")
+	fmt.Fprintf(&b, "kmipctl example (make build puts it in bin/):\n\n")
+	fmt.Fprintf(&b, "  bin/kmipctl create -config %s -name demo\n\n", confPath)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}

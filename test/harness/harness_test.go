@@ -284,6 +284,7 @@ func runBannerExample(t *testing.T, banner string) {
 	if !ok {
 		t.Fatalf("no Python example in the banner:\n%s", banner)
 	}
+	example, ctlExample, _ := strings.Cut(example, "kmipctl example")
 	example = strings.TrimSpace(example)
 	if n := strings.Count(example, "\n") + 1; n != 4 {
 		t.Errorf("the Python example has %d lines, want 4:\n%s", n, example)
@@ -299,5 +300,34 @@ func runBannerExample(t *testing.T, banner string) {
 	}
 	if id := strings.TrimSpace(string(out)); id == "" || strings.ContainsAny(id, " \n") {
 		t.Errorf("the banner's Python example printed %q, want one key identifier (stderr %q)", out, stderr.Bytes())
+	}
+	runKmipctlExample(t, ctlExample)
+}
+
+// runKmipctlExample runs the banner's kmipctl line with a kmipctl built from
+// this tree, and requires it to print the new key's identifier.
+func runKmipctlExample(t *testing.T, text string) {
+	t.Helper()
+	var line string
+	for _, l := range strings.Split(text, "\n") {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "bin/kmipctl ") {
+			line = l
+		}
+	}
+	if line == "" {
+		t.Fatalf("no kmipctl line in the banner:\n%s", text)
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "kmipctl")
+	if b, err := exec.Command("go", "build", "-C", root, "-o", bin, "./cmd/kmipctl").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/kmipctl: %v\n%s", err, b)
+	}
+	args := strings.Fields(line)[1:]
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Unique Identifier") {
+		t.Errorf("the banner's kmipctl line %q: %v\n%s", line, err, out)
 	}
 }
