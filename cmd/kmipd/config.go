@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -204,11 +205,7 @@ func decodeFile(path string, c *Config) error {
 	c.Server.TLSCipherSuites = nil
 	md, err := toml.Decode(string(b), c)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) && pe.LastKey != "" {
-			return fmt.Errorf("config: %s: %s (%s line %d)", pe.LastKey, oneLine(pe.Message), path, pe.Position.Line)
-		}
-		return fmt.Errorf("config: %s: %s", path, oneLine(err.Error()))
+		return tomlError(path, err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
@@ -220,6 +217,42 @@ func decodeFile(path string, c *Config) error {
 	}
 	c.Auth.recordOrder(md)
 	return nil
+}
+
+// tomlTypeError matches the TOML library's decoding errors, which are not
+// ParseErrors: `toml: line 2 (last key "server.port"): incompatible types:
+// TOML value has type string; destination has type integer`.
+var tomlTypeError = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]+)"\): (.*)$`)
+
+// tomlKind rewords the library's type names for people.
+var tomlKind = strings.NewReplacer("type string", "a string", "type integer", "an integer", "type int64", "an integer",
+	"type bool", "true or false", "type float64", "a number", "type slice", "a list", "type []interface {}", "a list", "type []any", "a list", "type map[string]any", "a table",
+	"type map[string]interface {}", "a table", "type map", "a table", "type struct", "a table")
+
+// tomlError is a configuration error from the TOML library, reworded to
+// name the key first: "config: server.port: want an integer, not a string
+// (FILE line 2)".
+func tomlError(path string, err error) error {
+	var pe toml.ParseError
+	if errors.As(err, &pe) && pe.LastKey != "" {
+		return fmt.Errorf("config: %s: %s (%s line %d)", pe.LastKey, oneLine(pe.Message), path, pe.Position.Line)
+	}
+	if errors.As(err, &pe) {
+		return fmt.Errorf("config: %s line %d: %s", path, pe.Position.Line, oneLine(pe.Message))
+	}
+	m := tomlTypeError.FindStringSubmatch(oneLine(err.Error()))
+	if m == nil {
+		return fmt.Errorf("config: %s: %s", path, oneLine(err.Error()))
+	}
+	msg := m[3]
+	if have, want, ok := strings.Cut(strings.TrimPrefix(msg, "incompatible types: TOML value has "), "; destination has "); ok {
+		msg = "want " + tomlKind.Replace(want) + ", not " + tomlKind.Replace(have)
+	}
+	where := path
+	if m[1] != "" {
+		where += " line " + m[1]
+	}
+	return fmt.Errorf("config: %s: %s (%s)", m[2], msg, where)
 }
 
 func oneLine(s string) string {

@@ -16,17 +16,24 @@ import (
 )
 
 func init() {
-	subcommands["config"] = configCmd
+	subcommands["config"] = subcommand{"config check FILE | config convert server.conf: validate a configuration, or convert PyKMIP's", configCmd}
 }
 
-// configCmd runs "kmipd config convert server.conf".
-func configCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) != 2 || args[0] != "convert" {
-		fmt.Fprintf(stderr, "Usage: kmipd config convert server.conf\n\n"+
-			"Converts a PyKMIP server configuration (INI, with its [server] and\n"+
+// configCmd runs "kmipd config check FILE" and "kmipd config convert server.conf".
+func configCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 || (args[0] != "convert" && args[0] != "check") || isHelp(args[1:]) {
+		fmt.Fprintf(stderr, "Usage: kmipd config check FILE\n       kmipd config convert server.conf\n\n"+
+			"check validates a kmipd configuration as kmipd would before listening: every key,\n"+
+			"the files and directories it names, the TLS certificate and key, the crypto engine\n"+
+			"(a PKCS#11 module and PIN are tried); it opens no store and binds no port. It prints\n"+
+			"\"FILE: OK\" and exits 0, or one line naming the key and exits 78.\n\n"+
+			"convert turns a PyKMIP server configuration (INI, with its [server] and\n"+
 			"[auth:slugs...] blocks) into kmipd TOML, written to standard output.\n"+
 			"Settings kmipd does not know are reported on standard error.\n")
-		return exitUsage
+		return helpOrUsage(args)
+	}
+	if args[0] == "check" {
+		return configCheck(args[1], stdout, stderr)
 	}
 	in, err := os.ReadFile(args[1])
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"path/filepath"
 	"strconv"
@@ -69,15 +68,6 @@ func newServeFlagSet(f *serveFlags, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
-func usage(fs *flag.FlagSet) {
-	out := fs.Output()
-	fmt.Fprintf(out, "Usage:\n  kmipd [flags]            serve KMIP over TLS\n  kmipd -dev [-dev-dir D]  serve in development mode\n")
-	for _, name := range sortedKeys(subcommands) {
-		fmt.Fprintf(out, "  kmipd %s ...\n", name)
-	}
-	fmt.Fprintf(out, "\nFlags:\n")
-	fs.PrintDefaults()
-}
 
 // loadConfig builds the configuration from, in increasing precedence: the
 // built-in defaults, development mode's defaults, the -config file and the

@@ -57,10 +57,15 @@ func kmipdVersion() string {
 	return "devel"
 }
 
-// subcommand runs "kmipd <name> args..." and returns the exit status.
-type subcommand func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+// subcommand is one "kmipd <name> args..." command: a line for kmipd -h,
+// and what runs it, returning the exit status.
+type subcommand struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+}
 
-// subcommands are dispatched on kmipd's first argument when it is not a flag.
+// subcommands is the one table of kmipd's commands besides serving; each
+// file that implements one adds it in its init.
 var subcommands = map[string]subcommand{}
 
 // storageOpeners is the one place that maps storage.type to an adapter.
@@ -102,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			usage(newServeFlagSet(&serveFlags{}, stderr))
 			return exitUsage
 		}
-		return cmd(ctx, args[1:], stdout, stderr)
+		return cmd.run(ctx, args[1:], stdout, stderr)
 	}
 	return serve(ctx, args, stdout, stderr)
 }

@@ -15,17 +15,17 @@ import (
 )
 
 func init() {
-	subcommands["policy"] = policyCmd
+	subcommands["policy"] = subcommand{"policy check DIR|FILE...: validate operation policy files, print their grants", policyCmd}
 }
 
 // policyCmd runs "kmipd policy check DIR|FILE...".
 func policyCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) < 2 || args[0] != "check" {
+	if len(args) < 2 || args[0] != "check" || isHelp(args[1:]) {
 		fmt.Fprintf(stderr, "Usage: kmipd policy check DIR|FILE...\n\n"+
 			"Validates PyKMIP operation policy files (the *.json files of each DIR)\n"+
 			"as the server loads them, and prints what each policy grants.\n"+
 			"Exit status 1 when a file would be skipped.\n")
-		return exitUsage
+		return helpOrUsage(args)
 	}
 	var files []string
 	for _, a := range args[1:] {
