@@ -219,6 +219,9 @@ func dummyHook(n *Node, _ kmip.Tag) (*kmip.Item, error) {
 func TestConformanceFiles(t *testing.T) {
 	dirs, _ := filepath.Glob(filepath.Join("..", "..", "..", "..", "shared", "conformance", "oasis-kmip-*"))
 	if len(dirs) == 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("../shared/conformance not found next to the repository: CI must run the OASIS files")
+		}
 		t.Skip("../shared/conformance not found next to the repository; skipping the OASIS files")
 	}
 	files := 0
