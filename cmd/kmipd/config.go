@@ -78,8 +78,8 @@ type ServerConfig struct {
 	// EnableTLSClientAuth requires the client certificate to carry the
 	// clientAuth extended key usage (default true).
 	EnableTLSClientAuth flexBool `toml:"enable_tls_client_auth"`
-	// TLSCipherSuites restricts the TLS 1.2 cipher suites; empty means the
-	// auth suite's list.
+	// TLSCipherSuites restricts the TLS 1.2 cipher suites; empty means
+	// kmiptls.DefaultCipherSuites (ECDHE with AES-GCM or ChaCha20-Poly1305).
 	TLSCipherSuites stringList `toml:"tls_cipher_suites"`
 	// LoggingLevel is DEBUG, INFO (default), WARNING, ERROR or CRITICAL.
 	LoggingLevel string `toml:"logging_level"`

@@ -149,6 +149,9 @@ type CertOptions struct {
 	// NotBefore and NotAfter bound the validity; zero means one hour ago and
 	// two years from now.
 	NotBefore, NotAfter time.Time
+	// IsCA marks the certificate as a CA (basic constraints CA:TRUE, key
+	// usage certSign), to test that such a certificate cannot be a client's.
+	IsCA bool
 }
 
 // IssueCert signs a leaf certificate with the PKI's CA and writes it to
@@ -194,6 +197,10 @@ func issue(ca *x509.Certificate, caKey crypto.Signer, certPath, keyPath string, 
 		ExtKeyUsage:  o.ExtKeyUsage,
 		DNSNames:     o.DNSNames,
 		IPAddresses:  o.IPAddresses,
+	}
+	if o.IsCA {
+		tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
 	}
 	if len(o.ExtraCommonNames) > 0 {
 		// pkix.Name drops CommonName when ExtraNames holds a CN, so all of

@@ -287,7 +287,8 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 
 // identity derives the client's principal from the leaf of its verified
 // certificate chain (restored from the session on resumption): the one
-// subject common name, and, if RequireClientAuthEKU, the clientAuth usage.
+// subject common name, not a CA certificate, and, if RequireClientAuthEKU,
+// the clientAuth usage.
 func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
 	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
 		return domain.Principal{}, errors.New("no verified client certificate")
@@ -305,6 +306,11 @@ func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
 		return domain.Principal{}, errors.New("client certificate has no subject common name")
 	case len(cns) > 1:
 		return domain.Principal{}, errors.New("client certificate has several subject common names")
+	}
+	if leaf.IsCA {
+		// A CA certificate identifies an issuer, not a client: whoever
+		// holds an intermediate CA's key could otherwise log in as it.
+		return domain.Principal{}, fmt.Errorf("client certificate %q is a CA certificate (CA:TRUE)", cns[0])
 	}
 	if s.RequireClientAuthEKU && !hasClientAuth(leaf) {
 		return domain.Principal{}, fmt.Errorf("client certificate %q lacks the clientAuth extended key usage", cns[0])
