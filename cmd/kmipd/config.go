@@ -70,6 +70,10 @@ type ServerConfig struct {
 	CertificatePath string `toml:"certificate_path"`
 	KeyPath         string `toml:"key_path"`
 	CAPath          string `toml:"ca_path"`
+	// CRLPath is a file of certificate revocation lists (PEM or DER) signed
+	// by a CA of ca_path; a client certificate it lists is refused. It is
+	// reloaded when it changes. Empty means no revocation checking.
+	CRLPath string `toml:"crl_path"`
 	// AuthSuite is "Basic" (default) or "TLS1.2" (KMIP Profiles v1.4 §3.1).
 	AuthSuite string `toml:"auth_suite"`
 	// PolicyPath is a directory of operation policy files; empty means only
@@ -355,6 +359,13 @@ func (c *Config) checkFiles() error {
 		fh, err := os.Open(f.path)
 		if err != nil {
 			return &ConfigError{Key: f.key, Value: f.path, Err: err}
+		}
+		fh.Close()
+	}
+	if s.CRLPath != "" {
+		fh, err := os.Open(s.CRLPath)
+		if err != nil {
+			return &ConfigError{Key: "server.crl_path", Value: s.CRLPath, Err: err}
 		}
 		fh.Close()
 	}

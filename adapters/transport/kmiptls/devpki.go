@@ -275,3 +275,47 @@ func newSerial() *big.Int {
 	}
 	return n.Add(n, big.NewInt(1))
 }
+
+// WriteCRL writes to path a PEM CRL signed by the PKI's CA that revokes the
+// certificates of the PEM files certFiles (none: an empty list), valid until
+// nextUpdate (zero: a week from now).
+func WriteCRL(p DevPKI, path string, nextUpdate time.Time, certFiles ...string) error {
+	ca, caKey, err := loadCA(p)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if nextUpdate.IsZero() {
+		nextUpdate = now.AddDate(0, 0, 7)
+	}
+	tmpl := &x509.RevocationList{
+		Number:     big.NewInt(now.UnixNano()),
+		ThisUpdate: now.Add(-time.Minute),
+		NextUpdate: nextUpdate,
+	}
+	if !tmpl.ThisUpdate.Before(nextUpdate) {
+		tmpl.ThisUpdate = nextUpdate.Add(-time.Hour)
+	}
+	for _, f := range certFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		certs, err := parsePEMCerts(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: certs[0].SerialNumber, RevocationTime: now.Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca, caKey)
+	if err != nil {
+		return err
+	}
+	// Written beside path and renamed, so that a poller never reads half.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
