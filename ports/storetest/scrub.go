@@ -99,4 +99,3 @@ func filesHolding(t *testing.T, dir string, b []byte) []string {
 	}
 	return out
 }
-
