@@ -71,6 +71,10 @@ type ServerConfig struct {
 	CertificatePath string `toml:"certificate_path"`
 	KeyPath         string `toml:"key_path"`
 	CAPath          string `toml:"ca_path"`
+	// CRLPath is a file of certificate revocation lists (PEM or DER) signed
+	// by a CA of ca_path; a client certificate it lists is refused. It is
+	// reloaded when it changes. Empty means no revocation checking.
+	CRLPath string `toml:"crl_path"`
 	// AuthSuite is "Basic" (default) or "TLS1.2" (KMIP Profiles v1.4 §3.1).
 	AuthSuite string `toml:"auth_suite"`
 	// PolicyPath is a directory of operation policy files; empty means only
@@ -79,8 +83,8 @@ type ServerConfig struct {
 	// EnableTLSClientAuth requires the client certificate to carry the
 	// clientAuth extended key usage (default true).
 	EnableTLSClientAuth flexBool `toml:"enable_tls_client_auth"`
-	// TLSCipherSuites restricts the TLS 1.2 cipher suites; empty means the
-	// auth suite's list.
+	// TLSCipherSuites restricts the TLS 1.2 cipher suites; empty means
+	// kmiptls.DefaultCipherSuites (ECDHE with AES-GCM or ChaCha20-Poly1305).
 	TLSCipherSuites stringList `toml:"tls_cipher_suites"`
 	// LoggingLevel is DEBUG, INFO (default), WARNING, ERROR or CRITICAL.
 	LoggingLevel string `toml:"logging_level"`
@@ -388,6 +392,13 @@ func (c *Config) checkFiles() error {
 		fh, err := os.Open(f.path)
 		if err != nil {
 			return &ConfigError{Key: f.key, Value: f.path, Err: err}
+		}
+		fh.Close()
+	}
+	if s.CRLPath != "" {
+		fh, err := os.Open(s.CRLPath)
+		if err != nil {
+			return &ConfigError{Key: "server.crl_path", Value: s.CRLPath, Err: err}
 		}
 		fh.Close()
 	}

@@ -180,6 +180,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, w := range tlsWarnings {
 		log.Warn().Str("component", "tls").Msg(w)
 	}
+	crl, err := openCRL(s, log)
+	if err != nil {
+		return fail(exitConfig, err)
+	}
 
 	// From here on, failures are runtime failures (exit 1).
 	store, err := storageOpeners[cfg.Storage.Type](cfg.Storage)
@@ -224,6 +228,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Handler:              svc,
 		TLSConfig:            tlsConfig,
 		RequireClientAuthEKU: bool(s.EnableTLSClientAuth),
+		CRL:                  crl,
 		MaxMessageSize:       s.MaxMessageSize,
 		ReadTimeout:          time.Duration(s.ReadTimeout),
 		WriteTimeout:         time.Duration(s.WriteTimeout),
@@ -277,6 +282,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			stopWatch()
 			<-watchDone
 		}()
+	}
+	if crl != nil {
+		defer runPoller(crl.Run)()
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -59,6 +59,11 @@ type Store struct {
 
 	mu     sync.RWMutex // held for reading by reads in flight
 	closed bool
+
+	// scrub is set by a write that removed key material (a Delete, or an
+	// Update that dropped the payload) and cleared once scrubFreePages has
+	// zeroed the pages that held it; the writer goroutine's own.
+	scrub bool
 }
 
 var _ ports.Store = (*Store)(nil)
@@ -188,6 +193,8 @@ func (s *Store) commit(ops []*writeq.Op[*bbolt.Tx]) {
 	var commitErr error
 	if err := tx.Commit(); err != nil {
 		commitErr = fmt.Errorf("bolt store %s: commit: %w", s.path, err)
+	} else {
+		s.scrubFreePages()
 	}
 	writeq.Acknowledge(ops, results, commitErr)
 }
@@ -351,6 +358,7 @@ func (s *Store) Update(ctx context.Context, id string, fn func(obj *domain.Objec
 		if err := checkKeys(id, c.Added); err != nil { // kept entries fit already
 			return err
 		}
+		s.scrub = s.scrub || c.Scrub
 		return s.write(tx, id, c.Body, c.Added, c.Removed)
 	})
 }
@@ -362,6 +370,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
+		s.scrub = true
 		return s.write(tx, id, nil, nil, record.Terms(old))
 	})
 }

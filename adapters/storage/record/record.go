@@ -339,6 +339,10 @@ type Change struct {
 	Body           []byte
 	Revision       uint64
 	Added, Removed []Term
+	// Scrub is true when the update dropped the payload (the key material)
+	// the old record held, as Destroy does: the store should then leave no
+	// copy of the old record in its files that it can avoid.
+	Scrub bool
 }
 
 // Apply runs fn on a copy of old, a stored object, and returns what storing
@@ -358,7 +362,8 @@ func Apply(old *domain.Object, fn func(obj *domain.Object) error) (Change, error
 		return Change{}, err
 	}
 	added, removed := Diff(Terms(old), Terms(obj))
-	return Change{Body: body, Revision: obj.Revision, Added: added, Removed: removed}, nil
+	scrub := old.Payload != nil && obj.Payload == nil
+	return Change{Body: body, Revision: obj.Revision, Added: added, Removed: removed, Scrub: scrub}, nil
 }
 
 // broad lists the pseudo-attributes whose values most objects share.

@@ -62,6 +62,11 @@ type Store struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared read queries by text (compiled SQL, no data)
 
+	// scrub is set by a write that removed key material (a Delete, or an
+	// Update that dropped the payload) and cleared once a checkpoint has
+	// emptied the WAL of it; the writer goroutine's own.
+	scrub bool
+
 	wstmts map[string]*sql.Stmt // prepared write statements by text; the writer goroutine's own
 	// termInserts[n-1] inserts n index entries; prepared at Open, the writer's own.
 	termInserts []*sql.Stmt
@@ -125,7 +130,10 @@ func Open(path string, opt Options) (*Store, error) {
 	// rolling back one request of a batch reads, in memory: written to a
 	// temporary file it was a third of a Create's CPU. Durability rests on
 	// the WAL, which synchronous(FULL) syncs at every commit.
-	s.wdb, err = sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_txlock=immediate")
+	// secure_delete(ON) zeroes the bytes of deleted and rewritten records
+	// in the pages written, so that a destroyed key's record does not live
+	// on in free space (see scrubWAL for the copies in the WAL).
+	s.wdb, err = sql.Open("sqlite", base+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=temp_store(MEMORY)&_pragma=secure_delete(ON)&_txlock=immediate")
 	if err != nil {
 		return nil, s.openErr(err)
 	}
@@ -277,6 +285,8 @@ func (s *Store) commitAll(ops []*writeq.Op[*sql.Tx]) bool {
 	var commitErr error
 	if err := tx.Commit(); err != nil {
 		commitErr = s.translate(err)
+	} else {
+		s.scrubWAL()
 	}
 	writeq.Acknowledge(ops, results, commitErr)
 	return true
@@ -320,8 +330,28 @@ func (s *Store) commitEach(ops []*writeq.Op[*sql.Tx]) {
 	var commitErr error
 	if err := tx.Commit(); err != nil {
 		commitErr = s.translate(err)
+	} else {
+		s.scrubWAL()
 	}
 	writeq.Acknowledge(ops, results, commitErr)
+}
+
+// scrubWAL, after a commit that removed key material, copies the WAL into
+// the database file and truncates it to zero bytes (a TRUNCATE checkpoint),
+// before the writes are acknowledged: the WAL still holds the frames that
+// wrote the removed record, and secure_delete only zeroes the database
+// pages. A checkpoint that cannot complete (a reader in another process
+// still needs old frames after busy_timeout) is tried again after the next
+// commit. The truncated file's blocks are freed, not overwritten, on disk.
+func (s *Store) scrubWAL() {
+	if !s.scrub {
+		return
+	}
+	var busy, logFrames, checkpointed int
+	err := s.wdb.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed)
+	if err == nil && busy == 0 {
+		s.scrub = false
+	}
 }
 
 // submit runs fn in the writer's batch transaction and waits for the commit.
@@ -508,6 +538,7 @@ func (s *Store) Update(ctx context.Context, id string, fn func(obj *domain.Objec
 			int64(c.Revision), c.Body, id); err != nil {
 			return s.translate(err)
 		}
+		s.scrub = s.scrub || c.Scrub
 		if err := s.removeTerms(tx, id, c.Removed); err != nil {
 			return err
 		}
@@ -525,6 +556,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		if _, err := s.exec(tx, `DELETE FROM objects WHERE id = ?`, id); err != nil {
 			return s.translate(err)
 		}
+		s.scrub = true
 		return s.removeTerms(tx, id, record.Terms(old))
 	})
 }

@@ -149,6 +149,9 @@ type CertOptions struct {
 	// NotBefore and NotAfter bound the validity; zero means one hour ago and
 	// two years from now.
 	NotBefore, NotAfter time.Time
+	// IsCA marks the certificate as a CA (basic constraints CA:TRUE, key
+	// usage certSign), to test that such a certificate cannot be a client's.
+	IsCA bool
 }
 
 // IssueCert signs a leaf certificate with the PKI's CA and writes it to
@@ -194,6 +197,10 @@ func issue(ca *x509.Certificate, caKey crypto.Signer, certPath, keyPath string, 
 		ExtKeyUsage:  o.ExtKeyUsage,
 		DNSNames:     o.DNSNames,
 		IPAddresses:  o.IPAddresses,
+	}
+	if o.IsCA {
+		tmpl.BasicConstraintsValid, tmpl.IsCA = true, true
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
 	}
 	if len(o.ExtraCommonNames) > 0 {
 		// pkix.Name drops CommonName when ExtraNames holds a CN, so all of
@@ -267,4 +274,48 @@ func newSerial() *big.Int {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return n.Add(n, big.NewInt(1))
+}
+
+// WriteCRL writes to path a PEM CRL signed by the PKI's CA that revokes the
+// certificates of the PEM files certFiles (none: an empty list), valid until
+// nextUpdate (zero: a week from now).
+func WriteCRL(p DevPKI, path string, nextUpdate time.Time, certFiles ...string) error {
+	ca, caKey, err := loadCA(p)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if nextUpdate.IsZero() {
+		nextUpdate = now.AddDate(0, 0, 7)
+	}
+	tmpl := &x509.RevocationList{
+		Number:     big.NewInt(now.UnixNano()),
+		ThisUpdate: now.Add(-time.Minute),
+		NextUpdate: nextUpdate,
+	}
+	if !tmpl.ThisUpdate.Before(nextUpdate) {
+		tmpl.ThisUpdate = nextUpdate.Add(-time.Hour)
+	}
+	for _, f := range certFiles {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		certs, err := parsePEMCerts(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		tmpl.RevokedCertificateEntries = append(tmpl.RevokedCertificateEntries,
+			x509.RevocationListEntry{SerialNumber: certs[0].SerialNumber, RevocationTime: now.Add(-time.Minute)})
+	}
+	der, err := x509.CreateRevocationList(rand.Reader, tmpl, ca, caKey)
+	if err != nil {
+		return err
+	}
+	// Written beside path and renamed, so that a poller never reads half.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }

@@ -65,6 +65,11 @@ type Server struct {
 	// whose extension lists only other usages is refused either way, by
 	// crypto/tls's chain verification.
 	RequireClientAuthEKU bool
+	// CRL, when set, refuses a client whose certificate chain holds a
+	// revoked certificate: at the handshake (resumptions included) and
+	// before each request, so that a connection opened before the
+	// revocation is closed at its next request. Nil checks no revocation.
+	CRL *CRL
 	// MaxMessageSize is the largest request message accepted, header
 	// included; a longer one closes the connection unread. Zero means
 	// DefaultMaxMessageSize (1 MiB).
@@ -287,7 +292,8 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 
 // identity derives the client's principal from the leaf of its verified
 // certificate chain (restored from the session on resumption): the one
-// subject common name, and, if RequireClientAuthEKU, the clientAuth usage.
+// subject common name, not a CA certificate, if RequireClientAuthEKU the
+// clientAuth usage, and no certificate of the chain revoked by the CRL.
 func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
 	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
 		return domain.Principal{}, errors.New("no verified client certificate")
@@ -306,10 +312,31 @@ func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
 	case len(cns) > 1:
 		return domain.Principal{}, errors.New("client certificate has several subject common names")
 	}
+	if leaf.IsCA {
+		// A CA certificate identifies an issuer, not a client: whoever
+		// holds an intermediate CA's key could otherwise log in as it.
+		return domain.Principal{}, fmt.Errorf("client certificate %q is a CA certificate (CA:TRUE)", cns[0])
+	}
 	if s.RequireClientAuthEKU && !hasClientAuth(leaf) {
 		return domain.Principal{}, fmt.Errorf("client certificate %q lacks the clientAuth extended key usage", cns[0])
 	}
+	if err := s.revoked(cs); err != nil {
+		return domain.Principal{}, err
+	}
 	return domain.Principal{Name: cns[0]}, nil
+}
+
+// revoked returns the CRL's verdict on every verified chain of cs.
+func (s *Server) revoked(cs tls.ConnectionState) error {
+	if s.CRL == nil {
+		return nil
+	}
+	for _, chain := range cs.VerifiedChains {
+		if err := s.CRL.Check(chain); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func hasClientAuth(c *x509.Certificate) bool {
@@ -433,6 +460,10 @@ func (c *conn) serve(cfg *tls.Config) {
 			return
 		}
 		if !c.setState(stateActive) {
+			return
+		}
+		if err := s.revoked(cs); err != nil {
+			c.log.Warn().Err(err).Msg("kmip: closing connection: client certificate revoked")
 			return
 		}
 		c.raw.SetDeadline(time.Now().Add(readTimeout))

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
@@ -31,7 +32,9 @@ type TLSOptions struct {
 	// CipherSuites restricts the TLS 1.2 cipher suites (pykmip-server
 	// tls_cipher_suites). Each name is an IANA/Go name such as
 	// TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 or an OpenSSL name such as
-	// AES128-SHA256, as PyKMIP accepts. Empty means Go's secure defaults.
+	// AES128-SHA256, as PyKMIP accepts. Empty means DefaultCipherSuites,
+	// which leave out the CBC suites with SHA-1 that Go would enable; name
+	// those here to offer them again.
 	// Go does not let TLS 1.3 suites be configured: they are always
 	// enabled, and listing only TLS 1.3 suites raises MinVersion to TLS 1.3.
 	CipherSuites []string
@@ -42,6 +45,18 @@ type TLSOptions struct {
 	// MinVersion is the lowest TLS version accepted: tls.VersionTLS12
 	// (the default when zero) or tls.VersionTLS13.
 	MinVersion uint16
+}
+
+// DefaultCipherSuites are the TLS 1.2 suites offered when TLSOptions names
+// none: ECDHE key agreement with an AEAD cipher only. Go's own defaults would
+// add TLS_ECDHE_{ECDSA,RSA}_WITH_AES_{128,256}_CBC_SHA, CBC with a SHA-1 MAC.
+var DefaultCipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // NewTLSConfig builds the server tls.Config: the server certificate, client
@@ -82,6 +97,7 @@ func NewTLSConfig(o TLSOptions) (cfg *tls.Config, warnings []string, err error) 
 		ClientCAs:    pool,
 		ClientAuth:   tls.RequireAndVerifyClientCert,
 		MinVersion:   minVersion,
+		CipherSuites: slices.Clone(DefaultCipherSuites),
 	}
 	if len(o.CipherSuites) > 0 {
 		sel, w, err := parseCipherSuites(o.CipherSuites)

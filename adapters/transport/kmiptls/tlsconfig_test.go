@@ -87,7 +87,7 @@ func TestNewTLSConfig(t *testing.T) {
 		t.Fatalf("NewTLSConfig: %v, warnings %q", err, warnings)
 	}
 	if cfg.MinVersion != tls.VersionTLS12 || cfg.ClientAuth != tls.RequireAndVerifyClientCert ||
-		cfg.ClientCAs == nil || len(cfg.Certificates) != 1 || cfg.CipherSuites != nil {
+		cfg.ClientCAs == nil || len(cfg.Certificates) != 1 || !slices.Equal(cfg.CipherSuites, DefaultCipherSuites) {
 		t.Fatalf("unexpected config: %+v", cfg)
 	}
 
