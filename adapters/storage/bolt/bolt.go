@@ -42,7 +42,7 @@ var (
 	// bucketUsed holds the identifiers of deleted objects, which Create
 	// refuses forever, as keys with empty values.
 	bucketUsed = []byte("used_ids")
-	keyVersion    = []byte("schema_version")
+	keyVersion = []byte("schema_version")
 )
 
 // Options tunes a Store; the zero value is a good default.
