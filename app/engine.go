@@ -389,13 +389,20 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 // payloads. A write is reversed only while its object is still at the
 // revision the batch left it at: Undo never overwrites another request's
 // change (issue 12.1). An item with a write that could not be reversed
-// keeps Result Status Success, since it was performed and stands (the spec
-// has no status for that, and Table 285 allows no Result Message with
-// Success); each such write is logged at WARN with its object.
+// keeps its older writes too (a Derive Key or Re-key whose base changed
+// keeps the object its link names) and Result Status Success, since it was
+// performed and stands (the spec has no status for that, and Table 285
+// allows no Result Message with Success); each write left is logged at WARN
+// with its object.
 func (s *Service) undoBatch(ctx context.Context, who domain.Principal, l *undoLog, done []*kmip.Item) {
 	stands := map[int]bool{}
 	for i := len(l.steps) - 1; i >= 0; i-- {
 		step := l.steps[i]
+		if stands[step.item] {
+			s.cfg.Log.Warn().Str("id", step.id).Str("client", who.Name).Int("item", step.item).
+				Msg("batch Undo left a write in place: another write of its item could not be reversed")
+			continue
+		}
 		err := l.revert(ctx, step)
 		if err == nil {
 			continue
@@ -406,7 +413,7 @@ func (s *Service) undoBatch(ctx context.Context, who domain.Principal, l *undoLo
 			ev = s.cfg.Log.Error()
 		}
 		ev.Err(err).Str("id", step.id).Str("client", who.Name).Int("item", step.item).
-			Msg("batch Undo left a write in place: the object changed since")
+			Msg("batch Undo left a write in place: its object changed since, or the store failed")
 	}
 	for i, bi := range done {
 		if stands[i] {

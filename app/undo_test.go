@@ -43,7 +43,7 @@ func teamPolicy() *domain.Policy {
 	op := func(o kmip.Operation) uint32 { return uint32(o) }
 	return &domain.Policy{Name: "team", Preset: domain.Rules{symKey: {
 		op(kmip.OperationGet): all, op(kmip.OperationEncrypt): all, op(kmip.OperationLocate): all,
-		op(kmip.OperationAddAttribute): all, op(kmip.OperationGetAttributes): all,
+		op(kmip.OperationAddAttribute): all, op(kmip.OperationGetAttributes): all, op(kmip.OperationDeriveKey): all,
 		op(kmip.OperationActivate): own, op(kmip.OperationRevoke): own, op(kmip.OperationDestroy): own,
 		op(kmip.OperationDecrypt): own, op(kmip.OperationExport): own, op(kmip.OperationImport): own,
 	}}}
@@ -194,6 +194,39 @@ func TestUndoOfCreateAfterAnotherClientChangedIt(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), `"id":"`+id+`"`) {
 		t.Errorf("no log naming %s", id)
+	}
+}
+
+// TestUndoKeepsAnItemWhole: bob derives a key from alice's; she changes
+// her key before his batch fails. Her key keeps her change and its Derived
+// Key Link, so bob's derived key, which that link names, is kept too (the
+// item stands whole) instead of leaving a link to nothing.
+func TestUndoKeepsAnItemWhole(t *testing.T) {
+	s, st, _ := newUndoService(t)
+	base := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskDeriveKey), activeNow(), kmip.Text(kmip.TagOperationPolicyName, "team"))
+	st.hooks[trigger] = func() {
+		mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(base), attr14("Contact Information", kmip.Text(0, "alice")))))
+	}
+	rs := undoBatch(t, s, bob, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), uidItem(base),
+		kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
+		kmip.Struct(kmip.TagDerivationParameters,
+			kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
+			kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
+		kmip.Struct(kmip.TagTemplateAttribute,
+			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+			attr14("Cryptographic Length", kmip.Int(0, 128)),
+			attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))))),
+		bi(kmip.OperationGet, uidItem(trigger)))
+	derived := createdID(t, rs[0]) // Success: the Derive Key stands
+	b := storedObj(t, s, base)
+	if b.Attr("Contact Information") == nil {
+		t.Error("alice's change of her key was undone")
+	}
+	if linkTo(b, kmip.LinkTypeDerivedKeyLink) != derived {
+		t.Fatal("alice's key lost its Derived Key Link")
+	}
+	if o, err := s.cfg.Store.Get(context.Background(), derived); err != nil || o.Owner != "bob" {
+		t.Fatalf("the derived key the link names: %v, %v", o, err)
 	}
 }
 
