@@ -170,16 +170,16 @@ func (s *Service) clearFresh(ctx context.Context, c *call, obj *domain.Object) e
 	}
 	var before *domain.Object
 	err := s.cfg.Store.Update(ctx, obj.ID, func(o *domain.Object) error {
+		before = o.Clone() // the store writes a revision even when nothing changes
 		if v, _ := o.Attr("Fresh").AsBool(); !v {
 			return nil
 		}
-		before = o.Clone()
 		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, false))
 		o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
 		return nil
 	})
 	if err == nil {
-		s.undoUpdate(c, before)
+		s.noteWrite(c, before) // not undone: the value was served (domain.Reverted)
 	}
 	return err
 }

@@ -195,7 +195,7 @@ func (s *Service) spendUsage(ctx context.Context, c *call, obj *domain.Object, n
 	if err != nil {
 		return err
 	}
-	s.undoUpdate(c, before)
+	s.noteWrite(c, before) // not undone: the units were spent (domain.Reverted)
 	return nil
 }
 

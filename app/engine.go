@@ -48,40 +48,112 @@ type call struct {
 	batch   *batchIDs // the batch's ID Placeholder and the identifiers its items returned
 	// undo collects how to reverse this item's writes when the batch asked
 	// for Batch Error Continuation Option Undo; nil otherwise.
-	undo *[]undoStep
+	undo *undoLog
 }
 
-// undoStep reverses one committed write.
-type undoStep func(ctx context.Context) error
+// undoLog is what a batch with Batch Error Continuation Option Undo wrote:
+// how to reverse each write, and the revisions its writes produced, so that
+// Undo reverts only objects no one else has written since (issue 12.1).
+type undoLog struct {
+	item  int // the index of the batch item running now
+	steps []undoStep
+	revs  map[string]*batchRevs
+}
 
-// undoCreate records that a batch item created id.
+// batchRevs follows one object through a batch's writes: last is the
+// revision the batch's latest write of it produced, and every write of the
+// batch from revision since on followed the previous one with no other
+// writer between.
+type batchRevs struct{ since, last uint64 }
+
+// undoStep reverses one write of batch item item to object id, which
+// started from revision base (a Create: the revision it created); run gets
+// the revision the object must still be at and refuses, with
+// ports.ErrConflict, if it is not.
+type undoStep struct {
+	item int
+	id   string
+	base uint64
+	run  func(ctx context.Context, rev uint64) error
+}
+
+// wrote records a write of the batch that took object id from revision
+// from to from+1 (ports.Store.Update's contract).
+func (l *undoLog) wrote(id string, from uint64) {
+	if l.revs == nil {
+		l.revs = map[string]*batchRevs{}
+	}
+	if r := l.revs[id]; r != nil && r.last == from {
+		r.last = from + 1
+		return
+	}
+	l.revs[id] = &batchRevs{since: from, last: from + 1}
+}
+
+// undoCreate records that a batch item created obj; Undo deletes it only
+// while no one else has written it since.
 func (s *Service) undoCreate(c *call, obj *domain.Object) {
 	if c.undo == nil {
 		return
 	}
-	id, kept := obj.ID, &domain.Object{ID: obj.ID, Type: obj.Type, KeyRef: obj.KeyRef}
-	*c.undo = append(*c.undo, func(ctx context.Context) error {
-		if err := s.cfg.Store.Delete(ctx, id); err != nil {
-			return err
-		}
-		s.forgetKept(ctx, kept)
-		return nil
-	})
+	l := c.undo
+	if l.revs == nil {
+		l.revs = map[string]*batchRevs{}
+	}
+	l.revs[obj.ID] = &batchRevs{since: obj.Revision, last: obj.Revision}
+	kept := &domain.Object{ID: obj.ID, Type: obj.Type, KeyRef: obj.KeyRef}
+	l.steps = append(l.steps, undoStep{item: l.item, id: obj.ID, base: obj.Revision,
+		run: func(ctx context.Context, rev uint64) error {
+			if err := s.cfg.Store.DeleteIf(ctx, kept.ID, rev); err != nil {
+				return err
+			}
+			delete(l.revs, kept.ID)
+			s.forgetKept(ctx, kept)
+			return nil
+		}})
 }
 
-// undoUpdate records the object as it was before a batch item changed it.
+// undoUpdate records the object as it was before a batch item changed it;
+// Undo restores it (domain.Reverted) only while no one else has written it
+// since.
 func (s *Service) undoUpdate(c *call, before *domain.Object) {
 	if c.undo == nil || before == nil {
 		return
 	}
-	*c.undo = append(*c.undo, func(ctx context.Context) error {
-		return s.cfg.Store.Update(ctx, before.ID, func(obj *domain.Object) error {
-			rev := obj.Revision
-			*obj = *before.Clone()
-			obj.Revision = rev
-			return nil
-		})
-	})
+	l := c.undo
+	l.wrote(before.ID, before.Revision)
+	l.steps = append(l.steps, undoStep{item: l.item, id: before.ID, base: before.Revision,
+		run: func(ctx context.Context, rev uint64) error {
+			err := s.cfg.Store.Update(ctx, before.ID, func(obj *domain.Object) error {
+				if obj.Revision != rev {
+					return fmt.Errorf("object %s is at revision %d, not %d: %w", obj.ID, obj.Revision, rev, ports.ErrConflict)
+				}
+				*obj = *domain.Reverted(before, obj)
+				return nil
+			})
+			if err == nil {
+				l.wrote(before.ID, rev)
+			}
+			return err
+		}})
+}
+
+// noteWrite records a write of the batch that Undo does not reverse (Fresh
+// cleared, usage spent: see domain.Reverted), so that it does not look like
+// another client's write to the undo of the batch's other writes.
+func (s *Service) noteWrite(c *call, before *domain.Object) {
+	if c.undo != nil && before != nil {
+		c.undo.wrote(before.ID, before.Revision)
+	}
+}
+
+// revert runs step if the object is still as the batch left it.
+func (l *undoLog) revert(ctx context.Context, step undoStep) error {
+	r := l.revs[step.id]
+	if r == nil || step.base < r.since {
+		return fmt.Errorf("object %s was written by another request after this batch: %w", step.id, ports.ErrConflict)
+	}
+	return step.run(ctx, r.last)
 }
 
 // batchIDs is the identifier state of one batch: the ID Placeholder (KMIP
@@ -282,17 +354,20 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	}
 	who, _ := ports.PeerFrom(ctx)
 	batch := &batchIDs{}
-	var undo *[]undoStep
+	var undo *undoLog
 	if onError == kmip.BatchErrorContinuationOptionUndo {
-		undo = new([]undoStep)
+		undo = &undoLog{}
 	}
 	var out []*kmip.Item
-	for _, bi := range items {
+	for i, bi := range items {
+		if undo != nil {
+			undo.item = i
+		}
 		item, failed := s.runItem(ctx, v, who, bi, batch, undo)
 		out = append(out, item)
 		if failed && onError != kmip.BatchErrorContinuationOptionContinue {
 			if undo != nil {
-				s.undoBatch(ctx, *undo, out[:len(out)-1])
+				s.undoBatch(ctx, who, undo, out[:len(out)-1])
 			}
 			break
 		}
@@ -309,16 +384,41 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	return resp
 }
 
-// undoBatch reverses the writes of a batch's earlier items, newest first, and
-// marks those items Operation Undone (KMIP 1.4 §6.14), keeping their payloads. A step that cannot be
-// reversed (another client changed the object meanwhile) is logged.
-func (s *Service) undoBatch(ctx context.Context, steps []undoStep, done []*kmip.Item) {
-	for i := len(steps) - 1; i >= 0; i-- {
-		if err := steps[i](ctx); err != nil {
-			s.cfg.Log.Error().Err(err).Msg("could not undo a batch item")
+// undoBatch reverses the writes of a batch's earlier items, newest first,
+// and marks those items Operation Undone (KMIP 1.4 §6.14), keeping their
+// payloads. A write is reversed only while its object is still at the
+// revision the batch left it at: Undo never overwrites another request's
+// change (issue 12.1). An item with a write that could not be reversed
+// keeps its older writes too (a Derive Key or Re-key whose base changed
+// keeps the object its link names) and Result Status Success, since it was
+// performed and stands (the spec has no status for that, and Table 285
+// allows no Result Message with Success); each write left is logged at WARN
+// with its object.
+func (s *Service) undoBatch(ctx context.Context, who domain.Principal, l *undoLog, done []*kmip.Item) {
+	stands := map[int]bool{}
+	for i := len(l.steps) - 1; i >= 0; i-- {
+		step := l.steps[i]
+		if stands[step.item] {
+			s.cfg.Log.Warn().Str("id", step.id).Str("client", who.Name).Int("item", step.item).
+				Msg("batch Undo left a write in place: another write of its item could not be reversed")
+			continue
 		}
+		err := l.revert(ctx, step)
+		if err == nil {
+			continue
+		}
+		stands[step.item] = true
+		ev := s.cfg.Log.Warn()
+		if !errors.Is(err, ports.ErrConflict) && !errors.Is(err, ports.ErrNotFound) {
+			ev = s.cfg.Log.Error()
+		}
+		ev.Err(err).Str("id", step.id).Str("client", who.Name).Int("item", step.item).
+			Msg("batch Undo left a write in place: its object changed since, or the store failed")
 	}
-	for _, bi := range done {
+	for i, bi := range done {
+		if stands[i] {
+			continue
+		}
 		var kept []*kmip.Item
 		for _, c := range bi.Children() {
 			switch c.Tag {
@@ -417,7 +517,7 @@ func tooLarge(bi *kmip.Item) {
 }
 
 // runItem processes one batch item and returns its response batch item.
-func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, bi *kmip.Item, batch *batchIDs, undo *[]undoStep) (resp *kmip.Item, failed bool) {
+func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, bi *kmip.Item, batch *batchIDs, undo *undoLog) (resp *kmip.Item, failed bool) {
 	resp = kmip.Struct(kmip.TagBatchItem)
 	opItem := bi.Child(kmip.TagOperation)
 	if opItem != nil {

@@ -14,14 +14,17 @@ import (
 type memStore struct {
 	mu   sync.Mutex
 	objs map[string]*domain.Object
+	used map[string]bool // identifiers of deleted objects
 }
 
-func newMemStore() *memStore { return &memStore{objs: map[string]*domain.Object{}} }
+func newMemStore() *memStore {
+	return &memStore{objs: map[string]*domain.Object{}, used: map[string]bool{}}
+}
 
 func (m *memStore) Create(_ context.Context, o *domain.Object) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.objs[o.ID]; ok {
+	if _, ok := m.objs[o.ID]; ok || m.used[o.ID] {
 		return ports.ErrExists
 	}
 	m.objs[o.ID] = o.Clone()
@@ -61,6 +64,22 @@ func (m *memStore) Delete(_ context.Context, id string) error {
 		return ports.ErrNotFound
 	}
 	delete(m.objs, id)
+	m.used[id] = true
+	return nil
+}
+
+func (m *memStore) DeleteIf(_ context.Context, id string, revision uint64) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	o, ok := m.objs[id]
+	if !ok {
+		return ports.ErrNotFound
+	}
+	if o.Revision != revision {
+		return ports.ErrConflict
+	}
+	delete(m.objs, id)
+	m.used[id] = true
 	return nil
 }
 

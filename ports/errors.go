@@ -10,8 +10,12 @@ import "errors"
 var (
 	// ErrNotFound: no object with that identifier (Item Not Found).
 	ErrNotFound = errors.New("not found")
-	// ErrExists: an object with that identifier already exists.
+	// ErrExists: an object with that identifier exists or existed (an
+	// identifier is never reused).
 	ErrExists = errors.New("already exists")
+	// ErrConflict: the object is not at the revision the caller expected;
+	// another write came first.
+	ErrConflict = errors.New("object changed meanwhile")
 	// ErrUnavailable: the backend (database, HSM, directory) cannot be reached now.
 	ErrUnavailable = errors.New("backend unavailable")
 	// ErrClosed: the adapter was closed.

@@ -15,7 +15,9 @@ import (
 // could contradict.
 type Store interface {
 	// Create stores a copy of a new object as given, Revision included. It
-	// returns ErrExists if the identifier is taken and refuses an empty one.
+	// returns ErrExists if the identifier is taken or was ever taken: an
+	// identifier is never reused, not even after its object was deleted.
+	// It refuses an empty identifier.
 	Create(ctx context.Context, obj *domain.Object) error
 	// Get returns a copy of the object, or ErrNotFound.
 	Get(ctx context.Context, id string) (*domain.Object, error)
@@ -24,11 +26,20 @@ type Store interface {
 	// fn returns an error nothing is written and Update returns that error;
 	// fn must not change obj.ID (Update then fails) and must not call the
 	// store's write methods. fn may run more than once (a store reruns a
-	// transaction it rolled back), so it must have no effect outside obj.
+	// transaction it rolled back), so it must have no effect outside obj
+	// except noting what it saw in variables each run overwrites; the run
+	// whose result is stored is the last one. fn sees the stored Revision,
+	// so a caller learns the revision it wrote as obj.Revision+1 there.
 	// ErrNotFound if there is no object.
 	Update(ctx context.Context, id string, fn func(obj *domain.Object) error) error
-	// Delete removes the object and its index entries; ErrNotFound if absent.
+	// Delete removes the object and its index entries, and keeps its
+	// identifier as used in the same transaction (so that Create refuses it
+	// forever); ErrNotFound if absent.
 	Delete(ctx context.Context, id string) error
+	// DeleteIf is Delete done only while the stored object is at revision,
+	// checked and deleted in one transaction: ErrConflict, and nothing
+	// deleted, if it is at another one; ErrNotFound if absent.
+	DeleteIf(ctx context.Context, id string, revision uint64) error
 	// Locate returns the identifiers of objects having every term of q.Terms
 	// and at least one term of each group of q.Any (all objects when both are
 	// empty), in ascending identifier order, starting after q.After, at most

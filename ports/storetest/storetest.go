@@ -49,6 +49,9 @@ func Exercise(t *testing.T, open Opener) {
 		{"UpdateMissing", testUpdateMissing},
 		{"UpdateKeepsID", testUpdateKeepsID},
 		{"Delete", testDelete},
+		{"DeleteIf", testDeleteIf},
+		{"DeleteIfRace", testDeleteIfRace},
+		{"UsedIdentifiers", testUsedIdentifiers},
 		{"LocateEachTerm", testLocateEachTerm},
 		{"LocateConjunctions", testLocateConjunctions},
 		{"LocateOddKeys", testLocateOddKeys},
@@ -534,11 +537,14 @@ func testDelete(t *testing.T, open Opener) {
 		checkLocate(t, s, want, term)
 	}
 	checkLocate(t, s, []string{"d2"})
-	// The identifier can be used again.
+	// The identifier is never used again (issue 12.8): a client must not
+	// take over the identifier of another client's deleted object.
 	again := Sample("d1")
 	again.Owner = "bob"
-	mustCreate(t, s, again.Clone())
-	checkSame(t, get(t, s, "d1"), again)
+	if err := s.Create(context.Background(), again); !errors.Is(err, ports.ErrExists) {
+		t.Fatalf("Create of a deleted identifier: %v, want ErrExists", err)
+	}
+	checkLocate(t, s, nil, domain.IndexTerm{Name: domain.IndexOwner, Key: "bob"})
 }
 
 func testLocateEachTerm(t *testing.T, open Opener) {
@@ -1010,6 +1016,7 @@ func testClosed(t *testing.T, open Opener) {
 	check("Get", err)
 	check("Update", s.Update(ctx, "c", func(*domain.Object) error { return nil }))
 	check("Delete", s.Delete(ctx, "c"))
+	check("DeleteIf", s.DeleteIf(ctx, "c", 0))
 	_, err = s.Locate(ctx, ports.LocateQuery{})
 	check("Locate", err)
 	if err := s.Close(); err != nil && !errors.Is(err, ports.ErrClosed) {
@@ -1035,6 +1042,7 @@ func testContextCanceled(t *testing.T, open Opener) {
 	}
 	check("Update", s.Update(ctx, "kept", func(o *domain.Object) error { o.Owner = "mallory"; return nil }))
 	check("Delete", s.Delete(ctx, "kept"))
+	check("DeleteIf", s.DeleteIf(ctx, "kept", 0))
 	_, err := s.Get(ctx, "kept")
 	check("Get", err)
 	_, err = s.Locate(ctx, ports.LocateQuery{})

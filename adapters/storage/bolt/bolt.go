@@ -1,7 +1,8 @@
 // Package bolt is the ports.Store adapter on a bbolt file
 // (go.etcd.io/bbolt): bucket "objects" maps identifiers to records, bucket
 // "terms" holds one empty-valued key per index entry so that Locate
-// intersects prefix scans. Every commit is fsynced; one writer goroutine
+// intersects prefix scans, bucket "used_ids" keeps the identifiers of
+// deleted objects so that none is reused. Every commit is fsynced; one writer goroutine
 // commits concurrent writes together (group commit). Only one process can
 // open the file at a time.
 package bolt
@@ -28,7 +29,8 @@ import (
 )
 
 // SchemaVersion is the file layout version this package reads and writes.
-const SchemaVersion = 1
+// Version 2 added the used_ids bucket; Open upgrades a version 1 file.
+const SchemaVersion = 2
 
 // ErrNewerSchema reports a file written by a newer kmipd.
 var ErrNewerSchema = errors.New("database schema is newer than this kmipd supports")
@@ -37,7 +39,10 @@ var (
 	bucketMeta    = []byte("meta")
 	bucketObjects = []byte("objects")
 	bucketTerms   = []byte("terms")
-	keyVersion    = []byte("schema_version")
+	// bucketUsed holds the identifiers of deleted objects, which Create
+	// refuses forever, as keys with empty values.
+	bucketUsed = []byte("used_ids")
+	keyVersion = []byte("schema_version")
 )
 
 // Options tunes a Store; the zero value is a good default.
@@ -118,13 +123,20 @@ func (s *Store) init(tx *bbolt.Tx) error {
 		case n > SchemaVersion:
 			return fmt.Errorf("bolt store %s: %w: schema version %d, this kmipd supports %d; upgrade kmipd",
 				s.path, ErrNewerSchema, n, SchemaVersion)
+		case n == 1:
+			// Version 1 kept no used identifiers: the ones deleted before
+			// the upgrade are unknown, every one from now on is kept (the
+			// bucket is created below, in this transaction).
+			if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
+				return fmt.Errorf("bolt store %s: %w", s.path, err)
+			}
 		case n < SchemaVersion:
 			return fmt.Errorf("bolt store %s: unknown schema version %d", s.path, n)
 		}
 	} else if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
 		return fmt.Errorf("bolt store %s: %w", s.path, err)
 	}
-	for _, b := range [][]byte{bucketObjects, bucketTerms, bucketScratch, bucketScratchExp} {
+	for _, b := range [][]byte{bucketObjects, bucketTerms, bucketUsed, bucketScratch, bucketScratchExp} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("bolt store %s: %w", s.path, err)
 		}
@@ -229,9 +241,8 @@ func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
 	}
 	id := []byte(obj.ID)
 	return s.submit(ctx, func(tx *bbolt.Tx) error {
-		objects := tx.Bucket(bucketObjects)
-		if objects.Get(id) != nil {
-			return fmt.Errorf("bolt store: object %q: %w", obj.ID, ports.ErrExists)
+		if err := checkFree(tx, id); err != nil {
+			return err
 		}
 		return s.write(tx, obj.ID, body, terms, nil)
 	})
@@ -283,8 +294,8 @@ func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 	return s.submit(ctx, func(tx *bbolt.Tx) error {
 		ob := tx.Bucket(bucketObjects)
 		for _, o := range objects {
-			if ob.Get(o.key) != nil {
-				return fmt.Errorf("bolt store: object %q: %w", o.key, ports.ErrExists)
+			if err := checkFree(tx, o.key); err != nil {
+				return err
 			}
 		}
 		dirty := func(err error) error { return errDirty{fmt.Errorf("bolt store %s: %w", s.path, err)} }
@@ -307,7 +318,19 @@ func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 	})
 }
 
-// write stores body under id and applies the index changes; errors are dirty.
+// checkFree returns ErrExists if id names an object or a deleted one.
+func checkFree(tx *bbolt.Tx, id []byte) error {
+	if tx.Bucket(bucketObjects).Get(id) != nil {
+		return fmt.Errorf("bolt store: object %q: %w", id, ports.ErrExists)
+	}
+	if tx.Bucket(bucketUsed).Get(id) != nil {
+		return fmt.Errorf("bolt store: identifier %q was used by a deleted object: %w", id, ports.ErrExists)
+	}
+	return nil
+}
+
+// write stores body under id and applies the index changes; a nil body
+// deletes the object and keeps id as used. Errors are dirty.
 func (s *Store) write(tx *bbolt.Tx, id string, body []byte, add, remove []record.Term) error {
 	terms := tx.Bucket(bucketTerms)
 	for _, t := range remove {
@@ -324,6 +347,9 @@ func (s *Store) write(tx *bbolt.Tx, id string, body []byte, add, remove []record
 	var err error
 	if body == nil {
 		err = objects.Delete([]byte(id))
+		if err == nil {
+			err = tx.Bucket(bucketUsed).Put([]byte(id), nil)
+		}
 	} else {
 		err = objects.Put([]byte(id), body)
 	}
@@ -369,6 +395,22 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		old, err := load(tx, id)
 		if err != nil {
 			return err
+		}
+		s.scrub = true
+		return s.write(tx, id, nil, nil, record.Terms(old))
+	})
+}
+
+// DeleteIf implements ports.Store: the revision check and the delete run in
+// the writer's one transaction.
+func (s *Store) DeleteIf(ctx context.Context, id string, revision uint64) error {
+	return s.submit(ctx, func(tx *bbolt.Tx) error {
+		old, err := load(tx, id)
+		if err != nil {
+			return err
+		}
+		if old.Revision != revision {
+			return fmt.Errorf("bolt store: object %q is at revision %d, not %d: %w", id, old.Revision, revision, ports.ErrConflict)
 		}
 		s.scrub = true
 		return s.write(tx, id, nil, nil, record.Terms(old))

@@ -1,6 +1,7 @@
 package bolt_test
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -75,3 +76,64 @@ func BenchmarkLocateByName100k(b *testing.B) { storetest.BenchLocateByNameN(b, o
 func BenchmarkLocateByName1M(b *testing.B)   { storetest.BenchLocateByNameN(b, open, 1_000_000) }
 
 func TestDestroyLeavesNoKey(t *testing.T) { storetest.DestroyLeavesNoKey(t, open) }
+
+// TestUpgradeFromVersion1 opens a file of schema version 1 (no used_ids
+// bucket): its objects are kept, and from then on a deleted object's
+// identifier is never used again.
+func TestUpgradeFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmipd.bolt")
+	s, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := s.Create(ctx, storetest.Sample("old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Make it the version 1 layout: no used_ids bucket, version 1.
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		if err := tx.DeleteBucket([]byte("used_ids")); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("schema_version"), []byte{0, 0, 0, 0, 0, 0, 0, 1})
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatalf("Open of a version 1 file: %v", err)
+	}
+	if _, err := s.Get(ctx, "old"); err != nil {
+		t.Fatalf("Get of an object written by version 1: %v", err)
+	}
+	if err := s.Delete(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, storetest.Sample("old")); !errors.Is(err, ports.ErrExists) {
+		t.Fatalf("Create of a deleted identifier after the upgrade: %v, want ErrExists", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	_ = db.View(func(tx *bbolt.Tx) error {
+		if v := tx.Bucket([]byte("meta")).Get([]byte("schema_version")); len(v) != 8 || v[7] != bolt.SchemaVersion {
+			t.Errorf("schema version after the upgrade: %v, want %d", v, bolt.SchemaVersion)
+		}
+		return nil
+	})
+}

@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmipd/kmipd/adapters/storage/record"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/ports"
+	"github.com/kmipd/kmipd/ports/storetest"
 )
 
 func TestNewerSchemaRefused(t *testing.T) {
@@ -93,5 +95,68 @@ func TestLocateUsesIndex(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestUpgradeFromVersion1 opens a database of schema version 1 (no used_ids
+// table): its objects are kept, and from then on a deleted object's
+// identifier is never used again.
+func TestUpgradeFromVersion1(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmipd.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := storetest.Sample("old")
+	body, terms, err := record.ForCreate(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := `CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE objects (id TEXT PRIMARY KEY, revision INTEGER NOT NULL, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE terms (name TEXT NOT NULL, key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (name, key, id)) WITHOUT ROWID;`
+	if _, err := db.Exec(`PRAGMA journal_mode=WAL`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO objects (id, revision, body) VALUES (?, 0, ?)`, old.ID, body); err != nil {
+		t.Fatal(err)
+	}
+	for _, term := range terms {
+		if _, err := db.Exec(`INSERT INTO terms (name, key, id) VALUES (?, ?, ?)`, term.Name, term.Key, old.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("Open of a version 1 database: %v", err)
+	}
+	ctx := context.Background()
+	got, err := s.Get(ctx, "old")
+	if err != nil || got.Owner != old.Owner {
+		t.Fatalf("Get of an object written by version 1: %v, %v", got, err)
+	}
+	if err := s.Delete(ctx, "old"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, storetest.Sample("old")); !errors.Is(err, ports.ErrExists) {
+		t.Fatalf("Create of a deleted identifier after the upgrade: %v, want ErrExists", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v int
+	if err := db.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&v); err != nil || v != SchemaVersion {
+		t.Fatalf("schema version after the upgrade: %d, %v; want %d", v, err, SchemaVersion)
 	}
 }

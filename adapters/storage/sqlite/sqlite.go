@@ -31,7 +31,8 @@ import (
 )
 
 // SchemaVersion is the database schema version this package reads and writes.
-const SchemaVersion = 1
+// Version 2 added the used_ids table; Open upgrades a version 1 database.
+const SchemaVersion = 2
 
 // ErrNewerSchema reports a database written by a newer kmipd.
 var ErrNewerSchema = errors.New("database schema is newer than this kmipd supports")
@@ -89,6 +90,14 @@ CREATE TABLE terms (
 	key  TEXT NOT NULL,
 	id   TEXT NOT NULL,
 	PRIMARY KEY (name, key, id)
+) WITHOUT ROWID;
+` + usedIDsSchema
+
+// usedIDsSchema keeps the identifiers of deleted objects, which Create
+// refuses forever (schema version 2).
+const usedIDsSchema = `
+CREATE TABLE used_ids (
+	id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
 `
 
@@ -205,6 +214,15 @@ func (s *Store) init() error {
 	case v > SchemaVersion:
 		return fmt.Errorf("sqlite store %s: %w: schema version %d, this kmipd supports %d; upgrade kmipd",
 			s.path, ErrNewerSchema, v, SchemaVersion)
+	case v == 1:
+		// Version 1 kept no used identifiers: the ones deleted before the
+		// upgrade are unknown, every one from now on is kept.
+		if _, err := tx.Exec(usedIDsSchema); err != nil {
+			return s.openErr(err)
+		}
+		if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, SchemaVersion); err != nil {
+			return s.openErr(err)
+		}
 	case v < SchemaVersion:
 		return fmt.Errorf("sqlite store %s: unknown schema version %d", s.path, v)
 	}
@@ -370,6 +388,9 @@ func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
 		return fmt.Errorf("sqlite store: %w", err)
 	}
 	return s.submit(ctx, func(tx *sql.Tx) error {
+		if err := s.checkUnused(tx, obj.ID); err != nil {
+			return err
+		}
 		if _, err := s.exec(tx, `INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`,
 			obj.ID, int64(obj.Revision), body); err != nil {
 			if err = s.translate(err); errors.Is(err, ports.ErrExists) {
@@ -427,6 +448,9 @@ func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 	return s.submit(ctx, func(tx *sql.Tx) error {
 		ins := s.wstmt(tx, `INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`)
 		for _, o := range objects {
+			if err := s.checkUnused(tx, o.obj.ID); err != nil {
+				return err
+			}
 			if _, err := ins.Exec(o.obj.ID, int64(o.obj.Revision), o.body); err != nil {
 				if err = s.translate(err); errors.Is(err, ports.ErrExists) {
 					return fmt.Errorf("sqlite store: object %q: %w", o.obj.ID, err)
@@ -546,6 +570,19 @@ func (s *Store) Update(ctx context.Context, id string, fn func(obj *domain.Objec
 	})
 }
 
+// checkUnused returns ErrExists if id belonged to a deleted object.
+func (s *Store) checkUnused(tx *sql.Tx, id string) error {
+	var one int
+	err := s.wstmt(tx, `SELECT 1 FROM used_ids WHERE id = ?`).QueryRow(id).Scan(&one)
+	switch {
+	case err == nil:
+		return fmt.Errorf("sqlite store: identifier %q was used by a deleted object: %w", id, ports.ErrExists)
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	}
+	return s.translate(err)
+}
+
 // Delete implements ports.Store.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	return s.submit(ctx, func(tx *sql.Tx) error {
@@ -553,12 +590,36 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if _, err := s.exec(tx, `DELETE FROM objects WHERE id = ?`, id); err != nil {
-			return s.translate(err)
-		}
-		s.scrub = true
-		return s.removeTerms(tx, id, record.Terms(old))
+		return s.remove(tx, id, old)
 	})
+}
+
+// DeleteIf implements ports.Store: the revision check and the delete run in
+// the writer's one transaction.
+func (s *Store) DeleteIf(ctx context.Context, id string, revision uint64) error {
+	return s.submit(ctx, func(tx *sql.Tx) error {
+		old, err := s.load(tx, id)
+		if err != nil {
+			return err
+		}
+		if old.Revision != revision {
+			return fmt.Errorf("sqlite store: object %q is at revision %d, not %d: %w", id, old.Revision, revision, ports.ErrConflict)
+		}
+		return s.remove(tx, id, old)
+	})
+}
+
+// remove deletes object id, stored as old, with its index entries and
+// keeps its identifier as used.
+func (s *Store) remove(tx *sql.Tx, id string, old *domain.Object) error {
+	if _, err := s.exec(tx, `DELETE FROM objects WHERE id = ?`, id); err != nil {
+		return s.translate(err)
+	}
+	s.scrub = true // the deleted row's key bytes must leave the WAL
+	if _, err := s.exec(tx, `INSERT OR IGNORE INTO used_ids (id) VALUES (?)`, id); err != nil {
+		return s.translate(err)
+	}
+	return s.removeTerms(tx, id, record.Terms(old))
 }
 
 // read runs fn with the read pool unless the store is closed or ctx has ended.
@@ -686,6 +747,8 @@ var writeStmts = []string{
 	`UPDATE objects SET revision = ?, body = ? WHERE id = ?`,
 	`DELETE FROM objects WHERE id = ?`,
 	`DELETE FROM terms WHERE name = ? AND key = ? AND id = ?`,
+	`SELECT 1 FROM used_ids WHERE id = ?`,
+	`INSERT OR IGNORE INTO used_ids (id) VALUES (?)`,
 }
 
 // prepareWrites prepares writeStmts on the write connection.
