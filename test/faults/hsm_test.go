@@ -64,7 +64,9 @@ func (l *ackLedger) mustCreate(t *testing.T, c *kmipclient.Client) string {
 // checkAfterRestart restarts srv and Gets every acknowledged object as cn.
 func (l *ackLedger) checkAfterRestart(t *testing.T, srv *harness.Server, cn string) {
 	t.Helper()
+	begin := time.Now()
 	srv.Restart(t)
+	t.Logf("restart took %v", time.Since(begin))
 	c := srv.Dial(t, cn, 1, 4)
 	l.mu.Lock()
 	ids := append([]string(nil), l.ids...)
