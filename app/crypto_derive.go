@@ -141,8 +141,8 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
 	key, err := deriver.DeriveKey(ctx, spec)
 	if err != nil {
-		if isErr(err, ports.ErrInvalidLength) {
-			return nil, errorf(kmip.ResultReasonCryptographicFailure, "the requested length exceeds the output of the derivation method")
+		if isErr(err, ports.ErrInvalidLength) && !transient(err) {
+			return nil, errorf(kmip.ResultReasonCryptographicFailure, "the requested length exceeds the output of the derivation method").because(err)
 		}
 		return nil, engineError(err, c.v)
 	}

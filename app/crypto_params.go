@@ -283,21 +283,24 @@ func (s *Service) useKey(ctx context.Context, c *call, use keyUse) (*domain.Obje
 // Result Reasons: an unsupported algorithm, mode or padding and unusable
 // input are Invalid Field in KMIP 1.x (PyKMIP answers so) and Unsupported /
 // Bad Cryptographic Parameters in KMIP 2.x; failed checks are Cryptographic
-// Failure (KMIP 1.4 §11.30-35).
+// Failure (KMIP 1.4 §11.30-35). The engine's error stays the Cause for the
+// log; a transient error is passed through (General Failure, logged).
 func engineError(err error, v version) error {
 	switch {
+	case transient(err):
+		return err
 	case isErr(err, ports.ErrUnsupported):
 		if v.major >= 2 {
-			return errorf(kmip.ResultReasonUnsupportedCryptographicParameters, "the cryptographic parameters are not supported")
+			return errorf(kmip.ResultReasonUnsupportedCryptographicParameters, "the cryptographic parameters are not supported").because(err)
 		}
-		return invalidField("the cryptographic parameters are not supported")
+		return invalidField("the cryptographic parameters are not supported").because(err)
 	case isErr(err, ports.ErrInvalidInput), isErr(err, ports.ErrInvalidLength):
 		if v.major >= 2 {
-			return errorf(kmip.ResultReasonBadCryptographicParameters, "the data or parameters are not valid for the operation")
+			return errorf(kmip.ResultReasonBadCryptographicParameters, "the data or parameters are not valid for the operation").because(err)
 		}
-		return invalidField("the data or parameters are not valid for the operation")
+		return invalidField("the data or parameters are not valid for the operation").because(err)
 	case isErr(err, ports.ErrCryptoFailure):
-		return errorf(kmip.ResultReasonCryptographicFailure, "cryptographic failure")
+		return errorf(kmip.ResultReasonCryptographicFailure, "cryptographic failure").because(err)
 	}
 	return err
 }

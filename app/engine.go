@@ -553,10 +553,7 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	out, err := s.safeCall(ctx, h, c)
 	if err != nil {
 		reason, msg, internal := resultFor(err, v)
-		ev := s.cfg.Log.Debug()
-		if internal {
-			ev = s.cfg.Log.Error()
-		}
+		ev := s.failureEvent(c, err, internal)
 		ev.Err(err).Str("op", op.String()).Str("client", who.Name).Str("reason", reason.String()).Msg("operation failed")
 		var ae *Error
 		if errors.As(err, &ae) && ae.Payload != nil {

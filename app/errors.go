@@ -18,9 +18,33 @@ type Error struct {
 	// Payload, when set, is sent as the failed item's Response Payload
 	// (Check's refused attributes, KMIP 1.4 §4.10).
 	Payload *kmip.Item
+	// Cause, when set, is the engine or store error the reason was chosen
+	// for; the log shows it (Error includes it), the client never sees it.
+	Cause error
 }
 
-func (e *Error) Error() string { return e.Reason.String() + ": " + e.Msg }
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return e.Reason.String() + ": " + e.Msg + " (cause: " + e.Cause.Error() + ")"
+	}
+	return e.Reason.String() + ": " + e.Msg
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// because keeps err as e's Cause and returns e.
+func (e *Error) because(err error) *Error {
+	e.Cause = err
+	return e
+}
+
+// transient reports an error that says nothing about the request: the
+// backend is unreachable, closed or out of time. Mappers of engine refusals
+// pass it through unchanged, so it is never reported as a client error.
+func transient(err error) bool {
+	return errors.Is(err, ports.ErrUnavailable) || errors.Is(err, ports.ErrClosed) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
 
 // errorf builds an *Error.
 func errorf(reason kmip.ResultReason, format string, args ...any) *Error {
@@ -44,6 +68,18 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 	switch {
 	case errors.As(err, &ae):
 		return ae.Reason, ae.Msg, false
+	// Transient errors first: whatever else an error says, a backend out of
+	// reach or out of time is never the client's fault.
+	case errors.Is(err, context.DeadlineExceeded):
+		return kmip.ResultReasonGeneralFailure, "request deadline exceeded", true
+	case errors.Is(err, context.Canceled):
+		return kmip.ResultReasonOperationCanceledByRequester, "request canceled", false
+	case errors.Is(err, ports.ErrUnavailable):
+		return kmip.ResultReasonGeneralFailure, "backend unavailable", true
+	case errors.Is(err, ports.ErrKeyMaterialUnavailable):
+		// The object exists; its key is missing from the HSM. "The Key
+		// Value is not present on the server" (KMIP 1.4 §11.5, KMIP 2.1 §11.46).
+		return kmip.ResultReasonKeyValueNotPresent, "the key material of this object is unavailable in the HSM", false
 	case errors.Is(err, ports.ErrNotFound):
 		// KMIP 2.x names the case Object Not Found (KMIP 2.1 §6.1 error
 		// tables; OASIS BL-M-4-21); KMIP 1.x has only Item Not Found.
@@ -97,12 +133,6 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 		return kmip.ResultReasonCryptographicFailure, "cryptographic failure", false
 	case errors.Is(err, ports.ErrExists):
 		return kmip.ResultReasonObjectAlreadyExists, "object already exists", false
-	case errors.Is(err, context.DeadlineExceeded):
-		return kmip.ResultReasonGeneralFailure, "request deadline exceeded", true
-	case errors.Is(err, context.Canceled):
-		return kmip.ResultReasonOperationCanceledByRequester, "request canceled", false
-	case errors.Is(err, ports.ErrUnavailable):
-		return kmip.ResultReasonGeneralFailure, "backend unavailable", true
 	}
 	return kmip.ResultReasonGeneralFailure, "internal error", true
 }

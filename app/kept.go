@@ -71,8 +71,8 @@ func (s *Service) keepNew(ctx context.Context, obj *domain.Object) error {
 		ID: obj.ID, ObjectType: obj.Type, Algorithm: h.Algorithm, Length: h.Length,
 		Format: h.Format, Material: h.Material, UsageMask: mask,
 	})
-	if isErr(err, ports.ErrUnsupported) {
-		return errorf(kmip.ResultReasonFeatureNotSupported, "the key store (HSM) cannot hold this %s", kmip.ObjectType(obj.Type))
+	if isErr(err, ports.ErrUnsupported) && !transient(err) {
+		return errorf(kmip.ResultReasonFeatureNotSupported, "the key store (HSM) cannot hold this %s", kmip.ObjectType(obj.Type)).because(err)
 	}
 	if err != nil {
 		return err

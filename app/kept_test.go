@@ -50,7 +50,7 @@ func (f *keeperFake) resolve(h ports.KeyHandle) (ports.KeyHandle, error) {
 	defer f.mu.Unlock()
 	m, ok := f.keys[h.Ref]
 	if !ok {
-		return h, ports.ErrNotFound
+		return h, &ports.KeyMaterialError{ID: h.ID, Ref: h.Ref}
 	}
 	h.Material = m
 	return h, nil

@@ -144,10 +144,11 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	kp, err := gen.GenerateKeyPair(ctx, spec)
 	if err != nil {
 		switch {
+		case transient(err):
 		case isErr(err, ports.ErrUnsupported):
-			return nil, invalidField("%s key pairs of this size or curve are not supported", kmip.CryptographicAlgorithm(spec.Algorithm))
+			return nil, invalidField("%s key pairs of this size or curve are not supported", kmip.CryptographicAlgorithm(spec.Algorithm)).because(err)
 		case isErr(err, ports.ErrInvalidLength):
-			return nil, invalidField("%d is not a valid length for %s keys", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm))
+			return nil, invalidField("%d is not a valid length for %s keys", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm)).because(err)
 		}
 		return nil, err
 	}

@@ -120,13 +120,17 @@ func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object) err
 	return nil
 }
 
-// keygenError turns engine refusals into the reasons the reference server uses.
+// keygenError turns engine refusals into the reasons the reference server
+// uses, keeping the engine's error as the Cause for the log. A transient
+// error (the HSM unreachable) is passed through: General Failure, logged.
 func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error {
 	switch {
+	case transient(err):
+		return err
 	case isErr(err, ports.ErrUnsupported):
-		return invalidField("%s is not a supported symmetric key algorithm", alg)
+		return invalidField("%s is not a supported symmetric key algorithm", alg).because(err)
 	case isErr(err, ports.ErrInvalidLength):
-		return invalidField("%d is not a valid length for %s keys", length, alg)
+		return invalidField("%d is not a valid length for %s keys", length, alg).because(err)
 	}
 	return err
 }

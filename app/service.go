@@ -4,6 +4,7 @@
 package app
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -41,6 +42,9 @@ type Config struct {
 type Service struct {
 	cfg    Config
 	routes map[kmip.Operation]handler
+	// keyMaterialMissing counts requests refused because an object's key
+	// was missing from the HSM (KeyMaterialUnavailable reads it).
+	keyMaterialMissing atomic.Uint64
 }
 
 var _ ports.MessageHandler = (*Service)(nil)

@@ -36,3 +36,22 @@ var (
 // ErrNotExtractable: the engine keeps the key and will not release its
 // material (a sensitive, non-extractable HSM key) (Not Extractable).
 var ErrNotExtractable = errors.New("key is not extractable from the engine")
+
+// ErrKeyMaterialUnavailable: the engine keeps no key under a reference it
+// issued (the HSM object was deleted, or the token replaced or restored from
+// an older backup). The stored object exists; its key cannot be used until
+// the material is back in the engine (Key Value Not Present).
+var ErrKeyMaterialUnavailable = errors.New("key material unavailable in the engine")
+
+// KeyMaterialError is ErrKeyMaterialUnavailable for one key: ID is the
+// object's Unique Identifier, Ref the engine's reference to its key.
+type KeyMaterialError struct {
+	ID, Ref string
+}
+
+func (e *KeyMaterialError) Error() string {
+	return ErrKeyMaterialUnavailable.Error() + ": key " + e.ID + " (reference " + e.Ref + ")"
+}
+
+// Is makes errors.Is(err, ErrKeyMaterialUnavailable) hold.
+func (e *KeyMaterialError) Is(target error) bool { return target == ErrKeyMaterialUnavailable }

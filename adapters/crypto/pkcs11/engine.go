@@ -470,7 +470,8 @@ func translate(o opErr, err error) error {
 	case pkcs11.CKR_ATTRIBUTE_SENSITIVE, pkcs11.CKR_KEY_UNEXTRACTABLE:
 		sentinel = ports.ErrNotExtractable
 	case pkcs11.CKR_KEY_HANDLE_INVALID, pkcs11.CKR_OBJECT_HANDLE_INVALID:
-		sentinel = ports.ErrNotFound
+		// do() has looked the object up afresh: it is gone from the token.
+		sentinel = ports.ErrKeyMaterialUnavailable
 	case pkcs11.CKR_SESSION_HANDLE_INVALID, pkcs11.CKR_SESSION_CLOSED, pkcs11.CKR_DEVICE_REMOVED,
 		pkcs11.CKR_DEVICE_ERROR, pkcs11.CKR_TOKEN_NOT_PRESENT, pkcs11.CKR_USER_NOT_LOGGED_IN,
 		pkcs11.CKR_CRYPTOKI_NOT_INITIALIZED, pkcs11.CKR_DEVICE_MEMORY, pkcs11.CKR_HOST_MEMORY,

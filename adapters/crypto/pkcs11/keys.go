@@ -77,10 +77,13 @@ type keyObj struct {
 	ref     string         // empty for a session object made for one call
 }
 
-// lookup finds the object under ref, from the handle cache or the token.
+// lookup finds the object under key.Ref, from the handle cache or the
+// token. A reference with no token object (deleted from the token, or not
+// one of this engine's) is a *ports.KeyMaterialError naming key.ID.
 // Finding nothing while logged out is reported as CKR_USER_NOT_LOGGED_IN
 // (private objects are invisible then), so do() logs in again and retries.
-func (e *Engine) lookup(s pkcs11.SessionHandle, ref string) (keyObj, error) {
+func (e *Engine) lookup(s pkcs11.SessionHandle, key ports.KeyHandle) (keyObj, error) {
+	ref := key.Ref
 	e.mu.Lock()
 	o, ok := e.handles[ref]
 	e.mu.Unlock()
@@ -89,14 +92,14 @@ func (e *Engine) lookup(s pkcs11.SessionHandle, ref string) (keyObj, error) {
 	}
 	class, id, err := parseRef(ref)
 	if err != nil {
-		return keyObj{}, err
+		return keyObj{}, &ports.KeyMaterialError{ID: key.ID, Ref: ref}
 	}
 	h, found, err := e.find(s, refClasses[class], id)
 	if err != nil {
 		return keyObj{}, err
 	}
 	if !found {
-		return keyObj{}, fmt.Errorf("%w: pkcs11: no token object for key reference %s", ports.ErrNotFound, ref)
+		return keyObj{}, &ports.KeyMaterialError{ID: key.ID, Ref: ref}
 	}
 	o = keyObj{h: h, class: refClasses[class], ref: ref}
 	if err := e.describe(s, &o); err != nil {
@@ -732,7 +735,7 @@ func (e *Engine) ExportKey(ctx context.Context, key ports.KeyHandle) (ports.Key,
 	}
 	var out ports.Key
 	err := e.do(ctx, func(s pkcs11.SessionHandle) error {
-		o, err := e.lookup(s, key.Ref)
+		o, err := e.lookup(s, key)
 		if err != nil {
 			return err
 		}
@@ -844,8 +847,8 @@ func (e *Engine) DestroyKey(ctx context.Context, key ports.KeyHandle) error {
 		// handle numbers, a handle cached before another node destroyed the
 		// key could name some other object by now. Find it afresh.
 		e.forget(key.Ref)
-		o, err := e.lookup(s, key.Ref)
-		if errors.Is(err, ports.ErrNotFound) {
+		o, err := e.lookup(s, key)
+		if errors.Is(err, ports.ErrKeyMaterialUnavailable) {
 			return nil
 		}
 		if err != nil {
@@ -879,7 +882,7 @@ const (
 func (e *Engine) resolve(s pkcs11.SessionHandle, key ports.KeyHandle, r role) (keyObj, func(), error) {
 	none := func() {}
 	if key.Ref != "" {
-		o, err := e.lookup(s, key.Ref)
+		o, err := e.lookup(s, key)
 		if err != nil {
 			return keyObj{}, none, err
 		}
@@ -890,9 +893,9 @@ func (e *Engine) resolve(s pkcs11.SessionHandle, key ports.KeyHandle, r role) (k
 			return keyObj{}, none, fmt.Errorf("%w: key %q is a public key; the operation needs the private key", ports.ErrInvalidInput, key.ID)
 		case r == rolePublic && o.class == pkcs11.CKO_PRIVATE_KEY:
 			_, id, _ := parseRef(key.Ref)
-			if po, err := e.lookup(s, makeRef(refPublic, id)); err == nil {
+			if po, err := e.lookup(s, ports.KeyHandle{ID: key.ID, Ref: makeRef(refPublic, id)}); err == nil {
 				return po, none, nil
-			} else if !errors.Is(err, ports.ErrNotFound) {
+			} else if !errors.Is(err, ports.ErrKeyMaterialUnavailable) {
 				return keyObj{}, none, err
 			}
 			pk, err := e.readPublic(s, o)

@@ -246,7 +246,8 @@ func TestImportKey(t *testing.T) {
 }
 
 // TestDestroy: DestroyKey removes the token object; a second DestroyKey is
-// nil; the Ref then finds nothing.
+// nil; the Ref then finds nothing: the key material is unavailable, naming
+// the key's ID (the stored object may still exist: not ErrNotFound).
 func TestDestroy(t *testing.T) {
 	e := newEngine(t, nil)
 	id := uid(t)
@@ -268,12 +269,49 @@ func TestDestroy(t *testing.T) {
 	if err := e.DestroyKey(ctx, h); err != nil {
 		t.Errorf("second DestroyKey: %v, want nil", err)
 	}
-	if _, err := e.Encrypt(ctx, h, ports.CryptoParams{BlockCipherMode: uint32(kmip.BlockCipherModeECB)}, ports.CipherInput{Data: make([]byte, 16)}); !errors.Is(err, ports.ErrNotFound) {
-		t.Errorf("encrypting with a destroyed key: %v, want ErrNotFound", err)
+	if _, err := e.Encrypt(ctx, h, ports.CryptoParams{BlockCipherMode: uint32(kmip.BlockCipherModeECB)}, ports.CipherInput{Data: make([]byte, 16)}); !errors.Is(err, ports.ErrKeyMaterialUnavailable) || errors.Is(err, ports.ErrNotFound) {
+		t.Errorf("encrypting with a destroyed key: %v, want ErrKeyMaterialUnavailable", err)
+	} else if kme := (*ports.KeyMaterialError)(nil); !errors.As(err, &kme) || kme.ID != id || kme.Ref != k.Ref {
+		t.Errorf("encrypting with a destroyed key: %v, want a KeyMaterialError naming %s and %s", err, id, k.Ref)
 	}
 	if _, err := e.Encrypt(ctx, ports.KeyHandle{ID: "x", Algorithm: uint32(kmip.CryptographicAlgorithmAES), Ref: "no such ref"},
-		ports.CryptoParams{BlockCipherMode: uint32(kmip.BlockCipherModeECB)}, ports.CipherInput{Data: make([]byte, 16)}); !errors.Is(err, ports.ErrNotFound) {
-		t.Errorf("encrypting with an unknown Ref: %v, want ErrNotFound", err)
+		ports.CryptoParams{BlockCipherMode: uint32(kmip.BlockCipherModeECB)}, ports.CipherInput{Data: make([]byte, 16)}); !errors.Is(err, ports.ErrKeyMaterialUnavailable) {
+		t.Errorf("encrypting with an unknown Ref: %v, want ErrKeyMaterialUnavailable", err)
+	}
+}
+
+// TestKeyDeletedBehindTheEngine: a token object deleted by someone else
+// (another process, an operator) while the engine has its handle cached is
+// reported as the key's material being unavailable, naming the key's ID —
+// never as ErrNotFound, which would say the stored object does not exist.
+func TestKeyDeletedBehindTheEngine(t *testing.T) {
+	e := newEngine(t, nil)
+	id := uid(t)
+	k, err := e.GenerateSymmetricKey(ctx, aesSpec(id, 128, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := kept(id, k, kmip.CryptographicAlgorithmAES, kmip.ObjectTypeSymmetricKey)
+	p := ports.CryptoParams{BlockCipherMode: uint32(kmip.BlockCipherModeECB)}
+	if _, err := e.Encrypt(ctx, h, p, ports.CipherInput{Data: make([]byte, 16)}); err != nil {
+		t.Fatal(err) // the handle is cached now
+	}
+	r := rawSession(t)
+	for _, oh := range r.findByLabel(t, id) {
+		if err := r.p.DestroyObject(r.s, oh); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = e.Encrypt(ctx, h, p, ports.CipherInput{Data: make([]byte, 16)})
+	var kme *ports.KeyMaterialError
+	if !errors.As(err, &kme) || kme.ID != id || errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("encrypting with a key deleted from the token: %v, want a KeyMaterialError naming %s", err, id)
+	}
+	if _, err := e.ExportKey(ctx, h); !errors.Is(err, ports.ErrKeyMaterialUnavailable) {
+		t.Errorf("exporting a key deleted from the token: %v, want ErrKeyMaterialUnavailable", err)
+	}
+	if err := e.DestroyKey(ctx, h); err != nil {
+		t.Errorf("DestroyKey of a key deleted from the token: %v, want nil", err)
 	}
 }
 

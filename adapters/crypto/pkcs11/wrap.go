@@ -136,7 +136,7 @@ func (e *Engine) WrapKey(ctx context.Context, wrapping ports.KeyHandle, p ports.
 				return err
 			}
 			defer tclean()
-		} else if t, err = e.lookup(s, target.Ref); err != nil {
+		} else if t, err = e.lookup(s, target); err != nil {
 			return err
 		}
 		if pad {
