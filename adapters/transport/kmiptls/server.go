@@ -108,6 +108,9 @@ type Server struct {
 	// Log receives connection events; the zero Logger discards them.
 	// Message bytes are never logged.
 	Log zerolog.Logger
+	// Events, when set, is told of connections for metrics; its funcs must
+	// not block.
+	Events ConnEvents
 
 	mu         sync.Mutex
 	inShutdown bool
@@ -371,6 +374,7 @@ func (s *Server) newConn(raw net.Conn) *conn {
 	c := &conn{srv: s, raw: raw, state: stateNew, log: s.Log.With().Str("remote", remote).Logger()}
 	s.conns[c] = struct{}{}
 	s.connWG.Add(1)
+	s.Events.opened()
 	return c
 }
 
@@ -420,6 +424,7 @@ func (c *conn) serve(cfg *tls.Config) {
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
+		s.Events.closed()
 		s.connWG.Done()
 	}()
 
@@ -428,6 +433,7 @@ func (c *conn) serve(cfg *tls.Config) {
 	c.raw.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := c.tc.Handshake(); err != nil {
 		c.log.Warn().Err(err).Msg("kmip: TLS handshake failed")
+		s.Events.handshakeFailed(HandshakeCause(err))
 		return
 	}
 	cs := c.tc.ConnectionState()
