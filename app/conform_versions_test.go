@@ -1,0 +1,106 @@
+package app
+
+import (
+	"testing"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// allVersions are the protocol versions kmipd answers in, oldest first.
+var allVersions = []version{{1, 0}, {1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 0}, {2, 1}}
+
+// versions1x are the KMIP 1.x versions.
+var versions1x = []version{{1, 0}, {1, 1}, {1, 2}, {1, 3}, {1, 4}}
+
+// criticalExt is a Message Extension the server cannot understand.
+func criticalExt() *kmip.Item {
+	return kmip.Struct(kmip.TagMessageExtension, kmip.Text(kmip.TagVendorIdentification, "acme"),
+		kmip.Bool(kmip.TagCriticalityIndicator, true), kmip.Struct(kmip.TagVendorExtension))
+}
+
+// TestRefusedMessageEchoesOperation: a response batch item carries the
+// Operation whenever its request item did (KMIP 1.4 §7.3 Table 285, KMIP 2.1
+// §8), also when the whole message is refused for a critical extension or a
+// bad header field.
+func TestRefusedMessageEchoesOperation(t *testing.T) {
+	s := newService(t)
+	for _, v := range allVersions {
+		query := func() *kmip.Item {
+			return bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))
+		}
+		badOption := msg(v, query())
+		badOption.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, 99))
+		two := msg(v, bi(kmip.OperationDiscoverVersions), query().Add(criticalExt()))
+		for name, c := range map[string]struct {
+			m      *kmip.Item
+			op     kmip.Operation
+			id     string
+			reason kmip.ResultReason
+		}{
+			"critical extension":        {msg(v, query().Add(criticalExt())), kmip.OperationQuery, "", kmip.ResultReasonFeatureNotSupported},
+			"critical extension item 2": {two, kmip.OperationQuery, string(mustBytes(t, two.ChildrenOf(kmip.TagBatchItem)[1], kmip.TagUniqueBatchItemID)), kmip.ResultReasonFeatureNotSupported},
+			"bad continuation option":   {badOption, kmip.OperationQuery, "", kmip.ResultReasonInvalidMessage},
+		} {
+			resp, rs := send(t, s, alice, c.m)
+			if len(rs) != 1 {
+				t.Fatalf("%s %s: %d batch items, want 1", v, name, len(rs))
+			}
+			mustFail(t, rs[0], c.reason)
+			item := resp.Child(kmip.TagBatchItem)
+			if op, ok := item.Child(kmip.TagOperation).AsEnum(); !ok || kmip.Operation(op) != c.op {
+				t.Errorf("%s %s: Operation %v (present %v), want %s", v, name, kmip.Operation(op), ok, c.op)
+			}
+			id, _ := item.Child(kmip.TagUniqueBatchItemID).AsBytes()
+			if string(id) != c.id {
+				t.Errorf("%s %s: Unique Batch Item ID %q, want %q", v, name, id, c.id)
+			}
+		}
+	}
+}
+
+func mustBytes(t *testing.T, it *kmip.Item, tag kmip.Tag) []byte {
+	t.Helper()
+	b, ok := it.Child(tag).AsBytes()
+	if !ok {
+		t.Fatalf("no %s", tag)
+	}
+	return b
+}
+
+// TestAttributeChangesEchoIndex: at KMIP 1.x the Add, Modify and Delete
+// Attribute answers name the instance they changed with its Attribute Index,
+// index 0 included (KMIP 1.4 §4.14-§4.16; PyKMIP's client reads it).
+func TestAttributeChangesEchoIndex(t *testing.T) {
+	s := newService(t)
+	for _, v := range versions1x {
+		id := createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
+		index := func(p *kmip.Item) int32 {
+			t.Helper()
+			n, ok := p.Path(kmip.TagAttribute, kmip.TagAttributeIndex).AsInt()
+			if !ok {
+				t.Fatalf("%s: the answer has no Attribute Index: %v", v, p)
+			}
+			return n
+		}
+		add := func(val string) *kmip.Item {
+			return mustOK(t, one(t, s, alice, v, bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-note", kmip.Text(0, val)))))
+		}
+		if n := index(add("a")); n != 0 {
+			t.Errorf("%s: first Add Attribute index %d, want 0", v, n)
+		}
+		if n := index(add("b")); n != 1 {
+			t.Errorf("%s: second Add Attribute index %d, want 1", v, n)
+		}
+		mod := mustOK(t, one(t, s, alice, v, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("x-note", kmip.Text(0, "c")))))
+		if n := index(mod); n != 0 {
+			t.Errorf("%s: Modify Attribute index %d, want 0", v, n)
+		}
+		del := mustOK(t, one(t, s, alice, v, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-note"))))
+		if n := index(del); n != 0 {
+			t.Errorf("%s: Delete Attribute index %d, want 0", v, n)
+		}
+		if got, _ := del.Path(kmip.TagAttribute, kmip.TagAttributeValue).AsText(); got != "c" {
+			t.Errorf("%s: Delete Attribute answered value %q, want the deleted \"c\"", v, got)
+		}
+	}
+}
