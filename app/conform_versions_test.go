@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -101,6 +102,42 @@ func TestAttributeChangesEchoIndex(t *testing.T) {
 		}
 		if got, _ := del.Path(kmip.TagAttribute, kmip.TagAttributeValue).AsText(); got != "c" {
 			t.Errorf("%s: Delete Attribute answered value %q, want the deleted \"c\"", v, got)
+		}
+	}
+}
+
+// TestDeriveFromPreActiveRefused: a Pre-Active key "SHALL NOT be used for
+// any cryptographic purpose" (KMIP 1.4 §3.22, KMIP 2.1 §3.31), so Derive
+// Key from one is refused at every version, with a message that says to
+// Activate it first; once Activated the same derivation succeeds.
+func TestDeriveFromPreActiveRefused(t *testing.T) {
+	for _, v := range allVersions {
+		s := newCryptoService()
+		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey))
+		derive := func() *kmip.Item {
+			resp, _ := send(t, s, alice, msg(v, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+				uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
+				kmip.Struct(kmip.TagDerivationParameters,
+					kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
+					kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
+				attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+					kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)))))
+			return resp.Child(kmip.TagBatchItem)
+		}
+		item := derive()
+		want := kmip.ResultReasonInvalidField // KMIP 1.4 §11.7
+		if v.major >= 2 {
+			want = kmip.ResultReasonWrongKeyLifecycleState
+		}
+		if r, _ := item.Child(kmip.TagResultReason).AsEnum(); kmip.ResultReason(r) != want {
+			t.Fatalf("%s: derive from a Pre-Active key: reason %s, want %s", v, kmip.ResultReason(r), want)
+		}
+		if m, _ := item.Child(kmip.TagResultMessage).AsText(); !strings.Contains(m, "Pre-Active") || !strings.Contains(m, "Activate it first") {
+			t.Errorf("%s: message %q does not say to Activate the key first", v, m)
+		}
+		mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(base))))
+		if st, _ := derive().Child(kmip.TagResultStatus).AsEnum(); kmip.ResultStatus(st) != kmip.ResultStatusSuccess {
+			t.Errorf("%s: derive after Activate failed", v)
 		}
 	}
 }
