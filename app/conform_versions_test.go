@@ -141,3 +141,82 @@ func TestDeriveFromPreActiveRefused(t *testing.T) {
 		}
 	}
 }
+
+// keyPairFor is a Create Key Pair request of version v for an RSA-2048 pair.
+func keyPairFor(v version) *kmip.Item {
+	common, private, public := kmip.TagCommonTemplateAttribute, kmip.TagPrivateKeyTemplateAttribute, kmip.TagPublicKeyTemplateAttribute
+	if v.major >= 2 {
+		common, private, public = kmip.TagCommonAttributes, kmip.TagPrivateKeyAttributes, kmip.TagPublicKeyAttributes
+	}
+	box := func(tag kmip.Tag, vals ...*kmip.Item) *kmip.Item {
+		b := attrsFor(v, vals...)
+		b.Tag = tag
+		return b
+	}
+	return bi(kmip.OperationCreateKeyPair,
+		box(common, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmRSA)),
+			kmip.Int(kmip.TagCryptographicLength, 2048), activeNow()),
+		box(private, mask(kmip.CryptographicUsageMaskSign)),
+		box(public, mask(kmip.CryptographicUsageMaskVerify)))
+}
+
+// linksOf returns the Link values Get Attributes answers for id at version v.
+func linksOf(t *testing.T, s *Service, v version, id string) []*kmip.Item {
+	t.Helper()
+	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+	if v.major >= 2 {
+		return p.Path(kmip.TagAttributes).ChildrenOf(kmip.TagLink)
+	}
+	var out []*kmip.Item
+	for _, a := range p.ChildrenOf(kmip.TagAttribute) {
+		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Link" {
+			out = append(out, a.Child(kmip.TagAttributeValue))
+		}
+	}
+	return out
+}
+
+// TestReKeyKeyPairLinksEveryVersion: after Re-key Key Pair each new half
+// has a Replaced Object Link to the old half it replaces and each old half a
+// Replacement Object Link to its successor (KMIP 1.4 §3.35 and §4.5, KMIP
+// 2.1 §4.34, §6.1.45), as Get Attributes shows them at every version that
+// has the operation (1.1+).
+func TestReKeyKeyPairLinksEveryVersion(t *testing.T) {
+	for _, v := range allVersions[1:] {
+		s := newCryptoService()
+		priv, pub := pairIDs(t, mustOK(t, one(t, s, alice, v, keyPairFor(v))))
+		npriv, npub := pairIDs(t, mustOK(t, one(t, s, alice, v, bi(kmip.OperationReKeyKeyPair,
+			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)))))
+		for _, c := range []struct {
+			id, to string
+			lt     kmip.LinkType
+		}{
+			{npriv, priv, kmip.LinkTypeReplacedObjectLink}, {npub, pub, kmip.LinkTypeReplacedObjectLink},
+			{priv, npriv, kmip.LinkTypeReplacementObjectLink}, {pub, npub, kmip.LinkTypeReplacementObjectLink},
+			{npriv, npub, kmip.LinkTypePublicKeyLink}, {npub, npriv, kmip.LinkTypePrivateKeyLink},
+		} {
+			if !hasLink(linksOf(t, s, v, c.id), c.lt, c.to) {
+				t.Errorf("%s: %s has no %s to %s", v, c.id, c.lt, c.to)
+			}
+		}
+		// A second re-key chains on: the middle pair links both ways.
+		n2priv, n2pub := pairIDs(t, mustOK(t, one(t, s, alice, v, bi(kmip.OperationReKeyKeyPair,
+			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, npriv)))))
+		for _, c := range [][3]string{{npriv, n2priv, "replacement"}, {npub, n2pub, "replacement"}, {n2priv, npriv, "replaced"}, {n2pub, npub, "replaced"}} {
+			lt := kmip.LinkTypeReplacementObjectLink
+			if c[2] == "replaced" {
+				lt = kmip.LinkTypeReplacedObjectLink
+			}
+			if !hasLink(linksOf(t, s, v, c[0]), lt, c[1]) {
+				t.Errorf("%s: second re-key: %s has no %s to %s", v, c[0], lt, c[1])
+			}
+		}
+		for _, id := range []string{n2priv, n2pub} {
+			for _, l := range linksOf(t, s, v, id) {
+				if lt, _ := l.Child(kmip.TagLinkType).AsEnum(); kmip.LinkType(lt) == kmip.LinkTypeReplacementObjectLink {
+					t.Errorf("%s: the new half %s took its predecessor's Replacement Object Link", v, id)
+				}
+			}
+		}
+	}
+}
