@@ -1,6 +1,8 @@
 package app
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"strings"
 	"testing"
 
@@ -216,6 +218,117 @@ func TestReKeyKeyPairLinksEveryVersion(t *testing.T) {
 				if lt, _ := l.Child(kmip.TagLinkType).AsEnum(); kmip.LinkType(lt) == kmip.LinkTypeReplacementObjectLink {
 					t.Errorf("%s: the new half %s took its predecessor's Replacement Object Link", v, id)
 				}
+			}
+		}
+	}
+}
+
+// digestOf returns the Digest Get Attributes answers for id at version v,
+// and whether Get Attribute List names it.
+func digestOf(t *testing.T, s *Service, v version, id string) (*kmip.Item, bool) {
+	t.Helper()
+	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+	var d *kmip.Item
+	if v.major >= 2 {
+		d = p.Path(kmip.TagAttributes, kmip.TagDigest)
+	} else {
+		for _, a := range p.ChildrenOf(kmip.TagAttribute) {
+			if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Digest" {
+				d = a.Child(kmip.TagAttributeValue)
+			}
+		}
+	}
+	l := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributeList, uidItem(id))))
+	listed := false
+	if v.major >= 2 {
+		for _, r := range l.ChildrenOf(kmip.TagAttributeReference) {
+			e, _ := r.AsEnum()
+			listed = listed || kmip.Tag(e) == kmip.TagDigest
+		}
+	} else {
+		for _, n := range l.ChildrenOf(kmip.TagAttributeName) {
+			name, _ := n.AsText()
+			listed = listed || name == "Digest"
+		}
+	}
+	return d, listed
+}
+
+// TestDigestOfEveryObjectKind: the server sets a SHA-256 Digest when an
+// object is registered (KMIP 1.4 §3.17, KMIP 2.1 §4.12): over a Byte String
+// Key Material as is, over a structured Key Material TTLV-encoded, over a
+// certificate's Certificate Value and an opaque object's Opaque Data Value,
+// with the Key Format Type of the registered key; Get Attributes and Get
+// Attribute List show it at every version.
+func TestDigestOfEveryObjectKind(t *testing.T) {
+	k := newTestKeys(t)
+	transparent := kmip.Struct(kmip.TagKeyMaterial, kmip.Bytes(kmip.TagKey, []byte("0123456789abcdef")))
+	encoded, err := kmip.AppendTTLV(nil, transparent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aes := []*kmip.Item{kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128)}
+	cases := []struct {
+		name   string
+		t      kmip.ObjectType
+		obj    *kmip.Item
+		over   []byte
+		format kmip.KeyFormatType
+	}{
+		{"transparent symmetric key", kmip.ObjectTypeSymmetricKey, kmip.Struct(kmip.TagSymmetricKey,
+			keyBlock(kmip.KeyFormatTypeTransparentSymmetricKey, transparent, aes...)), encoded, kmip.KeyFormatTypeTransparentSymmetricKey},
+		{"raw symmetric key", kmip.ObjectTypeSymmetricKey, kmip.Struct(kmip.TagSymmetricKey,
+			keyBlock(kmip.KeyFormatTypeRaw, keyBytes([]byte("0123456789abcdef")), aes...)), []byte("0123456789abcdef"), kmip.KeyFormatTypeRaw},
+		{"certificate", kmip.ObjectTypeCertificate, k.certificate(), k.cert, kmip.KeyFormatTypeOpaque},
+		{"opaque object", kmip.ObjectTypeOpaqueObject, kmip.Struct(kmip.TagOpaqueObject, kmip.Enum(kmip.TagOpaqueDataType, 0x80000010),
+			kmip.Bytes(kmip.TagOpaqueDataValue, []byte("blob"))), []byte("blob"), kmip.KeyFormatTypeOpaque},
+	}
+	for _, v := range allVersions {
+		s := newService(t)
+		for _, c := range cases {
+			req := register(c.t, c.obj.Clone())
+			if v.major >= 2 {
+				req = register21(c.t, c.obj.Clone())
+			}
+			id := createdID(t, one(t, s, alice, v, req))
+			d, listed := digestOf(t, s, v, id)
+			want := sha256.Sum256(c.over)
+			got, _ := d.Child(kmip.TagDigestValue).AsBytes()
+			if !bytes.Equal(got, want[:]) {
+				t.Errorf("%s %s: Digest Value %x, want SHA-256 %x", v, c.name, got, want)
+			}
+			if h, _ := d.Child(kmip.TagHashingAlgorithm).AsEnum(); kmip.HashingAlgorithm(h) != kmip.HashingAlgorithmSHA_256 {
+				t.Errorf("%s %s: Hashing Algorithm %d", v, c.name, h)
+			}
+			if f, _ := d.Child(kmip.TagKeyFormatType).AsEnum(); kmip.KeyFormatType(f) != c.format {
+				t.Errorf("%s %s: Key Format Type %d, want %s", v, c.name, f, c.format)
+			}
+			if !listed {
+				t.Errorf("%s %s: Get Attribute List does not name Digest", v, c.name)
+			}
+		}
+	}
+}
+
+// TestDigestOfDerivedAndReKeyedKeys: derived and re-keyed keys get their own
+// Digest, over their own material (KMIP 1.4 §3.17 "When implicitly set").
+func TestDigestOfDerivedAndReKeyedKeys(t *testing.T) {
+	for _, v := range []version{{1, 0}, v14, v21} {
+		s := newCryptoService()
+		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey), activeNow())
+		derived := createdID(t, one(t, s, alice, v, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+			uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
+			kmip.Struct(kmip.TagDerivationParameters,
+				kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
+				kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
+			attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+				kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)))))
+		rekeyed := createdID(t, one(t, s, alice, v, bi(kmip.OperationReKey, uidItem(base))))
+		for _, id := range []string{derived, rekeyed} {
+			d, _ := digestOf(t, s, v, id)
+			want := sha256.Sum256(keyMaterial(t, s, id))
+			if got, _ := d.Child(kmip.TagDigestValue).AsBytes(); !bytes.Equal(got, want[:]) {
+				t.Errorf("%s: %s has Digest %x, want the SHA-256 of its own material", v, id, got)
 			}
 		}
 	}
