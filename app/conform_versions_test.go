@@ -333,3 +333,121 @@ func TestDigestOfDerivedAndReKeyedKeys(t *testing.T) {
 		}
 	}
 }
+
+// newerTags lists the tags anywhere in it that version v does not define.
+func newerTags(it *kmip.Item, v version) []kmip.Tag {
+	var out []kmip.Tag
+	if !kmip.TagDefinedIn(it.Tag, v.major, v.minor) {
+		out = append(out, it.Tag)
+	}
+	for _, c := range it.Children() {
+		out = append(out, newerTags(c, v)...)
+	}
+	return out
+}
+
+// TestQueryListsOnlyWhatTheVersionDefines: Query answers a client only with
+// operations, object types and profiles its version defines: no Discover
+// Versions or Re-key Key Pair (1.1) at 1.0, no PGP Key (1.2) before 1.2,
+// no Import/Export (1.4) or KMIPv1.4 profiles at 1.3, no field newer than
+// the version anywhere in the answer.
+func TestQueryListsOnlyWhatTheVersionDefines(t *testing.T) {
+	s := newService(t)
+	for _, v := range versions1x {
+		var fs []*kmip.Item
+		for f := uint32(1); f <= 0x0E; f++ {
+			fs = append(fs, kmip.Enum(kmip.TagQueryFunction, f))
+		}
+		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationQuery, fs...)))
+		p := mustOK(t, rs[0])
+		if n := newerTags(resp, v); len(n) > 0 {
+			t.Errorf("%s: the Query answer carries fields newer than the version: %v", v, n)
+		}
+		for _, it := range p.ChildrenOf(kmip.TagOperation) {
+			op, _ := it.AsEnum()
+			if !kmip.EnumDefinedIn(kmip.TagOperation, op, v.major, v.minor) {
+				t.Errorf("%s: Query lists %s, which the version does not define", v, kmip.Operation(op))
+			}
+		}
+		for _, it := range p.ChildrenOf(kmip.TagObjectType) {
+			ot, _ := it.AsEnum()
+			if !kmip.EnumDefinedIn(kmip.TagObjectType, ot, v.major, v.minor) {
+				t.Errorf("%s: Query lists object type %s", v, kmip.ObjectType(ot))
+			}
+		}
+		for _, it := range p.ChildrenOf(kmip.TagProfileInformation) {
+			pn, _ := it.Child(kmip.TagProfileName).AsEnum()
+			if !kmip.EnumDefinedIn(kmip.TagProfileName, pn, v.major, v.minor) {
+				t.Errorf("%s: Query lists profile %s", v, kmip.ProfileName(pn))
+			}
+		}
+		if v.minor == 3 && len(p.ChildrenOf(kmip.TagProfileInformation)) == 0 {
+			t.Errorf("1.3: Query lists no profile at all")
+		}
+		if len(p.ChildrenOf(kmip.TagOperation)) == 0 || len(p.ChildrenOf(kmip.TagObjectType)) == 0 {
+			t.Errorf("%s: Query lists no operations or object types", v)
+		}
+	}
+	// Discover Versions is still answered at 1.0, as a probe.
+	mustOK(t, one(t, s, alice, version{1, 0}, bi(kmip.OperationDiscoverVersions)))
+}
+
+// TestAnswersCarryNoNewerField: no answer carries a field newer than the
+// negotiated version, whatever the stored object holds: a key given the
+// 1.2 fields Random IV and Tag Length in its Cryptographic Parameters at 1.4
+// shows 1.0 and 1.1 clients only the older fields of that attribute.
+func TestAnswersCarryNoNewerField(t *testing.T) {
+	s := newCryptoService()
+	params := kmip.Struct(kmip.TagCryptographicParameters,
+		kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeCBC)),
+		kmip.Bool(kmip.TagRandomIV, true), kmip.Int(kmip.TagTagLength, 16))
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow(), params)
+	for _, v := range versions1x {
+		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationGetAttributes, uidItem(id))))
+		p := mustOK(t, rs[0])
+		if n := newerTags(resp, v); len(n) > 0 {
+			t.Errorf("%s: Get Attributes carries fields newer than the version: %v", v, n)
+		}
+		var cp *kmip.Item
+		for _, a := range p.ChildrenOf(kmip.TagAttribute) {
+			if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Cryptographic Parameters" {
+				cp = a.Child(kmip.TagAttributeValue)
+			}
+		}
+		if m, _ := cp.Child(kmip.TagBlockCipherMode).AsEnum(); kmip.BlockCipherMode(m) != kmip.BlockCipherModeCBC {
+			t.Errorf("%s: the Block Cipher Mode (a 1.0 field) was lost: %v", v, cp)
+		}
+		if (cp.Child(kmip.TagRandomIV) != nil) != v.atLeast(1, 2) {
+			t.Errorf("%s: Random IV (1.2) present %v", v, cp.Child(kmip.TagRandomIV) != nil)
+		}
+		if (cp.Child(kmip.TagTagLength) != nil) != v.atLeast(1, 2) {
+			t.Errorf("%s: Tag Length (1.2) present %v", v, cp.Child(kmip.TagTagLength) != nil)
+		}
+	}
+}
+
+// TestAuthenticatedEncryptionNeeds14: before KMIP 1.4 no answer can carry the
+// Authenticated Encryption Tag, so GCM Encrypt and Decrypt are refused
+// (Feature Not Supported) instead of returning a cipher text without its
+// tag; at 1.4 the tag is returned.
+func TestAuthenticatedEncryptionNeeds14(t *testing.T) {
+	s := newCryptoService()
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
+	gcm := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)))
+	nonce := kmip.Bytes(kmip.TagIVCounterNonce, []byte("123456789012"))
+	for _, v := range []version{{1, 2}, {1, 3}} {
+		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
+		mustFail(t, rs[0], kmip.ResultReasonFeatureNotSupported)
+		if n := newerTags(resp, v); len(n) > 0 {
+			t.Errorf("%s: Encrypt answer carries %v", v, n)
+		}
+		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)),
+			kmip.ResultReasonFeatureNotSupported)
+		// CBC, which needs no tag, works.
+		mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 16)), kmip.Bytes(kmip.TagIVCounterNonce, make([]byte, 16)))))
+	}
+	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
+	if out.Child(kmip.TagAuthenticatedEncryptionTag) == nil {
+		t.Error("1.4: GCM Encrypt answered no tag")
+	}
+}

@@ -318,6 +318,9 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	}
 	resp = kmip.Struct(kmip.TagResponseMessage, s.responseHeader(v, len(out), hdr))
 	resp.Add(out...)
+	if dropped := stripNewer(resp, v); len(dropped) > 0 {
+		s.cfg.Log.Debug().Str("version", v.String()).Interface("tags", dropped).Msg("answer fields newer than the protocol version removed")
+	}
 	if it := hdr.Child(kmip.TagMaximumResponseSize); it != nil {
 		if max, ok := it.AsInt(); ok && max > 0 && kmip.EncodedLen(resp) > int(max) {
 			for _, bi := range out {
