@@ -255,11 +255,19 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 }
 
 // attrResult is the response payload of the attribute operations: the 1.x
-// forms echo the attribute, the 2.x forms only the identifier.
+// forms echo the attribute, the 2.x forms only the identifier. The 1.x echo
+// always carries the Attribute Index, 0 included: the spec lets a server
+// omit index 0, but PyKMIP's client reads the index of the changed instance.
 func attrResult(c *call, id string, a domain.Attribute) *kmip.Item {
 	out := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id))
 	if c.v.major < 2 && a.Name != "" {
-		out.Add(attrOut(c.v, a))
+		at := attrOut(c.v, a)
+		if at.Child(kmip.TagAttributeIndex) == nil {
+			kids := at.Children()
+			withIdx := append([]*kmip.Item{kids[0], kmip.Int(kmip.TagAttributeIndex, int32(a.Index))}, kids[1:]...)
+			at = kmip.Struct(kmip.TagAttribute, withIdx...)
+		}
+		out.Add(at)
 	}
 	return out
 }

@@ -85,6 +85,9 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 		return nil, err
 	}
 	aead := p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) || p.BlockCipherMode == uint32(kmip.BlockCipherModeAEAD)
+	if err := aeadNeeds14(c, obj, aead); err != nil {
+		return nil, err
+	}
 	if aead && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
 		// No GCM tag is shorter than 32 or longer than 128 bits (NIST SP
 		// 800-38D §5.2.1.2), no Poly1305 tag longer than 128; the OASIS
@@ -123,6 +126,19 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 		resp.Add(kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, out.Tag))
 	}
 	return resp, nil
+}
+
+// aeadNeeds14 refuses authenticated encryption before KMIP 1.4: the
+// Authenticated Encryption Tag and Additional Data are 1.4 fields, so an
+// earlier answer could not carry the tag and would leave a cipher text
+// nobody can decrypt.
+func aeadNeeds14(c *call, obj *domain.Object, aeadMode bool) error {
+	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	if (aeadMode || alg == uint32(kmip.CryptographicAlgorithmChaCha20Poly1305)) && !c.v.atLeast(1, 4) {
+		return errorf(kmip.ResultReasonFeatureNotSupported,
+			"authenticated encryption (GCM, ChaCha20-Poly1305) needs KMIP 1.4 or later, which carries the Authenticated Encryption Tag")
+	}
+	return nil
 }
 
 // missingIV refuses a Decrypt that starts without the IV/Counter/Nonce its

@@ -145,6 +145,11 @@ func checkUse(obj *domain.Object, use keyUse, now time.Time, special bool) error
 		err = nil
 	}
 	switch {
+	case errors.Is(err, domain.ErrWrongState) && obj.State == domain.PreActive:
+		// KMIP 1.4 §3.22: a Pre-Active object "SHALL NOT be used for any
+		// cryptographic purpose"; unlike the reference server, kmipd holds
+		// Derive Key to that too.
+		return &errKeyUnusable{"state", "the key is Pre-Active and cannot be used for this operation; Activate it first"}
 	case errors.Is(err, domain.ErrWrongState):
 		return &errKeyUnusable{"state", "the key is " + obj.State.String() + " and cannot be used for this operation"}
 	case errors.Is(err, domain.ErrUsageDate):

@@ -262,14 +262,33 @@ func (s *Service) HandleUndecodable(ctx context.Context, err error) *kmip.Item {
 
 // errorMessage is a whole-message failure: one failed batch item.
 func (s *Service) errorMessage(v version, reason kmip.ResultReason, msg string) *kmip.Item {
-	return kmip.Struct(kmip.TagResponseMessage,
-		s.responseHeader(v, 1, nil),
-		kmip.Struct(kmip.TagBatchItem,
-			kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationFailed)),
-			kmip.Enum(kmip.TagResultReason, uint32(reason)),
-			kmip.Text(kmip.TagResultMessage, msg),
-		),
-	)
+	return s.errorMessageFor(v, nil, reason, msg)
+}
+
+// errorMessageFor is a whole-message failure answered in one failed batch
+// item that echoes the Operation and Unique Batch Item ID of the request
+// item reqItem (nil: none), as KMIP 1.4 §7.3 Table 285 and KMIP 2.1 §8
+// require of every response item whose request item named them.
+func (s *Service) errorMessageFor(v version, reqItem *kmip.Item, reason kmip.ResultReason, msg string) *kmip.Item {
+	item := kmip.Struct(kmip.TagBatchItem)
+	for _, tag := range []kmip.Tag{kmip.TagOperation, kmip.TagUniqueBatchItemID} {
+		if it := reqItem.Child(tag); it != nil {
+			item.Add(it.Clone())
+		}
+	}
+	item.Add(
+		kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationFailed)),
+		kmip.Enum(kmip.TagResultReason, uint32(reason)),
+		kmip.Text(kmip.TagResultMessage, msg))
+	return kmip.Struct(kmip.TagResponseMessage, s.responseHeader(v, 1, nil), item)
+}
+
+// soleItem returns the only item of a one-item batch, nil otherwise.
+func soleItem(items []*kmip.Item) *kmip.Item {
+	if len(items) == 1 {
+		return items[0]
+	}
+	return nil
 }
 
 func (s *Service) responseHeader(v version, count int, reqHeader *kmip.Item) *kmip.Item {
@@ -320,7 +339,7 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	}
 	items := req.ChildrenOf(kmip.TagBatchItem)
 	if n, ok := hdr.Child(kmip.TagBatchCount).AsInt(); !ok || int(n) != len(items) || n < 1 {
-		return s.errorMessage(v, kmip.ResultReasonInvalidMessage, "Batch Count does not match the batch items")
+		return s.errorMessageFor(v, soleItem(items), kmip.ResultReasonInvalidMessage, "Batch Count does not match the batch items")
 	}
 	if len(items) > s.cfg.MaxBatchItems {
 		return s.errorMessage(v, kmip.ResultReasonInvalidMessage, fmt.Sprintf("more than %d batch items", s.cfg.MaxBatchItems))
@@ -328,12 +347,12 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	if msg := checkBatchItemIDs(items); msg != "" {
 		return s.errorMessage(v, kmip.ResultReasonInvalidMessage, msg)
 	}
-	if hasCriticalExtension(items) {
+	if bi := criticalExtensionItem(items); bi != nil {
 		// "If the indicator is True (i.e., Critical), and the receiver does
 		// not understand the extension, then the receiver SHALL reject the
 		// entire message" (KMIP 1.4 §6.16, KMIP 2.1 §9.13); kmipd
 		// understands no extension. Non-critical ones are ignored.
-		return s.errorMessage(v, kmip.ResultReasonFeatureNotSupported, "critical message extension not supported")
+		return s.errorMessageFor(v, bi, kmip.ResultReasonFeatureNotSupported, "critical message extension not supported")
 	}
 	if hdr.Child(kmip.TagAsynchronousIndicator) != nil {
 		if b, _ := hdr.Child(kmip.TagAsynchronousIndicator).AsBool(); b {
@@ -349,7 +368,7 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		case kmip.BatchErrorContinuationOptionContinue, kmip.BatchErrorContinuationOptionStop,
 			kmip.BatchErrorContinuationOptionUndo:
 		default:
-			return s.errorMessage(v, kmip.ResultReasonInvalidMessage, "invalid Batch Error Continuation Option")
+			return s.errorMessageFor(v, soleItem(items), kmip.ResultReasonInvalidMessage, "invalid Batch Error Continuation Option")
 		}
 	}
 	who, _ := ports.PeerFrom(ctx)
@@ -374,6 +393,9 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 	}
 	resp = kmip.Struct(kmip.TagResponseMessage, s.responseHeader(v, len(out), hdr))
 	resp.Add(out...)
+	if dropped := stripNewer(resp, v); len(dropped) > 0 {
+		s.cfg.Log.Debug().Str("version", v.String()).Interface("tags", dropped).Msg("answer fields newer than the protocol version removed")
+	}
 	if it := hdr.Child(kmip.TagMaximumResponseSize); it != nil {
 		if max, ok := it.AsInt(); ok && max > 0 && kmip.EncodedLen(resp) > int(max) {
 			for _, bi := range out {
@@ -456,17 +478,17 @@ func checkBatchItemIDs(items []*kmip.Item) string {
 	return ""
 }
 
-// hasCriticalExtension reports whether any batch item carries a Message
-// Extension whose Criticality Indicator is true.
-func hasCriticalExtension(items []*kmip.Item) bool {
+// criticalExtensionItem returns the first batch item carrying a Message
+// Extension whose Criticality Indicator is true, or nil.
+func criticalExtensionItem(items []*kmip.Item) *kmip.Item {
 	for _, bi := range items {
 		for _, ext := range bi.ChildrenOf(kmip.TagMessageExtension) {
 			if crit, _ := ext.Child(kmip.TagCriticalityIndicator).AsBool(); crit {
-				return true
+				return bi
 			}
 		}
 	}
-	return false
+	return nil
 }
 
 // opSince gives the first protocol version defining each routed operation

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
@@ -46,9 +47,8 @@ func (f *locateFilter) needsLoad() bool {
 // attribute, the caller's access, the Storage Status Mask and the Object
 // Group Member run as index lookups in the store; only date ranges, Usage
 // Limits and the effective State are checked on loaded candidates. The result
-// holds only objects the caller may Locate, in ascending identifier order,
-// after Offset Items and up to Maximum Items; Located Items (KMIP 1.3+)
-// counts every match.
+// holds only objects the caller may Locate, newest first, after Offset
+// Items and up to Maximum Items; Located Items (KMIP 1.3+) counts every match.
 func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 	maxItems, offset := -1, 0
 	if it := c.payload.Child(kmip.TagMaximumItems); it != nil {
@@ -80,8 +80,8 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 				f.query.Terms = append(f.query.Terms,
 					domain.IndexTerm{Name: "Fresh", Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
 			case kmip.ObjectGroupMemberGroupMemberDefault:
-				// kmipd's policy: a group's default object is its member
-				// first in identifier order.
+				// kmipd's policy: a group's default object is its newest
+				// member, the first Locate answers.
 				if maxItems < 0 || maxItems > 1 {
 					maxItems = 1
 				}
@@ -108,6 +108,7 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 // the number of matches in all.
 func (s *Service) locateIDs(ctx context.Context, c *call, f *locateFilter, offset, maxItems int) ([]string, int, error) {
 	page := func(all []string) []string {
+		newestFirst(all)
 		if offset >= len(all) {
 			return nil
 		}
@@ -118,14 +119,9 @@ func (s *Service) locateIDs(ctx context.Context, c *call, f *locateFilter, offse
 		return all
 	}
 	if !f.needsLoad() {
-		q := f.query
-		if !c.v.atLeast(1, 3) && maxItems >= 0 {
-			q.Limit = offset + maxItems // no Located Items to count
-			if q.Limit == 0 {
-				return nil, 0, nil
-			}
-		}
-		all, err := s.cfg.Store.Locate(ctx, q)
+		// Every match is read: newest first is the store's order reversed,
+		// and Located Items (1.3+) counts them all.
+		all, err := s.cfg.Store.Locate(ctx, f.query)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -161,6 +157,14 @@ func (s *Service) locateIDs(ctx context.Context, c *call, f *locateFilter, offse
 		q.After = ids[len(ids)-1]
 	}
 	return page(matches), len(matches), nil
+}
+
+// newestFirst orders identifiers the store returned in ascending order
+// newest first (KMIP 2.1 §6.1.29: "descending order of object creation";
+// the reference server sorts by Initial Date at every version): kmipd's
+// identifiers are UUIDv7s, whose text order is their creation order.
+func newestFirst(ids []string) {
+	slices.Reverse(ids)
 }
 
 // locateMatch checks a loaded candidate against what the index did not answer.

@@ -105,17 +105,41 @@ func finishObject(obj *domain.Object) {
 }
 
 // digestInput returns the bytes the Digest attribute is computed over (KMIP
-// 1.4 §3.17): the key material of a key block; format is its Key Format Type.
-// Objects without a key block get no Digest: KMIP 1.x clients (PyKMIP among
-// them) cannot read a Digest that lacks a Key Format Type.
+// 1.4 §3.17, KMIP 2.1 §4.12) and the Key Format Type it names: the Key
+// Material of a key block (a Byte String as is, a structure TTLV-encoded)
+// in the block's format; the Certificate Value of a certificate; the Opaque
+// Data Value of an opaque object. The spec requires the Key Format Type only
+// for keys and secret data; certificates and opaque objects name Opaque,
+// because KMIP 1.x clients (PyKMIP among them) cannot read a Digest without
+// one. Objects whose material the server does not hold get no Digest.
 func digestInput(payload *kmip.Item) (material []byte, format *kmip.Item, ok bool) {
-	if kb := payload.Child(kmip.TagKeyBlock); kb != nil {
-		if b, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); ok {
+	if payload == nil {
+		return nil, nil, false
+	}
+	opaque := kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque))
+	switch payload.Tag {
+	case kmip.TagCertificate:
+		b, ok := payload.Child(kmip.TagCertificateValue).AsBytes()
+		return b, opaque, ok
+	case kmip.TagOpaqueObject:
+		b, ok := payload.Child(kmip.TagOpaqueDataValue).AsBytes()
+		return b, opaque, ok
+	}
+	kb := payload.Child(kmip.TagKeyBlock)
+	if kb == nil {
+		return nil, nil, false
+	}
+	km := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial)
+	if b, ok := km.AsBytes(); ok {
+		return b, kb.Child(kmip.TagKeyFormatType), true
+	}
+	if km != nil && km.Type == kmip.TypeStructure {
+		if b, err := kmip.AppendTTLV(nil, km); err == nil {
 			return b, kb.Child(kmip.TagKeyFormatType), true
 		}
-		if b, ok := kb.Child(kmip.TagKeyValue).AsBytes(); ok { // wrapped key
-			return b, kb.Child(kmip.TagKeyFormatType), true
-		}
+	}
+	if b, ok := kb.Child(kmip.TagKeyValue).AsBytes(); ok { // wrapped key
+		return b, kb.Child(kmip.TagKeyFormatType), true
 	}
 	return nil, nil, false
 }

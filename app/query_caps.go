@@ -130,7 +130,7 @@ var claimedProfiles = func() []claimedProfile {
 func profileInformation(v version) []*kmip.Item {
 	var out []*kmip.Item
 	for _, p := range claimedProfiles {
-		if (p.major >= 2) != (v.major >= 2) {
+		if (p.major >= 2) != (v.major >= 2) || !enumIn(kmip.TagProfileName, uint32(p.name), v) {
 			continue
 		}
 		info := kmip.Struct(kmip.TagProfileInformation, kmip.Enum(kmip.TagProfileName, uint32(p.name)))

@@ -69,12 +69,13 @@ func (s *Service) routeTable() map[kmip.Operation]handler {
 	}
 }
 
-// operations lists the operations implemented for protocol version v in
-// ascending enumeration order.
+// operations lists the operations implemented for protocol version v and
+// defined by it (Discover Versions is answered at 1.0 but is a 1.1
+// operation), in ascending enumeration order.
 func (s *Service) operations(v version) []kmip.Operation {
 	ops := make([]kmip.Operation, 0, len(s.routes))
 	for op := range s.routes {
-		if opIn(op, v) {
+		if opIn(op, v) && enumIn(kmip.TagOperation, uint32(op), v) {
 			ops = append(ops, op)
 		}
 	}

@@ -66,7 +66,7 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 	if want[kmip.QueryFunctionQueryObjects] {
 		for _, t := range queryObjectTypes {
 			// Templates exist only in KMIP 1.x.
-			if c.v.major < 2 || t != kmip.ObjectTypeTemplate {
+			if (c.v.major < 2 || t != kmip.ObjectTypeTemplate) && enumIn(kmip.TagObjectType, uint32(t), c.v) {
 				out.Add(kmip.Enum(kmip.TagObjectType, uint32(t)))
 			}
 		}

@@ -470,12 +470,13 @@ func TestRegisterAndLocate(t *testing.T) {
 		t.Fatalf("locate name+length: %d ids, located %d", len(ids), n)
 	}
 	for i := range keys {
-		if ids[i] != keys[i] {
-			t.Fatal("locate order is not creation order")
+		if ids[i] != keys[len(keys)-1-i] {
+			t.Fatal("locate order is not newest first (KMIP 2.1 §6.1.29)")
 		}
 	}
+	// Newest first: the 128-bit key, then keys[4], keys[3], ...
 	ids, n = loc(v14, attr14("Name", nameItem("loc")), kmip.Int(kmip.TagMaximumItems, 2), kmip.Int(kmip.TagOffsetItems, 1))
-	if len(ids) != 2 || n != 6 || ids[0] != keys[1] {
+	if len(ids) != 2 || n != 6 || ids[0] != keys[4] || ids[1] != keys[3] {
 		t.Fatalf("paging: %v located %d", ids, n)
 	}
 	ids, _ = loc(v14, attr14("Object Type", kmip.Enum(0, uint32(kmip.ObjectTypeSecretData))))

@@ -35,7 +35,7 @@ poll_interval = "250ms"
 		t.Errorf("order %s, want the file's", got)
 	}
 	z, a := c.Auth.SLUGS["zeta"], c.Auth.SLUGS["alpha"]
-	if !bool(z.Enabled) || time.Duration(z.Timeout) != 5*time.Second || time.Duration(*z.CacheTTL) != 30*time.Second {
+	if !bool(z.Enabled) || time.Duration(z.Timeout) != 5*time.Second || *z.CacheTTL != 0 {
 		t.Errorf("zeta defaults: %+v ttl %v", z, *z.CacheTTL)
 	}
 	if !bool(a.Enabled) || time.Duration(a.Timeout) != 2*time.Second || *a.CacheTTL != 0 {

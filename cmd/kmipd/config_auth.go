@@ -42,8 +42,9 @@ type SLUGSConfig struct {
 	URL string `toml:"url"`
 	// Timeout bounds each request to the service (default 5s).
 	Timeout duration `toml:"timeout"`
-	// CacheTTL is how long an answer about a user is reused (default 30s;
-	// "0s" asks the service on every request).
+	// CacheTTL is how long an answer about a user is reused (default 0s:
+	// the service is asked on every request, as PyKMIP does; caching is an
+	// opt-in that delays the effect of removing a user by up to the TTL).
 	CacheTTL *duration `toml:"cache_ttl"`
 }
 

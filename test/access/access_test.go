@@ -212,3 +212,20 @@ func TestUnvalidatedClientRefusedAndDisconnected(t *testing.T) {
 		t.Errorf("a SLUGS user was refused: %v", err)
 	}
 }
+
+// TestRemovedSLUGSUserLosesAccessAtOnce: with the default configuration
+// (no cache_ttl) kmipd asks SLUGS on every request, as the reference server
+// does, so a user removed from SLUGS is refused on the very next request.
+func TestRemovedSLUGSUserLosesAccessAtOnce(t *testing.T) {
+	svc := slugstest.New(map[string][]string{"alice": {"g"}})
+	defer svc.Close()
+	srv := harness.Start(t, harness.Options{ExtraTOML: fmt.Sprintf("[auth.slugs.main]\nenabled = true\nurl = %q\n", svc.URL)})
+	alice := as(t, srv, "alice")
+	if _, err := alice.Call(kmip.OperationQuery); err != nil {
+		t.Fatalf("a SLUGS user was refused: %v", err)
+	}
+	svc.RemoveUser("alice")
+	if _, err := alice.Call(kmip.OperationQuery); reason(err) != kmip.ResultReasonAuthenticationNotSuccessful {
+		t.Fatalf("a user removed from SLUGS: %v, want Authentication Not Successful at once", err)
+	}
+}

@@ -7,7 +7,8 @@ import (
 )
 
 // TestPyKMIPAttributes runs attrs_pykmip.py (PyKMIP's attribute operations,
-// custom x- attributes, Fresh and Sensitive) against kmipd at each KMIP
+// custom x- attributes and the Attribute Index their answers echo, Locate's
+// newest-first order, Fresh and Sensitive) against kmipd at each KMIP
 // version PyKMIP speaks.
 func TestPyKMIPAttributes(t *testing.T) {
 	requirePyKMIP(t)

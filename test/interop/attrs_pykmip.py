@@ -96,6 +96,9 @@ def attributes(s):
         check(got_uid == uid, "Modify answered for another object")
         check(changed.attribute_value.value == "green",
               "Modify echoed %s" % changed.attribute_value.value)
+        check(changed.attribute_index is not None
+              and changed.attribute_index.value == 0,
+              "Modify echoed no Attribute Index 0: %s" % changed.attribute_index)
         _, attrs = c.get_attributes(uid, ["x-team"])
         check(attr_map(attrs) == {"x-team": ["green"]}, "x-team not modified")
         return {"x-team": "green"}
@@ -105,6 +108,9 @@ def attributes(s):
         check(got_uid == uid, "Delete answered for another object")
         check(deleted.attribute_value.value == "T-1",
               "Delete echoed %s" % deleted.attribute_value.value)
+        check(deleted.attribute_index is not None
+              and deleted.attribute_index.value == 0,
+              "Delete echoed no Attribute Index 0: %s" % deleted.attribute_index)
         names = c.get_attribute_list(uid)
         check("x-ticket" not in names, "x-ticket still listed")
         check("x-team" in names, "x-team deleted too")
@@ -160,6 +166,23 @@ def attributes(s):
         check("Name" not in names, "Name still listed")
         return {}
     s.flow(lambda: s.step("delete Name", name_delete))
+
+    def newest_first():
+        # Locate answers the most recently created object first (KMIP 2.1
+        # §6.1.29; the reference server does so at every version).
+        group = "order-" + s.tag
+        made = [create_with_custom(s, c, group, {}) for _ in range(3)]
+        got = c.locate(attributes=[attr(enums.AttributeType.NAME, group)])
+        check(got == made[::-1], "Locate answered %s, want newest first %s"
+              % (got, made[::-1]))
+        top = c.locate(attributes=[attr(enums.AttributeType.NAME, group)],
+                       maximum_items=1)
+        check(top == made[-1:], "maximum_items=1 answered %s, want the "
+              "newest %s" % (top, made[-1:]))
+        for u in made:
+            c.destroy(u)
+        return {"located": len(got)}
+    s.flow(lambda: s.step("Locate newest first", newest_first))
 
     def fresh():
         _, before = c.get_attributes(uid, ["Fresh"])

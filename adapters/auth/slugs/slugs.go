@@ -22,8 +22,10 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultTimeout  = 5 * time.Second
-	DefaultCacheTTL = 30 * time.Second
+	DefaultTimeout = 5 * time.Second
+	// DefaultCacheTTL is zero: like the reference server, kmipd asks SLUGS
+	// on every request, so a user removed there loses access at once.
+	DefaultCacheTTL time.Duration = 0
 )
 
 // maxBody bounds the answer read from the service.

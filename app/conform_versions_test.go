@@ -1,0 +1,562 @@
+package app
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// allVersions are the protocol versions kmipd answers in, oldest first.
+var allVersions = []version{{1, 0}, {1, 1}, {1, 2}, {1, 3}, {1, 4}, {2, 0}, {2, 1}}
+
+// versions1x are the KMIP 1.x versions.
+var versions1x = []version{{1, 0}, {1, 1}, {1, 2}, {1, 3}, {1, 4}}
+
+// criticalExt is a Message Extension the server cannot understand.
+func criticalExt() *kmip.Item {
+	return kmip.Struct(kmip.TagMessageExtension, kmip.Text(kmip.TagVendorIdentification, "acme"),
+		kmip.Bool(kmip.TagCriticalityIndicator, true), kmip.Struct(kmip.TagVendorExtension))
+}
+
+// TestRefusedMessageEchoesOperation: a response batch item carries the
+// Operation whenever its request item did (KMIP 1.4 §7.3 Table 285, KMIP 2.1
+// §8), also when the whole message is refused for a critical extension or a
+// bad header field.
+func TestRefusedMessageEchoesOperation(t *testing.T) {
+	s := newService(t)
+	for _, v := range allVersions {
+		query := func() *kmip.Item {
+			return bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))
+		}
+		badOption := msg(v, query())
+		badOption.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, 99))
+		two := msg(v, bi(kmip.OperationDiscoverVersions), query().Add(criticalExt()))
+		for name, c := range map[string]struct {
+			m      *kmip.Item
+			op     kmip.Operation
+			id     string
+			reason kmip.ResultReason
+		}{
+			"critical extension":        {msg(v, query().Add(criticalExt())), kmip.OperationQuery, "", kmip.ResultReasonFeatureNotSupported},
+			"critical extension item 2": {two, kmip.OperationQuery, string(mustBytes(t, two.ChildrenOf(kmip.TagBatchItem)[1], kmip.TagUniqueBatchItemID)), kmip.ResultReasonFeatureNotSupported},
+			"bad continuation option":   {badOption, kmip.OperationQuery, "", kmip.ResultReasonInvalidMessage},
+		} {
+			resp, rs := send(t, s, alice, c.m)
+			if len(rs) != 1 {
+				t.Fatalf("%s %s: %d batch items, want 1", v, name, len(rs))
+			}
+			mustFail(t, rs[0], c.reason)
+			item := resp.Child(kmip.TagBatchItem)
+			if op, ok := item.Child(kmip.TagOperation).AsEnum(); !ok || kmip.Operation(op) != c.op {
+				t.Errorf("%s %s: Operation %v (present %v), want %s", v, name, kmip.Operation(op), ok, c.op)
+			}
+			id, _ := item.Child(kmip.TagUniqueBatchItemID).AsBytes()
+			if string(id) != c.id {
+				t.Errorf("%s %s: Unique Batch Item ID %q, want %q", v, name, id, c.id)
+			}
+		}
+	}
+}
+
+func mustBytes(t *testing.T, it *kmip.Item, tag kmip.Tag) []byte {
+	t.Helper()
+	b, ok := it.Child(tag).AsBytes()
+	if !ok {
+		t.Fatalf("no %s", tag)
+	}
+	return b
+}
+
+// TestAttributeChangesEchoIndex: at KMIP 1.x the Add, Modify and Delete
+// Attribute answers name the instance they changed with its Attribute Index,
+// index 0 included (KMIP 1.4 §4.14-§4.16; PyKMIP's client reads it).
+func TestAttributeChangesEchoIndex(t *testing.T) {
+	s := newService(t)
+	for _, v := range versions1x {
+		id := createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
+		index := func(p *kmip.Item) int32 {
+			t.Helper()
+			n, ok := p.Path(kmip.TagAttribute, kmip.TagAttributeIndex).AsInt()
+			if !ok {
+				t.Fatalf("%s: the answer has no Attribute Index: %v", v, p)
+			}
+			return n
+		}
+		add := func(val string) *kmip.Item {
+			return mustOK(t, one(t, s, alice, v, bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-note", kmip.Text(0, val)))))
+		}
+		if n := index(add("a")); n != 0 {
+			t.Errorf("%s: first Add Attribute index %d, want 0", v, n)
+		}
+		if n := index(add("b")); n != 1 {
+			t.Errorf("%s: second Add Attribute index %d, want 1", v, n)
+		}
+		mod := mustOK(t, one(t, s, alice, v, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("x-note", kmip.Text(0, "c")))))
+		if n := index(mod); n != 0 {
+			t.Errorf("%s: Modify Attribute index %d, want 0", v, n)
+		}
+		del := mustOK(t, one(t, s, alice, v, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-note"))))
+		if n := index(del); n != 0 {
+			t.Errorf("%s: Delete Attribute index %d, want 0", v, n)
+		}
+		if got, _ := del.Path(kmip.TagAttribute, kmip.TagAttributeValue).AsText(); got != "c" {
+			t.Errorf("%s: Delete Attribute answered value %q, want the deleted \"c\"", v, got)
+		}
+	}
+}
+
+// TestDeriveFromPreActiveRefused: a Pre-Active key "SHALL NOT be used for
+// any cryptographic purpose" (KMIP 1.4 §3.22, KMIP 2.1 §3.31), so Derive
+// Key from one is refused at every version, with a message that says to
+// Activate it first; once Activated the same derivation succeeds.
+func TestDeriveFromPreActiveRefused(t *testing.T) {
+	for _, v := range allVersions {
+		s := newCryptoService()
+		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey))
+		derive := func() *kmip.Item {
+			resp, _ := send(t, s, alice, msg(v, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+				uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
+				kmip.Struct(kmip.TagDerivationParameters,
+					kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
+					kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
+				attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+					kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)))))
+			return resp.Child(kmip.TagBatchItem)
+		}
+		item := derive()
+		want := kmip.ResultReasonInvalidField // KMIP 1.4 §11.7
+		if v.major >= 2 {
+			want = kmip.ResultReasonWrongKeyLifecycleState
+		}
+		if r, _ := item.Child(kmip.TagResultReason).AsEnum(); kmip.ResultReason(r) != want {
+			t.Fatalf("%s: derive from a Pre-Active key: reason %s, want %s", v, kmip.ResultReason(r), want)
+		}
+		if m, _ := item.Child(kmip.TagResultMessage).AsText(); !strings.Contains(m, "Pre-Active") || !strings.Contains(m, "Activate it first") {
+			t.Errorf("%s: message %q does not say to Activate the key first", v, m)
+		}
+		mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(base))))
+		if st, _ := derive().Child(kmip.TagResultStatus).AsEnum(); kmip.ResultStatus(st) != kmip.ResultStatusSuccess {
+			t.Errorf("%s: derive after Activate failed", v)
+		}
+	}
+}
+
+// keyPairFor is a Create Key Pair request of version v for an RSA-2048 pair.
+func keyPairFor(v version) *kmip.Item {
+	common, private, public := kmip.TagCommonTemplateAttribute, kmip.TagPrivateKeyTemplateAttribute, kmip.TagPublicKeyTemplateAttribute
+	if v.major >= 2 {
+		common, private, public = kmip.TagCommonAttributes, kmip.TagPrivateKeyAttributes, kmip.TagPublicKeyAttributes
+	}
+	box := func(tag kmip.Tag, vals ...*kmip.Item) *kmip.Item {
+		b := attrsFor(v, vals...)
+		b.Tag = tag
+		return b
+	}
+	return bi(kmip.OperationCreateKeyPair,
+		box(common, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmRSA)),
+			kmip.Int(kmip.TagCryptographicLength, 2048), activeNow()),
+		box(private, mask(kmip.CryptographicUsageMaskSign)),
+		box(public, mask(kmip.CryptographicUsageMaskVerify)))
+}
+
+// linksOf returns the Link values Get Attributes answers for id at version v.
+func linksOf(t *testing.T, s *Service, v version, id string) []*kmip.Item {
+	t.Helper()
+	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+	if v.major >= 2 {
+		return p.Path(kmip.TagAttributes).ChildrenOf(kmip.TagLink)
+	}
+	var out []*kmip.Item
+	for _, a := range p.ChildrenOf(kmip.TagAttribute) {
+		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Link" {
+			out = append(out, a.Child(kmip.TagAttributeValue))
+		}
+	}
+	return out
+}
+
+// TestReKeyKeyPairLinksEveryVersion: after Re-key Key Pair each new half
+// has a Replaced Object Link to the old half it replaces and each old half a
+// Replacement Object Link to its successor (KMIP 1.4 §3.35 and §4.5, KMIP
+// 2.1 §4.34, §6.1.45), as Get Attributes shows them at every version that
+// has the operation (1.1+).
+func TestReKeyKeyPairLinksEveryVersion(t *testing.T) {
+	for _, v := range allVersions[1:] {
+		s := newCryptoService()
+		priv, pub := pairIDs(t, mustOK(t, one(t, s, alice, v, keyPairFor(v))))
+		npriv, npub := pairIDs(t, mustOK(t, one(t, s, alice, v, bi(kmip.OperationReKeyKeyPair,
+			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)))))
+		for _, c := range []struct {
+			id, to string
+			lt     kmip.LinkType
+		}{
+			{npriv, priv, kmip.LinkTypeReplacedObjectLink}, {npub, pub, kmip.LinkTypeReplacedObjectLink},
+			{priv, npriv, kmip.LinkTypeReplacementObjectLink}, {pub, npub, kmip.LinkTypeReplacementObjectLink},
+			{npriv, npub, kmip.LinkTypePublicKeyLink}, {npub, npriv, kmip.LinkTypePrivateKeyLink},
+		} {
+			if !hasLink(linksOf(t, s, v, c.id), c.lt, c.to) {
+				t.Errorf("%s: %s has no %s to %s", v, c.id, c.lt, c.to)
+			}
+		}
+		// A second re-key chains on: the middle pair links both ways.
+		n2priv, n2pub := pairIDs(t, mustOK(t, one(t, s, alice, v, bi(kmip.OperationReKeyKeyPair,
+			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, npriv)))))
+		for _, c := range [][3]string{{npriv, n2priv, "replacement"}, {npub, n2pub, "replacement"}, {n2priv, npriv, "replaced"}, {n2pub, npub, "replaced"}} {
+			lt := kmip.LinkTypeReplacementObjectLink
+			if c[2] == "replaced" {
+				lt = kmip.LinkTypeReplacedObjectLink
+			}
+			if !hasLink(linksOf(t, s, v, c[0]), lt, c[1]) {
+				t.Errorf("%s: second re-key: %s has no %s to %s", v, c[0], lt, c[1])
+			}
+		}
+		for _, id := range []string{n2priv, n2pub} {
+			for _, l := range linksOf(t, s, v, id) {
+				if lt, _ := l.Child(kmip.TagLinkType).AsEnum(); kmip.LinkType(lt) == kmip.LinkTypeReplacementObjectLink {
+					t.Errorf("%s: the new half %s took its predecessor's Replacement Object Link", v, id)
+				}
+			}
+		}
+	}
+}
+
+// digestOf returns the Digest Get Attributes answers for id at version v,
+// and whether Get Attribute List names it.
+func digestOf(t *testing.T, s *Service, v version, id string) (*kmip.Item, bool) {
+	t.Helper()
+	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+	var d *kmip.Item
+	if v.major >= 2 {
+		d = p.Path(kmip.TagAttributes, kmip.TagDigest)
+	} else {
+		for _, a := range p.ChildrenOf(kmip.TagAttribute) {
+			if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Digest" {
+				d = a.Child(kmip.TagAttributeValue)
+			}
+		}
+	}
+	l := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributeList, uidItem(id))))
+	listed := false
+	if v.major >= 2 {
+		for _, r := range l.ChildrenOf(kmip.TagAttributeReference) {
+			e, _ := r.AsEnum()
+			listed = listed || kmip.Tag(e) == kmip.TagDigest
+		}
+	} else {
+		for _, n := range l.ChildrenOf(kmip.TagAttributeName) {
+			name, _ := n.AsText()
+			listed = listed || name == "Digest"
+		}
+	}
+	return d, listed
+}
+
+// TestDigestOfEveryObjectKind: the server sets a SHA-256 Digest when an
+// object is registered (KMIP 1.4 §3.17, KMIP 2.1 §4.12): over a Byte String
+// Key Material as is, over a structured Key Material TTLV-encoded, over a
+// certificate's Certificate Value and an opaque object's Opaque Data Value,
+// with the Key Format Type of the registered key; Get Attributes and Get
+// Attribute List show it at every version.
+func TestDigestOfEveryObjectKind(t *testing.T) {
+	k := newTestKeys(t)
+	transparent := kmip.Struct(kmip.TagKeyMaterial, kmip.Bytes(kmip.TagKey, []byte("0123456789abcdef")))
+	encoded, err := kmip.AppendTTLV(nil, transparent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aes := []*kmip.Item{kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128)}
+	cases := []struct {
+		name   string
+		t      kmip.ObjectType
+		obj    *kmip.Item
+		over   []byte
+		format kmip.KeyFormatType
+	}{
+		{"transparent symmetric key", kmip.ObjectTypeSymmetricKey, kmip.Struct(kmip.TagSymmetricKey,
+			keyBlock(kmip.KeyFormatTypeTransparentSymmetricKey, transparent, aes...)), encoded, kmip.KeyFormatTypeTransparentSymmetricKey},
+		{"raw symmetric key", kmip.ObjectTypeSymmetricKey, kmip.Struct(kmip.TagSymmetricKey,
+			keyBlock(kmip.KeyFormatTypeRaw, keyBytes([]byte("0123456789abcdef")), aes...)), []byte("0123456789abcdef"), kmip.KeyFormatTypeRaw},
+		{"certificate", kmip.ObjectTypeCertificate, k.certificate(), k.cert, kmip.KeyFormatTypeOpaque},
+		{"opaque object", kmip.ObjectTypeOpaqueObject, kmip.Struct(kmip.TagOpaqueObject, kmip.Enum(kmip.TagOpaqueDataType, 0x80000010),
+			kmip.Bytes(kmip.TagOpaqueDataValue, []byte("blob"))), []byte("blob"), kmip.KeyFormatTypeOpaque},
+	}
+	for _, v := range allVersions {
+		s := newService(t)
+		for _, c := range cases {
+			req := register(c.t, c.obj.Clone())
+			if v.major >= 2 {
+				req = register21(c.t, c.obj.Clone())
+			}
+			id := createdID(t, one(t, s, alice, v, req))
+			d, listed := digestOf(t, s, v, id)
+			want := sha256.Sum256(c.over)
+			got, _ := d.Child(kmip.TagDigestValue).AsBytes()
+			if !bytes.Equal(got, want[:]) {
+				t.Errorf("%s %s: Digest Value %x, want SHA-256 %x", v, c.name, got, want)
+			}
+			if h, _ := d.Child(kmip.TagHashingAlgorithm).AsEnum(); kmip.HashingAlgorithm(h) != kmip.HashingAlgorithmSHA_256 {
+				t.Errorf("%s %s: Hashing Algorithm %d", v, c.name, h)
+			}
+			if f, _ := d.Child(kmip.TagKeyFormatType).AsEnum(); kmip.KeyFormatType(f) != c.format {
+				t.Errorf("%s %s: Key Format Type %d, want %s", v, c.name, f, c.format)
+			}
+			if !listed {
+				t.Errorf("%s %s: Get Attribute List does not name Digest", v, c.name)
+			}
+		}
+	}
+}
+
+// TestDigestOfDerivedAndReKeyedKeys: derived and re-keyed keys get their own
+// Digest, over their own material (KMIP 1.4 §3.17 "When implicitly set").
+func TestDigestOfDerivedAndReKeyedKeys(t *testing.T) {
+	for _, v := range []version{{1, 0}, v14, v21} {
+		s := newCryptoService()
+		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey), activeNow())
+		derived := createdID(t, one(t, s, alice, v, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+			uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
+			kmip.Struct(kmip.TagDerivationParameters,
+				kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
+				kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
+			attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+				kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)))))
+		rekeyed := createdID(t, one(t, s, alice, v, bi(kmip.OperationReKey, uidItem(base))))
+		for _, id := range []string{derived, rekeyed} {
+			d, _ := digestOf(t, s, v, id)
+			want := sha256.Sum256(keyMaterial(t, s, id))
+			if got, _ := d.Child(kmip.TagDigestValue).AsBytes(); !bytes.Equal(got, want[:]) {
+				t.Errorf("%s: %s has Digest %x, want the SHA-256 of its own material", v, id, got)
+			}
+		}
+	}
+}
+
+// newerTags lists the tags anywhere in it that version v does not define.
+func newerTags(it *kmip.Item, v version) []kmip.Tag {
+	var out []kmip.Tag
+	if !kmip.TagDefinedIn(it.Tag, v.major, v.minor) {
+		out = append(out, it.Tag)
+	}
+	for _, c := range it.Children() {
+		out = append(out, newerTags(c, v)...)
+	}
+	return out
+}
+
+// TestQueryListsOnlyWhatTheVersionDefines: Query answers a client only with
+// operations, object types and profiles its version defines: no Discover
+// Versions or Re-key Key Pair (1.1) at 1.0, no PGP Key (1.2) before 1.2,
+// no Import/Export (1.4) or KMIPv1.4 profiles at 1.3, no field newer than
+// the version anywhere in the answer.
+func TestQueryListsOnlyWhatTheVersionDefines(t *testing.T) {
+	s := newService(t)
+	for _, v := range versions1x {
+		var fs []*kmip.Item
+		for f := uint32(1); f <= 0x0E; f++ {
+			fs = append(fs, kmip.Enum(kmip.TagQueryFunction, f))
+		}
+		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationQuery, fs...)))
+		p := mustOK(t, rs[0])
+		if n := newerTags(resp, v); len(n) > 0 {
+			t.Errorf("%s: the Query answer carries fields newer than the version: %v", v, n)
+		}
+		for _, it := range p.ChildrenOf(kmip.TagOperation) {
+			op, _ := it.AsEnum()
+			if !kmip.EnumDefinedIn(kmip.TagOperation, op, v.major, v.minor) {
+				t.Errorf("%s: Query lists %s, which the version does not define", v, kmip.Operation(op))
+			}
+		}
+		for _, it := range p.ChildrenOf(kmip.TagObjectType) {
+			ot, _ := it.AsEnum()
+			if !kmip.EnumDefinedIn(kmip.TagObjectType, ot, v.major, v.minor) {
+				t.Errorf("%s: Query lists object type %s", v, kmip.ObjectType(ot))
+			}
+		}
+		for _, it := range p.ChildrenOf(kmip.TagProfileInformation) {
+			pn, _ := it.Child(kmip.TagProfileName).AsEnum()
+			if !kmip.EnumDefinedIn(kmip.TagProfileName, pn, v.major, v.minor) {
+				t.Errorf("%s: Query lists profile %s", v, kmip.ProfileName(pn))
+			}
+		}
+		if v.minor == 3 && len(p.ChildrenOf(kmip.TagProfileInformation)) == 0 {
+			t.Errorf("1.3: Query lists no profile at all")
+		}
+		if len(p.ChildrenOf(kmip.TagOperation)) == 0 || len(p.ChildrenOf(kmip.TagObjectType)) == 0 {
+			t.Errorf("%s: Query lists no operations or object types", v)
+		}
+	}
+	// Discover Versions is still answered at 1.0, as a probe.
+	mustOK(t, one(t, s, alice, version{1, 0}, bi(kmip.OperationDiscoverVersions)))
+}
+
+// TestAnswersCarryNoNewerField: no answer carries a field newer than the
+// negotiated version, whatever the stored object holds: a key given the
+// 1.2 fields Random IV and Tag Length in its Cryptographic Parameters at 1.4
+// shows 1.0 and 1.1 clients only the older fields of that attribute.
+func TestAnswersCarryNoNewerField(t *testing.T) {
+	s := newCryptoService()
+	params := kmip.Struct(kmip.TagCryptographicParameters,
+		kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeCBC)),
+		kmip.Bool(kmip.TagRandomIV, true), kmip.Int(kmip.TagTagLength, 16))
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow(), params)
+	for _, v := range versions1x {
+		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationGetAttributes, uidItem(id))))
+		p := mustOK(t, rs[0])
+		if n := newerTags(resp, v); len(n) > 0 {
+			t.Errorf("%s: Get Attributes carries fields newer than the version: %v", v, n)
+		}
+		var cp *kmip.Item
+		for _, a := range p.ChildrenOf(kmip.TagAttribute) {
+			if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Cryptographic Parameters" {
+				cp = a.Child(kmip.TagAttributeValue)
+			}
+		}
+		if m, _ := cp.Child(kmip.TagBlockCipherMode).AsEnum(); kmip.BlockCipherMode(m) != kmip.BlockCipherModeCBC {
+			t.Errorf("%s: the Block Cipher Mode (a 1.0 field) was lost: %v", v, cp)
+		}
+		if (cp.Child(kmip.TagRandomIV) != nil) != v.atLeast(1, 2) {
+			t.Errorf("%s: Random IV (1.2) present %v", v, cp.Child(kmip.TagRandomIV) != nil)
+		}
+		if (cp.Child(kmip.TagTagLength) != nil) != v.atLeast(1, 2) {
+			t.Errorf("%s: Tag Length (1.2) present %v", v, cp.Child(kmip.TagTagLength) != nil)
+		}
+	}
+}
+
+// TestAuthenticatedEncryptionNeeds14: before KMIP 1.4 no answer can carry the
+// Authenticated Encryption Tag, so GCM Encrypt and Decrypt are refused
+// (Feature Not Supported) instead of returning a cipher text without its
+// tag; at 1.4 the tag is returned.
+func TestAuthenticatedEncryptionNeeds14(t *testing.T) {
+	s := newCryptoService()
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
+	gcm := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)))
+	nonce := kmip.Bytes(kmip.TagIVCounterNonce, []byte("123456789012"))
+	for _, v := range []version{{1, 2}, {1, 3}} {
+		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
+		mustFail(t, rs[0], kmip.ResultReasonFeatureNotSupported)
+		if n := newerTags(resp, v); len(n) > 0 {
+			t.Errorf("%s: Encrypt answer carries %v", v, n)
+		}
+		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)),
+			kmip.ResultReasonFeatureNotSupported)
+		// CBC, which needs no tag, works.
+		mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 16)), kmip.Bytes(kmip.TagIVCounterNonce, make([]byte, 16)))))
+	}
+	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
+	if out.Child(kmip.TagAuthenticatedEncryptionTag) == nil {
+		t.Error("1.4: GCM Encrypt answered no tag")
+	}
+}
+
+// locateIDsAt runs a Locate at version v with 1.x Attribute structures (or
+// 2.x Attributes) and returns the identifiers answered.
+func locateIDsAt(t *testing.T, s *Service, v version, fields []*kmip.Item, attrs ...*kmip.Item) []string {
+	t.Helper()
+	payload := append([]*kmip.Item{}, fields...)
+	if v.major >= 2 {
+		payload = append(payload, kmip.Struct(kmip.TagAttributes, attrs...))
+	} else {
+		for _, a := range attrs {
+			payload = append(payload, attr14(a.Tag.SpecName(), a))
+		}
+	}
+	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationLocate, payload...)))
+	var ids []string
+	for _, it := range p.ChildrenOf(kmip.TagUniqueIdentifier) {
+		id, _ := it.AsText()
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// TestLocateNewestFirstEveryVersion: Locate answers the most recently
+// created object first (KMIP 2.1 §6.1.29; the reference server does so at
+// every version, and PyKMIP's tests page with Offset/Maximum Items on it),
+// Maximum Items and Offset Items counting from the newest, also before 1.3.
+func TestLocateNewestFirstEveryVersion(t *testing.T) {
+	for _, v := range allVersions {
+		s := newService(t)
+		var made []string // oldest first
+		for i := 0; i < 4; i++ {
+			req := aesCreate14(128, "order")
+			if v.major >= 2 {
+				req = aesCreate21(128, "order")
+			}
+			made = append(made, createdID(t, one(t, s, alice, v, req)))
+		}
+		name := nameItem("order")
+		newest := []string{made[3], made[2], made[1], made[0]}
+		if got := locateIDsAt(t, s, v, nil, name); !slices.Equal(got, newest) {
+			t.Errorf("%s: Locate answered %q, want newest first %q", v, got, newest)
+		}
+		if got := locateIDsAt(t, s, v, []*kmip.Item{kmip.Int(kmip.TagMaximumItems, 1)}, name); !slices.Equal(got, newest[:1]) {
+			t.Errorf("%s: Maximum Items 1 answered %q, want the newest %q", v, got, newest[:1])
+		}
+		if v.atLeast(1, 3) {
+			got := locateIDsAt(t, s, v, []*kmip.Item{kmip.Int(kmip.TagOffsetItems, 1), kmip.Int(kmip.TagMaximumItems, 2)}, name)
+			if !slices.Equal(got, newest[1:3]) {
+				t.Errorf("%s: Offset 1, Maximum 2 answered %q, want %q", v, got, newest[1:3])
+			}
+		}
+	}
+}
+
+// TestLocateByStateAndDatesAfterRevoke: after Revoke, Locate finds the
+// revoked keys by their new State (Deactivated for Cessation of Operation,
+// Compromised for Key Compromise; KMIP 1.4 §4.20) and by the dates Revoke
+// set (Deactivation Date, Compromise Date ranges; §4.9 "inside or at a limit
+// of the range"), newest first, at every version.
+func TestLocateByStateAndDatesAfterRevoke(t *testing.T) {
+	for _, v := range allVersions {
+		s, clk := newClockedService(t)
+		create := func() string {
+			req := aesCreate14(128, "fleet")
+			if v.major >= 2 {
+				req = aesCreate21(128, "fleet")
+			}
+			id := createdID(t, one(t, s, alice, v, req))
+			mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(id))))
+			return id
+		}
+		revoke := func(id string, code kmip.RevocationReasonCode) {
+			r := kmip.Struct(kmip.TagRevocationReason, kmip.Enum(kmip.TagRevocationReasonCode, uint32(code)))
+			var extra []*kmip.Item
+			if code == kmip.RevocationReasonCodeKeyCompromise {
+				extra = append(extra, kmip.DateTime(kmip.TagCompromiseOccurrenceDate, clk.Now().Add(-time.Hour)))
+			}
+			mustOK(t, one(t, s, alice, v, bi(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), r}, extra...)...)))
+		}
+		kept, retired1, retired2, leaked := create(), create(), create(), create()
+		clk.advance(time.Hour)
+		t1 := clk.Now()
+		revoke(retired1, kmip.RevocationReasonCodeCessationOfOperation)
+		clk.advance(time.Hour)
+		revoke(retired2, kmip.RevocationReasonCodeSuperseded)
+		revoke(leaked, kmip.RevocationReasonCodeKeyCompromise)
+		t2 := clk.Now()
+		state := func(st kmip.State) *kmip.Item { return kmip.Enum(kmip.TagState, uint32(st)) }
+		for _, c := range []struct {
+			name  string
+			attrs []*kmip.Item
+			want  []string
+		}{
+			{"active", []*kmip.Item{state(kmip.StateActive)}, []string{kept}},
+			{"deactivated", []*kmip.Item{state(kmip.StateDeactivated)}, []string{retired2, retired1}},
+			{"compromised", []*kmip.Item{state(kmip.StateCompromised)}, []string{leaked}},
+			{"deactivated at t1", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1)}, []string{retired1}},
+			{"deactivated t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1), kmip.DateTime(kmip.TagDeactivationDate, t2)}, []string{retired2, retired1}},
+			{"compromised t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagCompromiseDate, t1), kmip.DateTime(kmip.TagCompromiseDate, t2)}, []string{leaked}},
+			{"deactivated and named", []*kmip.Item{state(kmip.StateDeactivated), nameItem("fleet")}, []string{retired2, retired1}},
+		} {
+			if got := locateIDsAt(t, s, v, nil, c.attrs...); !slices.Equal(got, c.want) {
+				t.Errorf("%s %s: Locate answered %q, want %q", v, c.name, got, c.want)
+			}
+		}
+	}
+}

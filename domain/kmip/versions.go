@@ -1,0 +1,77 @@
+package kmip
+
+// KMIP 1.x allocated tags and enumeration values in increasing order, one
+// block per minor version, so the first version defining a tag or value is
+// a range lookup. The block boundaries are those of the KMIP 1.1-1.4
+// specifications' tag tables (§9.1.3.1), as PyKMIP's enums record them.
+
+// since is a version block: values from first on were introduced in major.minor.
+type since struct {
+	first        uint32
+	major, minor int32
+}
+
+// tagBlocks are the blocks of the standard tags 0x420001-0x42FFFF.
+var tagBlocks = []since{
+	{0x420001, 1, 0},
+	{0x4200A2, 1, 1}, // Device Identifier ...
+	{0x4200B8, 1, 2}, // Key Value Location ...
+	{0x4200D4, 1, 3}, // Offset Items ...
+	{0x4200F8, 1, 4}, // Key Wrap Type ... Replace Existing (0x420124)
+	{0x420125, 2, 0}, // Attributes ...
+}
+
+// enumBlocks are the blocks of the enumerations whose values a server lists
+// (Query answers); other enumerations are not split by version here.
+var enumBlocks = map[Tag][]since{
+	TagOperation: {
+		{0x01, 1, 0}, {0x1D, 1, 1}, // Re-key Key Pair, Discover Versions
+		{0x1F, 1, 2}, // Encrypt ... Join Split Key
+		{0x2A, 1, 4}, // Import, Export
+		{0x2C, 2, 0}, // Log ...
+	},
+	TagObjectType: {{0x01, 1, 0}, {0x09, 1, 2}, {0x0A, 2, 0}}, // PGP Key; Certificate Request
+	TagProfileName: {
+		{0x01, 1, 3}, // the KMIPv1.0-v1.3 profiles
+		{0x79, 1, 4}, // the KMIPv1.4 profiles
+		{0x9D, 2, 0},
+	},
+}
+
+// blockOf returns the version of the last block starting at or below v.
+func blockOf(blocks []since, v uint32) (major, minor int32) {
+	major, minor = blocks[0].major, blocks[0].minor
+	for _, b := range blocks {
+		if v >= b.first {
+			major, minor = b.major, b.minor
+		}
+	}
+	return major, minor
+}
+
+func atLeast(major, minor, wantMajor, wantMinor int32) bool {
+	return major > wantMajor || (major == wantMajor && minor >= wantMinor)
+}
+
+// TagDefinedIn reports whether protocol version major.minor defines tag t,
+// judged by when the tag was introduced: tags KMIP 2.x removed are not told
+// apart. Extension tags (0x54xxxx) are defined in every version.
+func TagDefinedIn(t Tag, major, minor int32) bool {
+	if uint32(t) < 0x420001 || uint32(t) > 0x42FFFF {
+		return true
+	}
+	sinceMajor, sinceMinor := blockOf(tagBlocks, uint32(t))
+	return atLeast(major, minor, sinceMajor, sinceMinor)
+}
+
+// EnumDefinedIn reports whether protocol version major.minor defines value v
+// of the enumeration of tag t; values of enumerations not split by version
+// (and extension values, 0x8xxxxxxx) are defined in every version.
+func EnumDefinedIn(t Tag, v uint32, major, minor int32) bool {
+	blocks, ok := enumBlocks[t]
+	if !ok || v >= 0x80000000 {
+		return true
+	}
+	sinceMajor, sinceMinor := blockOf(blocks, v)
+	return atLeast(major, minor, sinceMajor, sinceMinor)
+}
