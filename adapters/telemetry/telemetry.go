@@ -77,11 +77,9 @@ func New() *Metrics {
 		Help: "Times the PKCS#11 engine reopened sessions, logged in again or re-initialised the module."})
 	m.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "kmipd_audit_write_failures_total",
 		Help: "Audit records that could not be written."})
-	m.keyUnavailable = prometheus.NewCounter(prometheus.CounterOpts{Name: "kmipd_key_material_unavailable_total",
-		Help: "Requests for an object whose key material the HSM no longer holds."})
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.batchItems, m.undecodable, m.connections, m.connsTotal,
 		m.handshakeFail, m.authCalls, m.authLatency, m.storeCommits, m.storeBatch, m.policyReloads, m.hsmSessions,
-		m.hsmRecoveries, m.auditFailures, m.keyUnavailable,
+		m.hsmRecoveries, m.auditFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -132,8 +130,12 @@ func (m *Metrics) HSMRecovered() { m.hsmRecoveries.Inc() }
 // AuditWriteFailed counts an audit record that could not be written.
 func (m *Metrics) AuditWriteFailed() { m.auditFailures.Inc() }
 
-// KeyMaterialUnavailable counts a request for key material the HSM lost.
-func (m *Metrics) KeyMaterialUnavailable() { m.keyUnavailable.Inc() }
+// CountFunc registers a counter whose value f reads from a component that
+// counts by itself (an atomic counter the app keeps, say).
+func (m *Metrics) CountFunc(name, help string, f func() uint64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help},
+		func() float64 { return float64(f()) }))
+}
 
 // MessageHandler returns h measured: every batch item of every answer is
 // counted by operation and result, and each message's latency and batch

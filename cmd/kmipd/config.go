@@ -54,6 +54,8 @@ type Config struct {
 	// Auth and Policy configure access control (config_auth.go).
 	Auth   AuthConfig   `toml:"auth"`
 	Policy PolicyConfig `toml:"policy"`
+	// Admin is the operator listener (config_admin.go).
+	Admin AdminConfig `toml:"admin"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -322,6 +324,9 @@ func (c *Config) normalize() error {
 		if err := loopbackAddr(s.PprofAddress); err != nil {
 			return keyErr("server.pprof_address", "%v", err)
 		}
+	}
+	if err := c.Admin.check(); err != nil {
+		return err
 	}
 	for _, d := range []struct {
 		key string

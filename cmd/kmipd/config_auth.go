@@ -150,7 +150,7 @@ type access struct {
 
 // buildAccess opens the policy directory and the enabled third-party
 // authentication services, logging what is in force.
-func buildAccess(c Config, log zerolog.Logger) (access, error) {
+func buildAccess(c Config, log zerolog.Logger, observe func(ports.Authenticator) ports.Authenticator) (access, error) {
 	var a access
 	if p := c.Server.PolicyPath; p != "" {
 		plog := log.With().Str("component", "policy").Logger()
@@ -173,7 +173,7 @@ func buildAccess(c Config, log zerolog.Logger) (access, error) {
 		if err != nil {
 			return a, keyErr("auth.slugs."+name+".url", "%v", err)
 		}
-		auths = append(auths, app.NamedAuthenticator{Name: "slugs." + name, Auth: cl})
+		auths = append(auths, app.NamedAuthenticator{Name: "slugs." + name, Auth: observe(cl)})
 		alog.Info().Str("auth", "slugs."+name).Str("url", cl.URL()).Stringer("timeout", time.Duration(s.Timeout)).
 			Stringer("cache_ttl", time.Duration(*s.CacheTTL)).Msg("third-party authentication enabled")
 	}

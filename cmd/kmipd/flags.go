@@ -68,7 +68,6 @@ func newServeFlagSet(f *serveFlags, out io.Writer) *flag.FlagSet {
 	return fs
 }
 
-
 // loadConfig builds the configuration from, in increasing precedence: the
 // built-in defaults, development mode's defaults, the -config file and the
 // override flags set on the command line. It validates values but touches

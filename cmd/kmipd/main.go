@@ -26,6 +26,7 @@ import (
 	"github.com/kmipd/kmipd/adapters/crypto/software"
 	"github.com/kmipd/kmipd/adapters/storage/bolt"
 	"github.com/kmipd/kmipd/adapters/storage/sqlite"
+	"github.com/kmipd/kmipd/adapters/telemetry"
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 	"github.com/kmipd/kmipd/app"
@@ -204,7 +205,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	}
 	defer closeStore()
-	acc, err := buildAccess(cfg, log)
+	metrics := telemetry.New()
+	acc, err := buildAccess(cfg, log, metrics.Authenticator)
 	if err != nil {
 		log.Error().Err(err).Msg("access control configuration failed")
 		return fail(exitFailed, err)
@@ -224,8 +226,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Str("addr", s.Addr()).Msg("listening failed")
 		return fail(exitFailed, err)
 	}
+	metrics.CountFunc("kmipd_key_material_unavailable_total",
+		"Requests refused because the HSM no longer holds the object's key material.", svc.KeyMaterialUnavailable)
 	srv := &kmiptls.Server{
-		Handler:              svc,
+		Handler:              metrics.MessageHandler(svc),
 		TLSConfig:            tlsConfig,
 		RequireClientAuthEKU: bool(s.EnableTLSClientAuth),
 		CRL:                  crl,
@@ -239,6 +243,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Limits:               ttlv.Limits{MaxDepth: s.MaxNestingDepth, MaxItems: s.MaxMessageItems},
 		Authenticate:         acc.authenticate,
 		Log:                  log.With().Str("component", "tls").Logger(),
+		Events:               kmiptls.ConnEvents{Opened: metrics.ConnOpened, Closed: metrics.ConnClosed, HandshakeFailed: metrics.HandshakeFailed},
 	}
 	log.Info().
 		Str("version", kmipdVersion()).
@@ -258,6 +263,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
+
+	adminSrv, stopAdmin, err := startAdmin(cfg.Admin, tlsConfig, metrics, readinessChecks(store, engine), log)
+	if err != nil {
+		log.Error().Err(err).Str("addr", cfg.Admin.Address).Msg("admin listener failed")
+		return fail(exitFailed, err)
+	}
+	defer stopAdmin()
 
 	if s.PprofAddress != "" {
 		stopPprof, err := startPprof(s.PprofAddress, log)
@@ -295,6 +307,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case <-sigCtx.Done():
 	}
 	stop() // A second signal now ends the process at once.
+	if adminSrv != nil {
+		adminSrv.SetDraining()
+	}
 	log.Info().Stringer("timeout", time.Duration(s.ShutdownTimeout)).Msg("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), time.Duration(s.ShutdownTimeout))
 	defer cancel()
