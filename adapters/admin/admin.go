@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -43,6 +44,13 @@ type Server struct {
 	TLSConfig *tls.Config
 	// Log receives failed checks and listener errors.
 	Log zerolog.Logger
+	// Backup, when set, answers GET /backup with a consistent copy of the
+	// store, written to w. It is served only over TLS (TLSConfig set) and
+	// only to a client MayBackup accepts; otherwise /backup is 404 or 403.
+	Backup func(ctx context.Context, w io.Writer) error
+	// MayBackup tells whether the request's client (its verified
+	// certificate) may take backups.
+	MayBackup func(r *http.Request) bool
 
 	draining atomic.Bool
 	once     sync.Once
@@ -59,6 +67,7 @@ func (s *Server) init() {
 		mux.HandleFunc("/healthz", s.healthz)
 		mux.HandleFunc("/readyz", s.readyz)
 		mux.HandleFunc("/metrics", s.metrics)
+		mux.HandleFunc("/backup", s.backup)
 		s.srv = &http.Server{
 			Handler:           readOnly(mux),
 			TLSConfig:         s.TLSConfig,
@@ -183,6 +192,35 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	s.Metrics.ServeHTTP(w, r)
 }
 
+// backup streams a snapshot of the store to a client allowed to take one.
+// A failure after the first byte can only cut the stream short, so the
+// length is not known in advance and the client must check what it got
+// (kmipd backup opens it).
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	if s.Backup == nil || s.TLSConfig == nil || r.TLS == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if s.MayBackup == nil || !s.MayBackup(r) {
+		s.Log.Warn().Str("remote", r.RemoteAddr).Msg("admin: backup refused: client not allowed")
+		http.Error(w, "forbidden: this client certificate may not take backups", http.StatusForbidden)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	cw := &countingWriter{w: w}
+	if err := s.Backup(r.Context(), cw); err != nil {
+		s.Log.Error().Err(err).Str("remote", r.RemoteAddr).Msg("admin: backup failed")
+		if cw.n == 0 {
+			http.Error(w, "backup failed: "+oneLine(err.Error()), http.StatusInternalServerError)
+			return
+		}
+		// The status line is gone: cutting the stream is what tells the client.
+		panic(http.ErrAbortHandler)
+	}
+	s.Log.Info().Str("remote", r.RemoteAddr).Msg("admin: backup served")
+}
+
 func sortedNames(m map[string]error) []string {
 	names := make([]string, 0, len(m))
 	for n := range m {
@@ -193,3 +231,15 @@ func sortedNames(m map[string]error) []string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -27,6 +31,9 @@ type AdminConfig struct {
 	AllowRemote bool `toml:"allow_remote"`
 	// CheckTimeout bounds each readiness check (default 2s).
 	CheckTimeout duration `toml:"check_timeout"`
+	// BackupClients are the client certificate CNs that may fetch a backup
+	// from /backup; it needs AllowRemote (TLS with client certificates).
+	BackupClients []string `toml:"backup_clients"`
 }
 
 // check validates the [admin] table.
@@ -36,6 +43,9 @@ func (a *AdminConfig) check() error {
 	}
 	if a.CheckTimeout < 0 {
 		return keyErr("admin.check_timeout", "%s is not a positive duration", time.Duration(a.CheckTimeout))
+	}
+	if len(a.BackupClients) > 0 && !a.AllowRemote {
+		return keyErr("admin.backup_clients", "needs admin.allow_remote = true: backups are served over TLS to client certificates only")
 	}
 	if a.Address == "" {
 		if a.AllowRemote {
@@ -75,7 +85,7 @@ func readinessChecks(store ports.Store, engine ports.CryptoEngine) []admin.Check
 // startAdmin serves the admin listener when [admin] address is set and
 // returns it (nil when off) with the function that stops it.
 func startAdmin(cfg AdminConfig, serverTLS *tls.Config, metrics *telemetry.Metrics, checks []admin.Check,
-	log zerolog.Logger) (*admin.Server, func(), error) {
+	snapshot ports.Snapshotter, tmpDir string, log zerolog.Logger) (*admin.Server, func(), error) {
 	if cfg.Address == "" {
 		return nil, func() {}, nil
 	}
@@ -85,6 +95,9 @@ func startAdmin(cfg AdminConfig, serverTLS *tls.Config, metrics *telemetry.Metri
 	}
 	srv := &admin.Server{Metrics: metrics.Handler(), Checks: checks, CheckTimeout: time.Duration(cfg.CheckTimeout),
 		Log: log.With().Str("component", "admin").Logger()}
+	if len(cfg.BackupClients) > 0 && snapshot != nil {
+		srv.Backup, srv.MayBackup = streamSnapshot(snapshot, tmpDir), clientIn(cfg.BackupClients)
+	}
 	scheme := "http"
 	if cfg.AllowRemote {
 		t := serverTLS.Clone()
@@ -104,4 +117,39 @@ func startAdmin(cfg AdminConfig, serverTLS *tls.Config, metrics *telemetry.Metri
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
+}
+
+// streamSnapshot snapshots the store into a temporary file in dir (the
+// store's own directory, so the copy stays on its disk and under its
+// permissions) and streams it, removing the file afterwards.
+func streamSnapshot(snap ports.Snapshotter, dir string) func(ctx context.Context, w io.Writer) error {
+	return func(ctx context.Context, w io.Writer) error {
+		tmp, err := os.MkdirTemp(dir, ".kmipd-backup-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		path := filepath.Join(tmp, "snapshot")
+		if err := snap.Snapshot(ctx, path); err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	}
+}
+
+// clientIn admits a request whose verified client certificate's CN is one
+// of names.
+func clientIn(names []string) func(r *http.Request) bool {
+	return func(r *http.Request) bool {
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+			return false
+		}
+		return slices.Contains(names, r.TLS.VerifiedChains[0][0].Subject.CommonName)
+	}
 }

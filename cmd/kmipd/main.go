@@ -16,6 +16,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -264,7 +265,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
 
-	adminSrv, stopAdmin, err := startAdmin(cfg.Admin, tlsConfig, metrics, readinessChecks(store, engine), log)
+	snapshot, _ := store.(ports.Snapshotter)
+	adminSrv, stopAdmin, err := startAdmin(cfg.Admin, tlsConfig, metrics, readinessChecks(store, engine),
+		snapshot, filepath.Dir(cfg.Storage.Path), log)
 	if err != nil {
 		log.Error().Err(err).Str("addr", cfg.Admin.Address).Msg("admin listener failed")
 		return fail(exitFailed, err)

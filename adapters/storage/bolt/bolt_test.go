@@ -137,3 +137,4 @@ func TestUpgradeFromVersion1(t *testing.T) {
 		return nil
 	})
 }
+func TestSnapshot(t *testing.T) { storetest.Snapshot(t, open) }

@@ -50,6 +50,8 @@ type Options struct {
 
 // Store is a ports.Store on one SQLite database file.
 type Store struct {
+	// uri is the database file URI with its busy timeout, for extra connections (Snapshot).
+	uri      string
 	path     string
 	wdb      *sql.DB // one connection, used only by the writer goroutine
 	rdb      *sql.DB // read-only pool
@@ -133,7 +135,7 @@ func Open(path string, opt Options) (*Store, error) {
 	// taken for parameters.
 	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
 		fmt.Sprintf("?_pragma=busy_timeout(%d)", opt.BusyTimeout.Milliseconds())
-	s := &Store{path: abs, maxBatch: opt.MaxBatch, q: writeq.New[*sql.Tx](), wdone: make(chan struct{})}
+	s := &Store{path: abs, uri: base, maxBatch: opt.MaxBatch, q: writeq.New[*sql.Tx](), wdone: make(chan struct{})}
 
 	// temp_store(MEMORY) keeps the savepoints' sub-journal, which only
 	// rolling back one request of a batch reads, in memory: written to a

@@ -45,3 +45,4 @@ func BenchmarkLocateByName100k(b *testing.B) { storetest.BenchLocateByNameN(b, o
 func BenchmarkLocateByName1M(b *testing.B)   { storetest.BenchLocateByNameN(b, open, 1_000_000) }
 
 func TestDestroyLeavesNoKey(t *testing.T) { storetest.DestroyLeavesNoKey(t, open) }
+func TestSnapshot(t *testing.T)           { storetest.Snapshot(t, open) }
