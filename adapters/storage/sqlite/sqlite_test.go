@@ -43,3 +43,9 @@ func TestDatabaseFileIsOwnerOnly(t *testing.T) {
 // minute or more for 1M), so they run only when -bench selects them.
 func BenchmarkLocateByName100k(b *testing.B) { storetest.BenchLocateByNameN(b, open, 100_000) }
 func BenchmarkLocateByName1M(b *testing.B)   { storetest.BenchLocateByNameN(b, open, 1_000_000) }
+
+func TestFaults(t *testing.T) {
+	storetest.Faults(t, func(path string, c ports.Creation) (ports.Store, error) {
+		return sqlite.Open(path, sqlite.Options{Create: c})
+	})
+}
