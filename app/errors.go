@@ -103,6 +103,12 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 		return kmip.ResultReasonOperationCanceledByRequester, "request canceled", false
 	case errors.Is(err, ports.ErrUnavailable):
 		return kmip.ResultReasonGeneralFailure, "backend unavailable", true
+	case errors.Is(err, ports.ErrStoreLost):
+		// The loss is logged loudly by whoever watches the store's health;
+		// one log line per refused request would only bury it.
+		return kmip.ResultReasonGeneralFailure, "the key store is unavailable: nothing was written", false
+	case errors.Is(err, ports.ErrNoSpace):
+		return kmip.ResultReasonGeneralFailure, "the key store is out of space: nothing was written", true
 	}
 	return kmip.ResultReasonGeneralFailure, "internal error", true
 }

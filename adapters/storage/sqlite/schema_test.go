@@ -97,7 +97,6 @@ func TestLocateUsesIndex(t *testing.T) {
 	}
 }
 
-
 // TestOldStoreGainsIdentity checks that a store written before identities
 // opens, even when only existing stores may be opened, keeps its objects and
 // gains an identity that stays.
