@@ -127,16 +127,37 @@ func Open(path string, opt Options) (*Store, error) {
 // checkCreation refuses, before bbolt creates anything, what create forbids:
 // creating a missing store, or creating over an existing file.
 func checkCreation(abs string, create ports.Creation) error {
-	_, err := os.Lstat(abs)
+	fi, err := os.Lstat(abs)
 	switch {
 	case err == nil && create == ports.CreationNew:
 		return fmt.Errorf("bolt store %s: %w: a file exists there", abs, ports.ErrExists)
+	case err == nil && fi.Size() > 0:
+		return checkMagic(abs)
 	case err == nil:
 		return nil
 	case !os.IsNotExist(err):
 		return fmt.Errorf("bolt store %s: %w", abs, err)
 	case create == ports.CreationOpenExisting:
 		return fmt.Errorf("bolt store %s: %w", abs, ports.ErrNoStore)
+	}
+	return nil
+}
+
+// boltMagic is the number at offset 16 of a bbolt file's first page, in the
+// byte order of the machine that wrote it.
+const boltMagic = 0xED0CDAED
+
+// checkMagic refuses, before bbolt reads it, a file that is not a bbolt file.
+func checkMagic(abs string) error {
+	f, err := os.Open(abs)
+	if err != nil {
+		return fmt.Errorf("bolt store %s: %w", abs, err)
+	}
+	defer f.Close()
+	var head [20]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil || (binary.LittleEndian.Uint32(head[16:]) != boltMagic &&
+		binary.BigEndian.Uint32(head[16:]) != boltMagic) {
+		return fmt.Errorf("bolt store %s: %w: not a bbolt file", abs, ports.ErrNotAStore)
 	}
 	return nil
 }
