@@ -285,4 +285,3 @@ func TestDatabaseFileReplaced(t *testing.T) {
 		})
 	}
 }
-
