@@ -238,8 +238,11 @@ func TestDatabaseFileReplaced(t *testing.T) {
 			if err := os.Rename(other, db); err != nil { // mv other.db k.db
 				t.Fatal(err)
 			}
-			if _, err := createKey(c, "after"); !generalFailure(err) {
-				t.Fatalf("Create after the file was replaced: %v, want General Failure", err)
+			_, err := createKey(c, "after")
+			var oe *kmipclient.OperationError
+			if !generalFailure(err) || !errors.As(err, &oe) || strings.Contains(oe.Message, data) ||
+				!strings.Contains(oe.Message, "nothing was written") {
+				t.Fatalf("Create after the file was replaced: %v, want General Failure saying nothing was written, naming no path", err)
 			}
 			waitFor(t, 10*time.Second, "the STORE LOST log line", func() bool {
 				return logHas(t, srv, `"level":"error"`, "STORE LOST", "replaced by another file")
