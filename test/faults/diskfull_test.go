@@ -26,17 +26,23 @@ func smallDisk(t *testing.T, size string) string {
 	return dir
 }
 
-// TestDiskFull runs kmipd on SQLite on a small disk and fills it: Creates
-// are then answered General Failure saying the store is out of space, reads
-// go on working, and once space is freed Creates succeed again without a
+// TestDiskFull runs kmipd on a small disk and fills it: Creates are then
+// answered General Failure saying the store is out of space, reads go on
+// working, and once space is freed Creates succeed again without a
 // restart; after a restart every acknowledged Create is there.
 func TestDiskFull(t *testing.T) {
+	for _, storage := range storages {
+		t.Run(storage, func(t *testing.T) { testDiskFull(t, storage) })
+	}
+}
+
+func testDiskFull(t *testing.T, storage string) {
 	disk := smallDisk(t, "3m")
 	filler := filepath.Join(disk, "filler")
 	if err := os.WriteFile(filler, make([]byte, 1<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := harness.Start(t, harness.Options{DBPath: filepath.Join(disk, "k.db")})
+	srv := harness.Start(t, harness.Options{Storage: storage, DBPath: filepath.Join(disk, "k.db")})
 	c := srv.Dial(t, "alice", 1, 4)
 	var acked []string
 	refused := 0

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -300,7 +301,9 @@ func (s *Store) commit(ops []*writeq.Op[*bbolt.Tx]) {
 		}
 	}
 	var commitErr error
-	if err := tx.Commit(); err != nil {
+	if err := tx.Commit(); errors.Is(err, syscall.ENOSPC) {
+		commitErr = fmt.Errorf("bolt store %s: commit: %w: %w", s.path, ports.ErrNoSpace, err)
+	} else if err != nil {
 		commitErr = fmt.Errorf("bolt store %s: commit: %w", s.path, err)
 	}
 	// Nothing committed to a file the path no longer names is acknowledged.
