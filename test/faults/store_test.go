@@ -288,3 +288,65 @@ func TestDatabaseFileReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestDatabaseFileReplacedThenKilled replaces the SQLite file of a running
+// server by another store and then kills the server, so that nothing sets
+// the lost store's WAL aside: the restart refuses (exit 78) to apply that
+// WAL to the other store; once the WAL is moved aside as the message says,
+// the other store opens intact, and the lost one, put back with its WAL,
+// holds every acknowledged Create.
+func TestDatabaseFileReplacedThenKilled(t *testing.T) {
+	data := t.TempDir()
+	db := filepath.Join(data, "k.db")
+	srv := harness.Start(t, harness.Options{DBPath: db})
+	c := srv.Dial(t, "alice", 1, 4)
+	var acked []string
+	for i := range 10 {
+		id, err := createKey(c, fmt.Sprintf("before-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked = append(acked, id)
+	}
+	otherConf := filepath.Join(data, "other.toml")
+	if err := os.WriteFile(otherConf, []byte(fmt.Sprintf("[storage]\npath = %q\n", filepath.Join(data, "other.db"))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := harness.Run(t, data, "store", "init", "-config", otherConf); r.ExitCode != 0 {
+		t.Fatalf("kmipd store init: exit %d, %q", r.ExitCode, r.Stderr)
+	}
+	if err := os.Link(db, filepath.Join(data, "kept.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(data, "other.db"), db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := createKey(c, "after"); !generalFailure(err) {
+		t.Fatalf("Create after the file was replaced: %v, want General Failure", err)
+	}
+	srv.Kill(t)
+
+	r := harness.Run(t, srv.Dir, "-config", srv.ConfigPath)
+	if r.ExitCode != 78 || !strings.Contains(r.Stderr, "belongs to store") || strings.Count(r.Stderr, "\n") != 1 {
+		t.Fatalf("restart beside the lost store's WAL: exit %d, stderr %q; want 78 and one line", r.ExitCode, r.Stderr)
+	}
+	restored := t.TempDir()
+	for from, to := range map[string]string{db + "-wal": "k.db-wal", filepath.Join(data, "kept.db"): "k.db"} {
+		if err := os.Rename(from, filepath.Join(restored, to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Remove(db + "-shm")
+	srv.Restart(t)
+	if p := harness.Call(t, srv.Dial(t, "alice", 1, 4), kmip.OperationLocate); len(p.ChildrenOf(kmip.TagUniqueIdentifier)) != 0 {
+		t.Fatalf("the replacing store holds objects it never had: %v", p)
+	}
+	back := harness.Start(t, harness.Options{DBPath: filepath.Join(restored, "k.db"), ExtraTOML: `create = "never"`})
+	c = back.Dial(t, "alice", 1, 4)
+	for _, id := range acked {
+		harness.Call(t, c, kmip.OperationGet, kmip.Text(kmip.TagUniqueIdentifier, id))
+	}
+	if !logHas(t, back, fmt.Sprintf("with %d objects", len(acked))) {
+		t.Errorf("the restored store does not hold exactly the %d acknowledged objects", len(acked))
+	}
+}

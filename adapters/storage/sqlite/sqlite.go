@@ -118,14 +118,21 @@ func Open(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}
-	if err := prepareFile(abs, opt.Create); err != nil {
+	created, err := prepareFile(abs, opt.Create)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWALOwner(abs, created); err != nil {
+		if created {
+			os.Remove(abs)
+		}
 		return nil, err
 	}
 	// A file: URI with the path escaped, so that '?' or '#' in it are not
 	// taken for parameters. mode=rw: no connection ever creates the file
 	// (a read connection opened after the file was removed would otherwise
 	// start an empty database there).
-	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
+	base := fileURI(abs) +
 		fmt.Sprintf("?mode=rw&_pragma=busy_timeout(%d)", opt.BusyTimeout.Milliseconds())
 	s := &Store{path: abs, maxBatch: opt.MaxBatch, q: writeq.New[*sql.Tx](), wdone: make(chan struct{})}
 
@@ -150,6 +157,10 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("sqlite store %s: %w", abs, err)
 	}
 	s.wal, _ = os.Stat(abs + "-wal")
+	if err := writeWALOwner(abs, s.info.ID); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite store %s: %w", abs, err)
+	}
 	if err := s.prepareWrites(); err != nil {
 		s.wdb.Close()
 		return nil, err
@@ -173,31 +184,100 @@ func Open(path string, opt Options) (*Store, error) {
 // prepareFile makes sure the database file exists before SQLite opens it, as
 // create allows: created owner-only, because it holds key material and
 // SQLite gives its -wal and -shm files the same mode.
-func prepareFile(abs string, create ports.Creation) error {
-	_, err := os.Lstat(abs)
+func prepareFile(abs string, create ports.Creation) (created bool, err error) {
+	_, err = os.Lstat(abs)
 	switch {
 	case err == nil && create == ports.CreationNew:
-		return fmt.Errorf("sqlite store %s: %w: a file exists there", abs, ports.ErrExists)
+		return false, fmt.Errorf("sqlite store %s: %w: a file exists there", abs, ports.ErrExists)
 	case err == nil:
-		return nil
+		return false, nil
 	case !os.IsNotExist(err):
-		return fmt.Errorf("sqlite store %s: %w", abs, err)
+		return false, fmt.Errorf("sqlite store %s: %w", abs, err)
 	case create == ports.CreationOpenExisting:
-		return fmt.Errorf("sqlite store %s: %w", abs, ports.ErrNoStore)
+		return false, fmt.Errorf("sqlite store %s: %w", abs, ports.ErrNoStore)
 	}
-	flags := os.O_RDWR | os.O_CREATE
-	if create == ports.CreationNew {
-		flags |= os.O_EXCL
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) && create == ports.CreationAuto {
+		return false, nil // another process created it meanwhile
 	}
-	f, err := os.OpenFile(abs, flags, 0o600)
 	if err != nil {
-		return fmt.Errorf("sqlite store %s: %w", abs, err)
+		return false, fmt.Errorf("sqlite store %s: %w", abs, err)
 	}
 	f.Close()
 	if err := fsutil.SyncDir(abs); err != nil {
-		return fmt.Errorf("sqlite store %s: sync directory: %w", abs, err)
+		return true, fmt.Errorf("sqlite store %s: sync directory: %w", abs, err)
 	}
-	return nil
+	return true, nil
+}
+
+// fileURI is the file: URI of the database at abs, escaped so that '?' or
+// '#' in the path are not taken for parameters.
+func fileURI(abs string) string { return "file:" + (&url.URL{Path: abs}).EscapedPath() }
+
+// walOwner is the file next to the database naming the store whose WAL
+// <path>-wal is: SQLite's WAL says nothing of the database it belongs to.
+func walOwner(abs string) string { return abs + "-wal.owner" }
+
+// checkWALOwner refuses a WAL left next to the database by another store,
+// which SQLite would apply to this one, mixing the pages of two stores: a
+// WAL whose database file is gone (created: Open has just made the file),
+// or one whose file was replaced while kmipd ran and kmipd did not close
+// cleanly to set the WAL aside. For the latter it compares the owner the
+// last open recorded with the identity in the database file itself, read
+// without the WAL, and lets the open go on when either is unknown.
+func checkWALOwner(abs string, created bool) error {
+	if fi, err := os.Stat(abs + "-wal"); err != nil || fi.Size() <= 32 { // a WAL header and no frame
+		return nil
+	}
+	if created {
+		return fmt.Errorf("sqlite store %s: %w: a WAL without its database file is at %s-wal: "+
+			"move %s-wal and %s-shm aside (they hold the last writes of the store whose file is gone), or put its file back",
+			abs, ports.ErrNotAStore, abs, abs, abs)
+	}
+	owner, err := os.ReadFile(walOwner(abs))
+	if err != nil {
+		return nil
+	}
+	db, err := sql.Open("sqlite", fileURI(abs)+"?mode=ro&immutable=1")
+	if err != nil {
+		return nil
+	}
+	defer db.Close()
+	var id string
+	if db.QueryRow(`SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id) != nil || id == string(owner) {
+		return nil
+	}
+	return fmt.Errorf("sqlite store %s: %w: the WAL next to it, %s-wal, belongs to store %s, not to store %s in the file: "+
+		"move %s-wal and %s-shm aside (they hold store %s's last writes) or put that store's file back",
+		abs, ports.ErrNotAStore, abs, owner, id, abs, abs, owner)
+}
+
+// writeWALOwner records, durably, that the WAL next to the database at abs
+// is store id's.
+func writeWALOwner(abs, id string) error {
+	if b, err := os.ReadFile(walOwner(abs)); err == nil && string(b) == id {
+		return nil
+	}
+	tmp := walOwner(abs) + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(id)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, walOwner(abs))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return fsutil.SyncDir(abs)
 }
 
 func (s *Store) openErr(err error) error {
