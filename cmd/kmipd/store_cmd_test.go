@@ -3,11 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/kmipd/kmipd/ports"
 )
 
 // TestStorageCreateNever checks storage.create = "never": a missing store
@@ -79,4 +87,66 @@ func TestStorageCreateValues(t *testing.T) {
 		!strings.Contains(err.Error(), `config: storage.create: "sometimes" is not auto or never`) {
 		t.Fatalf("create = sometimes: %v", err)
 	}
+}
+
+// checkStore is a store whose health check answers err.
+type checkStore struct {
+	ports.Store
+	mu  sync.Mutex
+	err error
+}
+
+func (c *checkStore) Check(context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+func (c *checkStore) set(err error) {
+	c.mu.Lock()
+	c.err = err
+	c.mu.Unlock()
+}
+
+// TestWatchStore checks that a lost store is logged at ERROR at once and
+// then every storeLostRepeat, not at every check, and that another failure
+// is logged once as a warning.
+func TestWatchStore(t *testing.T) {
+	defer func(c, r time.Duration) { storeCheckInterval, storeLostRepeat = c, r }(storeCheckInterval, storeLostRepeat)
+	storeCheckInterval, storeLostRepeat = 5*time.Millisecond, 100*time.Millisecond
+	var buf safeBuffer
+	log := zerolog.New(&buf)
+	st := &checkStore{}
+	stop := watchStore(st, log)
+	st.set(errors.New("database is locked"))
+	time.Sleep(50 * time.Millisecond)
+	st.set(fmt.Errorf("store /x: %w: the database file was removed", ports.ErrStoreLost))
+	time.Sleep(250 * time.Millisecond)
+	stop()
+	out := buf.String()
+	if n := strings.Count(out, "checking the store failed"); n != 1 {
+		t.Errorf("a lasting check failure logged %d times, want once:\n%s", n, out)
+	}
+	n := strings.Count(out, `"level":"error"`)
+	if n < 2 || n > 4 || strings.Count(out, "STORE LOST") != n || !strings.Contains(out, `"ready":false`) {
+		t.Errorf("a lost store logged %d ERROR lines over 2.5 repeat periods, want 2 to 4 STORE LOST lines with ready false:\n%s", n, out)
+	}
+}
+
+// safeBuffer is a bytes.Buffer safe for the watcher and the test.
+type safeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
