@@ -270,8 +270,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	// The watcher ends before the store and the log are closed.
-	stopWatch := watchStore(store, log.With().Str("component", "storage").Logger())
-	defer stopWatch()
+	stopStoreWatch := watchStore(store, log.With().Str("component", "storage").Logger())
+	defer stopStoreWatch()
 	if acc.watch != nil {
 		watchCtx, stopWatch := context.WithCancel(context.Background())
 		watchDone := make(chan struct{})
@@ -306,7 +306,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("serving failed")
 		code = exitFailed
 	}
-	stopWatch()
+	stopStoreWatch()
 	if closeStore() != nil {
 		code = exitFailed
 	}
