@@ -35,6 +35,7 @@ func Faults(t *testing.T, open CreationOpener) {
 		{"RemovedNoticedByCheck", testRemovedNoticedByCheck},
 		{"RenamedAway", testRenamedAway},
 		{"Replaced", testReplaced},
+		{"OverwrittenInPlace", testOverwrittenInPlace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
@@ -290,4 +291,27 @@ func testReplaced(t *testing.T, open CreationOpener) {
 		t.Fatalf("replaced store: Info = %+v, want the other store %s with 1 object", in, otherID)
 	}
 	get(t, s, "other-only")
+}
+
+func testOverwrittenInPlace(t *testing.T, open CreationOpener) {
+	dir := t.TempDir()
+	path, other := filepath.Join(dir, "store"), filepath.Join(dir, "other")
+	s := openWith(t, open, path, ports.CreationAuto)
+	createAll(t, s, population(3))
+	o := openWith(t, open, other, ports.CreationAuto)
+	mustCreate(t, o, Sample("other-only"))
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil { // cp other store: same inode, other content
+		t.Fatal(err)
+	}
+	if err := check(t, s); !errors.Is(err, ports.ErrStoreLost) {
+		t.Fatalf("Check after the file was overwritten by another store: %v, want ErrStoreLost", err)
+	}
+	checkLost(t, s)
 }

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -238,18 +239,45 @@ func checkWALOwner(abs string, created bool) error {
 	if err != nil {
 		return nil
 	}
-	db, err := sql.Open("sqlite", fileURI(abs)+"?mode=ro&immutable=1")
-	if err != nil {
-		return nil
-	}
-	defer db.Close()
-	var id string
-	if db.QueryRow(`SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id) != nil || id == string(owner) {
+	id, _ := fileIdentity(abs)
+	if id == "" || id == string(owner) {
 		return nil
 	}
 	return fmt.Errorf("sqlite store %s: %w: the WAL next to it, %s-wal, belongs to store %s, not to store %s in the file: "+
 		"move %s-wal and %s-shm aside (they hold store %s's last writes) or put that store's file back",
 		abs, ports.ErrNotAStore, abs, owner, id, abs, abs, owner)
+}
+
+// sqliteHeader starts every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// fileIdentity reads the store identity in the database file at abs itself,
+// without its WAL: "" when the file holds none yet (its first pages are
+// still only in the WAL) or cannot be read now. foreign reports a file that
+// is not an SQLite database at all.
+func fileIdentity(abs string) (id string, foreign bool) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return "", false
+	}
+	head := make([]byte, len(sqliteHeader))
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	switch {
+	case n == 0:
+		return "", false
+	case n < len(head) || string(head) != sqliteHeader:
+		return "", true
+	}
+	db, err := sql.Open("sqlite", fileURI(abs)+"?mode=ro&immutable=1")
+	if err != nil {
+		return "", false
+	}
+	defer db.Close()
+	if db.QueryRow(`SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id) != nil {
+		return "", false
+	}
+	return id, false
 }
 
 // writeWALOwner records, durably, that the WAL next to the database at abs
@@ -1078,11 +1106,20 @@ var (
 )
 
 // Check implements ports.HealthChecker: the path must still name the file
-// opened, and the database must still hold this store's identity (a file
+// opened, and both the database file itself and the database as SQLite
+// sees it (with its WAL) must still hold this store's identity (a file
 // copied over it in place keeps its inode but not the identity).
 func (s *Store) Check(ctx context.Context) error {
 	if err := s.guard.Verify(); err != nil {
 		return err
+	}
+	if reason := s.overwritten(); reason != "" {
+		// Read again, so that a page caught while a checkpoint writes it
+		// cannot fail the store.
+		time.Sleep(50 * time.Millisecond)
+		if reason = s.overwritten(); reason != "" {
+			return s.guard.Fail(reason)
+		}
 	}
 	var id string
 	err := s.read(ctx, func() error {
@@ -1098,6 +1135,18 @@ func (s *Store) Check(ctx context.Context) error {
 		return s.guard.Fail(fmt.Sprintf("the database holds another store (%s)", id))
 	}
 	return nil
+}
+
+// overwritten says how the database file was overwritten in place, or ""
+// if it still is this store's (or holds no identity yet).
+func (s *Store) overwritten() string {
+	switch id, foreign := fileIdentity(s.path); {
+	case foreign:
+		return "the database file was overwritten by something that is not an SQLite database"
+	case id != "" && id != s.info.ID:
+		return fmt.Sprintf("the database file was overwritten by another store (%s)", id)
+	}
+	return ""
 }
 
 // Info implements ports.Describer.
