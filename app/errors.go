@@ -76,6 +76,12 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 		return kmip.ResultReasonOperationCanceledByRequester, "request canceled", false
 	case errors.Is(err, ports.ErrUnavailable):
 		return kmip.ResultReasonGeneralFailure, "backend unavailable", true
+	case errors.Is(err, ports.ErrStoreLost):
+		// The loss is logged loudly by whoever watches the store's health;
+		// one log line per refused request would only bury it.
+		return kmip.ResultReasonGeneralFailure, "the key store is unavailable: nothing was written", false
+	case errors.Is(err, ports.ErrNoSpace):
+		return kmip.ResultReasonGeneralFailure, "the key store is out of space: nothing was written", true
 	case errors.Is(err, ports.ErrKeyMaterialUnavailable):
 		// The object exists; its key is missing from the HSM. "The Key
 		// Value is not present on the server" (KMIP 1.4 §11.5, KMIP 2.1 §11.46).

@@ -55,3 +55,23 @@ func (e *KeyMaterialError) Error() string {
 
 // Is makes errors.Is(err, ErrKeyMaterialUnavailable) hold.
 func (e *KeyMaterialError) Is(target error) bool { return target == ErrKeyMaterialUnavailable }
+
+// Store lifecycle errors: what opening a store found, and a store that stopped
+// being the one it opened.
+var (
+	// ErrStoreLost: the store's database is no longer the one the adapter
+	// opened (its file was removed or replaced, or it holds another store's
+	// identity). The store then refuses every write, and may refuse reads,
+	// until the process opens it again; nothing is acknowledged after it.
+	ErrStoreLost = errors.New("store lost: the database is no longer the one opened")
+	// ErrNoStore: no store exists where the adapter was told to open one, and
+	// it was told not to create one (CreationOpenExisting).
+	ErrNoStore = errors.New("no store exists there")
+	// ErrNotAStore: the location holds something that is not a kmipd store
+	// (another application's database, an empty or foreign file); it is
+	// refused, never initialised over.
+	ErrNotAStore = errors.New("not a kmipd store")
+	// ErrNoSpace: the backend has no space left to write (a full disk); the
+	// write did nothing and may succeed once space is freed.
+	ErrNoSpace = errors.New("no space left for the store")
+)

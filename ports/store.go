@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/kmipd/kmipd/domain"
 )
@@ -71,4 +72,50 @@ type BulkCreator interface {
 	// CreateAll stores copies of objs as Create does, all or none: it returns
 	// ErrExists, and writes nothing, if any identifier is taken or repeated.
 	CreateAll(ctx context.Context, objs []*domain.Object) error
+}
+
+// Creation says whether opening a store may create it; the zero value
+// creates a missing store, as development mode wants.
+type Creation int
+
+const (
+	// CreationAuto opens the store, creating an empty one when there is none.
+	CreationAuto Creation = iota
+	// CreationOpenExisting opens an existing store and fails with ErrNoStore,
+	// creating nothing, when there is none.
+	CreationOpenExisting
+	// CreationNew creates a new store and fails with ErrExists, touching
+	// nothing, when something already exists there.
+	CreationNew
+)
+
+// StoreInfo is what a store says about itself.
+type StoreInfo struct {
+	// ID is the store's identity: 128 random bits in hex, written when the
+	// store was created (or, for a store written by a kmipd older than
+	// identities, when it was first opened by one that has them) and never
+	// changed.
+	ID string
+	// Created is when the identity was written.
+	Created time.Time
+	// New reports that this process created the store when it opened it.
+	New bool
+	// Objects is the number of managed objects the store holds.
+	Objects int
+}
+
+// HealthChecker is the optional capability of a Store to tell whether it is
+// still the store it opened: a store whose database was removed or replaced
+// underneath it stops acknowledging writes and says so here.
+type HealthChecker interface {
+	// Check returns nil while the store is usable, and an error wrapping
+	// ErrStoreLost once its database is no longer the one it opened, from
+	// then on. It is cheap enough to call every second.
+	Check(ctx context.Context) error
+}
+
+// Describer is the optional capability of a Store to describe itself.
+type Describer interface {
+	// Info returns the store's identity, creation time and object count.
+	Info(ctx context.Context) (StoreInfo, error)
 }

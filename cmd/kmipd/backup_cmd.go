@@ -88,7 +88,7 @@ func backupCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if _, err := os.Stat(cfg.Storage.Path); err != nil {
 		return fail(exitConfig, "storage.path %q: %v", cfg.Storage.Path, err)
 	}
-	store, err := storageOpeners[cfg.Storage.Type](cfg.Storage)
+	store, err := storageOpeners[cfg.Storage.Type](cfg.Storage, ports.CreationOpenExisting)
 	switch {
 	case err == nil:
 		err = snapshotAndClose(ctx, store, out)
@@ -204,7 +204,7 @@ func countObjects(ctx context.Context, storageType, path string) (int, error) {
 	if err := writeNew(probe, in); err != nil {
 		return 0, err
 	}
-	store, err := storageOpeners[storageType](StorageConfig{Type: storageType, Path: probe})
+	store, err := storageOpeners[storageType](StorageConfig{Type: storageType, Path: probe}, ports.CreationOpenExisting)
 	if err != nil {
 		return 0, err
 	}

@@ -134,7 +134,17 @@ type StorageConfig struct {
 	Type string `toml:"type"`
 	// Path is the database file; empty means server.database_path.
 	Path string `toml:"path"`
+	// Create is "auto" (default: create a missing store at start) or
+	// "never" (a missing store is a configuration error; kmipd store init
+	// creates it).
+	Create string `toml:"create"`
 }
+
+// Values of storage.create.
+const (
+	storageCreateAuto  = "auto"
+	storageCreateNever = "never"
+)
 
 // CryptoConfig is the [crypto] table.
 type CryptoConfig struct {
@@ -171,7 +181,7 @@ func defaultConfig() Config {
 			MaxMessageItems:     ttlv.DefaultLimits.MaxItems,
 			LeaseTime:           duration(defaultLeaseTime),
 		},
-		Storage: StorageConfig{Type: defaultStorageType},
+		Storage: StorageConfig{Type: defaultStorageType, Create: storageCreateAuto},
 		Crypto:  CryptoConfig{Type: defaultCryptoType, RNG: defaultRNG},
 	}
 }
@@ -356,6 +366,10 @@ func (c *Config) normalize() error {
 	if _, ok := storageOpeners[c.Storage.Type]; !ok {
 		return keyErr("storage.type", "%q is not one of %s", c.Storage.Type, strings.Join(sortedKeys(storageOpeners), ", "))
 	}
+	c.Storage.Create = strings.ToLower(c.Storage.Create)
+	if c.Storage.Create != storageCreateAuto && c.Storage.Create != storageCreateNever {
+		return keyErr("storage.create", "%q is not %s or %s", c.Storage.Create, storageCreateAuto, storageCreateNever)
+	}
 	if c.Storage.Path == "" {
 		if s.DatabasePath == "" {
 			return keyErr("server.database_path", "must not be empty when storage.path is not set")
@@ -417,14 +431,22 @@ func (c *Config) checkFiles() error {
 			return &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err}
 		}
 	}
-	storageKey := "storage.path"
-	if c.Storage.Path == s.DatabasePath {
-		storageKey = "server.database_path"
-	}
-	if err := isDir(filepath.Dir(c.Storage.Path)); err != nil {
-		return &ConfigError{Key: storageKey, Value: c.Storage.Path, Err: err}
+	// With storage.create = "never", a missing directory is a missing
+	// store, which opening the store reports.
+	if c.Storage.Create == storageCreateAuto {
+		if err := isDir(filepath.Dir(c.Storage.Path)); err != nil {
+			return &ConfigError{Key: c.storageKey(), Value: c.Storage.Path, Err: err}
+		}
 	}
 	return c.Crypto.checkPKCS11Files()
+}
+
+// storageKey names the key that set the storage path.
+func (c *Config) storageKey() string {
+	if c.Storage.Path == c.Server.DatabasePath {
+		return "server.database_path"
+	}
+	return "storage.path"
 }
 
 // isDir returns nil if path is an existing directory.

@@ -71,16 +71,16 @@ type subcommand struct {
 var subcommands = map[string]subcommand{}
 
 // storageOpeners is the one place that maps storage.type to an adapter.
-var storageOpeners = map[string]func(StorageConfig) (ports.Store, error){
-	"sqlite": func(c StorageConfig) (ports.Store, error) {
-		s, err := sqlite.Open(c.Path, sqlite.Options{})
+var storageOpeners = map[string]func(StorageConfig, ports.Creation) (ports.Store, error){
+	"sqlite": func(c StorageConfig, create ports.Creation) (ports.Store, error) {
+		s, err := sqlite.Open(c.Path, sqlite.Options{Create: create})
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	},
-	"bbolt": func(c StorageConfig) (ports.Store, error) {
-		s, err := bolt.Open(c.Path, bolt.Options{})
+	"bbolt": func(c StorageConfig, create ports.Creation) (ports.Store, error) {
+		s, err := bolt.Open(c.Path, bolt.Options{Create: create})
 		if err != nil {
 			return nil, err
 		}
@@ -187,10 +187,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitConfig, err)
 	}
 
-	// From here on, failures are runtime failures (exit 1).
-	store, err := storageOpeners[cfg.Storage.Type](cfg.Storage)
+	// From here on, failures are runtime failures (exit 1), except a store
+	// that is missing when it may not be created or is not a kmipd store.
+	store, err := openStore(cfg, f.config)
 	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return fail(exitConfig, err)
+		}
 		log.Error().Err(err).Str("storage", cfg.Storage.Type).Str("path", cfg.Storage.Path).Msg("opening the store failed")
+		return fail(exitFailed, fmt.Errorf("storage %s %q: %w", cfg.Storage.Type, cfg.Storage.Path, err))
+	}
+	if err := logStoreOpened(ctx, store, cfg.Storage, log); err != nil {
+		store.Close()
 		return fail(exitFailed, fmt.Errorf("storage %s %q: %w", cfg.Storage.Type, cfg.Storage.Path, err))
 	}
 	storeOpen := true
@@ -285,6 +294,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// The watcher ends before the store and the log are closed.
+	stopStoreWatch := watchStore(store, log.With().Str("component", "storage").Logger())
+	defer stopStoreWatch()
 	if acc.watch != nil {
 		watchCtx, stopWatch := context.WithCancel(context.Background())
 		watchDone := make(chan struct{})
@@ -325,6 +337,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("serving failed")
 		code = exitFailed
 	}
+	stopStoreWatch()
 	if closeStore() != nil {
 		code = exitFailed
 	}

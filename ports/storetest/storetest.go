@@ -1,7 +1,8 @@
 // Package storetest is the contract suite every ports.Store adapter must
 // pass: an adapter's test calls Exercise with a function that opens its store
-// at a path, and BenchCreate, BenchGet, BenchLocateByName and
-// BenchLocateByNameN for benchmarks.
+// at a path, Faults with one that also takes a ports.Creation, and
+// BenchCreate, BenchGet, BenchLocateByName and BenchLocateByNameN for
+// benchmarks.
 package storetest
 
 import (

@@ -154,6 +154,8 @@ type Options struct {
 	ExtraTOML string
 	// Args are extra command-line arguments after -config.
 	Args []string
+	// DBPath is the storage file; empty means one in the server's directory.
+	DBPath string
 }
 
 // Server is a running kmipd process and the files it uses.
@@ -211,6 +213,9 @@ func Start(t testing.TB, o Options) *Server {
 		env:        o.Env,
 		stderrPath: filepath.Join(dir, "stderr.txt"),
 		clients:    map[string]*tls.Config{},
+	}
+	if o.DBPath != "" {
+		s.DBPath = o.DBPath
 	}
 	// Another process may take the free port before kmipd binds it; try again
 	// with a new port when that happens.
@@ -380,6 +385,25 @@ func (s *Server) Stop(t testing.TB) {
 	if err := s.exitErr(); err != nil {
 		t.Errorf("harness: kmipd did not exit 0 after SIGTERM: %v\n%s", err, s.diagnostics())
 	}
+}
+
+// Terminate sends SIGTERM and returns kmipd's exit error (nil for status
+// 0), for tests that expect a failing shutdown; it kills kmipd if it does
+// not exit within 15 seconds.
+func (s *Server) Terminate(t testing.TB) error {
+	t.Helper()
+	if !s.running() {
+		t.Fatalf("harness: Terminate: kmipd is not running (%v)\n%s", s.exitErr(), s.diagnostics())
+	}
+	s.signal(syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(stopTimeout):
+		s.signal(syscall.SIGKILL)
+		<-s.exited
+		t.Errorf("harness: kmipd did not exit within %v of SIGTERM; killed\n%s", stopTimeout, s.diagnostics())
+	}
+	return s.exitErr()
 }
 
 // Kill ends kmipd with SIGKILL, as a crash or power loss would, and waits

@@ -13,15 +13,18 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/kmipd/kmipd/adapters/storage/internal/fsutil"
+	"github.com/kmipd/kmipd/adapters/storage/internal/identity"
 	"github.com/kmipd/kmipd/adapters/storage/internal/writeq"
 	"github.com/kmipd/kmipd/adapters/storage/record"
 	"github.com/kmipd/kmipd/domain"
@@ -43,6 +46,8 @@ var (
 	// refuses forever, as keys with empty values.
 	bucketUsed = []byte("used_ids")
 	keyVersion = []byte("schema_version")
+	keyStoreID = []byte("store_id")
+	keyCreated = []byte("created")
 )
 
 // Options tunes a Store; the zero value is a good default.
@@ -52,6 +57,9 @@ type Options struct {
 	LockTimeout time.Duration
 	// MaxBatch caps the write requests committed together; zero means 256.
 	MaxBatch int
+	// Create says whether Open may create the store; the zero value creates
+	// a missing one.
+	Create ports.Creation
 }
 
 // Store is a ports.Store on one bbolt file.
@@ -69,11 +77,19 @@ type Store struct {
 	// Update that dropped the payload) and cleared once scrubFreePages has
 	// zeroed the pages that held it; the writer goroutine's own.
 	scrub bool
+
+	// guard fails once the path stops naming the file opened; info is the
+	// identity read or written at Open.
+	guard *identity.Guard
+	info  ports.StoreInfo
 }
 
 var _ ports.Store = (*Store)(nil)
 
-// Open opens the file at path, creating it when missing.
+// Open opens the store at path, creating the file when missing and
+// opt.Create allows. It refuses (ports.ErrNotAStore) a file that is not a
+// bbolt file or holds buckets but no kmipd store, and gives a store written
+// by a kmipd older than store identities its identity.
 func Open(path string, opt Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("bolt store: empty path")
@@ -88,10 +104,16 @@ func Open(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bolt store %s: %w", path, err)
 	}
+	if err := checkCreation(abs, opt.Create); err != nil {
+		return nil, err
+	}
 	db, err := bbolt.Open(abs, 0o600, &bbolt.Options{Timeout: opt.LockTimeout, NoSync: false})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt store %s: %w: file is locked by another process (waited %s)",
 			abs, ports.ErrUnavailable, opt.LockTimeout)
+	}
+	if errors.Is(err, bolterrors.ErrInvalid) || errors.Is(err, bolterrors.ErrVersionMismatch) || errors.Is(err, bolterrors.ErrChecksum) {
+		return nil, fmt.Errorf("bolt store %s: %w: %w", abs, ports.ErrNotAStore, err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("bolt store %s: open: %w", abs, err)
@@ -101,46 +123,134 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("bolt store %s: sync directory: %w", abs, err)
 	}
 	s := &Store{path: abs, db: db, q: writeq.New[*bbolt.Tx](), maxBatch: opt.MaxBatch, wdone: make(chan struct{})}
-	if err := db.Update(s.init); err != nil {
+	if err := db.Update(func(tx *bbolt.Tx) error { return s.init(tx, opt.Create) }); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if s.guard, err = identity.NewGuard(abs); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bolt store %s: %w", abs, err)
 	}
 	go s.writer()
 	return s, nil
 }
 
-// init creates the buckets and records or checks the schema version.
-func (s *Store) init(tx *bbolt.Tx) error {
-	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-	if err != nil {
-		return fmt.Errorf("bolt store %s: %w", s.path, err)
+// checkCreation refuses, before bbolt creates anything, what create forbids:
+// creating a missing store, or creating over an existing file.
+func checkCreation(abs string, create ports.Creation) error {
+	fi, err := os.Lstat(abs)
+	switch {
+	case err == nil && create == ports.CreationNew:
+		return fmt.Errorf("bolt store %s: %w: a file exists there", abs, ports.ErrExists)
+	case err == nil && fi.Size() > 0:
+		return checkMagic(abs)
+	case err == nil:
+		return nil
+	case !os.IsNotExist(err):
+		return fmt.Errorf("bolt store %s: %w", abs, err)
+	case create == ports.CreationOpenExisting:
+		return fmt.Errorf("bolt store %s: %w", abs, ports.ErrNoStore)
 	}
-	if v := meta.Get(keyVersion); v != nil {
-		if len(v) != 8 {
-			return fmt.Errorf("bolt store %s: bad schema version record", s.path)
+	return nil
+}
+
+// boltMagic is the number at offset 16 of a bbolt file's first page, in the
+// byte order of the machine that wrote it.
+const boltMagic = 0xED0CDAED
+
+// checkMagic refuses, before bbolt reads it, a file that is not a bbolt file.
+func checkMagic(abs string) error {
+	f, err := os.Open(abs)
+	if err != nil {
+		return fmt.Errorf("bolt store %s: %w", abs, err)
+	}
+	defer f.Close()
+	var head [20]byte
+	if _, err := f.ReadAt(head[:], 0); err != nil || (binary.LittleEndian.Uint32(head[16:]) != boltMagic &&
+		binary.BigEndian.Uint32(head[16:]) != boltMagic) {
+		return fmt.Errorf("bolt store %s: %w: not a bbolt file", abs, ports.ErrNotAStore)
+	}
+	return nil
+}
+
+// init creates the buckets, schema version and identity of an empty file
+// (as create allows), or checks an existing store's and gives it an
+// identity if it has none.
+func (s *Store) init(tx *bbolt.Tx, create ports.Creation) error {
+	empty := tx.ForEach(func([]byte, *bbolt.Bucket) error { return errors.New("not empty") }) == nil
+	meta := tx.Bucket(bucketMeta)
+	switch {
+	case empty && create == ports.CreationOpenExisting:
+		return fmt.Errorf("bolt store %s: %w: the file is empty", s.path, ports.ErrNotAStore)
+	case empty:
+		var err error
+		if meta, err = tx.CreateBucket(bucketMeta); err != nil {
+			return fmt.Errorf("bolt store %s: %w", s.path, err)
 		}
-		switch n := binary.BigEndian.Uint64(v); {
-		case n > SchemaVersion:
-			return fmt.Errorf("bolt store %s: %w: schema version %d, this kmipd supports %d; upgrade kmipd",
-				s.path, ErrNewerSchema, n, SchemaVersion)
-		case n == 1:
-			// Version 1 kept no used identifiers: the ones deleted before
-			// the upgrade are unknown, every one from now on is kept (the
-			// bucket is created below, in this transaction).
-			if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
-				return fmt.Errorf("bolt store %s: %w", s.path, err)
-			}
-		case n < SchemaVersion:
-			return fmt.Errorf("bolt store %s: unknown schema version %d", s.path, n)
+		if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
+			return fmt.Errorf("bolt store %s: %w", s.path, err)
 		}
-	} else if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
-		return fmt.Errorf("bolt store %s: %w", s.path, err)
+		s.info.New = true
+	case meta == nil || meta.Get(keyVersion) == nil:
+		return fmt.Errorf("bolt store %s: %w: the file holds other buckets and no kmipd schema", s.path, ports.ErrNotAStore)
+	}
+	if err := s.checkVersion(meta); err != nil {
+		return err
+	}
+	if err := s.loadIdentity(meta); err != nil {
+		return err
 	}
 	for _, b := range [][]byte{bucketObjects, bucketTerms, bucketUsed, bucketScratch, bucketScratchExp} {
 		if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 			return fmt.Errorf("bolt store %s: %w", s.path, err)
 		}
 	}
+	return nil
+}
+
+// checkVersion checks the stored schema version, upgrading version 1.
+func (s *Store) checkVersion(meta *bbolt.Bucket) error {
+	v := meta.Get(keyVersion)
+	if len(v) != 8 {
+		return fmt.Errorf("bolt store %s: bad schema version record", s.path)
+	}
+	switch n := binary.BigEndian.Uint64(v); {
+	case n > SchemaVersion:
+		return fmt.Errorf("bolt store %s: %w: schema version %d, this kmipd supports %d; upgrade kmipd",
+			s.path, ErrNewerSchema, n, SchemaVersion)
+	case n == 1:
+		// Version 1 kept no used identifiers: the ones deleted before the
+		// upgrade are unknown, every one from now on is kept (the bucket is
+		// created by init, in this transaction).
+		if err := meta.Put(keyVersion, binary.BigEndian.AppendUint64(nil, SchemaVersion)); err != nil {
+			return fmt.Errorf("bolt store %s: %w", s.path, err)
+		}
+	case n < SchemaVersion:
+		return fmt.Errorf("bolt store %s: unknown schema version %d", s.path, n)
+	}
+	return nil
+}
+
+// loadIdentity reads the store's identity from meta, writing a new one when
+// there is none (a new store, or one written by an older kmipd).
+func (s *Store) loadIdentity(meta *bbolt.Bucket) error {
+	id, created := meta.Get(keyStoreID), meta.Get(keyCreated)
+	if id == nil && created == nil {
+		nid, t := identity.New()
+		if err := meta.Put(keyStoreID, []byte(nid)); err != nil {
+			return fmt.Errorf("bolt store %s: %w", s.path, err)
+		}
+		if err := meta.Put(keyCreated, []byte(t.Format(time.RFC3339Nano))); err != nil {
+			return fmt.Errorf("bolt store %s: %w", s.path, err)
+		}
+		s.info.ID, s.info.Created = nid, t
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(created))
+	if !identity.Valid(string(id)) || err != nil {
+		return fmt.Errorf("bolt store %s: %w: bad store identity %q created %q", s.path, ports.ErrNotAStore, id, created)
+	}
+	s.info.ID, s.info.Created = string(id), t
 	return nil
 }
 
@@ -171,11 +281,17 @@ func (s *Store) writer() {
 	s.q.Serve(s.maxBatch, s.commit)
 }
 
-// commit runs ops in one transaction and acknowledges them after the commit.
+// commit runs ops in one transaction and acknowledges them after the
+// commit, the file being checked before and after to be still the one
+// opened (else they get ports.ErrStoreLost, and once lost no batch runs).
 // Requests check everything before they write, so a refused one leaves the
 // transaction as it was; if one fails after it began writing, the
 // transaction is rolled back and the others run again one by one.
 func (s *Store) commit(ops []*writeq.Op[*bbolt.Tx]) {
+	if err := s.guard.Verify(); err != nil {
+		writeq.Fail(ops, err)
+		return
+	}
 	tx, err := s.db.Begin(true)
 	if err != nil {
 		err = fmt.Errorf("bolt store %s: %w", s.path, err)
@@ -203,10 +319,17 @@ func (s *Store) commit(ops []*writeq.Op[*bbolt.Tx]) {
 		}
 	}
 	var commitErr error
-	if err := tx.Commit(); err != nil {
+	if err := tx.Commit(); errors.Is(err, syscall.ENOSPC) {
+		commitErr = fmt.Errorf("bolt store %s: commit: %w: %w", s.path, ports.ErrNoSpace, err)
+	} else if err != nil {
 		commitErr = fmt.Errorf("bolt store %s: commit: %w", s.path, err)
 	} else {
 		s.scrubFreePages()
+	}
+	// Nothing committed to a file the path no longer names is acknowledged.
+	if err := s.guard.Verify(); err != nil {
+		writeq.Fail(ops, err)
+		return
 	}
 	writeq.Acknowledge(ops, results, commitErr)
 }
@@ -424,6 +547,9 @@ func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if s.closed {
 		return fmt.Errorf("bolt store %s: %w", s.path, ports.ErrClosed)
 	}
+	if err := s.guard.Err(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -589,7 +715,8 @@ func seekAfter(c *bbolt.Cursor, prefix []byte, after string) ([]byte, []byte) {
 }
 
 // Close stops the writer after its current batch, waits for reads in flight
-// and closes the file; later calls return ports.ErrClosed.
+// and closes the file; later calls return ports.ErrClosed. Closing a lost
+// store returns its ports.ErrStoreLost error.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -603,5 +730,38 @@ func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bolt store %s: close: %w", s.path, err)
 	}
-	return nil
+	return s.guard.Err()
+}
+
+var (
+	_ ports.HealthChecker = (*Store)(nil)
+	_ ports.Describer     = (*Store)(nil)
+)
+
+// Check implements ports.HealthChecker: the path must still name the file
+// opened, and the file must still hold this store's identity.
+func (s *Store) Check(ctx context.Context) error {
+	if err := s.guard.Verify(); err != nil {
+		return err
+	}
+	return s.view(ctx, func(tx *bbolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil || string(meta.Get(keyStoreID)) != s.info.ID {
+			return s.guard.Fail("the file holds no store identity or another store's")
+		}
+		return nil
+	})
+}
+
+// Info implements ports.Describer.
+func (s *Store) Info(ctx context.Context) (ports.StoreInfo, error) {
+	info := s.info
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		info.Objects = tx.Bucket(bucketObjects).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return ports.StoreInfo{}, err
+	}
+	return info, nil
 }

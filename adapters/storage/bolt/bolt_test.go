@@ -75,6 +75,78 @@ func TestNewerSchemaRefused(t *testing.T) {
 func BenchmarkLocateByName100k(b *testing.B) { storetest.BenchLocateByNameN(b, open, 100_000) }
 func BenchmarkLocateByName1M(b *testing.B)   { storetest.BenchLocateByNameN(b, open, 1_000_000) }
 
+func TestFaults(t *testing.T) {
+	storetest.Faults(t, func(path string, c ports.Creation) (ports.Store, error) {
+		return bolt.Open(path, bolt.Options{Create: c, LockTimeout: 100 * time.Millisecond})
+	})
+}
+
+// TestOldStoreGainsIdentity checks that a file written before identities
+// opens, even when only existing stores may be opened, keeps its objects and
+// gains an identity that stays.
+func TestOldStoreGainsIdentity(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmipd.bolt")
+	s, err := bolt.Open(path, bolt.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(context.Background(), storetest.Sample("old")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		meta := tx.Bucket([]byte("meta"))
+		return errors.Join(meta.Delete([]byte("store_id")), meta.Delete([]byte("created")))
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for range 2 {
+		s, err := bolt.Open(path, bolt.Options{Create: ports.CreationOpenExisting})
+		if err != nil {
+			t.Fatalf("Open of a store without identity: %v", err)
+		}
+		info, err := s.Info(context.Background())
+		s.Close()
+		if err != nil || info.New || len(info.ID) != 32 || info.Objects != 1 {
+			t.Fatalf("Info = %+v, %v; want an old store given an identity, 1 object", info, err)
+		}
+		ids = append(ids, info.ID)
+	}
+	if ids[0] != ids[1] {
+		t.Fatalf("identity changed from %s to %s on reopening", ids[0], ids[1])
+	}
+}
+
+// TestForeignFileRefused checks that a bbolt file of another application is
+// never taken over.
+func TestForeignFileRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmipd.bolt")
+	db, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error { _, err := tx.CreateBucket([]byte("accounts")); return err })
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []ports.Creation{ports.CreationAuto, ports.CreationOpenExisting} {
+		if s, err := bolt.Open(path, bolt.Options{Create: c}); !errors.Is(err, ports.ErrNotAStore) {
+			if s != nil {
+				s.Close()
+			}
+			t.Fatalf("creation %d: Open = %v, want ErrNotAStore", c, err)
+		}
+	}
+}
+
 func TestDestroyLeavesNoKey(t *testing.T) { storetest.DestroyLeavesNoKey(t, open) }
 
 // TestUpgradeFromVersion1 opens a file of schema version 1 (no used_ids
@@ -137,4 +209,5 @@ func TestUpgradeFromVersion1(t *testing.T) {
 		return nil
 	})
 }
+
 func TestSnapshot(t *testing.T) { storetest.Snapshot(t, open) }

@@ -98,6 +98,74 @@ func TestLocateUsesIndex(t *testing.T) {
 	}
 }
 
+// TestOldStoreGainsIdentity checks that a store written before identities
+// opens, even when only existing stores may be opened, keeps its objects and
+// gains an identity that stays.
+func TestOldStoreGainsIdentity(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kmipd.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(context.Background(), storetest.Sample("old")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DROP TABLE meta`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err = Open(path, Options{Create: ports.CreationOpenExisting})
+	if err != nil {
+		t.Fatalf("Open of a store without identity: %v", err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil || info.New || len(info.ID) != 32 || info.Objects != 1 {
+		t.Fatalf("Info = %+v, %v; want an old store given an identity, 1 object", info, err)
+	}
+	s.Close()
+	s, err = Open(path, Options{Create: ports.CreationOpenExisting})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if again, _ := s.Info(context.Background()); again.ID != info.ID {
+		t.Fatalf("identity changed from %s to %s on reopening", info.ID, again.ID)
+	}
+}
+
+// TestForeignDatabaseRefused checks that an SQLite database of another
+// application, or a kmipd schema without its version, is never taken over.
+func TestForeignDatabaseRefused(t *testing.T) {
+	for name, ddl := range map[string]string{
+		"other application": `CREATE TABLE accounts (id INTEGER PRIMARY KEY, name TEXT)`,
+		"no version row":    `CREATE TABLE schema_version (version INTEGER NOT NULL);` + schema,
+	} {
+		path := filepath.Join(t.TempDir(), "kmipd.db")
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(ddl); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		for _, c := range []ports.Creation{ports.CreationAuto, ports.CreationOpenExisting} {
+			if s, err := Open(path, Options{Create: c}); !errors.Is(err, ports.ErrNotAStore) {
+				if s != nil {
+					s.Close()
+				}
+				t.Fatalf("%s, creation %d: Open = %v, want ErrNotAStore", name, c, err)
+			}
+		}
+	}
+}
+
 // TestUpgradeFromVersion1 opens a database of schema version 1 (no used_ids
 // table): its objects are kept, and from then on a deleted object's
 // identifier is never used again.

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/kmipd/kmipd/adapters/storage/internal/fsutil"
+	"github.com/kmipd/kmipd/adapters/storage/internal/identity"
 	"github.com/kmipd/kmipd/adapters/storage/internal/writeq"
 	"github.com/kmipd/kmipd/adapters/storage/record"
 	"github.com/kmipd/kmipd/domain"
@@ -46,6 +48,9 @@ type Options struct {
 	ReadConns int
 	// MaxBatch caps the write requests committed together; zero means 256.
 	MaxBatch int
+	// Create says whether Open may create the store; the zero value creates
+	// a missing one.
+	Create ports.Creation
 }
 
 // Store is a ports.Store on one SQLite database file.
@@ -61,6 +66,12 @@ type Store struct {
 
 	mu     sync.RWMutex // held for reading by reads in flight
 	closed bool
+
+	// guard fails once the path stops naming the file opened; info is the
+	// identity read or written at Open.
+	guard *identity.Guard
+	info  ports.StoreInfo
+	wal   os.FileInfo // the WAL file at Open, to tell it from another's on Close
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared read queries by text (compiled SQL, no data)
@@ -103,7 +114,10 @@ CREATE TABLE used_ids (
 ) WITHOUT ROWID;
 `
 
-// Open opens the database at path, creating it and its schema when missing.
+// Open opens the store at path, creating the database and its schema when
+// missing and opt.Create allows. It refuses (ports.ErrNotAStore) a file that
+// is not an SQLite database or holds tables but no kmipd store, and gives a
+// store written by a kmipd older than store identities its identity.
 func Open(path string, opt Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite store: empty path")
@@ -121,20 +135,22 @@ func Open(path string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite store %s: %w", path, err)
 	}
-	// Create the file owner-only before SQLite opens it: it holds key
-	// material, and SQLite gives its -wal and -shm files the same mode.
-	if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600); err != nil {
-		return nil, fmt.Errorf("sqlite store %s: %w", abs, err)
-	} else {
-		f.Close()
+	created, err := prepareFile(abs, opt.Create)
+	if err != nil {
+		return nil, err
 	}
-	if err := fsutil.SyncDir(abs); err != nil {
-		return nil, fmt.Errorf("sqlite store %s: sync directory: %w", abs, err)
+	if err := checkWALOwner(abs, created); err != nil {
+		if created {
+			os.Remove(abs)
+		}
+		return nil, err
 	}
 	// A file: URI with the path escaped, so that '?' or '#' in it are not
-	// taken for parameters.
-	base := "file:" + (&url.URL{Path: abs}).EscapedPath() +
-		fmt.Sprintf("?_pragma=busy_timeout(%d)", opt.BusyTimeout.Milliseconds())
+	// taken for parameters. mode=rw: no connection ever creates the file
+	// (a read connection opened after the file was removed would otherwise
+	// start an empty database there).
+	base := fileURI(abs) +
+		fmt.Sprintf("?mode=rw&_pragma=busy_timeout(%d)", opt.BusyTimeout.Milliseconds())
 	s := &Store{path: abs, uri: base, maxBatch: opt.MaxBatch, q: writeq.New[*sql.Tx](), wdone: make(chan struct{})}
 
 	// temp_store(MEMORY) keeps the savepoints' sub-journal, which only
@@ -152,9 +168,18 @@ func Open(path string, opt Options) (*Store, error) {
 	s.wdb.SetMaxIdleConns(1)
 	s.wdb.SetConnMaxLifetime(0)
 	s.wdb.SetConnMaxIdleTime(0)
-	if err := s.init(); err != nil {
+	if err := s.init(opt.Create); err != nil {
 		s.wdb.Close()
 		return nil, err
+	}
+	if s.guard, err = identity.NewGuard(abs); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite store %s: %w", abs, err)
+	}
+	s.wal, _ = os.Stat(abs + "-wal")
+	if err := writeWALOwner(abs, s.info.ID); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("sqlite store %s: %w", abs, err)
 	}
 	if err := s.prepareWrites(); err != nil {
 		s.wdb.Close()
@@ -176,6 +201,132 @@ func Open(path string, opt Options) (*Store, error) {
 	return s, nil
 }
 
+// prepareFile makes sure the database file exists before SQLite opens it, as
+// create allows: created owner-only, because it holds key material and
+// SQLite gives its -wal and -shm files the same mode.
+func prepareFile(abs string, create ports.Creation) (created bool, err error) {
+	_, err = os.Lstat(abs)
+	switch {
+	case err == nil && create == ports.CreationNew:
+		return false, fmt.Errorf("sqlite store %s: %w: a file exists there", abs, ports.ErrExists)
+	case err == nil:
+		return false, nil
+	case !os.IsNotExist(err):
+		return false, fmt.Errorf("sqlite store %s: %w", abs, err)
+	case create == ports.CreationOpenExisting:
+		return false, fmt.Errorf("sqlite store %s: %w", abs, ports.ErrNoStore)
+	}
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) && create == ports.CreationAuto {
+		return false, nil // another process created it meanwhile
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlite store %s: %w", abs, err)
+	}
+	f.Close()
+	if err := fsutil.SyncDir(abs); err != nil {
+		return true, fmt.Errorf("sqlite store %s: sync directory: %w", abs, err)
+	}
+	return true, nil
+}
+
+// fileURI is the file: URI of the database at abs, escaped so that '?' or
+// '#' in the path are not taken for parameters.
+func fileURI(abs string) string { return "file:" + (&url.URL{Path: abs}).EscapedPath() }
+
+// walOwner is the file next to the database naming the store whose WAL
+// <path>-wal is: SQLite's WAL says nothing of the database it belongs to.
+func walOwner(abs string) string { return abs + "-wal.owner" }
+
+// checkWALOwner refuses a WAL left next to the database by another store,
+// which SQLite would apply to this one, mixing the pages of two stores: a
+// WAL whose database file is gone (created: Open has just made the file),
+// or one whose file was replaced while kmipd ran and kmipd did not close
+// cleanly to set the WAL aside. For the latter it compares the owner the
+// last open recorded with the identity in the database file itself, read
+// without the WAL, and lets the open go on when either is unknown.
+func checkWALOwner(abs string, created bool) error {
+	if fi, err := os.Stat(abs + "-wal"); err != nil || fi.Size() <= 32 { // a WAL header and no frame
+		return nil
+	}
+	if created {
+		return fmt.Errorf("sqlite store %s: %w: a WAL without its database file is at %s-wal: "+
+			"move %s-wal and %s-shm aside (they hold the last writes of the store whose file is gone), or put its file back",
+			abs, ports.ErrNotAStore, abs, abs, abs)
+	}
+	owner, err := os.ReadFile(walOwner(abs))
+	if err != nil {
+		return nil
+	}
+	id, _ := fileIdentity(abs)
+	if id == "" || id == string(owner) {
+		return nil
+	}
+	return fmt.Errorf("sqlite store %s: %w: the WAL next to it, %s-wal, belongs to store %s, not to store %s in the file: "+
+		"move %s-wal and %s-shm aside (they hold store %s's last writes) or put that store's file back",
+		abs, ports.ErrNotAStore, abs, owner, id, abs, abs, owner)
+}
+
+// sqliteHeader starts every SQLite database file.
+const sqliteHeader = "SQLite format 3\x00"
+
+// fileIdentity reads the store identity in the database file at abs itself,
+// without its WAL: "" when the file holds none yet (its first pages are
+// still only in the WAL) or cannot be read now. foreign reports a file that
+// is not an SQLite database at all.
+func fileIdentity(abs string) (id string, foreign bool) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return "", false
+	}
+	head := make([]byte, len(sqliteHeader))
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	switch {
+	case n == 0:
+		return "", false
+	case n < len(head) || string(head) != sqliteHeader:
+		return "", true
+	}
+	db, err := sql.Open("sqlite", fileURI(abs)+"?mode=ro&immutable=1")
+	if err != nil {
+		return "", false
+	}
+	defer db.Close()
+	if db.QueryRow(`SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id) != nil {
+		return "", false
+	}
+	return id, false
+}
+
+// writeWALOwner records, durably, that the WAL next to the database at abs
+// is store id's.
+func writeWALOwner(abs, id string) error {
+	if b, err := os.ReadFile(walOwner(abs)); err == nil && string(b) == id {
+		return nil
+	}
+	tmp := walOwner(abs) + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(id)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, walOwner(abs))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return fsutil.SyncDir(abs)
+}
+
 func (s *Store) openErr(err error) error {
 	if e := s.translate(err); e != err {
 		return e
@@ -183,8 +334,13 @@ func (s *Store) openErr(err error) error {
 	return fmt.Errorf("sqlite store %s: open: %w", s.path, err)
 }
 
-// init checks the journal mode and creates or checks the schema.
-func (s *Store) init() error {
+// metaSchema holds the store's identity (keys store_id and created); it is
+// created on every open so that stores written before it gain it.
+const metaSchema = `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;`
+
+// init checks the journal mode, then creates the schema and identity of an
+// empty database (as create allows) or checks an existing store's.
+func (s *Store) init(create ports.Creation) error {
 	var mode string
 	if err := s.wdb.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
 		return s.openErr(err)
@@ -197,22 +353,55 @@ func (s *Store) init() error {
 		return s.openErr(err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+	var tables, versioned int
+	if err := tx.QueryRow(`SELECT count(*), count(*) FILTER (WHERE name = 'schema_version')
+		FROM sqlite_master WHERE type = 'table'`).Scan(&tables, &versioned); err != nil {
 		return s.openErr(err)
 	}
+	switch {
+	case tables == 0 && create == ports.CreationOpenExisting:
+		return fmt.Errorf("sqlite store %s: %w: the database is empty", s.path, ports.ErrNotAStore)
+	case tables == 0:
+		err = s.createSchema(tx)
+	case versioned == 0:
+		return fmt.Errorf("sqlite store %s: %w: the database holds other tables and no kmipd schema", s.path, ports.ErrNotAStore)
+	default:
+		err = s.checkSchema(tx)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(scratchSchema); err != nil {
+		return s.openErr(err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.openErr(err)
+	}
+	return nil
+}
+
+// createSchema creates the tables and identity of a new store in tx.
+func (s *Store) createSchema(tx *sql.Tx) error {
+	if _, err := tx.Exec(`CREATE TABLE schema_version (version INTEGER NOT NULL);` + schema + metaSchema); err != nil {
+		return s.openErr(err)
+	}
+	if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, SchemaVersion); err != nil {
+		return s.openErr(err)
+	}
+	s.info.New = true
+	return s.writeIdentity(tx)
+}
+
+// checkSchema checks an existing store's schema version and reads its
+// identity, giving it one if it has none (written by an older kmipd).
+func (s *Store) checkSchema(tx *sql.Tx) error {
 	var nv sql.NullInt64
 	if err := tx.QueryRow(`SELECT max(version) FROM schema_version`).Scan(&nv); err != nil {
 		return s.openErr(err)
 	}
-	v := nv.Int64
-	switch {
+	switch v := nv.Int64; {
 	case !nv.Valid:
-		if _, err := tx.Exec(schema); err != nil {
-			return s.openErr(err)
-		}
-		if _, err := tx.Exec(`INSERT INTO schema_version (version) VALUES (?)`, SchemaVersion); err != nil {
-			return s.openErr(err)
-		}
+		return fmt.Errorf("sqlite store %s: %w: no schema version", s.path, ports.ErrNotAStore)
 	case v > SchemaVersion:
 		return fmt.Errorf("sqlite store %s: %w: schema version %d, this kmipd supports %d; upgrade kmipd",
 			s.path, ErrNewerSchema, v, SchemaVersion)
@@ -228,12 +417,33 @@ func (s *Store) init() error {
 	case v < SchemaVersion:
 		return fmt.Errorf("sqlite store %s: unknown schema version %d", s.path, v)
 	}
-	if _, err := tx.Exec(scratchSchema); err != nil {
+	if _, err := tx.Exec(metaSchema); err != nil {
 		return s.openErr(err)
 	}
-	if err := tx.Commit(); err != nil {
+	var id, created sql.NullString
+	if err := tx.QueryRow(`SELECT (SELECT value FROM meta WHERE key = 'store_id'),
+		(SELECT value FROM meta WHERE key = 'created')`).Scan(&id, &created); err != nil {
 		return s.openErr(err)
 	}
+	if !id.Valid && !created.Valid {
+		return s.writeIdentity(tx)
+	}
+	t, terr := time.Parse(time.RFC3339Nano, created.String)
+	if !identity.Valid(id.String) || terr != nil {
+		return fmt.Errorf("sqlite store %s: %w: bad store identity %q created %q", s.path, ports.ErrNotAStore, id.String, created.String)
+	}
+	s.info.ID, s.info.Created = id.String, t
+	return nil
+}
+
+// writeIdentity gives the store a new identity in tx.
+func (s *Store) writeIdentity(tx *sql.Tx) error {
+	id, created := identity.New()
+	if _, err := tx.Exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('store_id', ?), ('created', ?)`,
+		id, created.Format(time.RFC3339Nano)); err != nil {
+		return s.openErr(err)
+	}
+	s.info.ID, s.info.Created = id, created
 	return nil
 }
 
@@ -252,6 +462,10 @@ func (s *Store) translate(err error) error {
 			return ports.ErrExists
 		}
 		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL:
+			return fmt.Errorf("sqlite store %s: %w: %w", s.path, ports.ErrNoSpace, err)
+		case sqlite3.SQLITE_NOTADB:
+			return fmt.Errorf("sqlite store %s: %w: %w", s.path, ports.ErrNotAStore, err)
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL:
 			return fmt.Errorf("sqlite store %s: %w: %w", s.path, ports.ErrUnavailable, err)
 		}
@@ -275,31 +489,69 @@ func (s *Store) writer() {
 }
 
 // commit runs ops in one transaction and acknowledges them after the
-// commit. It first runs them all without savepoints: a savepoint copies
-// every page a request touches to its sub-journal, which was a tenth of a
-// Create's CPU. If one fails, it rolls back and runs the batch again, each
-// request inside its own savepoint so that a failing one leaves the others
-// intact (writeq.Op.Run may be called again after a rollback).
+// commit, the database file being checked before and after to be still the
+// one opened: a batch committed to a removed or replaced file is answered
+// ports.ErrStoreLost, and once lost no batch runs at all. A batch that fails
+// for lack of space runs once more after checkpointing the WAL into the
+// database and truncating it, which frees the WAL's space.
 func (s *Store) commit(ops []*writeq.Op[*sql.Tx]) {
-	if s.commitAll(ops) {
+	if err := s.guard.Verify(); err != nil {
+		writeq.Fail(ops, err)
 		return
 	}
-	s.commitEach(ops)
+	results, commitErr := s.runBatch(ops)
+	if noSpace(results, commitErr) {
+		s.truncateWAL()
+		results, commitErr = s.runBatch(ops)
+	}
+	if err := s.guard.Verify(); err != nil {
+		writeq.Fail(ops, err)
+		return
+	}
+	writeq.Acknowledge(ops, results, commitErr)
+}
+
+// runBatch runs ops in one transaction and commits it: first all without
+// savepoints, since a savepoint copies every page a request touches to its
+// sub-journal (a tenth of a Create's CPU); if one fails, it rolls back and
+// runs the batch again, each request inside its own savepoint so that a
+// failing one leaves the others intact (writeq.Op.Run may be called again
+// after a rollback). It returns each request's result and the commit's.
+func (s *Store) runBatch(ops []*writeq.Op[*sql.Tx]) ([]error, error) {
+	if results, commitErr, ok := s.commitAll(ops); ok {
+		return results, commitErr
+	}
+	return s.commitEach(ops)
+}
+
+// noSpace reports whether a batch failed for lack of space.
+func noSpace(results []error, commitErr error) bool {
+	if errors.Is(commitErr, ports.ErrNoSpace) {
+		return true
+	}
+	return slices.ContainsFunc(results, func(err error) bool { return errors.Is(err, ports.ErrNoSpace) })
+}
+
+// truncateWAL ends any transaction a failed commit left open and copies the
+// WAL into the database, truncating it to nothing.
+func (s *Store) truncateWAL() {
+	s.wdb.Exec(`ROLLBACK`) // fails harmlessly when no transaction is open
+	s.wdb.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
 }
 
 // commitAll runs ops in one transaction without savepoints and, if every
-// one succeeds, commits and acknowledges them and reports true; otherwise it
-// rolls back, acknowledges nothing and reports false.
-func (s *Store) commitAll(ops []*writeq.Op[*sql.Tx]) bool {
+// one succeeds, commits and reports true with the results; otherwise it
+// rolls back and reports false.
+func (s *Store) commitAll(ops []*writeq.Op[*sql.Tx]) ([]error, error, bool) {
 	tx, err := s.wdb.Begin()
 	if err != nil {
-		return false
+		return nil, nil, false
 	}
 	results := make([]error, len(ops))
 	for i, op := range ops {
 		if results[i] = op.Run(tx); results[i] != nil {
 			tx.Rollback()
-			return false
+			return nil, nil, false
 		}
 	}
 	var commitErr error
@@ -308,43 +560,39 @@ func (s *Store) commitAll(ops []*writeq.Op[*sql.Tx]) bool {
 	} else {
 		s.scrubWAL()
 	}
-	writeq.Acknowledge(ops, results, commitErr)
-	return true
+	return results, commitErr, true
 }
 
 // commitEach runs ops in one transaction, each inside its own savepoint so
-// that a failing request leaves the others intact, and acknowledges them
-// after the commit.
-func (s *Store) commitEach(ops []*writeq.Op[*sql.Tx]) {
-	fail := func(ops []*writeq.Op[*sql.Tx], err error) {
-		for _, op := range ops {
-			op.Finish(err)
+// that a failing request leaves the others intact, and commits; it returns
+// each request's result and the commit's.
+func (s *Store) commitEach(ops []*writeq.Op[*sql.Tx]) ([]error, error) {
+	results := make([]error, len(ops))
+	fail := func(err error) ([]error, error) {
+		for i := range results {
+			results[i] = err
 		}
+		return results, nil
 	}
 	tx, err := s.wdb.Begin()
 	if err != nil {
-		fail(ops, s.translate(err))
-		return
+		return fail(s.translate(err))
 	}
-	results := make([]error, len(ops))
 	for i, op := range ops {
 		if _, err := s.exec(tx, `SAVEPOINT w`); err != nil {
 			tx.Rollback()
-			fail(ops, s.translate(err))
-			return
+			return fail(s.translate(err))
 		}
 		results[i] = op.Run(tx)
 		if results[i] != nil {
 			if _, err := s.exec(tx, `ROLLBACK TO w`); err != nil {
 				tx.Rollback()
-				fail(ops, s.translate(err))
-				return
+				return fail(s.translate(err))
 			}
 		}
 		if _, err := s.exec(tx, `RELEASE w`); err != nil {
 			tx.Rollback()
-			fail(ops, s.translate(err))
-			return
+			return fail(s.translate(err))
 		}
 	}
 	var commitErr error
@@ -353,7 +601,7 @@ func (s *Store) commitEach(ops []*writeq.Op[*sql.Tx]) {
 	} else {
 		s.scrubWAL()
 	}
-	writeq.Acknowledge(ops, results, commitErr)
+	return results, commitErr
 }
 
 // scrubWAL, after a commit that removed key material, copies the WAL into
@@ -631,6 +879,9 @@ func (s *Store) read(ctx context.Context, fn func() error) error {
 	if s.closed {
 		return fmt.Errorf("sqlite store %s: %w", s.path, ports.ErrClosed)
 	}
+	if err := s.guard.Err(); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -890,7 +1141,8 @@ func allOf(query *strings.Builder, args []any, checks []check) []any {
 }
 
 // Close stops the writer after its current batch, waits for reads in flight
-// and closes the database; later calls return ports.ErrClosed.
+// and closes the database; later calls return ports.ErrClosed. Closing a
+// lost store returns its ports.ErrStoreLost error.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -916,5 +1168,92 @@ func (s *Store) Close() error {
 	if err := errors.Join(s.rdb.Close(), s.wdb.Close()); err != nil {
 		return fmt.Errorf("sqlite store %s: close: %w", s.path, err)
 	}
+	if lost := s.guard.Err(); lost != nil {
+		return s.setWALAside(lost)
+	}
 	return nil
+}
+
+// setWALAside runs when a lost store closes. SQLite leaves the WAL of a
+// database file that was moved or removed where it was, next to the path:
+// if another database now sits at the path, SQLite would apply the lost
+// store's WAL to it when it is next opened, mixing the pages of two
+// stores. So when the path names another file and the WAL there is this
+// store's, the WAL and its index are renamed aside (the acknowledged writes
+// they hold are kept for an operator). It returns lost, with what it did.
+func (s *Store) setWALAside(lost error) error {
+	if _, err := os.Stat(s.path); err != nil {
+		return lost // nothing at the path: the WAL waits for its file to come back
+	}
+	wal, err := os.Stat(s.path + "-wal")
+	if err != nil || s.wal == nil || !os.SameFile(wal, s.wal) {
+		return lost
+	}
+	aside := fmt.Sprintf("%s-wal.lost-%s", s.path, s.info.ID)
+	if err := os.Rename(s.path+"-wal", aside); err != nil {
+		return fmt.Errorf("%w; its WAL could not be set aside, and would be applied to the database now at the path: %w", lost, err)
+	}
+	os.Remove(s.path + "-shm")
+	return fmt.Errorf("%w; its WAL, with the writes acknowledged before the loss, was moved to %s", lost, aside)
+}
+
+var (
+	_ ports.HealthChecker = (*Store)(nil)
+	_ ports.Describer     = (*Store)(nil)
+)
+
+// Check implements ports.HealthChecker: the path must still name the file
+// opened, and both the database file itself and the database as SQLite
+// sees it (with its WAL) must still hold this store's identity (a file
+// copied over it in place keeps its inode but not the identity).
+func (s *Store) Check(ctx context.Context) error {
+	if err := s.guard.Verify(); err != nil {
+		return err
+	}
+	if reason := s.overwritten(); reason != "" {
+		// Read again, so that a page caught while a checkpoint writes it
+		// cannot fail the store.
+		time.Sleep(50 * time.Millisecond)
+		if reason = s.overwritten(); reason != "" {
+			return s.guard.Fail(reason)
+		}
+	}
+	var id string
+	err := s.read(ctx, func() error {
+		return s.queryRow(ctx, `SELECT value FROM meta WHERE key = 'store_id'`).Scan(&id)
+	})
+	var se *sqlite.Error
+	switch {
+	case errors.Is(err, sql.ErrNoRows), errors.As(err, &se) && se.Code() == sqlite3.SQLITE_ERROR:
+		return s.guard.Fail("the database holds no store identity any more")
+	case err != nil:
+		return s.ctxErr(ctx, err)
+	case id != s.info.ID:
+		return s.guard.Fail(fmt.Sprintf("the database holds another store (%s)", id))
+	}
+	return nil
+}
+
+// overwritten says how the database file was overwritten in place, or ""
+// if it still is this store's (or holds no identity yet).
+func (s *Store) overwritten() string {
+	switch id, foreign := fileIdentity(s.path); {
+	case foreign:
+		return "the database file was overwritten by something that is not an SQLite database"
+	case id != "" && id != s.info.ID:
+		return fmt.Sprintf("the database file was overwritten by another store (%s)", id)
+	}
+	return ""
+}
+
+// Info implements ports.Describer.
+func (s *Store) Info(ctx context.Context) (ports.StoreInfo, error) {
+	info := s.info
+	err := s.read(ctx, func() error {
+		return s.queryRow(ctx, `SELECT count(*) FROM objects`).Scan(&info.Objects)
+	})
+	if err != nil {
+		return ports.StoreInfo{}, s.ctxErr(ctx, err)
+	}
+	return info, nil
 }

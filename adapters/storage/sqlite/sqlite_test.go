@@ -44,5 +44,12 @@ func TestDatabaseFileIsOwnerOnly(t *testing.T) {
 func BenchmarkLocateByName100k(b *testing.B) { storetest.BenchLocateByNameN(b, open, 100_000) }
 func BenchmarkLocateByName1M(b *testing.B)   { storetest.BenchLocateByNameN(b, open, 1_000_000) }
 
+func TestFaults(t *testing.T) {
+	storetest.Faults(t, func(path string, c ports.Creation) (ports.Store, error) {
+		return sqlite.Open(path, sqlite.Options{Create: c})
+	})
+}
+
 func TestDestroyLeavesNoKey(t *testing.T) { storetest.DestroyLeavesNoKey(t, open) }
-func TestSnapshot(t *testing.T)           { storetest.Snapshot(t, open) }
+
+func TestSnapshot(t *testing.T) { storetest.Snapshot(t, open) }

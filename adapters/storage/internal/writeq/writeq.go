@@ -191,3 +191,10 @@ func Acknowledge[Tx any](ops []*Op[Tx], results []error, commitErr error) {
 		op.Finish(results[i])
 	}
 }
+
+// Fail finishes every request of a batch with err, none of them written.
+func Fail[Tx any](ops []*Op[Tx], err error) {
+	for _, op := range ops {
+		op.Finish(err)
+	}
+}
