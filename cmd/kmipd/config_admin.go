@@ -64,11 +64,17 @@ func (a *AdminConfig) check() error {
 	return nil
 }
 
-// readinessChecks are what /readyz asks: the store answers a read and the
-// crypto engine produces a random byte, each within the check timeout.
+// readinessChecks are what /readyz asks: the store is still the one opened
+// (its health check) and answers a read, and the crypto engine produces a
+// random byte, each within the check timeout.
 func readinessChecks(store ports.Store, engine ports.CryptoEngine) []admin.Check {
 	return []admin.Check{
 		{Name: "store", Probe: func(ctx context.Context) error {
+			if hc, ok := store.(ports.HealthChecker); ok {
+				if err := hc.Check(ctx); err != nil {
+					return err
+				}
+			}
 			_, err := store.Get(ctx, "kmipd-readiness-probe")
 			if errors.Is(err, ports.ErrNotFound) {
 				return nil
