@@ -214,7 +214,7 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
 	}
-	if err := checkRelease(c, obj); err != nil { // Sensitive, Extractable (app/attr_server.go)
+	if err := checkRelease(c, obj, encryptsOnRelease(c)); err != nil { // Sensitive, Extractable (app/attr_server.go)
 		return nil, err
 	}
 	if obj, err = s.withKeyValue(ctx, obj); err != nil { // HSM keys (app/kept.go)

@@ -126,6 +126,26 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 	return obj, h, p, err
 }
 
+// encryptsOnRelease reports whether the request's Key Wrapping
+// Specification, once applied, returns the value encrypted under a wrapping
+// key: a well-formed specification whose method encrypts (Encrypt, or
+// Encrypt then MAC/sign) and that names an encryption key. A MAC/sign-only
+// wrapping authenticates the key but leaves it in the clear. A malformed
+// specification counts as none; getHook refuses it when it reads it.
+func encryptsOnRelease(c *call) bool {
+	spec := c.payload.Child(kmip.TagKeyWrappingSpecification)
+	if spec == nil {
+		return false
+	}
+	ws, err := readWrapSpec(spec)
+	return err == nil && ws.encrypts()
+}
+
+// encrypts reports whether the wrapping encrypts the key value.
+func (ws wrapSpec) encrypts() bool {
+	return ws.encInfo != nil && (ws.method == kmip.WrappingMethodEncrypt || ws.method == kmip.WrappingMethodEncryptThenMACSign)
+}
+
 // getHook applies the Get request's key wrapping to out, the object's
 // payload about to be returned: a Key Wrapping Specification wraps it, and
 // Key Wrap Type Not Wrapped unwraps a key registered wrapped. (Sensitive and
