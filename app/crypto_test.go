@@ -381,7 +381,13 @@ func TestCreateKeyPair21(t *testing.T) {
 		t.Fatal("2.x attributes not applied")
 	}
 	// The KMIP 2.x Unique Identifier enumeration names the Create Key Pair result.
-	_, rs := send(t, s, alice, msg(v21, req.Clone(), bi(kmip.OperationGetAttributes,
+	// Names are unique (KMIP 2.1 §4.32): the second pair goes unnamed.
+	unnamed := req.Clone()
+	for _, tag := range []kmip.Tag{kmip.TagPrivateKeyAttributes, kmip.TagPublicKeyAttributes} {
+		box := unnamed.Child(kmip.TagRequestPayload).Child(tag)
+		box.Value = box.Children()[:1]
+	}
+	_, rs := send(t, s, alice, msg(v21, unnamed, bi(kmip.OperationGetAttributes,
 		kmip.Enum(kmip.TagUniqueIdentifier, uint32(kmip.UniqueIdentifierCreateKeyPair)))))
 	newPriv, _ := pairIDs(t, mustOK(t, rs[0]))
 	if id, _ := mustOK(t, rs[1]).Child(kmip.TagUniqueIdentifier).AsText(); id != newPriv {

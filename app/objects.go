@@ -104,8 +104,13 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 }
 
 // storeNew derives the server-computed attributes of a new object, stores it
-// durably, and remembers how to remove it should the batch be undone.
-func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object) error {
+// durably, and remembers how to remove it should the batch be undone. Its
+// Names must be its own (checkNewNames); replaces lists the objects whose
+// Names it takes over.
+func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object, replaces ...string) error {
+	if err := s.checkNewNames(ctx, c, obj, replaces...); err != nil {
+		return err
+	}
 	finishObject(obj)
 	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
 		return err

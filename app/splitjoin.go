@@ -82,6 +82,10 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if err != nil {
 			return nil, err
 		}
+		if parts > 1 && obj.Attr("Name") != nil {
+			// Every part would carry the Name, and a Name identifies one object.
+			return nil, nameTaken(c)
+		}
 		kb := kmip.Struct(kmip.TagKeyBlock,
 			kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
 			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, share)),
