@@ -118,10 +118,11 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 	if h, err = keyHandle(obj); err != nil {
 		return nil, h, p, usableError(err, c.v)
 	}
-	if cp := info.Child(kmip.TagCryptographicParameters); cp != nil {
-		p, err = cryptoParams(cp)
-	} else {
-		p, err = cryptoParams(obj.Attr("Cryptographic Parameters"))
+	// The Key Information's parameters must match one of the wrapping key's
+	// (KMIP 1.4 §2.1.6), as an operation's must (keyParams).
+	p, consistent, err := keyParams(info.Child(kmip.TagCryptographicParameters), obj)
+	if err == nil && !consistent {
+		err = paramsConflict(c)
 	}
 	return obj, h, p, err
 }
