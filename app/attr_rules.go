@@ -105,12 +105,16 @@ func (s *Service) checkNameUnique(ctx context.Context, c *call, a domain.Attribu
 }
 
 // nameFree refuses a Name Value that an object other than those listed in
-// owners already carries.
+// owners already carries. Besides the Name Value term it looks for the whole
+// Name under each standard Name Type, which objects stored before Name
+// Values were indexed carry.
 func (s *Service) nameFree(ctx context.Context, c *call, nv string, owners ...string) error {
-	ids, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{
-		Terms: []domain.IndexTerm{{Name: domain.IndexNameValue, Key: domain.NameValueKey(nv)}},
-		Limit: len(owners) + 1,
-	})
+	terms := []domain.IndexTerm{{Name: domain.IndexNameValue, Key: domain.NameValueKey(nv)}}
+	for _, typ := range []kmip.NameType{kmip.NameTypeUninterpretedTextString, kmip.NameTypeURI} {
+		terms = append(terms, domain.IndexTerm{Name: "Name", Key: domain.IndexKey(kmip.Struct(kmip.TagName,
+			kmip.Text(kmip.TagNameValue, nv), kmip.Enum(kmip.TagNameType, uint32(typ))))})
+	}
+	ids, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{Any: [][]domain.IndexTerm{terms}, Limit: len(owners) + 1})
 	if err != nil {
 		return err
 	}

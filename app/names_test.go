@@ -6,6 +6,7 @@ import (
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
 )
 
 // uriName is a Name whose Name Type is URI: the same Name Value as
@@ -141,4 +142,33 @@ func TestNamesOfManyObjectsRefused(t *testing.T) {
 	if after != before+1 {
 		t.Fatalf("%d objects stored besides the key to split", after-before-1)
 	}
+}
+
+// legacyIndex is a store whose index lacks the kmipd:name-value terms, as a
+// database written before they existed does.
+type legacyIndex struct{ *memStore }
+
+func (l legacyIndex) Locate(ctx context.Context, q ports.LocateQuery) ([]string, error) {
+	keep := func(ts []domain.IndexTerm) []domain.IndexTerm {
+		var out []domain.IndexTerm
+		for _, t := range ts {
+			if t.Name != domain.IndexNameValue {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	q.Terms = keep(q.Terms)
+	for i, g := range q.Any {
+		q.Any[i] = keep(g)
+	}
+	return l.memStore.Locate(ctx, q)
+}
+
+// Objects indexed before Name Values were are still found by their whole
+// Name under the standard Name Types.
+func TestNameUniqueOnLegacyIndex(t *testing.T) {
+	s := New(Config{Store: legacyIndex{newMemStore()}, Crypto: fakeCrypto{}, Clock: fixedClock{testNow}})
+	createdID(t, one(t, s, alice, v14, aesCreate14With("", attr14("Name", uriName("old")))))
+	mustFail(t, one(t, s, bob, v14, aesCreate14(128, "old")), kmip.ResultReasonIllegalOperation)
 }
