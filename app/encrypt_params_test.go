@@ -8,15 +8,17 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
-func params(fields ...*kmip.Item) *kmip.Item {
+func cpItem(fields ...*kmip.Item) *kmip.Item {
 	return kmip.Struct(kmip.TagCryptographicParameters, fields...)
 }
 
-func mode(m kmip.BlockCipherMode) *kmip.Item { return kmip.Enum(kmip.TagBlockCipherMode, uint32(m)) }
+func modeItem(m kmip.BlockCipherMode) *kmip.Item {
+	return kmip.Enum(kmip.TagBlockCipherMode, uint32(m))
+}
 
-// registerKey registers a 16-byte symmetric key of algorithm alg for alice
+// registerSymKey registers a 16-byte symmetric key of algorithm alg for alice
 // with the given attributes.
-func registerKey(t *testing.T, s *Service, v version, alg kmip.CryptographicAlgorithm, attrs ...*kmip.Item) string {
+func registerSymKey(t *testing.T, s *Service, v version, alg kmip.CryptographicAlgorithm, attrs ...*kmip.Item) string {
 	t.Helper()
 	key := kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
 		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
@@ -32,7 +34,7 @@ func registerKey(t *testing.T, s *Service, v version, alg kmip.CryptographicAlgo
 func TestRequestCannotContradictKeyParams(t *testing.T) {
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()
-		gcm := params(mode(kmip.BlockCipherModeGCM), kmip.Int(kmip.TagTagLength, 16))
+		gcm := cpItem(modeItem(kmip.BlockCipherModeGCM), kmip.Int(kmip.TagTagLength, 16))
 		id := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow(), gcm)
 		want := kmip.ResultReasonPermissionDenied
 		if v.major >= 2 {
@@ -41,10 +43,10 @@ func TestRequestCannotContradictKeyParams(t *testing.T) {
 		enc := func(p *kmip.Item) result {
 			return one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("sixteen byte msg")), p))
 		}
-		mustFail(t, enc(params(mode(kmip.BlockCipherModeECB))), want)
-		mustFail(t, enc(params(mode(kmip.BlockCipherModeGCM), kmip.Int(kmip.TagTagLength, 12))), want)
-		mustFail(t, enc(params(kmip.Int(kmip.TagTagLength, 4))), want)
-		out := mustOK(t, enc(params(mode(kmip.BlockCipherModeGCM), kmip.Bool(kmip.TagRandomIV, true))))
+		mustFail(t, enc(cpItem(modeItem(kmip.BlockCipherModeECB))), want)
+		mustFail(t, enc(cpItem(modeItem(kmip.BlockCipherModeGCM), kmip.Int(kmip.TagTagLength, 12))), want)
+		mustFail(t, enc(cpItem(kmip.Int(kmip.TagTagLength, 4))), want)
+		out := mustOK(t, enc(cpItem(modeItem(kmip.BlockCipherModeGCM), kmip.Bool(kmip.TagRandomIV, true))))
 		if out.Child(kmip.TagAuthenticatedEncryptionTag) == nil {
 			t.Fatalf("%s: the key's GCM did not apply", v)
 		}
@@ -58,23 +60,23 @@ func TestRequestCannotContradictKeyParams(t *testing.T) {
 			if out.Child(kmip.TagAuthenticatedEncryptionTag) != nil || out.Child(kmip.TagIVCounterNonce) == nil {
 				t.Fatal("the request's CBC instance did not apply")
 			}
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(two), data([]byte("x")), params(mode(kmip.BlockCipherModeCTR)))), want)
+			mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(two), data([]byte("x")), cpItem(modeItem(kmip.BlockCipherModeCTR)))), want)
 		}
 	}
 }
 
 func TestMergeParams(t *testing.T) {
-	key := params(mode(kmip.BlockCipherModeCBC), kmip.Bool(kmip.TagRandomIV, false))
+	key := cpItem(modeItem(kmip.BlockCipherModeCBC), kmip.Bool(kmip.TagRandomIV, false))
 	for _, c := range []struct {
 		name string
 		req  *kmip.Item
 		ok   bool
 	}{
-		{"empty", params(), true},
-		{"same", params(mode(kmip.BlockCipherModeCBC)), true},
-		{"adds padding", params(kmip.Enum(kmip.TagPaddingMethod, uint32(kmip.PaddingMethodPKCS5))), true},
-		{"asks Random IV", params(kmip.Bool(kmip.TagRandomIV, true)), true},
-		{"other mode", params(mode(kmip.BlockCipherModeECB)), false},
+		{"empty", cpItem(), true},
+		{"same", cpItem(modeItem(kmip.BlockCipherModeCBC)), true},
+		{"adds padding", cpItem(kmip.Enum(kmip.TagPaddingMethod, uint32(kmip.PaddingMethodPKCS5))), true},
+		{"asks Random IV", cpItem(kmip.Bool(kmip.TagRandomIV, true)), true},
+		{"other mode", cpItem(modeItem(kmip.BlockCipherModeECB)), false},
 	} {
 		merged, ok := mergeParams(c.req, key)
 		if ok != c.ok {
@@ -85,7 +87,7 @@ func TestMergeParams(t *testing.T) {
 			t.Errorf("%s: merged %v lost the key's fields", c.name, merged)
 		}
 	}
-	merged, _ := mergeParams(params(kmip.Bool(kmip.TagRandomIV, true)), key)
+	merged, _ := mergeParams(cpItem(kmip.Bool(kmip.TagRandomIV, true)), key)
 	if b, _ := merged.Child(kmip.TagRandomIV).AsBool(); !b {
 		t.Error("Random IV asked for was not applied")
 	}
@@ -100,7 +102,7 @@ func TestRandomIVKeyRefusesClientIV(t *testing.T) {
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()
 		id := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow(),
-			params(mode(kmip.BlockCipherModeCBC), kmip.Bool(kmip.TagRandomIV, true)))
+			cpItem(modeItem(kmip.BlockCipherModeCBC), kmip.Bool(kmip.TagRandomIV, true)))
 		iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{1}, 16))
 		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), iv)), kmip.ResultReasonInvalidField)
 		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), cbc(), iv.Clone())), kmip.ResultReasonInvalidField)
@@ -135,7 +137,7 @@ func TestEncryptOnlyClientCannotChooseIV(t *testing.T) {
 		both := mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt)
 		policy := kmip.Text(kmip.TagOperationPolicyName, "encrypt-only")
 		id := aesKey(t, s, v, both, activeNow(), policy)
-		ctr := params(mode(kmip.BlockCipherModeCTR))
+		ctr := cpItem(modeItem(kmip.BlockCipherModeCTR))
 		iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{9}, 16))
 		secret := []byte("alice's secret message")
 		ct := mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data(secret), ctr, iv)))
@@ -152,7 +154,7 @@ func TestEncryptOnlyClientCannotChooseIV(t *testing.T) {
 		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(encOnly), data(secret), ctr.Clone(), iv.Clone())),
 			kmip.ResultReasonPermissionDenied)
 		// RC4 has no IV: its encryption is its decryption.
-		rc4 := registerKey(t, s, v, kmip.CryptographicAlgorithmRC4, both.Clone(), activeNow(), policy.Clone())
+		rc4 := registerSymKey(t, s, v, kmip.CryptographicAlgorithmRC4, both.Clone(), activeNow(), policy.Clone())
 		mustFail(t, one(t, s, bob, v, bi(kmip.OperationEncrypt, uidItem(rc4), data(secret))), kmip.ResultReasonPermissionDenied)
 		mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(rc4), data(secret))))
 	}
@@ -163,10 +165,10 @@ func TestEncryptOnlyClientCannotChooseIV(t *testing.T) {
 // than the key's and expects Invalid).
 func TestVerifyUnderForeignParamsIsInvalid(t *testing.T) {
 	s := newCryptoService()
-	id := registerKey(t, s, v21, kmip.CryptographicAlgorithmHMAC_SHA256,
+	id := registerSymKey(t, s, v21, kmip.CryptographicAlgorithmHMAC_SHA256,
 		mask(kmip.CryptographicUsageMaskMACGenerate, kmip.CryptographicUsageMaskMACVerify), activeNow(),
-		params(kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmHMAC_SHA256))))
-	foreign := params(kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmHMAC_SHA512)))
+		cpItem(kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmHMAC_SHA256))))
+	foreign := cpItem(kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmHMAC_SHA512)))
 	msg := data([]byte("message"))
 	mac := bytesOf(t, mustOK(t, one(t, s, alice, v21, bi(kmip.OperationMAC, uidItem(id), msg))), kmip.TagMACData)
 	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationMAC, uidItem(id), msg.Clone(), foreign)), kmip.ResultReasonBadCryptographicParameters)

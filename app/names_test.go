@@ -15,9 +15,9 @@ func uriName(n string) *kmip.Item {
 	return kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, n), kmip.Enum(kmip.TagNameType, uint32(kmip.NameTypeURI)))
 }
 
-// aesTemplate is a Template structure for AES keys of bits bits under
+// aesTemplateItem is a Template structure for AES keys of bits bits under
 // policy (none when empty).
-func aesTemplate(bits int32, policy string) *kmip.Item {
+func aesTemplateItem(bits int32, policy string) *kmip.Item {
 	tmpl := kmip.Struct(kmip.TagTemplate,
 		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
 		attr14("Cryptographic Length", kmip.Int(0, bits)),
@@ -40,20 +40,20 @@ func createFromTemplate(name string) *kmip.Item {
 // Add and Modify Attribute all refuse a value another object carries.
 func TestNameUniqueByValue(t *testing.T) {
 	s := newService(t)
-	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplate(256, ""), attr14("Name", nameItem("bob-aes256")))))
+	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attr14("Name", nameItem("bob-aes256")))))
 	taken := func(v version) kmip.ResultReason {
 		if v.major >= 2 {
 			return kmip.ResultReasonNonUniqueNameAttribute
 		}
 		return kmip.ResultReasonIllegalOperation
 	}
-	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplate(128, "public"),
+	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
 		attr14("Name", uriName("bob-aes256")), attr14("Operation Policy Name", kmip.Text(0, "public")))), taken(v14))
 	mustFail(t, one(t, s, alice, v14, aesCreate14With("", attr14("Name", uriName("bob-aes256")))), taken(v14))
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "chosen"),
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
 		attr14("Name", uriName("bob-aes256")), attr14("Operation Policy Name", kmip.Text(0, "public")),
-		aesTemplate(128, "shared"))), taken(v14))
+		aesTemplateItem(128, "shared"))), taken(v14))
 	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "chosen"),
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
 		kmip.Struct(kmip.TagAttributes, uriName("bob-aes256")),
@@ -79,13 +79,13 @@ func TestNameUniqueByValue(t *testing.T) {
 // Value under another Name Type (issue 12.2).
 func TestTemplateCannotBeHijacked(t *testing.T) {
 	s := newService(t)
-	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplate(256, ""), attr14("Name", nameItem("bob-aes256")))))
+	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attr14("Name", nameItem("bob-aes256")))))
 	// An identifier alice chooses sorts before bob's.
 	one(t, s, alice, v14, bi(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "0-hijack"),
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
 		attr14("Name", uriName("bob-aes256")), attr14("Operation Policy Name", kmip.Text(0, "public")),
-		aesTemplate(128, "public")))
-	one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplate(128, "public"),
+		aesTemplateItem(128, "public")))
+	one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
 		attr14("Name", kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, "bob-aes256"), kmip.Enum(kmip.TagNameType, 0x80000001))),
 		attr14("Operation Policy Name", kmip.Text(0, "public"))))
 	id := createdID(t, one(t, s, bob, v14, createFromTemplate("bob-aes256")))
@@ -102,7 +102,7 @@ func TestTemplateNameAmbiguousOrUnreadable(t *testing.T) {
 	s := newService(t)
 	put := func(id, owner, policy string, name *kmip.Item, bits int32) {
 		o := &domain.Object{ID: id, Type: uint32(kmip.ObjectTypeTemplate), State: domain.PreActive, Owner: owner,
-			Policy: policy, Payload: aesTemplate(bits, "")}
+			Policy: policy, Payload: aesTemplateItem(bits, "")}
 		o.AddAttr("Name", name)
 		if err := s.cfg.Store.Create(context.Background(), o); err != nil {
 			t.Fatal(err)

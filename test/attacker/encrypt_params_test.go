@@ -9,9 +9,9 @@ import (
 	"github.com/kmipd/kmipd/test/harness"
 )
 
-// cipherParams is a Cryptographic Parameters structure with the given mode
+// modeParams is a Cryptographic Parameters structure with the given mode
 // and any further fields.
-func cipherParams(m kmip.BlockCipherMode, more ...*kmip.Item) *kmip.Item {
+func modeParams(m kmip.BlockCipherMode, more ...*kmip.Item) *kmip.Item {
 	return kmip.Struct(kmip.TagCryptographicParameters, append([]*kmip.Item{kmip.Enum(kmip.TagBlockCipherMode, uint32(m))}, more...)...)
 }
 
@@ -35,16 +35,16 @@ func TestEncryptIsNotDecrypt(t *testing.T) {
 		{kmip.BlockCipherModeGCM, bytes.Repeat([]byte{0x44}, 12)},
 	} {
 		iv := kmip.Bytes(kmip.TagIVCounterNonce, c.iv)
-		ct := harness.Call(t, tg.alice, kmip.OperationEncrypt, uid(key), cipherParams(c.mode), kmip.Bytes(kmip.TagData, secret), iv)
+		ct := harness.Call(t, tg.alice, kmip.OperationEncrypt, uid(key), modeParams(c.mode), kmip.Bytes(kmip.TagData, secret), iv)
 		ciphertext := harness.Field(t, ct, kmip.TagData)
-		out, err := tg.bob.Call(kmip.OperationEncrypt, uid(key), cipherParams(c.mode), kmip.Bytes(kmip.TagData, ciphertext), iv.Clone())
+		out, err := tg.bob.Call(kmip.OperationEncrypt, uid(key), modeParams(c.mode), kmip.Bytes(kmip.TagData, ciphertext), iv.Clone())
 		if err == nil {
 			d, _ := out.Child(kmip.TagData).AsBytes()
 			t.Errorf("%s: bob encrypted under alice's IV (recovered her plaintext: %v)", c.mode, bytes.Equal(d, secret))
 		} else if reason(err) != kmip.ResultReasonPermissionDenied {
 			t.Errorf("%s: bob's Encrypt with alice's IV: %v, want Permission Denied", c.mode, err)
 		}
-		out = harness.Call(t, tg.bob, kmip.OperationEncrypt, uid(key), cipherParams(c.mode), kmip.Bytes(kmip.TagData, ciphertext))
+		out = harness.Call(t, tg.bob, kmip.OperationEncrypt, uid(key), modeParams(c.mode), kmip.Bytes(kmip.TagData, ciphertext))
 		if d := harness.Field(t, out, kmip.TagData); bytes.Equal(d, secret) {
 			t.Errorf("%s: bob's Encrypt without an IV returned alice's plaintext", c.mode)
 		}
@@ -61,9 +61,9 @@ func TestRequestCannotOverrideKeyParams(t *testing.T) {
 	tg := start(t, harness.Options{})
 	mask := kmip.CryptographicUsageMaskEncrypt | kmip.CryptographicUsageMaskDecrypt
 	randomIV := createAES(t, tg.alice, "shared", mask, kmipclient.Attribute("Cryptographic Parameters",
-		cipherParams(kmip.BlockCipherModeCBC, kmip.Enum(kmip.TagPaddingMethod, uint32(kmip.PaddingMethodPKCS5)), kmip.Bool(kmip.TagRandomIV, true))))
+		modeParams(kmip.BlockCipherModeCBC, kmip.Enum(kmip.TagPaddingMethod, uint32(kmip.PaddingMethodPKCS5)), kmip.Bool(kmip.TagRandomIV, true))))
 	gcm := createAES(t, tg.alice, "shared", mask, kmipclient.Attribute("Cryptographic Parameters",
-		cipherParams(kmip.BlockCipherModeGCM, kmip.Int(kmip.TagTagLength, 16))))
+		modeParams(kmip.BlockCipherModeGCM, kmip.Int(kmip.TagTagLength, 16))))
 	harness.Call(t, tg.alice, kmip.OperationActivate, uid(randomIV))
 	harness.Call(t, tg.alice, kmip.OperationActivate, uid(gcm))
 	msg := kmip.Bytes(kmip.TagData, []byte("sixteen byte msg"))
@@ -71,7 +71,7 @@ func TestRequestCannotOverrideKeyParams(t *testing.T) {
 		name string
 		c    *kmipclient.Client
 	}{{"bob", tg.bob}, {"alice", tg.alice}} {
-		if _, err := who.c.Call(kmip.OperationEncrypt, uid(randomIV), cipherParams(kmip.BlockCipherModeCBC), msg.Clone(),
+		if _, err := who.c.Call(kmip.OperationEncrypt, uid(randomIV), modeParams(kmip.BlockCipherModeCBC), msg.Clone(),
 			kmip.Bytes(kmip.TagIVCounterNonce, make([]byte, 16))); err == nil {
 			t.Errorf("%s chose the IV on a Random IV key", who.name)
 		}
@@ -84,10 +84,10 @@ func TestRequestCannotOverrideKeyParams(t *testing.T) {
 			target string
 			p      *kmip.Item
 		}{
-			{"ECB on a GCM key", gcm, cipherParams(kmip.BlockCipherModeECB)},
-			{"another tag length", gcm, cipherParams(kmip.BlockCipherModeGCM, kmip.Int(kmip.TagTagLength, 12))},
-			{"CTR on a GCM key", gcm, cipherParams(kmip.BlockCipherModeCTR)},
-			{"ECB without Random IV on a CBC Random IV key", randomIV, cipherParams(kmip.BlockCipherModeECB, kmip.Bool(kmip.TagRandomIV, false))},
+			{"ECB on a GCM key", gcm, modeParams(kmip.BlockCipherModeECB)},
+			{"another tag length", gcm, modeParams(kmip.BlockCipherModeGCM, kmip.Int(kmip.TagTagLength, 12))},
+			{"CTR on a GCM key", gcm, modeParams(kmip.BlockCipherModeCTR)},
+			{"ECB without Random IV on a CBC Random IV key", randomIV, modeParams(kmip.BlockCipherModeECB, kmip.Bool(kmip.TagRandomIV, false))},
 		} {
 			if _, err := who.c.Call(kmip.OperationEncrypt, uid(r.target), r.p, msg.Clone()); reason(err) != kmip.ResultReasonPermissionDenied {
 				t.Errorf("%s, %s: %v, want Permission Denied", who.name, r.name, err)

@@ -17,9 +17,9 @@ func aliceSensitive(t *testing.T, tg *target) string {
 		kmipclient.Attribute("Sensitive", kmip.Bool(0, true)))
 }
 
-// keyBytes returns the Key Material of a Get response's symmetric key or
+// clearKeyMaterial returns the Key Material of a Get response's symmetric key or
 // split key, nil when there is none in the clear.
-func keyBytes(out *kmip.Item) []byte {
+func clearKeyMaterial(out *kmip.Item) []byte {
 	for _, tag := range []kmip.Tag{kmip.TagSymmetricKey, kmip.TagSplitKey} {
 		if b, ok := out.Path(tag, kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); ok {
 			return b
@@ -51,7 +51,7 @@ func TestSensitiveNotReleasedByMACOnlyWrapping(t *testing.T) {
 			kmip.Enum(kmip.TagEncodingOption, uint32(kmip.EncodingOptionNoEncoding)))
 		out, err := tg.bob.Call(kmip.OperationGet, uid(victim), spec)
 		if err == nil {
-			t.Fatalf("bob got alice's Sensitive key with a MAC-only wrapping (clear material: %v)", keyBytes(out) != nil)
+			t.Fatalf("bob got alice's Sensitive key with a MAC-only wrapping (clear material: %v)", clearKeyMaterial(out) != nil)
 		}
 		if reason(err) != kmip.ResultReasonSensitive {
 			t.Errorf("MAC-only wrapping of a Sensitive key: %v, want Sensitive", err)
@@ -93,7 +93,7 @@ func TestSensitiveNotReleasedBySplitting(t *testing.T) {
 		out, err := split(extra...)
 		if err == nil {
 			share, _ := out.Child(kmip.TagUniqueIdentifier).AsText()
-			got := keyBytes(harness.Call(t, tg.bob, kmip.OperationGet, uid(share)))
+			got := clearKeyMaterial(harness.Call(t, tg.bob, kmip.OperationGet, uid(share)))
 			t.Fatalf("split %s: bob split alice's Sensitive key (share readable: %v)", name, got != nil)
 		}
 		if r := reason(err); r != kmip.ResultReasonSensitive && r != kmip.ResultReasonInvalidField {
@@ -110,7 +110,7 @@ func TestSensitiveNotReleasedBySplitting(t *testing.T) {
 		t.Fatalf("split of a readable key: %v", err)
 	}
 	share, _ := out.Child(kmip.TagUniqueIdentifier).AsText()
-	if !bytes.Equal(keyBytes(harness.Call(t, tg.bob, kmip.OperationGet, uid(share))), keyBytes(harness.Call(t, tg.bob, kmip.OperationGet, uid(plain)))) {
+	if !bytes.Equal(clearKeyMaterial(harness.Call(t, tg.bob, kmip.OperationGet, uid(share))), clearKeyMaterial(harness.Call(t, tg.bob, kmip.OperationGet, uid(plain)))) {
 		t.Error("the 1-of-1 XOR share of a readable key is not the key")
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"github.com/kmipd/kmipd/test/harness"
 )
 
-// template is a KMIP 1.x Template structure for AES keys of bits bits,
+// aesTemplateOf is a KMIP 1.x Template structure for AES keys of bits bits,
 // whose keys get policy (none when empty).
-func template(bits int32, policy string) *kmip.Item {
+func aesTemplateOf(bits int32, policy string) *kmip.Item {
 	tmpl := kmip.Struct(kmip.TagTemplate,
 		kmipclient.Attribute("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
 		kmipclient.Attribute("Cryptographic Length", kmip.Int(0, bits)),
@@ -21,8 +21,8 @@ func template(bits int32, policy string) *kmip.Item {
 	return tmpl
 }
 
-// nameOfType is a Name attribute with the given Name Type.
-func nameOfType(value string, typ uint32) *kmip.Item {
+// nameWithType is a Name attribute with the given Name Type.
+func nameWithType(value string, typ uint32) *kmip.Item {
 	return kmipclient.Attribute("Name", kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, value), kmip.Enum(kmip.TagNameType, typ)))
 }
 
@@ -35,13 +35,13 @@ func nameOfType(value string, typ uint32) *kmip.Item {
 func TestTemplateNameCannotBeHijacked(t *testing.T) {
 	tg := start(t, harness.Options{})
 	harness.Call(t, tg.bob, kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
-		kmip.Struct(kmip.TagTemplateAttribute, kmipclient.NameAttribute("bob-aes256")), template(256, ""))
+		kmip.Struct(kmip.TagTemplateAttribute, kmipclient.NameAttribute("bob-aes256")), aesTemplateOf(256, ""))
 
 	public := kmipclient.Attribute("Operation Policy Name", kmip.Text(0, "public"))
 	_, errImport := tg.alice.Call(kmip.OperationImport, uid("0-hijack"), kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
-		nameOfType("bob-aes256", uint32(kmip.NameTypeURI)), public, template(128, "shared"))
+		nameWithType("bob-aes256", uint32(kmip.NameTypeURI)), public, aesTemplateOf(128, "shared"))
 	_, errRegister := tg.alice.Call(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
-		kmip.Struct(kmip.TagTemplateAttribute, nameOfType("bob-aes256", 0x80000001), public.Clone()), template(128, "shared"))
+		kmip.Struct(kmip.TagTemplateAttribute, nameWithType("bob-aes256", 0x80000001), public.Clone()), aesTemplateOf(128, "shared"))
 	for op, err := range map[string]error{"Import": errImport, "Register": errRegister} {
 		if reason(err) != kmip.ResultReasonIllegalOperation {
 			t.Errorf("alice's %s of a Template named like bob's: %v, want Illegal Operation (the name is taken)", op, err)
