@@ -52,7 +52,7 @@ func newPolicyService(t *testing.T, ps ports.PolicySource) *Service {
 
 func createWithPolicy(t *testing.T, s *Service, who domain.Principal, policy string) string {
 	t.Helper()
-	req := aesCreate14(128, "k")
+	req := aesCreate14(128, "")
 	if policy != "" {
 		ta := req.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute)
 		ta.Add(attr14("Operation Policy Name", kmip.Text(0, policy)))

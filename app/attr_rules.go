@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -86,33 +87,79 @@ func nameTaken(c *call) error {
 }
 
 // checkNameUnique refuses to give the request's object a Name value that any other
-// object already carries. It runs before the update transaction (a store
-// lookup inside it could wait on the transaction itself); the check inside
-// the transaction covers the object's own names.
+// object already carries. Names are compared by Name Value alone (the Name
+// Type only says how to read it), as Template references look them up. It
+// runs before the update transaction (a store lookup inside it could wait
+// on the transaction itself); the check inside the transaction covers the
+// object's own names.
 func (s *Service) checkNameUnique(ctx context.Context, c *call, a domain.Attribute) error {
 	id, err := c.uid()
 	if a.Name != "Name" || a.Value == nil || err != nil {
 		return nil // a bad identifier is answered by the update itself
 	}
-	ids, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{
-		Terms: []domain.IndexTerm{{Name: "Name", Key: domain.IndexKey(a.Value)}},
-		Limit: 2,
-	})
+	nv, ok := domain.NameValue(a.Value)
+	if !ok {
+		return nil
+	}
+	return s.nameFree(ctx, c, nv, id)
+}
+
+// nameFree refuses a Name Value that an object other than those listed in
+// owners already carries. Besides the Name Value term it looks for the whole
+// Name under each standard Name Type, which objects stored before Name
+// Values were indexed carry.
+func (s *Service) nameFree(ctx context.Context, c *call, nv string, owners ...string) error {
+	terms := []domain.IndexTerm{{Name: domain.IndexNameValue, Key: domain.NameValueKey(nv)}}
+	for _, typ := range []kmip.NameType{kmip.NameTypeUninterpretedTextString, kmip.NameTypeURI} {
+		terms = append(terms, domain.IndexTerm{Name: "Name", Key: domain.IndexKey(kmip.Struct(kmip.TagName,
+			kmip.Text(kmip.TagNameValue, nv), kmip.Enum(kmip.TagNameType, uint32(typ))))})
+	}
+	ids, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{Any: [][]domain.IndexTerm{terms}, Limit: len(owners) + 1})
 	if err != nil {
 		return err
 	}
 	for _, other := range ids {
-		if other != id {
+		if !slices.Contains(owners, other) {
 			return nameTaken(c)
 		}
 	}
 	return nil
 }
 
-// hasValue reports whether the object already carries value v of the attribute.
-func hasValue(obj *domain.Object, name string, v *kmip.Item) bool {
-	for _, have := range obj.AttrValues(name) {
-		if have.Equal(v) {
+// checkNewNames refuses a new object whose Names are not its own: two of
+// its Names with one Name Value, or a Name Value another stored object
+// carries. replaces lists the objects whose Names the new one takes over
+// (Re-key, Re-key Key Pair), which are dropped from them right after.
+func (s *Service) checkNewNames(ctx context.Context, c *call, obj *domain.Object, replaces ...string) error {
+	seen := map[string]bool{}
+	for _, n := range obj.AttrValues("Name") {
+		nv, ok := domain.NameValue(n)
+		if !ok {
+			continue
+		}
+		if seen[nv] {
+			return nameTaken(c)
+		}
+		seen[nv] = true
+		if err := s.nameFree(ctx, c, nv, append([]string{obj.ID}, replaces...)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hasNameValue reports whether one of the object's Names other than its
+// Name instance skip (-1: none skipped) has the Name Value of name.
+func hasNameValue(obj *domain.Object, name *kmip.Item, skip int) bool {
+	nv, ok := domain.NameValue(name)
+	if !ok {
+		return false
+	}
+	for _, a := range obj.Attributes {
+		if a.Name != "Name" || a.Index == skip {
+			continue
+		}
+		if v, ok := domain.NameValue(a.Value); ok && v == nv {
 			return true
 		}
 	}

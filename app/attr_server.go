@@ -142,9 +142,12 @@ func trackServerAttrs(obj *domain.Object) {
 
 // checkRelease refuses to hand out an object's value that its attributes
 // protect (KMIP 1.4 §11.12, KMIP 2.1 §4.55 and §4.23): a Sensitive object
-// only wrapped, a non-Extractable one never. Get calls it before answering.
-// KMIP before 1.4 has neither reason and answers Permission Denied.
-func checkRelease(c *call, obj *domain.Object) error {
+// only encrypted under a wrapping key, a non-Extractable one never.
+// encrypted says the value leaves encrypted (encryptsOnRelease): a
+// MAC/Signature-only wrapping leaves the key readable, and an operation that
+// applies no wrapping (splitting) passes false. Get calls it before
+// answering. KMIP before 1.4 has neither reason and answers Permission Denied.
+func checkRelease(c *call, obj *domain.Object, encrypted bool) error {
 	refuse := func(reason kmip.ResultReason, msg string) error {
 		if !c.v.atLeast(1, 4) {
 			reason = kmip.ResultReasonPermissionDenied
@@ -154,9 +157,8 @@ func checkRelease(c *call, obj *domain.Object) error {
 	if v, ok := obj.Attr("Extractable").AsBool(); ok && !v {
 		return refuse(kmip.ResultReasonNotExtractable, "the object is not extractable")
 	}
-	wrapped := c.payload.Child(kmip.TagKeyWrappingSpecification) != nil
-	if v, _ := obj.Attr("Sensitive").AsBool(); v && !wrapped {
-		return refuse(kmip.ResultReasonSensitive, "the object is sensitive and may not be retrieved unwrapped")
+	if v, _ := obj.Attr("Sensitive").AsBool(); v && !encrypted {
+		return refuse(kmip.ResultReasonSensitive, "the object is sensitive and may only be retrieved encrypted under a wrapping key")
 	}
 	return nil
 }

@@ -242,7 +242,7 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 		if !r.Multi && (obj.Attr(at.Name) != nil || at.Name == policyNameAttr && obj.Policy != "") {
 			return singleValued(c, at.Name)
 		}
-		if at.Name == "Name" && hasValue(obj, at.Name, at.Value) {
+		if at.Name == "Name" && hasNameValue(obj, at.Value, -1) {
 			return nameTaken(c)
 		}
 		idx = obj.AddAttr(at.Name, at.Value)
@@ -378,7 +378,7 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 				match = true // the only instance
 			}
 			if match {
-				if at.Name == "Name" && !a.Value.Equal(at.Value) && hasValue(obj, at.Name, at.Value) {
+				if at.Name == "Name" && hasNameValue(obj, at.Value, a.Index) {
 					return nameTaken(c)
 				}
 				a.Value = at.Value

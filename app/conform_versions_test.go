@@ -484,13 +484,9 @@ func TestLocateNewestFirstEveryVersion(t *testing.T) {
 		s := newService(t)
 		var made []string // oldest first
 		for i := 0; i < 4; i++ {
-			req := aesCreate14(128, "order")
-			if v.major >= 2 {
-				req = aesCreate21(128, "order")
-			}
-			made = append(made, createdID(t, one(t, s, alice, v, req)))
+			made = append(made, createdID(t, one(t, s, alice, v, aesCreateInGroup(v, "order"))))
 		}
-		name := nameItem("order")
+		name := kmip.Text(kmip.TagObjectGroup, "order")
 		newest := []string{made[3], made[2], made[1], made[0]}
 		if got := locateIDsAt(t, s, v, nil, name); !slices.Equal(got, newest) {
 			t.Errorf("%s: Locate answered %q, want newest first %q", v, got, newest)
@@ -516,11 +512,7 @@ func TestLocateByStateAndDatesAfterRevoke(t *testing.T) {
 	for _, v := range allVersions {
 		s, clk := newClockedService(t)
 		create := func() string {
-			req := aesCreate14(128, "fleet")
-			if v.major >= 2 {
-				req = aesCreate21(128, "fleet")
-			}
-			id := createdID(t, one(t, s, alice, v, req))
+			id := createdID(t, one(t, s, alice, v, aesCreateInGroup(v, "fleet")))
 			mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(id))))
 			return id
 		}
@@ -552,11 +544,26 @@ func TestLocateByStateAndDatesAfterRevoke(t *testing.T) {
 			{"deactivated at t1", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1)}, []string{retired1}},
 			{"deactivated t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1), kmip.DateTime(kmip.TagDeactivationDate, t2)}, []string{retired2, retired1}},
 			{"compromised t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagCompromiseDate, t1), kmip.DateTime(kmip.TagCompromiseDate, t2)}, []string{leaked}},
-			{"deactivated and named", []*kmip.Item{state(kmip.StateDeactivated), nameItem("fleet")}, []string{retired2, retired1}},
+			{"deactivated and in the group", []*kmip.Item{state(kmip.StateDeactivated), kmip.Text(kmip.TagObjectGroup, "fleet")}, []string{retired2, retired1}},
 		} {
 			if got := locateIDsAt(t, s, v, nil, c.attrs...); !slices.Equal(got, c.want) {
 				t.Errorf("%s %s: Locate answered %q, want %q", v, c.name, got, c.want)
 			}
 		}
 	}
+}
+
+// aesCreateInGroup is a Create of an unnamed 128-bit AES key in Object
+// Group group, at v's wire shape: names are unique (KMIP 1.4 §3.2), groups
+// are how several objects share a label.
+func aesCreateInGroup(v version, group string) *kmip.Item {
+	req := aesCreate14(128, "")
+	ta := req.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute)
+	if v.major >= 2 {
+		req = aesCreate21(128, "")
+		req.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Add(kmip.Text(kmip.TagObjectGroup, group))
+		return req
+	}
+	ta.Add(attr14("Object Group", kmip.Text(0, group)))
+	return req
 }

@@ -76,8 +76,10 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 			return nil, err
 		}
 	}
-	if enc && in.IV != nil && p.RandomIV {
-		return nil, invalidField("IV/Counter/Nonce given although Random IV is set")
+	if enc {
+		if err := s.checkEncryptIV(ctx, c, obj, p, in); err != nil {
+			return nil, err
+		}
 	}
 	in.Partial = st.streaming && !st.last
 	in.State = st.prev.state
@@ -139,6 +141,43 @@ func aeadNeeds14(c *call, obj *domain.Object, aeadMode bool) error {
 			"authenticated encryption (GCM, ChaCha20-Poly1305) needs KMIP 1.4 or later, which carries the Authenticated Encryption Tag")
 	}
 	return nil
+}
+
+// checkEncryptIV keeps Encrypt from decrypting. In the stream-like modes
+// (CTR, OFB, CFB, GCM, CCM, ChaCha20 and ChaCha20-Poly1305) encrypting
+// another party's ciphertext under the IV/Counter/Nonce it was made with
+// returns its plaintext, and in CBC a chosen IV confirms guesses of it; RC4
+// has no IV at all, so its encryption is its decryption. Hence:
+//   - where the parameters say Random IV (the key's, or the request's) the
+//     server generates the IV and refuses one from any client (Invalid Field,
+//     as kmipd answered before for the request's own Random IV);
+//   - a caller who may not Decrypt with the key (its policy's Decrypt rule,
+//     or a key whose usage mask lacks Decrypt) may not give an
+//     IV/Counter/Nonce in any mode, the server generates it, and may not
+//     encrypt with an RC4 key: Permission Denied.
+func (s *Service) checkEncryptIV(ctx context.Context, c *call, obj *domain.Object, p ports.CryptoParams, in ports.CipherInput) error {
+	if in.IV != nil && p.RandomIV {
+		return invalidField("IV/Counter/Nonce given although Random IV is set")
+	}
+	if s.mayDecrypt(ctx, c, obj) {
+		return nil
+	}
+	if in.IV != nil {
+		return errorf(kmip.ResultReasonPermissionDenied, "only a client that may decrypt with the key may choose the IV/Counter/Nonce; omit it and the server generates one")
+	}
+	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	if kmip.CryptographicAlgorithm(alg) == kmip.CryptographicAlgorithmRC4 || kmip.CryptographicAlgorithm(p.CryptographicAlgorithm) == kmip.CryptographicAlgorithmRC4 {
+		return errorf(kmip.ResultReasonPermissionDenied, "RC4 encryption decrypts: only a client that may decrypt with the key may use it")
+	}
+	return nil
+}
+
+// mayDecrypt reports whether the caller may Decrypt with obj: the object's
+// policy allows it and the key's usage mask has Decrypt.
+func (s *Service) mayDecrypt(ctx context.Context, c *call, obj *domain.Object) bool {
+	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
+	return uint32(mask)&uint32(kmip.CryptographicUsageMaskDecrypt) != 0 &&
+		s.authorize(ctx, c, obj, kmip.OperationDecrypt) == nil
 }
 
 // missingIV refuses a Decrypt that starts without the IV/Counter/Nonce its
@@ -221,6 +260,9 @@ type dataOp struct {
 	p        ports.CryptoParams
 	data     []byte
 	digested bool
+	// foreign says the request's parameters contradict the key's (a
+	// verification only): nothing made with this key under them is valid.
+	foreign bool
 }
 
 // readDataOp runs the steps the four data operations share: it continues the
@@ -237,7 +279,14 @@ func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK 
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := paramsFor(c, obj)
+	// A signature or MAC made under parameters the key does not allow was
+	// not made by this key's rightful use: verifying under them answers
+	// Invalid (dataOp.foreign) rather than an error, as OASIS CS-AC-M-3
+	// expects of a hash other than the key's.
+	p, consistent, err := keyParams(c.payload.Child(kmip.TagCryptographicParameters), obj)
+	if err == nil && !consistent && !use.process {
+		err = paramsConflict(c)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -249,7 +298,7 @@ func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK 
 		resp, err := s.partial(ctx, c, st, obj.ID, data)
 		return nil, resp, err
 	}
-	return &dataOp{obj: obj, key: key, p: p, data: data, digested: digested}, nil, nil
+	return &dataOp{obj: obj, key: key, p: p, data: data, digested: digested, foreign: !consistent}, nil, nil
 }
 
 // sign implements Sign (KMIP 1.4 §4.31, KMIP 2.1 §6.1.51).
@@ -297,6 +346,9 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	} else if !ok {
 		return nil, missingData("Signature Data is required")
 	}
+	if op.foreign {
+		return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(false)), nil
+	}
 	valid, err := signer.Verify(ctx, op.key, op.p, op.data, op.digested, sig)
 	if err != nil {
 		return nil, engineError(err, c.v)
@@ -340,6 +392,9 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	} else if !ok {
 		return nil, missingData("MAC Data is required")
+	}
+	if op.foreign {
+		return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(false)), nil
 	}
 	valid, err := macer.VerifyMAC(ctx, op.key, op.p, op.data, m)
 	if err != nil {

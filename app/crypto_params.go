@@ -53,14 +53,83 @@ func cryptoParams(it *kmip.Item) (ports.CryptoParams, error) {
 	return p, nil
 }
 
-// paramsFor returns the Cryptographic Parameters of a request, or else the
-// key's Cryptographic Parameters attribute (KMIP 1.4 §4.29: "If omitted, then
-// the Cryptographic Parameters associated with the key SHALL be used").
+// paramsFor returns the Cryptographic Parameters a request on obj runs with
+// (keyParams): the key's, with what the request adds. A request that
+// contradicts every instance the key carries is refused (paramsConflict).
 func paramsFor(c *call, obj *domain.Object) (ports.CryptoParams, error) {
-	if it := c.payload.Child(kmip.TagCryptographicParameters); it != nil {
-		return cryptoParams(it)
+	p, consistent, err := keyParams(c.payload.Child(kmip.TagCryptographicParameters), obj)
+	if err == nil && !consistent {
+		err = paramsConflict(c)
 	}
-	return cryptoParams(obj.Attr("Cryptographic Parameters"))
+	return p, err
+}
+
+// keyParams merges a request's Cryptographic Parameters req with the
+// Cryptographic Parameters attribute of key obj. Without a request value the
+// key's instance of lowest index applies (KMIP 1.4 §4.29: "If omitted, then
+// the Cryptographic Parameters associated with the key SHALL be used");
+// without a key value the request's does. With both, the key's parameters
+// bind its use: the request must match one of the key's instances (KMIP 1.4
+// §2.1.6 says so of wrapping keys: "the server SHALL verify that they match
+// one of the instances"), field by field: each field the request gives that
+// the instance also gives must be equal, except that a request may ask for
+// Random IV when the instance does not. The result is that instance with the
+// fields the request adds. consistent is false when no instance matches, so
+// a client cannot choose ECB on a GCM key, its own IV on a Random IV key, or
+// another tag length, padding or hash than the key's.
+func keyParams(req *kmip.Item, obj *domain.Object) (p ports.CryptoParams, consistent bool, err error) {
+	if p, err = cryptoParams(req); err != nil {
+		return p, true, err
+	}
+	instances := obj.AttrValues("Cryptographic Parameters")
+	switch {
+	case len(instances) == 0:
+		return p, true, nil
+	case req == nil:
+		p, err = cryptoParams(instances[0])
+		return p, true, err
+	}
+	for _, inst := range instances {
+		if merged, ok := mergeParams(req, inst); ok {
+			p, err = cryptoParams(merged)
+			return p, true, err
+		}
+	}
+	return p, false, nil
+}
+
+// mergeParams returns the key's Cryptographic Parameters instance key with
+// the fields of the request's req that key lacks, false when req gives a
+// field key gives with another value (Random IV true over false excepted).
+func mergeParams(req, key *kmip.Item) (*kmip.Item, bool) {
+	out := key.Clone()
+	for _, f := range req.Children() {
+		have := out.Child(f.Tag)
+		switch {
+		case have == nil:
+			out.Add(f.Clone())
+		case have.Equal(f):
+		case f.Tag == kmip.TagRandomIV && isTrue(f) && !isTrue(have):
+			have.Value = f.Value
+		default:
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func isTrue(it *kmip.Item) bool { b, _ := it.AsBool(); return b }
+
+// paramsConflict answers a request whose Cryptographic Parameters contradict
+// the key's: KMIP 2.x Bad Cryptographic Parameters; KMIP 1.x, which has no
+// such reason, Permission Denied ("Object specified is not able to be used
+// for encryption", KMIP 1.4 §11.30-35).
+func paramsConflict(c *call) error {
+	const msg = "the request's Cryptographic Parameters contradict the key's"
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonBadCryptographicParameters, msg)
+	}
+	return errorf(kmip.ResultReasonPermissionDenied, msg)
 }
 
 // keyUse is how an operation uses a key: the usage mask bit it needs, the

@@ -97,12 +97,11 @@ func TestEncryptUsesKeyParameters(t *testing.T) {
 	if !bytes.Equal(bytesOf(t, out, kmip.TagIVCounterNonce), fakeIV) {
 		t.Fatal("the key's CBC parameters were not used: no IV generated")
 	}
-	// An explicit ECB request overrides the attribute: no IV.
-	out = mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")),
-		kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeECB))))))
-	if out.Child(kmip.TagIVCounterNonce) != nil {
-		t.Fatal("request parameters did not override the key's")
-	}
+	// A request may not contradict the key's parameters (issue 12.5): ECB
+	// on a CBC key is refused.
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")),
+		kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeECB))))),
+		kmip.ResultReasonPermissionDenied)
 }
 
 func TestAuthenticatedEncryption(t *testing.T) {
@@ -381,7 +380,13 @@ func TestCreateKeyPair21(t *testing.T) {
 		t.Fatal("2.x attributes not applied")
 	}
 	// The KMIP 2.x Unique Identifier enumeration names the Create Key Pair result.
-	_, rs := send(t, s, alice, msg(v21, req.Clone(), bi(kmip.OperationGetAttributes,
+	// Names are unique (KMIP 2.1 §4.32): the second pair goes unnamed.
+	unnamed := req.Clone()
+	for _, tag := range []kmip.Tag{kmip.TagPrivateKeyAttributes, kmip.TagPublicKeyAttributes} {
+		box := unnamed.Child(kmip.TagRequestPayload).Child(tag)
+		box.Value = box.Children()[:1]
+	}
+	_, rs := send(t, s, alice, msg(v21, unnamed, bi(kmip.OperationGetAttributes,
 		kmip.Enum(kmip.TagUniqueIdentifier, uint32(kmip.UniqueIdentifierCreateKeyPair)))))
 	newPriv, _ := pairIDs(t, mustOK(t, rs[0]))
 	if id, _ := mustOK(t, rs[1]).Child(kmip.TagUniqueIdentifier).AsText(); id != newPriv {

@@ -219,6 +219,9 @@ func (s *Service) importedObject(ctx context.Context, c *call, uid string, t kmi
 			if !rule.Multi && obj.Attr(a.Name) != nil {
 				return nil, singleValued(c, a.Name)
 			}
+			if a.Name == "Name" && hasNameValue(obj, a.Value, -1) {
+				return nil, nameTaken(c)
+			}
 			if err := s.checkNameUnique(ctx, c, a); err != nil {
 				return nil, err
 			}

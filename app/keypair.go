@@ -132,10 +132,17 @@ func linkAttr(t kmip.LinkType, id string) *kmip.Item {
 
 // generatePair fills priv and pub with a new key pair, links them to each
 // other and stores both; the ID Placeholder becomes the private key's.
-func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.Object) (*kmip.Item, error) {
+// replaces lists the objects whose Names the pair takes over (Re-key Key
+// Pair); the two halves never share a Name Value.
+func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.Object, replaces ...string) (*kmip.Item, error) {
 	gen, err := capability[ports.KeyPairGenerator](s)
 	if err != nil {
 		return nil, err
+	}
+	for _, n := range pub.AttrValues("Name") {
+		if hasNameValue(priv, n, -1) {
+			return nil, nameTaken(c)
+		}
 	}
 	spec, err := keyPairSpec(priv, pub)
 	if err != nil {
@@ -169,11 +176,11 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	adoptKey(pub, kp.Public)
 	priv.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pub.ID))
 	pub.AddAttr("Link", linkAttr(kmip.LinkTypePrivateKeyLink, priv.ID))
-	if err := s.storeNew(ctx, c, priv); err != nil {
+	if err := s.storeNew(ctx, c, priv, replaces...); err != nil {
 		s.forgetKept(ctx, pub) // the public half was generated too
 		return nil, err
 	}
-	if err := s.storeNew(ctx, c, pub); err != nil {
+	if err := s.storeNew(ctx, c, pub, replaces...); err != nil {
 		if derr := s.cfg.Store.Delete(ctx, priv.ID); derr != nil {
 			s.cfg.Log.Error().Err(derr).Str("id", priv.ID).Msg("could not remove the private key of a failed key pair")
 		} else {
@@ -320,7 +327,7 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 	rotated := s.cfg.Clock.Now().Truncate(time.Second)
 	domain.MarkRotation(oldPriv.Clone(), priv, rotated)
 	domain.MarkRotation(oldPub.Clone(), pub, rotated)
-	out, err := s.generatePair(ctx, c, priv, pub)
+	out, err := s.generatePair(ctx, c, priv, pub, oldPriv.ID, oldPub.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -62,6 +62,10 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 		}
 		obj.AddAttr(a.Name, a.Value)
 	}
+	// Names are checked here too, before any key is generated for the object.
+	if err := s.checkNewNames(ctx, c, obj); err != nil {
+		return nil, err
+	}
 	obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
 	if err := s.setServerAttrs(c, obj, now); err != nil {
 		return nil, err

@@ -104,8 +104,13 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 }
 
 // storeNew derives the server-computed attributes of a new object, stores it
-// durably, and remembers how to remove it should the batch be undone.
-func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object) error {
+// durably, and remembers how to remove it should the batch be undone. Its
+// Names must be its own (checkNewNames); replaces lists the objects whose
+// Names it takes over.
+func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object, replaces ...string) error {
+	if err := s.checkNewNames(ctx, c, obj, replaces...); err != nil {
+		return err
+	}
 	finishObject(obj)
 	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
 		return err
@@ -218,7 +223,7 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
 	}
-	if err := checkRelease(c, obj); err != nil { // Sensitive, Extractable (app/attr_server.go)
+	if err := checkRelease(c, obj, encryptsOnRelease(c)); err != nil { // Sensitive, Extractable (app/attr_server.go)
 		return nil, err
 	}
 	if obj, err = s.withKeyValue(ctx, obj); err != nil { // HSM keys (app/kept.go)

@@ -96,7 +96,7 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	repl.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
 	repl.KeyRef = ""
 	adoptKey(repl, key)
-	if err := s.storeNew(ctx, c, repl); err != nil {
+	if err := s.storeNew(ctx, c, repl, old.ID); err != nil { // it takes over old's Names
 		return nil, err
 	}
 	var before *domain.Object

@@ -55,11 +55,13 @@ func TestIDPlaceholderComesOnlyFromCreatingOperations(t *testing.T) {
 // one matching several objects empties it, so later items fail.
 func TestLocateSetsOrEmptiesIDPlaceholder(t *testing.T) {
 	s := newService(t)
-	a := createdID(t, one(t, s, alice, v14, aesCreate14(128, "twin")))
-	createdID(t, one(t, s, alice, v14, aesCreate14(128, "twin")))
+	// Names are unique (KMIP 1.4 §3.2): the twins share an Object Group.
+	twin := attr14("Object Group", kmip.Text(0, "twin"))
+	a := createdID(t, one(t, s, alice, v14, aesCreate14With("", twin)))
+	createdID(t, one(t, s, alice, v14, aesCreate14With("", twin.Clone())))
 	solo := createdID(t, one(t, s, alice, v14, aesCreate14(128, "solo")))
 
-	_, rs := send(t, s, alice, msg(v14, aesCreate14(128, ""), bi(kmip.OperationLocate, attr14("Name", nameItem("twin"))), bi(kmip.OperationActivate)))
+	_, rs := send(t, s, alice, msg(v14, aesCreate14(128, ""), bi(kmip.OperationLocate, twin.Clone()), bi(kmip.OperationActivate)))
 	if len(rs) != 3 || rs[2].status == kmip.ResultStatusSuccess {
 		t.Fatalf("Activate after a Locate matching two objects ran: %+v", rs)
 	}

@@ -451,11 +451,18 @@ func TestRegisterAndLocate(t *testing.T) {
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationActivate, uidItem(oid))), kmip.ResultReasonIllegalOperation)
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)))), kmip.ResultReasonInvalidField)
 
+	// Names are unique (KMIP 1.4 §3.2): the located keys share an Object Group.
+	group := attr14("Object Group", kmip.Text(0, "loc"))
+	inGroup := func(bits int32) *kmip.Item {
+		c := aesCreate14(bits, "")
+		c.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(group.Clone())
+		return c
+	}
 	var keys []string
 	for i := 0; i < 5; i++ {
-		keys = append(keys, createdID(t, one(t, s, alice, v14, aesCreate14(256, "loc"))))
+		keys = append(keys, createdID(t, one(t, s, alice, v14, inGroup(256))))
 	}
-	createdID(t, one(t, s, alice, v14, aesCreate14(128, "loc")))
+	createdID(t, one(t, s, alice, v14, inGroup(128)))
 	loc := func(v version, items ...*kmip.Item) (ids []string, located int32) {
 		p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationLocate, items...)))
 		for _, it := range p.ChildrenOf(kmip.TagUniqueIdentifier) {
@@ -465,9 +472,9 @@ func TestRegisterAndLocate(t *testing.T) {
 		located, _ = p.Child(kmip.TagLocatedItems).AsInt()
 		return
 	}
-	ids, n := loc(v14, attr14("Name", nameItem("loc")), attr14("Cryptographic Length", kmip.Int(0, 256)))
+	ids, n := loc(v14, group.Clone(), attr14("Cryptographic Length", kmip.Int(0, 256)))
 	if len(ids) != 5 || n != 5 {
-		t.Fatalf("locate name+length: %d ids, located %d", len(ids), n)
+		t.Fatalf("locate group+length: %d ids, located %d", len(ids), n)
 	}
 	for i := range keys {
 		if ids[i] != keys[len(keys)-1-i] {
@@ -475,7 +482,7 @@ func TestRegisterAndLocate(t *testing.T) {
 		}
 	}
 	// Newest first: the 128-bit key, then keys[4], keys[3], ...
-	ids, n = loc(v14, attr14("Name", nameItem("loc")), kmip.Int(kmip.TagMaximumItems, 2), kmip.Int(kmip.TagOffsetItems, 1))
+	ids, n = loc(v14, group.Clone(), kmip.Int(kmip.TagMaximumItems, 2), kmip.Int(kmip.TagOffsetItems, 1))
 	if len(ids) != 2 || n != 6 || ids[0] != keys[4] || ids[1] != keys[3] {
 		t.Fatalf("paging: %v located %d", ids, n)
 	}
@@ -615,8 +622,10 @@ func TestUndoBatch(t *testing.T) {
 
 func TestLocateByUniqueIdentifier(t *testing.T) {
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "u")))
-	createdID(t, one(t, s, alice, v14, aesCreate14(128, "u")))
+	// Names are unique (KMIP 1.4 §3.2): the two keys share an Object Group.
+	u := attr14("Object Group", kmip.Text(0, "u"))
+	id := createdID(t, one(t, s, alice, v14, aesCreate14With("u", u)))
+	createdID(t, one(t, s, alice, v14, aesCreate14With("", u.Clone())))
 	find := func(items ...*kmip.Item) int {
 		return len(mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, items...))).ChildrenOf(kmip.TagUniqueIdentifier))
 	}
@@ -634,8 +643,8 @@ func TestLocateByUniqueIdentifier(t *testing.T) {
 	if n := find(attr14("Unique Identifier", kmip.Text(0, id))); n != 0 {
 		t.Errorf("destroyed object located by default")
 	}
-	if n := find(attr14("Name", nameItem("u"))); n != 1 {
-		t.Errorf("by name after destroying one of two: %d", n)
+	if n := find(u.Clone()); n != 1 {
+		t.Errorf("by group after destroying one of two: %d", n)
 	}
 	if n := find(attr14("Unique Identifier", kmip.Text(0, id)), kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskDestroyedStorage))); n != 1 {
 		t.Errorf("destroyed object not located with the Destroyed storage mask")

@@ -30,6 +30,10 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	if t != kmip.ObjectTypeSplitKey {
 		return nil, badObjectType(c, "Create Split Key makes Split Key objects, not %s", t)
 	}
+	if c.payload.Child(kmip.TagKeyWrappingSpecification) != nil {
+		// Splitting wraps nothing: a wrapping asked for is refused, not ignored.
+		return nil, invalidField("Create Split Key does not wrap: a Key Wrapping Specification is not accepted")
+	}
 	if c, err = s.expandTemplates(ctx, c); err != nil {
 		return nil, err
 	}
@@ -78,6 +82,10 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if err != nil {
 			return nil, err
 		}
+		if parts > 1 && obj.Attr("Name") != nil {
+			// Every part would carry the Name, and a Name identifies one object.
+			return nil, nameTaken(c)
+		}
 		kb := kmip.Struct(kmip.TagKeyBlock,
 			kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
 			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, share)),
@@ -116,7 +124,7 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 		}
 		// The shares are the key in the clear: Sensitive and non-Extractable
 		// keys are not split.
-		if err := checkRelease(c, obj); err != nil {
+		if err := checkRelease(c, obj, false); err != nil {
 			return nil, nil, err
 		}
 		if obj, err = s.withKeyValue(ctx, obj); err != nil {

@@ -101,7 +101,8 @@ func TestStreamRecordRoundTrip(t *testing.T) {
 func TestStreamStateStaysOnServer(t *testing.T) {
 	st := newMemStore()
 	s := New(Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
-	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
+	// Decrypt too: only a client that may decrypt chooses the IV (checkEncryptIV).
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
 	p1 := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
 		kmip.Bool(kmip.TagInitIndicator, true))))
@@ -130,7 +131,8 @@ func TestStreamStateStaysOnServer(t *testing.T) {
 func TestStreamExpires(t *testing.T) {
 	clk := &stepClock{t: testNow}
 	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: clk})
-	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
+	// Decrypt too: only a client that may decrypt chooses the IV (checkEncryptIV).
+	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
 	p1 := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
 		kmip.Bool(kmip.TagInitIndicator, true))))
@@ -148,7 +150,8 @@ func TestStreamExpires(t *testing.T) {
 // refused, never made stateless; single requests still work.
 func TestStreamNeedsScratchStore(t *testing.T) {
 	s := New(Config{Store: plainStore{newMemStore()}, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
-	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
+	// Decrypt too: only a client that may decrypt chooses the IV (checkEncryptIV).
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
 		kmip.Bool(kmip.TagInitIndicator, true))), kmip.ResultReasonFeatureNotSupported)
@@ -183,7 +186,8 @@ func TestStreamBufferBounded(t *testing.T) {
 func TestStreamConcurrentPartsDoNotFork(t *testing.T) {
 	st := newMemStore()
 	s := New(Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
-	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
+	// Decrypt too: only a client that may decrypt chooses the IV (checkEncryptIV).
+	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
 	p1 := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
 		kmip.Bool(kmip.TagInitIndicator, true))))

@@ -60,31 +60,48 @@ func hasTemplateRef(payload *kmip.Item) bool {
 }
 
 // templateAttrs finds the Template a Name item names and returns its
-// Attribute structures.
+// Attribute structures. A Name identifies one object by its Name Value
+// (whatever the Name Type), so the reference resolves only when exactly one
+// Template carries that value and the caller may read (Get) that one; it is
+// never resolved to another Template of the same name the caller can read.
+// No such Template, or one the caller may not read, is Item Not Found; two
+// (a server that let them in, or two nodes registering at once) are Illegal
+// Operation: an ambiguous name is refused, never resolved to a first match.
 func (s *Service) templateAttrs(ctx context.Context, c *call, name *kmip.Item) ([]*kmip.Item, error) {
-	nv, ok := name.Child(kmip.TagNameValue).AsText()
+	nv, ok := domain.NameValue(name)
 	if !ok || nv == "" {
 		return nil, invalidField("a Template reference needs a Name Value")
 	}
-	// Templates are few (and deprecated): list them and compare names here
-	// rather than depend on how the index spells a Name.
+	// Templates are few (and deprecated): list them and compare names here,
+	// which also finds Templates stored before Names were indexed by value.
 	ids, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{Terms: []domain.IndexTerm{
 		{Name: domain.IndexObjectType, Key: domain.EnumKey(uint32(kmip.ObjectTypeTemplate))},
 	}})
 	if err != nil {
 		return nil, err
 	}
+	var found *domain.Object
 	for _, id := range ids {
 		obj, err := s.cfg.Store.Get(ctx, id)
-		if err != nil || obj.Payload == nil || !hasName(obj, nv) {
+		if isErr(err, ports.ErrNotFound) {
+			continue // destroyed since the listing
+		} else if err != nil {
+			return nil, err
+		}
+		if !hasName(obj, nv) {
 			continue
 		}
-		if s.authorize(ctx, c, obj, kmip.OperationGet) != nil {
-			continue
+		if found != nil {
+			s.cfg.Log.Warn().Str("client", c.who.Name).Str("first", found.ID).Str("second", obj.ID).
+				Msg("a Template name names more than one Template; the reference is refused")
+			return nil, errorf(kmip.ResultReasonIllegalOperation, "the Template name %q is ambiguous", nv)
 		}
-		return obj.Payload.Clone().ChildrenOf(kmip.TagAttribute), nil
+		found = obj
 	}
-	return nil, errorf(kmip.ResultReasonItemNotFound, "no Template named %q", nv)
+	if found == nil || found.Payload == nil || s.authorize(ctx, c, found, kmip.OperationGet) != nil {
+		return nil, errorf(kmip.ResultReasonItemNotFound, "no Template named %q", nv)
+	}
+	return found.Payload.Clone().ChildrenOf(kmip.TagAttribute), nil
 }
 
 // mergeTemplateAttrs drops from the Templates' attributes each
@@ -115,7 +132,7 @@ func mergeTemplateAttrs(fromTemplates, explicit []*kmip.Item) []*kmip.Item {
 // hasName reports whether one of the object's Names has the value nv.
 func hasName(obj *domain.Object, nv string) bool {
 	for _, n := range obj.AttrValues("Name") {
-		if v, _ := n.Child(kmip.TagNameValue).AsText(); v == nv {
+		if v, _ := domain.NameValue(n); v == nv {
 			return true
 		}
 	}

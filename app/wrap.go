@@ -118,12 +118,33 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 	if h, err = keyHandle(obj); err != nil {
 		return nil, h, p, usableError(err, c.v)
 	}
-	if cp := info.Child(kmip.TagCryptographicParameters); cp != nil {
-		p, err = cryptoParams(cp)
-	} else {
-		p, err = cryptoParams(obj.Attr("Cryptographic Parameters"))
+	// The Key Information's parameters must match one of the wrapping key's
+	// (KMIP 1.4 §2.1.6), as an operation's must (keyParams).
+	p, consistent, err := keyParams(info.Child(kmip.TagCryptographicParameters), obj)
+	if err == nil && !consistent {
+		err = paramsConflict(c)
 	}
 	return obj, h, p, err
+}
+
+// encryptsOnRelease reports whether the request's Key Wrapping
+// Specification, once applied, returns the value encrypted under a wrapping
+// key: a well-formed specification whose method encrypts (Encrypt, or
+// Encrypt then MAC/sign) and that names an encryption key. A MAC/sign-only
+// wrapping authenticates the key but leaves it in the clear. A malformed
+// specification counts as none; getHook refuses it when it reads it.
+func encryptsOnRelease(c *call) bool {
+	spec := c.payload.Child(kmip.TagKeyWrappingSpecification)
+	if spec == nil {
+		return false
+	}
+	ws, err := readWrapSpec(spec)
+	return err == nil && ws.encrypts()
+}
+
+// encrypts reports whether the wrapping encrypts the key value.
+func (ws wrapSpec) encrypts() bool {
+	return ws.encInfo != nil && (ws.method == kmip.WrappingMethodEncrypt || ws.method == kmip.WrappingMethodEncryptThenMACSign)
 }
 
 // getHook applies the Get request's key wrapping to out, the object's

@@ -65,7 +65,19 @@ const (
 	IndexStorage = "kmipd:storage"
 	// IndexUsageBit holds EnumKey of each bit set in Cryptographic Usage Mask.
 	IndexUsageBit = "kmipd:usage-bit"
+	// IndexNameValue holds NameValueKey of the Name Value of each Name: a
+	// Name identifies one object by its value, whatever its Name Type.
+	IndexNameValue = "kmipd:name-value"
 )
+
+// NameValueKey is the IndexNameValue key of a Name Value.
+func NameValueKey(v string) string { return "t:" + v }
+
+// NameValue returns the Name Value of a Name attribute value, false when it
+// has none.
+func NameValue(name *kmip.Item) (string, bool) {
+	return name.Child(kmip.TagNameValue).AsText()
+}
 
 // AccessKey is the IndexAccess key of an object under policy of objectType.
 func AccessKey(policy string, objectType uint32) string {
@@ -93,8 +105,8 @@ func (o *Object) StorageStatus() uint32 {
 }
 
 // DerivedTerms lists the index terms computed from the object rather than
-// copied from one attribute value: its access terms, its storage status and
-// each bit of its Cryptographic Usage Mask.
+// copied from one attribute value: its access terms, its storage status,
+// each bit of its Cryptographic Usage Mask and the value of each Name.
 func (o *Object) DerivedTerms() []IndexTerm {
 	terms := []IndexTerm{
 		{IndexAccess, AccessKey(o.Policy, o.Type)},
@@ -106,6 +118,11 @@ func (o *Object) DerivedTerms() []IndexTerm {
 			for _, bit := range MaskBits(uint32(m)) {
 				terms = append(terms, IndexTerm{IndexUsageBit, EnumKey(bit)})
 			}
+		}
+	}
+	for _, n := range o.AttrValues("Name") {
+		if v, ok := NameValue(n); ok {
+			terms = append(terms, IndexTerm{IndexNameValue, NameValueKey(v)})
 		}
 	}
 	return terms

@@ -76,3 +76,21 @@ func TestUsageBitsAndStorageStatus(t *testing.T) {
 		t.Error("destroyed object not in destroyed storage")
 	}
 }
+
+// Names are indexed by their Name Value alone, so two Names that differ
+// only in Name Type share a term (issue 12.2).
+func TestNameValueTerms(t *testing.T) {
+	name := func(v string, typ kmip.NameType) *kmip.Item {
+		return kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, v), kmip.Enum(kmip.TagNameType, uint32(typ)))
+	}
+	a, b := &Object{}, &Object{}
+	a.AddAttr("Name", name("bob-aes256", kmip.NameTypeUninterpretedTextString))
+	b.AddAttr("Name", name("bob-aes256", kmip.NameTypeURI))
+	want := IndexTerm{IndexNameValue, NameValueKey("bob-aes256")}
+	if !slices.Contains(a.DerivedTerms(), want) || !slices.Contains(b.DerivedTerms(), want) {
+		t.Fatalf("Name Value term %v missing: %v / %v", want, a.DerivedTerms(), b.DerivedTerms())
+	}
+	if slices.ContainsFunc((&Object{}).DerivedTerms(), func(t IndexTerm) bool { return t.Name == IndexNameValue }) {
+		t.Error("an object without Names has a Name Value term")
+	}
+}

@@ -249,7 +249,10 @@ class Matrix(object):
         self.s.flow(lambda: self.s.step(name, fn))
 
     def key(self, alg, length, masks=(), name="k"):
-        uid = self.c.create(alg, length, name="%s-%s" % (name, self.s.tag), cryptographic_usage_mask=list(masks))
+        # Names are unique on the server (KMIP 1.4 section 3.2): number them.
+        self.made = getattr(self, "made", 0) + 1
+        uid = self.c.create(alg, length, name="%s-%s-%d" % (name, self.s.tag, self.made),
+                            cryptographic_usage_mask=list(masks))
         self.c.activate(uid)
         return uid
 
