@@ -21,6 +21,34 @@ import (
 // maxSplitParts bounds Split Key Parts: GF(2^8) has 255 non-zero points.
 const maxSplitParts = 255
 
+// maxPrimeFieldBits bounds Prime Field Size: the primality test's cost grows
+// with the cube of the length (4096 bits: under a second of one core, 65536
+// bits: minutes), and a 4096-bit field splits any key of up to 511 bytes.
+const maxPrimeFieldBits = 4096
+
+// checkPrimeField refuses a Prime Field Size that is not a prime of at most
+// maxPrimeFieldBits bits; the length is checked before any arithmetic, and
+// the request's deadline before and after the primality test.
+func checkPrimeField(ctx context.Context, prime *big.Int) error {
+	if prime == nil || prime.Sign() <= 0 {
+		return invalidField("Polynomial Sharing Prime Field needs a prime Prime Field Size")
+	}
+	if prime.BitLen() > maxPrimeFieldBits {
+		return invalidField("Prime Field Size has %d bits, more than the %d kmipd allows", prime.BitLen(), maxPrimeFieldBits)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	prime32 := prime.ProbablyPrime(32)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !prime32 {
+		return invalidField("Polynomial Sharing Prime Field needs a prime Prime Field Size")
+	}
+	return nil
+}
+
 // createSplitKey implements Create Split Key.
 func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	t, err := objectType(c)
@@ -51,8 +79,8 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		}
 	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
 	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
-		if prime == nil || !prime.ProbablyPrime(32) {
-			return nil, invalidField("Polynomial Sharing Prime Field needs a prime Prime Field Size")
+		if err := checkPrimeField(ctx, prime); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "Split Key Method %s is not supported", method)
@@ -230,6 +258,9 @@ func (s *Service) split(ctx context.Context, method kmip.SplitKeyMethod, secret 
 		}
 		s0 := new(big.Int).SetBytes(secret)
 		for i := range shares {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			x := big.NewInt(int64(i + 1))
 			y := new(big.Int)
 			for k := len(coefs) - 1; k >= 0; k-- {
@@ -371,8 +402,8 @@ func join(parts []*kmip.Item) ([]byte, error) {
 		}
 		return out, nil
 	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
-		if prime == nil || prime.Sign() <= 0 {
-			return fail("the split keys lack a Prime Field Size")
+		if prime == nil || prime.Sign() <= 0 || prime.BitLen() > maxPrimeFieldBits {
+			return fail("the split keys lack a Prime Field Size of at most %d bits", maxPrimeFieldBits)
 		}
 		sum := new(big.Int)
 		for i := range xs[:threshold] {
