@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
 	"testing"
 	"time"
 
+	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -58,5 +60,122 @@ func TestPrimeFieldCheckObservesContext(t *testing.T) {
 	}
 	if err := checkPrimeField(context.Background(), mersenne(3217)); err != nil {
 		t.Fatalf("checkPrimeField(2^3217-1): %v", err)
+	}
+}
+
+// limitedService is a Service with small attribute limits.
+func limitedService() *Service {
+	return New(Config{Store: newMemStore(), Crypto: randCrypto{},
+		Clock:  fixedClock{time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)},
+		Limits: Limits{MaxAttributeValueSize: 1024, MaxAttributeInstances: 3, MaxObjectAttributesSize: 4096}})
+}
+
+// addCustom is an Add Attribute of a custom text attribute in v's form.
+func addCustom(v version, id, name, value string) *kmip.Item {
+	if v.major >= 2 {
+		return bi(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute,
+			kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"),
+				kmip.Text(kmip.TagAttributeName, name), kmip.Text(kmip.TagAttributeValue, value))))
+	}
+	return bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-"+name, kmip.Text(0, value)))
+}
+
+// TestAttributeValueSizeLimit proves one attribute value above
+// MaxAttributeValueSize is refused on Add Attribute and on Register, with
+// Invalid Field in KMIP 1.4 and Server Limit Exceeded in KMIP 2.1, and that
+// the object keeps no part of it.
+func TestAttributeValueSizeLimit(t *testing.T) {
+	s := limitedService()
+	big := string(make([]byte, 2000))
+	for _, tc := range []struct {
+		v    version
+		want kmip.ResultReason
+	}{{v14, kmip.ResultReasonInvalidField}, {v21, kmip.ResultReasonServerLimitExceeded}} {
+		id := createdID(t, one(t, s, alice, tc.v, registerSecret(tc.v)))
+		mustOK(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "small", "fits")))
+		mustFail(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "big", big)), tc.want)
+		for _, a := range attrs21(t, s, id)[kmip.TagAttribute] {
+			if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "big" {
+				t.Errorf("%v: the refused value was stored", tc.v)
+			}
+		}
+		mustFail(t, one(t, s, alice, tc.v, registerSecret(tc.v, kmip.Text(kmip.TagContactInformation, big))), tc.want)
+	}
+}
+
+// TestAttributeInstancesLimit proves the instance after
+// MaxAttributeInstances is refused (KMIP 1.4 §11.15: Index Out of Bounds;
+// KMIP 2.1: Server Limit Exceeded), and that deleting one makes room.
+func TestAttributeInstancesLimit(t *testing.T) {
+	s := limitedService()
+	for _, tc := range []struct {
+		v    version
+		want kmip.ResultReason
+	}{{v14, kmip.ResultReasonIndexOutOfBounds}, {v21, kmip.ResultReasonServerLimitExceeded}} {
+		id := createdID(t, one(t, s, alice, tc.v, registerSecret(tc.v)))
+		for i := 0; i < 3; i++ {
+			mustOK(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "tag", string(rune('a'+i)))))
+		}
+		mustFail(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "tag", "d")), tc.want)
+		mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-tag"))))
+		mustOK(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "tag", "d")))
+	}
+}
+
+// TestObjectAttributesSizeLimit proves an object's attributes cannot grow
+// past MaxObjectAttributesSize by adding values each within the value limit
+// (Permission Denied in KMIP 1.4, Server Limit Exceeded in 2.1), while an
+// object over the limit may still shrink.
+func TestObjectAttributesSizeLimit(t *testing.T) {
+	s := limitedService()
+	value := string(make([]byte, 900))
+	for _, tc := range []struct {
+		v    version
+		want kmip.ResultReason
+	}{{v14, kmip.ResultReasonPermissionDenied}, {v21, kmip.ResultReasonServerLimitExceeded}} {
+		id := createdID(t, one(t, s, alice, tc.v, registerSecret(tc.v)))
+		var refused bool
+		for i := 0; i < 10 && !refused; i++ {
+			r := one(t, s, alice, tc.v, addCustom(tc.v, id, fmt.Sprintf("n%d", i), value))
+			if r.status != kmip.ResultStatusSuccess {
+				mustFail(t, r, tc.want)
+				refused = true
+			}
+		}
+		if !refused {
+			t.Fatalf("%v: ten 900-byte attributes were added under a 4096-byte object limit", tc.v)
+		}
+		obj, err := s.cfg.Store.Get(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, a := range obj.Attributes {
+			total += attrSize(a)
+		}
+		if total > 4096 {
+			t.Errorf("%v: the object's attributes take %d bytes", tc.v, total)
+		}
+	}
+}
+
+// TestAttrLimitsAllowShrinking proves checkAttrLimits refuses only growth:
+// an object already past every limit may lose or shrink attributes.
+func TestAttrLimitsAllowShrinking(t *testing.T) {
+	s := limitedService()
+	c := &call{v: v14}
+	before := &domain.Object{}
+	for i := 0; i < 5; i++ {
+		before.AddAttr("x-big", kmip.Text(kmip.TagAttributeValue, fmt.Sprint(i, string(make([]byte, 1500)))))
+	}
+	after := before.Clone()
+	after.Attributes = after.Attributes[1:]
+	if err := s.checkAttrLimits(c, before, after); err != nil {
+		t.Fatalf("removing an instance from an object over the limits: %v", err)
+	}
+	after.AddAttr("x-big", kmip.Text(kmip.TagAttributeValue, "small"))
+	after.AddAttr("x-big", kmip.Text(kmip.TagAttributeValue, "small2"))
+	if err := s.checkAttrLimits(c, before, after); err == nil {
+		t.Fatal("growing an object over the instance limit was allowed")
 	}
 }

@@ -107,6 +107,9 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 // durably, and remembers how to remove it should the batch be undone.
 func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object) error {
 	finishObject(obj)
+	if err := s.checkAttrLimits(c, nil, obj); err != nil {
+		return err
+	}
 	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
 		return err
 	}

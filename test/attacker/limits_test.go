@@ -1,7 +1,9 @@
 package attacker
 
 import (
+	"fmt"
 	"math/big"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,5 +34,49 @@ func TestPrimeFieldSizeIsBounded(t *testing.T) {
 	}
 	if took > 3*time.Second {
 		t.Errorf("the refusal took %s; the size must be checked before the primality test", took)
+	}
+}
+
+// TestObjectAttributesAreBounded: a client cannot grow one object without
+// limit (issue 12, item 6). With the defaults, a 900 KB attribute value is
+// refused (Invalid Field), 60 KB values are refused once the object's
+// attributes would pass 1 MiB (Permission Denied), the 65th instance of one
+// attribute is refused (Index Out of Bounds), and Get Attributes answers
+// less than the object limit plus the message overhead.
+func TestObjectAttributesAreBounded(t *testing.T) {
+	tg := start(t, harness.Options{})
+	id := createAES(t, tg.alice, "", kmip.CryptographicUsageMaskEncrypt)
+	add := func(name string, size int) error {
+		_, err := tg.alice.Call(kmip.OperationAddAttribute, uid(id),
+			kmipclient.Attribute(name, kmip.Text(0, strings.Repeat("a", size))))
+		return err
+	}
+	if err := add("x-huge", 900_000); reason(err) != kmip.ResultReasonInvalidField {
+		t.Errorf("Add Attribute of 900 KB: %v, want Invalid Field", err)
+	}
+	var added int
+	for ; added < 40; added++ {
+		if err := add(fmt.Sprintf("x-big-%d", added), 60_000); err != nil {
+			if reason(err) != kmip.ResultReasonPermissionDenied {
+				t.Fatalf("Add Attribute %d of 60 KB: %v, want Permission Denied", added, err)
+			}
+			break
+		}
+	}
+	if added == 40 || added > 18 {
+		t.Errorf("%d attributes of 60 KB were added; the 1 MiB object limit allows 17", added)
+	}
+	for i := 0; i < 65; i++ {
+		err := add("x-tag", 1)
+		if i < 64 && err != nil {
+			t.Fatalf("instance %d of x-tag: %v", i+1, err)
+		}
+		if i == 64 && reason(err) != kmip.ResultReasonIndexOutOfBounds {
+			t.Errorf("instance 65 of x-tag: %v, want Index Out of Bounds", err)
+		}
+	}
+	out := harness.Call(t, tg.alice, kmip.OperationGetAttributes, uid(id))
+	if n := kmip.EncodedLen(out); n > 1<<20+64<<10 {
+		t.Errorf("Get Attributes answered %d bytes", n)
 	}
 }

@@ -1,0 +1,135 @@
+package app
+
+import (
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// Limits bound what one client can make the server keep (issue 12): the
+// attributes of one object and the state of streamed operations. A zero
+// field takes the default given beside it. Every bound is checked against
+// the store, inside the transaction that would exceed it, so it holds for
+// every node sharing the store.
+type Limits struct {
+	// MaxAttributeValueSize caps one attribute value, name included, in
+	// TTLV-encoded bytes (default 64 KiB).
+	MaxAttributeValueSize int
+	// MaxAttributeInstances caps the instances of one attribute on one
+	// object (default 64).
+	MaxAttributeInstances int
+	// MaxObjectAttributesSize caps all attributes of one object together,
+	// in TTLV-encoded bytes (default 1 MiB).
+	MaxObjectAttributesSize int
+	// MaxStreamsPerClient caps the streamed operations one client identity
+	// has open (default 16); MaxStreams caps them for all clients (default
+	// 1024).
+	MaxStreamsPerClient, MaxStreams int
+	// MaxStreamBytesPerClient caps the stream state one client identity
+	// keeps (default 32 MiB); MaxStreamBytes caps it for all clients
+	// (default 512 MiB).
+	MaxStreamBytesPerClient, MaxStreamBytes int64
+}
+
+// DefaultLimits are the Limits a zero field takes.
+var DefaultLimits = Limits{
+	MaxAttributeValueSize:   64 << 10,
+	MaxAttributeInstances:   64,
+	MaxObjectAttributesSize: 1 << 20,
+	MaxStreamsPerClient:     16,
+	MaxStreams:              1024,
+	MaxStreamBytesPerClient: 32 << 20,
+	MaxStreamBytes:          512 << 20,
+}
+
+// withDefaults returns l with each zero field set to its default.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	pick := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	pick(&l.MaxAttributeValueSize, d.MaxAttributeValueSize)
+	pick(&l.MaxAttributeInstances, d.MaxAttributeInstances)
+	pick(&l.MaxObjectAttributesSize, d.MaxObjectAttributesSize)
+	pick(&l.MaxStreamsPerClient, d.MaxStreamsPerClient)
+	pick(&l.MaxStreams, d.MaxStreams)
+	if l.MaxStreamBytesPerClient == 0 {
+		l.MaxStreamBytesPerClient = d.MaxStreamBytesPerClient
+	}
+	if l.MaxStreamBytes == 0 {
+		l.MaxStreamBytes = d.MaxStreamBytes
+	}
+	return l
+}
+
+// serverLimit is the refusal of a request that would exceed a quota: Server
+// Limit Exceeded in KMIP 2.x (2.1 §11), and in KMIP 1.x, which has no such
+// reason, Permission Denied ("Client is not allowed to perform the
+// specified operation", 1.4 §11.1).
+func serverLimit(c *call, format string, args ...any) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonServerLimitExceeded, format, args...)
+	}
+	return errorf(kmip.ResultReasonPermissionDenied, format, args...)
+}
+
+// attrSize is what one attribute counts against the limits: its name and
+// its value as TTLV encodes it.
+func attrSize(a domain.Attribute) int { return len(a.Name) + kmip.EncodedLen(a.Value) }
+
+// checkAttrLimits refuses a change that takes obj from before (nil for a
+// new object) past the attribute limits. Only growth is refused, so an
+// object stored under larger limits can still be trimmed. The reasons:
+// an oversized value is Invalid Field in KMIP 1.x, an instance too many
+// Index Out of Bounds (1.4 §11.15 "the server limit on instances has been
+// reached"), the object's total Permission Denied; all three are Server
+// Limit Exceeded in KMIP 2.x.
+func (s *Service) checkAttrLimits(c *call, before, obj *domain.Object) error {
+	l := s.cfg.Limits
+	var oldTotal, total int
+	oldCount, count := map[string]int{}, map[string]int{}
+	var oldBig []domain.Attribute // oversized values already stored
+	if before != nil {
+		for _, a := range before.Attributes {
+			oldTotal += attrSize(a)
+			oldCount[a.Name]++
+			if attrSize(a) > l.MaxAttributeValueSize {
+				oldBig = append(oldBig, a)
+			}
+		}
+	}
+	for _, a := range obj.Attributes {
+		n := attrSize(a)
+		total += n
+		count[a.Name]++
+		if n > l.MaxAttributeValueSize && !holds(oldBig, a) {
+			if c.v.major >= 2 {
+				return serverLimit(c, "attribute %q is %d bytes, more than the %d allowed", a.Name, n, l.MaxAttributeValueSize)
+			}
+			return invalidField("attribute %q is %d bytes, more than the %d allowed", a.Name, n, l.MaxAttributeValueSize)
+		}
+	}
+	for name, n := range count {
+		if n > l.MaxAttributeInstances && n > oldCount[name] {
+			if c.v.major >= 2 {
+				return serverLimit(c, "attribute %q would have more than %d instances", name, l.MaxAttributeInstances)
+			}
+			return errorf(kmip.ResultReasonIndexOutOfBounds, "attribute %q would have more than %d instances", name, l.MaxAttributeInstances)
+		}
+	}
+	if total > l.MaxObjectAttributesSize && total > oldTotal {
+		return serverLimit(c, "the object's attributes would take %d bytes, more than the %d allowed", total, l.MaxObjectAttributesSize)
+	}
+	return nil
+}
+
+// holds reports whether attrs has an instance of a's attribute with a's value.
+func holds(attrs []domain.Attribute, a domain.Attribute) bool {
+	for _, o := range attrs {
+		if o.Name == a.Name && o.Value.Equal(a.Value) {
+			return true
+		}
+	}
+	return false
+}
