@@ -74,6 +74,16 @@ func serverLimit(c *call, format string, args ...any) error {
 	return errorf(kmip.ResultReasonPermissionDenied, format, args...)
 }
 
+// valueTooLarge is the refusal of a value longer than kmipd accepts: Invalid
+// Field in KMIP 1.x (1.4 §11.1 has no server-limit reason), Server Limit
+// Exceeded in KMIP 2.x.
+func valueTooLarge(c *call, format string, args ...any) error {
+	if c.v.major >= 2 {
+		return errorf(kmip.ResultReasonServerLimitExceeded, format, args...)
+	}
+	return invalidField(format, args...)
+}
+
 // attrSize is what one attribute counts against the limits: its name and
 // its value as TTLV encodes it.
 func attrSize(a domain.Attribute) int { return len(a.Name) + kmip.EncodedLen(a.Value) }
@@ -104,10 +114,7 @@ func (s *Service) checkAttrLimits(c *call, before, obj *domain.Object) error {
 		total += n
 		count[a.Name]++
 		if n > l.MaxAttributeValueSize && !holds(oldBig, a) {
-			if c.v.major >= 2 {
-				return serverLimit(c, "attribute %q is %d bytes, more than the %d allowed", a.Name, n, l.MaxAttributeValueSize)
-			}
-			return invalidField("attribute %q is %d bytes, more than the %d allowed", a.Name, n, l.MaxAttributeValueSize)
+			return valueTooLarge(c, "attribute %q is %d bytes, more than the %d allowed", a.Name, n, l.MaxAttributeValueSize)
 		}
 	}
 	for name, n := range count {

@@ -179,3 +179,85 @@ func TestAttrLimitsAllowShrinking(t *testing.T) {
 		t.Fatal("growing an object over the instance limit was allowed")
 	}
 }
+
+// hashPart is a part of a streamed SHA-256 Hash: the first when cv is nil.
+func hashPart(cv []byte, b []byte, final bool) *kmip.Item {
+	sha := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256)))
+	item := bi(kmip.OperationHash, sha, data(b))
+	p := item.Child(kmip.TagRequestPayload)
+	if cv == nil {
+		p.Add(kmip.Bool(kmip.TagInitIndicator, true))
+	} else {
+		p.Add(kmip.Bytes(kmip.TagCorrelationValue, cv))
+	}
+	if final {
+		p.Add(kmip.Bool(kmip.TagFinalIndicator, true))
+	}
+	return item
+}
+
+// TestStreamCountLimits proves the open streams are bounded per client and
+// in all, counted in the store: two Services on one store (two nodes) share
+// the bounds, a refusal is Permission Denied in KMIP 1.4 and Server Limit
+// Exceeded in 2.1, and finishing a stream makes room.
+func TestStreamCountLimits(t *testing.T) {
+	st := newMemStore()
+	cfg := Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow},
+		Limits: Limits{MaxStreamsPerClient: 2, MaxStreams: 3}}
+	node1, node2 := New(cfg), New(cfg)
+	open := func(s *Service, who domain.Principal, v version) result {
+		return one(t, s, who, v, hashPart(nil, []byte("abc"), false))
+	}
+	first := bytesOf(t, mustOK(t, open(node1, alice, v14)), kmip.TagCorrelationValue)
+	mustOK(t, open(node2, alice, v21))
+	mustFail(t, open(node1, alice, v14), kmip.ResultReasonPermissionDenied)
+	mustFail(t, open(node2, alice, v21), kmip.ResultReasonServerLimitExceeded)
+	mustOK(t, open(node2, bob, v14))
+	mustFail(t, open(node1, bob, v14), kmip.ResultReasonPermissionDenied) // three open in all
+	// A continued part stays within the bounds it replaces.
+	mustOK(t, one(t, node2, alice, v14, hashPart(first, []byte("def"), false)))
+	mustOK(t, one(t, node1, alice, v14, hashPart(first, nil, true)))
+	mustOK(t, open(node2, bob, v14))
+	if n := st.scratchCount(); n != 3 {
+		t.Fatalf("%d streams stored, want 3", n)
+	}
+}
+
+// TestStreamBytesLimits proves the stream state a client keeps is bounded:
+// a part whose buffered data would pass the per-client bytes is refused and
+// ends its stream, and the bound for all clients holds across clients.
+func TestStreamBytesLimits(t *testing.T) {
+	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow},
+		Limits: Limits{MaxStreamBytesPerClient: 1000, MaxStreamBytes: 1500}})
+	cv := bytesOf(t, mustOK(t, one(t, s, alice, v21, hashPart(nil, make([]byte, 600), false))), kmip.TagCorrelationValue)
+	mustFail(t, one(t, s, alice, v21, hashPart(cv, make([]byte, 600), false)), kmip.ResultReasonServerLimitExceeded)
+	mustFail(t, one(t, s, alice, v21, hashPart(cv, nil, true)), kmip.ResultReasonInvalidCorrelationValue)
+	mustOK(t, one(t, s, alice, v21, hashPart(nil, make([]byte, 900), false)))
+	mustFail(t, one(t, s, bob, v21, hashPart(nil, make([]byte, 900), false)), kmip.ResultReasonServerLimitExceeded)
+	mustOK(t, one(t, s, bob, v21, hashPart(nil, make([]byte, 400), false)))
+}
+
+// TestSplitKeyLengthBounded proves Create Split Key refuses a key longer
+// than maxSplitKeyBytes (a 1 MiB key split 255 ways, threshold 255,
+// would be 255 MiB of parts and minutes of field arithmetic) with Invalid
+// Field in KMIP 1.4 and Server Limit Exceeded in 2.1, while one within the
+// bound splits.
+func TestSplitKeyLengthBounded(t *testing.T) {
+	s := New(Config{Store: newMemStore(), Crypto: randCrypto{}, Clock: fixedClock{testNow}})
+	split := func(v version, bits int32) result {
+		box := kmip.Struct(kmip.TagTemplateAttribute,
+			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmDES3))),
+			attr14("Cryptographic Length", kmip.Int(0, bits)))
+		if v.major >= 2 {
+			box = kmip.Struct(kmip.TagAttributes,
+				kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmDES3)),
+				kmip.Int(kmip.TagCryptographicLength, bits))
+		}
+		return one(t, s, alice, v, bi(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
+			kmip.Int(kmip.TagSplitKeyParts, 255), kmip.Int(kmip.TagSplitKeyThreshold, 255),
+			kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodPolynomialSharingGF2_8)), box))
+	}
+	mustOK(t, split(v14, 8*maxSplitKeyBytes))
+	mustFail(t, split(v14, 8*maxSplitKeyBytes+8), kmip.ResultReasonInvalidField)
+	mustFail(t, split(v21, 8*maxSplitKeyBytes+16), kmip.ResultReasonServerLimitExceeded)
+}

@@ -26,6 +26,14 @@ const maxSplitParts = 255
 // bits: minutes), and a 4096-bit field splits any key of up to 511 bytes.
 const maxPrimeFieldBits = 4096
 
+// maxSplitKeyBytes bounds the key Create Split Key splits and the parts
+// Join Split Key joins: the work grows with key length times parts times
+// threshold (512 bytes × 255 × 254 field multiplications: one to two
+// seconds of one core) and the parts' size with key length times parts.
+// 512 bytes holds any block or stream cipher key and 4096-bit HMAC keys,
+// and matches maxPrimeFieldBits.
+const maxSplitKeyBytes = 512
+
 // checkPrimeField refuses a Prime Field Size that is not a prime of at most
 // maxPrimeFieldBits bits; the length is checked before any arithmetic, and
 // the request's deadline before and after the primality test.
@@ -89,6 +97,9 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	secret, block, err := s.splitSource(ctx, c)
 	if err != nil {
 		return nil, err
+	}
+	if len(secret) > maxSplitKeyBytes {
+		return nil, valueTooLarge(c, "the key has %d bytes; kmipd splits keys of at most %d", len(secret), maxSplitKeyBytes)
 	}
 	if method == kmip.SplitKeyMethodPolynomialSharingGF2_16 && len(secret)%2 != 0 {
 		return nil, invalidField("Polynomial Sharing GF(2^16) splits keys of whole 16-bit pieces")
@@ -234,6 +245,9 @@ func (s *Service) split(ctx context.Context, method kmip.SplitKeyMethod, secret 
 		}
 		pieces := len(secret) / f.size
 		for i := range shares {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			x := uint16(i + 1)
 			share := make([]byte, len(secret))
 			for j := 0; j < pieces; j++ {
@@ -363,7 +377,7 @@ func join(parts []*kmip.Item) ([]byte, error) {
 		}
 		seen[xs[i]] = true
 		b, ok := p.Path(kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
-		if !ok || (i > 0 && len(b) != len(ys[0])) {
+		if !ok || (i > 0 && len(b) != len(ys[0])) || len(b) > maxSplitKeyBytes {
 			return fail("the split keys hold no raw key material of one length")
 		}
 		ys[i] = b

@@ -1,8 +1,10 @@
 package attacker
 
 import (
+	"bytes"
 	"fmt"
 	"math/big"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +80,87 @@ func TestObjectAttributesAreBounded(t *testing.T) {
 	out := harness.Call(t, tg.alice, kmip.OperationGetAttributes, uid(id))
 	if n := kmip.EncodedLen(out); n > 1<<20+64<<10 {
 		t.Errorf("Get Attributes answered %d bytes", n)
+	}
+}
+
+// sha256Params are the Cryptographic Parameters of a SHA-256 Hash.
+func sha256Params() *kmip.Item {
+	return kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256)))
+}
+
+// openHash starts a streamed SHA-256 Hash for c and returns its Correlation
+// Value, or the error.
+func openHash(c *kmipclient.Client) ([]byte, error) {
+	out, err := c.Call(kmip.OperationHash, sha256Params(),
+		kmip.Bytes(kmip.TagData, bytes.Repeat([]byte("x"), 4096)), kmip.Bool(kmip.TagInitIndicator, true))
+	if err != nil {
+		return nil, err
+	}
+	cv, _ := out.Child(kmip.TagCorrelationValue).AsBytes()
+	return cv, nil
+}
+
+// TestAbandonedStreamsAreBounded: bob opens streams and never finishes
+// them (issue 12, item 7). With the defaults his 17th is refused with
+// Permission Denied, while alice can still stream.
+func TestAbandonedStreamsAreBounded(t *testing.T) {
+	tg := start(t, harness.Options{})
+	for i := 0; i < 16; i++ {
+		if _, err := openHash(tg.bob); err != nil {
+			t.Fatalf("bob's stream %d: %v", i+1, err)
+		}
+	}
+	if _, err := openHash(tg.bob); reason(err) != kmip.ResultReasonPermissionDenied {
+		t.Errorf("bob's 17th open stream: %v, want Permission Denied", err)
+	}
+	if _, err := openHash(tg.alice); err != nil {
+		t.Errorf("alice's stream while bob holds his limit: %v", err)
+	}
+}
+
+// TestStreamLimitsHoldAcrossNodes: two kmipd nodes on one database count
+// the same streams, because the count is the store's scratch records.
+func TestStreamLimitsHoldAcrossNodes(t *testing.T) {
+	o := harness.Options{ExtraServerTOML: "max_streams_per_client = 4\nmax_streams = 6"}
+	a := harness.Start(t, o)
+	b := harness.Start(t, o)
+	b.Stop(t)
+	cfg, err := os.ReadFile(b.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b.ConfigPath, []byte(strings.ReplaceAll(string(cfg), b.DBPath, a.DBPath)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.DBPath = a.DBPath
+	b.Restart(t)
+	bobA, bobB, alice := a.Dial(t, "bob", 1, 4), b.Dial(t, "bob", 1, 4), a.Dial(t, "alice", 1, 4)
+	var first []byte
+	for i, c := range []*kmipclient.Client{bobA, bobB, bobA, bobB} {
+		cv, err := openHash(c)
+		if err != nil {
+			t.Fatalf("bob's stream %d: %v", i+1, err)
+		}
+		if first == nil {
+			first = cv
+		}
+	}
+	for name, c := range map[string]*kmipclient.Client{"A": bobA, "B": bobB} {
+		if _, err := openHash(c); reason(err) != kmip.ResultReasonPermissionDenied {
+			t.Errorf("bob's 5th stream on node %s: %v, want Permission Denied", name, err)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := openHash(alice); err != nil {
+			t.Fatalf("alice's stream %d: %v", i+1, err)
+		}
+	}
+	if _, err := openHash(alice); reason(err) != kmip.ResultReasonPermissionDenied {
+		t.Errorf("a 7th stream in all: %v, want Permission Denied", err)
+	}
+	// Bob finishes his first stream on the other node: room for one more.
+	harness.Call(t, bobB, kmip.OperationHash, sha256Params(), kmip.Bytes(kmip.TagCorrelationValue, first), kmip.Bool(kmip.TagFinalIndicator, true))
+	if _, err := openHash(alice); err != nil {
+		t.Errorf("alice's stream after bob finished one: %v", err)
 	}
 }
