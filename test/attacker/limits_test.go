@@ -2,6 +2,7 @@ package attacker
 
 import (
 	"bytes"
+	"encoding/asn1"
 	"fmt"
 	"math/big"
 	"os"
@@ -162,5 +163,41 @@ func TestStreamLimitsHoldAcrossNodes(t *testing.T) {
 	harness.Call(t, bobB, kmip.OperationHash, sha256Params(), kmip.Bytes(kmip.TagCorrelationValue, first), kmip.Bool(kmip.TagFinalIndicator, true))
 	if _, err := openHash(alice); err != nil {
 		t.Errorf("alice's stream after bob finished one: %v", err)
+	}
+}
+
+// TestHugeRSAKeyIsRefusedAtOnce: bob registers a PKCS#1 "private key" with
+// a 524288-bit modulus (about 300 KB, inside one message). Validating it
+// takes crypto/x509 many seconds of one core; kmipd refuses keys over 16384
+// bits before parsing them, as Invalid Field (issue 12, item 3).
+func TestHugeRSAKeyIsRefusedAtOnce(t *testing.T) {
+	tg := start(t, harness.Options{})
+	odd := func(bits int) *big.Int {
+		n := new(big.Int).Lsh(big.NewInt(1), uint(bits-1))
+		return n.SetBit(n, 0, 1)
+	}
+	const bits = 524288
+	der, err := asn1.Marshal(struct {
+		Version                     int
+		N, E, D, P, Q, Dp, Dq, Qinv *big.Int
+	}{0, odd(bits), big.NewInt(65537), odd(bits - 2), odd(bits / 2), odd(bits / 2), odd(bits/2 - 2), odd(bits/2 - 2), odd(bits/2 - 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	_, err = tg.bob.Call(kmip.OperationRegister,
+		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypePrivateKey)),
+		kmip.Struct(kmip.TagTemplateAttribute),
+		kmip.Struct(kmip.TagPrivateKey, kmip.Struct(kmip.TagKeyBlock,
+			kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypePKCS_1)),
+			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, der)),
+			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmRSA)),
+			kmip.Int(kmip.TagCryptographicLength, bits))))
+	took := time.Since(began)
+	if reason(err) != kmip.ResultReasonInvalidField {
+		t.Errorf("Register of a %d-bit RSA key: %v, want Invalid Field", bits, err)
+	}
+	if took > 3*time.Second {
+		t.Errorf("the refusal took %s; the size must be checked before parsing", took)
 	}
 }
