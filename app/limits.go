@@ -28,6 +28,11 @@ type Limits struct {
 	// keeps (default 32 MiB); MaxStreamBytes caps it for all clients
 	// (default 512 MiB).
 	MaxStreamBytesPerClient, MaxStreamBytes int64
+	// MaxLocateItems caps the identifiers one Locate returns, the internal
+	// maximum KMIP 1.4 §4.9 allows when Maximum Items is omitted or larger
+	// (default 10000); Located Items still counts every match, and Offset
+	// Items pages through them.
+	MaxLocateItems int
 }
 
 // DefaultLimits are the Limits a zero field takes.
@@ -39,6 +44,7 @@ var DefaultLimits = Limits{
 	MaxStreams:              1024,
 	MaxStreamBytesPerClient: 32 << 20,
 	MaxStreamBytes:          512 << 20,
+	MaxLocateItems:          10000,
 }
 
 // withDefaults returns l with each zero field set to its default.
@@ -54,6 +60,7 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.MaxObjectAttributesSize, d.MaxObjectAttributesSize)
 	pick(&l.MaxStreamsPerClient, d.MaxStreamsPerClient)
 	pick(&l.MaxStreams, d.MaxStreams)
+	pick(&l.MaxLocateItems, d.MaxLocateItems)
 	if l.MaxStreamBytesPerClient == 0 {
 		l.MaxStreamBytesPerClient = d.MaxStreamBytesPerClient
 	}

@@ -261,3 +261,31 @@ func TestSplitKeyLengthBounded(t *testing.T) {
 	mustFail(t, split(v14, 8*maxSplitKeyBytes+8), kmip.ResultReasonInvalidField)
 	mustFail(t, split(v21, 8*maxSplitKeyBytes+16), kmip.ResultReasonServerLimitExceeded)
 }
+
+// TestLocateInternalMaximum proves Locate returns at most MaxLocateItems
+// identifiers when Maximum Items is omitted or larger (KMIP 1.4 §4.9 lets
+// the server impose an internal maximum), while Located Items counts every
+// match and Offset Items reaches the rest.
+func TestLocateInternalMaximum(t *testing.T) {
+	s := New(Config{Store: newMemStore(), Crypto: fakeCrypto{}, Clock: fixedClock{testNow}, Limits: Limits{MaxLocateItems: 3}})
+	for i := 0; i < 5; i++ {
+		createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	}
+	for _, tc := range []struct {
+		args []*kmip.Item
+		want int
+	}{
+		{nil, 3},
+		{[]*kmip.Item{kmip.Int(kmip.TagMaximumItems, 100)}, 3},
+		{[]*kmip.Item{kmip.Int(kmip.TagMaximumItems, 2)}, 2},
+		{[]*kmip.Item{kmip.Int(kmip.TagOffsetItems, 3)}, 2},
+	} {
+		out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, tc.args...)))
+		if n := len(out.ChildrenOf(kmip.TagUniqueIdentifier)); n != tc.want {
+			t.Errorf("Locate %v: %d identifiers, want %d", tc.args, n, tc.want)
+		}
+		if n, _ := out.Child(kmip.TagLocatedItems).AsInt(); n != 5 {
+			t.Errorf("Locate %v: Located Items %d, want 5", tc.args, n)
+		}
+	}
+}

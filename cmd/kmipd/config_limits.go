@@ -24,6 +24,8 @@ type ResourceLimits struct {
 	// (default 512 MiB).
 	MaxStreamBytesPerClient int64 `toml:"max_stream_bytes_per_client"`
 	MaxStreamBytes          int64 `toml:"max_stream_bytes"`
+	// MaxLocateItems caps the identifiers one Locate returns (default 10000).
+	MaxLocateItems int `toml:"max_locate_items"`
 }
 
 // defaultResourceLimits are app.DefaultLimits as configuration.
@@ -37,6 +39,7 @@ func defaultResourceLimits() ResourceLimits {
 		MaxStreams:              d.MaxStreams,
 		MaxStreamBytesPerClient: d.MaxStreamBytesPerClient,
 		MaxStreamBytes:          d.MaxStreamBytes,
+		MaxLocateItems:          d.MaxLocateItems,
 	}
 }
 
@@ -50,6 +53,7 @@ func (r ResourceLimits) app() app.Limits {
 		MaxStreams:              r.MaxStreams,
 		MaxStreamBytesPerClient: r.MaxStreamBytesPerClient,
 		MaxStreamBytes:          r.MaxStreamBytes,
+		MaxLocateItems:          r.MaxLocateItems,
 	}
 }
 
@@ -68,6 +72,7 @@ func (r ResourceLimits) validate() error {
 		{"server.max_streams", int64(r.MaxStreams)},
 		{"server.max_stream_bytes_per_client", r.MaxStreamBytesPerClient},
 		{"server.max_stream_bytes", r.MaxStreamBytes},
+		{"server.max_locate_items", int64(r.MaxLocateItems)},
 	} {
 		if n.v < 1 {
 			return keyErr(n.key, "%d is not a positive number", n.v)
