@@ -182,6 +182,10 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 			return s.checkAttrLimits(c, before, o)
 		})
 		if err != nil {
+			// The client never learns the derived key's identifier: remove it.
+			if derr := s.cfg.Store.Delete(ctx, obj.ID); derr == nil {
+				s.forgetKept(ctx, obj)
+			}
 			return nil, err
 		}
 		s.undoUpdate(c, before)

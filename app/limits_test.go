@@ -10,6 +10,7 @@ import (
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
 )
 
 // mersenne returns 2^n - 1.
@@ -287,5 +288,29 @@ func TestLocateInternalMaximum(t *testing.T) {
 		if n, _ := out.Child(kmip.TagLocatedItems).AsInt(); n != 5 {
 			t.Errorf("Locate %v: Located Items %d, want 5", tc.args, n)
 		}
+	}
+}
+
+// TestDeriveBoundedByBaseLinks proves each Derive Key's Derived Key Link on
+// its base counts against the base's attribute limits: once the base holds
+// MaxAttributeInstances links, a derivation is refused and stores nothing.
+func TestDeriveBoundedByBaseLinks(t *testing.T) {
+	st := newMemStore()
+	s := New(Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Limits: Limits{MaxAttributeInstances: 2}})
+	base := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskDeriveKey), activeNow())
+	derive := func() result {
+		return one(t, s, alice, v14, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+			uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
+			kmip.Struct(kmip.TagDerivationParameters,
+				kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
+				kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
+			attrsFor(v14, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
+				kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt))))
+	}
+	createdID(t, derive())
+	createdID(t, derive())
+	mustFail(t, derive(), kmip.ResultReasonIndexOutOfBounds)
+	if ids, _ := st.Locate(context.Background(), ports.LocateQuery{}); len(ids) != 3 {
+		t.Errorf("%d objects after a refused derivation, want 3 (base and two derived)", len(ids))
 	}
 }
