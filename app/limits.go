@@ -5,11 +5,11 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
-// Limits bound what one client can make the server keep (issue 12): the
-// attributes of one object and the state of streamed operations. A zero
-// field takes the default given beside it. Every bound is checked against
-// the store, inside the transaction that would exceed it, so it holds for
-// every node sharing the store.
+// Limits bound what one client can make the server keep or send (issue
+// 12): the attributes of one object, the state of streamed operations and
+// the answer of Locate. A zero field takes the default given beside it. The
+// attribute and stream bounds are checked against the store, inside the
+// write that would exceed them, so they hold for every node sharing it.
 type Limits struct {
 	// MaxAttributeValueSize caps one attribute value, name included, in
 	// TTLV-encoded bytes (default 64 KiB).
