@@ -287,8 +287,10 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		undo = new([]undoStep)
 	}
 	var out []*kmip.Item
+	size := 0
 	for _, bi := range items {
 		item, failed := s.runItem(ctx, v, who, bi, batch, undo)
+		failed = s.capResponse(item, &size) || failed
 		out = append(out, item)
 		if failed && onError != kmip.BatchErrorContinuationOptionContinue {
 			if undo != nil {

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"fmt"
+
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -33,6 +35,10 @@ type Limits struct {
 	// (default 10000); Located Items still counts every match, and Offset
 	// Items pages through them.
 	MaxLocateItems int
+	// MaxResponseSize caps the encoded batch items of one response (default
+	// 16 MiB): a batch of 1000 RNG Retrieve or Get Attributes items of 1 MiB
+	// each would otherwise build a gigabyte in memory.
+	MaxResponseSize int
 }
 
 // DefaultLimits are the Limits a zero field takes.
@@ -45,6 +51,7 @@ var DefaultLimits = Limits{
 	MaxStreamBytesPerClient: 32 << 20,
 	MaxStreamBytes:          512 << 20,
 	MaxLocateItems:          10000,
+	MaxResponseSize:         16 << 20,
 }
 
 // withDefaults returns l with each zero field set to its default.
@@ -61,6 +68,7 @@ func (l Limits) withDefaults() Limits {
 	pick(&l.MaxStreamsPerClient, d.MaxStreamsPerClient)
 	pick(&l.MaxStreams, d.MaxStreams)
 	pick(&l.MaxLocateItems, d.MaxLocateItems)
+	pick(&l.MaxResponseSize, d.MaxResponseSize)
 	if l.MaxStreamBytesPerClient == 0 {
 		l.MaxStreamBytesPerClient = d.MaxStreamBytesPerClient
 	}
@@ -89,6 +97,31 @@ func valueTooLarge(c *call, format string, args ...any) error {
 		return errorf(kmip.ResultReasonServerLimitExceeded, format, args...)
 	}
 	return invalidField(format, args...)
+}
+
+// capResponse adds the response batch item bi to *size, the encoded size
+// of the batch items so far, and when that passes MaxResponseSize replaces
+// bi's result with Response Too Large (KMIP 1.4 §11.1), so that its payload
+// is dropped at once; failed reports the replacement, which the batch's
+// continuation option then treats as any failed item.
+func (s *Service) capResponse(bi *kmip.Item, size *int) (failed bool) {
+	n := kmip.EncodedLen(bi)
+	if *size+n <= s.cfg.Limits.MaxResponseSize {
+		*size += n
+		return false
+	}
+	var kept []*kmip.Item
+	for _, c := range bi.Children() {
+		if c.Tag == kmip.TagOperation || c.Tag == kmip.TagUniqueBatchItemID {
+			kept = append(kept, c)
+		}
+	}
+	bi.Value = append(kept,
+		kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationFailed)),
+		kmip.Enum(kmip.TagResultReason, uint32(kmip.ResultReasonResponseTooLarge)),
+		kmip.Text(kmip.TagResultMessage, fmt.Sprintf("the response would exceed the server's %d bytes", s.cfg.Limits.MaxResponseSize)))
+	*size += kmip.EncodedLen(bi)
+	return true
 }
 
 // attrSize is what one attribute counts against the limits: its name and

@@ -314,3 +314,31 @@ func TestDeriveBoundedByBaseLinks(t *testing.T) {
 		t.Errorf("%d objects after a refused derivation, want 3 (base and two derived)", len(ids))
 	}
 }
+
+// TestResponseSizeBounded proves the batch items of one response stay under
+// MaxResponseSize: the item that would pass it answers Response Too Large
+// without its payload, and the batch stops there (its continuation option
+// being Stop) or goes on refusing each item that does not fit (Continue).
+func TestResponseSizeBounded(t *testing.T) {
+	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Limits: Limits{MaxResponseSize: 50000}})
+	rng := func() *kmip.Item { return bi(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 20000)) }
+	resp, rs := send(t, s, alice, msg(v14, rng(), rng(), rng(), rng()))
+	if len(rs) != 3 || rs[0].status != kmip.ResultStatusSuccess || rs[1].status != kmip.ResultStatusSuccess {
+		t.Fatalf("results %+v, want two successes then Response Too Large", rs)
+	}
+	mustFail(t, rs[2], kmip.ResultReasonResponseTooLarge)
+	if rs[2].payload != nil {
+		t.Error("the refused item kept its payload")
+	}
+	if n := kmip.EncodedLen(resp); n > 50000+1024 {
+		t.Errorf("response of %d bytes", n)
+	}
+	m := msg(v14, rng(), rng(), rng(), bi(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 16)), rng())
+	m.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, uint32(kmip.BatchErrorContinuationOptionContinue)))
+	_, rs = send(t, s, alice, m)
+	if len(rs) != 5 || rs[1].status != kmip.ResultStatusSuccess || rs[3].status != kmip.ResultStatusSuccess {
+		t.Fatalf("Continue: results %+v, want the small fourth item to succeed", rs)
+	}
+	mustFail(t, rs[2], kmip.ResultReasonResponseTooLarge)
+	mustFail(t, rs[4], kmip.ResultReasonResponseTooLarge)
+}

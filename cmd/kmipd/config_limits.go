@@ -26,6 +26,9 @@ type ResourceLimits struct {
 	MaxStreamBytes          int64 `toml:"max_stream_bytes"`
 	// MaxLocateItems caps the identifiers one Locate returns (default 10000).
 	MaxLocateItems int `toml:"max_locate_items"`
+	// MaxResponseSize caps the batch items of one response in encoded
+	// bytes (default 16 MiB, at least 64 KiB).
+	MaxResponseSize int `toml:"max_response_size"`
 }
 
 // defaultResourceLimits are app.DefaultLimits as configuration.
@@ -40,6 +43,7 @@ func defaultResourceLimits() ResourceLimits {
 		MaxStreamBytesPerClient: d.MaxStreamBytesPerClient,
 		MaxStreamBytes:          d.MaxStreamBytes,
 		MaxLocateItems:          d.MaxLocateItems,
+		MaxResponseSize:         d.MaxResponseSize,
 	}
 }
 
@@ -54,12 +58,14 @@ func (r ResourceLimits) app() app.Limits {
 		MaxStreamBytesPerClient: r.MaxStreamBytesPerClient,
 		MaxStreamBytes:          r.MaxStreamBytes,
 		MaxLocateItems:          r.MaxLocateItems,
+		MaxResponseSize:         r.MaxResponseSize,
 	}
 }
 
 // validate refuses a limit that is not positive, a per-object or
-// per-client limit above its total, and an attribute value limit under
-// 1 KiB (certificate subjects and names need that much).
+// per-client limit above its total, an attribute value limit under 1 KiB
+// (certificate subjects and names need that much) and a response limit
+// under 64 KiB.
 func (r ResourceLimits) validate() error {
 	for _, n := range []struct {
 		key string
@@ -79,6 +85,8 @@ func (r ResourceLimits) validate() error {
 		}
 	}
 	switch {
+	case r.MaxResponseSize < 64<<10:
+		return keyErr("server.max_response_size", "%d is below the minimum of 65536 bytes", r.MaxResponseSize)
 	case r.MaxAttributeValueSize < 1024:
 		return keyErr("server.max_attribute_value_size", "%d is below the minimum of 1024 bytes", r.MaxAttributeValueSize)
 	case r.MaxObjectAttributesSize < r.MaxAttributeValueSize:

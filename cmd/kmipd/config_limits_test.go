@@ -27,12 +27,13 @@ max_streams = 3
 max_stream_bytes_per_client = 1000
 max_stream_bytes = 5000
 max_locate_items = 7
+max_response_size = 100000
 `)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := app.Limits{MaxAttributeValueSize: 2048, MaxAttributeInstances: 5, MaxObjectAttributesSize: 8192,
-		MaxStreamsPerClient: 2, MaxStreams: 3, MaxStreamBytesPerClient: 1000, MaxStreamBytes: 5000, MaxLocateItems: 7}
+		MaxStreamsPerClient: 2, MaxStreams: 3, MaxStreamBytesPerClient: 1000, MaxStreamBytes: 5000, MaxLocateItems: 7, MaxResponseSize: 100000}
 	if got := c.Server.ResourceLimits.app(); got != want {
 		t.Errorf("resource limits = %+v, want %+v", got, want)
 	}
@@ -48,6 +49,7 @@ func TestBadResourceLimitKeys(t *testing.T) {
 		"max_streams_per_client = 0":                              "server.max_streams_per_client",
 		"max_streams = 4":                                         "server.max_streams",
 		"max_stream_bytes_per_client = 0":                         "server.max_stream_bytes_per_client",
+		"max_response_size = 1000":                                "server.max_response_size",
 		"max_locate_items = 0":                                    "server.max_locate_items",
 		"max_stream_bytes = 1024":                                 "server.max_stream_bytes",
 		"max_stream_bytes_per_client = 10\nmax_stream_bytes = -5": "server.max_stream_bytes",

@@ -201,3 +201,59 @@ func TestHugeRSAKeyIsRefusedAtOnce(t *testing.T) {
 		t.Errorf("the refusal took %s; the size must be checked before parsing", took)
 	}
 }
+
+// TestBatchResponseIsBounded: bob sends one batch of RNG Retrieve items
+// whose answers together pass max_response_size (here its minimum, 64 KiB;
+// by default 1000 items of 1 MiB would build a gigabyte). The item that
+// would pass it answers Response Too Large and the batch stops there.
+func TestBatchResponseIsBounded(t *testing.T) {
+	tg := start(t, harness.Options{ExtraServerTOML: "max_response_size = 65536"})
+	var items []*kmip.Item
+	for i := 0; i < 10; i++ {
+		items = append(items, kmipclient.BatchItem(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 16<<10)))
+	}
+	resp, err := tg.bob.RoundTrip(tg.bob.Request(items...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := kmipclient.Results(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 4 {
+		t.Fatalf("%d batch items answered, want 3 successes and Response Too Large", len(rs))
+	}
+	for _, r := range rs[:3] {
+		if r.Err != nil {
+			t.Errorf("an item within the limit: %v", r.Err)
+		}
+	}
+	if reason(rs[3].Err) != kmip.ResultReasonResponseTooLarge || rs[3].Payload != nil {
+		t.Errorf("the item past the limit: %v, want Response Too Large without a payload", rs[3].Err)
+	}
+	if n := kmip.EncodedLen(resp); n > 65536+4096 {
+		t.Errorf("response of %d bytes", n)
+	}
+}
+
+// TestBatchResponseDefaultBound: with the defaults, 20 RNG Retrieve items of
+// 1 MiB would answer 20 MiB; kmipd answers the first 15 and refuses the
+// 16th, which would pass 16 MiB, with Response Too Large.
+func TestBatchResponseDefaultBound(t *testing.T) {
+	tg := start(t, harness.Options{})
+	var items []*kmip.Item
+	for i := 0; i < 20; i++ {
+		items = append(items, kmipclient.BatchItem(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 1<<20)))
+	}
+	resp, err := tg.bob.RoundTrip(tg.bob.Request(items...))
+	if err != nil {
+		t.Fatalf("a batch of 20 MiB of RNG output: %v", err)
+	}
+	rs, err := kmipclient.Results(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 16 || reason(rs[15].Err) != kmip.ResultReasonResponseTooLarge {
+		t.Fatalf("%d batch items answered (last: %v), want 15 successes and Response Too Large", len(rs), rs[len(rs)-1].Err)
+	}
+}
