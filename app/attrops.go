@@ -200,6 +200,9 @@ func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.O
 		}
 		trackServerAttrs(obj)
 		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
+		if err := s.checkAttrLimits(c, before, obj); err != nil {
+			return err
+		}
 		result = obj.Clone()
 		return nil
 	})

@@ -161,6 +161,13 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	for _, b := range bases {
 		obj.AddAttr("Link", linkAttr(kmip.LinkTypeDerivationBaseObjectLink, b.ID))
+		// Each derivation links its base to the result: the base's
+		// attribute limits bound how often one key is derived from.
+		grown := b.Clone()
+		grown.AddAttr("Link", linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
+		if err := s.checkAttrLimits(c, b, grown); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
@@ -172,9 +179,13 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 			before = o.Clone()
 			o.AddAttr("Link", linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
 			o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
-			return nil
+			return s.checkAttrLimits(c, before, o)
 		})
 		if err != nil {
+			// The client never learns the derived key's identifier: remove it.
+			if derr := s.cfg.Store.Delete(ctx, obj.ID); derr == nil {
+				s.forgetKept(ctx, obj)
+			}
 			return nil, err
 		}
 		s.undoUpdate(c, before)

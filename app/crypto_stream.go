@@ -19,7 +19,9 @@ import (
 // the store takes the next part and the state never reaches the client. The
 // Correlation Value is 16 random bytes that name the stream for all its
 // parts; the stream is bound to the client, the operation and the key, and
-// expires streamTTL after its last part. Each part claims the state
+// expires streamTTL after its last part. Its scratch key starts with its
+// owner's prefix, so the store bounds each client's open streams and their
+// state (Limits) for every node sharing it. Each part claims the state
 // (TakeScratch) and a part that is not the last stores the next one, so
 // parts of one stream are serialized across nodes; a failed part, like the
 // final one, leaves no state behind. For Encrypt and Decrypt the state
@@ -92,8 +94,16 @@ func decodeStream(b []byte) (st stream, ok bool) {
 	return st, true
 }
 
-// scratchKey is the scratch store key of a Correlation Value.
-func scratchKey(cv []byte) string { return "stream/" + hex.EncodeToString(cv) }
+// streamPrefix starts the scratch store key of every stream.
+const streamPrefix = "stream/"
+
+// ownerStreams is the scratch key prefix of owner's streams: counting the
+// values under it counts the streams the client has open, on every node.
+func ownerStreams(owner string) string { return streamPrefix + hex.EncodeToString([]byte(owner)) + "/" }
+
+// scratchKey is the scratch store key of owner's stream with Correlation
+// Value cv.
+func scratchKey(owner string, cv []byte) string { return ownerStreams(owner) + hex.EncodeToString(cv) }
 
 // streamStep says where a request stands in a streamed operation.
 type streamStep struct {
@@ -157,7 +167,7 @@ func (s *Service) readStream(ctx context.Context, c *call) (streamStep, error) {
 	if len(cv) != cvLen {
 		return st, badCorrelation(c)
 	}
-	key := scratchKey(cv)
+	key := scratchKey(c.who.Name, cv)
 	rec, err := ss.GetScratch(ctx, key)
 	if errors.Is(err, ports.ErrNotFound) {
 		return st, badCorrelation(c)
@@ -211,8 +221,24 @@ func (s *Service) saveStream(ctx context.Context, c *call, st streamStep, keyID 
 	}
 	rec := stream{owner: c.who.Name, op: c.op, keyID: keyID, expires: s.cfg.Clock.Now().Add(streamTTL), state: state}
 	// The store purges by its own clock; give it the same span.
-	if err := ss.PutScratch(ctx, scratchKey(cv), rec.encode(), time.Now().Add(streamTTL)); err != nil {
+	err = ss.PutScratch(ctx, scratchKey(c.who.Name, cv), rec.encode(), time.Now().Add(streamTTL), s.streamQuotas(c.who.Name)...)
+	if errors.Is(err, ports.ErrQuotaExceeded) {
+		l := s.cfg.Limits
+		return nil, serverLimit(c, "too many open streams or too much stream state: at most %d streams and %d bytes for one client, %d and %d in all",
+			l.MaxStreamsPerClient, l.MaxStreamBytesPerClient, l.MaxStreams, l.MaxStreamBytes)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return cv, nil
+}
+
+// streamQuotas are the bounds on the stream state of owner and of all
+// clients, which the store checks in the write that would break them.
+func (s *Service) streamQuotas(owner string) []ports.ScratchQuota {
+	l := s.cfg.Limits
+	return []ports.ScratchQuota{
+		{Prefix: ownerStreams(owner), MaxValues: l.MaxStreamsPerClient, MaxBytes: l.MaxStreamBytesPerClient},
+		{Prefix: streamPrefix, MaxValues: l.MaxStreams, MaxBytes: l.MaxStreamBytes},
+	}
 }

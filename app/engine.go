@@ -378,11 +378,13 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		undo = &undoLog{}
 	}
 	var out []*kmip.Item
+	size := 0
 	for i, bi := range items {
 		if undo != nil {
 			undo.item = i
 		}
 		item, failed := s.runItem(ctx, v, who, bi, batch, undo)
+		failed = s.capResponse(item, &size) || failed
 		out = append(out, item)
 		if failed && onError != kmip.BatchErrorContinuationOptionContinue {
 			if undo != nil {

@@ -99,6 +99,9 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 	if err := s.mayImport(ctx, c, obj); err != nil {
 		return nil, err
 	}
+	if err := s.checkAttrLimits(c, nil, obj); err != nil {
+		return nil, err
+	}
 	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
 		return nil, err
 	}

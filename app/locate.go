@@ -58,6 +58,9 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		maxItems = int(n)
 	}
+	if maxItems < 0 || maxItems > s.cfg.Limits.MaxLocateItems {
+		maxItems = s.cfg.Limits.MaxLocateItems // KMIP 1.4 §4.9: an internal maximum
+	}
 	if it := c.payload.Child(kmip.TagOffsetItems); it != nil {
 		n, ok := it.AsInt()
 		if !ok || n < 0 {

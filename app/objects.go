@@ -112,6 +112,9 @@ func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object, rep
 		return err
 	}
 	finishObject(obj)
+	if err := s.checkAttrLimits(c, nil, obj); err != nil {
+		return err
+	}
 	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
 		return err
 	}

@@ -237,6 +237,8 @@ func validateSplitKey(obj *kmip.Item) error {
 	if kmip.SplitKeyMethod(method) == kmip.SplitKeyMethodPolynomialSharingPrimeField {
 		if p, ok := obj.Child(kmip.TagPrimeFieldSize).AsBig(); !ok || p.Sign() <= 0 {
 			return invalidField("Split Key Method Polynomial Sharing Prime Field needs a Prime Field Size")
+		} else if p.BitLen() > maxPrimeFieldBits {
+			return invalidField("Prime Field Size has %d bits, more than the %d kmipd allows", p.BitLen(), maxPrimeFieldBits)
 		}
 	}
 	return nil

@@ -35,6 +35,9 @@ type Config struct {
 	// objects and grants with Obtain Lease (KMIP 1.4 §3.20); 0 sets none,
 	// so clients may use objects without a lease time limit.
 	LeaseTime time.Duration
+	// Limits bound object attributes and stream state (app/limits.go);
+	// zero fields take DefaultLimits.
+	Limits Limits
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler
@@ -63,6 +66,7 @@ func New(cfg Config) *Service {
 	if cfg.Policies == nil {
 		cfg.Policies = reservedPolicies{}
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Service{cfg: cfg}
 	s.routes = s.routeTable()
 	return s

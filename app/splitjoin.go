@@ -21,6 +21,42 @@ import (
 // maxSplitParts bounds Split Key Parts: GF(2^8) has 255 non-zero points.
 const maxSplitParts = 255
 
+// maxPrimeFieldBits bounds Prime Field Size: the primality test's cost grows
+// with the cube of the length (4096 bits: under a second of one core, 65536
+// bits: minutes), and a 4096-bit field splits any key of up to 511 bytes.
+const maxPrimeFieldBits = 4096
+
+// maxSplitKeyBytes bounds the key Create Split Key splits and the parts
+// Join Split Key joins: the work grows with key length times parts times
+// threshold (512 bytes × 255 × 254 field multiplications: one to two
+// seconds of one core) and the parts' size with key length times parts.
+// 512 bytes holds any block or stream cipher key and 4096-bit HMAC keys,
+// and matches maxPrimeFieldBits.
+const maxSplitKeyBytes = 512
+
+// checkPrimeField refuses a Prime Field Size that is not a prime of at most
+// maxPrimeFieldBits bits; the length is checked before any arithmetic, and
+// the request's deadline before and after the primality test.
+func checkPrimeField(ctx context.Context, prime *big.Int) error {
+	if prime == nil || prime.Sign() <= 0 {
+		return invalidField("Polynomial Sharing Prime Field needs a prime Prime Field Size")
+	}
+	if prime.BitLen() > maxPrimeFieldBits {
+		return invalidField("Prime Field Size has %d bits, more than the %d kmipd allows", prime.BitLen(), maxPrimeFieldBits)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	prime32 := prime.ProbablyPrime(32)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !prime32 {
+		return invalidField("Polynomial Sharing Prime Field needs a prime Prime Field Size")
+	}
+	return nil
+}
+
 // createSplitKey implements Create Split Key.
 func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	t, err := objectType(c)
@@ -55,8 +91,8 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		}
 	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
 	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
-		if prime == nil || !prime.ProbablyPrime(32) {
-			return nil, invalidField("Polynomial Sharing Prime Field needs a prime Prime Field Size")
+		if err := checkPrimeField(ctx, prime); err != nil {
+			return nil, err
 		}
 	default:
 		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "Split Key Method %s is not supported", method)
@@ -65,6 +101,9 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	secret, block, err := s.splitSource(ctx, c)
 	if err != nil {
 		return nil, err
+	}
+	if len(secret) > maxSplitKeyBytes {
+		return nil, valueTooLarge(c, "the key has %d bytes; kmipd splits keys of at most %d", len(secret), maxSplitKeyBytes)
 	}
 	if method == kmip.SplitKeyMethodPolynomialSharingGF2_16 && len(secret)%2 != 0 {
 		return nil, invalidField("Polynomial Sharing GF(2^16) splits keys of whole 16-bit pieces")
@@ -214,6 +253,9 @@ func (s *Service) split(ctx context.Context, method kmip.SplitKeyMethod, secret 
 		}
 		pieces := len(secret) / f.size
 		for i := range shares {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			x := uint16(i + 1)
 			share := make([]byte, len(secret))
 			for j := 0; j < pieces; j++ {
@@ -238,6 +280,9 @@ func (s *Service) split(ctx context.Context, method kmip.SplitKeyMethod, secret 
 		}
 		s0 := new(big.Int).SetBytes(secret)
 		for i := range shares {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			x := big.NewInt(int64(i + 1))
 			y := new(big.Int)
 			for k := len(coefs) - 1; k >= 0; k-- {
@@ -340,7 +385,7 @@ func join(parts []*kmip.Item) ([]byte, error) {
 		}
 		seen[xs[i]] = true
 		b, ok := p.Path(kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
-		if !ok || (i > 0 && len(b) != len(ys[0])) {
+		if !ok || (i > 0 && len(b) != len(ys[0])) || len(b) > maxSplitKeyBytes {
 			return fail("the split keys hold no raw key material of one length")
 		}
 		ys[i] = b
@@ -379,8 +424,8 @@ func join(parts []*kmip.Item) ([]byte, error) {
 		}
 		return out, nil
 	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
-		if prime == nil || prime.Sign() <= 0 {
-			return fail("the split keys lack a Prime Field Size")
+		if prime == nil || prime.Sign() <= 0 || prime.BitLen() > maxPrimeFieldBits {
+			return fail("the split keys lack a Prime Field Size of at most %d bits", maxPrimeFieldBits)
 		}
 		sum := new(big.Int)
 		for i := range xs[:threshold] {

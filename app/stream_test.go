@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,10 +29,24 @@ func (m *memStore) space() *scratchSpace {
 	return v.(*scratchSpace)
 }
 
-func (m *memStore) PutScratch(_ context.Context, key string, value []byte, _ time.Time) error {
+func (m *memStore) PutScratch(_ context.Context, key string, value []byte, _ time.Time, quotas ...ports.ScratchQuota) error {
 	sp := m.space()
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
+	for _, q := range quotas {
+		n, total := 0, int64(0)
+		if strings.HasPrefix(key, q.Prefix) {
+			n, total = 1, int64(len(value))
+		}
+		for k, v := range sp.vals {
+			if k != key && strings.HasPrefix(k, q.Prefix) {
+				n, total = n+1, total+int64(len(v))
+			}
+		}
+		if q.Exceeded(n, total) {
+			return fmt.Errorf("scratch %q: %w", key, ports.ErrQuotaExceeded)
+		}
+	}
 	sp.vals[key] = bytes.Clone(value)
 	return nil
 }
@@ -211,7 +226,7 @@ func TestStreamConcurrentPartsDoNotFork(t *testing.T) {
 	}
 	// Every successful part continued from the one before: the fake
 	// engine's state ends with the keystream offset.
-	rec, err := st.GetScratch(context.Background(), scratchKey(cv))
+	rec, err := st.GetScratch(context.Background(), scratchKey(alice.Name, cv))
 	if err != nil {
 		t.Fatal(err)
 	}

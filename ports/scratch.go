@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -13,8 +14,13 @@ import (
 // never returned, and the store purges expired values when convenient.
 type ScratchStore interface {
 	// PutScratch stores a copy of value under key until expires, replacing
-	// any earlier value. An empty key is refused.
-	PutScratch(ctx context.Context, key string, value []byte, expires time.Time) error
+	// any earlier value. An empty key is refused. Each quota is checked in
+	// the same transaction as the write, so it holds for every node on the
+	// backend: when storing would leave more unexpired values under the
+	// quota's prefix than MaxValues, or more value bytes than MaxBytes (the
+	// value being replaced not counted), nothing is stored and the error
+	// wraps ErrQuotaExceeded.
+	PutScratch(ctx context.Context, key string, value []byte, expires time.Time, quotas ...ScratchQuota) error
 	// GetScratch returns a copy of the value under key, or ErrNotFound when
 	// there is none or it has expired.
 	GetScratch(ctx context.Context, key string) ([]byte, error)
@@ -25,4 +31,23 @@ type ScratchStore interface {
 	// DeleteScratch removes the value under key; deleting an absent key is
 	// not an error.
 	DeleteScratch(ctx context.Context, key string) error
+}
+
+// ScratchQuota bounds the unexpired scratch values whose keys start with
+// Prefix (every value when empty): at most MaxValues of them, together at
+// most MaxBytes bytes of value. A zero bound is no bound. A put under
+// another prefix is not refused by it.
+type ScratchQuota struct {
+	Prefix    string
+	MaxValues int
+	MaxBytes  int64
+}
+
+// ErrQuotaExceeded: a PutScratch would exceed one of its ScratchQuotas.
+var ErrQuotaExceeded = errors.New("scratch quota exceeded")
+
+// Exceeded reports whether values values taking bytes bytes, found under
+// q's prefix, break q.
+func (q ScratchQuota) Exceeded(values int, bytes int64) bool {
+	return (q.MaxValues > 0 && values > q.MaxValues) || (q.MaxBytes > 0 && bytes > q.MaxBytes)
 }

@@ -126,6 +126,9 @@ type ServerConfig struct {
 	// LeaseTime is the Lease Time set on new cryptographic objects and
 	// granted by Obtain Lease (default 1h; 0s: no lease limit).
 	LeaseTime duration `toml:"lease_time"`
+	// ResourceLimits bound what one client makes the server keep
+	// (config_limits.go).
+	ResourceLimits
 }
 
 // StorageConfig is the [storage] table.
@@ -180,6 +183,7 @@ func defaultConfig() Config {
 			MaxNestingDepth:     ttlv.DefaultLimits.MaxDepth,
 			MaxMessageItems:     ttlv.DefaultLimits.MaxItems,
 			LeaseTime:           duration(defaultLeaseTime),
+			ResourceLimits:      defaultResourceLimits(),
 		},
 		Storage: StorageConfig{Type: defaultStorageType, Create: storageCreateAuto},
 		Crypto:  CryptoConfig{Type: defaultCryptoType, RNG: defaultRNG},
@@ -355,6 +359,9 @@ func (c *Config) normalize() error {
 	}
 	if s.LeaseTime < 0 || time.Duration(s.LeaseTime) > math.MaxUint32*time.Second {
 		return keyErr("server.lease_time", "%s is not between 0s and %ds", time.Duration(s.LeaseTime), uint32(math.MaxUint32))
+	}
+	if err := s.ResourceLimits.validate(); err != nil {
+		return err
 	}
 	for _, cs := range s.TLSCipherSuites {
 		if cs == "" {

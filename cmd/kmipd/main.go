@@ -230,6 +230,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ServerVersion: kmipdVersion(),
 		MaxBatchItems: s.MaxBatchItems,
 		LeaseTime:     time.Duration(s.LeaseTime),
+		Limits:        s.ResourceLimits.app(),
 	})
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {

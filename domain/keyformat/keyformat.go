@@ -25,7 +25,25 @@ var (
 	ErrUnsupported = errors.New("keyformat: conversion not supported")
 	// ErrMalformed: the key material does not parse in its stated format.
 	ErrMalformed = errors.New("keyformat: malformed key material")
+	// ErrTooLarge: the key is larger than any key kmipd uses; it is also
+	// ErrMalformed.
+	ErrTooLarge = errors.New("keyformat: key too large")
 )
+
+// Size bounds checked before any parsing: validating an RSA private key
+// costs more than quadratic time in its length (a 262144-bit PKCS#1 key
+// takes seconds), and no engine uses RSA keys over MaxRSABits (OpenSSL's
+// OPENSSL_RSA_MAX_MODULUS_BITS); MaxKeyDER holds a MaxRSABits private key
+// in PKCS#1 or PKCS#8 (about 9.3 KB) with room to spare.
+const (
+	MaxRSABits = 16384
+	MaxKeyDER  = 16 << 10
+)
+
+// tooLarge is the error for a key over the size bounds.
+func tooLarge(format string, args ...any) error {
+	return fmt.Errorf("%w: %w: "+format, append([]any{ErrMalformed, ErrTooLarge}, args...)...)
+}
 
 // Kind says what a Key holds.
 type Kind int
@@ -126,6 +144,9 @@ func Decode(format kmip.KeyFormatType, material *kmip.Item) (Key, error) {
 		if n == nil || e == nil || n.Sign() <= 0 || !e.IsInt64() || e.Int64() < 2 || e.Int64() > 1<<31-1 {
 			return Key{}, fmt.Errorf("%w: Transparent RSA Public Key needs a Modulus and a Public Exponent", ErrMalformed)
 		}
+		if n.BitLen() > MaxRSABits {
+			return Key{}, tooLarge("%d-bit RSA key (at most %d)", n.BitLen(), MaxRSABits)
+		}
 		return Key{Kind: RSAPublic, RSAPublic: &rsa.PublicKey{N: n, E: int(e.Int64())}}, nil
 	case format == kmip.KeyFormatTypeTransparentRSAPrivateKey:
 		return decodeRSAPrivate(material)
@@ -157,16 +178,44 @@ func Decode(format kmip.KeyFormatType, material *kmip.Item) (Key, error) {
 	return Key{}, fmt.Errorf("%w: %s material is not understood", ErrUnsupported, format)
 }
 
+// decodeBytes parses the byte-string formats, refusing DER longer than
+// MaxKeyDER before parsing and RSA keys over MaxRSABits.
 func decodeBytes(format kmip.KeyFormatType, b []byte) (Key, error) {
-	bad := func(err error) (Key, error) {
-		return Key{}, fmt.Errorf("%w: not a %s encoding: %v", ErrMalformed, format, err)
-	}
 	switch format {
 	case kmip.KeyFormatTypeRaw:
 		if len(b) == 0 {
 			return Key{}, fmt.Errorf("%w: empty Raw key", ErrMalformed)
 		}
 		return Key{Kind: Symmetric, Secret: b}, nil
+	case kmip.KeyFormatTypePKCS_1, kmip.KeyFormatTypePKCS_8, kmip.KeyFormatTypeX_509, kmip.KeyFormatTypeECPrivateKey:
+		if len(b) > MaxKeyDER {
+			return Key{}, tooLarge("%d bytes of %s (at most %d)", len(b), format, MaxKeyDER)
+		}
+	}
+	k, err := parseDER(format, b)
+	if err == nil && k.RSABits() > MaxRSABits {
+		return Key{}, tooLarge("%d-bit RSA key (at most %d)", k.RSABits(), MaxRSABits)
+	}
+	return k, err
+}
+
+// RSABits is the modulus length of an RSA key, 0 for other keys.
+func (k Key) RSABits() int {
+	switch {
+	case k.RSAPublic != nil:
+		return k.RSAPublic.N.BitLen()
+	case k.RSAPrivate != nil:
+		return k.RSAPrivate.N.BitLen()
+	}
+	return 0
+}
+
+// parseDER parses the byte-string formats other than Raw.
+func parseDER(format kmip.KeyFormatType, b []byte) (Key, error) {
+	bad := func(err error) (Key, error) {
+		return Key{}, fmt.Errorf("%w: not a %s encoding: %v", ErrMalformed, format, err)
+	}
+	switch format {
 	case kmip.KeyFormatTypePKCS_1:
 		if k, err := x509.ParsePKCS1PrivateKey(b); err == nil {
 			return Key{Kind: RSAPrivate, RSAPrivate: k}, nil
@@ -227,6 +276,9 @@ func decodeRSAPrivate(m *kmip.Item) (Key, error) {
 	n, d := bigOf(m, kmip.TagModulus), bigOf(m, kmip.TagPrivateExponent)
 	if n == nil || d == nil || n.Sign() <= 0 || d.Sign() <= 0 {
 		return Key{}, fmt.Errorf("%w: Transparent RSA Private Key needs a Modulus and a Private Exponent", ErrMalformed)
+	}
+	if n.BitLen() > MaxRSABits {
+		return Key{}, tooLarge("%d-bit RSA key (at most %d)", n.BitLen(), MaxRSABits)
 	}
 	k := &rsa.PrivateKey{PublicKey: rsa.PublicKey{N: n}, D: d}
 	if e := bigOf(m, kmip.TagPublicExponent); e != nil {

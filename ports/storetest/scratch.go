@@ -11,8 +11,8 @@ import (
 )
 
 // Scratch checks ports.ScratchStore on stores opened by open: values round
-// trip, are replaced, deleted and expire, survive a reopen, and are refused
-// after Close.
+// trip, are replaced, deleted and expire, keep their quotas, survive a
+// reopen, and are refused after Close.
 func Scratch(t *testing.T, open Opener) {
 	t.Helper()
 	ctx := context.Background()
@@ -104,6 +104,7 @@ func Scratch(t *testing.T, open Opener) {
 	if _, err := ss.TakeScratch(ctx, "old2"); !errors.Is(err, ports.ErrNotFound) {
 		t.Fatalf("TakeScratch(expired): %v, want ErrNotFound", err)
 	}
+	scratchQuotas(t, ss)
 	// Scratch values are durable and do not disturb the objects.
 	if ids, err := s.Locate(ctx, ports.LocateQuery{}); err != nil || len(ids) != 0 {
 		t.Fatalf("Locate with only scratch values = %v, %v", ids, err)
@@ -126,5 +127,50 @@ func Scratch(t *testing.T, open Opener) {
 	cancel()
 	if _, err := ss.GetScratch(cctx, "a"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("GetScratch with an ended context: %v, want context.Canceled", err)
+	}
+}
+
+// scratchQuotas checks that PutScratch keeps its quotas: values and bytes
+// under a prefix are bounded, the value being replaced and expired values
+// do not count, other prefixes are not affected, and a refused value is
+// not stored.
+func scratchQuotas(t *testing.T, ss ports.ScratchStore) {
+	t.Helper()
+	ctx := context.Background()
+	later := time.Now().Add(time.Hour)
+	ten := bytes.Repeat([]byte("q"), 10)
+	two := ports.ScratchQuota{Prefix: "q/a/", MaxValues: 2}
+	put := func(key string, v []byte, expires time.Time, q ...ports.ScratchQuota) error {
+		return ss.PutScratch(ctx, key, v, expires, q...)
+	}
+	if err := put("q/a/old", ten, time.Now().Add(-time.Second), two); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"q/a/1", "q/a/2", "q/a/1", "q/b/1", "q/a"} {
+		if err := put(k, ten, later, two); err != nil {
+			t.Fatalf("PutScratch(%s) within its quota: %v", k, err)
+		}
+	}
+	if err := put("q/a/3", ten, later, two); !errors.Is(err, ports.ErrQuotaExceeded) {
+		t.Fatalf("PutScratch of a third value under a two-value quota: %v, want ErrQuotaExceeded", err)
+	}
+	if _, err := ss.GetScratch(ctx, "q/a/3"); !errors.Is(err, ports.ErrNotFound) {
+		t.Fatalf("a refused value was stored: %v", err)
+	}
+	// q/a/1, q/a/2, q/b/1 and q/a hold 40 bytes under "q/".
+	bytesQ := ports.ScratchQuota{Prefix: "q/", MaxBytes: 45}
+	if err := put("q/c/1", ten, later, bytesQ); !errors.Is(err, ports.ErrQuotaExceeded) {
+		t.Fatalf("PutScratch past a byte quota: %v, want ErrQuotaExceeded", err)
+	}
+	if err := put("q/c/1", ten[:5], later, bytesQ); err != nil {
+		t.Fatalf("PutScratch filling a byte quota exactly: %v", err)
+	}
+	if err := put("q/c/1", ten[:4], later, bytesQ, ports.ScratchQuota{MaxValues: 1000}); err != nil {
+		t.Fatalf("PutScratch replacing a value within its quotas: %v", err)
+	}
+	for _, k := range []string{"q/a/1", "q/a/2", "q/b/1", "q/a", "q/c/1"} {
+		if err := ss.DeleteScratch(ctx, k); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto"
 	"crypto/hkdf"
 	"crypto/hmac"
-	"crypto/pbkdf2"
 	"encoding/binary"
 	"fmt"
 
@@ -77,9 +76,8 @@ func (e *Engine) DeriveKey(ctx context.Context, spec ports.DeriveSpec) (ports.Ke
 		case spec.Iterations > maxPBKDF2Work/((n+h.Size()-1)/h.Size()):
 			return ports.Key{}, fmt.Errorf("%w: PBKDF2 iteration count %d times %d output blocks exceeds %d", ports.ErrInvalidInput, spec.Iterations, (n+h.Size()-1)/h.Size(), maxPBKDF2Work)
 		}
-		out, err = pbkdf2.Key(h.New, string(password), spec.Salt, spec.Iterations, n)
-		if err != nil {
-			return ports.Key{}, fmt.Errorf("%w: PBKDF2: %v", ports.ErrInvalidInput, err)
+		if out, err = pbkdf2Key(ctx, h.New, password, spec.Salt, spec.Iterations, n); err != nil {
+			return ports.Key{}, err
 		}
 	case kmip.DerivationMethodHASH:
 		h, err := kmipparams.GoHash(p.HashingAlgorithm)

@@ -51,7 +51,7 @@ func (e *Engine) GenerateKeyPair(ctx context.Context, spec ports.KeyPairSpec) (p
 		if spec.Length < minRSABits || spec.Length > maxRSABits || spec.Length%8 != 0 {
 			return ports.KeyPair{}, fmt.Errorf("%w: %d-bit RSA (allowed: %d to %d in steps of 8)", ports.ErrInvalidLength, spec.Length, minRSABits, maxRSABits)
 		}
-		k, err := e.generateRSA(spec.Length)
+		k, err := e.generateRSA(ctx, spec.Length)
 		if err != nil {
 			if strings.Contains(err.Error(), "insecure") {
 				return ports.KeyPair{}, fmt.Errorf("%w: %d-bit RSA keys (Go refuses RSA under 1024 bits unless GODEBUG=rsa1024min=0)", ports.ErrUnsupported, spec.Length)

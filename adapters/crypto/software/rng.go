@@ -1,6 +1,7 @@
 package software
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
@@ -88,8 +89,9 @@ func (e *Engine) readRandom(b []byte) error {
 // with X9.31 the two primes are searched here from generator output
 // (candidates with the two top bits set, probable-prime tested, |p - q|
 // large), e = 65537,
-// and the key is validated by crypto/rsa.
-func (e *Engine) generateRSA(bits int) (*rsa.PrivateKey, error) {
+// and the key is validated by crypto/rsa. The search stops with ctx's error
+// when ctx ends.
+func (e *Engine) generateRSA(ctx context.Context, bits int) (*rsa.PrivateKey, error) {
 	if e.x931 == nil {
 		return rsa.GenerateKey(rand.Reader, bits)
 	}
@@ -99,11 +101,11 @@ func (e *Engine) generateRSA(bits int) (*rsa.PrivateKey, error) {
 	e65537 := big.NewInt(65537)
 	one := big.NewInt(1)
 	for {
-		p, err := e.prime(bits - bits/2)
+		p, err := e.prime(ctx, bits-bits/2)
 		if err != nil {
 			return nil, err
 		}
-		q, err := e.prime(bits / 2)
+		q, err := e.prime(ctx, bits/2)
 		if err != nil {
 			return nil, err
 		}
@@ -131,12 +133,16 @@ func (e *Engine) generateRSA(bits int) (*rsa.PrivateKey, error) {
 }
 
 // prime returns a probable prime of exactly bits bits from the generator
-// (top two bits set so that the product of two has the full length).
-func (e *Engine) prime(bits int) (*big.Int, error) {
+// (top two bits set so that the product of two has the full length); it
+// checks ctx before each candidate.
+func (e *Engine) prime(ctx context.Context, bits int) (*big.Int, error) {
 	buf := make([]byte, (bits+7)/8)
 	defer clear(buf)
 	p := new(big.Int)
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if err := e.readRandom(buf); err != nil {
 			return nil, err
 		}

@@ -37,7 +37,7 @@ func unixNano(t time.Time) uint64 {
 }
 
 // PutScratch implements ports.ScratchStore; it also purges expired values.
-func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expires time.Time, quotas ...ports.ScratchQuota) error {
 	if key == "" {
 		return errors.New("bolt store: empty scratch key")
 	}
@@ -47,6 +47,11 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 	return s.submit(ctx, func(tx *bbolt.Tx) error {
 		if err := purgeScratch(tx, now); err != nil {
 			return err
+		}
+		for _, q := range quotas {
+			if err := checkQuota(tx, q, key, len(value)); err != nil {
+				return err
+			}
 		}
 		if err := deleteScratch(tx, key); err != nil {
 			return err
@@ -59,6 +64,28 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 		}
 		return nil
 	})
+}
+
+// checkQuota fails with ports.ErrQuotaExceeded when adding a value of size
+// bytes under key would break q; the purge before it left only unexpired
+// values, and keys are sorted, so only q's prefix is read.
+func checkQuota(tx *bbolt.Tx, q ports.ScratchQuota, key string, size int) error {
+	n, total := 0, int64(0)
+	prefix := []byte(q.Prefix)
+	if bytes.HasPrefix([]byte(key), prefix) {
+		n, total = 1, int64(size)
+	}
+	c := tx.Bucket(bucketScratch).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if string(k) != key && len(v) >= 8 {
+			n++
+			total += int64(len(v) - 8)
+		}
+	}
+	if q.Exceeded(n, total) {
+		return fmt.Errorf("bolt store: prefix %q: %w", q.Prefix, ports.ErrQuotaExceeded)
+	}
+	return nil
 }
 
 // purgeScratch deletes the values that expired at or before now.

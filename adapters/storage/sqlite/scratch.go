@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kmipd/kmipd/ports"
@@ -25,7 +26,7 @@ CREATE INDEX IF NOT EXISTS scratch_expires ON scratch (expires);
 var _ ports.ScratchStore = (*Store)(nil)
 
 // PutScratch implements ports.ScratchStore; it also purges expired values.
-func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expires time.Time, quotas ...ports.ScratchQuota) error {
 	if key == "" {
 		return errors.New("sqlite store: empty scratch key")
 	}
@@ -35,11 +36,50 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 		if _, err := tx.Exec(`DELETE FROM scratch WHERE expires <= ?`, now); err != nil {
 			return s.translate(err)
 		}
+		for _, q := range quotas {
+			if err := s.checkQuota(tx, q, key, len(value)); err != nil {
+				return err
+			}
+		}
 		_, err := tx.Exec(`INSERT INTO scratch (key, expires, value) VALUES (?, ?, ?)
 			ON CONFLICT (key) DO UPDATE SET expires = excluded.expires, value = excluded.value`,
 			key, expires.UnixNano(), value)
 		return s.translate(err)
 	})
+}
+
+// checkQuota fails with ports.ErrQuotaExceeded when adding a value of size
+// bytes under key would break q; the purge before it left only unexpired
+// values. The prefix is a key range, so the primary key index serves it.
+func (s *Store) checkQuota(tx *sql.Tx, q ports.ScratchQuota, key string, size int) error {
+	var n int
+	var total int64
+	err := tx.QueryRow(`SELECT count(*), coalesce(sum(length(value)), 0) FROM scratch
+		WHERE key >= ? AND (? = '' OR key < ?) AND key != ?`,
+		q.Prefix, prefixEnd(q.Prefix), prefixEnd(q.Prefix), key).Scan(&n, &total)
+	if err != nil {
+		return s.translate(err)
+	}
+	if strings.HasPrefix(key, q.Prefix) {
+		n, total = n+1, total+int64(size)
+	}
+	if q.Exceeded(n, total) {
+		return fmt.Errorf("sqlite store: prefix %q: %w", q.Prefix, ports.ErrQuotaExceeded)
+	}
+	return nil
+}
+
+// prefixEnd is the least string above every string starting with prefix,
+// or "" when there is none (an empty prefix, or one of 0xff bytes).
+func prefixEnd(prefix string) string {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1])
+		}
+	}
+	return ""
 }
 
 // GetScratch implements ports.ScratchStore.
