@@ -210,6 +210,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxBatchItems: s.MaxBatchItems,
 		LeaseTime:     time.Duration(s.LeaseTime),
 	})
+	cgroupLimit := cgroupMemoryLimit()
+	applyMemoryLimit(cgroupLimit, log)
+	budget := memoryBudget(s, cgroupLimit)
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {
 		log.Error().Err(err).Str("addr", s.Addr()).Msg("listening failed")
@@ -225,6 +228,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:          time.Duration(s.IdleTimeout),
 		HandshakeTimeout:     time.Duration(s.HandshakeTimeout),
 		MaxConnections:       s.MaxConnections,
+		MemoryBudget:         budget,
+		ClientMemoryBudget:   s.MemoryBudgetPerClient,
 		RequestTimeout:       time.Duration(s.RequestTimeout),
 		Limits:               ttlv.Limits{MaxDepth: s.MaxNestingDepth, MaxItems: s.MaxMessageItems},
 		Authenticate:         acc.authenticate,
@@ -239,6 +244,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Str("auth_suite", s.AuthSuite).
 		Bool("client_auth_eku", bool(s.EnableTLSClientAuth)).
 		Str("logging_level", s.LoggingLevel).
+		Int64("memory_budget", budget).
 		Msg("kmipd started")
 	// The development client configuration is written before the listening
 	// line, so whoever waits for that line finds pykmip.conf in place.
