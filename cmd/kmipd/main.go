@@ -308,8 +308,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // newLogger returns the process logger: JSON lines appended to
-// server.log_path (created 0600), or to stderr, human-readable when stderr
-// is a terminal.
+// server.log_path (created 0600) whole or not at all (see logFile), or to
+// stderr, human-readable when stderr is a terminal.
 func newLogger(s ServerConfig, stderr io.Writer) (zerolog.Logger, func() error, error) {
 	var out io.Writer = stderr
 	closeLog := func() error { return nil }
@@ -318,7 +318,8 @@ func newLogger(s ServerConfig, stderr io.Writer) (zerolog.Logger, func() error, 
 		if err != nil {
 			return zerolog.Nop(), nil, err
 		}
-		out, closeLog = f, f.Close
+		lf := newLogFile(f, s.LogPath, stderr)
+		out, closeLog = lf, lf.Close
 	} else if isTerminal(stderr) {
 		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.RFC3339}
 	}
