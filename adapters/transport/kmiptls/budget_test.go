@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -215,5 +216,57 @@ func TestMemoryBudgetTimeoutClosesConnection(t *testing.T) {
 	h.release <- struct{}{}
 	if err := <-again; err != nil {
 		t.Fatalf("the budget was not returned after the timeout: %v", err)
+	}
+}
+
+// A request that waited for the budget gets the whole read timeout for its
+// body once its bytes are reserved: the wait does not count against it.
+func TestMemoryBudgetWaitDoesNotShortenRead(t *testing.T) {
+	h := &fakeHandler{started: make(chan struct{}, 8), release: make(chan struct{})}
+	ts := startServer(t, h, func(s *Server) {
+		s.MaxMessageSize = 1024
+		s.MemoryBudget = 1024
+		s.ReadTimeout = time.Second
+	})
+	req := paddedRequest(1000)
+	a, err := dial(t, ts.addr, adminConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := dial(t, ts.addr, adminConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := sendAsync(a, req)
+	<-h.started
+	msg, err := ttlv.Encode(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Write(msg[:8]); err != nil { // the header: b now waits for the budget
+		t.Fatal(err)
+	}
+	time.Sleep(800 * time.Millisecond)
+	h.release <- struct{}{} // the budget frees 0.8s into b's read timeout
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(600 * time.Millisecond) // past the first read deadline, within the renewed one
+	if _, err := b.Write(msg[8:]); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := readResponse(b)
+		done <- err
+	}()
+	select {
+	case <-h.started:
+		h.release <- struct{}{}
+		err = <-done
+	case err = <-done: // closed before the handler saw the request
+	}
+	if err != nil {
+		t.Fatalf("the request's body was refused after its wait for the budget: %v", err)
 	}
 }

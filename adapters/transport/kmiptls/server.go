@@ -538,7 +538,7 @@ func (c *conn) readMessage(ctx context.Context, readTimeout time.Duration) ([]by
 	if c.prefix.n == len(c.prefix.hdr) {
 		total := int64(len(c.prefix.hdr)) + int64(binary.BigEndian.Uint32(c.prefix.hdr[4:]))
 		if total <= int64(maxSize) {
-			if err := c.reserve(ctx, deadline, total); err != nil {
+			if err := c.reserve(ctx, deadline, readTimeout, total); err != nil {
 				return nil, err
 			}
 		}
@@ -547,8 +547,9 @@ func (c *conn) readMessage(ctx context.Context, readTimeout time.Duration) ([]by
 }
 
 // reserve takes n bytes from the memory budget for the current message,
-// waiting no later than deadline.
-func (c *conn) reserve(ctx context.Context, deadline time.Time, n int64) error {
+// waiting no later than deadline. After a wait, the client gets a whole
+// readTimeout again for the body: the wait was the server's doing.
+func (c *conn) reserve(ctx context.Context, deadline time.Time, readTimeout time.Duration, n int64) error {
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	waited, err := c.srv.budget.acquire(ctx, c.who, n)
@@ -562,6 +563,9 @@ func (c *conn) reserve(ctx context.Context, deadline time.Time, n int64) error {
 		return errBudgetExhausted
 	}
 	c.held = n
+	if waited {
+		c.raw.SetDeadline(time.Now().Add(readTimeout))
+	}
 	return nil
 }
 
