@@ -313,7 +313,7 @@ func (d *Dir) forget(f string) {
 	delete(d.files, f)
 	res := d.replace(f, st.loaded, nil)
 	d.setTotals(d.count-len(st.loaded), d.totalSize-st.loadedSize)
-	d.log.Info().Str("file", f).Int("removed", res.removed).Int("restored", res.restored).Msg("removing policies for file")
+	d.log.Info().Str("file", f).Int("removed", res.removed).Int("restored", res.restored).Msg("removing policy file: its policies go, older definitions of their names come back")
 }
 
 // setTotals records the definitions and bytes loaded, noting when room was
