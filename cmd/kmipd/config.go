@@ -108,6 +108,14 @@ type ServerConfig struct {
 	HandshakeTimeout duration `toml:"handshake_timeout"`
 	// MaxConnections caps concurrent client connections (default 1024).
 	MaxConnections int `toml:"max_connections"`
+	// MemoryBudget bounds the bytes of requests being read and handled and
+	// of responses being written; a request that does not fit waits unread
+	// (default 0: max_connections × max_message_size, at most half of the
+	// cgroup memory limit when one is set; see memoryBudget).
+	MemoryBudget int64 `toml:"memory_budget"`
+	// MemoryBudgetPerClient bounds the part of the budget one client
+	// identity may hold (default 0: half of the budget).
+	MemoryBudgetPerClient int64 `toml:"memory_budget_per_client"`
 	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM (default 30s).
 	ShutdownTimeout duration `toml:"shutdown_timeout"`
 	// RequestTimeout bounds handling one request message; it is the
@@ -328,6 +336,20 @@ func (c *Config) normalize() error {
 		if n.v < 1 {
 			return keyErr(n.key, "%d is not a positive number", n.v)
 		}
+	}
+	for _, n := range []struct {
+		key string
+		v   int64
+	}{
+		{"server.memory_budget", s.MemoryBudget},
+		{"server.memory_budget_per_client", s.MemoryBudgetPerClient},
+	} {
+		if n.v != 0 && n.v < int64(s.MaxMessageSize) {
+			return keyErr(n.key, "%d is below server.max_message_size (%d): a largest message could never be read", n.v, s.MaxMessageSize)
+		}
+	}
+	if s.MemoryBudget != 0 && s.MemoryBudgetPerClient > s.MemoryBudget {
+		return keyErr("server.memory_budget_per_client", "%d is above server.memory_budget (%d)", s.MemoryBudgetPerClient, s.MemoryBudget)
 	}
 	// A request message is at least three levels deep (message, batch
 	// item, payload) and its attributes a few more.

@@ -54,6 +54,12 @@ type PolicyConfig struct {
 	// PollInterval is how often policy_path is checked for added, changed
 	// and removed policy files (default 1s).
 	PollInterval duration `toml:"poll_interval"`
+	// MaxPolicies caps the policies loaded from all files (default 10000);
+	// a file that would exceed it is refused and logged.
+	MaxPolicies int `toml:"max_policies"`
+	// MaxTotalSize caps the bytes of all loaded policy files (default
+	// 16 MiB); a file that would exceed it is refused and logged.
+	MaxTotalSize int64 `toml:"max_total_size"`
 }
 
 // recordOrder remembers the file order of the [auth.slugs.NAME] tables
@@ -100,6 +106,18 @@ func (c *Config) normalizeAccess() error {
 	}
 	if c.Policy.PollInterval < 0 {
 		return keyErr("policy.poll_interval", "%s is not a positive duration", time.Duration(c.Policy.PollInterval))
+	}
+	if c.Policy.MaxPolicies == 0 {
+		c.Policy.MaxPolicies = policy.DefaultMaxPolicies
+	}
+	if c.Policy.MaxPolicies < 0 {
+		return keyErr("policy.max_policies", "%d is not a positive number", c.Policy.MaxPolicies)
+	}
+	if c.Policy.MaxTotalSize == 0 {
+		c.Policy.MaxTotalSize = policy.DefaultMaxTotalSize
+	}
+	if c.Policy.MaxTotalSize < 0 {
+		return keyErr("policy.max_total_size", "%d is not a positive number of bytes", c.Policy.MaxTotalSize)
 	}
 	for _, name := range c.Auth.names() {
 		s := c.Auth.SLUGS[name]
@@ -154,11 +172,13 @@ func buildAccess(c Config, log zerolog.Logger, observe func(ports.Authenticator)
 	var a access
 	if p := c.Server.PolicyPath; p != "" {
 		plog := log.With().Str("component", "policy").Logger()
-		dir, err := policy.Open(p, policy.Options{PollInterval: time.Duration(c.Policy.PollInterval), Log: plog})
+		dir, err := policy.Open(p, policy.Options{PollInterval: time.Duration(c.Policy.PollInterval),
+			MaxPolicies: c.Policy.MaxPolicies, MaxTotalSize: c.Policy.MaxTotalSize, Log: plog})
 		if err != nil {
 			return a, &ConfigError{Key: "server.policy_path", Value: p, Err: err}
 		}
-		plog.Info().Str("policy_path", p).Strs("policies", dir.Names()).
+		names := dir.Names()
+		plog.Info().Str("policy_path", p).Int("count", len(names)).Strs("policies", names[:min(len(names), 20)]).
 			Stringer("poll_interval", time.Duration(c.Policy.PollInterval)).Msg("operation policies loaded")
 		a.policies, a.watch = dir, dir.Run
 	}

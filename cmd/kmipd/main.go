@@ -232,6 +232,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		LeaseTime:     time.Duration(s.LeaseTime),
 		Limits:        s.ResourceLimits.app(),
 	})
+	cgroupLimit := cgroupMemoryLimit()
+	applyMemoryLimit(cgroupLimit, log)
+	budget := memoryBudget(s, cgroupLimit)
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {
 		log.Error().Err(err).Str("addr", s.Addr()).Msg("listening failed")
@@ -250,6 +253,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		IdleTimeout:          time.Duration(s.IdleTimeout),
 		HandshakeTimeout:     time.Duration(s.HandshakeTimeout),
 		MaxConnections:       s.MaxConnections,
+		MemoryBudget:         budget,
+		ClientMemoryBudget:   s.MemoryBudgetPerClient,
 		RequestTimeout:       time.Duration(s.RequestTimeout),
 		Limits:               ttlv.Limits{MaxDepth: s.MaxNestingDepth, MaxItems: s.MaxMessageItems},
 		Authenticate:         acc.authenticate,
@@ -265,6 +270,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Str("auth_suite", s.AuthSuite).
 		Bool("client_auth_eku", bool(s.EnableTLSClientAuth)).
 		Str("logging_level", s.LoggingLevel).
+		Int64("memory_budget", budget).
 		Msg("kmipd started")
 	// The development client configuration is written before the listening
 	// line, so whoever waits for that line finds pykmip.conf in place.
@@ -347,8 +353,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 // newLogger returns the process logger: JSON lines appended to
-// server.log_path (created 0600), or to stderr, human-readable when stderr
-// is a terminal.
+// server.log_path (created 0600) whole or not at all (see logFile), or to
+// stderr, human-readable when stderr is a terminal.
 func newLogger(s ServerConfig, stderr io.Writer) (zerolog.Logger, func() error, error) {
 	var out io.Writer = stderr
 	closeLog := func() error { return nil }
@@ -357,7 +363,8 @@ func newLogger(s ServerConfig, stderr io.Writer) (zerolog.Logger, func() error, 
 		if err != nil {
 			return zerolog.Nop(), nil, err
 		}
-		out, closeLog = f, f.Close
+		lf := newLogFile(f, s.LogPath, stderr)
+		out, closeLog = lf, lf.Close
 	} else if isTerminal(stderr) {
 		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.RFC3339}
 	}

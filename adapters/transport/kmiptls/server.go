@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -105,6 +106,21 @@ type Server struct {
 	// connection is closed. Nil serves every verified client as its
 	// certificate names it, without group information.
 	Authenticate func(ctx context.Context, who domain.Principal) (domain.Principal, error)
+	// MemoryBudget bounds the bytes held by request messages being read
+	// and handled and by responses being written, across all connections.
+	// A request whose bytes do not fit is left unread until they do, so
+	// that its client's sends stall (TCP backpressure); if they still do
+	// not fit when ReadTimeout expires, its connection is closed. The
+	// process holds a few times these bytes (decoded copies, storage and
+	// crypto buffers). Zero means MaxConnections × MaxMessageSize, which
+	// adds no limit to the connection cap.
+	MemoryBudget int64
+	// ClientMemoryBudget bounds the part of MemoryBudget that the
+	// requests of one client identity (certificate common name) may hold
+	// together, so that one client cannot take the whole budget. Zero
+	// means half of MemoryBudget. Both are raised to MaxMessageSize when
+	// below it, so that a message of that size can always be read.
+	ClientMemoryBudget int64
 	// Log receives connection events; the zero Logger discards them.
 	// Message bytes are never logged.
 	Log zerolog.Logger
@@ -119,6 +135,9 @@ type Server struct {
 	connWG     sync.WaitGroup
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
+	budget     *budget
+	// budgetLogged is when logBudgetWait last logged.
+	budgetLogged time.Time
 }
 
 // connState is where a connection is in its life; Shutdown closes the
@@ -136,6 +155,8 @@ type conn struct {
 	srv    *Server
 	raw    net.Conn
 	tc     *tls.Conn
+	who    string    // the client's certificate common name
+	held   int64     // bytes reserved from srv.budget for the current message
 	state  connState // guarded by srv.mu
 	log    zerolog.Logger
 	buf    []byte // read buffer, reused
@@ -155,7 +176,27 @@ func (s *Server) init() {
 		s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 		s.listeners = map[*net.Listener]struct{}{}
 		s.conns = map[*conn]struct{}{}
+		s.budget = s.newBudget()
 	}
+}
+
+// newBudget returns the memory budget of MemoryBudget and
+// ClientMemoryBudget, with their defaults.
+func (s *Server) newBudget() *budget {
+	maxConns := s.MaxConnections
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConnections
+	}
+	msgSize := int64(s.maxMessageSize())
+	total := s.MemoryBudget
+	if total <= 0 {
+		total = int64(maxConns) * msgSize
+	}
+	perClient := s.ClientMemoryBudget
+	if perClient <= 0 {
+		perClient = total / 2
+	}
+	return newBudget(total, perClient, msgSize)
 }
 
 // Serve accepts connections on l, which it wraps in TLS itself, and serves
@@ -421,6 +462,9 @@ func (c *conn) serve(cfg *tls.Config) {
 		c.raw.Close()
 		clear(c.buf)
 		clear(c.wbuf)
+		if c.held > 0 {
+			s.budget.release(c.who, c.held)
+		}
 		s.mu.Lock()
 		delete(s.conns, c)
 		s.mu.Unlock()
@@ -442,6 +486,7 @@ func (c *conn) serve(cfg *tls.Config) {
 		c.log.Warn().Err(err).Msg("kmip: client refused")
 		return
 	}
+	c.who = who.Name
 	c.log = c.log.With().Str("client", who.Name).Logger()
 	c.log.Debug().Str("tls_version", tls.VersionName(cs.Version)).
 		Str("cipher_suite", tls.CipherSuiteName(cs.CipherSuite)).Msg("kmip: connection opened")
@@ -461,7 +506,7 @@ func (c *conn) serve(cfg *tls.Config) {
 		// (answering a KeyUpdate), and a peer that reads nothing must not
 		// block that write forever.
 		c.raw.SetDeadline(time.Now().Add(idleTimeout))
-		if _, err := io.ReadFull(c.tc, c.prefix.first[:]); err != nil {
+		if _, err := io.ReadFull(c.tc, c.prefix.hdr[:1]); err != nil {
 			c.logReadEnd(err, false)
 			return
 		}
@@ -472,9 +517,7 @@ func (c *conn) serve(cfg *tls.Config) {
 			c.log.Warn().Err(err).Msg("kmip: closing connection: client certificate revoked")
 			return
 		}
-		c.raw.SetDeadline(time.Now().Add(readTimeout))
-		c.prefix.r, c.prefix.done = c.tc, false
-		msg, err := ttlv.ReadMessage(&c.prefix, c.buf, s.maxMessageSize())
+		msg, err := c.readMessage(ctx, readTimeout)
 		if err != nil {
 			c.logReadEnd(err, true)
 			return
@@ -487,12 +530,16 @@ func (c *conn) serve(cfg *tls.Config) {
 		if !ok {
 			return
 		}
+		s.budget.grow(c.who, int64(len(out)))
+		c.held += int64(len(out))
 		c.raw.SetWriteDeadline(time.Now().Add(writeTimeout))
 		_, err = c.tc.Write(out)
 		clear(out)
 		if cap(out) <= keepBuffer {
 			c.wbuf = out[:0]
 		}
+		s.budget.release(c.who, c.held)
+		c.held = 0
 		if err != nil {
 			c.abort = true
 			c.log.Debug().Err(err).Msg("kmip: writing a response failed")
@@ -507,6 +554,76 @@ func (c *conn) serve(cfg *tls.Config) {
 	}
 }
 
+// errBudgetExhausted ends a connection whose request did not fit in the
+// memory budget within the read timeout.
+var errBudgetExhausted = errors.New("memory budget exhausted")
+
+// readMessage reads the rest of a request message whose first byte is in
+// c.prefix, within readTimeout. Before the body is read, its length is
+// reserved from the memory budget (in c.held), waiting unread while it does
+// not fit; a message over MaxMessageSize is refused by ttlv.ReadMessage
+// unread, so it reserves nothing.
+func (c *conn) readMessage(ctx context.Context, readTimeout time.Duration) ([]byte, error) {
+	deadline := time.Now().Add(readTimeout)
+	c.raw.SetDeadline(deadline)
+	// A failed header read leaves the error to ttlv.ReadMessage, which
+	// meets it again when it reads past the bytes that arrived.
+	got, _ := io.ReadFull(c.tc, c.prefix.hdr[1:])
+	c.prefix.r, c.prefix.n, c.prefix.off = c.tc, 1+got, 0
+	maxSize := c.srv.maxMessageSize()
+	buf := c.buf
+	if c.prefix.n == len(c.prefix.hdr) {
+		total := int64(len(c.prefix.hdr)) + int64(binary.BigEndian.Uint32(c.prefix.hdr[4:]))
+		if total <= int64(maxSize) {
+			if err := c.reserve(ctx, deadline, readTimeout, total); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return ttlv.ReadMessage(&c.prefix, buf, maxSize)
+}
+
+// reserve takes n bytes from the memory budget for the current message,
+// waiting no later than deadline. After a wait, the client gets a whole
+// readTimeout again for the body: the wait was the server's doing.
+func (c *conn) reserve(ctx context.Context, deadline time.Time, readTimeout time.Duration, n int64) error {
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	waited, err := c.srv.budget.acquire(ctx, c.who, n)
+	if waited {
+		c.srv.logBudgetWait()
+	}
+	if err != nil {
+		if c.srv.shuttingDown() {
+			return err
+		}
+		return errBudgetExhausted
+	}
+	c.held = n
+	if waited {
+		c.raw.SetDeadline(time.Now().Add(readTimeout))
+	}
+	return nil
+}
+
+// budgetLogEvery spaces the warnings that requests wait for the memory budget.
+const budgetLogEvery = time.Minute
+
+// logBudgetWait warns that requests wait for the memory budget, at most once
+// every budgetLogEvery.
+func (s *Server) logBudgetWait() {
+	now := time.Now()
+	s.mu.Lock()
+	if now.Sub(s.budgetLogged) < budgetLogEvery {
+		s.mu.Unlock()
+		return
+	}
+	s.budgetLogged = now
+	s.mu.Unlock()
+	s.Log.Warn().Int64("memory_budget", s.budget.total).Int64("memory_budget_per_client", s.budget.perClient).
+		Int("waiting", s.budget.waiting()).Msg("kmip: memory budget exhausted: requests wait unread (logged at most once a minute)")
+}
+
 // logReadEnd logs why reading from the client stopped; inMessage tells
 // whether part of a message had arrived.
 func (c *conn) logReadEnd(err error, inMessage bool) {
@@ -516,6 +633,10 @@ func (c *conn) logReadEnd(err error, inMessage bool) {
 	switch {
 	case errors.Is(err, io.EOF):
 		// The client closed the connection between messages.
+	case errors.Is(err, errBudgetExhausted):
+		c.abort = true
+		c.log.Warn().Int64("memory_budget", c.srv.budget.total).Int64("memory_budget_per_client", c.srv.budget.perClient).
+			Msg("kmip: closing connection: request did not fit in the memory budget within the read timeout")
 	case errors.Is(err, ttlv.ErrFraming):
 		c.log.Warn().Err(err).Msg("kmip: closing connection: unreadable request")
 	case errors.Is(err, os.ErrDeadlineExceeded) && inMessage:
@@ -596,21 +717,19 @@ func (c *conn) authenticate(ctx context.Context) (context.Context, bool) {
 	return ports.WithPeer(ctx, p), true
 }
 
-// prefixReader yields one already-read byte, then reads from r.
+// prefixReader yields the first n bytes of hdr, already read, then reads
+// from r.
 type prefixReader struct {
-	first [1]byte
-	done  bool
-	r     io.Reader
+	hdr    [8]byte // a TTLV item header
+	n, off int
+	r      io.Reader
 }
 
 func (p *prefixReader) Read(b []byte) (int, error) {
-	if len(b) == 0 {
-		return 0, nil
-	}
-	if !p.done {
-		p.done = true
-		b[0] = p.first[0]
-		return 1, nil
+	if p.off < p.n {
+		m := copy(b, p.hdr[p.off:p.n])
+		p.off += m
+		return m, nil
 	}
 	return p.r.Read(b)
 }

@@ -584,11 +584,11 @@ func TestPanickingHandlerDoesNotKillServer(t *testing.T) {
 }
 
 func TestPrefixReader(t *testing.T) {
-	p := &prefixReader{first: [1]byte{'a'}, r: io.MultiReader()}
+	p := &prefixReader{hdr: [8]byte{'a'}, n: 1, r: io.MultiReader()}
 	if n, err := p.Read(nil); n != 0 || err != nil {
 		t.Fatalf("empty read: %d, %v", n, err)
 	}
-	b, err := io.ReadAll(&prefixReader{first: [1]byte{'a'}, r: io.LimitReader(zeroReader{}, 2)})
+	b, err := io.ReadAll(&prefixReader{hdr: [8]byte{'a'}, n: 1, r: io.LimitReader(zeroReader{}, 2)})
 	if err != nil || string(b) != "a\x00\x00" {
 		t.Fatalf("ReadAll = %q, %v", b, err)
 	}
