@@ -162,6 +162,8 @@ type access struct {
 	policies ports.PolicySource
 	// watch keeps the policies current until ctx ends (nil: nothing to watch).
 	watch func(ctx context.Context)
+	// rescan reads the policy directory at once (SIGHUP; nil: none).
+	rescan func()
 	// authenticate is the transport's per-request hook (nil: certificate only).
 	authenticate func(context.Context, domain.Principal) (domain.Principal, error)
 }
@@ -180,7 +182,7 @@ func buildAccess(c Config, log zerolog.Logger, observe func(ports.Authenticator)
 		names := dir.Names()
 		plog.Info().Str("policy_path", p).Int("count", len(names)).Strs("policies", names[:min(len(names), 20)]).
 			Stringer("poll_interval", time.Duration(c.Policy.PollInterval)).Msg("operation policies loaded")
-		a.policies, a.watch = dir, dir.Run
+		a.policies, a.watch, a.rescan = dir, dir.Run, dir.Scan
 	}
 	alog := log.With().Str("component", "auth").Logger()
 	var auths []app.NamedAuthenticator

@@ -4,6 +4,7 @@ import (
 	"expvar"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 )
@@ -96,6 +97,24 @@ func (l *logFile) drop(err error) {
 	}
 	l.dropped++
 	logEventsDropped.Add(1)
+}
+
+// Reopen opens the log path afresh (a new file after logrotate moved the
+// old one away) and writes there from now on; on failure the old file stays
+// in use and the error is returned.
+func (l *logFile) Reopen() error {
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	old := l.f
+	l.f, l.broken = f, false
+	l.mu.Unlock()
+	if c, ok := old.(io.Closer); ok {
+		c.Close()
+	}
+	return nil
 }
 
 // Close reports on stderr the events dropped since the last successful

@@ -174,11 +174,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if c, ok := engine.(io.Closer); ok {
 		defer c.Close()
 	}
-	log, closeLog, err := newLogger(s, stderr)
+	log, logOut, err := newLogger(s, stderr)
 	if err != nil {
 		return fail(exitConfig, &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err})
 	}
-	defer closeLog()
+	if logOut != nil {
+		defer logOut.Close()
+	}
 	for _, w := range tlsWarnings {
 		log.Warn().Str("component", "tls").Msg(w)
 	}
@@ -320,6 +322,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if crl != nil {
 		defer runPoller(crl.Run)()
 	}
+	// SIGHUP: the log file reopened (logrotate), the TLS certificate, key
+	// and CA bundle, the CRL and the policy directory read again; open
+	// connections are kept.
+	reloaders := []reloader{tlsReloader(s, srv)}
+	if logOut != nil {
+		reloaders = append([]reloader{{"log", logOut.Reopen}}, reloaders...)
+	}
+	if crl != nil {
+		reloaders = append(reloaders, reloader{"crl", func() error { crl.Reload(); return nil }})
+	}
+	if acc.rescan != nil {
+		reloaders = append(reloaders, reloader{"policies", func() error { acc.rescan(); return nil }})
+	}
+	defer handleSIGHUP(context.Background(), log, reloaders)()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {
@@ -355,18 +371,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // newLogger returns the process logger: JSON lines appended to
 // server.log_path (created 0600) whole or not at all (see logFile), or to
 // stderr, human-readable when stderr is a terminal.
-func newLogger(s ServerConfig, stderr io.Writer) (zerolog.Logger, func() error, error) {
+func newLogger(s ServerConfig, stderr io.Writer) (zerolog.Logger, *logFile, error) {
 	var out io.Writer = stderr
-	closeLog := func() error { return nil }
+	var lf *logFile
 	if s.LogPath != "" {
 		f, err := os.OpenFile(s.LogPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 		if err != nil {
 			return zerolog.Nop(), nil, err
 		}
-		lf := newLogFile(f, s.LogPath, stderr)
-		out, closeLog = lf, lf.Close
+		lf = newLogFile(f, s.LogPath, stderr)
+		out = lf
 	} else if isTerminal(stderr) {
 		out = zerolog.ConsoleWriter{Out: stderr, TimeFormat: time.RFC3339}
 	}
-	return zerolog.New(out).Level(loggingLevels[s.LoggingLevel]).With().Timestamp().Logger(), closeLog, nil
+	return zerolog.New(out).Level(loggingLevels[s.LoggingLevel]).With().Timestamp().Logger(), lf, nil
 }

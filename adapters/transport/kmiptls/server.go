@@ -18,6 +18,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -128,6 +129,10 @@ type Server struct {
 	// not block.
 	Events ConnEvents
 
+	// current is the TLS configuration new connections get: TLSConfig with
+	// the identity checks, until SetTLSConfig replaces it.
+	current atomic.Pointer[tls.Config]
+
 	mu         sync.Mutex
 	inShutdown bool
 	listeners  map[*net.Listener]struct{}
@@ -208,11 +213,12 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return errors.New("kmiptls: Server.Handler is nil")
 	}
-	cfg, err := s.tlsConfig()
+	cfg, err := s.tlsConfig(s.TLSConfig)
 	if err != nil {
 		l.Close()
 		return err
 	}
+	s.current.CompareAndSwap(nil, cfg)
 
 	s.mu.Lock()
 	s.init()
@@ -248,7 +254,7 @@ func (s *Server) Serve(l net.Listener) error {
 		}
 		delay = 0
 		if c := s.newConn(raw); c != nil {
-			go c.serve(cfg)
+			go c.serve(s.current.Load())
 		}
 	}
 }
@@ -293,6 +299,19 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
+// SetTLSConfig makes cfg (checked as Serve checks TLSConfig) the
+// configuration of every connection accepted from now on: a renewed server
+// certificate or CA bundle, without dropping open connections. On error
+// the configuration in force stays.
+func (s *Server) SetTLSConfig(cfg *tls.Config) error {
+	c, err := s.tlsConfig(cfg)
+	if err != nil {
+		return err
+	}
+	s.current.Store(c)
+	return nil
+}
+
 func (s *Server) shuttingDown() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -303,23 +322,23 @@ func (s *Server) shuttingDown() bool {
 // and checks the client's identity during the handshake, so a refused client
 // gets a TLS alert. It refuses a TLSConfig that would let a client in without
 // a certificate verified against ClientCAs.
-func (s *Server) tlsConfig() (*tls.Config, error) {
+func (s *Server) tlsConfig(base *tls.Config) (*tls.Config, error) {
 	switch {
-	case s.TLSConfig == nil:
+	case base == nil:
 		return nil, errors.New("kmiptls: Server.TLSConfig is nil")
-	case s.TLSConfig.ClientAuth != tls.RequireAndVerifyClientCert:
+	case base.ClientAuth != tls.RequireAndVerifyClientCert:
 		return nil, errors.New("kmiptls: Server.TLSConfig.ClientAuth must be tls.RequireAndVerifyClientCert")
-	case s.TLSConfig.ClientCAs == nil:
+	case base.ClientCAs == nil:
 		// A nil pool would verify client certificates against the
 		// system roots.
 		return nil, errors.New("kmiptls: Server.TLSConfig.ClientCAs is nil")
-	case s.TLSConfig.GetConfigForClient != nil:
+	case base.GetConfigForClient != nil:
 		// Its configurations would bypass the checks added here.
 		return nil, errors.New("kmiptls: Server.TLSConfig.GetConfigForClient is not supported")
-	case s.TLSConfig.MaxVersion != 0 && s.TLSConfig.MaxVersion < tls.VersionTLS12:
+	case base.MaxVersion != 0 && base.MaxVersion < tls.VersionTLS12:
 		return nil, errors.New("kmiptls: Server.TLSConfig.MaxVersion is below TLS 1.2")
 	}
-	cfg := s.TLSConfig.Clone()
+	cfg := base.Clone()
 	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
 	next := cfg.VerifyConnection
 	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
