@@ -11,3 +11,15 @@ type Snapshotter interface {
 	// meanwhile are either wholly in the copy or wholly absent.
 	Snapshot(ctx context.Context, path string) error
 }
+
+// UsedIdentifiers is the optional capability of a Store to list and record
+// the identifiers of deleted objects, which Create refuses forever, so that
+// a copy of the store (kmipd store copy) keeps refusing them.
+type UsedIdentifiers interface {
+	// UsedIDs returns at most limit used identifiers greater than after, in
+	// ascending order.
+	UsedIDs(ctx context.Context, after string, limit int) ([]string, error)
+	// MarkUsed records ids as used, all or none; ErrExists if an object has
+	// one of them. Identifiers already used are no error.
+	MarkUsed(ctx context.Context, ids []string) error
+}

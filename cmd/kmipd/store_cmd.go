@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	subcommands["store"] = subcommand{"store init -config FILE: create a new, empty store (for storage.create = \"never\")", storeCmd}
+	subcommands["store"] = subcommand{"store init -config FILE | store copy -from A -to B: create a new store; copy one into another", storeCmd}
 }
 
 // How often the server checks that its store is still the one it opened,
@@ -27,12 +27,16 @@ var (
 )
 
 // storeCmd runs "kmipd store init [-config FILE] [flags]".
-func storeCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func storeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "copy" {
+		return storeCopyCmd(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) < 1 || args[0] != "init" || isHelp(args[1:]) {
-		fmt.Fprintf(stderr, "Usage: kmipd store init -config FILE [flags]\n\n"+
-			"Creates a new, empty store where the configuration's [storage] table says\n"+
+		fmt.Fprintf(stderr, "Usage: kmipd store init -config FILE [flags]\n       kmipd store copy -from CONFIG_A -to CONFIG_B\n\n"+
+			"init creates a new, empty store where the configuration's [storage] table says\n"+
 			"(for servers run with storage.create = \"never\") and prints its identity.\n"+
-			"Refuses, changing nothing, when something already exists there.\n")
+			"Refuses, changing nothing, when something already exists there.\n"+
+			"copy copies every object between two stores of any types (kmipd store copy -h).\n")
 		return helpOrUsage(args)
 	}
 	var f serveFlags

@@ -210,4 +210,5 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	})
 }
 
-func TestSnapshot(t *testing.T) { storetest.Snapshot(t, open) }
+func TestSnapshot(t *testing.T)            { storetest.Snapshot(t, open) }
+func TestUsedIdentifiersCopy(t *testing.T) { storetest.UsedIdentifiersCopy(t, open) }

@@ -52,4 +52,5 @@ func TestFaults(t *testing.T) {
 
 func TestDestroyLeavesNoKey(t *testing.T) { storetest.DestroyLeavesNoKey(t, open) }
 
-func TestSnapshot(t *testing.T) { storetest.Snapshot(t, open) }
+func TestSnapshot(t *testing.T)            { storetest.Snapshot(t, open) }
+func TestUsedIdentifiersCopy(t *testing.T) { storetest.UsedIdentifiersCopy(t, open) }
