@@ -141,7 +141,40 @@ func (s *Service) checkNewNames(ctx context.Context, c *call, obj *domain.Object
 			return nameTaken(c)
 		}
 		seen[nv] = true
+		if !s.cfg.StrictNames && obj.Type == uint32(kmip.ObjectTypeTemplate) {
+			// Only another Template could make a Template name ambiguous.
+			if err := s.templateNameFree(ctx, c, nv, obj.ID); err != nil {
+				return err
+			}
+			continue
+		}
+		if !s.cfg.StrictNames {
+			continue
+		}
 		if err := s.nameFree(ctx, c, nv, append([]string{obj.ID}, replaces...)...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// templateNameFree refuses a Template Name Value that another Template
+// already carries, whoever owns it (requests refer to Templates by name).
+func (s *Service) templateNameFree(ctx context.Context, c *call, nv, self string) error {
+	err := s.nameFree(ctx, c, nv, self)
+	if err == nil {
+		return nil
+	}
+	ids, lerr := s.cfg.Store.Locate(ctx, ports.LocateQuery{Terms: []domain.IndexTerm{{Name: domain.IndexNameValue, Key: domain.NameValueKey(nv)}}})
+	if lerr != nil {
+		return lerr
+	}
+	for _, id := range ids {
+		if id == self {
+			continue
+		}
+		o, gerr := s.cfg.Store.Get(ctx, id)
+		if gerr == nil && o.Type == uint32(kmip.ObjectTypeTemplate) {
 			return err
 		}
 	}

@@ -140,7 +140,7 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 		return nil, err
 	}
 	for _, n := range pub.AttrValues("Name") {
-		if hasNameValue(priv, n, -1) {
+		if s.cfg.StrictNames && hasNameValue(priv, n, -1) {
 			return nil, nameTaken(c)
 		}
 	}

@@ -39,7 +39,7 @@ func createFromTemplate(name string) *kmip.Item {
 // (KMIP 1.4 §3.2, KMIP 2.1 §4.32; issue 12.2): Register, Create, Import,
 // Add and Modify Attribute all refuse a value another object carries.
 func TestNameUniqueByValue(t *testing.T) {
-	s := newService(t)
+	s := New(Config{Store: newMemStore(), Crypto: fakeCrypto{}, Clock: fixedClock{testNow}, StrictNames: true})
 	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attr14("Name", nameItem("bob-aes256")))))
 	taken := func(v version) kmip.ResultReason {
 		if v.major >= 2 {
@@ -125,7 +125,7 @@ func TestTemplateNameAmbiguousOrUnreadable(t *testing.T) {
 // A Name in a Create Key Pair's Common attributes or in a Create Split Key
 // of several parts would name two objects: refused, and nothing is stored.
 func TestNamesOfManyObjectsRefused(t *testing.T) {
-	s := newCryptoService()
+	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, StrictNames: true})
 	before := len(mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier))
 	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationCreateKeyPair,
 		kmip.Struct(kmip.TagCommonAttributes,
@@ -168,7 +168,36 @@ func (l legacyIndex) Locate(ctx context.Context, q ports.LocateQuery) ([]string,
 // Objects indexed before Name Values were are still found by their whole
 // Name under the standard Name Types.
 func TestNameUniqueOnLegacyIndex(t *testing.T) {
-	s := New(Config{Store: legacyIndex{newMemStore()}, Crypto: fakeCrypto{}, Clock: fixedClock{testNow}})
+	s := New(Config{Store: legacyIndex{newMemStore()}, Crypto: fakeCrypto{}, Clock: fixedClock{testNow}, StrictNames: true})
 	createdID(t, one(t, s, alice, v14, aesCreate14With("", attr14("Name", uriName("old")))))
 	mustFail(t, one(t, s, bob, v14, aesCreate14(128, "old")), kmip.ResultReasonIllegalOperation)
+}
+
+// TestNamesRepeatUnlessStrict: by default (StrictNames false) new objects
+// may repeat a Name Value, as the reference server allows and PyKMIP's
+// client needs (it names every registered key "Symmetric Key" unless told
+// otherwise), while a Template's name, Add/Modify Attribute and Import stay
+// unique; a Template name shared with a key still resolves to the Template.
+func TestNamesRepeatUnlessStrict(t *testing.T) {
+	s := newCryptoService()
+	a := createdID(t, one(t, s, alice, v14, aesCreate14(128, "Symmetric Key")))
+	b := createdID(t, one(t, s, bob, v14, aesCreate14(128, "Symmetric Key")))
+	if a == b {
+		t.Fatal("one identifier for two objects")
+	}
+	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationCreateKeyPair,
+		kmip.Struct(kmip.TagCommonAttributes,
+			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmEd25519)),
+			kmip.Int(kmip.TagCryptographicLength, 255), nameItem("pair")),
+		kmip.Struct(kmip.TagPrivateKeyAttributes, mask(kmip.CryptographicUsageMaskSign)),
+		kmip.Struct(kmip.TagPublicKeyAttributes, mask(kmip.CryptographicUsageMaskVerify)))))
+	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attr14("Name", nameItem("Symmetric Key")))))
+	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
+		attr14("Name", uriName("Symmetric Key")), attr14("Operation Policy Name", kmip.Text(0, "public")))), kmip.ResultReasonIllegalOperation)
+	id := createdID(t, one(t, s, bob, v14, createFromTemplate("Symmetric Key")))
+	if n, _ := storedObj(t, s, id).Attr("Cryptographic Length").AsInt(); n != 256 {
+		t.Fatalf("Create from the Template named like two keys: length %d, want the Template's 256", n)
+	}
+	c := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(c), attr14("Name", nameItem("pair")))), kmip.ResultReasonIllegalOperation)
 }

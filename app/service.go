@@ -38,6 +38,14 @@ type Config struct {
 	// Limits bound object attributes and stream state (app/limits.go);
 	// zero fields take DefaultLimits.
 	Limits Limits
+	// StrictNames makes every new object's Name Value unique on the server
+	// (KMIP 1.4 §3.2). When false, objects made by Create, Register, Create
+	// Key Pair, Derive Key, Create/Join Split Key and Re-key may take a Name
+	// Value another object carries, as the reference server allows (PyKMIP
+	// gives every registered object a default name, "Symmetric Key" …);
+	// Templates, which requests name, and Add/Modify Attribute and Import
+	// refuse a taken Name Value either way.
+	StrictNames bool
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler

@@ -121,7 +121,7 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if err != nil {
 			return nil, err
 		}
-		if parts > 1 && obj.Attr("Name") != nil {
+		if s.cfg.StrictNames && parts > 1 && obj.Attr("Name") != nil {
 			// Every part would carry the Name, and a Name identifies one object.
 			return nil, nameTaken(c)
 		}

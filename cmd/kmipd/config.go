@@ -131,6 +131,10 @@ type ServerConfig struct {
 	// PprofAddress serves Go's pprof profiles over HTTP on this loopback
 	// host:port; empty (the default) serves nothing.
 	PprofAddress string `toml:"pprof_address"`
+	// StrictNames makes every new object's Name Value unique on the server
+	// (app.Config.StrictNames); false (the default) lets Create, Register
+	// and the like repeat a name, as the reference server and client expect.
+	StrictNames bool `toml:"strict_names"`
 	// LeaseTime is the Lease Time set on new cryptographic objects and
 	// granted by Obtain Lease (default 1h; 0s: no lease limit).
 	LeaseTime duration `toml:"lease_time"`

@@ -232,6 +232,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ServerVersion: kmipdVersion(),
 		MaxBatchItems: s.MaxBatchItems,
 		LeaseTime:     time.Duration(s.LeaseTime),
+		StrictNames:   s.StrictNames,
 		Limits:        s.ResourceLimits.app(),
 	})
 	cgroupLimit := cgroupMemoryLimit()
