@@ -35,6 +35,10 @@ type Config struct {
 	// objects and grants with Obtain Lease (KMIP 1.4 §3.20); 0 sets none,
 	// so clients may use objects without a lease time limit.
 	LeaseTime time.Duration
+	// SealedAtRest says the Store seals every secret payload under a data
+	// key of its own that Destroy drops (adapters/storage/sealed): Query
+	// then reports cryptographic shredding.
+	SealedAtRest bool
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler
