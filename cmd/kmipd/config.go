@@ -54,6 +54,8 @@ type Config struct {
 	// Auth and Policy configure access control (config_auth.go).
 	Auth   AuthConfig   `toml:"auth"`
 	Policy PolicyConfig `toml:"policy"`
+	// Seal seals key material at rest (config_seal.go).
+	Seal SealConfig `toml:"seal"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -374,6 +376,9 @@ func (c *Config) normalize() error {
 	if err := c.Crypto.normalizePKCS11(); err != nil {
 		return err
 	}
+	if err := c.Seal.normalize(); err != nil {
+		return err
+	}
 	return c.normalizeAccess()
 }
 
@@ -419,7 +424,10 @@ func (c *Config) checkFiles() error {
 	if err := isDir(filepath.Dir(c.Storage.Path)); err != nil {
 		return &ConfigError{Key: storageKey, Value: c.Storage.Path, Err: err}
 	}
-	return c.Crypto.checkPKCS11Files()
+	if err := c.Crypto.checkPKCS11Files(); err != nil {
+		return err
+	}
+	return c.Seal.checkFiles()
 }
 
 // isDir returns nil if path is an existing directory.

@@ -50,6 +50,12 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = checkCryptoEngine(cfg)
 	}
+	if err == nil {
+		var k *keks
+		if k, err = cfg.Seal.openKEKs(); k != nil { // a key file or token and PIN are tried
+			k.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kmipd: %s\n", oneLine(err.Error()))
 		return exitConfig

@@ -146,6 +146,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if dev, err = ensureDevPKI(f.devDir, &cfg); err != nil {
 			return fail(exitConfig, err)
 		}
+		if err := devSeal(f.devDir, &cfg.Seal); err != nil {
+			return fail(exitConfig, err)
+		}
 	}
 	if err := cfg.checkFiles(); err != nil {
 		return fail(exitConfig, err)
@@ -171,6 +174,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if c, ok := engine.(io.Closer); ok {
 		defer c.Close()
+	}
+	kek, err := cfg.Seal.openKEKs() // after the engine: it may share the PKCS#11 module
+	if err != nil {
+		return fail(exitConfig, err)
+	}
+	if kek != nil {
+		defer kek.Close()
 	}
 	log, closeLog, err := newLogger(s, stderr)
 	if err != nil {
@@ -204,6 +214,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	}
 	defer closeStore()
+	store, resealer, err := openSealed(cfg, kek, store, f.dev, log)
+	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return fail(exitConfig, err)
+		}
+		log.Error().Err(err).Msg("checking the store's seal failed")
+		return fail(exitFailed, err)
+	}
 	acc, err := buildAccess(cfg, log)
 	if err != nil {
 		log.Error().Err(err).Msg("access control configuration failed")
@@ -218,6 +237,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ServerVersion: kmipdVersion(),
 		MaxBatchItems: s.MaxBatchItems,
 		LeaseTime:     time.Duration(s.LeaseTime),
+		SealedAtRest:  cfg.Seal.sealed(),
 	})
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {
@@ -285,6 +305,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if crl != nil {
 		defer runPoller(crl.Run)()
+	}
+	if resealer != nil {
+		defer runPoller(resealer)() // ends before the store is closed
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

@@ -42,15 +42,23 @@ type envelope struct {
 }
 
 func (e envelope) marshal() []byte {
-	b := make([]byte, 0, 1+2+len(e.kekID)+2+len(e.wrapped)+len(e.nonce)+len(e.box))
-	b = append(b, envelopeVersion)
-	b = binary.AppendUvarint(b, uint64(len(e.kekID)))
-	b = append(b, e.kekID...)
-	b = binary.AppendUvarint(b, uint64(len(e.wrapped)))
-	b = append(b, e.wrapped...)
+	b := appendHeader(make([]byte, 0, 1+2+len(e.kekID)+2+len(e.wrapped)+len(e.nonce)+len(e.box)), e.kekID, e.wrapped)
 	b = append(b, e.nonce...)
 	return append(b, e.box...)
 }
+
+// appendHeader appends what an envelope holds before its nonce: the
+// version, the KEK ID and the wrapped data key.
+func appendHeader(b []byte, kekID string, wrapped []byte) []byte {
+	b = append(b, envelopeVersion)
+	b = binary.AppendUvarint(b, uint64(len(kekID)))
+	b = append(b, kekID...)
+	b = binary.AppendUvarint(b, uint64(len(wrapped)))
+	return append(b, wrapped...)
+}
+
+// headerLen is the length of the header of k's envelopes.
+func (k *dataKey) headerLen() int { return len(appendHeader(nil, k.kekID, k.wrapped)) }
 
 func parseEnvelope(b []byte) (envelope, error) {
 	bad := fmt.Errorf("%w: malformed envelope", ErrUnseal)

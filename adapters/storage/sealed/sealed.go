@@ -33,9 +33,33 @@ import (
 	"github.com/kmipd/kmipd/ports"
 )
 
-// Tag is the tag of a sealed object's stored payload: a Byte String holding
-// the envelope. It is in the extension range and never leaves the server.
-const Tag = kmip.Tag(0x54FFE5)
+// Tag is the tag of a sealed object's stored payload (record.SealedPayload,
+// in the extension range; it never leaves the server): a Structure of two
+// Byte Strings tagged tagKeyPart and tagBoxPart, the envelope cut after the
+// wrapped data key, so that the store sees when a write keeps the wrapped
+// key (record.Change.Scrub).
+const Tag = record.SealedPayload
+
+const (
+	tagKeyPart = kmip.Tag(0x54FFE6)
+	tagBoxPart = kmip.Tag(0x54FFE7)
+)
+
+// payloadItem is the stored payload of an envelope.
+func payloadItem(env []byte, keyPart int) *kmip.Item {
+	return kmip.Struct(Tag, kmip.Bytes(tagKeyPart, env[:keyPart]), kmip.Bytes(tagBoxPart, env[keyPart:]))
+}
+
+// envelopeOf returns the envelope a stored sealed payload holds.
+func envelopeOf(p *kmip.Item) ([]byte, bool) {
+	kids := p.Children()
+	if p.Type != kmip.TypeStructure || len(kids) != 2 || kids[0].Tag != tagKeyPart || kids[1].Tag != tagBoxPart {
+		return nil, false
+	}
+	k, ok1 := kids[0].AsBytes()
+	b, ok2 := kids[1].AsBytes()
+	return append(append([]byte(nil), k...), b...), ok1 && ok2
+}
 
 // Store is the sealing decorator of a ports.Store.
 type Store struct {
@@ -90,7 +114,7 @@ func KEKOf(obj *domain.Object) string {
 	if !IsSealed(obj) {
 		return ""
 	}
-	b, _ := obj.Payload.Value.([]byte)
+	b, _ := envelopeOf(obj.Payload)
 	e, err := parseEnvelope(b)
 	if err != nil {
 		return ""
@@ -113,7 +137,7 @@ func (s *Store) unseal(ctx context.Context, obj *domain.Object) (*dataKey, error
 	if !IsSealed(obj) {
 		return nil, nil
 	}
-	b, ok := obj.Payload.Value.([]byte)
+	b, ok := envelopeOf(obj.Payload)
 	if !ok {
 		return nil, fmt.Errorf("object %s: %w: malformed envelope", obj.ID, ErrUnseal)
 	}
@@ -156,7 +180,7 @@ func (s *Store) seal(ctx context.Context, obj *domain.Object, revision uint64, d
 	if err != nil {
 		return dk, err
 	}
-	obj.Payload = &kmip.Item{Tag: Tag, Type: kmip.TypeByteString, Value: env}
+	obj.Payload = payloadItem(env, dk.headerLen())
 	return dk, nil
 }
 
