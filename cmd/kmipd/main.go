@@ -214,7 +214,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	}
 	defer closeStore()
-	store, resealer, err := openSealed(cfg, kek, store, f.dev, log)
+	appStore, resealer, err := openSealed(cfg, kek, store, f.dev, log) // closing store closes it
 	if err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
@@ -229,7 +229,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitFailed, err)
 	}
 	svc := app.New(app.Config{
-		Store:         store,
+		Store:         appStore,
 		Crypto:        engine,
 		Log:           log.With().Str("component", "app").Logger(),
 		Policies:      acc.policies,
