@@ -81,8 +81,9 @@ func sealStoreCmd(ctx context.Context, op, path string, stdout, stderr io.Writer
 		return code
 	}
 	var f serveFlags
+	fs := newServeFlagSet(&f, io.Discard) // sets the flags' defaults in f
 	f.config = path
-	cfg, err := loadConfig(newServeFlagSet(&f, io.Discard), &f)
+	cfg, err := loadConfig(fs, &f)
 	if err == nil {
 		err = cfg.Seal.checkFiles()
 	}
