@@ -266,6 +266,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Str("storage", cfg.Storage.Type).
 		Str("storage_path", cfg.Storage.Path).
 		Str("crypto", cfg.Crypto.Type).
+		Str("seal", orNone(cfg.Seal.Type)).
 		Str("auth_suite", s.AuthSuite).
 		Bool("client_auth_eku", bool(s.EnableTLSClientAuth)).
 		Str("logging_level", s.LoggingLevel).
