@@ -3,13 +3,16 @@ package sealed_test
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/kmipd/kmipd/adapters/seal/file"
 	"github.com/kmipd/kmipd/adapters/storage/bolt"
 	"github.com/kmipd/kmipd/adapters/storage/sealed"
 	"github.com/kmipd/kmipd/adapters/storage/sqlite"
@@ -19,16 +22,38 @@ import (
 	"github.com/kmipd/kmipd/ports/storetest"
 )
 
+// testKEK is a KEK in memory (the real ones are in adapters/seal, another
+// adapter tree): AES-256-GCM under a random key.
+type testKEK struct {
+	id   string
+	aead cipher.AEAD
+}
+
 func newKEK(t testing.TB) ports.KEK {
-	path := filepath.Join(t.TempDir(), "kek")
-	if err := file.Generate(path); err != nil {
-		t.Fatal(err)
+	key := make([]byte, 32)
+	rand.Read(key)
+	block, _ := aes.NewCipher(key)
+	aead, _ := cipher.NewGCM(block)
+	return &testKEK{id: fmt.Sprintf("test:%x", key[:8]), aead: aead}
+}
+
+func (k *testKEK) ID() string { return k.id }
+
+func (k *testKEK) WrapKey(_ context.Context, dek []byte) ([]byte, error) {
+	nonce := make([]byte, 12)
+	rand.Read(nonce)
+	return k.aead.Seal(nonce, nonce, dek, nil), nil
+}
+
+func (k *testKEK) UnwrapKey(_ context.Context, w []byte) ([]byte, error) {
+	if len(w) < 12 {
+		return nil, ports.ErrUnwrap
 	}
-	k, err := file.Open(path)
+	dek, err := k.aead.Open(nil, w[:12], w[12:], nil)
 	if err != nil {
-		t.Fatal(err)
+		return nil, ports.ErrUnwrap
 	}
-	return k
+	return dek, nil
 }
 
 // The store contract holds through the seal, on both stores.
