@@ -103,6 +103,7 @@ Commands:
 	fmt.Fprint(out, `
 Environment:
   KMIPD_PKCS11_PIN   the user PIN of [crypto.pkcs11] when pin_file is not set
+  KMIPD_SEAL_PIN     the user PIN of [seal.pkcs11] when pin_file is not set
   GOMEMLIMIT         a soft memory limit for the Go runtime
 
 Exit status:
