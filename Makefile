@@ -16,11 +16,11 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kmipd
 	$(GO) build -o bin/kmipctl ./cmd/kmipctl
 
-## run: start kmipd in development mode (dev PKI in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
+## run: start kmipd in development mode (dev PKI and seal key in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
 run: build
 	$(BIN) -dev -dev-dir $(DEV_DIR) $(RUN_FLAGS)
 
-## run-hsm: development mode on a SoftHSM2 token (created in $(HSM_DIR) on first use; needs softhsm2)
+## run-hsm: development mode on a SoftHSM2 token, keys sealed under the token's KEK (created in $(HSM_DIR) on first use; needs softhsm2)
 HSM_DIR    ?= .kmipd-dev-hsm
 HSM_LABEL  ?= kmipd-dev
 HSM_MODULE ?= $(firstword $(wildcard /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so /usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so /usr/local/lib/softhsm/libsofthsm2.so /opt/homebrew/lib/softhsm/libsofthsm2.so))
@@ -33,8 +33,8 @@ run-hsm: build
 	@SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf softhsm2-util --show-slots | grep -q 'Label: *$(HSM_LABEL) *$$' || \
 	  SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf softhsm2-util --init-token --free --label $(HSM_LABEL) \
 	    --so-pin "$$(cat $(HSM_DIR)/pin)" --pin "$$(cat $(HSM_DIR)/pin)" >/dev/null
-	@printf '[crypto]\ntype = "pkcs11"\n\n[crypto.pkcs11]\nmodule = "%s"\ntoken_label = "%s"\npin_file = "%s"\n' \
-	  "$(HSM_MODULE)" "$(HSM_LABEL)" "$(abspath $(HSM_DIR))/pin" > $(HSM_DIR)/kmipd-hsm.toml
+	@printf '[crypto]\ntype = "pkcs11"\n\n[crypto.pkcs11]\nmodule = "%s"\ntoken_label = "%s"\npin_file = "%s"\n\n[seal]\ntype = "pkcs11"\n\n[seal.pkcs11]\nmodule = "%s"\ntoken_label = "%s"\npin_file = "%s"\n' \
+	  "$(HSM_MODULE)" "$(HSM_LABEL)" "$(abspath $(HSM_DIR))/pin" "$(HSM_MODULE)" "$(HSM_LABEL)" "$(abspath $(HSM_DIR))/pin" > $(HSM_DIR)/kmipd-hsm.toml
 	SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf $(BIN) -dev -dev-dir $(HSM_DIR) -config $(HSM_DIR)/kmipd-hsm.toml $(RUN_FLAGS)
 
 ## test: vet, then every test (unit, contract, integration, interop, conformance)

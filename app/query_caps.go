@@ -29,12 +29,18 @@ var querySince = map[kmip.QueryFunction]version{
 // §2.1.21, KMIP 2.1 §7.5): streaming when the store keeps stream state
 // (ports.ScratchStore, app/crypto_stream.go), every response synchronous, no
 // attestation, batches honour Undo and Continue (app/engine.go). Unwrap Mode,
-// Destroy Action, Shredding Algorithm and RNG Mode are Unspecified: kmipd
-// does not unwrap keys on registration, Destroy removes key material from
-// the record but the storage engine may keep freed pages until they are
-// reused, nothing is cryptographically shredded, and the RNG is the crypto
-// engine's.
-func capabilityInformation(streaming bool) *kmip.Item {
+// Destroy Action and RNG Mode are Unspecified: kmipd does not unwrap keys
+// on registration, Destroy removes key material from the record but the
+// storage engine may keep freed pages until they are reused, and the RNG
+// is the crypto engine's. Shredding Algorithm is Cryptographic when the
+// store seals key material at rest (Config.SealedAtRest: Destroy drops the
+// object's data key, so what a file keeps of the sealed bytes is noise),
+// Unspecified otherwise.
+func capabilityInformation(streaming, shredding bool) *kmip.Item {
+	shred := kmip.ShreddingAlgorithmUnspecified
+	if shredding {
+		shred = kmip.ShreddingAlgorithmCryptographic
+	}
 	return kmip.Struct(kmip.TagCapabilityInformation,
 		kmip.Bool(kmip.TagStreamingCapability, streaming),
 		kmip.Bool(kmip.TagAsynchronousCapability, false),
@@ -43,7 +49,7 @@ func capabilityInformation(streaming bool) *kmip.Item {
 		kmip.Bool(kmip.TagBatchContinueCapability, true),
 		kmip.Enum(kmip.TagUnwrapMode, uint32(kmip.UnwrapModeUnspecified)),
 		kmip.Enum(kmip.TagDestroyAction, uint32(kmip.DestroyActionUnspecified)),
-		kmip.Enum(kmip.TagShreddingAlgorithm, uint32(kmip.ShreddingAlgorithmUnspecified)),
+		kmip.Enum(kmip.TagShreddingAlgorithm, uint32(shred)),
 		kmip.Enum(kmip.TagRNGMode, uint32(kmip.RNGModeUnspecified)),
 	)
 }

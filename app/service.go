@@ -46,6 +46,10 @@ type Config struct {
 	// Templates, which requests name, and Add/Modify Attribute and Import
 	// refuse a taken Name Value either way.
 	StrictNames bool
+	// SealedAtRest says the Store seals every secret payload under a data
+	// key of its own that Destroy drops (adapters/storage/sealed): Query
+	// then reports cryptographic shredding.
+	SealedAtRest bool
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler

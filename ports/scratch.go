@@ -41,6 +41,10 @@ type ScratchQuota struct {
 	Prefix    string
 	MaxValues int
 	MaxBytes  int64
+	// ValueOverhead is the number of bytes of each stored value that are not
+	// the caller's (a sealing decorator's envelope): MaxBytes counts the
+	// values' bytes less this much per value.
+	ValueOverhead int64
 }
 
 // ErrQuotaExceeded: a PutScratch would exceed one of its ScratchQuotas.
@@ -49,5 +53,5 @@ var ErrQuotaExceeded = errors.New("scratch quota exceeded")
 // Exceeded reports whether values values taking bytes bytes, found under
 // q's prefix, break q.
 func (q ScratchQuota) Exceeded(values int, bytes int64) bool {
-	return (q.MaxValues > 0 && values > q.MaxValues) || (q.MaxBytes > 0 && bytes > q.MaxBytes)
+	return (q.MaxValues > 0 && values > q.MaxValues) || (q.MaxBytes > 0 && bytes-int64(values)*q.ValueOverhead > q.MaxBytes)
 }

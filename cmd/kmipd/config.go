@@ -56,6 +56,8 @@ type Config struct {
 	Policy PolicyConfig `toml:"policy"`
 	// Admin is the operator listener (config_admin.go).
 	Admin AdminConfig `toml:"admin"`
+	// Seal seals key material at rest (config_seal.go).
+	Seal SealConfig `toml:"seal"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -426,6 +428,9 @@ func (c *Config) normalize() error {
 	if err := c.Crypto.normalizePKCS11(); err != nil {
 		return err
 	}
+	if err := c.Seal.normalize(); err != nil {
+		return err
+	}
 	return c.normalizeAccess()
 }
 
@@ -471,7 +476,10 @@ func (c *Config) checkFiles() error {
 			return &ConfigError{Key: c.storageKey(), Value: c.Storage.Path, Err: err}
 		}
 	}
-	return c.Crypto.checkPKCS11Files()
+	if err := c.Crypto.checkPKCS11Files(); err != nil {
+		return err
+	}
+	return c.Seal.checkFiles()
 }
 
 // storageKey names the key that set the storage path.

@@ -50,6 +50,12 @@ func configCheck(path string, stdout, stderr io.Writer) int {
 	if err == nil {
 		err = checkCryptoEngine(cfg)
 	}
+	if err == nil {
+		var k *keks
+		if k, err = cfg.Seal.openKEKs(); k != nil { // a key file or token and PIN are tried
+			k.Close()
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "kmipd: %s\n", oneLine(err.Error()))
 		return exitConfig
@@ -97,6 +103,7 @@ Commands:
 	fmt.Fprint(out, `
 Environment:
   KMIPD_PKCS11_PIN   the user PIN of [crypto.pkcs11] when pin_file is not set
+  KMIPD_SEAL_PIN     the user PIN of [seal.pkcs11] when pin_file is not set
   GOMEMLIMIT         a soft memory limit for the Go runtime
 
 Exit status:

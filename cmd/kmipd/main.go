@@ -148,6 +148,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if dev, err = ensureDevPKI(f.devDir, &cfg); err != nil {
 			return fail(exitConfig, err)
 		}
+		if err := devSeal(f.devDir, &cfg.Seal); err != nil {
+			return fail(exitConfig, err)
+		}
 	}
 	if err := cfg.checkFiles(); err != nil {
 		return fail(exitConfig, err)
@@ -173,6 +176,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if c, ok := engine.(io.Closer); ok {
 		defer c.Close()
+	}
+	kek, err := cfg.Seal.openKEKs() // after the engine: it may share the PKCS#11 module
+	if err != nil {
+		return fail(exitConfig, err)
+	}
+	if kek != nil {
+		defer kek.Close()
 	}
 	log, logOut, err := newLogger(s, stderr)
 	if err != nil {
@@ -217,6 +227,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return err
 	}
 	defer closeStore()
+	appStore, resealer, err := openSealed(cfg, kek, store, f.dev, log) // closing store closes it
+	if err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return fail(exitConfig, err)
+		}
+		log.Error().Err(err).Msg("checking the store's seal failed")
+		return fail(exitFailed, err)
+	}
 	metrics := telemetry.New()
 	acc, err := buildAccess(cfg, log, metrics.Authenticator)
 	if err != nil {
@@ -224,7 +243,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitFailed, err)
 	}
 	svc := app.New(app.Config{
-		Store:         store,
+		Store:         appStore,
 		Crypto:        engine,
 		Log:           log.With().Str("component", "app").Logger(),
 		Policies:      acc.policies,
@@ -234,6 +253,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		LeaseTime:     time.Duration(s.LeaseTime),
 		StrictNames:   s.StrictNames,
 		Limits:        s.ResourceLimits.app(),
+		SealedAtRest:  cfg.Seal.sealed(),
 	})
 	cgroupLimit := cgroupMemoryLimit()
 	applyMemoryLimit(cgroupLimit, log)
@@ -270,6 +290,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Str("storage", cfg.Storage.Type).
 		Str("storage_path", cfg.Storage.Path).
 		Str("crypto", cfg.Crypto.Type).
+		Str("seal", orNone(cfg.Seal.Type)).
 		Str("auth_suite", s.AuthSuite).
 		Bool("client_auth_eku", bool(s.EnableTLSClientAuth)).
 		Str("logging_level", s.LoggingLevel).
@@ -337,6 +358,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		reloaders = append(reloaders, reloader{"policies", func() error { acc.rescan(); return nil }})
 	}
 	defer handleSIGHUP(context.Background(), log, reloaders)()
+	if resealer != nil {
+		defer runPoller(resealer)() // ends before the store is closed
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	select {

@@ -340,8 +340,10 @@ type Change struct {
 	Revision       uint64
 	Added, Removed []Term
 	// Scrub is true when the update dropped the payload (the key material)
-	// the old record held, as Destroy does: the store should then leave no
-	// copy of the old record in its files that it can avoid.
+	// the old record held, as Destroy does, or replaced it otherwise than by
+	// resealing it under the same wrapped data key (SealedPayload): the
+	// store should then leave no copy of the old record in its files that
+	// it can avoid.
 	Scrub bool
 }
 
@@ -362,7 +364,7 @@ func Apply(old *domain.Object, fn func(obj *domain.Object) error) (Change, error
 		return Change{}, err
 	}
 	added, removed := Diff(Terms(old), Terms(obj))
-	scrub := old.Payload != nil && obj.Payload == nil
+	scrub := old.Payload != nil && (obj.Payload == nil || leavesSecret(old.Payload, obj.Payload))
 	return Change{Body: body, Revision: obj.Revision, Added: added, Removed: removed, Scrub: scrub}, nil
 }
 
@@ -436,4 +438,25 @@ func ForCreate(obj *domain.Object) (body []byte, terms []Term, err error) {
 		return nil, nil, err
 	}
 	return body, Terms(obj), nil
+}
+
+// SealedPayload is the tag of a payload sealed at rest (adapters/storage/sealed):
+// a Structure whose first child names the KEK and holds the wrapped data
+// key, and whose other children hold the ciphertext.
+const SealedPayload = kmip.Tag(0x54FFE5)
+
+// leavesSecret reports whether replacing payload old by new leaves in the
+// old record something secret to scrub: a clear payload that changed, or a
+// sealed one whose wrapped data key changed (rewrapped under a new KEK, or
+// sealed anew). An envelope resealed under the same wrapped data key leaves
+// only ciphertext of that key behind.
+func leavesSecret(old, new *kmip.Item) bool {
+	if old.Equal(new) {
+		return false
+	}
+	if old.Tag != SealedPayload || new.Tag != SealedPayload {
+		return true
+	}
+	ok, nk := old.Children(), new.Children()
+	return len(ok) == 0 || len(nk) == 0 || !ok[0].Equal(nk[0])
 }
