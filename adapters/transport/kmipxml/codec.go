@@ -18,8 +18,8 @@ func Decode(r io.Reader) (*kmip.Item, error) { return DecodeLimited(r, MaxDepth,
 
 // DecodeLimited is Decode with the TTLV decoder's bounds, checked while the
 // document is read: no element nested deeper than maxDepth (the root is
-// depth 1; at most MaxDepth) and, when maxItems is positive, at most
-// maxItems elements.
+// depth 1; MaxDepth when maxDepth is not in 1..MaxDepth) and, when
+// maxItems is positive, at most maxItems elements.
 func DecodeLimited(r io.Reader, maxDepth, maxItems int) (*kmip.Item, error) {
 	nodes, err := parse(r, maxDepth, maxItems)
 	if err != nil {

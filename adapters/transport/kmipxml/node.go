@@ -93,10 +93,12 @@ func (n *Node) Walk(fn func(*Node)) {
 // skipped, as is text directly inside a wrapper; text inside a KMIP element is an error.
 func Parse(r io.Reader) ([]*Node, error) { return parse(r, MaxDepth, 0) }
 
-// parse is Parse with a nesting bound (at most MaxDepth) and, when maxItems
+// parse is Parse with a nesting bound (MaxDepth when not in 1..MaxDepth) and, when maxItems
 // is positive, a bound on the number of elements read.
 func parse(r io.Reader, maxDepth, maxItems int) ([]*Node, error) {
-	maxDepth = min(maxDepth, MaxDepth)
+	if maxDepth <= 0 || maxDepth > MaxDepth {
+		maxDepth = MaxDepth
+	}
 	items := 0
 	d := xml.NewDecoder(r)
 	var (
