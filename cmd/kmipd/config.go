@@ -54,6 +54,8 @@ type Config struct {
 	// Auth and Policy configure access control (config_auth.go).
 	Auth   AuthConfig   `toml:"auth"`
 	Policy PolicyConfig `toml:"policy"`
+	// HTTPS configures KMIP over HTTPS (config_https.go).
+	HTTPS HTTPSConfig `toml:"https"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -372,6 +374,9 @@ func (c *Config) normalize() error {
 		return keyErr("crypto.rng", "%q applies only to crypto.type software", c.Crypto.RNG)
 	}
 	if err := c.Crypto.normalizePKCS11(); err != nil {
+		return err
+	}
+	if err := c.normalizeHTTPS(); err != nil {
 		return err
 	}
 	return c.normalizeAccess()

@@ -154,12 +154,16 @@ type Options struct {
 	ExtraTOML string
 	// Args are extra command-line arguments after -config.
 	Args []string
+	// HTTPS serves KMIP over HTTPS too, on a free port (Server.HTTPSAddr).
+	HTTPS bool
 }
 
 // Server is a running kmipd process and the files it uses.
 type Server struct {
 	// Addr is Host:Port.
 	Addr string
+	// HTTPSAddr is the HTTPS listener's host:port (Options.HTTPS), or "".
+	HTTPSAddr string
 	Host string
 	Port int
 	// Dir is the server's private directory; everything below lives in it.
@@ -217,6 +221,9 @@ func Start(t testing.TB, o Options) *Server {
 	for attempt := 1; ; attempt++ {
 		s.Port = freePort(t)
 		s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+		if o.HTTPS {
+			s.HTTPSAddr = net.JoinHostPort(s.Host, strconv.Itoa(freePort(t)))
+		}
 		if err := os.WriteFile(s.ConfigPath, []byte(s.config(storage, o)), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -256,6 +263,9 @@ func (s *Server) config(storage string, o Options) string {
 	fmt.Fprintf(&b, "\n[storage]\ntype = %q\npath = %q\n", storage, s.DBPath)
 	if o.ExtraTOML != "" {
 		b.WriteString(strings.TrimRight(o.ExtraTOML, "\n") + "\n")
+	}
+	if s.HTTPSAddr != "" {
+		fmt.Fprintf(&b, "\n[https]\naddress = %q\n", s.HTTPSAddr)
 	}
 	return b.String()
 }
