@@ -162,10 +162,10 @@ type Options struct {
 type Server struct {
 	// Addr is Host:Port.
 	Addr string
-	// HTTPSAddr is the HTTPS listener's host:port (Options.HTTPS), or "".
-	HTTPSAddr string
 	Host string
 	Port int
+	// HTTPSAddr is the HTTPS listener's host:port (Options.HTTPS), or "".
+	HTTPSAddr string
 	// Dir is the server's private directory; everything below lives in it.
 	Dir string
 	// PKI is the development PKI the server trusts; its client certificate

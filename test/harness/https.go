@@ -36,4 +36,3 @@ func PostKMIP(t testing.TB, c *http.Client, url, ctype string, body []byte) (int
 	}
 	return resp.StatusCode, resp.Header.Get("Content-Type"), out
 }
-
