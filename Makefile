@@ -16,7 +16,7 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kmipd
 	$(GO) build -o bin/kmipctl ./cmd/kmipctl
 
-## run: start kmipd in development mode (dev PKI in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
+## run: start kmipd in development mode (dev PKI in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696, HTTPS on 5697)
 run: build
 	$(BIN) -dev -dev-dir $(DEV_DIR) $(RUN_FLAGS)
 

@@ -171,7 +171,7 @@ type encoding struct {
 
 var (
 	encTTLV = encoding{"ttlv", ttlv.Decode, ttlv.Encode}
-	encJSON = encoding{"json", kmipjson.Decode, func(it *kmip.Item) ([]byte, error) { return kmipjson.Append(nil, it) }}
+	encJSON = encoding{"json", kmipjson.Decode, encodeJSON}
 	encXML  = encoding{"xml", decodeXML, encodeXML}
 )
 
@@ -357,4 +357,10 @@ type debugWriter struct{ log zerolog.Logger }
 func (d debugWriter) Write(p []byte) (int, error) {
 	d.log.Debug().Msg(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// encodeJSON writes compact JSON and a newline, for terminals (curl).
+func encodeJSON(it *kmip.Item) ([]byte, error) {
+	b, err := kmipjson.Append(nil, it)
+	return append(b, '\n'), err
 }
