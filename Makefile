@@ -52,6 +52,8 @@ vet:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/ttlv/
 	$(GO) test -run '^$$' -fuzz '^FuzzMessage$$' -fuzztime $(FUZZTIME) ./test/fuzz/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/kmipjson/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/kmipxml/
 
 ## bench: kmipd (SQLite, bbolt) side by side with pykmip-server and a null responder; writes docs/bench/
 BENCH_FLAGS ?=
