@@ -1,6 +1,7 @@
 package kmiphttp
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -507,5 +508,80 @@ func TestCertificateRulesShared(t *testing.T) {
 	}
 	if r, u := ts.h.counts(); r+u != 0 {
 		t.Fatal("the handler was reached")
+	}
+}
+
+// closedWithin fails unless the server closes c (a read ends without a
+// deadline error) within d.
+func closedWithin(t *testing.T, c net.Conn, d time.Duration, what string) {
+	t.Helper()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(d))
+	buf := make([]byte, 4096)
+	for {
+		_, err := c.Read(buf)
+		if err == nil {
+			continue // a response (408, 400) before the close
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("%s: connection still open after %v", what, d)
+		}
+		return
+	}
+}
+
+// TestTimeouts: the TTLV port's handshake, read and idle timeouts close
+// slow or idle HTTPS clients too.
+func TestTimeouts(t *testing.T) {
+	const short = 300 * time.Millisecond
+	ts := startServer(t, func(s *Server) {
+		s.HandshakeTimeout, s.ReadTimeout, s.IdleTimeout = short, 2*short, short
+	})
+	t.Run("handshake", func(t *testing.T) {
+		raw, err := net.Dial("tcp", ts.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer raw.Close()
+		closedWithin(t, raw, 10*short, "silent TCP client")
+	})
+	dialTLS := func(t *testing.T) *tls.Conn {
+		cfg := tlsClient(t, true)
+		cfg.NextProtos = []string{"http/1.1"}
+		c, err := tls.Dial("tcp", ts.addr, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	t.Run("header", func(t *testing.T) {
+		c := dialTLS(t)
+		c.Write([]byte("POST /kmip HTTP/1.1\r\nHost: x\r\n"))
+		closedWithin(t, c, 10*short, "client stalling in its header")
+	})
+	t.Run("body", func(t *testing.T) {
+		c := dialTLS(t)
+		c.Write([]byte("POST /kmip HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"tag\""))
+		closedWithin(t, c, 10*short, "client stalling in its body")
+	})
+	t.Run("idle", func(t *testing.T) {
+		c := dialTLS(t)
+		body, _ := kmipjson.Append(nil, testRequest)
+		req, _ := http.NewRequest("POST", ts.url, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if err := req.Write(c); err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("request: %v %v", resp, err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		closedWithin(t, c, 10*short, "idle keep-alive connection")
+	})
+	if r, _ := ts.h.counts(); r != 1 {
+		t.Fatalf("handler saw %d requests, want 1", r)
 	}
 }
