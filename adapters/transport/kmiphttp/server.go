@@ -219,59 +219,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "internal error", http.StatusInternalServerError)
 		}
 	}()
-	if r.URL.Path != Path {
-		http.NotFound(w, r)
-		return
-	}
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "KMIP requests are POSTed", http.StatusMethodNotAllowed)
-		return
-	}
-	ctype := r.Header.Get("Content-Type")
-	media, _, _ := mime.ParseMediaType(ctype)
-	enc, ok := encodings[strings.ToLower(media)]
+	media, enc, ok := s.admit(w, r)
 	if !ok {
-		http.Error(w, "Content-Type must be application/octet-stream, application/json, text/xml or application/xml",
-			http.StatusUnsupportedMediaType)
-		return
-	}
-	maxSize := s.maxMessageSize()
-	if r.ContentLength > int64(maxSize) {
-		w.Header().Set("Connection", "close")
-		http.Error(w, "request larger than max_message_size", http.StatusRequestEntityTooLarge)
-		return
-	}
-	if r.TLS == nil {
-		http.Error(w, "TLS required", http.StatusForbidden)
 		return
 	}
 	who, err := s.Auth.Identity(*r.TLS)
 	if err != nil {
 		rlog.Warn().Err(err).Msg("kmip: HTTPS request refused: client certificate")
-		w.Header().Set("Connection", "close")
-		http.Error(w, "client certificate refused", http.StatusForbidden)
+		refuse(w, http.StatusForbidden, "client certificate refused")
 		return
 	}
 	rlog = rlog.With().Str("client", who.Name).Str("encoding", enc.name).Logger()
-	body, err := readBody(w, r, maxSize)
+	body, err := readBody(w, r, s.maxMessageSize())
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			w.Header().Set("Connection", "close")
-			http.Error(w, "request larger than max_message_size", http.StatusRequestEntityTooLarge)
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			refuse(w, http.StatusRequestEntityTooLarge, "request larger than max_message_size")
 			return
 		}
 		rlog.Info().Err(err).Msg("kmip: reading an HTTPS request body failed")
-		w.Header().Set("Connection", "close")
-		http.Error(w, "cannot read the request body", http.StatusBadRequest)
+		refuse(w, http.StatusBadRequest, "cannot read the request body")
 		return
 	}
 	out, closeAfter, ok := s.answer(r.Context(), who, enc, body, rlog)
 	clear(body)
 	if !ok {
-		w.Header().Set("Connection", "close")
-		http.Error(w, "the request could not be answered", http.StatusInternalServerError)
+		refuse(w, http.StatusInternalServerError, "the request could not be answered")
 		return
 	}
 	h := w.Header()
@@ -286,6 +258,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rlog.Debug().Err(err).Msg("kmip: writing an HTTPS response failed")
 	}
 	clear(out)
+}
+
+// admit checks what can be checked before the body is read — path, method,
+// Content-Type, announced length, TLS — and answers the request itself when
+// it fails; otherwise it returns the media type and its encoding.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request) (string, encoding, bool) {
+	if r.URL.Path != Path {
+		http.NotFound(w, r)
+		return "", encoding{}, false
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "KMIP requests are POSTed", http.StatusMethodNotAllowed)
+		return "", encoding{}, false
+	}
+	media, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	media = strings.ToLower(media)
+	enc, ok := encodings[media]
+	if !ok {
+		http.Error(w, "Content-Type must be application/octet-stream, application/json, text/xml or application/xml",
+			http.StatusUnsupportedMediaType)
+		return "", encoding{}, false
+	}
+	if r.ContentLength > int64(s.maxMessageSize()) {
+		refuse(w, http.StatusRequestEntityTooLarge, "request larger than max_message_size")
+		return "", encoding{}, false
+	}
+	if r.TLS == nil {
+		refuse(w, http.StatusForbidden, "TLS required")
+		return "", encoding{}, false
+	}
+	return media, enc, true
+}
+
+// refuse answers with an HTTP error and closes the connection after it.
+func refuse(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Connection", "close")
+	http.Error(w, msg, status)
 }
 
 // readBody reads the whole body, at most maxSize bytes.

@@ -585,3 +585,36 @@ func TestTimeouts(t *testing.T) {
 		t.Fatalf("handler saw %d requests, want 1", r)
 	}
 }
+
+// TestRevokedOnOpenConnection: a client revoked while its keep-alive
+// connection is open is refused (403) at its next request, and the
+// connection is closed, as on the TTLV port.
+func TestRevokedOnOpenConnection(t *testing.T) {
+	p := pki(t)
+	dir := t.TempDir()
+	crlPath := filepath.Join(dir, "crl.pem")
+	if err := kmiptls.WriteCRL(p, crlPath, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	crl, err := kmiptls.OpenCRL(crlPath, kmiptls.CRLOptions{CAFile: p.CACert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, func(s *Server) { s.Auth.CRL = crl })
+	c := client(t, false)
+	body, _ := ttlv.Encode(testRequest)
+	if resp, _ := post(t, c, ts.url, "application/octet-stream", body); resp.StatusCode != 200 {
+		t.Fatalf("before revocation: status %d", resp.StatusCode)
+	}
+	if err := kmiptls.WriteCRL(p, crlPath, time.Time{}, p.ClientCert); err != nil {
+		t.Fatal(err)
+	}
+	crl.Reload()
+	resp, _ := post(t, c, ts.url, "application/octet-stream", body)
+	if resp.StatusCode != http.StatusForbidden || !resp.Close {
+		t.Fatalf("after revocation: status %d, close %v; want 403 and the connection closed", resp.StatusCode, resp.Close)
+	}
+	if r, _ := ts.h.counts(); r != 1 {
+		t.Fatalf("handler saw %d requests, want 1", r)
+	}
+}
