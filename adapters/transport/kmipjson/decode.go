@@ -1,10 +1,9 @@
 package kmipjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -26,16 +25,15 @@ func Decode(b []byte, lim ttlv.Limits) (*kmip.Item, error) {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInvalid, len(b), lim.MaxSize)
 	}
 	if !utf8.Valid(b) {
-		// encoding/json would silently replace the bad bytes.
+		// JSON text is UTF-8 (RFC 8259 §8.1).
 		return nil, fmt.Errorf("%w: not valid UTF-8", ErrInvalid)
 	}
-	p := &parser{dec: json.NewDecoder(bytes.NewReader(b)), lim: lim}
-	p.dec.UseNumber()
+	p := &parser{lex: lexer{b: b}, lim: lim}
 	root, err := p.item(1)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.dec.Token(); err != io.EOF {
+	if p.lex.ws() != 0 {
 		return nil, fmt.Errorf("%w: data after the top-level item", ErrInvalid)
 	}
 	it, err := root.Item()
@@ -61,24 +59,16 @@ func effective(lim ttlv.Limits) ttlv.Limits {
 	return lim
 }
 
-// parser turns the JSON token stream into untyped kmipxml Nodes, counting
-// items and nesting as it goes.
+// parser turns the JSON text into untyped kmipxml Nodes, counting items
+// and nesting as it goes.
 type parser struct {
-	dec   *json.Decoder
+	lex   lexer
 	lim   ttlv.Limits
 	items int
 }
 
-func (p *parser) token() (json.Token, error) {
-	t, err := p.dec.Token()
-	if err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
-	}
-	return t, nil
-}
+// itemKeys are the keys of an item object.
+var itemKeys = [...]string{"tag", "type", "name", "value"}
 
 // item reads one {"tag":..., "type":..., "value":...} object at depth.
 func (p *parser) item(depth int) (*kmipxml.Node, error) {
@@ -88,38 +78,41 @@ func (p *parser) item(depth int) (*kmipxml.Node, error) {
 	if p.items++; p.items > p.lim.MaxItems {
 		return nil, fmt.Errorf("%w: more than %d items", ErrInvalid, p.lim.MaxItems)
 	}
-	t, err := p.token()
-	if err != nil {
+	l := &p.lex
+	if err := l.expect('{'); err != nil {
 		return nil, err
-	}
-	if t != json.Delim('{') {
-		return nil, fmt.Errorf("%w: want an item object, found %v", ErrInvalid, t)
 	}
 	var (
 		tag, typ      string
-		seen          = map[string]bool{}
+		seen          [len(itemKeys)]bool
 		scalar        json.Token
 		kids          []*kmipxml.Node
 		isArray, hasV bool
 	)
-	for p.dec.More() {
-		kt, err := p.token()
+	for first := true; !l.next('}'); first = false {
+		if !first {
+			if err := l.expect(','); err != nil {
+				return nil, err
+			}
+		}
+		key, err := l.str()
 		if err != nil {
 			return nil, err
 		}
-		key, _ := kt.(string)
-		if seen[key] {
+		k := slices.Index(itemKeys[:], key)
+		if k < 0 {
+			return nil, fmt.Errorf("%w: unknown key %q", ErrInvalid, truncate(key))
+		}
+		if seen[k] {
 			return nil, fmt.Errorf("%w: key %q repeated", ErrInvalid, key)
 		}
-		seen[key] = true
-		switch key {
-		case "tag", "type", "name":
-			vt, err := p.token()
+		seen[k] = true
+		if err := l.expect(':'); err != nil {
+			return nil, err
+		}
+		if key != "value" {
+			s, err := l.str()
 			if err != nil {
-				return nil, err
-			}
-			s, ok := vt.(string)
-			if !ok {
 				return nil, fmt.Errorf("%w: %q must be a string", ErrInvalid, key)
 			}
 			switch key {
@@ -129,37 +122,33 @@ func (p *parser) item(depth int) (*kmipxml.Node, error) {
 				typ = s
 			}
 			// "name" is informative only, as in the XML encoding.
-		case "value":
-			hasV = true
-			vt, err := p.token()
-			if err != nil {
-				return nil, err
-			}
-			switch vt {
-			case json.Delim('['):
-				isArray = true
-				kids = []*kmipxml.Node{}
-				for p.dec.More() {
-					k, err := p.item(depth + 1)
-					if err != nil {
+			continue
+		}
+		hasV = true
+		switch l.ws() {
+		case '[':
+			l.pos++
+			isArray = true
+			kids = []*kmipxml.Node{}
+			for firstKid := true; !l.next(']'); firstKid = false {
+				if !firstKid {
+					if err := l.expect(','); err != nil {
 						return nil, err
 					}
-					kids = append(kids, k)
 				}
-				if _, err := p.token(); err != nil { // the closing ']'
+				k, err := p.item(depth + 1)
+				if err != nil {
 					return nil, err
 				}
-			case json.Delim('{'):
-				return nil, fmt.Errorf("%w: a value must be an array or a scalar, not an object", ErrInvalid)
-			default:
-				scalar = vt
+				kids = append(kids, k)
 			}
+		case '{':
+			return nil, fmt.Errorf("%w: a value must be an array or a scalar, not an object", ErrInvalid)
 		default:
-			return nil, fmt.Errorf("%w: unknown key %q", ErrInvalid, key)
+			if scalar, err = l.scalar(); err != nil {
+				return nil, err
+			}
 		}
-	}
-	if _, err := p.token(); err != nil { // the closing '}'
-		return nil, err
 	}
 	return newNode(tag, typ, hasV, isArray, kids, scalar)
 }

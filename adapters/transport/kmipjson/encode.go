@@ -171,6 +171,10 @@ func leafValue(it *kmip.Item, set kmip.Tag) ([]byte, error) {
 
 // quote returns s, valid UTF-8, as a JSON string.
 func quote(s string) []byte {
+	if plain(s) {
+		b := make([]byte, 0, len(s)+2)
+		return append(append(append(b, '"'), s...), '"')
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -185,4 +189,14 @@ func attributeSet(it *kmip.Item) kmip.Tag {
 		return kmipxml.AttributeValueSet(s)
 	}
 	return 0
+}
+
+// plain reports whether s is printable ASCII that JSON writes as is.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

@@ -2,10 +2,12 @@ package kmipjson
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/transport/ttlv"
+	"github.com/kmipd/kmipd/domain/kmip"
 )
 
 // FuzzDecode: Decode never panics, fails only with ErrInvalid, and whatever
@@ -18,6 +20,7 @@ func FuzzDecode(f *testing.F) {
 		`{"tag":"0x540001","type":"BigInteger","value":"0xff"}`,
 		`{"tag":"ActivationDate","type":"DateTime","value":"2024-01-01T00:00:00Z"}`,
 		`{"tag":"UsageLimitsTotal","type":"LongInteger","value":"0x8000000000000000"}`,
+		`{"tag":"UniqueIdentifier","type":"TextString","value":"a\u00e9\ud83d\ude00\n\/"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -29,6 +32,15 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("error without ErrInvalid: %v", err)
 			}
 			return
+		}
+		if !json.Valid(b) {
+			t.Fatalf("accepted text that is not JSON: %q", b)
+		}
+		if s, ok := it.Value.(string); ok && it.Type == kmip.TypeTextString {
+			var ref struct{ Value string }
+			if err := json.Unmarshal(b, &ref); err != nil || ref.Value != s {
+				t.Fatalf("text %q, encoding/json reads %q (%v)", s, ref.Value, err)
+			}
 		}
 		want, err := ttlv.Encode(it)
 		if err != nil {

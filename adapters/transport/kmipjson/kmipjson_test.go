@@ -93,6 +93,10 @@ func TestDecodeAlternatives(t *testing.T) {
 			kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagAttributeName, "x"))},
 		{`{"tag":"Attribute","type":"Structure","name":"ignored","value":[]}`, kmip.Struct(kmip.TagAttribute)},
 		{` {"tag":"LeaseTime","type":"Interval","value":1}` + "\n", kmip.Interval(kmip.TagLeaseTime, 1)},
+		{`{"tag":"UniqueIdentifier","type":"TextString","value":"\u00e9\ud83d\ude00\/\"\\\b\f\n\r\t\u0000"}`,
+			kmip.Text(kmip.TagUniqueIdentifier, "é😀/\"\\\b\f\n\r\t\x00")},
+		{`{"tag":"UniqueIdentifier","type":"TextString","value":"\ud83d"}`, kmip.Text(kmip.TagUniqueIdentifier, "\uFFFD")},
+		{"{ \"tag\" : \"BatchCount\" ,\r\n\t\"type\":\"Integer\", \"value\" : -0 }", kmip.Int(kmip.TagBatchCount, 0)},
 	}
 	for _, c := range cases {
 		if got := decode(t, c.in); !got.Equal(c.want) {
@@ -133,6 +137,20 @@ func TestDecodeRejects(t *testing.T) {
 		`{"tag":"ObjectType","type":"Enumeration","value":"NotAnObjectType"}`,
 		`{"tag":"ActivationDate","type":"DateTime","value":"yesterday"}`,
 		"{\"tag\":\"UniqueIdentifier\",\"type\":\"TextString\",\"value\":\"\xff\"}",
+		`{"tag":"BatchCount","type":"Integer","value":01}`,
+		`{"tag":"BatchCount","type":"Integer","value":-}`,
+		`{"tag":"BatchCount","type":"Integer","value":1.}`,
+		`{"tag":"BatchCount","type":"Integer","value":1e}`,
+		`{"tag":"BatchCount","type":"Integer","value":1,}`,
+		`{"tag":"BatchCount" "type":"Integer","value":1}`,
+		`{"tag":"BatchCount","type":"Integer","value":tru}`,
+		`{"tag":"UniqueIdentifier","type":"TextString","value":"\x"}`,
+		`{"tag":"UniqueIdentifier","type":"TextString","value":"\u12"}`,
+		"{\"tag\":\"UniqueIdentifier\",\"type\":\"TextString\",\"value\":\"a\tb\"}",
+		`{"tag":"UniqueIdentifier","type":"TextString","value":"abc`,
+		`{"tag":"Attribute","value":[{"tag":"BatchCount","type":"Integer","value":1},]}`,
+		`{"tag":"Attribute","value":[,]}`,
+		`{tag:"BatchCount","type":"Integer","value":1}`,
 	} {
 		if it, err := Decode([]byte(in), ttlv.Limits{}); err == nil || !errors.Is(err, ErrInvalid) {
 			t.Errorf("Decode(%q) = %v, %v; want ErrInvalid", in, it, err)
