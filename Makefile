@@ -16,7 +16,7 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kmipd
 	$(GO) build -o bin/kmipctl ./cmd/kmipctl
 
-## run: start kmipd in development mode (dev PKI and seal key in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696)
+## run: start kmipd in development mode (dev PKI and seal key in $(DEV_DIR), SQLite, software crypto, 127.0.0.1:5696, HTTPS on 5697)
 run: build
 	$(BIN) -dev -dev-dir $(DEV_DIR) $(RUN_FLAGS)
 
@@ -52,6 +52,8 @@ vet:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/ttlv/
 	$(GO) test -run '^$$' -fuzz '^FuzzMessage$$' -fuzztime $(FUZZTIME) ./test/fuzz/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/kmipjson/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/kmipxml/
 
 ## bench: kmipd (SQLite, bbolt) side by side with pykmip-server and a null responder; writes docs/bench/
 BENCH_FLAGS ?=

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -49,6 +50,9 @@ type loadSpec struct {
 	// (the Locate-at-scale loader): NamePrefix followed by 0, 1, 2...
 	NamePrefix string
 	seq        atomic.Int64
+	// HTTPS, when set, posts the messages to https://Addr/kmip in that
+	// encoding ("ttlv" or "json", https.go) instead of using the TTLV port.
+	HTTPS string
 	// Progress, if set, receives a progress line every ProgressEvery.
 	Progress      io.Writer
 	ProgressEvery time.Duration
@@ -108,8 +112,9 @@ func (r result) String() string {
 type worker struct {
 	spec    *loadSpec
 	client  *kmipclient.Client
-	keyID   string   // get, encrypt: the worker's own key
-	names   []string // locate: the names to look up
+	hc      *http.Client // the HTTPS mode's connection
+	keyID   string       // get, encrypt: the worker's own key
+	names   []string     // locate: the names to look up
 	n       int
 	lat     []time.Duration
 	ops     int64
@@ -144,6 +149,9 @@ func (w *worker) dial(ctx context.Context) (*kmipclient.Client, error) {
 // call runs one request message on the worker's connection, reconnecting
 // first if the last one broke.
 func (w *worker) call(ctx context.Context, items []*kmip.Item) ([]kmipclient.Result, error) {
+	if w.spec.HTTPS != "" {
+		return w.httpsCall(ctx, items)
+	}
 	c := w.client
 	if c == nil || w.spec.NewConn {
 		var err error
@@ -263,6 +271,9 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	if !slices.Contains(ops, spec.Op) && spec.Op != "create-named" {
 		return result{}, fmt.Errorf("unknown operation %q (want one of %v)", spec.Op, ops)
 	}
+	if _, ok := httpsModes[spec.HTTPS]; spec.HTTPS != "" && (!ok || spec.Resume) {
+		return result{}, fmt.Errorf("-https %q: want ttlv or json, without -resume", spec.HTTPS)
+	}
 	spec.Conns = max(spec.Conns, 1)
 	spec.Batch = max(spec.Batch, 1)
 	if spec.Proto.major == 0 {
@@ -296,7 +307,7 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !spec.NewConn {
+			if !spec.NewConn && spec.HTTPS == "" {
 				c, err := w.dial(ctx)
 				if err != nil {
 					errs[i] = err

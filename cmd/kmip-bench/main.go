@@ -122,6 +122,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	newConn := fs.Bool("new-conn", false, "open a new TLS connection (full handshake) per request message")
 	resume := fs.Bool("resume", false, "with -new-conn: resume TLS sessions from the tickets the server sent")
 	names := fs.Int("locate-names", 100, "distinct names the locate setup creates")
+	https := fs.String("https", "", "post to https://ADDR/kmip in this encoding (ttlv or json) instead of the TTLV port")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	r, err := runLoad(ctx, &loadSpec{Addr: *addr, TLS: cfg, Op: *op, Conns: *conns, Duration: *dur, MaxOps: *maxOps,
-		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, LocateNames: *names, Progress: stderr, ProgressEvery: 5 * time.Second})
+		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, LocateNames: *names, HTTPS: *https, Progress: stderr, ProgressEvery: 5 * time.Second})
 	if err != nil {
 		return err
 	}

@@ -146,6 +146,8 @@ func (r *report) markdown() string {
 		p("\nGo storage benchmarks (`go test -run '^$' -bench LocateByName ./adapters/storage/...`):\n\n```\n%s\n```\n", r.goBench)
 	}
 
+	r.httpsMarkdown(&b)
+
 	p("\n## Memory (VmRSS, and RssAnon in parentheses, from /proc/PID/status)\n\n")
 	p("RssAnon leaves out file-backed pages such as bbolt's memory-mapped database, which the kernel can drop.\n\n")
 	p("| server | idle after start | after the load cells |\n|---|---:|---:|\n")

@@ -48,6 +48,7 @@ type server struct {
 	t      target
 	cmd    *exec.Cmd
 	addr   string
+	https  string // kmipd's HTTPS listener
 	dir    string
 	exited chan struct{}
 	logf   string
@@ -104,6 +105,7 @@ type report struct {
 	rssIdle   map[string]mem
 	rssLoaded map[string]mem
 	scale     map[string]scaleResult
+	https     map[string]map[string]result // kmipd target → HTTPS encoding → get, 8 conns
 	goBench   string
 	notes     []string
 }
@@ -143,7 +145,7 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 	}
 	rep := &report{started: time.Now().UTC(), commit: gitCommit(), cpus: onlineCPUs(), cpuModel: cpuModel(),
 		proto: o.proto, cell: o.cell, cells: map[string]map[cellKey]result{}, newConns: map[newConnKey]result{},
-		rssIdle: map[string]mem{}, cpuPerOp: map[string]map[cellKey]time.Duration{}, cpuPerNew: map[newConnKey]time.Duration{}, rssLoaded: map[string]mem{}, scale: map[string]scaleResult{}}
+		rssIdle: map[string]mem{}, cpuPerOp: map[string]map[cellKey]time.Duration{}, cpuPerNew: map[newConnKey]time.Duration{}, rssLoaded: map[string]mem{}, scale: map[string]scaleResult{}, https: map[string]map[string]result{}}
 	var pin []string
 	if o.pin && rep.cpus >= 2 {
 		if _, err := exec.LookPath("taskset"); err == nil {
@@ -207,6 +209,9 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 				}
 				fmt.Fprintf(stderr, "   %s\n", strings.ReplaceAll(r.String(), "\n", "\n   "))
 			}
+		}
+		if t.kind == "kmipd" {
+			rep.https[t.name] = benchHTTPS(ctx, srv, cfg, o, stderr)
 		}
 		// New connections: full handshakes, then resumed sessions.
 		for _, resume := range []bool{false, true} {
@@ -328,6 +333,9 @@ func startTarget(ctx context.Context, t target, dir string, pki kmiptls.DevPKI, 
 	var argv []string
 	switch t.kind {
 	case "kmipd":
+		if s.https, err = freeAddr(); err != nil {
+			return nil, err
+		}
 		conf := fmt.Sprintf(`[server]
 hostname = %q
 port = %s
@@ -341,7 +349,10 @@ database_path = %q
 [storage]
 type = %q
 path = %q
-`, host, port, pki.ServerCert, pki.ServerKey, pki.CACert, s.logf, filepath.Join(dir, "kmipd.db"), t.storage, filepath.Join(dir, "kmipd-"+t.storage+".db"))
+
+[https]
+address = %q
+`, host, port, pki.ServerCert, pki.ServerKey, pki.CACert, s.logf, filepath.Join(dir, "kmipd.db"), t.storage, filepath.Join(dir, "kmipd-"+t.storage+".db"), s.https)
 		if err := os.WriteFile(filepath.Join(dir, "kmipd.toml"), []byte(conf), 0o600); err != nil {
 			return nil, err
 		}

@@ -58,6 +58,8 @@ type Config struct {
 	Admin AdminConfig `toml:"admin"`
 	// Seal seals key material at rest (config_seal.go).
 	Seal SealConfig `toml:"seal"`
+	// HTTPS configures KMIP over HTTPS (config_https.go).
+	HTTPS HTTPSConfig `toml:"https"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -429,6 +431,9 @@ func (c *Config) normalize() error {
 		return err
 	}
 	if err := c.Seal.normalize(); err != nil {
+		return err
+	}
+	if err := c.normalizeHTTPS(); err != nil {
 		return err
 	}
 	return c.normalizeAccess()

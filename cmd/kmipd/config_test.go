@@ -159,21 +159,23 @@ log_path = "/file/log"
 [storage]
 type = "sqlite"
 path = "/file/db"
+[https]
+address = "10.0.0.1:1001"
 `, "-hostname", "::1", "-port", "2000", "-certificate-path", "/flag/c.pem", "-key-path", "/flag/k.pem",
 		"-ca-path", "/flag/ca.pem", "-policy-path", "/flag/pol", "-logging-level", "debug", "-log-path", "/flag/log",
-		"-storage-type", "bbolt", "-storage-path", "/flag/db", "-pprof", "127.0.0.1:6060")
+		"-storage-type", "bbolt", "-storage-path", "/flag/db", "-pprof", "127.0.0.1:6060", "-https-address", "[::1]:2001")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := c.Server
-	got := []string{s.Addr(), s.CertificatePath, s.KeyPath, s.CAPath, s.PolicyPath, s.LoggingLevel, s.LogPath, c.Storage.Type, c.Storage.Path, s.PprofAddress}
-	want := []string{"[::1]:2000", "/flag/c.pem", "/flag/k.pem", "/flag/ca.pem", "/flag/pol", "DEBUG", "/flag/log", "bbolt", "/flag/db", "127.0.0.1:6060"}
+	got := []string{s.Addr(), s.CertificatePath, s.KeyPath, s.CAPath, s.PolicyPath, s.LoggingLevel, s.LogPath, c.Storage.Type, c.Storage.Path, s.PprofAddress, c.HTTPS.Address}
+	want := []string{"[::1]:2000", "/flag/c.pem", "/flag/k.pem", "/flag/ca.pem", "/flag/pol", "DEBUG", "/flag/log", "bbolt", "/flag/db", "127.0.0.1:6060", "[::1]:2001"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 	// Every override flag is exercised above; a new one must be added here.
-	if len(overrideFlags) != 11 {
-		t.Errorf("%d override flags, the test covers 11", len(overrideFlags))
+	if len(overrideFlags) != 12 {
+		t.Errorf("%d override flags, the test covers 12", len(overrideFlags))
 	}
 }
 

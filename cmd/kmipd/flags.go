@@ -51,6 +51,7 @@ var overrideFlags = []overrideFlag{
 	{"storage-type", "storage.type", setString(func(c *Config) *string { return &c.Storage.Type })},
 	{"pprof", "server.pprof_address", setString(func(c *Config) *string { return &c.Server.PprofAddress })},
 	{"storage-path", "storage.path", setString(func(c *Config) *string { return &c.Storage.Path })},
+	{"https-address", "https.address", setString(func(c *Config) *string { return &c.HTTPS.Address })},
 }
 
 // newServeFlagSet returns the server's flag set writing its messages to out.
@@ -59,7 +60,7 @@ func newServeFlagSet(f *serveFlags, out io.Writer) *flag.FlagSet {
 	fs.SetOutput(out)
 	fs.StringVar(&f.config, "config", "", "TOML configuration `file` (default: built-in defaults)")
 	fs.BoolVar(&f.version, "version", false, "print the version and exit")
-	fs.BoolVar(&f.dev, "dev", false, "development mode: dev PKI and SQLite in -dev-dir, on 127.0.0.1:5696, software crypto unless -config names another engine")
+	fs.BoolVar(&f.dev, "dev", false, "development mode: dev PKI and SQLite in -dev-dir, on 127.0.0.1:5696 (HTTPS on 5697), software crypto unless -config names another engine")
 	fs.StringVar(&f.devDir, "dev-dir", ".kmipd-dev", "`directory` of development mode's PKI and database")
 	for _, o := range overrideFlags {
 		fs.String(o.name, "", "override "+o.key)
@@ -81,6 +82,7 @@ func loadConfig(fs *flag.FlagSet, f *serveFlags) (Config, error) {
 		}
 		f.devDir = dir
 		cfg.Server.DatabasePath = filepath.Join(dir, "kmipd.db")
+		cfg.HTTPS.Address = httpsAuto
 	}
 	if f.config != "" {
 		if err := decodeFile(f.config, &cfg); err != nil {

@@ -284,9 +284,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Log:                  log.With().Str("component", "tls").Logger(),
 		Events:               kmiptls.ConnEvents{Opened: metrics.ConnOpened, Closed: metrics.ConnClosed, HandshakeFailed: metrics.HandshakeFailed},
 	}
+	https, err := listenHTTPS(cfg.HTTPS, srv, log)
+	if err != nil {
+		ln.Close()
+		log.Error().Err(err).Msg("listening failed")
+		return fail(exitFailed, err)
+	}
 	log.Info().
 		Str("version", kmipdVersion()).
 		Str("addr", ln.Addr().String()).
+		Str("https_addr", https.Addr()).
 		Str("storage", cfg.Storage.Type).
 		Str("storage_path", cfg.Storage.Path).
 		Str("crypto", cfg.Crypto.Type).
@@ -302,6 +309,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if err := writeDevBanner(stdout, f.devDir, *dev, ln.Addr().(*net.TCPAddr)); err != nil {
 			log.Warn().Err(err).Msg("writing the development client configuration failed")
 		}
+		if https != nil {
+			_ = writeDevHTTPSBanner(stdout, *dev, https.Addr())
+		}
+	}
+	if https != nil {
+		fmt.Fprintf(stderr, "kmipd: HTTPS listening on %s\n", https.Addr())
 	}
 	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
 
@@ -361,8 +374,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if resealer != nil {
 		defer runPoller(resealer)() // ends before the store is closed
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+	https.serve(serveErr)
+	servers := 1
+	if https != nil {
+		servers++
+	}
 	select {
 	case err := <-serveErr:
 		log.Error().Err(err).Msg("serving failed")
@@ -377,13 +395,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	shutCtx, cancel := context.WithTimeout(context.Background(), time.Duration(s.ShutdownTimeout))
 	defer cancel()
 	code := exitOK
-	if err := srv.Shutdown(shutCtx); err != nil {
-		log.Error().Err(err).Msg("shutdown did not finish in-flight requests in time")
-		code = exitFailed
+	// Both listeners drain at once, within the one shutdown_timeout.
+	httpsDone := make(chan error, 1)
+	go func() { httpsDone <- https.shutdown(shutCtx) }()
+	for _, err := range []error{srv.Shutdown(shutCtx), <-httpsDone} {
+		if err != nil {
+			log.Error().Err(err).Msg("shutdown did not finish in-flight requests in time")
+			code = exitFailed
+		}
 	}
-	if err := <-serveErr; err != nil && !errors.Is(err, kmiptls.ErrServerClosed) {
-		log.Error().Err(err).Msg("serving failed")
-		code = exitFailed
+	for range servers {
+		if err := <-serveErr; !closedNormally(err) {
+			log.Error().Err(err).Msg("serving failed")
+			code = exitFailed
+		}
 	}
 	stopStoreWatch()
 	if closeStore() != nil {

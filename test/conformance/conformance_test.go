@@ -32,6 +32,9 @@ const (
 	// traceEnv, when set to 1, logs every request and response in the XML
 	// encoding (key material redacted), for debugging a failing case with -run.
 	traceEnv = "KMIPD_CONFORMANCE_TRACE"
+	// dirEnv names the OASIS test-case directory when it is not
+	// ../shared/conformance beside the repository (a git worktree, say).
+	dirEnv = "KMIPD_CONFORMANCE_DIR"
 	// parallelCases is how many cases (each with its own kmipd) run at once.
 	parallelCases = 2
 	// caseTimeout is a safety net against a hung server, not a speed test: a
@@ -59,6 +62,9 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	shared := filepath.Join(filepath.Dir(root), "shared", "conformance")
+	if d := os.Getenv(dirEnv); d != "" {
+		shared = d
+	}
 	var files []string
 	for _, d := range caseDirs {
 		m, _ := filepath.Glob(filepath.Join(shared, d, "*.xml"))
@@ -88,7 +94,7 @@ func TestConformance(t *testing.T) {
 				t.Parallel()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				r := runCase(t, f, keys)
+				r := runCase(t, f, keys, nil)
 				mu.Lock()
 				results[name] = r
 				mu.Unlock()
@@ -156,9 +162,9 @@ var prerequisites = map[string]string{
 }
 
 // runCase plays one case file (after its prerequisite, if any) against a
-// fresh kmipd and judges each answer. A case stops at its first
-// non-conforming answer.
-func runCase(t *testing.T, path string, keys []*rsa.PrivateKey) result {
+// fresh kmipd and judges each answer: on the TTLV port, or with enc set over
+// HTTPS in that encoding. A case stops at its first non-conforming answer.
+func runCase(t *testing.T, path string, keys []*rsa.PrivateKey, enc *httpsEncoding) result {
 	pairs, err := loadPairs(path)
 	if err != nil {
 		return result{reason: "case file: " + err.Error()}
@@ -175,15 +181,19 @@ func runCase(t *testing.T, path string, keys []*rsa.PrivateKey) result {
 	// The OASIS cases expect keys from an ANSI X9.31 AES-256 generator
 	// (Random Number Generator attribute) and a one-hour Lease Time (the
 	// default server.lease_time).
-	srv := harness.Start(t, harness.Options{Storage: "sqlite", ExtraCryptoTOML: `rng = "x9.31-aes256"`})
-	conn, err := tls.Dial("tcp", srv.Addr, srv.ClientTLSConfig(t, ""))
-	if err != nil {
-		return result{reason: "connect: " + err.Error()}
+	srv := harness.Start(t, harness.Options{Storage: "sqlite", ExtraCryptoTOML: `rng = "x9.31-aes256"`, HTTPS: enc != nil})
+	p := &player{t: t, keys: keys}
+	if enc != nil {
+		p.send = enc.sender(srv.HTTPSClient(t, ""), srv.HTTPSURL())
+	} else {
+		conn, err := tls.Dial("tcp", srv.Addr, srv.ClientTLSConfig(t, ""))
+		if err != nil {
+			return result{reason: "connect: " + err.Error()}
+		}
+		defer conn.Close()
+		_ = conn.SetDeadline(time.Now().Add(caseTimeout))
+		p.conn = conn
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(caseTimeout))
-
-	p := &player{t: t, conn: conn, keys: keys}
 	if pre != nil {
 		if reason := p.play(pre); reason != "" {
 			return result{reason: "prerequisite " + preName + ": " + reason}
@@ -219,6 +229,36 @@ type player struct {
 	generated bool
 	// keys are the suite's RSA private keys, for Session.PrivateKeys.
 	keys []*rsa.PrivateKey
+	// send, when set, exchanges a message instead of conn (the HTTPS
+	// mode, conformance_https_test.go).
+	send func(req *kmip.Item) (*kmip.Item, error)
+}
+
+// exchange sends req and returns the response, or why there is none.
+func (p *player) exchange(req *kmip.Item) (*kmip.Item, string) {
+	if p.send != nil {
+		resp, err := p.send(req)
+		if err != nil {
+			return nil, err.Error()
+		}
+		return resp, ""
+	}
+	b, err := ttlv.Encode(req)
+	if err != nil {
+		return nil, "encode: " + err.Error()
+	}
+	if _, err := p.conn.Write(b); err != nil {
+		return nil, "send: " + netErr(err)
+	}
+	p.buf, err = ttlv.ReadMessage(p.conn, p.buf, ttlv.DefaultLimits.MaxSize)
+	if err != nil {
+		return nil, "read response: " + netErr(err)
+	}
+	resp, err := ttlv.Decode(p.buf, ttlv.DefaultLimits)
+	if err != nil {
+		return nil, "decode response: " + err.Error()
+	}
+	return resp, ""
 }
 
 // play sends each request of pairs with a fresh Session and judges the
@@ -234,20 +274,12 @@ func (p *player) play(pairs []pair) string {
 		if err != nil {
 			return step + ": " + err.Error()
 		}
-		b, err := ttlv.Encode(req)
-		if err != nil {
-			return step + ": encode: " + err.Error()
+		resp, why := p.exchange(req)
+		if why != "" {
+			return step + ": " + why
 		}
-		if _, err := p.conn.Write(b); err != nil {
-			return step + ": send: " + netErr(err)
-		}
-		p.buf, err = ttlv.ReadMessage(p.conn, p.buf, ttlv.DefaultLimits.MaxSize)
-		if err != nil {
-			return step + ": read response: " + netErr(err)
-		}
-		resp, err := ttlv.Decode(p.buf, ttlv.DefaultLimits)
-		if err != nil {
-			return step + ": decode response: " + err.Error()
+		if err := encodingsRoundTrip(resp); err != nil {
+			return step + ": " + err.Error()
 		}
 		if os.Getenv(traceEnv) == "1" {
 			p.t.Logf("%s:\n%s\nresponse:\n%s", step, xmlText(req), xmlText(resp))

@@ -156,6 +156,8 @@ type Options struct {
 	Args []string
 	// DBPath is the storage file; empty means one in the server's directory.
 	DBPath string
+	// HTTPS serves KMIP over HTTPS too, on a free port (Server.HTTPSAddr).
+	HTTPS bool
 }
 
 // Server is a running kmipd process and the files it uses.
@@ -164,6 +166,8 @@ type Server struct {
 	Addr string
 	Host string
 	Port int
+	// HTTPSAddr is the HTTPS listener's host:port (Options.HTTPS), or "".
+	HTTPSAddr string
 	// Dir is the server's private directory; everything below lives in it.
 	Dir string
 	// PKI is the development PKI the server trusts; its client certificate
@@ -222,6 +226,9 @@ func Start(t testing.TB, o Options) *Server {
 	for attempt := 1; ; attempt++ {
 		s.Port = freePort(t)
 		s.Addr = net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+		if o.HTTPS {
+			s.HTTPSAddr = net.JoinHostPort(s.Host, strconv.Itoa(freePort(t)))
+		}
 		if err := os.WriteFile(s.ConfigPath, []byte(s.config(storage, o)), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -261,6 +268,9 @@ func (s *Server) config(storage string, o Options) string {
 	fmt.Fprintf(&b, "\n[storage]\ntype = %q\npath = %q\n", storage, s.DBPath)
 	if o.ExtraTOML != "" {
 		b.WriteString(strings.TrimRight(o.ExtraTOML, "\n") + "\n")
+	}
+	if s.HTTPSAddr != "" {
+		fmt.Fprintf(&b, "\n[https]\naddress = %q\n", s.HTTPSAddr)
 	}
 	return b.String()
 }

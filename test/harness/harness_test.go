@@ -219,6 +219,17 @@ func TestDevMode(t *testing.T) {
 		if err := handshake("127.0.0.1:"+itoa(port), cfg); err != nil {
 			t.Errorf("handshake with the banner's client configuration: %v", err)
 		}
+		// Development mode serves KMIP over HTTPS on the next port, and says so.
+		httpsURL := "https://127.0.0.1:" + itoa(port+1) + "/kmip"
+		if !strings.Contains(banner, httpsURL) || !strings.Contains(banner, "curl --cacert "+client["ca_certs"]) {
+			t.Errorf("banner lacks the HTTPS example for %s:\n%s", httpsURL, banner)
+		}
+		if err := handshake("127.0.0.1:"+itoa(port+1), cfg); err != nil {
+			t.Errorf("handshake with the HTTPS listener: %v", err)
+		}
+		if run == 1 {
+			runBannerCurl(t, banner)
+		}
 		ca, err := os.ReadFile(client["ca_certs"])
 		if err != nil {
 			t.Fatal(err)
@@ -241,6 +252,28 @@ func TestDevMode(t *testing.T) {
 			cmd.Process.Kill()
 			t.Fatalf("kmipd -dev did not exit within %v of SIGTERM", stopTimeout)
 		}
+	}
+}
+
+// runBannerCurl runs the banner's curl command, when curl is installed,
+// and checks that the Query it sends succeeds.
+func runBannerCurl(t *testing.T, banner string) {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Log("curl not installed: the banner's HTTPS example is not run")
+		return
+	}
+	i := strings.Index(banner, "  curl ")
+	if i < 0 {
+		t.Fatal("no curl command in the banner")
+	}
+	cmdText := banner[i:]
+	if j := strings.Index(cmdText, "\n\n"); j >= 0 {
+		cmdText = cmdText[:j]
+	}
+	out, err := exec.Command("sh", "-c", cmdText).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `"tag":"ResultStatus","type":"Enumeration","value":"Success"`) {
+		t.Errorf("the banner's curl example: %v\n%s\n%s", err, cmdText, out)
 	}
 }
 

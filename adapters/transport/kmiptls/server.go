@@ -8,8 +8,6 @@ package kmiptls
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/asn1"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -46,8 +44,6 @@ const (
 // keepBuffer is the largest per-connection buffer kept between messages, so
 // that idle connections do not pin large allocations.
 const keepBuffer = 64 << 10
-
-var oidCommonName = asn1.ObjectIdentifier{2, 5, 4, 3}
 
 // Server accepts TLS connections and answers KMIP request messages on them,
 // one at a time per connection and concurrently across connections. Its
@@ -318,98 +314,20 @@ func (s *Server) shuttingDown() bool {
 	return s.inShutdown
 }
 
-// tlsConfig returns a copy of TLSConfig that allows TLS 1.2 or later only
-// and checks the client's identity during the handshake, so a refused client
-// gets a TLS alert. It refuses a TLSConfig that would let a client in without
-// a certificate verified against ClientCAs.
-func (s *Server) tlsConfig(base *tls.Config) (*tls.Config, error) {
-	switch {
-	case base == nil:
-		return nil, errors.New("kmiptls: Server.TLSConfig is nil")
-	case base.ClientAuth != tls.RequireAndVerifyClientCert:
-		return nil, errors.New("kmiptls: Server.TLSConfig.ClientAuth must be tls.RequireAndVerifyClientCert")
-	case base.ClientCAs == nil:
-		// A nil pool would verify client certificates against the
-		// system roots.
-		return nil, errors.New("kmiptls: Server.TLSConfig.ClientCAs is nil")
-	case base.GetConfigForClient != nil:
-		// Its configurations would bypass the checks added here.
-		return nil, errors.New("kmiptls: Server.TLSConfig.GetConfigForClient is not supported")
-	case base.MaxVersion != 0 && base.MaxVersion < tls.VersionTLS12:
-		return nil, errors.New("kmiptls: Server.TLSConfig.MaxVersion is below TLS 1.2")
-	}
-	cfg := base.Clone()
-	cfg.MinVersion = max(cfg.MinVersion, tls.VersionTLS12)
-	next := cfg.VerifyConnection
-	cfg.VerifyConnection = func(cs tls.ConnectionState) error {
-		if next != nil {
-			if err := next(cs); err != nil {
-				return err
-			}
-		}
-		_, err := s.identity(cs)
-		return err
-	}
-	return cfg, nil
+// tlsConfig returns the TLS configuration connections are served with,
+// built from base (Authenticator.ServerConfig).
+func (s *Server) tlsConfig(base *tls.Config) (*tls.Config, error) { return s.auth().ServerConfig(base) }
+
+// auth is the authentication sequence the server's fields configure.
+func (s *Server) auth() Authenticator {
+	return Authenticator{RequireClientAuthEKU: s.RequireClientAuthEKU, CRL: s.CRL, ThirdParty: s.Authenticate}
 }
 
-// identity derives the client's principal from the leaf of its verified
-// certificate chain (restored from the session on resumption): the one
-// subject common name, not a CA certificate, if RequireClientAuthEKU the
-// clientAuth usage, and no certificate of the chain revoked by the CRL.
 func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
-	if len(cs.VerifiedChains) == 0 || len(cs.VerifiedChains[0]) == 0 {
-		return domain.Principal{}, errors.New("no verified client certificate")
-	}
-	leaf := cs.VerifiedChains[0][0]
-	var cns []string
-	for _, a := range leaf.Subject.Names {
-		if a.Type.Equal(oidCommonName) {
-			v, _ := a.Value.(string)
-			cns = append(cns, v)
-		}
-	}
-	switch {
-	case len(cns) == 0 || cns[0] == "":
-		return domain.Principal{}, errors.New("client certificate has no subject common name")
-	case len(cns) > 1:
-		return domain.Principal{}, errors.New("client certificate has several subject common names")
-	}
-	if leaf.IsCA {
-		// A CA certificate identifies an issuer, not a client: whoever
-		// holds an intermediate CA's key could otherwise log in as it.
-		return domain.Principal{}, fmt.Errorf("client certificate %q is a CA certificate (CA:TRUE)", cns[0])
-	}
-	if s.RequireClientAuthEKU && !hasClientAuth(leaf) {
-		return domain.Principal{}, fmt.Errorf("client certificate %q lacks the clientAuth extended key usage", cns[0])
-	}
-	if err := s.revoked(cs); err != nil {
-		return domain.Principal{}, err
-	}
-	return domain.Principal{Name: cns[0]}, nil
+	return s.auth().Identity(cs)
 }
 
-// revoked returns the CRL's verdict on every verified chain of cs.
-func (s *Server) revoked(cs tls.ConnectionState) error {
-	if s.CRL == nil {
-		return nil
-	}
-	for _, chain := range cs.VerifiedChains {
-		if err := s.CRL.Check(chain); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func hasClientAuth(c *x509.Certificate) bool {
-	for _, u := range c.ExtKeyUsage {
-		if u == x509.ExtKeyUsageClientAuth {
-			return true
-		}
-	}
-	return false
-}
+func (s *Server) revoked(cs tls.ConnectionState) error { return s.auth().Revoked(cs) }
 
 // newConn registers raw, or closes it and returns nil when the server is
 // shutting down or full.
@@ -723,17 +641,14 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 // context carrying the principal to serve; false refuses the request and
 // marks the connection to be closed.
 func (c *conn) authenticate(ctx context.Context) (context.Context, bool) {
-	if c.srv.Authenticate == nil {
-		return ctx, true
-	}
 	who, _ := ports.PeerFrom(ctx)
-	p, err := c.srv.Authenticate(ctx, who)
+	ctx, err := c.srv.auth().Authenticate(ctx, who)
 	if err != nil {
 		c.refused = true
 		c.log.Warn().Err(err).Msg("kmip: request refused and connection closed: authentication failed")
 		return ctx, false
 	}
-	return ports.WithPeer(ctx, p), true
+	return ctx, true
 }
 
 // prefixReader yields the first n bytes of hdr, already read, then reads

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -13,8 +14,14 @@ import (
 // Decode reads one KMIP XML message (or any single item) from r and types it.
 // The document must hold exactly one top-level item, optionally inside a
 // non-KMIP wrapper element.
-func Decode(r io.Reader) (*kmip.Item, error) {
-	nodes, err := Parse(r)
+func Decode(r io.Reader) (*kmip.Item, error) { return DecodeLimited(r, MaxDepth, 0) }
+
+// DecodeLimited is Decode with the TTLV decoder's bounds, checked while the
+// document is read: no element nested deeper than maxDepth (the root is
+// depth 1; MaxDepth when maxDepth is not in 1..MaxDepth) and, when
+// maxItems is positive, at most maxItems elements.
+func DecodeLimited(r io.Reader, maxDepth, maxItems int) (*kmip.Item, error) {
+	nodes, err := parse(r, maxDepth, maxItems)
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +83,32 @@ func encodeItem(w *bufio.Writer, it *kmip.Item, set kmip.Tag, depth int) error {
 	if err != nil {
 		return err
 	}
+	if !xmlChars(v) {
+		// xml.EscapeText would replace the character: refuse rather than alter.
+		return fmt.Errorf("%w: %s: value holds a character XML 1.0 cannot represent", ErrInvalid, it.Tag)
+	}
 	fmt.Fprintf(w, "%s<%s type=\"%s\" value=\"", indent, open, it.Type)
 	if err := xml.EscapeText(w, []byte(v)); err != nil {
 		return err
 	}
 	w.WriteString("\"/>\n")
 	return nil
+}
+
+// xmlChars reports whether s is valid UTF-8 of characters XML 1.0 allows
+// (its Char production: tab, newline, carriage return, and U+0020 up,
+// without surrogates, U+FFFE and U+FFFF).
+func xmlChars(s string) bool {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return false // invalid UTF-8
+		case r == '\t' || r == '\n' || r == '\r':
+		case r < 0x20, r >= 0xD800 && r <= 0xDFFF, r == 0xFFFE, r == 0xFFFF:
+			return false
+		}
+	}
+	return true
 }

@@ -262,3 +262,64 @@ func TestConformanceFiles(t *testing.T) {
 		t.Errorf("only %d case files found", files)
 	}
 }
+
+// TestEncodeRefusesNonXMLText: a Text String XML 1.0 cannot hold is refused,
+// not silently replaced (xml.EscapeText writes U+FFFD for it).
+func TestEncodeRefusesNonXMLText(t *testing.T) {
+	for _, s := range []string{"a\x00b", "\x01", "bad \xff utf-8", "\uFFFE"} {
+		var b strings.Builder
+		if err := Encode(&b, kmip.Text(kmip.TagUniqueIdentifier, s)); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Encode(%q) = %v, output %q; want ErrInvalid", s, err, b.String())
+		}
+	}
+	for _, s := range []string{"tab\tnl\ncr\r", "\uFFFD é 😀"} {
+		var b strings.Builder
+		if err := Encode(&b, kmip.Text(kmip.TagUniqueIdentifier, s)); err != nil {
+			t.Fatalf("Encode(%q): %v", s, err)
+		}
+		it, err := Decode(strings.NewReader(b.String()))
+		if err != nil || it.Value != s {
+			t.Errorf("round trip of %q = %v, %v", s, it, err)
+		}
+	}
+}
+
+// TestDateTimeOutsideISOYears: Date-Times whose year has no four-digit ISO
+// 8601 form are written in hex and read back unchanged.
+func TestDateTimeOutsideISOYears(t *testing.T) {
+	for _, it := range []*kmip.Item{
+		kmip.DateTime(kmip.TagActivationDate, time.Unix(1<<40, 0)),
+		kmip.DateTime(kmip.TagActivationDate, time.Unix(-1<<40, 0)),
+		kmip.DateTimeExt(kmip.TagActivationDate, time.UnixMicro(1<<55)),
+	} {
+		var b strings.Builder
+		if err := Encode(&b, it); err != nil {
+			t.Fatal(err)
+		}
+		back, err := Decode(strings.NewReader(b.String()))
+		if err != nil || !back.Equal(it) {
+			t.Errorf("round trip of %s via %s = %v, %v", it, b.String(), back, err)
+		}
+	}
+}
+
+// TestDecodeLimited bounds nesting and the number of items as the TTLV
+// decoder does.
+func TestDecodeLimited(t *testing.T) {
+	doc := func(depth, width int) string {
+		return strings.Repeat("<Attribute>", depth-1) +
+			strings.Repeat(`<BatchCount type="Integer" value="1"/>`, width) + strings.Repeat("</Attribute>", depth-1)
+	}
+	if _, err := DecodeLimited(strings.NewReader(doc(8, 1)), 8, 0); err != nil {
+		t.Fatalf("depth 8, limit 8: %v", err)
+	}
+	if _, err := DecodeLimited(strings.NewReader(doc(9, 1)), 8, 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("depth 9, limit 8: %v", err)
+	}
+	if _, err := DecodeLimited(strings.NewReader(doc(2, 9)), 64, 10); err != nil {
+		t.Fatalf("10 items, limit 10: %v", err)
+	}
+	if _, err := DecodeLimited(strings.NewReader(doc(2, 10)), 64, 10); !errors.Is(err, ErrInvalid) {
+		t.Errorf("11 items, limit 10: %v", err)
+	}
+}

@@ -91,7 +91,15 @@ func (n *Node) Walk(fn func(*Node)) {
 // wrapper of the OASIS test-case files) is a container: its child elements
 // are returned instead. Comments, processing instructions and whitespace are
 // skipped, as is text directly inside a wrapper; text inside a KMIP element is an error.
-func Parse(r io.Reader) ([]*Node, error) {
+func Parse(r io.Reader) ([]*Node, error) { return parse(r, MaxDepth, 0) }
+
+// parse is Parse with a nesting bound (MaxDepth when not in 1..MaxDepth) and, when maxItems
+// is positive, a bound on the number of elements read.
+func parse(r io.Reader, maxDepth, maxItems int) ([]*Node, error) {
+	if maxDepth <= 0 || maxDepth > MaxDepth {
+		maxDepth = MaxDepth
+	}
+	items := 0
 	d := xml.NewDecoder(r)
 	var (
 		out     []*Node
@@ -115,8 +123,11 @@ func Parse(r io.Reader) ([]*Node, error) {
 				wrapper++
 				continue
 			}
-			if len(stack) >= MaxDepth {
-				return nil, fmt.Errorf("%w: nesting deeper than %d", ErrInvalid, MaxDepth)
+			if len(stack) >= maxDepth {
+				return nil, fmt.Errorf("%w: nesting deeper than %d", ErrInvalid, maxDepth)
+			}
+			if items++; maxItems > 0 && items > maxItems {
+				return nil, fmt.Errorf("%w: more than %d items", ErrInvalid, maxItems)
 			}
 			n, err := startNode(t)
 			if err != nil {

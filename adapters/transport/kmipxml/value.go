@@ -220,6 +220,13 @@ const (
 	dateTimeExtLayout = "2006-01-02T15:04:05.000000+00:00"
 )
 
+// iso8601Year reports whether t's year has the four digits an ISO 8601
+// date (and time.Parse) needs; other Date-Times are written in hex.
+func iso8601Year(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
+}
+
 // FormatLeaf returns the value attribute of a non-Structure item; set is the
 // tag whose enumeration or mask names are used (see LeafHook).
 func FormatLeaf(it *kmip.Item, set kmip.Tag) (string, error) {
@@ -278,11 +285,17 @@ func FormatLeaf(it *kmip.Item, set kmip.Tag) (string, error) {
 		if !ok {
 			return "", bad
 		}
+		if !iso8601Year(v) {
+			return fmt.Sprintf("0x%016X", uint64(v.Unix())), nil
+		}
 		return v.UTC().Format(dateTimeLayout), nil
 	case kmip.TypeDateTimeExtended:
 		v, ok := it.Value.(time.Time)
 		if !ok {
 			return "", bad
+		}
+		if !iso8601Year(v) {
+			return fmt.Sprintf("0x%016X", uint64(v.UnixMicro())), nil
 		}
 		return v.UTC().Format(dateTimeExtLayout), nil
 	case kmip.TypeInterval:
