@@ -38,6 +38,11 @@ type Config struct {
 	// Limits bound object attributes and stream state (app/limits.go);
 	// zero fields take DefaultLimits.
 	Limits Limits
+	// Auditor, when set, receives an intent and a result record for every
+	// batch item (app/audit.go); a record it cannot write fails the item
+	// unless AuditFailOpen.
+	Auditor       ports.Auditor
+	AuditFailOpen bool
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler
