@@ -56,6 +56,8 @@ type Config struct {
 	Policy PolicyConfig `toml:"policy"`
 	// Admin is the operator listener (config_admin.go).
 	Admin AdminConfig `toml:"admin"`
+	// Audit is the audit trail (config_audit.go).
+	Audit AuditConfig `toml:"audit"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -187,6 +189,7 @@ func defaultConfig() Config {
 		},
 		Storage: StorageConfig{Type: defaultStorageType, Create: storageCreateAuto},
 		Crypto:  CryptoConfig{Type: defaultCryptoType, RNG: defaultRNG},
+		Audit:   AuditConfig{FailClosed: true},
 	}
 }
 
@@ -444,6 +447,9 @@ func (c *Config) checkFiles() error {
 		if err := isDir(filepath.Dir(c.Storage.Path)); err != nil {
 			return &ConfigError{Key: c.storageKey(), Value: c.Storage.Path, Err: err}
 		}
+	}
+	if err := c.Audit.checkFiles(); err != nil {
+		return err
 	}
 	return c.Crypto.checkPKCS11Files()
 }

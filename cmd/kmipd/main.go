@@ -221,6 +221,25 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("access control configuration failed")
 		return fail(exitFailed, err)
 	}
+	auditor, err := openAudit(cfg.Audit, metrics.AuditWriteFailed)
+	if err != nil {
+		return fail(exitConfig, err)
+	}
+	// reloaders run on SIGHUP: each reopens a file kmipd appends to.
+	var reloaders []func()
+	var appAuditor ports.Auditor
+	if auditor != nil {
+		defer auditor.Close()
+		appAuditor = auditor
+		reloaders = append(reloaders, func() {
+			if err := auditor.Reopen(); err != nil {
+				log.Error().Err(err).Str("path", cfg.Audit.Path).Msg("reopening the audit file failed; records fail until it can be opened")
+				return
+			}
+			log.Info().Str("path", cfg.Audit.Path).Msg("audit file reopened")
+		})
+	}
+	defer onSIGHUP(reloaders...)()
 	svc := app.New(app.Config{
 		Store:         store,
 		Crypto:        engine,
@@ -231,6 +250,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxBatchItems: s.MaxBatchItems,
 		LeaseTime:     time.Duration(s.LeaseTime),
 		Limits:        s.ResourceLimits.app(),
+		Auditor:       appAuditor,
+		AuditFailOpen: !bool(cfg.Audit.FailClosed),
 	})
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {
