@@ -148,12 +148,18 @@ func TestAuditFailClosedLeavesNothing(t *testing.T) {
 	for _, event := range []string{ports.AuditIntent, ports.AuditResult} {
 		for _, op := range auditWriteOps() {
 			t.Run(event+"/"+op.name, func(t *testing.T) {
-				aud := &fakeAuditor{}
-				s, st := newAuditService(t, aud)
-				id := teamKey(t, s)
-				if op.name == "Destroy" { // only a revoked key may be destroyed
-					mustOK(t, one(t, s, alice, v14, auditWriteOps()[1].item(id)))
+				setup := func() (*Service, *memStore, *fakeAuditor, string) {
+					aud := &fakeAuditor{}
+					s, st := newAuditService(t, aud)
+					id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
+					if op.name == "Destroy" { // only a revoked key may be destroyed
+						mustOK(t, one(t, s, alice, v14, auditWriteOps()[1].item(id)))
+					}
+					return s, st, aud, id
 				}
+				s, _, _, id := setup() // the operation succeeds when audited
+				mustOK(t, one(t, s, alice, v14, op.item(id)))
+				s, st, aud, id := setup()
 				before, _ := st.Get(context.Background(), id)
 				count := len(st.objs)
 				aud.fail = func(r ports.AuditRecord) bool { return r.Event == event }
