@@ -30,6 +30,16 @@ var keyOps = map[kmip.Operation]bool{
 	kmip.OperationMACVerify: true, kmip.OperationDeriveKey: true, kmip.OperationExport: true,
 }
 
+// noTargetOps are the operations that act on no existing object, so an ID
+// Placeholder is not theirs to name.
+var noTargetOps = map[kmip.Operation]bool{
+	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationRegister: true,
+	kmip.OperationLocate: true, kmip.OperationQuery: true, kmip.OperationDiscoverVersions: true,
+	kmip.OperationRNGRetrieve: true, kmip.OperationRNGSeed: true, kmip.OperationHash: true,
+	kmip.OperationImport: true, kmip.OperationPoll: true, kmip.OperationLog: true, kmip.OperationInterop: true,
+	kmip.OperationCreateSplitKey: true, kmip.OperationJoinSplitKey: true,
+}
+
 // msgAudit is what every record of one request message shares.
 type msgAudit struct {
 	id   string
@@ -169,7 +179,7 @@ func describeRequest(rec *ports.AuditRecord, v version, bi *kmip.Item, batch *ba
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 && payload != nil {
+	if len(ids) == 0 && payload != nil && !noTargetOps[op] {
 		c := &call{v: v, op: op, payload: payload, batch: batch}
 		if id, err := c.uid(); err == nil {
 			ids = append(ids, id)

@@ -110,6 +110,21 @@ func TestAuditOneIntentAndResultPerItem(t *testing.T) {
 		t.Errorf("intent %+v: want the object named and no status", in)
 	}
 
+	// In a batch, an item that acts on the ID Placeholder names it; a
+	// Locate does not.
+	s.HandleMessage(ctx, msg(v14, aesCreate14(128, ""), bi(kmip.OperationGetAttributes), bi(kmip.OperationLocate)))
+	recs = aud.take()
+	if len(recs) != 6 || len(recs[1].UIDs) != 1 || len(recs[2].UIDs) != 1 || recs[2].UIDs[0] != recs[1].UIDs[0] ||
+		recs[3].Status != "Success" || len(recs[4].UIDs) != 0 {
+		t.Errorf("placeholder records: %+v", recs)
+	}
+
+	// An undecodable message gets one result record.
+	s.HandleUndecodable(ctx, errors.New("truncated"))
+	if recs = aud.take(); len(recs) != 1 || recs[0].Reason != "InvalidMessage" || recs[0].Address != "192.0.2.7:4242" {
+		t.Errorf("undecodable message: records %+v", recs)
+	}
+
 	// A message refused whole gets one result record.
 	bad := msg(v14, bi(kmip.OperationGet, uidItem(id)))
 	bad.Child(kmip.TagRequestHeader).Child(kmip.TagBatchCount).Value = int32(2)

@@ -42,7 +42,8 @@ type Writer struct {
 	synced uint64 // records known to be on disk
 
 	mu   sync.Mutex
-	f    *os.File // nil after a failed reopen: the next record retries
+	f      *os.File // nil after a failed reopen: the next record retries
+	closed bool     // Close was called: records fail
 	size int64    // bytes of f that hold whole records
 	prev string   // the hash of the last record written, "" before any
 	seq  uint64   // records written
@@ -103,6 +104,10 @@ func (w *Writer) Record(_ context.Context, rec ports.AuditRecord) error {
 
 func (w *Writer) record(rec ports.AuditRecord) error {
 	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return fmt.Errorf("audit: %s is closed", w.path)
+	}
 	if w.f == nil {
 		if err := w.openLocked(); err != nil {
 			w.mu.Unlock()
@@ -164,12 +169,13 @@ func (w *Writer) Reopen() error {
 	return w.openLocked()
 }
 
-// Close syncs and closes the file.
+// Close syncs and closes the file; later records fail.
 func (w *Writer) Close() error {
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.closed = true
 	return w.closeLocked()
 }
 

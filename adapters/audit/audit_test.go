@@ -189,6 +189,17 @@ func TestFailedWriteLeavesNoPartialRecord(t *testing.T) {
 	}
 }
 
+func TestRecordAfterCloseFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	w := open(t, path, Options{})
+	write(t, w, 0, 1)
+	w.Close()
+	if err := w.Record(context.Background(), rec(1)); err == nil {
+		t.Fatal("a record after Close was written")
+	}
+	verifyOK(t, 1, nil, path)
+}
+
 func TestTornTailIsReportedAndSkipped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "audit.log")
 	w := open(t, path, Options{})

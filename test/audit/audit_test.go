@@ -13,6 +13,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +37,7 @@ type target struct {
 	srv        *harness.Server
 	alice, bob *kmipclient.Client
 	audit      string // the audit file
+	admin      string // the admin listener's host:port
 }
 
 func start(t *testing.T) *target {
@@ -45,11 +48,29 @@ func start(t *testing.T) *target {
 	}
 	logs := t.TempDir()
 	path := filepath.Join(logs, "audit.log")
+	admin := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	srv := harness.Start(t, harness.Options{
 		ExtraServerTOML: fmt.Sprintf("policy_path = %q", dir),
-		ExtraTOML:       fmt.Sprintf("[audit]\npath = %q\n", path),
+		ExtraTOML:       fmt.Sprintf("[audit]\npath = %q\n[admin]\naddress = %q\n", path, admin),
 	})
-	return &target{srv: srv, alice: srv.Dial(t, "alice", 1, 4), bob: srv.Dial(t, "bob", 1, 4), audit: path}
+	return &target{srv: srv, alice: srv.Dial(t, "alice", 1, 4), bob: srv.Dial(t, "bob", 1, 4), audit: path, admin: admin}
+}
+
+// metric returns the line of /metrics that starts with name.
+func (tg *target) metric(t *testing.T, name string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + tg.admin + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			return l
+		}
+	}
+	return ""
 }
 
 func uid(id string) *kmip.Item { return kmip.Text(kmip.TagUniqueIdentifier, id) }
@@ -346,6 +367,9 @@ func TestUnwritableAuditFileCommitsNothing(t *testing.T) {
 			if !strings.Contains(tg.srv.LogContents(t), "audit record not written") {
 				t.Error("the log does not say the audit record was not written")
 			}
+			if got, want := tg.metric(t, "kmipd_audit_write_failures_total"), fmt.Sprintf("kmipd_audit_write_failures_total %d", len(attempts)); got != want {
+				t.Errorf("metric %q, want %q (the intent record of each refused request)", got, want)
+			}
 			if r := verify(t, files...); r.ExitCode != 0 {
 				t.Errorf("audit verify %v: exit %d %q", files, r.ExitCode, r.Stderr)
 			}
@@ -390,4 +414,13 @@ func TestRotationBySIGHUP(t *testing.T) {
 	if r := verify(t, tg.audit, tg.audit+".1"); r.ExitCode != 1 {
 		t.Errorf("audit verify of the files out of order: exit %d, want 1", r.ExitCode)
 	}
+}
+
+// TestSIGHUPWithoutAudit: SIGHUP no longer ends kmipd, with or without an
+// audit file.
+func TestSIGHUPWithoutAudit(t *testing.T) {
+	srv := harness.Start(t, harness.Options{})
+	srv.Signal(syscall.SIGHUP)
+	time.Sleep(200 * time.Millisecond)
+	harness.Call(t, srv.Dial(t, "alice", 1, 4), kmip.OperationQuery)
 }
