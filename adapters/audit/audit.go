@@ -41,12 +41,12 @@ type Writer struct {
 	syncMu sync.Mutex
 	synced uint64 // records known to be on disk
 
-	mu   sync.Mutex
+	mu     sync.Mutex
 	f      *os.File // nil after a failed reopen: the next record retries
 	closed bool     // Close was called: records fail
-	size int64    // bytes of f that hold whole records
-	prev string   // the hash of the last record written, "" before any
-	seq  uint64   // records written
+	size   int64    // bytes of f that hold whole records
+	prev   string   // the hash of the last record written, "" before any
+	seq    uint64   // records written
 }
 
 var _ ports.Auditor = (*Writer)(nil)
