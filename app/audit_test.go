@@ -224,3 +224,32 @@ func TestAuditFailOpenRuns(t *testing.T) {
 		t.Errorf("%d objects: fail_closed = false must not refuse", len(st.objs))
 	}
 }
+
+func TestAuditConcurrentRequests(t *testing.T) {
+	aud := &fakeAuditor{}
+	s, _ := newAuditService(t, aud)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				s.HandleMessage(ports.WithPeer(context.Background(), alice), msg(v14, aesCreate14(128, "")))
+			}
+		}()
+	}
+	wg.Wait()
+	recs := aud.take()
+	byReq := map[string][]string{}
+	for _, r := range recs {
+		byReq[r.Request] = append(byReq[r.Request], r.Event)
+	}
+	if len(recs) != 160 || len(byReq) != 80 {
+		t.Fatalf("%d records in %d requests, want 160 in 80", len(recs), len(byReq))
+	}
+	for req, evs := range byReq {
+		if len(evs) != 2 || evs[0] != ports.AuditIntent || evs[1] != ports.AuditResult {
+			t.Errorf("request %s: %v, want an intent then a result", req, evs)
+		}
+	}
+}

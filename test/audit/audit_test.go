@@ -241,12 +241,16 @@ func TestScriptedSession(t *testing.T) {
 		t.Errorf("bob's Locate record names %v, want the one key he may see", loc[0].UIDs)
 	}
 	b, _ := os.ReadFile(tg.audit)
+	serverLog := tg.srv.LogContents(t) // DEBUG level
 	for name, secret := range map[string][]byte{"registered key": material, "password": pin,
 		"plaintext": plaintext, "generated key": kMaterial} {
 		for _, form := range []string{string(secret), hex.EncodeToString(secret), strings.ToUpper(hex.EncodeToString(secret)),
 			base64.StdEncoding.EncodeToString(secret), base64.RawURLEncoding.EncodeToString(secret)} {
 			if bytes.Contains(b, []byte(form)) {
 				t.Errorf("the audit file holds the %s (%q)", name, form)
+			}
+			if strings.Contains(serverLog, form) {
+				t.Errorf("the server log holds the %s (%q)", name, form)
 			}
 		}
 	}
