@@ -58,6 +58,10 @@ type undoLog struct {
 	item  int // the index of the batch item running now
 	steps []undoStep
 	revs  map[string]*batchRevs
+	// exact is set while an item is reversed because its audit record could
+	// not be written (app/audit.go): objects are restored as they were,
+	// Fresh and spent usage included, since nothing was served.
+	exact bool
 }
 
 // batchRevs follows one object through a batch's writes: last is the
@@ -75,6 +79,8 @@ type undoStep struct {
 	id   string
 	base uint64
 	run  func(ctx context.Context, rev uint64) error
+	// exactOnly steps run only when the undoLog is exact; batch Undo skips them.
+	exactOnly bool
 }
 
 // wrote records a write of the batch that took object id from revision
@@ -117,16 +123,28 @@ func (s *Service) undoCreate(c *call, obj *domain.Object) {
 // Undo restores it (domain.Reverted) only while no one else has written it
 // since.
 func (s *Service) undoUpdate(c *call, before *domain.Object) {
+	s.addRestore(c, before, false)
+}
+
+// addRestore logs the write of a batch item that changed before, and the
+// step that restores it.
+func (s *Service) addRestore(c *call, before *domain.Object, exactOnly bool) {
 	if c.undo == nil || before == nil {
 		return
 	}
 	l := c.undo
 	l.wrote(before.ID, before.Revision)
-	l.steps = append(l.steps, undoStep{item: l.item, id: before.ID, base: before.Revision,
+	l.steps = append(l.steps, undoStep{item: l.item, id: before.ID, base: before.Revision, exactOnly: exactOnly,
 		run: func(ctx context.Context, rev uint64) error {
 			err := s.cfg.Store.Update(ctx, before.ID, func(obj *domain.Object) error {
 				if obj.Revision != rev {
 					return fmt.Errorf("object %s is at revision %d, not %d: %w", obj.ID, obj.Revision, rev, ports.ErrConflict)
+				}
+				if l.exact {
+					restored := before.Clone()
+					restored.ID, restored.Revision = obj.ID, obj.Revision
+					*obj = *restored
+					return nil
 				}
 				*obj = *domain.Reverted(before, obj)
 				return nil
@@ -140,11 +158,10 @@ func (s *Service) undoUpdate(c *call, before *domain.Object) {
 
 // noteWrite records a write of the batch that Undo does not reverse (Fresh
 // cleared, usage spent: see domain.Reverted), so that it does not look like
-// another client's write to the undo of the batch's other writes.
+// another client's write to the undo of the batch's other writes; only an
+// exact undo (a failed audit record) restores it.
 func (s *Service) noteWrite(c *call, before *domain.Object) {
-	if c.undo != nil && before != nil {
-		c.undo.wrote(before.ID, before.Revision)
-	}
+	s.addRestore(c, before, true)
 }
 
 // revert runs step if the object is still as the batch left it.
@@ -257,6 +274,11 @@ func (c *call) uid() (string, error) {
 // HandleUndecodable answers a message that could not be decoded.
 func (s *Service) HandleUndecodable(ctx context.Context, err error) *kmip.Item {
 	s.cfg.Log.Debug().Err(err).Msg("undecodable request")
+	if s.cfg.Auditor != nil {
+		rec := newMsgAudit(ctx).record(s, ports.AuditResult, 0)
+		rec.Status, rec.Reason = kmip.ResultStatusOperationFailed.String(), kmip.ResultReasonInvalidMessage.String()
+		s.audit(ctx, rec)
+	}
 	return s.errorMessage(version{1, 0}, kmip.ResultReasonInvalidMessage, "message could not be decoded")
 }
 
@@ -312,6 +334,8 @@ func (s *Service) responseHeader(v version, count int, reqHeader *kmip.Item) *km
 // the requested Batch Error Continuation Option and ID Placeholder, and
 // enforces Maximum Response Size. It never panics on any input tree.
 func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip.Item) {
+	m := newMsgAudit(ctx)
+	defer func() { s.auditMessage(ctx, m, req, resp) }() // after the recover below
 	defer func() {
 		if r := recover(); r != nil {
 			s.cfg.Log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).Msg("panic while handling a request")
@@ -371,7 +395,8 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 			return s.errorMessageFor(v, soleItem(items), kmip.ResultReasonInvalidMessage, "invalid Batch Error Continuation Option")
 		}
 	}
-	who, _ := ports.PeerFrom(ctx)
+	who := m.who
+	m.v = v
 	batch := &batchIDs{}
 	var undo *undoLog
 	if onError == kmip.BatchErrorContinuationOptionUndo {
@@ -383,8 +408,7 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		if undo != nil {
 			undo.item = i
 		}
-		item, failed := s.runItem(ctx, v, who, bi, batch, undo)
-		failed = s.capResponse(item, &size) || failed
+		item, failed := s.runAudited(ctx, m, i, bi, batch, undo, &size)
 		out = append(out, item)
 		if failed && onError != kmip.BatchErrorContinuationOptionContinue {
 			if undo != nil {
@@ -422,6 +446,9 @@ func (s *Service) undoBatch(ctx context.Context, who domain.Principal, l *undoLo
 	stands := map[int]bool{}
 	for i := len(l.steps) - 1; i >= 0; i-- {
 		step := l.steps[i]
+		if step.exactOnly {
+			continue
+		}
 		if stands[step.item] {
 			s.cfg.Log.Warn().Str("id", step.id).Str("client", who.Name).Int("item", step.item).
 				Msg("batch Undo left a write in place: another write of its item could not be reversed")

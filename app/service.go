@@ -50,6 +50,11 @@ type Config struct {
 	// key of its own that Destroy drops (adapters/storage/sealed): Query
 	// then reports cryptographic shredding.
 	SealedAtRest bool
+	// Auditor, when set, receives an intent and a result record for every
+	// batch item (app/audit.go); a record it cannot write fails the item
+	// unless AuditFailOpen.
+	Auditor       ports.Auditor
+	AuditFailOpen bool
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler

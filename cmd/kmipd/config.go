@@ -60,6 +60,8 @@ type Config struct {
 	Seal SealConfig `toml:"seal"`
 	// HTTPS configures KMIP over HTTPS (config_https.go).
 	HTTPS HTTPSConfig `toml:"https"`
+	// Audit is the audit trail (config_audit.go).
+	Audit AuditConfig `toml:"audit"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -203,6 +205,7 @@ func defaultConfig() Config {
 		},
 		Storage: StorageConfig{Type: defaultStorageType, Create: storageCreateAuto},
 		Crypto:  CryptoConfig{Type: defaultCryptoType, RNG: defaultRNG},
+		Audit:   AuditConfig{FailClosed: true},
 	}
 }
 
@@ -480,6 +483,9 @@ func (c *Config) checkFiles() error {
 		if err := isDir(filepath.Dir(c.Storage.Path)); err != nil {
 			return &ConfigError{Key: c.storageKey(), Value: c.Storage.Path, Err: err}
 		}
+	}
+	if err := c.Audit.checkFiles(); err != nil {
+		return err
 	}
 	if err := c.Crypto.checkPKCS11Files(); err != nil {
 		return err

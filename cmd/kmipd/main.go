@@ -242,6 +242,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("access control configuration failed")
 		return fail(exitFailed, err)
 	}
+	auditor, err := openAudit(cfg.Audit, metrics.AuditWriteFailed)
+	if err != nil {
+		return fail(exitConfig, err)
+	}
+	var appAuditor ports.Auditor
+	if auditor != nil {
+		defer auditor.Close()
+		appAuditor = auditor
+	}
 	svc := app.New(app.Config{
 		Store:         appStore,
 		Crypto:        engine,
@@ -254,6 +263,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		StrictNames:   s.StrictNames,
 		Limits:        s.ResourceLimits.app(),
 		SealedAtRest:  cfg.Seal.sealed(),
+		Auditor:       appAuditor,
+		AuditFailOpen: !bool(cfg.Audit.FailClosed),
 	})
 	cgroupLimit := cgroupMemoryLimit()
 	applyMemoryLimit(cgroupLimit, log)
@@ -369,6 +380,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if acc.rescan != nil {
 		reloaders = append(reloaders, reloader{"policies", func() error { acc.rescan(); return nil }})
+	}
+	if auditor != nil {
+		// Until it can be reopened, records fail (and requests with them
+		// when fail_closed).
+		reloaders = append(reloaders, reloader{"audit", auditor.Reopen})
 	}
 	defer handleSIGHUP(context.Background(), log, reloaders)()
 	if resealer != nil {

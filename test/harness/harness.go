@@ -427,6 +427,9 @@ func (s *Server) Kill(t testing.TB) {
 	<-s.exited
 }
 
+// Signal sends sig to kmipd if it runs (SIGHUP: reopen the files it appends to).
+func (s *Server) Signal(sig os.Signal) { s.signal(sig) }
+
 // Restart stops kmipd if it runs (requiring a clean exit) and starts it
 // again with the same configuration, port and data.
 func (s *Server) Restart(t testing.TB) {

@@ -433,7 +433,7 @@ func (c *conn) serve(cfg *tls.Config) {
 		return
 	}
 
-	ctx := ports.WithPeer(s.baseCtx, who)
+	ctx := ports.WithRemoteAddr(ports.WithPeer(s.baseCtx, who), c.raw.RemoteAddr().String())
 	lim := s.Limits
 	if lim.MaxSize <= 0 {
 		lim.MaxSize = s.maxMessageSize()
