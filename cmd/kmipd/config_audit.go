@@ -41,4 +41,3 @@ func openAudit(a AuditConfig, failed func()) (*audit.Writer, error) {
 	}
 	return w, nil
 }
-
