@@ -242,7 +242,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("access control configuration failed")
 		return fail(exitFailed, err)
 	}
-	auditor, err := openAudit(cfg.Audit, metrics.AuditWriteFailed)
+	auditor, err := openAudit(cfg.Audit, kek, metrics.AuditWriteFailed)
 	if err != nil {
 		return fail(exitConfig, err)
 	}

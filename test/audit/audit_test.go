@@ -428,3 +428,39 @@ func TestSIGHUPWithoutAudit(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	harness.Call(t, srv.Dial(t, "alice", 1, 4), kmip.OperationQuery)
 }
+
+// TestSealedTrailIsHMACd: with sealing on, the chain is HMAC'd under a key
+// kept wrapped by the KEK beside the trail; verify needs the configuration
+// (its KEK) and then passes, and fails after one byte is changed.
+func TestSealedTrailIsHMACd(t *testing.T) {
+	dir := t.TempDir()
+	kek := filepath.Join(dir, "seal.key")
+	if r := harness.Run(t, dir, "seal", "keygen", kek); r.ExitCode != 0 {
+		t.Fatalf("seal keygen: %+v", r)
+	}
+	path := filepath.Join(dir, "audit.log")
+	srv := harness.Start(t, harness.Options{ExtraTOML: fmt.Sprintf("[audit]\npath = %q\n[seal]\ntype = \"file\"\nkey_file = %q\n", path, kek)})
+	c := srv.Dial(t, "alice", 1, 4)
+	harness.Call(t, c, kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 128, kmip.CryptographicUsageMaskEncrypt, "")...)
+	harness.Call(t, c, kmip.OperationLocate)
+	srv.Stop(t)
+	trail, _ := os.ReadFile(path)
+	if !strings.Contains(string(trail), `"mac":"`) || strings.Contains(string(trail), `"hash":"`) {
+		t.Fatalf("a sealed server's trail is not HMAC'd:\n%s", trail)
+	}
+	if fi, err := os.Stat(path + ".mackey"); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the wrapped MAC key: %v", err)
+	}
+	if r := harness.Run(t, dir, "audit", "verify", path); r.ExitCode != 1 || !strings.Contains(r.Stderr, "needs the key") {
+		t.Errorf("verify without the configuration: %+v", r)
+	}
+	if r := harness.Run(t, dir, "audit", "verify", "-config", srv.ConfigPath, path); r.ExitCode != 0 {
+		t.Fatalf("verify with the configuration: %+v", r)
+	}
+	i := strings.Index(string(trail), `"operation":"`) + len(`"operation":"`)
+	trail[i] ^= 0x01
+	os.WriteFile(path, trail, 0o600)
+	if r := harness.Run(t, dir, "audit", "verify", "-config", srv.ConfigPath, path); r.ExitCode != 1 || !strings.Contains(r.Stderr, "line 1") {
+		t.Errorf("verify of a changed sealed trail: %+v", r)
+	}
+}
