@@ -1,0 +1,54 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"testing"
+
+	"github.com/kmipd/kmipd/adapters/storage/postgres"
+	"github.com/kmipd/kmipd/adapters/storage/postgres/pgtest"
+	"github.com/kmipd/kmipd/ports"
+	"github.com/kmipd/kmipd/ports/storetest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, pgtest.Options{})) }
+
+// opener returns a storetest.Opener that keeps each path's store in a
+// database of its own on the shared cluster, the same database for the same
+// path (the suite reopens paths, and the crash test's child process opens
+// its parent's).
+func opener(t testing.TB) storetest.Opener {
+	c := pgtest.Shared(t)
+	return func(path string) (ports.Store, error) {
+		sum := sha256.Sum256([]byte(path))
+		dsn, err := c.CreateDatabase(context.Background(), "s"+hex.EncodeToString(sum[:12]))
+		if err != nil {
+			return nil, err
+		}
+		return postgres.Open(context.Background(), dsn, postgres.Options{})
+	}
+}
+
+// openDSN opens a store on dsn and closes it when the test ends.
+func openDSN(t testing.TB, dsn string, opt postgres.Options) *postgres.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), dsn, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestContract(t *testing.T) { storetest.Exercise(t, opener(t)) }
+
+func TestScratch(t *testing.T) { storetest.Scratch(t, opener(t)) }
+
+func TestCrash(t *testing.T) { storetest.Crash(t, opener(t)) }
+
+func BenchmarkCreate(b *testing.B)         { storetest.BenchCreate(b, opener(b), 0) }
+func BenchmarkCreateParallel(b *testing.B) { storetest.BenchCreate(b, opener(b), 32) }
+func BenchmarkGet(b *testing.B)            { storetest.BenchGet(b, opener(b)) }
+func BenchmarkLocateByName(b *testing.B)   { storetest.BenchLocateByName(b, opener(b)) }
