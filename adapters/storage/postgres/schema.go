@@ -33,6 +33,9 @@ CREATE TABLE kmipd_terms (
 	id   bytea NOT NULL,
 	PRIMARY KEY (name, key, id)
 );
+-- name and key are far from independent (a key belongs to one name): the
+-- planner estimates a term's entries from their joint statistics.
+CREATE STATISTICS kmipd_terms_name_key (ndistinct, dependencies, mcv) ON name, key FROM kmipd_terms;
 CREATE TABLE kmipd_ids (
 	id bytea PRIMARY KEY
 );
