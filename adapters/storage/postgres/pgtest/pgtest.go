@@ -178,11 +178,17 @@ func (c *Cluster) Restart() error {
 }
 
 // StopServer stops the server (fast mode), keeping its files.
-func (c *Cluster) StopServer() error {
+func (c *Cluster) StopServer() error { return c.stop("fast") }
+
+// CrashServer stops the server as a crash would (immediate mode: no
+// checkpoint, the next start replays the WAL), keeping its files.
+func (c *Cluster) CrashServer() error { return c.stop("immediate") }
+
+func (c *Cluster) stop(mode string) error {
 	if c.DataDir == "" {
 		return errors.New("pgtest: cannot stop a server not started here")
 	}
-	return c.run("pg_ctl", "-D", c.DataDir, "-m", "fast", "-w", "stop")
+	return c.run("pg_ctl", "-D", c.DataDir, "-m", mode, "-w", "stop")
 }
 
 // StartServer starts a server stopped by StopServer, on the same port.
