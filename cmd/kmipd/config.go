@@ -128,10 +128,23 @@ type ServerConfig struct {
 
 // StorageConfig is the [storage] table.
 type StorageConfig struct {
-	// Type names the storage adapter: "sqlite" (default) or "bbolt".
+	// Type names the storage adapter: "sqlite" (default), "bbolt" or
+	// "postgres" (shared by several nodes, config_postgres.go).
 	Type string `toml:"type"`
 	// Path is the database file; empty means server.database_path.
 	Path string `toml:"path"`
+	// URL is the PostgreSQL connection string (type postgres): a libpq URL
+	// or key=value list. It may hold the password, so it is never shown.
+	URL string `toml:"url"`
+	// MaxConns caps the connections to PostgreSQL; 0 means 16.
+	MaxConns int `toml:"max_conns"`
+	// PasswordFile holds the PostgreSQL password (its first line) when
+	// neither URL nor PGPASSWORD gives one.
+	PasswordFile string `toml:"password_file"`
+	// SSLMode and SSLRootCert override URL's sslmode and sslrootcert (the
+	// CA file that verifies the server with verify-ca or verify-full).
+	SSLMode     string `toml:"sslmode"`
+	SSLRootCert string `toml:"sslrootcert"`
 }
 
 // CryptoConfig is the [crypto] table.
@@ -351,6 +364,9 @@ func (c *Config) normalize() error {
 	if _, ok := storageOpeners[c.Storage.Type]; !ok {
 		return keyErr("storage.type", "%q is not one of %s", c.Storage.Type, strings.Join(sortedKeys(storageOpeners), ", "))
 	}
+	if err := c.Storage.normalizePostgres(); err != nil {
+		return err
+	}
 	if c.Storage.Path == "" {
 		if s.DatabasePath == "" {
 			return keyErr("server.database_path", "must not be empty when storage.path is not set")
@@ -411,6 +427,12 @@ func (c *Config) checkFiles() error {
 		if err := isDir(filepath.Dir(s.LogPath)); err != nil {
 			return &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err}
 		}
+	}
+	if c.Storage.Type == storageTypePostgres {
+		if err := c.Storage.checkPostgresFiles(); err != nil {
+			return err
+		}
+		return c.Crypto.checkPKCS11Files()
 	}
 	storageKey := "storage.path"
 	if c.Storage.Path == s.DatabasePath {

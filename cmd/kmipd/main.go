@@ -84,6 +84,7 @@ var storageOpeners = map[string]func(StorageConfig) (ports.Store, error){
 		}
 		return s, nil
 	},
+	storageTypePostgres: openPostgres, // config_postgres.go
 }
 
 // cryptoEngines is the one place that maps crypto.type to an engine.

@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/kmipd/kmipd/adapters/storage/postgres"
 	"github.com/kmipd/kmipd/adapters/storage/postgres/pgtest"
@@ -52,3 +55,26 @@ func BenchmarkCreate(b *testing.B)         { storetest.BenchCreate(b, opener(b),
 func BenchmarkCreateParallel(b *testing.B) { storetest.BenchCreate(b, opener(b), 32) }
 func BenchmarkGet(b *testing.B)            { storetest.BenchGet(b, opener(b)) }
 func BenchmarkLocateByName(b *testing.B)   { storetest.BenchLocateByName(b, opener(b)) }
+
+// A database whose schema a newer kmipd wrote is refused, not changed.
+func TestNewerSchemaRefused(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	s := openDSN(t, dsn, postgres.Options{})
+	if err := s.Create(context.Background(), storetest.Sample("x")); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), `INSERT INTO kmipd_schema (version) VALUES ($1)`, postgres.SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
+	if s2, err := postgres.Open(context.Background(), dsn, postgres.Options{}); !errors.Is(err, postgres.ErrNewerSchema) {
+		if s2 != nil {
+			s2.Close()
+		}
+		t.Fatalf("Open of a newer schema: %v, want ErrNewerSchema", err)
+	}
+}

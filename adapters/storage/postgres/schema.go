@@ -85,7 +85,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("postgres store %s: open: %w", s.name, s.fnOrTranslated(err))
+		return fmt.Errorf("open: %w", s.fnOrTranslated(err))
 	}
 	return nil
 }
