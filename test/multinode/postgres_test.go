@@ -1,0 +1,170 @@
+package multinode
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kmipd/kmipd/adapters/storage/postgres/pgtest"
+	"github.com/kmipd/kmipd/adapters/transport/kmipclient"
+	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/test/harness"
+)
+
+// TestMain gives the package a throwaway PostgreSQL cluster for the
+// PostgreSQL tests (the SQLite and HSM tests do not use it).
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m, pgtest.Options{})) }
+
+// pgNodes starts n kmipd processes on one new PostgreSQL database.
+func pgNodes(t *testing.T, n int) []*harness.Server {
+	t.Helper()
+	o := harness.Options{StorageTOML: harness.PostgresStorage(pgtest.NewDatabase(t))}
+	nodes := make([]*harness.Server, n)
+	for i := range nodes {
+		nodes[i] = harness.Start(t, o)
+	}
+	return nodes
+}
+
+func uidOf(t *testing.T, p *kmip.Item) *kmip.Item {
+	t.Helper()
+	id, ok := p.Child(kmip.TagUniqueIdentifier).AsText()
+	if !ok || id == "" {
+		t.Fatal("response without a Unique Identifier")
+	}
+	return kmip.Text(kmip.TagUniqueIdentifier, id)
+}
+
+// A key's life across two nodes on PostgreSQL: created on A, found, read,
+// activated and used on B, re-keyed on B and the replacement read on A,
+// destroyed through B and gone on A.
+func TestPostgresKeyAcrossNodes(t *testing.T) {
+	nodes := pgNodes(t, 2)
+	a, b := dial(t, nodes[0], "alice", 1, 4), dial(t, nodes[1], "alice", 1, 4)
+	mask := kmip.CryptographicUsageMaskEncrypt | kmip.CryptographicUsageMaskDecrypt
+	uid := uidOf(t, call(t, a, kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256, mask, "pg-across")...))
+
+	found := call(t, b, kmip.OperationLocate, kmipclient.NameAttribute("pg-across"))
+	if id, _ := found.Child(kmip.TagUniqueIdentifier).AsText(); id != uid.Value.(string) {
+		t.Fatalf("node B located %q by name, want %q", id, uid.Value)
+	}
+	if !bytes.Equal(keyBytes(t, call(t, a, kmip.OperationGet, uid)), keyBytes(t, call(t, b, kmip.OperationGet, uid))) {
+		t.Fatal("nodes A and B return different key material for one key")
+	}
+	call(t, b, kmip.OperationActivate, uid)
+	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
+	cbc := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeCBC)),
+		kmip.Enum(kmip.TagPaddingMethod, uint32(kmip.PaddingMethodPKCS5)))
+	ct := field(t, call(t, a, kmip.OperationEncrypt, uid, cbc, iv, kmip.Bytes(kmip.TagData, []byte("shared store"))), kmip.TagData)
+	if pt := field(t, call(t, b, kmip.OperationDecrypt, uid, cbc, iv, kmip.Bytes(kmip.TagData, ct)), kmip.TagData); string(pt) != "shared store" {
+		t.Fatalf("node B decrypted %q", pt)
+	}
+
+	newUID := uidOf(t, call(t, b, kmip.OperationReKey, uid))
+	attrs := call(t, a, kmip.OperationGetAttributes, newUID, kmip.Text(kmip.TagAttributeName, "Link"))
+	if !bytes.Contains([]byte(fmt.Sprint(attrs)), []byte(uid.Value.(string))) {
+		t.Errorf("node A does not see the replacement's link to %s: %v", uid.Value, attrs)
+	}
+
+	call(t, a, kmip.OperationRevoke, uid, kmip.Struct(kmip.TagRevocationReason,
+		kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeCessationOfOperation))))
+	call(t, b, kmip.OperationDestroy, uid)
+	if _, err := a.Call(kmip.OperationGet, uid); err == nil {
+		t.Fatal("node A returned the key node B destroyed")
+	}
+}
+
+// keyBytes returns the key material in a Get response.
+func keyBytes(t *testing.T, p *kmip.Item) []byte {
+	t.Helper()
+	km := p.Child(kmip.TagSymmetricKey).Child(kmip.TagKeyBlock).Child(kmip.TagKeyValue).Child(kmip.TagKeyMaterial)
+	b, ok := km.Value.([]byte)
+	if !ok {
+		t.Fatal("Get returned no raw key material")
+	}
+	return b
+}
+
+// Two nodes under load from eight connections; node A is killed with
+// SIGKILL mid-load: node B keeps serving, and once A is back every Create
+// either node acknowledged is found on both (issue 15.4, 15.7).
+func TestPostgresNodeKilledUnderLoad(t *testing.T) {
+	nodes := pgNodes(t, 2)
+	const conns = 8
+	clients := make([]*kmipclient.Client, conns)
+	for i := range clients {
+		clients[i] = dial(t, nodes[i%2], "alice", 1, 4)
+	}
+	var (
+		mu         sync.Mutex
+		acked      []string
+		afterKill  atomic.Int32
+		killed     atomic.Bool
+		stop       = make(chan struct{})
+		wg         sync.WaitGroup
+		unexpected = make(chan error, conns)
+	)
+	create := kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 128, kmip.CryptographicUsageMaskEncrypt, "")
+	for i, c := range clients {
+		wg.Go(func() {
+			for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				p, err := c.Call(kmip.OperationCreate, create...)
+				if err != nil {
+					if i%2 == 0 && killed.Load() {
+						return // node A is gone; its client stops
+					}
+					unexpected <- fmt.Errorf("connection %d (node %c): %w", i, "AB"[i%2], err)
+					return
+				}
+				id, _ := p.Child(kmip.TagUniqueIdentifier).AsText()
+				mu.Lock()
+				acked = append(acked, id)
+				mu.Unlock()
+				if killed.Load() {
+					afterKill.Add(1)
+				}
+			}
+		})
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
+	waitUntil := func(what string, cond func() bool) {
+		t.Helper()
+		for end := time.Now().Add(60 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(end) {
+				close(stop)
+				wg.Wait()
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	waitUntil("creates before the kill", func() bool { return count() >= 150 })
+	killed.Store(true)
+	nodes[0].Kill(t)
+	waitUntil("creates on node B after the kill", func() bool { return afterKill.Load() >= 150 })
+	close(stop)
+	wg.Wait()
+	close(unexpected)
+	for err := range unexpected {
+		t.Error(err)
+	}
+	nodes[0].Restart(t)
+	t.Logf("%d creates acknowledged, %d after node A was killed", count(), afterKill.Load())
+	for _, n := range nodes {
+		c := dial(t, n, "alice", 1, 4)
+		for _, id := range acked {
+			if _, err := c.Call(kmip.OperationGetAttributes, kmip.Text(kmip.TagUniqueIdentifier, id),
+				kmip.Text(kmip.TagAttributeName, "State")); err != nil {
+				t.Fatalf("acknowledged key %s not found on %s after node A was killed: %v", id, n.Addr, err)
+			}
+		}
+	}
+}
