@@ -59,6 +59,7 @@ type Cluster struct {
 	bin    string
 	cred   *syscall.Credential
 	tcp    bool
+	tls    bool
 	stopMu sync.Mutex
 }
 
@@ -66,6 +67,9 @@ type Cluster struct {
 type Options struct {
 	// TCP makes the server listen on a free 127.0.0.1 port as well.
 	TCP bool
+	// TLSCertPEM and TLSKeyPEM, when set, turn on TLS (ssl = on) with this
+	// server certificate chain and key.
+	TLSCertPEM, TLSKeyPEM []byte
 }
 
 // ErrNotInstalled is returned by Start when no initdb is found.
@@ -108,7 +112,8 @@ func Start(opt Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{bin: bin, root: root, SocketDir: root, DataDir: filepath.Join(root, "data"), Port: 5432, tcp: opt.TCP}
+	c := &Cluster{bin: bin, root: root, SocketDir: root, DataDir: filepath.Join(root, "data"), Port: 5432, tcp: opt.TCP,
+		tls: len(opt.TLSCertPEM) > 0}
 	if os.Geteuid() == 0 {
 		// PostgreSQL refuses to run as root: run it as the postgres user and
 		// give it the directory.
@@ -129,6 +134,12 @@ func Start(opt Options) (*Cluster, error) {
 		"--locale=C", "--no-sync", "--no-instructions"); err != nil {
 		os.RemoveAll(root)
 		return nil, err
+	}
+	if c.tls {
+		if err := c.writeTLSFiles(opt.TLSCertPEM, opt.TLSKeyPEM); err != nil {
+			os.RemoveAll(root)
+			return nil, err
+		}
 	}
 	if err := c.startServer(true); err != nil {
 		os.RemoveAll(root)
@@ -160,12 +171,34 @@ func (c *Cluster) startServer(pickPort bool) error {
 			"-c max_connections=300 -c shared_buffers=32MB",
 			"-c log_min_messages=warning",
 		}, " ")
+		if c.tls {
+			opts += " -c ssl=on -c ssl_cert_file=" + filepath.Join(c.root, "server.crt") +
+				" -c ssl_key_file=" + filepath.Join(c.root, "server.key")
+		}
 		err = c.run("pg_ctl", "-D", c.DataDir, "-l", filepath.Join(c.root, "server.log"), "-w", "-t", "60", "-o", opts, "start")
 		if err == nil || !c.tcp || !pickPort {
 			return err
 		}
 	}
 	return err
+}
+
+// writeTLSFiles writes the server's certificate and key where the server
+// reads them, owned by the server's user (PostgreSQL refuses a key file
+// others can read).
+func (c *Cluster) writeTLSFiles(certPEM, keyPEM []byte) error {
+	for name, b := range map[string][]byte{"server.crt": certPEM, "server.key": keyPEM} {
+		path := filepath.Join(c.root, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return err
+		}
+		if c.cred != nil {
+			if err := os.Chown(path, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Restart stops the server (fast mode: clients are disconnected, their
