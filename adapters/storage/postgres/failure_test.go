@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kmipd/kmipd/adapters/storage/postgres"
 	"github.com/kmipd/kmipd/adapters/storage/postgres/pgtest"
 	"github.com/kmipd/kmipd/domain"
@@ -122,5 +124,126 @@ func TestServerCrashUnderLoad(t *testing.T) {
 	}
 	if len(ids) < len(acked) {
 		t.Fatalf("%d indexed after the crash, %d acknowledged", len(ids), len(acked))
+	}
+}
+
+// A failover to a promoted standby is a reconnect (issue 15.4): a store on
+// a multi-host URL with target_session_attrs=read-write keeps creating
+// while the primary crashes and its synchronous standby is promoted; calls
+// meanwhile fail with ErrUnavailable, the same Store then writes to the new
+// primary, and every Create acknowledged before or after is there.
+func TestFailoverToPromotedStandby(t *testing.T) {
+	pgtest.Shared(t) // skips (or fails on CI) without PostgreSQL
+	ctx := context.Background()
+	primary, err := pgtest.Start(pgtest.Options{TCP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer primary.Stop()
+	if _, err := primary.CreateDatabase(ctx, "kmip"); err != nil {
+		t.Fatal(err)
+	}
+	standby, err := primary.StartStandby()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer standby.Stop()
+	// Synchronous replication: a commit returns once the standby has it, so
+	// that the failover loses nothing acknowledged.
+	conn, err := pgx.Connect(ctx, primary.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`ALTER SYSTEM SET synchronous_standby_names = '*'`, `SELECT pg_reload_conf()`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		var n int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 1 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("the standby did not become synchronous")
+		}
+	}
+	conn.Close(ctx)
+
+	url := fmt.Sprintf("postgres://%s@127.0.0.1:%d,127.0.0.1:%d/kmip?sslmode=disable&target_session_attrs=read-write",
+		pgtest.Superuser, primary.Port, standby.Port)
+	s := openDSN(t, url, postgres.Options{OpTimeout: 5 * time.Second, ConnectTimeout: time.Second})
+	var (
+		mu         sync.Mutex
+		acked      []string
+		after      atomic.Int32
+		failures   atomic.Int32
+		promoted   atomic.Bool
+		stop       = make(chan struct{})
+		wg         sync.WaitGroup
+		unexpected = make(chan error, 8)
+	)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("f%d-%06d", g, i)
+				switch err := s.Create(ctx, storetest.Sample(id)); {
+				case err == nil:
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+					if promoted.Load() {
+						after.Add(1)
+					}
+				case errors.Is(err, ports.ErrUnavailable):
+					failures.Add(1)
+					time.Sleep(20 * time.Millisecond)
+				default:
+					select {
+					case unexpected <- err:
+					default:
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+			}
+		})
+	}
+	wait := func(what string, cond func() bool) {
+		for end := time.Now().Add(60 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(end) {
+				close(stop)
+				wg.Wait()
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	wait("writes to the primary", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 100 })
+	if err := primary.CrashServer(); err != nil {
+		t.Fatal(err)
+	}
+	if err := standby.Promote(); err != nil {
+		t.Fatal(err)
+	}
+	promoted.Store(true)
+	wait("writes to the promoted standby", func() bool { return after.Load() >= 100 })
+	close(stop)
+	wg.Wait()
+	close(unexpected)
+	for err := range unexpected {
+		t.Errorf("error other than ErrUnavailable: %v", err)
+	}
+	t.Logf("%d acknowledged, %d after the promotion, %d ErrUnavailable meanwhile", len(acked), after.Load(), failures.Load())
+	for _, id := range acked {
+		if _, err := s.Get(ctx, id); err != nil {
+			t.Fatalf("acknowledged %s lost in the failover: %v", id, err)
+		}
 	}
 }

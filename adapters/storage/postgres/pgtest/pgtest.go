@@ -183,6 +183,43 @@ func (c *Cluster) startServer(pickPort bool) error {
 	return err
 }
 
+// StartStandby starts a streaming-replication standby of c (a hot standby
+// cloned with pg_basebackup) listening on a free 127.0.0.1 port and a
+// socket of its own; Stop it like any cluster, Promote makes it a primary.
+func (c *Cluster) StartStandby() (*Cluster, error) {
+	if c.DataDir == "" {
+		return nil, errors.New("pgtest: cannot clone a server not started here")
+	}
+	root, err := os.MkdirTemp("", "kmipd-pg-")
+	if err != nil {
+		return nil, err
+	}
+	sb := &Cluster{bin: c.bin, root: root, SocketDir: root, DataDir: filepath.Join(root, "data"), cred: c.cred, tcp: true}
+	if c.cred != nil {
+		if err := os.Chown(root, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+			os.RemoveAll(root)
+			return nil, err
+		}
+	}
+	if err := sb.run("pg_basebackup", "-h", c.SocketDir, "-p", strconv.Itoa(c.Port), "-U", Superuser,
+		"-D", sb.DataDir, "-R", "-X", "stream", "--checkpoint=fast", "--no-sync"); err != nil {
+		os.RemoveAll(root)
+		return nil, err
+	}
+	if err := sb.startServer(true); err != nil {
+		os.RemoveAll(root)
+		return nil, err
+	}
+	sb.DSN = sb.dsn("postgres")
+	return sb, nil
+}
+
+// Promote ends a standby's recovery and makes it a primary, waiting until
+// it accepts writes.
+func (c *Cluster) Promote() error {
+	return c.run("pg_ctl", "-D", c.DataDir, "-w", "promote")
+}
+
 // writeTLSFiles writes the server's certificate and key where the server
 // reads them, owned by the server's user (PostgreSQL refuses a key file
 // others can read).
