@@ -2,8 +2,11 @@ package multinode
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -212,5 +215,108 @@ func TestPostgresConcurrentEditsAcrossNodes(t *testing.T) {
 	}
 	if len(notes) != 3*each || len(indexes) != 3*each {
 		t.Fatalf("%d distinct values under %d indexes after %d concurrent adds on three nodes: %v", len(notes), len(indexes), 3*each, got)
+	}
+}
+
+// PostgreSQL crashed and restarted under load (issue 15.4): kmipd answers
+// General Failure meanwhile — never a hang, never a dropped connection —
+// and serves again on the same connections without a restart; every
+// acknowledged Create is there, and the process exits cleanly at the end.
+func TestPostgresRestartedUnderLoad(t *testing.T) {
+	pgtest.Shared(t) // skips (or fails on CI) without PostgreSQL
+	cluster, err := pgtest.Start(pgtest.Options{}) // its own: the test stops it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Stop()
+	dsn, err := cluster.CreateDatabase(context.Background(), "kmip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := harness.Start(t, harness.Options{StorageTOML: harness.PostgresStorage(dsn)})
+	const conns = 4
+	var (
+		mu         sync.Mutex
+		acked      []string
+		after      atomic.Int32
+		failures   atomic.Int32
+		restarted  atomic.Bool
+		slowest    atomic.Int64
+		stop       = make(chan struct{})
+		wg         sync.WaitGroup
+		unexpected = make(chan error, conns)
+	)
+	create := kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 128, kmip.CryptographicUsageMaskEncrypt, "")
+	for i := range conns {
+		c := dial(t, srv, "alice", 1, 4)
+		c.Timeout = 45 * time.Second // a hang shows as a timeout
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				p, err := c.Call(kmip.OperationCreate, create...)
+				if d := time.Since(start); int64(d) > slowest.Load() {
+					slowest.Store(int64(d))
+				}
+				var oe *kmipclient.OperationError
+				switch {
+				case err == nil:
+					id, _ := p.Child(kmip.TagUniqueIdentifier).AsText()
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+					if restarted.Load() {
+						after.Add(1)
+					}
+				case errors.As(err, &oe) && oe.Reason == kmip.ResultReasonGeneralFailure:
+					failures.Add(1)
+					time.Sleep(20 * time.Millisecond)
+				default:
+					unexpected <- fmt.Errorf("connection %d: %w", i, err)
+					return
+				}
+			}
+		})
+	}
+	wait := func(what string, cond func() bool) {
+		for end := time.Now().Add(90 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(end) {
+				close(stop)
+				wg.Wait()
+				t.Fatalf("timed out waiting for %s\n%s", what, srv.LogContents(t))
+			}
+		}
+	}
+	wait("creates before the crash", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 50 })
+	if err := cluster.CrashServer(); err != nil {
+		t.Fatal(err)
+	}
+	wait("General Failure while PostgreSQL is down", func() bool { return failures.Load() >= 4 })
+	if err := cluster.StartServer(); err != nil {
+		t.Fatal(err)
+	}
+	restarted.Store(true)
+	wait("creates after PostgreSQL came back", func() bool { return after.Load() >= 50 })
+	close(stop)
+	wg.Wait()
+	close(unexpected)
+	for err := range unexpected {
+		t.Error(err)
+	}
+	t.Logf("%d acknowledged, %d after the restart, %d General Failure; slowest call %v",
+		len(acked), after.Load(), failures.Load(), time.Duration(slowest.Load()))
+	c := dial(t, srv, "alice", 1, 4)
+	for _, id := range acked {
+		if _, err := c.Call(kmip.OperationGetAttributes, kmip.Text(kmip.TagUniqueIdentifier, id),
+			kmip.Text(kmip.TagAttributeName, "State")); err != nil {
+			t.Fatalf("acknowledged key %s lost: %v", id, err)
+		}
+	}
+	if log := srv.LogContents(t); strings.Contains(log, "panic") {
+		t.Errorf("the log mentions a panic:\n%s", log)
 	}
 }
