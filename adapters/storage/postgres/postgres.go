@@ -103,6 +103,12 @@ func Open(ctx context.Context, dsn string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	return openConfig(ctx, cfg, opt)
+}
+
+// openConfig is Open with the pool's configuration parsed.
+func openConfig(ctx context.Context, cfg *pgxpool.Config, opt Options) (*Store, error) {
+	var err error
 	s := &Store{
 		name:      net.JoinHostPort(cfg.ConnConfig.Host, strconv.Itoa(int(cfg.ConnConfig.Port))) + "/" + cfg.ConnConfig.Database,
 		opTimeout: 30 * time.Second,
@@ -151,20 +157,45 @@ func (s *Store) translate(err error) error {
 	return fmt.Errorf("postgres store %s: %w: %w", s.name, ports.ErrUnavailable, err)
 }
 
-// retryable reports a transaction PostgreSQL aborted that may simply be run
-// again: a serialization failure, a deadlock, or a failure before anything
-// reached the server.
+// retryable reports a failed run that may simply be run again: a
+// transaction PostgreSQL aborted as a serialization failure or deadlock, a
+// connection lost before COMMIT was sent (the server rolls back what it had;
+// a pooled connection the server dropped fails this way), or a failure
+// before anything reached the server. A lost COMMIT is not retried (it may
+// have happened), nor a timeout (the call would outlast its bound), nor fn's
+// own error.
 func retryable(err error) bool {
 	var fnErr *fnError
-	if errors.As(err, &fnErr) {
-		return false
-	}
+	var ce *commitError
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
+	switch {
+	case errors.As(err, &fnErr):
+		return false
+	case errors.As(err, &pe):
 		return pe.Code == "40001" || pe.Code == "40P01"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), pgconn.Timeout(err):
+		return false
+	case errors.As(err, &ce):
+		return pgconn.SafeToRetry(ce.err)
 	}
-	return pgconn.SafeToRetry(err)
+	var ae *acquireError
+	if errors.As(err, &ae) {
+		return pgconn.SafeToRetry(ae.err)
+	}
+	return true // the connection failed before COMMIT: nothing was written
 }
+
+// commitError is a failed COMMIT, acquireError a failure to get a
+// connection: retryable treats them apart.
+type (
+	commitError  struct{ err error }
+	acquireError struct{ err error }
+)
+
+func (e *commitError) Error() string  { return e.err.Error() }
+func (e *commitError) Unwrap() error  { return e.err }
+func (e *acquireError) Error() string { return e.err.Error() }
+func (e *acquireError) Unwrap() error { return e.err }
 
 // enter marks a call in flight, or returns ErrClosed.
 func (s *Store) enter() error {
@@ -228,7 +259,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(ctx context.Context, tx p
 		if cerr := ctx.Err(); cerr != nil {
 			return refuse(cerr)
 		}
-		return err
+		return &acquireError{err}
 	}
 	defer conn.Release()
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opTimeout)
@@ -241,7 +272,10 @@ func (s *Store) writeOnce(ctx context.Context, fn func(ctx context.Context, tx p
 		_ = tx.Rollback(wctx)
 		return err
 	}
-	return tx.Commit(wctx)
+	if err := tx.Commit(wctx); err != nil {
+		return &commitError{err}
+	}
+	return nil
 }
 
 // read runs fn with a pooled connection under ctx bounded by OpTimeout; a
@@ -271,7 +305,7 @@ func (s *Store) readOnce(ctx context.Context, fn func(ctx context.Context, q *pg
 	defer cancel()
 	conn, err := s.pool.Acquire(rctx)
 	if err != nil {
-		return err
+		return &acquireError{err}
 	}
 	defer conn.Release()
 	return fn(rctx, conn)
