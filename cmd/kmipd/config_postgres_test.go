@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kmipd/kmipd/adapters/storage/postgres/pgtest"
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 )
 
@@ -85,4 +86,38 @@ func TestPostgresUnreachableHidesPassword(t *testing.T) {
 			t.Errorf("the output shows the password: %q", got)
 		}
 	}
+}
+
+// The password comes from storage.password_file (its first line) or
+// PGPASSWORD when storage.url has none; without either a server that
+// requires one refuses the store.
+func TestPostgresPasswordFile(t *testing.T) {
+	c := pgtest.StartT(t, pgtest.Options{Password: secretPassword})
+	ctx := context.Background()
+	if _, err := c.CreateDatabase(ctx, "kmip"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PGPASSWORD", "")
+	t.Setenv("PGPASSFILE", filepath.Join(t.TempDir(), "none"))
+	url := c.DSNWithoutPassword("kmip")
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(secretPassword+"\nignored second line\n"), 0o600)
+
+	s, err := openPostgres(StorageConfig{Type: storageTypePostgres, URL: url, PasswordFile: pw})
+	if err != nil {
+		t.Fatalf("with storage.password_file: %v", err)
+	}
+	s.Close()
+	if s, err := openPostgres(StorageConfig{Type: storageTypePostgres, URL: url}); err == nil {
+		s.Close()
+		t.Fatal("the store opened without a password on a server that requires one")
+	} else if strings.Contains(err.Error(), secretPassword) {
+		t.Fatalf("the error shows the password: %v", err)
+	}
+	t.Setenv("PGPASSWORD", secretPassword)
+	s, err = openPostgres(StorageConfig{Type: storageTypePostgres, URL: url})
+	if err != nil {
+		t.Fatalf("with PGPASSWORD: %v", err)
+	}
+	s.Close()
 }

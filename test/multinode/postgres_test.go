@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -318,5 +319,38 @@ func TestPostgresRestartedUnderLoad(t *testing.T) {
 	}
 	if log := srv.LogContents(t); strings.Contains(log, "panic") {
 		t.Errorf("the log mentions a panic:\n%s", log)
+	}
+}
+
+// Nodes on a PostgreSQL server that requires a password, one given in
+// storage.url and one in storage.password_file: both serve, and neither
+// the DEBUG log nor the output of either shows the password.
+func TestPostgresPasswordNeverLogged(t *testing.T) {
+	const password = "pg-Secret-7d1f0c"
+	cluster := pgtest.StartT(t, pgtest.Options{Password: password})
+	if _, err := cluster.CreateDatabase(context.Background(), "kmip"); err != nil {
+		t.Fatal(err)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pg-password")
+	if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"PGPASSWORD=", "PGPASSFILE=" + filepath.Join(t.TempDir(), "none")}
+	a := harness.Start(t, harness.Options{Env: env,
+		StorageTOML: harness.PostgresStorage(cluster.DSNFor("kmip"))})
+	b := harness.Start(t, harness.Options{Env: env,
+		StorageTOML: harness.PostgresStorage(cluster.DSNWithoutPassword("kmip")) + fmt.Sprintf("password_file = %q\n", pwFile)})
+	ca, cb := dial(t, a, "alice", 1, 4), dial(t, b, "alice", 1, 4)
+	uid := uidOf(t, call(t, ca, kmip.OperationCreate,
+		kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 128, kmip.CryptographicUsageMaskEncrypt, "")...))
+	call(t, cb, kmip.OperationGet, uid)
+	for _, srv := range []*harness.Server{a, b} {
+		srv.Stop(t)
+		out, _ := os.ReadFile(filepath.Join(srv.Dir, "stderr.txt"))
+		if log := srv.LogContents(t) + string(out); strings.Contains(log, password) {
+			t.Errorf("%s: the log or output shows the PostgreSQL password", srv.Addr)
+		} else if !strings.Contains(log, "kmip") {
+			t.Errorf("%s: the log is empty: the check sees nothing", srv.Addr)
+		}
 	}
 }

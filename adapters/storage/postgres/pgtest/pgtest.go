@@ -55,12 +55,13 @@ type Cluster struct {
 	// DataDir is the cluster's data directory; empty for a server not started here.
 	DataDir string
 
-	root   string // temporary directory removed by Stop
-	bin    string
-	cred   *syscall.Credential
-	tcp    bool
-	tls    bool
-	stopMu sync.Mutex
+	root     string // temporary directory removed by Stop
+	bin      string
+	cred     *syscall.Credential
+	tcp      bool
+	tls      bool
+	password string
+	stopMu   sync.Mutex
 }
 
 // Options for Start.
@@ -70,6 +71,9 @@ type Options struct {
 	// TLSCertPEM and TLSKeyPEM, when set, turn on TLS (ssl = on) with this
 	// server certificate chain and key.
 	TLSCertPEM, TLSKeyPEM []byte
+	// Password, when set, is the superuser's password, and every
+	// connection must give it (scram-sha-256); DSN includes it.
+	Password string
 }
 
 // ErrNotInstalled is returned by Start when no initdb is found.
@@ -130,8 +134,22 @@ func Start(opt Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
-	if err := c.run("initdb", "-D", c.DataDir, "-U", Superuser, "--auth=trust", "-E", "UTF8",
-		"--locale=C", "--no-sync", "--no-instructions"); err != nil {
+	initdb := []string{"-D", c.DataDir, "-U", Superuser, "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"}
+	if opt.Password != "" {
+		pwfile := filepath.Join(root, "pwfile")
+		if err := os.WriteFile(pwfile, []byte(opt.Password+"\n"), 0o600); err != nil {
+			os.RemoveAll(root)
+			return nil, err
+		}
+		if c.cred != nil {
+			os.Chown(pwfile, int(c.cred.Uid), int(c.cred.Gid))
+		}
+		initdb = append(initdb, "--auth=scram-sha-256", "--pwfile="+pwfile)
+		c.password = opt.Password
+	} else {
+		initdb = append(initdb, "--auth=trust")
+	}
+	if err := c.run("initdb", initdb...); err != nil {
 		os.RemoveAll(root)
 		return nil, err
 	}
@@ -311,6 +329,16 @@ func freePort() (int, error) {
 }
 
 func (c *Cluster) dsn(db string) string {
+	dsn := fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", c.SocketDir, c.Port, Superuser, db)
+	if c.password != "" {
+		dsn += " password='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(c.password) + "'"
+	}
+	return dsn
+}
+
+// DSNWithoutPassword returns the connection string of database db without
+// the password, for tests that give it another way.
+func (c *Cluster) DSNWithoutPassword(db string) string {
 	return fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=disable", c.SocketDir, c.Port, Superuser, db)
 }
 
@@ -378,6 +406,21 @@ func Main(m *testing.M, opt Options) int {
 		defer shared.Stop()
 	}
 	return m.Run()
+}
+
+// StartT starts a cluster of the test's own, stopped when the test ends. It
+// skips t when PostgreSQL is missing, or fails it when CI is set.
+func StartT(t testing.TB, opt Options) *Cluster {
+	t.Helper()
+	c, err := Start(opt)
+	if err != nil {
+		if errors.Is(err, ErrNotInstalled) && os.Getenv("CI") == "" {
+			t.Skipf("skipping, no PostgreSQL: %v", err)
+		}
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop() })
+	return c
 }
 
 // Shared returns the cluster Main started. Without one it skips t, or fails
