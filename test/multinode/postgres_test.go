@@ -224,12 +224,7 @@ func TestPostgresConcurrentEditsAcrossNodes(t *testing.T) {
 // and serves again on the same connections without a restart; every
 // acknowledged Create is there, and the process exits cleanly at the end.
 func TestPostgresRestartedUnderLoad(t *testing.T) {
-	pgtest.Shared(t)                               // skips (or fails on CI) without PostgreSQL
-	cluster, err := pgtest.Start(pgtest.Options{}) // its own: the test stops it
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Stop()
+	cluster := pgtest.StartT(t, pgtest.Options{}) // its own: the test stops it
 	dsn, err := cluster.CreateDatabase(context.Background(), "kmip")
 	if err != nil {
 		t.Fatal(err)

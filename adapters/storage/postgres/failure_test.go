@@ -133,13 +133,8 @@ func TestServerCrashUnderLoad(t *testing.T) {
 // meanwhile fail with ErrUnavailable, the same Store then writes to the new
 // primary, and every Create acknowledged before or after is there.
 func TestFailoverToPromotedStandby(t *testing.T) {
-	pgtest.Shared(t) // skips (or fails on CI) without PostgreSQL
 	ctx := context.Background()
-	primary, err := pgtest.Start(pgtest.Options{TCP: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer primary.Stop()
+	primary := pgtest.StartT(t, pgtest.Options{TCP: true})
 	if _, err := primary.CreateDatabase(ctx, "kmip"); err != nil {
 		t.Fatal(err)
 	}

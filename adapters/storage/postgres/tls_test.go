@@ -62,13 +62,8 @@ func newTestCA(t *testing.T) testCA {
 // verify-full and the server's CA the store connects over TLS; with another
 // CA it refuses the server and reports it unavailable.
 func TestTLSToDatabase(t *testing.T) {
-	pgtest.Shared(t) // skips (or fails on CI) without PostgreSQL
 	ca := newTestCA(t)
-	c, err := pgtest.Start(pgtest.Options{TCP: true, TLSCertPEM: ca.serverCertPEM, TLSKeyPEM: ca.serverKeyPEM})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
+	c := pgtest.StartT(t, pgtest.Options{TCP: true, TLSCertPEM: ca.serverCertPEM, TLSKeyPEM: ca.serverKeyPEM})
 	ctx := context.Background()
 	if _, err := c.CreateDatabase(ctx, "kmip"); err != nil {
 		t.Fatal(err)
