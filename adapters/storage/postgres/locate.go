@@ -23,7 +23,7 @@ func (b *sqlBuilder) param(v any) {
 // termIs writes alias.name = $i AND alias.key = $j.
 func (b *sqlBuilder) termIs(alias string, t record.Term) {
 	b.WriteString(alias + ".name = ")
-	b.param([]byte(t.Name))
+	b.param(storedName(t))
 	b.WriteString(" AND " + alias + ".key = ")
 	b.param([]byte(t.Key))
 }
@@ -97,3 +97,9 @@ func locateSQL(q ports.LocateQuery) (string, []any, bool) {
 	}
 	return b.String(), b.args, true
 }
+
+// storedName is the form of an index term's name kept in kmipd_terms: the
+// name itself, or a digest when it is long (record.TermKey), since a
+// B-tree entry must fit in a third of a page and a custom attribute's name
+// may be longer. Keys are shortened the same way by record.
+func storedName(t record.Term) []byte { return []byte(record.TermKey(t.Name)) }

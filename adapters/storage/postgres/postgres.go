@@ -347,7 +347,7 @@ func (s *Store) CreateAll(ctx context.Context, objs []*domain.Object) error {
 		}
 		ids[i], revs[i], bodies[i] = []byte(obj.ID), int64(obj.Revision), body
 		for _, t := range terms {
-			tNames, tKeys, tIDs = append(tNames, []byte(t.Name)), append(tKeys, []byte(t.Key)), append(tIDs, ids[i])
+			tNames, tKeys, tIDs = append(tNames, storedName(t)), append(tKeys, []byte(t.Key)), append(tIDs, ids[i])
 		}
 	}
 	if len(objs) == 0 {
@@ -373,7 +373,7 @@ func queueAddTerms(b *pgx.Batch, id string, terms []record.Term) {
 	}
 	names, keys := make([][]byte, len(terms)), make([][]byte, len(terms))
 	for i, t := range terms {
-		names[i], keys[i] = []byte(t.Name), []byte(t.Key)
+		names[i], keys[i] = storedName(t), []byte(t.Key)
 	}
 	b.Queue(`INSERT INTO kmipd_terms (name, key, id) SELECT n, k, $3 FROM unnest($1::bytea[], $2::bytea[]) AS u(n, k) ON CONFLICT DO NOTHING`,
 		names, keys, []byte(id))
@@ -383,7 +383,7 @@ func queueAddTerms(b *pgx.Batch, id string, terms []record.Term) {
 // probe each (one round trip for all).
 func queueRemoveTerms(b *pgx.Batch, id string, terms []record.Term) {
 	for _, t := range terms {
-		b.Queue(`DELETE FROM kmipd_terms WHERE name = $1 AND key = $2 AND id = $3`, []byte(t.Name), []byte(t.Key), []byte(id))
+		b.Queue(`DELETE FROM kmipd_terms WHERE name = $1 AND key = $2 AND id = $3`, storedName(t), []byte(t.Key), []byte(id))
 	}
 }
 
