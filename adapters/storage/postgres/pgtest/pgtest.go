@@ -112,7 +112,7 @@ func Start(opt Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.MkdirTemp("", "kmipd-pg-")
+	root, err := os.MkdirTemp(tempParent(), "kmipd-pg-")
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +208,7 @@ func (c *Cluster) StartStandby() (*Cluster, error) {
 	if c.DataDir == "" {
 		return nil, errors.New("pgtest: cannot clone a server not started here")
 	}
-	root, err := os.MkdirTemp("", "kmipd-pg-")
+	root, err := os.MkdirTemp(tempParent(), "kmipd-pg-")
 	if err != nil {
 		return nil, err
 	}
@@ -490,3 +490,14 @@ func Sanitize(s string, max int) string {
 
 // DSNFor returns the connection string of database db on the shared cluster's server.
 func (c *Cluster) DSNFor(db string) string { return c.dsnFor(db) }
+
+// tempParent is where clusters get their directory: /tmp when it exists,
+// since the server's user must be able to pass through every parent
+// directory (a root test's TMPDIR may be private) and a Unix socket's path
+// must be short (about 100 bytes); else the system's temporary directory.
+func tempParent() string {
+	if fi, err := os.Stat("/tmp"); err == nil && fi.IsDir() {
+		return "/tmp"
+	}
+	return os.TempDir()
+}
