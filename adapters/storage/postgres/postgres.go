@@ -12,6 +12,10 @@
 // here. Update locks the object's row (SELECT … FOR UPDATE), so updates of one
 // object from any number of nodes run one after the other; a transaction
 // PostgreSQL aborts as a serialization failure or deadlock is run again.
+// The lock was measured against an optimistic revision check with reruns
+// (TestMeasureUpdateLocking, 32 writers on two nodes): 521 against 134
+// updates/s on one object (the optimistic way ran fn 5.4 times per update),
+// 2,544 against 2,002 spread over 64 objects.
 //
 // Any connection error is ports.ErrUnavailable; the pool reconnects by itself,
 // so a restarted or failed-over server (a replica promoted behind the same
