@@ -8,7 +8,7 @@ RUN_FLAGS ?=
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS   := -X main.version=$(VERSION)
 
-.PHONY: all build run run-hsm test test-unit vet fuzz bench bench-go generate clean
+.PHONY: all build run run-hsm run-pg test test-unit vet fuzz bench bench-go generate clean
 
 all: build
 
@@ -36,6 +36,13 @@ run-hsm: build
 	@printf '[crypto]\ntype = "pkcs11"\n\n[crypto.pkcs11]\nmodule = "%s"\ntoken_label = "%s"\npin_file = "%s"\n\n[seal]\ntype = "pkcs11"\n\n[seal.pkcs11]\nmodule = "%s"\ntoken_label = "%s"\npin_file = "%s"\n' \
 	  "$(HSM_MODULE)" "$(HSM_LABEL)" "$(abspath $(HSM_DIR))/pin" "$(HSM_MODULE)" "$(HSM_LABEL)" "$(abspath $(HSM_DIR))/pin" > $(HSM_DIR)/kmipd-hsm.toml
 	SOFTHSM2_CONF=$(abspath $(HSM_DIR))/softhsm2.conf $(BIN) -dev -dev-dir $(HSM_DIR) -config $(HSM_DIR)/kmipd-hsm.toml $(RUN_FLAGS)
+
+## run-pg: a local PostgreSQL cluster in $(PG_DIR) and two kmipd nodes sharing it on 127.0.0.1:$(PORT_A) and :$(PORT_B), dev PKI (needs postgresql)
+PG_DIR ?= .kmipd-dev-pg
+PORT_A ?= 5696
+PORT_B ?= 5697
+run-pg: build
+	BIN=$(BIN) PG_DIR=$(PG_DIR) PORT_A=$(PORT_A) PORT_B=$(PORT_B) RUN_FLAGS="$(RUN_FLAGS)" ./scripts/run-pg.sh
 
 ## test: vet, then every test (unit, contract, integration, interop, conformance)
 test: vet

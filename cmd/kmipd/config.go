@@ -151,7 +151,8 @@ type ServerConfig struct {
 
 // StorageConfig is the [storage] table.
 type StorageConfig struct {
-	// Type names the storage adapter: "sqlite" (default) or "bbolt".
+	// Type names the storage adapter: "sqlite" (default), "bbolt" or
+	// "postgres" (shared by several nodes, config_postgres.go).
 	Type string `toml:"type"`
 	// Path is the database file; empty means server.database_path.
 	Path string `toml:"path"`
@@ -159,6 +160,18 @@ type StorageConfig struct {
 	// "never" (a missing store is a configuration error; kmipd store init
 	// creates it).
 	Create string `toml:"create"`
+	// URL is the PostgreSQL connection string (type postgres): a libpq URL
+	// or key=value list. It may hold the password, so it is never shown.
+	URL string `toml:"url"`
+	// MaxConns caps the connections to PostgreSQL; 0 means 16.
+	MaxConns int `toml:"max_conns"`
+	// PasswordFile holds the PostgreSQL password (its first line) when
+	// neither URL nor PGPASSWORD gives one.
+	PasswordFile string `toml:"password_file"`
+	// SSLMode and SSLRootCert override URL's sslmode and sslrootcert (the
+	// CA file that verifies the server with verify-ca or verify-full).
+	SSLMode     string `toml:"sslmode"`
+	SSLRootCert string `toml:"sslrootcert"`
 }
 
 // Values of storage.create.
@@ -406,6 +419,9 @@ func (c *Config) normalize() error {
 	if _, ok := storageOpeners[c.Storage.Type]; !ok {
 		return keyErr("storage.type", "%q is not one of %s", c.Storage.Type, strings.Join(sortedKeys(storageOpeners), ", "))
 	}
+	if err := c.Storage.normalizePostgres(); err != nil {
+		return err
+	}
 	c.Storage.Create = strings.ToLower(c.Storage.Create)
 	if c.Storage.Create != storageCreateAuto && c.Storage.Create != storageCreateNever {
 		return keyErr("storage.create", "%q is not %s or %s", c.Storage.Create, storageCreateAuto, storageCreateNever)
@@ -477,9 +493,13 @@ func (c *Config) checkFiles() error {
 			return &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err}
 		}
 	}
-	// With storage.create = "never", a missing directory is a missing
-	// store, which opening the store reports.
-	if c.Storage.Create == storageCreateAuto {
+	if c.Storage.Type == storageTypePostgres {
+		if err := c.Storage.checkPostgresFiles(); err != nil {
+			return err
+		}
+	} else if c.Storage.Create == storageCreateAuto {
+		// With storage.create = "never", a missing directory is a missing
+		// store, which opening the store reports.
 		if err := isDir(filepath.Dir(c.Storage.Path)); err != nil {
 			return &ConfigError{Key: c.storageKey(), Value: c.Storage.Path, Err: err}
 		}

@@ -127,7 +127,7 @@ func TestBadConfigs(t *testing.T) {
 		{"message size", "[server]\nmax_message_size = 10\n", nil, "config: server.max_message_size:"},
 		{"max connections", "[server]\nmax_connections = 0\n", nil, "config: server.max_connections:"},
 		{"cipher suite type", "[server]\ntls_cipher_suites = 5\n", nil, "config: server.tls_cipher_suites:"},
-		{"storage type", "[storage]\ntype = \"mysql\"\n", nil, `config: storage.type: "mysql" is not one of bbolt, sqlite`},
+		{"storage type", "[storage]\ntype = \"mysql\"\n", nil, `config: storage.type: "mysql" is not one of bbolt, postgres, sqlite`},
 		{"storage type flag", "", []string{"-storage-type", "redis"}, "config: storage.type:"},
 		{"crypto type", "[crypto]\ntype = \"tpm\"\n", nil, "config: crypto.type:"},
 		{"unknown storage key", "[storage]\ntype = \"sqlite\"\nbusy = 3\n", nil, "config: storage.busy: unknown key"},

@@ -86,6 +86,7 @@ var storageOpeners = map[string]func(StorageConfig, ports.Creation) (ports.Store
 		}
 		return s, nil
 	},
+	storageTypePostgres: openPostgres, // config_postgres.go
 }
 
 // cryptoEngines is the one place that maps crypto.type to an engine.

@@ -158,6 +158,10 @@ type Options struct {
 	DBPath string
 	// HTTPS serves KMIP over HTTPS too, on a free port (Server.HTTPSAddr).
 	HTTPS bool
+	// StorageTOML, when set, is the [storage] table's body in place of the
+	// type and path the harness writes: a store that is not a file, such as
+	// PostgreSQL (PostgresStorage).
+	StorageTOML string
 }
 
 // Server is a running kmipd process and the files it uses.
@@ -265,7 +269,11 @@ func (s *Server) config(storage string, o Options) string {
 	if o.ExtraCryptoTOML != "" {
 		b.WriteString(strings.TrimRight(o.ExtraCryptoTOML, "\n") + "\n")
 	}
-	fmt.Fprintf(&b, "\n[storage]\ntype = %q\npath = %q\n", storage, s.DBPath)
+	if o.StorageTOML != "" {
+		fmt.Fprintf(&b, "\n[storage]\n%s\n", strings.TrimRight(o.StorageTOML, "\n"))
+	} else {
+		fmt.Fprintf(&b, "\n[storage]\ntype = %q\npath = %q\n", storage, s.DBPath)
+	}
 	if o.ExtraTOML != "" {
 		b.WriteString(strings.TrimRight(o.ExtraTOML, "\n") + "\n")
 	}
