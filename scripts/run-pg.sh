@@ -59,13 +59,13 @@ url = "host=$PG_DIR/sock port=5432 user=kmipd dbname=$DB sslmode=disable"
 TOML
 
 # Node A first: it writes the development PKI that node B then reuses.
-"$BIN" -dev -dev-dir "$PG_DIR" -config "$PG_DIR/kmipd-pg.toml" -port "$PORT_A" $RUN_FLAGS &
+"$BIN" -dev -dev-dir "$PG_DIR" -config "$PG_DIR/kmipd-pg.toml" -port "$PORT_A" -https-address "" $RUN_FLAGS &
 pids+=($!)
 for _ in $(seq 100); do
   [ -f "$PG_DIR/client-admin.pem" ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT_A") 2>/dev/null && break
   sleep 0.1
 done
-"$BIN" -dev -dev-dir "$PG_DIR" -config "$PG_DIR/kmipd-pg.toml" -port "$PORT_B" $RUN_FLAGS &
+"$BIN" -dev -dev-dir "$PG_DIR" -config "$PG_DIR/kmipd-pg.toml" -port "$PORT_B" -https-address "" $RUN_FLAGS &
 pids+=($!)
 echo "run-pg: kmipd nodes on 127.0.0.1:$PORT_A and 127.0.0.1:$PORT_B share PostgreSQL database $DB (socket in $PG_DIR/sock)"
 wait -n "${pids[@]}"
