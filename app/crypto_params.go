@@ -233,6 +233,7 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	material := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial)
 	if m, ok := material.AsBytes(); ok {
 		h.Material = m
+		h.Format = realFormat(obj, kmip.KeyFormatType(h.Format), m)
 		return h, nil
 	}
 	// Transparent keys (a structure of components) reach engines in the DER
@@ -319,4 +320,18 @@ func capability[T any](s *Service) (T, error) {
 		return zero, errorf(kmip.ResultReasonOperationNotSupported, "the cryptographic engine does not support this operation")
 	}
 	return impl, nil
+}
+
+// realFormat names the encoding a public or private key's bytes really have
+// when it was registered Raw, or PKCS8 holding the RSAPrivateKey syntax (KMIP
+// 1.4 §2.1.3), so the engine reads them as what they are.
+func realFormat(obj *domain.Object, format kmip.KeyFormatType, m []byte) uint32 {
+	t := kmip.ObjectType(obj.Type)
+	if (format == kmip.KeyFormatTypeRaw || format == kmip.KeyFormatTypePKCS_8) &&
+		(t == kmip.ObjectTypePublicKey || t == kmip.ObjectTypePrivateKey) {
+		if _, real, ok := keyformat.Recognise(m); ok {
+			return uint32(real)
+		}
+	}
+	return uint32(format)
 }

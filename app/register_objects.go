@@ -19,14 +19,17 @@ var objectSince = map[kmip.ObjectType]version{
 }
 
 // keyFormats lists the Key Format Types kmipd accepts for each key object
-// type (KMIP 1.4 §9.1.3.2.3); nil accepts any defined format.
+// type (KMIP 1.4 §9.1.3.2.3); nil accepts any defined format. Raw ("only
+// cryptographic key material, encoded as a string of bytes", 1.4 §2.1.3) is
+// accepted for public and private keys too: their bytes are stored as
+// registered (recogniseRaw).
 var keyFormats = map[kmip.ObjectType]map[kmip.KeyFormatType]bool{
 	kmip.ObjectTypeSymmetricKey: {kmip.KeyFormatTypeRaw: true, kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypeTransparentSymmetricKey: true},
-	kmip.ObjectTypePublicKey: {kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypePKCS_1: true, kmip.KeyFormatTypeX_509: true,
+	kmip.ObjectTypePublicKey: {kmip.KeyFormatTypeRaw: true, kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypePKCS_1: true, kmip.KeyFormatTypeX_509: true,
 		kmip.KeyFormatTypeTransparentRSAPublicKey: true, kmip.KeyFormatTypeTransparentDSAPublicKey: true, kmip.KeyFormatTypeTransparentDHPublicKey: true,
 		kmip.KeyFormatTypeTransparentECPublicKey: true, kmip.KeyFormatTypeTransparentECDSAPublicKey: true,
 		kmip.KeyFormatTypeTransparentECDHPublicKey: true, kmip.KeyFormatTypeTransparentECMQVPublicKey: true},
-	kmip.ObjectTypePrivateKey: {kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypePKCS_1: true, kmip.KeyFormatTypePKCS_8: true,
+	kmip.ObjectTypePrivateKey: {kmip.KeyFormatTypeRaw: true, kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypePKCS_1: true, kmip.KeyFormatTypePKCS_8: true,
 		kmip.KeyFormatTypeECPrivateKey: true, kmip.KeyFormatTypePKCS_12: true,
 		kmip.KeyFormatTypeTransparentRSAPrivateKey: true, kmip.KeyFormatTypeTransparentDSAPrivateKey: true, kmip.KeyFormatTypeTransparentDHPrivateKey: true,
 		kmip.KeyFormatTypeTransparentECPrivateKey: true, kmip.KeyFormatTypeTransparentECDSAPrivateKey: true,
@@ -196,6 +199,9 @@ func matchesBlock(kb *kmip.Item, k *keyformat.Key) error {
 // of key the object type holds. ok is false (and err nil) for formats kmipd
 // stores without interpreting (Opaque, DSA, DH, PKCS#12 ...).
 func decodeKey(t kmip.ObjectType, format kmip.KeyFormatType, m *kmip.Item) (*keyformat.Key, error) {
+	if format == kmip.KeyFormatTypeRaw && (t == kmip.ObjectTypePublicKey || t == kmip.ObjectTypePrivateKey) {
+		return recogniseRaw(t, m)
+	}
 	k, err := keyformat.Decode(format, m)
 	switch {
 	case errors.Is(err, keyformat.ErrMalformed):
@@ -213,6 +219,26 @@ func decodeKey(t kmip.ObjectType, format kmip.KeyFormatType, m *kmip.Item) (*key
 	}[t]
 	if want != nil && !want(k) {
 		return nil, invalidField("the %s key material is not a %s", format, t)
+	}
+	return &k, nil
+}
+
+// recogniseRaw checks a Raw public or private key (KMIP 1.4 §2.1.3: "only
+// cryptographic key material, encoded as a string of bytes"). The bytes are
+// stored as registered; when they are a DER encoding kmipd knows it must be
+// the object type's kind of key, and then the key's attributes can be derived
+// and other formats offered. Bytes in no known encoding are kept as they are.
+func recogniseRaw(t kmip.ObjectType, m *kmip.Item) (*keyformat.Key, error) {
+	b, ok := m.AsBytes()
+	if !ok || len(b) == 0 {
+		return nil, invalidField("Raw Key Material must be a non-empty Byte String")
+	}
+	k, format, ok := keyformat.Recognise(b)
+	if !ok {
+		return nil, nil
+	}
+	if t == kmip.ObjectTypePublicKey && !k.Public() || t == kmip.ObjectTypePrivateKey && !k.Private() {
+		return nil, invalidField("the Raw key material is a %s encoding of a key that is not a %s", format, t)
 	}
 	return &k, nil
 }
