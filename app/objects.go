@@ -152,6 +152,9 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := validateObject(c, t, payload); err != nil {
 		return nil, err
 	}
+	if t == kmip.ObjectTypeTemplate {
+		c, payload = templateOwnNames(c, payload) // app/register_objects.go
+	}
 	if err := s.registerHook(c, payload); err != nil { // wrapped keys: app/wrap.go
 		return nil, err
 	}
