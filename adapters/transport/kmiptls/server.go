@@ -287,6 +287,9 @@ func (s *Server) tlsConfig() (*tls.Config, error) {
 				return err
 			}
 		}
+		if err := CheckPeerKeys(cs.VerifiedChains); err != nil {
+			return fmt.Errorf("client certificate refused: %w", err)
+		}
 		_, err := s.identity(cs)
 		return err
 	}
