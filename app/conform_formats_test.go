@@ -6,10 +6,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"fmt"
 	"testing"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
 )
 
 // registerAt registers obj the way version v does.
@@ -206,6 +208,20 @@ func TestKeyHandleNamesTheRealEncoding(t *testing.T) {
 		}
 		if kmip.KeyFormatType(h.Format) != c.want || !bytes.Equal(h.Material, c.b) {
 			t.Errorf("%s %s: engine told %s, want %s with the bytes as registered", c.t, c.f, kmip.KeyFormatType(h.Format), c.want)
+		}
+	}
+}
+
+// TestEngineDetailShownButNotHSMInternals: an engine's reason about the
+// request reaches the client; a PKCS#11 return code stays in the log.
+func TestEngineDetailShownButNotHSMInternals(t *testing.T) {
+	for err, want := range map[error]string{
+		fmt.Errorf("%w: IV of 12 bytes (want 16)", ports.ErrInvalidInput):              ": IV of 12 bytes (want 16)",
+		fmt.Errorf("%w: pkcs11: C_Encrypt: CKR_DATA_LEN_RANGE", ports.ErrInvalidInput): "",
+		ports.ErrInvalidInput: "",
+	} {
+		if got := engineDetail(err, ports.ErrInvalidInput); got != want {
+			t.Errorf("%v: detail %q, want %q", err, got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
@@ -296,15 +297,17 @@ func engineError(err error, v version) error {
 	case transient(err):
 		return err
 	case isErr(err, ports.ErrUnsupported):
+		msg := "the cryptographic parameters are not supported" + engineDetail(err, ports.ErrUnsupported)
 		if v.major >= 2 {
-			return errorf(kmip.ResultReasonUnsupportedCryptographicParameters, "the cryptographic parameters are not supported").because(err)
+			return errorf(kmip.ResultReasonUnsupportedCryptographicParameters, "%s", msg).because(err)
 		}
-		return invalidField("the cryptographic parameters are not supported").because(err)
+		return invalidField("%s", msg).because(err)
 	case isErr(err, ports.ErrInvalidInput), isErr(err, ports.ErrInvalidLength):
+		msg := "the data or parameters are not valid for the operation" + engineDetail(err, ports.ErrInvalidInput, ports.ErrInvalidLength)
 		if v.major >= 2 {
-			return errorf(kmip.ResultReasonBadCryptographicParameters, "the data or parameters are not valid for the operation").because(err)
+			return errorf(kmip.ResultReasonBadCryptographicParameters, "%s", msg).because(err)
 		}
-		return invalidField("the data or parameters are not valid for the operation").because(err)
+		return invalidField("%s", msg).because(err)
 	case isErr(err, ports.ErrCryptoFailure):
 		return errorf(kmip.ResultReasonCryptographicFailure, "cryptographic failure").because(err)
 	}
@@ -334,4 +337,24 @@ func realFormat(obj *domain.Object, format kmip.KeyFormatType, m []byte) uint32 
 		}
 	}
 	return uint32(format)
+}
+
+// engineDetail is the engine's own reason for refusing a request (which
+// field, and why: "IV of 12 bytes (want 16)"), as ": reason", or "" when the
+// engine gave none beyond its sentinel. Engines never put key material in
+// their errors; the sentinel's own text is left out, and so is a reason
+// that speaks of an HSM's internals (a PKCS#11 return code), which only the
+// log shows.
+func engineDetail(err error, sentinels ...error) string {
+	msg := err.Error()
+	for _, s := range sentinels {
+		if i := strings.Index(msg, s.Error()); i >= 0 {
+			msg = strings.TrimPrefix(msg[i+len(s.Error()):], ": ")
+			break
+		}
+	}
+	if msg == "" || strings.Contains(msg, "pkcs11") || strings.Contains(msg, "CKR_") {
+		return ""
+	}
+	return ": " + msg
 }

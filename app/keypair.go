@@ -146,9 +146,11 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 		switch {
 		case transient(err):
 		case isErr(err, ports.ErrUnsupported):
-			return nil, invalidField("%s key pairs of this size or curve are not supported", kmip.CryptographicAlgorithm(spec.Algorithm)).because(err)
+			return nil, invalidField("%s key pairs of this size or curve are not supported%s", kmip.CryptographicAlgorithm(spec.Algorithm),
+				engineDetail(err, ports.ErrUnsupported)).because(err)
 		case isErr(err, ports.ErrInvalidLength):
-			return nil, invalidField("%d is not a valid length for %s keys", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm)).because(err)
+			return nil, invalidField("%d is not a valid length for %s keys%s", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm),
+				engineDetail(err, ports.ErrInvalidLength)).because(err)
 		}
 		return nil, err
 	}

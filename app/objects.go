@@ -128,9 +128,9 @@ func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error
 	case transient(err):
 		return err
 	case isErr(err, ports.ErrUnsupported):
-		return invalidField("%s is not a supported symmetric key algorithm", alg).because(err)
+		return invalidField("%s is not a supported symmetric key algorithm%s", alg, engineDetail(err, ports.ErrUnsupported)).because(err)
 	case isErr(err, ports.ErrInvalidLength):
-		return invalidField("%d is not a valid length for %s keys", length, alg).because(err)
+		return invalidField("%d is not a valid length for %s keys%s", length, alg, engineDetail(err, ports.ErrInvalidLength)).because(err)
 	}
 	return err
 }
