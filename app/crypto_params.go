@@ -233,6 +233,10 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	}
 	material := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial)
 	if m, ok := material.AsBytes(); ok {
+		if ec, foreign := keyformat.IsForeignEC(m); foreign {
+			return h, errorf(kmip.ResultReasonFeatureNotSupported,
+				"the key is on an elliptic curve (%s) the server cannot compute with; it is stored as registered", ec.Curve)
+		}
 		h.Material = m
 		h.Format = realFormat(obj, kmip.KeyFormatType(h.Format), m)
 		return h, nil

@@ -159,6 +159,9 @@ func Decode(format kmip.KeyFormatType, material *kmip.Item) (Key, error) {
 
 func decodeBytes(format kmip.KeyFormatType, b []byte) (Key, error) {
 	bad := func(err error) (Key, error) {
+		if ec, ok := IsForeignEC(b); ok {
+			return Key{}, fmt.Errorf("%w: an EC key on %s, which the server cannot compute with", ErrUnsupported, ec.Curve)
+		}
 		return Key{}, fmt.Errorf("%w: not a %s encoding: %v", ErrMalformed, format, err)
 	}
 	switch format {
