@@ -90,7 +90,10 @@ func setCertAttrs(obj *domain.Object) {
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return // kmipd stores what it cannot parse; it only derives less
+		var foreign bool
+		if cert, _, foreign = parseForeignECCertificate(der); !foreign {
+			return // kmipd stores what it cannot parse; it only derives less
+		}
 	}
 	obj.SetAttr("X.509 Certificate Identifier", kmip.Struct(kmip.TagX_509CertificateIdentifier,
 		kmip.Bytes(kmip.TagIssuerDistinguishedName, cert.RawIssuer),

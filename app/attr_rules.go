@@ -200,14 +200,49 @@ func hasNameValue(obj *domain.Object, name *kmip.Item, skip int) bool {
 }
 
 // checkAttrValue applies the rules of individual attribute values that the
-// item types do not express. Application Specific Information without its
-// Application Data asks the server to generate it for the namespace; kmipd
-// knows no namespace it could generate data for (KMIP 1.4 §3.36, §11.15
-// "Application Namespace Not Supported").
+// item types do not express, and completes in place the fields the server
+// sets. Application Specific Information without its Application Data asks
+// the server to generate it for the namespace; kmipd knows no namespace it
+// could generate data for (KMIP 1.4 §3.36, §11.15 "Application Namespace Not
+// Supported"). Usage Limits needs its Total and Unit; its Count is the
+// server's (domain.UsageLimitsAsSet).
 func checkAttrValue(a domain.Attribute) error {
 	if a.Name == "Application Specific Information" && a.Value != nil && a.Value.Child(kmip.TagApplicationData) == nil {
 		ns, _ := a.Value.Child(kmip.TagApplicationNamespace).AsText()
 		return errorf(kmip.ResultReasonApplicationNamespaceNotSupported, "cannot generate Application Data for namespace %q", ns)
 	}
+	if a.Name == "Usage Limits" && a.Value != nil {
+		if total, ok := a.Value.Child(kmip.TagUsageLimitsTotal).AsLong(); !ok || total < 0 {
+			return invalidField("Usage Limits needs a Usage Limits Total (a non-negative Long Integer)")
+		}
+		if _, err := definedEnum(a.Value, kmip.TagUsageLimitsUnit, "Usage Limits"); err != nil {
+			return err
+		}
+		set, _ := domain.UsageLimitsAsSet(a.Value)
+		a.Value.Value = set.Children()
+	}
 	return nil
+}
+
+// usageSpent reports whether name is Usage Limits and Get Usage Allocation
+// has already taken units from it: from then on the client may neither
+// modify nor delete it (KMIP 1.4 §3.21 Table 102, KMIP 2.1 §4.62).
+func usageSpent(obj *domain.Object, name string) bool {
+	ul := obj.Attr("Usage Limits")
+	if name != "Usage Limits" || ul == nil {
+		return false
+	}
+	total, _ := ul.Child(kmip.TagUsageLimitsTotal).AsLong()
+	count, ok := ul.Child(kmip.TagUsageLimitsCount).AsLong()
+	return ok && count != total
+}
+
+// usageLimitsFixed refuses a change to Usage Limits once units are spent,
+// with the read-only reason of the version (attrReadOnly).
+func usageLimitsFixed(c *call) error {
+	reason := kmip.ResultReasonPermissionDenied
+	if c.v.major >= 2 {
+		reason = kmip.ResultReasonAttributeReadOnly
+	}
+	return errorf(reason, "Usage Limits cannot change once Get Usage Allocation has taken units from it")
 }

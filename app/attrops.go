@@ -308,6 +308,9 @@ func (s *Service) setAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 		if r.PreActiveOnly && obj.State != domain.PreActive {
 			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
 		}
+		if usageSpent(obj, at.Name) {
+			return usageLimitsFixed(c)
+		}
 		obj.SetAttr(at.Name, at.Value)
 		return nil
 	})
@@ -360,6 +363,9 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		}
 		if r.PreActiveOnly && obj.State != domain.PreActive {
 			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
+		}
+		if usageSpent(obj, at.Name) {
+			return usageLimitsFixed(c)
 		}
 		n := len(obj.AttrValues(at.Name))
 		if n == 0 {
@@ -450,6 +456,9 @@ func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
 		if r.PreActiveOnly && obj.State != domain.PreActive {
 			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", name, domain.ErrWrongState)
+		}
+		if usageSpent(obj, name) {
+			return usageLimitsFixed(c)
 		}
 		if len(obj.AttrValues(name)) == 0 {
 			return attrNotFound(c, name)

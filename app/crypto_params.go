@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
@@ -301,7 +302,12 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	}
 	material := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial)
 	if m, ok := material.AsBytes(); ok {
+		if ec, foreign := keyformat.IsForeignEC(m); foreign {
+			return h, errorf(kmip.ResultReasonFeatureNotSupported,
+				"the key is on an elliptic curve (%s) the server cannot compute with; it is stored as registered", ec.Curve)
+		}
 		h.Material = m
+		h.Format = realFormat(obj, kmip.KeyFormatType(h.Format), m)
 		return h, nil
 	}
 	// Transparent keys (a structure of components) reach engines in the DER
@@ -364,15 +370,17 @@ func engineError(err error, v version) error {
 	case transient(err):
 		return err
 	case isErr(err, ports.ErrUnsupported):
+		msg := "the cryptographic parameters are not supported" + engineDetail(err, ports.ErrUnsupported)
 		if v.major >= 2 {
-			return errorf(kmip.ResultReasonUnsupportedCryptographicParameters, "the cryptographic parameters are not supported").because(err)
+			return errorf(kmip.ResultReasonUnsupportedCryptographicParameters, "%s", msg).because(err)
 		}
-		return invalidField("the cryptographic parameters are not supported").because(err)
+		return invalidField("%s", msg).because(err)
 	case isErr(err, ports.ErrInvalidInput), isErr(err, ports.ErrInvalidLength):
+		msg := "the data or parameters are not valid for the operation" + engineDetail(err, ports.ErrInvalidInput, ports.ErrInvalidLength)
 		if v.major >= 2 {
-			return errorf(kmip.ResultReasonBadCryptographicParameters, "the data or parameters are not valid for the operation").because(err)
+			return errorf(kmip.ResultReasonBadCryptographicParameters, "%s", msg).because(err)
 		}
-		return invalidField("the data or parameters are not valid for the operation").because(err)
+		return invalidField("%s", msg).because(err)
 	case isErr(err, ports.ErrCryptoFailure):
 		return errorf(kmip.ResultReasonCryptographicFailure, "cryptographic failure").because(err)
 	}
@@ -388,4 +396,38 @@ func capability[T any](s *Service) (T, error) {
 		return zero, errorf(kmip.ResultReasonOperationNotSupported, "the cryptographic engine does not support this operation")
 	}
 	return impl, nil
+}
+
+// realFormat names the encoding a public or private key's bytes really have
+// when it was registered Raw, or PKCS8 holding the RSAPrivateKey syntax (KMIP
+// 1.4 §2.1.3), so the engine reads them as what they are.
+func realFormat(obj *domain.Object, format kmip.KeyFormatType, m []byte) uint32 {
+	t := kmip.ObjectType(obj.Type)
+	if (format == kmip.KeyFormatTypeRaw || format == kmip.KeyFormatTypePKCS_8) &&
+		(t == kmip.ObjectTypePublicKey || t == kmip.ObjectTypePrivateKey) {
+		if _, real, ok := keyformat.Recognise(m); ok {
+			return uint32(real)
+		}
+	}
+	return uint32(format)
+}
+
+// engineDetail is the engine's own reason for refusing a request (which
+// field, and why: "IV of 12 bytes (want 16)"), as ": reason", or "" when the
+// engine gave none beyond its sentinel. Engines never put key material in
+// their errors; the sentinel's own text is left out, and so is a reason
+// that speaks of an HSM's internals (a PKCS#11 return code), which only the
+// log shows.
+func engineDetail(err error, sentinels ...error) string {
+	msg := err.Error()
+	for _, s := range sentinels {
+		if i := strings.Index(msg, s.Error()); i >= 0 {
+			msg = strings.TrimPrefix(msg[i+len(s.Error()):], ": ")
+			break
+		}
+	}
+	if msg == "" || strings.Contains(msg, "pkcs11") || strings.Contains(msg, "CKR_") {
+		return ""
+	}
+	return ": " + msg
 }

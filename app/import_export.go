@@ -187,7 +187,9 @@ func (s *Service) importedObject(ctx context.Context, c *call, uid string, t kmi
 		if !rule.AppliesToType(uint32(t)) {
 			return nil, notApplicable(c, a.Name, t)
 		}
-		if err := checkAttrValue(a); err != nil {
+		// Checked as a client's value, kept as exported (a Usage Limits
+		// Count already spent stays spent).
+		if err := checkAttrValue(domain.Attribute{Name: a.Name, Value: a.Value.Clone()}); err != nil {
 			return nil, err
 		}
 		switch a.Name {

@@ -153,9 +153,11 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 		switch {
 		case transient(err):
 		case isErr(err, ports.ErrUnsupported):
-			return nil, invalidField("%s key pairs of this size or curve are not supported", kmip.CryptographicAlgorithm(spec.Algorithm)).because(err)
+			return nil, invalidField("%s key pairs of this size or curve are not supported%s", kmip.CryptographicAlgorithm(spec.Algorithm),
+				engineDetail(err, ports.ErrUnsupported)).because(err)
 		case isErr(err, ports.ErrInvalidLength):
-			return nil, invalidField("%d is not a valid length for %s keys", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm)).because(err)
+			return nil, invalidField("%d is not a valid length for %s keys%s", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm),
+				engineDetail(err, ports.ErrInvalidLength)).because(err)
 		}
 		return nil, err
 	}
@@ -195,6 +197,12 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 
 // createKeyPair implements Create Key Pair (KMIP 1.4 §4.2, KMIP 2.1 §6.1.8).
 func (s *Service) createKeyPair(ctx context.Context, c *call) (*kmip.Item, error) {
+	// KMIP 1.x: Templates named in any of the three Template-Attributes
+	// (1.4 §4.2 Tables 164-166) give their attributes (app/template.go).
+	c, err := s.expandTemplates(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	ct := pairContainers(c.v)
 	priv, err := s.newHalf(ctx, c, kmip.ObjectTypePrivateKey, halfPayload(c, ct.common, ct.private))
 	if err != nil {

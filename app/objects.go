@@ -136,9 +136,9 @@ func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error
 	case transient(err):
 		return err
 	case isErr(err, ports.ErrUnsupported):
-		return invalidField("%s is not a supported symmetric key algorithm", alg).because(err)
+		return invalidField("%s is not a supported symmetric key algorithm%s", alg, engineDetail(err, ports.ErrUnsupported)).because(err)
 	case isErr(err, ports.ErrInvalidLength):
-		return invalidField("%d is not a valid length for %s keys", length, alg).because(err)
+		return invalidField("%d is not a valid length for %s keys%s", length, alg, engineDetail(err, ports.ErrInvalidLength)).because(err)
 	}
 	return err
 }
@@ -159,6 +159,9 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	if err := validateObject(c, t, payload); err != nil {
 		return nil, err
+	}
+	if t == kmip.ObjectTypeTemplate {
+		c, payload = templateOwnNames(c, payload) // app/register_objects.go
 	}
 	if err := s.registerHook(c, payload); err != nil { // wrapped keys: app/wrap.go
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 
 	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/keyformat"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -28,7 +29,11 @@ func derivedAttrs(c *call, t kmip.ObjectType, payload *kmip.Item) ([]domain.Attr
 		if err != nil {
 			return nil, err
 		}
-		return certificateAttrs(c.v, cert), nil
+		out := certificateAttrs(c.v, cert)
+		if _, ec, foreign := parseForeignECCertificate(der); foreign {
+			out = append(out, foreignECAttrs(c.v, ec)...)
+		}
+		return out, nil
 	}
 	kb := payload.Child(kmip.TagKeyBlock)
 	kv := kb.Child(kmip.TagKeyValue)
@@ -37,8 +42,15 @@ func derivedAttrs(c *call, t kmip.ObjectType, payload *kmip.Item) ([]domain.Attr
 	}
 	f, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
 	k, err := decodeKey(t, kmip.KeyFormatType(f), kv.Child(kmip.TagKeyMaterial))
-	if err != nil || k == nil {
+	if err != nil {
 		return nil, err
+	}
+	if k == nil {
+		m, _ := kv.Child(kmip.TagKeyMaterial).AsBytes()
+		if ec, foreign := keyformat.IsForeignEC(m); foreign {
+			return foreignECAttrs(c.v, ec), nil
+		}
+		return nil, nil
 	}
 	alg, length, ok := k.Describe()
 	if !ok {
@@ -60,12 +72,29 @@ func ecAlgFor(v version, alg kmip.CryptographicAlgorithm) kmip.CryptographicAlgo
 }
 
 // parseCertificate parses an X.509 certificate, refusing one that does not.
+// A certificate whose key is on a curve Go cannot use is read without its
+// key (parseForeignECCertificate): Register stores it as registered.
 func parseCertificate(der []byte) (*x509.Certificate, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
+		if cert, _, ok := parseForeignECCertificate(der); ok {
+			return cert, nil
+		}
 		return nil, invalidField("Certificate Value is not a DER X.509 certificate: %v", err)
 	}
 	return cert, nil
+}
+
+// foreignECAttrs are the attributes an EC key on a curve Go cannot use
+// determines: its algorithm, and its length when the curve's field size is
+// known.
+func foreignECAttrs(v version, ec keyformat.ForeignEC) []domain.Attribute {
+	out := []domain.Attribute{{Name: "Cryptographic Algorithm",
+		Value: kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(ecAlgFor(v, kmip.CryptographicAlgorithmEC)))}}
+	if ec.Bits > 0 {
+		out = append(out, domain.Attribute{Name: "Cryptographic Length", Value: kmip.Int(kmip.TagCryptographicLength, int32(ec.Bits))})
+	}
+	return out
 }
 
 // certificateAttrs derives the KMIP 1.0 text identifier, subject and issuer

@@ -19,14 +19,17 @@ var objectSince = map[kmip.ObjectType]version{
 }
 
 // keyFormats lists the Key Format Types kmipd accepts for each key object
-// type (KMIP 1.4 §9.1.3.2.3); nil accepts any defined format.
+// type (KMIP 1.4 §9.1.3.2.3); nil accepts any defined format. Raw ("only
+// cryptographic key material, encoded as a string of bytes", 1.4 §2.1.3) is
+// accepted for public and private keys too: their bytes are stored as
+// registered (recogniseRaw).
 var keyFormats = map[kmip.ObjectType]map[kmip.KeyFormatType]bool{
 	kmip.ObjectTypeSymmetricKey: {kmip.KeyFormatTypeRaw: true, kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypeTransparentSymmetricKey: true},
-	kmip.ObjectTypePublicKey: {kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypePKCS_1: true, kmip.KeyFormatTypeX_509: true,
+	kmip.ObjectTypePublicKey: {kmip.KeyFormatTypeRaw: true, kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypePKCS_1: true, kmip.KeyFormatTypeX_509: true,
 		kmip.KeyFormatTypeTransparentRSAPublicKey: true, kmip.KeyFormatTypeTransparentDSAPublicKey: true, kmip.KeyFormatTypeTransparentDHPublicKey: true,
 		kmip.KeyFormatTypeTransparentECPublicKey: true, kmip.KeyFormatTypeTransparentECDSAPublicKey: true,
 		kmip.KeyFormatTypeTransparentECDHPublicKey: true, kmip.KeyFormatTypeTransparentECMQVPublicKey: true},
-	kmip.ObjectTypePrivateKey: {kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypePKCS_1: true, kmip.KeyFormatTypePKCS_8: true,
+	kmip.ObjectTypePrivateKey: {kmip.KeyFormatTypeRaw: true, kmip.KeyFormatTypeOpaque: true, kmip.KeyFormatTypePKCS_1: true, kmip.KeyFormatTypePKCS_8: true,
 		kmip.KeyFormatTypeECPrivateKey: true, kmip.KeyFormatTypePKCS_12: true,
 		kmip.KeyFormatTypeTransparentRSAPrivateKey: true, kmip.KeyFormatTypeTransparentDSAPrivateKey: true, kmip.KeyFormatTypeTransparentDHPrivateKey: true,
 		kmip.KeyFormatTypeTransparentECPrivateKey: true, kmip.KeyFormatTypeTransparentECDSAPrivateKey: true,
@@ -167,7 +170,9 @@ func validateKeyBlock(c *call, t kmip.ObjectType, obj *kmip.Item) error {
 		}
 	}
 	k, err := decodeKey(t, format, m)
-	if err != nil || k == nil {
+	if err != nil || k == nil || format == kmip.KeyFormatTypeRaw && t != kmip.ObjectTypeSymmetricKey {
+		// A Raw public or private key is stored as registered: the
+		// encoding kmipd recognises is its guess, not the client's word.
 		return err
 	}
 	return matchesBlock(kb, k)
@@ -196,6 +201,9 @@ func matchesBlock(kb *kmip.Item, k *keyformat.Key) error {
 // of key the object type holds. ok is false (and err nil) for formats kmipd
 // stores without interpreting (Opaque, DSA, DH, PKCS#12 ...).
 func decodeKey(t kmip.ObjectType, format kmip.KeyFormatType, m *kmip.Item) (*keyformat.Key, error) {
+	if format == kmip.KeyFormatTypeRaw && (t == kmip.ObjectTypePublicKey || t == kmip.ObjectTypePrivateKey) {
+		return recogniseRaw(t, m)
+	}
 	k, err := keyformat.Decode(format, m)
 	switch {
 	case errors.Is(err, keyformat.ErrMalformed):
@@ -213,6 +221,26 @@ func decodeKey(t kmip.ObjectType, format kmip.KeyFormatType, m *kmip.Item) (*key
 	}[t]
 	if want != nil && !want(k) {
 		return nil, invalidField("the %s key material is not a %s", format, t)
+	}
+	return &k, nil
+}
+
+// recogniseRaw checks a Raw public or private key (KMIP 1.4 §2.1.3: "only
+// cryptographic key material, encoded as a string of bytes"). The bytes are
+// stored as registered; when they are a DER encoding kmipd knows it must be
+// the object type's kind of key, and then the key's attributes can be derived
+// and other formats offered. Bytes in no known encoding are kept as they are.
+func recogniseRaw(t kmip.ObjectType, m *kmip.Item) (*keyformat.Key, error) {
+	b, ok := m.AsBytes()
+	if !ok || len(b) == 0 {
+		return nil, invalidField("Raw Key Material must be a non-empty Byte String")
+	}
+	k, format, ok := keyformat.Recognise(b)
+	if !ok {
+		return nil, nil
+	}
+	if t == kmip.ObjectTypePublicKey && !k.Public() || t == kmip.ObjectTypePrivateKey && !k.Private() {
+		return nil, invalidField("the Raw key material is a %s encoding of a key that is not a %s", format, t)
 	}
 	return &k, nil
 }
@@ -266,6 +294,42 @@ func validateTemplate(obj *kmip.Item) error {
 		}
 	}
 	return nil
+}
+
+// templateOwnNames moves the Names a KMIP 1.0–1.2 Template carries inside
+// itself into the Register request's Template-Attribute: before 1.3 clients
+// (and the 1.0 use cases) name a Template inside the Template, where 1.3 and
+// 1.4 (§2.2.6) put "the name of a Template ... in the Template-Attribute
+// structure in the Register operation". A Name is the Template's own: it
+// identifies the Template and is never copied to the objects made from it.
+// From 1.3 on the request is returned unchanged.
+func templateOwnNames(c *call, tmpl *kmip.Item) (*call, *kmip.Item) {
+	if c.v.atLeast(1, 3) {
+		return c, tmpl
+	}
+	names, kept := []*kmip.Item{}, []*kmip.Item{}
+	for _, a := range tmpl.Children() {
+		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Name" {
+			names = append(names, a)
+		} else {
+			kept = append(kept, a)
+		}
+	}
+	if len(names) == 0 {
+		return c, tmpl
+	}
+	out := tmpl.Clone()
+	out.Value = kept
+	payload := c.payload.Clone()
+	box := payload.Child(kmip.TagTemplateAttribute)
+	if box == nil {
+		box = kmip.Struct(kmip.TagTemplateAttribute)
+		payload.Add(box)
+	}
+	box.Add(names...)
+	cc := *c
+	cc.payload = payload
+	return &cc, out
 }
 
 // validateCSR parses PKCS#10 requests, DER or PEM (KMIP 2.1 §11.9); CRMF

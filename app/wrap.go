@@ -294,6 +294,11 @@ func (s *Service) unwrapStored(ctx context.Context, c *call, kb *kmip.Item) erro
 	m, _ := wd.Child(kmip.TagWrappingMethod).AsEnum()
 	enc, _ := wd.Child(kmip.TagEncodingOption).AsEnum()
 	wrapped, ok := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
+	if !ok {
+		// KMIP 1.1-1.4 §2.1.4: "The Key Value Byte String is ... the wrapped
+		// un-encoded value of the Byte String Key Material field".
+		wrapped, ok = kb.Child(kmip.TagKeyValue).AsBytes()
+	}
 	if m != uint32(kmip.WrappingMethodEncrypt) || enc != uint32(kmip.EncodingOptionNoEncoding) || !ok {
 		return errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "only keys wrapped by encryption without encoding can be unwrapped")
 	}

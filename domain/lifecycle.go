@@ -433,15 +433,34 @@ func link(t kmip.LinkType, id string) *kmip.Item {
 }
 
 // withUsageCount returns a copy of a Usage Limits value whose Usage Limits
-// Count is n.
+// Count is n, its fields in the order of KMIP 1.4 Table 101 (Total, Count,
+// Unit), which 1.0-1.2 clients decode in sequence.
 func withUsageCount(ul *kmip.Item, n int64) *kmip.Item {
 	out := kmip.Struct(ul.Tag)
+	if t := ul.Child(kmip.TagUsageLimitsTotal); t != nil {
+		out.Add(t.Clone())
+	}
+	out.Add(kmip.Long(kmip.TagUsageLimitsCount, n))
 	for _, ch := range ul.Children() {
-		if ch.Tag != kmip.TagUsageLimitsCount {
+		if ch.Tag != kmip.TagUsageLimitsTotal && ch.Tag != kmip.TagUsageLimitsCount {
 			out.Add(ch.Clone())
 		}
 	}
-	return out.Add(kmip.Long(kmip.TagUsageLimitsCount, n))
+	return out
+}
+
+// UsageLimitsAsSet is the Usage Limits value a client's value becomes when it
+// is set (KMIP 1.4 §3.21, the same in 1.0-1.2 and 2.x): all three fields,
+// Usage Limits Count equal to the Usage Limits Total, since "the server
+// SHALL ignore the Usage Limits Count value" a client gives and "the Usage
+// Limits Count is set to the Usage Limits Total value" when the attribute is
+// set. ok is false when the value has no Long Integer Total.
+func UsageLimitsAsSet(ul *kmip.Item) (*kmip.Item, bool) {
+	total, ok := ul.Child(kmip.TagUsageLimitsTotal).AsLong()
+	if !ok {
+		return nil, false
+	}
+	return withUsageCount(ul, total), true
 }
 
 // ErrUsageLimit means a Usage Limits allocation cannot be granted (KMIP 1.4

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"net/http"
 	"sort"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/kmipd/kmipd/adapters/auth/slugs"
 	"github.com/kmipd/kmipd/adapters/policy"
+	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 	"github.com/kmipd/kmipd/app"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/ports"
@@ -153,7 +156,20 @@ func (s SLUGSConfig) client() (*slugs.Client, error) {
 	if s.CacheTTL != nil {
 		ttl = time.Duration(*s.CacheTTL)
 	}
-	return slugs.New(slugs.Options{URL: s.URL, Timeout: time.Duration(s.Timeout), CacheTTL: ttl})
+	timeout := time.Duration(s.Timeout)
+	if timeout == 0 {
+		timeout = slugs.DefaultTimeout
+	}
+	return slugs.New(slugs.Options{URL: s.URL, Timeout: timeout, CacheTTL: ttl, HTTPClient: peerKeyHTTPClient(timeout)})
+}
+
+// peerKeyHTTPClient is the HTTP client of a SLUGS service: Go's certificate
+// checks plus kmipd's minimum key sizes (kmiptls.VerifyPeerKeys), which
+// stand in for Go's RSA minimum that this binary lifts (main.go).
+func peerKeyHTTPClient(timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, VerifyConnection: kmiptls.VerifyPeerKeys}
+	return &http.Client{Timeout: timeout, Transport: tr}
 }
 
 // access is the access-control wiring built from the configuration.

@@ -5,6 +5,14 @@
 // Exit status: 0 after a clean shutdown, 1 when the server fails while
 // running (store, listener, serve or shutdown errors), 2 for usage and
 // configuration errors, which are reported before anything is started.
+//
+// The binary lifts Go's 1024-bit RSA minimum (rsa1024min=0) so that the
+// software crypto engine can serve the legacy RSA-512 keys KMIP 1.x clients
+// ask for; kmipd's TLS enforces its own, higher minimums on peer
+// certificates instead (kmiptls.CheckPeerKeys: RSA 2048, EC 256 bits), for
+// KMIP clients and SLUGS services alike.
+//
+//go:debug rsa1024min=0
 package main
 
 import (

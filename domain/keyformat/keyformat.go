@@ -213,6 +213,9 @@ func (k Key) RSABits() int {
 // parseDER parses the byte-string formats other than Raw.
 func parseDER(format kmip.KeyFormatType, b []byte) (Key, error) {
 	bad := func(err error) (Key, error) {
+		if ec, ok := IsForeignEC(b); ok {
+			return Key{}, fmt.Errorf("%w: an EC key on %s, which the server cannot compute with", ErrUnsupported, ec.Curve)
+		}
 		return Key{}, fmt.Errorf("%w: not a %s encoding: %v", ErrMalformed, format, err)
 	}
 	switch format {
@@ -231,6 +234,14 @@ func parseDER(format kmip.KeyFormatType, b []byte) (Key, error) {
 			// crypto/x509 knows only the NIST curves.
 			if k1, k1err := parseK1Private(format, b); k1err == nil {
 				return Key{Kind: ECPrivate, ECPrivate: k1}, nil
+			}
+			// KMIP 1.4 §2.1.3: PKCS8 supports "both the RSAPrivateKey
+			// syntax and EncryptedPrivateKey".
+			if rk, rerr := x509.ParsePKCS1PrivateKey(b); rerr == nil {
+				return Key{Kind: RSAPrivate, RSAPrivate: rk}, nil
+			}
+			if isEncryptedPKCS8(b) {
+				return Key{}, fmt.Errorf("%w: an EncryptedPrivateKeyInfo cannot be read without its password", ErrUnsupported)
 			}
 			return bad(err)
 		}
@@ -508,7 +519,7 @@ func Convert(keyBlock *kmip.Item, want kmip.KeyFormatType, comp Compression) (*k
 	if kv == nil || kv.Type != kmip.TypeStructure {
 		return nil, fmt.Errorf("%w: the object has no key value", ErrUnsupported)
 	}
-	k, err := Decode(have, kv.Child(kmip.TagKeyMaterial))
+	k, err := decodeBlockMaterial(have, keyBlock, kv.Child(kmip.TagKeyMaterial))
 	if err != nil {
 		return nil, err
 	}

@@ -92,6 +92,15 @@ def run(s):
          lambda o: o.value == pkcs8_priv),
         ("private-ec-pkcs8", pie_objects.PrivateKey(ec_alg, 256, ec_pkcs8, KFT.PKCS_8, mask),
          lambda o: o.value == ec_pkcs8),
+        # KMIP 1.4 §2.1.3: PKCS8 admits the RSAPrivateKey syntax (what
+        # PyKMIP's own tests send) and Raw is any byte encoding; both come
+        # back as registered.
+        ("private-pkcs8-label-pkcs1", pie_objects.PrivateKey(rsa_alg, 2048, pkcs1_priv, KFT.PKCS_8, mask),
+         lambda o: o.value == pkcs1_priv and o.key_format_type == KFT.PKCS_8),
+        ("private-raw", pie_objects.PrivateKey(rsa_alg, 2048, pkcs8_priv, KFT.RAW, mask),
+         lambda o: o.value == pkcs8_priv and o.key_format_type == KFT.RAW),
+        ("public-raw", pie_objects.PublicKey(rsa_alg, 2048, spki, KFT.RAW, vmask),
+         lambda o: o.value == spki and o.key_format_type == KFT.RAW),
         ("secret-data", pie_objects.SecretData(b"pw-" + s.tag.encode(), enums.SecretDataType.PASSWORD),
          lambda o: o.value == b"pw-" + s.tag.encode()),
         ("opaque", pie_objects.OpaqueObject(b"opaque-" + s.tag.encode(), enums.OpaqueDataType.NONE),
@@ -157,6 +166,9 @@ def run(s):
          lambda b: serialization.load_der_private_key(b, None).private_numbers() == rsa_key.private_numbers()),
         ("private-ec-pkcs8", KFT.EC_PRIVATE_KEY,
          lambda b: serialization.load_der_private_key(b, None).private_numbers() == ec_key.private_numbers()),
+        ("private-pkcs8-label-pkcs1", KFT.PKCS_1, lambda b: b == pkcs1_priv),
+        ("private-raw", KFT.PKCS_1, lambda b: b == pkcs1_priv),
+        ("public-raw", KFT.PKCS_1, lambda b: b == pkcs1_pub),
     ]
     for label, fmt, ok in conversions:
         def convert(label=label, fmt=fmt, ok=ok):
@@ -173,6 +185,26 @@ def run(s):
             finally:
                 c.close()
         s.flow(convert)
+
+    def sign_with_labelled_keys():
+        if "private-pkcs8-label-pkcs1" not in uids or "public-raw" not in uids:
+            return s.skip("sign-pkcs8-labelled-verify-raw", "keys not registered")
+        c = s.client()
+        try:
+            def run_sign():
+                priv, pub = uids["private-pkcs8-label-pkcs1"], uids["public-raw"]
+                c.activate(priv)
+                c.activate(pub)
+                p = {"cryptographic_algorithm": rsa_alg, "padding_method": enums.PaddingMethod.PSS,
+                     "hashing_algorithm": enums.HashingAlgorithm.SHA_256}
+                sig = c.sign(b"signed by a relabelled key", uid=priv, cryptographic_parameters=p)
+                ok = c.signature_verify(b"signed by a relabelled key", sig, uid=pub, cryptographic_parameters=p)
+                check(ok == enums.ValidityIndicator.VALID, "signature %s" % ok)
+                return {"verified": True}
+            s.step("sign-pkcs8-labelled-verify-raw", run_sign)
+        finally:
+            c.close()
+    s.flow(sign_with_labelled_keys)
 
     def refusals():
         c = s.client()

@@ -82,7 +82,55 @@ func symmetricKeyBytes(alg kmip.CryptographicAlgorithm, bits int) (int, error) {
 		}
 		return bad("a positive multiple of 8")
 	}
+	if n, ok := legacyKeyBytes(alg, bits); ok {
+		return n, nil
+	}
+	if allowed, ok := legacyLengths[alg]; ok {
+		return bad(allowed)
+	}
 	return 0, fmt.Errorf("%w: symmetric algorithm %s", ports.ErrUnsupported, alg)
+}
+
+// legacyLengths are the symmetric algorithms kmipd creates and stores keys
+// for although it implements no operation with them (KMIP 1.x clients ask
+// for them), with the key lengths each algorithm's own definition allows:
+// MARS (IBM's AES submission) 128-448 in steps of 32, RC2 (RFC 2268) 8-1024,
+// RC5 (RFC 2040) 8-2040, SKIPJACK (NIST) 80, Twofish 128/192/256, ARIA (RFC
+// 5794) 128/192/256, SEED (RFC 4269) 128, SM4 128, GOST 28147-89 and GOST R
+// 34.13-2015 256, Poly1305 256, a One Time Pad any whole number of bytes.
+var legacyLengths = map[kmip.CryptographicAlgorithm]string{
+	kmip.CryptographicAlgorithmMARS: "128 to 448 in steps of 32", kmip.CryptographicAlgorithmRC2: "8 to 1024 in steps of 8",
+	kmip.CryptographicAlgorithmRC5: "8 to 2040 in steps of 8", kmip.CryptographicAlgorithmSKIPJACK: "80",
+	kmip.CryptographicAlgorithmTwofish: "128, 192, 256", kmip.CryptographicAlgorithmARIA: "128, 192, 256",
+	kmip.CryptographicAlgorithmSEED: "128", kmip.CryptographicAlgorithmSM4: "128",
+	kmip.CryptographicAlgorithmGOST28147_89: "256", kmip.CryptographicAlgorithmGOSTR34_13_2015: "256",
+	kmip.CryptographicAlgorithmPoly1305: "256", kmip.CryptographicAlgorithmOneTimePad: "a positive multiple of 8",
+}
+
+// legacyKeyBytes is the key size in bytes of a legacyLengths algorithm's
+// key of bits bits; ok is false for another algorithm or length.
+func legacyKeyBytes(alg kmip.CryptographicAlgorithm, bits int) (int, bool) {
+	in := func(lo, hi, step int) bool { return bits >= lo && bits <= hi && bits%step == 0 }
+	var ok bool
+	switch alg {
+	case kmip.CryptographicAlgorithmMARS:
+		ok = in(128, 448, 32)
+	case kmip.CryptographicAlgorithmRC2:
+		ok = in(8, 1024, 8)
+	case kmip.CryptographicAlgorithmRC5:
+		ok = in(8, 2040, 8)
+	case kmip.CryptographicAlgorithmSKIPJACK:
+		ok = bits == 80
+	case kmip.CryptographicAlgorithmTwofish, kmip.CryptographicAlgorithmARIA:
+		ok = bits == 128 || bits == 192 || bits == 256
+	case kmip.CryptographicAlgorithmSEED, kmip.CryptographicAlgorithmSM4:
+		ok = bits == 128
+	case kmip.CryptographicAlgorithmGOST28147_89, kmip.CryptographicAlgorithmGOSTR34_13_2015, kmip.CryptographicAlgorithmPoly1305:
+		ok = bits == 256
+	case kmip.CryptographicAlgorithmOneTimePad:
+		ok = in(8, 8*kmipparams.MaxRandom, 8)
+	}
+	return bits / 8, ok
 }
 
 // newBlock returns the block cipher alg keyed with key. The key's length is
@@ -120,6 +168,9 @@ func newBlock(alg kmip.CryptographicAlgorithm, key []byte) (cipher.Block, error)
 	case kmip.CryptographicAlgorithmIDEA:
 		b, err = idea.New(key)
 	default:
+		if _, legacy := legacyLengths[alg]; legacy {
+			return nil, fmt.Errorf("%w: %s keys are stored, but kmipd implements no %s cipher", ports.ErrUnsupported, alg, alg)
+		}
 		return nil, fmt.Errorf("%w: block cipher %s", ports.ErrUnsupported, alg)
 	}
 	if err != nil {

@@ -60,7 +60,8 @@ func HandshakeCause(err error) string {
 		strings.Contains(msg, "failed to verify certificate"):
 		return "bad_certificate"
 	case strings.Contains(msg, "common name") || strings.Contains(msg, "CA certificate") ||
-		strings.Contains(msg, "clientAuth") || strings.Contains(msg, "revoked"):
+		strings.Contains(msg, "clientAuth") || strings.Contains(msg, "revoked") ||
+		strings.Contains(msg, "client certificate refused"):
 		return "client_refused"
 	case errors.As(err, &recordHeader) || errors.As(err, &alert) || strings.Contains(msg, "protocol version") ||
 		strings.Contains(msg, "cipher suite") || strings.Contains(msg, "unexpected message") || strings.Contains(msg, "unsupported versions"):

@@ -60,6 +60,9 @@ func (a Authenticator) ServerConfig(base *tls.Config) (*tls.Config, error) {
 				return err
 			}
 		}
+		if err := CheckPeerKeys(cs.VerifiedChains); err != nil {
+			return fmt.Errorf("client certificate refused: %w", err)
+		}
 		_, err := a.Identity(cs)
 		return err
 	}
