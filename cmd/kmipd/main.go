@@ -221,6 +221,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	acc, err := buildAccess(cfg, log, metrics.Authenticator)
 	if err != nil {
 		log.Error().Err(err).Msg("access control configuration failed")
+		if errors.As(err, new(*ConfigError)) {
+			return fail(exitConfig, err)
+		}
 		return fail(exitFailed, err)
 	}
 	svc := app.New(app.Config{
@@ -334,6 +337,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if acc.rescan != nil {
 		reloaders = append(reloaders, reloader{"policies", func() error { acc.rescan(); return nil }})
+	}
+	if acc.reloadPasswords != nil {
+		reloaders = append(reloaders, reloader{"password_file", acc.reloadPasswords})
 	}
 	defer handleSIGHUP(context.Background(), log, reloaders)()
 	serveErr := make(chan error, 1)
