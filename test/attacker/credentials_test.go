@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,15 +37,16 @@ func passwordFile(t *testing.T, path string, users ...string) {
 	}
 }
 
-// verifying starts kmipd with auth.credentials = "verify", users user1 and
-// user2 in the password file and the certificate "gateway" allowed to act
-// for them; it returns the target and the password file's path.
-func verifying(t *testing.T) (*target, string) {
+// verifying starts kmipd with auth.credentials = "verify", users user1,
+// user2 and alice in the password file, read every poll, and the certificate
+// "gateway" allowed to act for them; it returns the target and the password
+// file's path.
+func verifying(t *testing.T, poll string) (*target, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "passwords")
 	passwordFile(t, path, "user1", "pw-one", "user2", "pw-two", "alice", "pw-alice")
 	tg := start(t, harness.Options{ExtraTOML: fmt.Sprintf("[auth]\ncredentials = \"verify\"\npassword_file = %q\n"+
-		"credential_certificates = [\"gateway\"]\npassword_poll_interval = \"100ms\"\n", path)})
+		"credential_certificates = [\"gateway\"]\npassword_poll_interval = %q\n", path, poll)})
 	return tg, path
 }
 
@@ -82,7 +84,7 @@ func aesPayload() []*kmip.Item {
 // TestCredentialUsersIsolated: two users behind one gateway certificate are
 // kept apart by the default policy as two certificates are, at 1.4 and 2.1.
 func TestCredentialUsersIsolated(t *testing.T) {
-	tg, _ := verifying(t)
+	tg, _ := verifying(t, "100ms")
 	for _, minor := range [][2]int32{{1, 4}, {2, 1}} {
 		gw := tg.srv.Dial(t, "gateway", minor[0], minor[1])
 		out, err := asUser(gw, "user1", "pw-one", kmip.OperationCreate, aesPayload()...)
@@ -114,7 +116,7 @@ func TestCredentialUsersIsolated(t *testing.T) {
 // answered Authentication Not Successful and the connection closed; the log
 // names the user and the client's address at WARN, never the password.
 func TestCredentialRefused(t *testing.T) {
-	tg, _ := verifying(t)
+	tg, _ := verifying(t, "100ms")
 	for _, c := range []struct{ cert, user, password string }{
 		{"gateway", "user1", "pw-two-wrong"},
 		{"gateway", "mallory", "pw-one"},
@@ -159,7 +161,7 @@ func TestCredentialRefused(t *testing.T) {
 // TestCredentialReload: a password changed in the file takes effect without
 // a restart, and the old one is refused.
 func TestCredentialReload(t *testing.T) {
-	tg, path := verifying(t)
+	tg, path := verifying(t, "100ms")
 	gw := tg.srv.Dial(t, "gateway", 1, 4)
 	if _, err := asUser(gw, "user1", "pw-one", kmip.OperationQuery); err != nil {
 		t.Fatal(err)
@@ -180,6 +182,51 @@ func TestCredentialReload(t *testing.T) {
 	c := tg.srv.Dial(t, "gateway", 1, 4)
 	if _, err := asUser(c, "user1", "pw-one", kmip.OperationQuery); reason(err) != kmip.ResultReasonAuthenticationNotSuccessful {
 		t.Errorf("the old password after the change: %v", err)
+	}
+}
+
+// TestCredentialSIGHUP: SIGHUP reads the password file at once; a broken
+// file keeps the one in force.
+func TestCredentialSIGHUP(t *testing.T) {
+	tg, path := verifying(t, "1h")
+	hup := func() {
+		if err := syscall.Kill(tg.srv.PID(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+	}
+	try := func(password string) error {
+		_, err := asUser(tg.srv.Dial(t, "gateway", 1, 4), "user1", password, kmip.OperationQuery)
+		return err
+	}
+	if err := os.WriteFile(path, []byte("user1:not-bcrypt\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hup()
+	waitLog(t, tg.srv, `SIGHUP: reload failed`)
+	if err := try("pw-one"); err != nil {
+		t.Fatalf("a broken file on SIGHUP dropped the one in force: %v", err)
+	}
+	passwordFile(t, path, "user1", "pw-new")
+	hup()
+	deadline := time.Now().Add(10 * time.Second)
+	for try("pw-new") != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the new password is still refused after SIGHUP")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := try("pw-one"); reason(err) != kmip.ResultReasonAuthenticationNotSuccessful {
+		t.Errorf("the old password after SIGHUP: %v", err)
+	}
+}
+
+// waitLog waits until the server's log holds s.
+func waitLog(t *testing.T, srv *harness.Server, s string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(srv.LogContents(t), s); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log never said %q", s)
+		}
 	}
 }
 
