@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,9 @@ type File struct {
 	// cacheKey keys the HMAC under which successful verifications are
 	// remembered; neither it nor a password leaves the process.
 	cacheKey [32]byte
+	// slots bounds the bcrypt comparisons running at once, so that clients
+	// sending wrong passwords cannot take every core from the others.
+	slots chan struct{}
 
 	mu     sync.RWMutex
 	hashes map[string][]byte
@@ -66,7 +70,8 @@ var _ ports.CredentialVerifier = (*File)(nil)
 // Open reads the password file; an unreadable or malformed file is an error
 // naming the line, never its hash.
 func Open(path string, o Options) (*File, error) {
-	f := &File{path: path, interval: o.PollInterval, log: o.Log}
+	f := &File{path: path, interval: o.PollInterval, log: o.Log,
+		slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))}
 	if f.interval <= 0 {
 		f.interval = DefaultPollInterval
 	}
@@ -99,8 +104,10 @@ func (f *File) Users() int {
 // unknown user costs one bcrypt comparison too. A successful check is
 // remembered (as an HMAC of user and password under a per-process key) until
 // the file changes, so that a client sending its credential with every
-// request pays bcrypt's cost once.
-func (f *File) Verify(_ context.Context, user, password string) error {
+// request pays bcrypt's cost once. At most half the CPUs (at least one)
+// compare at once; a check that cannot start before ctx ends returns an
+// error wrapping ports.ErrUnavailable.
+func (f *File) Verify(ctx context.Context, user, password string) error {
 	mac := hmac.New(sha256.New, f.cacheKey[:])
 	mac.Write([]byte(user))
 	mac.Write([]byte{0})
@@ -116,6 +123,12 @@ func (f *File) Verify(_ context.Context, user, password string) error {
 	}
 	if !known {
 		hash = f.dummy
+	}
+	select {
+	case f.slots <- struct{}{}:
+		defer func() { <-f.slots }()
+	case <-ctx.Done():
+		return fmt.Errorf("password check for user %q not started: %w: %w", user, ports.ErrUnavailable, ctx.Err())
 	}
 	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !known {
 		return fmt.Errorf("user %q: %w", user, ports.ErrBadCredential)

@@ -137,3 +137,29 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestVerifyBounded: with every comparison slot taken, a check waits and
+// gives up with ErrUnavailable when its context ends, while a remembered
+// success needs no slot.
+func TestVerifyBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "passwords")
+	write(t, path, "alice:"+hash(t, "pw")+"\n")
+	f, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Verify(context.Background(), "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	for range cap(f.slots) {
+		f.slots <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := f.Verify(ctx, "alice", "wrong"); !errors.Is(err, ports.ErrUnavailable) {
+		t.Errorf("all slots taken: %v, want ErrUnavailable", err)
+	}
+	if err := f.Verify(ctx, "alice", "pw"); err != nil {
+		t.Errorf("a remembered success waited for a slot: %v", err)
+	}
+}
