@@ -467,6 +467,9 @@ func (c *Config) checkFiles() error {
 			return &ConfigError{Key: c.storageKey(), Value: c.Storage.Path, Err: err}
 		}
 	}
+	if err := c.Auth.checkPasswordFile(); err != nil {
+		return err
+	}
 	return c.Crypto.checkPKCS11Files()
 }
 

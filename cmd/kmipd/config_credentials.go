@@ -63,6 +63,18 @@ func (c *CredentialsConfig) normalizeCredentials() error {
 	return nil
 }
 
+// checkPasswordFile reads and parses auth.password_file when credentials are
+// verified, so that a bad file stops kmipd before it opens anything.
+func (c *CredentialsConfig) checkPasswordFile() error {
+	if c.Credentials != credentialsVerify {
+		return nil
+	}
+	if err := passwordfile.Check(c.PasswordFile); err != nil {
+		return keyErr("auth.password_file", "%v", err)
+	}
+	return nil
+}
+
 // credentialCheck is the credential verification built from the
 // configuration: nil creds when credentials are ignored.
 type credentialCheck struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -85,5 +87,46 @@ func TestBuildAccessCredentials(t *testing.T) {
 	c.Auth.Credentials, c.Auth.PasswordFile, c.Auth.CredentialCertificates = "ignore", "", nil
 	if a, err := buildAccess(c, zerolog.Nop(), same); err != nil || a.authenticate != nil {
 		t.Errorf("ignore without SLUGS: a hook is set (%v)", err)
+	}
+}
+
+// TestBadPasswordFileStartsNothing: a password file that does not load is a
+// configuration error (exit 78, one line naming auth.password_file, never a
+// hash) for `kmipd config check` and for the server, before the database is
+// created.
+func TestBadPasswordFileStartsNothing(t *testing.T) {
+	dir := t.TempDir()
+	pki, err := kmiptls.GenerateDevPKI(filepath.Join(dir, "pki"), kmiptls.DevPKIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "k.db")
+	pw := filepath.Join(dir, "passwords")
+	cfg := filepath.Join(dir, "kmipd.toml")
+	text := "[server]\ncertificate_path = \"" + pki.ServerCert + "\"\nkey_path = \"" + pki.ServerKey + "\"\nca_path = \"" +
+		pki.CACert + "\"\n[storage]\ntype = \"sqlite\"\npath = \"" + db + "\"\n" +
+		"[auth]\ncredentials = \"verify\"\npassword_file = \"" + pw + "\"\n"
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"missing": "", "not bcrypt": "user1:s3cret-plain\n"} {
+		os.Remove(pw)
+		if content != "" {
+			if err := os.WriteFile(pw, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, args := range [][]string{{"config", "check", cfg}, {"-config", cfg}} {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), args, &out, &errb)
+			got := errb.String()
+			if code != exitConfig || !strings.Contains(got, "auth.password_file") || strings.Count(got, "\n") != 1 ||
+				strings.Contains(got, "s3cret") {
+				t.Errorf("%s, %q: exit %d, stderr %q; want %d and one line naming auth.password_file", name, args, code, got, exitConfig)
+			}
+			if _, err := os.Stat(db); !os.IsNotExist(err) {
+				t.Fatalf("%s: a bad password file let kmipd create the database", name)
+			}
+		}
 	}
 }

@@ -93,6 +93,19 @@ func Open(path string, o Options) (*File, error) {
 	return f, nil
 }
 
+// Check reads and parses the password file at path as Open does, without
+// putting it in force: a configuration check.
+func Check(path string) error {
+	data, err := readCapped(path)
+	if err != nil {
+		return err
+	}
+	if _, err := parse(data); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
 // Users returns how many users the file in force names.
 func (f *File) Users() int {
 	f.mu.RLock()
