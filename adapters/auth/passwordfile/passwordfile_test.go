@@ -24,9 +24,15 @@ func hash(t *testing.T, pw string) string {
 	return string(h)
 }
 
+// write replaces path with content at once (a rename), so that the poller
+// never reads it half written: with a 10ms poll interval a busy machine
+// could otherwise read the truncated file twice in a row.
 func write(t *testing.T, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+	if err := os.WriteFile(path+".tmp", []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
 		t.Fatal(err)
 	}
 }
