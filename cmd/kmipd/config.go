@@ -507,6 +507,9 @@ func (c *Config) checkFiles() error {
 	if err := c.Audit.checkFiles(); err != nil {
 		return err
 	}
+	if err := c.Auth.checkPasswordFile(); err != nil {
+		return err
+	}
 	if err := c.Crypto.checkPKCS11Files(); err != nil {
 		return err
 	}

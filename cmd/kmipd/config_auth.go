@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -15,6 +16,7 @@ import (
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 	"github.com/kmipd/kmipd/app"
 	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
@@ -31,6 +33,9 @@ type AuthConfig struct {
 	// SLUGS holds the [auth.slugs.NAME] tables, PyKMIP's [auth:slugs:NAME]
 	// blocks. The enabled ones are asked in the order the file lists them.
 	SLUGS map[string]SLUGSConfig `toml:"slugs"`
+	// CredentialsConfig holds the keys about request credentials
+	// (config_credentials.go).
+	CredentialsConfig
 
 	// order is the file order of the SLUGS tables.
 	order []string
@@ -148,7 +153,7 @@ func (c *Config) normalizeAccess() error {
 		}
 		c.Auth.SLUGS[name] = s
 	}
-	return nil
+	return c.Auth.normalizeCredentials()
 }
 
 func (s SLUGSConfig) client() (*slugs.Client, error) {
@@ -181,7 +186,9 @@ type access struct {
 	// rescan reads the policy directory at once (SIGHUP; nil: none).
 	rescan func()
 	// authenticate is the transport's per-request hook (nil: certificate only).
-	authenticate func(context.Context, domain.Principal) (domain.Principal, error)
+	authenticate func(context.Context, domain.Principal, *kmip.Item) (domain.Principal, error)
+	// reloadPasswords reads the password file at once (SIGHUP; nil: none).
+	reloadPasswords func() error
 }
 
 // buildAccess opens the policy directory and the enabled third-party
@@ -215,10 +222,40 @@ func buildAccess(c Config, log zerolog.Logger, observe func(ports.Authenticator)
 		alog.Info().Str("auth", "slugs."+name).Str("url", cl.URL()).Stringer("timeout", time.Duration(s.Timeout)).
 			Stringer("cache_ttl", time.Duration(*s.CacheTTL)).Msg("third-party authentication enabled")
 	}
+	var thirdParty func(context.Context, domain.Principal) (domain.Principal, error)
 	if len(auths) == 0 {
 		alog.Info().Msg("no third-party authentication enabled: clients are identified by their certificate only, without groups")
-		return a, nil
+	} else {
+		thirdParty = app.ThirdPartyAuth(auths, alog)
 	}
-	a.authenticate = app.ThirdPartyAuth(auths, alog)
+	cc, err := buildCredentials(c.Auth.CredentialsConfig, alog)
+	if err != nil {
+		return a, err
+	}
+	if cc.creds != nil || thirdParty != nil {
+		a.authenticate = app.RequestAuth(cc.creds, thirdParty)
+	}
+	if cc.watch != nil {
+		a.watch = bothWatch(a.watch, cc.watch)
+		a.reloadPasswords = cc.reload
+	}
 	return a, nil
+}
+
+// bothWatch runs both watchers (either may be nil) until ctx ends and
+// returns when both have returned.
+func bothWatch(w1, w2 func(context.Context)) func(context.Context) {
+	return func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for _, w := range []func(context.Context){w1, w2} {
+			if w != nil {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					w(ctx)
+				}()
+			}
+		}
+		wg.Wait()
+	}
 }

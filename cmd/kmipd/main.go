@@ -249,6 +249,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	acc, err := buildAccess(cfg, log, metrics.Authenticator)
 	if err != nil {
 		log.Error().Err(err).Msg("access control configuration failed")
+		if errors.As(err, new(*ConfigError)) {
+			return fail(exitConfig, err)
+		}
 		return fail(exitFailed, err)
 	}
 	auditor, err := openAudit(cfg.Audit, kek, metrics.AuditWriteFailed)
@@ -394,6 +397,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		// Until it can be reopened, records fail (and requests with them
 		// when fail_closed).
 		reloaders = append(reloaders, reloader{"audit", auditor.Reopen})
+	}
+	if acc.reloadPasswords != nil {
+		reloaders = append(reloaders, reloader{"password_file", acc.reloadPasswords})
 	}
 	defer handleSIGHUP(context.Background(), log, reloaders)()
 	if resealer != nil {

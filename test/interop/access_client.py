@@ -5,7 +5,9 @@ Run with Debian's /usr/bin/python3 (python3-pykmip 0.10). Reads one JSON
 object on stdin:
 
     {"host": "127.0.0.1", "port": 5696, "ca": "...", "kmip_version": "1.2",
-     "identities": {"alice": {"cert": "...", "key": "..."}, ...},
+     "identities": {"alice": {"cert": "...", "key": "..."},
+                    "u1": {"cert": "...", "key": "...",        # optional: a
+                           "username": "...", "password": "..."}, ...},  # Credential
      "actions": [{"as": "alice", "op": "create", "name": "k1",
                   "policy": "shared"},                  # policy optional
                  {"as": "bob", "op": "get", "uid": "..."},
@@ -47,6 +49,8 @@ def run(args, conf, action):
         ca=args["ca"],
         config_file=conf,
         kmip_version=VERSIONS[args.get("kmip_version", "1.2")],
+        username=ident.get("username"),
+        password=ident.get("password"),
     )
     out = {}
     try:

@@ -17,10 +17,13 @@ import (
 	"github.com/kmipd/kmipd/test/harness"
 )
 
-// identity is a client certificate access_client.py connects with.
+// identity is a client certificate access_client.py connects with and,
+// optionally, the Username and Password Credential it sends.
 type identity struct {
-	Cert string `json:"cert"`
-	Key  string `json:"key"`
+	Cert     string `json:"cert"`
+	Key      string `json:"key"`
+	Username string `json:"username,omitempty"`
+	Password string `json:"password,omitempty"`
 }
 
 // action is one access_client.py action; its result comes back in outcome.
@@ -58,7 +61,7 @@ func newAccessRunner(t *testing.T, srv *harness.Server, names ...string) *access
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.ids[n] = identity{cert, key}
+		r.ids[n] = identity{Cert: cert, Key: key}
 	}
 	return r
 }

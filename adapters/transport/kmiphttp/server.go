@@ -330,7 +330,7 @@ func (s *Server) answer(ctx context.Context, who domain.Principal, enc encoding,
 	req, err := enc.decode(body, lim)
 	switch {
 	case err == nil:
-		actx, aerr := s.Auth.Authenticate(ctx, who)
+		actx, aerr := s.Auth.Authenticate(ctx, who, req)
 		if aerr != nil {
 			rlog.Warn().Err(aerr).Msg("kmip: HTTPS request refused: authentication failed")
 			uh, ok := s.Handler.(ports.UnauthenticatedHandler)

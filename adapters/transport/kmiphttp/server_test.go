@@ -334,7 +334,7 @@ func TestMalformedBody(t *testing.T) {
 func TestSharedAuthentication(t *testing.T) {
 	var refuse atomic.Bool
 	ts := startServer(t, func(s *Server) {
-		s.Auth.ThirdParty = func(ctx context.Context, who domain.Principal) (domain.Principal, error) {
+		s.Auth.ThirdParty = func(ctx context.Context, who domain.Principal, _ *kmip.Item) (domain.Principal, error) {
 			if refuse.Load() {
 				return domain.Principal{}, errors.New("no such user")
 			}

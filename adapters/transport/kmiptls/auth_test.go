@@ -32,7 +32,7 @@ func TestAuthenticateHookPerRequest(t *testing.T) {
 	var mu sync.Mutex
 	var seen []string
 	ts := startServer(t, nil, func(s *Server) {
-		s.Authenticate = func(_ context.Context, who domain.Principal) (domain.Principal, error) {
+		s.Authenticate = func(_ context.Context, who domain.Principal, _ *kmip.Item) (domain.Principal, error) {
 			mu.Lock()
 			seen = append(seen, who.Name)
 			mu.Unlock()
@@ -67,7 +67,7 @@ func TestAuthenticateFailureRefusesAndCloses(t *testing.T) {
 	h := &refusingHandler{fakeHandler: &fakeHandler{}}
 	ts := startServer(t, nil, func(s *Server) {
 		s.Handler = h
-		s.Authenticate = func(context.Context, domain.Principal) (domain.Principal, error) {
+		s.Authenticate = func(context.Context, domain.Principal, *kmip.Item) (domain.Principal, error) {
 			return domain.Principal{}, errors.New("nobody knows you")
 		}
 	})
@@ -93,7 +93,7 @@ func TestAuthenticateFailureRefusesAndCloses(t *testing.T) {
 
 	// A handler that cannot answer refusals: the connection just closes.
 	ts2 := startServer(t, nil, func(s *Server) {
-		s.Authenticate = func(context.Context, domain.Principal) (domain.Principal, error) {
+		s.Authenticate = func(context.Context, domain.Principal, *kmip.Item) (domain.Principal, error) {
 			return domain.Principal{}, errors.New("no")
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
@@ -28,7 +29,9 @@ type Authenticator struct {
 	// ThirdParty, when set, is asked whether the client its certificate
 	// identifies may be served and returns the principal to serve (with
 	// groups); nil serves the certificate's identity without groups.
-	ThirdParty func(ctx context.Context, who domain.Principal) (domain.Principal, error)
+	// The request is the decoded message, whose header may carry
+	// credentials (KMIP 1.4 §6.1).
+	ThirdParty func(ctx context.Context, who domain.Principal, req *kmip.Item) (domain.Principal, error)
 }
 
 // ServerConfig returns a copy of base that allows TLS 1.2 or later only and
@@ -122,11 +125,11 @@ func (a Authenticator) Revoked(cs tls.ConnectionState) error {
 // Authenticate runs third-party authentication for one request of who (the
 // principal Identity returned) and returns ctx carrying the principal the
 // request runs as (ports.WithPeer). An error refuses the request.
-func (a Authenticator) Authenticate(ctx context.Context, who domain.Principal) (context.Context, error) {
+func (a Authenticator) Authenticate(ctx context.Context, who domain.Principal, req *kmip.Item) (context.Context, error) {
 	if a.ThirdParty == nil {
 		return ports.WithPeer(ctx, who), nil
 	}
-	p, err := a.ThirdParty(ctx, who)
+	p, err := a.ThirdParty(ctx, who, req)
 	if err != nil {
 		return ctx, err
 	}

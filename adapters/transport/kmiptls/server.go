@@ -95,14 +95,15 @@ type Server struct {
 	// Limits bounds the decoder; zero fields take ttlv.DefaultLimits
 	// except MaxSize, which defaults to the effective MaxMessageSize.
 	Limits ttlv.Limits
-	// Authenticate, when set, is asked before each decoded request whether
-	// the client its certificate identifies may be served, and returns the
-	// principal the request runs as (with third-party groups, for
-	// instance). An error refuses the request: the client gets the
-	// Handler's ports.UnauthenticatedHandler answer, if it has one, and the
+	// Authenticate, when set, is asked before each decoded request req
+	// whether the client its certificate identifies (who) may be served,
+	// and returns the principal the request runs as (with third-party
+	// groups, or the user of the request's Credential, for instance). An
+	// error refuses the request: the client gets the Handler's
+	// ports.UnauthenticatedHandler answer, if it has one, and the
 	// connection is closed. Nil serves every verified client as its
 	// certificate names it, without group information.
-	Authenticate func(ctx context.Context, who domain.Principal) (domain.Principal, error)
+	Authenticate func(ctx context.Context, who domain.Principal, req *kmip.Item) (domain.Principal, error)
 	// MemoryBudget bounds the bytes held by request messages being read
 	// and handled and by responses being written, across all connections.
 	// A request whose bytes do not fit is left unread until they do, so
@@ -609,7 +610,7 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 	switch {
 	case err == nil:
 		var authOK bool
-		if ctx, authOK = c.authenticate(ctx); !authOK {
+		if ctx, authOK = c.authenticate(ctx, req); !authOK {
 			uh, ok := c.srv.Handler.(ports.UnauthenticatedHandler)
 			if !ok {
 				return nil, false
@@ -637,12 +638,12 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 	return out, true
 }
 
-// authenticate runs the Authenticate hook for one request and returns the
+// authenticate runs the Authenticate hook for request req and returns the
 // context carrying the principal to serve; false refuses the request and
 // marks the connection to be closed.
-func (c *conn) authenticate(ctx context.Context) (context.Context, bool) {
+func (c *conn) authenticate(ctx context.Context, req *kmip.Item) (context.Context, bool) {
 	who, _ := ports.PeerFrom(ctx)
-	ctx, err := c.srv.auth().Authenticate(ctx, who)
+	ctx, err := c.srv.auth().Authenticate(ctx, who, req)
 	if err != nil {
 		c.refused = true
 		c.log.Warn().Err(err).Msg("kmip: request refused and connection closed: authentication failed")
