@@ -38,6 +38,9 @@ type Config struct {
 	// Limits bound object attributes and stream state (app/limits.go);
 	// zero fields take DefaultLimits.
 	Limits Limits
+	// CA issues certificates for Certify and Re-certify (app/certify.go);
+	// nil: neither operation is offered.
+	CA *CA
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler
@@ -69,5 +72,6 @@ func New(cfg Config) *Service {
 	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Service{cfg: cfg}
 	s.routes = s.routeTable()
+	s.certifyRoutes()
 	return s
 }

@@ -1,0 +1,198 @@
+package app
+
+import (
+	"context"
+	"crypto/x509"
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// reCertifyRequest reads the request a Re-certify carries: in the payload
+// (both versions) or, in KMIP 2.x, a Certificate Request object named by
+// Certificate Request Unique Identifier. It returns nil when there is none.
+func (s *Service) reCertifyRequest(ctx context.Context, c *call) (*x509.CertificateRequest, error) {
+	csr, err := requestCSR(c)
+	if err != nil || csr != nil || c.v.major < 2 {
+		return csr, err
+	}
+	it := c.payload.Child(kmip.TagCertificateRequestUniqueIdentifier)
+	if it == nil {
+		return nil, nil
+	}
+	id, ok := it.AsText()
+	if !ok {
+		return nil, invalidField("Certificate Request Unique Identifier must be a Text String")
+	}
+	obj, err := s.loadAs(ctx, c, id, c.op)
+	if err != nil {
+		return nil, err
+	}
+	if obj.Type != uint32(kmip.ObjectTypeCertificateRequest) || obj.Payload == nil {
+		return nil, notCertifiable(c, "object %s is not a Certificate Request", id)
+	}
+	return storedCSR(c, obj)
+}
+
+// reCertify implements Re-certify (KMIP 1.4 §4.8, KMIP 2.1 §6.1.45): the
+// CA issues a new certificate for the key of an existing certificate (or a
+// request for that same key). Like Re-key, the new certificate takes the
+// existing one's attributes and Names, with Replaced and Replacement links
+// between them and dates computed from the Offset (Table 186); the public
+// key's Certificate Link moves to the new certificate.
+func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
+	offset, err := certOffset(c)
+	if err != nil {
+		return nil, err
+	}
+	ac, err := certAttrCall(c)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := requestAttrs(ac, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRenewAttrs(attrs, offset != nil); err != nil {
+		return nil, err
+	}
+	old, err := s.loadFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if old.Type != uint32(kmip.ObjectTypeCertificate) || old.Payload == nil {
+		return nil, notCertifiable(c, "Re-certify renews certificates, not %s objects", kmip.ObjectType(old.Type))
+	}
+	oldX, err := x509.ParseCertificate(bytesOfItem(old.Payload.Child(kmip.TagCertificateValue)))
+	if err != nil {
+		return nil, notCertifiable(c, "object %s is not an X.509 certificate kmipd can renew", old.ID)
+	}
+	csr, err := s.reCertifyRequest(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if csr != nil && !sameKey(csr.PublicKey, oldX.PublicKey) {
+		return nil, badCSR(c, "the Certificate Request is not for the existing certificate's key")
+	}
+	subject, err := subjectFor(c, csr)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Clock.Now().Truncate(time.Second)
+	repl, err := old.Clone().ReKey(id, now, offset)
+	if err != nil {
+		return nil, reKeyError(err)
+	}
+	for name := range derivedCertAttrs {
+		repl.DeleteAttr(name)
+	}
+	for _, a := range attrs {
+		if err := overlay(repl, a); err != nil {
+			return nil, err
+		}
+	}
+	repl.ApplyDates(now)
+	if err := s.renewServerAttrs(c, old, repl, now); err != nil {
+		return nil, err
+	}
+	pubID := linkedID(old, kmip.LinkTypePublicKeyLink)
+	if pubID != "" {
+		repl.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pubID))
+	}
+	if s.cfg.CA.CertificateID != "" {
+		setLink(repl, kmip.LinkTypeCertificateLink, s.cfg.CA.CertificateID)
+	}
+	usage := oldX.KeyUsage
+	if usage == 0 {
+		usage = keyUsageFor(0)
+	}
+	der, err := s.issue(subject, oldX.PublicKey, usage, now)
+	if err != nil {
+		return nil, err
+	}
+	repl.Payload = certPayload(der)
+	if err := s.storeNew(ctx, c, repl, old.ID); err != nil { // it takes over old's Names
+		return nil, err
+	}
+	if err := s.retireCert(ctx, c, old.ID, id, now, offset); err != nil {
+		return nil, err
+	}
+	if pubID != "" {
+		if err := s.linkKeyToCert(ctx, c, pubID, id); err != nil {
+			return nil, err
+		}
+	}
+	s.cfg.Log.Info().Str("id", id).Str("replaces", old.ID).Str("client", c.who.Name).Msg("re-certified")
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
+}
+
+// retireCert gives the existing certificate its side of the renewal (Names
+// removed, Replacement Object Link to id); should it have changed
+// meanwhile so that it cannot, the new certificate is removed.
+func (s *Service) retireCert(ctx context.Context, c *call, oldID, id string, now time.Time, offset *time.Duration) error {
+	var before *domain.Object
+	err := s.cfg.Store.Update(ctx, oldID, func(obj *domain.Object) error {
+		if err := s.authorize(ctx, c, obj, c.op); err != nil {
+			return err
+		}
+		before = obj.Clone()
+		if err := s.effectiveAt(c, obj, now); err != nil {
+			return err
+		}
+		_, err := obj.ReKey(id, now, offset)
+		return err
+	})
+	if err != nil {
+		if derr := s.cfg.Store.Delete(ctx, id); derr != nil {
+			s.cfg.Log.Error().Err(derr).Str("id", id).Msg("could not remove an unlinked certificate")
+		}
+		return reKeyError(err)
+	}
+	s.undoUpdate(c, before)
+	return nil
+}
+
+// bytesOfItem is a Byte String item's value, or nil.
+func bytesOfItem(it *kmip.Item) []byte {
+	b, _ := it.AsBytes()
+	return b
+}
+
+// certOffset reads Re-certify's Offset; nil when absent.
+func certOffset(c *call) (*time.Duration, error) {
+	it := c.payload.Child(kmip.TagOffset)
+	if it == nil {
+		return nil, nil
+	}
+	secs, ok := it.AsInterval()
+	if !ok {
+		return nil, invalidField("Offset must be an Interval")
+	}
+	d := time.Duration(secs) * time.Second
+	return &d, nil
+}
+
+// checkRenewAttrs checks the attributes a Re-certify request gives the new
+// certificate, as Re-key does (KMIP 1.4 §11.9: an Offset with an
+// Activation or Deactivation Date is an Invalid Message).
+func checkRenewAttrs(attrs []domain.Attribute, offset bool) error {
+	for _, a := range attrs {
+		rule, known := domain.AttrRuleFor(a.Name)
+		switch {
+		case !known:
+			return invalidField("attribute %q is not supported", a.Name)
+		case !rule.ClientSets:
+			return invalidField("attribute %q cannot be set by the client", a.Name)
+		case a.Value == nil:
+			return invalidField("attribute %q has no value", a.Name)
+		case offset && offsetDates[a.Name]:
+			return errorf(kmip.ResultReasonInvalidMessage, "Offset and %s cannot both be given", a.Name)
+		}
+	}
+	return nil
+}
