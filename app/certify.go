@@ -23,11 +23,13 @@ import (
 // clients are answered Operation Not Supported.
 type CA struct {
 	// Certificate is the CA's certificate; it issues every certificate.
+	// Nil: the Certificate object CertificateID is.
 	Certificate *x509.Certificate
-	// Signer signs with the private key of Certificate. It may be backed by
-	// a file, the crypto engine or an HSM; the service never asks it for
-	// the key.
+	// Signer signs with the private key of the CA certificate (a file's
+	// key); the service never asks it for the key. Nil: the Private Key
+	// object KeyID signs, through the crypto engine (an HSM key too).
 	Signer crypto.Signer
+	KeyID  string
 	// Validity is how long an issued certificate is valid (default one
 	// year), never beyond the CA certificate's own NotAfter.
 	Validity time.Duration
@@ -42,7 +44,7 @@ const DefaultCAValidity = 365 * 24 * time.Hour
 
 // certifyRoutes adds Certify and Re-certify when a CA is configured.
 func (s *Service) certifyRoutes() {
-	if s.cfg.CA == nil || s.cfg.CA.Certificate == nil || s.cfg.CA.Signer == nil {
+	if !s.cfg.CA.configured() {
 		return
 	}
 	s.routes[kmip.OperationCertify] = s.certify
@@ -241,18 +243,21 @@ func keyUsageFor(mask int32) x509.KeyUsage {
 // for TLS client authentication, a random 128-bit serial number (top bit
 // clear, so positive and of full length), valid from now for the CA's
 // validity but never beyond the CA certificate.
-func (s *Service) issue(subject pkix.Name, key crypto.PublicKey, usage x509.KeyUsage, now time.Time) ([]byte, error) {
-	ca := s.cfg.CA
-	validity := ca.Validity
+func (s *Service) issue(ctx context.Context, subject pkix.Name, key crypto.PublicKey, usage x509.KeyUsage, now time.Time) ([]byte, error) {
+	caCert, signer, err := s.caFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	validity := s.cfg.CA.Validity
 	if validity <= 0 {
 		validity = DefaultCAValidity
 	}
 	notAfter := now.Add(validity)
-	if ca.Certificate.NotAfter.Before(notAfter) {
-		notAfter = ca.Certificate.NotAfter
+	if caCert.NotAfter.Before(notAfter) {
+		notAfter = caCert.NotAfter
 	}
-	if !notAfter.After(now) || now.Before(ca.Certificate.NotBefore) {
-		return nil, errorf(kmip.ResultReasonGeneralFailure, "the CA certificate is not valid now")
+	if !notAfter.After(now) || now.Before(caCert.NotBefore) {
+		return nil, fmt.Errorf("%w: the CA certificate is not valid now", errCANotUsable)
 	}
 	serial := make([]byte, 16) // unique, not secret: the system RNG
 	if _, err := rand.Read(serial); err != nil {
@@ -265,7 +270,7 @@ func (s *Service) issue(subject pkix.Name, key crypto.PublicKey, usage x509.KeyU
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Certificate, key, ca.Signer)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, key, signer)
 	if err != nil {
 		return nil, fmt.Errorf("the CA could not sign the certificate: %w", err)
 	}
@@ -393,7 +398,7 @@ func (s *Service) certify(ctx context.Context, c *call) (*kmip.Item, error) {
 		mask, _ = target.pub.Attr("Cryptographic Usage Mask").AsInt()
 	}
 	now := s.cfg.Clock.Now().Truncate(time.Second)
-	der, err := s.issue(subject, target.key, keyUsageFor(mask), now)
+	der, err := s.issue(ctx, subject, target.key, keyUsageFor(mask), now)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports"
 )
 
 var v12 = version{1, 2}
@@ -321,5 +322,54 @@ func TestCertifyAccess(t *testing.T) {
 			t.Error("a refused request changed the key's link")
 		}
 		mustFail(t, one(t, s, domain.Principal{}, v, certify(v, uidItem(pub))), kmip.ResultReasonPermissionDenied)
+	}
+}
+
+// caEngine is cryptoFake signing for real with PKCS#8 ECDSA keys, as the
+// software engine does, so that a CA key held as an object can sign.
+type caEngine struct{ cryptoFake }
+
+func (caEngine) Sign(_ context.Context, k ports.KeyHandle, _ ports.CryptoParams, data []byte, digested bool) ([]byte, error) {
+	priv, err := x509.ParsePKCS8PrivateKey(k.Material)
+	if err != nil || !digested {
+		return nil, ports.ErrUnsupported
+	}
+	return ecdsa.SignASN1(rand.Reader, priv.(*ecdsa.PrivateKey), data)
+}
+
+// A CA whose key and certificate are objects in kmipd signs through the
+// crypto engine; issued certificates link to the CA certificate, and a CA
+// key that is no longer Active issues nothing.
+func TestCertifyWithCAObjects(t *testing.T) {
+	ca := newTestCA(t, testNow.Add(5*365*24*time.Hour))
+	store := newMemStore()
+	admin := New(Config{Store: store, Crypto: caEngine{}, Clock: fixedClock{testNow}})
+	pkcs8, _ := x509.MarshalPKCS8PrivateKey(ca.key)
+	keyID := createdID(t, one(t, admin, alice, v14, register(kmip.ObjectTypePrivateKey,
+		kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypePKCS_8, keyBytes(pkcs8))), attr14("Activation Date", activeNow()))))
+	certID := createdID(t, one(t, admin, alice, v14, register(kmip.ObjectTypeCertificate, kmip.Struct(kmip.TagCertificate,
+		kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypeX_509)), kmip.Bytes(kmip.TagCertificateValue, ca.cert.Raw)))))
+	s := New(Config{Store: store, Crypto: caEngine{}, Clock: fixedClock{testNow}, CA: &CA{KeyID: keyID, CertificateID: certID}})
+	if err := s.CheckCA(context.Background()); err != nil {
+		t.Fatalf("CheckCA: %v", err)
+	}
+	for _, v := range []version{v14, v21} {
+		id := createdID(t, one(t, s, bob, v, certify(v, uidItem(regPub(t, s, bob, v, ecKey(t))))))
+		issued(t, s, v, id, ca)
+		if linkedID(stored(t, s, id), kmip.LinkTypeCertificateLink) != certID {
+			t.Error("the certificate does not link to its issuer")
+		}
+	}
+	mustOK(t, one(t, admin, alice, v14, bi(kmip.OperationRevoke, uidItem(keyID),
+		kmip.Struct(kmip.TagRevocationReason, kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))),
+		kmip.DateTime(kmip.TagCompromiseOccurrenceDate, testNow))))
+	mustFail(t, one(t, s, bob, v14, certify(v14, uidItem(regPub(t, s, bob, v14, ecKey(t))))), kmip.ResultReasonGeneralFailure)
+	if err := s.CheckCA(context.Background()); err == nil {
+		t.Error("CheckCA accepts a compromised CA key")
+	}
+	// A certificate that is not a CA's cannot be configured as the CA.
+	leaf := New(Config{Store: store, Crypto: caEngine{}, Clock: fixedClock{testNow}, CA: &CA{Certificate: &x509.Certificate{}, Signer: ca.key}})
+	if err := leaf.CheckCA(context.Background()); err == nil {
+		t.Error("CheckCA accepts a certificate that is not a CA's")
 	}
 }

@@ -111,7 +111,7 @@ func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
 	if usage == 0 {
 		usage = keyUsageFor(0)
 	}
-	der, err := s.issue(subject, oldX.PublicKey, usage, now)
+	der, err := s.issue(ctx, subject, oldX.PublicKey, usage, now)
 	if err != nil {
 		return nil, err
 	}
