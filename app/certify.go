@@ -257,7 +257,7 @@ func (s *Service) issue(ctx context.Context, subject pkix.Name, key crypto.Publi
 		notAfter = caCert.NotAfter
 	}
 	if !notAfter.After(now) || now.Before(caCert.NotBefore) {
-		return nil, fmt.Errorf("%w: the CA certificate is not valid now", errCANotUsable)
+		return nil, fmt.Errorf("%w: it is not valid now", ErrCACertificate)
 	}
 	serial := make([]byte, 16) // unique, not secret: the system RNG
 	if _, err := rand.Read(serial); err != nil {

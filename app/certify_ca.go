@@ -3,20 +3,26 @@ package app
 import (
 	"context"
 	"crypto"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
-// errCANotUsable is why the configured CA cannot issue now; clients see
-// General Failure and the log says which part is missing.
-var errCANotUsable = errors.New("the configured CA cannot issue")
+// Why the configured CA cannot issue now: its certificate (ErrCACertificate)
+// or its key (ErrCAKey). Clients see General Failure; the log says which.
+var (
+	ErrCACertificate = fmt.Errorf("%w: its certificate", errCANotUsable)
+	ErrCAKey         = fmt.Errorf("%w: its key", errCANotUsable)
+	errCANotUsable   = errors.New("the configured CA cannot issue")
+)
 
 // configured reports whether ca names both a certificate and a key.
 func (ca *CA) configured() bool {
@@ -26,14 +32,21 @@ func (ca *CA) configured() bool {
 // CheckCA reports whether the configured CA can issue: its certificate (a
 // file's, or the Certificate object CertificateID) is a CA certificate and
 // its key (a file's, or the Private Key object KeyID, which must be Active)
-// is there for the crypto engine to sign with. kmipd checks it at startup.
+// is there for the crypto engine to sign with, and signs for that
+// certificate. kmipd checks it at startup.
 func (s *Service) CheckCA(ctx context.Context) error {
-	cert, _, err := s.caFor(ctx)
+	cert, signer, err := s.caFor(ctx)
 	if err != nil {
 		return err
 	}
 	if !cert.IsCA || cert.KeyUsage != 0 && cert.KeyUsage&x509.KeyUsageCertSign == 0 {
-		return fmt.Errorf("%w: the CA certificate %q may not sign certificates", errCANotUsable, cert.Subject)
+		return fmt.Errorf("%w: %q is not a CA certificate that may sign certificates", ErrCACertificate, cert.Subject)
+	}
+	// x509 checks the signature of what it creates against the issuer's
+	// public key: a key that is not the certificate's fails here.
+	probe := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: cert.NotBefore, NotAfter: cert.NotAfter}
+	if _, err := x509.CreateCertificate(rand.Reader, probe, cert, cert.PublicKey, signer); err != nil {
+		return fmt.Errorf("%w: it cannot sign for the CA certificate %q: %w", ErrCAKey, cert.Subject, err)
 	}
 	return nil
 }
@@ -45,14 +58,14 @@ func (s *Service) caFor(ctx context.Context) (*x509.Certificate, crypto.Signer, 
 	if cert == nil {
 		obj, err := s.cfg.Store.Get(ctx, ca.CertificateID)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: CA certificate object %s: %w", errCANotUsable, ca.CertificateID, err)
+			return nil, nil, fmt.Errorf("%w: CA certificate object %s: %w", ErrCACertificate, ca.CertificateID, err)
 		}
 		der, _ := obj.Payload.Child(kmip.TagCertificateValue).AsBytes()
 		if obj.Type != uint32(kmip.ObjectTypeCertificate) || der == nil {
-			return nil, nil, fmt.Errorf("%w: object %s is not a certificate", errCANotUsable, ca.CertificateID)
+			return nil, nil, fmt.Errorf("%w: object %s is not a certificate", ErrCACertificate, ca.CertificateID)
 		}
 		if cert, err = x509.ParseCertificate(der); err != nil {
-			return nil, nil, fmt.Errorf("%w: object %s is not an X.509 certificate", errCANotUsable, ca.CertificateID)
+			return nil, nil, fmt.Errorf("%w: object %s is not an X.509 certificate", ErrCACertificate, ca.CertificateID)
 		}
 	}
 	if ca.Signer != nil {
@@ -68,10 +81,10 @@ func (s *Service) caFor(ctx context.Context) (*x509.Certificate, crypto.Signer, 
 func (s *Service) engineSigner(ctx context.Context, id string, pub crypto.PublicKey) (crypto.Signer, error) {
 	obj, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
-		return nil, fmt.Errorf("%w: CA key object %s: %w", errCANotUsable, id, err)
+		return nil, fmt.Errorf("%w: CA key object %s: %w", ErrCAKey, id, err)
 	}
 	if obj.Type != uint32(kmip.ObjectTypePrivateKey) || obj.State != domain.Active {
-		return nil, fmt.Errorf("%w: object %s is not an Active private key", errCANotUsable, id)
+		return nil, fmt.Errorf("%w: object %s is not an Active private key", ErrCAKey, id)
 	}
 	h, err := keyHandle(obj)
 	if err == nil && h.Material == nil && h.Ref != "" {
@@ -80,11 +93,11 @@ func (s *Service) engineSigner(ctx context.Context, id string, pub crypto.Public
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: CA key object %s: %w", errCANotUsable, id, err)
+		return nil, fmt.Errorf("%w: CA key object %s: %w", ErrCAKey, id, err)
 	}
 	eng, ok := s.cfg.Crypto.(ports.Signer)
 	if !ok {
-		return nil, fmt.Errorf("%w: the crypto engine cannot sign", errCANotUsable)
+		return nil, fmt.Errorf("%w: the crypto engine cannot sign", ErrCAKey)
 	}
 	return &engineCASigner{ctx: ctx, eng: eng, key: h, pub: pub}, nil
 }

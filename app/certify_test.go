@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"math/big"
 	"testing"
 	"time"
@@ -371,5 +372,17 @@ func TestCertifyWithCAObjects(t *testing.T) {
 	leaf := New(Config{Store: store, Crypto: caEngine{}, Clock: fixedClock{testNow}, CA: &CA{Certificate: &x509.Certificate{}, Signer: ca.key}})
 	if err := leaf.CheckCA(context.Background()); err == nil {
 		t.Error("CheckCA accepts a certificate that is not a CA's")
+	}
+}
+
+// CheckCA refuses a key that is not the CA certificate's.
+func TestCheckCAKeyMismatch(t *testing.T) {
+	ca := newTestCA(t, testNow.Add(time.Hour*24*400))
+	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, CA: &CA{Certificate: ca.cert, Signer: ecKey(t)}})
+	if err := s.CheckCA(context.Background()); !errors.Is(err, ErrCAKey) {
+		t.Errorf("CheckCA: %v, want ErrCAKey", err)
+	}
+	if err := newCAService(t, ca).CheckCA(context.Background()); err != nil {
+		t.Errorf("CheckCA of a matching CA: %v", err)
 	}
 }

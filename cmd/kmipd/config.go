@@ -56,6 +56,8 @@ type Config struct {
 	Policy PolicyConfig `toml:"policy"`
 	// Admin is the operator listener (config_admin.go).
 	Admin AdminConfig `toml:"admin"`
+	// CA issues certificates for Certify and Re-certify (config_ca.go).
+	CA CAConfig `toml:"ca"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -362,6 +364,9 @@ func (c *Config) normalize() error {
 		}
 	}
 	if err := c.Admin.check(); err != nil {
+		return err
+	}
+	if err := c.CA.check(); err != nil {
 		return err
 	}
 	for _, d := range []struct {
