@@ -201,9 +201,13 @@ func TestCertifyWithCAFiles(t *testing.T) {
 // operator's client) signs through the crypto engine; before it is
 // configured Certify is not offered. A [ca] naming a missing object stops
 // kmipd with exit status 78 and one line naming the key.
-func TestCertifyWithCAObjects(t *testing.T) {
+func TestCertifyWithCAObjects(t *testing.T) { certifyWithCAObjects(t, harness.Options{}) }
+
+// certifyWithCAObjects runs TestCertifyWithCAObjects on a kmipd started
+// with o and returns it and the CA key's identifier.
+func certifyWithCAObjects(t *testing.T, o harness.Options) (*harness.Server, string) {
 	ca := devCA(t)
-	srv := harness.Start(t, harness.Options{})
+	srv := harness.Start(t, o)
 	admin := srv.Dial(t, "", 1, 4)
 	if queryOps(t, admin)[kmip.OperationCertify] {
 		t.Error("Query lists Certify without a CA")
@@ -246,12 +250,14 @@ func TestCertifyWithCAObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Stop(t)
-	bad := filepath.Join(srv.Dir, "bad.toml")
-	if err := os.WriteFile(bad, append(append([]byte(nil), base...), fmt.Sprintf("\n[ca]\ncertificate_id = %q\nkey_id = \"no-such-key\"\n", certID)...), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if r := harness.Run(t, srv.Dir, "-config", bad); r.ExitCode != 78 || !strings.Contains(r.Stderr, "ca.key_id") {
-		t.Errorf("a [ca] key_id naming no object: exit %d, %q", r.ExitCode, r.Stderr)
+	if o.Crypto == "" { // harness.Run passes no PIN to a pkcs11 configuration
+		bad := filepath.Join(srv.Dir, "bad.toml")
+		if err := os.WriteFile(bad, append(append([]byte(nil), base...), fmt.Sprintf("\n[ca]\ncertificate_id = %q\nkey_id = \"no-such-key\"\n", certID)...), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if r := harness.Run(t, srv.Dir, "-config", bad); r.ExitCode != 78 || !strings.Contains(r.Stderr, "ca.key_id") {
+			t.Errorf("a [ca] key_id naming no object: exit %d, %q", r.ExitCode, r.Stderr)
+		}
 	}
 	if err := os.WriteFile(srv.ConfigPath, append(base, fmt.Sprintf("\n[ca]\ncertificate_id = %q\nkey_id = %q\n", certID, keyID)...), 0o600); err != nil {
 		t.Fatal(err)
@@ -272,6 +278,7 @@ func TestCertifyWithCAObjects(t *testing.T) {
 	if _, err := c.Call(kmip.OperationGet, uid(keyID)); err == nil {
 		t.Error("a client read the CA key")
 	}
+	return srv, keyID
 }
 
 // rsaPair21 is rsaPair in KMIP 2.1 form.
