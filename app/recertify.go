@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
@@ -35,28 +36,17 @@ func (s *Service) reCertifyRequest(ctx context.Context, c *call) (*x509.Certific
 	return storedCSR(c, obj)
 }
 
-// reCertify implements Re-certify (KMIP 1.4 §4.8, KMIP 2.1 §6.1.45): the
-// CA issues a new certificate for the key of an existing certificate (or a
-// request for that same key). Like Re-key, the new certificate takes the
-// existing one's attributes and Names, with Replaced and Replacement links
-// between them and dates computed from the Offset (Table 186); the public
-// key's Certificate Link moves to the new certificate.
-func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
-	offset, err := certOffset(c)
-	if err != nil {
-		return nil, err
-	}
-	ac, err := certAttrCall(c)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := requestAttrs(ac, kmip.TagTemplateAttribute, kmip.TagAttributes)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkRenewAttrs(attrs, offset != nil); err != nil {
-		return nil, err
-	}
+// renewal is what a Re-certify renews: the existing certificate, parsed,
+// and the subject and key the new one is for.
+type renewal struct {
+	old     *domain.Object
+	oldX    *x509.Certificate
+	subject pkix.Name
+}
+
+// renewalOf loads the certificate a Re-certify names and the request it may
+// carry, which must be for the same key.
+func (s *Service) renewalOf(ctx context.Context, c *call) (*renewal, error) {
 	old, err := s.loadFor(ctx, c)
 	if err != nil {
 		return nil, err
@@ -79,12 +69,66 @@ func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
+	return &renewal{old: old, oldX: oldX, subject: subject}, nil
+}
+
+// reCertify implements Re-certify (KMIP 1.4 §4.8, KMIP 2.1 §6.1.45): the
+// CA issues a new certificate for the key of an existing certificate (or a
+// request for that same key). Like Re-key, the new certificate takes the
+// existing one's attributes and Names, with Replaced and Replacement links
+// between them and dates computed from the Offset (Table 186); the public
+// key's Certificate Link moves to the new certificate.
+func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
+	offset, err := certOffset(c)
+	if err != nil {
+		return nil, err
+	}
+	ac, err := certAttrCall(c)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := requestAttrs(ac, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkRenewAttrs(attrs, offset != nil); err != nil {
+		return nil, err
+	}
+	r, err := s.renewalOf(ctx, c)
+	if err != nil {
+		return nil, err
+	}
 	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
 	now := s.cfg.Clock.Now().Truncate(time.Second)
-	repl, err := old.Clone().ReKey(id, now, offset)
+	repl, err := s.renewedCert(ctx, c, r, id, attrs, now, offset)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.storeNew(ctx, c, repl, r.old.ID); err != nil { // it takes over old's Names
+		return nil, err
+	}
+	if err := s.retireCert(ctx, c, r.old.ID, id, now, offset); err != nil {
+		return nil, err
+	}
+	if pubID := linkedID(r.old, kmip.LinkTypePublicKeyLink); pubID != "" {
+		if err := s.linkKeyToCert(ctx, c, pubID, id); err != nil {
+			return nil, err
+		}
+	}
+	s.cfg.Log.Info().Str("id", id).Str("replaces", r.old.ID).Str("client", c.who.Name).Msg("re-certified")
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
+}
+
+// renewedCert builds the new certificate id of renewal r: the existing
+// certificate's attributes as Re-key copies them, less those derived from
+// the certificate, overlaid with the request's, linked to the key and the
+// issuer, holding a certificate the CA issues now.
+func (s *Service) renewedCert(ctx context.Context, c *call, r *renewal, id string, attrs []domain.Attribute,
+	now time.Time, offset *time.Duration) (*domain.Object, error) {
+	repl, err := r.old.Clone().ReKey(id, now, offset)
 	if err != nil {
 		return nil, reKeyError(err)
 	}
@@ -96,39 +140,29 @@ func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, err
 		}
 	}
+	if repl.Policy != r.old.Policy && (c.who.Name == "" || c.who.Name != r.old.Owner) {
+		return nil, errorf(kmip.ResultReasonPermissionDenied, "only the certificate's owner may give its replacement another operation policy")
+	}
 	repl.ApplyDates(now)
-	if err := s.renewServerAttrs(c, old, repl, now); err != nil {
+	if err := s.renewServerAttrs(c, r.old, repl, now); err != nil {
 		return nil, err
 	}
-	pubID := linkedID(old, kmip.LinkTypePublicKeyLink)
-	if pubID != "" {
+	if pubID := linkedID(r.old, kmip.LinkTypePublicKeyLink); pubID != "" {
 		repl.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pubID))
 	}
 	if s.cfg.CA.CertificateID != "" {
 		setLink(repl, kmip.LinkTypeCertificateLink, s.cfg.CA.CertificateID)
 	}
-	usage := oldX.KeyUsage
+	usage := r.oldX.KeyUsage
 	if usage == 0 {
 		usage = keyUsageFor(0)
 	}
-	der, err := s.issue(ctx, subject, oldX.PublicKey, usage, now)
+	der, err := s.issue(ctx, r.subject, r.oldX.PublicKey, usage, now)
 	if err != nil {
 		return nil, err
 	}
 	repl.Payload = certPayload(der)
-	if err := s.storeNew(ctx, c, repl, old.ID); err != nil { // it takes over old's Names
-		return nil, err
-	}
-	if err := s.retireCert(ctx, c, old.ID, id, now, offset); err != nil {
-		return nil, err
-	}
-	if pubID != "" {
-		if err := s.linkKeyToCert(ctx, c, pubID, id); err != nil {
-			return nil, err
-		}
-	}
-	s.cfg.Log.Info().Str("id", id).Str("replaces", old.ID).Str("client", c.who.Name).Msg("re-certified")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
+	return repl, nil
 }
 
 // retireCert gives the existing certificate its side of the renewal (Names
