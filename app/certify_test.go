@@ -150,6 +150,16 @@ func TestCertifyPublicKeyEveryVersion(t *testing.T) {
 			if d, _ := obj.Attr("Deactivation Date").AsTime(); !d.Equal(cert.NotAfter) {
 				t.Errorf("Deactivation Date %v, certificate NotAfter %v", d, cert.NotAfter)
 			}
+			// Certificate Type may be given (KMIP 1.4 §4.7); kmipd issues X.509 only.
+			mustFail(t, one(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v,
+				kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypePGP))))), kmip.ResultReasonFeatureNotSupported)
+			mustOK(t, one(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v,
+				kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypeX_509))))))
+			// A client may not set what the server derives from the certificate.
+			if r := one(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v, kmip.Struct(kmip.TagX_509CertificateSubject,
+				kmip.Bytes(kmip.TagSubjectDistinguishedName, ca.cert.RawSubject))))); r.status == kmip.ResultStatusSuccess {
+				t.Error("a client set X.509 Certificate Subject")
+			}
 			// A second Certify (certificate update) moves the key's Certificate Link.
 			id2 := createdID(t, one(t, s, alice, v, certify(v, uidItem(pub))))
 			if linkedID(stored(t, s, pub), kmip.LinkTypeCertificateLink) != id2 || len(stored(t, s, pub).AttrValues("Link")) != 1 {
