@@ -86,4 +86,19 @@ func TestCertifyCannotMintAnotherIdentity(t *testing.T) {
 	if _, err := c.Call(kmip.OperationGet, kmip.Text(kmip.TagUniqueIdentifier, secret)); reason(err) != kmip.ResultReasonPermissionDenied {
 		t.Errorf("bob's issued certificate reads alice's key: %v", err)
 	}
+
+	// Re-certify of alice's own (public) client certificate, registered by
+	// bob, renews it for bob, not for alice.
+	aliceCert := tg.srv.ClientTLSConfig(t, "alice").Certificates[0].Certificate[0]
+	reg := harness.Call(t, tg.bob, kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeCertificate)),
+		kmip.Struct(kmip.TagCertificate, kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypeX_509)),
+			kmip.Bytes(kmip.TagCertificateValue, aliceCert)))
+	out = harness.Call(t, tg.bob, kmip.OperationReCertify, reg.Child(kmip.TagUniqueIdentifier))
+	out = harness.Call(t, tg.bob, kmip.OperationGet, out.Child(kmip.TagUniqueIdentifier))
+	der, _ = out.Path(kmip.TagCertificate, kmip.TagCertificateValue).AsBytes()
+	if renewed, err := x509.ParseCertificate(der); err != nil {
+		t.Error(err)
+	} else if renewed.Subject.CommonName != "bob" {
+		t.Errorf("bob renewed alice's certificate for %q", renewed.Subject.CommonName)
+	}
 }
