@@ -162,9 +162,10 @@ func sameKey(a, b crypto.PublicKey) bool {
 }
 
 // certAttrCall returns the call the new certificate's attributes are read
-// from: the request's attributes less those the server derives from the
-// certificate (which it refuses from a client) and, with the CSR's,
-// Certificate Type, which must then be X.509.
+// from: the request's attributes less Certificate Type, which may be given
+// (KMIP 1.4 §4.7) but must be X.509, the only type kmipd issues. The other
+// attributes the server derives from the certificate stay, for newObject
+// to refuse as read-only.
 func certAttrCall(c *call) (*call, error) {
 	box := kmip.TagTemplateAttribute
 	if c.v.major >= 2 {
