@@ -38,6 +38,8 @@ var cryptoOps = map[kmip.Operation]bool{
 // public key it replaces (names, links) under that key's Modify Attribute rule.
 // Export, which returns what Get does, falls back to the Get rule; an Import
 // that replaces an existing object, which discards it, to its Destroy rule.
+// Certify and Re-certify, which the reserved policies do not name, follow
+// the Modify Attribute rule of the key, request or certificate they link.
 func accessOp(p *domain.Policy, t uint32, op kmip.Operation) kmip.Operation {
 	switch {
 	case policyNames(p, t, op):
@@ -50,6 +52,8 @@ func accessOp(p *domain.Policy, t uint32, op kmip.Operation) kmip.Operation {
 		return kmip.OperationGet
 	case op == kmip.OperationImport:
 		return kmip.OperationDestroy
+	case op == kmip.OperationCertify, op == kmip.OperationReCertify:
+		return kmip.OperationModifyAttribute // it changes the key's or certificate's links
 	}
 	return op
 }

@@ -55,6 +55,9 @@ type Config struct {
 	// unless AuditFailOpen.
 	Auditor       ports.Auditor
 	AuditFailOpen bool
+	// CA issues certificates for Certify and Re-certify (app/certify.go);
+	// nil: neither operation is offered.
+	CA *CA
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler
@@ -86,5 +89,6 @@ func New(cfg Config) *Service {
 	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Service{cfg: cfg}
 	s.routes = s.routeTable()
+	s.certifyRoutes()
 	return s
 }

@@ -62,6 +62,8 @@ type Config struct {
 	HTTPS HTTPSConfig `toml:"https"`
 	// Audit is the audit trail (config_audit.go).
 	Audit AuditConfig `toml:"audit"`
+	// CA issues certificates for Certify and Re-certify (config_ca.go).
+	CA CAConfig `toml:"ca"`
 }
 
 // ServerConfig is the [server] table. The first keys are PyKMIP's, with
@@ -386,6 +388,9 @@ func (c *Config) normalize() error {
 		}
 	}
 	if err := c.Admin.check(); err != nil {
+		return err
+	}
+	if err := c.CA.check(); err != nil {
 		return err
 	}
 	for _, d := range []struct {

@@ -207,6 +207,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitConfig, err)
 	}
+	ca, err := cfg.CA.load()
+	if err != nil {
+		return fail(exitConfig, err)
+	}
 
 	// From here on, failures are runtime failures (exit 1), except a store
 	// that is missing when it may not be created or is not a kmipd store.
@@ -277,7 +281,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		SealedAtRest:  cfg.Seal.sealed(),
 		Auditor:       appAuditor,
 		AuditFailOpen: !bool(cfg.Audit.FailClosed),
+		CA:            ca,
 	})
+	if ca != nil {
+		if err := checkCA(ctx, &cfg.CA, svc); err != nil {
+			return fail(exitConfig, err)
+		}
+		log.Info().Str("validity", time.Duration(cfg.CA.Validity).String()).Msg("certificate authority configured: Certify and Re-certify are offered")
+	}
 	cgroupLimit := cgroupMemoryLimit()
 	applyMemoryLimit(cgroupLimit, log)
 	budget := memoryBudget(s, cgroupLimit)
