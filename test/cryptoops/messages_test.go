@@ -59,12 +59,13 @@ func (e *env) badParams() kmip.ResultReason {
 // Parameters answer to a refused cryptographic request says which field and
 // why, in the engine's words (issue 20.15), never hiding it behind "the data
 // or parameters are not valid".
+// The keys may Decrypt: a client that may not chooses no IV (test/attacker TestEncryptIsNotDecrypt).
 func TestEngineRefusalsNameTheCause(t *testing.T) {
 	eachVersion(t, func(e *env) {
 		if !e.encrypts() {
 			return
 		}
-		id, _ := e.symKey(kmip.CryptographicAlgorithmAES, 128, mask(kmip.CryptographicUsageMaskEncrypt))
+		id, _ := e.symKey(kmip.CryptographicAlgorithmAES, 128, mask(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))
 		_, reason, msg := e.tryMsg(kmip.OperationEncrypt, uid(id), params(mode(kmip.BlockCipherModeCBC)),
 			kmip.Bytes(kmip.TagData, make([]byte, 16)), kmip.Bytes(kmip.TagIVCounterNonce, make([]byte, 12)))
 		if reason != e.badParams() || !strings.Contains(msg, "IV of 12 bytes (want 16)") {
@@ -78,7 +79,7 @@ func TestEngineRefusalsNameTheCause(t *testing.T) {
 // operation uses it; an operation with it is refused, naming the algorithm.
 func TestLegacyAlgorithmKeysCreated(t *testing.T) {
 	eachVersion(t, func(e *env) {
-		id, key := e.symKey(kmip.CryptographicAlgorithmSKIPJACK, 80, mask(kmip.CryptographicUsageMaskEncrypt))
+		id, key := e.symKey(kmip.CryptographicAlgorithmSKIPJACK, 80, mask(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))
 		if len(key) != 10 {
 			t.Errorf("%d.%d: SKIPJACK key of %d bytes", e.major, e.min, len(key))
 		}
