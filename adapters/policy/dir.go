@@ -61,6 +61,10 @@ type Options struct {
 	// counts, not one line per policy), and per file that could not be
 	// read; the zero Logger discards them.
 	Log zerolog.Logger
+	// OnLoad, when set, is told of every attempt to load a changed file:
+	// nil when its policies took effect, the reason when they did not
+	// (metrics). It must not block.
+	OnLoad func(err error)
 }
 
 // Dir is the set of operation policies defined by the *.json files of a
@@ -75,6 +79,7 @@ type Options struct {
 // refused because the policies of all files would exceed MaxPolicies or
 // MaxTotalSize. Dir is safe for concurrent use.
 type Dir struct {
+	onLoad    func(err error)
 	path      string
 	interval  time.Duration
 	log       zerolog.Logger
@@ -127,7 +132,7 @@ func Open(path string, o Options) (*Dir, error) {
 	if !fi.IsDir() {
 		return nil, errors.New("not a directory")
 	}
-	d := &Dir{path: path, interval: o.PollInterval, log: o.Log, maxCount: o.MaxPolicies, maxTotal: o.MaxTotalSize,
+	d := &Dir{path: path, interval: o.PollInterval, log: o.Log, onLoad: o.OnLoad, maxCount: o.MaxPolicies, maxTotal: o.MaxTotalSize,
 		files: map[string]fileState{}, defs: map[string][]definition{}}
 	if d.interval <= 0 {
 		d.interval = DefaultPollInterval
@@ -254,6 +259,7 @@ func (d *Dir) scanFile(f string, now time.Time) {
 		if !old.failed || fi.Size() != old.size || !fi.ModTime().Equal(old.mtime) {
 			d.log.Error().Err(err).Str("file", f).Msg("failure loading policy file; keeping its last good policies")
 		}
+		d.loaded(err)
 		return
 	}
 	st := old
@@ -266,6 +272,7 @@ func (d *Dir) scanFile(f string, now time.Time) {
 	parsed, err := Parse(data)
 	if err != nil {
 		d.log.Error().Str("file", f).Str("error", err.Error()).Msg("failure loading policy file; keeping its last good policies")
+		d.loaded(err)
 		return
 	}
 	for _, name := range sortedNames(parsed) {
@@ -292,6 +299,7 @@ func (d *Dir) load(f string, st *fileState, parsed map[string]*domain.Policy, lo
 				Int64("loaded_size", d.totalSize).Int64("max_total_size", d.maxTotal).
 				Msg("policy file refused: its policies would exceed max_policies or max_total_size; keeping its last good policies")
 		}
+		d.loaded(errors.New("policy file over max_policies or max_total_size"))
 		return
 	}
 	st.refused = false
@@ -305,6 +313,14 @@ func (d *Dir) load(f string, st *fileState, parsed map[string]*domain.Policy, lo
 		msg = "loading policies for file; each of overwritten_policies overwrites an existing policy, which is kept and restored if the newer one goes"
 	}
 	ev.Str("file", f).Int("policies", len(parsed)).Int("removed", res.removed).Int("restored", res.restored).Msg(msg)
+	d.loaded(nil)
+}
+
+// loaded reports one load attempt to Options.OnLoad.
+func (d *Dir) loaded(err error) {
+	if d.onLoad != nil {
+		d.onLoad(err)
+	}
 }
 
 // forget drops file f and its definitions.

@@ -71,15 +71,10 @@ func New() *Metrics {
 		Help: "Writes per store commit (group commit batch size).", Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}})
 	m.policyReloads = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kmipd_policy_reloads_total",
 		Help: "Operation policy directory loads, by result: ok, error."}, []string{"result"})
-	m.hsmSessions = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "kmipd_hsm_sessions",
-		Help: "PKCS#11 sessions of the HSM pool, by state: in_use, capacity."}, []string{"state"})
-	m.hsmRecoveries = prometheus.NewCounter(prometheus.CounterOpts{Name: "kmipd_hsm_recoveries_total",
-		Help: "Times the PKCS#11 engine reopened sessions, logged in again or re-initialised the module."})
 	m.auditFailures = prometheus.NewCounter(prometheus.CounterOpts{Name: "kmipd_audit_write_failures_total",
 		Help: "Audit records that could not be written."})
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.batchItems, m.undecodable, m.connections, m.connsTotal,
-		m.handshakeFail, m.authCalls, m.authLatency, m.storeCommits, m.storeBatch, m.policyReloads, m.hsmSessions,
-		m.hsmRecoveries, m.auditFailures,
+		m.handshakeFail, m.authCalls, m.authLatency, m.storeCommits, m.storeBatch, m.policyReloads, m.auditFailures,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		f(c)
 	}
@@ -118,17 +113,32 @@ func (m *Metrics) PolicyLoaded(err error) {
 	m.policyReloads.WithLabelValues("ok").Inc()
 }
 
-// HSMSessions records the PKCS#11 session pool's use.
-func (m *Metrics) HSMSessions(inUse, capacity int) {
-	m.hsmSessions.WithLabelValues("in_use").Set(float64(inUse))
-	m.hsmSessions.WithLabelValues("capacity").Set(float64(capacity))
+// HSMPool reports the PKCS#11 session pool that stats describes: sessions
+// in use and the pool's size (kmipd_hsm_sessions{state}) and recoveries
+// (kmipd_hsm_recoveries_total), read at each scrape.
+func (m *Metrics) HSMPool(stats func() (inUse, capacity int, recoveries uint64)) {
+	for _, state := range []string{"in_use", "capacity"} {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kmipd_hsm_sessions",
+			Help: "PKCS#11 sessions of the HSM pool, by state: in_use, capacity.", ConstLabels: prometheus.Labels{"state": state}},
+			func() float64 {
+				inUse, capacity, _ := stats()
+				if state == "in_use" {
+					return float64(inUse)
+				}
+				return float64(capacity)
+			}))
+	}
+	m.CountFunc("kmipd_hsm_recoveries_total", "Times the PKCS#11 engine reopened its sessions (a lost session, login or token recovered).",
+		func() uint64 { _, _, r := stats(); return r })
 }
-
-// HSMRecovered counts a recovery of the PKCS#11 engine.
-func (m *Metrics) HSMRecovered() { m.hsmRecoveries.Inc() }
 
 // AuditWriteFailed counts an audit record that could not be written.
 func (m *Metrics) AuditWriteFailed() { m.auditFailures.Inc() }
+
+// GaugeFunc registers a gauge whose value f reads when scraped.
+func (m *Metrics) GaugeFunc(name, help string, f func() float64) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
+}
 
 // CountFunc registers a counter whose value f reads from a component that
 // counts by itself (an atomic counter the app keeps, say).

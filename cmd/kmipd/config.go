@@ -174,6 +174,8 @@ type StorageConfig struct {
 	// CA file that verifies the server with verify-ca or verify-full).
 	SSLMode     string `toml:"sslmode"`
 	SSLRootCert string `toml:"sslrootcert"`
+	// onCommit receives each commit's time and size (metrics); not configuration.
+	onCommit func(d time.Duration, writes int) `toml:"-"`
 }
 
 // Values of storage.create.

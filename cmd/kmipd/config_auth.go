@@ -68,6 +68,8 @@ type PolicyConfig struct {
 	// MaxTotalSize caps the bytes of all loaded policy files (default
 	// 16 MiB); a file that would exceed it is refused and logged.
 	MaxTotalSize int64 `toml:"max_total_size"`
+	// onLoad is told of each policy file load (metrics); not configuration.
+	onLoad func(err error) `toml:"-"`
 }
 
 // recordOrder remembers the file order of the [auth.slugs.NAME] tables
@@ -198,7 +200,7 @@ func buildAccess(c Config, log zerolog.Logger, observe func(ports.Authenticator)
 	if p := c.Server.PolicyPath; p != "" {
 		plog := log.With().Str("component", "policy").Logger()
 		dir, err := policy.Open(p, policy.Options{PollInterval: time.Duration(c.Policy.PollInterval),
-			MaxPolicies: c.Policy.MaxPolicies, MaxTotalSize: c.Policy.MaxTotalSize, Log: plog})
+			MaxPolicies: c.Policy.MaxPolicies, MaxTotalSize: c.Policy.MaxTotalSize, Log: plog, OnLoad: c.Policy.onLoad})
 		if err != nil {
 			return a, &ConfigError{Key: "server.policy_path", Value: p, Err: err}
 		}

@@ -81,14 +81,14 @@ var subcommands = map[string]subcommand{}
 // storageOpeners is the one place that maps storage.type to an adapter.
 var storageOpeners = map[string]func(StorageConfig, ports.Creation) (ports.Store, error){
 	"sqlite": func(c StorageConfig, create ports.Creation) (ports.Store, error) {
-		s, err := sqlite.Open(c.Path, sqlite.Options{Create: create})
+		s, err := sqlite.Open(c.Path, sqlite.Options{Create: create, OnCommit: c.onCommit})
 		if err != nil {
 			return nil, err
 		}
 		return s, nil
 	},
 	"bbolt": func(c StorageConfig, create ports.Creation) (ports.Store, error) {
-		s, err := bolt.Open(c.Path, bolt.Options{Create: create})
+		s, err := bolt.Open(c.Path, bolt.Options{Create: create, OnCommit: c.onCommit})
 		if err != nil {
 			return nil, err
 		}
@@ -214,6 +214,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// From here on, failures are runtime failures (exit 1), except a store
 	// that is missing when it may not be created or is not a kmipd store.
+	metrics := telemetry.New()
+	cfg.Storage.onCommit = metrics.StoreCommitted
+	cfg.Policy.onLoad = metrics.PolicyLoaded
+	if st, ok := engine.(interface{ Stats() (int, int, uint64) }); ok {
+		metrics.HSMPool(st.Stats)
+	}
 	store, err := openStore(cfg, f.config)
 	if err != nil {
 		var ce *ConfigError
@@ -249,7 +255,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Error().Err(err).Msg("checking the store's seal failed")
 		return fail(exitFailed, err)
 	}
-	metrics := telemetry.New()
 	acc, err := buildAccess(cfg, log, metrics.Authenticator)
 	if err != nil {
 		log.Error().Err(err).Msg("access control configuration failed")

@@ -9,10 +9,12 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kmipd/kmipd/adapters/crypto/pkcs11/softhsm"
 	"github.com/kmipd/kmipd/adapters/transport/kmipclient"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/test/harness"
@@ -33,7 +35,12 @@ func fetch(t *testing.T, c *http.Client, url string) (int, string) {
 // (requests by operation and result, connections, refused handshakes).
 func TestAdminEndpoints(t *testing.T) {
 	port := harness.FreePort(t)
-	srv := harness.Start(t, harness.Options{ExtraTOML: fmt.Sprintf("[admin]\naddress = \"127.0.0.1:%d\"\n", port)})
+	policies := t.TempDir()
+	if err := os.WriteFile(policies+"/p.json", []byte(`{"p": {"preset": {"SYMMETRIC_KEY": {"GET": "ALLOW_ALL"}}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := harness.Start(t, harness.Options{ExtraServerTOML: fmt.Sprintf("policy_path = %q", policies),
+		ExtraTOML: fmt.Sprintf("[admin]\naddress = \"127.0.0.1:%d\"\n", port)})
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	hc := &http.Client{Timeout: 10 * time.Second}
 	if code, body := fetch(t, hc, base+"/healthz"); code != 200 || body != "ok\n" {
@@ -73,6 +80,9 @@ func TestAdminEndpoints(t *testing.T) {
 		`kmipd_connections_open `,
 		`kmipd_tls_handshake_failures_total{cause="bad_certificate"} 1`,
 		`kmipd_key_material_unavailable_total 0`,
+		`kmipd_store_commit_duration_seconds_count `,
+		`kmipd_store_commit_writes_sum `,
+		`kmipd_policy_reloads_total{result="ok"} 1`,
 		`process_resident_memory_bytes`,
 	} {
 		if !strings.Contains(body, want) {
@@ -118,4 +128,28 @@ func writeFile(t *testing.T, dir, text string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// TestHSMPoolMetrics: on a SoftHSM2 token the PKCS#11 session pool's size
+// and use are scraped, and the recoveries counter is there.
+func TestHSMPoolMetrics(t *testing.T) {
+	if _, err := exec.LookPath("softhsm2-util"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("SoftHSM2 is not installed")
+		}
+		t.Skip("SoftHSM2 is not installed")
+	}
+	tok := softhsm.Setup(t, "kmipd-metrics", "51627384")
+	port := harness.FreePort(t)
+	o := harness.HSMOptions(tok, "sessions = 3")
+	o.ExtraTOML += fmt.Sprintf("[admin]\naddress = \"127.0.0.1:%d\"\n", port)
+	srv := harness.Start(t, o)
+	c := srv.Dial(t, "alice", 1, 4)
+	harness.Call(t, c, kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 128, kmip.CryptographicUsageMaskEncrypt, "")...)
+	_, body := fetch(t, &http.Client{Timeout: 10 * time.Second}, fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	for _, want := range []string{`kmipd_hsm_sessions{state="capacity"} 3`, `kmipd_hsm_sessions{state="in_use"} 0`, `kmipd_hsm_recoveries_total 0`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
 }

@@ -553,3 +553,12 @@ func (e *Engine) need(m uint, what string) error {
 	}
 	return nil
 }
+
+// Stats tells how the session pool is used, for metrics: sessions lent to
+// calls now, the pool's size, and how many times the engine reopened its
+// sessions (a lost session, login or token recovered).
+func (e *Engine) Stats() (inUse, capacity int, recoveries uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.sem), cap(e.sem), e.gen - 1 // gen starts at 1
+}

@@ -60,10 +60,15 @@ type Options struct {
 	// Create says whether Open may create the store; the zero value creates
 	// a missing one.
 	Create ports.Creation
+	// OnCommit, when set, is told how long each commit took and how many
+	// writes it held (metrics); it must not block.
+	OnCommit func(d time.Duration, writes int)
 }
 
 // Store is a ports.Store on one bbolt file.
 type Store struct {
+	// onCommit is Options.OnCommit.
+	onCommit func(d time.Duration, writes int)
 	path     string
 	db       *bbolt.DB
 	q        *writeq.Queue[*bbolt.Tx]
@@ -122,7 +127,7 @@ func Open(path string, opt Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("bolt store %s: sync directory: %w", abs, err)
 	}
-	s := &Store{path: abs, db: db, q: writeq.New[*bbolt.Tx](), maxBatch: opt.MaxBatch, wdone: make(chan struct{})}
+	s := &Store{path: abs, db: db, q: writeq.New[*bbolt.Tx](), maxBatch: opt.MaxBatch, onCommit: opt.OnCommit, wdone: make(chan struct{})}
 	if err := db.Update(func(tx *bbolt.Tx) error { return s.init(tx, opt.Create) }); err != nil {
 		db.Close()
 		return nil, err
@@ -278,7 +283,7 @@ func (e errDirty) Unwrap() error { return e.err }
 // requests in one transaction.
 func (s *Store) writer() {
 	defer close(s.wdone)
-	s.q.Serve(s.maxBatch, s.commit)
+	s.q.ServeObserved(s.maxBatch, s.commit, s.onCommit)
 }
 
 // commit runs ops in one transaction and acknowledges them after the

@@ -51,10 +51,15 @@ type Options struct {
 	// Create says whether Open may create the store; the zero value creates
 	// a missing one.
 	Create ports.Creation
+	// OnCommit, when set, is told how long each commit took and how many
+	// writes it held (metrics); it must not block.
+	OnCommit func(d time.Duration, writes int)
 }
 
 // Store is a ports.Store on one SQLite database file.
 type Store struct {
+	// onCommit is Options.OnCommit.
+	onCommit func(d time.Duration, writes int)
 	// uri is the database file URI with its busy timeout, for extra connections (Snapshot).
 	uri      string
 	path     string
@@ -151,7 +156,7 @@ func Open(path string, opt Options) (*Store, error) {
 	// start an empty database there).
 	base := fileURI(abs) +
 		fmt.Sprintf("?mode=rw&_pragma=busy_timeout(%d)", opt.BusyTimeout.Milliseconds())
-	s := &Store{path: abs, uri: base, maxBatch: opt.MaxBatch, q: writeq.New[*sql.Tx](), wdone: make(chan struct{})}
+	s := &Store{path: abs, uri: base, maxBatch: opt.MaxBatch, onCommit: opt.OnCommit, q: writeq.New[*sql.Tx](), wdone: make(chan struct{})}
 
 	// temp_store(MEMORY) keeps the savepoints' sub-journal, which only
 	// rolling back one request of a batch reads, in memory: written to a
@@ -485,7 +490,7 @@ func (s *Store) ctxErr(ctx context.Context, err error) error {
 // requests in one transaction.
 func (s *Store) writer() {
 	defer close(s.wdone)
-	s.q.Serve(s.maxBatch, s.commit)
+	s.q.ServeObserved(s.maxBatch, s.commit, s.onCommit)
 }
 
 // commit runs ops in one transaction and acknowledges them after the

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/kmipd/kmipd/ports"
 )
@@ -171,12 +172,22 @@ func (q *Queue[Tx]) Close() { q.closeOnce.Do(func() { close(q.closing) }) }
 // Serve is the writer goroutine's loop: it hands each batch of waiting
 // requests (at most max) to commit until the queue is closed and drained.
 func (q *Queue[Tx]) Serve(max int, commit func(batch []*Op[Tx])) {
+	q.ServeObserved(max, commit, nil)
+}
+
+// ServeObserved is Serve telling observe, when not nil, how long each
+// batch's commit took and how many requests it held (for metrics).
+func (q *Queue[Tx]) ServeObserved(max int, commit func(batch []*Op[Tx]), observe func(d time.Duration, n int)) {
 	for {
 		batch, ok := q.Next(max)
 		if !ok {
 			return
 		}
+		start := time.Now()
 		commit(batch)
+		if observe != nil {
+			observe(time.Since(start), len(batch))
+		}
 	}
 }
 
