@@ -25,6 +25,7 @@ type connFlags struct {
 	addr, cert, key, ca   string
 	version, output       string
 	timeout               time.Duration
+	user, passwordFile    string
 	serverName            string
 	fs                    *flag.FlagSet
 	major, minor          int32
@@ -49,6 +50,8 @@ func newFlags(e *env, name, synopsis, help string) *connFlags {
 	fs.StringVar(&c.version, "kmip", e.getenv("KMIPCTL_KMIP"), "KMIP protocol version, 1.0 to 2.1 (default 1.4)")
 	fs.StringVar(&c.output, "o", "table", "output: table or json")
 	fs.DurationVar(&c.timeout, "timeout", 30*time.Second, "deadline for the connection and each request")
+	fs.StringVar(&c.user, "user", e.getenv("KMIPCTL_USER"), "user name of a Username and Password credential in each request")
+	fs.StringVar(&c.passwordFile, "password-file", e.getenv("KMIPCTL_PASSWORD_FILE"), "file whose first line is that user's password")
 	fs.Usage = func() {
 		fmt.Fprintf(e.stderr, "Usage: kmipctl %s [flags] %s\n\n%s\n\nFlags:\n", name, synopsis, help)
 		fs.PrintDefaults()
@@ -202,6 +205,19 @@ func (c *connFlags) dial(ctx context.Context) (*kmipclient.Client, error) {
 		return nil, &statusError{code: exitConnect, msg: fmt.Sprintf("connecting to %s: %v", c.addr, err)}
 	}
 	cl.Major, cl.Minor, cl.Timeout = c.major, c.minor, c.timeout
+	if c.user != "" {
+		if c.passwordFile == "" {
+			cl.Close()
+			return nil, usageError("-user needs -password-file (or KMIPCTL_PASSWORD_FILE): the password is never a flag")
+		}
+		b, err := os.ReadFile(c.passwordFile)
+		if err != nil {
+			cl.Close()
+			return nil, &statusError{code: exitNoInput, msg: fmt.Sprintf("-password-file: %v", err)}
+		}
+		pw, _, _ := strings.Cut(string(b), "\n")
+		cl.Credential = kmipclient.UsernamePassword(c.user, strings.TrimSuffix(pw, "\r"))
+	}
 	return cl, nil
 }
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/kmipd/kmipd/test/harness"
 )
 
@@ -276,5 +278,44 @@ func TestConnectionFromFlagsAndEnvironment(t *testing.T) {
 	c.env = map[string]string{}
 	if o := c.run("", "query"); o.code != exitUsage || !strings.Contains(o.stderr, "client certificate") {
 		t.Errorf("no credentials: exit %d %q", o.code, o.stderr)
+	}
+}
+
+// TestCredentials: with -user and -password-file kmipctl sends a Username
+// and Password credential; kmipd (credentials = "verify") runs each request
+// as that user, so one user's key is not another's, and a wrong password is
+// refused.
+func TestCredentials(t *testing.T) {
+	dir := t.TempDir()
+	hash := func(pw string) string {
+		h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(h)
+	}
+	pwfile := filepath.Join(dir, "passwords")
+	os.WriteFile(pwfile, []byte("ann:"+hash("ann-secret")+"\nben:"+hash("ben-secret")+"\n"), 0o600)
+	srv := harness.Start(t, harness.Options{ExtraTOML: fmt.Sprintf(
+		"[auth]\ncredentials = \"verify\"\npassword_file = %q\ncredential_certificates = [\"admin\"]\n", pwfile)})
+	c := newCtl(t, srv)
+	secret := func(name, pw string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(pw+"\n"), 0o600)
+		return p
+	}
+	ann, ben, wrong := secret("ann", "ann-secret"), secret("ben", "ben-secret"), secret("wrong", "nope")
+	id := str(c.ok("", "create", "-user", "ann", "-password-file", ann), "Unique Identifier")
+	if o := c.run("", "get", id, "-user", "ann", "-password-file", ann); o.code != exitOK {
+		t.Errorf("ann's Get of her key: exit %d %s", o.code, o.stderr)
+	}
+	if o := c.run("", "get", id, "-user", "ben", "-password-file", ben); o.code != exitFailed || !strings.Contains(o.stderr, "PermissionDenied") {
+		t.Errorf("ben's Get of ann's key: exit %d %q, want Permission Denied", o.code, o.stderr)
+	}
+	if o := c.run("", "query", "-user", "ann", "-password-file", wrong); o.code != exitFailed || !strings.Contains(o.stderr, "AuthenticationNotSuccessful") {
+		t.Errorf("a wrong password: exit %d %q", o.code, o.stderr)
+	}
+	if o := c.run("", "query", "-user", "ann"); o.code != exitUsage {
+		t.Errorf("-user without -password-file: exit %d", o.code)
 	}
 }

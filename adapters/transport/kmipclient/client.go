@@ -28,6 +28,9 @@ type Client struct {
 	Major, Minor int32
 	// Timeout bounds one round trip (default 30s).
 	Timeout time.Duration
+	// Credential, when set, goes in every request header's Authentication
+	// (KMIP 1.4 §6.6): see UsernamePassword.
+	Credential *kmip.Item
 
 	mu     sync.Mutex
 	conn   net.Conn
@@ -113,10 +116,12 @@ func (e *OperationError) Error() string {
 // Items of a multi-item batch that carry no Unique Batch Item ID get one
 // (their position, from 1), as KMIP requires (KMIP 1.4 §7.2).
 func (c *Client) Request(items ...*kmip.Item) *kmip.Item {
-	m := kmip.Struct(kmip.TagRequestMessage, kmip.Struct(kmip.TagRequestHeader,
-		kmip.Struct(kmip.TagProtocolVersion,
-			kmip.Int(kmip.TagProtocolVersionMajor, c.Major), kmip.Int(kmip.TagProtocolVersionMinor, c.Minor)),
-		kmip.Int(kmip.TagBatchCount, int32(len(items)))))
+	hdr := kmip.Struct(kmip.TagRequestHeader, kmip.Struct(kmip.TagProtocolVersion,
+		kmip.Int(kmip.TagProtocolVersionMajor, c.Major), kmip.Int(kmip.TagProtocolVersionMinor, c.Minor)))
+	if c.Credential != nil {
+		hdr.Add(kmip.Struct(kmip.TagAuthentication, c.Credential.Clone()))
+	}
+	m := kmip.Struct(kmip.TagRequestMessage, hdr.Add(kmip.Int(kmip.TagBatchCount, int32(len(items)))))
 	if len(items) > 1 {
 		for i, it := range items {
 			if it.Child(kmip.TagUniqueBatchItemID) == nil {
@@ -183,4 +188,12 @@ func Results(resp *kmip.Item) ([]Result, error) {
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// UsernamePassword is a Credential of type Username and Password (KMIP 1.4
+// §2.1.2), for Client.Credential.
+func UsernamePassword(user, password string) *kmip.Item {
+	return kmip.Struct(kmip.TagCredential,
+		kmip.Enum(kmip.TagCredentialType, uint32(kmip.CredentialTypeUsernameAndPassword)),
+		kmip.Struct(kmip.TagCredentialValue, kmip.Text(kmip.TagUsername, user), kmip.Text(kmip.TagPassword, password)))
 }
