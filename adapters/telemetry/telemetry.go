@@ -24,22 +24,21 @@ import (
 type Metrics struct {
 	reg *prometheus.Registry
 
-	requests       *prometheus.CounterVec
-	latency        *prometheus.HistogramVec
-	batchItems     prometheus.Histogram
-	undecodable    prometheus.Counter
-	connections    prometheus.Gauge
-	connsTotal     prometheus.Counter
-	handshakeFail  *prometheus.CounterVec
-	authCalls      *prometheus.CounterVec
-	authLatency    prometheus.Histogram
-	storeCommits   prometheus.Histogram
-	storeBatch     prometheus.Histogram
-	policyReloads  *prometheus.CounterVec
-	hsmSessions    *prometheus.GaugeVec
-	hsmRecoveries  prometheus.Counter
-	auditFailures  prometheus.Counter
-	keyUnavailable prometheus.Counter
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	batchItems    prometheus.Histogram
+	undecodable   prometheus.Counter
+	connections   prometheus.Gauge
+	connsTotal    prometheus.Counter
+	handshakeFail *prometheus.CounterVec
+	authCalls     *prometheus.CounterVec
+	authLatency   prometheus.Histogram
+	storeCommits  prometheus.Histogram
+	storeBatch    prometheus.Histogram
+	policyReloads *prometheus.CounterVec
+	hsmSessions   *prometheus.GaugeVec
+	hsmRecoveries prometheus.Counter
+	auditFailures prometheus.Counter
 }
 
 // New registers kmipd's collectors, with Go runtime and process metrics, in

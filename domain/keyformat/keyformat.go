@@ -362,18 +362,22 @@ func ecPoint(curve elliptic.Curve, q []byte) (*ecdsa.PublicKey, error) {
 	var x, y *big.Int
 	switch {
 	case len(q) > 0 && q[0] == 4:
-		x, y = elliptic.Unmarshal(curve, q) //nolint:staticcheck // the big.Int form is what KMIP carries
+		//lint:ignore SA1019 KMIP Transparent EC keys (1.4 §2.1.7.14-15) carry Q String and D for any curve, secp256k1 included: the big.Int form is what KMIP carries
+		x, y = elliptic.Unmarshal(curve, q)
 	case len(q) > 0 && (q[0] == 2 || q[0] == 3):
 		x, y = elliptic.UnmarshalCompressed(curve, q)
 	}
 	if x == nil {
 		return nil, fmt.Errorf("%w: Q String is not a point on %s", ErrMalformed, curve.Params().Name)
 	}
+	//lint:ignore SA1019 KMIP Transparent EC keys (1.4 §2.1.7.14-15) carry Q String and D for any curve, secp256k1 included: the big.Int form is what KMIP carries
 	return &ecdsa.PublicKey{Curve: curve, X: x, Y: y}, nil
 }
 
 func ecPrivateFromD(curve elliptic.Curve, d *big.Int) *ecdsa.PrivateKey {
+	//lint:ignore SA1019 a Transparent EC Private Key carries only D; its public point is derived on any elliptic.Curve, secp256k1 included
 	x, y := curve.ScalarBaseMult(d.FillBytes(make([]byte, (curve.Params().BitSize+7)/8)))
+	//lint:ignore SA1019 KMIP Transparent EC keys (1.4 §2.1.7.14-15) carry Q String and D for any curve, secp256k1 included: the big.Int form is what KMIP carries
 	return &ecdsa.PrivateKey{PublicKey: ecdsa.PublicKey{Curve: curve, X: x, Y: y}, D: d}
 }
 
@@ -448,9 +452,11 @@ func Encode(k Key, format kmip.KeyFormatType, comp Compression) (*kmip.Item, err
 			}
 			var q []byte
 			if comp == CompressedPrime {
+				//lint:ignore SA1019 KMIP Transparent EC keys (1.4 §2.1.7.14-15) carry Q String and D for any curve, secp256k1 included: the big.Int form is what KMIP carries
 				q = elliptic.MarshalCompressed(k.ECPublic.Curve, k.ECPublic.X, k.ECPublic.Y)
 			} else {
-				q = elliptic.Marshal(k.ECPublic.Curve, k.ECPublic.X, k.ECPublic.Y) //nolint:staticcheck // X9.62 uncompressed point
+				//lint:ignore SA1019 KMIP Transparent EC keys (1.4 §2.1.7.14-15) carry Q String and D for any curve, secp256k1 included: the big.Int form is what KMIP carries
+				q = elliptic.Marshal(k.ECPublic.Curve, k.ECPublic.X, k.ECPublic.Y)
 			}
 			return kmip.Struct(kmip.TagKeyMaterial,
 				kmip.Enum(kmip.TagRecommendedCurve, uint32(ce)),
@@ -473,6 +479,7 @@ func Encode(k Key, format kmip.KeyFormatType, comp Compression) (*kmip.Item, err
 			}
 			return kmip.Struct(kmip.TagKeyMaterial,
 				kmip.Enum(kmip.TagRecommendedCurve, uint32(ce)),
+				//lint:ignore SA1019 KMIP Transparent EC keys (1.4 §2.1.7.14-15) carry Q String and D for any curve, secp256k1 included: the big.Int form is what KMIP carries
 				kmip.Big(kmip.TagD, k.ECPrivate.D)), nil
 		}
 	}

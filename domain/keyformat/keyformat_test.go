@@ -46,8 +46,10 @@ func sameKey(a, b Key) bool {
 	case RSAPrivate:
 		return a.RSAPrivate.N.Cmp(b.RSAPrivate.N) == 0 && a.RSAPrivate.D.Cmp(b.RSAPrivate.D) == 0
 	case ECPublic:
+		//lint:ignore SA1019 checks the Transparent EC key form (Q String, D as big.Int) against crypto/ecdsa's
 		return a.ECPublic.X.Cmp(b.ECPublic.X) == 0 && a.ECPublic.Y.Cmp(b.ECPublic.Y) == 0
 	case ECPrivate:
+		//lint:ignore SA1019 checks the Transparent EC key form (Q String, D as big.Int) against crypto/ecdsa's
 		return a.ECPrivate.D.Cmp(b.ECPrivate.D) == 0 && a.ECPrivate.X.Cmp(b.ECPrivate.X) == 0
 	}
 	return false
@@ -76,13 +78,16 @@ func TestConvert(t *testing.T) {
 		kmip.KeyFormatTypeX_509:                   b(x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)),
 		kmip.KeyFormatTypeTransparentRSAPublicKey: kmip.Struct(kmip.TagKeyMaterial, kmip.Big(kmip.TagModulus, rsaKey.N), kmip.Big(kmip.TagPublicExponent, big.NewInt(65537))),
 	}
+	//lint:ignore SA1019 checks the Transparent EC key form (Q String, D as big.Int) against crypto/ecdsa's
+	d := ecKey.D
 	ecPriv := map[kmip.KeyFormatType]*kmip.Item{
 		kmip.KeyFormatTypePKCS_8:                     b(x509.MarshalPKCS8PrivateKey(ecKey)),
 		kmip.KeyFormatTypeECPrivateKey:               b(x509.MarshalECPrivateKey(ecKey)),
-		kmip.KeyFormatTypeTransparentECPrivateKey:    kmip.Struct(kmip.TagKeyMaterial, kmip.Enum(kmip.TagRecommendedCurve, uint32(kmip.RecommendedCurveP_256)), kmip.Big(kmip.TagD, ecKey.D)),
-		kmip.KeyFormatTypeTransparentECDSAPrivateKey: kmip.Struct(kmip.TagKeyMaterial, kmip.Enum(kmip.TagRecommendedCurve, uint32(kmip.RecommendedCurveP_256)), kmip.Big(kmip.TagD, ecKey.D)),
+		kmip.KeyFormatTypeTransparentECPrivateKey:    kmip.Struct(kmip.TagKeyMaterial, kmip.Enum(kmip.TagRecommendedCurve, uint32(kmip.RecommendedCurveP_256)), kmip.Big(kmip.TagD, d)),
+		kmip.KeyFormatTypeTransparentECDSAPrivateKey: kmip.Struct(kmip.TagKeyMaterial, kmip.Enum(kmip.TagRecommendedCurve, uint32(kmip.RecommendedCurveP_256)), kmip.Big(kmip.TagD, d)),
 	}
-	q := elliptic.Marshal(elliptic.P256(), ecKey.X, ecKey.Y) //nolint:staticcheck
+	//lint:ignore SA1019 checks the Transparent EC key form (Q String, D as big.Int) against crypto/ecdsa's
+	q := elliptic.Marshal(elliptic.P256(), ecKey.X, ecKey.Y)
 	ecPub := map[kmip.KeyFormatType]*kmip.Item{
 		kmip.KeyFormatTypeX_509:                    b(x509.MarshalPKIXPublicKey(&ecKey.PublicKey)),
 		kmip.KeyFormatTypeTransparentECPublicKey:   kmip.Struct(kmip.TagKeyMaterial, kmip.Enum(kmip.TagRecommendedCurve, uint32(kmip.RecommendedCurveP_256)), kmip.Bytes(kmip.TagQString, q)),
@@ -173,6 +178,7 @@ func TestCompressedPoint(t *testing.T) {
 		t.Fatalf("Q String is not a compressed P-384 point: % x", q[:1])
 	}
 	back, err := Decode(kmip.KeyFormatTypeTransparentECPublicKey, out.Path(kmip.TagKeyValue, kmip.TagKeyMaterial))
+	//lint:ignore SA1019 checks the Transparent EC key form (Q String, D as big.Int) against crypto/ecdsa's
 	if err != nil || back.ECPublic.X.Cmp(ecKey.X) != 0 || back.ECPublic.Y.Cmp(ecKey.Y) != 0 {
 		t.Fatalf("compressed point does not decode to the key: %v", err)
 	}

@@ -198,6 +198,7 @@ func unmarshalK1(q []byte) *ecdsa.PublicKey {
 	default:
 		return nil
 	}
+	//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
 	return &ecdsa.PublicKey{Curve: k1, X: x, Y: y}
 }
 
@@ -205,7 +206,9 @@ func unmarshalK1(q []byte) *ecdsa.PublicKey {
 func marshalK1(pub *ecdsa.PublicKey) []byte {
 	out := make([]byte, 65)
 	out[0] = 4
+	//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
 	pub.X.FillBytes(out[1:33])
+	//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
 	pub.Y.FillBytes(out[33:])
 	return out
 }
@@ -292,6 +295,7 @@ func parseK1Private(format kmip.KeyFormatType, der []byte) (*ecdsa.PrivateKey, e
 	priv := ecPrivateFromD(k1, new(big.Int).SetBytes(d))
 	if q != nil {
 		pub := unmarshalK1(q)
+		//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
 		if pub == nil || pub.X.Cmp(priv.X) != 0 || pub.Y.Cmp(priv.Y) != 0 {
 			return nil, fmt.Errorf("%w: the public key is not the private key's", ErrMalformed)
 		}
@@ -330,9 +334,11 @@ func k1AlgorithmID() pkix.AlgorithmIdentifier {
 // named (PKCS#8 names it in its algorithm identifier instead).
 func marshalK1ECPrivateKey(k *ecdsa.PrivateKey, named bool) ([]byte, error) {
 	pub := marshalK1(&k.PublicKey)
+	//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
+	d := k.D.FillBytes(make([]byte, 32))
 	s := ecPrivateKey{
 		Version:    1,
-		PrivateKey: k.D.FillBytes(make([]byte, 32)),
+		PrivateKey: d,
 		PublicKey:  asn1.BitString{Bytes: pub, BitLength: 8 * len(pub)},
 	}
 	if named {

@@ -42,6 +42,7 @@ func bigHex(s string) *big.Int {
 func TestSecp256k1Arithmetic(t *testing.T) {
 	c := Secp256k1()
 	p := c.Params()
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	if !c.IsOnCurve(p.Gx, p.Gy) {
 		t.Fatal("G is not on the curve")
 	}
@@ -55,24 +56,32 @@ func TestSecp256k1Arithmetic(t *testing.T) {
 			t.Errorf("%s = (%X, %X), want (%X, %X)", name, x, y, wx, wy)
 		}
 	}
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	x, y := c.Double(p.Gx, p.Gy)
 	check("2G by doubling", x, y, twoX, twoY)
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	x, y = c.ScalarBaseMult([]byte{2})
 	check("2G by scalar", x, y, twoX, twoY)
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	x, y = c.Add(twoX, twoY, p.Gx, p.Gy)
 	check("2G+G", x, y, threeX, threeY)
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	x, y = c.ScalarMult(p.Gx, p.Gy, []byte{0, 0, 3})
 	check("3G by scalar", x, y, threeX, threeY)
 	nm1 := new(big.Int).Sub(p.N, big.NewInt(1))
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	x, y = c.ScalarBaseMult(nm1.Bytes())
 	check("(n-1)G", x, y, p.Gx, new(big.Int).Sub(p.P, p.Gy))
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	x, y = c.ScalarBaseMult(p.N.Bytes())
 	if x.Sign() != 0 || y.Sign() != 0 {
 		t.Errorf("nG = (%X, %X), want the point at infinity", x, y)
 	}
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	if c.IsOnCurve(p.Gx, new(big.Int).Add(p.Gy, big.NewInt(1))) {
 		t.Error("(Gx, Gy+1) is on the curve")
 	}
+	//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 	if c.IsOnCurve(new(big.Int), new(big.Int)) {
 		t.Error("the point at infinity is on the curve")
 	}
@@ -164,7 +173,9 @@ func TestSecp256k1Decompress(t *testing.T) {
 	c := Secp256k1()
 	parities := map[uint]bool{}
 	for k := byte(1); k <= 12; k++ {
+		//lint:ignore SA1019 tests the secp256k1 elliptic.Curve implementation through the elliptic.Curve methods it exists to provide
 		x, y := c.ScalarBaseMult([]byte{k})
+		//lint:ignore SA1019 secp256k1 test vectors: the curve has no crypto/ecdh form, so its points are raw coordinates
 		pub := Key{Kind: ECPublic, ECPublic: &ecdsa.PublicKey{Curve: c, X: x, Y: y}}
 		it, err := Encode(pub, kmip.KeyFormatTypeTransparentECPublicKey, CompressedPrime)
 		if err != nil {
@@ -174,6 +185,7 @@ func TestSecp256k1Decompress(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		//lint:ignore SA1019 secp256k1 test vectors: the curve has no crypto/ecdh form, so its points are raw coordinates
 		if back.ECPublic.X.Cmp(x) != 0 || back.ECPublic.Y.Cmp(y) != 0 {
 			t.Errorf("%dG: decompressed to another point", k)
 		}
@@ -239,6 +251,7 @@ func TestSecp256k1Private(t *testing.T) {
 		}
 	}
 	// A SEC 1 key without its public point: q is nil.
+	//lint:ignore SA1019 secp256k1 test vectors: the curve has no crypto/ecdh form, so its points are raw coordinates
 	bare, err := asn1.Marshal(ecPrivateKey{Version: 1, PrivateKey: priv.ECPrivate.D.Bytes(), NamedCurveOID: oidSecp256k1})
 	if err != nil {
 		t.Fatal(err)

@@ -146,14 +146,12 @@ func TestHTTPSHostileBodies(t *testing.T) {
 // extra connection is closed at once, while the TTLV port still serves.
 func TestHTTPSConnectionCap(t *testing.T) {
 	tg := start(t, harness.Options{HTTPS: true, ExtraServerTOML: "max_connections = 2"})
-	var held []net.Conn
-	for range 2 {
+	for range 2 { // two connections held open until the test ends
 		c, err := tls.Dial("tcp", tg.srv.HTTPSAddr, tg.srv.ClientTLSConfig(t, "bob"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		held = append(held, c)
 	}
 	raw, err := net.Dial("tcp", tg.srv.HTTPSAddr)
 	if err != nil {

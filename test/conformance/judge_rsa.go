@@ -269,11 +269,13 @@ func rsaDecrypter(params *kmip.Item) (func(*rsa.PrivateKey, []byte) ([]byte, err
 		return nil, "", fmt.Errorf("no Cryptographic Parameters in the request or on the key")
 	}
 	if alg, ok := params.Child(kmip.TagCryptographicAlgorithm).AsEnum(); ok && alg != uint32(kmip.CryptographicAlgorithmRSA) {
+		//lint:ignore ST1005 the message starts with the KMIP attribute name Cryptographic Algorithm, spelt as the spec spells it
 		return nil, "", fmt.Errorf("Cryptographic Algorithm %s is not RSA", enumText(params.Child(kmip.TagCryptographicAlgorithm)))
 	}
 	padding, _ := params.Child(kmip.TagPaddingMethod).AsEnum()
 	switch kmip.PaddingMethod(padding) {
 	case kmip.PaddingMethodPKCS1V1_5:
+		//lint:ignore SA1019 the judge decrypts what the server encrypted with the KMIP Padding Method PKCS1 v1.5 the test asked for
 		return func(k *rsa.PrivateKey, c []byte) ([]byte, error) { return rsa.DecryptPKCS1v15(nil, k, c) }, "PKCS#1 v1.5", nil
 	case kmip.PaddingMethodOAEP:
 	default:

@@ -64,6 +64,7 @@ func rsaEncrypt(key ports.KeyHandle, p ports.CryptoParams, data []byte) ([]byte,
 	if pad.oaep {
 		out, err = rsa.EncryptOAEPWithOptions(rand.Reader, pub, data, &pad.opts)
 	} else {
+		//lint:ignore SA1019 KMIP Padding Method PKCS1 v1.5 (1.4 §9.1.3.2.15) is a client's choice for RSA Encrypt and Decrypt, kept for interoperability
 		out, err = rsa.EncryptPKCS1v15(rand.Reader, pub, data)
 	}
 	if err != nil {
@@ -90,6 +91,7 @@ func rsaDecrypt(key ports.KeyHandle, p ports.CryptoParams, data []byte) ([]byte,
 	if pad.oaep {
 		out, err = priv.Decrypt(nil, data, &pad.opts)
 	} else {
+		//lint:ignore SA1019 KMIP Padding Method PKCS1 v1.5 (1.4 §9.1.3.2.15) is a client's choice for RSA Encrypt and Decrypt, kept for interoperability; a failed check is a generic Cryptographic Failure
 		out, err = rsa.DecryptPKCS1v15(nil, priv, data)
 	}
 	if err != nil {

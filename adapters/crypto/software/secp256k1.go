@@ -43,6 +43,7 @@ func (k k1Signer) Sign(_ io.Reader, digest []byte, _ crypto.SignerOpts) ([]byte,
 func newK1Signer(d []byte) k1Signer {
 	priv := secp256k1.PrivKeyFromBytes(d)
 	pk := priv.PubKey()
+	//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
 	return k1Signer{priv: priv, pub: &ecdsa.PublicKey{Curve: keyformat.Secp256k1(), X: pk.X(), Y: pk.Y()}}
 }
 
@@ -50,7 +51,9 @@ func newK1Signer(d []byte) k1Signer {
 func toK1Public(pub *ecdsa.PublicKey) (*secp256k1.PublicKey, error) {
 	q := make([]byte, 65)
 	q[0] = 4
+	//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
 	pub.X.FillBytes(q[1:33])
+	//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
 	pub.Y.FillBytes(q[33:])
 	return secp256k1.ParsePubKey(q)
 }
@@ -119,6 +122,7 @@ func (e *Engine) generateK1(length int) (ports.KeyPair, error) {
 	s.Zero()
 	k := newK1Signer(d[:])
 	defer k.priv.Zero()
+	//lint:ignore SA1019 secp256k1 is neither a NIST curve nor in crypto/ecdh: raw big.Int coordinates are the only form Go's ecdsa types give its keys
 	priv := &ecdsa.PrivateKey{PublicKey: *k.pub, D: new(big.Int).SetBytes(d[:])}
 	p8, err := keyformat.Encode(keyformat.Key{Kind: keyformat.ECPrivate, ECPrivate: priv}, kmip.KeyFormatTypePKCS_8, keyformat.Uncompressed)
 	if err != nil {

@@ -107,7 +107,9 @@ func TestSecp256k1OASISSignatures(t *testing.T) {
 // RFC 6979 deterministic ECDSA on secp256k1 with SHA-256: private key 1,
 // message "Satoshi Nakamoto" (the widely published vector, low-S form).
 func TestSecp256k1RFC6979(t *testing.T) {
+	//lint:ignore SA1019 secp256k1 test vectors: the curve has no crypto/ecdh form, so its points are raw coordinates
 	priv := ecdsa.PrivateKey{D: new(big.Int).SetInt64(1)}
+	//lint:ignore SA1019 secp256k1 test vectors: the curve has no crypto/ecdh form, so its points are raw coordinates
 	priv.PublicKey = ecdsa.PublicKey{Curve: keyformat.Secp256k1(), X: keyformat.Secp256k1().Params().Gx, Y: keyformat.Secp256k1().Params().Gy}
 	m, err := keyformat.Encode(keyformat.Key{Kind: keyformat.ECPrivate, ECPrivate: &priv}, kmip.KeyFormatTypePKCS_8, keyformat.Uncompressed)
 	if err != nil {
@@ -150,6 +152,7 @@ func TestSecp256k1GenerateKeyPair(t *testing.T) {
 				t.Fatal(err)
 			}
 			digest := sha256.Sum256(data)
+			//lint:ignore SA1019 secp256k1 test vectors: the curve has no crypto/ecdh form, so its points are raw coordinates
 			point := append([]byte{4}, append(pub.ECPublic.X.FillBytes(make([]byte, 32)), pub.ECPublic.Y.FillBytes(make([]byte, 32))...)...)
 			if !decredVerify(t, point, digest[:], sig) {
 				t.Error("a fresh key's signature does not verify with decred")

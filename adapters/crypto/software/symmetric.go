@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 
+	//lint:ignore SA1019 KMIP Cryptographic Algorithm Blowfish (1.4 §9.1.3.2.13) is served to legacy clients that ask for it
 	"golang.org/x/crypto/blowfish"
+	//lint:ignore SA1019 KMIP Cryptographic Algorithm CAST5 (1.4 §9.1.3.2.13) is served to legacy clients that ask for it
 	"golang.org/x/crypto/cast5"
 
 	"github.com/kmipd/kmipd/adapters/crypto/internal/kmipparams"
