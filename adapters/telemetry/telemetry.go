@@ -36,8 +36,6 @@ type Metrics struct {
 	storeCommits  prometheus.Histogram
 	storeBatch    prometheus.Histogram
 	policyReloads *prometheus.CounterVec
-	hsmSessions   *prometheus.GaugeVec
-	hsmRecoveries prometheus.Counter
 	auditFailures prometheus.Counter
 }
 
