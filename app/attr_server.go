@@ -10,13 +10,6 @@ import (
 	"github.com/kmipd/kmipd/ports"
 )
 
-// generatingOps are the operations whose new objects the server generates
-// (KMIP 2.1 §4.46 "Random Number Generator", §4.38 "Original Creation Date").
-var generatingOps = map[kmip.Operation]bool{
-	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationDeriveKey: true,
-	kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
-}
-
 // engineRNGs lists the generators the crypto engine describes, the one its
 // keys come from first (ports.RNGDescriber, ports.RNGLister). Engines that
 // describe nothing are Unspecified, as KMIP 2.1 §4.46 requires "if the
@@ -69,7 +62,7 @@ func (s *Service) serverRNG() *kmip.Item {
 // request naming another is refused rather than silently ignored.
 func (s *Service) checkRequestedRNG(c *call, obj *domain.Object) error {
 	given := obj.Attr("Random Number Generator")
-	if given == nil || !generatingOps[c.op] {
+	if given == nil || !operations[c.op].generates {
 		return nil
 	}
 	if !given.Equal(s.serverRNG()) {
@@ -112,7 +105,7 @@ func (s *Service) setServerAttrs(c *call, obj *domain.Object, now time.Time) err
 	extractable, _ := obj.Attr("Extractable").AsBool()
 	obj.SetAttr("Always Sensitive", kmip.Bool(kmip.TagAlwaysSensitive, sensitive))
 	obj.SetAttr("Never Extractable", kmip.Bool(kmip.TagNeverExtractable, !extractable))
-	if generatingOps[c.op] {
+	if operations[c.op].generates {
 		obj.SetAttr("Original Creation Date", kmip.DateTime(kmip.TagOriginalCreationDate, now))
 		setDefault("Random Number Generator", s.serverRNG())
 	} else {
@@ -201,7 +194,7 @@ var quantumSafeAlgorithms = map[kmip.CryptographicAlgorithm]bool{
 // test QS-M-2-21 answers General Failure. Objects a client registers are
 // the client's claim and are not checked.
 func checkQuantumSafe(c *call, obj *domain.Object) error {
-	if want, _ := obj.Attr("Quantum Safe").AsBool(); !want || !generatingOps[c.op] {
+	if want, _ := obj.Attr("Quantum Safe").AsBool(); !want || !operations[c.op].generates {
 		return nil
 	}
 	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()

@@ -42,15 +42,6 @@ type CA struct {
 // DefaultCAValidity is the validity of an issued certificate when CA.Validity is zero.
 const DefaultCAValidity = 365 * 24 * time.Hour
 
-// certifyRoutes adds Certify and Re-certify when a CA is configured.
-func (s *Service) certifyRoutes() {
-	if !s.cfg.CA.configured() {
-		return
-	}
-	s.routes[kmip.OperationCertify] = s.certify
-	s.routes[kmip.OperationReCertify] = s.reCertify
-}
-
 // derivedCertAttrs are the attributes setCertAttrs derives from the
 // certificate itself; a client may not set them (KMIP 1.4 §3.8-3.13: set
 // by the server) and a renewed certificate derives its own.
