@@ -66,10 +66,7 @@ func (s *Service) checkRequestedRNG(c *call, obj *domain.Object) error {
 		return nil
 	}
 	if !given.Equal(s.serverRNG()) {
-		if c.v.major >= 2 {
-			return errorf(kmip.ResultReasonInvalidAttributeValue, "the server cannot use the requested random number generator")
-		}
-		return invalidField("the server cannot use the requested random number generator")
+		return kindErr(errKindBadAttrValue, "the server cannot use the requested random number generator")
 	}
 	return nil
 }
@@ -140,18 +137,12 @@ func trackServerAttrs(obj *domain.Object) {
 // MAC/Signature-only wrapping leaves the key readable, and an operation that
 // applies no wrapping (splitting) passes false. Get calls it before
 // answering. KMIP before 1.4 has neither reason and answers Permission Denied.
-func checkRelease(c *call, obj *domain.Object, encrypted bool) error {
-	refuse := func(reason kmip.ResultReason, msg string) error {
-		if !c.v.atLeast(1, 4) {
-			reason = kmip.ResultReasonPermissionDenied
-		}
-		return errorf(reason, "%s", msg)
-	}
+func checkRelease(obj *domain.Object, encrypted bool) error {
 	if v, ok := obj.Attr("Extractable").AsBool(); ok && !v {
-		return refuse(kmip.ResultReasonNotExtractable, "the object is not extractable")
+		return kindErr(errKindNotExtractable, "the object is not extractable")
 	}
 	if v, _ := obj.Attr("Sensitive").AsBool(); v && !encrypted {
-		return refuse(kmip.ResultReasonSensitive, "the object is sensitive and may only be retrieved encrypted under a wrapping key")
+		return kindErr(errKindSensitive, "the object is sensitive and may only be retrieved encrypted under a wrapping key")
 	}
 	return nil
 }
