@@ -21,39 +21,23 @@ func (reservedPolicies) Policy(_ context.Context, name string) (*domain.Policy, 
 	return p, p != nil
 }
 
-// cryptoOps are the operations that use an object's key without returning it.
-var cryptoOps = map[kmip.Operation]bool{
-	kmip.OperationEncrypt: true, kmip.OperationDecrypt: true, kmip.OperationSign: true,
-	kmip.OperationSignatureVerify: true, kmip.OperationMAC: true, kmip.OperationMACVerify: true,
-}
-
 // accessOp is the operation whose rule governs op on an object of type t
 // under policy p. The reference's Access Control section indexes policies by
-// object type and operation, so a policy that has a rule for a cryptographic
-// operation on t governs it by that rule; the reserved policies (and files
-// that say nothing of them) have no rules for Encrypt, Decrypt, Sign,
-// Signature Verify, MAC and MAC Verify, and for those the reference server
-// applies the Get rule, which kmipd follows. Likewise Re-key Key Pair,
-// which the reserved policies allow on private keys only, changes the
-// public key it replaces (names, links) under that key's Modify Attribute rule.
-// Export, which returns what Get does, falls back to the Get rule; an Import
-// that replaces an existing object, which discards it, to its Destroy rule.
-// Certify and Re-certify, which the reserved policies do not name, follow
-// the Modify Attribute rule of the key, request or certificate they link.
+// object type and operation, so a policy that has a rule for op on t governs
+// it by that rule; otherwise the operation table says whose rule applies
+// (opSpec.ruleOf, publicKeyRuleOf): the reserved policies (and files that
+// say nothing of them) have no rules for Encrypt, Decrypt, Sign, Signature
+// Verify, MAC and MAC Verify, and for those the reference server applies
+// the Get rule, which kmipd follows.
 func accessOp(p *domain.Policy, t uint32, op kmip.Operation) kmip.Operation {
+	spec := operations[op]
 	switch {
 	case policyNames(p, t, op):
 		return op
-	case cryptoOps[op]:
-		return kmip.OperationGet
-	case op == kmip.OperationReKeyKeyPair && t == uint32(kmip.ObjectTypePublicKey):
-		return kmip.OperationModifyAttribute
-	case op == kmip.OperationExport:
-		return kmip.OperationGet
-	case op == kmip.OperationImport:
-		return kmip.OperationDestroy
-	case op == kmip.OperationCertify, op == kmip.OperationReCertify:
-		return kmip.OperationModifyAttribute // it changes the key's or certificate's links
+	case spec.publicKeyRuleOf != 0 && t == uint32(kmip.ObjectTypePublicKey):
+		return spec.publicKeyRuleOf
+	case spec.ruleOf != 0:
+		return spec.ruleOf
 	}
 	return op
 }

@@ -62,10 +62,7 @@ func checkDerived(c *call, a domain.Attribute, objTag kmip.Tag) (ok bool, err er
 		return false, nil
 	}
 	if want := derive(c.payload.Child(objTag)); want == nil || !want.Equal(a.Value) {
-		if c.v.major >= 2 {
-			return false, errorf(kmip.ResultReasonInvalidAttributeValue, "%s does not match the registered object", a.Name)
-		}
-		return false, invalidField("%s does not match the registered object", a.Name)
+		return false, kindErr(errKindBadAttrValue, "%s does not match the registered object", a.Name)
 	}
 	return true, nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/kmipd/kmipd/domain"
@@ -19,10 +20,7 @@ func ruleFor(c *call, name string) (domain.AttrRule, error) {
 	r, ok := domain.AttrRuleFor(name)
 	switch {
 	case !ok, !r.VisibleIn(c.v.major, c.v.minor), c.v.major < 2 && domain.IsCustomAttr(name) && !isCustom(name):
-		if c.v.major >= 2 {
-			return r, errorf(kmip.ResultReasonInvalidAttribute, "attribute %q is not supported", name)
-		}
-		return r, invalidField("attribute %q is not supported", name)
+		return r, kindErr(errKindUnknownAttr, "attribute %q is not supported", name)
 	}
 	return r, nil
 }
@@ -30,21 +28,15 @@ func ruleFor(c *call, name string) (domain.AttrRule, error) {
 // attrReadOnly answers a forbidden attribute change: KMIP 2.x has Attribute
 // Read Only (OASIS BL-M-10-21); KMIP 1.x answers Permission Denied (1.4
 // §11.15-11.17 "read-only attribute").
-func attrReadOnly(c *call, name string) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonAttributeReadOnly, "attribute %q cannot be changed by the client", name)
-	}
-	return errorf(kmip.ResultReasonPermissionDenied, "attribute %q cannot be changed by the client", name)
+func attrReadOnly(name string) error {
+	return kindErr(errKindReadOnly, "attribute %q cannot be changed by the client", name)
 }
 
 // readOnlyOnCreate answers a Create or Register that supplies an attribute
 // only the server sets: Invalid Field in KMIP 1.x (1.4 §11.2, §11.4),
 // Attribute Read Only in KMIP 2.x (2.1 §6.1.8.1, §6.1.43.1).
-func readOnlyOnCreate(c *call, name string) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonAttributeReadOnly, "attribute %q cannot be set by the client", name)
-	}
-	return invalidField("attribute %q cannot be set by the client", name)
+func readOnlyOnCreate(name string) error {
+	return kindErr(errKindServerSetAttr, "attribute %q cannot be set by the client", name)
 }
 
 // singleValued answers a second value for a single-valued attribute:
@@ -52,13 +44,10 @@ func readOnlyOnCreate(c *call, name string) error {
 // Attribute (1.4 §11.15 "the specified attribute already exists") and
 // Invalid Field in a Create or Register template.
 func singleValued(c *call, name string) error {
-	switch {
-	case c.v.major >= 2:
-		return errorf(kmip.ResultReasonAttributeSingleValued, "attribute %q is single-valued and already has a value", name)
-	case c.op == kmip.OperationAddAttribute:
-		return errorf(kmip.ResultReasonIllegalOperation, "attribute %q is single-valued and already has a value", name)
+	if c.op == kmip.OperationAddAttribute {
+		return kindErr(errKindValueExists, "attribute %q is single-valued and already has a value", name)
 	}
-	return invalidField("attribute %q is single-valued but given more than once", name)
+	return kindErr(errKindRepeatedValue, "attribute %q is single-valued but given more than once", name)
 }
 
 // notApplicable answers an attribute the object's type cannot carry
@@ -67,23 +56,24 @@ func singleValued(c *call, name string) error {
 // object"), Invalid Field in a 1.x Create or Register, Invalid Attribute in
 // KMIP 2.x.
 func notApplicable(c *call, name string, t kmip.ObjectType) error {
-	switch {
-	case c.v.major >= 2:
-		return errorf(kmip.ResultReasonInvalidAttribute, "attribute %q does not apply to %s objects", name, t)
-	case c.op == kmip.OperationAddAttribute || c.op == kmip.OperationModifyAttribute:
-		return errorf(kmip.ResultReasonPermissionDenied, "attribute %q does not apply to %s objects", name, t)
+	kind := errKindAttrNotForType
+	if c.op == kmip.OperationAddAttribute || c.op == kmip.OperationModifyAttribute {
+		kind = errKindAttrNotForTypeChange
 	}
-	return invalidField("attribute %q does not apply to %s objects", name, t)
+	return kindErr(kind, "attribute %q does not apply to %s objects", name, t)
+}
+
+// notPreActive refuses a change to an attribute that may change only while
+// the object is Pre-Active (domain.AttrRule.PreActiveOnly): a wrong state.
+func notPreActive(name string) error {
+	return fmt.Errorf("attribute %q may change only while Pre-Active: %w", name, domain.ErrWrongState)
 }
 
 // nameTaken answers a Name value another object, or another instance on the
 // same object, already has (KMIP 1.4 §11.15-11.16: Illegal Operation; KMIP
 // 2.1 §11.2: Non Unique Name Attribute, OASIS BL-M-8-21).
-func nameTaken(c *call) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonNonUniqueNameAttribute, "the name is already in use")
-	}
-	return errorf(kmip.ResultReasonIllegalOperation, "the name is already in use")
+func nameTaken() error {
+	return kindErr(errKindNameTaken, "the name is already in use")
 }
 
 // checkNameUnique refuses to give the request's object a Name value that any other
@@ -120,7 +110,7 @@ func (s *Service) nameFree(ctx context.Context, c *call, nv string, owners ...st
 	}
 	for _, other := range ids {
 		if !slices.Contains(owners, other) {
-			return nameTaken(c)
+			return nameTaken()
 		}
 	}
 	return nil
@@ -138,7 +128,7 @@ func (s *Service) checkNewNames(ctx context.Context, c *call, obj *domain.Object
 			continue
 		}
 		if seen[nv] {
-			return nameTaken(c)
+			return nameTaken()
 		}
 		seen[nv] = true
 		if !s.cfg.StrictNames && obj.Type == uint32(kmip.ObjectTypeTemplate) {
@@ -239,10 +229,6 @@ func usageSpent(obj *domain.Object, name string) bool {
 
 // usageLimitsFixed refuses a change to Usage Limits once units are spent,
 // with the read-only reason of the version (attrReadOnly).
-func usageLimitsFixed(c *call) error {
-	reason := kmip.ResultReasonPermissionDenied
-	if c.v.major >= 2 {
-		reason = kmip.ResultReasonAttributeReadOnly
-	}
-	return errorf(reason, "Usage Limits cannot change once Get Usage Allocation has taken units from it")
+func usageLimitsFixed() error {
+	return kindErr(errKindReadOnly, "Usage Limits cannot change once Get Usage Allocation has taken units from it")
 }

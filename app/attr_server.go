@@ -10,13 +10,6 @@ import (
 	"github.com/kmipd/kmipd/ports"
 )
 
-// generatingOps are the operations whose new objects the server generates
-// (KMIP 2.1 §4.46 "Random Number Generator", §4.38 "Original Creation Date").
-var generatingOps = map[kmip.Operation]bool{
-	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationDeriveKey: true,
-	kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
-}
-
 // engineRNGs lists the generators the crypto engine describes, the one its
 // keys come from first (ports.RNGDescriber, ports.RNGLister). Engines that
 // describe nothing are Unspecified, as KMIP 2.1 §4.46 requires "if the
@@ -69,14 +62,11 @@ func (s *Service) serverRNG() *kmip.Item {
 // request naming another is refused rather than silently ignored.
 func (s *Service) checkRequestedRNG(c *call, obj *domain.Object) error {
 	given := obj.Attr("Random Number Generator")
-	if given == nil || !generatingOps[c.op] {
+	if given == nil || !operations[c.op].generates {
 		return nil
 	}
 	if !given.Equal(s.serverRNG()) {
-		if c.v.major >= 2 {
-			return errorf(kmip.ResultReasonInvalidAttributeValue, "the server cannot use the requested random number generator")
-		}
-		return invalidField("the server cannot use the requested random number generator")
+		return kindErr(errKindBadAttrValue, "the server cannot use the requested random number generator")
 	}
 	return nil
 }
@@ -112,7 +102,7 @@ func (s *Service) setServerAttrs(c *call, obj *domain.Object, now time.Time) err
 	extractable, _ := obj.Attr("Extractable").AsBool()
 	obj.SetAttr("Always Sensitive", kmip.Bool(kmip.TagAlwaysSensitive, sensitive))
 	obj.SetAttr("Never Extractable", kmip.Bool(kmip.TagNeverExtractable, !extractable))
-	if generatingOps[c.op] {
+	if operations[c.op].generates {
 		obj.SetAttr("Original Creation Date", kmip.DateTime(kmip.TagOriginalCreationDate, now))
 		setDefault("Random Number Generator", s.serverRNG())
 	} else {
@@ -147,18 +137,12 @@ func trackServerAttrs(obj *domain.Object) {
 // MAC/Signature-only wrapping leaves the key readable, and an operation that
 // applies no wrapping (splitting) passes false. Get calls it before
 // answering. KMIP before 1.4 has neither reason and answers Permission Denied.
-func checkRelease(c *call, obj *domain.Object, encrypted bool) error {
-	refuse := func(reason kmip.ResultReason, msg string) error {
-		if !c.v.atLeast(1, 4) {
-			reason = kmip.ResultReasonPermissionDenied
-		}
-		return errorf(reason, "%s", msg)
-	}
+func checkRelease(obj *domain.Object, encrypted bool) error {
 	if v, ok := obj.Attr("Extractable").AsBool(); ok && !v {
-		return refuse(kmip.ResultReasonNotExtractable, "the object is not extractable")
+		return kindErr(errKindNotExtractable, "the object is not extractable")
 	}
 	if v, _ := obj.Attr("Sensitive").AsBool(); v && !encrypted {
-		return refuse(kmip.ResultReasonSensitive, "the object is sensitive and may only be retrieved encrypted under a wrapping key")
+		return kindErr(errKindSensitive, "the object is sensitive and may only be retrieved encrypted under a wrapping key")
 	}
 	return nil
 }
@@ -201,7 +185,7 @@ var quantumSafeAlgorithms = map[kmip.CryptographicAlgorithm]bool{
 // test QS-M-2-21 answers General Failure. Objects a client registers are
 // the client's claim and are not checked.
 func checkQuantumSafe(c *call, obj *domain.Object) error {
-	if want, _ := obj.Attr("Quantum Safe").AsBool(); !want || !generatingOps[c.op] {
+	if want, _ := obj.Attr("Quantum Safe").AsBool(); !want || !operations[c.op].generates {
 		return nil
 	}
 	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -139,23 +138,17 @@ const policyNameAttr = "Operation Policy Name"
 // Reasons); in KMIP 1.x, Invalid Field for Modify Attribute (1.4 §11.16, "it
 // needs to first be added") and Item Not Found otherwise (1.4 §11.17).
 func attrNotFound(c *call, name string) error {
-	switch {
-	case c.v.major >= 2:
-		return errorf(kmip.ResultReasonAttributeNotFound, "attribute %q not found on the object", name)
-	case c.op == kmip.OperationModifyAttribute:
-		return invalidField("attribute %q is not set on the object; add it first", name)
+	if c.op == kmip.OperationModifyAttribute {
+		return kindErr(errKindAttrMissingModify, "attribute %q is not set on the object; add it first", name)
 	}
-	return errorf(kmip.ResultReasonItemNotFound, "attribute %q not found on the object", name)
+	return kindErr(errKindAttrMissing, "attribute %q not found on the object", name)
 }
 
 // instanceNotFound answers a request naming an instance (index or value) of
 // an attribute the object has, but not that instance: Attribute Instance Not
 // Found in KMIP 2.x, Item Not Found in KMIP 1.x (1.4 §11.16, §11.17).
-func instanceNotFound(c *call, name string) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonAttributeInstanceNotFound, "no such instance of attribute %q", name)
-	}
-	return errorf(kmip.ResultReasonItemNotFound, "no such instance of attribute %q", name)
+func instanceNotFound(name string) error {
+	return kindErr(errKindInstanceMissing, "no such instance of attribute %q", name)
 }
 
 // changeTarget reads the single attribute an Add/Modify/Set/Delete request
@@ -232,7 +225,7 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 		return nil, err
 	}
 	if !r.ClientSets {
-		return nil, attrReadOnly(c, at.Name)
+		return nil, attrReadOnly(at.Name)
 	}
 	if err := s.checkNameUnique(ctx, c, at); err != nil {
 		return nil, err
@@ -246,7 +239,7 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 			return singleValued(c, at.Name)
 		}
 		if at.Name == "Name" && hasNameValue(obj, at.Value, -1) {
-			return nameTaken(c)
+			return nameTaken()
 		}
 		idx = obj.AddAttr(at.Name, at.Value)
 		return nil
@@ -296,20 +289,20 @@ func (s *Service) setAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 		return nil, errorf(kmip.ResultReasonMultiValuedAttribute, "attribute %q is multi-valued", at.Name)
 	}
 	if !r.ClientSets {
-		return nil, attrReadOnly(c, at.Name)
+		return nil, attrReadOnly(at.Name)
 	}
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
 		if !r.AppliesToType(obj.Type) {
 			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
 		}
 		if obj.Attr(at.Name) != nil && !r.ClientModifies {
-			return attrReadOnly(c, at.Name) // set once, then fixed (Fresh, Rotate Automatic, ...)
+			return attrReadOnly(at.Name) // set once, then fixed (Fresh, Rotate Automatic, ...)
 		}
 		if r.PreActiveOnly && obj.State != domain.PreActive {
-			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
+			return notPreActive(at.Name)
 		}
 		if usageSpent(obj, at.Name) {
-			return usageLimitsFixed(c)
+			return usageLimitsFixed()
 		}
 		obj.SetAttr(at.Name, at.Value)
 		return nil
@@ -351,7 +344,7 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		return nil, err
 	}
 	if !r.ClientModifies {
-		return nil, attrReadOnly(c, at.Name)
+		return nil, attrReadOnly(at.Name)
 	}
 	if err := s.checkNameUnique(ctx, c, at); err != nil {
 		return nil, err
@@ -362,10 +355,10 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
 		}
 		if r.PreActiveOnly && obj.State != domain.PreActive {
-			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", at.Name, domain.ErrWrongState)
+			return notPreActive(at.Name)
 		}
 		if usageSpent(obj, at.Name) {
-			return usageLimitsFixed(c)
+			return usageLimitsFixed()
 		}
 		n := len(obj.AttrValues(at.Name))
 		if n == 0 {
@@ -373,7 +366,7 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		}
 		if c.v.major >= 2 && current == nil && n > 1 {
 			// KMIP 2.1 §6.1.34: which instance is meant cannot be determined.
-			return instanceNotFound(c, at.Name)
+			return instanceNotFound(at.Name)
 		}
 		for i := range obj.Attributes {
 			a := &obj.Attributes[i]
@@ -388,14 +381,14 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 			}
 			if match {
 				if at.Name == "Name" && hasNameValue(obj, at.Value, a.Index) {
-					return nameTaken(c)
+					return nameTaken()
 				}
 				a.Value = at.Value
 				result = *a
 				return nil
 			}
 		}
-		return instanceNotFound(c, at.Name)
+		return instanceNotFound(at.Name)
 	})
 	if err != nil {
 		return nil, err
@@ -450,15 +443,15 @@ func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		return nil, err
 	}
 	if !r.ClientDeletes {
-		return nil, attrReadOnly(c, name)
+		return nil, attrReadOnly(name)
 	}
 	var deleted domain.Attribute
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
 		if r.PreActiveOnly && obj.State != domain.PreActive {
-			return fmt.Errorf("attribute %q may change only while Pre-Active: %w", name, domain.ErrWrongState)
+			return notPreActive(name)
 		}
 		if usageSpent(obj, name) {
-			return usageLimitsFixed(c)
+			return usageLimitsFixed()
 		}
 		if len(obj.AttrValues(name)) == 0 {
 			return attrNotFound(c, name)
@@ -478,7 +471,7 @@ func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, err
 				return nil
 			}
 		}
-		return instanceNotFound(c, name)
+		return instanceNotFound(name)
 	})
 	if err != nil {
 		return nil, err

@@ -22,24 +22,6 @@ import (
 // maxAuditUIDs bounds the identifiers one record lists (a Locate's answer).
 const maxAuditUIDs = 1000
 
-// keyOps are the operations that use an object's key: their records name
-// it as the key used.
-var keyOps = map[kmip.Operation]bool{
-	kmip.OperationGet: true, kmip.OperationEncrypt: true, kmip.OperationDecrypt: true,
-	kmip.OperationSign: true, kmip.OperationSignatureVerify: true, kmip.OperationMAC: true,
-	kmip.OperationMACVerify: true, kmip.OperationDeriveKey: true, kmip.OperationExport: true,
-}
-
-// noTargetOps are the operations that act on no existing object, so an ID
-// Placeholder is not theirs to name.
-var noTargetOps = map[kmip.Operation]bool{
-	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationRegister: true,
-	kmip.OperationLocate: true, kmip.OperationQuery: true, kmip.OperationDiscoverVersions: true,
-	kmip.OperationRNGRetrieve: true, kmip.OperationRNGSeed: true, kmip.OperationHash: true,
-	kmip.OperationImport: true, kmip.OperationPoll: true, kmip.OperationLog: true, kmip.OperationInterop: true,
-	kmip.OperationCreateSplitKey: true, kmip.OperationJoinSplitKey: true,
-}
-
 // msgAudit is what every record of one request message shares.
 type msgAudit struct {
 	id   string
@@ -179,14 +161,14 @@ func describeRequest(rec *ports.AuditRecord, v version, bi *kmip.Item, batch *ba
 			ids = append(ids, id)
 		}
 	}
-	if len(ids) == 0 && payload != nil && !noTargetOps[op] {
+	if len(ids) == 0 && payload != nil && !operations[op].noTarget {
 		c := &call{v: v, op: op, payload: payload, batch: batch}
 		if id, err := c.uid(); err == nil {
 			ids = append(ids, id)
 		}
 	}
 	rec.UIDs = ids
-	if keyOps[op] {
+	if operations[op].usesKey {
 		rec.Keys = append(append([]string{}, ids...), keyInfoIDs(payload, 4)...)
 	} else if wrap := keyInfoIDs(payload, 4); len(wrap) > 0 {
 		rec.Keys = wrap

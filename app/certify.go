@@ -42,15 +42,6 @@ type CA struct {
 // DefaultCAValidity is the validity of an issued certificate when CA.Validity is zero.
 const DefaultCAValidity = 365 * 24 * time.Hour
 
-// certifyRoutes adds Certify and Re-certify when a CA is configured.
-func (s *Service) certifyRoutes() {
-	if !s.cfg.CA.configured() {
-		return
-	}
-	s.routes[kmip.OperationCertify] = s.certify
-	s.routes[kmip.OperationReCertify] = s.reCertify
-}
-
 // derivedCertAttrs are the attributes setCertAttrs derives from the
 // certificate itself; a client may not set them (KMIP 1.4 §3.8-3.13: set
 // by the server) and a renewed certificate derives its own.
@@ -67,20 +58,14 @@ var derivedCertAttrs = func() map[string]bool {
 
 // notCertifiable refuses an object Certify or Re-certify cannot act on:
 // Permission Denied in KMIP 1.x (1.4 §11.8), Invalid Object Type in 2.x.
-func notCertifiable(c *call, format string, args ...any) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonInvalidObjectType, format, args...)
-	}
-	return errorf(kmip.ResultReasonPermissionDenied, format, args...)
+func notCertifiable(format string, args ...any) error {
+	return kindErr(errKindWrongObjectType, format, args...)
 }
 
 // badCSR refuses a certificate request that is not a signed request of its
 // type: Invalid Field in KMIP 1.x (1.4 §11.8), Invalid CSR in 2.x.
-func badCSR(c *call, format string, args ...any) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonInvalidCSR, format, args...)
-	}
-	return invalidField(format, args...)
+func badCSR(format string, args ...any) error {
+	return kindErr(errKindBadCSR, format, args...)
 }
 
 // parseCSR reads a PKCS#10 request, DER or PEM, and checks its signature.
@@ -89,7 +74,7 @@ func parseCSR(c *call, t kmip.CertificateRequestType, b []byte) (*x509.Certifica
 	case kmip.CertificateRequestTypePEM:
 		blk, _ := pem.Decode(b)
 		if blk == nil || blk.Type != "CERTIFICATE REQUEST" && blk.Type != "NEW CERTIFICATE REQUEST" {
-			return nil, badCSR(c, "the Certificate Request is not a PEM certificate request")
+			return nil, badCSR("the Certificate Request is not a PEM certificate request")
 		}
 		b = blk.Bytes
 	case kmip.CertificateRequestTypePKCS_10:
@@ -98,10 +83,10 @@ func parseCSR(c *call, t kmip.CertificateRequestType, b []byte) (*x509.Certifica
 	}
 	csr, err := x509.ParseCertificateRequest(b)
 	if err != nil {
-		return nil, badCSR(c, "the Certificate Request is not a PKCS#10 request")
+		return nil, badCSR("the Certificate Request is not a PKCS#10 request")
 	}
 	if err := csr.CheckSignature(); err != nil {
-		return nil, badCSR(c, "the Certificate Request's signature does not verify")
+		return nil, badCSR("the Certificate Request's signature does not verify")
 	}
 	return csr, nil
 }
@@ -134,7 +119,7 @@ func storedCSR(c *call, obj *domain.Object) (*x509.CertificateRequest, error) {
 	t, _ := obj.Payload.Child(kmip.TagCertificateRequestType).AsEnum()
 	b, ok := obj.Payload.Child(kmip.TagCertificateRequestValue).AsBytes()
 	if !ok {
-		return nil, badCSR(c, "the Certificate Request object holds no request")
+		return nil, badCSR("the Certificate Request object holds no request")
 	}
 	return parseCSR(c, kmip.CertificateRequestType(t), b)
 }
@@ -146,13 +131,13 @@ func publicKeyOf(c *call, obj *domain.Object) (crypto.PublicKey, error) {
 	k, err := keyformat.Decode(kmip.KeyFormatType(format), kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial))
 	switch {
 	case err != nil:
-		return nil, notCertifiable(c, "the public key's value is not one kmipd can certify")
+		return nil, notCertifiable("the public key's value is not one kmipd can certify")
 	case k.Kind == keyformat.RSAPublic:
 		return k.RSAPublic, nil
 	case k.Kind == keyformat.ECPublic:
 		return k.ECPublic, nil
 	}
-	return nil, notCertifiable(c, "object %s is not an RSA or EC public key", obj.ID)
+	return nil, notCertifiable("object %s is not an RSA or EC public key", obj.ID)
 }
 
 // sameKey reports whether two public keys are equal.
@@ -314,14 +299,14 @@ func (s *Service) certifyTarget(ctx context.Context, c *call) (*certifySubject, 
 	if obj.Type == uint32(kmip.ObjectTypePrivateKey) {
 		pubID := linkedID(obj, kmip.LinkTypePublicKeyLink)
 		if pubID == "" {
-			return nil, notCertifiable(c, "the private key %s has no public key to certify", obj.ID)
+			return nil, notCertifiable("the private key %s has no public key to certify", obj.ID)
 		}
 		if obj, err = s.loadAs(ctx, c, pubID, c.op); err != nil {
 			return nil, err
 		}
 	}
 	if obj.Payload == nil {
-		return nil, notCertifiable(c, "object %s has been destroyed", obj.ID)
+		return nil, notCertifiable("object %s has been destroyed", obj.ID)
 	}
 	switch {
 	case obj.Type == uint32(kmip.ObjectTypeCertificateRequest) && csr == nil:
@@ -331,13 +316,13 @@ func (s *Service) certifyTarget(ctx context.Context, c *call) (*certifySubject, 
 		sub.key = sub.csr.PublicKey
 		return sub, nil
 	case obj.Type != uint32(kmip.ObjectTypePublicKey):
-		return nil, notCertifiable(c, "Certify certifies public keys, not %s objects", kmip.ObjectType(obj.Type))
+		return nil, notCertifiable("Certify certifies public keys, not %s objects", kmip.ObjectType(obj.Type))
 	}
 	if sub.key, err = publicKeyOf(c, obj); err != nil {
 		return nil, err
 	}
 	if csr != nil && !sameKey(csr.PublicKey, sub.key) {
-		return nil, badCSR(c, "the Certificate Request is for another key than %s", obj.ID)
+		return nil, badCSR("the Certificate Request is for another key than %s", obj.ID)
 	}
 	sub.pub = obj
 	return sub, nil

@@ -23,18 +23,15 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if !domain.HasLifecycle(obj.Type) {
-		if c.v.major >= 2 {
-			return nil, errorf(kmip.ResultReasonIllegalObjectType, "Check cannot be performed on this object")
-		}
-		return nil, errorf(kmip.ResultReasonIllegalOperation, "Check cannot be performed on this object")
+		return nil, kindErr(errKindNotCheckable, "Check cannot be performed on this object")
 	}
 	now := s.cfg.Clock.Now()
 	var refused []string
 	denied := kmip.Struct(kmip.TagResponsePayload)
-	reason := kmip.ResultReasonPermissionDenied
-	refuse := func(it *kmip.Item, r2 kmip.ResultReason) {
-		if len(refused) == 0 && c.v.major >= 2 {
-			reason = r2
+	var kind errKind
+	refuse := func(it *kmip.Item, k errKind) {
+		if len(refused) == 0 {
+			kind = k
 		}
 		refused = append(refused, it.Tag.SpecName())
 		denied.Add(it.Clone())
@@ -45,7 +42,7 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, invalidField("Usage Limits Count must be a non-negative Long Integer")
 		}
 		if !obj.UsageAvailable(n) {
-			refuse(it, kmip.ResultReasonUsageLimitExceeded)
+			refuse(it, errKindUsageLimit)
 		}
 	}
 	if it := c.payload.Child(kmip.TagCryptographicUsageMask); it != nil {
@@ -57,7 +54,7 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 			if !errors.Is(err, domain.ErrPermissionDenied) && !errors.Is(err, domain.ErrWrongState) && !errors.Is(err, domain.ErrUsageDate) {
 				return nil, err
 			}
-			refuse(it, kmip.ResultReasonIncompatibleCryptographicUsageMask)
+			refuse(it, errKindUsageMask)
 		}
 	}
 	if it := c.payload.Child(kmip.TagLeaseTime); it != nil {
@@ -66,12 +63,12 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, invalidField("Lease Time must be an Interval")
 		}
 		if max, limited := leaseOf(obj); limited && want > max {
-			refuse(it, kmip.ResultReasonPermissionDenied)
+			refuse(it, errKindDenied)
 		}
 	}
 	if len(refused) > 0 {
 		c.batch.placeholder = ""
-		e := errorf(reason, "the object may not be used as asked: %s", strings.Join(refused, ", "))
+		e := kindErr(kind, "the object may not be used as asked: %s", strings.Join(refused, ", "))
 		e.Payload = denied
 		return nil, e
 	}

@@ -46,16 +46,20 @@ func (s *Service) deriveBases(ctx context.Context, c *call) ([]*domain.Object, e
 	return out, nil
 }
 
-// deriveRefusal is the reason a base object cannot be derived from: Invalid
-// Field in KMIP 1.x (KMIP 1.4 §11.7 "not able to be used to derive a new
-// key"), the specific reason in KMIP 2.x.
-func deriveRefusal(err error, v version) error {
-	if v.major < 2 {
-		if _, ok := err.(*errKeyUnusable); ok {
-			return invalidField("%s", err.Error())
-		}
+// baseKinds are the kinds of a key refusal when the key is the base object
+// of a derivation: Invalid Field in KMIP 1.x (KMIP 1.4 §11.7 "not able to be
+// used to derive a new key"), the specific reason in KMIP 2.x.
+var baseKinds = map[errKind]errKind{
+	errKindWrongObjectType: errKindBaseWrongType, errKindWrongState: errKindBaseWrongState,
+	errKindUsageMask: errKindBaseUsageMask, errKindNoKeyValue: errKindBaseNoKeyValue,
+}
+
+// deriveRefusal is the client error for a base object that cannot be derived from.
+func deriveRefusal(err error) error {
+	if ku, ok := err.(*errKeyUnusable); ok {
+		return kindErr(baseKinds[ku.kind], "%s", ku.msg)
 	}
-	return usableError(err, v)
+	return usableError(err)
 }
 
 // deriveKey implements Derive Key (KMIP 1.4 §4.6, KMIP 2.1 §6.1.11).
@@ -69,7 +73,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
-		return nil, badObjectType(c, "Derive Key makes Symmetric Keys and Secret Data, not %s", t)
+		return nil, badObjectType("Derive Key makes Symmetric Keys and Secret Data, not %s", t)
 	}
 	methodItem := c.payload.Child(kmip.TagDerivationMethod)
 	if methodItem == nil {
@@ -105,14 +109,14 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	for i, b := range bases {
 		if b.Payload == nil {
-			return nil, usableError(&errKeyUnusable{"material", "a base object has been destroyed"}, c.v)
+			return nil, kindErr(errKindNoKeyValue, "a base object has been destroyed")
 		}
 		if i == 0 {
 			if err := checkUse(b, useDerive, s.cfg.Clock.Now(), false); err != nil {
-				return nil, deriveRefusal(err, c.v)
+				return nil, deriveRefusal(err)
 			}
 			if spec.Base, err = keyHandle(b); err != nil {
-				return nil, deriveRefusal(err, c.v)
+				return nil, deriveRefusal(err)
 			}
 			continue
 		}
@@ -125,7 +129,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		h, err := keyHandle(b)
 		if err != nil {
-			return nil, deriveRefusal(err, c.v)
+			return nil, deriveRefusal(err)
 		}
 		spec.Data = h.Material
 	}
@@ -144,7 +148,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		if isErr(err, ports.ErrInvalidLength) && !transient(err) {
 			return nil, errorf(kmip.ResultReasonCryptographicFailure, "the requested length exceeds the output of the derivation method").because(err)
 		}
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	if t == kmip.ObjectTypeSymmetricKey {
 		if alg == 0 {

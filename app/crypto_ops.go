@@ -108,7 +108,7 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 		out, err = ciph.Decrypt(ctx, key, p, in)
 	}
 	if err != nil {
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	resp := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
 	if len(out.Data) > 0 || !st.streaming {
@@ -285,7 +285,7 @@ func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK 
 	// expects of a hash other than the key's.
 	p, consistent, err := keyParams(c.payload.Child(kmip.TagCryptographicParameters), obj)
 	if err == nil && !consistent && !use.process {
-		err = paramsConflict(c)
+		err = paramsConflict()
 	}
 	if err != nil {
 		return nil, nil, err
@@ -316,7 +316,7 @@ func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	sig, err := signer.Sign(ctx, op.key, op.p, op.data, op.digested)
 	if err != nil {
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID),
 		kmip.Bytes(kmip.TagSignatureData, sig)), nil
@@ -351,7 +351,7 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	}
 	valid, err := signer.Verify(ctx, op.key, op.p, op.data, op.digested, sig)
 	if err != nil {
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(valid)), nil
 }
@@ -371,7 +371,7 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	m, err := macer.MAC(ctx, op.key, op.p, op.data)
 	if err != nil {
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID),
 		kmip.Bytes(kmip.TagMACData, m)), nil
@@ -398,7 +398,7 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	valid, err := macer.VerifyMAC(ctx, op.key, op.p, op.data, m)
 	if err != nil {
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(valid)), nil
 }
@@ -418,7 +418,7 @@ func (s *Service) rngRetrieve(ctx context.Context, c *call) (*kmip.Item, error) 
 	}
 	b, err := s.cfg.Crypto.RandomBytes(ctx, int(n))
 	if err != nil {
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Bytes(kmip.TagData, b)), nil
 }
@@ -437,7 +437,7 @@ func (s *Service) rngSeed(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	n, err := seeder.SeedRandom(ctx, d)
 	if err != nil {
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Int(kmip.TagDataLength, int32(n))), nil
 }
@@ -468,7 +468,7 @@ func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	sum, err := hasher.Hash(ctx, p.HashingAlgorithm, data)
 	if err != nil {
-		return nil, engineError(err, c.v)
+		return nil, engineError(err)
 	}
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Bytes(kmip.TagData, sum)), nil
 }

@@ -60,7 +60,7 @@ func cryptoParams(it *kmip.Item) (ports.CryptoParams, error) {
 func paramsFor(c *call, obj *domain.Object) (ports.CryptoParams, error) {
 	p, consistent, err := keyParams(c.payload.Child(kmip.TagCryptographicParameters), obj)
 	if err == nil && !consistent {
-		err = paramsConflict(c)
+		err = paramsConflict()
 	}
 	return p, err
 }
@@ -125,12 +125,8 @@ func isTrue(it *kmip.Item) bool { b, _ := it.AsBool(); return b }
 // the key's: KMIP 2.x Bad Cryptographic Parameters; KMIP 1.x, which has no
 // such reason, Permission Denied ("Object specified is not able to be used
 // for encryption", KMIP 1.4 §11.30-35).
-func paramsConflict(c *call) error {
-	const msg = "the request's Cryptographic Parameters contradict the key's"
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonBadCryptographicParameters, msg)
-	}
-	return errorf(kmip.ResultReasonPermissionDenied, msg)
+func paramsConflict() error {
+	return kindErr(errKindParamsConflict, "the request's Cryptographic Parameters contradict the key's")
 }
 
 // keyUse is how an operation uses a key: the usage mask bit it needs, the
@@ -156,38 +152,26 @@ var (
 	useDerive             = keyUse{bit: kmip.CryptographicUsageMaskDeriveKey, types: []kmip.ObjectType{kmip.ObjectTypeSymmetricKey, kmip.ObjectTypeSecretData}}
 )
 
-// errKeyUnusable is the typed reason a key cannot serve an operation; the
-// caller picks the Result Reason by protocol version (usableError).
+// errKeyUnusable is why a key cannot serve an operation: errKindWrongObjectType,
+// errKindWrongState, errKindUsageMask or errKindNoKeyValue.
 type errKeyUnusable struct {
-	kind string // "type", "state", "mask", "material"
+	kind errKind
 	msg  string
 }
 
 func (e *errKeyUnusable) Error() string { return e.msg }
 
-// usableError maps a key-usage refusal to its Result Reason: KMIP 1.x lists
-// only Permission Denied ("Object specified is not able to be used for
-// encryption", KMIP 1.4 §11.30-35); KMIP 2.x has a reason for each cause
-// (KMIP 2.1 §6.1 error tables: Invalid Object Type, Wrong Key Lifecycle
-// State, Incompatible Cryptographic Usage Mask, Key Value Not Present).
-func usableError(err error, v version) error {
+// usableError makes a key-usage refusal a client error of its kind: KMIP 1.x
+// lists only Permission Denied ("Object specified is not able to be used
+// for encryption", KMIP 1.4 §11.30-35) but Key Value Not Present; KMIP 2.x
+// has a reason for each cause (KMIP 2.1 §6.1 error tables). Other errors
+// pass through.
+func usableError(err error) error {
 	var ku *errKeyUnusable
 	if !errors.As(err, &ku) {
 		return err
 	}
-	if ku.kind == "material" {
-		return errorf(kmip.ResultReasonKeyValueNotPresent, "%s", ku.msg)
-	}
-	if v.major < 2 {
-		return errorf(kmip.ResultReasonPermissionDenied, "%s", ku.msg)
-	}
-	switch ku.kind {
-	case "type":
-		return errorf(kmip.ResultReasonInvalidObjectType, "%s", ku.msg)
-	case "state":
-		return errorf(kmip.ResultReasonWrongKeyLifecycleState, "%s", ku.msg)
-	}
-	return errorf(kmip.ResultReasonIncompatibleCryptographicUsageMask, "%s", ku.msg)
+	return kindErr(ku.kind, "%s", ku.msg)
 }
 
 // checkUse decides whether obj may serve use at now: its type, its
@@ -203,7 +187,7 @@ func checkUse(obj *domain.Object, use keyUse, now time.Time, special bool) error
 		typeOK = typeOK || obj.Type == uint32(t)
 	}
 	if !typeOK {
-		return &errKeyUnusable{"type", kmip.ObjectType(obj.Type).String() + " objects cannot be used for this operation"}
+		return &errKeyUnusable{errKindWrongObjectType, kmip.ObjectType(obj.Type).String() + " objects cannot be used for this operation"}
 	}
 	u := domain.UseProtect
 	if use.process {
@@ -219,17 +203,17 @@ func checkUse(obj *domain.Object, use keyUse, now time.Time, special bool) error
 		// KMIP 1.4 §3.22: a Pre-Active object "SHALL NOT be used for any
 		// cryptographic purpose"; unlike the reference server, kmipd holds
 		// Derive Key to that too.
-		return &errKeyUnusable{"state", "the key is Pre-Active and cannot be used for this operation; Activate it first"}
+		return &errKeyUnusable{errKindWrongState, "the key is Pre-Active and cannot be used for this operation; Activate it first"}
 	case errors.Is(err, domain.ErrWrongState):
-		return &errKeyUnusable{"state", "the key is " + obj.State.String() + " and cannot be used for this operation"}
+		return &errKeyUnusable{errKindWrongState, "the key is " + obj.State.String() + " and cannot be used for this operation"}
 	case errors.Is(err, domain.ErrUsageDate):
-		return &errKeyUnusable{"state", "the key's usage dates do not allow this operation now"}
+		return &errKeyUnusable{errKindWrongState, "the key's usage dates do not allow this operation now"}
 	case err != nil:
 		return err
 	}
 	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
 	if uint32(mask)&uint32(use.bit) == 0 {
-		return &errKeyUnusable{"mask", "the key's Cryptographic Usage Mask lacks " + use.bit.String()}
+		return &errKeyUnusable{errKindUsageMask, "the key's Cryptographic Usage Mask lacks " + use.bit.String()}
 	}
 	return nil
 }
@@ -285,10 +269,10 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	}
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
 	if kb == nil {
-		return h, &errKeyUnusable{"material", "the key value is not present on the server"}
+		return h, &errKeyUnusable{errKindNoKeyValue, "the key value is not present on the server"}
 	}
 	if kb.Child(kmip.TagKeyWrappingData) != nil {
-		return h, &errKeyUnusable{"material", "the key is stored wrapped and cannot be used by the server"}
+		return h, &errKeyUnusable{errKindNoKeyValue, "the key is stored wrapped and cannot be used by the server"}
 	}
 	if alg, ok := kb.Child(kmip.TagCryptographicAlgorithm).AsEnum(); ok && h.Algorithm == 0 {
 		h.Algorithm = alg
@@ -315,7 +299,7 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	// Raw for symmetric keys.
 	k, err := keyformat.Decode(kmip.KeyFormatType(h.Format), material)
 	if err != nil {
-		return h, &errKeyUnusable{"material", "the key material is not in a format the server can use"}
+		return h, &errKeyUnusable{errKindNoKeyValue, "the key material is not in a format the server can use"}
 	}
 	der := kmip.KeyFormatTypeRaw
 	switch {
@@ -327,7 +311,7 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	it, err := keyformat.Encode(k, der, keyformat.Uncompressed)
 	m, ok := it.AsBytes()
 	if err != nil || !ok {
-		return h, &errKeyUnusable{"material", "the key material is not in a format the server can use"}
+		return h, &errKeyUnusable{errKindNoKeyValue, "the key material is not in a format the server can use"}
 	}
 	h.Format, h.Material = uint32(der), m
 	return h, nil
@@ -342,10 +326,10 @@ func (s *Service) useKey(ctx context.Context, c *call, use keyUse) (*domain.Obje
 		return nil, ports.KeyHandle{}, err
 	}
 	if obj.Payload == nil {
-		return nil, ports.KeyHandle{}, usableError(&errKeyUnusable{"material", "the object has been destroyed"}, c.v)
+		return nil, ports.KeyHandle{}, kindErr(errKindNoKeyValue, "the object has been destroyed")
 	}
 	if err := checkUse(obj, use, s.cfg.Clock.Now(), s.specialPermission(ctx, c, obj)); err != nil {
-		return nil, ports.KeyHandle{}, usableError(err, c.v)
+		return nil, ports.KeyHandle{}, usableError(err)
 	}
 	h, err := keyHandle(obj)
 	if err == nil && h.Material == nil && h.Ref != "" {
@@ -354,7 +338,7 @@ func (s *Service) useKey(ctx context.Context, c *call, use keyUse) (*domain.Obje
 		}
 	}
 	if err != nil {
-		return nil, ports.KeyHandle{}, usableError(err, c.v)
+		return nil, ports.KeyHandle{}, usableError(err)
 	}
 	return obj, h, nil
 }
@@ -365,22 +349,16 @@ func (s *Service) useKey(ctx context.Context, c *call, use keyUse) (*domain.Obje
 // Bad Cryptographic Parameters in KMIP 2.x; failed checks are Cryptographic
 // Failure (KMIP 1.4 §11.30-35). The engine's error stays the Cause for the
 // log; a transient error is passed through (General Failure, logged).
-func engineError(err error, v version) error {
+func engineError(err error) error {
 	switch {
 	case transient(err):
 		return err
 	case isErr(err, ports.ErrUnsupported):
 		msg := "the cryptographic parameters are not supported" + engineDetail(err, ports.ErrUnsupported)
-		if v.major >= 2 {
-			return errorf(kmip.ResultReasonUnsupportedCryptographicParameters, "%s", msg).because(err)
-		}
-		return invalidField("%s", msg).because(err)
+		return kindErr(errKindUnsupportedParams, "%s", msg).because(err)
 	case isErr(err, ports.ErrInvalidInput), isErr(err, ports.ErrInvalidLength):
 		msg := "the data or parameters are not valid for the operation" + engineDetail(err, ports.ErrInvalidInput, ports.ErrInvalidLength)
-		if v.major >= 2 {
-			return errorf(kmip.ResultReasonBadCryptographicParameters, "%s", msg).because(err)
-		}
-		return invalidField("%s", msg).because(err)
+		return kindErr(errKindBadCryptoInput, "%s", msg).because(err)
 	case isErr(err, ports.ErrCryptoFailure):
 		return errorf(kmip.ResultReasonCryptographicFailure, "cryptographic failure").because(err)
 	}

@@ -165,22 +165,22 @@ func (s *Service) readStream(ctx context.Context, c *call) (streamStep, error) {
 	}
 	cv, _ := cvItem.AsBytes()
 	if len(cv) != cvLen {
-		return st, badCorrelation(c)
+		return st, badCorrelation()
 	}
 	key := scratchKey(c.who.Name, cv)
 	rec, err := ss.GetScratch(ctx, key)
 	if errors.Is(err, ports.ErrNotFound) {
-		return st, badCorrelation(c)
+		return st, badCorrelation()
 	} else if err != nil {
 		return st, err
 	}
 	prev, ok := decodeStream(rec)
 	if !ok || prev.owner != c.who.Name || prev.op != c.op || !s.cfg.Clock.Now().Before(prev.expires) {
-		return st, badCorrelation(c)
+		return st, badCorrelation()
 	}
 	if ids := c.payload.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) == 1 {
 		if id, ok := ids[0].AsText(); ok && id != prev.keyID {
-			return st, badCorrelation(c)
+			return st, badCorrelation()
 		}
 	}
 	// Claim the state: a concurrent part of the same stream, on any node,
@@ -188,21 +188,18 @@ func (s *Service) readStream(ctx context.Context, c *call) (streamStep, error) {
 	// A part that then fails ends the stream.
 	taken, err := ss.TakeScratch(ctx, key)
 	if errors.Is(err, ports.ErrNotFound) {
-		return st, badCorrelation(c)
+		return st, badCorrelation()
 	} else if err != nil {
 		return st, err
 	}
 	if !bytes.Equal(taken, rec) {
-		return st, badCorrelation(c)
+		return st, badCorrelation()
 	}
 	return streamStep{streaming: true, last: finalInd, cv: bytes.Clone(cv), prev: prev}, nil
 }
 
-func badCorrelation(c *call) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonInvalidCorrelationValue, "no outstanding operation with this Correlation Value")
-	}
-	return errorf(kmip.ResultReasonItemNotFound, "no outstanding operation with this Correlation Value")
+func badCorrelation() error {
+	return kindErr(errKindUnknownCorrelation, "no outstanding operation with this Correlation Value")
 }
 
 // saveStream stores the state after a part that is not the last and returns
@@ -224,7 +221,7 @@ func (s *Service) saveStream(ctx context.Context, c *call, st streamStep, keyID 
 	err = ss.PutScratch(ctx, scratchKey(c.who.Name, cv), rec.encode(), time.Now().Add(streamTTL), s.streamQuotas(c.who.Name)...)
 	if errors.Is(err, ports.ErrQuotaExceeded) {
 		l := s.cfg.Limits
-		return nil, serverLimit(c, "too many open streams or too much stream state: at most %d streams and %d bytes for one client, %d and %d in all",
+		return nil, serverLimit("too many open streams or too much stream state: at most %d streams and %d bytes for one client, %d and %d in all",
 			l.MaxStreamsPerClient, l.MaxStreamBytesPerClient, l.MaxStreams, l.MaxStreamBytes)
 	}
 	if err != nil {

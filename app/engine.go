@@ -182,39 +182,21 @@ type batchIDs struct {
 	byOp        map[kmip.Operation]string
 }
 
-// placeholderOps are the operations whose returned Unique Identifier becomes
-// the ID Placeholder (KMIP 1.4 §4, KMIP 2.1 §6.1); no other operation changes it.
-var placeholderOps = map[kmip.Operation]bool{
-	kmip.OperationCreate: true, kmip.OperationCreateKeyPair: true, kmip.OperationRegister: true,
-	kmip.OperationDeriveKey: true, kmip.OperationReKey: true, kmip.OperationReKeyKeyPair: true,
-	kmip.OperationCertify: true, kmip.OperationReCertify: true, kmip.OperationLocate: true,
-	kmip.OperationRecover: true, kmip.OperationCreateSplitKey: true, kmip.OperationJoinSplitKey: true,
-	kmip.OperationImport: true, kmip.OperationExport: true,
-}
-
-// uidEnumOps maps the KMIP 2.x Unique Identifier enumeration values that
-// name an operation to that operation (KMIP 2.1 §11.58).
-var uidEnumOps = map[kmip.UniqueIdentifier]kmip.Operation{
-	kmip.UniqueIdentifierCertify: kmip.OperationCertify, kmip.UniqueIdentifierCreate: kmip.OperationCreate,
-	kmip.UniqueIdentifierCreateKeyPair: kmip.OperationCreateKeyPair, kmip.UniqueIdentifierDeriveKey: kmip.OperationDeriveKey,
-	kmip.UniqueIdentifierLocate: kmip.OperationLocate, kmip.UniqueIdentifierRegister: kmip.OperationRegister,
-	kmip.UniqueIdentifierReKey: kmip.OperationReKey, kmip.UniqueIdentifierReCertify: kmip.OperationReCertify,
-	kmip.UniqueIdentifierReKeyKeyPair: kmip.OperationReKeyKeyPair,
-}
-
 // record updates the batch's identifiers after op succeeded with payload out:
-// an operation of placeholderOps that returns one identifier sets the ID
-// Placeholder; a Locate that returns any other number of identifiers empties
-// it (KMIP 1.4 §4.9), so that later items cannot act on the wrong object.
+// an operation whose placeholder rule sets the ID Placeholder and that
+// returns one identifier sets it; a Locate that returns any other number of
+// identifiers empties it (KMIP 1.4 §4.9), so that later items cannot act on
+// the wrong object.
 func (b *batchIDs) record(op kmip.Operation, out *kmip.Item) {
-	if !placeholderOps[op] {
+	rule := operations[op].placeholder
+	if rule == keepsPlaceholder {
 		return
 	}
 	ids := out.ChildrenOf(kmip.TagUniqueIdentifier)
-	if op == kmip.OperationCreateKeyPair || op == kmip.OperationReKeyKeyPair {
+	if rule == setsPrivateKeyID {
 		ids = out.ChildrenOf(kmip.TagPrivateKeyUniqueIdentifier)
 	}
-	if op == kmip.OperationCreateSplitKey && len(ids) > 0 {
+	if rule == setsFirstPart && len(ids) > 0 {
 		ids = ids[:1] // the part whose Key Part Identifier is 1 (KMIP 1.4 §4.38)
 	}
 	id, ok := "", false
@@ -222,7 +204,7 @@ func (b *batchIDs) record(op kmip.Operation, out *kmip.Item) {
 		id, ok = ids[0].AsText()
 	}
 	if !ok {
-		if op == kmip.OperationLocate {
+		if rule == setsOrEmptiesIfNotOne {
 			b.placeholder = ""
 			delete(b.byOp, op)
 		}
@@ -255,7 +237,7 @@ func (c *call) uid() (string, error) {
 		var id string
 		if kmip.UniqueIdentifier(e) == kmip.UniqueIdentifierIDPlaceholder {
 			id = c.batch.placeholder
-		} else if op, known := uidEnumOps[kmip.UniqueIdentifier(e)]; known {
+		} else if op, known := uidEnumOp(kmip.UniqueIdentifier(e)); known {
 			id = c.batch.byOp[op]
 		} else {
 			return "", invalidField("unsupported Unique Identifier enumeration %d", e)
@@ -520,38 +502,6 @@ func criticalExtensionItem(items []*kmip.Item) *kmip.Item {
 	return nil
 }
 
-// opSince gives the first protocol version defining each routed operation
-// that KMIP 1.x lacks; a request of an older version is answered Operation
-// Not Supported, as the reference server does. (Discover Versions, new in
-// 1.1, is answered in every version: a client may probe with it.)
-var opSince = map[kmip.Operation]version{
-	kmip.OperationReKeyKeyPair:    {1, 1},
-	kmip.OperationEncrypt:         {1, 2},
-	kmip.OperationDecrypt:         {1, 2},
-	kmip.OperationSign:            {1, 2},
-	kmip.OperationSignatureVerify: {1, 2},
-	kmip.OperationMAC:             {1, 2},
-	kmip.OperationMACVerify:       {1, 2},
-	kmip.OperationRNGRetrieve:     {1, 2},
-	kmip.OperationRNGSeed:         {1, 2},
-	kmip.OperationHash:            {1, 2},
-	kmip.OperationCreateSplitKey:  {1, 2},
-	kmip.OperationJoinSplitKey:    {1, 2},
-	kmip.OperationSetAttribute:    {2, 0},
-	kmip.OperationAdjustAttribute: {2, 0},
-	kmip.OperationLog:             {2, 0},
-	kmip.OperationInterop:         {2, 0},
-	kmip.OperationImport:          {1, 4},
-	kmip.OperationExport:          {1, 4},
-	kmip.OperationSetEndpointRole: {2, 0},
-}
-
-// opIn reports whether protocol version v defines operation op.
-func opIn(op kmip.Operation, v version) bool {
-	since, gated := opSince[op]
-	return !gated || v.atLeast(since.major, since.minor)
-}
-
 // tooLarge replaces a batch item's result with Response Too Large.
 func tooLarge(bi *kmip.Item) {
 	var kept []*kmip.Item
@@ -589,10 +539,7 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 		return fail(kmip.ResultReasonInvalidMessage, "batch item has no Operation")
 	}
 	op := kmip.Operation(opv)
-	h, ok := s.routes[op]
-	if !opIn(op, v) {
-		ok = false
-	}
+	h, ok := s.route(op, v)
 	if !ok {
 		return fail(kmip.ResultReasonOperationNotSupported, fmt.Sprintf("operation %s is not supported", op))
 	}
@@ -631,5 +578,5 @@ func (s *Service) safeCall(ctx context.Context, h handler, c *call) (out *kmip.I
 			out, err = nil, fmt.Errorf("panic in %s handler", c.op)
 		}
 	}()
-	return h(ctx, c)
+	return h(s, ctx, c)
 }

@@ -10,10 +10,12 @@ import (
 	"github.com/kmipd/kmipd/ports"
 )
 
-// Error is a request failure with the Result Reason the client must see and a
-// short message safe to send to it.
+// Error is a request failure with the Result Reason the client must see, or
+// the kind of failure that names it in each protocol version (errKind), and
+// a short message safe to send to it.
 type Error struct {
 	Reason kmip.ResultReason
+	Kind   errKind // when set, it picks the reason (kindReasons)
 	Msg    string
 	// Payload, when set, is sent as the failed item's Response Payload
 	// (Check's refused attributes, KMIP 1.4 §4.10).
@@ -24,10 +26,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	if e.Cause != nil {
-		return e.Reason.String() + ": " + e.Msg + " (cause: " + e.Cause.Error() + ")"
+	what := e.Reason.String()
+	if e.Kind != errKindNone {
+		what = e.Kind.String()
 	}
-	return e.Reason.String() + ": " + e.Msg
+	if e.Cause != nil {
+		return what + ": " + e.Msg + " (cause: " + e.Cause.Error() + ")"
+	}
+	return what + ": " + e.Msg
 }
 
 func (e *Error) Unwrap() error { return e.Cause }
@@ -66,7 +72,9 @@ func missingData(format string, args ...any) *Error {
 func resultFor(err error, v version) (reason kmip.ResultReason, msg string, internal bool) {
 	var ae *Error
 	switch {
-	case errors.As(err, &ae):
+	case errors.As(err, &ae) && ae.Kind != errKindNone:
+		return ae.Kind.reason(v), ae.Msg, false
+	case ae != nil:
 		return ae.Reason, ae.Msg, false
 	// Transient errors first: whatever else an error says, a backend out of
 	// reach or out of time is never the client's fault.
@@ -89,25 +97,16 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 	case errors.Is(err, ports.ErrNotFound):
 		// KMIP 2.x names the case Object Not Found (KMIP 2.1 §6.1 error
 		// tables; OASIS BL-M-4-21); KMIP 1.x has only Item Not Found.
-		if v.major >= 2 {
-			return kmip.ResultReasonObjectNotFound, "object not found", false
-		}
-		return kmip.ResultReasonItemNotFound, "object not found", false
+		return errKindNotFound.reason(v), "object not found", false
 	case errors.Is(err, domain.ErrPermissionDenied):
-		return kmip.ResultReasonPermissionDenied, "permission denied", false
+		return errKindDenied.reason(v), "permission denied", false
 	case errors.Is(err, domain.ErrWrongState):
 		// KMIP 1.x has no Wrong Key Lifecycle State reason; its test cases
 		// answer Permission Denied.
-		if v.major >= 2 {
-			return kmip.ResultReasonWrongKeyLifecycleState, "object is in the wrong lifecycle state", false
-		}
-		return kmip.ResultReasonPermissionDenied, "object is in the wrong lifecycle state", false
+		return errKindWrongState.reason(v), "object is in the wrong lifecycle state", false
 	case errors.Is(err, domain.ErrUsageDate):
 		// Outside the Process Start / Protect Stop window (KMIP 1.4 §3.25-3.26).
-		if v.major >= 2 {
-			return kmip.ResultReasonWrongKeyLifecycleState, "object may not be used for this purpose at this time", false
-		}
-		return kmip.ResultReasonPermissionDenied, "object may not be used for this purpose at this time", false
+		return errKindWrongState.reason(v), "object may not be used for this purpose at this time", false
 	case errors.Is(err, domain.ErrArchived):
 		return kmip.ResultReasonObjectArchived, "object is archived", false
 	case errors.Is(err, domain.ErrDateOrder):
@@ -115,26 +114,17 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 	case errors.Is(err, domain.ErrNotApplicable):
 		// KMIP 1.4 §11.20-21: Illegal Operation; KMIP 2.1 §6.1.1/§6.1.44
 		// list Invalid Object Type instead.
-		if v.major >= 2 {
-			return kmip.ResultReasonInvalidObjectType, "operation does not apply to this object type", false
-		}
-		return kmip.ResultReasonIllegalOperation, "operation does not apply to this object type", false
+		return errKindNotApplicable.reason(v), "operation does not apply to this object type", false
 	case errors.Is(err, ports.ErrInvalidLength):
 		return kmip.ResultReasonInvalidField, "invalid cryptographic length for the algorithm", false
 	case errors.Is(err, ports.ErrUnsupported):
 		return kmip.ResultReasonFeatureNotSupported, "not supported by the cryptographic engine", false
 	case errors.Is(err, ports.ErrInvalidInput):
-		if v.major >= 2 {
-			return kmip.ResultReasonBadCryptographicParameters, "invalid input for the cryptographic operation", false
-		}
-		return kmip.ResultReasonInvalidField, "invalid input for the cryptographic operation", false
+		return errKindBadCryptoInput.reason(v), "invalid input for the cryptographic operation", false
 	case errors.Is(err, ports.ErrNotExtractable):
 		// Not Extractable exists from KMIP 1.4 (§9.1.3.2.29); earlier
 		// versions answer Permission Denied.
-		if v.atLeast(1, 4) {
-			return kmip.ResultReasonNotExtractable, "the key is not extractable", false
-		}
-		return kmip.ResultReasonPermissionDenied, "the key is not extractable", false
+		return errKindNotExtractable.reason(v), "the key is not extractable", false
 	case errors.Is(err, ports.ErrCryptoFailure):
 		return kmip.ResultReasonCryptographicFailure, "cryptographic failure", false
 	case errors.Is(err, ports.ErrExists):

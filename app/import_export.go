@@ -225,7 +225,7 @@ func (s *Service) importedObject(ctx context.Context, c *call, uid string, t kmi
 				return nil, singleValued(c, a.Name)
 			}
 			if a.Name == "Name" && hasNameValue(obj, a.Value, -1) {
-				return nil, nameTaken(c)
+				return nil, nameTaken()
 			}
 			if err := s.checkNameUnique(ctx, c, a); err != nil {
 				return nil, err

@@ -162,4 +162,4 @@ func (s *Service) withKeyValue(ctx context.Context, obj *domain.Object) (*domain
 
 // errNotKept: the object's key lives in an HSM this server is not
 // configured with (its crypto engine was changed).
-var errNotKept = &errKeyUnusable{"material", "the key is kept in an HSM this server is not configured to use"}
+var errNotKept = &errKeyUnusable{errKindNoKeyValue, "the key is kept in an HSM this server is not configured to use"}

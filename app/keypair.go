@@ -141,7 +141,7 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	}
 	for _, n := range pub.AttrValues("Name") {
 		if s.cfg.StrictNames && hasNameValue(priv, n, -1) {
-			return nil, nameTaken(c)
+			return nil, nameTaken()
 		}
 	}
 	spec, err := keyPairSpec(priv, pub)
@@ -291,7 +291,7 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 		return nil, err
 	}
 	if oldPriv.Type != uint32(kmip.ObjectTypePrivateKey) {
-		return nil, badObjectType(c, "Re-key Key Pair needs a Private Key")
+		return nil, badObjectType("Re-key Key Pair needs a Private Key")
 	}
 	pubID := ""
 	for _, l := range oldPriv.AttrValues("Link") {

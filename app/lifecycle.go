@@ -102,10 +102,10 @@ func (s *Service) revoke(ctx context.Context, c *call) (*kmip.Item, error) {
 	out, err := s.transition(ctx, c, func(obj *domain.Object, now time.Time) error {
 		return obj.Revoke(reason, compromise, occurred, now)
 	})
-	if errors.Is(err, domain.ErrWrongState) && c.v.major < 2 {
+	if errors.Is(err, domain.ErrWrongState) {
 		// KMIP 1.4 §11.21 has no state error for Revoke; an object that cannot
 		// be revoked is an Illegal Operation, as the reference server answers.
-		return nil, errorf(kmip.ResultReasonIllegalOperation, "the object cannot be revoked for this reason in its state")
+		return nil, kindErr(errKindRevokeRefused, "the object cannot be revoked for this reason in its state")
 	}
 	return out, err
 }
@@ -116,8 +116,8 @@ func (s *Service) revoke(ctx context.Context, c *call) (*kmip.Item, error) {
 func (s *Service) destroy(ctx context.Context, c *call) (*kmip.Item, error) {
 	template := false
 	destroy := func(obj *domain.Object, now time.Time) error {
-		if c.v.major >= 2 && (obj.State == domain.Destroyed || obj.State == domain.DestroyedCompromised) {
-			return errorf(kmip.ResultReasonObjectDestroyed, "object has already been destroyed") // 2.1 §6.1.15.1
+		if obj.State == domain.Destroyed || obj.State == domain.DestroyedCompromised {
+			return kindErr(errKindAlreadyDestroyed, "object has already been destroyed") // 2.1 §6.1.15.1
 		}
 		template = obj.Type == uint32(kmip.ObjectTypeTemplate)
 		if err := obj.Destroy(now); err != nil {

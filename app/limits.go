@@ -82,21 +82,15 @@ func (l Limits) withDefaults() Limits {
 // Limit Exceeded in KMIP 2.x (2.1 §11), and in KMIP 1.x, which has no such
 // reason, Permission Denied ("Client is not allowed to perform the
 // specified operation", 1.4 §11.1).
-func serverLimit(c *call, format string, args ...any) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonServerLimitExceeded, format, args...)
-	}
-	return errorf(kmip.ResultReasonPermissionDenied, format, args...)
+func serverLimit(format string, args ...any) error {
+	return kindErr(errKindQuota, format, args...)
 }
 
 // valueTooLarge is the refusal of a value longer than kmipd accepts: Invalid
 // Field in KMIP 1.x (1.4 §11.1 has no server-limit reason), Server Limit
 // Exceeded in KMIP 2.x.
-func valueTooLarge(c *call, format string, args ...any) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonServerLimitExceeded, format, args...)
-	}
-	return invalidField(format, args...)
+func valueTooLarge(format string, args ...any) error {
+	return kindErr(errKindTooLarge, format, args...)
 }
 
 // capResponse adds the response batch item bi to *size, the encoded size
@@ -154,19 +148,16 @@ func (s *Service) checkAttrLimits(c *call, before, obj *domain.Object) error {
 		total += n
 		count[a.Name]++
 		if n > l.MaxAttributeValueSize && !holds(oldBig, a) {
-			return valueTooLarge(c, "attribute %q is %d bytes, more than the %d allowed", a.Name, n, l.MaxAttributeValueSize)
+			return valueTooLarge("attribute %q is %d bytes, more than the %d allowed", a.Name, n, l.MaxAttributeValueSize)
 		}
 	}
 	for name, n := range count {
 		if n > l.MaxAttributeInstances && n > oldCount[name] {
-			if c.v.major >= 2 {
-				return serverLimit(c, "attribute %q would have more than %d instances", name, l.MaxAttributeInstances)
-			}
-			return errorf(kmip.ResultReasonIndexOutOfBounds, "attribute %q would have more than %d instances", name, l.MaxAttributeInstances)
+			return kindErr(errKindTooManyInstances, "attribute %q would have more than %d instances", name, l.MaxAttributeInstances)
 		}
 	}
 	if total > l.MaxObjectAttributesSize && total > oldTotal {
-		return serverLimit(c, "the object's attributes would take %d bytes, more than the %d allowed", total, l.MaxObjectAttributesSize)
+		return serverLimit("the object's attributes would take %d bytes, more than the %d allowed", total, l.MaxObjectAttributesSize)
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 				}
 				continue // the server derives it from the object (finishObject)
 			}
-			return nil, readOnlyOnCreate(c, a.Name)
+			return nil, readOnlyOnCreate(a.Name)
 		}
 		if !rule.AppliesToType(uint32(t)) {
 			return nil, notApplicable(c, a.Name, t)

@@ -46,18 +46,15 @@ func objectType(c *call) (kmip.ObjectType, error) {
 	}
 	t := kmip.ObjectType(v)
 	if _, known := objectTags[t]; !known || (t == kmip.ObjectTypeTemplate && c.v.major >= 2) {
-		return 0, badObjectType(c, "unknown Object Type %d", v)
+		return 0, badObjectType("unknown Object Type %d", v)
 	}
 	return t, nil
 }
 
 // badObjectType refuses an object type: Invalid Field in KMIP 1.x (1.4 §11.2,
 // §11.4), Invalid Object Type in KMIP 2.x (2.1 §6.1.8.1, §6.1.43).
-func badObjectType(c *call, format string, args ...any) error {
-	if c.v.major >= 2 {
-		return errorf(kmip.ResultReasonInvalidObjectType, format, args...)
-	}
-	return invalidField(format, args...)
+func badObjectType(format string, args ...any) error {
+	return kindErr(errKindBadObjectType, format, args...)
 }
 
 // create implements Create (KMIP 1.4 §4.1) for symmetric keys.
@@ -67,7 +64,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if t != kmip.ObjectTypeSymmetricKey {
-		return nil, badObjectType(c, "Create cannot make %s objects", t)
+		return nil, badObjectType("Create cannot make %s objects", t)
 	}
 	if c, err = s.expandTemplates(ctx, c); err != nil {
 		return nil, err
@@ -224,16 +221,13 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if obj.Payload == nil {
-		if c.v.major >= 2 {
-			return nil, errorf(kmip.ResultReasonObjectDestroyed, "object has been destroyed")
-		}
-		return nil, errorf(kmip.ResultReasonItemNotFound, "object has been destroyed")
+		return nil, kindErr(errKindDestroyed, "object has been destroyed")
 	}
-	if err := checkRelease(c, obj, encryptsOnRelease(c)); err != nil { // Sensitive, Extractable (app/attr_server.go)
+	if err := checkRelease(obj, encryptsOnRelease(c)); err != nil { // Sensitive, Extractable (app/attr_server.go)
 		return nil, err
 	}
 	if obj, err = s.withKeyValue(ctx, obj); err != nil { // HSM keys (app/kept.go)
-		return nil, usableError(err, c.v)
+		return nil, usableError(err)
 	}
 	out, err := s.formatFor(ctx, c, obj)
 	if err != nil {

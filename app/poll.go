@@ -30,11 +30,7 @@ func (s *Service) poll(ctx context.Context, c *call) (*kmip.Item, error) {
 	if _, err := correlation(c); err != nil {
 		return nil, err
 	}
-	reason := kmip.ResultReasonItemNotFound
-	if c.v.major >= 2 {
-		reason = kmip.ResultReasonInvalidAsynchronousCorrelationValue
-	}
-	return nil, errorf(reason, "no outstanding operation has this Asynchronous Correlation Value")
+	return nil, kindErr(errKindUnknownAsyncCorrelation, "no outstanding operation has this Asynchronous Correlation Value")
 }
 
 // cancel implements Cancel (KMIP 1.4 §4.27, KMIP 2.1 §6.1.4): the value

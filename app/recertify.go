@@ -31,7 +31,7 @@ func (s *Service) reCertifyRequest(ctx context.Context, c *call) (*x509.Certific
 		return nil, err
 	}
 	if obj.Type != uint32(kmip.ObjectTypeCertificateRequest) || obj.Payload == nil {
-		return nil, notCertifiable(c, "object %s is not a Certificate Request", id)
+		return nil, notCertifiable("object %s is not a Certificate Request", id)
 	}
 	return storedCSR(c, obj)
 }
@@ -52,18 +52,18 @@ func (s *Service) renewalOf(ctx context.Context, c *call) (*renewal, error) {
 		return nil, err
 	}
 	if old.Type != uint32(kmip.ObjectTypeCertificate) || old.Payload == nil {
-		return nil, notCertifiable(c, "Re-certify renews certificates, not %s objects", kmip.ObjectType(old.Type))
+		return nil, notCertifiable("Re-certify renews certificates, not %s objects", kmip.ObjectType(old.Type))
 	}
 	oldX, err := x509.ParseCertificate(bytesOfItem(old.Payload.Child(kmip.TagCertificateValue)))
 	if err != nil {
-		return nil, notCertifiable(c, "object %s is not an X.509 certificate kmipd can renew", old.ID)
+		return nil, notCertifiable("object %s is not an X.509 certificate kmipd can renew", old.ID)
 	}
 	csr, err := s.reCertifyRequest(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	if csr != nil && !sameKey(csr.PublicKey, oldX.PublicKey) {
-		return nil, badCSR(c, "the Certificate Request is not for the existing certificate's key")
+		return nil, badCSR("the Certificate Request is not for the existing certificate's key")
 	}
 	subject, err := subjectFor(c, csr)
 	if err != nil {

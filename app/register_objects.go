@@ -43,7 +43,7 @@ var keyFormats = map[kmip.ObjectType]map[kmip.KeyFormatType]bool{
 // type says. Every refusal is Invalid Field with a message naming the field.
 func validateObject(c *call, t kmip.ObjectType, obj *kmip.Item) error {
 	if since, ok := objectSince[t]; ok && !c.v.atLeast(since.major, since.minor) {
-		return badObjectType(c, "%s objects do not exist in KMIP %s", t, c.v)
+		return badObjectType("%s objects do not exist in KMIP %s", t, c.v)
 	}
 	switch t {
 	case kmip.ObjectTypeOpaqueObject:

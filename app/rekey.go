@@ -52,10 +52,7 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if old.Type != uint32(kmip.ObjectTypeSymmetricKey) {
-		if c.v.major >= 2 {
-			return nil, errorf(kmip.ResultReasonInvalidObjectType, "Re-key applies to symmetric keys only")
-		}
-		return nil, errorf(kmip.ResultReasonPermissionDenied, "Re-key applies to symmetric keys only") // 1.4 §11.5
+		return nil, kindErr(errKindWrongObjectType, "Re-key applies to symmetric keys only") // 1.4 §11.5
 	}
 	if old.Payload == nil {
 		return nil, errorf(kmip.ResultReasonKeyValueNotPresent, "the existing key has no key value")

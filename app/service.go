@@ -9,7 +9,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
@@ -63,8 +62,7 @@ type Config struct {
 // Service answers KMIP request messages; it implements ports.MessageHandler
 // and is safe for concurrent use.
 type Service struct {
-	cfg    Config
-	routes map[kmip.Operation]handler
+	cfg Config
 	// keyMaterialMissing counts requests refused because an object's key
 	// was missing from the HSM (KeyMaterialUnavailable reads it).
 	keyMaterialMissing atomic.Uint64
@@ -88,7 +86,5 @@ func New(cfg Config) *Service {
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
 	s := &Service{cfg: cfg}
-	s.routes = s.routeTable()
-	s.certifyRoutes()
 	return s
 }

@@ -64,7 +64,7 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		return nil, err
 	}
 	if t != kmip.ObjectTypeSplitKey {
-		return nil, badObjectType(c, "Create Split Key makes Split Key objects, not %s", t)
+		return nil, badObjectType("Create Split Key makes Split Key objects, not %s", t)
 	}
 	if c.payload.Child(kmip.TagKeyWrappingSpecification) != nil {
 		// Splitting wraps nothing: a wrapping asked for is refused, not ignored.
@@ -103,7 +103,7 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		return nil, err
 	}
 	if len(secret) > maxSplitKeyBytes {
-		return nil, valueTooLarge(c, "the key has %d bytes; kmipd splits keys of at most %d", len(secret), maxSplitKeyBytes)
+		return nil, valueTooLarge("the key has %d bytes; kmipd splits keys of at most %d", len(secret), maxSplitKeyBytes)
 	}
 	if method == kmip.SplitKeyMethodPolynomialSharingGF2_16 && len(secret)%2 != 0 {
 		return nil, invalidField("Polynomial Sharing GF(2^16) splits keys of whole 16-bit pieces")
@@ -123,7 +123,7 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		}
 		if s.cfg.StrictNames && parts > 1 && obj.Attr("Name") != nil {
 			// Every part would carry the Name, and a Name identifies one object.
-			return nil, nameTaken(c)
+			return nil, nameTaken()
 		}
 		kb := kmip.Struct(kmip.TagKeyBlock,
 			kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
@@ -163,7 +163,7 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 		}
 		// The shares are the key in the clear: Sensitive and non-Extractable
 		// keys are not split.
-		if err := checkRelease(c, obj, false); err != nil {
+		if err := checkRelease(obj, false); err != nil {
 			return nil, nil, err
 		}
 		if obj, err = s.withKeyValue(ctx, obj); err != nil {
@@ -189,7 +189,7 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 		tmp.KeyRef = key.Ref
 		k, ok := s.keeper()
 		if !ok {
-			return nil, nil, usableError(errNotKept, c.v)
+			return nil, nil, usableError(errNotKept)
 		}
 		h := ports.KeyHandle{ID: tmp.ID, ObjectType: tmp.Type, Algorithm: alg, Length: int(length), Ref: key.Ref}
 		out, err := k.ExportKey(ctx, h)
@@ -302,7 +302,7 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 		return nil, err
 	}
 	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
-		return nil, badObjectType(c, "Join Split Key cannot make %s objects", t)
+		return nil, badObjectType("Join Split Key cannot make %s objects", t)
 	}
 	if c, err = s.expandTemplates(ctx, c); err != nil {
 		return nil, err

@@ -76,10 +76,7 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 	}
 	obj, err := s.cfg.Store.Get(ctx, id)
 	if isErr(err, ports.ErrNotFound) {
-		if c.v.major >= 2 {
-			return nil, h, p, errorf(kmip.ResultReasonWrappingObjectNotFound, "wrapping key not found")
-		}
-		return nil, h, p, errorf(kmip.ResultReasonItemNotFound, "wrapping key not found")
+		return nil, h, p, kindErr(errKindWrappingNotFound, "wrapping key not found")
 	} else if err != nil {
 		return nil, h, p, err
 	}
@@ -87,24 +84,18 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 		return nil, h, p, err
 	}
 	if err := s.effective(c, obj); err != nil {
-		if isErr(err, domain.ErrArchived) && c.v.major >= 2 {
-			return nil, h, p, errorf(kmip.ResultReasonWrappingObjectArchived, "the wrapping key is archived")
+		if isErr(err, domain.ErrArchived) {
+			return nil, h, p, kindErr(errKindWrappingArchived, "the wrapping key is archived")
 		}
 		return nil, h, p, err
 	}
 	switch obj.Type {
 	case uint32(kmip.ObjectTypeSymmetricKey), uint32(kmip.ObjectTypePublicKey), uint32(kmip.ObjectTypePrivateKey):
 	default:
-		if c.v.major >= 2 {
-			return nil, h, p, errorf(kmip.ResultReasonInvalidObjectType, "the wrapping object is not a key")
-		}
-		return nil, h, p, errorf(kmip.ResultReasonIllegalOperation, "the wrapping object is not a key")
+		return nil, h, p, kindErr(errKindNotApplicable, "the wrapping object is not a key")
 	}
 	if obj.Payload == nil {
-		if c.v.major >= 2 {
-			return nil, h, p, errorf(kmip.ResultReasonWrappingObjectDestroyed, "the wrapping key has been destroyed")
-		}
-		return nil, h, p, errorf(kmip.ResultReasonItemNotFound, "the wrapping key has been destroyed")
+		return nil, h, p, kindErr(errKindWrappingDestroyed, "the wrapping key has been destroyed")
 	}
 	var useErr error
 	for _, u := range uses {
@@ -113,16 +104,16 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 		}
 	}
 	if useErr != nil {
-		return nil, h, p, usableError(useErr, c.v)
+		return nil, h, p, usableError(useErr)
 	}
 	if h, err = keyHandle(obj); err != nil {
-		return nil, h, p, usableError(err, c.v)
+		return nil, h, p, usableError(err)
 	}
 	// The Key Information's parameters must match one of the wrapping key's
 	// (KMIP 1.4 §2.1.6), as an operation's must (keyParams).
 	p, consistent, err := keyParams(info.Child(kmip.TagCryptographicParameters), obj)
 	if err == nil && !consistent {
-		err = paramsConflict(c)
+		err = paramsConflict()
 	}
 	return obj, h, p, err
 }
@@ -231,7 +222,7 @@ func (s *Service) wrapKeyBlock(ctx context.Context, c *call, obj *domain.Object,
 		}
 		wrapped, err = wrapper.WrapKey(ctx, h, p, ports.KeyHandle{ID: obj.ID, ObjectType: obj.Type, Material: value})
 		if err != nil {
-			return engineError(err, c.v)
+			return engineError(err)
 		}
 		wd.Add(ws.encInfo.Clone())
 	}
@@ -255,7 +246,7 @@ func (s *Service) wrapKeyBlock(ctx context.Context, c *call, obj *domain.Object,
 			tag, err = macer.MAC(ctx, h, p, wrapped)
 		}
 		if err != nil {
-			return engineError(err, c.v)
+			return engineError(err)
 		}
 		wd.Add(ws.macInfo.Clone(), kmip.Bytes(kmip.TagMACSignature, tag))
 	}
@@ -312,7 +303,7 @@ func (s *Service) unwrapStored(ctx context.Context, c *call, kb *kmip.Item) erro
 	}
 	clear, err := wrapper.UnwrapKey(ctx, h, p, wrapped)
 	if err != nil {
-		return engineError(err, c.v)
+		return engineError(err)
 	}
 	var kids []*kmip.Item
 	for _, ch := range kb.Children() {

@@ -1,0 +1,182 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// errKind says what went wrong in the vocabulary of the domain and of the
+// use cases; kindReasons gives its Result Reason in each protocol version,
+// so a handler names the failure and never looks at the version to pick a
+// reason.
+type errKind uint8
+
+const (
+	errKindNone errKind = iota // the Error carries its Reason itself
+
+	// Objects and their lifecycle.
+	errKindNotFound         // no object has the identifier
+	errKindDenied           // the client may not do this
+	errKindWrongState       // the object's lifecycle state (or usage dates) forbid it
+	errKindNotApplicable    // the operation does not apply to the object's type
+	errKindWrongObjectType  // the object is of a type this operation refuses
+	errKindBadObjectType    // the request names an object type the version does not define
+	errKindDestroyed        // the object's value has been destroyed
+	errKindAlreadyDestroyed // Destroy of a destroyed object (KMIP 2.1 §6.1.15.1)
+	errKindRevokeRefused    // the object cannot be revoked for that reason in its state
+	errKindNotCheckable     // Check of an object without a usage lifecycle
+
+	// Release of key material (KMIP 1.4 §3.40-3.41).
+	errKindNotExtractable
+	errKindSensitive
+
+	// Attributes.
+	errKindUnknownAttr          // a name the version does not define
+	errKindBadAttrValue         // a value the server cannot accept
+	errKindReadOnly             // the client may not change it
+	errKindServerSetAttr        // a Create or Register supplies one only the server sets
+	errKindValueExists          // Add Attribute of a single-valued attribute that has a value
+	errKindRepeatedValue        // a single-valued attribute given twice in a request
+	errKindAttrNotForTypeChange // Add or Modify Attribute of one the object's type cannot carry
+	errKindAttrNotForType       // a Create or Register with one the object's type cannot carry
+	errKindNameTaken            // a Name value another object or instance has
+	errKindAttrMissing          // the object has no such attribute
+	errKindAttrMissingModify    // Modify Attribute of an attribute not set ("add it first")
+	errKindInstanceMissing      // the object has the attribute but not that instance
+
+	// Keys serving cryptographic operations (checkUse, keyHandle).
+	errKindUsageMask      // the Cryptographic Usage Mask lacks the bit
+	errKindNoKeyValue     // the key material is absent or unusable by the server
+	errKindParamsConflict // the request's Cryptographic Parameters contradict the key's
+	errKindBadCryptoInput // data or parameters the engine refuses
+	errKindUnsupportedParams
+	// Derive Key's base object (KMIP 1.4 §11.7: "not able to be used to
+	// derive a new key" is Invalid Field in 1.x).
+	errKindBaseWrongType
+	errKindBaseWrongState
+	errKindBaseUsageMask
+	errKindBaseNoKeyValue
+
+	// Wrapping keys (Key Wrapping Specification).
+	errKindWrappingNotFound
+	errKindWrappingArchived
+	errKindWrappingDestroyed
+
+	// Certify and Re-certify.
+	errKindBadCSR
+
+	// Check (KMIP 1.4 §4.10): the first refused item names the reason.
+	errKindUsageLimit
+
+	// Streams and asynchronous operations.
+	errKindUnknownCorrelation      // no outstanding streamed operation
+	errKindUnknownAsyncCorrelation // no outstanding asynchronous operation
+
+	// Limits (app/limits.go).
+	errKindQuota            // a server quota would be exceeded
+	errKindTooLarge         // a value longer than kmipd accepts
+	errKindTooManyInstances // an attribute would have too many instances
+
+	errKindCount // the number of kinds; not a kind
+)
+
+// kindReason is a kind's name (for the log) and its Result Reason in KMIP
+// 1.0-1.3, in KMIP 1.4 and in KMIP 2.x (2.0 and 2.1 agree on every kind).
+type kindReason struct {
+	name            string
+	pre14, v14, v2x kmip.ResultReason
+}
+
+// kindReasons is the one table of Result Reasons by protocol version. The
+// 1.x reasons follow KMIP 1.4 §11 (error handling per operation) and the
+// reference server; the 2.x ones, the KMIP 2.1 §6.1 error tables and §11.
+var kindReasons = func() map[errKind]kindReason {
+	const (
+		denied    = kmip.ResultReasonPermissionDenied
+		field     = kmip.ResultReasonInvalidField
+		illegal   = kmip.ResultReasonIllegalOperation
+		notFound  = kmip.ResultReasonItemNotFound
+		badType   = kmip.ResultReasonInvalidObjectType
+		badAttr   = kmip.ResultReasonInvalidAttribute
+		readOnly  = kmip.ResultReasonAttributeReadOnly
+		single    = kmip.ResultReasonAttributeSingleValued
+		noValue   = kmip.ResultReasonKeyValueNotPresent
+		badParams = kmip.ResultReasonBadCryptographicParameters
+		state     = kmip.ResultReasonWrongKeyLifecycleState
+		limit     = kmip.ResultReasonServerLimitExceeded
+		destroyed = kmip.ResultReasonObjectDestroyed
+	)
+	return map[errKind]kindReason{
+		errKindNotFound:         {"not found", notFound, notFound, kmip.ResultReasonObjectNotFound},
+		errKindDenied:           {"denied", denied, denied, denied},
+		errKindWrongState:       {"wrong state", denied, denied, state},
+		errKindNotApplicable:    {"not applicable", illegal, illegal, badType},
+		errKindWrongObjectType:  {"wrong object type", denied, denied, badType},
+		errKindBadObjectType:    {"bad object type", field, field, badType},
+		errKindDestroyed:        {"destroyed", notFound, notFound, destroyed},
+		errKindAlreadyDestroyed: {"already destroyed", denied, denied, destroyed},
+		errKindRevokeRefused:    {"revoke refused", illegal, illegal, state},
+		errKindNotCheckable:     {"not checkable", illegal, illegal, kmip.ResultReasonIllegalObjectType},
+
+		errKindNotExtractable: {"not extractable", denied, kmip.ResultReasonNotExtractable, kmip.ResultReasonNotExtractable},
+		errKindSensitive:      {"sensitive", denied, kmip.ResultReasonSensitive, kmip.ResultReasonSensitive},
+
+		errKindUnknownAttr:          {"unknown attribute", field, field, badAttr},
+		errKindBadAttrValue:         {"bad attribute value", field, field, kmip.ResultReasonInvalidAttributeValue},
+		errKindReadOnly:             {"read-only attribute", denied, denied, readOnly},
+		errKindServerSetAttr:        {"server-set attribute", field, field, readOnly},
+		errKindValueExists:          {"single value exists", illegal, illegal, single},
+		errKindRepeatedValue:        {"single value repeated", field, field, single},
+		errKindAttrNotForTypeChange: {"attribute not for type", denied, denied, badAttr},
+		errKindAttrNotForType:       {"attribute not for type", field, field, badAttr},
+		errKindNameTaken:            {"name taken", illegal, illegal, kmip.ResultReasonNonUniqueNameAttribute},
+		errKindAttrMissing:          {"attribute missing", notFound, notFound, kmip.ResultReasonAttributeNotFound},
+		errKindAttrMissingModify:    {"attribute missing", field, field, kmip.ResultReasonAttributeNotFound},
+		errKindInstanceMissing:      {"instance missing", notFound, notFound, kmip.ResultReasonAttributeInstanceNotFound},
+
+		errKindUsageMask:         {"usage mask", denied, denied, kmip.ResultReasonIncompatibleCryptographicUsageMask},
+		errKindNoKeyValue:        {"no key value", noValue, noValue, noValue},
+		errKindParamsConflict:    {"parameters conflict", denied, denied, badParams},
+		errKindBadCryptoInput:    {"bad cryptographic input", field, field, badParams},
+		errKindUnsupportedParams: {"unsupported parameters", field, field, kmip.ResultReasonUnsupportedCryptographicParameters},
+		errKindBaseWrongType:     {"base wrong type", field, field, badType},
+		errKindBaseWrongState:    {"base wrong state", field, field, state},
+		errKindBaseUsageMask:     {"base usage mask", field, field, kmip.ResultReasonIncompatibleCryptographicUsageMask},
+		errKindBaseNoKeyValue:    {"base no key value", field, field, noValue},
+
+		errKindWrappingNotFound:  {"wrapping key not found", notFound, notFound, kmip.ResultReasonWrappingObjectNotFound},
+		errKindWrappingArchived:  {"wrapping key archived", kmip.ResultReasonObjectArchived, kmip.ResultReasonObjectArchived, kmip.ResultReasonWrappingObjectArchived},
+		errKindWrappingDestroyed: {"wrapping key destroyed", notFound, notFound, kmip.ResultReasonWrappingObjectDestroyed},
+
+		errKindBadCSR: {"bad certificate request", field, field, kmip.ResultReasonInvalidCSR},
+
+		errKindUsageLimit: {"usage limit", denied, denied, kmip.ResultReasonUsageLimitExceeded},
+
+		errKindUnknownCorrelation:      {"unknown correlation", notFound, notFound, kmip.ResultReasonInvalidCorrelationValue},
+		errKindUnknownAsyncCorrelation: {"unknown asynchronous correlation", notFound, notFound, kmip.ResultReasonInvalidAsynchronousCorrelationValue},
+
+		errKindQuota:            {"quota", denied, denied, limit},
+		errKindTooLarge:         {"too large", field, field, limit},
+		errKindTooManyInstances: {"too many instances", kmip.ResultReasonIndexOutOfBounds, kmip.ResultReasonIndexOutOfBounds, limit},
+	}
+}()
+
+// reason is k's Result Reason in protocol version v.
+func (k errKind) reason(v version) kmip.ResultReason {
+	r := kindReasons[k]
+	switch {
+	case v.major >= 2:
+		return r.v2x
+	case v.atLeast(1, 4):
+		return r.v14
+	}
+	return r.pre14
+}
+
+func (k errKind) String() string { return kindReasons[k].name }
+
+// kindErr builds an *Error of kind k; resultFor picks its Result Reason.
+func kindErr(k errKind, format string, args ...any) *Error {
+	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+}
