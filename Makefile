@@ -57,13 +57,8 @@ vet:
 
 ## lint: staticcheck, pinned in go.mod as a tool (`go tool staticcheck`); a deprecation
 ## the KMIP formats force is silenced where it occurs by `//lint:ignore SAxxxx reason`.
-# TODO(issue 13): lint app/ as well once its findings are fixed (app/ is being reshaped
-# on another branch): app/cert_foreign.go:24 SA1019 (ecdsa.PublicKey X, Y),
-# app/credentials.go:106,114,118 ST1005, app/crypto_fake_test.go:74 SA4006 (plain),
-# app/locate_index_test.go:29 U1000 (testPolicies.listed).
-LINT_SKIP := github.com/kmipd/kmipd/app
 lint:
-	$(GO) tool staticcheck $$($(GO) list ./... | grep -vx '$(LINT_SKIP)')
+	$(GO) tool staticcheck ./...
 
 ## fuzz: run each fuzz target for $(FUZZTIME)
 fuzz:

@@ -103,6 +103,7 @@ func credentialProof(v version, c *kmip.Item) (user, password string, err error)
 	t, ok := c.Child(kmip.TagCredentialType).AsEnum()
 	val := c.Child(kmip.TagCredentialValue)
 	if !ok || val == nil || val.Type != kmip.TypeStructure {
+		//lint:ignore ST1005 the message starts with the KMIP field name Credential, as the spec spells it
 		return "", "", errors.New("Credential needs a Credential Type and a Credential Value structure")
 	}
 	ct := kmip.CredentialType(t)
@@ -111,10 +112,12 @@ func credentialProof(v version, c *kmip.Item) (user, password string, err error)
 	case kmip.CredentialTypeUsernameAndPassword:
 	case kmip.CredentialTypeDevice:
 		if !v.atLeast(1, 1) {
+			//lint:ignore ST1005 the message starts with the KMIP field name Credential, as the spec spells it
 			return "", "", fmt.Errorf("Credential Type Device is not defined in KMIP %s", v)
 		}
 		nameTag, field = kmip.TagDeviceSerialNumber, "Device Serial Number"
 	default:
+		//lint:ignore ST1005 the message starts with the KMIP field name Credential, as the spec spells it
 		return "", "", fmt.Errorf("Credential Type %s cannot be verified (only Username and Password and Device can)", ct)
 	}
 	user, ok = val.Child(nameTag).AsText()

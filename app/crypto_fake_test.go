@@ -71,7 +71,7 @@ func (cryptoFake) xorStream(key ports.KeyHandle, p ports.CryptoParams, in ports.
 		out.State = binary.BigEndian.AppendUint64(append([]byte(nil), iv...), uint64(off+len(in.Data)))
 	}
 	if p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) && !in.Partial {
-		plain := in.Data
+		var plain []byte
 		if enc {
 			plain = in.Data
 		} else {

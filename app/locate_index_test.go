@@ -25,8 +25,8 @@ func (c *countingStore) Get(ctx context.Context, id string) (*domain.Object, err
 }
 
 // testPolicies holds the reserved policies and "shared", which lets anyone
-// Locate and Get symmetric keys; listed says whether it can list them.
-type testPolicies struct{ listed bool }
+// Locate and Get symmetric keys.
+type testPolicies struct{}
 
 func (testPolicies) Policy(_ context.Context, name string) (*domain.Policy, bool) {
 	if name == "shared" {
