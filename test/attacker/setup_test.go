@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kmipd/kmipd/adapters/transport/kmipclient"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -110,4 +112,17 @@ func TestSetup(t *testing.T) {
 	if _, err := tg.bob.Call(kmip.OperationEncrypt, uid(private), params, data); reason(err) != kmip.ResultReasonPermissionDenied {
 		t.Errorf("bob Encrypt of an unshared key: %v, want Permission Denied", err)
 	}
+}
+
+// eventuallyLogged reports whether the server's log holds substr within 5 s:
+// the server logs a refusal from the connection's goroutine, which may run
+// after the client has seen the refusal.
+func eventuallyLogged(t *testing.T, srv *harness.Server, substr string) bool {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(srv.LogContents(t), substr) {
+			return true
+		}
+	}
+	return false
 }
