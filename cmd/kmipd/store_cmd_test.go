@@ -121,15 +121,17 @@ func TestWatchStore(t *testing.T) {
 	st.set(errors.New("database is locked"))
 	time.Sleep(50 * time.Millisecond)
 	st.set(fmt.Errorf("store /x: %w: the database file was removed", ports.ErrStoreLost))
-	time.Sleep(250 * time.Millisecond)
+	time.Sleep(450 * time.Millisecond)
 	stop()
 	out := buf.String()
 	if n := strings.Count(out, "checking the store failed"); n != 1 {
 		t.Errorf("a lasting check failure logged %d times, want once:\n%s", n, out)
 	}
 	n := strings.Count(out, `"level":"error"`)
-	if n < 2 || n > 4 || strings.Count(out, "STORE LOST") != n || !strings.Contains(out, `"ready":false`) {
-		t.Errorf("a lost store logged %d ERROR lines over 2.5 repeat periods, want 2 to 4 STORE LOST lines with ready false:\n%s", n, out)
+	// 4.5 repeat periods: at once, then about every 100ms; a loaded machine
+	// may run the watcher late, never early.
+	if n < 2 || n > 6 || strings.Count(out, "STORE LOST") != n || !strings.Contains(out, `"ready":false`) {
+		t.Errorf("a lost store logged %d ERROR lines over 4.5 repeat periods, want 2 to 6 STORE LOST lines with ready false:\n%s", n, out)
 	}
 }
 
