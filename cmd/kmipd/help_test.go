@@ -125,3 +125,23 @@ func TestDevClient(t *testing.T) {
 		}
 	}
 }
+
+// TestUnusableStorePathIsAConfigError: a store path the operating system
+// refuses (here a directory where the database file should be) is a
+// configuration error: one line naming the key, exit 78, nothing logged
+// besides it.
+func TestUnusableStorePathIsAConfigError(t *testing.T) {
+	for _, typ := range []string{"sqlite", "bbolt"} {
+		dir := t.TempDir()
+		db := filepath.Join(dir, "k.db")
+		if err := os.Mkdir(db, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		code := run(context.Background(), []string{"-dev", "-dev-dir", filepath.Join(dir, "dev"), "-port", "1",
+			"-storage-type", typ, "-storage-path", db}, &out, &errb)
+		if code != exitConfig || strings.Count(errb.String(), "\n") != 1 || !strings.Contains(errb.String(), "storage.path") {
+			t.Errorf("%s: exit %d, stderr %q; want 78 and one line naming storage.path", typ, code, errb.String())
+		}
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -99,8 +101,28 @@ func openStore(cfg Config, configFile string) (ports.Store, error) {
 			cfg.Storage.Path, configFile)
 	case errors.Is(err, ports.ErrNotAStore):
 		return nil, &ConfigError{Key: cfg.storageKey(), Value: cfg.Storage.Path, Err: err}
+	case pathRefused(err):
+		// The operating system refuses the path (permissions, a read-only or
+		// immutable directory, a file where a directory should be): the
+		// configuration names a place kmipd cannot use.
+		return nil, &ConfigError{Key: cfg.storageKey(), Value: cfg.Storage.Path, Err: err}
 	}
 	return store, err
+}
+
+// pathRefused reports whether err is the operating system refusing a path
+// for good (as opposed to a transient I/O failure).
+func pathRefused(err error) bool {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	for _, e := range []error{fs.ErrPermission, syscall.EACCES, syscall.EPERM, syscall.EROFS, syscall.ENOTDIR, syscall.EISDIR, syscall.ENOENT} {
+		if errors.Is(pe.Err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // logStoreOpened says which store the server opened: a new one loudly, an

@@ -13,12 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"modernc.org/sqlite"
@@ -210,8 +212,10 @@ func Open(path string, opt Options) (*Store, error) {
 // create allows: created owner-only, because it holds key material and
 // SQLite gives its -wal and -shm files the same mode.
 func prepareFile(abs string, create ports.Creation) (created bool, err error) {
-	_, err = os.Lstat(abs)
+	fi, err := os.Lstat(abs)
 	switch {
+	case err == nil && fi.IsDir():
+		return false, fmt.Errorf("sqlite store: %w", &fs.PathError{Op: "open", Path: abs, Err: syscall.EISDIR})
 	case err == nil && create == ports.CreationNew:
 		return false, fmt.Errorf("sqlite store %s: %w: a file exists there", abs, ports.ErrExists)
 	case err == nil:
