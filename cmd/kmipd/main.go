@@ -399,7 +399,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// SIGHUP: the log file reopened (logrotate), the TLS certificate, key
 	// and CA bundle, the CRL and the policy directory read again; open
 	// connections are kept.
-	reloaders := []reloader{tlsReloader(s, srv)}
+	listeners := []tlsListener{srv}
+	if https != nil {
+		listeners = append(listeners, https.srv)
+	}
+	reloaders := []reloader{tlsReloader(s, listeners...)}
 	if logOut != nil {
 		reloaders = append([]reloader{{"log", logOut.Reopen}}, reloaders...)
 	}

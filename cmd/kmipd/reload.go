@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,15 +21,26 @@ type reloader struct {
 // tlsReloader reads the server certificate, key and CA bundle again and
 // gives them to srv for new connections; a certificate that does not load
 // keeps the one in force.
-func tlsReloader(s ServerConfig, srv *kmiptls.Server) reloader {
+func tlsReloader(s ServerConfig, listeners ...tlsListener) reloader {
 	return reloader{"tls", func() error {
 		cfg, _, err := kmiptls.NewTLSConfig(kmiptls.TLSOptions{CertFile: s.CertificatePath, KeyFile: s.KeyPath,
 			CAFile: s.CAPath, CipherSuites: s.TLSCipherSuites, AuthSuite: s.AuthSuite})
 		if err != nil {
 			return err
 		}
-		return srv.SetTLSConfig(cfg)
+		for _, l := range listeners {
+			if err := l.SetTLSConfig(cfg); err != nil {
+				return err
+			}
+		}
+		return nil
 	}}
+}
+
+// tlsListener is a listener whose TLS configuration can be renewed
+// (kmiptls.Server, kmiphttp.Server).
+type tlsListener interface {
+	SetTLSConfig(cfg *tls.Config) error
 }
 
 // handleSIGHUP runs every reloader on each SIGHUP until ctx ends, logging

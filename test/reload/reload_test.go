@@ -41,7 +41,15 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // serverSerial is the serial number of the certificate a new connection gets.
 func serverSerial(t *testing.T, srv *harness.Server) string {
 	t.Helper()
-	conn, err := tls.Dial("tcp", srv.Addr, srv.ClientTLSConfig(t, "alice"))
+	return serialAt(t, srv, srv.Addr)
+}
+
+// serialAt is serverSerial for the listener at addr (the KMIP or HTTPS port).
+func serialAt(t *testing.T, srv *harness.Server, addr string) string {
+	t.Helper()
+	cfg := srv.ClientTLSConfig(t, "alice").Clone()
+	cfg.NextProtos = []string{"http/1.1"}
+	conn, err := tls.Dial("tcp", addr, cfg)
 	if err != nil {
 		t.Fatalf("new connection: %v", err)
 	}
@@ -78,10 +86,10 @@ func TestSIGHUPReopensLog(t *testing.T) {
 }
 
 // TestSIGHUPReloadsCertificate: a renewed server certificate is served to
-// new connections after SIGHUP, an open connection keeps working, and a
+// new connections of the KMIP and HTTPS ports after SIGHUP, an open connection keeps working, and a
 // broken certificate file is refused with the old one kept.
 func TestSIGHUPReloadsCertificate(t *testing.T) {
-	srv := harness.Start(t, harness.Options{})
+	srv := harness.Start(t, harness.Options{HTTPS: true})
 	open := srv.Dial(t, "alice", 1, 4)
 	before := serverSerial(t, srv)
 	cert, key, err := kmiptls.IssueCert(srv.PKI.DevPKI, t.TempDir(), "renewed", kmiptls.CertOptions{
@@ -98,6 +106,9 @@ func TestSIGHUPReloadsCertificate(t *testing.T) {
 	hup(t, srv)
 	var renewed string
 	waitFor(t, "the renewed certificate", func() bool { renewed = serverSerial(t, srv); return renewed != before })
+	if got := serialAt(t, srv, srv.HTTPSAddr); got != renewed {
+		t.Errorf("the HTTPS listener serves serial %s after SIGHUP, want the renewed %s", got, renewed)
+	}
 	create(t, open) // the connection opened before the reload goes on
 
 	os.WriteFile(srv.PKI.ServerCertFile, []byte("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"), 0o600)

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -88,6 +89,9 @@ type Server struct {
 	closed     bool
 	baseCtx    context.Context
 	cancelBase context.CancelFunc
+
+	// current is the TLS configuration handshakes get (SetTLSConfig).
+	current atomic.Pointer[tls.Config]
 }
 
 func pick(d, def time.Duration) time.Duration {
@@ -105,12 +109,15 @@ func (s *Server) Serve(l net.Listener) error {
 		l.Close()
 		return errors.New("kmiphttp: Server.Handler is nil")
 	}
-	cfg, err := s.Auth.ServerConfig(s.TLSConfig)
+	cfg, err := s.serverConfig(s.TLSConfig)
 	if err != nil {
 		l.Close()
 		return err
 	}
-	cfg.NextProtos = []string{"h2", "http/1.1"}
+	s.current.CompareAndSwap(nil, cfg)
+	// Each handshake takes the configuration in force (SetTLSConfig).
+	outer := &tls.Config{NextProtos: cfg.NextProtos, MinVersion: cfg.MinVersion,
+		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return s.current.Load(), nil }}
 	handshake := pick(s.HandshakeTimeout, kmiptls.DefaultHandshakeTimeout)
 	read := pick(s.ReadTimeout, kmiptls.DefaultReadTimeout)
 	maxConns := s.MaxConnections
@@ -126,7 +133,7 @@ func (s *Server) Serve(l net.Listener) error {
 	s.baseCtx, s.cancelBase = context.WithCancel(context.Background())
 	hs := &http.Server{
 		Handler:   s,
-		TLSConfig: cfg,
+		TLSConfig: outer,
 		// net/http bounds the handshake by the shortest of these.
 		ReadHeaderTimeout: min(handshake, read),
 		ReadTimeout:       read,
@@ -139,6 +146,28 @@ func (s *Server) Serve(l net.Listener) error {
 	s.hs = hs
 	s.mu.Unlock()
 	return hs.ServeTLS(&limitListener{Listener: l, max: maxConns, log: s.Log}, "", "")
+}
+
+// serverConfig is base with the authentication checks and HTTP's protocols.
+func (s *Server) serverConfig(base *tls.Config) (*tls.Config, error) {
+	cfg, err := s.Auth.ServerConfig(base)
+	if err != nil {
+		return nil, err
+	}
+	cfg.NextProtos = []string{"h2", "http/1.1"}
+	return cfg, nil
+}
+
+// SetTLSConfig makes cfg (checked as Serve checks TLSConfig) the
+// configuration of every handshake from now on: a renewed certificate or
+// CA bundle, open connections kept. On error the one in force stays.
+func (s *Server) SetTLSConfig(cfg *tls.Config) error {
+	c, err := s.serverConfig(cfg)
+	if err != nil {
+		return err
+	}
+	s.current.Store(c)
+	return nil
 }
 
 // Shutdown stops the server gracefully: it closes the listener and idle
