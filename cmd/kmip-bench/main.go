@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -149,6 +151,7 @@ func cmdNull(ctx context.Context, args []string, stderr io.Writer) error {
 	tf.register(fs)
 	addr := fs.String("addr", "127.0.0.1:5697", "listen `host:port`")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the responder to `file` until it stops")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `host:port`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -162,6 +165,17 @@ func cmdNull(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *pprofAddr != "" {
+		pl, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+		ps := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go ps.Serve(pl)
+		defer ps.Close()
 	}
 	cfg, _, err := kmiptls.NewTLSConfig(kmiptls.TLSOptions{CertFile: tf.cert, KeyFile: tf.key, CAFile: tf.ca, AuthSuite: "TLS1.2"})
 	if err != nil {
