@@ -122,6 +122,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	batch := fs.Int("batch", 1, "operations per request message")
 	ver := fs.String("kmip", "1.4", "KMIP protocol version: 1.2, 1.4 or 2.0")
 	newConn := fs.Bool("new-conn", false, "open a new TLS connection (full handshake) per request message")
+	noVerify := fs.Bool("no-verify", false, "do not verify the server's certificate (handshake-rate measurements: the generator's own verification would bound them)")
 	resume := fs.Bool("resume", false, "with -new-conn: resume TLS sessions from the tickets the server sent")
 	names := fs.Int("locate-names", 100, "distinct names the locate setup creates")
 	if err := fs.Parse(args); err != nil {
@@ -136,7 +137,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	r, err := runLoad(ctx, &loadSpec{Addr: *addr, TLS: cfg, Op: *op, Conns: *conns, Duration: *dur, MaxOps: *maxOps,
-		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, LocateNames: *names, Progress: stderr, ProgressEvery: 5 * time.Second})
+		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, NoVerify: *noVerify, LocateNames: *names, Progress: stderr, ProgressEvery: 5 * time.Second})
 	if err != nil {
 		return err
 	}

@@ -268,7 +268,7 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 		}
 		// New connections: full handshakes, then resumed sessions.
 		for _, resume := range []bool{false, true} {
-			spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: "query", Conns: 8, Duration: o.cell, Proto: o.proto, NewConn: true, Resume: resume}
+			spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: "query", Conns: 8, Duration: o.cell, Proto: o.proto, NewConn: true, Resume: resume, NoVerify: true}
 			if t.kind == "pykmip" {
 				spec.MaxOps = o.pyMaxOps / 4
 			}
