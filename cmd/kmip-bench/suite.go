@@ -347,7 +347,7 @@ func scaleLocate(ctx context.Context, srv *server, cfg *tls.Config, o suiteOptio
 // 1M-object one once it exists) and returns their result lines.
 func runGoBench(ctx context.Context, stderr io.Writer) string {
 	fmt.Fprintln(stderr, "== go test -bench LocateByName ./adapters/storage/...")
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "LocateByName", "-benchmem", "./adapters/storage/...")
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "LocateByName", "-benchmem", "-timeout", "60m", "./adapters/storage/...")
 	out, err := cmd.CombinedOutput()
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
