@@ -66,7 +66,7 @@ type profileSummary struct {
 // the parts of a request's cost, in report order.
 var layers = []struct{ name, focus string }{
 	{"TLS records and handshakes", `^crypto/tls\.`},
-	{"socket syscalls", `^(syscall|internal/poll)\.`},
+	{"system calls (socket I/O, fsync)", `^(syscall|internal/poll)\.`},
 	{"TTLV codec", `/adapters/transport/ttlv\.`},
 	{"application (app)", `/kmipd/app\.`},
 	{"storage adapter", `/adapters/storage/`},

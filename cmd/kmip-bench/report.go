@@ -323,7 +323,7 @@ func (r *report) profileSection(b *strings.Builder) {
 	p("\n## Where the server's CPU goes (pprof)\n\n")
 	p("A CPU profile of the server over each cell below, kept in `profiles/` (`go tool pprof -top profiles/FILE`). ")
 	p("Each cost is its share of the profile's samples times the server CPU per operation. ")
-	p("Top 3 are functions by their own time; layers count every sample that passes through them (they overlap: socket I/O runs under TLS).\n\n")
+	p("Top 3 are functions by their own time; layers count every sample that passes through them (they overlap: socket I/O runs under TLS and is counted with fsync under system calls).\n\n")
 	p("| server | cell | CPU/op | samples | top 3 functions (own time per op) | layers (per op) |\n|---|---|---:|---:|---|---|\n")
 	for _, t := range r.targets {
 		for _, k := range profiledCells {
