@@ -16,16 +16,21 @@ func stripNewer(it *kmip.Item, v version) []kmip.Tag {
 	}
 	var dropped []kmip.Tag
 	kids := it.Children()
-	kept := kids[:0:0]
-	for _, c := range kids {
+	var kept []*kmip.Item // allocated at the first drop: most answers drop nothing
+	for i, c := range kids {
 		if !kmip.TagDefinedIn(c.Tag, v.major, v.minor) {
+			if kept == nil {
+				kept = append(make([]*kmip.Item, 0, len(kids)-1), kids[:i]...)
+			}
 			dropped = append(dropped, c.Tag)
 			continue
 		}
 		dropped = append(dropped, stripNewer(c, v)...)
-		kept = append(kept, c)
+		if kept != nil {
+			kept = append(kept, c)
+		}
 	}
-	if len(kept) != len(kids) {
+	if kept != nil {
 		it.Value = kept
 	}
 	return dropped

@@ -11,7 +11,21 @@ import (
 )
 
 // EnumKey is the index key of an enumeration value.
-func EnumKey(v uint32) string { return fmt.Sprintf("e:%08x", v) }
+func EnumKey(v uint32) string { return hexKey('e', uint64(v), 8) }
+
+// hexKey returns kind, a colon and v as width lower-case hex digits: the
+// form of integer-like keys (fmt.Sprintf("%c:%0*x"), without its cost, as
+// every stored object computes some twenty of them).
+func hexKey(kind byte, v uint64, width int) string {
+	const digits = "0123456789abcdef"
+	var b [2 + 16]byte
+	b[0], b[1] = kind, ':'
+	for i := width + 1; i >= 2; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return string(b[:2+width])
+}
 
 // IndexKey returns a canonical, type-tagged string for an attribute value, so
 // that two values are equal exactly when their keys are equal. Integer-like
@@ -29,12 +43,12 @@ func IndexKey(v *kmip.Item) string {
 		}
 		return b.String()
 	case int32:
-		return fmt.Sprintf("i:%08x", uint32(x)^0x80000000)
+		return hexKey('i', uint64(uint32(x)^0x80000000), 8)
 	case int64:
-		return fmt.Sprintf("l:%016x", uint64(x)^0x8000000000000000)
+		return hexKey('l', uint64(x)^0x8000000000000000, 16)
 	case uint32:
 		if v.Type == kmip.TypeInterval {
-			return fmt.Sprintf("v:%08x", x)
+			return hexKey('v', uint64(x), 8)
 		}
 		return EnumKey(x)
 	case bool:
@@ -47,7 +61,7 @@ func IndexKey(v *kmip.Item) string {
 	case []byte:
 		return "x:" + hex.EncodeToString(x)
 	case time.Time:
-		return fmt.Sprintf("d:%016x", uint64(x.Unix())^0x8000000000000000)
+		return hexKey('d', uint64(x.Unix())^0x8000000000000000, 16)
 	default:
 		return fmt.Sprintf("?:%v", x)
 	}

@@ -10,10 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kmipd/kmipd/adapters/transport/kmipclient"
 	"github.com/kmipd/kmipd/adapters/transport/kmipjson"
 	"github.com/kmipd/kmipd/adapters/transport/ttlv"
-	"github.com/kmipd/kmipd/domain/kmip"
 )
 
 // httpsModes are the encodings `-https` accepts: KMIP over HTTPS posted to
@@ -29,22 +27,23 @@ func httpsClient(spec *loadSpec) *http.Client {
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
-// httpsCall posts one request message in the spec's HTTPS encoding and
-// returns the batch results.
-func (w *worker) httpsCall(ctx context.Context, items []*kmip.Item) ([]kmipclient.Result, error) {
+// httpsSend posts one encoded TTLV request message in the spec's HTTPS
+// encoding and returns the answer as TTLV bytes, for the same status scan
+// as the TTLV port. The JSON mode converts both ways per message, which
+// the generator pays, not the server.
+func (w *worker) httpsSend(ctx context.Context, msg []byte) ([]byte, error) {
 	if w.hc == nil {
 		w.hc = httpsClient(w.spec)
 	}
-	msg := (&kmipclient.Client{Major: w.spec.Proto.major, Minor: w.spec.Proto.minor}).Request(items...)
-	var body []byte
-	var err error
+	body := msg
 	if w.spec.HTTPS == "json" {
-		body, err = kmipjson.Append(nil, msg)
-	} else {
-		body, err = ttlv.Encode(msg)
-	}
-	if err != nil {
-		return nil, err
+		m, err := ttlv.Decode(msg, ttlv.DefaultLimits)
+		if err != nil {
+			return nil, err
+		}
+		if body, err = kmipjson.Append(nil, m); err != nil {
+			return nil, err
+		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+w.spec.Addr+"/kmip", bytes.NewReader(body))
 	if err != nil {
@@ -63,20 +62,14 @@ func (w *worker) httpsCall(ctx context.Context, items []*kmip.Item) ([]kmipclien
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP status %d", resp.StatusCode)
 	}
-	var answer *kmip.Item
-	if w.spec.HTTPS == "json" {
-		answer, err = kmipjson.Decode(out.Bytes(), ttlv.DefaultLimits)
-	} else {
-		answer, err = ttlv.Decode(out.Bytes(), ttlv.DefaultLimits)
+	if w.spec.HTTPS != "json" {
+		return out.Bytes(), nil
 	}
+	answer, err := kmipjson.Decode(out.Bytes(), ttlv.DefaultLimits)
 	if err != nil {
 		return nil, err
 	}
-	res, err := kmipclient.Results(answer)
-	if err == nil && len(res) != len(items) {
-		err = fmt.Errorf("%d batch items answered, %d sent", len(res), len(items))
-	}
-	return res, err
+	return ttlv.Encode(answer)
 }
 
 // benchHTTPS runs get with 8 connections over kmipd's HTTPS listener in each

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -39,6 +42,11 @@ type loadSpec struct {
 	// NewConn opens a TLS connection (full handshake, no resumption) per
 	// request message and closes it after the response.
 	NewConn bool
+	// NoVerify skips the generator's verification of the server's
+	// certificate chain, which costs the generator more CPU than a whole
+	// handshake costs the server; the server still verifies the client's.
+	// Only for measuring handshake rates.
+	NoVerify bool
 	// Resume, with NewConn, keeps the session tickets servers send and
 	// offers them on the next connections (TLS session resumption).
 	Resume bool
@@ -50,6 +58,11 @@ type loadSpec struct {
 	// (the Locate-at-scale loader): NamePrefix followed by 0, 1, 2...
 	NamePrefix string
 	seq        atomic.Int64
+	// locateReqs are the Locate request messages, one per name, encoded
+	// once and shared read-only by the workers.
+	locateReqs [][]byte
+	// OnMeasure, if set, is called when the measurement starts (after setup).
+	OnMeasure func()
 	// HTTPS, when set, posts the messages to https://Addr/kmip in that
 	// encoding ("ttlv" or "json", https.go) instead of using the TTLV port.
 	HTTPS string
@@ -82,6 +95,17 @@ type result struct {
 	P99, Max   time.Duration
 	// FirstFailure describes the first failed item or round trip.
 	FirstFailure string
+	// GenCPU is the CPU time (user and system) the load generator's process
+	// spent over the measurement, or -1 if unknown.
+	GenCPU time.Duration
+}
+
+// GenCPUPerOp is the load generator's CPU time per successful operation.
+func (r result) GenCPUPerOp() time.Duration {
+	if r.Ops == 0 || r.GenCPU < 0 {
+		return 0
+	}
+	return r.GenCPU / time.Duration(r.Ops)
 }
 
 // OpsPerSec is the rate of successful operations.
@@ -100,8 +124,8 @@ func (r result) String() string {
 	if r.Resume {
 		mode += fmt.Sprintf(" resume (%d resumed)", r.Resumed)
 	}
-	s := fmt.Sprintf("%-18s conns=%-3d batch=%d%s: %8.0f ops/s  p50=%v p90=%v p99=%v max=%v  ops=%d failed_items=%d conn_errors=%d",
-		r.Op, r.Conns, r.Batch, mode, r.OpsPerSec(), r.P50, r.P90, r.P99, r.Max, r.Ops, r.FailedItems, r.ConnErrors)
+	s := fmt.Sprintf("%-18s conns=%-3d batch=%d%s: %8.0f ops/s  p50=%v p90=%v p99=%v max=%v  ops=%d failed_items=%d conn_errors=%d generator_cpu/op=%v",
+		r.Op, r.Conns, r.Batch, mode, r.OpsPerSec(), r.P50, r.P90, r.P99, r.Max, r.Ops, r.FailedItems, r.ConnErrors, r.GenCPUPerOp())
 	if r.FirstFailure != "" {
 		s += "\n    first failure: " + r.FirstFailure
 	}
@@ -111,10 +135,14 @@ func (r result) String() string {
 // worker is one connection's loop state.
 type worker struct {
 	spec    *loadSpec
-	client  *kmipclient.Client
-	hc      *http.Client // the HTTPS mode's connection
-	keyID   string       // get, encrypt: the worker's own key
-	names   []string     // locate: the names to look up
+	id      int
+	conn    *rawConn
+	keyID   string   // get, encrypt: the worker's own key
+	names   []string // locate: the names to look up
+	reqs    [][]byte // the operation's request messages, encoded once; used in turn
+	ivOff   int      // encrypt: offset of the IV in reqs[0], rewritten per message
+	per     int      // batch items per operation
+	st      []kmip.ResultStatus
 	n       int
 	lat     []time.Duration
 	ops     int64
@@ -123,6 +151,7 @@ type worker struct {
 	msgs    int64
 	resumed int64
 	first   string
+	hc      *http.Client // the HTTPS mode's connection
 }
 
 func (w *worker) fail(format string, args ...any) {
@@ -131,28 +160,27 @@ func (w *worker) fail(format string, args ...any) {
 	}
 }
 
-func (w *worker) dial(ctx context.Context) (*kmipclient.Client, error) {
+func (w *worker) dial(ctx context.Context) (*rawConn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := kmipclient.Dial(dctx, w.spec.Addr, w.spec.TLS)
+	c, err := dialRaw(dctx, w.spec.Addr, w.spec.TLS)
 	if err != nil {
 		return nil, err
 	}
-	if c.ConnectionState().DidResume {
+	if c.conn.ConnectionState().DidResume {
 		w.resumed++
 	}
-	c.Major, c.Minor = w.spec.Proto.major, w.spec.Proto.minor
-	c.Timeout = 30 * time.Second
 	return c, nil
 }
 
-// call runs one request message on the worker's connection, reconnecting
-// first if the last one broke.
-func (w *worker) call(ctx context.Context, items []*kmip.Item) ([]kmipclient.Result, error) {
+// send runs one encoded request message on the worker's connection,
+// reconnecting first if the last one broke (or for every message with
+// NewConn), and returns the response's bytes, valid until the next call.
+func (w *worker) send(ctx context.Context, msg []byte) ([]byte, error) {
 	if w.spec.HTTPS != "" {
-		return w.httpsCall(ctx, items)
+		return w.httpsSend(ctx, msg)
 	}
-	c := w.client
+	c := w.conn
 	if c == nil || w.spec.NewConn {
 		var err error
 		if c, err = w.dial(ctx); err != nil {
@@ -161,18 +189,24 @@ func (w *worker) call(ctx context.Context, items []*kmip.Item) ([]kmipclient.Res
 		if w.spec.NewConn {
 			defer c.Close()
 		} else {
-			w.client = c
+			w.conn = c
 		}
 	}
-	resp, err := c.RoundTrip(c.Request(items...))
+	resp, err := c.roundTrip(msg)
+	if err != nil && !w.spec.NewConn {
+		w.conn = nil
+	}
+	return resp, err
+}
+
+// call runs one request message of items and decodes its response fully:
+// the setup path.
+func (w *worker) call(ctx context.Context, items []*kmip.Item) ([]kmipclient.Result, error) {
+	resp, err := w.send(ctx, encodeRequest(w.spec.Proto, items...))
 	if err != nil {
-		if !w.spec.NewConn {
-			c.Close()
-			w.client = nil
-		}
 		return nil, err
 	}
-	res, err := kmipclient.Results(resp)
+	res, err := decodeResults(resp)
 	if err == nil && len(res) != len(items) {
 		err = fmt.Errorf("%d batch items answered, %d sent", len(res), len(items))
 	}
@@ -219,51 +253,125 @@ func (w *worker) setup(ctx context.Context) error {
 	case "get":
 		id, err := w.createKey(ctx, kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, "", false)
 		w.keyID = id
-		return err
+		if err != nil {
+			return err
+		}
 	case "encrypt":
 		id, err := w.createKey(ctx, kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, "", true)
 		w.keyID = id
-		return err
+		if err != nil {
+			return err
+		}
 	}
+	w.prepare()
 	return nil
 }
 
 var payload64 = make([]byte, 64)
 
-// items builds the next request message's batch items and returns how many
-// items make up one operation.
-func (w *worker) items() ([]*kmip.Item, int) {
+// ivMarker is the IV the encrypt request is encoded with, so that its
+// offset can be found and rewritten for each message.
+var ivMarker = []byte("kmip-bench-iv-16")
+
+// prepare encodes the worker's request messages once. Only create-named
+// (the Locate-at-scale loader, whose names all differ) encodes per message.
+func (w *worker) prepare() {
 	p := w.spec.Proto
 	k := max(w.spec.Batch, 1)
-	per := 1
+	w.per = 1
 	if w.spec.Op == "create-get-destroy" {
-		per = 3
+		w.per = 3
 	}
-	out := make([]*kmip.Item, 0, k*per)
-	for range k {
-		w.n++
-		switch w.spec.Op {
-		case "create-named":
+	batch := func(f func() []*kmip.Item) []byte {
+		var items []*kmip.Item
+		for range k {
+			items = append(items, f()...)
+		}
+		return encodeRequest(p, items...)
+	}
+	switch w.spec.Op {
+	case "create":
+		w.reqs = [][]byte{batch(func() []*kmip.Item {
+			return []*kmip.Item{p.createAES(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, "")}
+		})}
+	case "get":
+		w.reqs = [][]byte{batch(func() []*kmip.Item { return []*kmip.Item{byID(kmip.OperationGet, w.keyID)} })}
+	case "create-get-destroy":
+		w.reqs = [][]byte{batch(func() []*kmip.Item {
+			return []*kmip.Item{p.createAES(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, ""),
+				byID(kmip.OperationGet, ""), byID(kmip.OperationDestroy, "")}
+		})}
+	case "encrypt":
+		// One message per batch size, the IV of its first item rewritten per
+		// message (the others keep theirs: a repeated IV costs the server the same).
+		w.reqs = [][]byte{batch(func() []*kmip.Item { return []*kmip.Item{encryptCBC(w.keyID, ivMarker, payload64)} })}
+		w.ivOff = bytes.Index(w.reqs[0], ivMarker)
+	case "query":
+		w.reqs = [][]byte{batch(func() []*kmip.Item { return []*kmip.Item{query()} })}
+	case "locate":
+		// One message per name, shared read-only by every worker.
+		w.reqs = w.spec.locateReqs
+	}
+}
+
+// next returns the next request message and the number of batch items that
+// make up one operation.
+func (w *worker) next() []byte {
+	w.n++
+	if w.spec.Op == "create-named" {
+		var items []*kmip.Item
+		for range max(w.spec.Batch, 1) {
 			name := fmt.Sprintf("%s%d", w.spec.NamePrefix, w.spec.seq.Add(1)-1)
-			out = append(out, p.createAES(kmip.CryptographicUsageMaskEncrypt, name))
-		case "create":
-			out = append(out, p.createAES(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, ""))
-		case "get":
-			out = append(out, byID(kmip.OperationGet, w.keyID))
-		case "create-get-destroy":
-			out = append(out, p.createAES(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, ""),
-				byID(kmip.OperationGet, ""), byID(kmip.OperationDestroy, ""))
-		case "encrypt":
-			iv := make([]byte, 16)
-			rand.Read(iv)
-			out = append(out, encryptCBC(w.keyID, iv, payload64))
-		case "locate":
-			out = append(out, p.locateByName(w.names[w.n%len(w.names)]))
-		case "query":
-			out = append(out, query())
+			items = append(items, w.spec.Proto.createAES(kmip.CryptographicUsageMaskEncrypt, name))
+		}
+		return encodeRequest(w.spec.Proto, items...)
+	}
+	msg := w.reqs[w.n%len(w.reqs)]
+	if w.spec.Op == "encrypt" && w.ivOff > 0 {
+		// A fresh IV per message: this worker's number and a counter.
+		binary.BigEndian.PutUint64(msg[w.ivOff:], uint64(w.id))
+		binary.BigEndian.PutUint64(msg[w.ivOff+8:], uint64(w.n))
+	}
+	return msg
+}
+
+// check counts the operations of one response: an operation succeeds when
+// every batch item it consists of does. Responses holding a failure are
+// decoded fully for the first failure's text.
+func (w *worker) check(resp []byte, sent int) {
+	var err error
+	w.st, err = scanStatuses(w.st[:0], resp)
+	if err == nil && len(w.st) != sent {
+		err = fmt.Errorf("%d batch items answered, %d sent", len(w.st), sent)
+	}
+	if err != nil {
+		w.connEr++
+		w.fail("response: %v", err)
+		return
+	}
+	for i := 0; i+w.per <= len(w.st); i += w.per {
+		ok := true
+		for _, s := range w.st[i : i+w.per] {
+			if s != kmip.ResultStatusSuccess {
+				ok = false
+				w.failed++
+			}
+		}
+		if ok {
+			w.ops++
+		} else if w.first == "" {
+			res, derr := decodeResults(resp)
+			for _, r := range res {
+				if r.Err != nil {
+					w.fail("%v", r.Err)
+					break
+				}
+			}
+			if derr != nil {
+				w.fail("decoding a failed response: %v", derr)
+			}
 		}
 	}
-	return out, per
 }
 
 // runLoad runs spec and returns what it measured.
@@ -271,13 +379,15 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	if !slices.Contains(ops, spec.Op) && spec.Op != "create-named" {
 		return result{}, fmt.Errorf("unknown operation %q (want one of %v)", spec.Op, ops)
 	}
-	if _, ok := httpsModes[spec.HTTPS]; spec.HTTPS != "" && (!ok || spec.Resume) {
-		return result{}, fmt.Errorf("-https %q: want ttlv or json, without -resume", spec.HTTPS)
-	}
 	spec.Conns = max(spec.Conns, 1)
 	spec.Batch = max(spec.Batch, 1)
 	if spec.Proto.major == 0 {
 		spec.Proto = protocol{1, 4}
+	}
+	if spec.NoVerify {
+		cfg := spec.TLS.Clone()
+		cfg.InsecureSkipVerify = true
+		spec.TLS = cfg
 	}
 	if spec.Resume {
 		if !spec.NewConn {
@@ -301,19 +411,29 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	// Set up concurrently: each worker opens its connection and prepares.
 	var wg sync.WaitGroup
 	errs := make([]error, len(ws))
+	if spec.Op == "locate" {
+		for _, n := range names {
+			items := make([]*kmip.Item, spec.Batch)
+			for i := range items {
+				items[i] = spec.Proto.locateByName(n)
+			}
+			spec.locateReqs = append(spec.locateReqs, encodeRequest(spec.Proto, items...))
+		}
+	}
 	for i, w := range ws {
 		w.names = names
+		w.id = i
 		w.n = i * 7919
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !spec.NewConn && spec.HTTPS == "" {
+			if !spec.NewConn {
 				c, err := w.dial(ctx)
 				if err != nil {
 					errs[i] = err
 					return
 				}
-				w.client = c
+				w.conn = c
 			}
 			errs[i] = w.setup(ctx)
 		}()
@@ -321,8 +441,8 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	wg.Wait()
 	defer func() {
 		for _, w := range ws {
-			if w.client != nil {
-				w.client.Close()
+			if w.conn != nil {
+				w.conn.Close()
 			}
 		}
 	}()
@@ -332,7 +452,11 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 
 	var done atomic.Int64
 	stop := make(chan struct{})
+	if spec.OnMeasure != nil {
+		spec.OnMeasure()
+	}
 	start := time.Now()
+	gen0 := cpuTime(os.Getpid())
 	deadline := start.Add(spec.Duration)
 	if spec.Progress != nil && spec.ProgressEvery > 0 {
 		go func() {
@@ -354,10 +478,11 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sent := max(w.spec.Batch, 1) * w.per
 			for ctx.Err() == nil && time.Now().Before(deadline) && (spec.MaxOps == 0 || done.Load() < spec.MaxOps) {
-				items, per := w.items()
+				msg := w.next()
 				t0 := time.Now()
-				res, err := w.call(ctx, items)
+				resp, err := w.send(ctx, msg)
 				lat := time.Since(t0)
 				w.msgs++
 				if err != nil {
@@ -367,28 +492,23 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 					continue
 				}
 				w.lat = append(w.lat, lat)
-				for i := 0; i < len(res); i += per {
-					ok := true
-					for _, r := range res[i : i+per] {
-						if r.Err != nil {
-							ok = false
-							w.failed++
-							w.fail("%v", r.Err)
-						}
-					}
-					if ok {
-						w.ops++
-						done.Add(1)
-					}
-				}
+				before := w.ops
+				w.check(resp, sent)
+				done.Add(w.ops - before)
 			}
 		}()
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	gen := cpuTime(os.Getpid())
+	if gen0 < 0 || gen < 0 {
+		gen = -1
+	} else {
+		gen -= gen0
+	}
 	close(stop)
 
-	r := result{Op: spec.Op, Conns: spec.Conns, Batch: spec.Batch, NewConn: spec.NewConn, Resume: spec.Resume, Elapsed: elapsed}
+	r := result{Op: spec.Op, Conns: spec.Conns, Batch: spec.Batch, NewConn: spec.NewConn, Resume: spec.Resume, Elapsed: elapsed, GenCPU: gen}
 	var lat []time.Duration
 	for _, w := range ws {
 		r.Ops += w.ops
@@ -411,8 +531,8 @@ func locateSetup(ctx context.Context, w *worker, n int) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	w.client = c
-	defer func() { w.client.Close(); w.client = nil }()
+	w.conn = c
+	defer func() { w.conn.Close(); w.conn = nil }()
 	var tag [6]byte
 	rand.Read(tag[:])
 	names := make([]string, n)

@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	httppprof "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -120,6 +122,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	batch := fs.Int("batch", 1, "operations per request message")
 	ver := fs.String("kmip", "1.4", "KMIP protocol version: 1.2, 1.4 or 2.0")
 	newConn := fs.Bool("new-conn", false, "open a new TLS connection (full handshake) per request message")
+	noVerify := fs.Bool("no-verify", false, "do not verify the server's certificate (handshake-rate measurements: the generator's own verification would bound them)")
 	resume := fs.Bool("resume", false, "with -new-conn: resume TLS sessions from the tickets the server sent")
 	names := fs.Int("locate-names", 100, "distinct names the locate setup creates")
 	https := fs.String("https", "", "post to https://ADDR/kmip in this encoding (ttlv or json) instead of the TTLV port")
@@ -135,7 +138,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	r, err := runLoad(ctx, &loadSpec{Addr: *addr, TLS: cfg, Op: *op, Conns: *conns, Duration: *dur, MaxOps: *maxOps,
-		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, LocateNames: *names, HTTPS: *https, Progress: stderr, ProgressEvery: 5 * time.Second})
+		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, NoVerify: *noVerify, LocateNames: *names, HTTPS: *https, Progress: stderr, ProgressEvery: 5 * time.Second})
 	if err != nil {
 		return err
 	}
@@ -150,6 +153,7 @@ func cmdNull(ctx context.Context, args []string, stderr io.Writer) error {
 	tf.register(fs)
 	addr := fs.String("addr", "127.0.0.1:5697", "listen `host:port`")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the responder to `file` until it stops")
+	pprofAddr := fs.String("pprof", "", "serve net/http/pprof on this loopback `host:port`")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -163,6 +167,17 @@ func cmdNull(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *pprofAddr != "" {
+		pl, err := net.Listen("tcp", *pprofAddr)
+		if err != nil {
+			return err
+		}
+		mux := http.NewServeMux()
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+		ps := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go ps.Serve(pl)
+		defer ps.Close()
 	}
 	cfg, _, err := kmiptls.NewTLSConfig(kmiptls.TLSOptions{CertFile: tf.cert, KeyFile: tf.key, CAFile: tf.ca, AuthSuite: "TLS1.2"})
 	if err != nil {

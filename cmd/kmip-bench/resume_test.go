@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"testing"
 	"time"
 )
@@ -32,5 +33,25 @@ func TestNewConnResume(t *testing.T) {
 	}
 	if _, err := runLoad(context.Background(), &loadSpec{Addr: addr, TLS: cfg, Op: "query", Conns: 1, Duration: time.Second, Resume: true}); err == nil {
 		t.Error("Resume without NewConn was accepted")
+	}
+}
+
+// NoVerify skips only the generator's check of the server's certificate: a
+// server it does not trust is refused without it and measured with it.
+func TestNoVerify(t *testing.T) {
+	addr, cfg := startNull(t, nullHandler{})
+	untrusting := cfg.Clone()
+	untrusting.RootCAs = x509.NewCertPool()
+	spec := func(noVerify bool) *loadSpec {
+		return &loadSpec{Addr: addr, TLS: untrusting, Op: "query", Conns: 1, Duration: time.Minute, MaxOps: 5, NewConn: true, NoVerify: noVerify}
+	}
+	if r, err := runLoad(context.Background(), spec(true)); err != nil || r.Ops < 5 || r.ConnErrors != 0 {
+		t.Fatalf("NoVerify: %v %s", err, r)
+	}
+	if r, _ := runLoad(context.Background(), &loadSpec{Addr: addr, TLS: untrusting, Op: "query", Conns: 1, Duration: 300 * time.Millisecond, NewConn: true}); r.Ops != 0 || r.ConnErrors == 0 {
+		t.Fatalf("an untrusted server was measured without NoVerify: %s", r)
+	}
+	if untrusting.InsecureSkipVerify {
+		t.Error("runLoad changed the caller's TLS configuration")
 	}
 }

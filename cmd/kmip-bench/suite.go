@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -34,6 +35,8 @@ type suiteOptions struct {
 	scale    int  // objects loaded through the protocol for Locate at scale; 0 skips
 	goBench  bool // run the Go storage Locate benchmarks
 	pin      bool // pin servers to core 1 and the load generator to core 0
+	tls      uint16
+	profile  bool // keep CPU profiles of the profiled cells in out/profiles
 }
 
 // target is one server under test.
@@ -52,6 +55,7 @@ type server struct {
 	dir    string
 	exited chan struct{}
 	logf   string
+	pprof  string // the server's pprof listener, if any
 }
 
 func cmdSuite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -64,7 +68,9 @@ func cmdSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&o.cell, "cell", 2*time.Second, "duration of each load cell")
 	fs.Int64Var(&o.pyMaxOps, "pykmip-max-ops", 400, "cap on PyKMIP's successful operations per cell")
 	connList := fs.String("conns", "1,8,32", "connection counts")
-	ver := fs.String("kmip", "1.4", "KMIP protocol version")
+	ver := fs.String("kmip", "1.2", "KMIP protocol version (issue 18 measures 1.2)")
+	tlsVer := fs.String("tls", "1.2", "highest TLS version the load generator offers: 1.2 or 1.3")
+	fs.BoolVar(&o.profile, "profile", true, "keep a CPU profile (pprof) of the server in the create, get, encrypt and locate cells, in <out>/profiles")
 	fs.IntVar(&o.scale, "scale", 100000, "objects to load through the protocol for Locate at scale (0: skip)")
 	fs.BoolVar(&o.goBench, "go-bench", true, "run the Go storage Locate benchmarks (go test -bench LocateByName)")
 	fs.BoolVar(&o.pin, "pin", true, "pin servers to CPU 1 and the load generator to CPU 0 with taskset when there are two CPUs")
@@ -74,6 +80,14 @@ func cmdSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var err error
 	if o.proto, err = parseProtocol(*ver); err != nil {
 		return err
+	}
+	switch *tlsVer {
+	case "1.2":
+		o.tls = tls.VersionTLS12
+	case "1.3":
+		o.tls = tls.VersionTLS13
+	default:
+		return fmt.Errorf("-tls %q: want 1.2 or 1.3", *tlsVer)
 	}
 	for _, s := range strings.Split(*connList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -100,7 +114,9 @@ type report struct {
 	targets   []target
 	cells     map[string]map[cellKey]result // target name → cell → result
 	newConns  map[newConnKey]result
+	tls       uint16
 	cpuPerOp  map[string]map[cellKey]time.Duration // server CPU time per successful op
+	profiles  map[string]map[cellKey]profileSummary
 	cpuPerNew map[newConnKey]time.Duration
 	rssIdle   map[string]mem
 	rssLoaded map[string]mem
@@ -143,8 +159,10 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	rep := &report{started: time.Now().UTC(), commit: gitCommit(), cpus: onlineCPUs(), cpuModel: cpuModel(),
-		proto: o.proto, cell: o.cell, cells: map[string]map[cellKey]result{}, newConns: map[newConnKey]result{},
+	cfg.MaxVersion = o.tls
+	rep := &report{started: time.Now().UTC(), commit: gitCommit(), cpus: onlineCPUs(), cpuModel: cpuModel(), tls: o.tls,
+		profiles: map[string]map[cellKey]profileSummary{},
+		proto:    o.proto, cell: o.cell, cells: map[string]map[cellKey]result{}, newConns: map[newConnKey]result{},
 		rssIdle: map[string]mem{}, cpuPerOp: map[string]map[cellKey]time.Duration{}, cpuPerNew: map[newConnKey]time.Duration{}, rssLoaded: map[string]mem{}, scale: map[string]scaleResult{}, https: map[string]map[string]result{}}
 	var pin []string
 	if o.pin && rep.cpus >= 2 {
@@ -177,7 +195,23 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 	}
 	rep.targets = append(rep.targets, target{"null", "null", ""})
 
+	// The null responder runs first: its cells are the load generator's
+	// ceiling, printed before anything else is measured.
+	order := make([]int, 0, len(rep.targets))
 	for i, t := range rep.targets {
+		if t.kind == "null" {
+			order = append([]int{i}, order...)
+		} else {
+			order = append(order, i)
+		}
+	}
+	if o.profile {
+		if err := os.MkdirAll(filepath.Join(o.out, "profiles"), 0o755); err != nil {
+			return err
+		}
+	}
+	for _, i := range order {
+		t := rep.targets[i]
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -198,24 +232,48 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 				if t.kind == "pykmip" {
 					spec.MaxOps = o.pyMaxOps
 				}
-				cpu0 := cpuTime(pid)
+				key := cellKey{op, n}
+				var cpu0 time.Duration
+				var prof chan error
+				profFile := filepath.Join(o.out, "profiles", fmt.Sprintf("%s-%s-%d.pb.gz", t.name, op, n))
+				spec.OnMeasure = func() {
+					cpu0 = cpuTime(pid)
+					if o.profile && srv.pprof != "" && slices.Contains(profiledCells, key) {
+						prof = make(chan error, 1)
+						go func() { prof <- fetchProfile(ctx, srv.pprof, max(1, int(o.cell/time.Second)), profFile) }()
+					}
+				}
 				r, err := runLoad(ctx, &spec)
+				cpu1 := cpuTime(pid)
 				if err != nil {
 					r = result{Op: op, Conns: n, FirstFailure: err.Error()}
 				}
-				rep.cells[t.name][cellKey{op, n}] = r
-				if r.Ops > 0 && cpu0 >= 0 {
-					rep.cpuPerOp[t.name][cellKey{op, n}] = (cpuTime(pid) - cpu0) / time.Duration(r.Ops)
+				rep.cells[t.name][key] = r
+				if r.Ops > 0 && cpu0 >= 0 && cpu1 >= 0 {
+					rep.cpuPerOp[t.name][key] = (cpu1 - cpu0) / time.Duration(r.Ops)
 				}
-				fmt.Fprintf(stderr, "   %s\n", strings.ReplaceAll(r.String(), "\n", "\n   "))
+				fmt.Fprintf(stderr, "   %s  server_cpu/op=%v\n", strings.ReplaceAll(r.String(), "\n", "\n   "), rep.cpuPerOp[t.name][key])
+				if prof != nil {
+					if err := <-prof; err != nil {
+						rep.notes = append(rep.notes, fmt.Sprintf("%s %s ×%d: no profile: %v", t.name, op, n, err))
+					} else {
+						if rep.profiles[t.name] == nil {
+							rep.profiles[t.name] = map[cellKey]profileSummary{}
+						}
+						rep.profiles[t.name][key] = summarizeProfile(ctx, profFile)
+					}
+				}
 			}
 		}
 		if t.kind == "kmipd" {
 			rep.https[t.name] = benchHTTPS(ctx, srv, cfg, o, stderr)
 		}
+		if t.kind == "null" {
+			fmt.Fprintf(stderr, "   %s\n", rep.ceilingLine())
+		}
 		// New connections: full handshakes, then resumed sessions.
 		for _, resume := range []bool{false, true} {
-			spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: "query", Conns: 8, Duration: o.cell, Proto: o.proto, NewConn: true, Resume: resume}
+			spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: "query", Conns: 8, Duration: o.cell, Proto: o.proto, NewConn: true, Resume: resume, NoVerify: true}
 			if t.kind == "pykmip" {
 				spec.MaxOps = o.pyMaxOps / 4
 			}
@@ -294,7 +352,7 @@ func scaleLocate(ctx context.Context, srv *server, cfg *tls.Config, o suiteOptio
 // 1M-object one once it exists) and returns their result lines.
 func runGoBench(ctx context.Context, stderr io.Writer) string {
 	fmt.Fprintln(stderr, "== go test -bench LocateByName ./adapters/storage/...")
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "LocateByName", "-benchmem", "./adapters/storage/...")
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "LocateByName", "-benchmem", "-timeout", "60m", "./adapters/storage/...")
 	out, err := cmd.CombinedOutput()
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(out))
@@ -330,6 +388,11 @@ func startTarget(ctx context.Context, t target, dir string, pki kmiptls.DevPKI, 
 	}
 	host, port, _ := net.SplitHostPort(addr)
 	s := &server{t: t, addr: addr, dir: dir, exited: make(chan struct{}), logf: filepath.Join(dir, "server.log")}
+	if t.kind != "pykmip" {
+		if s.pprof, err = freeAddr(); err != nil {
+			return nil, err
+		}
+	}
 	var argv []string
 	switch t.kind {
 	case "kmipd":
@@ -345,6 +408,7 @@ ca_path = %q
 logging_level = "ERROR"
 log_path = %q
 database_path = %q
+pprof_address = %q
 
 [storage]
 type = %q
@@ -352,7 +416,7 @@ path = %q
 
 [https]
 address = %q
-`, host, port, pki.ServerCert, pki.ServerKey, pki.CACert, s.logf, filepath.Join(dir, "kmipd.db"), t.storage, filepath.Join(dir, "kmipd-"+t.storage+".db"), s.https)
+`, host, port, pki.ServerCert, pki.ServerKey, pki.CACert, s.logf, filepath.Join(dir, "kmipd.db"), s.pprof, t.storage, filepath.Join(dir, "kmipd-"+t.storage+".db"), s.https)
 		if err := os.WriteFile(filepath.Join(dir, "kmipd.toml"), []byte(conf), 0o600); err != nil {
 			return nil, err
 		}
@@ -379,7 +443,7 @@ database_path=%s
 		}
 		argv = []string{pykmip, "-f", filepath.Join(dir, "server.conf"), "-l", s.logf}
 	case "null":
-		argv = []string{self, "null", "-addr", addr, "-ca", pki.CACert, "-cert", pki.ServerCert, "-key", pki.ServerKey}
+		argv = []string{self, "null", "-addr", addr, "-pprof", s.pprof, "-ca", pki.CACert, "-cert", pki.ServerCert, "-key", pki.ServerKey}
 	}
 	argv = append(append([]string{}, pin...), argv...)
 	s.cmd = exec.Command(argv[0], argv[1:]...)

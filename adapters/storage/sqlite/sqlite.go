@@ -647,15 +647,19 @@ func (s *Store) Create(ctx context.Context, obj *domain.Object) error {
 		return fmt.Errorf("sqlite store: %w", err)
 	}
 	return s.submit(ctx, func(tx *sql.Tx) error {
-		if err := s.checkUnused(tx, obj.ID); err != nil {
-			return err
-		}
-		if _, err := s.exec(tx, `INSERT INTO objects (id, revision, body) VALUES (?, ?, ?)`,
-			obj.ID, int64(obj.Revision), body); err != nil {
+		// One statement both refuses an identifier a deleted object used and
+		// inserts the object (a separate SELECT cost as much as the insert).
+		res, err := s.exec(tx, insertUnusedObject, obj.ID, int64(obj.Revision), body, obj.ID)
+		if err != nil {
 			if err = s.translate(err); errors.Is(err, ports.ErrExists) {
 				return fmt.Errorf("sqlite store: object %q: %w", obj.ID, err)
 			}
 			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return s.translate(err)
+		} else if n == 0 {
+			return fmt.Errorf("sqlite store: identifier %q was used by a deleted object: %w", obj.ID, ports.ErrExists)
 		}
 		return s.addTerms(tx, obj.ID, terms)
 	})
@@ -1011,7 +1015,13 @@ var writeStmts = []string{
 	`DELETE FROM terms WHERE name = ? AND key = ? AND id = ?`,
 	`SELECT 1 FROM used_ids WHERE id = ?`,
 	`INSERT OR IGNORE INTO used_ids (id) VALUES (?)`,
+	insertUnusedObject,
 }
+
+// insertUnusedObject inserts an object (id, revision, body) unless a
+// deleted object used its id (the fourth parameter, the id again): it then
+// changes no row.
+const insertUnusedObject = `INSERT INTO objects (id, revision, body) SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM used_ids WHERE id = ?)`
 
 // prepareWrites prepares writeStmts on the write connection.
 func (s *Store) prepareWrites() error {
