@@ -87,6 +87,7 @@ func listenHTTPS(c HTTPSConfig, tt *kmiptls.Server, log zerolog.Logger) (*httpsL
 		MaxConnections:   tt.MaxConnections,
 		RequestTimeout:   tt.RequestTimeout,
 		Limits:           tt.Limits,
+		Memory:           tt,
 		Log:              log.With().Str("component", "https").Logger(),
 	}}, nil
 }

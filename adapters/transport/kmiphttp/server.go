@@ -37,6 +37,17 @@ import (
 	"github.com/kmipd/kmipd/ports"
 )
 
+// MemoryBudget bounds the bytes held by requests in flight, per client
+// identity and in total (kmiptls.Server implements it).
+type MemoryBudget interface {
+	// AcquireMemory reserves n bytes for who, waiting until ctx ends.
+	AcquireMemory(ctx context.Context, who string, n int64) error
+	// GrowMemory adds n bytes already allocated, without waiting.
+	GrowMemory(who string, n int64)
+	// ReleaseMemory returns n bytes who held.
+	ReleaseMemory(who string, n int64)
+}
+
 // Path is the URL path KMIP requests are posted to.
 const Path = "/kmip"
 
@@ -83,6 +94,11 @@ type Server struct {
 	// Log receives request and connection events; message bytes are
 	// never logged.
 	Log zerolog.Logger
+	// Memory, when set, is the memory budget request bodies and their
+	// answers are reserved from before the body is read (the TTLV server's,
+	// so that one budget bounds both listeners). A request that cannot
+	// reserve within ReadTimeout is answered 503 unread.
+	Memory MemoryBudget
 
 	mu         sync.Mutex
 	hs         *http.Server
@@ -259,6 +275,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rlog = rlog.With().Str("client", who.Name).Str("encoding", enc.name).Logger()
+	held, ok := s.reserve(r, who.Name, rlog)
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		refuse(w, http.StatusServiceUnavailable, "server busy: memory budget exhausted")
+		return
+	}
+	defer func() { s.release(who.Name, held) }()
 	body, err := readBody(w, r, s.maxMessageSize())
 	if err != nil {
 		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
@@ -275,6 +298,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusInternalServerError, "the request could not be answered")
 		return
 	}
+	held += s.grow(who.Name, len(out))
 	h := w.Header()
 	h.Set("Content-Type", media)
 	h.Set("Content-Length", strconv.Itoa(len(out)))
@@ -319,6 +343,43 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request) (string, encoding
 		return "", encoding{}, false
 	}
 	return media, enc, true
+}
+
+// reserve takes the request body's announced length (MaxMessageSize when
+// it is not announced) from the memory budget, waiting at most
+// ReadTimeout; it returns the bytes held, and false when they could not
+// be had.
+func (s *Server) reserve(r *http.Request, who string, rlog zerolog.Logger) (int64, bool) {
+	if s.Memory == nil {
+		return 0, true
+	}
+	n := int64(s.maxMessageSize())
+	if r.ContentLength >= 0 && r.ContentLength < n {
+		n = r.ContentLength
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), pick(s.ReadTimeout, kmiptls.DefaultReadTimeout))
+	defer cancel()
+	if err := s.Memory.AcquireMemory(ctx, who, n); err != nil {
+		rlog.Warn().Int64("bytes", n).Msg("kmip: HTTPS request refused: memory budget exhausted")
+		return 0, false
+	}
+	return n, true
+}
+
+// grow adds n bytes of an answer to the memory budget and returns them.
+func (s *Server) grow(who string, n int) int64 {
+	if s.Memory == nil {
+		return 0
+	}
+	s.Memory.GrowMemory(who, int64(n))
+	return int64(n)
+}
+
+// release returns what reserve and grow took.
+func (s *Server) release(who string, held int64) {
+	if s.Memory != nil && held > 0 {
+		s.Memory.ReleaseMemory(who, held)
+	}
 }
 
 // refuse answers with an HTTP error and closes the connection after it.

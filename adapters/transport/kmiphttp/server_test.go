@@ -618,3 +618,42 @@ func TestRevokedOnOpenConnection(t *testing.T) {
 		t.Fatalf("handler saw %d requests, want 1", r)
 	}
 }
+
+// TestMemoryBudgetShared: request bodies are reserved from the TTLV
+// server's memory budget before they are read. While another holder has
+// the whole budget a request waits, then is answered 503 unread; once the
+// budget is free it is answered, and what it held is given back.
+func TestMemoryBudgetShared(t *testing.T) {
+	tt := &kmiptls.Server{MaxMessageSize: 4096, MemoryBudget: 4096, ClientMemoryBudget: 4096}
+	ts := startServer(t, func(s *Server) {
+		s.MaxMessageSize = 4096
+		s.ReadTimeout = 300 * time.Millisecond
+		s.Memory = tt
+	})
+	c := client(t, false)
+	body, err := ttlv.Encode(testRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tt.AcquireMemory(context.Background(), "someone else", 4096); err != nil {
+		t.Fatal(err)
+	}
+	resp, out := post(t, c, ts.url, "application/octet-stream", body)
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("with the budget taken: status %d %q, want 503 with Retry-After", resp.StatusCode, out)
+	}
+	if n, _ := ts.h.counts(); n != 0 {
+		t.Fatalf("the handler saw %d requests while the budget was taken", n)
+	}
+	tt.ReleaseMemory("someone else", 4096)
+	resp, out = post(t, client(t, false), ts.url, "application/octet-stream", body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("with the budget free: status %d %q", resp.StatusCode, out)
+	}
+	// Everything the request and its answer held was given back.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := tt.AcquireMemory(ctx, "someone else", 4096); err != nil {
+		t.Fatalf("the budget was not given back after the request: %v", err)
+	}
+}
