@@ -355,7 +355,7 @@ func newerTags(it *kmip.Item, v version) []kmip.Tag {
 // the version anywhere in the answer.
 func TestQueryListsOnlyWhatTheVersionDefines(t *testing.T) {
 	s := newService(t)
-	for _, v := range versions1x {
+	for _, v := range append(slices.Clone(versions1x), version{2, 0}, v21) {
 		var fs []*kmip.Item
 		for f := uint32(1); f <= 0x0E; f++ {
 			fs = append(fs, kmip.Enum(kmip.TagQueryFunction, f))

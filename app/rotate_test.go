@@ -66,3 +66,25 @@ func TestRotateAutomaticRefused(t *testing.T) {
 		t.Error("a KMIP 1.4 client set a KMIP 2.1 attribute")
 	}
 }
+
+// The rotation record is KMIP 2.1 (tags from 0x420166 on): a KMIP 2.0
+// client reading a re-keyed key's attributes gets none of it, nor any
+// other field 2.0 does not define; a 2.1 client gets it.
+func TestRotationRecordHiddenFrom20(t *testing.T) {
+	s := newCryptoService()
+	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt))
+	repl := createdID(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(id))))
+	for _, v := range []version{{2, 0}, v21} {
+		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationGetAttributes, uidItem(repl))))
+		p := mustOK(t, rs[0])
+		if n := newerTags(resp, v); len(n) > 0 {
+			t.Errorf("%s: Get Attributes carries fields newer than the version: %v", v, n)
+		}
+		if got, want := p.Path(kmip.TagAttributes, kmip.TagRotateGeneration) != nil, v == v21; got != want {
+			t.Errorf("%s: Rotate Generation present %v, want %v", v, got, want)
+		}
+		if p.Path(kmip.TagAttributes, kmip.TagCryptographicAlgorithm) == nil {
+			t.Errorf("%s: the 2.0 attributes were lost too: %v", v, p)
+		}
+	}
+}

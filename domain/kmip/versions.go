@@ -2,8 +2,10 @@ package kmip
 
 // KMIP 1.x allocated tags and enumeration values in increasing order, one
 // block per minor version, so the first version defining a tag or value is
-// a range lookup. The block boundaries are those of the KMIP 1.1-1.4
-// specifications' tag tables (§9.1.3.1), as PyKMIP's enums record them.
+// a range lookup; KMIP 2.0 and 2.1 did the same. The block boundaries are
+// those of the KMIP 1.1-1.4 specifications' tag tables (§9.1.3.1) and of
+// KMIP 2.0 as PyKMIP's enums record them, and of the KMIP 2.1 tables
+// (§8 tags, §11 enumerations) for what 2.1 added.
 
 // since is a version block: values from first on were introduced in major.minor.
 type since struct {
@@ -18,7 +20,8 @@ var tagBlocks = []since{
 	{0x4200B8, 1, 2}, // Key Value Location ...
 	{0x4200D4, 1, 3}, // Offset Items ...
 	{0x4200F8, 1, 4}, // Key Wrap Type ... Replace Existing (0x420124)
-	{0x420125, 2, 0}, // Attributes ...
+	{0x420125, 2, 0}, // Attributes ... Public Protection Storage Masks (0x420165)
+	{0x420166, 2, 1}, // Object Groups, Constraints, Rotate ..., Asynchronous Request ...
 }
 
 // enumBlocks are the blocks of the enumerations whose values a server lists
@@ -28,7 +31,8 @@ var enumBlocks = map[Tag][]since{
 		{0x01, 1, 0}, {0x1D, 1, 1}, // Re-key Key Pair, Discover Versions
 		{0x1F, 1, 2}, // Encrypt ... Join Split Key
 		{0x2A, 1, 4}, // Import, Export
-		{0x2C, 2, 0}, // Log ...
+		{0x2C, 2, 0}, // Log ... ReProvision
+		{0x36, 2, 1}, // Set Defaults ... Ping
 	},
 	TagObjectType: {{0x01, 1, 0}, {0x09, 1, 2}, {0x0A, 2, 0}}, // PGP Key; Certificate Request
 	TagProfileName: {

@@ -8,18 +8,23 @@ func TestTagDefinedIn(t *testing.T) {
 		major, minor int32
 		want         bool
 	}{
-		{TagPassword, 1, 0, true},                    // the last 1.0 tag
-		{TagDeviceIdentifier, 1, 0, false},           // the first 1.1 tag
-		{TagDeviceIdentifier, 1, 1, true},            //
-		{TagOffsetItems, 1, 2, false},                // 1.3
-		{TagOffsetItems, 1, 3, true},                 //
-		{TagAuthenticatedEncryptionTag, 1, 3, false}, // 1.4
-		{TagAuthenticatedEncryptionTag, 1, 4, true},  //
-		{TagAuthenticatedEncryptionTag, 2, 1, true},  //
-		{TagReplaceExisting, 1, 4, true},             // the last 1.4 tag
-		{TagAttributes, 1, 4, false},                 // the first 2.0 tag
-		{TagAttributes, 2, 0, true},                  //
-		{Tag(0x540001), 1, 0, true},                  // extension
+		{TagPassword, 1, 0, true},                      // the last 1.0 tag
+		{TagDeviceIdentifier, 1, 0, false},             // the first 1.1 tag
+		{TagDeviceIdentifier, 1, 1, true},              //
+		{TagOffsetItems, 1, 2, false},                  // 1.3
+		{TagOffsetItems, 1, 3, true},                   //
+		{TagAuthenticatedEncryptionTag, 1, 3, false},   // 1.4
+		{TagAuthenticatedEncryptionTag, 1, 4, true},    //
+		{TagAuthenticatedEncryptionTag, 2, 1, true},    //
+		{TagReplaceExisting, 1, 4, true},               // the last 1.4 tag
+		{TagAttributes, 1, 4, false},                   // the first 2.0 tag
+		{TagAttributes, 2, 0, true},                    //
+		{TagPublicProtectionStorageMasks, 2, 0, true},  // the last 2.0 tag
+		{TagObjectGroups, 2, 0, false},                 // the first 2.1 tag
+		{TagObjectGroups, 2, 1, true},                  //
+		{TagRotateLatest, 2, 0, false},                 //
+		{TagAsynchronousCorrelationValues, 2, 1, true}, //
+		{Tag(0x540001), 1, 0, true},                    // extension
 	} {
 		if got := TagDefinedIn(c.tag, c.major, c.minor); got != c.want {
 			t.Errorf("TagDefinedIn(%s, %d.%d) = %v, want %v", c.tag, c.major, c.minor, got, c.want)
@@ -43,6 +48,9 @@ func TestEnumDefinedIn(t *testing.T) {
 		{TagOperation, uint32(OperationExport), 1, 4, true},
 		{TagOperation, uint32(OperationLog), 1, 4, false},
 		{TagOperation, uint32(OperationLog), 2, 0, true},
+		{TagOperation, uint32(OperationReProvision), 2, 0, true},
+		{TagOperation, uint32(OperationSetDefaults), 2, 0, false},
+		{TagOperation, uint32(OperationPing), 2, 1, true},
 		{TagObjectType, uint32(ObjectTypeOpaqueObject), 1, 0, true},
 		{TagObjectType, uint32(ObjectTypePGPKey), 1, 1, false},
 		{TagObjectType, uint32(ObjectTypePGPKey), 1, 2, true},
