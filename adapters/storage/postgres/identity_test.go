@@ -3,7 +3,9 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,7 +24,8 @@ func TestUsedIdentifiersCopy(t *testing.T) { storetest.UsedIdentifiersCopy(t, op
 func TestIdentityAndCreation(t *testing.T) {
 	ctx := context.Background()
 	c := pgtest.Shared(t)
-	dsn, err := c.CreateDatabase(ctx, "identity_creation")
+	// A new database each run: the shared cluster outlives one run (-count).
+	dsn, err := c.CreateDatabase(ctx, fmt.Sprintf("identity_creation_%d", time.Now().UnixNano()))
 	if err != nil {
 		t.Fatal(err)
 	}
