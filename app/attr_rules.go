@@ -99,6 +99,11 @@ func (s *Service) checkNameUnique(ctx context.Context, c *call, a domain.Attribu
 // Name under each standard Name Type, which objects stored before Name
 // Values were indexed carry.
 func (s *Service) nameFree(ctx context.Context, c *call, nv string, owners ...string) error {
+	// Held until the item's write has committed: no other request checks
+	// or takes the name in between, on any node.
+	if err := s.lockNames(ctx, c, nv); err != nil {
+		return err
+	}
 	terms := []domain.IndexTerm{{Name: domain.IndexNameValue, Key: domain.NameValueKey(nv)}}
 	for _, typ := range []kmip.NameType{kmip.NameTypeUninterpretedTextString, kmip.NameTypeURI} {
 		terms = append(terms, domain.IndexTerm{Name: "Name", Key: domain.IndexKey(kmip.Struct(kmip.TagName,
@@ -121,6 +126,18 @@ func (s *Service) nameFree(ctx context.Context, c *call, nv string, owners ...st
 // carries. replaces lists the objects whose Names the new one takes over
 // (Re-key, Re-key Key Pair), which are dropped from them right after.
 func (s *Service) checkNewNames(ctx context.Context, c *call, obj *domain.Object, replaces ...string) error {
+	if s.cfg.StrictNames || obj.Type == uint32(kmip.ObjectTypeTemplate) {
+		// All at once, in order (lockNames), before any is checked.
+		var all []string
+		for _, n := range obj.AttrValues("Name") {
+			if nv, ok := domain.NameValue(n); ok {
+				all = append(all, nv)
+			}
+		}
+		if err := s.lockNames(ctx, c, all...); err != nil {
+			return err
+		}
+	}
 	seen := map[string]bool{}
 	for _, n := range obj.AttrValues("Name") {
 		nv, ok := domain.NameValue(n)

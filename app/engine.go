@@ -49,6 +49,9 @@ type call struct {
 	// undo collects how to reverse this item's writes when the batch asked
 	// for Batch Error Continuation Option Undo; nil otherwise.
 	undo *undoLog
+	// names holds the Name locks the item took (lockNames) until it ends;
+	// copies of the call (sub-calls of one item) share it.
+	names *nameHold
 }
 
 // undoLog is what a batch with Batch Error Continuation Option Undo wrote:
@@ -547,7 +550,8 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	if payload == nil || payload.Type != kmip.TypeStructure {
 		payload = kmip.Struct(kmip.TagRequestPayload)
 	}
-	c := &call{v: v, who: who, op: op, payload: payload, batch: batch, undo: undo}
+	c := &call{v: v, who: who, op: op, payload: payload, batch: batch, undo: undo, names: &nameHold{}}
+	defer c.releaseNames()
 	out, err := s.safeCall(ctx, h, c)
 	if err != nil {
 		reason, msg, internal := resultFor(err, v)

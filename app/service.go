@@ -45,6 +45,10 @@ type Config struct {
 	// Templates, which requests name, and Add/Modify Attribute and Import
 	// refuse a taken Name Value either way.
 	StrictNames bool
+	// NameLocks serializes each Name uniqueness check with the write it
+	// guards across every node sharing Store; nil means an in-process lock,
+	// right only for a store one process owns.
+	NameLocks ports.NameLocks
 	// SealedAtRest says the Store seals every secret payload under a data
 	// key of its own that Destroy drops (adapters/storage/sealed): Query
 	// then reports cryptographic shredding.
@@ -85,6 +89,9 @@ func New(cfg Config) *Service {
 		cfg.Policies = reservedPolicies{}
 	}
 	cfg.Limits = cfg.Limits.withDefaults()
+	if cfg.NameLocks == nil {
+		cfg.NameLocks = newLocalNameLocks()
+	}
 	s := &Service{cfg: cfg}
 	return s
 }

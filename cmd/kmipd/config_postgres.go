@@ -96,3 +96,13 @@ func openPostgres(c StorageConfig, create ports.Creation) (ports.Store, error) {
 	}
 	return s, nil
 }
+
+// nameLocksOf returns the Name locks a store shares between the nodes on
+// it (PostgreSQL), or nil for a store one process owns (the app then locks
+// names in process).
+func nameLocksOf(store ports.Store) ports.NameLocks {
+	if nl, ok := store.(ports.NameLocks); ok {
+		return nl
+	}
+	return nil
+}

@@ -282,6 +282,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxBatchItems: s.MaxBatchItems,
 		LeaseTime:     time.Duration(s.LeaseTime),
 		StrictNames:   s.StrictNames,
+		NameLocks:     nameLocksOf(store),
 		Limits:        s.ResourceLimits.app(),
 		SealedAtRest:  cfg.Seal.sealed(),
 		Auditor:       appAuditor,

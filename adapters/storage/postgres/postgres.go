@@ -62,7 +62,8 @@ type Options struct {
 // Store is a ports.Store on one PostgreSQL database.
 type Store struct {
 	pool      *pgxpool.Pool
-	name      string // host:port/database, for messages (never the password)
+	nameLocks *pgxpool.Pool // connections holding Name locks (names.go)
+	name      string        // host:port/database, for messages (never the password)
 	opTimeout time.Duration
 
 	mu     sync.RWMutex // held for reading by calls in flight
@@ -127,10 +128,17 @@ func openConfig(ctx context.Context, cfg *pgxpool.Config, opt Options) (*Store, 
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("postgres store %s: %w", s.name, s.translate(err))
 	}
+	lockCfg := cfg.Copy()
+	lockCfg.MaxConns, lockCfg.MinConns = nameLockConns, 0
+	if s.nameLocks, err = pgxpool.NewWithConfig(ctx, lockCfg); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("postgres store %s: %w", s.name, s.translate(err))
+	}
 	mctx, cancel := context.WithTimeout(ctx, s.opTimeout)
 	defer cancel()
 	if err := s.migrate(mctx, opt.Create); err != nil {
 		s.pool.Close()
+		s.nameLocks.Close()
 		return nil, err
 	}
 	return s, nil
@@ -524,5 +532,6 @@ func (s *Store) Close() error {
 	s.closed = true
 	s.mu.Unlock()
 	s.pool.Close()
+	s.nameLocks.Close()
 	return nil
 }
