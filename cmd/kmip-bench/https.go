@@ -45,7 +45,7 @@ func (w *worker) httpsSend(ctx context.Context, msg []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+w.spec.Addr+"/kmip", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "https://"+w.addr+"/kmip", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

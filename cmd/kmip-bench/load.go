@@ -27,7 +27,11 @@ var ops = []string{"create", "get", "create-get-destroy", "encrypt", "locate", "
 // persistent connection (or a new connection per message with NewConn),
 // for Duration or until MaxOps operations succeeded.
 type loadSpec struct {
-	Addr     string
+	Addr string
+	// Addrs, when set, replaces Addr: worker i connects to Addrs[i mod
+	// len(Addrs)], spreading the connections evenly over several servers
+	// (nodes sharing one store).
+	Addrs    []string
 	TLS      *tls.Config
 	Op       string
 	Conns    int
@@ -136,6 +140,7 @@ func (r result) String() string {
 type worker struct {
 	spec    *loadSpec
 	id      int
+	addr    string // the server this worker connects to
 	conn    *rawConn
 	keyID   string   // get, encrypt: the worker's own key
 	names   []string // locate: the names to look up
@@ -163,7 +168,7 @@ func (w *worker) fail(format string, args ...any) {
 func (w *worker) dial(ctx context.Context) (*rawConn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := dialRaw(dctx, w.spec.Addr, w.spec.TLS)
+	c, err := dialRaw(dctx, w.addr, w.spec.TLS)
 	if err != nil {
 		return nil, err
 	}
@@ -374,6 +379,14 @@ func (w *worker) check(resp []byte, sent int) {
 	}
 }
 
+// addrOf returns the address worker i connects to: Addrs round-robin, or Addr.
+func (s *loadSpec) addrOf(i int) string {
+	if len(s.Addrs) > 0 {
+		return s.Addrs[i%len(s.Addrs)]
+	}
+	return s.Addr
+}
+
 // runLoad runs spec and returns what it measured.
 func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	if !slices.Contains(ops, spec.Op) && spec.Op != "create-named" {
@@ -399,7 +412,7 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	}
 	ws := make([]*worker, spec.Conns)
 	for i := range ws {
-		ws[i] = &worker{spec: spec}
+		ws[i] = &worker{spec: spec, addr: spec.addrOf(i)}
 	}
 	names := spec.Names
 	if spec.Op == "locate" && len(names) == 0 {

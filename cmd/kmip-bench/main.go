@@ -114,7 +114,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	var tf tlsFlags
 	tf.register(fs)
-	addr := fs.String("addr", "127.0.0.1:5696", "server `host:port`")
+	addr := fs.String("addr", "127.0.0.1:5696", "server `host:port`; several, comma-separated, spread the connections round-robin over them (nodes on one store)")
 	op := fs.String("op", "get", "operation: "+strings.Join(ops, ", "))
 	conns := fs.Int("conns", 8, "concurrent persistent connections")
 	dur := fs.Duration("duration", 5*time.Second, "how long to run")
@@ -137,7 +137,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	r, err := runLoad(ctx, &loadSpec{Addr: *addr, TLS: cfg, Op: *op, Conns: *conns, Duration: *dur, MaxOps: *maxOps,
+	r, err := runLoad(ctx, &loadSpec{Addrs: strings.Split(*addr, ","), TLS: cfg, Op: *op, Conns: *conns, Duration: *dur, MaxOps: *maxOps,
 		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, NoVerify: *noVerify, LocateNames: *names, HTTPS: *https, Progress: stderr, ProgressEvery: 5 * time.Second})
 	if err != nil {
 		return err

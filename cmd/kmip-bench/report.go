@@ -226,6 +226,9 @@ func (r *report) markdown() string {
 			}
 		}
 	}
+	if r.pg != nil {
+		b.WriteString(r.pg.markdown())
+	}
 	if len(fails) > 0 || len(r.notes) > 0 {
 		p("\n## Failures and notes\n\nFailed items are never counted as operations.\n\n")
 		for _, f := range fails {

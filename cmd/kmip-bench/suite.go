@@ -37,6 +37,8 @@ type suiteOptions struct {
 	pin      bool // pin servers to core 1 and the load generator to core 0
 	tls      uint16
 	profile  bool // keep CPU profiles of the profiled cells in out/profiles
+	postgres bool // run the PostgreSQL section (one node, two nodes)
+	only     string
 }
 
 // target is one server under test.
@@ -74,8 +76,13 @@ func cmdSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.scale, "scale", 100000, "objects to load through the protocol for Locate at scale (0: skip)")
 	fs.BoolVar(&o.goBench, "go-bench", true, "run the Go storage Locate benchmarks (go test -bench LocateByName)")
 	fs.BoolVar(&o.pin, "pin", true, "pin servers to CPU 1 and the load generator to CPU 0 with taskset when there are two CPUs")
+	fs.BoolVar(&o.postgres, "postgres", true, "run the PostgreSQL section (create ×32 and get ×8 through one and two kmipd nodes on one database; skipped when PostgreSQL is not installed)")
+	fs.StringVar(&o.only, "only", "", "run only this `section`: postgres (writes <out>/<date>-<commit>-postgres.md, leaves latest.md alone)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.only != "" && o.only != "postgres" {
+		return fmt.Errorf("-only %q: the only section is postgres", o.only)
 	}
 	var err error
 	if o.proto, err = parseProtocol(*ver); err != nil {
@@ -123,6 +130,7 @@ type report struct {
 	scale     map[string]scaleResult
 	https     map[string]map[string]result // kmipd target → HTTPS encoding → get, 8 conns
 	goBench   string
+	pg        *pgSection // the PostgreSQL section; nil when not run
 	notes     []string
 }
 
@@ -185,6 +193,9 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 		return err
 	}
 
+	if o.only == "postgres" {
+		return runPostgresOnly(ctx, o, rep, work, pki, cfg, pin, self, stdout, stderr)
+	}
 	rep.targets = []target{{"kmipd-sqlite", "kmipd", "sqlite"}, {"kmipd-bbolt", "kmipd", "bbolt"}}
 	if o.pykmip != "" {
 		if _, err := os.Stat(o.pykmip); err == nil {
@@ -216,7 +227,7 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 			return ctx.Err()
 		}
 		fmt.Fprintf(stderr, "== %s\n", t.name)
-		srv, err := startTarget(ctx, t, filepath.Join(work, fmt.Sprint(i)), pki, pin, self, o.kmipd, o.pykmip, cfg)
+		srv, err := startTarget(ctx, t, filepath.Join(work, fmt.Sprint(i)), pki, pin, self, o.kmipd, o.pykmip, "", cfg)
 		if err != nil {
 			rep.notes = append(rep.notes, fmt.Sprintf("%s did not start: %v", t.name, err))
 			fmt.Fprintf(stderr, "   %s did not start: %v\n", t.name, err)
@@ -302,6 +313,9 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 			rep.notes = append(rep.notes, fmt.Sprintf("%s: stop: %v", t.name, err))
 		}
 	}
+	if o.postgres && ctx.Err() == nil {
+		rep.pg = runPostgres(ctx, o, work, pki, cfg, pin, self, stderr)
+	}
 	if o.goBench {
 		rep.goBench = runGoBench(ctx, stderr)
 	}
@@ -378,7 +392,8 @@ func freeAddr() (string, error) {
 }
 
 // startTarget starts t in dir and waits until it completes a TLS handshake.
-func startTarget(ctx context.Context, t target, dir string, pki kmiptls.DevPKI, pin []string, self, kmipd, pykmip string, cfg *tls.Config) (*server, error) {
+// storageURL is the database of a kmipd target on PostgreSQL.
+func startTarget(ctx context.Context, t target, dir string, pki kmiptls.DevPKI, pin []string, self, kmipd, pykmip, storageURL string, cfg *tls.Config) (*server, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -412,11 +427,11 @@ pprof_address = %q
 
 [storage]
 type = %q
-path = %q
+%s
 
 [https]
 address = %q
-`, host, port, pki.ServerCert, pki.ServerKey, pki.CACert, s.logf, filepath.Join(dir, "kmipd.db"), s.pprof, t.storage, filepath.Join(dir, "kmipd-"+t.storage+".db"), s.https)
+`, host, port, pki.ServerCert, pki.ServerKey, pki.CACert, s.logf, filepath.Join(dir, "kmipd.db"), s.pprof, t.storage, storageLocation(t.storage, dir, storageURL), s.https)
 		if err := os.WriteFile(filepath.Join(dir, "kmipd.toml"), []byte(conf), 0o600); err != nil {
 			return nil, err
 		}
@@ -480,6 +495,15 @@ database_path=%s
 			return nil, fmt.Errorf("no TLS handshake within 60s: %v", err)
 		}
 	}
+}
+
+// storageLocation is the [storage] key naming kmipd's store: url for
+// postgres, else a file in dir.
+func storageLocation(storage, dir, url string) string {
+	if storage == "postgres" {
+		return fmt.Sprintf("url = %q", url)
+	}
+	return fmt.Sprintf("path = %q", filepath.Join(dir, "kmipd-"+storage+".db"))
 }
 
 // stop ends the server with SIGTERM, or SIGKILL after 15 seconds.
