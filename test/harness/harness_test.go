@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -144,15 +145,31 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// freePortPair returns a port p such that p and p+1 were both free (kmipd
+// -dev serves HTTPS on the KMIP port + 1).
+func freePortPair(t *testing.T) int {
+	t.Helper()
+	for range 50 {
+		p := freePort(t)
+		if l, err := net.Listen("tcp", "127.0.0.1:"+itoa(p+1)); err == nil {
+			l.Close()
+			return p
+		}
+	}
+	t.Fatal("no two consecutive free ports")
+	return 0
+}
+
 // TestDevMode starts kmipd -dev twice on one directory: the first start
 // creates the PKI and prints a banner whose client configuration works; the
 // second reuses the PKI.
 func TestDevMode(t *testing.T) {
 	dir := t.TempDir()
 	devDir := filepath.Join(dir, "dev")
-	port := freePort(t)
+	port := freePortPair(t)
 	var caPEM []byte
-	for run := 1; run <= 2; run++ {
+runs:
+	for run, tries := 1, 0; run <= 2; run++ {
 		cmd := exec.Command(Binary(t), "-dev", "-dev-dir", "dev", "-port", itoa(port))
 		cmd.Dir = dir
 		var stdout, stderr SyncBuffer
@@ -168,6 +185,11 @@ func TestDevMode(t *testing.T) {
 		for !strings.Contains(stderr.String(), "kmipd: listening on 127.0.0.1:"+itoa(port)) {
 			select {
 			case err := <-done:
+				if tries++; tries < 3 && strings.Contains(stderr.String(), "address already in use") {
+					// Another process took a port between freePortPair and kmipd.
+					port, run = freePortPair(t), run-1
+					continue runs
+				}
 				t.Fatalf("kmipd -dev exited: %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
 			case <-time.After(20 * time.Millisecond):
 			}
