@@ -48,6 +48,11 @@ type MemoryBudget interface {
 	ReleaseMemory(who string, n int64)
 }
 
+// MaxStreams is the most requests one HTTP/2 connection has in flight
+// (SETTINGS_MAX_CONCURRENT_STREAMS); a client's further streams wait or are
+// refused, so that one connection cannot start hundreds of operations.
+const MaxStreams = 16
+
 // Path is the URL path KMIP requests are posted to.
 const Path = "/kmip"
 
@@ -156,6 +161,9 @@ func (s *Server) Serve(l net.Listener) error {
 		WriteTimeout:      pick(s.RequestTimeout, kmiptls.DefaultRequestTimeout) + pick(s.WriteTimeout, kmiptls.DefaultWriteTimeout),
 		IdleTimeout:       pick(s.IdleTimeout, kmiptls.DefaultIdleTimeout),
 		MaxHeaderBytes:    16 << 10,
+		// A TTLV connection runs one request at a time; an HTTP/2 one
+		// multiplexes at most MaxStreams, not Go's default of 250.
+		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: MaxStreams},
 		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
 		ErrorLog:          log.New(debugWriter{s.Log}, "", 0),
 	}
@@ -292,7 +300,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, "cannot read the request body")
 		return
 	}
-	out, closeAfter, ok := s.answer(r.Context(), who, enc, body, rlog)
+	out, closeAfter, ok := s.answer(ports.WithRemoteAddr(r.Context(), r.RemoteAddr), who, enc, body, rlog)
 	clear(body)
 	if !ok {
 		refuse(w, http.StatusInternalServerError, "the request could not be answered")

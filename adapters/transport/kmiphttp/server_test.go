@@ -657,3 +657,78 @@ func TestMemoryBudgetShared(t *testing.T) {
 		t.Fatalf("the budget was not given back after the request: %v", err)
 	}
 }
+
+// TestHTTP2StreamsBounded: one HTTP/2 connection has at most MaxStreams
+// requests in flight (the client opens another connection or waits for the
+// rest), and each request's handler sees its client's address.
+func TestHTTP2StreamsBounded(t *testing.T) {
+	h := &addrHandler{release: make(chan struct{}), inFlight: map[string]int{}}
+	ts := startServer(t, func(s *Server) { s.Handler = h })
+	c := client(t, true)
+	var wg sync.WaitGroup
+	for range 2*MaxStreams + 8 {
+		wg.Go(func() {
+			resp, err := c.Post(ts.url, "application/octet-stream", bytes.NewReader(mustEncode(t)))
+			if err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for h.total() < 2*MaxStreams && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // let any stream over the limit arrive
+	h.mu.Lock()
+	for addr, n := range h.inFlight {
+		if n > MaxStreams {
+			t.Errorf("%d requests in flight on the HTTP/2 connection from %s, want at most %d", n, addr, MaxStreams)
+		}
+		if addr == "" {
+			t.Error("a request's context has no remote address")
+		}
+	}
+	h.mu.Unlock()
+	if h.total() == 0 {
+		t.Fatal("no request reached the handler")
+	}
+	close(h.release)
+	wg.Wait()
+}
+
+// addrHandler counts the requests in flight by remote address and holds
+// them until release is closed.
+type addrHandler struct {
+	fakeHandler
+	release  chan struct{}
+	mu       sync.Mutex
+	inFlight map[string]int
+}
+
+func (h *addrHandler) HandleMessage(ctx context.Context, req *kmip.Item) *kmip.Item {
+	addr := ports.RemoteAddrFrom(ctx)
+	h.mu.Lock()
+	h.inFlight[addr]++
+	h.mu.Unlock()
+	<-h.release
+	return cannedResponse
+}
+
+func (h *addrHandler) total() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, v := range h.inFlight {
+		n += v
+	}
+	return n
+}
+
+func mustEncode(t *testing.T) []byte {
+	b, err := ttlv.Encode(testRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
