@@ -163,9 +163,9 @@ func (s *Server) Serve(l net.Listener) error {
 		MaxHeaderBytes:    16 << 10,
 		// A TTLV connection runs one request at a time; an HTTP/2 one
 		// multiplexes at most MaxStreams, not Go's default of 250.
-		HTTP2: &http.HTTP2Config{MaxConcurrentStreams: MaxStreams},
-		BaseContext:       func(net.Listener) context.Context { return s.baseCtx },
-		ErrorLog:          log.New(debugWriter{s.Log}, "", 0),
+		HTTP2:       &http.HTTP2Config{MaxConcurrentStreams: MaxStreams},
+		BaseContext: func(net.Listener) context.Context { return s.baseCtx },
+		ErrorLog:    log.New(debugWriter{s.Log}, "", 0),
 	}
 	s.hs = hs
 	s.mu.Unlock()
