@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -182,15 +181,7 @@ func treeCPU(pid int) map[int]time.Duration {
 
 // parentPID is field 4 of /proc/PID/stat, or -1.
 func parentPID(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return -1
-	}
-	f := strings.Fields(string(b[i+1:]))
+	f := procStatFields(pid)
 	if len(f) < 2 {
 		return -1
 	}

@@ -549,19 +549,25 @@ func memOf(pid int) mem {
 	return m
 }
 
-// cpuTime returns the user plus system CPU time pid has used (fields 14
-// and 15 of /proc/PID/stat, in clock ticks of 1/100 s), or -1.
-func cpuTime(pid int) time.Duration {
+// procStatFields returns the fields of /proc/PID/stat after the command
+// name (field 3 on, so field n is at index n-3), or nil.
+func procStatFields(pid int) []string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return -1
+		return nil
 	}
 	// The command name (field 2) may hold spaces; fields follow its ')'.
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return -1
+		return nil
 	}
-	f := strings.Fields(string(b[i+1:]))
+	return strings.Fields(string(b[i+1:]))
+}
+
+// cpuTime returns the user plus system CPU time pid has used (fields 14
+// and 15 of /proc/PID/stat, in clock ticks of 1/100 s), or -1.
+func cpuTime(pid int) time.Duration {
+	f := procStatFields(pid)
 	if len(f) < 13 {
 		return -1
 	}
