@@ -75,63 +75,16 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
 		return nil, badObjectType("Derive Key makes Symmetric Keys and Secret Data, not %s", t)
 	}
-	methodItem := c.payload.Child(kmip.TagDerivationMethod)
-	if methodItem == nil {
-		return nil, missingData("Derivation Method is required")
-	}
-	method, ok := methodItem.AsEnum()
-	if _, known := kmip.EnumName(kmip.TagDerivationMethod, method); !ok || !known {
-		return nil, invalidField("invalid Derivation Method")
-	}
-	dp := c.payload.Child(kmip.TagDerivationParameters)
-	if dp == nil {
-		return nil, missingData("Derivation Parameters are required")
-	}
-	spec := ports.DeriveSpec{Method: method}
-	if spec.Params, err = cryptoParams(dp.Child(kmip.TagCryptographicParameters)); err != nil {
+	spec, err := deriveSpecOf(c)
+	if err != nil {
 		return nil, err
-	}
-	spec.Data, _ = dp.Child(kmip.TagDerivationData).AsBytes()
-	spec.Salt, _ = dp.Child(kmip.TagSalt).AsBytes()
-	spec.IV, _ = dp.Child(kmip.TagInitializationVector).AsBytes()
-	if n, ok := dp.Child(kmip.TagIterationCount).AsInt(); ok {
-		if n <= 0 {
-			return nil, invalidField("Iteration Count must be positive")
-		}
-		spec.Iterations = int(n)
 	}
 	bases, err := s.deriveBases(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if len(bases) > 2 {
-		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "derivation from more than two objects is not supported")
-	}
-	for i, b := range bases {
-		if b.Payload == nil {
-			return nil, kindErr(errKindNoKeyValue, "a base object has been destroyed")
-		}
-		if i == 0 {
-			if err := checkUse(b, useDerive, s.cfg.Clock.Now(), false); err != nil {
-				return nil, deriveRefusal(err)
-			}
-			if spec.Base, err = keyHandle(b); err != nil {
-				return nil, deriveRefusal(err)
-			}
-			continue
-		}
-		// A second object supplies the Derivation Data (KMIP 1.4 §4.6).
-		if b.Type != uint32(kmip.ObjectTypeSecretData) {
-			return nil, invalidField("the second object of a derivation must be Secret Data")
-		}
-		if spec.Data != nil {
-			return nil, errorf(kmip.ResultReasonInvalidMessage, "derivation data given both as Derivation Data and as a Secret Data object")
-		}
-		h, err := keyHandle(b)
-		if err != nil {
-			return nil, deriveRefusal(err)
-		}
-		spec.Data = h.Material
+	if err := s.useDeriveBases(bases, &spec); err != nil {
+		return nil, err
 	}
 	obj, err := s.newObject(ctx, c, t)
 	if err != nil {
@@ -142,7 +95,6 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, invalidField("the Cryptographic Length of the derived object is required")
 	}
 	spec.Length = int(length)
-	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
 	key, err := deriver.DeriveKey(ctx, spec)
 	if err != nil {
 		if isErr(err, ports.ErrInvalidLength) && !transient(err) {
@@ -150,19 +102,109 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 		return nil, engineError(err)
 	}
-	if t == kmip.ObjectTypeSymmetricKey {
-		if alg == 0 {
-			return nil, invalidField("the Cryptographic Algorithm of the derived key is required")
+	if err := setDerivedPayload(obj, t, key); err != nil {
+		return nil, err
+	}
+	if err := s.storeDerived(ctx, c, obj, bases); err != nil {
+		return nil, err
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+}
+
+// deriveSpecOf reads the request's Derivation Method and Derivation
+// Parameters (KMIP 1.4 §4.6, §2.1.14).
+func deriveSpecOf(c *call) (ports.DeriveSpec, error) {
+	methodItem := c.payload.Child(kmip.TagDerivationMethod)
+	if methodItem == nil {
+		return ports.DeriveSpec{}, missingData("Derivation Method is required")
+	}
+	method, ok := methodItem.AsEnum()
+	if _, known := kmip.EnumName(kmip.TagDerivationMethod, method); !ok || !known {
+		return ports.DeriveSpec{}, invalidField("invalid Derivation Method")
+	}
+	dp := c.payload.Child(kmip.TagDerivationParameters)
+	if dp == nil {
+		return ports.DeriveSpec{}, missingData("Derivation Parameters are required")
+	}
+	spec := ports.DeriveSpec{Method: method}
+	var err error
+	if spec.Params, err = cryptoParams(dp.Child(kmip.TagCryptographicParameters)); err != nil {
+		return ports.DeriveSpec{}, err
+	}
+	spec.Data, _ = dp.Child(kmip.TagDerivationData).AsBytes()
+	spec.Salt, _ = dp.Child(kmip.TagSalt).AsBytes()
+	spec.IV, _ = dp.Child(kmip.TagInitializationVector).AsBytes()
+	if n, ok := dp.Child(kmip.TagIterationCount).AsInt(); ok {
+		if n <= 0 {
+			return ports.DeriveSpec{}, invalidField("Iteration Count must be positive")
 		}
-		obj.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
-		adoptKey(obj, key)
-	} else {
+		spec.Iterations = int(n)
+	}
+	return spec, nil
+}
+
+// useDeriveBases checks the base objects and puts them in spec: the first
+// is the key derived from, a second (Secret Data) supplies the Derivation
+// Data (KMIP 1.4 §4.6).
+func (s *Service) useDeriveBases(bases []*domain.Object, spec *ports.DeriveSpec) error {
+	if len(bases) > 2 {
+		return errorf(kmip.ResultReasonFeatureNotSupported, "derivation from more than two objects is not supported")
+	}
+	for i, b := range bases {
+		if b.Payload == nil {
+			return kindErr(errKindNoKeyValue, "a base object has been destroyed")
+		}
+		if i == 0 {
+			if err := checkUse(b, useDerive, s.cfg.Clock.Now(), false); err != nil {
+				return deriveRefusal(err)
+			}
+			h, err := keyHandle(b)
+			if err != nil {
+				return deriveRefusal(err)
+			}
+			spec.Base = h
+			continue
+		}
+		if b.Type != uint32(kmip.ObjectTypeSecretData) {
+			return invalidField("the second object of a derivation must be Secret Data")
+		}
+		if spec.Data != nil {
+			return errorf(kmip.ResultReasonInvalidMessage, "derivation data given both as Derivation Data and as a Secret Data object")
+		}
+		h, err := keyHandle(b)
+		if err != nil {
+			return deriveRefusal(err)
+		}
+		spec.Data = h.Material
+	}
+	return nil
+}
+
+// setDerivedPayload gives the derived object its value: a Symmetric Key of
+// its Cryptographic Algorithm, or Secret Data of type Seed.
+func setDerivedPayload(obj *domain.Object, t kmip.ObjectType, key ports.Key) error {
+	if t != kmip.ObjectTypeSymmetricKey {
 		obj.Payload = kmip.Struct(kmip.TagSecretData,
 			kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypeSeed)),
 			kmip.Struct(kmip.TagKeyBlock,
 				kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
 				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material))))
+		return nil
 	}
+	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	if alg == 0 {
+		return invalidField("the Cryptographic Algorithm of the derived key is required")
+	}
+	length, _ := obj.Attr("Cryptographic Length").AsInt()
+	obj.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
+	adoptKey(obj, key)
+	return nil
+}
+
+// storeDerived stores the derived object linked to its bases and links
+// each base to it (Derived Key Link); when a base cannot take the link the
+// derived object is removed again, since the client never learns it.
+func (s *Service) storeDerived(ctx context.Context, c *call, obj *domain.Object, bases []*domain.Object) error {
 	for _, b := range bases {
 		obj.AddAttr("Link", linkAttr(kmip.LinkTypeDerivationBaseObjectLink, b.ID))
 		// Each derivation links its base to the result: the base's
@@ -170,11 +212,11 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		grown := b.Clone()
 		grown.AddAttr("Link", linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
 		if err := s.checkAttrLimits(c, b, grown); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := s.storeNew(ctx, c, obj); err != nil {
-		return nil, err
+		return err
 	}
 	now := s.cfg.Clock.Now()
 	for _, b := range bases {
@@ -186,13 +228,12 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 			return s.checkAttrLimits(c, before, o)
 		})
 		if err != nil {
-			// The client never learns the derived key's identifier: remove it.
 			if derr := s.cfg.Store.Delete(ctx, obj.ID); derr == nil {
 				s.forgetKept(ctx, obj)
 			}
-			return nil, err
+			return err
 		}
 		s.undoUpdate(c, before)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return nil
 }
