@@ -327,15 +327,37 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 			resp = s.errorMessage(version{1, 0}, kmip.ResultReasonGeneralFailure, "internal error")
 		}
 	}()
+	b, refusal := s.readBatch(req)
+	if refusal != nil {
+		return refusal
+	}
+	m.v = b.v
+	out := s.runBatch(ctx, m, b)
+	return s.responseMessage(b, out)
+}
+
+// batchRequest is a request message whose header was checked: the
+// negotiated version, the header, the batch items and what to do when one
+// fails.
+type batchRequest struct {
+	v       version
+	hdr     *kmip.Item
+	items   []*kmip.Item
+	onError kmip.BatchErrorContinuationOption
+}
+
+// readBatch checks a request message's header and batch (KMIP 1.4 §7,
+// KMIP 2.1 §8); a message it refuses gets the error message to answer.
+func (s *Service) readBatch(req *kmip.Item) (batchRequest, *kmip.Item) {
 	if req == nil || req.Tag != kmip.TagRequestMessage || req.Type != kmip.TypeStructure {
-		return s.errorMessage(version{1, 0}, kmip.ResultReasonInvalidMessage, "not a Request Message")
+		return batchRequest{}, s.errorMessage(version{1, 0}, kmip.ResultReasonInvalidMessage, "not a Request Message")
 	}
 	hdr := req.Child(kmip.TagRequestHeader)
 	pv := hdr.Child(kmip.TagProtocolVersion)
 	maj, ok1 := pv.Child(kmip.TagProtocolVersionMajor).AsInt()
 	min, ok2 := pv.Child(kmip.TagProtocolVersionMinor).AsInt()
 	if hdr == nil || !ok1 || !ok2 {
-		return s.errorMessage(version{1, 0}, kmip.ResultReasonInvalidMessage, "missing or invalid Request Header / Protocol Version")
+		return batchRequest{}, s.errorMessage(version{1, 0}, kmip.ResultReasonInvalidMessage, "missing or invalid Request Header / Protocol Version")
 	}
 	v, ok := negotiate(version{maj, min})
 	if !ok {
@@ -343,31 +365,29 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		if maj > answer.major {
 			answer = supportedVersions[0]
 		}
-		return s.errorMessage(answer, kmip.ResultReasonInvalidMessage,
+		return batchRequest{}, s.errorMessage(answer, kmip.ResultReasonInvalidMessage,
 			fmt.Sprintf("protocol version %d.%d is not supported", maj, min))
 	}
 	items := req.ChildrenOf(kmip.TagBatchItem)
 	if n, ok := hdr.Child(kmip.TagBatchCount).AsInt(); !ok || int(n) != len(items) || n < 1 {
-		return s.errorMessageFor(v, soleItem(items), kmip.ResultReasonInvalidMessage, "Batch Count does not match the batch items")
+		return batchRequest{}, s.errorMessageFor(v, soleItem(items), kmip.ResultReasonInvalidMessage, "Batch Count does not match the batch items")
 	}
 	if len(items) > s.cfg.MaxBatchItems {
-		return s.errorMessage(v, kmip.ResultReasonInvalidMessage, fmt.Sprintf("more than %d batch items", s.cfg.MaxBatchItems))
+		return batchRequest{}, s.errorMessage(v, kmip.ResultReasonInvalidMessage, fmt.Sprintf("more than %d batch items", s.cfg.MaxBatchItems))
 	}
 	if msg := checkBatchItemIDs(items); msg != "" {
-		return s.errorMessage(v, kmip.ResultReasonInvalidMessage, msg)
+		return batchRequest{}, s.errorMessage(v, kmip.ResultReasonInvalidMessage, msg)
 	}
 	if bi := criticalExtensionItem(items); bi != nil {
 		// "If the indicator is True (i.e., Critical), and the receiver does
 		// not understand the extension, then the receiver SHALL reject the
 		// entire message" (KMIP 1.4 §6.16, KMIP 2.1 §9.13); kmipd
 		// understands no extension. Non-critical ones are ignored.
-		return s.errorMessageFor(v, bi, kmip.ResultReasonFeatureNotSupported, "critical message extension not supported")
+		return batchRequest{}, s.errorMessageFor(v, bi, kmip.ResultReasonFeatureNotSupported, "critical message extension not supported")
 	}
-	if hdr.Child(kmip.TagAsynchronousIndicator) != nil {
-		if b, _ := hdr.Child(kmip.TagAsynchronousIndicator).AsBool(); b {
-			// kmipd always answers synchronously, which the client must accept (KMIP 1.4 §6.7).
-			s.cfg.Log.Debug().Msg("asynchronous indicator set; answering synchronously")
-		}
+	if b, _ := hdr.Child(kmip.TagAsynchronousIndicator).AsBool(); b {
+		// kmipd always answers synchronously, which the client must accept (KMIP 1.4 §6.7).
+		s.cfg.Log.Debug().Msg("asynchronous indicator set; answering synchronously")
 	}
 	onError := kmip.BatchErrorContinuationOptionStop
 	if it := hdr.Child(kmip.TagBatchErrorContinuationOption); it != nil {
@@ -377,37 +397,49 @@ func (s *Service) HandleMessage(ctx context.Context, req *kmip.Item) (resp *kmip
 		case kmip.BatchErrorContinuationOptionContinue, kmip.BatchErrorContinuationOptionStop,
 			kmip.BatchErrorContinuationOptionUndo:
 		default:
-			return s.errorMessageFor(v, soleItem(items), kmip.ResultReasonInvalidMessage, "invalid Batch Error Continuation Option")
+			return batchRequest{}, s.errorMessageFor(v, soleItem(items), kmip.ResultReasonInvalidMessage, "invalid Batch Error Continuation Option")
 		}
 	}
-	who := m.who
-	m.v = v
+	return batchRequest{v: v, hdr: hdr, items: items, onError: onError}, nil
+}
+
+// runBatch runs b's items in order and returns their answers; after a
+// failed item it goes on, stops, or stops and undoes the earlier items, as
+// b's Batch Error Continuation Option says.
+func (s *Service) runBatch(ctx context.Context, m *msgAudit, b batchRequest) []*kmip.Item {
 	batch := &batchIDs{}
 	var undo *undoLog
-	if onError == kmip.BatchErrorContinuationOptionUndo {
+	if b.onError == kmip.BatchErrorContinuationOptionUndo {
 		undo = &undoLog{}
 	}
 	var out []*kmip.Item
 	size := 0
-	for i, bi := range items {
+	for i, bi := range b.items {
 		if undo != nil {
 			undo.item = i
 		}
 		item, failed := s.runAudited(ctx, m, i, bi, batch, undo, &size)
 		out = append(out, item)
-		if failed && onError != kmip.BatchErrorContinuationOptionContinue {
+		if failed && b.onError != kmip.BatchErrorContinuationOptionContinue {
 			if undo != nil {
-				s.undoBatch(ctx, who, undo, out[:len(out)-1])
+				s.undoBatch(ctx, m.who, undo, out[:len(out)-1])
 			}
 			break
 		}
 	}
-	resp = kmip.Struct(kmip.TagResponseMessage, s.responseHeader(v, len(out), hdr))
+	return out
+}
+
+// responseMessage wraps the batch's answers in a Response Message without
+// fields newer than its version, and fails every item when the message
+// exceeds the request's Maximum Response Size.
+func (s *Service) responseMessage(b batchRequest, out []*kmip.Item) *kmip.Item {
+	resp := kmip.Struct(kmip.TagResponseMessage, s.responseHeader(b.v, len(out), b.hdr))
 	resp.Add(out...)
-	if dropped := stripNewer(resp, v); len(dropped) > 0 {
-		s.cfg.Log.Debug().Str("version", v.String()).Interface("tags", dropped).Msg("answer fields newer than the protocol version removed")
+	if dropped := stripNewer(resp, b.v); len(dropped) > 0 {
+		s.cfg.Log.Debug().Str("version", b.v.String()).Interface("tags", dropped).Msg("answer fields newer than the protocol version removed")
 	}
-	if it := hdr.Child(kmip.TagMaximumResponseSize); it != nil {
+	if it := b.hdr.Child(kmip.TagMaximumResponseSize); it != nil {
 		if max, ok := it.AsInt(); ok && max > 0 && kmip.EncodedLen(resp) > int(max) {
 			for _, bi := range out {
 				tooLarge(bi)
