@@ -21,31 +21,9 @@ var offsetDates = map[string]bool{
 // existing key's (domain.Object.ReKey) overlaid with the request's, linked
 // both ways to the existing key, which loses its Names.
 func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
-	var offset *time.Duration
-	if it := c.payload.Child(kmip.TagOffset); it != nil {
-		secs, ok := it.AsInterval()
-		if !ok {
-			return nil, invalidField("Offset must be an Interval")
-		}
-		d := time.Duration(secs) * time.Second
-		offset = &d
-	}
-	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	offset, attrs, err := reKeyRequest(c)
 	if err != nil {
 		return nil, err
-	}
-	for _, a := range attrs {
-		rule, known := domain.AttrRuleFor(a.Name)
-		switch {
-		case !known:
-			return nil, invalidField("attribute %q is not supported", a.Name)
-		case !rule.ClientSets:
-			return nil, invalidField("attribute %q cannot be set by the client", a.Name)
-		case a.Value == nil:
-			return nil, invalidField("attribute %q has no value", a.Name)
-		case offset != nil && offsetDates[a.Name]:
-			return nil, errorf(kmip.ResultReasonInvalidMessage, "Offset and %s cannot both be given", a.Name)
-		}
 	}
 	old, err := s.loadFor(ctx, c)
 	if err != nil {
@@ -57,11 +35,61 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if old.Payload == nil {
 		return nil, errorf(kmip.ResultReasonKeyValueNotPresent, "the existing key has no key value")
 	}
+	now := s.cfg.Clock.Now().Truncate(time.Second)
+	repl, err := s.replacementOf(ctx, c, old, attrs, now, offset)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.storeNew(ctx, c, repl, old.ID); err != nil { // it takes over old's Names
+		return nil, err
+	}
+	if err := s.retireReKeyed(ctx, c, old.ID, repl.ID, now, offset); err != nil {
+		return nil, err
+	}
+	s.cfg.Log.Info().Str("id", repl.ID).Str("replaces", old.ID).Str("client", c.who.Name).Msg("re-keyed")
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, repl.ID)), nil
+}
+
+// reKeyRequest reads a Re-key request's Offset and the attributes it sets
+// on the replacement, refusing what a client may not set.
+func reKeyRequest(c *call) (*time.Duration, []domain.Attribute, error) {
+	var offset *time.Duration
+	if it := c.payload.Child(kmip.TagOffset); it != nil {
+		secs, ok := it.AsInterval()
+		if !ok {
+			return nil, nil, invalidField("Offset must be an Interval")
+		}
+		d := time.Duration(secs) * time.Second
+		offset = &d
+	}
+	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, a := range attrs {
+		rule, known := domain.AttrRuleFor(a.Name)
+		switch {
+		case !known:
+			return nil, nil, invalidField("attribute %q is not supported", a.Name)
+		case !rule.ClientSets:
+			return nil, nil, invalidField("attribute %q cannot be set by the client", a.Name)
+		case a.Value == nil:
+			return nil, nil, invalidField("attribute %q has no value", a.Name)
+		case offset != nil && offsetDates[a.Name]:
+			return nil, nil, errorf(kmip.ResultReasonInvalidMessage, "Offset and %s cannot both be given", a.Name)
+		}
+	}
+	return offset, attrs, nil
+}
+
+// replacementOf builds the replacement of old: old's attributes renewed as
+// Re-key says, the request's attributes over them, and a new key value of
+// the same algorithm and length.
+func (s *Service) replacementOf(ctx context.Context, c *call, old *domain.Object, attrs []domain.Attribute, now time.Time, offset *time.Duration) (*domain.Object, error) {
 	id, err := newID()
 	if err != nil {
 		return nil, err
 	}
-	now := s.cfg.Clock.Now().Truncate(time.Second)
 	repl, err := old.Clone().ReKey(id, now, offset)
 	if err != nil {
 		return nil, reKeyError(err)
@@ -93,11 +121,16 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	repl.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
 	repl.KeyRef = ""
 	adoptKey(repl, key)
-	if err := s.storeNew(ctx, c, repl, old.ID); err != nil { // it takes over old's Names
-		return nil, err
-	}
+	return repl, nil
+}
+
+// retireReKeyed records on the existing key that id replaces it (Names
+// removed, Replacement Object Link); when the key changed meanwhile
+// (destroyed, archived) the stored replacement is removed, so that none
+// is left that nothing links to.
+func (s *Service) retireReKeyed(ctx context.Context, c *call, oldID, id string, now time.Time, offset *time.Duration) error {
 	var before *domain.Object
-	err = s.cfg.Store.Update(ctx, old.ID, func(obj *domain.Object) error {
+	err := s.cfg.Store.Update(ctx, oldID, func(obj *domain.Object) error {
 		if err := s.authorize(ctx, c, obj, c.op); err != nil {
 			return err
 		}
@@ -105,20 +138,17 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		if err := s.effectiveAt(c, obj, now); err != nil {
 			return err
 		}
-		_, err := obj.ReKey(id, now, offset) // the existing key's side: Names removed, Replacement Object Link
+		_, err := obj.ReKey(id, now, offset)
 		return err
 	})
 	if err != nil {
-		// The existing key changed meanwhile (destroyed, archived): do not
-		// leave a replacement that nothing links to.
 		if derr := s.cfg.Store.Delete(ctx, id); derr != nil {
 			s.cfg.Log.Error().Err(derr).Str("id", id).Msg("could not remove an unlinked replacement key")
 		}
-		return nil, reKeyError(err)
+		return reKeyError(err)
 	}
 	s.undoUpdate(c, before)
-	s.cfg.Log.Info().Str("id", id).Str("replaces", old.ID).Str("client", c.who.Name).Msg("re-keyed")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
+	return nil
 }
 
 // overlay applies one attribute of a Re-key request to the replacement:
