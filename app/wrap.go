@@ -179,81 +179,114 @@ func (s *Service) getHook(ctx context.Context, c *call, obj *domain.Object, out 
 // wrapKeyBlock replaces kb's Key Value with its wrapped form and adds the
 // Key Wrapping Data.
 func (s *Service) wrapKeyBlock(ctx context.Context, c *call, obj *domain.Object, kb *kmip.Item, ws wrapSpec) error {
-	kv := kb.Child(kmip.TagKeyValue)
-	material, ok := kv.Child(kmip.TagKeyMaterial).AsBytes()
-	if kv == nil || (!ok && ws.encoding == kmip.EncodingOptionNoEncoding) {
-		return errorf(kmip.ResultReasonEncodingOptionError, "the key material cannot be wrapped without encoding")
-	}
-	// The value wrapped: the Key Material alone, or the TTLV-encoded Key
-	// Value with any requested attributes.
-	value := material
-	var withAttrs *kmip.Item
-	if ws.encoding == kmip.EncodingOptionTTLVEncoding {
-		withAttrs = kv.Clone()
-		for _, name := range ws.attrNames {
-			vals := obj.AttrValues(name)
-			if len(vals) == 0 {
-				for _, a := range allAttrs(c.v, obj) {
-					if a.Name == name {
-						vals = append(vals, a.Value)
-					}
-				}
-			}
-			for i, v := range vals {
-				withAttrs.Add(attrOut(c.v, domain.Attribute{Name: name, Index: i, Value: v}))
-			}
-		}
-		enc, err := kmip.AppendTTLV(nil, withAttrs)
-		if err != nil {
-			return err // a stored Key Value always encodes: this is a server fault
-		}
-		value = enc
+	value, withAttrs, err := wrappedValue(c, obj, kb, ws)
+	if err != nil {
+		return err
 	}
 	wd := kmip.Struct(kmip.TagKeyWrappingData, kmip.Enum(kmip.TagWrappingMethod, uint32(ws.method)))
 	wrapped := value
 	if ws.encInfo != nil && ws.method != kmip.WrappingMethodMACSign {
-		wrapper, err := capability[ports.KeyWrapper](s)
-		if err != nil {
+		if wrapped, err = s.encryptForWrap(ctx, c, obj, ws, value); err != nil {
 			return err
-		}
-		_, h, p, err := s.wrappingKey(ctx, c, ws.encInfo, useWrap)
-		if err != nil {
-			return err
-		}
-		wrapped, err = wrapper.WrapKey(ctx, h, p, ports.KeyHandle{ID: obj.ID, ObjectType: obj.Type, Material: value})
-		if err != nil {
-			return engineError(err)
 		}
 		wd.Add(ws.encInfo.Clone())
 	}
 	if ws.macInfo != nil && ws.method != kmip.WrappingMethodEncrypt {
-		macKey, h, p, err := s.wrappingKey(ctx, c, ws.macInfo, useMAC, useSign)
+		tag, err := s.macForWrap(ctx, c, ws, wrapped)
 		if err != nil {
 			return err
-		}
-		var tag []byte
-		if macKey.Type == uint32(kmip.ObjectTypePrivateKey) {
-			signer, cerr := capability[ports.Signer](s)
-			if cerr != nil {
-				return cerr
-			}
-			tag, err = signer.Sign(ctx, h, p, wrapped, false)
-		} else {
-			macer, cerr := capability[ports.MACer](s)
-			if cerr != nil {
-				return cerr
-			}
-			tag, err = macer.MAC(ctx, h, p, wrapped)
-		}
-		if err != nil {
-			return engineError(err)
 		}
 		wd.Add(ws.macInfo.Clone(), kmip.Bytes(kmip.TagMACSignature, tag))
 	}
 	if ws.encodingOK || ws.encoding == kmip.EncodingOptionNoEncoding {
 		wd.Add(kmip.Enum(kmip.TagEncodingOption, uint32(ws.encoding)))
 	}
-	// Rebuild the Key Block: the wrapped Key Value in place of the clear one.
+	rebuildKeyBlock(kb, ws, withAttrs, wrapped, wd)
+	s.cfg.Log.Info().Str("id", obj.ID).Str("client", c.who.Name).Str("method", ws.method.String()).Msg("key returned wrapped")
+	return nil
+}
+
+// wrappedValue is the value a wrap covers: the Key Material alone, or
+// (TTLV Encoding) the encoded Key Value with the requested attributes,
+// which it also returns as an item.
+func wrappedValue(c *call, obj *domain.Object, kb *kmip.Item, ws wrapSpec) ([]byte, *kmip.Item, error) {
+	kv := kb.Child(kmip.TagKeyValue)
+	material, ok := kv.Child(kmip.TagKeyMaterial).AsBytes()
+	if kv == nil || (!ok && ws.encoding == kmip.EncodingOptionNoEncoding) {
+		return nil, nil, errorf(kmip.ResultReasonEncodingOptionError, "the key material cannot be wrapped without encoding")
+	}
+	if ws.encoding != kmip.EncodingOptionTTLVEncoding {
+		return material, nil, nil
+	}
+	withAttrs := kv.Clone()
+	for _, name := range ws.attrNames {
+		vals := obj.AttrValues(name)
+		if len(vals) == 0 {
+			for _, a := range allAttrs(c.v, obj) {
+				if a.Name == name {
+					vals = append(vals, a.Value)
+				}
+			}
+		}
+		for i, v := range vals {
+			withAttrs.Add(attrOut(c.v, domain.Attribute{Name: name, Index: i, Value: v}))
+		}
+	}
+	enc, err := kmip.AppendTTLV(nil, withAttrs)
+	if err != nil {
+		return nil, nil, err // a stored Key Value always encodes: this is a server fault
+	}
+	return enc, withAttrs, nil
+}
+
+// encryptForWrap encrypts value under the wrap's Encryption Key Information.
+func (s *Service) encryptForWrap(ctx context.Context, c *call, obj *domain.Object, ws wrapSpec, value []byte) ([]byte, error) {
+	wrapper, err := capability[ports.KeyWrapper](s)
+	if err != nil {
+		return nil, err
+	}
+	_, h, p, err := s.wrappingKey(ctx, c, ws.encInfo, useWrap)
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := wrapper.WrapKey(ctx, h, p, ports.KeyHandle{ID: obj.ID, ObjectType: obj.Type, Material: value})
+	if err != nil {
+		return nil, engineError(err)
+	}
+	return wrapped, nil
+}
+
+// macForWrap MACs or signs the wrapped value with the wrap's MAC/Signature
+// Key Information: a signature when that key is a Private Key.
+func (s *Service) macForWrap(ctx context.Context, c *call, ws wrapSpec, wrapped []byte) ([]byte, error) {
+	macKey, h, p, err := s.wrappingKey(ctx, c, ws.macInfo, useMAC, useSign)
+	if err != nil {
+		return nil, err
+	}
+	var tag []byte
+	if macKey.Type == uint32(kmip.ObjectTypePrivateKey) {
+		signer, cerr := capability[ports.Signer](s)
+		if cerr != nil {
+			return nil, cerr
+		}
+		tag, err = signer.Sign(ctx, h, p, wrapped, false)
+	} else {
+		macer, cerr := capability[ports.MACer](s)
+		if cerr != nil {
+			return nil, cerr
+		}
+		tag, err = macer.MAC(ctx, h, p, wrapped)
+	}
+	if err != nil {
+		return nil, engineError(err)
+	}
+	return tag, nil
+}
+
+// rebuildKeyBlock puts the wrapped Key Value in place of the clear one
+// (MAC/sign only keeps it, with the attributes the MAC covers) and adds
+// the Key Wrapping Data wd.
+func rebuildKeyBlock(kb *kmip.Item, ws wrapSpec, withAttrs *kmip.Item, wrapped []byte, wd *kmip.Item) {
 	var kids []*kmip.Item
 	for _, ch := range kb.Children() {
 		if ch.Tag != kmip.TagKeyValue {
@@ -274,8 +307,6 @@ func (s *Service) wrapKeyBlock(ctx context.Context, c *call, obj *domain.Object,
 		}
 	}
 	kb.Value = append(kids, wd)
-	s.cfg.Log.Info().Str("id", obj.ID).Str("client", c.who.Name).Str("method", ws.method.String()).Msg("key returned wrapped")
-	return nil
 }
 
 // unwrapStored turns a Key Block registered wrapped (Encrypt, No Encoding)
