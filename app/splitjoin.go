@@ -73,45 +73,18 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	if c, err = s.expandTemplates(ctx, c); err != nil {
 		return nil, err
 	}
-	parts, okP := c.payload.Child(kmip.TagSplitKeyParts).AsInt()
-	threshold, okT := c.payload.Child(kmip.TagSplitKeyThreshold).AsInt()
-	mv, okM := c.payload.Child(kmip.TagSplitKeyMethod).AsEnum()
-	switch {
-	case !okP || !okT || !okM:
-		return nil, invalidField("Create Split Key needs Split Key Parts, Split Key Threshold and Split Key Method")
-	case parts < 1 || parts > maxSplitParts || threshold < 1 || threshold > parts:
-		return nil, invalidField("Split Key Threshold must be between 1 and Split Key Parts (at most %d)", maxSplitParts)
+	sp, err := splitRequest(ctx, c)
+	if err != nil {
+		return nil, err
 	}
-	method := kmip.SplitKeyMethod(mv)
-	prime, _ := c.payload.Child(kmip.TagPrimeFieldSize).AsBig()
-	switch method {
-	case kmip.SplitKeyMethodXOR:
-		if threshold != parts {
-			return nil, invalidField("XOR splitting needs every part: Split Key Threshold must equal Split Key Parts")
-		}
-	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
-	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
-		if err := checkPrimeField(ctx, prime); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "Split Key Method %s is not supported", method)
-	}
-
 	secret, block, err := s.splitSource(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if len(secret) > maxSplitKeyBytes {
-		return nil, valueTooLarge("the key has %d bytes; kmipd splits keys of at most %d", len(secret), maxSplitKeyBytes)
+	if err := sp.fits(secret); err != nil {
+		return nil, err
 	}
-	if method == kmip.SplitKeyMethodPolynomialSharingGF2_16 && len(secret)%2 != 0 {
-		return nil, invalidField("Polynomial Sharing GF(2^16) splits keys of whole 16-bit pieces")
-	}
-	if prime != nil && new(big.Int).SetBytes(secret).Cmp(prime) >= 0 {
-		return nil, invalidField("Prime Field Size must exceed the key")
-	}
-	shares, err := s.split(ctx, method, secret, int(parts), int(threshold), prime)
+	shares, err := s.split(ctx, sp.method, secret, int(sp.parts), int(sp.threshold), sp.prime)
 	if err != nil {
 		return nil, err
 	}
@@ -121,30 +94,87 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if err != nil {
 			return nil, err
 		}
-		if s.cfg.StrictNames && parts > 1 && obj.Attr("Name") != nil {
+		if s.cfg.StrictNames && sp.parts > 1 && obj.Attr("Name") != nil {
 			// Every part would carry the Name, and a Name identifies one object.
 			return nil, nameTaken()
 		}
-		kb := kmip.Struct(kmip.TagKeyBlock,
-			kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
-			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, share)),
-			block.Child(kmip.TagCryptographicAlgorithm).Clone(),
-			block.Child(kmip.TagCryptographicLength).Clone())
-		sk := kmip.Struct(kmip.TagSplitKey,
-			kmip.Int(kmip.TagSplitKeyParts, parts),
-			kmip.Int(kmip.TagKeyPartIdentifier, int32(i+1)),
-			kmip.Int(kmip.TagSplitKeyThreshold, threshold),
-			kmip.Enum(kmip.TagSplitKeyMethod, uint32(method)))
-		if prime != nil {
-			sk.Add(kmip.Big(kmip.TagPrimeFieldSize, prime))
-		}
-		obj.Payload = sk.Add(kb)
+		obj.Payload = sp.part(int32(i+1), share, block)
 		if err := s.storeNew(ctx, c, obj); err != nil {
 			return nil, err
 		}
 		out.Add(kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
 	}
 	return out, nil
+}
+
+// splitSpec is how a Create Split Key request splits its key.
+type splitSpec struct {
+	parts, threshold int32
+	method           kmip.SplitKeyMethod
+	prime            *big.Int // Prime Field Size, or nil
+}
+
+// splitRequest reads and checks a Create Split Key request's Split Key
+// Parts, Threshold, Method and Prime Field Size.
+func splitRequest(ctx context.Context, c *call) (splitSpec, error) {
+	parts, okP := c.payload.Child(kmip.TagSplitKeyParts).AsInt()
+	threshold, okT := c.payload.Child(kmip.TagSplitKeyThreshold).AsInt()
+	mv, okM := c.payload.Child(kmip.TagSplitKeyMethod).AsEnum()
+	switch {
+	case !okP || !okT || !okM:
+		return splitSpec{}, invalidField("Create Split Key needs Split Key Parts, Split Key Threshold and Split Key Method")
+	case parts < 1 || parts > maxSplitParts || threshold < 1 || threshold > parts:
+		return splitSpec{}, invalidField("Split Key Threshold must be between 1 and Split Key Parts (at most %d)", maxSplitParts)
+	}
+	sp := splitSpec{parts: parts, threshold: threshold, method: kmip.SplitKeyMethod(mv)}
+	sp.prime, _ = c.payload.Child(kmip.TagPrimeFieldSize).AsBig()
+	switch sp.method {
+	case kmip.SplitKeyMethodXOR:
+		if threshold != parts {
+			return splitSpec{}, invalidField("XOR splitting needs every part: Split Key Threshold must equal Split Key Parts")
+		}
+	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
+	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
+		if err := checkPrimeField(ctx, sp.prime); err != nil {
+			return splitSpec{}, err
+		}
+	default:
+		return splitSpec{}, errorf(kmip.ResultReasonFeatureNotSupported, "Split Key Method %s is not supported", sp.method)
+	}
+	return sp, nil
+}
+
+// fits refuses a secret the split cannot carry.
+func (sp splitSpec) fits(secret []byte) error {
+	if len(secret) > maxSplitKeyBytes {
+		return valueTooLarge("the key has %d bytes; kmipd splits keys of at most %d", len(secret), maxSplitKeyBytes)
+	}
+	if sp.method == kmip.SplitKeyMethodPolynomialSharingGF2_16 && len(secret)%2 != 0 {
+		return invalidField("Polynomial Sharing GF(2^16) splits keys of whole 16-bit pieces")
+	}
+	if sp.prime != nil && new(big.Int).SetBytes(secret).Cmp(sp.prime) >= 0 {
+		return invalidField("Prime Field Size must exceed the key")
+	}
+	return nil
+}
+
+// part is the Split Key payload of part id, holding share and the split
+// key's Cryptographic Algorithm and Length from block.
+func (sp splitSpec) part(id int32, share []byte, block *kmip.Item) *kmip.Item {
+	kb := kmip.Struct(kmip.TagKeyBlock,
+		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
+		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, share)),
+		block.Child(kmip.TagCryptographicAlgorithm).Clone(),
+		block.Child(kmip.TagCryptographicLength).Clone())
+	sk := kmip.Struct(kmip.TagSplitKey,
+		kmip.Int(kmip.TagSplitKeyParts, sp.parts),
+		kmip.Int(kmip.TagKeyPartIdentifier, id),
+		kmip.Int(kmip.TagSplitKeyThreshold, sp.threshold),
+		kmip.Enum(kmip.TagSplitKeyMethod, uint32(sp.method)))
+	if sp.prime != nil {
+		sk.Add(kmip.Big(kmip.TagPrimeFieldSize, sp.prime))
+	}
+	return sk.Add(kb)
 }
 
 // splitSource returns the key to split and a key block carrying its
