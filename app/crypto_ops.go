@@ -58,43 +58,17 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err != nil {
 		return nil, err
 	}
-	var in ports.CipherInput
-	var ok bool
-	if in.Data, ok, err = bytesField(c, kmip.TagData); err != nil {
+	in, err := cipherInput(c, st, enc)
+	if err != nil {
 		return nil, err
-	} else if !ok && !st.streaming {
-		return nil, missingData("Data is required")
-	}
-	if in.IV, _, err = bytesField(c, kmip.TagIVCounterNonce); err != nil {
-		return nil, err
-	}
-	if in.AAD, _, err = bytesField(c, kmip.TagAuthenticatedEncryptionAdditionalData); err != nil {
-		return nil, err
-	}
-	if !enc {
-		if in.Tag, _, err = bytesField(c, kmip.TagAuthenticatedEncryptionTag); err != nil {
-			return nil, err
-		}
 	}
 	if enc {
 		if err := s.checkEncryptIV(ctx, c, obj, p, in); err != nil {
 			return nil, err
 		}
 	}
-	in.Partial = st.streaming && !st.last
-	in.State = st.prev.state
-	if err := missingIV(c, p, in); err != nil {
+	if err := checkCipherParams(c, obj, p, in); err != nil {
 		return nil, err
-	}
-	aead := p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) || p.BlockCipherMode == uint32(kmip.BlockCipherModeAEAD)
-	if err := aeadNeeds14(c, obj, aead); err != nil {
-		return nil, err
-	}
-	if aead && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
-		// No GCM tag is shorter than 32 or longer than 128 bits (NIST SP
-		// 800-38D §5.2.1.2), no Poly1305 tag longer than 128; the OASIS
-		// cases answer General Failure (CS-BC-M-GCM-1, CS-BC-M-CHACHA20POLY1305-1).
-		return nil, errorf(kmip.ResultReasonGeneralFailure, "invalid authenticated encryption tag length %d", p.TagLength)
 	}
 	if enc {
 		if err := s.spendUsage(ctx, c, obj, len(in.Data)); err != nil {
@@ -110,7 +84,61 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err != nil {
 		return nil, engineError(err)
 	}
-	resp := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
+	return s.cipherAnswer(ctx, c, st, obj.ID, in, out, enc)
+}
+
+// cipherInput reads the request's Data, IV/Counter/Nonce, Additional Data
+// and (Decrypt) Authenticated Encryption Tag, and the stream's state.
+func cipherInput(c *call, st streamStep, enc bool) (ports.CipherInput, error) {
+	var in ports.CipherInput
+	var ok bool
+	var err error
+	if in.Data, ok, err = bytesField(c, kmip.TagData); err != nil {
+		return in, err
+	} else if !ok && !st.streaming {
+		return in, missingData("Data is required")
+	}
+	if in.IV, _, err = bytesField(c, kmip.TagIVCounterNonce); err != nil {
+		return in, err
+	}
+	if in.AAD, _, err = bytesField(c, kmip.TagAuthenticatedEncryptionAdditionalData); err != nil {
+		return in, err
+	}
+	if !enc {
+		if in.Tag, _, err = bytesField(c, kmip.TagAuthenticatedEncryptionTag); err != nil {
+			return in, err
+		}
+	}
+	in.Partial = st.streaming && !st.last
+	in.State = st.prev.state
+	return in, nil
+}
+
+// checkCipherParams refuses parameters the operation cannot run with: a
+// missing IV the mode needs, authenticated encryption before KMIP 1.4, a
+// tag length no AEAD mode has.
+func checkCipherParams(c *call, obj *domain.Object, p ports.CryptoParams, in ports.CipherInput) error {
+	if err := missingIV(c, p, in); err != nil {
+		return err
+	}
+	aead := p.BlockCipherMode == uint32(kmip.BlockCipherModeGCM) || p.BlockCipherMode == uint32(kmip.BlockCipherModeAEAD)
+	if err := aeadNeeds14(c, obj, aead); err != nil {
+		return err
+	}
+	if aead && p.TagLength != 0 && (p.TagLength < 4 || p.TagLength > 16) {
+		// No GCM tag is shorter than 32 or longer than 128 bits (NIST SP
+		// 800-38D §5.2.1.2), no Poly1305 tag longer than 128; the OASIS
+		// cases answer General Failure (CS-BC-M-GCM-1, CS-BC-M-CHACHA20POLY1305-1).
+		return errorf(kmip.ResultReasonGeneralFailure, "invalid authenticated encryption tag length %d", p.TagLength)
+	}
+	return nil
+}
+
+// cipherAnswer is the response payload of an Encrypt or Decrypt; a
+// streamed part that is not the last saves the stream's state and answers
+// its Correlation Value.
+func (s *Service) cipherAnswer(ctx context.Context, c *call, st streamStep, id string, in ports.CipherInput, out ports.CipherOutput, enc bool) (*kmip.Item, error) {
+	resp := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id))
 	if len(out.Data) > 0 || !st.streaming {
 		resp.Add(kmip.Bytes(kmip.TagData, out.Data))
 	}
@@ -118,7 +146,7 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 		resp.Add(kmip.Bytes(kmip.TagIVCounterNonce, out.IV))
 	}
 	if in.Partial {
-		cv, err := s.saveStream(ctx, c, st, obj.ID, out.State)
+		cv, err := s.saveStream(ctx, c, st, id, out.State)
 		if err != nil {
 			return nil, err
 		}
