@@ -214,19 +214,53 @@ func (s *Service) locateFilter(ctx context.Context, c *call) (*locateFilter, err
 	f := &locateFilter{}
 	// Access first: the store drives from the first group when no term is
 	// selective, and a caller's own objects are usually few.
-	if lister, ok := s.cfg.Policies.(policyLister); ok {
-		var group []domain.IndexTerm
-		names := append([]string{domain.PolicyDefault, domain.PolicyPublic}, lister.Names()...)
-		for _, name := range names {
-			if p, ok := s.cfg.Policies.Policy(ctx, name); ok {
-				group = append(group, domain.AccessTerms(name, p, c.who, uint32(kmip.OperationLocate))...)
-			}
-		}
+	if group, ok := s.locateAccessTerms(ctx, c); ok {
 		f.query.Any = append(f.query.Any, group)
 		f.access = true
 	}
-	// Storage Status Mask selects on-line objects by default (KMIP 1.4 §4.9);
-	// destroyed objects, whose metadata kmipd keeps, only when asked (2.x).
+	where, err := storageTerms(c)
+	if err != nil {
+		return nil, err
+	}
+	f.query.Any = append(f.query.Any, where)
+	if f.ranges, err = dateRanges(attrs); err != nil {
+		return nil, err
+	}
+	for _, a := range attrs {
+		if a.Value == nil {
+			return nil, invalidField("Locate attribute %q has no value", a.Name)
+		}
+		if _, ok := f.ranges[a.Name]; ok {
+			continue
+		}
+		if err := f.add(a); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// locateAccessTerms are the index terms of the objects the caller may
+// Locate under any policy, when the policy source can list its policies.
+func (s *Service) locateAccessTerms(ctx context.Context, c *call) ([]domain.IndexTerm, bool) {
+	lister, ok := s.cfg.Policies.(policyLister)
+	if !ok {
+		return nil, false
+	}
+	var group []domain.IndexTerm
+	names := append([]string{domain.PolicyDefault, domain.PolicyPublic}, lister.Names()...)
+	for _, name := range names {
+		if p, ok := s.cfg.Policies.Policy(ctx, name); ok {
+			group = append(group, domain.AccessTerms(name, p, c.who, uint32(kmip.OperationLocate))...)
+		}
+	}
+	return group, true
+}
+
+// storageTerms select the Storage Status Mask's objects: on-line ones by
+// default (KMIP 1.4 §4.9); destroyed objects, whose metadata kmipd keeps,
+// only when asked (2.x).
+func storageTerms(c *call) ([]domain.IndexTerm, error) {
 	storage := uint32(kmip.StorageStatusMaskOnLineStorage)
 	if it := c.payload.Child(kmip.TagStorageStatusMask); it != nil {
 		m, ok := it.AsInt()
@@ -239,61 +273,60 @@ func (s *Service) locateFilter(ctx context.Context, c *call) (*locateFilter, err
 	for _, bit := range domain.MaskBits(storage) {
 		where = append(where, domain.IndexTerm{Name: domain.IndexStorage, Key: domain.EnumKey(bit)})
 	}
-	f.query.Any = append(f.query.Any, where)
+	return where, nil
+}
 
-	if f.ranges, err = dateRanges(attrs); err != nil {
-		return nil, err
+// add puts one Locate attribute (not a date range) into the filter.
+func (f *locateFilter) add(a domain.Attribute) error {
+	switch a.Name {
+	case "Object Type":
+		v, _ := a.Value.AsEnum()
+		f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexObjectType, Key: domain.EnumKey(v)})
+	case "State":
+		return f.addState(a.Value)
+	case "Operation Policy Name":
+		v, _ := a.Value.AsText()
+		f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
+	case "Unique Identifier":
+		v, ok := a.Value.AsText()
+		if !ok || (f.uid != "" && f.uid != v) {
+			return invalidField("invalid Unique Identifier filter")
+		}
+		f.uid = v
+	case "Cryptographic Usage Mask":
+		// Matching objects have every requested bit (KMIP 1.4 §4.9).
+		m, _ := a.Value.AsInt()
+		for _, bit := range domain.MaskBits(uint32(m)) {
+			f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(bit)})
+		}
+	case "Usage Limits":
+		f.limits = a.Value
+	default:
+		f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
 	}
-	for _, a := range attrs {
-		if a.Value == nil {
-			return nil, invalidField("Locate attribute %q has no value", a.Name)
-		}
-		if _, ok := f.ranges[a.Name]; ok {
-			continue
-		}
-		switch a.Name {
-		case "Object Type":
-			v, _ := a.Value.AsEnum()
-			f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexObjectType, Key: domain.EnumKey(v)})
-		case "State":
-			v, _ := a.Value.AsEnum()
-			st := domain.State(v)
-			if f.state != nil && *f.state != st {
-				return nil, invalidField("Locate gives two different States")
-			}
-			if from := storedStates(st); len(from) == 1 && st != domain.PreActive {
-				// Compromised and Destroyed do not follow from dates.
-				f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(v)})
-				continue
-			}
-			f.state = &st
-			var group []domain.IndexTerm
-			for _, from := range storedStates(st) {
-				group = append(group, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(uint32(from))})
-			}
-			f.query.Any = append(f.query.Any, group)
-		case "Operation Policy Name":
-			v, _ := a.Value.AsText()
-			f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
-		case "Unique Identifier":
-			v, ok := a.Value.AsText()
-			if !ok || (f.uid != "" && f.uid != v) {
-				return nil, invalidField("invalid Unique Identifier filter")
-			}
-			f.uid = v
-		case "Cryptographic Usage Mask":
-			// Matching objects have every requested bit (KMIP 1.4 §4.9).
-			m, _ := a.Value.AsInt()
-			for _, bit := range domain.MaskBits(uint32(m)) {
-				f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(bit)})
-			}
-		case "Usage Limits":
-			f.limits = a.Value
-		default:
-			f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
-		}
+	return nil
+}
+
+// addState selects a State: Compromised and Destroyed as stored; the
+// others from every stored state dates can turn into them.
+func (f *locateFilter) addState(value *kmip.Item) error {
+	v, _ := value.AsEnum()
+	st := domain.State(v)
+	if f.state != nil && *f.state != st {
+		return invalidField("Locate gives two different States")
 	}
-	return f, nil
+	if from := storedStates(st); len(from) == 1 && st != domain.PreActive {
+		// Compromised and Destroyed do not follow from dates.
+		f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(v)})
+		return nil
+	}
+	f.state = &st
+	var group []domain.IndexTerm
+	for _, from := range storedStates(st) {
+		group = append(group, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(uint32(from))})
+	}
+	f.query.Any = append(f.query.Any, group)
+	return nil
 }
 
 // containsTerm reports whether terms has one of the named attribute.
