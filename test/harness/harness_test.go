@@ -198,6 +198,11 @@ runs:
 				t.Fatalf("kmipd -dev printed no listening line within %v:\n%s", startTimeout, stderr.String())
 			}
 		}
+		// stdout reaches its buffer through a pipe of its own: it may trail
+		// the stderr line; the HTTPS example is the banner's last part.
+		for !strings.Contains(stdout.String(), "curl --cacert") && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
 		banner := stdout.String()
 		conf, err := os.ReadFile(filepath.Join(devDir, "pykmip.conf"))
 		if err != nil {
