@@ -110,7 +110,7 @@ func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.storeNew(ctx, c, repl, r.old.ID); err != nil { // it takes over old's Names
 		return nil, err
 	}
-	if err := s.retireCert(ctx, c, r.old.ID, id, now, offset); err != nil {
+	if err := s.retireReplaced(ctx, c, r.old.ID, id, now, offset); err != nil {
 		return nil, err
 	}
 	if pubID := linkedID(r.old, kmip.LinkTypePublicKeyLink); pubID != "" {
@@ -163,32 +163,6 @@ func (s *Service) renewedCert(ctx context.Context, c *call, r *renewal, id strin
 	}
 	repl.Payload = certPayload(der)
 	return repl, nil
-}
-
-// retireCert gives the existing certificate its side of the renewal (Names
-// removed, Replacement Object Link to id); should it have changed
-// meanwhile so that it cannot, the new certificate is removed.
-func (s *Service) retireCert(ctx context.Context, c *call, oldID, id string, now time.Time, offset *time.Duration) error {
-	var before *domain.Object
-	err := s.cfg.Store.Update(ctx, oldID, func(obj *domain.Object) error {
-		if err := s.authorize(ctx, c, obj, c.op); err != nil {
-			return err
-		}
-		before = obj.Clone()
-		if err := s.effectiveAt(c, obj, now); err != nil {
-			return err
-		}
-		_, err := obj.ReKey(id, now, offset)
-		return err
-	})
-	if err != nil {
-		if derr := s.cfg.Store.Delete(ctx, id); derr != nil {
-			s.cfg.Log.Error().Err(derr).Str("id", id).Msg("could not remove an unlinked certificate")
-		}
-		return reKeyError(err)
-	}
-	s.undoUpdate(c, before)
-	return nil
 }
 
 // bytesOfItem is a Byte String item's value, or nil.

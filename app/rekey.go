@@ -43,7 +43,7 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.storeNew(ctx, c, repl, old.ID); err != nil { // it takes over old's Names
 		return nil, err
 	}
-	if err := s.retireReKeyed(ctx, c, old.ID, repl.ID, now, offset); err != nil {
+	if err := s.retireReplaced(ctx, c, old.ID, repl.ID, now, offset); err != nil {
 		return nil, err
 	}
 	s.cfg.Log.Info().Str("id", repl.ID).Str("replaces", old.ID).Str("client", c.who.Name).Msg("re-keyed")
@@ -124,11 +124,12 @@ func (s *Service) replacementOf(ctx context.Context, c *call, old *domain.Object
 	return repl, nil
 }
 
-// retireReKeyed records on the existing key that id replaces it (Names
-// removed, Replacement Object Link); when the key changed meanwhile
-// (destroyed, archived) the stored replacement is removed, so that none
-// is left that nothing links to.
-func (s *Service) retireReKeyed(ctx context.Context, c *call, oldID, id string, now time.Time, offset *time.Duration) error {
+// retireReplaced records on the existing object (a key re-keyed, a
+// certificate re-certified) that id replaces it: Names removed,
+// Replacement Object Link. When the object changed meanwhile (destroyed,
+// archived) the stored replacement is removed, so that none is left that
+// nothing links to.
+func (s *Service) retireReplaced(ctx context.Context, c *call, oldID, id string, now time.Time, offset *time.Duration) error {
 	var before *domain.Object
 	err := s.cfg.Store.Update(ctx, oldID, func(obj *domain.Object) error {
 		if err := s.authorize(ctx, c, obj, c.op); err != nil {
@@ -143,7 +144,7 @@ func (s *Service) retireReKeyed(ctx context.Context, c *call, oldID, id string, 
 	})
 	if err != nil {
 		if derr := s.cfg.Store.Delete(ctx, id); derr != nil {
-			s.cfg.Log.Error().Err(derr).Str("id", id).Msg("could not remove an unlinked replacement key")
+			s.cfg.Log.Error().Err(derr).Str("id", id).Msg("could not remove an unlinked replacement")
 		}
 		return reKeyError(err)
 	}
