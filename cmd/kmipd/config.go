@@ -465,17 +465,15 @@ func (c *Config) normalize() error {
 	return c.normalizeAccess()
 }
 
-// checkFiles verifies the files and directories the configuration names,
-// without creating anything: certificates readable, directories present.
-func (c *Config) checkFiles() error {
-	s := &c.Server
-	for _, f := range []struct{ key, path string }{
-		{"server.certificate_path", s.CertificatePath},
-		{"server.key_path", s.KeyPath},
-		{"server.ca_path", s.CAPath},
-	} {
+// configFile is a file a configuration key names.
+type configFile struct{ key, path string }
+
+// checkReadable verifies that each named file can be opened for reading;
+// an empty path is skipped. The error names the key.
+func checkReadable(files ...configFile) error {
+	for _, f := range files {
 		if f.path == "" {
-			return keyErr(f.key, "required (a PEM file)")
+			continue
 		}
 		fh, err := os.Open(f.path)
 		if err != nil {
@@ -483,12 +481,25 @@ func (c *Config) checkFiles() error {
 		}
 		fh.Close()
 	}
-	if s.CRLPath != "" {
-		fh, err := os.Open(s.CRLPath)
-		if err != nil {
-			return &ConfigError{Key: "server.crl_path", Value: s.CRLPath, Err: err}
+	return nil
+}
+
+// checkFiles verifies the files and directories the configuration names,
+// without creating anything: certificates readable, directories present.
+func (c *Config) checkFiles() error {
+	s := &c.Server
+	pems := []configFile{
+		{"server.certificate_path", s.CertificatePath},
+		{"server.key_path", s.KeyPath},
+		{"server.ca_path", s.CAPath},
+	}
+	for _, f := range pems {
+		if f.path == "" {
+			return keyErr(f.key, "required (a PEM file)")
 		}
-		fh.Close()
+	}
+	if err := checkReadable(append(pems, configFile{"server.crl_path", s.CRLPath})...); err != nil {
+		return err
 	}
 	if s.PolicyPath != "" {
 		if err := isDir(s.PolicyPath); err != nil {

@@ -99,20 +99,8 @@ func (c *CryptoConfig) checkPKCS11Files() error {
 	if c.Type != "pkcs11" {
 		return nil
 	}
-	for _, f := range []struct{ key, path string }{
-		{"crypto.pkcs11.module", c.PKCS11.Module},
-		{"crypto.pkcs11.pin_file", c.PKCS11.PINFile},
-	} {
-		if f.path == "" {
-			continue
-		}
-		fh, err := os.Open(f.path)
-		if err != nil {
-			return &ConfigError{Key: f.key, Value: f.path, Err: err}
-		}
-		fh.Close()
-	}
-	return nil
+	return checkReadable(configFile{"crypto.pkcs11.module", c.PKCS11.Module},
+		configFile{"crypto.pkcs11.pin_file", c.PKCS11.PINFile})
 }
 
 // pin returns the user PIN from pin_file or the environment. Errors never

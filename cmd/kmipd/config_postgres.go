@@ -61,20 +61,8 @@ func (c *StorageConfig) normalizePostgres() error {
 
 // checkPostgresFiles verifies that the files the postgres keys name are readable.
 func (c *StorageConfig) checkPostgresFiles() error {
-	for _, f := range []struct{ key, path string }{
-		{"storage.password_file", c.PasswordFile},
-		{"storage.sslrootcert", c.SSLRootCert},
-	} {
-		if f.path == "" {
-			continue
-		}
-		fh, err := os.Open(f.path)
-		if err != nil {
-			return &ConfigError{Key: f.key, Value: f.path, Err: err}
-		}
-		fh.Close()
-	}
-	return nil
+	return checkReadable(configFile{"storage.password_file", c.PasswordFile},
+		configFile{"storage.sslrootcert", c.SSLRootCert})
 }
 
 // openPostgres opens the PostgreSQL store of c. The password comes from

@@ -94,28 +94,18 @@ func (c *SealConfig) sealed() bool { return c.Type == "file" || c.Type == "pkcs1
 
 // checkFiles verifies that the files [seal] names can be read.
 func (c *SealConfig) checkFiles() error {
-	var files []struct{ key, path string }
+	var files []configFile
 	switch c.Type {
 	case "file":
-		files = append(files, struct{ key, path string }{"seal.key_file", c.KeyFile})
+		files = append(files, configFile{"seal.key_file", c.KeyFile})
 		for _, f := range c.PreviousKeyFiles {
-			files = append(files, struct{ key, path string }{"seal.previous_key_files", f})
+			files = append(files, configFile{"seal.previous_key_files", f})
 		}
 	case "pkcs11":
-		files = append(files, struct{ key, path string }{"seal.pkcs11.module", c.PKCS11.Module},
-			struct{ key, path string }{"seal.pkcs11.pin_file", c.PKCS11.PINFile})
+		files = append(files, configFile{"seal.pkcs11.module", c.PKCS11.Module},
+			configFile{"seal.pkcs11.pin_file", c.PKCS11.PINFile})
 	}
-	for _, f := range files {
-		if f.path == "" {
-			continue
-		}
-		fh, err := os.Open(f.path)
-		if err != nil {
-			return &ConfigError{Key: f.key, Value: f.path, Err: err}
-		}
-		fh.Close()
-	}
-	return nil
+	return checkReadable(files...)
 }
 
 // devSeal makes development mode seal with a key file in the development
