@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kmipd/kmipd/domain"
@@ -78,7 +79,22 @@ func DestroyLeavesNoKey(t *testing.T, open Opener) {
 }
 
 // filesHolding returns the files of dir whose bytes contain b.
-func filesHolding(t *testing.T, dir string, b []byte) []string {
+func filesHolding(t testing.TB, dir string, b []byte) []string {
+	return filesWithPrefixHolding(t, dir, "", b)
+}
+
+// StoreFilesHolding returns the files of the store at dbPath (the database
+// and the files beside it whose names start with its name, such as
+// SQLite's -wal and -shm) that contain b: for tests that key bytes are, or
+// are not, at rest.
+func StoreFilesHolding(t testing.TB, dbPath string, b []byte) []string {
+	dir, base := filepath.Split(dbPath)
+	return filesWithPrefixHolding(t, dir, base, b)
+}
+
+// filesWithPrefixHolding returns the files of dir named prefix... whose
+// bytes contain b.
+func filesWithPrefixHolding(t testing.TB, dir, prefix string, b []byte) []string {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -86,7 +102,7 @@ func filesHolding(t *testing.T, dir string, b []byte) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.IsDir() {
+		if e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, e.Name()))

@@ -1,11 +1,8 @@
 package attacker
 
 import (
-	"bytes"
 	"crypto/rand"
-	"os"
-	"path/filepath"
-	"strings"
+	"github.com/kmipd/kmipd/ports/storetest"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/transport/kmipclient"
@@ -33,30 +30,9 @@ func registerAES(t *testing.T, c *kmipclient.Client, key []byte) string {
 	return id
 }
 
-// storeFilesHolding returns the store's files (the database and the files
-// beside it whose names start with its name, such as SQLite's -wal and -shm)
-// that contain b.
+// storeFilesHolding returns the server's store files that contain b.
 func storeFilesHolding(t *testing.T, srv *harness.Server, b []byte) []string {
-	t.Helper()
-	dir, base := filepath.Split(srv.DBPath)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasPrefix(e.Name(), base) {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(data, b) {
-			out = append(out, e.Name())
-		}
-	}
-	return out
+	return storetest.StoreFilesHolding(t, srv.DBPath, b)
 }
 
 // A key alice registered with known bytes and then destroyed is in none of

@@ -10,7 +10,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"fmt"
-	"os"
+	"github.com/kmipd/kmipd/ports/storetest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -143,28 +143,7 @@ func containsBytes(it *kmip.Item, b []byte) bool {
 	return false
 }
 
-// storeFilesHolding returns the store's files (the database and the files
-// beside it whose names start with its name: SQLite's -wal and -shm) that
-// contain b.
+// storeFilesHolding returns the files of the store at dbPath that contain b.
 func storeFilesHolding(t *testing.T, dbPath string, b []byte) []string {
-	t.Helper()
-	dir, base := filepath.Split(dbPath)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []string
-	for _, e := range entries {
-		if e.IsDir() || !strings.HasPrefix(e.Name(), base) {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bytes.Contains(data, b) {
-			out = append(out, e.Name())
-		}
-	}
-	return out
+	return storetest.StoreFilesHolding(t, dbPath, b)
 }
