@@ -4,27 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/transport/kmipclient"
 	"github.com/kmipd/kmipd/domain/kmip"
+	"github.com/kmipd/kmipd/ports/storetest"
 	"github.com/kmipd/kmipd/test/harness"
 )
-
-// smallDisk mounts a tmpfs of the given size at a new directory, or skips
-// the test saying why it cannot.
-func smallDisk(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a %s tmpfs to fill (needs root): %v %s", size, err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
 
 // TestDiskFull runs kmipd on a small disk and fills it: Creates are then
 // answered General Failure saying the store is out of space, reads go on
@@ -37,7 +25,7 @@ func TestDiskFull(t *testing.T) {
 }
 
 func testDiskFull(t *testing.T, storage string) {
-	disk := smallDisk(t, "3m")
+	disk := storetest.SmallDisk(t, "3m")
 	filler := filepath.Join(disk, "filler")
 	if err := os.WriteFile(filler, make([]byte, 1<<20), 0o600); err != nil {
 		t.Fatal(err)
