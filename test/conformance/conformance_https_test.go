@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/transport/kmipjson"
@@ -160,30 +159,13 @@ func TestConformanceHTTPS(t *testing.T) {
 	}
 	harness.Binary(t)
 	keys := SuitePrivateKeys(files)
-	var (
-		mu      sync.Mutex
-		results = map[string]result{}
-		sem     = make(chan struct{}, parallelCases)
-	)
-	t.Run("cases", func(t *testing.T) {
-		for _, f := range files {
-			for _, enc := range httpsEncodings {
-				name := strings.TrimSuffix(filepath.Base(f), ".xml") + "/" + enc.name
-				t.Run(name, func(t *testing.T) {
-					t.Parallel()
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					r := runCase(t, f, keys, enc)
-					mu.Lock()
-					results[name] = r
-					mu.Unlock()
-					if !r.pass {
-						t.Logf("FAIL: %s", r.reason)
-					}
-				})
-			}
+	var jobs []caseJob
+	for _, f := range files {
+		for _, enc := range httpsEncodings {
+			jobs = append(jobs, caseJob{name: strings.TrimSuffix(filepath.Base(f), ".xml") + "/" + enc.name, file: f, enc: enc})
 		}
-	})
+	}
+	results := runCases(t, jobs, keys)
 	names := make([]string, 0, len(results))
 	for n := range results {
 		names = append(names, n)

@@ -82,28 +82,11 @@ func TestConformance(t *testing.T) {
 	// RSA encryptions (judge_rsa.go).
 	keys := SuitePrivateKeys(files)
 
-	var (
-		mu      sync.Mutex
-		results = map[string]result{}
-		sem     = make(chan struct{}, parallelCases)
-	)
-	t.Run("cases", func(t *testing.T) {
-		for _, f := range files {
-			name := strings.TrimSuffix(filepath.Base(f), ".xml")
-			t.Run(name, func(t *testing.T) {
-				t.Parallel()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				r := runCase(t, f, keys, nil)
-				mu.Lock()
-				results[name] = r
-				mu.Unlock()
-				if !r.pass {
-					t.Logf("FAIL: %s", r.reason)
-				}
-			})
-		}
-	})
+	var jobs []caseJob
+	for _, f := range files {
+		jobs = append(jobs, caseJob{name: strings.TrimSuffix(filepath.Base(f), ".xml"), file: f})
+	}
+	results := runCases(t, jobs, keys)
 
 	names := make([]string, 0, len(results))
 	passing := 0
@@ -164,6 +147,40 @@ var prerequisites = map[string]string{
 // runCase plays one case file (after its prerequisite, if any) against a
 // fresh kmipd and judges each answer: on the TTLV port, or with enc set over
 // HTTPS in that encoding. A case stops at its first non-conforming answer.
+// caseJob is one case to replay: its name in the report, its file and,
+// for HTTPS, the encoding (nil: the TTLV port).
+type caseJob struct {
+	name, file string
+	enc        *httpsEncoding
+}
+
+// runCases replays the jobs in parallel subtests of "cases", at most
+// parallelCases at a time, and returns each one's result by name.
+func runCases(t *testing.T, jobs []caseJob, keys []*rsa.PrivateKey) map[string]result {
+	var (
+		mu      sync.Mutex
+		results = map[string]result{}
+		sem     = make(chan struct{}, parallelCases)
+	)
+	t.Run("cases", func(t *testing.T) {
+		for _, j := range jobs {
+			t.Run(j.name, func(t *testing.T) {
+				t.Parallel()
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				r := runCase(t, j.file, keys, j.enc)
+				mu.Lock()
+				results[j.name] = r
+				mu.Unlock()
+				if !r.pass {
+					t.Logf("FAIL: %s", r.reason)
+				}
+			})
+		}
+	})
+	return results
+}
+
 func runCase(t *testing.T, path string, keys []*rsa.PrivateKey, enc *httpsEncoding) result {
 	pairs, err := loadPairs(path)
 	if err != nil {
