@@ -3,6 +3,11 @@ package harness
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"os"
+	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -63,4 +68,27 @@ func Field(t testing.TB, p *kmip.Item, tag kmip.Tag) []byte {
 		t.Fatalf("no %s in %v", tag.SpecName(), p)
 	}
 	return b
+}
+
+// DialDevPKI connects to 127.0.0.1:port at KMIP 1.4 as the admin client of
+// the development PKI in dir (what make run, run-hsm and run-pg write).
+func DialDevPKI(t testing.TB, dir string, port int) *kmipclient.Client {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "client-admin.pem"), filepath.Join(dir, "client-admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	c, err := kmipclient.Dial(context.Background(), "127.0.0.1:"+strconv.Itoa(port),
+		&tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Major, c.Minor = 1, 4
+	return c
 }

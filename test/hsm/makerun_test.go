@@ -4,9 +4,6 @@ package hsm
 
 import (
 	"bytes"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"os"
 	"os/exec"
@@ -89,7 +86,7 @@ func TestMakeRunHSM(t *testing.T) {
 			stop()
 			t.Fatal("make run-hsm printed the PIN")
 		}
-		c := devClient(t, dir, port)
+		c := harness.DialDevPKI(t, dir, port)
 		p, err := c.Call(kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256,
 			kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt, "")...)
 		if err != nil {
@@ -106,26 +103,4 @@ func TestMakeRunHSM(t *testing.T) {
 		c.Close()
 		stop()
 	}
-}
-
-// devClient connects with the development PKI make run-hsm generated.
-func devClient(t *testing.T, dir string, port int) *kmipclient.Client {
-	t.Helper()
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "client-admin.pem"), filepath.Join(dir, "client-admin.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "127.0.0.1"}
-	c, err := kmipclient.Dial(context.Background(), "127.0.0.1:"+strconv.Itoa(port), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Major, c.Minor = 1, 4
-	return c
 }

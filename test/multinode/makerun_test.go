@@ -2,9 +2,6 @@ package multinode
 
 import (
 	"bytes"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,7 +76,7 @@ func TestMakeRunPG(t *testing.T) {
 			}
 		}
 	}
-	a, b := runPGClient(t, dir, portA), runPGClient(t, dir, portB)
+	a, b := harness.DialDevPKI(t, dir, portA), harness.DialDevPKI(t, dir, portB)
 	p, err := a.Call(kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 256, kmip.CryptographicUsageMaskEncrypt, "")...)
 	if err != nil {
 		t.Fatal(err)
@@ -97,26 +94,4 @@ func TestMakeRunPG(t *testing.T) {
 	if bytes.Contains([]byte(out.String()), []byte("panic")) {
 		t.Errorf("output mentions a panic:\n%s", out.String())
 	}
-}
-
-// runPGClient connects to a node with the development PKI make run-pg wrote.
-func runPGClient(t *testing.T, dir string, port int) *kmipclient.Client {
-	t.Helper()
-	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, "client-admin.pem"), filepath.Join(dir, "client-admin.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	caPEM, err := os.ReadFile(filepath.Join(dir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(caPEM)
-	c, err := kmipclient.Dial(context.Background(), "127.0.0.1:"+strconv.Itoa(port),
-		&tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: roots, ServerName: "127.0.0.1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.Major, c.Minor = 1, 4
-	return c
 }
