@@ -238,16 +238,26 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx pgx.T
 		return err
 	}
 	defer s.leave()
-	var err error
+	err, canceled := runTries(ctx, func() error { return s.writeOnce(ctx, fn) })
+	if canceled != nil {
+		return canceled
+	}
+	return s.fnOrTranslated(err)
+}
+
+// runTries runs once until it succeeds, fails in a way not worth another
+// run (retryable), or maxTries runs are spent, and returns its last error;
+// when ctx ends before a run, canceled is ctx's error, to be returned as is.
+func runTries(ctx context.Context, once func() error) (err, canceled error) {
 	for try := 0; try < maxTries; try++ {
 		if cerr := ctx.Err(); cerr != nil {
-			return cerr
+			return err, cerr
 		}
-		if err = s.writeOnce(ctx, fn); err == nil || !retryable(err) {
+		if err = once(); err == nil || !retryable(err) {
 			break
 		}
 	}
-	return s.fnOrTranslated(err)
+	return err, nil
 }
 
 // fnOrTranslated returns fn's own error as is and translates the driver's.
@@ -301,14 +311,9 @@ func (s *Store) read(ctx context.Context, fn func(ctx context.Context, q *pgxpoo
 		return err
 	}
 	defer s.leave()
-	var err error
-	for try := 0; try < maxTries; try++ {
-		if cerr := ctx.Err(); cerr != nil {
-			return cerr
-		}
-		if err = s.readOnce(ctx, fn); err == nil || !retryable(err) {
-			break
-		}
+	err, canceled := runTries(ctx, func() error { return s.readOnce(ctx, fn) })
+	if canceled != nil {
+		return canceled
 	}
 	if cerr := ctx.Err(); cerr != nil && err != nil {
 		return cerr
