@@ -30,11 +30,13 @@ func (s *Service) discoverVersions(ctx context.Context, c *call) (*kmip.Item, er
 	return out, nil
 }
 
-// queryObjectTypes are the object types kmipd stores (Register) or makes (Create).
+// queryObjectTypes are the object types kmipd stores (Register) or makes
+// (Create); Query lists each at the versions that define it.
 var queryObjectTypes = []kmip.ObjectType{
 	kmip.ObjectTypeCertificate, kmip.ObjectTypeSymmetricKey, kmip.ObjectTypePublicKey,
 	kmip.ObjectTypePrivateKey, kmip.ObjectTypeSplitKey, kmip.ObjectTypeSecretData,
 	kmip.ObjectTypeOpaqueObject, kmip.ObjectTypePGPKey, kmip.ObjectTypeTemplate,
+	kmip.ObjectTypeCertificateRequest,
 }
 
 // query implements Query (KMIP 1.4 §4.25, KMIP 2.1 §6.1.40): for each

@@ -165,7 +165,7 @@ func TestConformanceHTTPS(t *testing.T) {
 			jobs = append(jobs, caseJob{name: strings.TrimSuffix(filepath.Base(f), ".xml") + "/" + enc.name, file: f, enc: enc})
 		}
 	}
-	results := runCases(t, jobs, keys)
+	results := runCases(t, jobs, keys, issuingCA(t))
 	names := make([]string, 0, len(results))
 	for n := range results {
 		names = append(names, n)

@@ -86,7 +86,7 @@ func TestConformance(t *testing.T) {
 	for _, f := range files {
 		jobs = append(jobs, caseJob{name: strings.TrimSuffix(filepath.Base(f), ".xml"), file: f})
 	}
-	results := runCases(t, jobs, keys)
+	results := runCases(t, jobs, keys, issuingCA(t))
 
 	names := make([]string, 0, len(results))
 	passing := 0
@@ -154,9 +154,23 @@ type caseJob struct {
 	enc        *httpsEncoding
 }
 
+// issuingCA makes a certificate authority for the run and returns the [ca]
+// table that lets every case's kmipd issue certificates with it, so that
+// Certify and Re-certify are really offered, as the recorded Query answers
+// (MSGENC, SUITEB) list them.
+func issuingCA(t *testing.T) string {
+	t.Helper()
+	ca, err := harness.NewPKI(filepath.Join(t.TempDir(), "issuing"))
+	if err != nil {
+		t.Fatalf("issuing CA: %v", err)
+	}
+	return fmt.Sprintf("[ca]\ncertificate_path = %q\nkey_path = %q\n", ca.CAFile, ca.CAKey)
+}
+
 // runCases replays the jobs in parallel subtests of "cases", at most
-// parallelCases at a time, and returns each one's result by name.
-func runCases(t *testing.T, jobs []caseJob, keys []*rsa.PrivateKey) map[string]result {
+// parallelCases at a time, each against a kmipd whose configuration ends with
+// extraTOML, and returns each one's result by name.
+func runCases(t *testing.T, jobs []caseJob, keys []*rsa.PrivateKey, extraTOML string) map[string]result {
 	var (
 		mu      sync.Mutex
 		results = map[string]result{}
@@ -168,7 +182,7 @@ func runCases(t *testing.T, jobs []caseJob, keys []*rsa.PrivateKey) map[string]r
 				t.Parallel()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				r := runCase(t, j.file, keys, j.enc)
+				r := runCase(t, j.file, keys, j.enc, extraTOML)
 				mu.Lock()
 				results[j.name] = r
 				mu.Unlock()
@@ -181,7 +195,7 @@ func runCases(t *testing.T, jobs []caseJob, keys []*rsa.PrivateKey) map[string]r
 	return results
 }
 
-func runCase(t *testing.T, path string, keys []*rsa.PrivateKey, enc *httpsEncoding) result {
+func runCase(t *testing.T, path string, keys []*rsa.PrivateKey, enc *httpsEncoding, extraTOML string) result {
 	pairs, err := loadPairs(path)
 	if err != nil {
 		return result{reason: "case file: " + err.Error()}
@@ -198,7 +212,7 @@ func runCase(t *testing.T, path string, keys []*rsa.PrivateKey, enc *httpsEncodi
 	// The OASIS cases expect keys from an ANSI X9.31 AES-256 generator
 	// (Random Number Generator attribute) and a one-hour Lease Time (the
 	// default server.lease_time).
-	srv := harness.Start(t, harness.Options{Storage: "sqlite", ExtraCryptoTOML: `rng = "x9.31-aes256"`, HTTPS: enc != nil})
+	srv := harness.Start(t, harness.Options{Storage: "sqlite", ExtraCryptoTOML: `rng = "x9.31-aes256"`, ExtraTOML: extraTOML, HTTPS: enc != nil})
 	p := &player{t: t, keys: keys}
 	if enc != nil {
 		p.send = enc.sender(srv.HTTPSClient(t, ""), srv.HTTPSURL())

@@ -153,6 +153,20 @@ func TestJudge(t *testing.T) {
 			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/><Operation type="Enumeration" value="Create"/>
   <Operation type="Enumeration" value="Locate"/><VendorIdentification type="TextString" value="kmipd"/></ResponsePayload>`)),
 			"2 of 4 expected Operation unmatched among 3: Check, ReKey"},
+		{"query need not list server-to-client operations", nil,
+			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/><Operation type="Enumeration" value="Notify"/>
+  <Operation type="Enumeration" value="Put"/><ObjectType type="Enumeration" value="SymmetricKey"/></ResponsePayload>`)),
+			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/><ObjectType type="Enumeration" value="SymmetricKey"/></ResponsePayload>`)),
+			""},
+		{"query listing a server-to-client operation fails", nil,
+			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/><Operation type="Enumeration" value="Notify"/></ResponsePayload>`)),
+			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/><Operation type="Enumeration" value="Notify"/></ResponsePayload>`)),
+			"lists Notify, a server-to-client operation kmipd never sends"},
+		{"query still needs every other operation", nil,
+			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/><Operation type="Enumeration" value="Put"/>
+  <Operation type="Enumeration" value="Certify"/></ResponsePayload>`)),
+			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/></ResponsePayload>`)),
+			"got Get, want Certify"},
 		{"query vendor is the server's own", nil,
 			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/><VendorIdentification type="TextString" value="ACME"/></ResponsePayload>`)),
 			response(batch("Query", "Success", `<ResponsePayload><Operation type="Enumeration" value="Get"/><VendorIdentification type="TextString" value="kmipd"/></ResponsePayload>`)),
