@@ -7,11 +7,13 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/kmipd/kmipd/adapters/transport/kmiphttp"
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
+	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 )
 
 // httpsAuto is the https.address value that means "the KMIP port's host,
@@ -57,6 +59,21 @@ func isWildcard(host string) bool {
 	return host == "" || (ip != nil && ip.IsUnspecified())
 }
 
+// listenerSettings are the [server] limits and timeouts both KMIP listeners
+// apply: the TTLV server gets them, and listenHTTPS copies them from it.
+func listenerSettings(s ServerConfig) kmiptls.Settings {
+	return kmiptls.Settings{
+		MaxMessageSize:   s.MaxMessageSize,
+		ReadTimeout:      time.Duration(s.ReadTimeout),
+		WriteTimeout:     time.Duration(s.WriteTimeout),
+		IdleTimeout:      time.Duration(s.IdleTimeout),
+		HandshakeTimeout: time.Duration(s.HandshakeTimeout),
+		MaxConnections:   s.MaxConnections,
+		RequestTimeout:   time.Duration(s.RequestTimeout),
+		Limits:           ttlv.Limits{MaxDepth: s.MaxNestingDepth, MaxItems: s.MaxMessageItems},
+	}
+}
+
 // httpsListener is the running HTTPS server, or nothing when https.address
 // is empty.
 type httpsListener struct {
@@ -76,19 +93,12 @@ func listenHTTPS(c HTTPSConfig, tt *kmiptls.Server, log zerolog.Logger) (*httpsL
 		return nil, fmt.Errorf("https.address %q: %w", c.Address, err)
 	}
 	return &httpsListener{ln: ln, srv: &kmiphttp.Server{
-		Handler:          tt.Handler,
-		TLSConfig:        tt.TLSConfig,
-		Auth:             kmiptls.Authenticator{RequireClientAuthEKU: tt.RequireClientAuthEKU, CRL: tt.CRL, ThirdParty: tt.Authenticate},
-		MaxMessageSize:   tt.MaxMessageSize,
-		ReadTimeout:      tt.ReadTimeout,
-		WriteTimeout:     tt.WriteTimeout,
-		IdleTimeout:      tt.IdleTimeout,
-		HandshakeTimeout: tt.HandshakeTimeout,
-		MaxConnections:   tt.MaxConnections,
-		RequestTimeout:   tt.RequestTimeout,
-		Limits:           tt.Limits,
-		Memory:           tt,
-		Log:              log.With().Str("component", "https").Logger(),
+		Handler:   tt.Handler,
+		TLSConfig: tt.TLSConfig,
+		Auth:      kmiptls.Authenticator{RequireClientAuthEKU: tt.RequireClientAuthEKU, CRL: tt.CRL, ThirdParty: tt.Authenticate},
+		Settings:  tt.Settings,
+		Memory:    tt,
+		Log:       log.With().Str("component", "https").Logger(),
 	}}, nil
 }
 

@@ -4,6 +4,12 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
+	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 )
 
 // TestHTTPSConfig: [https] address is off by default, "auto" is the KMIP
@@ -63,5 +69,30 @@ func TestDevModeServesHTTPS(t *testing.T) {
 		if err != nil || c.HTTPS.Address != tc.want {
 			t.Errorf("-dev %q: https.address %q, %v; want %q", tc.flags, c.HTTPS.Address, err, tc.want)
 		}
+	}
+}
+
+// TestListenersShareSettings: every [server] limit and timeout reaches the
+// TTLV server's Settings, and the HTTPS server gets that same value.
+func TestListenersShareSettings(t *testing.T) {
+	c, err := load(t, "[server]\nmax_message_size = 70000\nread_timeout = \"3s\"\nwrite_timeout = \"4s\"\nidle_timeout = \"5s\"\n"+
+		"handshake_timeout = \"6s\"\nmax_connections = 7\nrequest_timeout = \"8s\"\nmax_nesting_depth = 9\nmax_message_items = 1000\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := listenerSettings(c.Server)
+	want := kmiptls.Settings{MaxMessageSize: 70000, ReadTimeout: 3 * time.Second, WriteTimeout: 4 * time.Second,
+		IdleTimeout: 5 * time.Second, HandshakeTimeout: 6 * time.Second, MaxConnections: 7, RequestTimeout: 8 * time.Second,
+		Limits: ttlv.Limits{MaxDepth: 9, MaxItems: 1000}}
+	if got != want {
+		t.Errorf("listenerSettings = %+v, want %+v", got, want)
+	}
+	h, err := listenHTTPS(HTTPSConfig{Address: "127.0.0.1:0"}, &kmiptls.Server{Settings: got}, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.ln.Close()
+	if h.srv.Settings != got {
+		t.Errorf("HTTPS settings %+v, want the TTLV server's %+v", h.srv.Settings, got)
 	}
 }

@@ -37,7 +37,6 @@ import (
 	"github.com/kmipd/kmipd/adapters/storage/sqlite"
 	"github.com/kmipd/kmipd/adapters/telemetry"
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
-	"github.com/kmipd/kmipd/adapters/transport/ttlv"
 	"github.com/kmipd/kmipd/app"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -310,16 +309,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		TLSConfig:            tlsConfig,
 		RequireClientAuthEKU: bool(s.EnableTLSClientAuth),
 		CRL:                  crl,
-		MaxMessageSize:       s.MaxMessageSize,
-		ReadTimeout:          time.Duration(s.ReadTimeout),
-		WriteTimeout:         time.Duration(s.WriteTimeout),
-		IdleTimeout:          time.Duration(s.IdleTimeout),
-		HandshakeTimeout:     time.Duration(s.HandshakeTimeout),
-		MaxConnections:       s.MaxConnections,
+		Settings:             listenerSettings(s),
 		MemoryBudget:         budget,
 		ClientMemoryBudget:   s.MemoryBudgetPerClient,
-		RequestTimeout:       time.Duration(s.RequestTimeout),
-		Limits:               ttlv.Limits{MaxDepth: s.MaxNestingDepth, MaxItems: s.MaxMessageItems},
 		Authenticate:         acc.authenticate,
 		Log:                  log.With().Str("component", "tls").Logger(),
 		Events:               kmiptls.ConnEvents{Opened: metrics.ConnOpened, Closed: metrics.ConnClosed, HandshakeFailed: metrics.HandshakeFailed},

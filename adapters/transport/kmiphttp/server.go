@@ -24,7 +24,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -60,8 +59,8 @@ const Path = "/kmip"
 var ErrServerClosed = http.ErrServerClosed
 
 // Server answers KMIP request messages posted over HTTPS. Its fields must
-// not change once Serve was called; zero durations and sizes take the
-// kmiptls defaults, so both listeners agree.
+// not change once Serve was called; zero settings take the kmiptls
+// defaults, so both listeners agree.
 type Server struct {
 	// Handler answers decoded messages. Required.
 	Handler ports.MessageHandler
@@ -70,32 +69,17 @@ type Server struct {
 	TLSConfig *tls.Config
 	// Auth authenticates each request's client, as on the TTLV port.
 	Auth kmiptls.Authenticator
-	// MaxMessageSize is the largest request body accepted; a longer one is
-	// answered 413 without being read (when Content-Length announces it)
-	// or as soon as it passes the limit.
-	MaxMessageSize int
-	// ReadTimeout bounds reading one whole request once it has started.
-	ReadTimeout time.Duration
-	// WriteTimeout bounds writing one response; the HTTP server's write
+	// Settings are the TTLV server's limits and timeouts, applied per
+	// request: a body over MaxMessageSize is answered 413 without being
+	// read (when Content-Length announces it) or as soon as it passes the
+	// limit; HandshakeTimeout (or ReadTimeout, if shorter) also bounds the
+	// reading of each request's header; IdleTimeout bounds the wait for
+	// the next request on a kept-alive connection; the HTTP server's write
 	// deadline is RequestTimeout + WriteTimeout, since it also runs while
-	// the request is handled.
-	WriteTimeout time.Duration
-	// IdleTimeout bounds the wait for the next request on a kept-alive
-	// connection.
-	IdleTimeout time.Duration
-	// HandshakeTimeout bounds the TLS handshake (or ReadTimeout, if
-	// shorter), and the reading of each request's header.
-	HandshakeTimeout time.Duration
-	// MaxConnections caps the open connections; excess connections are
-	// accepted and closed at once.
-	MaxConnections int
-	// RequestTimeout bounds handling one request message (the deadline of
-	// the Handler's context).
-	RequestTimeout time.Duration
-	// Limits bounds the decoders as on the TTLV port; MaxSize defaults to
-	// the effective MaxMessageSize. The JSON and XML decoders cap
-	// MaxDepth at kmipxml.MaxDepth.
-	Limits ttlv.Limits
+	// the request is handled; MaxConnections counts this listener's
+	// connections. The JSON and XML decoders cap Limits.MaxDepth at
+	// kmipxml.MaxDepth.
+	kmiptls.Settings
 	// Log receives request and connection events; message bytes are
 	// never logged.
 	Log zerolog.Logger
@@ -115,13 +99,6 @@ type Server struct {
 	current atomic.Pointer[tls.Config]
 }
 
-func pick(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
-
 // Serve accepts connections on l, wraps them in TLS and serves HTTP/1.1 and
 // HTTP/2 on them until Shutdown. It closes l when it returns; after
 // Shutdown it returns ErrServerClosed.
@@ -139,12 +116,7 @@ func (s *Server) Serve(l net.Listener) error {
 	// Each handshake takes the configuration in force (SetTLSConfig).
 	outer := &tls.Config{NextProtos: cfg.NextProtos, MinVersion: cfg.MinVersion,
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) { return s.current.Load(), nil }}
-	handshake := pick(s.HandshakeTimeout, kmiptls.DefaultHandshakeTimeout)
-	read := pick(s.ReadTimeout, kmiptls.DefaultReadTimeout)
-	maxConns := s.MaxConnections
-	if maxConns <= 0 {
-		maxConns = kmiptls.DefaultMaxConnections
-	}
+	set := s.Effective()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -156,10 +128,10 @@ func (s *Server) Serve(l net.Listener) error {
 		Handler:   s,
 		TLSConfig: outer,
 		// net/http bounds the handshake by the shortest of these.
-		ReadHeaderTimeout: min(handshake, read),
-		ReadTimeout:       read,
-		WriteTimeout:      pick(s.RequestTimeout, kmiptls.DefaultRequestTimeout) + pick(s.WriteTimeout, kmiptls.DefaultWriteTimeout),
-		IdleTimeout:       pick(s.IdleTimeout, kmiptls.DefaultIdleTimeout),
+		ReadHeaderTimeout: min(set.HandshakeTimeout, set.ReadTimeout),
+		ReadTimeout:       set.ReadTimeout,
+		WriteTimeout:      set.RequestTimeout + set.WriteTimeout,
+		IdleTimeout:       set.IdleTimeout,
 		MaxHeaderBytes:    16 << 10,
 		// A TTLV connection runs one request at a time; an HTTP/2 one
 		// multiplexes at most MaxStreams, not Go's default of 250.
@@ -169,7 +141,7 @@ func (s *Server) Serve(l net.Listener) error {
 	}
 	s.hs = hs
 	s.mu.Unlock()
-	return hs.ServeTLS(&limitListener{Listener: l, max: maxConns, log: s.Log}, "", "")
+	return hs.ServeTLS(&limitListener{Listener: l, max: set.MaxConnections, log: s.Log}, "", "")
 }
 
 // serverConfig is base with the authentication checks and HTTP's protocols.
@@ -255,12 +227,7 @@ func undecodable(err error) bool {
 		errors.Is(err, kmipjson.ErrInvalid) || errors.Is(err, kmipxml.ErrInvalid)
 }
 
-func (s *Server) maxMessageSize() int {
-	if s.MaxMessageSize <= 0 {
-		return kmiptls.DefaultMaxMessageSize
-	}
-	return s.MaxMessageSize
-}
+func (s *Server) maxMessageSize() int { return s.Effective().MaxMessageSize }
 
 // ServeHTTP answers one POST /kmip request; it never lets a panic escape.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -365,7 +332,7 @@ func (s *Server) reserve(r *http.Request, who string, rlog zerolog.Logger) (int6
 	if r.ContentLength >= 0 && r.ContentLength < n {
 		n = r.ContentLength
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), pick(s.ReadTimeout, kmiptls.DefaultReadTimeout))
+	ctx, cancel := context.WithTimeout(r.Context(), s.Effective().ReadTimeout)
 	defer cancel()
 	if err := s.Memory.AcquireMemory(ctx, who, n); err != nil {
 		rlog.Warn().Int64("bytes", n).Msg("kmip: HTTPS request refused: memory budget exhausted")
@@ -412,18 +379,10 @@ func readBody(w http.ResponseWriter, r *http.Request, maxSize int) ([]byte, erro
 // closeAfter asks for the connection to be closed (authentication failed),
 // and ok is false when there is no answer to send.
 func (s *Server) answer(ctx context.Context, who domain.Principal, enc encoding, body []byte, rlog zerolog.Logger) (out []byte, closeAfter, ok bool) {
-	ctx, cancel := context.WithTimeout(ports.WithPeer(ctx, who), pick(s.RequestTimeout, kmiptls.DefaultRequestTimeout))
+	set := s.Effective()
+	ctx, cancel := context.WithTimeout(ports.WithPeer(ctx, who), set.RequestTimeout)
 	defer cancel()
-	lim := s.Limits
-	if lim.MaxSize <= 0 {
-		lim.MaxSize = s.maxMessageSize()
-	}
-	if lim.MaxDepth <= 0 {
-		lim.MaxDepth = ttlv.DefaultLimits.MaxDepth
-	}
-	if lim.MaxItems <= 0 {
-		lim.MaxItems = ttlv.DefaultLimits.MaxItems
-	}
+	lim := set.Limits
 	var resp *kmip.Item
 	req, err := enc.decode(body, lim)
 	switch {

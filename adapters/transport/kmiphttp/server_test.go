@@ -624,7 +624,7 @@ func TestRevokedOnOpenConnection(t *testing.T) {
 // the whole budget a request waits, then is answered 503 unread; once the
 // budget is free it is answered, and what it held is given back.
 func TestMemoryBudgetShared(t *testing.T) {
-	tt := &kmiptls.Server{MaxMessageSize: 4096, MemoryBudget: 4096, ClientMemoryBudget: 4096}
+	tt := &kmiptls.Server{Settings: kmiptls.Settings{MaxMessageSize: 4096}, MemoryBudget: 4096, ClientMemoryBudget: 4096}
 	ts := startServer(t, func(s *Server) {
 		s.MaxMessageSize = 4096
 		s.ReadTimeout = 300 * time.Millisecond

@@ -142,7 +142,7 @@ func TestKeyUpdateFloodFromNonReadingClientCutOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &Server{Handler: &fakeHandler{}, TLSConfig: cfg, IdleTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond}
+	srv := &Server{Handler: &fakeHandler{}, TLSConfig: cfg, Settings: Settings{IdleTimeout: 300 * time.Millisecond, ReadTimeout: 300 * time.Millisecond}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

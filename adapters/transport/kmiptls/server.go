@@ -30,7 +30,7 @@ import (
 // ErrServerClosed is returned by Serve after Shutdown was called.
 var ErrServerClosed = errors.New("kmiptls: server closed")
 
-// Defaults for the zero values of Server's fields.
+// Defaults for the zero values of Settings' fields.
 const (
 	DefaultMaxMessageSize   = 1 << 20
 	DefaultReadTimeout      = 30 * time.Second
@@ -68,33 +68,11 @@ type Server struct {
 	// before each request, so that a connection opened before the
 	// revocation is closed at its next request. Nil checks no revocation.
 	CRL *CRL
-	// MaxMessageSize is the largest request message accepted, header
-	// included; a longer one closes the connection unread. Zero means
-	// DefaultMaxMessageSize (1 MiB).
-	MaxMessageSize int
-	// ReadTimeout bounds reading one whole message once its first byte
-	// arrived. Zero means DefaultReadTimeout (30s).
-	ReadTimeout time.Duration
-	// WriteTimeout bounds writing one response. Zero means
-	// DefaultWriteTimeout (30s).
-	WriteTimeout time.Duration
-	// IdleTimeout bounds the wait for the next message's first byte,
-	// including the first message after the handshake. Zero means
-	// DefaultIdleTimeout (2m).
-	IdleTimeout time.Duration
-	// HandshakeTimeout bounds the TLS handshake. Zero means
-	// DefaultHandshakeTimeout (10s).
-	HandshakeTimeout time.Duration
-	// MaxConnections caps the open connections; excess connections are
-	// accepted and closed at once. Zero means DefaultMaxConnections (1024).
-	MaxConnections int
-	// RequestTimeout bounds handling one request message: it is the
-	// deadline of the context passed to the Handler, and so to storage and
-	// crypto. Zero means DefaultRequestTimeout (30s).
-	RequestTimeout time.Duration
-	// Limits bounds the decoder; zero fields take ttlv.DefaultLimits
-	// except MaxSize, which defaults to the effective MaxMessageSize.
-	Limits ttlv.Limits
+	// Settings are the limits and timeouts: a message over MaxMessageSize
+	// closes the connection unread; IdleTimeout also bounds the wait for
+	// the first message after the handshake; ReadTimeout starts at a
+	// message's first byte.
+	Settings
 	// Authenticate, when set, is asked before each decoded request req
 	// whether the client its certificate identifies (who) may be served,
 	// and returns the principal the request runs as (with third-party
@@ -185,10 +163,7 @@ func (s *Server) init() {
 // newBudget returns the memory budget of MemoryBudget and
 // ClientMemoryBudget, with their defaults.
 func (s *Server) newBudget() *budget {
-	maxConns := s.MaxConnections
-	if maxConns <= 0 {
-		maxConns = DefaultMaxConnections
-	}
+	maxConns := s.Effective().MaxConnections
 	msgSize := int64(s.maxMessageSize())
 	total := s.MemoryBudget
 	if total <= 0 {
@@ -333,10 +308,7 @@ func (s *Server) revoked(cs tls.ConnectionState) error { return s.auth().Revoked
 // newConn registers raw, or closes it and returns nil when the server is
 // shutting down or full.
 func (s *Server) newConn(raw net.Conn) *conn {
-	maxConns := s.MaxConnections
-	if maxConns <= 0 {
-		maxConns = DefaultMaxConnections
-	}
+	maxConns := s.Effective().MaxConnections
 	remote := raw.RemoteAddr().String()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -370,22 +342,11 @@ func (c *conn) setState(st connState) bool {
 }
 
 func (s *Server) durations() (handshake, idle, read, write time.Duration) {
-	pick := func(d, def time.Duration) time.Duration {
-		if d <= 0 {
-			return def
-		}
-		return d
-	}
-	return pick(s.HandshakeTimeout, DefaultHandshakeTimeout), pick(s.IdleTimeout, DefaultIdleTimeout),
-		pick(s.ReadTimeout, DefaultReadTimeout), pick(s.WriteTimeout, DefaultWriteTimeout)
+	e := s.Effective()
+	return e.HandshakeTimeout, e.IdleTimeout, e.ReadTimeout, e.WriteTimeout
 }
 
-func (s *Server) maxMessageSize() int {
-	if s.MaxMessageSize <= 0 {
-		return DefaultMaxMessageSize
-	}
-	return s.MaxMessageSize
-}
+func (s *Server) maxMessageSize() int { return s.Effective().MaxMessageSize }
 
 // serve runs the connection until it ends; it never lets a panic escape.
 func (c *conn) serve(cfg *tls.Config) {
@@ -435,10 +396,7 @@ func (c *conn) serve(cfg *tls.Config) {
 	}
 
 	ctx := ports.WithRemoteAddr(ports.WithPeer(s.baseCtx, who), c.raw.RemoteAddr().String())
-	lim := s.Limits
-	if lim.MaxSize <= 0 {
-		lim.MaxSize = s.maxMessageSize()
-	}
+	lim := s.Effective().Limits
 	for {
 		// Read and write deadlines both: in TLS 1.3 a Read may write
 		// (answering a KeyUpdate), and a peer that reads nothing must not
@@ -598,11 +556,7 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 			out, ok = nil, false
 		}
 	}()
-	timeout := c.srv.RequestTimeout
-	if timeout <= 0 {
-		timeout = DefaultRequestTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, c.srv.Effective().RequestTimeout)
 	defer cancel()
 
 	var resp *kmip.Item
