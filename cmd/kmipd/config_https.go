@@ -95,7 +95,7 @@ func listenHTTPS(c HTTPSConfig, tt *kmiptls.Server, log zerolog.Logger) (*httpsL
 	return &httpsListener{ln: ln, srv: &kmiphttp.Server{
 		Handler:   tt.Handler,
 		TLSConfig: tt.TLSConfig,
-		Auth:      kmiptls.Authenticator{RequireClientAuthEKU: tt.RequireClientAuthEKU, CRL: tt.CRL, ThirdParty: tt.Authenticate},
+		Auth:      tt.Authenticator(),
 		Settings:  tt.Settings,
 		Memory:    tt,
 		Log:       log.With().Str("component", "https").Logger(),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 	"github.com/kmipd/kmipd/adapters/transport/ttlv"
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
 )
 
 // TestHTTPSConfig: [https] address is off by default, "auto" is the KMIP
@@ -87,12 +90,25 @@ func TestListenersShareSettings(t *testing.T) {
 	if got != want {
 		t.Errorf("listenerSettings = %+v, want %+v", got, want)
 	}
-	h, err := listenHTTPS(HTTPSConfig{Address: "127.0.0.1:0"}, &kmiptls.Server{Settings: got}, zerolog.Nop())
+	called := false
+	tt := &kmiptls.Server{Settings: got, RequireClientAuthEKU: true, CRL: &kmiptls.CRL{},
+		Authenticate: func(_ context.Context, who domain.Principal, _ *kmip.Item) (domain.Principal, error) {
+			called = true
+			return who, nil
+		}}
+	h, err := listenHTTPS(HTTPSConfig{Address: "127.0.0.1:0"}, tt, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.ln.Close()
 	if h.srv.Settings != got {
 		t.Errorf("HTTPS settings %+v, want the TTLV server's %+v", h.srv.Settings, got)
+	}
+	a := h.srv.Auth
+	if !a.RequireClientAuthEKU || a.CRL != tt.CRL || a.ThirdParty == nil {
+		t.Fatalf("HTTPS authenticator %+v, want the TTLV server's", a)
+	}
+	if _, err := a.ThirdParty(context.Background(), domain.Principal{Name: "alice"}, nil); err != nil || !called {
+		t.Errorf("the HTTPS third-party step is not the TTLV server's: %v", err)
 	}
 }

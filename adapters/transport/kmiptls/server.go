@@ -292,18 +292,19 @@ func (s *Server) shuttingDown() bool {
 
 // tlsConfig returns the TLS configuration connections are served with,
 // built from base (Authenticator.ServerConfig).
-func (s *Server) tlsConfig(base *tls.Config) (*tls.Config, error) { return s.auth().ServerConfig(base) }
+func (s *Server) tlsConfig(base *tls.Config) (*tls.Config, error) { return s.Authenticator().ServerConfig(base) }
 
-// auth is the authentication sequence the server's fields configure.
-func (s *Server) auth() Authenticator {
+// Authenticator is the authentication sequence the server's fields
+// configure, which the HTTPS listener shares (kmiphttp.Server.Auth).
+func (s *Server) Authenticator() Authenticator {
 	return Authenticator{RequireClientAuthEKU: s.RequireClientAuthEKU, CRL: s.CRL, ThirdParty: s.Authenticate}
 }
 
 func (s *Server) identity(cs tls.ConnectionState) (domain.Principal, error) {
-	return s.auth().Identity(cs)
+	return s.Authenticator().Identity(cs)
 }
 
-func (s *Server) revoked(cs tls.ConnectionState) error { return s.auth().Revoked(cs) }
+func (s *Server) revoked(cs tls.ConnectionState) error { return s.Authenticator().Revoked(cs) }
 
 // newConn registers raw, or closes it and returns nil when the server is
 // shutting down or full.
@@ -597,7 +598,7 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 // marks the connection to be closed.
 func (c *conn) authenticate(ctx context.Context, req *kmip.Item) (context.Context, bool) {
 	who, _ := ports.PeerFrom(ctx)
-	ctx, err := c.srv.auth().Authenticate(ctx, who, req)
+	ctx, err := c.srv.Authenticator().Authenticate(ctx, who, req)
 	if err != nil {
 		c.refused = true
 		c.log.Warn().Err(err).Msg("kmip: request refused and connection closed: authentication failed")
