@@ -292,7 +292,9 @@ func (s *Server) shuttingDown() bool {
 
 // tlsConfig returns the TLS configuration connections are served with,
 // built from base (Authenticator.ServerConfig).
-func (s *Server) tlsConfig(base *tls.Config) (*tls.Config, error) { return s.Authenticator().ServerConfig(base) }
+func (s *Server) tlsConfig(base *tls.Config) (*tls.Config, error) {
+	return s.Authenticator().ServerConfig(base)
+}
 
 // Authenticator is the authentication sequence the server's fields
 // configure, which the HTTPS listener shares (kmiphttp.Server.Auth).
