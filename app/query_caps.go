@@ -82,6 +82,9 @@ type claimedProfile struct {
 	name  kmip.ProfileName
 	major int32 // protocol major version the name is reported to (1: the KMIPV1_4 names; 2: the generic names with Profile Version 2.1)
 	cases []string
+	// overHTTPS: claimed only while kmipd also serves KMIP over HTTPS
+	// (Config.ServesHTTPS): the HTTPS, JSON and XML Server profiles.
+	overHTTPS bool
 }
 
 // claimedProfiles are the server profiles whose mandatory OASIS test cases
@@ -95,7 +98,7 @@ var claimedProfiles = func() []claimedProfile {
 	v14 := func(names [3]kmip.ProfileName, cases ...string) []claimedProfile {
 		out := make([]claimedProfile, 0, len(names))
 		for _, n := range names {
-			out = append(out, claimedProfile{n, 1, cases})
+			out = append(out, claimedProfile{name: n, major: 1, cases: cases})
 		}
 		return out
 	}
@@ -115,28 +118,48 @@ var claimedProfiles = func() []claimedProfile {
 		"SKFF-M-7-14", "SKFF-M-8-14", "SKFF-M-9-14", "SKFF-M-10-14", "SKFF-M-11-14", "SKFF-M-12-14")...)
 	ps = append(ps, v14([3]kmip.ProfileName{kmip.ProfileNameRNGCryptographicServerKMIPV1_2, kmip.ProfileNameRNGCryptographicServerKMIPV1_3, kmip.ProfileNameRNGCryptographicServerKMIPV1_4},
 		"CS-RNG-M-1-14")...)
+	ps = append(ps, overHTTPS(v14([3]kmip.ProfileName{kmip.ProfileNameHTTPSServerKMIPV1_2, kmip.ProfileNameHTTPSServerKMIPV1_3, kmip.ProfileNameHTTPSServerKMIPV1_4},
+		"MSGENC-HTTPS-M-1-14"))...)
+	ps = append(ps, overHTTPS(v14([3]kmip.ProfileName{kmip.ProfileNameJSONServerKMIPV1_2, kmip.ProfileNameJSONServerKMIPV1_3, kmip.ProfileNameJSONServerKMIPV1_4},
+		"MSGENC-JSON-M-1-14"))...)
+	ps = append(ps, overHTTPS(v14([3]kmip.ProfileName{kmip.ProfileNameXMLServerKMIPV1_2, kmip.ProfileNameXMLServerKMIPV1_3, kmip.ProfileNameXMLServerKMIPV1_4},
+		"MSGENC-XML-M-1-14"))...)
+	ps = append(ps, overHTTPS([]claimedProfile{
+		{name: kmip.ProfileNameHTTPSServer, major: 2, cases: []string{"MSGENC-HTTPS-M-1-21"}},
+		{name: kmip.ProfileNameJSONServer, major: 2, cases: []string{"MSGENC-JSON-M-1-21"}},
+		{name: kmip.ProfileNameXMLServer, major: 2, cases: []string{"MSGENC-XML-M-1-21"}},
+	})...)
 	return append(ps,
-		claimedProfile{kmip.ProfileNameSymmetricKeyLifecycleServer, 2, []string{"SKLC-M-1-21", "SKLC-M-2-21", "SKLC-M-3-21"}},
-		claimedProfile{kmip.ProfileNameStorageArrayWithSelfEncryptingDriveServer, 2, []string{"SASED-M-1-21", "SASED-M-2-21", "SASED-M-3-21"}},
-		claimedProfile{kmip.ProfileNameOpaqueManagedObjectStoreServer, 2, []string{"OMOS-M-1-21"}},
-		claimedProfile{kmip.ProfileNameTapeLibraryServer, 2, []string{"TL-M-1-21", "TL-M-2-21", "TL-M-3-21"}},
-		claimedProfile{kmip.ProfileNameAsymmetricKeyLifecycleServer, 2, []string{"AKLC-M-1-21", "AKLC-M-2-21", "AKLC-M-3-21"}},
-		claimedProfile{kmip.ProfileNameSymmetricKeyFoundryServer, 2, []string{"SKFF-M-1-21", "SKFF-M-2-21", "SKFF-M-3-21",
+		claimedProfile{name: kmip.ProfileNameSymmetricKeyLifecycleServer, major: 2, cases: []string{"SKLC-M-1-21", "SKLC-M-2-21", "SKLC-M-3-21"}},
+		claimedProfile{name: kmip.ProfileNameStorageArrayWithSelfEncryptingDriveServer, major: 2, cases: []string{"SASED-M-1-21", "SASED-M-2-21", "SASED-M-3-21"}},
+		claimedProfile{name: kmip.ProfileNameOpaqueManagedObjectStoreServer, major: 2, cases: []string{"OMOS-M-1-21"}},
+		claimedProfile{name: kmip.ProfileNameTapeLibraryServer, major: 2, cases: []string{"TL-M-1-21", "TL-M-2-21", "TL-M-3-21"}},
+		claimedProfile{name: kmip.ProfileNameAsymmetricKeyLifecycleServer, major: 2, cases: []string{"AKLC-M-1-21", "AKLC-M-2-21", "AKLC-M-3-21"}},
+		claimedProfile{name: kmip.ProfileNameSymmetricKeyFoundryServer, major: 2, cases: []string{"SKFF-M-1-21", "SKFF-M-2-21", "SKFF-M-3-21",
 			"SKFF-M-4-21", "SKFF-M-5-21", "SKFF-M-6-21", "SKFF-M-7-21", "SKFF-M-8-21", "SKFF-M-9-21", "SKFF-M-10-21",
 			"SKFF-M-11-21", "SKFF-M-12-21"}},
-		claimedProfile{kmip.ProfileNameRNGCryptographicServer, 2, []string{"CS-RNG-M-1-21"}},
-		claimedProfile{kmip.ProfileNameBaselineServer, 2, []string{"BL-M-1-21", "BL-M-2-21", "BL-M-3-21", "BL-M-4-21",
+		claimedProfile{name: kmip.ProfileNameRNGCryptographicServer, major: 2, cases: []string{"CS-RNG-M-1-21"}},
+		claimedProfile{name: kmip.ProfileNameBaselineServer, major: 2, cases: []string{"BL-M-1-21", "BL-M-2-21", "BL-M-3-21", "BL-M-4-21",
 			"BL-M-5-21", "BL-M-6-21", "BL-M-7-21", "BL-M-8-21", "BL-M-9-21", "BL-M-10-21", "BL-M-11-21", "BL-M-12-21", "BL-M-13-21"}},
-		claimedProfile{kmip.ProfileNameQuantumSafeServer, 2, []string{"QS-M-1-21", "QS-M-2-21"}},
+		claimedProfile{name: kmip.ProfileNameQuantumSafeServer, major: 2, cases: []string{"QS-M-1-21", "QS-M-2-21"}},
 	)
 }()
 
+// overHTTPS marks ps as claimed only while kmipd serves KMIP over HTTPS.
+func overHTTPS(ps []claimedProfile) []claimedProfile {
+	for i := range ps {
+		ps[i].overHTTPS = true
+	}
+	return ps
+}
+
 // profileInformation lists the claimed profiles for a client of version v
-// (KMIP 1.4 §2.1.19; KMIP 2.1 §7.29 adds Profile Version).
-func profileInformation(v version) []*kmip.Item {
+// (KMIP 1.4 §2.1.19; KMIP 2.1 §7.29 adds Profile Version); the HTTPS, JSON
+// and XML Server profiles only when servesHTTPS.
+func profileInformation(v version, servesHTTPS bool) []*kmip.Item {
 	var out []*kmip.Item
 	for _, p := range claimedProfiles {
-		if (p.major >= 2) != (v.major >= 2) || !enumIn(kmip.TagProfileName, uint32(p.name), v) {
+		if (p.major >= 2) != (v.major >= 2) || !enumIn(kmip.TagProfileName, uint32(p.name), v) || (p.overHTTPS && !servesHTTPS) {
 			continue
 		}
 		info := kmip.Struct(kmip.TagProfileInformation, kmip.Enum(kmip.TagProfileName, uint32(p.name)))

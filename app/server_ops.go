@@ -92,7 +92,7 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 		out.Add(s.rngParameters()...)
 	}
 	if want[kmip.QueryFunctionQueryProfiles] {
-		out.Add(profileInformation(c.v)...)
+		out.Add(profileInformation(c.v, s.cfg.ServesHTTPS)...)
 	}
 	if want[kmip.QueryFunctionQueryCapabilities] {
 		out.Add(capabilityInformation(s.canStream(), s.cfg.SealedAtRest))

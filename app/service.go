@@ -61,6 +61,10 @@ type Config struct {
 	// CA issues certificates for Certify and Re-certify (app/certify.go);
 	// nil: neither operation is offered.
 	CA *CA
+	// ServesHTTPS says kmipd also serves this Service over HTTPS in the
+	// TTLV, JSON and XML encodings: Query then claims the HTTPS, JSON and
+	// XML Server profiles.
+	ServesHTTPS bool
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler

@@ -287,6 +287,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Auditor:       appAuditor,
 		AuditFailOpen: !bool(cfg.Audit.FailClosed),
 		CA:            ca,
+		ServesHTTPS:   cfg.HTTPS.Address != "",
 	})
 	if ca != nil {
 		if err := checkCA(ctx, &cfg.CA, svc); err != nil {
