@@ -313,7 +313,7 @@ func TestNoSharedKeysStillResumesLocally(t *testing.T) {
 
 // TestRunStops: Run returns once its context ends.
 func TestRunStops(t *testing.T) {
-	r := newRing(t, newMemStore(time.Now), nil, time.Second, time.Second)
+	r := newRing(t, newMemStore(time.Now), nil, time.Hour, time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
@@ -324,8 +324,8 @@ func TestRunStops(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after its context ended")
 	}
-	if _, k := r.Keys(); len(k) != 2 {
-		t.Fatalf("Run loaded %d keys, want 2", len(k))
+	if _, k := r.Keys(); len(k) < 2 {
+		t.Fatalf("Run loaded %d keys, want the current and next period's", len(k))
 	}
 }
 
