@@ -295,6 +295,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		log.Info().Str("validity", time.Duration(cfg.CA.Validity).String()).Msg("certificate authority configured: Certify and Re-certify are offered")
 	}
+	// Session tickets: keys shared by the store's nodes (config_tickets.go).
+	prepareTLS, stopTickets, err := sessionTickets(s.SessionTickets, appStore, log.With().Str("component", "tls").Logger())
+	if err != nil {
+		return fail(exitConfig, err)
+	}
+	defer stopTickets() // idempotent; also called before the store is closed
+	prepareTLS(tlsConfig)
 	cgroupLimit := cgroupMemoryLimit()
 	applyMemoryLimit(cgroupLimit, log)
 	budget := memoryBudget(s, cgroupLimit)
@@ -404,7 +411,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if https != nil {
 		listeners = append(listeners, https.srv)
 	}
-	reloaders := []reloader{tlsReloader(s, listeners...)}
+	reloaders := []reloader{tlsReloader(s, prepareTLS, listeners...)}
 	if logOut != nil {
 		reloaders = append([]reloader{{"log", logOut.Reopen}}, reloaders...)
 	}
@@ -462,6 +469,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = exitFailed
 		}
 	}
+	stopTickets()
 	stopStoreWatch()
 	if closeStore() != nil {
 		code = exitFailed

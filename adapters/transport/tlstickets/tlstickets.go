@@ -289,10 +289,14 @@ func inForceOrder(periods []int64, p int64) {
 }
 
 // period is the number of the rotation period t falls in.
-func (r *Ring) period(t time.Time) int64 {
+func (r *Ring) period(t time.Time) int64 { return Period(t, r.rotation) }
+
+// Period is the number of the rotation period t falls in: periods of
+// rotation counted from the Unix epoch.
+func Period(t time.Time, rotation time.Duration) int64 {
 	n := t.UnixNano()
-	q := n / int64(r.rotation)
-	if n < 0 && n%int64(r.rotation) != 0 {
+	q := n / int64(rotation)
+	if n < 0 && n%int64(rotation) != 0 {
 		q--
 	}
 	return q
@@ -308,10 +312,14 @@ func (r *Ring) expiry(q int64) time.Time { return r.start(q + 1).Add(r.lifetime)
 // decrypts reports whether period q's key still decrypts at now.
 func (r *Ring) decrypts(q int64, now time.Time) bool { return now.Before(r.expiry(q)) }
 
-// name is the scratch name of period q's key; the rotation is part of it,
-// so that nodes configured with another rotation share no key with these.
-func (r *Ring) name(q int64) string {
-	return keyPrefix + r.rotation.String() + "/" + strconv.FormatInt(q, 10)
+// name is the scratch name of period q's key.
+func (r *Ring) name(q int64) string { return KeyName(r.rotation, q) }
+
+// KeyName is the scratch name of the key of period q of rotation; the
+// rotation is part of it, so that nodes configured with another rotation
+// share no key with these.
+func KeyName(rotation time.Duration, q int64) string {
+	return keyPrefix + rotation.String() + "/" + strconv.FormatInt(q, 10)
 }
 
 // Keys returns copies of the keys in force, the encrypting one first, and
