@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -121,7 +122,12 @@ func TestTicketResumesOnOtherNode(t *testing.T) {
 			t.Fatalf("node %s resumed a session whose ticket key's lifetime ended", n.Addr)
 		}
 	}
-	// A new ticket resumes again, across nodes.
+	// After SIGHUP renews the TLS configuration, a new ticket still
+	// resumes across nodes.
+	for _, n := range []*harness.Server{a, b} {
+		n.Signal(syscall.SIGHUP)
+		waitLog(t, n, `"reload":"tls"`)
+	}
 	cfg = clientWithTicket(t, b)
 	resumed(t, b, cfg)
 	if !resumed(t, a, cfg) {
@@ -227,3 +233,13 @@ func TestPostgresTicketResumesOnOtherNode(t *testing.T) {
 	}
 }
 
+// waitLog waits until srv's log holds want.
+func waitLog(t *testing.T, srv *harness.Server, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(srv.LogContents(t), want) {
+			return
+		}
+	}
+	t.Fatalf("no %s in the log of %s", want, srv.Addr)
+}
