@@ -301,7 +301,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitConfig, err)
 	}
 	defer stopTickets() // idempotent; also called before the store is closed
-	prepareTLS(tlsConfig)
+	// The KMIP listeners (TTLV and HTTPS, which takes srv's) share the
+	// store's ticket keys; the admin listener keeps its own.
+	kmipTLS := tlsConfig.Clone()
+	prepareTLS(kmipTLS)
 	cgroupLimit := cgroupMemoryLimit()
 	applyMemoryLimit(cgroupLimit, log)
 	budget := memoryBudget(s, cgroupLimit)
@@ -314,7 +317,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"Requests refused because the HSM no longer holds the object's key material.", svc.KeyMaterialUnavailable)
 	srv := &kmiptls.Server{
 		Handler:              metrics.MessageHandler(svc),
-		TLSConfig:            tlsConfig,
+		TLSConfig:            kmipTLS,
 		RequireClientAuthEKU: bool(s.EnableTLSClientAuth),
 		CRL:                  crl,
 		MaxMessageSize:       s.MaxMessageSize,
