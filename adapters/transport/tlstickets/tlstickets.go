@@ -81,7 +81,7 @@ type Ring struct {
 
 	mu sync.Mutex
 	// keys holds the keys by period; nil marks a past period whose key is
-	// known to be missing or unreadable, so it is not read again.
+	// missing or does not open, so it is not read again.
 	keys map[int64]*[32]byte
 }
 
@@ -180,7 +180,7 @@ func (r *Ring) Refresh(ctx context.Context) (next time.Time, err error) {
 		k, lerr := r.load(ctx, q, q >= p)
 		if lerr != nil {
 			err = firstErr(err, fmt.Errorf("period %d: %w", q, lerr))
-			if q >= p || ctx.Err() != nil {
+			if q >= p || transient(ctx, lerr) {
 				continue // read again at the next refresh
 			}
 		}
@@ -338,6 +338,14 @@ func (r *Ring) Keys() (periods []int64, keys [][32]byte) {
 		keys = append(keys, *r.keys[q])
 	}
 	return periods, keys
+}
+
+// transient reports whether err may go away by itself (the store out of
+// reach, the refresh out of time), so that the key is read again later;
+// other errors (a key that does not open) would come back every time.
+func transient(ctx context.Context, err error) bool {
+	return ctx.Err() != nil || errors.Is(err, ports.ErrUnavailable) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 func firstErr(first, err error) error {

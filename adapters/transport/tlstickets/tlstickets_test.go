@@ -43,6 +43,8 @@ type memStore struct {
 	vals map[string]memValue
 	fail atomic.Bool
 	adds atomic.Int32
+	// failWith, when set, is the error of every call while fail is set.
+	failWith error
 }
 
 type memValue struct {
@@ -52,13 +54,20 @@ type memValue struct {
 
 var errDown = errors.New("store down")
 
+func (m *memStore) down() error {
+	if m.failWith != nil {
+		return m.failWith
+	}
+	return errDown
+}
+
 func newMemStore(now func() time.Time) *memStore {
 	return &memStore{now: now, vals: map[string]memValue{}}
 }
 
 func (m *memStore) PutScratch(_ context.Context, key string, value []byte, exp time.Time, _ ...ports.ScratchQuota) error {
 	if m.fail.Load() {
-		return errDown
+		return m.down()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -68,7 +77,7 @@ func (m *memStore) PutScratch(_ context.Context, key string, value []byte, exp t
 
 func (m *memStore) AddScratch(_ context.Context, key string, value []byte, exp time.Time) error {
 	if m.fail.Load() {
-		return errDown
+		return m.down()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -82,7 +91,7 @@ func (m *memStore) AddScratch(_ context.Context, key string, value []byte, exp t
 
 func (m *memStore) GetScratch(_ context.Context, key string) ([]byte, error) {
 	if m.fail.Load() {
-		return nil, errDown
+		return nil, m.down()
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -258,6 +267,29 @@ func TestStoreDownKeepsKeys(t *testing.T) {
 	refresh(t, r)
 	if _, k := r.Keys(); len(k) != 3 || k[0] != before[1] {
 		t.Fatalf("after the store came back: %d keys", len(k))
+	}
+}
+
+// TestPastKeyReadAfterOutage: a node that starts while the store is out
+// of reach reads the past periods' keys once it is back, so that the
+// tickets other nodes issued under them resume on it too.
+func TestPastKeyReadAfterOutage(t *testing.T) {
+	clk := &clock{t: midPeriod}
+	store := newMemStore(clk.Now)
+	a := newRing(t, store, clk.Now, time.Minute, time.Hour)
+	refresh(t, a)
+	_, ka := a.Keys()
+	clk.Add(2 * time.Minute) // two periods on: ka[0]'s period is past
+	store.failWith = fmt.Errorf("connection refused: %w", ports.ErrUnavailable)
+	store.fail.Store(true)
+	b := newRing(t, store, clk.Now, time.Minute, time.Hour)
+	if _, err := b.Refresh(context.Background()); !errors.Is(err, ports.ErrUnavailable) {
+		t.Fatalf("Refresh with the store out of reach: %v", err)
+	}
+	store.fail.Store(false)
+	refresh(t, b)
+	if _, kb := b.Keys(); !holds(kb, ka[0]) {
+		t.Fatal("a past period's key was not read once the store was back")
 	}
 }
 
