@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/kmipd/kmipd/ports"
 )
 
@@ -359,6 +361,47 @@ func TestRunStops(t *testing.T) {
 	if _, k := r.Keys(); len(k) < 2 {
 		t.Fatalf("Run loaded %d keys, want the current and next period's", len(k))
 	}
+}
+
+// TestRunLogsFailure: Run logs a refresh that failed, with the store's
+// error, and keeps going.
+func TestRunLogsFailure(t *testing.T) {
+	store := newMemStore(time.Now)
+	store.fail.Store(true)
+	var log syncBuffer
+	r, err := New(Options{Store: store, Rotation: time.Hour, Lifetime: time.Hour, Log: zerolog.New(&log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Run(ctx); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(log.String(), "store down") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if got := log.String(); !strings.Contains(got, `"level":"error"`) || !strings.Contains(got, "shared keys failed") {
+		t.Fatalf("log: %s", got)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestCheckPeriods(t *testing.T) {
