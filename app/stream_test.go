@@ -51,6 +51,17 @@ func (m *memStore) PutScratch(_ context.Context, key string, value []byte, _ tim
 	return nil
 }
 
+func (m *memStore) AddScratch(_ context.Context, key string, value []byte, _ time.Time) error {
+	sp := m.space()
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	if _, ok := sp.vals[key]; ok {
+		return fmt.Errorf("scratch %q: %w", key, ports.ErrExists)
+	}
+	sp.vals[key] = bytes.Clone(value)
+	return nil
+}
+
 func (m *memStore) GetScratch(_ context.Context, key string) ([]byte, error) {
 	sp := m.space()
 	sp.mu.Lock()

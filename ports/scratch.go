@@ -21,6 +21,13 @@ type ScratchStore interface {
 	// value being replaced not counted), nothing is stored and the error
 	// wraps ErrQuotaExceeded.
 	PutScratch(ctx context.Context, key string, value []byte, expires time.Time, quotas ...ScratchQuota) error
+	// AddScratch stores a copy of value under key until expires only when
+	// no unexpired value is there; otherwise nothing is stored and the
+	// error wraps ErrExists. The check and the write are one transaction:
+	// of concurrent callers on every node of the backend at most one adds
+	// its value, so all of them can then read the same one. An empty key
+	// is refused.
+	AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error
 	// GetScratch returns a copy of the value under key, or ErrNotFound when
 	// there is none or it has expired.
 	GetScratch(ctx context.Context, key string) ([]byte, error)

@@ -54,6 +54,11 @@ type loadSpec struct {
 	// Resume, with NewConn, keeps the session tickets servers send and
 	// offers them on the next connections (TLS session resumption).
 	Resume bool
+	// Alternate, with NewConn and several Addrs, sends each worker's
+	// connections to Addrs in turn, and with Resume gives each worker a
+	// session cache of its own: every resumption is then on another
+	// server than the one that sent the ticket (nodes sharing ticket keys).
+	Alternate bool
 	// LocateNames is how many distinct names the locate setup creates;
 	// Names, if set, are looked up instead and nothing is created.
 	LocateNames int
@@ -157,6 +162,9 @@ type worker struct {
 	resumed int64
 	first   string
 	hc      *http.Client // the HTTPS mode's connection
+
+	tls    *tls.Config // spec.TLS, or the worker's own with Alternate and Resume
+	nconns int         // connections opened, for Alternate
 }
 
 func (w *worker) fail(format string, args ...any) {
@@ -168,7 +176,11 @@ func (w *worker) fail(format string, args ...any) {
 func (w *worker) dial(ctx context.Context) (*rawConn, error) {
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	c, err := dialRaw(dctx, w.addr, w.spec.TLS)
+	if s := w.spec; s.Alternate && len(s.Addrs) > 1 {
+		w.addr = s.Addrs[(w.id+w.nconns)%len(s.Addrs)]
+	}
+	w.nconns++
+	c, err := dialRaw(dctx, w.addr, w.tls)
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +424,11 @@ func runLoad(ctx context.Context, spec *loadSpec) (result, error) {
 	}
 	ws := make([]*worker, spec.Conns)
 	for i := range ws {
-		ws[i] = &worker{spec: spec, addr: spec.addrOf(i)}
+		ws[i] = &worker{spec: spec, addr: spec.addrOf(i), id: i, tls: spec.TLS}
+		if spec.Resume && spec.Alternate {
+			ws[i].tls = spec.TLS.Clone()
+			ws[i].tls.ClientSessionCache = tls.NewLRUClientSessionCache(1)
+		}
 	}
 	names := spec.Names
 	if spec.Op == "locate" && len(names) == 0 {

@@ -124,6 +124,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	newConn := fs.Bool("new-conn", false, "open a new TLS connection (full handshake) per request message")
 	noVerify := fs.Bool("no-verify", false, "do not verify the server's certificate (handshake-rate measurements: the generator's own verification would bound them)")
 	resume := fs.Bool("resume", false, "with -new-conn: resume TLS sessions from the tickets the server sent")
+	alternate := fs.Bool("alternate", false, "with -new-conn and several -addr: each connection goes to the next server, so -resume resumes on another node than the one that sent the ticket")
 	names := fs.Int("locate-names", 100, "distinct names the locate setup creates")
 	https := fs.String("https", "", "post to https://ADDR/kmip in this encoding (ttlv or json) instead of the TTLV port")
 	if err := fs.Parse(args); err != nil {
@@ -138,7 +139,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	r, err := runLoad(ctx, &loadSpec{Addrs: strings.Split(*addr, ","), TLS: cfg, Op: *op, Conns: *conns, Duration: *dur, MaxOps: *maxOps,
-		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, NoVerify: *noVerify, LocateNames: *names, HTTPS: *https, Progress: stderr, ProgressEvery: 5 * time.Second})
+		Batch: *batch, Proto: p, NewConn: *newConn || *resume, Resume: *resume, Alternate: *alternate, NoVerify: *noVerify, LocateNames: *names, HTTPS: *https, Progress: stderr, ProgressEvery: 5 * time.Second})
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,10 @@ type pgSection struct {
 	pgCPU    map[pgKey]time.Duration // CPU per op of PostgreSQL's processes
 	maxConns int                     // each node's storage.max_conns
 	notes    []string
+
+	// resumed is the two-node row of new connections that resume, each on
+	// the other node than the one that sent the ticket; nil if not run.
+	resumed *result
 }
 
 // pgNodeMaxConns is each node's storage.max_conns (kmipd's default).
@@ -123,6 +127,23 @@ func (sec *pgSection) runNodes(ctx context.Context, o suiteOptions, cl *pgtest.C
 		fmt.Fprintf(stderr, "   nodes=%d %s  kmipd_cpu/op=%v postgres_cpu/op=%v\n", nodes, strings.ReplaceAll(r.String(), "\n", "\n   "),
 			sec.nodeCPU[key], sec.pgCPU[key])
 	}
+	if nodes == 2 && ctx.Err() == nil {
+		sec.runResumedAcross(ctx, o, addrs, cfg, stderr)
+	}
+}
+
+// runResumedAcross measures new connections that resume TLS sessions, each
+// on the other node than the one that sent its ticket: the nodes share
+// their ticket keys through the database (tls_ticket_rotation).
+func (sec *pgSection) runResumedAcross(ctx context.Context, o suiteOptions, addrs []string, cfg *tls.Config, stderr io.Writer) {
+	spec := loadSpec{Addrs: addrs, TLS: cfg, Op: "query", Conns: 8, Duration: o.cell, Proto: o.proto,
+		NewConn: true, Resume: true, Alternate: true, NoVerify: true}
+	r, err := runLoad(ctx, &spec)
+	if err != nil {
+		r = result{Op: "query", Conns: 8, NewConn: true, Resume: true, FirstFailure: err.Error()}
+	}
+	sec.resumed = &r
+	fmt.Fprintf(stderr, "   nodes=2 alternating %s\n", r)
 }
 
 func (sec *pgSection) note(format string, args ...any) {
@@ -279,6 +300,14 @@ func (sec *pgSection) markdown() string {
 	}
 	for _, f := range fails {
 		p("%s\n", f)
+	}
+	if r := sec.resumed; r != nil {
+		p("\nNew TLS connections resumed across the two nodes (query, 8 connections, each connection on the other node than the last, ")
+		p("so every resumption uses a ticket the other node sent): %s connections/s, %d of %d resumed, p99 %s", rate(r.OpsPerSec()), r.Resumed, r.Ops, dur(r.P99))
+		if r.FailedItems+r.ConnErrors > 0 || r.FirstFailure != "" {
+			p(", %d failed, first: %s", r.FailedItems+r.ConnErrors, oneLine(r.FirstFailure))
+		}
+		p(".\n")
 	}
 	for _, n := range sec.notes {
 		p("- %s\n", n)

@@ -295,6 +295,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		log.Info().Str("validity", time.Duration(cfg.CA.Validity).String()).Msg("certificate authority configured: Certify and Re-certify are offered")
 	}
+	// Session tickets: keys shared by the store's nodes (config_tickets.go).
+	prepareTLS, stopTickets, err := sessionTickets(s.SessionTickets, appStore, log.With().Str("component", "tls").Logger())
+	if err != nil {
+		return fail(exitConfig, err)
+	}
+	defer stopTickets() // idempotent; also called before the store is closed
+	// The KMIP listeners (TTLV and HTTPS, which takes srv's) share the
+	// store's ticket keys; the admin listener keeps its own.
+	kmipTLS := tlsConfig.Clone()
+	prepareTLS(kmipTLS)
 	cgroupLimit := cgroupMemoryLimit()
 	applyMemoryLimit(cgroupLimit, log)
 	budget := memoryBudget(s, cgroupLimit)
@@ -307,7 +317,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"Requests refused because the HSM no longer holds the object's key material.", svc.KeyMaterialUnavailable)
 	srv := &kmiptls.Server{
 		Handler:              metrics.MessageHandler(svc),
-		TLSConfig:            tlsConfig,
+		TLSConfig:            kmipTLS,
 		RequireClientAuthEKU: bool(s.EnableTLSClientAuth),
 		CRL:                  crl,
 		Settings:             listenerSettings(s),
@@ -397,7 +407,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if https != nil {
 		listeners = append(listeners, https.srv)
 	}
-	reloaders := []reloader{tlsReloader(s, listeners...)}
+	reloaders := []reloader{tlsReloader(s, prepareTLS, listeners...)}
 	if logOut != nil {
 		reloaders = append([]reloader{{"log", logOut.Reopen}}, reloaders...)
 	}
@@ -455,6 +465,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			code = exitFailed
 		}
 	}
+	stopTickets()
 	stopStoreWatch()
 	if closeStore() != nil {
 		code = exitFailed

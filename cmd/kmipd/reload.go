@@ -19,15 +19,16 @@ type reloader struct {
 }
 
 // tlsReloader reads the server certificate, key and CA bundle again and
-// gives them to srv for new connections; a certificate that does not load
-// keeps the one in force.
-func tlsReloader(s ServerConfig, listeners ...tlsListener) reloader {
+// gives them, prepared by prepare (the session tickets), to srv for new
+// connections; a certificate that does not load keeps the one in force.
+func tlsReloader(s ServerConfig, prepare func(*tls.Config), listeners ...tlsListener) reloader {
 	return reloader{"tls", func() error {
 		cfg, _, err := kmiptls.NewTLSConfig(kmiptls.TLSOptions{CertFile: s.CertificatePath, KeyFile: s.KeyPath,
 			CAFile: s.CAPath, CipherSuites: s.TLSCipherSuites, AuthSuite: s.AuthSuite})
 		if err != nil {
 			return err
 		}
+		prepare(cfg)
 		for _, l := range listeners {
 			if err := l.SetTLSConfig(cfg); err != nil {
 				return err

@@ -12,7 +12,8 @@ import (
 
 // Scratch checks ports.ScratchStore on stores opened by open: values round
 // trip, are replaced, deleted and expire, keep their quotas, survive a
-// reopen, and are refused after Close.
+// reopen, and are refused after Close; AddScratch adds only where no
+// unexpired value is, one of concurrent adders winning.
 func Scratch(t *testing.T, open Opener) {
 	t.Helper()
 	ctx := context.Background()
@@ -105,6 +106,7 @@ func Scratch(t *testing.T, open Opener) {
 		t.Fatalf("TakeScratch(expired): %v, want ErrNotFound", err)
 	}
 	scratchQuotas(t, ss)
+	scratchAdd(t, ss)
 	// Scratch values are durable and do not disturb the objects.
 	if ids, err := s.Locate(ctx, ports.LocateQuery{}); err != nil || len(ids) != 0 {
 		t.Fatalf("Locate with only scratch values = %v, %v", ids, err)
@@ -169,6 +171,69 @@ func scratchQuotas(t *testing.T, ss ports.ScratchStore) {
 		t.Fatalf("PutScratch replacing a value within its quotas: %v", err)
 	}
 	for _, k := range []string{"q/a/1", "q/a/2", "q/b/1", "q/a", "q/c/1"} {
+		if err := ss.DeleteScratch(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// scratchAdd checks AddScratch: it adds an absent or expired value, refuses
+// a present one with ErrExists and leaves it, and of concurrent adders of
+// one key exactly one wins, every one then reading the winner's value.
+func scratchAdd(t *testing.T, ss ports.ScratchStore) {
+	t.Helper()
+	ctx := context.Background()
+	later := time.Now().Add(time.Hour)
+	if err := ss.AddScratch(ctx, "", []byte("x"), later); err == nil {
+		t.Fatal("AddScratch with an empty key succeeded")
+	}
+	if err := ss.AddScratch(ctx, "add/1", []byte("first"), later); err != nil {
+		t.Fatalf("AddScratch(absent): %v", err)
+	}
+	if err := ss.AddScratch(ctx, "add/1", []byte("second"), later); !errors.Is(err, ports.ErrExists) {
+		t.Fatalf("AddScratch(present): %v, want ErrExists", err)
+	}
+	if got, err := ss.GetScratch(ctx, "add/1"); err != nil || string(got) != "first" {
+		t.Fatalf("GetScratch after a refused AddScratch = %q, %v; want the first value", got, err)
+	}
+	if err := ss.PutScratch(ctx, "add/old", []byte("v"), time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.AddScratch(ctx, "add/old", []byte("new"), later); err != nil {
+		t.Fatalf("AddScratch over an expired value: %v", err)
+	}
+	if got, err := ss.GetScratch(ctx, "add/old"); err != nil || string(got) != "new" {
+		t.Fatalf("GetScratch after AddScratch over an expired value = %q, %v", got, err)
+	}
+	const adders = 8
+	won := make(chan int, adders)
+	for i := range adders {
+		go func() {
+			err := ss.AddScratch(ctx, "add/race", []byte{byte(i)}, later)
+			switch {
+			case err == nil:
+				won <- i
+			case errors.Is(err, ports.ErrExists):
+				won <- -1
+			default:
+				t.Errorf("AddScratch: %v", err)
+				won <- -1
+			}
+		}()
+	}
+	winner, wins := -1, 0
+	for range adders {
+		if i := <-won; i >= 0 {
+			winner, wins = i, wins+1
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d concurrent AddScratch calls added their value, want 1", wins)
+	}
+	if got, err := ss.GetScratch(ctx, "add/race"); err != nil || !bytes.Equal(got, []byte{byte(winner)}) {
+		t.Fatalf("GetScratch after the race = %v, %v; want the winner's %d", got, err, winner)
+	}
+	for _, k := range []string{"add/1", "add/old", "add/race"} {
 		if err := ss.DeleteScratch(ctx, k); err != nil {
 			t.Fatal(err)
 		}

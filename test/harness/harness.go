@@ -158,6 +158,10 @@ type Options struct {
 	DBPath string
 	// HTTPS serves KMIP over HTTPS too, on a free port (Server.HTTPSAddr).
 	HTTPS bool
+	// PKIDir is the development PKI's directory; empty means one in the
+	// server's own directory. Servers given the same one serve the same
+	// certificate and trust the same CA, as nodes behind one load balancer.
+	PKIDir string
 	// StorageTOML, when set, is the [storage] table's body in place of the
 	// type and path the harness writes: a store that is not a file, such as
 	// PostgreSQL (PostgresStorage).
@@ -201,7 +205,11 @@ func Start(t testing.TB, o Options) *Server {
 	t.Helper()
 	bin := Binary(t)
 	dir := t.TempDir()
-	pki, err := NewPKI(filepath.Join(dir, "pki"))
+	pkiDir := o.PKIDir
+	if pkiDir == "" {
+		pkiDir = filepath.Join(dir, "pki")
+	}
+	pki, err := NewPKI(pkiDir)
 	if err != nil {
 		t.Fatalf("harness: development PKI: %v", err)
 	}

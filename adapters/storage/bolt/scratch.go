@@ -66,6 +66,31 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 	})
 }
 
+// AddScratch implements ports.ScratchStore in one write transaction.
+func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+	if key == "" {
+		return errors.New("bolt store: empty scratch key")
+	}
+	exp := unixNano(expires)
+	rec := append(binary.BigEndian.AppendUint64(nil, exp), value...)
+	now := unixNano(time.Now())
+	return s.submit(ctx, func(tx *bbolt.Tx) error {
+		if err := purgeScratch(tx, now); err != nil {
+			return err
+		}
+		if tx.Bucket(bucketScratch).Get([]byte(key)) != nil {
+			return fmt.Errorf("bolt store: scratch value %q: %w", key, ports.ErrExists)
+		}
+		if err := tx.Bucket(bucketScratch).Put([]byte(key), rec); err != nil {
+			return fmt.Errorf("bolt store: %w", err)
+		}
+		if err := tx.Bucket(bucketScratchExp).Put(expKey(exp, key), nil); err != nil {
+			return fmt.Errorf("bolt store: %w", err)
+		}
+		return nil
+	})
+}
+
 // checkQuota fails with ports.ErrQuotaExceeded when adding a value of size
 // bytes under key would break q; the purge before it left only unexpired
 // values, and keys are sorted, so only q's prefix is read.

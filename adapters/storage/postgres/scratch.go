@@ -38,6 +38,32 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 	})
 }
 
+// AddScratch implements ports.ScratchStore: an insert that does nothing on
+// a conflict, after the expired values are purged, in one transaction; a
+// concurrent insert of the same key on another node waits for this one to
+// commit and then does nothing.
+func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+	if key == "" {
+		return errors.New("postgres store: empty scratch key")
+	}
+	value = append([]byte{}, value...) // never nil: the column is NOT NULL
+	now := time.Now().UnixNano()
+	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM kmipd_scratch WHERE expires <= $1`, now); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `INSERT INTO kmipd_scratch (key, expires, value) VALUES ($1, $2, $3)
+			ON CONFLICT (key) DO NOTHING`, []byte(key), expires.UnixNano(), value)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return refuse(fmt.Errorf("postgres store: scratch value %q: %w", key, ports.ErrExists))
+		}
+		return nil
+	})
+}
+
 // checkQuota fails with ports.ErrQuotaExceeded when adding a value of size
 // bytes under key would break q. A transaction-scoped advisory lock on the
 // prefix serializes the count and the insert of every node's writers under

@@ -41,6 +41,20 @@ func (s *scratchStore) PutScratch(ctx context.Context, key string, value []byte,
 	return s.scratch.PutScratch(ctx, key, env, expires, adjusted...)
 }
 
+// AddScratch seals value and adds it (ports.ScratchStore.AddScratch).
+func (s *scratchStore) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+	dk, err := newDataKey(ctx, s.cur)
+	if err != nil {
+		return err
+	}
+	defer dk.wipe()
+	env, err := dk.seal(value, scratchAAD(key))
+	if err != nil {
+		return err
+	}
+	return s.scratch.AddScratch(ctx, key, env, expires)
+}
+
 // GetScratch returns the opened value under key.
 func (s *scratchStore) GetScratch(ctx context.Context, key string) ([]byte, error) {
 	env, err := s.scratch.GetScratch(ctx, key)

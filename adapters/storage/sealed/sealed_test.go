@@ -322,6 +322,16 @@ func TestScratchSealed(t *testing.T) {
 	if got, err := s.GetScratch(ctx, "k1"); err != nil || !bytes.Equal(got, known) {
 		t.Fatalf("GetScratch: %v", err)
 	}
+	// AddScratch seals too.
+	if err := s.AddScratch(ctx, "k3", known, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if raw3, err := inner.GetScratch(ctx, "k3"); err != nil || bytes.Contains(raw3, known) {
+		t.Fatalf("added scratch value stored in clear (err %v)", err)
+	}
+	if got, err := s.GetScratch(ctx, "k3"); err != nil || !bytes.Equal(got, known) {
+		t.Fatalf("GetScratch(k3): %v", err)
+	}
 	// A value moved to another key does not open.
 	if err := inner.PutScratch(ctx, "k2", raw, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)

@@ -48,6 +48,32 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 	})
 }
 
+// AddScratch implements ports.ScratchStore: the purge and the insert that
+// does nothing on a conflict are one write transaction.
+func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+	if key == "" {
+		return errors.New("sqlite store: empty scratch key")
+	}
+	value = append([]byte{}, value...) // never nil: the column is NOT NULL
+	now := time.Now().UnixNano()
+	return s.submit(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM scratch WHERE expires <= ?`, now); err != nil {
+			return s.translate(err)
+		}
+		res, err := tx.Exec(`INSERT INTO scratch (key, expires, value) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			key, expires.UnixNano(), value)
+		if err != nil {
+			return s.translate(err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return s.translate(err)
+		} else if n == 0 {
+			return fmt.Errorf("sqlite store: scratch value %q: %w", key, ports.ErrExists)
+		}
+		return nil
+	})
+}
+
 // checkQuota fails with ports.ErrQuotaExceeded when adding a value of size
 // bytes under key would break q; the purge before it left only unexpired
 // values. The prefix is a key range, so the primary key index serves it.
