@@ -261,12 +261,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.cancelBase()
 		return nil
 	case <-ctx.Done():
-		s.cancelBase()
+		// Close before cancelling: a handler that returns as soon as its
+		// context ends must not get its answer written to a connection the
+		// deadline has cut.
 		s.mu.Lock()
 		for c := range s.conns {
 			c.raw.Close()
 		}
 		s.mu.Unlock()
+		s.cancelBase()
 		return ctx.Err()
 	}
 }
