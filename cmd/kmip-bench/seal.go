@@ -47,46 +47,62 @@ type sealSection struct {
 }
 
 // runSeal measures sealCells on kmipd with each of sealModes, one store
-// after the other, each mode in a fresh server and store. It never fails:
-// a server that does not start is recorded in notes.
+// after the other. The three servers of a store (each with a store of its
+// own) run side by side, and each cell runs on them back to back, so that
+// a busy machine disturbs the three rows of a cell alike. It never fails: a
+// server that does not start is recorded in notes.
 func runSeal(ctx context.Context, o suiteOptions, work string, pki kmiptls.DevPKI, cfg *tls.Config, pin []string, self string, stderr io.Writer) *sealSection {
 	sec := &sealSection{cells: map[sealKey]result{}, cpu: map[sealKey]time.Duration{}}
 	for _, st := range sealStores {
+		if ctx.Err() != nil {
+			return sec
+		}
+		fmt.Fprintf(stderr, "== kmipd-%s: plain, sealed, sealed+audit\n", st)
+		srvs := map[string]*server{}
 		for _, m := range sealModes {
-			if ctx.Err() != nil {
-				return sec
-			}
 			t := target{name: "kmipd-" + st + "-" + m.name, kind: "kmipd", storage: st, seal: m.seal, audit: m.audit}
-			fmt.Fprintf(stderr, "== %s\n", t.name)
 			srv, err := startTarget(ctx, t, filepath.Join(work, "seal-"+st+"-"+strings.ReplaceAll(m.name, "+", "-")), pki, pin, self, o.kmipd, "", "", cfg)
 			if err != nil {
 				sec.note("%s did not start: %v", t.name, oneLine(err.Error()))
 				fmt.Fprintf(stderr, "   %s did not start: %v\n", t.name, err)
 				continue
 			}
-			pid := srv.cmd.Process.Pid
-			for _, c := range sealCells {
-				key := sealKey{st, m.name, c}
-				spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: c.op, Conns: c.conns, Duration: o.cell, Proto: o.proto}
-				var cpu0 time.Duration
-				spec.OnMeasure = func() { cpu0 = cpuTime(pid) }
-				r, err := runLoad(ctx, &spec)
-				cpu1 := cpuTime(pid)
-				if err != nil {
-					r = result{Op: c.op, Conns: c.conns, FirstFailure: err.Error()}
+			srvs[m.name] = srv
+		}
+		for _, c := range sealCells {
+			for _, m := range sealModes {
+				if srv := srvs[m.name]; srv != nil && ctx.Err() == nil {
+					sec.measure(ctx, o, cfg, srv, sealKey{st, m.name, c}, stderr)
 				}
-				sec.cells[key] = r
-				if r.Ops > 0 && cpu0 >= 0 && cpu1 >= 0 {
-					sec.cpu[key] = (cpu1 - cpu0) / time.Duration(r.Ops)
-				}
-				fmt.Fprintf(stderr, "   %s  server_cpu/op=%v\n", strings.ReplaceAll(r.String(), "\n", "\n   "), sec.cpu[key])
 			}
-			if err := srv.stop(); err != nil {
-				sec.note("%s: stop: %v", t.name, err)
+		}
+		for _, m := range sealModes {
+			if srv := srvs[m.name]; srv != nil {
+				if err := srv.stop(); err != nil {
+					sec.note("%s: stop: %v", srv.t.name, err)
+				}
 			}
 		}
 	}
 	return sec
+}
+
+// measure runs one cell of the section on srv.
+func (sec *sealSection) measure(ctx context.Context, o suiteOptions, cfg *tls.Config, srv *server, key sealKey, stderr io.Writer) {
+	pid := srv.cmd.Process.Pid
+	spec := loadSpec{Addr: srv.addr, TLS: cfg, Op: key.op, Conns: key.conns, Duration: o.cell, Proto: o.proto}
+	var cpu0 time.Duration
+	spec.OnMeasure = func() { cpu0 = cpuTime(pid) }
+	r, err := runLoad(ctx, &spec)
+	cpu1 := cpuTime(pid)
+	if err != nil {
+		r = result{Op: key.op, Conns: key.conns, FirstFailure: err.Error()}
+	}
+	sec.cells[key] = r
+	if r.Ops > 0 && cpu0 >= 0 && cpu1 >= 0 {
+		sec.cpu[key] = (cpu1 - cpu0) / time.Duration(r.Ops)
+	}
+	fmt.Fprintf(stderr, "   %-12s %s  server_cpu/op=%v\n", key.mode, strings.ReplaceAll(r.String(), "\n", "\n   "), sec.cpu[key])
 }
 
 func (sec *sealSection) note(format string, args ...any) {
@@ -118,7 +134,7 @@ func (sec *sealSection) markdown() string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	p("\n## Sealing at rest and the audit log\n\n")
-	p("kmipd on each store three times, each in a fresh server and store: **plain** (no `[seal]`, no `[audit]`), ")
+	p("kmipd on each store three times, side by side, each with a store of its own, each cell run on the three back to back: **plain** (no `[seal]`, no `[audit]`), ")
 	p("**sealed** (`[seal] type = \"file\"`, a KEK file from `kmipd seal keygen`, as `make run` seals: each key's material is encrypted ")
 	p("under a data key of its own that the KEK wraps, and opened again for every Get and Encrypt), and **sealed+audit** (also `[audit] path`: ")
 	p("an intent and a result record a batch item, each on disk, fsynced, before the item goes on; concurrent records share an fsync). ")
