@@ -201,10 +201,13 @@ func (sec *sealSection) cpuRatio(k, base sealKey) string {
 // and writes its report to <out>/<date>-<commit>-seal.md.
 func runSealOnly(ctx context.Context, o suiteOptions, rep *report, work string, pki kmiptls.DevPKI, cfg *tls.Config, pin []string,
 	self string, stdout, stderr io.Writer) error {
+	load0 := loadAverage()
 	sec := runSeal(ctx, o, work, pki, cfg, pin, self, stderr)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	sec.note("load average (1 min) %s at the start, %s at the end, on %d CPU(s): above that, other work shared the CPUs, and the throughputs say less than the CPU figures",
+		load0, loadAverage(), rep.cpus)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# kmipd benchmark, sealing and audit section only, %s (%s)\n\n", rep.started.Format("2006-01-02 15:04 UTC"), rep.commit)
 	fmt.Fprintf(&b, "Machine: %d CPU(s), %s; %s. KMIP %d.%d over TLS %s (at most) with the development PKI, client `kmip-bench suite -only seal`. ",
@@ -229,4 +232,13 @@ func runSealOnly(ctx context.Context, o suiteOptions, rep *report, work string, 
 	}
 	fmt.Fprintf(stderr, "results written to %s\n", name)
 	return nil
+}
+
+// loadAverage is the one-minute load average of /proc/loadavg, or "?".
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
