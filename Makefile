@@ -67,7 +67,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/kmipjson/
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./adapters/transport/kmipxml/
 
-## bench: kmipd (SQLite, bbolt) side by side with pykmip-server and a null responder, then kmipd on PostgreSQL with one and two nodes; writes docs/bench/ (BENCH_FLAGS='-only postgres': that section alone)
+## bench: kmipd (SQLite, bbolt) side by side with pykmip-server and a null responder, then kmipd plain / sealed / sealed+audit, then kmipd on PostgreSQL with one and two nodes; writes docs/bench/ (BENCH_FLAGS='-only seal' or '-only postgres': that section alone)
 BENCH_FLAGS ?=
 bench: build
 	$(GO) build -o bin/kmip-bench ./cmd/kmip-bench

@@ -31,6 +31,7 @@ func (reservedPolicies) Names() []string { return nil }
 // index (query) and what kmipd checks on loaded candidates (the rest).
 type locateFilter struct {
 	query  ports.LocateQuery
+	terms  []domain.IndexTerm   // search terms stores do not index (domain.Indexed)
 	uid    string               // Unique Identifier filter, "" if none
 	ranges map[string]dateRange // date ranges and Initial Date
 	state  *domain.State        // State filter, compared with the effective state
@@ -40,13 +41,24 @@ type locateFilter struct {
 
 // needsLoad reports whether candidates must be loaded to be checked.
 func (f *locateFilter) needsLoad() bool {
-	return f.uid != "" || len(f.ranges) > 0 || f.state != nil || f.limits != nil || !f.access
+	return f.uid != "" || len(f.terms) > 0 || len(f.ranges) > 0 || f.state != nil || f.limits != nil || !f.access
 }
 
-// locate implements Locate (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29): filters on any
-// attribute, the caller's access, the Storage Status Mask and the Object
-// Group Member run as index lookups in the store; only date ranges, Usage
-// Limits and the effective State are checked on loaded candidates. The result
+// term adds a search term the object must have: to the store's query when
+// stores index it, else to the terms checked on loaded candidates.
+func (f *locateFilter) term(t domain.IndexTerm) {
+	if domain.Indexed(t.Name) {
+		f.query.Terms = append(f.query.Terms, t)
+	} else {
+		f.terms = append(f.terms, t)
+	}
+}
+
+// locate implements Locate (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29): filters on
+// indexed attributes (domain.Indexed), the caller's access, the Storage
+// Status Mask and the Object Group Member run as index lookups in the store;
+// filters on the other attributes, date ranges, Usage Limits and the
+// effective State are checked on the candidates those lookups select. The result
 // holds only objects the caller may Locate, newest first, after Offset
 // Items and up to Maximum Items; Located Items (KMIP 1.3+) counts every match.
 func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
@@ -80,8 +92,7 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 		if containsTerm(f.query.Terms, "Object Group") {
 			switch kmip.ObjectGroupMember(m) {
 			case kmip.ObjectGroupMemberGroupMemberFresh:
-				f.query.Terms = append(f.query.Terms,
-					domain.IndexTerm{Name: "Fresh", Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
+				f.term(domain.IndexTerm{Name: "Fresh", Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
 			case kmip.ObjectGroupMemberGroupMemberDefault:
 				// kmipd's policy: a group's default object is its newest
 				// member, the first Locate answers.
@@ -172,7 +183,7 @@ func newestFirst(ids []string) {
 
 // locateMatch checks a loaded candidate against what the index did not answer.
 func (s *Service) locateMatch(ctx context.Context, c *call, f *locateFilter, obj *domain.Object, now time.Time) bool {
-	if f.uid != "" && !hasQuery(obj, f.query) {
+	if (f.uid != "" || len(f.terms) > 0) && !hasQuery(obj, f.query, f.terms) {
 		return false
 	}
 	if !inRanges(obj, f.ranges) || (f.limits != nil && !usageLimitsAtLeast(obj, f.limits)) {
@@ -281,12 +292,12 @@ func (f *locateFilter) add(a domain.Attribute) error {
 	switch a.Name {
 	case "Object Type":
 		v, _ := a.Value.AsEnum()
-		f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexObjectType, Key: domain.EnumKey(v)})
+		f.term(domain.IndexTerm{Name: domain.IndexObjectType, Key: domain.EnumKey(v)})
 	case "State":
 		return f.addState(a.Value)
 	case "Operation Policy Name":
 		v, _ := a.Value.AsText()
-		f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
+		f.term(domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
 	case "Unique Identifier":
 		v, ok := a.Value.AsText()
 		if !ok || (f.uid != "" && f.uid != v) {
@@ -297,12 +308,12 @@ func (f *locateFilter) add(a domain.Attribute) error {
 		// Matching objects have every requested bit (KMIP 1.4 §4.9).
 		m, _ := a.Value.AsInt()
 		for _, bit := range domain.MaskBits(uint32(m)) {
-			f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(bit)})
+			f.term(domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(bit)})
 		}
 	case "Usage Limits":
 		f.limits = a.Value
 	default:
-		f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
+		f.term(domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
 	}
 	return nil
 }
@@ -317,7 +328,7 @@ func (f *locateFilter) addState(value *kmip.Item) error {
 	}
 	if from := storedStates(st); len(from) == 1 && st != domain.PreActive {
 		// Compromised and Destroyed do not follow from dates.
-		f.query.Terms = append(f.query.Terms, domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(v)})
+		f.term(domain.IndexTerm{Name: domain.IndexState, Key: domain.EnumKey(v)})
 		return nil
 	}
 	f.state = &st
@@ -416,14 +427,15 @@ func inRanges(obj *domain.Object, ranges map[string]dateRange) bool {
 	return true
 }
 
-// hasQuery reports whether the object matches the index part of a query: it
-// carries every term and one term of each group.
-func hasQuery(obj *domain.Object, q ports.LocateQuery) bool {
+// hasQuery reports whether the object matches the index part of a query and
+// the search terms stores do not index: it carries every term of q.Terms and
+// of terms, and one term of each group.
+func hasQuery(obj *domain.Object, q ports.LocateQuery, terms []domain.IndexTerm) bool {
 	have := map[domain.IndexTerm]bool{}
-	for _, t := range obj.IndexTerms() {
+	for _, t := range obj.SearchTerms() {
 		have[t] = true
 	}
-	for _, t := range q.Terms {
+	for _, t := range slices.Concat(q.Terms, terms) {
 		if !have[t] {
 			return false
 		}

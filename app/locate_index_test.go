@@ -165,19 +165,48 @@ func TestLocateCriteria(t *testing.T) {
 	}
 }
 
-// TestLocateLoadsNoCandidate checks that access, storage status, usage mask
-// and name filters are answered by the store's index: Locate loads no object
+// TestLocateLoadsNoCandidate checks that access, storage status, name and
+// group filters are answered by the store's index: Locate loads no object
 // when the policy source can list its policies.
 func TestLocateLoadsNoCandidate(t *testing.T) {
 	s, store := locateWorld(t, listedPolicies{})
 	for _, who := range []domain.Principal{alice, bob, {Name: "carol"}} {
 		locateAs(t, s, who, nameItem("k"))
-		locateAs(t, s, who, kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt)),
+		locateAs(t, s, who, nameItem("k"),
 			kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskOnLineStorage|kmip.StorageStatusMaskDestroyedStorage)))
 		locateAs(t, s, who, kmip.Text(kmip.TagObjectGroup, "g"), kmip.Int(kmip.TagMaximumItems, 1))
 	}
 	if n := store.gets.Load(); n != 0 {
 		t.Errorf("Locate loaded %d objects, want none", n)
+	}
+}
+
+// TestLocateChecksUnindexedTermsOnCandidates: stores do not index usage-mask
+// bits, algorithms, flags or the like (domain.Indexed), so Locate checks
+// them on the candidates the indexed filters select, and loads no other
+// object: here the two members of group g that alice may locate.
+func TestLocateChecksUnindexedTermsOnCandidates(t *testing.T) {
+	s, store := locateWorld(t, listedPolicies{})
+	group := kmip.Text(kmip.TagObjectGroup, "g")
+	fresh := kmip.Enum(kmip.TagObjectGroupMember, uint32(kmip.ObjectGroupMemberGroupMemberFresh))
+	for _, tc := range []struct {
+		name   string
+		fields []*kmip.Item
+		want   []string
+	}{
+		{"group fresh", []*kmip.Item{group, fresh}, []string{"a4"}},
+		{"group and not fresh", []*kmip.Item{group, kmip.Bool(kmip.TagFresh, false)}, []string{"a3"}},
+		{"group and usage mask", []*kmip.Item{group, kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt))}, nil},
+		{"group and object type", []*kmip.Item{group, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData))}, []string{"a4"}},
+	} {
+		before := store.gets.Load()
+		n, ids := locateAs(t, s, alice, tc.fields...)
+		if n != len(tc.want) || !slices.Equal(ids, tc.want) {
+			t.Errorf("%s: Located Items %d, %q; want %q", tc.name, n, ids, tc.want)
+		}
+		if loaded := store.gets.Load() - before; loaded > 2 {
+			t.Errorf("%s: Locate loaded %d objects, want at most the group's 2", tc.name, loaded)
+		}
 	}
 }
 

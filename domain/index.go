@@ -118,19 +118,26 @@ func (o *Object) StorageStatus() uint32 {
 	return uint32(kmip.StorageStatusMaskOnLineStorage)
 }
 
-// DerivedTerms lists the index terms computed from the object rather than
+// DerivedTerms lists the search terms computed from the object rather than
 // copied from one attribute value: its access terms, its storage status,
-// each bit of its Cryptographic Usage Mask and the value of each Name.
-func (o *Object) DerivedTerms() []IndexTerm {
-	terms := []IndexTerm{
-		{IndexAccess, AccessKey(o.Policy, o.Type)},
-		{IndexOwnerAccess, OwnerAccessKey(o.Owner, o.Policy, o.Type)},
-		{IndexStorage, EnumKey(o.StorageStatus())},
-	}
-	for _, v := range o.AttrValues("Cryptographic Usage Mask") {
-		if m, ok := v.AsInt(); ok {
-			for _, bit := range MaskBits(uint32(m)) {
-				terms = append(terms, IndexTerm{IndexUsageBit, EnumKey(bit)})
+// each bit of its Cryptographic Usage Mask and the value of each Name. All
+// but the usage bits are Indexed.
+func (o *Object) DerivedTerms() []IndexTerm { return o.derivedTerms(nil, true) }
+
+// derivedTerms appends DerivedTerms to terms, leaving out those not Indexed
+// unless all.
+func (o *Object) derivedTerms(terms []IndexTerm, all bool) []IndexTerm {
+	terms = append(terms,
+		IndexTerm{IndexAccess, AccessKey(o.Policy, o.Type)},
+		IndexTerm{IndexOwnerAccess, OwnerAccessKey(o.Owner, o.Policy, o.Type)},
+		IndexTerm{IndexStorage, EnumKey(o.StorageStatus())},
+	)
+	if all {
+		for _, v := range o.AttrValues("Cryptographic Usage Mask") {
+			if m, ok := v.AsInt(); ok {
+				for _, bit := range MaskBits(uint32(m)) {
+					terms = append(terms, IndexTerm{IndexUsageBit, EnumKey(bit)})
+				}
 			}
 		}
 	}
@@ -141,6 +148,65 @@ func (o *Object) DerivedTerms() []IndexTerm {
 	}
 	return terms
 }
+
+// unindexed lists the search terms stores keep no index entries for:
+// attributes whose few values most objects share (algorithms, lengths,
+// masks, flags, formats, the dates and counters kmipd sets) and the
+// usage-mask bits. An entry costs every write of the object (an AES key
+// carried 25, 18 of them these), and a Locate by such a term alone matches
+// most objects anyway; a Locate filtering on one checks it on the candidates
+// its indexed terms select.
+var unindexed = map[string]bool{
+	IndexUsageBit:                     true,
+	"Cryptographic Algorithm":         true,
+	"Cryptographic Length":            true,
+	"Cryptographic Parameters":        true,
+	"Cryptographic Domain Parameters": true,
+	"Cryptographic Usage Mask":        true,
+	"Certificate Type":                true,
+	"Certificate Length":              true,
+	"Digital Signature Algorithm":     true,
+	"Lease Time":                      true,
+	"Usage Limits":                    true,
+	"Activation Date":                 true,
+	"Process Start Date":              true,
+	"Protect Stop Date":               true,
+	"Deactivation Date":               true,
+	"Destroy Date":                    true,
+	"Compromise Occurrence Date":      true,
+	"Compromise Date":                 true,
+	"Revocation Reason":               true,
+	"Archive Date":                    true,
+	"Fresh":                           true,
+	"Last Change Date":                true,
+	"Key Value Present":               true,
+	"Original Creation Date":          true,
+	"Random Number Generator":         true,
+	"Sensitive":                       true,
+	"Always Sensitive":                true,
+	"Extractable":                     true,
+	"Never Extractable":               true,
+	"Key Format Type":                 true,
+	"Opaque Data Type":                true,
+	"NIST Key Type":                   true,
+	"Protection Level":                true,
+	"Protection Period":               true,
+	"Protection Storage Mask":         true,
+	"Quantum Safe":                    true,
+	"Rotate Automatic":                true,
+	"Rotate Interval":                 true,
+	"Rotate Offset":                   true,
+	"Rotate Date":                     true,
+	"Rotate Generation":               true,
+	"Rotate Latest":                   true,
+}
+
+// Indexed reports whether stores index the search terms named name
+// (Object.IndexTerms): every attribute and pseudo-attribute but those whose
+// values most objects share. Names, Object Groups, Links, identifiers,
+// digests, certificate names, the object type, state, owner, policy, access
+// and storage terms and every custom attribute are.
+func Indexed(name string) bool { return !unindexed[name] }
 
 // MaskBits returns the bits set in m, lowest first.
 func MaskBits(m uint32) []uint32 {

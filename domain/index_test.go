@@ -3,6 +3,7 @@ package domain
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -92,5 +93,56 @@ func TestNameValueTerms(t *testing.T) {
 	}
 	if slices.ContainsFunc((&Object{}).DerivedTerms(), func(t IndexTerm) bool { return t.Name == IndexNameValue }) {
 		t.Error("an object without Names has a Name Value term")
+	}
+}
+
+// Stores index only the selective search terms of an AES key as Create
+// makes it: its type, state, owner, policy, access and storage terms, name
+// values, group, digest and short identifier, not its algorithm, length,
+// usage mask and bits, flags and dates; SearchTerms still has them all.
+func TestIndexTermsAreTheSelectiveSearchTerms(t *testing.T) {
+	o := &Object{ID: "k", Type: uint32(kmip.ObjectTypeSymmetricKey), State: Active, Owner: "alice", Policy: PolicyDefault}
+	o.SetAttr("Cryptographic Algorithm", kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)))
+	o.SetAttr("Cryptographic Length", kmip.Int(kmip.TagCryptographicLength, 256))
+	o.SetAttr("Cryptographic Usage Mask", kmip.Int(kmip.TagCryptographicUsageMask, 12))
+	o.AddAttr("Digest", kmip.Struct(kmip.TagDigest, kmip.Enum(kmip.TagHashingAlgorithm, 6), kmip.Bytes(kmip.TagDigestValue, []byte{1, 2})))
+	o.SetAttr("Short Unique Identifier", kmip.Bytes(kmip.TagShortUniqueIdentifier, []byte{3, 4}))
+	for _, name := range []string{"Sensitive", "Always Sensitive", "Extractable", "Never Extractable", "Fresh"} {
+		o.SetAttr(name, kmip.Bool(0, true))
+	}
+	for _, name := range []string{"Last Change Date", "Original Creation Date"} {
+		o.SetAttr(name, kmip.DateTime(0, time.Unix(1e9, 0)))
+	}
+	o.SetAttr("Key Format Type", kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)))
+	o.SetAttr("Lease Time", kmip.Interval(kmip.TagLeaseTime, 3600))
+	o.SetAttr("Protection Storage Mask", kmip.Int(kmip.TagProtectionStorageMask, 1))
+	o.SetAttr("Random Number Generator", kmip.Struct(kmip.TagRandomNumberGenerator, kmip.Enum(kmip.TagRNGAlgorithm, 1)))
+	index, search := o.IndexTerms(), o.SearchTerms()
+	names := map[string]bool{}
+	for _, term := range index {
+		names[term.Name] = true
+		if !slices.Contains(search, term) {
+			t.Errorf("index term %v is not a search term", term)
+		}
+	}
+	want := []string{IndexObjectType, IndexState, IndexOwner, IndexPolicy, IndexAccess, IndexOwnerAccess, IndexStorage, "Digest", "Short Unique Identifier"}
+	if len(index) != len(want) {
+		t.Errorf("%d index terms, want %d: %v", len(index), len(want), index)
+	}
+	for _, n := range want {
+		if !names[n] {
+			t.Errorf("IndexTerms lacks %s: %v", n, index)
+		}
+	}
+	if len(search) != len(want)+2+14 {
+		t.Errorf("%d search terms, want every attribute value and usage bit: %v", len(search), search)
+	}
+	o.AddAttr("Name", kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, "n"), kmip.Enum(kmip.TagNameType, 1)))
+	o.AddAttr("Object Group", kmip.Text(kmip.TagObjectGroup, "g"))
+	o.AddAttr("x-dept", kmip.Text(0, "payments"))
+	for _, n := range []string{"Name", IndexNameValue, "Object Group", "x-dept"} {
+		if !slices.ContainsFunc(o.IndexTerms(), func(t IndexTerm) bool { return t.Name == n }) {
+			t.Errorf("IndexTerms lacks %s", n)
+		}
 	}
 }

@@ -130,18 +130,32 @@ const (
 	IndexPolicy     = "Operation Policy Name"
 )
 
-// IndexTerms lists every index term of the object: its object type, state,
-// owner, policy, derived terms (DerivedTerms) and each value of each attribute.
-func (o *Object) IndexTerms() []IndexTerm {
-	terms := []IndexTerm{
-		{IndexObjectType, EnumKey(o.Type)},
-		{IndexState, EnumKey(uint32(o.State))},
-		{IndexOwner, o.Owner},
-		{IndexPolicy, o.Policy},
-	}
-	terms = append(terms, o.DerivedTerms()...)
+// SearchTerms lists every term a Locate can select the object by: its
+// object type, state, owner, policy, derived terms (DerivedTerms) and each
+// value of each attribute. A store indexes only those of them IndexTerms
+// lists; the rest are checked on loaded objects.
+func (o *Object) SearchTerms() []IndexTerm { return o.terms(true) }
+
+// IndexTerms lists the terms stores index for the object: the SearchTerms
+// whose name is Indexed: 9 for an AES key made by Create without a Name,
+// where every search term would be 25.
+func (o *Object) IndexTerms() []IndexTerm { return o.terms(false) }
+
+// terms builds SearchTerms (all) or IndexTerms, computing no key of a term
+// it leaves out.
+func (o *Object) terms(all bool) []IndexTerm {
+	terms := make([]IndexTerm, 0, 8+len(o.Attributes))
+	terms = append(terms,
+		IndexTerm{IndexObjectType, EnumKey(o.Type)},
+		IndexTerm{IndexState, EnumKey(uint32(o.State))},
+		IndexTerm{IndexOwner, o.Owner},
+		IndexTerm{IndexPolicy, o.Policy},
+	)
+	terms = o.derivedTerms(terms, all)
 	for _, a := range o.Attributes {
-		terms = append(terms, IndexTerm{a.Name, IndexKey(a.Value)})
+		if all || Indexed(a.Name) {
+			terms = append(terms, IndexTerm{a.Name, IndexKey(a.Value)})
+		}
 	}
 	return terms
 }

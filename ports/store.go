@@ -45,14 +45,20 @@ type Store interface {
 	// and at least one term of each group of q.Any (all objects when both are
 	// empty), in ascending identifier order, starting after q.After, at most
 	// q.Limit of them (no limit when 0). It reads index entries only, about as
-	// many as there are matches, never every stored object.
+	// many as there are matches, never every stored object. The terms are
+	// those of domain.Object.IndexTerms: a store keeps index entries for
+	// those alone, and a term domain.Indexed refuses must not be asked for
+	// (a store written by an earlier release may still hold entries for such
+	// terms, stale ones included; they are never read).
 	Locate(ctx context.Context, q LocateQuery) ([]string, error)
 	// Close releases the store; later calls return ErrClosed.
 	Close() error
 }
 
 // LocateQuery is a conjunction of index terms (domain.Object.IndexTerms) and
-// of disjunctions of index terms, with keyset pagination.
+// of disjunctions of index terms, with keyset pagination. A caller filtering
+// on search terms stores do not index (domain.Indexed) checks them on the
+// objects the query returns.
 type LocateQuery struct {
 	// Terms must all be present.
 	Terms []domain.IndexTerm

@@ -34,7 +34,7 @@ func TestLoadOverHTTPS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := &report{targets: []target{{"kmipd-sqlite", "kmipd", "sqlite"}}, cells: map[string]map[cellKey]result{},
+	rep := &report{targets: []target{{name: "kmipd-sqlite", kind: "kmipd", storage: "sqlite"}}, cells: map[string]map[cellKey]result{},
 		https: map[string]map[string]result{"kmipd-sqlite": {}}}
 	for _, mode := range []string{"ttlv", "json"} {
 		r, err := runLoad(context.Background(), &loadSpec{Addr: ln.Addr().String(), TLS: cfg, Op: "get", Conns: 2,

@@ -96,7 +96,7 @@ func (sec *pgSection) runNodes(ctx context.Context, o suiteOptions, cl *pgtest.C
 	}()
 	var addrs []string
 	for i := range nodes {
-		t := target{fmt.Sprintf("kmipd-postgres-node%d", i+1), "kmipd", "postgres"}
+		t := target{name: fmt.Sprintf("kmipd-postgres-node%d", i+1), kind: "kmipd", storage: "postgres"}
 		s, err := startTarget(ctx, t, filepath.Join(dir, fmt.Sprint(i)), pki, pin, self, o.kmipd, "", dsn, cfg)
 		if err != nil {
 			sec.note("%d node(s): %s did not start: %v", nodes, t.name, err)

@@ -226,6 +226,9 @@ func (r *report) markdown() string {
 			}
 		}
 	}
+	if r.seal != nil {
+		b.WriteString(r.seal.markdown())
+	}
 	if r.pg != nil {
 		b.WriteString(r.pg.markdown())
 	}

@@ -13,7 +13,7 @@ func TestReportMarksTargets(t *testing.T) {
 		return result{Op: op, Conns: conns, Ops: ops, Elapsed: time.Second, GenCPU: gen}
 	}
 	r := &report{
-		targets: []target{{"kmipd-bbolt", "kmipd", "bbolt"}, {"pykmip", "pykmip", ""}, {"null", "null", ""}},
+		targets: []target{{name: "kmipd-bbolt", kind: "kmipd", storage: "bbolt"}, {name: "pykmip", kind: "pykmip"}, {name: "null", kind: "null"}},
 		cells: map[string]map[cellKey]result{
 			"kmipd-bbolt": {{"get", 8}: cell("get", 8, 50000, 0), {"create", 32}: cell("create", 32, 3000, 0)},
 			"pykmip":      {{"get", 8}: cell("get", 8, 400, 0), {"create", 32}: cell("create", 32, 200, 0)},

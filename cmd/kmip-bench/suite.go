@@ -38,6 +38,7 @@ type suiteOptions struct {
 	tls      uint16
 	profile  bool // keep CPU profiles of the profiled cells in out/profiles
 	postgres bool // run the PostgreSQL section (one node, two nodes)
+	seal     bool // run the sealing and audit section
 	only     string
 }
 
@@ -46,6 +47,8 @@ type target struct {
 	name    string // column name
 	kind    string // kmipd, pykmip, null
 	storage string // kmipd's storage.type
+	seal    bool   // kmipd with [seal] (a new KEK file)
+	audit   bool   // kmipd with [audit]
 }
 
 // server is a running target process.
@@ -77,12 +80,15 @@ func cmdSuite(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&o.goBench, "go-bench", true, "run the Go storage Locate benchmarks (go test -bench LocateByName)")
 	fs.BoolVar(&o.pin, "pin", true, "pin servers to CPU 1 and the load generator to CPU 0 with taskset when there are two CPUs")
 	fs.BoolVar(&o.postgres, "postgres", true, "run the PostgreSQL section (create ×32 and get ×8 through one and two kmipd nodes on one database; skipped when PostgreSQL is not installed)")
-	fs.StringVar(&o.only, "only", "", "run only this `section`: postgres (writes <out>/<date>-<commit>-postgres.md, leaves latest.md alone)")
+	fs.BoolVar(&o.seal, "seal", true, "run the sealing and audit section (create ×32, get ×8 and encrypt ×8 on SQLite and bbolt: plain, sealed, sealed with the audit log)")
+	fs.StringVar(&o.only, "only", "", "run only this `section`: postgres or seal (writes <out>/<date>-<commit>-SECTION.md, leaves latest.md alone)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.only != "" && o.only != "postgres" {
-		return fmt.Errorf("-only %q: the only section is postgres", o.only)
+	switch o.only {
+	case "", "postgres", "seal":
+	default:
+		return fmt.Errorf("-only %q: the sections are postgres and seal", o.only)
 	}
 	var err error
 	if o.proto, err = parseProtocol(*ver); err != nil {
@@ -130,7 +136,8 @@ type report struct {
 	scale     map[string]scaleResult
 	https     map[string]map[string]result // kmipd target → HTTPS encoding → get, 8 conns
 	goBench   string
-	pg        *pgSection // the PostgreSQL section; nil when not run
+	pg        *pgSection   // the PostgreSQL section; nil when not run
+	seal      *sealSection // the sealing and audit section; nil when not run
 	notes     []string
 }
 
@@ -196,15 +203,18 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 	if o.only == "postgres" {
 		return runPostgresOnly(ctx, o, rep, work, pki, cfg, pin, self, stdout, stderr)
 	}
-	rep.targets = []target{{"kmipd-sqlite", "kmipd", "sqlite"}, {"kmipd-bbolt", "kmipd", "bbolt"}}
+	if o.only == "seal" {
+		return runSealOnly(ctx, o, rep, work, pki, cfg, pin, self, stdout, stderr)
+	}
+	rep.targets = []target{{name: "kmipd-sqlite", kind: "kmipd", storage: "sqlite"}, {name: "kmipd-bbolt", kind: "kmipd", storage: "bbolt"}}
 	if o.pykmip != "" {
 		if _, err := os.Stat(o.pykmip); err == nil {
-			rep.targets = append(rep.targets, target{"pykmip", "pykmip", ""})
+			rep.targets = append(rep.targets, target{name: "pykmip", kind: "pykmip"})
 		} else {
 			rep.notes = append(rep.notes, fmt.Sprintf("PyKMIP skipped: %v", err))
 		}
 	}
-	rep.targets = append(rep.targets, target{"null", "null", ""})
+	rep.targets = append(rep.targets, target{name: "null", kind: "null"})
 
 	// The null responder runs first: its cells are the load generator's
 	// ceiling, printed before anything else is measured.
@@ -312,6 +322,9 @@ func runSuite(ctx context.Context, o suiteOptions, stdout, stderr io.Writer) err
 		if err := srv.stop(); err != nil {
 			rep.notes = append(rep.notes, fmt.Sprintf("%s: stop: %v", t.name, err))
 		}
+	}
+	if o.seal && ctx.Err() == nil {
+		rep.seal = runSeal(ctx, o, work, pki, cfg, pin, self, stderr)
 	}
 	if o.postgres && ctx.Err() == nil {
 		rep.pg = runPostgres(ctx, o, work, pki, cfg, pin, self, stderr)
@@ -432,7 +445,11 @@ type = %q
 [https]
 address = %q
 `, host, port, pki.ServerCert, pki.ServerKey, pki.CACert, s.logf, filepath.Join(dir, "kmipd.db"), s.pprof, t.storage, storageLocation(t.storage, dir, storageURL), s.https)
-		if err := os.WriteFile(filepath.Join(dir, "kmipd.toml"), []byte(conf), 0o600); err != nil {
+		extra, err := sealConfig(t, dir, kmipd)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "kmipd.toml"), []byte(conf+extra), 0o600); err != nil {
 			return nil, err
 		}
 		argv = []string{kmipd, "-config", filepath.Join(dir, "kmipd.toml")}

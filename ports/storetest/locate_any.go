@@ -127,7 +127,9 @@ func testLocateAnyWide(t *testing.T, open Opener) {
 }
 
 // testDerivedTerms checks that the derived index terms (access, storage
-// status, usage-mask bits) are found and follow updates.
+// status, name values) are found and follow updates. Usage-mask bits are
+// search terms stores do not index (domain.Indexed): Locate is not asked
+// for them.
 func testDerivedTerms(t *testing.T, open Opener) {
 	s, _ := fresh(t, open)
 	objs := population(12)
@@ -135,9 +137,7 @@ func testDerivedTerms(t *testing.T, open Opener) {
 		o.SetAttr("Cryptographic Usage Mask", kmip.Int(kmip.TagCryptographicUsageMask, int32(i)))
 	}
 	createAll(t, s, objs)
-	bit := func(b uint32) domain.IndexTerm {
-		return domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(b)}
-	}
+	nameValue := domain.IndexTerm{Name: domain.IndexNameValue, Key: domain.NameValueKey("name-4")}
 	online := domain.IndexTerm{Name: domain.IndexStorage, Key: domain.EnumKey(uint32(kmip.StorageStatusMaskOnLineStorage))}
 	destroyed := domain.IndexTerm{Name: domain.IndexStorage, Key: domain.EnumKey(uint32(kmip.StorageStatusMaskDestroyedStorage))}
 	symAlice := domain.IndexTerm{Name: domain.IndexOwnerAccess,
@@ -146,9 +146,8 @@ func testDerivedTerms(t *testing.T, open Opener) {
 	check := func() {
 		t.Helper()
 		for _, q := range []ports.LocateQuery{
-			{Terms: []domain.IndexTerm{bit(4)}},
-			{Terms: []domain.IndexTerm{bit(4), bit(8)}},
-			{Terms: []domain.IndexTerm{bit(1)}, Any: [][]domain.IndexTerm{{online}}},
+			{Terms: []domain.IndexTerm{nameValue}},
+			{Terms: []domain.IndexTerm{nameValue}, Any: [][]domain.IndexTerm{{online}}},
 			{Terms: []domain.IndexTerm{destroyed}},
 			{Any: [][]domain.IndexTerm{{symAlice, restrictedData}}},
 			{Any: [][]domain.IndexTerm{{symAlice, restrictedData}, {online}}},
@@ -161,13 +160,11 @@ func testDerivedTerms(t *testing.T, open Opener) {
 	update("obj-000", func(o *domain.Object) { o.State = domain.Destroyed })
 	update("obj-001", func(o *domain.Object) { o.Policy = "restricted" })
 	update("obj-003", func(o *domain.Object) { o.Policy = "default" })
-	update("obj-005", func(o *domain.Object) {
-		o.SetAttr("Cryptographic Usage Mask", kmip.Int(kmip.TagCryptographicUsageMask, 4|8))
-	})
-	update("obj-006", func(o *domain.Object) { o.DeleteAttr("Cryptographic Usage Mask") })
+	update("obj-004", func(o *domain.Object) { o.DeleteAttr("Name") })
+	update("obj-005", func(o *domain.Object) { o.AddAttr("Name", name("name-4")) })
 	check()
-	if got := locate(t, s, ports.LocateQuery{Terms: []domain.IndexTerm{bit(4), bit(8)}}); !slices.Contains(got, "obj-005") {
-		t.Errorf("usage bits 4 and 8 after update: %q lacks obj-005", got)
+	if got := locate(t, s, ports.LocateQuery{Terms: []domain.IndexTerm{nameValue}}); !equalIDs(got, []string{"obj-005", "obj-009"}) {
+		t.Errorf("name value after update: %q, want obj-005 and obj-009", got)
 	}
 	if got := locate(t, s, ports.LocateQuery{Terms: []domain.IndexTerm{destroyed}}); !equalIDs(got, []string{"obj-000"}) {
 		t.Errorf("destroyed storage after update: %q, want obj-000", got)

@@ -739,7 +739,7 @@ func testLocateOrder(t *testing.T, open Opener) {
 	checkLocate(t, s, want)
 	checkLocate(t, s, want, domain.IndexTerm{Name: domain.IndexOwner, Key: "alice"})
 	checkLocate(t, s, want, domain.IndexTerm{Name: domain.IndexOwner, Key: "alice"},
-		domain.IndexTerm{Name: "Fresh", Key: "b:1"})
+		domain.IndexTerm{Name: "Object Group", Key: "t:g1"})
 }
 
 func testLocatePaging(t *testing.T, open Opener) {

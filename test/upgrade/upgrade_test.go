@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/kmipd/kmipd/adapters/transport/kmipclient"
@@ -57,6 +58,7 @@ func TestOpenEarlierReleaseStores(t *testing.T) {
 				}
 				srv.Restart(t)
 				ids := m[storage]
+				checkUnindexedLocate(t, srv.Dial(t, "admin", 1, 4), ids.AES)
 				checkObjects(t, srv.Dial(t, "admin", 1, 4), ids.AES, ids.Secret, ids.Private, ids.Public, ids.Certificate, ids.Destroyed)
 				c := srv.Dial(t, "admin", 2, 1)
 				out := harness.Call(t, c, kmip.OperationCreate, kmipclient.CreateSymmetricKey(kmip.CryptographicAlgorithmAES, 128, kmip.CryptographicUsageMaskEncrypt, "after-upgrade")...)
@@ -119,5 +121,59 @@ func checkObjects(t *testing.T, c *kmipclient.Client, aes, secret, priv, pub, ce
 	st := harness.Call(t, c, kmip.OperationGetAttributes, uid(destroyed), kmip.Text(kmip.TagAttributeName, "State"))
 	if v, _ := st.Path(kmip.TagAttribute, kmip.TagAttributeValue).AsEnum(); kmip.State(v) != kmip.StateDestroyed {
 		t.Errorf("destroyed key's State = %v", st)
+	}
+}
+
+// checkUnindexedLocate locates the earlier release's AES key by attributes
+// this tree no longer indexes (domain.Indexed): that release wrote index
+// entries for them, which this tree neither reads nor keeps up to date, so
+// after a change of its Last Change Date the old entry is stale and must
+// not match.
+func checkUnindexedLocate(t *testing.T, c *kmipclient.Client, aes string) {
+	t.Helper()
+	attr := kmipclient.Attribute
+	located := func(filters ...*kmip.Item) []string {
+		t.Helper()
+		out := harness.Call(t, c, kmip.OperationLocate, filters...)
+		var ids []string
+		for _, it := range out.ChildrenOf(kmip.TagUniqueIdentifier) {
+			id, _ := it.AsText()
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	name := kmipclient.NameAttribute("upgrade-aes")
+	alg := attr("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES)))
+	mask := attr("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt)))
+	if got := located(name, alg, attr("Cryptographic Length", kmip.Int(0, 256)), mask); len(got) != 1 || got[0] != aes {
+		t.Errorf("Locate by name, AES, 256 bits and Encrypt = %q, want %s", got, aes)
+	}
+	if got := located(name, attr("Cryptographic Length", kmip.Int(0, 128))); len(got) != 0 {
+		t.Errorf("Locate by name and 128 bits = %q, want none", got)
+	}
+	if got := located(alg, attr("Cryptographic Length", kmip.Int(0, 256))); !slices.Contains(got, aes) {
+		t.Errorf("Locate by AES and 256 bits = %q, lacks %s", got, aes)
+	}
+	lastChange := func() *kmip.Item {
+		t.Helper()
+		out := harness.Call(t, c, kmip.OperationGetAttributes, uid(aes), kmip.Text(kmip.TagAttributeName, "Last Change Date"))
+		v := out.Path(kmip.TagAttribute, kmip.TagAttributeValue)
+		if v == nil {
+			t.Fatalf("no Last Change Date: %v", out)
+		}
+		return v
+	}
+	before := lastChange()
+	t.Logf("Last Change Date as the earlier release left it: %v", before)
+	harness.Call(t, c, kmip.OperationAddAttribute, uid(aes), attr("x-after-upgrade", kmip.Text(0, "changed")))
+	after := lastChange()
+	if before.Equal(after) {
+		t.Fatalf("Add Attribute left Last Change Date at %v", before)
+	}
+	if got := located(name, attr("Last Change Date", before)); len(got) != 0 {
+		t.Errorf("Locate by the Last Change Date before the change = %q, want none", got)
+	}
+	if got := located(name, attr("Last Change Date", after)); len(got) != 1 || got[0] != aes {
+		t.Errorf("Locate by the Last Change Date after the change = %q, want %s", got, aes)
 	}
 }
