@@ -31,7 +31,7 @@ func TestBenchHTTPSAgainstKmipd(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	tg := target{"kmipd-sqlite", "kmipd", "sqlite"}
+	tg := target{name: "kmipd-sqlite", kind: "kmipd", storage: "sqlite"}
 	srv, err := startTarget(ctx, tg, filepath.Join(dir, "kmipd"), pki, nil, "", kmipd, "", "", cfg)
 	if err != nil {
 		t.Fatal(err)
