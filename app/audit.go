@@ -67,7 +67,7 @@ func (s *Service) audit(ctx context.Context, rec ports.AuditRecord) error {
 func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.Item, batch *batchIDs, undo *undoLog, size *int) (*kmip.Item, bool) {
 	v := m.v
 	if s.cfg.Auditor == nil {
-		item, failed := s.runItem(ctx, v, m.who, bi, batch, undo)
+		item, failed := s.runItemMaybePending(ctx, m, i, bi, batch, undo)
 		return item, s.capResponse(item, size) || failed
 	}
 	m.ran = true
@@ -82,7 +82,7 @@ func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.I
 	}
 	mark := len(l.steps)
 	saved := batchIDs{placeholder: batch.placeholder, byOp: maps.Clone(batch.byOp)}
-	item, failed := s.runItem(ctx, v, m.who, bi, batch, l)
+	item, failed := s.runItemMaybePending(ctx, m, i, bi, batch, l)
 	failed = s.capResponse(item, size) || failed
 	rec.Time, rec.Event = s.cfg.Clock.Now(), ports.AuditResult
 	describeResult(&rec, item)

@@ -61,6 +61,8 @@ type Config struct {
 	// CA issues certificates for Certify and Re-certify (app/certify.go);
 	// nil: neither operation is offered.
 	CA *CA
+	// Async configures asynchronous operations (app/async.go).
+	Async AsyncOptions
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler
@@ -70,6 +72,8 @@ type Service struct {
 	// keyMaterialMissing counts requests refused because an object's key
 	// was missing from the HSM (KeyMaterialUnavailable reads it).
 	keyMaterialMissing atomic.Uint64
+	// async follows the operations running detached (app/async.go).
+	async asyncWorkers
 }
 
 var _ ports.MessageHandler = (*Service)(nil)
@@ -92,6 +96,7 @@ func New(cfg Config) *Service {
 	if cfg.NameLocks == nil {
 		cfg.NameLocks = newLocalNameLocks()
 	}
-	s := &Service{cfg: cfg}
+	cfg.Async = cfg.Async.withDefaults()
+	s := &Service{cfg: cfg, async: newAsyncWorkers()}
 	return s
 }
