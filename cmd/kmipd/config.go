@@ -149,6 +149,8 @@ type ServerConfig struct {
 	// ResourceLimits bound what one client makes the server keep
 	// (config_limits.go).
 	ResourceLimits
+	// AsyncConfig configures asynchronous operations (config_async.go).
+	AsyncConfig
 }
 
 // StorageConfig is the [storage] table.
@@ -219,6 +221,7 @@ func defaultConfig() Config {
 			MaxMessageItems:     ttlv.DefaultLimits.MaxItems,
 			LeaseTime:           duration(defaultLeaseTime),
 			ResourceLimits:      defaultResourceLimits(),
+			AsyncConfig:         defaultAsyncConfig(),
 		},
 		Storage: StorageConfig{Type: defaultStorageType, Create: storageCreateAuto},
 		Crypto:  CryptoConfig{Type: defaultCryptoType, RNG: defaultRNG},
@@ -414,6 +417,9 @@ func (c *Config) normalize() error {
 		return keyErr("server.lease_time", "%s is not between 0s and %ds", time.Duration(s.LeaseTime), uint32(math.MaxUint32))
 	}
 	if err := s.ResourceLimits.validate(); err != nil {
+		return err
+	}
+	if err := s.AsyncConfig.validate(); err != nil {
 		return err
 	}
 	for _, cs := range s.TLSCipherSuites {
