@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"runtime/debug"
 	"time"
 
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -18,6 +19,17 @@ import (
 // back when it is answered synchronously.
 func (j *asyncJob) work(ctx context.Context, cancel context.CancelFunc, reqBatch *batchIDs, reqUndo *undoLog) {
 	defer j.s.async.wg.Done()
+	defer func() {
+		if r := recover(); r != nil {
+			j.s.cfg.Log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).Msg("panic in an asynchronous operation")
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			if !j.pending && j.result == nil { // pending: the lease runs out, Poll answers Operation Failed
+				j.result, j.failed = j.failedItem(kmip.ResultReasonGeneralFailure, "internal error"), true
+				close(j.done)
+			}
+		}
+	}()
 	batch := &batchIDs{placeholder: reqBatch.placeholder, byOp: maps.Clone(reqBatch.byOp)}
 	l := &undoLog{item: reqUndo.item}
 	defer cancel()
