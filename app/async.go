@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -176,6 +177,22 @@ func cancelKey(owner string, acv []byte) string {
 	return cancelPrefix + hex.EncodeToString([]byte(owner)) + "/" + hex.EncodeToString(acv)
 }
 
+// auditGate is opened once the result record of an Operation Pending
+// answer was written, or refused; the final record waits for it.
+type auditGate struct {
+	done    chan struct{}
+	refused bool // the client got General Failure, never the value
+}
+
+// pendingAudited opens the gate of an item answered Operation Pending.
+func (m *msgAudit) pendingAudited(refused bool) {
+	if m.gate != nil {
+		m.gate.refused = refused
+		close(m.gate.done)
+		m.gate = nil
+	}
+}
+
 // asyncJob is one batch item that may go pending.
 type asyncJob struct {
 	s     *Service
@@ -185,6 +202,7 @@ type asyncJob struct {
 	op    kmip.Operation
 	acv   []byte
 	since time.Time
+	gate  *auditGate // when auditing
 	// canceled is set when the worker took a Cancel request; stopped when
 	// shutdown cancelled it.
 	canceled, stopped atomic.Bool
@@ -213,18 +231,23 @@ func (s *Service) runItemMaybePending(ctx context.Context, m *msgAudit, i int, b
 		l = &undoLog{} // so that a Cancel can reverse the item's writes
 	}
 	j := &asyncJob{s: s, m: m, i: i, bi: bi, op: op, acv: acv, since: s.cfg.Clock.Now(), done: make(chan struct{})}
+	if s.cfg.Auditor != nil {
+		j.gate = &auditGate{done: make(chan struct{})}
+	}
 	wctx, stop := detach(ctx)
+	// The worker's own copies: the request may reset its own (audit.go).
+	wb, wl := &batchIDs{placeholder: batch.placeholder, byOp: maps.Clone(batch.byOp)}, &undoLog{item: l.item}
 	after := s.cfg.Async.After
 	if mode == asyncMandatory {
 		after = 0
 	}
 	if after <= 0 && j.goPending(ctx) {
 		s.async.wg.Add(1)
-		go j.work(wctx, stop, batch, l)
+		go j.work(wctx, stop, batch, l, wb, wl)
 		return j.pendingItem(), false
 	}
 	s.async.wg.Add(1)
-	go j.work(wctx, stop, batch, l)
+	go j.work(wctx, stop, batch, l, wb, wl)
 	if after > 0 {
 		t := time.NewTimer(after)
 		defer t.Stop()
@@ -270,6 +293,7 @@ func (j *asyncJob) goPending(ctx context.Context) bool {
 		return false
 	}
 	j.pending = true
+	j.m.gate = j.gate
 	return true
 }
 

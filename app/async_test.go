@@ -321,3 +321,21 @@ func TestAsyncAudit(t *testing.T) {
 		t.Fatalf("audit results %+v, want the pending answer then the success naming %s", results, id)
 	}
 }
+
+// A pending answer whose result record the trail refuses is answered
+// General Failure, as a synchronous one; the work it started keeps nothing.
+func TestAsyncAuditRefused(t *testing.T) {
+	aud := &fakeAuditor{fail: func(r ports.AuditRecord) bool { return r.Status == kmip.ResultStatusOperationPending.String() }}
+	s, st := asyncService(t, fakeCrypto{}, AsyncOptions{}, aud)
+	if it := sendAsync(t, s, alice, v14, 0, aesCreate14(128, ""))[0]; status(it) != kmip.ResultStatusOperationFailed {
+		t.Fatalf("refused pending answer: %s", it)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.DrainAsync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(st.objs); n != 0 {
+		t.Fatalf("%d objects kept by an operation whose pending answer was refused", n)
+	}
+}

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"maps"
 	"runtime/debug"
 	"time"
 
@@ -15,32 +14,13 @@ import (
 // the waiting request, or, once the client was answered Operation Pending,
 // stores it for Poll. While it runs, watch beats the record's lease and
 // cancels ctx on a Cancel request or at shutdown. It works on its own
-// copies of the batch's identifiers and undo log, which the request gets
-// back when it is answered synchronously.
-func (j *asyncJob) work(ctx context.Context, cancel context.CancelFunc, reqBatch *batchIDs, reqUndo *undoLog) {
+// copies of the batch's identifiers and undo log (batch, l), which the
+// request (reqBatch, reqUndo) gets back when it is answered synchronously.
+func (j *asyncJob) work(ctx context.Context, cancel context.CancelFunc, reqBatch *batchIDs, reqUndo *undoLog, batch *batchIDs, l *undoLog) {
 	defer j.s.async.wg.Done()
-	defer func() {
-		if r := recover(); r != nil {
-			j.s.cfg.Log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).Msg("panic in an asynchronous operation")
-			j.mu.Lock()
-			defer j.mu.Unlock()
-			if !j.pending && j.result == nil { // pending: the lease runs out, Poll answers Operation Failed
-				j.result, j.failed = j.failedItem(kmip.ResultReasonGeneralFailure, "internal error"), true
-				close(j.done)
-			}
-		}
-	}()
-	batch := &batchIDs{placeholder: reqBatch.placeholder, byOp: maps.Clone(reqBatch.byOp)}
-	l := &undoLog{item: reqUndo.item}
+	defer j.recoverPanic()
 	defer cancel()
-	stopWatch, watchEnded := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(watchEnded)
-		j.watch(ctx, cancel, stopWatch)
-	}()
-	item, failed := j.s.runItem(ctx, j.m.v, j.m.who, j.bi, batch, l)
-	close(stopWatch)
-	<-watchEnded // no heartbeat may overwrite the outcome
+	item, failed := j.runWatched(ctx, cancel, batch, l)
 	j.mu.Lock()
 	if !j.pending {
 		j.result, j.failed = item, failed
@@ -54,6 +34,39 @@ func (j *asyncJob) work(ctx context.Context, cancel context.CancelFunc, reqBatch
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), asyncFinishTime)
 	defer fcancel()
 	j.finish(fctx, item, batch, l)
+}
+
+// runWatched runs the item while watch runs beside it; watch has ended
+// when it returns, even on a panic, so that no heartbeat overwrites the
+// outcome or keeps a dead operation pending.
+func (j *asyncJob) runWatched(ctx context.Context, cancel context.CancelFunc, batch *batchIDs, l *undoLog) (*kmip.Item, bool) {
+	stopWatch, watchEnded := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watchEnded)
+		j.watch(ctx, cancel, stopWatch)
+	}()
+	defer func() {
+		close(stopWatch)
+		<-watchEnded
+	}()
+	return j.s.runItem(ctx, j.m.v, j.m.who, j.bi, batch, l)
+}
+
+// recoverPanic logs a panic of the worker; a request still waiting is
+// answered General Failure, a pending one is left to its lease, after
+// which Poll answers Operation Failed.
+func (j *asyncJob) recoverPanic() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	j.s.cfg.Log.Error().Interface("panic", r).Str("stack", string(debug.Stack())).Msg("panic in an asynchronous operation")
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if !j.pending && j.result == nil {
+		j.result, j.failed = j.failedItem(kmip.ResultReasonGeneralFailure, "internal error"), true
+		close(j.done)
+	}
 }
 
 // watch, every asyncTick until stop is closed, and while the item is
@@ -113,7 +126,13 @@ func (j *asyncJob) takeCancel(ctx context.Context) bool {
 func (j *asyncJob) finish(ctx context.Context, item *kmip.Item, batch *batchIDs, l *undoLog) {
 	s, who := j.s, j.m.who
 	st := asyncDone
+	if j.gate != nil {
+		<-j.gate.done
+	}
 	switch {
+	case j.gate != nil && j.gate.refused:
+		s.revertItem(ctx, who, l, 0)
+		item, st = auditRefused(j.bi), asyncCanceled
 	case j.stopped.Load():
 		s.revertItem(ctx, who, l, 0)
 		item, st = j.failedItem(kmip.ResultReasonGeneralFailure, "the server shut down before the operation finished; its writes were reversed"), asyncCanceled

@@ -29,6 +29,9 @@ type msgAudit struct {
 	addr string
 	v    version // the negotiated version, once known
 	ran  bool    // an item was audited: the message needs no record of its own
+	// gate, set while an item answered Operation Pending awaits its result
+	// record, orders that record before the final one (app/async.go).
+	gate *auditGate
 }
 
 func newMsgAudit(ctx context.Context) *msgAudit {
@@ -86,7 +89,9 @@ func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.I
 	failed = s.capResponse(item, size) || failed
 	rec.Time, rec.Event = s.cfg.Clock.Now(), ports.AuditResult
 	describeResult(&rec, item)
-	if s.audit(ctx, rec) != nil {
+	refused := s.audit(ctx, rec) != nil
+	m.pendingAudited(refused) // app/async.go
+	if refused {
 		s.revertItem(ctx, m.who, l, mark)
 		*batch = saved
 		return auditRefused(bi), true
