@@ -180,3 +180,35 @@ func TestAsyncNodeDies(t *testing.T) {
 		t.Fatalf("Poll answered the failure only after %s", time.Since(start))
 	}
 }
+
+// SIGTERM of the node running a pending operation: within shutdown_timeout
+// it finishes and Poll on the other node answers its result (the keys
+// exist); when the period is too short it is cancelled, and Poll answers
+// Operation Failed with no key kept.
+func TestAsyncShutdown(t *testing.T) {
+	for _, tc := range []struct {
+		timeout string
+		finish  bool
+	}{{"30s", true}, {"100ms", false}} {
+		a, b := twoNodesWith(t, harness.Options{Storage: "sqlite",
+			ExtraServerTOML: "async_after = \"0s\"\nasync_lease = \"2s\"\nshutdown_timeout = \"" + tc.timeout + "\"\n"})
+		ca, cb := dial(t, a, "alice", 1, 4), dial(t, b, "alice", 1, 4)
+		acv := pendingValue(t, sendAsync(t, ca, kmip.OperationCreateKeyPair, rsaPair(1, "drained")...))
+		if err := a.Terminate(t); err != nil {
+			t.Logf("shutdown_timeout %s: exit %v", tc.timeout, err)
+		}
+		_, err := pollDone(t, cb, acv, 20*time.Second)
+		n := len(call(t, cb, kmip.OperationLocate, kmipclient.NameAttribute("drained")).ChildrenOf(kmip.TagUniqueIdentifier))
+		t.Logf("shutdown_timeout %s: Poll %v, %d keys", tc.timeout, err, n)
+		switch {
+		case err == nil && n == 1:
+		case err != nil && n == 0 && !tc.finish:
+			wantReason(t, err, kmip.ResultReasonGeneralFailure)
+		default:
+			t.Fatalf("shutdown_timeout %s: Poll answered %v with %d keys kept", tc.timeout, err, n)
+		}
+		if tc.finish && err != nil {
+			t.Fatal("the operation was not let finish within shutdown_timeout")
+		}
+	}
+}
