@@ -251,7 +251,7 @@ func TestAsyncFailureAndCancelFailed(t *testing.T) {
 // A running record whose node stopped beating its lease is Operation
 // Failed for Poll and Unable to Cancel for Cancel, never pending forever.
 func TestAsyncLeaseLost(t *testing.T) {
-	s, st := asyncService(t, fakeCrypto{}, AsyncOptions{}, nil)
+	s, st := asyncService(t, fakeCrypto{}, AsyncOptions{Lease: 300 * time.Millisecond}, nil)
 	acv := make([]byte, acvLen)
 	acv[0] = 7
 	rec := asyncRecord{owner: alice.Name, op: kmip.OperationCreate, state: asyncRunning, since: testNow.Add(-time.Hour), lease: testNow.Add(-time.Second)}
@@ -266,6 +266,14 @@ func TestAsyncLeaseLost(t *testing.T) {
 	st.PutScratch(context.Background(), asyncKey(alice.Name, acv), rec.encode(), time.Now().Add(time.Hour))
 	if r := one(t, s, alice, v21, bi(kmip.OperationPoll, acvItem(acv))); r.status != kmip.ResultStatusOperationPending {
 		t.Fatalf("a live lease polled as %s", r.status)
+	}
+	// No node takes the Cancel request within a lease: Unable to Cancel,
+	// and the request is taken back.
+	if r := cancelResult(t, s, alice, v21, acv); r != kmip.CancellationResultUnableToCancel {
+		t.Fatalf("Cancel nobody picked up: %s", r)
+	}
+	if _, err := st.GetScratch(context.Background(), cancelKey(alice.Name, acv)); err == nil {
+		t.Fatal("the Cancel request was left behind")
 	}
 }
 

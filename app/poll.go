@@ -217,13 +217,14 @@ func (s *Service) cancelAsync(ctx context.Context, owner string, acv []byte) (km
 		}
 	}
 	// Exactly one of this Cancel and the worker takes the request.
-	if _, err := ss.TakeScratch(context.WithoutCancel(ctx), key); err == nil {
-		if found && rec.state != asyncRunning {
-			return s.settled(rec), nil // it finished before it looked
-		}
-		return kmip.CancellationResultUnableToCancel, nil
+	_, takeErr := ss.TakeScratch(context.WithoutCancel(ctx), key)
+	switch {
+	case found && rec.state != asyncRunning:
+		return s.settled(rec), nil
+	case takeErr == nil || !found || s.leaseLost(rec):
+		return kmip.CancellationResultUnableToCancel, nil // the node never took it, or stopped
 	}
-	return kmip.CancellationResultCanceled, nil
+	return kmip.CancellationResultCanceled, nil // the node took it and is reversing the writes
 }
 
 // settled is the Cancellation Result for a finished operation: Canceled
