@@ -29,6 +29,9 @@ type msgAudit struct {
 	addr string
 	v    version // the negotiated version, once known
 	ran  bool    // an item was audited: the message needs no record of its own
+	// gate, set while an item answered Operation Pending awaits its result
+	// record, orders that record before the final one (app/async.go).
+	gate *auditGate
 }
 
 func newMsgAudit(ctx context.Context) *msgAudit {
@@ -67,7 +70,7 @@ func (s *Service) audit(ctx context.Context, rec ports.AuditRecord) error {
 func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.Item, batch *batchIDs, undo *undoLog, size *int) (*kmip.Item, bool) {
 	v := m.v
 	if s.cfg.Auditor == nil {
-		item, failed := s.runItem(ctx, v, m.who, bi, batch, undo)
+		item, failed := s.runItemMaybePending(ctx, m, i, bi, batch, undo)
 		return item, s.capResponse(item, size) || failed
 	}
 	m.ran = true
@@ -82,11 +85,13 @@ func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.I
 	}
 	mark := len(l.steps)
 	saved := batchIDs{placeholder: batch.placeholder, byOp: maps.Clone(batch.byOp)}
-	item, failed := s.runItem(ctx, v, m.who, bi, batch, l)
+	item, failed := s.runItemMaybePending(ctx, m, i, bi, batch, l)
 	failed = s.capResponse(item, size) || failed
 	rec.Time, rec.Event = s.cfg.Clock.Now(), ports.AuditResult
 	describeResult(&rec, item)
-	if s.audit(ctx, rec) != nil {
+	refused := s.audit(ctx, rec) != nil
+	m.pendingAudited(refused) // app/async.go
+	if refused {
 		s.revertItem(ctx, m.who, l, mark)
 		*batch = saved
 		return auditRefused(bi), true

@@ -344,6 +344,7 @@ type batchRequest struct {
 	hdr     *kmip.Item
 	items   []*kmip.Item
 	onError kmip.BatchErrorContinuationOption
+	async   asyncMode // what the Asynchronous Indicator allows (app/async.go)
 }
 
 // readBatch checks a request message's header and batch (KMIP 1.4 §7,
@@ -385,10 +386,6 @@ func (s *Service) readBatch(req *kmip.Item) (batchRequest, *kmip.Item) {
 		// understands no extension. Non-critical ones are ignored.
 		return batchRequest{}, s.errorMessageFor(v, bi, kmip.ResultReasonFeatureNotSupported, "critical message extension not supported")
 	}
-	if b, _ := hdr.Child(kmip.TagAsynchronousIndicator).AsBool(); b {
-		// kmipd always answers synchronously, which the client must accept (KMIP 1.4 §6.7).
-		s.cfg.Log.Debug().Msg("asynchronous indicator set; answering synchronously")
-	}
 	onError := kmip.BatchErrorContinuationOptionStop
 	if it := hdr.Child(kmip.TagBatchErrorContinuationOption); it != nil {
 		e, _ := it.AsEnum()
@@ -400,7 +397,7 @@ func (s *Service) readBatch(req *kmip.Item) (batchRequest, *kmip.Item) {
 			return batchRequest{}, s.errorMessageFor(v, soleItem(items), kmip.ResultReasonInvalidMessage, "invalid Batch Error Continuation Option")
 		}
 	}
-	return batchRequest{v: v, hdr: hdr, items: items, onError: onError}, nil
+	return batchRequest{v: v, hdr: hdr, items: items, onError: onError, async: asyncModeOf(hdr)}, nil
 }
 
 // runBatch runs b's items in order and returns their answers; after a
@@ -418,7 +415,7 @@ func (s *Service) runBatch(ctx context.Context, m *msgAudit, b batchRequest) []*
 		if undo != nil {
 			undo.item = i
 		}
-		item, failed := s.runAudited(ctx, m, i, bi, batch, undo, &size)
+		item, failed := s.runAudited(s.itemContext(ctx, b, i), m, i, bi, batch, undo, &size)
 		out = append(out, item)
 		if failed && b.onError != kmip.BatchErrorContinuationOptionContinue {
 			if undo != nil {
@@ -585,6 +582,9 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	c := &call{v: v, who: who, op: op, payload: payload, batch: batch, undo: undo, names: &nameHold{}}
 	defer c.releaseNames()
 	out, err := s.safeCall(ctx, h, c)
+	if pa := (*asyncAnswer)(nil); errors.As(err, &pa) {
+		return pa.fill(resp) // Poll
+	}
 	if err != nil {
 		reason, msg, internal := resultFor(err, v)
 		ev := s.failureEvent(c, err, internal)

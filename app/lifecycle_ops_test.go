@@ -242,8 +242,9 @@ func TestObtainLeaseAndUsageAllocation(t *testing.T) {
 	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGetUsageAllocation, uidItem(plain), kmip.Long(kmip.TagUsageLimitsCount, 1))), kmip.ResultReasonIllegalOperation)
 }
 
-// TestPollCancelPutNotify: kmipd is never asynchronous (KMIP 1.4 §4.27-4.28,
-// §11.29; KMIP 2.1 §6.1.5, §6.1.38), and Put and Notify go from server to
+// TestPollCancelPutNotify: Poll and Cancel of a value no operation has
+// (KMIP 1.4 §4.27-4.28, §11.29; KMIP 2.1 §6.1.5, §6.1.38; the pending ones
+// are app/async_test.go's), and Put and Notify go from server to
 // client (KMIP 1.4 §5), so a client sending them is refused.
 func TestPollCancelPutNotify(t *testing.T) {
 	s, _ := newClockedService(t)
@@ -299,7 +300,7 @@ func TestQueryCapabilities(t *testing.T) {
 	}
 	p := q(v14, kmip.QueryFunctionQueryCapabilities)
 	ci := p.Child(kmip.TagCapabilityInformation)
-	for tag, want := range map[kmip.Tag]bool{kmip.TagStreamingCapability: true, kmip.TagAsynchronousCapability: false,
+	for tag, want := range map[kmip.Tag]bool{kmip.TagStreamingCapability: true, kmip.TagAsynchronousCapability: true,
 		kmip.TagAttestationCapability: false, kmip.TagBatchUndoCapability: true, kmip.TagBatchContinueCapability: true} {
 		if got, ok := ci.Child(tag).AsBool(); !ok || got != want {
 			t.Errorf("%s = %v, want %v", tag, got, want)

@@ -46,6 +46,7 @@ type opSpec struct {
 	noTarget                bool // it acts on no existing object, so an ID Placeholder is not its to name
 	generates               bool // the server generates its new objects (KMIP 2.1 §4.46, §4.38)
 	needsCA                 bool // offered only when a CA is configured (app/certify.go)
+	async                   bool // may be answered Operation Pending and finish later (app/async.go)
 }
 
 // operations is the one description of the operations kmipd implements:
@@ -58,7 +59,7 @@ func init() {
 	v11, v12, v14, v20 := version{1, 1}, version{1, 2}, version{1, 4}, version{2, 0}
 	get, modify := kmip.OperationGet, kmip.OperationModifyAttribute
 	operations = map[kmip.Operation]opSpec{
-		kmip.OperationCreate:           {run: (*Service).create, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierCreate, noTarget: true, generates: true},
+		kmip.OperationCreate:           {run: (*Service).create, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierCreate, noTarget: true, generates: true, async: true},
 		kmip.OperationRegister:         {run: (*Service).register, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierRegister, noTarget: true},
 		kmip.OperationGet:              {run: (*Service).get, usesKey: true},
 		kmip.OperationGetAttributes:    {run: (*Service).getAttributes},
@@ -68,7 +69,7 @@ func init() {
 		kmip.OperationDeleteAttribute:  {run: (*Service).deleteAttribute},
 		kmip.OperationSetAttribute:     {run: (*Service).setAttribute, since: v20},
 		kmip.OperationAdjustAttribute:  {run: (*Service).adjustAttribute, since: v20},
-		kmip.OperationLocate:           {run: (*Service).locate, placeholder: setsOrEmptiesIfNotOne, uidEnum: kmip.UniqueIdentifierLocate, noTarget: true},
+		kmip.OperationLocate:           {run: (*Service).locate, placeholder: setsOrEmptiesIfNotOne, uidEnum: kmip.UniqueIdentifierLocate, noTarget: true, async: true},
 		kmip.OperationActivate:         {run: (*Service).activate},
 		kmip.OperationRevoke:           {run: (*Service).revoke},
 		kmip.OperationDestroy:          {run: (*Service).destroy},
@@ -82,23 +83,23 @@ func init() {
 		kmip.OperationJoinSplitKey:   {run: (*Service).joinSplitKey, since: v12, placeholder: setsPlaceholder, noTarget: true},
 
 		// Lifecycle (app/rekey.go, check.go, archive.go, poll.go).
-		kmip.OperationReKey:              {run: (*Service).reKey, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierReKey, generates: true},
+		kmip.OperationReKey:              {run: (*Service).reKey, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierReKey, generates: true, async: true},
 		kmip.OperationCheck:              {run: (*Service).check},
 		kmip.OperationObtainLease:        {run: (*Service).obtainLease},
 		kmip.OperationGetUsageAllocation: {run: (*Service).getUsageAllocation},
-		kmip.OperationArchive:            {run: (*Service).archive},
-		kmip.OperationRecover:            {run: (*Service).recoverOp, placeholder: setsPlaceholder},
+		kmip.OperationArchive:            {run: (*Service).archive, async: true},
+		kmip.OperationRecover:            {run: (*Service).recoverOp, placeholder: setsPlaceholder, async: true},
 		kmip.OperationPoll:               {run: (*Service).poll, noTarget: true},
 		kmip.OperationCancel:             {run: (*Service).cancel},
 
 		// Cryptographic operations: app/crypto_*.go, app/keypair.go. Those
 		// that use a key without returning it follow the Get rule when the
 		// policy has none for them, as the reference server does.
-		kmip.OperationCreateKeyPair: {run: (*Service).createKeyPair, placeholder: setsPrivateKeyID, uidEnum: kmip.UniqueIdentifierCreateKeyPair, noTarget: true, generates: true},
+		kmip.OperationCreateKeyPair: {run: (*Service).createKeyPair, placeholder: setsPrivateKeyID, uidEnum: kmip.UniqueIdentifierCreateKeyPair, noTarget: true, generates: true, async: true},
 		// Re-key Key Pair changes the public key it replaces (names, links)
 		// under that key's Modify Attribute rule.
-		kmip.OperationReKeyKeyPair:    {run: (*Service).reKeyKeyPair, since: v11, placeholder: setsPrivateKeyID, uidEnum: kmip.UniqueIdentifierReKeyKeyPair, publicKeyRuleOf: modify, generates: true},
-		kmip.OperationDeriveKey:       {run: (*Service).deriveKey, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierDeriveKey, usesKey: true, generates: true},
+		kmip.OperationReKeyKeyPair:    {run: (*Service).reKeyKeyPair, since: v11, placeholder: setsPrivateKeyID, uidEnum: kmip.UniqueIdentifierReKeyKeyPair, publicKeyRuleOf: modify, generates: true, async: true},
+		kmip.OperationDeriveKey:       {run: (*Service).deriveKey, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierDeriveKey, usesKey: true, generates: true, async: true},
 		kmip.OperationEncrypt:         {run: (*Service).encrypt, since: v12, ruleOf: get, usesKey: true},
 		kmip.OperationDecrypt:         {run: (*Service).decrypt, since: v12, ruleOf: get, usesKey: true},
 		kmip.OperationSign:            {run: (*Service).sign, since: v12, ruleOf: get, usesKey: true},

@@ -27,7 +27,8 @@ var querySince = map[kmip.QueryFunction]version{
 
 // capabilityInformation describes how kmipd processes requests (KMIP 1.4
 // §2.1.21, KMIP 2.1 §7.5): streaming when the store keeps stream state
-// (ports.ScratchStore, app/crypto_stream.go), every response synchronous, no
+// (ports.ScratchStore, app/crypto_stream.go), asynchronous answers when it
+// keeps them and they are not turned off (app/async.go), no
 // attestation, batches honour Undo and Continue (app/engine.go). Unwrap Mode,
 // Destroy Action and RNG Mode are Unspecified: kmipd does not unwrap keys
 // on registration, Destroy removes key material from the record but the
@@ -36,14 +37,14 @@ var querySince = map[kmip.QueryFunction]version{
 // store seals key material at rest (Config.SealedAtRest: Destroy drops the
 // object's data key, so what a file keeps of the sealed bytes is noise),
 // Unspecified otherwise.
-func capabilityInformation(streaming, shredding bool) *kmip.Item {
+func capabilityInformation(streaming, async, shredding bool) *kmip.Item {
 	shred := kmip.ShreddingAlgorithmUnspecified
 	if shredding {
 		shred = kmip.ShreddingAlgorithmCryptographic
 	}
 	return kmip.Struct(kmip.TagCapabilityInformation,
 		kmip.Bool(kmip.TagStreamingCapability, streaming),
-		kmip.Bool(kmip.TagAsynchronousCapability, false),
+		kmip.Bool(kmip.TagAsynchronousCapability, async),
 		kmip.Bool(kmip.TagAttestationCapability, false),
 		kmip.Bool(kmip.TagBatchUndoCapability, true),
 		kmip.Bool(kmip.TagBatchContinueCapability, true),

@@ -95,7 +95,7 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 		out.Add(profileInformation(c.v, s.cfg.ServesHTTPS)...)
 	}
 	if want[kmip.QueryFunctionQueryCapabilities] {
-		out.Add(capabilityInformation(s.canStream(), s.cfg.SealedAtRest))
+		out.Add(capabilityInformation(s.canStream(), s.canAsync(), s.cfg.SealedAtRest))
 	}
 	if want[kmip.QueryFunctionQueryStorageProtectionMasks] {
 		out.Add(protectionStorageMasks())

@@ -65,6 +65,8 @@ type Config struct {
 	// TTLV, JSON and XML encodings: Query then claims the HTTPS, JSON and
 	// XML Server profiles.
 	ServesHTTPS bool
+	// Async configures asynchronous operations (app/async.go).
+	Async AsyncOptions
 }
 
 // Service answers KMIP request messages; it implements ports.MessageHandler
@@ -74,6 +76,8 @@ type Service struct {
 	// keyMaterialMissing counts requests refused because an object's key
 	// was missing from the HSM (KeyMaterialUnavailable reads it).
 	keyMaterialMissing atomic.Uint64
+	// async follows the operations running detached (app/async.go).
+	async asyncWorkers
 }
 
 var _ ports.MessageHandler = (*Service)(nil)
@@ -96,6 +100,7 @@ func New(cfg Config) *Service {
 	if cfg.NameLocks == nil {
 		cfg.NameLocks = newLocalNameLocks()
 	}
-	s := &Service{cfg: cfg}
+	cfg.Async = cfg.Async.withDefaults()
+	s := &Service{cfg: cfg, async: newAsyncWorkers()}
 	return s
 }

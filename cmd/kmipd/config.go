@@ -151,6 +151,8 @@ type ServerConfig struct {
 	ResourceLimits
 	// SessionTickets configure TLS session resumption (config_tickets.go).
 	SessionTickets
+	// AsyncConfig configures asynchronous operations (config_async.go).
+	AsyncConfig
 }
 
 // StorageConfig is the [storage] table.
@@ -222,6 +224,7 @@ func defaultConfig() Config {
 			LeaseTime:           duration(defaultLeaseTime),
 			ResourceLimits:      defaultResourceLimits(),
 			SessionTickets:      defaultSessionTickets(),
+			AsyncConfig:         defaultAsyncConfig(),
 		},
 		Storage: StorageConfig{Type: defaultStorageType, Create: storageCreateAuto},
 		Crypto:  CryptoConfig{Type: defaultCryptoType, RNG: defaultRNG},
@@ -420,6 +423,9 @@ func (c *Config) normalize() error {
 		return err
 	}
 	if err := s.SessionTickets.validate(); err != nil {
+		return err
+	}
+	if err := s.AsyncConfig.validate(); err != nil {
 		return err
 	}
 	for _, cs := range s.TLSCipherSuites {

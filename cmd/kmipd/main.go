@@ -288,6 +288,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		AuditFailOpen: !bool(cfg.Audit.FailClosed),
 		CA:            ca,
 		ServesHTTPS:   cfg.HTTPS.Address != "",
+		Async:         s.AsyncConfig.app(),
 	})
 	if ca != nil {
 		if err := checkCA(ctx, &cfg.CA, svc); err != nil {
@@ -453,7 +454,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// Both listeners drain at once, within the one shutdown_timeout.
 	httpsDone := make(chan error, 1)
 	go func() { httpsDone <- https.shutdown(shutCtx) }()
-	for _, err := range []error{srv.Shutdown(shutCtx), <-httpsDone} {
+	// Then operations answered Operation Pending finish, or are cancelled
+	// (their writes reversed) when the period ends.
+	for _, err := range []error{srv.Shutdown(shutCtx), <-httpsDone, svc.DrainAsync(shutCtx)} {
 		if err != nil {
 			log.Error().Err(err).Msg("shutdown did not finish in-flight requests in time")
 			code = exitFailed

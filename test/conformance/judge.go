@@ -440,14 +440,15 @@ func (m *matcher) matchLeaf(exp, act *kmip.Item, p string, set kmip.Tag) error {
 
 // serverChosen reports whether exp describes the server itself rather than
 // the request (the vendor and server information a Query returns, and its
-// Streaming Capability: the recorded server did not stream, kmipd does when
-// its store keeps stream state), so that any value of the right type conforms.
+// Streaming and Asynchronous Capability: the recorded server did neither,
+// kmipd does both when its store keeps scratch values), so that any value
+// of the right type conforms.
 func (m *matcher) serverChosen(exp *kmip.Item) bool {
 	if m.op != uint32(kmip.OperationQuery) {
 		return false
 	}
 	return exp.Tag == kmip.TagVendorIdentification || exp.Tag == kmip.TagServerInformation ||
-		exp.Tag == kmip.TagStreamingCapability
+		exp.Tag == kmip.TagStreamingCapability || exp.Tag == kmip.TagAsynchronousCapability
 }
 
 // generatedValue reports whether exp is a value the server chose (at random or

@@ -62,3 +62,23 @@ func TestJudgeStreamingCapabilityIsServerChosen(t *testing.T) {
 		t.Fatal("a different Batch Undo Capability conformed")
 	}
 }
+
+// Asynchronous Capability describes the server too (the recorded server
+// was never asynchronous, kmipd is when its store keeps scratch values).
+func TestJudgeAsynchronousCapabilityIsServerChosen(t *testing.T) {
+	s := newTestSession()
+	exp := node(t, response(batch("Query", "Success", `<ResponsePayload><CapabilityInformation>
+  <AsynchronousCapability type="Boolean" value="false"/><BatchUndoCapability type="Boolean" value="true"/>
+</CapabilityInformation></ResponsePayload>`)))
+	got := func(async, undo string) error {
+		return s.Judge(exp, actual(t, response(batch("Query", "Success", `<ResponsePayload><CapabilityInformation>
+  <AsynchronousCapability type="Boolean" value="`+async+`"/><BatchUndoCapability type="Boolean" value="`+undo+`"/>
+</CapabilityInformation></ResponsePayload>`))))
+	}
+	if err := got("true", "true"); err != nil {
+		t.Fatal(err)
+	}
+	if err := got("true", "false"); err == nil {
+		t.Fatal("a different Batch Undo Capability conformed")
+	}
+}
