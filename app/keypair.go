@@ -278,48 +278,13 @@ func (s *Service) replacement(ctx context.Context, c *call, old *domain.Object, 
 
 // reKeyKeyPair implements Re-key Key Pair (KMIP 1.4 §4.5, KMIP 2.1 §6.1.45).
 func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error) {
-	idItem := c.payload.Child(kmip.TagPrivateKeyUniqueIdentifier)
-	lookup := *c
-	lookup.payload = kmip.Struct(kmip.TagRequestPayload)
-	if idItem != nil {
-		it := idItem.Clone()
-		it.Tag = kmip.TagUniqueIdentifier
-		lookup.payload.Add(it)
-	}
-	oldPriv, err := s.loadFor(ctx, &lookup)
+	oldPriv, oldPub, err := s.pairToReKey(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if oldPriv.Type != uint32(kmip.ObjectTypePrivateKey) {
-		return nil, badObjectType("Re-key Key Pair needs a Private Key")
-	}
-	pubID := ""
-	for _, l := range oldPriv.AttrValues("Link") {
-		if t, _ := l.Child(kmip.TagLinkType).AsEnum(); t == uint32(kmip.LinkTypePublicKeyLink) {
-			pubID, _ = l.Child(kmip.TagLinkedObjectIdentifier).AsText()
-		}
-	}
-	if pubID == "" {
-		return nil, invalidField("the private key has no Public Key Link")
-	}
-	oldPub, err := s.cfg.Store.Get(ctx, pubID)
+	offset, err := requestOffset(c)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.authorize(ctx, c, oldPub, c.op); err != nil {
-		return nil, err
-	}
-	if err := s.effective(c, oldPub); err != nil {
-		return nil, err
-	}
-	var offset *time.Duration
-	if it := c.payload.Child(kmip.TagOffset); it != nil {
-		sec, ok := it.AsInterval()
-		if !ok {
-			return nil, invalidField("Offset must be an Interval")
-		}
-		d := time.Duration(sec) * time.Second
-		offset = &d
 	}
 	ct := pairContainers(c.v)
 	priv, err := s.replacement(ctx, c, oldPriv, halfPayload(c, ct.common, ct.private), offset)
@@ -339,8 +304,58 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.markReplaced(ctx, c, map[string]string{oldPriv.ID: priv.ID, oldPub.ID: pub.ID}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pairToReKey loads the private key a Re-key Key Pair names and the public
+// key its Public Key Link names, both checked for access and usability.
+func (s *Service) pairToReKey(ctx context.Context, c *call) (oldPriv, oldPub *domain.Object, err error) {
+	idItem := c.payload.Child(kmip.TagPrivateKeyUniqueIdentifier)
+	lookup := *c
+	lookup.payload = kmip.Struct(kmip.TagRequestPayload)
+	if idItem != nil {
+		it := idItem.Clone()
+		it.Tag = kmip.TagUniqueIdentifier
+		lookup.payload.Add(it)
+	}
+	oldPriv, err = s.loadFor(ctx, &lookup)
+	if err != nil {
+		return nil, nil, err
+	}
+	if oldPriv.Type != uint32(kmip.ObjectTypePrivateKey) {
+		return nil, nil, badObjectType("Re-key Key Pair needs a Private Key")
+	}
+	pubID := ""
+	for _, l := range oldPriv.AttrValues("Link") {
+		if t, _ := l.Child(kmip.TagLinkType).AsEnum(); t == uint32(kmip.LinkTypePublicKeyLink) {
+			pubID, _ = l.Child(kmip.TagLinkedObjectIdentifier).AsText()
+		}
+	}
+	if pubID == "" {
+		return nil, nil, invalidField("the private key has no Public Key Link")
+	}
+	oldPub, err = s.cfg.Store.Get(ctx, pubID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.authorize(ctx, c, oldPub, c.op); err != nil {
+		return nil, nil, err
+	}
+	if err := s.effective(c, oldPub); err != nil {
+		return nil, nil, err
+	}
+	return oldPriv, oldPub, nil
+}
+
+// markReplaced updates each replaced object (old identifier → replacement
+// identifier): its Names move to the replacement, it gains a Replacement
+// Object Link, and it is no longer the latest of its rotation.
+func (s *Service) markReplaced(ctx context.Context, c *call, replacedBy map[string]string) error {
 	now := s.cfg.Clock.Now()
-	for old, repl := range map[string]string{oldPriv.ID: priv.ID, oldPub.ID: pub.ID} {
+	for old, repl := range replacedBy {
 		var before *domain.Object
 		err := s.cfg.Store.Update(ctx, old, func(o *domain.Object) error {
 			before = o.Clone()
@@ -351,9 +366,9 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.undoUpdate(c, before)
 	}
-	return out, nil
+	return nil
 }

@@ -27,40 +27,9 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 		Policy: domain.PolicyDefault, InitialDate: now,
 	}
 	for _, a := range attrs {
-		rule, err := ruleFor(c, a.Name)
-		if err != nil {
+		if err := applyNewAttr(c, obj, t, a); err != nil {
 			return nil, err
 		}
-		if !rule.ClientSets {
-			if same, err := checkDerived(c, a, objectTags[t]); same || err != nil {
-				if err != nil {
-					return nil, err
-				}
-				continue // the server derives it from the object (finishObject)
-			}
-			return nil, readOnlyOnCreate(a.Name)
-		}
-		if !rule.AppliesToType(uint32(t)) {
-			return nil, notApplicable(c, a.Name, t)
-		}
-		if a.Value == nil {
-			return nil, invalidField("attribute %q has no value", a.Name)
-		}
-		if err := checkAttrValue(a); err != nil {
-			return nil, err
-		}
-		if a.Name == "Operation Policy Name" {
-			name, ok := a.Value.AsText()
-			if !ok || name == "" {
-				return nil, invalidField("Operation Policy Name must be a non-empty Text String")
-			}
-			obj.Policy = name
-			continue
-		}
-		if !rule.Multi && obj.Attr(a.Name) != nil {
-			return nil, singleValued(c, a.Name)
-		}
-		obj.AddAttr(a.Name, a.Value)
 	}
 	// Names are checked here too, before any key is generated for the object.
 	if err := s.checkNewNames(ctx, c, obj); err != nil {
@@ -74,6 +43,45 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 		obj.State = domain.Active
 	}
 	return obj, nil
+}
+
+// applyNewAttr applies one attribute of a create request to obj, refusing
+// one a client may not set (unless it only repeats what the server derives),
+// one that does not apply to the type, and a second value of a single-valued
+// attribute; the Operation Policy Name becomes obj.Policy.
+func applyNewAttr(c *call, obj *domain.Object, t kmip.ObjectType, a domain.Attribute) error {
+	rule, err := ruleFor(c, a.Name)
+	if err != nil {
+		return err
+	}
+	if !rule.ClientSets {
+		if same, err := checkDerived(c, a, objectTags[t]); same || err != nil {
+			return err // same: the server derives it from the object (finishObject)
+		}
+		return readOnlyOnCreate(a.Name)
+	}
+	if !rule.AppliesToType(uint32(t)) {
+		return notApplicable(c, a.Name, t)
+	}
+	if a.Value == nil {
+		return invalidField("attribute %q has no value", a.Name)
+	}
+	if err := checkAttrValue(a); err != nil {
+		return err
+	}
+	if a.Name == "Operation Policy Name" {
+		name, ok := a.Value.AsText()
+		if !ok || name == "" {
+			return invalidField("Operation Policy Name must be a non-empty Text String")
+		}
+		obj.Policy = name
+		return nil
+	}
+	if !rule.Multi && obj.Attr(a.Name) != nil {
+		return singleValued(c, a.Name)
+	}
+	obj.AddAttr(a.Name, a.Value)
+	return nil
 }
 
 // finishObject derives the attributes the server computes from the payload:

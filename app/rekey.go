@@ -53,14 +53,9 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 // reKeyRequest reads a Re-key request's Offset and the attributes it sets
 // on the replacement, refusing what a client may not set.
 func reKeyRequest(c *call) (*time.Duration, []domain.Attribute, error) {
-	var offset *time.Duration
-	if it := c.payload.Child(kmip.TagOffset); it != nil {
-		secs, ok := it.AsInterval()
-		if !ok {
-			return nil, nil, invalidField("Offset must be an Interval")
-		}
-		d := time.Duration(secs) * time.Second
-		offset = &d
+	offset, err := requestOffset(c)
+	if err != nil {
+		return nil, nil, err
 	}
 	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
 	if err != nil {
