@@ -71,7 +71,7 @@ func (s *Service) adjustAttribute(ctx context.Context, c *call) (*kmip.Item, err
 // 0 for numbers and intervals, false for Booleans, nil otherwise.
 func zeroValue(name string) *kmip.Item {
 	tag, ok := kmip.TagBySpecName(name)
-	if !ok || isCustom(name) {
+	if !ok || isCustom1xName(name) {
 		return nil
 	}
 	def, _ := kmip.LookupTag(tag)

@@ -19,7 +19,7 @@ import (
 func ruleFor(c *call, name string) (domain.AttrRule, error) {
 	r, ok := domain.AttrRuleFor(name)
 	switch {
-	case !ok, !r.VisibleIn(c.v.major, c.v.minor), c.v.major < 2 && domain.IsCustomAttr(name) && !isCustom(name):
+	case !ok, !r.VisibleIn(c.v.major, c.v.minor), c.v.major < 2 && domain.IsVendorOrCustomAttr(name) && !isCustom1xName(name):
 		return r, kindErr(errKindUnknownAttr, "attribute %q is not supported", name)
 	}
 	return r, nil

@@ -2,13 +2,11 @@ package app
 
 import (
 	"context"
-	"errors"
+	"strings"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
-
-func isErr(err, target error) bool { return errors.Is(err, target) }
 
 // getAttributes implements Get Attributes (KMIP 1.4 §4.12, KMIP 2.1 §6.1.24).
 func (s *Service) getAttributes(ctx context.Context, c *call) (*kmip.Item, error) {
@@ -69,7 +67,7 @@ func requestedNames(c *call) ([]string, error) {
 			if !ok {
 				return nil, invalidField("Attribute Name must be a Text String")
 			}
-			if t, ok := kmip.TagBySpecName(n); ok && !isCustom(n) {
+			if t, ok := kmip.TagBySpecName(n); ok && !isCustom1xName(n) {
 				n = t.SpecName()
 			}
 			names = append(names, n)
@@ -112,21 +110,15 @@ func (s *Service) getAttributeList(ctx context.Context, c *call) (*kmip.Item, er
 		case a.Value != nil && a.Value.Tag != kmip.TagAttributeValue:
 			out.Add(kmip.Enum(kmip.TagAttributeReference, uint32(a.Value.Tag)))
 		default:
-			vid, an, _ := cutCustom(a.Name)
+			vid, an, ok := strings.Cut(a.Name, "-")
+			if !ok {
+				vid, an = "", a.Name
+			}
 			out.Add(kmip.Struct(kmip.TagAttributeReference,
 				kmip.Text(kmip.TagVendorIdentification, vid), kmip.Text(kmip.TagAttributeName, an)))
 		}
 	}
 	return out, nil
-}
-
-func cutCustom(name string) (vid, an string, ok bool) {
-	for i := 0; i < len(name); i++ {
-		if name[i] == '-' {
-			return name[:i], name[i+1:], true
-		}
-	}
-	return "", name, false
 }
 
 // policyNameAttr is the attribute that names the object's operation policy;
@@ -489,7 +481,7 @@ func deleteRequest(c *call) (attrSelector, error) {
 		if !ok {
 			return attrSelector{}, invalidField("Attribute Name must be a Text String")
 		}
-		if t, ok := kmip.TagBySpecName(name); ok && !isCustom(name) {
+		if t, ok := kmip.TagBySpecName(name); ok && !isCustom1xName(name) {
 			name = t.SpecName()
 		}
 		sel := attrSelector{name: name}

@@ -33,7 +33,7 @@ func attrFrom1x(a *kmip.Item) (domain.Attribute, error) {
 		return domain.Attribute{Name: name, Index: idx}, nil
 	}
 	v := val.Clone()
-	if tag, ok := kmip.TagBySpecName(name); ok && !isCustom(name) {
+	if tag, ok := kmip.TagBySpecName(name); ok && !isCustom1xName(name) {
 		v.Tag = tag
 		name = tag.SpecName()
 		if err := checkValue(v); err != nil {
@@ -159,7 +159,10 @@ func attrsIn(box *kmip.Item) ([]domain.Attribute, error) {
 	return out, nil
 }
 
-func isCustom(name string) bool {
+// isCustom1xName reports whether name is a KMIP 1.x Custom Attribute name:
+// "x-" (client-defined) or "y-" (server-defined) and at least one more
+// character (KMIP 1.4 §3.39). Such names never map to a standard tag.
+func isCustom1xName(name string) bool {
 	return len(name) > 2 && name[1] == '-' && strings.ContainsRune("xXyY", rune(name[0]))
 }
 
@@ -177,7 +180,7 @@ func attrOut(v version, a domain.Attribute) *kmip.Item {
 		}
 		return out
 	}
-	if isCustom(a.Name) || a.Value == nil || a.Value.Tag == kmip.TagAttributeValue {
+	if isCustom1xName(a.Name) || a.Value == nil || a.Value.Tag == kmip.TagAttributeValue {
 		vid, an, _ := strings.Cut(a.Name, "-")
 		out := kmip.Struct(kmip.TagAttribute,
 			kmip.Text(kmip.TagVendorIdentification, vid),

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -97,7 +98,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	spec.Length = int(length)
 	key, err := deriver.DeriveKey(ctx, spec)
 	if err != nil {
-		if isErr(err, ports.ErrInvalidLength) && !transient(err) {
+		if errors.Is(err, ports.ErrInvalidLength) && !transient(err) {
 			return nil, errorf(kmip.ResultReasonCryptographicFailure, "the requested length exceeds the output of the derivation method").because(err)
 		}
 		return nil, engineError(err)

@@ -282,7 +282,7 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	}
 	h.Format, _ = kb.Child(kmip.TagKeyFormatType).AsEnum()
 	if kb.Child(kmip.TagKeyValue) == nil && h.Ref != "" {
-		return h, nil // kept by the engine (app/kept.go)
+		return h, nil // held by the engine (an HSM)
 	}
 	material := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial)
 	if m, ok := material.AsBytes(); ok {
@@ -353,13 +353,13 @@ func engineError(err error) error {
 	switch {
 	case transient(err):
 		return err
-	case isErr(err, ports.ErrUnsupported):
+	case errors.Is(err, ports.ErrUnsupported):
 		msg := "the cryptographic parameters are not supported" + engineDetail(err, ports.ErrUnsupported)
 		return kindErr(errKindUnsupportedParams, "%s", msg).because(err)
-	case isErr(err, ports.ErrInvalidInput), isErr(err, ports.ErrInvalidLength):
+	case errors.Is(err, ports.ErrInvalidInput), errors.Is(err, ports.ErrInvalidLength):
 		msg := "the data or parameters are not valid for the operation" + engineDetail(err, ports.ErrInvalidInput, ports.ErrInvalidLength)
 		return kindErr(errKindBadCryptoInput, "%s", msg).because(err)
-	case isErr(err, ports.ErrCryptoFailure):
+	case errors.Is(err, ports.ErrCryptoFailure):
 		return errorf(kmip.ResultReasonCryptographicFailure, "cryptographic failure").because(err)
 	}
 	return err

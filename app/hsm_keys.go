@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/keyformat"
@@ -71,7 +72,7 @@ func (s *Service) keepNew(ctx context.Context, obj *domain.Object) error {
 		ID: obj.ID, ObjectType: obj.Type, Algorithm: h.Algorithm, Length: h.Length,
 		Format: h.Format, Material: h.Material, UsageMask: mask,
 	})
-	if isErr(err, ports.ErrUnsupported) && !transient(err) {
+	if errors.Is(err, ports.ErrUnsupported) && !transient(err) {
 		return errorf(kmip.ResultReasonFeatureNotSupported, "the key store (HSM) cannot hold this %s", kmip.ObjectType(obj.Type)).because(err)
 	}
 	if err != nil {

@@ -131,7 +131,7 @@ func (s *Service) importReady(ctx context.Context, c *call, req importReq) (*dom
 	if err := validateObject(c, req.objType, req.payload); err != nil {
 		return nil, err
 	}
-	if err := s.registerHook(c, req.payload); err != nil {
+	if err := s.checkRegisteredWrapping(c, req.payload); err != nil {
 		return nil, err
 	}
 	if err := s.importUnwrap(ctx, c, req.payload); err != nil {

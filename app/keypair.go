@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
@@ -152,10 +153,10 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	if err != nil {
 		switch {
 		case transient(err):
-		case isErr(err, ports.ErrUnsupported):
+		case errors.Is(err, ports.ErrUnsupported):
 			return nil, invalidField("%s key pairs of this size or curve are not supported%s", kmip.CryptographicAlgorithm(spec.Algorithm),
 				engineDetail(err, ports.ErrUnsupported)).because(err)
-		case isErr(err, ports.ErrInvalidLength):
+		case errors.Is(err, ports.ErrInvalidLength):
 			return nil, invalidField("%d is not a valid length for %s keys%s", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm),
 				engineDetail(err, ports.ErrInvalidLength)).because(err)
 		}
@@ -198,7 +199,7 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 // createKeyPair implements Create Key Pair (KMIP 1.4 §4.2, KMIP 2.1 §6.1.8).
 func (s *Service) createKeyPair(ctx context.Context, c *call) (*kmip.Item, error) {
 	// KMIP 1.x: Templates named in any of the three Template-Attributes
-	// (1.4 §4.2 Tables 164-166) give their attributes (app/template.go).
+	// (1.4 §4.2 Tables 164-166) give their attributes.
 	c, err := s.expandTemplates(ctx, c)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -144,7 +145,7 @@ func (s *Service) locateIDs(ctx context.Context, c *call, f *locateFilter, offse
 		}
 		for _, id := range ids {
 			obj, err := s.cfg.Store.Get(ctx, id)
-			if isErr(err, ports.ErrNotFound) {
+			if errors.Is(err, ports.ErrNotFound) {
 				continue // destroyed by another request meanwhile
 			}
 			if err != nil {

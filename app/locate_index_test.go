@@ -103,7 +103,7 @@ func locateAs(t *testing.T, s *Service, who domain.Principal, fields ...*kmip.It
 		}
 	}
 	payload := append(rest, kmip.Struct(kmip.TagAttributes, attrs...))
-	out := mustOK(t, one(t, s, who, v21, bi(kmip.OperationLocate, payload...)))
+	out := mustOK(t, sendOne(t, s, who, v21, batchItem(kmip.OperationLocate, payload...)))
 	n, _ := out.Child(kmip.TagLocatedItems).AsInt()
 	var ids []string
 	for _, it := range out.ChildrenOf(kmip.TagUniqueIdentifier) {
@@ -114,6 +114,7 @@ func locateAs(t *testing.T, s *Service, who domain.Principal, fields ...*kmip.It
 }
 
 func TestLocateCriteria(t *testing.T) {
+	t.Parallel()
 	for _, listed := range []bool{true, false} {
 		t.Run(fmt.Sprintf("listed=%v", listed), func(t *testing.T) {
 			var policies ports.PolicySource = testPolicies{}
@@ -169,6 +170,7 @@ func TestLocateCriteria(t *testing.T) {
 // and name filters are answered by the store's index: Locate loads no object
 // when the policy source can list its policies.
 func TestLocateLoadsNoCandidate(t *testing.T) {
+	t.Parallel()
 	s, store := locateWorld(t, listedPolicies{})
 	for _, who := range []domain.Principal{alice, bob, {Name: "carol"}} {
 		locateAs(t, s, who, nameItem("k"))
@@ -184,12 +186,13 @@ func TestLocateLoadsNoCandidate(t *testing.T) {
 // TestLocateByCustomAndVendorAttributes finds objects by a KMIP 1.x custom
 // attribute and by a KMIP 2.x Vendor Attribute, through the service.
 func TestLocateByCustomAndVendorAttributes(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	create := aesCreate14(128, "")
-	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attr14("x-dept", kmip.Text(0, "payments")))
-	id := createdID(t, one(t, s, alice, v14, create))
-	createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("x-dept", kmip.Text(0, "payments")))))
+	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attribute1x("x-dept", kmip.Text(0, "payments")))
+	id := createdID(t, sendOne(t, s, alice, v14, create))
+	createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("x-dept", kmip.Text(0, "payments")))))
 	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || ids[0].Value != id {
 		t.Errorf("Locate by x-dept = %v, want %s", ids, id)
 	}
@@ -197,14 +200,14 @@ func TestLocateByCustomAndVendorAttributes(t *testing.T) {
 		return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"),
 			kmip.Text(kmip.TagAttributeName, "dept"), kmip.Text(kmip.TagAttributeValue, v))
 	}
-	out = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
+	out = mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
 	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || ids[0].Value != id {
 		t.Errorf("Locate by Vendor Attribute x/dept = %v, want %s", ids, id)
 	}
 	if n, _ := out.Child(kmip.TagLocatedItems).AsInt(); n != 1 {
 		t.Errorf("Located Items %d, want 1", n)
 	}
-	out = mustOK(t, one(t, s, bob, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
+	out = mustOK(t, sendOne(t, s, bob, v21, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
 	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
 		t.Errorf("bob located alice's key: %v", ids)
 	}
@@ -214,6 +217,7 @@ func TestLocateByCustomAndVendorAttributes(t *testing.T) {
 // state the object's dates give it, and that archived objects are found
 // only in Archival Storage (KMIP 1.4 §4.9, §3.22).
 func TestLocateEffectiveStateAndArchive(t *testing.T) {
+	t.Parallel()
 	store := newMemStore()
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	s := New(Config{Store: store, Crypto: fakeCrypto{}, Policies: listedPolicies{}, Clock: fixedClock{now}})

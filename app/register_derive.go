@@ -12,8 +12,8 @@ import (
 
 // derivedAttrs lists the attributes Register derives from a registered
 // object's content beyond those finishObject sets for every new object
-// (certificate attributes: app/attr_cert.go; Key Value Present, the Key
-// Block's algorithm and length: app/newobject.go): for X.509 certificates
+// (certificate attributes, Key Value Present, the Key Block's algorithm
+// and length): for X.509 certificates
 // the KMIP 1.0 Certificate Identifier, Subject and Issuer (KMIP 1.4
 // §3.13-3.15, gone in 2.0) and the algorithm and length of the certified
 // public key; for keys whose Key Block does not say them, the Cryptographic

@@ -100,7 +100,7 @@ func (s *Service) replacementOf(ctx context.Context, c *call, old *domain.Object
 		return nil, errorf(kmip.ResultReasonPermissionDenied, "only the key's owner may give its replacement another operation policy")
 	}
 	repl.ApplyDates(now)
-	if err := s.renewServerAttrs(c, old, repl, now); err != nil { // app/attr_server.go
+	if err := s.renewServerAttrs(c, old, repl, now); err != nil {
 		return nil, err
 	}
 	alg, okA := repl.Attr("Cryptographic Algorithm").AsEnum()
