@@ -121,10 +121,6 @@ func (s *Service) getAttributeList(ctx context.Context, c *call) (*kmip.Item, er
 	return out, nil
 }
 
-// policyNameAttr is the attribute that names the object's operation policy;
-// its value is domain.Object.Policy, not an entry of the attribute list.
-const policyNameAttr = "Operation Policy Name"
-
 // attrNotFound answers a request naming an attribute the object does not
 // have at all: Attribute Not Found in KMIP 2.x (2.1 §11.2 table of Result
 // Reasons); in KMIP 1.x, Invalid Field for Modify Attribute (1.4 §11.16, "it
@@ -184,7 +180,7 @@ func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.O
 			return err
 		}
 		trackServerAttrs(obj)
-		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
+		obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
 		if err := s.checkAttrLimits(c, before, obj); err != nil {
 			return err
 		}
@@ -227,10 +223,11 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 		if !r.AppliesToType(obj.Type) {
 			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
 		}
-		if !r.Multi && (obj.Attr(at.Name) != nil || at.Name == policyNameAttr && obj.Policy != "") {
+		// The Operation Policy Name lives in obj.Policy, not the attribute list.
+		if !r.Multi && (obj.Attr(at.Name) != nil || at.Name == kmip.TagOperationPolicyName.SpecName() && obj.Policy != "") {
 			return singleValued(c, at.Name)
 		}
-		if at.Name == "Name" && hasNameValue(obj, at.Value, -1) {
+		if at.Name == kmip.TagName.SpecName() && hasNameValue(obj, at.Value, -1) {
 			return nameTaken()
 		}
 		idx = obj.AddAttr(at.Name, at.Value)
@@ -324,7 +321,7 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		if err != nil {
 			return err
 		}
-		if at.Name == "Name" && hasNameValue(obj, at.Value, a.Index) {
+		if at.Name == kmip.TagName.SpecName() && hasNameValue(obj, at.Value, a.Index) {
 			return nameTaken()
 		}
 		a.Value = at.Value

@@ -200,15 +200,15 @@ func attrOut(v version, a domain.Attribute) *kmip.Item {
 // stored ones.
 func allAttrs(v version, o *domain.Object) []domain.Attribute {
 	all := []domain.Attribute{
-		{Name: "Unique Identifier", Value: kmip.Text(kmip.TagUniqueIdentifier, o.ID)},
-		{Name: "Object Type", Value: kmip.Enum(kmip.TagObjectType, o.Type)},
-		{Name: "Initial Date", Value: kmip.DateTime(kmip.TagInitialDate, o.InitialDate)},
+		{Name: kmip.TagUniqueIdentifier.SpecName(), Value: kmip.Text(kmip.TagUniqueIdentifier, o.ID)},
+		{Name: kmip.TagObjectType.SpecName(), Value: kmip.Enum(kmip.TagObjectType, o.Type)},
+		{Name: kmip.TagInitialDate.SpecName(), Value: kmip.DateTime(kmip.TagInitialDate, o.InitialDate)},
 	}
 	if o.Type != uint32(kmip.ObjectTypeOpaqueObject) || v.major >= 2 {
-		all = append(all, domain.Attribute{Name: "State", Value: kmip.Enum(kmip.TagState, uint32(o.State))})
+		all = append(all, domain.Attribute{Name: kmip.TagState.SpecName(), Value: kmip.Enum(kmip.TagState, uint32(o.State))})
 	}
 	if o.Policy != "" {
-		all = append(all, domain.Attribute{Name: "Operation Policy Name", Value: kmip.Text(kmip.TagOperationPolicyName, o.Policy)})
+		all = append(all, domain.Attribute{Name: kmip.TagOperationPolicyName.SpecName(), Value: kmip.Text(kmip.TagOperationPolicyName, o.Policy)})
 	}
 	out := all[:0:0]
 	for _, a := range append(all, o.Attributes...) {

@@ -213,7 +213,7 @@ func TestAuditFailClosedInUndoBatch(t *testing.T) {
 	if len(st.objs) != 1 {
 		t.Errorf("%d objects: the undone Create stayed", len(st.objs))
 	}
-	if obj, _ := st.Get(context.Background(), id); obj.Attr("Contact Information") != nil {
+	if obj, _ := st.Get(context.Background(), id); obj.AttrOf(kmip.TagContactInformation) != nil {
 		t.Error("the refused Add Attribute stayed")
 	}
 }

@@ -144,13 +144,13 @@ func TestCertifyPublicKeyEveryVersion(t *testing.T) {
 			if obj.Owner != "alice" || obj.State != domain.Active {
 				t.Errorf("owner %q state %v", obj.Owner, obj.State)
 			}
-			if alg, _ := obj.Attr("Digital Signature Algorithm").AsEnum(); kmip.DigitalSignatureAlgorithm(alg) != kmip.DigitalSignatureAlgorithmECDSAWithSHA256 {
+			if alg, _ := obj.AttrOf(kmip.TagDigitalSignatureAlgorithm).AsEnum(); kmip.DigitalSignatureAlgorithm(alg) != kmip.DigitalSignatureAlgorithmECDSAWithSHA256 {
 				t.Errorf("Digital Signature Algorithm %d", alg)
 			}
-			if dn, _ := obj.Attr("X.509 Certificate Issuer").Child(kmip.TagIssuerDistinguishedName).AsBytes(); string(dn) != string(ca.cert.RawSubject) {
+			if dn, _ := obj.AttrOf(kmip.TagX_509CertificateIssuer).Child(kmip.TagIssuerDistinguishedName).AsBytes(); string(dn) != string(ca.cert.RawSubject) {
 				t.Error("X.509 Certificate Issuer is not the CA")
 			}
-			if d, _ := obj.Attr("Deactivation Date").AsTime(); !d.Equal(cert.NotAfter) {
+			if d, _ := obj.AttrOf(kmip.TagDeactivationDate).AsTime(); !d.Equal(cert.NotAfter) {
 				t.Errorf("Deactivation Date %v, certificate NotAfter %v", d, cert.NotAfter)
 			}
 			// Certificate Type may be given (KMIP 1.4 §4.7); kmipd issues X.509 only.
@@ -165,7 +165,7 @@ func TestCertifyPublicKeyEveryVersion(t *testing.T) {
 			}
 			// A second Certify (certificate update) moves the key's Certificate Link.
 			id2 := createdID(t, sendOne(t, s, alice, v, certify(v, uidItem(pub))))
-			if linkedID(stored(t, s, pub), kmip.LinkTypeCertificateLink) != id2 || len(stored(t, s, pub).AttrValues("Link")) != 1 {
+			if linkedID(stored(t, s, pub), kmip.LinkTypeCertificateLink) != id2 || len(stored(t, s, pub).AttrValuesOf(kmip.TagLink)) != 1 {
 				t.Error("the public key does not link to its newest certificate only")
 			}
 		})
@@ -281,16 +281,16 @@ func TestReCertify(t *testing.T) {
 			if linkedID(n, kmip.LinkTypePublicKeyLink) != pub || linkedID(stored(t, s, pub), kmip.LinkTypeCertificateLink) != id {
 				t.Error("the public key and the new certificate do not link to each other")
 			}
-			if len(o.AttrValues("Name")) != 0 || len(n.AttrValues("Name")) != 1 {
+			if len(o.AttrValuesOf(kmip.TagName)) != 0 || len(n.AttrValuesOf(kmip.TagName)) != 1 {
 				t.Error("the new certificate did not take over the Name")
 			}
-			if a, _ := n.Attr("Activation Date").AsTime(); !a.Equal(testNow.Add(time.Minute)) {
+			if a, _ := n.AttrOf(kmip.TagActivationDate).AsTime(); !a.Equal(testNow.Add(time.Minute)) {
 				t.Errorf("Activation Date %v, want Initial Date + Offset", a)
 			}
-			if len(n.AttrValues("X.509 Certificate Identifier")) != 1 || len(n.AttrValues("Digital Signature Algorithm")) != 1 {
+			if len(n.AttrValuesOf(kmip.TagX_509CertificateIdentifier)) != 1 || len(n.AttrValuesOf(kmip.TagDigitalSignatureAlgorithm)) != 1 {
 				t.Error("derived certificate attributes copied instead of derived")
 			}
-			if sn, _ := n.Attr("X.509 Certificate Identifier").Child(kmip.TagCertificateSerialNumber).AsBytes(); new(big.Int).SetBytes(sn).Cmp(cert.SerialNumber) != 0 {
+			if sn, _ := n.AttrOf(kmip.TagX_509CertificateIdentifier).Child(kmip.TagCertificateSerialNumber).AsBytes(); new(big.Int).SetBytes(sn).Cmp(cert.SerialNumber) != 0 {
 				t.Error("X.509 Certificate Identifier is the old certificate's")
 			}
 			// Re-certify renews certificates only.

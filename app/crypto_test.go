@@ -273,7 +273,7 @@ func pairIDs(t *testing.T, p *kmip.Item) (priv, pub string) {
 }
 
 func linkTo(o *domain.Object, lt kmip.LinkType) string {
-	for _, l := range o.AttrValues("Link") {
+	for _, l := range o.AttrValuesOf(kmip.TagLink) {
 		if t, _ := l.Child(kmip.TagLinkType).AsEnum(); t == uint32(lt) {
 			id, _ := l.Child(kmip.TagLinkedObjectIdentifier).AsText()
 			return id
@@ -283,7 +283,7 @@ func linkTo(o *domain.Object, lt kmip.LinkType) string {
 }
 
 func nameOf(o *domain.Object) string {
-	n, _ := o.Attr("Name").Child(kmip.TagNameValue).AsText()
+	n, _ := o.AttrOf(kmip.TagName).Child(kmip.TagNameValue).AsText()
 	return n
 }
 
@@ -305,10 +305,10 @@ func TestCreateKeyPairSignVerify(t *testing.T) {
 	if nameOf(po) != "k-private" || nameOf(uo) != "k-public" {
 		t.Fatalf("names: %q %q", nameOf(po), nameOf(uo))
 	}
-	if m, _ := uo.Attr("Cryptographic Usage Mask").AsInt(); m != int32(kmip.CryptographicUsageMaskVerify) {
+	if m, _ := uo.AttrOf(kmip.TagCryptographicUsageMask).AsInt(); m != int32(kmip.CryptographicUsageMaskVerify) {
 		t.Fatalf("public mask %d", m)
 	}
-	if a, _ := uo.Attr("Cryptographic Algorithm").AsEnum(); a != uint32(kmip.CryptographicAlgorithmRSA) || po.State != domain.Active || uo.State != domain.Active {
+	if a, _ := uo.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum(); a != uint32(kmip.CryptographicAlgorithmRSA) || po.State != domain.Active || uo.State != domain.Active {
 		t.Fatal("common attributes not applied to both halves")
 	}
 	if f, _ := po.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyFormatType).AsEnum(); f != uint32(kmip.KeyFormatTypePKCS_8) {
@@ -396,10 +396,10 @@ func TestReKeyKeyPair(t *testing.T) {
 	if linkTo(np, kmip.LinkTypePublicKeyLink) != npub || linkTo(nu, kmip.LinkTypePrivateKeyLink) != npriv {
 		t.Fatal("the new pair is not linked")
 	}
-	if nameOf(np) != "rk-private" || nameOf(nu) != "rk-public" || op.Attr("Name") != nil || ou.Attr("Name") != nil {
+	if nameOf(np) != "rk-private" || nameOf(nu) != "rk-public" || op.AttrOf(kmip.TagName) != nil || ou.AttrOf(kmip.TagName) != nil {
 		t.Fatal("names were not moved to the replacement pair")
 	}
-	if m, _ := nu.Attr("Cryptographic Usage Mask").AsInt(); m != int32(kmip.CryptographicUsageMaskVerify) || np.State != domain.Active {
+	if m, _ := nu.AttrOf(kmip.TagCryptographicUsageMask).AsInt(); m != int32(kmip.CryptographicUsageMaskVerify) || np.State != domain.Active {
 		t.Fatal("attributes not copied, or the zero Offset did not activate the new pair")
 	}
 	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationReKeyKeyPair, kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, npriv))), kmip.ResultReasonPermissionDenied)

@@ -165,7 +165,7 @@ func TestDeriveKey(t *testing.T) {
 		if !bytes.Equal(keyMaterial(t, s, id), toyMAC(keyMaterial(t, s, base), []byte("context"))[:16]) {
 			t.Fatal("derived material wrong")
 		}
-		if l, _ := d.Attr("Cryptographic Length").AsInt(); l != 128 {
+		if l, _ := d.AttrOf(kmip.TagCryptographicLength).AsInt(); l != 128 {
 			t.Fatal("derived key length attribute")
 		}
 		// The seed's errors.

@@ -120,7 +120,7 @@ func (s *Service) convertedKeyBlock(ctx context.Context, c *call, obj *domain.Ob
 
 // isECKey reports whether the object is an elliptic-curve key.
 func isECKey(obj *domain.Object) bool {
-	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	alg, _ := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
 	switch kmip.CryptographicAlgorithm(alg) {
 	case kmip.CryptographicAlgorithmEC, kmip.CryptographicAlgorithmECDSA, kmip.CryptographicAlgorithmECDH, kmip.CryptographicAlgorithmECMQV:
 		return true

@@ -178,10 +178,10 @@ func TestKeptKeyCreateUseGetDestroy(t *testing.T) {
 		if boolAttr(t, o, "Extractable") || !boolAttr(t, o, "Never Extractable") || !boolAttr(t, o, "Sensitive") {
 			t.Fatalf("%s: attributes do not say the key cannot leave the HSM", v)
 		}
-		if m, _ := o.Attr("Protection Storage Mask").AsInt(); m != int32(kmip.ProtectionStorageMaskHardware) {
+		if m, _ := o.AttrOf(kmip.TagProtectionStorageMask).AsInt(); m != int32(kmip.ProtectionStorageMaskHardware) {
 			t.Fatalf("%s: Protection Storage Mask %d, want Hardware", v, m)
 		}
-		if o.Attr("Key Value Present") != nil || o.Attr("Digest") != nil {
+		if o.AttrOf(kmip.TagKeyValuePresent) != nil || o.AttrOf(kmip.TagDigest) != nil {
 			t.Fatalf("%s: Key Value Present or Digest set on an HSM key", v)
 		}
 		msgText := []byte("kept in the token")
@@ -270,7 +270,7 @@ func TestKeptKeyRegister(t *testing.T) {
 	if o.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
 		t.Fatal("the store holds the registered key's material")
 	}
-	if o.Attr("Digest") == nil {
+	if o.AttrOf(kmip.TagDigest) == nil {
 		t.Fatal("a registered key has no Digest")
 	}
 	got := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))

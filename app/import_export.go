@@ -259,15 +259,15 @@ func importedAttrRule(c *call, t kmip.ObjectType, a domain.Attribute) (domain.At
 // the attribute set the State.
 func (s *Service) placeImportedAttr(ctx context.Context, c *call, obj *domain.Object, rule domain.AttrRule, a domain.Attribute) (stateGiven bool, err error) {
 	switch a.Name {
-	case "Unique Identifier":
+	case kmip.TagUniqueIdentifier.SpecName():
 		if id, _ := a.Value.AsText(); id != obj.ID {
 			return false, invalidField("the Unique Identifier attribute differs from the request's")
 		}
-	case "Object Type":
+	case kmip.TagObjectType.SpecName():
 		if v, _ := a.Value.AsEnum(); v != obj.Type {
 			return false, invalidField("the Object Type attribute differs from the request's")
 		}
-	case "State":
+	case kmip.TagState.SpecName():
 		v, _ := a.Value.AsEnum()
 		st := domain.State(v)
 		if !st.Valid() || st == domain.Destroyed || st == domain.DestroyedCompromised {
@@ -275,13 +275,13 @@ func (s *Service) placeImportedAttr(ctx context.Context, c *call, obj *domain.Ob
 		}
 		obj.State = st
 		return true, nil
-	case "Initial Date":
+	case kmip.TagInitialDate.SpecName():
 		d, ok := a.Value.AsTime()
 		if !ok {
 			return false, invalidField("Initial Date must be a Date-Time")
 		}
 		obj.InitialDate = d
-	case "Operation Policy Name":
+	case kmip.TagOperationPolicyName.SpecName():
 		name, ok := a.Value.AsText()
 		if !ok || name == "" {
 			return false, invalidField("Operation Policy Name must be a non-empty Text String")
@@ -291,7 +291,7 @@ func (s *Service) placeImportedAttr(ctx context.Context, c *call, obj *domain.Ob
 		if !rule.Multi && obj.Attr(a.Name) != nil {
 			return false, singleValued(c, a.Name)
 		}
-		if a.Name == "Name" && hasNameValue(obj, a.Value, -1) {
+		if a.Name == kmip.TagName.SpecName() && hasNameValue(obj, a.Value, -1) {
 			return false, nameTaken()
 		}
 		if err := s.checkNameUnique(ctx, c, a); err != nil {
@@ -306,11 +306,11 @@ func (s *Service) placeImportedAttr(ctx context.Context, c *call, obj *domain.Ob
 // passed (unless the request gave its State), sets Last Change Date when
 // absent, and adds the derived attributes the request lacks.
 func completeImported(obj *domain.Object, now time.Time, stateGiven bool) {
-	if ad, ok := obj.Attr("Activation Date").AsTime(); !stateGiven && ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
+	if ad, ok := obj.AttrOf(kmip.TagActivationDate).AsTime(); !stateGiven && ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
 		obj.State = domain.Active
 	}
-	if obj.Attr("Last Change Date") == nil {
-		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	if obj.AttrOf(kmip.TagLastChangeDate) == nil {
+		obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, now))
 	}
 	derived := obj.Clone()
 	finishObject(derived)

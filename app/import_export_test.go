@@ -147,10 +147,10 @@ func TestImportKeepsServerAttributes(t *testing.T) {
 	if obj.State != domain.Active || !obj.InitialDate.Equal(initial) || obj.Owner != "alice" {
 		t.Errorf("state %s, initial date %v, owner %q", obj.State, obj.InitialDate, obj.Owner)
 	}
-	if fresh, ok := obj.Attr("Fresh").AsBool(); !ok || fresh {
+	if fresh, ok := obj.AttrOf(kmip.TagFresh).AsBool(); !ok || fresh {
 		t.Error("Fresh not kept false")
 	}
-	if obj.Attr("Digest") == nil || obj.Attr("Cryptographic Length") == nil {
+	if obj.AttrOf(kmip.TagDigest) == nil || obj.AttrOf(kmip.TagCryptographicLength) == nil {
 		t.Error("derived attributes missing")
 	}
 	// The imported key is usable at once: it is Active.

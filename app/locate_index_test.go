@@ -53,7 +53,7 @@ func locateWorld(t *testing.T, policies ports.PolicySource) (*Service, *counting
 	add := func(id, owner, policy string, typ kmip.ObjectType, st domain.State, fn func(o *domain.Object)) {
 		o := &domain.Object{ID: id, Type: uint32(typ), State: st, Owner: owner, Policy: policy,
 			InitialDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-		o.AddAttr("Name", nameItem("k"))
+		o.AddAttrOf(kmip.TagName, nameItem("k"))
 		if fn != nil {
 			fn(o)
 		}
@@ -64,23 +64,23 @@ func locateWorld(t *testing.T, policies ports.PolicySource) (*Service, *counting
 	sym, secret := kmip.ObjectTypeSymmetricKey, kmip.ObjectTypeSecretData
 	usage := func(m kmip.CryptographicUsageMask) func(*domain.Object) {
 		return func(o *domain.Object) {
-			o.SetAttr("Cryptographic Usage Mask", kmip.Int(kmip.TagCryptographicUsageMask, int32(m)))
+			o.SetAttrOf(kmip.TagCryptographicUsageMask, kmip.Int(kmip.TagCryptographicUsageMask, int32(m)))
 		}
 	}
 	add("a1", "alice", "default", sym, domain.Active, usage(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))
 	add("a2", "alice", "default", sym, domain.PreActive, usage(kmip.CryptographicUsageMaskEncrypt))
 	add("a3", "alice", "shared", sym, domain.Active, func(o *domain.Object) {
-		o.AddAttr("Object Group", kmip.Text(kmip.TagObjectGroup, "g"))
-		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, false))
+		o.AddAttrOf(kmip.TagObjectGroup, kmip.Text(kmip.TagObjectGroup, "g"))
+		o.SetAttrOf(kmip.TagFresh, kmip.Bool(kmip.TagFresh, false))
 	})
 	add("a4", "alice", "shared", secret, domain.Active, func(o *domain.Object) {
-		o.AddAttr("Object Group", kmip.Text(kmip.TagObjectGroup, "g"))
-		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, true))
+		o.AddAttrOf(kmip.TagObjectGroup, kmip.Text(kmip.TagObjectGroup, "g"))
+		o.SetAttrOf(kmip.TagFresh, kmip.Bool(kmip.TagFresh, true))
 	})
 	add("a5", "alice", "default", sym, domain.Destroyed, nil)
 	add("a6", "alice", "unknown-policy", sym, domain.Active, nil)
 	add("b1", "bob", "default", sym, domain.Active, func(o *domain.Object) {
-		o.SetAttr("Usage Limits", kmip.Struct(kmip.TagUsageLimits,
+		o.SetAttrOf(kmip.TagUsageLimits, kmip.Struct(kmip.TagUsageLimits,
 			kmip.Long(kmip.TagUsageLimitsTotal, 100), kmip.Long(kmip.TagUsageLimitsCount, 50),
 			kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitObject))))
 	})
@@ -229,16 +229,16 @@ func TestLocateEffectiveStateAndArchive(t *testing.T) {
 		}
 	}
 	add("due", domain.PreActive, func(o *domain.Object) {
-		o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, now.Add(-time.Hour)))
+		o.SetAttrOf(kmip.TagActivationDate, kmip.DateTime(kmip.TagActivationDate, now.Add(-time.Hour)))
 	})
 	add("later", domain.PreActive, func(o *domain.Object) {
-		o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, now.Add(time.Hour)))
+		o.SetAttrOf(kmip.TagActivationDate, kmip.DateTime(kmip.TagActivationDate, now.Add(time.Hour)))
 	})
 	add("over", domain.Active, func(o *domain.Object) {
-		o.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, now.Add(-time.Hour)))
+		o.SetAttrOf(kmip.TagDeactivationDate, kmip.DateTime(kmip.TagDeactivationDate, now.Add(-time.Hour)))
 	})
 	add("kept", domain.Active, func(o *domain.Object) {
-		o.SetAttr("Archive Date", kmip.DateTime(kmip.TagArchiveDate, now.Add(-time.Hour)))
+		o.SetAttrOf(kmip.TagArchiveDate, kmip.DateTime(kmip.TagArchiveDate, now.Add(-time.Hour)))
 	})
 	archival := kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskArchivalStorage))
 	for _, tc := range []struct {

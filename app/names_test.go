@@ -70,7 +70,7 @@ func TestNameUniqueByValue(t *testing.T) {
 	mustFail(t, sendOne(t, s, alice, v14, aesCreate14With("twice", attribute1x("Name", uriName("twice")))), taken(v14))
 	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id),
 		kmip.Struct(kmip.TagCurrentAttribute, nameItem("mine")), kmip.Struct(kmip.TagNewAttribute, uriName("mine")))))
-	if n := len(storedObj(t, s, id).AttrValues("Name")); n != 1 {
+	if n := len(storedObj(t, s, id).AttrValuesOf(kmip.TagName)); n != 1 {
 		t.Fatalf("%d Names after changing the Name Type", n)
 	}
 }
@@ -92,7 +92,7 @@ func TestTemplateCannotBeHijacked(t *testing.T) {
 		attribute1x("Operation Policy Name", kmip.Text(0, "public"))))
 	id := createdID(t, sendOne(t, s, bob, v14, createFromTemplate("bob-aes256")))
 	obj := storedObj(t, s, id)
-	if n, _ := obj.Attr("Cryptographic Length").AsInt(); n != 256 || obj.Policy != domain.PolicyDefault {
+	if n, _ := obj.AttrOf(kmip.TagCryptographicLength).AsInt(); n != 256 || obj.Policy != domain.PolicyDefault {
 		t.Fatalf("bob's key: length %d, policy %q, want his Template's 256 and default", n, obj.Policy)
 	}
 }
@@ -106,7 +106,7 @@ func TestTemplateNameAmbiguousOrUnreadable(t *testing.T) {
 	put := func(id, owner, policy string, name *kmip.Item, bits int32) {
 		o := &domain.Object{ID: id, Type: uint32(kmip.ObjectTypeTemplate), State: domain.PreActive, Owner: owner,
 			Policy: policy, Payload: aesTemplateItem(bits, "")}
-		o.AddAttr("Name", name)
+		o.AddAttrOf(kmip.TagName, name)
 		if err := s.cfg.Store.Create(context.Background(), o); err != nil {
 			t.Fatal(err)
 		}
@@ -120,7 +120,7 @@ func TestTemplateNameAmbiguousOrUnreadable(t *testing.T) {
 	mustFail(t, sendOne(t, s, bob, v14, createFromTemplate("carols")), kmip.ResultReasonItemNotFound)
 	put("a-shared", "alice", domain.PolicyPublic, nameItem("alices"), 128)
 	id := createdID(t, sendOne(t, s, bob, v14, createFromTemplate("alices")))
-	if n, _ := storedObj(t, s, id).Attr("Cryptographic Length").AsInt(); n != 128 {
+	if n, _ := storedObj(t, s, id).AttrOf(kmip.TagCryptographicLength).AsInt(); n != 128 {
 		t.Fatalf("length %d from the one readable Template, want 128", n)
 	}
 }
@@ -201,7 +201,7 @@ func TestNamesRepeatUnlessStrict(t *testing.T) {
 	mustFail(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
 		attribute1x("Name", uriName("Symmetric Key")), attribute1x("Operation Policy Name", kmip.Text(0, "public")))), kmip.ResultReasonIllegalOperation)
 	id := createdID(t, sendOne(t, s, bob, v14, createFromTemplate("Symmetric Key")))
-	if n, _ := storedObj(t, s, id).Attr("Cryptographic Length").AsInt(); n != 256 {
+	if n, _ := storedObj(t, s, id).AttrOf(kmip.TagCryptographicLength).AsInt(); n != 256 {
 		t.Fatalf("Create from the Template named like two keys: length %d, want the Template's 256", n)
 	}
 	c := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))

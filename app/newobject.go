@@ -35,11 +35,11 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 	if err := s.checkNewNames(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, now))
 	if err := s.setServerAttrs(c, obj, now); err != nil {
 		return nil, err
 	}
-	if ad, ok := obj.Attr("Activation Date").AsTime(); ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
+	if ad, ok := obj.AttrOf(kmip.TagActivationDate).AsTime(); ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
 		obj.State = domain.Active
 	}
 	return obj, nil
@@ -69,7 +69,7 @@ func applyNewAttr(c *call, obj *domain.Object, t kmip.ObjectType, a domain.Attri
 	if err := checkAttrValue(a); err != nil {
 		return err
 	}
-	if a.Name == "Operation Policy Name" {
+	if a.Name == kmip.TagOperationPolicyName.SpecName() {
 		name, ok := a.Value.AsText()
 		if !ok || name == "" {
 			return invalidField("Operation Policy Name must be a non-empty Text String")
@@ -91,17 +91,17 @@ func finishObject(obj *domain.Object) {
 	setCertAttrs(obj)
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
 	if kb != nil && kb.Child(kmip.TagKeyValue) == nil && obj.KeyRef == "" && mayOmitKeyValue(kmip.ObjectType(obj.Type)) {
-		obj.SetAttr("Key Value Present", kmip.Bool(kmip.TagKeyValuePresent, false))
+		obj.SetAttrOf(kmip.TagKeyValuePresent, kmip.Bool(kmip.TagKeyValuePresent, false))
 	}
 	if kb != nil {
-		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.Attr("Cryptographic Algorithm") == nil {
-			obj.SetAttr("Cryptographic Algorithm", it.Clone())
+		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.AttrOf(kmip.TagCryptographicAlgorithm) == nil {
+			obj.SetAttrOf(kmip.TagCryptographicAlgorithm, it.Clone())
 		}
-		if it := kb.Child(kmip.TagCryptographicLength); it != nil && obj.Attr("Cryptographic Length") == nil {
-			obj.SetAttr("Cryptographic Length", it.Clone())
+		if it := kb.Child(kmip.TagCryptographicLength); it != nil && obj.AttrOf(kmip.TagCryptographicLength) == nil {
+			obj.SetAttrOf(kmip.TagCryptographicLength, it.Clone())
 		}
 		if it := kb.Child(kmip.TagKeyFormatType); it != nil {
-			obj.SetAttr("Key Format Type", it.Clone())
+			obj.SetAttrOf(kmip.TagKeyFormatType, it.Clone())
 		}
 	}
 	if material, format, ok := digestInput(obj.Payload); ok {
@@ -112,7 +112,7 @@ func finishObject(obj *domain.Object) {
 		if format != nil {
 			d.Add(format.Clone())
 		}
-		obj.SetAttr("Digest", d)
+		obj.SetAttrOf(kmip.TagDigest, d)
 	}
 }
 

@@ -74,9 +74,9 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	alg, okA := obj.Attr("Cryptographic Algorithm").AsEnum()
-	length, okL := obj.Attr("Cryptographic Length").AsInt()
-	mask, okM := obj.Attr("Cryptographic Usage Mask").AsInt()
+	alg, okA := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
+	length, okL := obj.AttrOf(kmip.TagCryptographicLength).AsInt()
+	mask, okM := obj.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	switch {
 	case !okA:
 		return nil, invalidField("the Cryptographic Algorithm attribute is required")

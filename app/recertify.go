@@ -148,7 +148,7 @@ func (s *Service) renewedCert(ctx context.Context, c *call, r *renewal, id strin
 		return nil, err
 	}
 	if pubID := linkedID(r.old, kmip.LinkTypePublicKeyLink); pubID != "" {
-		repl.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pubID))
+		repl.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypePublicKeyLink, pubID))
 	}
 	if s.cfg.CA.CertificateID != "" {
 		setLink(repl, kmip.LinkTypeCertificateLink, s.cfg.CA.CertificateID)

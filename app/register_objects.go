@@ -320,7 +320,7 @@ func templateOwnNames(c *call, tmpl *kmip.Item) (*call, *kmip.Item) {
 	}
 	names, kept := []*kmip.Item{}, []*kmip.Item{}
 	for _, a := range tmpl.Children() {
-		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Name" {
+		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == kmip.TagName.SpecName() {
 			names = append(names, a)
 		} else {
 			kept = append(kept, a)

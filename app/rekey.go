@@ -13,7 +13,7 @@ import (
 // offsetDates are the attributes an Offset computes, which a Re-key request
 // must not also give (KMIP 1.4 §11.5: Invalid Message).
 var offsetDates = map[string]bool{
-	"Activation Date": true, "Process Start Date": true, "Protect Stop Date": true, "Deactivation Date": true,
+	kmip.TagActivationDate.SpecName(): true, kmip.TagProcessStartDate.SpecName(): true, kmip.TagProtectStopDate.SpecName(): true, kmip.TagDeactivationDate.SpecName(): true,
 }
 
 // reKey implements Re-key (KMIP 1.4 §4.4, KMIP 2.1 §6.1.46) for symmetric
@@ -103,9 +103,9 @@ func (s *Service) replacementOf(ctx context.Context, c *call, old *domain.Object
 	if err := s.renewServerAttrs(c, old, repl, now); err != nil {
 		return nil, err
 	}
-	alg, okA := repl.Attr("Cryptographic Algorithm").AsEnum()
-	length, okL := repl.Attr("Cryptographic Length").AsInt()
-	mask, _ := repl.Attr("Cryptographic Usage Mask").AsInt()
+	alg, okA := repl.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
+	length, okL := repl.AttrOf(kmip.TagCryptographicLength).AsInt()
+	mask, _ := repl.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	if !okA || !okL {
 		return nil, errorf(kmip.ResultReasonKeyValueNotPresent, "the existing key has no algorithm or length to re-key with")
 	}
@@ -151,7 +151,7 @@ func (s *Service) retireReplaced(ctx context.Context, c *call, oldID, id string,
 // Names and other multi-valued attributes are added, single-valued ones
 // replaced.
 func overlay(obj *domain.Object, a domain.Attribute) error {
-	if a.Name == "Operation Policy Name" {
+	if a.Name == kmip.TagOperationPolicyName.SpecName() {
 		name, ok := a.Value.AsText()
 		if !ok || name == "" {
 			return invalidField("Operation Policy Name must be a non-empty Text String")

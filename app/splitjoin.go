@@ -94,7 +94,7 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if err != nil {
 			return nil, err
 		}
-		if s.cfg.StrictNames && sp.parts > 1 && obj.Attr("Name") != nil {
+		if s.cfg.StrictNames && sp.parts > 1 && obj.AttrOf(kmip.TagName) != nil {
 			// Every part would carry the Name, and a Name identifies one object.
 			return nil, nameTaken()
 		}
@@ -205,12 +205,12 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 	if err != nil {
 		return nil, nil, err
 	}
-	alg, okA := tmp.Attr("Cryptographic Algorithm").AsEnum()
-	length, okL := tmp.Attr("Cryptographic Length").AsInt()
+	alg, okA := tmp.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
+	length, okL := tmp.AttrOf(kmip.TagCryptographicLength).AsInt()
 	if !okA || !okL {
 		return nil, nil, invalidField("without a key to split, Cryptographic Algorithm and Length are required")
 	}
-	mask, _ := tmp.Attr("Cryptographic Usage Mask").AsInt()
+	mask, _ := tmp.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	key, err := s.cfg.Crypto.GenerateSymmetricKey(ctx, ports.SymmetricKeySpec{ID: tmp.ID, Algorithm: alg, Length: int(length), UsageMask: mask})
 	if err != nil {
 		return nil, nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)

@@ -132,7 +132,7 @@ func mergeTemplateAttrs(fromTemplates, explicit []*kmip.Item) []*kmip.Item {
 
 // hasName reports whether one of the object's Names has the value nv.
 func hasName(obj *domain.Object, nv string) bool {
-	for _, n := range obj.AttrValues("Name") {
+	for _, n := range obj.AttrValuesOf(kmip.TagName) {
 		if v, _ := domain.NameValue(n); v == nv {
 			return true
 		}

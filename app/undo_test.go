@@ -160,12 +160,12 @@ func TestUndoKeepsFreshAndUsage(t *testing.T) {
 				t.Fatalf("item 1: status %s, want Operation Undone with its payload", rs[0].status)
 			}
 			o := storedObj(t, s, id)
-			if fresh, _ := o.Attr("Fresh").AsBool(); tc.name == "Get" && fresh {
+			if fresh, _ := o.AttrOf(kmip.TagFresh).AsBool(); tc.name == "Get" && fresh {
 				t.Error("the undone Get served the key, yet it is Fresh again")
 			}
-			count, spent := o.Attr("Usage Limits").Child(kmip.TagUsageLimitsCount).AsLong()
+			count, spent := o.AttrOf(kmip.TagUsageLimits).Child(kmip.TagUsageLimitsCount).AsLong()
 			if !spent {
-				count, _ = o.Attr("Usage Limits").Child(kmip.TagUsageLimitsTotal).AsLong()
+				count, _ = o.AttrOf(kmip.TagUsageLimits).Child(kmip.TagUsageLimitsTotal).AsLong()
 			}
 			if want := map[string]int64{"Get": 16, "Encrypt": 6}[tc.name]; count != want {
 				t.Errorf("Usage Limits Count %d after the undone %s, want %d", count, tc.name, want)
@@ -223,7 +223,7 @@ func TestUndoKeepsAnItemWhole(t *testing.T) {
 		batchItem(kmip.OperationGet, uidItem(trigger)))
 	derived := createdID(t, rs[0]) // Success: the Derive Key stands
 	b := storedObj(t, s, base)
-	if b.Attr("Contact Information") == nil {
+	if b.AttrOf(kmip.TagContactInformation) == nil {
 		t.Error("alice's change of her key was undone")
 	}
 	if linkTo(b, kmip.LinkTypeDerivedKeyLink) != derived {
