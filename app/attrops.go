@@ -459,7 +459,8 @@ func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		if len(obj.AttrValues(name)) == 0 {
 			return attrNotFound(c, name)
 		}
-		deleted, err = deleteSelected(obj, sel)
+		d, err := deleteSelected(obj, sel)
+		deleted = d
 		return err
 	})
 	if err != nil {

@@ -226,3 +226,21 @@ func storedObj(t *testing.T, s *Service, id string) *domain.Object {
 	}
 	return o
 }
+
+// msg leaves the items it is given unchanged, so one item may appear twice
+// in a batch, be sent again, or be shared by tests running in parallel.
+func TestMsgLeavesItemsUnchanged(t *testing.T) {
+	t.Parallel()
+	s := newService(t)
+	q := batchItem(kmip.OperationQuery)
+	_, rs := send(t, s, alice, msg(v14, q, q))
+	if len(rs) != 2 {
+		t.Fatalf("%d results for the same item twice, want 2 (distinct Unique Batch Item IDs)", len(rs))
+	}
+	for _, r := range rs {
+		mustOK(t, r)
+	}
+	if q.Child(kmip.TagUniqueBatchItemID) != nil {
+		t.Fatal("msg added a Unique Batch Item ID to the caller's item")
+	}
+}
