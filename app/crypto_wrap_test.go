@@ -184,7 +184,7 @@ func TestDeriveKey(t *testing.T) {
 }
 
 // A policy with rules for a cryptographic operation governs it by that rule;
-// otherwise the Get rule does (app/access.go).
+// otherwise the Get rule does.
 type onePolicy struct{ p *domain.Policy }
 
 func (o onePolicy) Policy(_ context.Context, name string) (*domain.Policy, bool) {

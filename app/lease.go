@@ -24,9 +24,9 @@ func (s *Service) leaseSeconds() uint32 {
 }
 
 // leaseOf returns the lease kmipd grants on obj: its Lease Time attribute,
-// which the server sets on new cryptographic objects from Config.LeaseTime
-// (attr_server.go), else no limit (KMIP 1.4 §4.17: a lease of zero
-// means the client may use the object without a lease time limit).
+// which the server sets on new cryptographic objects from Config.LeaseTime,
+// else no limit (KMIP 1.4 §4.17: a lease of zero means the client may use
+// the object without a lease time limit).
 func leaseOf(obj *domain.Object) (seconds uint32, limited bool) {
 	lt, ok := obj.AttrOf(kmip.TagLeaseTime).AsInterval()
 	return lt, ok && lt > 0

@@ -143,8 +143,7 @@ func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error
 
 // register implements Register (KMIP 1.4 §4.3, KMIP 2.1 §6.1.42) for every
 // object type: the object's structure is validated, the attributes its
-// content determines are derived (register_derive.go), and it is stored as
-// given.
+// content determines are derived, and it is stored as given.
 func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	t, err := objectType(c)
 	if err != nil {

@@ -219,7 +219,7 @@ func attrsOf(t *testing.T, s *Service, id string) map[string][]*kmip.Item {
 }
 
 // A registered certificate gets the attributes the server derives from it
-// (with those of app/attr_cert.go, the KMIP 1.0 text forms and the public
+// (the certificate fields, the KMIP 1.0 text forms and the public
 // key's algorithm and length), each shown only to the versions that define it.
 func TestRegisteredCertificateAttributes(t *testing.T) {
 	t.Parallel()

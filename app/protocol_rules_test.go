@@ -308,7 +308,7 @@ func TestLocateDateRanges(t *testing.T) {
 
 // Get refuses what it cannot do with the reasons the reference lists: a
 // format it cannot convert to, key compression, and an incomplete Key
-// Wrapping Specification (more wrapping cases: app/crypto_wrap_test.go).
+// Wrapping Specification.
 func TestGetRefusals(t *testing.T) {
 	t.Parallel()
 	s := newService(t)
