@@ -55,14 +55,15 @@ func createWithPolicy(t *testing.T, s *Service, who domain.Principal, policy str
 	req := aesCreate14(128, "")
 	if policy != "" {
 		ta := req.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute)
-		ta.Add(attr14("Operation Policy Name", kmip.Text(0, policy)))
+		ta.Add(attribute1x("Operation Policy Name", kmip.Text(0, policy)))
 	}
-	return createdID(t, one(t, s, who, v14, req))
+	return createdID(t, sendOne(t, s, who, v14, req))
 }
 
 // TestOperationPolicyNameAssigned: objects created without a policy get
 // "default"; a named policy is kept; the creator owns the object.
 func TestOperationPolicyNameAssigned(t *testing.T) {
+	t.Parallel()
 	s := newPolicyService(t, mapPolicies{"shared": sharedPolicy()})
 	for _, c := range []struct{ give, want string }{{"", "default"}, {"shared", "shared"}} {
 		id := createWithPolicy(t, s, alice, c.give)
@@ -87,6 +88,7 @@ func TestOperationPolicyNameAssigned(t *testing.T) {
 // group members get what their groups grant, clients without group
 // information fall back to the preset, and Locate is filtered the same way.
 func TestGroupGrantsThroughTheService(t *testing.T) {
+	t.Parallel()
 	s := newPolicyService(t, mapPolicies{"shared": sharedPolicy()})
 	id := createWithPolicy(t, s, alice, "shared")
 	private := createWithPolicy(t, s, alice, "")
@@ -95,22 +97,22 @@ func TestGroupGrantsThroughTheService(t *testing.T) {
 	outsider := domain.Principal{Name: "otto", Groups: []string{"staff"}, HasGroupInfo: true}
 	owner := domain.Principal{Name: "alice", Groups: []string{"staff"}, HasGroupInfo: true}
 
-	mustOK(t, one(t, s, reader, v14, bi(kmip.OperationGet, uidItem(id))))
-	mustFail(t, one(t, s, reader, v14, bi(kmip.OperationDestroy, uidItem(id))), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, outsider, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, reader, v14, batchItem(kmip.OperationGet, uidItem(id))))
+	mustFail(t, sendOne(t, s, reader, v14, batchItem(kmip.OperationDestroy, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, outsider, v14, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
 	// The owner with group info in none of the policy's groups: groups
 	// are enforced, so even the owner is refused.
-	mustFail(t, one(t, s, owner, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, owner, v14, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
 	// Without group information the preset applies: Allow Owner.
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 	// The default policy has no groups: group members get its preset,
 	// so the private key stays alice's.
-	mustFail(t, one(t, s, admin, v14, bi(kmip.OperationGet, uidItem(private))), kmip.ResultReasonPermissionDenied)
-	mustOK(t, one(t, s, owner, v14, bi(kmip.OperationGet, uidItem(private))))
+	mustFail(t, sendOne(t, s, admin, v14, batchItem(kmip.OperationGet, uidItem(private))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, owner, v14, batchItem(kmip.OperationGet, uidItem(private))))
 
 	locate := func(who domain.Principal) int {
-		return len(mustOK(t, one(t, s, who, v14, bi(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier))
+		return len(mustOK(t, sendOne(t, s, who, v14, batchItem(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier))
 	}
 	if n := locate(reader); n != 1 {
 		t.Errorf("reader located %d objects, want the shared one", n)
@@ -121,23 +123,24 @@ func TestGroupGrantsThroughTheService(t *testing.T) {
 	if n := locate(alice); n != 2 {
 		t.Errorf("owner without group info located %d, want 2", n)
 	}
-	mustOK(t, one(t, s, admin, v14, bi(kmip.OperationDestroy, uidItem(id))))
+	mustOK(t, sendOne(t, s, admin, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
 }
 
 // TestUnknownPolicyAllowsNothing: an object whose policy does not exist (for
 // example, its file was removed) is inaccessible, even to its owner, until
 // the policy comes back.
 func TestUnknownPolicyAllowsNothing(t *testing.T) {
+	t.Parallel()
 	ps := mapPolicies{"shared": sharedPolicy()}
 	s := newPolicyService(t, ps)
 	id := createWithPolicy(t, s, alice, "shared")
 	delete(ps, "shared")
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
-	if n := len(mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier)); n != 0 {
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	if n := len(mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier)); n != 0 {
 		t.Errorf("located %d objects under a missing policy", n)
 	}
 	ps["shared"] = sharedPolicy()
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 }
 
 type fakeAuth struct {
@@ -153,6 +156,7 @@ func (f *fakeAuth) Authenticate(_ context.Context, user string) ([]string, error
 
 // TestThirdPartyAuth follows pykmip-server "Third-Party Integration".
 func TestThirdPartyAuth(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cert := domain.Principal{Name: "alice"}
 	var logs bytes.Buffer
@@ -195,14 +199,15 @@ func TestThirdPartyAuth(t *testing.T) {
 }
 
 func TestHandleUnauthenticated(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	for _, c := range []struct {
 		req  *kmip.Item
 		want version
 	}{
-		{msg(v14, bi(kmip.OperationGet, uidItem("x"))), v14},
-		{msg(v21, bi(kmip.OperationGet, uidItem("x"))), v21},
-		{msg(version{1, 9}, bi(kmip.OperationGet, uidItem("x"))), v14},
+		{msg(v14, batchItem(kmip.OperationGet, uidItem("x"))), v14},
+		{msg(v21, batchItem(kmip.OperationGet, uidItem("x"))), v21},
+		{msg(version{1, 9}, batchItem(kmip.OperationGet, uidItem("x"))), v14},
 		{kmip.Struct(kmip.TagRequestMessage), version{1, 0}},
 	} {
 		resp := s.HandleUnauthenticated(context.Background(), c.req)

@@ -96,7 +96,7 @@ func acvItem(acv []byte) *kmip.Item { return kmip.Bytes(kmip.TagAsynchronousCorr
 func pollUntilDone(t *testing.T, s *Service, who domain.Principal, v version, acv []byte) result {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
-		if r := one(t, s, who, v, bi(kmip.OperationPoll, acvItem(acv))); r.status != kmip.ResultStatusOperationPending {
+		if r := sendOne(t, s, who, v, batchItem(kmip.OperationPoll, acvItem(acv))); r.status != kmip.ResultStatusOperationPending {
 			return r
 		}
 	}
@@ -106,7 +106,7 @@ func pollUntilDone(t *testing.T, s *Service, who domain.Principal, v version, ac
 
 func cancelResult(t *testing.T, s *Service, who domain.Principal, v version, acv []byte) kmip.CancellationResult {
 	t.Helper()
-	p := mustOK(t, one(t, s, who, v, bi(kmip.OperationCancel, acvItem(acv))))
+	p := mustOK(t, sendOne(t, s, who, v, batchItem(kmip.OperationCancel, acvItem(acv))))
 	r, _ := p.Child(kmip.TagCancellationResult).AsEnum()
 	return kmip.CancellationResult(r)
 }
@@ -128,21 +128,21 @@ func TestAsyncPendingThenPoll(t *testing.T) {
 		}
 		acv := pendingACV(t, sendAsync(t, s, alice, tc.v, tc.ind, create)[0])
 		<-g.started
-		if r := one(t, s, alice, tc.v, bi(kmip.OperationPoll, acvItem(acv))); r.status != kmip.ResultStatusOperationPending || r.payload != nil {
+		if r := sendOne(t, s, alice, tc.v, batchItem(kmip.OperationPoll, acvItem(acv))); r.status != kmip.ResultStatusOperationPending || r.payload != nil {
 			t.Fatalf("%s: Poll while running: %+v, want pending without payload", tc.v, r)
 		}
 		unknown := kmip.ResultReasonItemNotFound
 		if tc.v.major >= 2 {
 			unknown = kmip.ResultReasonInvalidAsynchronousCorrelationValue
 		}
-		mustFail(t, one(t, s, bob, tc.v, bi(kmip.OperationPoll, acvItem(acv))), unknown)
-		mustFail(t, one(t, s, alice, tc.v, bi(kmip.OperationPoll, acvItem(make([]byte, acvLen)))), unknown)
+		mustFail(t, sendOne(t, s, bob, tc.v, batchItem(kmip.OperationPoll, acvItem(acv))), unknown)
+		mustFail(t, sendOne(t, s, alice, tc.v, batchItem(kmip.OperationPoll, acvItem(make([]byte, acvLen)))), unknown)
 		if r := cancelResult(t, s, bob, tc.v, acv); r != kmip.CancellationResultUnavailable {
 			t.Fatalf("%s: bob's Cancel: %s", tc.v, r)
 		}
 		close(g.release)
 		id := createdID(t, pollUntilDone(t, s, alice, tc.v, acv))
-		if id2 := createdID(t, one(t, s, alice, tc.v, bi(kmip.OperationPoll, acvItem(acv)))); id2 != id {
+		if id2 := createdID(t, sendOne(t, s, alice, tc.v, batchItem(kmip.OperationPoll, acvItem(acv)))); id2 != id {
 			t.Fatalf("second Poll answered %s, first %s", id2, id)
 		}
 		if _, err := st.Get(context.Background(), id); err != nil {
@@ -160,7 +160,7 @@ func TestAsyncPendingThenPoll(t *testing.T) {
 // item that finishes in time.
 func TestAsyncOnlyWhereAllowed(t *testing.T) {
 	s, _ := asyncService(t, fakeCrypto{}, AsyncOptions{}, nil)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
 	check := func(name string, items []*kmip.Item) {
 		t.Helper()
 		for _, it := range items {
@@ -170,15 +170,15 @@ func TestAsyncOnlyWhereAllowed(t *testing.T) {
 		}
 	}
 	check("2.x Prohibited", sendAsync(t, s, alice, v21, kmip.AsynchronousIndicatorProhibited, aesCreate21(128, "")))
-	check("Get", sendAsync(t, s, alice, v14, 0, bi(kmip.OperationGet, uidItem(id))))
-	check("first of two", sendAsync(t, s, alice, v14, 0, aesCreate14(128, ""), bi(kmip.OperationGet))[:1])
+	check("Get", sendAsync(t, s, alice, v14, 0, batchItem(kmip.OperationGet, uidItem(id))))
+	check("first of two", sendAsync(t, s, alice, v14, 0, aesCreate14(128, ""), batchItem(kmip.OperationGet))[:1])
 	undo := asyncMsg(v14, 0, aesCreate14(128, ""), aesCreate14(128, ""))
 	hdr := undo.Child(kmip.TagRequestHeader)
 	kids := hdr.Children()
 	hdr.Value = append(append(kids[:len(kids)-1:len(kids)-1],
 		kmip.Enum(kmip.TagBatchErrorContinuationOption, uint32(kmip.BatchErrorContinuationOptionUndo))), kids[len(kids)-1])
 	check("Undo batch", s.HandleMessage(ports.WithPeer(context.Background(), alice), undo).ChildrenOf(kmip.TagBatchItem))
-	if it := sendAsync(t, s, alice, v14, 0, aesCreate14(128, ""), bi(kmip.OperationLocate)); status(it[1]) != kmip.ResultStatusOperationPending {
+	if it := sendAsync(t, s, alice, v14, 0, aesCreate14(128, ""), batchItem(kmip.OperationLocate)); status(it[1]) != kmip.ResultStatusOperationPending {
 		t.Fatalf("the last item of a batch was not answered pending: %s", it[1])
 	}
 	slow, _ := asyncService(t, fakeCrypto{}, AsyncOptions{After: time.Minute}, nil)
@@ -188,7 +188,7 @@ func TestAsyncOnlyWhereAllowed(t *testing.T) {
 	off, _ := asyncService(t, fakeCrypto{}, AsyncOptions{Off: true}, nil)
 	check("Off", sendAsync(t, off, alice, v14, 0, aesCreate14(128, "")))
 	caps := func(s *Service) bool {
-		p := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryCapabilities)))))
+		p := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryCapabilities)))))
 		b, _ := p.Path(kmip.TagCapabilityInformation, kmip.TagAsynchronousCapability).AsBool()
 		return b
 	}
@@ -240,7 +240,7 @@ func TestAsyncCancel(t *testing.T) {
 // Failed.
 func TestAsyncFailureAndCancelFailed(t *testing.T) {
 	s, _ := asyncService(t, fakeCrypto{}, AsyncOptions{}, nil)
-	sync := one(t, s, alice, v14, aesCreate14(100, ""))
+	sync := sendOne(t, s, alice, v14, aesCreate14(100, ""))
 	acv := pendingACV(t, sendAsync(t, s, alice, v14, 0, aesCreate14(100, ""))[0])
 	mustFail(t, pollUntilDone(t, s, alice, v14, acv), sync.reason)
 	if r := cancelResult(t, s, alice, v14, acv); r != kmip.CancellationResultFailed {
@@ -258,13 +258,13 @@ func TestAsyncLeaseLost(t *testing.T) {
 	if err := st.PutScratch(context.Background(), asyncKey(alice.Name, acv), rec.encode(), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationPoll, acvItem(acv))), kmip.ResultReasonGeneralFailure)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationPoll, acvItem(acv))), kmip.ResultReasonGeneralFailure)
 	if r := cancelResult(t, s, alice, v21, acv); r != kmip.CancellationResultUnableToCancel {
 		t.Fatalf("Cancel after the lease: %s", r)
 	}
 	rec.lease = testNow.Add(time.Second)
 	st.PutScratch(context.Background(), asyncKey(alice.Name, acv), rec.encode(), time.Now().Add(time.Hour))
-	if r := one(t, s, alice, v21, bi(kmip.OperationPoll, acvItem(acv))); r.status != kmip.ResultStatusOperationPending {
+	if r := sendOne(t, s, alice, v21, batchItem(kmip.OperationPoll, acvItem(acv))); r.status != kmip.ResultStatusOperationPending {
 		t.Fatalf("a live lease polled as %s", r.status)
 	}
 	// No node takes the Cancel request within a lease: Unable to Cancel,
@@ -282,10 +282,10 @@ func TestAsyncQuota(t *testing.T) {
 	g := newGated(true)
 	s, _ := asyncService(t, g, AsyncOptions{MaxPerClient: 1}, nil)
 	acv := pendingACV(t, sendAsync(t, s, alice, v14, 0, aesCreate14(128, ""))[0])
-	if it := sendAsync(t, s, alice, v14, 0, bi(kmip.OperationLocate))[0]; status(it) != kmip.ResultStatusSuccess {
+	if it := sendAsync(t, s, alice, v14, 0, batchItem(kmip.OperationLocate))[0]; status(it) != kmip.ResultStatusSuccess {
 		t.Fatalf("over the quota: %s, want a synchronous Success", it)
 	}
-	if it := sendAsync(t, s, bob, v14, 0, bi(kmip.OperationLocate))[0]; status(it) != kmip.ResultStatusOperationPending {
+	if it := sendAsync(t, s, bob, v14, 0, batchItem(kmip.OperationLocate))[0]; status(it) != kmip.ResultStatusOperationPending {
 		t.Fatalf("another client's quota is its own: %s", it)
 	}
 	close(g.release)
@@ -305,7 +305,7 @@ func TestAsyncDrain(t *testing.T) {
 	if err := s.DrainAsync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationPoll, acvItem(acv))), kmip.ResultReasonGeneralFailure)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationPoll, acvItem(acv))), kmip.ResultReasonGeneralFailure)
 	if n := len(st.objs); n != 0 {
 		t.Fatalf("%d objects kept by an operation shutdown cancelled", n)
 	}

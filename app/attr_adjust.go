@@ -71,7 +71,7 @@ func (s *Service) adjustAttribute(ctx context.Context, c *call) (*kmip.Item, err
 // 0 for numbers and intervals, false for Booleans, nil otherwise.
 func zeroValue(name string) *kmip.Item {
 	tag, ok := kmip.TagBySpecName(name)
-	if !ok || isCustom(name) {
+	if !ok || isCustom1xName(name) {
 		return nil
 	}
 	def, _ := kmip.LookupTag(tag)
@@ -101,27 +101,12 @@ func adjusted(cur *kmip.Item, adj kmip.AdjustmentType, step *kmip.Item) (*kmip.I
 		}
 		return kmip.Bool(cur.Tag, !b), nil
 	}
-	n := new(big.Int)
-	switch v := cur.Value.(type) {
-	case int32:
-		n.SetInt64(int64(v))
-	case int64:
-		n.SetInt64(v)
-	case uint32:
-		if cur.Type != kmip.TypeInterval {
-			return nil, badType
-		}
-		n.SetUint64(uint64(v))
-	case *big.Int:
-		n.Set(v)
-	case time.Time:
-		n.SetInt64(v.Unix())
-	default:
+	n, ok := adjustableNumber(cur)
+	if !ok {
 		return nil, badType
 	}
 	d := big.NewInt(1)
 	if step != nil {
-		var ok bool
 		if d, ok = stepValue(step); !ok {
 			return nil, errorf(kmip.ResultReasonInvalidDataType, "Adjustment Value must be a number or an interval")
 		}
@@ -137,6 +122,36 @@ func adjusted(cur *kmip.Item, adj kmip.AdjustmentType, step *kmip.Item) (*kmip.I
 		}
 		n.Neg(n)
 	}
+	return adjustedItem(cur, n)
+}
+
+// adjustableNumber reads a numeric or date value as an integer (a date as
+// Unix seconds), false for a type no adjustment applies to.
+func adjustableNumber(cur *kmip.Item) (*big.Int, bool) {
+	n := new(big.Int)
+	switch v := cur.Value.(type) {
+	case int32:
+		n.SetInt64(int64(v))
+	case int64:
+		n.SetInt64(v)
+	case uint32:
+		if cur.Type != kmip.TypeInterval {
+			return nil, false
+		}
+		n.SetUint64(uint64(v))
+	case *big.Int:
+		n.Set(v)
+	case time.Time:
+		n.SetInt64(v.Unix())
+	default:
+		return nil, false
+	}
+	return n, true
+}
+
+// adjustedItem encodes n in cur's tag and type, Numeric Range when it does
+// not fit that type.
+func adjustedItem(cur *kmip.Item, n *big.Int) (*kmip.Item, error) {
 	outOfRange := errorf(kmip.ResultReasonNumericRange, "the adjusted value does not fit the attribute")
 	fits := func(lo, hi int64) bool { return n.IsInt64() && n.Int64() >= lo && n.Int64() <= hi }
 	switch cur.Type {

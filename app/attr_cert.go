@@ -50,7 +50,7 @@ var signatureAlgorithms = map[x509.SignatureAlgorithm]kmip.DigitalSignatureAlgor
 // object; a client may repeat them in Register when its value is the
 // object's own (OASIS BL-M-10-21 and TC-PKCS12-1-14 send Certificate Type).
 var derivedOnRegister = map[string]func(payload *kmip.Item) *kmip.Item{
-	"Certificate Type": func(p *kmip.Item) *kmip.Item { return p.Child(kmip.TagCertificateType) },
+	kmip.TagCertificateType.SpecName(): func(p *kmip.Item) *kmip.Item { return p.Child(kmip.TagCertificateType) },
 }
 
 // checkDerived accepts a client's copy of an attribute the server derives
@@ -79,9 +79,9 @@ func setCertAttrs(obj *domain.Object) {
 	ct := obj.Payload.Child(kmip.TagCertificateType)
 	der, _ := obj.Payload.Child(kmip.TagCertificateValue).AsBytes()
 	if ct != nil {
-		obj.SetAttr("Certificate Type", ct.Clone())
+		obj.SetAttrOf(kmip.TagCertificateType, ct.Clone())
 	}
-	obj.SetAttr("Certificate Length", kmip.Int(kmip.TagCertificateLength, int32(len(der))))
+	obj.SetAttrOf(kmip.TagCertificateLength, kmip.Int(kmip.TagCertificateLength, int32(len(der))))
 	if t, _ := ct.AsEnum(); kmip.CertificateType(t) != kmip.CertificateTypeX_509 {
 		return
 	}
@@ -92,7 +92,7 @@ func setCertAttrs(obj *domain.Object) {
 			return // kmipd stores what it cannot parse; it only derives less
 		}
 	}
-	obj.SetAttr("X.509 Certificate Identifier", kmip.Struct(kmip.TagX_509CertificateIdentifier,
+	obj.SetAttrOf(kmip.TagX_509CertificateIdentifier, kmip.Struct(kmip.TagX_509CertificateIdentifier,
 		kmip.Bytes(kmip.TagIssuerDistinguishedName, cert.RawIssuer),
 		kmip.Bytes(kmip.TagCertificateSerialNumber, cert.SerialNumber.Bytes())))
 	subject := kmip.Struct(kmip.TagX_509CertificateSubject, kmip.Bytes(kmip.TagSubjectDistinguishedName, cert.RawSubject))
@@ -105,10 +105,10 @@ func setCertAttrs(obj *domain.Object) {
 			issuer.Add(kmip.Bytes(kmip.TagIssuerAlternativeName, ext.Value))
 		}
 	}
-	obj.SetAttr("X.509 Certificate Subject", subject)
-	obj.SetAttr("X.509 Certificate Issuer", issuer)
+	obj.SetAttrOf(kmip.TagX_509CertificateSubject, subject)
+	obj.SetAttrOf(kmip.TagX_509CertificateIssuer, issuer)
 	if alg, ok := signatureAlgorithms[cert.SignatureAlgorithm]; ok {
-		obj.SetAttr("Digital Signature Algorithm", kmip.Enum(kmip.TagDigitalSignatureAlgorithm, uint32(alg)))
+		obj.SetAttrOf(kmip.TagDigitalSignatureAlgorithm, kmip.Enum(kmip.TagDigitalSignatureAlgorithm, uint32(alg)))
 	}
 	for i, names := range [][]pkixName{pkixNames(cert.Subject.Names), pkixNames(cert.Issuer.Names)} {
 		for _, n := range names {

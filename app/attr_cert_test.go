@@ -36,6 +36,7 @@ func selfSigned(t *testing.T) []byte {
 // A registered certificate gets its attributes from the certificate; they
 // are read-only (KMIP 2.1 §4.6-4.8, §4.22, §4.61-4.63; OASIS BL-M-10-21).
 func TestCertificateAttributes(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	der := selfSigned(t)
 	x509Type := kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypeX_509))
@@ -44,18 +45,18 @@ func TestCertificateAttributes(t *testing.T) {
 		if v.major < 2 {
 			box = kmip.Struct(kmip.TagTemplateAttribute)
 			for _, a := range attrs {
-				box.Add(attr14(a.Tag.SpecName(), a))
+				box.Add(attribute1x(a.Tag.SpecName(), a))
 			}
 		}
-		return bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeCertificate)), box,
+		return batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeCertificate)), box,
 			kmip.Struct(kmip.TagCertificate, x509Type.Clone(), kmip.Bytes(kmip.TagCertificateValue, der)))
 	}
-	id := createdID(t, one(t, s, alice, v21, register(v21, x509Type.Clone())))
-	createdID(t, one(t, s, alice, v14, register(v14, x509Type.Clone())))
+	id := createdID(t, sendOne(t, s, alice, v21, register(v21, x509Type.Clone())))
+	createdID(t, sendOne(t, s, alice, v14, register(v14, x509Type.Clone())))
 	pgp := kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypePGP))
-	mustFail(t, one(t, s, alice, v21, register(v21, pgp)), kmip.ResultReasonInvalidAttributeValue)
-	mustFail(t, one(t, s, alice, v14, register(v14, pgp)), kmip.ResultReasonInvalidField)
-	mustFail(t, one(t, s, alice, v21, register(v21, kmip.Int(kmip.TagCertificateLength, 1))), kmip.ResultReasonAttributeReadOnly)
+	mustFail(t, sendOne(t, s, alice, v21, register(v21, pgp)), kmip.ResultReasonInvalidAttributeValue)
+	mustFail(t, sendOne(t, s, alice, v14, register(v14, pgp)), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v21, register(v21, kmip.Int(kmip.TagCertificateLength, 1))), kmip.ResultReasonAttributeReadOnly)
 
 	a := attrs21(t, s, id)
 	if n, _ := a[kmip.TagCertificateLength][0].AsInt(); int(n) != len(der) {
@@ -80,8 +81,8 @@ func TestCertificateAttributes(t *testing.T) {
 	if len(a14["X.509 Certificate Subject"]) != 1 || len(a14["Certificate Subject CN"]) != 0 {
 		t.Error("KMIP 1.4 view: want X.509 Certificate Subject and no 2.x Certificate Subject CN")
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id),
 		kmip.Struct(kmip.TagNewAttribute, kmip.Int(kmip.TagCertificateLength, 123)))), kmip.ResultReasonAttributeReadOnly)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id),
-		attr14("Certificate Length", kmip.Int(0, 123)))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationModifyAttribute, uidItem(id),
+		attribute1x("Certificate Length", kmip.Int(0, 123)))), kmip.ResultReasonPermissionDenied)
 }

@@ -19,7 +19,7 @@ import (
 func ruleFor(c *call, name string) (domain.AttrRule, error) {
 	r, ok := domain.AttrRuleFor(name)
 	switch {
-	case !ok, !r.VisibleIn(c.v.major, c.v.minor), c.v.major < 2 && domain.IsCustomAttr(name) && !isCustom(name):
+	case !ok, !r.VisibleIn(c.v.major, c.v.minor), c.v.major < 2 && domain.IsVendorOrCustomAttr(name) && !isCustom1xName(name):
 		return r, kindErr(errKindUnknownAttr, "attribute %q is not supported", name)
 	}
 	return r, nil
@@ -84,7 +84,7 @@ func nameTaken() error {
 // object's own names.
 func (s *Service) checkNameUnique(ctx context.Context, c *call, a domain.Attribute) error {
 	id, err := c.uid()
-	if a.Name != "Name" || a.Value == nil || err != nil {
+	if a.Name != kmip.TagName.SpecName() || a.Value == nil || err != nil {
 		return nil // a bad identifier is answered by the update itself
 	}
 	nv, ok := domain.NameValue(a.Value)
@@ -106,7 +106,7 @@ func (s *Service) nameFree(ctx context.Context, c *call, nv string, owners ...st
 	}
 	terms := []domain.IndexTerm{{Name: domain.IndexNameValue, Key: domain.NameValueKey(nv)}}
 	for _, typ := range []kmip.NameType{kmip.NameTypeUninterpretedTextString, kmip.NameTypeURI} {
-		terms = append(terms, domain.IndexTerm{Name: "Name", Key: domain.IndexKey(kmip.Struct(kmip.TagName,
+		terms = append(terms, domain.IndexTerm{Name: kmip.TagName.SpecName(), Key: domain.IndexKey(kmip.Struct(kmip.TagName,
 			kmip.Text(kmip.TagNameValue, nv), kmip.Enum(kmip.TagNameType, uint32(typ))))})
 	}
 	ids, err := s.cfg.Store.Locate(ctx, ports.LocateQuery{Any: [][]domain.IndexTerm{terms}, Limit: len(owners) + 1})
@@ -129,7 +129,7 @@ func (s *Service) checkNewNames(ctx context.Context, c *call, obj *domain.Object
 	if s.cfg.StrictNames || obj.Type == uint32(kmip.ObjectTypeTemplate) {
 		// All at once, in order (lockNames), before any is checked.
 		var all []string
-		for _, n := range obj.AttrValues("Name") {
+		for _, n := range obj.AttrValuesOf(kmip.TagName) {
 			if nv, ok := domain.NameValue(n); ok {
 				all = append(all, nv)
 			}
@@ -139,7 +139,7 @@ func (s *Service) checkNewNames(ctx context.Context, c *call, obj *domain.Object
 		}
 	}
 	seen := map[string]bool{}
-	for _, n := range obj.AttrValues("Name") {
+	for _, n := range obj.AttrValuesOf(kmip.TagName) {
 		nv, ok := domain.NameValue(n)
 		if !ok {
 			continue
@@ -196,7 +196,7 @@ func hasNameValue(obj *domain.Object, name *kmip.Item, skip int) bool {
 		return false
 	}
 	for _, a := range obj.Attributes {
-		if a.Name != "Name" || a.Index == skip {
+		if a.Name != kmip.TagName.SpecName() || a.Index == skip {
 			continue
 		}
 		if v, ok := domain.NameValue(a.Value); ok && v == nv {
@@ -214,15 +214,15 @@ func hasNameValue(obj *domain.Object, name *kmip.Item, skip int) bool {
 // Supported"). Usage Limits needs its Total and Unit; its Count is the
 // server's (domain.UsageLimitsAsSet).
 func checkAttrValue(a domain.Attribute) error {
-	if a.Name == "Application Specific Information" && a.Value != nil && a.Value.Child(kmip.TagApplicationData) == nil {
+	if a.Name == kmip.TagApplicationSpecificInformation.SpecName() && a.Value != nil && a.Value.Child(kmip.TagApplicationData) == nil {
 		ns, _ := a.Value.Child(kmip.TagApplicationNamespace).AsText()
 		return errorf(kmip.ResultReasonApplicationNamespaceNotSupported, "cannot generate Application Data for namespace %q", ns)
 	}
-	if a.Name == "Usage Limits" && a.Value != nil {
+	if a.Name == kmip.TagUsageLimits.SpecName() && a.Value != nil {
 		if total, ok := a.Value.Child(kmip.TagUsageLimitsTotal).AsLong(); !ok || total < 0 {
 			return invalidField("Usage Limits needs a Usage Limits Total (a non-negative Long Integer)")
 		}
-		if _, err := definedEnum(a.Value, kmip.TagUsageLimitsUnit, "Usage Limits"); err != nil {
+		if _, err := definedEnum(a.Value, kmip.TagUsageLimitsUnit, kmip.TagUsageLimits.SpecName()); err != nil {
 			return err
 		}
 		set, _ := domain.UsageLimitsAsSet(a.Value)
@@ -235,8 +235,8 @@ func checkAttrValue(a domain.Attribute) error {
 // has already taken units from it: from then on the client may neither
 // modify nor delete it (KMIP 1.4 §3.21 Table 102, KMIP 2.1 §4.62).
 func usageSpent(obj *domain.Object, name string) bool {
-	ul := obj.Attr("Usage Limits")
-	if name != "Usage Limits" || ul == nil {
+	ul := obj.AttrOf(kmip.TagUsageLimits)
+	if name != kmip.TagUsageLimits.SpecName() || ul == nil {
 		return false
 	}
 	total, _ := ul.Child(kmip.TagUsageLimitsTotal).AsLong()

@@ -61,7 +61,7 @@ func (s *Service) serverRNG() *kmip.Item {
 // a client that names a Random Number Generator must get that one, so a
 // request naming another is refused rather than silently ignored.
 func (s *Service) checkRequestedRNG(c *call, obj *domain.Object) error {
-	given := obj.Attr("Random Number Generator")
+	given := obj.AttrOf(kmip.TagRandomNumberGenerator)
 	if given == nil || !operations[c.op].generates {
 		return nil
 	}
@@ -95,24 +95,24 @@ func (s *Service) setServerAttrs(c *call, obj *domain.Object, now time.Time) err
 			obj.SetAttr(name, v)
 		}
 	}
-	setDefault("Fresh", kmip.Bool(kmip.TagFresh, true))
-	setDefault("Sensitive", kmip.Bool(kmip.TagSensitive, false))
-	setDefault("Extractable", kmip.Bool(kmip.TagExtractable, true))
-	sensitive, _ := obj.Attr("Sensitive").AsBool()
-	extractable, _ := obj.Attr("Extractable").AsBool()
-	obj.SetAttr("Always Sensitive", kmip.Bool(kmip.TagAlwaysSensitive, sensitive))
-	obj.SetAttr("Never Extractable", kmip.Bool(kmip.TagNeverExtractable, !extractable))
+	setDefault(kmip.TagFresh.SpecName(), kmip.Bool(kmip.TagFresh, true))
+	setDefault(kmip.TagSensitive.SpecName(), kmip.Bool(kmip.TagSensitive, false))
+	setDefault(kmip.TagExtractable.SpecName(), kmip.Bool(kmip.TagExtractable, true))
+	sensitive, _ := obj.AttrOf(kmip.TagSensitive).AsBool()
+	extractable, _ := obj.AttrOf(kmip.TagExtractable).AsBool()
+	obj.SetAttrOf(kmip.TagAlwaysSensitive, kmip.Bool(kmip.TagAlwaysSensitive, sensitive))
+	obj.SetAttrOf(kmip.TagNeverExtractable, kmip.Bool(kmip.TagNeverExtractable, !extractable))
 	if operations[c.op].generates {
-		obj.SetAttr("Original Creation Date", kmip.DateTime(kmip.TagOriginalCreationDate, now))
-		setDefault("Random Number Generator", s.serverRNG())
+		obj.SetAttrOf(kmip.TagOriginalCreationDate, kmip.DateTime(kmip.TagOriginalCreationDate, now))
+		setDefault(kmip.TagRandomNumberGenerator.SpecName(), s.serverRNG())
 	} else {
-		setDefault("Original Creation Date", kmip.DateTime(kmip.TagOriginalCreationDate, now))
+		setDefault(kmip.TagOriginalCreationDate.SpecName(), kmip.DateTime(kmip.TagOriginalCreationDate, now))
 	}
 	sum := sha256.Sum256([]byte(obj.ID))
-	obj.SetAttr("Short Unique Identifier", kmip.Bytes(kmip.TagShortUniqueIdentifier, sum[:]))
-	obj.SetAttr("Protection Storage Mask", kmip.Int(kmip.TagProtectionStorageMask, int32(kmip.ProtectionStorageMaskSoftware)))
+	obj.SetAttrOf(kmip.TagShortUniqueIdentifier, kmip.Bytes(kmip.TagShortUniqueIdentifier, sum[:]))
+	obj.SetAttrOf(kmip.TagProtectionStorageMask, kmip.Int(kmip.TagProtectionStorageMask, int32(kmip.ProtectionStorageMaskSoftware)))
 	if lease := s.leaseSeconds(); lease > 0 && domain.HasLifecycle(obj.Type) {
-		obj.SetAttr("Lease Time", kmip.Interval(kmip.TagLeaseTime, lease))
+		obj.SetAttrOf(kmip.TagLeaseTime, kmip.Interval(kmip.TagLeaseTime, lease))
 	}
 	return nil
 }
@@ -122,11 +122,11 @@ func (s *Service) setServerAttrs(c *call, obj *domain.Object, now time.Time) err
 // sensitive, once Extractable is true it has not never been extractable
 // (KMIP 1.4 §3.47, §3.49).
 func trackServerAttrs(obj *domain.Object) {
-	if v, ok := obj.Attr("Sensitive").AsBool(); ok && !v && obj.Attr("Always Sensitive") != nil {
-		obj.SetAttr("Always Sensitive", kmip.Bool(kmip.TagAlwaysSensitive, false))
+	if v, ok := obj.AttrOf(kmip.TagSensitive).AsBool(); ok && !v && obj.AttrOf(kmip.TagAlwaysSensitive) != nil {
+		obj.SetAttrOf(kmip.TagAlwaysSensitive, kmip.Bool(kmip.TagAlwaysSensitive, false))
 	}
-	if v, ok := obj.Attr("Extractable").AsBool(); ok && v && obj.Attr("Never Extractable") != nil {
-		obj.SetAttr("Never Extractable", kmip.Bool(kmip.TagNeverExtractable, false))
+	if v, ok := obj.AttrOf(kmip.TagExtractable).AsBool(); ok && v && obj.AttrOf(kmip.TagNeverExtractable) != nil {
+		obj.SetAttrOf(kmip.TagNeverExtractable, kmip.Bool(kmip.TagNeverExtractable, false))
 	}
 }
 
@@ -138,10 +138,10 @@ func trackServerAttrs(obj *domain.Object) {
 // applies no wrapping (splitting) passes false. Get calls it before
 // answering. KMIP before 1.4 has neither reason and answers Permission Denied.
 func checkRelease(obj *domain.Object, encrypted bool) error {
-	if v, ok := obj.Attr("Extractable").AsBool(); ok && !v {
+	if v, ok := obj.AttrOf(kmip.TagExtractable).AsBool(); ok && !v {
 		return kindErr(errKindNotExtractable, "the object is not extractable")
 	}
-	if v, _ := obj.Attr("Sensitive").AsBool(); v && !encrypted {
+	if v, _ := obj.AttrOf(kmip.TagSensitive).AsBool(); v && !encrypted {
 		return kindErr(errKindSensitive, "the object is sensitive and may only be retrieved encrypted under a wrapping key")
 	}
 	return nil
@@ -151,17 +151,17 @@ func checkRelease(obj *domain.Object, encrypted bool) error {
 // becomes false (KMIP 1.4 §3.34, OASIS BL-M-13-21). Get calls it after
 // answering successfully; objects already not fresh are not rewritten.
 func (s *Service) clearFresh(ctx context.Context, c *call, obj *domain.Object) error {
-	if v, _ := obj.Attr("Fresh").AsBool(); !v {
+	if v, _ := obj.AttrOf(kmip.TagFresh).AsBool(); !v {
 		return nil
 	}
 	var before *domain.Object
 	err := s.cfg.Store.Update(ctx, obj.ID, func(o *domain.Object) error {
 		before = o.Clone() // the store writes a revision even when nothing changes
-		if v, _ := o.Attr("Fresh").AsBool(); !v {
+		if v, _ := o.AttrOf(kmip.TagFresh).AsBool(); !v {
 			return nil
 		}
-		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, false))
-		o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
+		o.SetAttrOf(kmip.TagFresh, kmip.Bool(kmip.TagFresh, false))
+		o.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
 		return nil
 	})
 	if err == nil {
@@ -185,11 +185,11 @@ var quantumSafeAlgorithms = map[kmip.CryptographicAlgorithm]bool{
 // test QS-M-2-21 answers General Failure. Objects a client registers are
 // the client's claim and are not checked.
 func checkQuantumSafe(c *call, obj *domain.Object) error {
-	if want, _ := obj.Attr("Quantum Safe").AsBool(); !want || !operations[c.op].generates {
+	if want, _ := obj.AttrOf(kmip.TagQuantumSafe).AsBool(); !want || !operations[c.op].generates {
 		return nil
 	}
-	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
-	length, _ := obj.Attr("Cryptographic Length").AsInt()
+	alg, _ := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
+	length, _ := obj.AttrOf(kmip.TagCryptographicLength).AsInt()
 	if !quantumSafeAlgorithms[kmip.CryptographicAlgorithm(alg)] || length < 256 {
 		return errorf(kmip.ResultReasonGeneralFailure, "the requested key would not be quantum safe")
 	}
@@ -200,7 +200,7 @@ func checkQuantumSafe(c *call, obj *domain.Object) error {
 // without its Key Value, as metadata whose key lives elsewhere (KMIP 1.4
 // §3.41-3.42: Key Value Present, Key Value Location; OASIS TC-MDO-1-14).
 func mayOmitKeyValue(t kmip.ObjectType) bool {
-	r, _ := domain.AttrRuleFor("Key Value Present")
+	r, _ := domain.AttrRuleFor(kmip.TagKeyValuePresent.SpecName())
 	return r.AppliesToType(uint32(t))
 }
 
@@ -208,8 +208,8 @@ func mayOmitKeyValue(t kmip.ObjectType) bool {
 // was made; a replacement the server generates from another object (Re-key)
 // gets its own rather than copies (KMIP 2.1 §4.46: the Random Number
 // Generator "SHALL NOT be copied from the original object").
-var generationAttrs = []string{"Random Number Generator", "Fresh", "Original Creation Date",
-	"Always Sensitive", "Never Extractable", "Short Unique Identifier", "Protection Storage Mask"}
+var generationAttrs = []string{kmip.TagRandomNumberGenerator.SpecName(), kmip.TagFresh.SpecName(), kmip.TagOriginalCreationDate.SpecName(),
+	kmip.TagAlwaysSensitive.SpecName(), kmip.TagNeverExtractable.SpecName(), kmip.TagShortUniqueIdentifier.SpecName(), kmip.TagProtectionStorageMask.SpecName()}
 
 // renewServerAttrs replaces, on a replacement object repl derived from old,
 // the generation attributes copied from old with the server's values for a

@@ -16,30 +16,20 @@ func registerSecret(v version, attrs ...*kmip.Item) *kmip.Item {
 	} else {
 		box = kmip.Struct(kmip.TagTemplateAttribute)
 		for _, a := range attrs {
-			box.Add(attr14(a.Tag.SpecName(), a))
+			box.Add(attribute1x(a.Tag.SpecName(), a))
 		}
 	}
-	return bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)), box,
+	return batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)), box,
 		kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
 			kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
 				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, []byte("pw"))))))
-}
-
-// attrs21 returns the KMIP 2.1 Get Attributes answer as tag → values.
-func attrs21(t *testing.T, s *Service, id string) map[kmip.Tag][]*kmip.Item {
-	t.Helper()
-	p := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGetAttributes, uidItem(id))))
-	out := map[kmip.Tag][]*kmip.Item{}
-	for _, a := range p.Child(kmip.TagAttributes).Children() {
-		out[a.Tag] = append(out[a.Tag], a)
-	}
-	return out
 }
 
 // The attribute operations answer each refusal with the Result Reason of
 // the request's version: KMIP 1.4 §11.15-11.17, KMIP 2.1 §6.1.2, §6.1.3,
 // §6.1.14, §6.1.34, §6.1.52 and the §11.2 definitions.
 func TestAttributeOperationErrorsPerVersion(t *testing.T) {
+	t.Parallel()
 	newAttr := func(it *kmip.Item) *kmip.Item { return kmip.Struct(kmip.TagNewAttribute, it) }
 	curAttr := func(it *kmip.Item) *kmip.Item { return kmip.Struct(kmip.TagCurrentAttribute, it) }
 	ref := func(tag kmip.Tag) *kmip.Item { return kmip.Enum(kmip.TagAttributeReference, uint32(tag)) }
@@ -61,41 +51,41 @@ func TestAttributeOperationErrorsPerVersion(t *testing.T) {
 		want  kmip.ResultReason
 	}{
 		// Add Attribute.
-		{"add read-only 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Digest", kmip.Struct(0))}, kmip.ResultReasonPermissionDenied},
+		{"add read-only 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("Digest", kmip.Struct(0))}, kmip.ResultReasonPermissionDenied},
 		{"add read-only 2.1", v21, kmip.OperationAddAttribute, nil, []*kmip.Item{newAttr(kmip.DateTime(kmip.TagInitialDate, time.Unix(1, 0)))}, kmip.ResultReasonAttributeReadOnly},
-		{"add server custom y- 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("y-mine", kmip.Text(0, "v"))}, kmip.ResultReasonPermissionDenied},
-		{"add single-valued twice 1.4", v14, kmip.OperationAddAttribute, []*kmip.Item{attr14("Contact Information", contact)}, []*kmip.Item{attr14("Contact Information", contact)}, kmip.ResultReasonIllegalOperation},
-		{"add single-valued twice 2.1", v21, kmip.OperationAddAttribute, []*kmip.Item{attr14("Contact Information", contact)}, []*kmip.Item{newAttr(contact)}, kmip.ResultReasonAttributeSingleValued},
-		{"add with index 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{at(1, attr14("Contact Information", contact))}, kmip.ResultReasonInvalidField},
-		{"add not applicable 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Cryptographic Domain Parameters", domainParams)}, kmip.ResultReasonPermissionDenied},
+		{"add server custom y- 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("y-mine", kmip.Text(0, "v"))}, kmip.ResultReasonPermissionDenied},
+		{"add single-valued twice 1.4", v14, kmip.OperationAddAttribute, []*kmip.Item{attribute1x("Contact Information", contact)}, []*kmip.Item{attribute1x("Contact Information", contact)}, kmip.ResultReasonIllegalOperation},
+		{"add single-valued twice 2.1", v21, kmip.OperationAddAttribute, []*kmip.Item{attribute1x("Contact Information", contact)}, []*kmip.Item{newAttr(contact)}, kmip.ResultReasonAttributeSingleValued},
+		{"add with index 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{at(1, attribute1x("Contact Information", contact))}, kmip.ResultReasonInvalidField},
+		{"add not applicable 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("Cryptographic Domain Parameters", domainParams)}, kmip.ResultReasonPermissionDenied},
 		{"add not applicable 2.1", v21, kmip.OperationAddAttribute, nil, []*kmip.Item{newAttr(domainParams)}, kmip.ResultReasonInvalidAttribute},
-		{"add same name 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Name", nameItem("key"))}, kmip.ResultReasonIllegalOperation},
+		{"add same name 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("Name", nameItem("key"))}, kmip.ResultReasonIllegalOperation},
 		{"add same name 2.1", v21, kmip.OperationAddAttribute, nil, []*kmip.Item{newAttr(nameItem("key"))}, kmip.ResultReasonNonUniqueNameAttribute},
-		{"add other object's name 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Name", nameItem("other"))}, kmip.ResultReasonIllegalOperation},
+		{"add other object's name 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("Name", nameItem("other"))}, kmip.ResultReasonIllegalOperation},
 		{"add other object's name 2.1", v21, kmip.OperationAddAttribute, nil, []*kmip.Item{newAttr(nameItem("other"))}, kmip.ResultReasonNonUniqueNameAttribute},
-		{"add unknown name 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Colour", kmip.Text(0, "red"))}, kmip.ResultReasonInvalidField},
-		{"add vendor-style name 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("acme-colour", kmip.Text(0, "red"))}, kmip.ResultReasonInvalidField},
-		{"add 2.x attribute 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Quantum Safe", kmip.Bool(0, true))}, kmip.ResultReasonInvalidField},
+		{"add unknown name 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("Colour", kmip.Text(0, "red"))}, kmip.ResultReasonInvalidField},
+		{"add vendor-style name 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("acme-colour", kmip.Text(0, "red"))}, kmip.ResultReasonInvalidField},
+		{"add 2.x attribute 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("Quantum Safe", kmip.Bool(0, true))}, kmip.ResultReasonInvalidField},
 		{"add 1.x-only attribute 2.1", v21, kmip.OperationAddAttribute, nil, []*kmip.Item{newAttr(kmip.Text(kmip.TagOperationPolicyName, "default"))}, kmip.ResultReasonInvalidAttribute},
 		{"add without value 2.1", v21, kmip.OperationAddAttribute, nil, nil, kmip.ResultReasonMissingData},
-		{"add ASI without data 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Application Specific Information",
+		{"add ASI without data 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("Application Specific Information",
 			kmip.Struct(0, kmip.Text(kmip.TagApplicationNamespace, "ssl")))}, kmip.ResultReasonApplicationNamespaceNotSupported},
 		{"add ASI without data 2.1", v21, kmip.OperationAddAttribute, nil, []*kmip.Item{newAttr(kmip.Struct(kmip.TagApplicationSpecificInformation,
 			kmip.Text(kmip.TagApplicationNamespace, "ssl")))}, kmip.ResultReasonApplicationNamespaceNotSupported},
-		{"add second RNG 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attr14("Random Number Generator",
+		{"add second RNG 1.4", v14, kmip.OperationAddAttribute, nil, []*kmip.Item{attribute1x("Random Number Generator",
 			kmip.Struct(0, kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmDRBG))))}, kmip.ResultReasonIllegalOperation},
 
 		// Modify Attribute.
-		{"modify read-only 1.4", v14, kmip.OperationModifyAttribute, nil, []*kmip.Item{attr14("Initial Date", kmip.DateTime(0, time.Unix(1, 0)))}, kmip.ResultReasonPermissionDenied},
+		{"modify read-only 1.4", v14, kmip.OperationModifyAttribute, nil, []*kmip.Item{attribute1x("Initial Date", kmip.DateTime(0, time.Unix(1, 0)))}, kmip.ResultReasonPermissionDenied},
 		{"modify read-only 2.1", v21, kmip.OperationModifyAttribute, nil, []*kmip.Item{newAttr(kmip.Bool(kmip.TagFresh, false))}, kmip.ResultReasonAttributeReadOnly},
 		{"modify RNG 2.1", v21, kmip.OperationModifyAttribute, nil, []*kmip.Item{newAttr(kmip.Struct(kmip.TagRandomNumberGenerator,
 			kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmDRBG))))}, kmip.ResultReasonAttributeReadOnly},
-		{"modify absent 1.4", v14, kmip.OperationModifyAttribute, nil, []*kmip.Item{attr14("Contact Information", contact)}, kmip.ResultReasonInvalidField},
+		{"modify absent 1.4", v14, kmip.OperationModifyAttribute, nil, []*kmip.Item{attribute1x("Contact Information", contact)}, kmip.ResultReasonInvalidField},
 		{"modify absent 2.1", v21, kmip.OperationModifyAttribute, nil, []*kmip.Item{newAttr(contact)}, kmip.ResultReasonAttributeNotFound},
-		{"modify index not found 1.4", v14, kmip.OperationModifyAttribute, nil, []*kmip.Item{at(3, attr14("Name", nameItem("n")))}, kmip.ResultReasonItemNotFound},
+		{"modify index not found 1.4", v14, kmip.OperationModifyAttribute, nil, []*kmip.Item{at(3, attribute1x("Name", nameItem("n")))}, kmip.ResultReasonItemNotFound},
 		{"modify instance not found 2.1", v21, kmip.OperationModifyAttribute, nil, []*kmip.Item{curAttr(nameItem("nope")), newAttr(nameItem("n"))}, kmip.ResultReasonAttributeInstanceNotFound},
 		{"modify to other object's name 2.1", v21, kmip.OperationModifyAttribute, nil, []*kmip.Item{newAttr(nameItem("other"))}, kmip.ResultReasonNonUniqueNameAttribute},
-		{"modify to other object's name 1.4", v14, kmip.OperationModifyAttribute, nil, []*kmip.Item{attr14("Name", nameItem("other"))}, kmip.ResultReasonIllegalOperation},
+		{"modify to other object's name 1.4", v14, kmip.OperationModifyAttribute, nil, []*kmip.Item{attribute1x("Name", nameItem("other"))}, kmip.ResultReasonIllegalOperation},
 
 		// Delete Attribute.
 		{"delete read-only 1.4", v14, kmip.OperationDeleteAttribute, nil, []*kmip.Item{attrName("Fresh")}, kmip.ResultReasonPermissionDenied},
@@ -107,7 +97,7 @@ func TestAttributeOperationErrorsPerVersion(t *testing.T) {
 		{"delete unknown 1.4", v14, kmip.OperationDeleteAttribute, nil, []*kmip.Item{attrName("Colour")}, kmip.ResultReasonInvalidField},
 
 		// Set Attribute (KMIP 2.x only).
-		{"set in 1.4", v14, kmip.OperationSetAttribute, nil, []*kmip.Item{attr14("Contact Information", contact)}, kmip.ResultReasonOperationNotSupported},
+		{"set in 1.4", v14, kmip.OperationSetAttribute, nil, []*kmip.Item{attribute1x("Contact Information", contact)}, kmip.ResultReasonOperationNotSupported},
 		{"set multi-valued 2.1", v21, kmip.OperationSetAttribute, nil, []*kmip.Item{newAttr(nameItem("n"))}, kmip.ResultReasonMultiValuedAttribute},
 		{"set read-only 2.1", v21, kmip.OperationSetAttribute, nil, []*kmip.Item{newAttr(kmip.Int(kmip.TagProtectionStorageMask, 2))}, kmip.ResultReasonAttributeReadOnly},
 		{"set fixed once set 2.1", v21, kmip.OperationSetAttribute, nil, []*kmip.Item{newAttr(kmip.Bool(kmip.TagFresh, false))}, kmip.ResultReasonAttributeReadOnly},
@@ -118,7 +108,7 @@ func TestAttributeOperationErrorsPerVersion(t *testing.T) {
 		{"adjust read-only 2.1", v21, kmip.OperationAdjustAttribute, nil, adjust(kmip.TagInitialDate, kmip.AdjustmentTypeIncrement), kmip.ResultReasonReadOnlyAttribute},
 		{"adjust multi-valued 2.1", v21, kmip.OperationAdjustAttribute, nil, adjust(kmip.TagName, kmip.AdjustmentTypeIncrement), kmip.ResultReasonMultiValuedAttribute},
 		{"adjust absent text 2.1", v21, kmip.OperationAdjustAttribute, nil, adjust(kmip.TagContactInformation, kmip.AdjustmentTypeIncrement), kmip.ResultReasonItemNotFound},
-		{"adjust text 2.1", v21, kmip.OperationAdjustAttribute, []*kmip.Item{attr14("Contact Information", contact)}, adjust(kmip.TagContactInformation, kmip.AdjustmentTypeIncrement), kmip.ResultReasonInvalidDataType},
+		{"adjust text 2.1", v21, kmip.OperationAdjustAttribute, []*kmip.Item{attribute1x("Contact Information", contact)}, adjust(kmip.TagContactInformation, kmip.AdjustmentTypeIncrement), kmip.ResultReasonInvalidDataType},
 		{"adjust below zero 2.1", v21, kmip.OperationAdjustAttribute, nil, adjust(kmip.TagProtectionPeriod, kmip.AdjustmentTypeDecrement), kmip.ResultReasonNumericRange},
 		{"adjust negate interval 2.1", v21, kmip.OperationAdjustAttribute, nil, adjust(kmip.TagProtectionPeriod, kmip.AdjustmentTypeNegate), kmip.ResultReasonInvalidDataType},
 		{"adjust without type 2.1", v21, kmip.OperationAdjustAttribute, nil, []*kmip.Item{ref(kmip.TagProtectionPeriod)}, kmip.ResultReasonMissingData},
@@ -126,13 +116,13 @@ func TestAttributeOperationErrorsPerVersion(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newService(t)
-			createdID(t, one(t, s, alice, v14, aesCreate14(128, "other")))
-			id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "key")))
+			createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "other")))
+			id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "key")))
 			for _, a := range tc.setup {
-				mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), a.Clone())))
+				mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), a.Clone())))
 			}
 			before := attrs14(t, s, id)
-			mustFail(t, one(t, s, alice, tc.v, bi(tc.op, append([]*kmip.Item{uidItem(id)}, tc.args...)...)), tc.want)
+			mustFail(t, sendOne(t, s, alice, tc.v, batchItem(tc.op, append([]*kmip.Item{uidItem(id)}, tc.args...)...)), tc.want)
 			after := attrs14(t, s, id)
 			if len(after) != len(before) || !after["Last Change Date"][0].Equal(before["Last Change Date"][0]) {
 				t.Errorf("a refused %s changed the object", tc.op)
@@ -144,18 +134,19 @@ func TestAttributeOperationErrorsPerVersion(t *testing.T) {
 // Adjust Attribute changes numbers, intervals, dates and Booleans, starting
 // absent ones from 0 or false (KMIP 2.1 §6.1.3, Table 428).
 func TestAdjustAttribute(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v21, aesCreate21(128, "")))
+	id := createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "")))
 	adjust := func(tag kmip.Tag, kind kmip.AdjustmentType, extra ...*kmip.Item) {
 		t.Helper()
-		mustOK(t, one(t, s, alice, v21, bi(kmip.OperationAdjustAttribute, append([]*kmip.Item{uidItem(id),
+		mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationAdjustAttribute, append([]*kmip.Item{uidItem(id),
 			kmip.Enum(kmip.TagAttributeReference, uint32(tag)), kmip.Enum(kmip.TagAdjustmentType, uint32(kind))}, extra...)...)))
 	}
 	adjust(kmip.TagProtectionPeriod, kmip.AdjustmentTypeIncrement)
 	adjust(kmip.TagProtectionPeriod, kmip.AdjustmentTypeIncrement, kmip.Interval(kmip.TagAdjustmentValue, 3600))
 	adjust(kmip.TagProtectionPeriod, kmip.AdjustmentTypeDecrement, kmip.Int(kmip.TagAdjustmentValue, 1))
 	adjust(kmip.TagQuantumSafe, kmip.AdjustmentTypeNegate)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationSetAttribute, uidItem(id),
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationSetAttribute, uidItem(id),
 		kmip.Struct(kmip.TagNewAttribute, kmip.DateTime(kmip.TagDeactivationDate, time.Unix(2000000000, 0))))))
 	adjust(kmip.TagDeactivationDate, kmip.AdjustmentTypeIncrement, kmip.Interval(kmip.TagAdjustmentValue, 60))
 	adjust(kmip.TagDeactivationDate, kmip.AdjustmentTypeDecrement)
@@ -176,9 +167,10 @@ func TestAdjustAttribute(t *testing.T) {
 // §3.46-3.49; KMIP 2.1 §4.38, §4.44, §4.46, §4.56), each shown only to
 // the versions that define it.
 func TestServerSetAttributes(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	created := createdID(t, one(t, s, alice, v21, aesCreate21(128, "")))
-	registered := createdID(t, one(t, s, alice, v21, registerSecret(v21)))
+	created := createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "")))
+	registered := createdID(t, sendOne(t, s, alice, v21, registerSecret(v21)))
 
 	for id, generated := range map[string]bool{created: true, registered: false} {
 		a := attrs21(t, s, id)
@@ -223,32 +215,33 @@ func TestServerSetAttributes(t *testing.T) {
 	// A client registering an object it generated may describe its RNG; one
 	// asking the server for another RNG than its own is refused (2.1 §4.46).
 	drbg := kmip.Struct(kmip.TagRandomNumberGenerator, kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmDRBG)))
-	id := createdID(t, one(t, s, alice, v21, registerSecret(v21, drbg)))
+	id := createdID(t, sendOne(t, s, alice, v21, registerSecret(v21, drbg)))
 	if got := attrs21(t, s, id)[kmip.TagRandomNumberGenerator]; len(got) != 1 || !got[0].Equal(drbg) {
 		t.Errorf("registered RNG %v, want the client's", got)
 	}
 	create := aesCreate21(128, "")
 	create.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Add(drbg.Clone())
-	mustFail(t, one(t, s, alice, v21, create), kmip.ResultReasonInvalidAttributeValue)
+	mustFail(t, sendOne(t, s, alice, v21, create), kmip.ResultReasonInvalidAttributeValue)
 	create14 := aesCreate14(128, "")
-	create14.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attr14("Random Number Generator", drbg))
-	mustFail(t, one(t, s, alice, v14, create14), kmip.ResultReasonInvalidField)
+	create14.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attribute1x("Random Number Generator", drbg))
+	mustFail(t, sendOne(t, s, alice, v14, create14), kmip.ResultReasonInvalidField)
 	create = aesCreate21(128, "")
 	create.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Add(s.serverRNG())
-	mustOK(t, one(t, s, alice, v21, create))
+	mustOK(t, sendOne(t, s, alice, v21, create))
 	// Server-set attributes are not the client's to give.
-	mustFail(t, one(t, s, alice, v21, registerSecret(v21, kmip.Bool(kmip.TagAlwaysSensitive, true))), kmip.ResultReasonAttributeReadOnly)
-	mustFail(t, one(t, s, alice, v14, registerSecret(v14, kmip.Bool(kmip.TagNeverExtractable, true))), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v21, registerSecret(v21, kmip.Bool(kmip.TagAlwaysSensitive, true))), kmip.ResultReasonAttributeReadOnly)
+	mustFail(t, sendOne(t, s, alice, v14, registerSecret(v14, kmip.Bool(kmip.TagNeverExtractable, true))), kmip.ResultReasonInvalidField)
 }
 
 // A Sensitive object's value is never handed out unwrapped (OASIS
 // BL-M-12-21), a non-Extractable one never; Always Sensitive and Never
 // Extractable remember whether that was always so.
 func TestSensitiveAndExtractable(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		s := newService(t)
-		id := createdID(t, one(t, s, alice, v, registerSecret(v, kmip.Bool(kmip.TagSensitive, true))))
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonSensitive)
+		id := createdID(t, sendOne(t, s, alice, v, registerSecret(v, kmip.Bool(kmip.TagSensitive, true))))
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonSensitive)
 		a := attrs21(t, s, id)
 		if b, _ := a[kmip.TagAlwaysSensitive][0].AsBool(); !b {
 			t.Errorf("%s: Always Sensitive false for an object registered Sensitive", v)
@@ -256,20 +249,20 @@ func TestSensitiveAndExtractable(t *testing.T) {
 		if b, _ := a[kmip.TagFresh][0].AsBool(); !b {
 			t.Errorf("%s: a refused Get cleared Fresh", v)
 		}
-		mustOK(t, one(t, s, alice, v21, bi(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Bool(kmip.TagSensitive, false)))))
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))))
+		mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Bool(kmip.TagSensitive, false)))))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))))
 		if b, _ := attrs21(t, s, id)[kmip.TagAlwaysSensitive][0].AsBool(); b {
 			t.Errorf("%s: Always Sensitive still true after Sensitive became false", v)
 		}
 
-		id = createdID(t, one(t, s, alice, v, registerSecret(v, kmip.Bool(kmip.TagExtractable, false))))
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonNotExtractable)
+		id = createdID(t, sendOne(t, s, alice, v, registerSecret(v, kmip.Bool(kmip.TagExtractable, false))))
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonNotExtractable)
 		if b, _ := attrs21(t, s, id)[kmip.TagNeverExtractable][0].AsBool(); !b {
 			t.Errorf("%s: Never Extractable false for an object registered not Extractable", v)
 		}
-		mod := attr14("Extractable", kmip.Bool(0, true))
-		mustOK(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), mod)))
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))))
+		mod := attribute1x("Extractable", kmip.Bool(0, true))
+		mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationModifyAttribute, uidItem(id), mod)))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))))
 		if b, _ := attrs21(t, s, id)[kmip.TagNeverExtractable][0].AsBool(); b {
 			t.Errorf("%s: Never Extractable still true after Extractable became true", v)
 		}
@@ -278,8 +271,9 @@ func TestSensitiveAndExtractable(t *testing.T) {
 
 // The first Get clears Fresh (OASIS BL-M-13-21); Get Attributes does not.
 func TestFreshClearedByFirstGet(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v21, registerSecret(v21, kmip.Bool(kmip.TagFresh, true))))
+	id := createdID(t, sendOne(t, s, alice, v21, registerSecret(v21, kmip.Bool(kmip.TagFresh, true))))
 	fresh := func() bool {
 		b, _ := attrs21(t, s, id)[kmip.TagFresh][0].AsBool()
 		return b
@@ -287,16 +281,16 @@ func TestFreshClearedByFirstGet(t *testing.T) {
 	if !fresh() {
 		t.Fatal("new object is not Fresh")
 	}
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGet, uidItem(id))))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGet, uidItem(id))))
 	if fresh() {
 		t.Error("Fresh still true after Get")
 	}
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGet, uidItem(id))))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGet, uidItem(id))))
 	if fresh() {
 		t.Error("Fresh true after a second Get")
 	}
 	// A client may register an object that is not fresh.
-	id = createdID(t, one(t, s, alice, v14, registerSecret(v14, kmip.Bool(kmip.TagFresh, false))))
+	id = createdID(t, sendOne(t, s, alice, v14, registerSecret(v14, kmip.Bool(kmip.TagFresh, false))))
 	if fresh() {
 		t.Error("Fresh true although registered false")
 	}
@@ -306,13 +300,14 @@ func TestFreshClearedByFirstGet(t *testing.T) {
 // modify and delete, stored with their item type and searchable; KMIP 2.x
 // Vendor Attributes are the same attributes (vendor "x").
 func TestCustomAndVendorAttributes(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	other := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-count", kmip.Int(0, 7)))))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-tag", kmip.Text(0, "a")))))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-tag", kmip.Text(0, "b")))))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(other), attr14("x-count", kmip.Int(0, 8)))))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	other := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("x-count", kmip.Int(0, 7)))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("x-tag", kmip.Text(0, "a")))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("x-tag", kmip.Text(0, "b")))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(other), attribute1x("x-count", kmip.Int(0, 8)))))
 
 	a := attrs14(t, s, id)
 	if n, ok := a["x-count"][0].AsInt(); !ok || n != 7 {
@@ -321,13 +316,13 @@ func TestCustomAndVendorAttributes(t *testing.T) {
 	if len(a["x-tag"]) != 2 {
 		t.Errorf("x-tag has %d values, want 2", len(a["x-tag"]))
 	}
-	located := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("x-count", kmip.Int(0, 7)))))
+	located := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("x-count", kmip.Int(0, 7)))))
 	if ids := located.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || !ids[0].Equal(uidItem(id)) {
 		t.Errorf("Locate by x-count found %d objects, want only %s", len(ids), id)
 	}
 
 	// The same attribute as a KMIP 2.1 Vendor Attribute.
-	p := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGetAttributes, uidItem(id),
+	p := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGetAttributes, uidItem(id),
 		kmip.Struct(kmip.TagAttributeReference, kmip.Text(kmip.TagVendorIdentification, "x"), kmip.Text(kmip.TagAttributeName, "count")))))
 	got := p.Child(kmip.TagAttributes).Children()
 	if len(got) != 1 || got[0].Tag != kmip.TagAttribute {
@@ -341,18 +336,18 @@ func TestCustomAndVendorAttributes(t *testing.T) {
 		v.Tag = kmip.TagAttributeValue
 		return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "acme"), kmip.Text(kmip.TagAttributeName, name), v)
 	}
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, vendor("colour", kmip.Text(0, "red"))))))
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, vendor("colour", kmip.Text(0, "blue"))))))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, vendor("colour", kmip.Text(0, "red"))))))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, vendor("colour", kmip.Text(0, "blue"))))))
 	if v, _ := attrs21(t, s, id)[kmip.TagAttribute]; len(v) != 4 {
 		t.Errorf("%d vendor attributes, want 4 (x-count, 2 x-tag, acme-colour)", len(v))
 	}
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Struct(kmip.TagAttributeReference,
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Struct(kmip.TagAttributeReference,
 		kmip.Text(kmip.TagVendorIdentification, "acme"), kmip.Text(kmip.TagAttributeName, "colour")))))
 
 	// 1.x modify and delete by index.
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id),
-		attr14("x-tag", kmip.Text(0, "B")).Add(kmip.Int(kmip.TagAttributeIndex, 1)))))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-tag"))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationModifyAttribute, uidItem(id),
+		attribute1x("x-tag", kmip.Text(0, "B")).Add(kmip.Int(kmip.TagAttributeIndex, 1)))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-tag"))))
 	a = attrs14(t, s, id)
 	if len(a["x-tag"]) != 1 {
 		t.Fatalf("x-tag has %d values after deleting index 0, want 1", len(a["x-tag"]))
@@ -364,10 +359,11 @@ func TestCustomAndVendorAttributes(t *testing.T) {
 
 // Every attribute change moves Last Change Date (KMIP 1.4 §3.38).
 func TestAttributeChangeSetsLastChangeDate(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
 	s.cfg.Clock = fixedClock{time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Contact Information", kmip.Text(0, "x")))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Contact Information", kmip.Text(0, "x")))))
 	if d, _ := attrs14(t, s, id)["Last Change Date"][0].AsTime(); d.Year() != 2027 {
 		t.Errorf("Last Change Date %v after a change in 2027", d)
 	}
@@ -376,14 +372,15 @@ func TestAttributeChangeSetsLastChangeDate(t *testing.T) {
 // A key that must be Quantum Safe is generated only if it is (KMIP 2.1
 // §4.45, OASIS QS-M-2-21: AES-128 is refused with General Failure).
 func TestQuantumSafeCreate(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	create := func(bits int32) *kmip.Item {
 		c := aesCreate21(bits, "")
 		c.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Add(kmip.Bool(kmip.TagQuantumSafe, true))
 		return c
 	}
-	mustFail(t, one(t, s, alice, v21, create(128)), kmip.ResultReasonGeneralFailure)
-	id := createdID(t, one(t, s, alice, v21, create(256)))
+	mustFail(t, sendOne(t, s, alice, v21, create(128)), kmip.ResultReasonGeneralFailure)
+	id := createdID(t, sendOne(t, s, alice, v21, create(256)))
 	if q, _ := attrs21(t, s, id)[kmip.TagQuantumSafe][0].AsBool(); !q {
 		t.Error("Quantum Safe not stored")
 	}
@@ -393,16 +390,17 @@ func TestQuantumSafeCreate(t *testing.T) {
 // Key Value Present false, the client may say where the key lives (KMIP
 // 1.4 §3.41-3.42, OASIS TC-MDO-1-14). Public keys cannot be metadata only.
 func TestMetadataOnlyObject(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	location := kmip.Struct(kmip.TagKeyValueLocation, kmip.Text(kmip.TagKeyValueLocationValue, "HSM-1"),
 		kmip.Enum(kmip.TagKeyValueLocationType, uint32(kmip.KeyValueLocationTypeUninterpretedTextString)))
 	register := func(ot kmip.ObjectType, tag kmip.Tag) *kmip.Item {
-		return bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(ot)),
-			kmip.Struct(kmip.TagTemplateAttribute, attr14("Key Value Location", location)),
+		return batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(ot)),
+			kmip.Struct(kmip.TagTemplateAttribute, attribute1x("Key Value Location", location)),
 			kmip.Struct(tag, kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
 				kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128))))
 	}
-	id := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypeSymmetricKey, kmip.TagSymmetricKey)))
+	id := createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeSymmetricKey, kmip.TagSymmetricKey)))
 	a := attrs14(t, s, id)
 	if p, ok := a["Key Value Present"][0].AsBool(); !ok || p {
 		t.Errorf("Key Value Present %v, want false", a["Key Value Present"])
@@ -410,30 +408,31 @@ func TestMetadataOnlyObject(t *testing.T) {
 	if !a["Key Value Location"][0].Equal(func() *kmip.Item { l := location.Clone(); l.Tag = kmip.TagAttributeValue; return l }()) {
 		t.Errorf("Key Value Location %v", a["Key Value Location"])
 	}
-	got := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	got := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 	if got.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
 		t.Error("Get invented a Key Value")
 	}
-	full := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	full := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
 	if len(attrs14(t, s, full)["Key Value Present"]) != 0 {
 		t.Error("Key Value Present set on a key that has its value")
 	}
-	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypePublicKey, kmip.TagPublicKey)), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypePublicKey, kmip.TagPublicKey)), kmip.ResultReasonInvalidField)
 }
 
 // A Re-key replacement describes its own generation: its own Short Unique
 // Identifier, Fresh again, the server's RNG (KMIP 2.1 §4.46: not copied).
 func TestReKeyReplacementGetsItsOwnServerAttributes(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	drbg := kmip.Struct(kmip.TagRandomNumberGenerator, kmip.Enum(kmip.TagRNGAlgorithm, uint32(kmip.RNGAlgorithmDRBG)))
-	reg := bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+	reg := batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 		kmip.Struct(kmip.TagAttributes, kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt)), drbg),
 		kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
 			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, make([]byte, 16))),
 			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128))))
-	old := createdID(t, one(t, s, alice, v21, reg))
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGet, uidItem(old)))) // no longer Fresh
-	repl := createdID(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(old))))
+	old := createdID(t, sendOne(t, s, alice, v21, reg))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGet, uidItem(old)))) // no longer Fresh
+	repl := createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationReKey, uidItem(old))))
 	a := attrs21(t, s, repl)
 	sum := sha256.Sum256([]byte(repl))
 	if b, _ := a[kmip.TagShortUniqueIdentifier][0].AsBytes(); string(b) != string(sum[:]) {

@@ -2,13 +2,11 @@ package app
 
 import (
 	"context"
-	"errors"
+	"strings"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
-
-func isErr(err, target error) bool { return errors.Is(err, target) }
 
 // getAttributes implements Get Attributes (KMIP 1.4 §4.12, KMIP 2.1 §6.1.24).
 func (s *Service) getAttributes(ctx context.Context, c *call) (*kmip.Item, error) {
@@ -69,7 +67,7 @@ func requestedNames(c *call) ([]string, error) {
 			if !ok {
 				return nil, invalidField("Attribute Name must be a Text String")
 			}
-			if t, ok := kmip.TagBySpecName(n); ok && !isCustom(n) {
+			if t, ok := kmip.TagBySpecName(n); ok && !isCustom1xName(n) {
 				n = t.SpecName()
 			}
 			names = append(names, n)
@@ -112,26 +110,16 @@ func (s *Service) getAttributeList(ctx context.Context, c *call) (*kmip.Item, er
 		case a.Value != nil && a.Value.Tag != kmip.TagAttributeValue:
 			out.Add(kmip.Enum(kmip.TagAttributeReference, uint32(a.Value.Tag)))
 		default:
-			vid, an, _ := cutCustom(a.Name)
+			vid, an, ok := strings.Cut(a.Name, "-")
+			if !ok {
+				vid, an = "", a.Name
+			}
 			out.Add(kmip.Struct(kmip.TagAttributeReference,
 				kmip.Text(kmip.TagVendorIdentification, vid), kmip.Text(kmip.TagAttributeName, an)))
 		}
 	}
 	return out, nil
 }
-
-func cutCustom(name string) (vid, an string, ok bool) {
-	for i := 0; i < len(name); i++ {
-		if name[i] == '-' {
-			return name[:i], name[i+1:], true
-		}
-	}
-	return "", name, false
-}
-
-// policyNameAttr is the attribute that names the object's operation policy;
-// its value is domain.Object.Policy, not an entry of the attribute list.
-const policyNameAttr = "Operation Policy Name"
 
 // attrNotFound answers a request naming an attribute the object does not
 // have at all: Attribute Not Found in KMIP 2.x (2.1 §11.2 table of Result
@@ -192,7 +180,7 @@ func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.O
 			return err
 		}
 		trackServerAttrs(obj)
-		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
+		obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))
 		if err := s.checkAttrLimits(c, before, obj); err != nil {
 			return err
 		}
@@ -235,10 +223,11 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 		if !r.AppliesToType(obj.Type) {
 			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
 		}
-		if !r.Multi && (obj.Attr(at.Name) != nil || at.Name == policyNameAttr && obj.Policy != "") {
+		// The Operation Policy Name lives in obj.Policy, not the attribute list.
+		if !r.Multi && (obj.Attr(at.Name) != nil || at.Name == kmip.TagOperationPolicyName.SpecName() && obj.Policy != "") {
 			return singleValued(c, at.Name)
 		}
-		if at.Name == "Name" && hasNameValue(obj, at.Value, -1) {
+		if at.Name == kmip.TagName.SpecName() && hasNameValue(obj, at.Value, -1) {
 			return nameTaken()
 		}
 		idx = obj.AddAttr(at.Name, at.Value)
@@ -315,80 +304,29 @@ func (s *Service) setAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 
 // modifyAttribute implements Modify Attribute (KMIP 1.4 §4.15, KMIP 2.1 §6.1.34).
 func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, error) {
-	at, hasVal, err := changeTarget(c, kmip.TagNewAttribute)
+	at, current, err := modifyRequest(c)
 	if err != nil {
 		return nil, err
 	}
-	if !hasVal {
-		return nil, missingData("Modify Attribute needs a new value")
-	}
-	var current *domain.Attribute
-	if cur := c.payload.Child(kmip.TagCurrentAttribute); cur != nil {
-		if len(cur.Children()) != 1 {
-			return nil, invalidField("Current Attribute must hold exactly one attribute")
-		}
-		ca, err := attrFrom2x(cur.Children()[0])
-		if err != nil {
-			return nil, err
-		}
-		if ca.Name != at.Name || ca.Value == nil {
-			return nil, invalidField("Current Attribute and New Attribute must name the same attribute")
-		}
-		current = &ca
-	}
-	r, err := ruleFor(c, at.Name)
+	r, err := s.modifiableRule(ctx, c, at)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkAttrValue(at); err != nil {
-		return nil, err
-	}
-	if !r.ClientModifies {
-		return nil, attrReadOnly(at.Name)
-	}
-	if err := s.checkNameUnique(ctx, c, at); err != nil {
 		return nil, err
 	}
 	var result domain.Attribute
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
-		if !r.AppliesToType(obj.Type) {
-			return notApplicable(c, at.Name, kmip.ObjectType(obj.Type))
+		if err := checkModifyOn(c, r, obj, at.Name); err != nil {
+			return err
 		}
-		if r.PreActiveOnly && obj.State != domain.PreActive {
-			return notPreActive(at.Name)
+		a, err := instanceToModify(c, obj, at, current)
+		if err != nil {
+			return err
 		}
-		if usageSpent(obj, at.Name) {
-			return usageLimitsFixed()
+		if at.Name == kmip.TagName.SpecName() && hasNameValue(obj, at.Value, a.Index) {
+			return nameTaken()
 		}
-		n := len(obj.AttrValues(at.Name))
-		if n == 0 {
-			return attrNotFound(c, at.Name)
-		}
-		if c.v.major >= 2 && current == nil && n > 1 {
-			// KMIP 2.1 §6.1.34: which instance is meant cannot be determined.
-			return instanceNotFound(at.Name)
-		}
-		for i := range obj.Attributes {
-			a := &obj.Attributes[i]
-			if a.Name != at.Name {
-				continue
-			}
-			match := a.Index == at.Index
-			if current != nil {
-				match = a.Value.Equal(current.Value)
-			} else if c.v.major >= 2 {
-				match = true // the only instance
-			}
-			if match {
-				if at.Name == "Name" && hasNameValue(obj, at.Value, a.Index) {
-					return nameTaken()
-				}
-				a.Value = at.Value
-				result = *a
-				return nil
-			}
-		}
-		return instanceNotFound(at.Name)
+		a.Value = at.Value
+		result = *a
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -396,48 +334,113 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	return attrResult(c, obj.ID, result), nil
 }
 
+// modifyRequest decodes a Modify Attribute request: the new value it must
+// carry and, in KMIP 2.x, the Current Attribute it may name, which is
+// guaranteed to name the same attribute and hold a value.
+func modifyRequest(c *call) (at domain.Attribute, current *domain.Attribute, err error) {
+	at, hasVal, err := changeTarget(c, kmip.TagNewAttribute)
+	if err != nil {
+		return at, nil, err
+	}
+	if !hasVal {
+		return at, nil, missingData("Modify Attribute needs a new value")
+	}
+	cur := c.payload.Child(kmip.TagCurrentAttribute)
+	if cur == nil {
+		return at, nil, nil
+	}
+	if len(cur.Children()) != 1 {
+		return at, nil, invalidField("Current Attribute must hold exactly one attribute")
+	}
+	ca, err := attrFrom2x(cur.Children()[0])
+	if err != nil {
+		return at, nil, err
+	}
+	if ca.Name != at.Name || ca.Value == nil {
+		return at, nil, invalidField("Current Attribute and New Attribute must name the same attribute")
+	}
+	return at, &ca, nil
+}
+
+// modifiableRule returns the rule of the attribute a Modify Attribute
+// changes, after checking, before any object is read, that the value is
+// well formed, that clients may modify the attribute and that a new Name is
+// not taken.
+func (s *Service) modifiableRule(ctx context.Context, c *call, at domain.Attribute) (domain.AttrRule, error) {
+	r, err := ruleFor(c, at.Name)
+	if err != nil {
+		return r, err
+	}
+	if err := checkAttrValue(at); err != nil {
+		return r, err
+	}
+	if !r.ClientModifies {
+		return r, attrReadOnly(at.Name)
+	}
+	return r, s.checkNameUnique(ctx, c, at)
+}
+
+// checkModifyOn refuses a Modify Attribute the object's type, state or
+// spent usage limits forbid.
+func checkModifyOn(c *call, r domain.AttrRule, obj *domain.Object, name string) error {
+	if !r.AppliesToType(obj.Type) {
+		return notApplicable(c, name, kmip.ObjectType(obj.Type))
+	}
+	if r.PreActiveOnly && obj.State != domain.PreActive {
+		return notPreActive(name)
+	}
+	if usageSpent(obj, name) {
+		return usageLimitsFixed()
+	}
+	return nil
+}
+
+// instanceToModify finds the one instance of at.Name a Modify Attribute
+// changes (by Current Attribute value, by index in KMIP 1.x, or the only
+// instance in KMIP 2.x) and returns a pointer into obj.Attributes.
+func instanceToModify(c *call, obj *domain.Object, at domain.Attribute, current *domain.Attribute) (*domain.Attribute, error) {
+	n := len(obj.AttrValues(at.Name))
+	if n == 0 {
+		return nil, attrNotFound(c, at.Name)
+	}
+	if c.v.major >= 2 && current == nil && n > 1 {
+		// KMIP 2.1 §6.1.34: which instance is meant cannot be determined.
+		return nil, instanceNotFound(at.Name)
+	}
+	for i := range obj.Attributes {
+		a := &obj.Attributes[i]
+		if a.Name != at.Name {
+			continue
+		}
+		match := a.Index == at.Index
+		if current != nil {
+			match = a.Value.Equal(current.Value)
+		} else if c.v.major >= 2 {
+			match = true // the only instance
+		}
+		if match {
+			return a, nil
+		}
+	}
+	return nil, instanceNotFound(at.Name)
+}
+
+// attrSelector names the instances a Delete Attribute removes: one by index
+// (KMIP 1.x), one by value (KMIP 2.x Current Attribute), or, with neither,
+// every instance (KMIP 2.x Attribute Reference).
+type attrSelector struct {
+	name  string
+	index int        // -1: not selected by index
+	value *kmip.Item // nil: not selected by value
+}
+
 // deleteAttribute implements Delete Attribute (KMIP 1.4 §4.16, KMIP 2.1 §6.1.14).
 func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, error) {
-	var name string
-	idx := -1
-	var match *kmip.Item
-	switch {
-	case c.payload.Child(kmip.TagAttributeName) != nil: // 1.x
-		var ok bool
-		if name, ok = c.payload.Child(kmip.TagAttributeName).AsText(); !ok {
-			return nil, invalidField("Attribute Name must be a Text String")
-		}
-		if t, ok := kmip.TagBySpecName(name); ok && !isCustom(name) {
-			name = t.SpecName()
-		}
-		idx = 0
-		if it := c.payload.Child(kmip.TagAttributeIndex); it != nil {
-			n, ok := it.AsInt()
-			if !ok || n < 0 {
-				return nil, invalidField("invalid Attribute Index")
-			}
-			idx = int(n)
-		}
-	case c.payload.Child(kmip.TagCurrentAttribute) != nil:
-		kids := c.payload.Child(kmip.TagCurrentAttribute).Children()
-		if len(kids) != 1 {
-			return nil, invalidField("Current Attribute must hold exactly one attribute")
-		}
-		a, err := attrFrom2x(kids[0])
-		if err != nil {
-			return nil, err
-		}
-		name, match = a.Name, a.Value
-	default:
-		names, err := requestedNames(c)
-		if err != nil {
-			return nil, err
-		}
-		if len(names) != 1 {
-			return nil, missingData("Delete Attribute needs one attribute")
-		}
-		name = names[0]
+	sel, err := deleteRequest(c)
+	if err != nil {
+		return nil, err
 	}
+	name := sel.name
 	r, err := ruleFor(c, name)
 	if err != nil {
 		return nil, err
@@ -456,25 +459,77 @@ func (s *Service) deleteAttribute(ctx context.Context, c *call) (*kmip.Item, err
 		if len(obj.AttrValues(name)) == 0 {
 			return attrNotFound(c, name)
 		}
-		if match == nil && idx < 0 {
-			// A KMIP 2.x Attribute Reference deletes every instance (2.1 §6.1.13).
-			obj.DeleteAttr(name)
-			return nil
-		}
-		for i, a := range obj.Attributes {
-			if a.Name != name {
-				continue
-			}
-			if (match != nil && a.Value.Equal(match)) || (match == nil && a.Index == idx) {
-				deleted = a
-				obj.Attributes = append(obj.Attributes[:i], obj.Attributes[i+1:]...)
-				return nil
-			}
-		}
-		return instanceNotFound(name)
+		d, err := deleteSelected(obj, sel)
+		deleted = d
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return attrResult(c, obj.ID, deleted), nil
+}
+
+// deleteRequest decodes which instances a Delete Attribute names, from the
+// KMIP 1.x Attribute Name and Index, the KMIP 2.x Current Attribute, or one
+// KMIP 2.x Attribute Reference.
+func deleteRequest(c *call) (attrSelector, error) {
+	switch {
+	case c.payload.Child(kmip.TagAttributeName) != nil: // 1.x
+		name, ok := c.payload.Child(kmip.TagAttributeName).AsText()
+		if !ok {
+			return attrSelector{}, invalidField("Attribute Name must be a Text String")
+		}
+		if t, ok := kmip.TagBySpecName(name); ok && !isCustom1xName(name) {
+			name = t.SpecName()
+		}
+		sel := attrSelector{name: name}
+		if it := c.payload.Child(kmip.TagAttributeIndex); it != nil {
+			n, ok := it.AsInt()
+			if !ok || n < 0 {
+				return attrSelector{}, invalidField("invalid Attribute Index")
+			}
+			sel.index = int(n)
+		}
+		return sel, nil
+	case c.payload.Child(kmip.TagCurrentAttribute) != nil:
+		kids := c.payload.Child(kmip.TagCurrentAttribute).Children()
+		if len(kids) != 1 {
+			return attrSelector{}, invalidField("Current Attribute must hold exactly one attribute")
+		}
+		a, err := attrFrom2x(kids[0])
+		if err != nil {
+			return attrSelector{}, err
+		}
+		return attrSelector{name: a.Name, index: -1, value: a.Value}, nil
+	default:
+		names, err := requestedNames(c)
+		if err != nil {
+			return attrSelector{}, err
+		}
+		if len(names) != 1 {
+			return attrSelector{}, missingData("Delete Attribute needs one attribute")
+		}
+		return attrSelector{name: names[0], index: -1}, nil
+	}
+}
+
+// deleteSelected removes the instances sel names from obj and returns the
+// one removed (zero when every instance went), or Attribute Instance Not
+// Found when no instance matches.
+func deleteSelected(obj *domain.Object, sel attrSelector) (domain.Attribute, error) {
+	if sel.value == nil && sel.index < 0 {
+		// A KMIP 2.x Attribute Reference deletes every instance (2.1 §6.1.13).
+		obj.DeleteAttr(sel.name)
+		return domain.Attribute{}, nil
+	}
+	for i, a := range obj.Attributes {
+		if a.Name != sel.name {
+			continue
+		}
+		if (sel.value != nil && a.Value.Equal(sel.value)) || (sel.value == nil && a.Index == sel.index) {
+			obj.Attributes = append(obj.Attributes[:i], obj.Attributes[i+1:]...)
+			return a, nil
+		}
+	}
+	return domain.Attribute{}, instanceNotFound(sel.name)
 }

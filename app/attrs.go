@@ -33,7 +33,7 @@ func attrFrom1x(a *kmip.Item) (domain.Attribute, error) {
 		return domain.Attribute{Name: name, Index: idx}, nil
 	}
 	v := val.Clone()
-	if tag, ok := kmip.TagBySpecName(name); ok && !isCustom(name) {
+	if tag, ok := kmip.TagBySpecName(name); ok && !isCustom1xName(name) {
 		v.Tag = tag
 		name = tag.SpecName()
 		if err := checkValue(v); err != nil {
@@ -159,7 +159,10 @@ func attrsIn(box *kmip.Item) ([]domain.Attribute, error) {
 	return out, nil
 }
 
-func isCustom(name string) bool {
+// isCustom1xName reports whether name is a KMIP 1.x Custom Attribute name:
+// "x-" (client-defined) or "y-" (server-defined) and at least one more
+// character (KMIP 1.4 §3.39). Such names never map to a standard tag.
+func isCustom1xName(name string) bool {
 	return len(name) > 2 && name[1] == '-' && strings.ContainsRune("xXyY", rune(name[0]))
 }
 
@@ -177,7 +180,7 @@ func attrOut(v version, a domain.Attribute) *kmip.Item {
 		}
 		return out
 	}
-	if isCustom(a.Name) || a.Value == nil || a.Value.Tag == kmip.TagAttributeValue {
+	if isCustom1xName(a.Name) || a.Value == nil || a.Value.Tag == kmip.TagAttributeValue {
 		vid, an, _ := strings.Cut(a.Name, "-")
 		out := kmip.Struct(kmip.TagAttribute,
 			kmip.Text(kmip.TagVendorIdentification, vid),
@@ -197,15 +200,15 @@ func attrOut(v version, a domain.Attribute) *kmip.Item {
 // stored ones.
 func allAttrs(v version, o *domain.Object) []domain.Attribute {
 	all := []domain.Attribute{
-		{Name: "Unique Identifier", Value: kmip.Text(kmip.TagUniqueIdentifier, o.ID)},
-		{Name: "Object Type", Value: kmip.Enum(kmip.TagObjectType, o.Type)},
-		{Name: "Initial Date", Value: kmip.DateTime(kmip.TagInitialDate, o.InitialDate)},
+		{Name: kmip.TagUniqueIdentifier.SpecName(), Value: kmip.Text(kmip.TagUniqueIdentifier, o.ID)},
+		{Name: kmip.TagObjectType.SpecName(), Value: kmip.Enum(kmip.TagObjectType, o.Type)},
+		{Name: kmip.TagInitialDate.SpecName(), Value: kmip.DateTime(kmip.TagInitialDate, o.InitialDate)},
 	}
 	if o.Type != uint32(kmip.ObjectTypeOpaqueObject) || v.major >= 2 {
-		all = append(all, domain.Attribute{Name: "State", Value: kmip.Enum(kmip.TagState, uint32(o.State))})
+		all = append(all, domain.Attribute{Name: kmip.TagState.SpecName(), Value: kmip.Enum(kmip.TagState, uint32(o.State))})
 	}
 	if o.Policy != "" {
-		all = append(all, domain.Attribute{Name: "Operation Policy Name", Value: kmip.Text(kmip.TagOperationPolicyName, o.Policy)})
+		all = append(all, domain.Attribute{Name: kmip.TagOperationPolicyName.SpecName(), Value: kmip.Text(kmip.TagOperationPolicyName, o.Policy)})
 	}
 	out := all[:0:0]
 	for _, a := range append(all, o.Attributes...) {

@@ -55,17 +55,18 @@ func newAuditService(t *testing.T, aud *fakeAuditor) (*Service, *memStore) {
 }
 
 func TestAuditOneIntentAndResultPerItem(t *testing.T) {
+	t.Parallel()
 	aud := &fakeAuditor{}
 	s, _ := newAuditService(t, aud)
 	id := teamKey(t, s)
 	aud.take()
 	bobG := domain.Principal{Name: "bob", Groups: []string{"ops"}, HasGroupInfo: true}
 	m := msg(v14,
-		bi(kmip.OperationGet, uidItem(id)),
-		bi(kmip.OperationDestroy, uidItem(id)), // bob is not the owner: refused
-		bi(kmip.OperationLocate),
-		bi(kmip.OperationEncrypt, uidItem(id), data([]byte("attack at dawn"))),
-		bi(kmip.Operation(0x7777)))
+		batchItem(kmip.OperationGet, uidItem(id)),
+		batchItem(kmip.OperationDestroy, uidItem(id)), // bob is not the owner: refused
+		batchItem(kmip.OperationLocate),
+		batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("attack at dawn"))),
+		batchItem(kmip.Operation(0x7777)))
 	m.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, uint32(kmip.BatchErrorContinuationOptionContinue)))
 	ctx := ports.WithRemoteAddr(ports.WithPeer(context.Background(), bobG), "192.0.2.7:4242")
 	s.HandleMessage(ctx, m)
@@ -112,7 +113,7 @@ func TestAuditOneIntentAndResultPerItem(t *testing.T) {
 
 	// In a batch, an item that acts on the ID Placeholder names it; a
 	// Locate does not.
-	s.HandleMessage(ctx, msg(v14, aesCreate14(128, ""), bi(kmip.OperationGetAttributes), bi(kmip.OperationLocate)))
+	s.HandleMessage(ctx, msg(v14, aesCreate14(128, ""), batchItem(kmip.OperationGetAttributes), batchItem(kmip.OperationLocate)))
 	recs = aud.take()
 	if len(recs) != 6 || len(recs[1].UIDs) != 1 || len(recs[2].UIDs) != 1 || recs[2].UIDs[0] != recs[1].UIDs[0] ||
 		recs[3].Status != "Success" || len(recs[4].UIDs) != 0 {
@@ -126,7 +127,7 @@ func TestAuditOneIntentAndResultPerItem(t *testing.T) {
 	}
 
 	// A message refused whole gets one result record.
-	bad := msg(v14, bi(kmip.OperationGet, uidItem(id)))
+	bad := msg(v14, batchItem(kmip.OperationGet, uidItem(id)))
 	bad.Child(kmip.TagRequestHeader).Child(kmip.TagBatchCount).Value = int32(2)
 	s.HandleMessage(ctx, bad)
 	recs = aud.take()
@@ -144,22 +145,23 @@ type auditOp struct {
 
 func auditWriteOps() []auditOp {
 	revoke := func(id string) *kmip.Item {
-		return bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+		return batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 			kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))))
 	}
 	return []auditOp{
 		{"Create", func(string) *kmip.Item { return aesCreate14(128, "audited") }},
 		{"Revoke", revoke},
-		{"Destroy", func(id string) *kmip.Item { return bi(kmip.OperationDestroy, uidItem(id)) }},
+		{"Destroy", func(id string) *kmip.Item { return batchItem(kmip.OperationDestroy, uidItem(id)) }},
 		{"Add Attribute", func(id string) *kmip.Item {
-			return bi(kmip.OperationAddAttribute, uidItem(id), attr14("Contact Information", kmip.Text(kmip.TagContactInformation, "x")))
+			return batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Contact Information", kmip.Text(kmip.TagContactInformation, "x")))
 		}},
-		{"Re-key", func(id string) *kmip.Item { return bi(kmip.OperationReKey, uidItem(id)) }},
-		{"Get", func(id string) *kmip.Item { return bi(kmip.OperationGet, uidItem(id)) }},
+		{"Re-key", func(id string) *kmip.Item { return batchItem(kmip.OperationReKey, uidItem(id)) }},
+		{"Get", func(id string) *kmip.Item { return batchItem(kmip.OperationGet, uidItem(id)) }},
 	}
 }
 
 func TestAuditFailClosedLeavesNothing(t *testing.T) {
+	t.Parallel()
 	for _, event := range []string{ports.AuditIntent, ports.AuditResult} {
 		for _, op := range auditWriteOps() {
 			t.Run(event+"/"+op.name, func(t *testing.T) {
@@ -168,17 +170,17 @@ func TestAuditFailClosedLeavesNothing(t *testing.T) {
 					s, st := newAuditService(t, aud)
 					id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 					if op.name == "Destroy" { // only a revoked key may be destroyed
-						mustOK(t, one(t, s, alice, v14, auditWriteOps()[1].item(id)))
+						mustOK(t, sendOne(t, s, alice, v14, auditWriteOps()[1].item(id)))
 					}
 					return s, st, aud, id
 				}
 				s, _, _, id := setup() // the operation succeeds when audited
-				mustOK(t, one(t, s, alice, v14, op.item(id)))
+				mustOK(t, sendOne(t, s, alice, v14, op.item(id)))
 				s, st, aud, id := setup()
 				before, _ := st.Get(context.Background(), id)
 				count := len(st.objs)
 				aud.fail = func(r ports.AuditRecord) bool { return r.Event == event }
-				r := one(t, s, alice, v14, op.item(id))
+				r := sendOne(t, s, alice, v14, op.item(id))
 				mustFail(t, r, kmip.ResultReasonGeneralFailure)
 				if r.payload != nil {
 					t.Errorf("refused item answered with a payload: %v", r.payload)
@@ -197,12 +199,13 @@ func TestAuditFailClosedLeavesNothing(t *testing.T) {
 }
 
 func TestAuditFailClosedInUndoBatch(t *testing.T) {
+	t.Parallel()
 	aud := &fakeAuditor{}
 	s, st := newAuditService(t, aud)
 	id := teamKey(t, s)
 	aud.fail = func(r ports.AuditRecord) bool { return r.Event == ports.AuditResult && r.Item == 1 }
 	rs := undoBatch(t, s, alice, aesCreate14(128, "first"),
-		bi(kmip.OperationAddAttribute, uidItem(id), attr14("Contact Information", kmip.Text(kmip.TagContactInformation, "x"))))
+		batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Contact Information", kmip.Text(kmip.TagContactInformation, "x"))))
 	if len(rs) != 2 || rs[0].status != kmip.ResultStatusOperationUndone {
 		t.Fatalf("results %+v: want the first item undone", rs)
 	}
@@ -210,22 +213,24 @@ func TestAuditFailClosedInUndoBatch(t *testing.T) {
 	if len(st.objs) != 1 {
 		t.Errorf("%d objects: the undone Create stayed", len(st.objs))
 	}
-	if obj, _ := st.Get(context.Background(), id); obj.Attr("Contact Information") != nil {
+	if obj, _ := st.Get(context.Background(), id); obj.AttrOf(kmip.TagContactInformation) != nil {
 		t.Error("the refused Add Attribute stayed")
 	}
 }
 
 func TestAuditFailOpenRuns(t *testing.T) {
+	t.Parallel()
 	aud := &fakeAuditor{fail: func(ports.AuditRecord) bool { return true }}
 	st := newMemStore()
 	s := New(Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Auditor: aud, AuditFailOpen: true})
-	createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
 	if len(st.objs) != 1 {
 		t.Errorf("%d objects: fail_closed = false must not refuse", len(st.objs))
 	}
 }
 
 func TestAuditConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	aud := &fakeAuditor{}
 	s, _ := newAuditService(t, aud)
 	var wg sync.WaitGroup

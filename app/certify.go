@@ -46,10 +46,10 @@ const DefaultCAValidity = 365 * 24 * time.Hour
 // certificate itself; a client may not set them (KMIP 1.4 §3.8-3.13: set
 // by the server) and a renewed certificate derives its own.
 var derivedCertAttrs = func() map[string]bool {
-	m := map[string]bool{"Certificate Type": true, "Certificate Length": true,
-		"X.509 Certificate Identifier": true, "X.509 Certificate Subject": true,
-		"X.509 Certificate Issuer": true, "Digital Signature Algorithm": true,
-		"Certificate Identifier": true, "Certificate Subject": true, "Certificate Issuer": true}
+	m := map[string]bool{kmip.TagCertificateType.SpecName(): true, kmip.TagCertificateLength.SpecName(): true,
+		kmip.TagX_509CertificateIdentifier.SpecName(): true, kmip.TagX_509CertificateSubject.SpecName(): true,
+		kmip.TagX_509CertificateIssuer.SpecName(): true, kmip.TagDigitalSignatureAlgorithm.SpecName(): true,
+		kmip.TagCertificateIdentifier.SpecName(): true, kmip.TagCertificateSubject.SpecName(): true, kmip.TagCertificateIssuer.SpecName(): true}
 	for _, tags := range certNameTags {
 		m[tags[0].SpecName()], m[tags[1].SpecName()] = true, true
 	}
@@ -160,7 +160,7 @@ func certAttrCall(c *call) (*call, error) {
 	for _, b := range c.payload.ChildrenOf(box) {
 		for _, it := range b.Children() {
 			name := attrItemName(it)
-			if name == "Certificate Type" {
+			if name == kmip.TagCertificateType.SpecName() {
 				v := it
 				if it.Tag == kmip.TagAttribute {
 					v = it.Child(kmip.TagAttributeValue)
@@ -330,7 +330,7 @@ func (s *Service) certifyTarget(ctx context.Context, c *call) (*certifySubject, 
 
 // linkedID is the object obj links to with link type t, or "".
 func linkedID(obj *domain.Object, t kmip.LinkType) string {
-	for _, l := range obj.AttrValues("Link") {
+	for _, l := range obj.AttrValuesOf(kmip.TagLink) {
 		if lt, _ := l.Child(kmip.TagLinkType).AsEnum(); kmip.LinkType(lt) == t {
 			id, _ := l.Child(kmip.TagLinkedObjectIdentifier).AsText()
 			return id
@@ -341,14 +341,14 @@ func linkedID(obj *domain.Object, t kmip.LinkType) string {
 
 // setLink makes obj's only Link of type t point at id.
 func setLink(obj *domain.Object, t kmip.LinkType, id string) {
-	links := obj.AttrValues("Link")
-	obj.DeleteAttr("Link")
+	links := obj.AttrValuesOf(kmip.TagLink)
+	obj.DeleteAttrOf(kmip.TagLink)
 	for _, l := range links {
 		if lt, _ := l.Child(kmip.TagLinkType).AsEnum(); kmip.LinkType(lt) != t {
-			obj.AddAttr("Link", l)
+			obj.AddAttrOf(kmip.TagLink, l)
 		}
 	}
-	obj.AddAttr("Link", linkAttr(t, id))
+	obj.AddAttrOf(kmip.TagLink, linkAttr(t, id))
 }
 
 // certify implements Certify (KMIP 1.4 §4.7, KMIP 2.1 §6.1.6): the CA
@@ -381,7 +381,7 @@ func (s *Service) certify(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	var mask int32
 	if target.pub != nil {
-		mask, _ = target.pub.Attr("Cryptographic Usage Mask").AsInt()
+		mask, _ = target.pub.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	}
 	now := s.cfg.Clock.Now().Truncate(time.Second)
 	der, err := s.issue(ctx, subject, target.key, keyUsageFor(mask), now)
@@ -389,19 +389,19 @@ func (s *Service) certify(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	x, _ := x509.ParseCertificate(der)
-	if cert.Attr("Activation Date") == nil {
-		cert.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, x.NotBefore))
+	if cert.AttrOf(kmip.TagActivationDate) == nil {
+		cert.SetAttrOf(kmip.TagActivationDate, kmip.DateTime(kmip.TagActivationDate, x.NotBefore))
 	}
-	if cert.Attr("Deactivation Date") == nil {
-		cert.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, x.NotAfter))
+	if cert.AttrOf(kmip.TagDeactivationDate) == nil {
+		cert.SetAttrOf(kmip.TagDeactivationDate, kmip.DateTime(kmip.TagDeactivationDate, x.NotAfter))
 	}
 	cert.ApplyDates(now)
 	cert.Payload = certPayload(der)
 	if target.pub != nil {
-		cert.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, target.pub.ID))
+		cert.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypePublicKeyLink, target.pub.ID))
 	}
 	if s.cfg.CA.CertificateID != "" {
-		cert.AddAttr("Link", linkAttr(kmip.LinkTypeCertificateLink, s.cfg.CA.CertificateID))
+		cert.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypeCertificateLink, s.cfg.CA.CertificateID))
 	}
 	if err := s.storeNew(ctx, c, cert); err != nil {
 		return nil, err
@@ -429,7 +429,7 @@ func (s *Service) linkKeyToCert(ctx context.Context, c *call, pubID, certID stri
 		}
 		before = obj.Clone()
 		setLink(obj, kmip.LinkTypeCertificateLink, certID)
-		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now().Truncate(time.Second)))
+		obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now().Truncate(time.Second)))
 		return nil
 	})
 	if err != nil {

@@ -33,6 +33,7 @@ func fromHex(t *testing.T, s string) []byte {
 // with the attributes they determine; Get returns them as registered, and
 // an operation that needs the curve is refused naming it.
 func TestForeignECMaterialStoredAsRegistered(t *testing.T) {
+	t.Parallel()
 	bp, explicit, cert := fromHex(t, brainpoolPKCS8Hex), fromHex(t, explicitP256Hex), fromHex(t, brainpoolCertHex)
 	for _, v := range allVersions {
 		s := newCryptoService()
@@ -40,11 +41,11 @@ func TestForeignECMaterialStoredAsRegistered(t *testing.T) {
 		for name, der := range map[string][]byte{"brainpool": bp, "explicit": explicit} {
 			what := v.String() + " " + name
 			key := kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypePKCS_8, keyBytes(der)))
-			req := register(kmip.ObjectTypePrivateKey, key, attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskSign))))
+			req := register(kmip.ObjectTypePrivateKey, key, attribute1x("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskSign))))
 			if v.major >= 2 {
 				req = register21(kmip.ObjectTypePrivateKey, key, mask(kmip.CryptographicUsageMaskSign))
 			}
-			r := one(t, s, alice, v, req)
+			r := sendOne(t, s, alice, v, req)
 			if r.status != kmip.ResultStatusSuccess {
 				t.Errorf("%s: Register refused: %s", what, r.reason)
 				continue
@@ -64,8 +65,8 @@ func TestForeignECMaterialStoredAsRegistered(t *testing.T) {
 			if !v.atLeast(1, 2) {
 				continue // Sign exists from KMIP 1.2
 			}
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(id))))
-			resp, _ := send(t, s, alice, msg(v, bi(kmip.OperationSign, uidItem(id), kmip.Bytes(kmip.TagData, []byte("m")))))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))))
+			resp, _ := send(t, s, alice, msg(v, batchItem(kmip.OperationSign, uidItem(id), kmip.Bytes(kmip.TagData, []byte("m")))))
 			item := resp.Child(kmip.TagBatchItem)
 			reason, _ := item.Child(kmip.TagResultReason).AsEnum()
 			m, _ := item.Child(kmip.TagResultMessage).AsText()
@@ -74,7 +75,7 @@ func TestForeignECMaterialStoredAsRegistered(t *testing.T) {
 			}
 		}
 
-		r := one(t, s, alice, v, registerAt(v, kmip.ObjectTypeCertificate, kmip.Struct(kmip.TagCertificate,
+		r := sendOne(t, s, alice, v, registerAt(v, kmip.ObjectTypeCertificate, kmip.Struct(kmip.TagCertificate,
 			kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypeX_509)), kmip.Bytes(kmip.TagCertificateValue, cert))))
 		if r.status != kmip.ResultStatusSuccess {
 			t.Errorf("%s: brainpool certificate refused: %s", v, r.reason)

@@ -29,7 +29,7 @@ func getBlock(t *testing.T, s *Service, v version, id string, objTag kmip.Tag, f
 	if f != 0 {
 		p = append(p, kmip.Enum(kmip.TagKeyFormatType, uint32(f)))
 	}
-	r := one(t, s, alice, v, bi(kmip.OperationGet, p...))
+	r := sendOne(t, s, alice, v, batchItem(kmip.OperationGet, p...))
 	if r.status != kmip.ResultStatusSuccess {
 		return nil, r
 	}
@@ -56,6 +56,7 @@ func blockIs(t *testing.T, what string, kb *kmip.Item, f kmip.KeyFormatType, wan
 // encoding kmipd knows, other formats are offered and the key's length is
 // derived.
 func TestRegisterRawAndPKCS8RSAPrivateKeySyntax(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	pkcs1Priv := x509.MarshalPKCS1PrivateKey(k.rsa)
 	pkcs1Pub := x509.MarshalPKCS1PublicKey(&k.rsa.PublicKey)
@@ -89,7 +90,7 @@ func TestRegisterRawAndPKCS8RSAPrivateKeySyntax(t *testing.T) {
 		s := newService(t)
 		for _, c := range cases {
 			what := v.String() + " " + c.name
-			r := one(t, s, alice, v, registerAt(v, c.t, c.obj.Clone()))
+			r := sendOne(t, s, alice, v, registerAt(v, c.t, c.obj.Clone()))
 			if r.status != kmip.ResultStatusSuccess {
 				t.Errorf("%s: Register refused: %s", what, r.reason)
 				continue
@@ -119,15 +120,16 @@ func TestRegisterRawAndPKCS8RSAPrivateKeySyntax(t *testing.T) {
 // recognises gets its length derived and must be the object type's kind of
 // key; one it does not recognise is stored without interpretation.
 func TestRegisterRawDerivesAndChecksTheKey(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	pkcs1Priv := x509.MarshalPKCS1PrivateKey(k.rsa)
 	for _, v := range []version{{1, 0}, {1, 2}, v14, {2, 0}, v21} {
 		s := newService(t)
 		// A Raw "public key" holding a private key is refused.
-		mustFail(t, one(t, s, alice, v, registerAt(v, kmip.ObjectTypePublicKey,
+		mustFail(t, sendOne(t, s, alice, v, registerAt(v, kmip.ObjectTypePublicKey,
 			kmip.Struct(kmip.TagPublicKey, keyBlock(kmip.KeyFormatTypeRaw, keyBytes(pkcs1Priv))))), kmip.ResultReasonInvalidField)
 		// The length the bytes determine is derived (no attributes given).
-		id := createdID(t, one(t, s, alice, v, registerAt(v, kmip.ObjectTypePrivateKey,
+		id := createdID(t, sendOne(t, s, alice, v, registerAt(v, kmip.ObjectTypePrivateKey,
 			kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypeRaw, keyBytes(pkcs1Priv))))))
 		if l := attrsOf(t, s, id)["Cryptographic Length"]; len(l) != 1 || l[0].Value != int32(2048) {
 			t.Errorf("%s: Raw RSA private key has Cryptographic Length %v, want 2048", v, l)
@@ -143,11 +145,11 @@ func TestRegisterRawDerivesAndChecksTheKey(t *testing.T) {
 		// own tests register 1024-bit keys labelled 2048): Raw bytes are only
 		// kmipd's guess.
 		spki, _ := x509.MarshalPKIXPublicKey(&k.rsa.PublicKey)
-		createdID(t, one(t, s, alice, v, registerAt(v, kmip.ObjectTypePublicKey,
+		createdID(t, sendOne(t, s, alice, v, registerAt(v, kmip.ObjectTypePublicKey,
 			kmip.Struct(kmip.TagPublicKey, keyBlock(kmip.KeyFormatTypeRaw, keyBytes(spki),
 				kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmRSA)), kmip.Int(kmip.TagCryptographicLength, 4096))))))
 		// An empty Raw key is refused.
-		mustFail(t, one(t, s, alice, v, registerAt(v, kmip.ObjectTypePublicKey,
+		mustFail(t, sendOne(t, s, alice, v, registerAt(v, kmip.ObjectTypePublicKey,
 			kmip.Struct(kmip.TagPublicKey, keyBlock(kmip.KeyFormatTypeRaw, keyBytes(nil))))), kmip.ResultReasonInvalidField)
 	}
 }
@@ -156,6 +158,7 @@ func TestRegisterRawDerivesAndChecksTheKey(t *testing.T) {
 // EncryptedPrivateKeyInfo (KMIP 1.4 §2.1.3); kmipd stores it as registered
 // (it cannot read it) and refuses conversions; garbage is still refused.
 func TestRegisterEncryptedPKCS8(t *testing.T) {
+	t.Parallel()
 	blob := make([]byte, 64)
 	rand.Read(blob)
 	enc, err := asn1.Marshal(struct {
@@ -167,14 +170,14 @@ func TestRegisterEncryptedPKCS8(t *testing.T) {
 	}
 	for _, v := range []version{{1, 0}, v14, v21} {
 		s := newService(t)
-		id := createdID(t, one(t, s, alice, v, registerAt(v, kmip.ObjectTypePrivateKey,
+		id := createdID(t, sendOne(t, s, alice, v, registerAt(v, kmip.ObjectTypePrivateKey,
 			kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypePKCS_8, keyBytes(enc),
 				kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmRSA)), kmip.Int(kmip.TagCryptographicLength, 2048))))))
 		kb, _ := getBlock(t, s, v, id, kmip.TagPrivateKey, 0)
 		blockIs(t, v.String()+" encrypted PKCS#8", kb, kmip.KeyFormatTypePKCS_8, enc)
 		_, r := getBlock(t, s, v, id, kmip.TagPrivateKey, kmip.KeyFormatTypePKCS_1)
 		mustFail(t, r, kmip.ResultReasonKeyFormatTypeNotSupported)
-		mustFail(t, one(t, s, alice, v, registerAt(v, kmip.ObjectTypePrivateKey,
+		mustFail(t, sendOne(t, s, alice, v, registerAt(v, kmip.ObjectTypePrivateKey,
 			kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypePKCS_8, keyBytes([]byte{0x30, 0x03, 0x02, 0x01, 0x01}))))), kmip.ResultReasonInvalidField)
 	}
 }
@@ -182,6 +185,7 @@ func TestRegisterEncryptedPKCS8(t *testing.T) {
 // TestKeyHandleNamesTheRealEncoding: the engine is told the encoding a Raw or
 // PKCS8-labelled key's bytes really have, so operations can use the key.
 func TestKeyHandleNamesTheRealEncoding(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	pkcs1Priv := x509.MarshalPKCS1PrivateKey(k.rsa)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(k.rsa)
@@ -215,6 +219,7 @@ func TestKeyHandleNamesTheRealEncoding(t *testing.T) {
 // TestEngineDetailShownButNotHSMInternals: an engine's reason about the
 // request reaches the client; a PKCS#11 return code stays in the log.
 func TestEngineDetailShownButNotHSMInternals(t *testing.T) {
+	t.Parallel()
 	for err, want := range map[error]string{
 		fmt.Errorf("%w: IV of 12 bytes (want 16)", ports.ErrInvalidInput):              ": IV of 12 bytes (want 16)",
 		fmt.Errorf("%w: pkcs11: C_Encrypt: CKR_DATA_LEN_RANGE", ports.ErrInvalidInput): "",

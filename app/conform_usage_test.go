@@ -39,7 +39,7 @@ func wantUsageLimits(t *testing.T, what string, ul *kmip.Item, total, count int6
 // usageLimitsOf reads the object's Usage Limits through Get Attributes.
 func usageLimitsOf(t *testing.T, s *Service, v version, id string) *kmip.Item {
 	t.Helper()
-	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+	p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
 	if v.major >= 2 {
 		return p.Path(kmip.TagAttributes, kmip.TagUsageLimits)
 	}
@@ -57,6 +57,7 @@ func usageLimitsOf(t *testing.T, s *Service, v version, id string) *kmip.Item {
 // Count the client gave, and every answer (the 1.x Add Attribute echo, Get
 // Attributes, after Get Usage Allocation) carries the three fields in order.
 func TestUsageLimitsFieldsEveryVersion(t *testing.T) {
+	t.Parallel()
 	for _, v := range allVersions {
 		s := newCryptoService()
 		what := v.String()
@@ -69,16 +70,16 @@ func TestUsageLimitsFieldsEveryVersion(t *testing.T) {
 		ul := usageLimitsValue(kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitByte)), kmip.Long(kmip.TagUsageLimitsTotal, 100))
 		var add *kmip.Item
 		if v.major >= 2 {
-			add = bi(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, ul))
+			add = batchItem(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, ul))
 		} else {
-			add = bi(kmip.OperationAddAttribute, uidItem(id), attr14("Usage Limits", ul))
+			add = batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Usage Limits", ul))
 		}
-		p := mustOK(t, one(t, s, alice, v, add))
+		p := mustOK(t, sendOne(t, s, alice, v, add))
 		if v.major < 2 {
 			wantUsageLimits(t, what+" Add Attribute echo", p.Path(kmip.TagAttribute, kmip.TagAttributeValue), 100, 100, kmip.UsageLimitsUnitByte)
 		}
 		wantUsageLimits(t, what+" added", usageLimitsOf(t, s, v, id), 100, 100, kmip.UsageLimitsUnitByte)
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetUsageAllocation, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 10))))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetUsageAllocation, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 10))))
 		wantUsageLimits(t, what+" after allocation", usageLimitsOf(t, s, v, id), 100, 90, kmip.UsageLimitsUnitByte)
 
 		// Once units are spent, the client can no longer change Usage Limits.
@@ -87,27 +88,27 @@ func TestUsageLimitsFieldsEveryVersion(t *testing.T) {
 			readOnly = kmip.ResultReasonAttributeReadOnly
 		}
 		if v.major >= 2 {
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, ul.Clone()))), readOnly)
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationDeleteAttribute, uidItem(id),
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, ul.Clone()))), readOnly)
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDeleteAttribute, uidItem(id),
 				kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagUsageLimits)))), readOnly)
 		} else {
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("Usage Limits", ul.Clone()))), readOnly)
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Usage Limits"))), readOnly)
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationModifyAttribute, uidItem(id), attribute1x("Usage Limits", ul.Clone()))), readOnly)
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Usage Limits"))), readOnly)
 		}
 		// Before that, Modify corrects the Total and resets the Count.
 		if v.major < 2 {
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationModifyAttribute, uidItem(created), attr14("Usage Limits",
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationModifyAttribute, uidItem(created), attribute1x("Usage Limits",
 				usageLimitsValue(kmip.Long(kmip.TagUsageLimitsTotal, 60), kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitObject)))))))
 			wantUsageLimits(t, what+" modified", usageLimitsOf(t, s, v, created), 60, 60, kmip.UsageLimitsUnitObject)
 		}
 
 		// Total and Unit are required.
 		noUnit := usageLimitsValue(kmip.Long(kmip.TagUsageLimitsTotal, 5))
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 			attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128), enc, noUnit))),
 			kmip.ResultReasonInvalidField)
 		noTotal := usageLimitsValue(kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitByte)))
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 			attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128), enc, noTotal))),
 			kmip.ResultReasonInvalidField)
 	}

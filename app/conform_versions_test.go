@@ -28,14 +28,15 @@ func criticalExt() *kmip.Item {
 // §8), also when the whole message is refused for a critical extension or a
 // bad header field.
 func TestRefusedMessageEchoesOperation(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	for _, v := range allVersions {
 		query := func() *kmip.Item {
-			return bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))
+			return batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))
 		}
 		badOption := msg(v, query())
 		badOption.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, 99))
-		two := msg(v, bi(kmip.OperationDiscoverVersions), query().Add(criticalExt()))
+		two := msg(v, batchItem(kmip.OperationDiscoverVersions), query().Add(criticalExt()))
 		for name, c := range map[string]struct {
 			m      *kmip.Item
 			op     kmip.Operation
@@ -76,9 +77,10 @@ func mustBytes(t *testing.T, it *kmip.Item, tag kmip.Tag) []byte {
 // Attribute answers name the instance they changed with its Attribute Index,
 // index 0 included (KMIP 1.4 §4.14-§4.16; PyKMIP's client reads it).
 func TestAttributeChangesEchoIndex(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	for _, v := range versions1x {
-		id := createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
+		id := createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
 		index := func(p *kmip.Item) int32 {
 			t.Helper()
 			n, ok := p.Path(kmip.TagAttribute, kmip.TagAttributeIndex).AsInt()
@@ -88,7 +90,7 @@ func TestAttributeChangesEchoIndex(t *testing.T) {
 			return n
 		}
 		add := func(val string) *kmip.Item {
-			return mustOK(t, one(t, s, alice, v, bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-note", kmip.Text(0, val)))))
+			return mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("x-note", kmip.Text(0, val)))))
 		}
 		if n := index(add("a")); n != 0 {
 			t.Errorf("%s: first Add Attribute index %d, want 0", v, n)
@@ -96,11 +98,11 @@ func TestAttributeChangesEchoIndex(t *testing.T) {
 		if n := index(add("b")); n != 1 {
 			t.Errorf("%s: second Add Attribute index %d, want 1", v, n)
 		}
-		mod := mustOK(t, one(t, s, alice, v, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("x-note", kmip.Text(0, "c")))))
+		mod := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationModifyAttribute, uidItem(id), attribute1x("x-note", kmip.Text(0, "c")))))
 		if n := index(mod); n != 0 {
 			t.Errorf("%s: Modify Attribute index %d, want 0", v, n)
 		}
-		del := mustOK(t, one(t, s, alice, v, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-note"))))
+		del := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-note"))))
 		if n := index(del); n != 0 {
 			t.Errorf("%s: Delete Attribute index %d, want 0", v, n)
 		}
@@ -115,11 +117,12 @@ func TestAttributeChangesEchoIndex(t *testing.T) {
 // Key from one is refused at every version, with a message that says to
 // Activate it first; once Activated the same derivation succeeds.
 func TestDeriveFromPreActiveRefused(t *testing.T) {
+	t.Parallel()
 	for _, v := range allVersions {
 		s := newCryptoService()
 		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey))
 		derive := func() *kmip.Item {
-			resp, _ := send(t, s, alice, msg(v, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+			resp, _ := send(t, s, alice, msg(v, batchItem(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 				uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
 				kmip.Struct(kmip.TagDerivationParameters,
 					kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
@@ -139,7 +142,7 @@ func TestDeriveFromPreActiveRefused(t *testing.T) {
 		if m, _ := item.Child(kmip.TagResultMessage).AsText(); !strings.Contains(m, "Pre-Active") || !strings.Contains(m, "Activate it first") {
 			t.Errorf("%s: message %q does not say to Activate the key first", v, m)
 		}
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(base))))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(base))))
 		if st, _ := derive().Child(kmip.TagResultStatus).AsEnum(); kmip.ResultStatus(st) != kmip.ResultStatusSuccess {
 			t.Errorf("%s: derive after Activate failed", v)
 		}
@@ -157,7 +160,7 @@ func keyPairFor(v version) *kmip.Item {
 		b.Tag = tag
 		return b
 	}
-	return bi(kmip.OperationCreateKeyPair,
+	return batchItem(kmip.OperationCreateKeyPair,
 		box(common, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmRSA)),
 			kmip.Int(kmip.TagCryptographicLength, 2048), activeNow()),
 		box(private, mask(kmip.CryptographicUsageMaskSign)),
@@ -167,7 +170,7 @@ func keyPairFor(v version) *kmip.Item {
 // linksOf returns the Link values Get Attributes answers for id at version v.
 func linksOf(t *testing.T, s *Service, v version, id string) []*kmip.Item {
 	t.Helper()
-	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+	p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
 	if v.major >= 2 {
 		return p.Path(kmip.TagAttributes).ChildrenOf(kmip.TagLink)
 	}
@@ -186,10 +189,11 @@ func linksOf(t *testing.T, s *Service, v version, id string) []*kmip.Item {
 // 2.1 §4.34, §6.1.45), as Get Attributes shows them at every version that
 // has the operation (1.1+).
 func TestReKeyKeyPairLinksEveryVersion(t *testing.T) {
+	t.Parallel()
 	for _, v := range allVersions[1:] {
 		s := newCryptoService()
-		priv, pub := pairIDs(t, mustOK(t, one(t, s, alice, v, keyPairFor(v))))
-		npriv, npub := pairIDs(t, mustOK(t, one(t, s, alice, v, bi(kmip.OperationReKeyKeyPair,
+		priv, pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, keyPairFor(v))))
+		npriv, npub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationReKeyKeyPair,
 			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)))))
 		for _, c := range []struct {
 			id, to string
@@ -204,7 +208,7 @@ func TestReKeyKeyPairLinksEveryVersion(t *testing.T) {
 			}
 		}
 		// A second re-key chains on: the middle pair links both ways.
-		n2priv, n2pub := pairIDs(t, mustOK(t, one(t, s, alice, v, bi(kmip.OperationReKeyKeyPair,
+		n2priv, n2pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationReKeyKeyPair,
 			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, npriv)))))
 		for _, c := range [][3]string{{npriv, n2priv, "replacement"}, {npub, n2pub, "replacement"}, {n2priv, npriv, "replaced"}, {n2pub, npub, "replaced"}} {
 			lt := kmip.LinkTypeReplacementObjectLink
@@ -229,7 +233,7 @@ func TestReKeyKeyPairLinksEveryVersion(t *testing.T) {
 // and whether Get Attribute List names it.
 func digestOf(t *testing.T, s *Service, v version, id string) (*kmip.Item, bool) {
 	t.Helper()
-	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+	p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
 	var d *kmip.Item
 	if v.major >= 2 {
 		d = p.Path(kmip.TagAttributes, kmip.TagDigest)
@@ -240,7 +244,7 @@ func digestOf(t *testing.T, s *Service, v version, id string) (*kmip.Item, bool)
 			}
 		}
 	}
-	l := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributeList, uidItem(id))))
+	l := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributeList, uidItem(id))))
 	listed := false
 	if v.major >= 2 {
 		for _, r := range l.ChildrenOf(kmip.TagAttributeReference) {
@@ -263,6 +267,7 @@ func digestOf(t *testing.T, s *Service, v version, id string) (*kmip.Item, bool)
 // with the Key Format Type of the registered key; Get Attributes and Get
 // Attribute List show it at every version.
 func TestDigestOfEveryObjectKind(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	transparent := kmip.Struct(kmip.TagKeyMaterial, kmip.Bytes(kmip.TagKey, []byte("0123456789abcdef")))
 	encoded, err := kmip.AppendTTLV(nil, transparent)
@@ -292,7 +297,7 @@ func TestDigestOfEveryObjectKind(t *testing.T) {
 			if v.major >= 2 {
 				req = register21(c.t, c.obj.Clone())
 			}
-			id := createdID(t, one(t, s, alice, v, req))
+			id := createdID(t, sendOne(t, s, alice, v, req))
 			d, listed := digestOf(t, s, v, id)
 			want := sha256.Sum256(c.over)
 			got, _ := d.Child(kmip.TagDigestValue).AsBytes()
@@ -315,17 +320,18 @@ func TestDigestOfEveryObjectKind(t *testing.T) {
 // TestDigestOfDerivedAndReKeyedKeys: derived and re-keyed keys get their own
 // Digest, over their own material (KMIP 1.4 §3.17 "When implicitly set").
 func TestDigestOfDerivedAndReKeyedKeys(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{{1, 0}, v14, v21} {
 		s := newCryptoService()
 		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey), activeNow())
-		derived := createdID(t, one(t, s, alice, v, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+		derived := createdID(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 			uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
 			kmip.Struct(kmip.TagDerivationParameters,
 				kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
 				kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
 			attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
 				kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)))))
-		rekeyed := createdID(t, one(t, s, alice, v, bi(kmip.OperationReKey, uidItem(base))))
+		rekeyed := createdID(t, sendOne(t, s, alice, v, batchItem(kmip.OperationReKey, uidItem(base))))
 		for _, id := range []string{derived, rekeyed} {
 			d, _ := digestOf(t, s, v, id)
 			want := sha256.Sum256(keyMaterial(t, s, id))
@@ -354,13 +360,14 @@ func newerTags(it *kmip.Item, v version) []kmip.Tag {
 // no Import/Export (1.4) or KMIPv1.4 profiles at 1.3, no field newer than
 // the version anywhere in the answer.
 func TestQueryListsOnlyWhatTheVersionDefines(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	for _, v := range append(slices.Clone(versions1x), version{2, 0}, v21) {
 		var fs []*kmip.Item
 		for f := uint32(1); f <= 0x0E; f++ {
 			fs = append(fs, kmip.Enum(kmip.TagQueryFunction, f))
 		}
-		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationQuery, fs...)))
+		resp, rs := send(t, s, alice, msg(v, batchItem(kmip.OperationQuery, fs...)))
 		p := mustOK(t, rs[0])
 		if n := newerTags(resp, v); len(n) > 0 {
 			t.Errorf("%s: the Query answer carries fields newer than the version: %v", v, n)
@@ -391,7 +398,7 @@ func TestQueryListsOnlyWhatTheVersionDefines(t *testing.T) {
 		}
 	}
 	// Discover Versions is still answered at 1.0, as a probe.
-	mustOK(t, one(t, s, alice, version{1, 0}, bi(kmip.OperationDiscoverVersions)))
+	mustOK(t, sendOne(t, s, alice, version{1, 0}, batchItem(kmip.OperationDiscoverVersions)))
 }
 
 // TestAnswersCarryNoNewerField: no answer carries a field newer than the
@@ -399,13 +406,14 @@ func TestQueryListsOnlyWhatTheVersionDefines(t *testing.T) {
 // 1.2 fields Random IV and Tag Length in its Cryptographic Parameters at 1.4
 // shows 1.0 and 1.1 clients only the older fields of that attribute.
 func TestAnswersCarryNoNewerField(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	params := kmip.Struct(kmip.TagCryptographicParameters,
 		kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeCBC)),
 		kmip.Bool(kmip.TagRandomIV, true), kmip.Int(kmip.TagTagLength, 16))
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow(), params)
 	for _, v := range versions1x {
-		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationGetAttributes, uidItem(id))))
+		resp, rs := send(t, s, alice, msg(v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
 		p := mustOK(t, rs[0])
 		if n := newerTags(resp, v); len(n) > 0 {
 			t.Errorf("%s: Get Attributes carries fields newer than the version: %v", v, n)
@@ -433,22 +441,23 @@ func TestAnswersCarryNoNewerField(t *testing.T) {
 // (Feature Not Supported) instead of returning a cipher text without its
 // tag; at 1.4 the tag is returned.
 func TestAuthenticatedEncryptionNeeds14(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	gcm := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)))
 	nonce := kmip.Bytes(kmip.TagIVCounterNonce, []byte("123456789012"))
 	for _, v := range []version{{1, 2}, {1, 3}} {
-		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
+		resp, rs := send(t, s, alice, msg(v, batchItem(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
 		mustFail(t, rs[0], kmip.ResultReasonFeatureNotSupported)
 		if n := newerTags(resp, v); len(n) > 0 {
 			t.Errorf("%s: Encrypt answer carries %v", v, n)
 		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)),
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)),
 			kmip.ResultReasonFeatureNotSupported)
 		// CBC, which needs no tag, works.
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 16)), kmip.Bytes(kmip.TagIVCounterNonce, make([]byte, 16)))))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 16)), kmip.Bytes(kmip.TagIVCounterNonce, make([]byte, 16)))))
 	}
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
 	if out.Child(kmip.TagAuthenticatedEncryptionTag) == nil {
 		t.Error("1.4: GCM Encrypt answered no tag")
 	}
@@ -463,10 +472,10 @@ func locateIDsAt(t *testing.T, s *Service, v version, fields []*kmip.Item, attrs
 		payload = append(payload, kmip.Struct(kmip.TagAttributes, attrs...))
 	} else {
 		for _, a := range attrs {
-			payload = append(payload, attr14(a.Tag.SpecName(), a))
+			payload = append(payload, attribute1x(a.Tag.SpecName(), a))
 		}
 	}
-	p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationLocate, payload...)))
+	p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationLocate, payload...)))
 	var ids []string
 	for _, it := range p.ChildrenOf(kmip.TagUniqueIdentifier) {
 		id, _ := it.AsText()
@@ -480,11 +489,12 @@ func locateIDsAt(t *testing.T, s *Service, v version, fields []*kmip.Item, attrs
 // every version, and PyKMIP's tests page with Offset/Maximum Items on it),
 // Maximum Items and Offset Items counting from the newest, also before 1.3.
 func TestLocateNewestFirstEveryVersion(t *testing.T) {
+	t.Parallel()
 	for _, v := range allVersions {
 		s := newService(t)
 		var made []string // oldest first
 		for i := 0; i < 4; i++ {
-			made = append(made, createdID(t, one(t, s, alice, v, aesCreateInGroup(v, "order"))))
+			made = append(made, createdID(t, sendOne(t, s, alice, v, aesCreateInGroup(v, "order"))))
 		}
 		name := kmip.Text(kmip.TagObjectGroup, "order")
 		newest := []string{made[3], made[2], made[1], made[0]}
@@ -509,11 +519,12 @@ func TestLocateNewestFirstEveryVersion(t *testing.T) {
 // set (Deactivation Date, Compromise Date ranges; §4.9 "inside or at a limit
 // of the range"), newest first, at every version.
 func TestLocateByStateAndDatesAfterRevoke(t *testing.T) {
+	t.Parallel()
 	for _, v := range allVersions {
 		s, clk := newClockedService(t)
 		create := func() string {
-			id := createdID(t, one(t, s, alice, v, aesCreateInGroup(v, "fleet")))
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(id))))
+			id := createdID(t, sendOne(t, s, alice, v, aesCreateInGroup(v, "fleet")))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))))
 			return id
 		}
 		revoke := func(id string, code kmip.RevocationReasonCode) {
@@ -522,7 +533,7 @@ func TestLocateByStateAndDatesAfterRevoke(t *testing.T) {
 			if code == kmip.RevocationReasonCodeKeyCompromise {
 				extra = append(extra, kmip.DateTime(kmip.TagCompromiseOccurrenceDate, clk.Now().Add(-time.Hour)))
 			}
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), r}, extra...)...)))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), r}, extra...)...)))
 		}
 		kept, retired1, retired2, leaked := create(), create(), create(), create()
 		clk.advance(time.Hour)
@@ -564,6 +575,6 @@ func aesCreateInGroup(v version, group string) *kmip.Item {
 		req.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Add(kmip.Text(kmip.TagObjectGroup, group))
 		return req
 	}
-	ta.Add(attr14("Object Group", kmip.Text(0, group)))
+	ta.Add(attribute1x("Object Group", kmip.Text(0, group)))
 	return req
 }

@@ -14,6 +14,7 @@ import (
 // Not Wrapped, 1.4). kmipd's own wrapped answers keep the Key Value
 // structure form (TC-WRAP-1-14; PyKMIP reads no other form).
 func TestWrappedKeyValueAsByteString(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{{1, 1}, {1, 2}} {
 		s := newCryptoService()
 		kek := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskWrapKey, kmip.CryptographicUsageMaskUnwrapKey), activeNow())
@@ -27,13 +28,13 @@ func TestWrappedKeyValueAsByteString(t *testing.T) {
 			kmip.Struct(kmip.TagKeyWrappingData, kmip.Enum(kmip.TagWrappingMethod, uint32(kmip.WrappingMethodEncrypt)),
 				kmip.Struct(kmip.TagEncryptionKeyInformation, uidItem(kek)),
 				kmip.Enum(kmip.TagEncodingOption, uint32(kmip.EncodingOptionNoEncoding)))))
-		id := createdID(t, one(t, s, alice, v, register(kmip.ObjectTypeSymmetricKey, key.Clone(),
-			attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))))))
-		out := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))))
+		id := createdID(t, sendOne(t, s, alice, v, register(kmip.ObjectTypeSymmetricKey, key.Clone(),
+			attribute1x("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))))))
+		out := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))))
 		if !out.Child(kmip.TagSymmetricKey).Equal(key) {
 			t.Errorf("%s: the Byte String wrapped key was not returned as registered", v)
 		}
-		out = mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id), kmip.Enum(kmip.TagKeyWrapType, uint32(kmip.KeyWrapTypeNotWrapped)))))
+		out = mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id), kmip.Enum(kmip.TagKeyWrapType, uint32(kmip.KeyWrapTypeNotWrapped)))))
 		kb := out.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock)
 		if got, _ := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); !bytes.Equal(got, clear) || kb.Child(kmip.TagKeyWrappingData) != nil {
 			t.Errorf("%s: Not Wrapped did not unwrap the Byte String Key Value", v)
@@ -41,7 +42,7 @@ func TestWrappedKeyValueAsByteString(t *testing.T) {
 
 		// kmipd's wrapped answer at this version: the Key Value structure.
 		plain := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt))
-		got := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(plain),
+		got := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(plain),
 			wrapSpecItem(kmip.WrappingMethodEncrypt, kek, kmip.Enum(kmip.TagEncodingOption, uint32(kmip.EncodingOptionNoEncoding))))))
 		if kv := got.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyValue); kv == nil || kv.Type != kmip.TypeStructure {
 			t.Errorf("%s: wrapped answer's Key Value is not a structure", v)

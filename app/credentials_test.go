@@ -100,6 +100,7 @@ func createFor(v version) *kmip.Item {
 // from the other, as it does for two certificates; the gateway's own
 // requests (no Credential) run as the gateway.
 func TestCredentialUsersIsolated(t *testing.T) {
+	t.Parallel()
 	gateway := domain.Principal{Name: "gateway"}
 	for _, v := range allVersions {
 		t.Run(v.String(), func(t *testing.T) {
@@ -110,11 +111,11 @@ func TestCredentialUsersIsolated(t *testing.T) {
 			if err != nil || obj.Owner != "user1" {
 				t.Fatalf("owner %q (%v), want user1", obj.Owner, err)
 			}
-			mustOK(t, serve(t, s, hook, gateway, withAuth(msg(v, bi(kmip.OperationGet, uidItem(id))), userPass("user1", "pw1"))))
-			mustFail(t, serve(t, s, hook, gateway, withAuth(msg(v, bi(kmip.OperationGet, uidItem(id))), userPass("user2", "pw2"))),
+			mustOK(t, serve(t, s, hook, gateway, withAuth(msg(v, batchItem(kmip.OperationGet, uidItem(id))), userPass("user1", "pw1"))))
+			mustFail(t, serve(t, s, hook, gateway, withAuth(msg(v, batchItem(kmip.OperationGet, uidItem(id))), userPass("user2", "pw2"))),
 				kmip.ResultReasonPermissionDenied)
-			mustFail(t, serve(t, s, hook, gateway, msg(v, bi(kmip.OperationGet, uidItem(id)))), kmip.ResultReasonPermissionDenied)
-			mustFail(t, serve(t, s, hook, gateway, withAuth(msg(v, bi(kmip.OperationGet, uidItem(id))), userPass("user1", "pw2"))),
+			mustFail(t, serve(t, s, hook, gateway, msg(v, batchItem(kmip.OperationGet, uidItem(id)))), kmip.ResultReasonPermissionDenied)
+			mustFail(t, serve(t, s, hook, gateway, withAuth(msg(v, batchItem(kmip.OperationGet, uidItem(id))), userPass("user1", "pw2"))),
 				kmip.ResultReasonAuthenticationNotSuccessful)
 		})
 	}
@@ -123,12 +124,13 @@ func TestCredentialUsersIsolated(t *testing.T) {
 // TestCredentialsIgnored: without verification (the default) a Credential,
 // even a wrong one, changes nothing: the request runs as its certificate.
 func TestCredentialsIgnored(t *testing.T) {
+	t.Parallel()
 	cert := domain.Principal{Name: "gateway"}
 	for _, v := range allVersions {
 		s := newService(t)
 		hook := RequestAuth(nil, nil)
 		id := createdID(t, serve(t, s, hook, cert, withAuth(msg(v, createFor(v)), userPass("user1", "wrong"))))
-		mustOK(t, serve(t, s, hook, cert, withAuth(msg(v, bi(kmip.OperationGet, uidItem(id))), userPass("user2", "pw2"))))
+		mustOK(t, serve(t, s, hook, cert, withAuth(msg(v, batchItem(kmip.OperationGet, uidItem(id))), userPass("user2", "pw2"))))
 		if obj, _ := s.cfg.Store.Get(context.Background(), id); obj.Owner != "gateway" {
 			t.Errorf("%s: owner %q, want the certificate's name", v, obj.Owner)
 		}
@@ -138,6 +140,7 @@ func TestCredentialsIgnored(t *testing.T) {
 // TestCredentialRules: what a Credential must be to be accepted with verify,
 // in every version it applies to.
 func TestCredentialRules(t *testing.T) {
+	t.Parallel()
 	v10, v11, v12, v20 := version{1, 0}, version{1, 1}, version{1, 2}, version{2, 0}
 	dev := func(serial, pw string) *kmip.Item {
 		f := []*kmip.Item{kmip.Text(kmip.TagDeviceSerialNumber, serial), kmip.Text(kmip.TagDeviceIdentifier, "ignored")}
@@ -187,7 +190,7 @@ func TestCredentialRules(t *testing.T) {
 			var logs bytes.Buffer
 			ver := newVerifier()
 			hook := RequestAuth(&Credentials{Verifier: ver, Delegates: []string{"gateway"}, Log: zerolog.New(&logs)}, nil)
-			req := withAuth(msg(v, bi(kmip.OperationQuery)), c.creds...)
+			req := withAuth(msg(v, batchItem(kmip.OperationQuery)), c.creds...)
 			who, err := hook(context.Background(), domain.Principal{Name: c.cert}, req)
 			switch {
 			case c.want != "" && (err != nil || who.Name != c.want):
@@ -210,14 +213,15 @@ func TestCredentialRules(t *testing.T) {
 // Authentication runs as its certificate, and a verifier outage refuses
 // rather than lets through.
 func TestCredentialsNoAuthentication(t *testing.T) {
+	t.Parallel()
 	ver := newVerifier()
 	hook := RequestAuth(&Credentials{Verifier: ver, Log: zerolog.Nop()}, nil)
-	who, err := hook(context.Background(), alice, msg(v14, bi(kmip.OperationQuery)))
+	who, err := hook(context.Background(), alice, msg(v14, batchItem(kmip.OperationQuery)))
 	if err != nil || who.Name != "alice" || ver.calls != 0 {
 		t.Errorf("no Authentication: %+v %v (verifier asked %d times)", who, err, ver.calls)
 	}
 	ver.down = true
-	_, err = hook(context.Background(), alice, withAuth(msg(v14, bi(kmip.OperationQuery)), userPass("alice", "alice-pw")))
+	_, err = hook(context.Background(), alice, withAuth(msg(v14, batchItem(kmip.OperationQuery)), userPass("alice", "alice-pw")))
 	if !errors.Is(err, ports.ErrNotAuthenticated) || !strings.Contains(err.Error(), "unavailable") {
 		t.Errorf("verifier down: %v", err)
 	}
@@ -226,6 +230,7 @@ func TestCredentialsNoAuthentication(t *testing.T) {
 // TestCredentialsThenThirdParty: the third-party service validates the
 // user the credential proved and supplies that user's groups.
 func TestCredentialsThenThirdParty(t *testing.T) {
+	t.Parallel()
 	asked := map[string]int{}
 	thirdParty := func(_ context.Context, who domain.Principal) (domain.Principal, error) {
 		asked[who.Name]++
@@ -233,7 +238,7 @@ func TestCredentialsThenThirdParty(t *testing.T) {
 	}
 	hook := RequestAuth(&Credentials{Verifier: newVerifier(), Delegates: []string{"gateway"}, Log: zerolog.Nop()}, thirdParty)
 	who, err := hook(context.Background(), domain.Principal{Name: "gateway"},
-		withAuth(msg(v21, bi(kmip.OperationQuery)), userPass("user1", "pw1")))
+		withAuth(msg(v21, batchItem(kmip.OperationQuery)), userPass("user1", "pw1")))
 	if err != nil || who.Name != "user1" || !who.HasGroupInfo || strings.Join(who.Groups, ",") != "g-user1" {
 		t.Errorf("%+v %v, want user1 with its groups", who, err)
 	}
@@ -241,7 +246,7 @@ func TestCredentialsThenThirdParty(t *testing.T) {
 		t.Errorf("third party asked %v, want user1 only", asked)
 	}
 	_, err = hook(context.Background(), domain.Principal{Name: "gateway"},
-		withAuth(msg(v21, bi(kmip.OperationQuery)), userPass("user1", "nope")))
+		withAuth(msg(v21, batchItem(kmip.OperationQuery)), userPass("user1", "nope")))
 	if err == nil || asked["user1"] != 1 {
 		t.Errorf("a refused credential reached the third party: %v %v", err, asked)
 	}

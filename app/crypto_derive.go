@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -90,14 +91,14 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	length, ok := obj.Attr("Cryptographic Length").AsInt()
+	length, ok := obj.AttrOf(kmip.TagCryptographicLength).AsInt()
 	if !ok || length <= 0 {
 		return nil, invalidField("the Cryptographic Length of the derived object is required")
 	}
 	spec.Length = int(length)
 	key, err := deriver.DeriveKey(ctx, spec)
 	if err != nil {
-		if isErr(err, ports.ErrInvalidLength) && !transient(err) {
+		if errors.Is(err, ports.ErrInvalidLength) && !transient(err) {
 			return nil, errorf(kmip.ResultReasonCryptographicFailure, "the requested length exceeds the output of the derivation method").because(err)
 		}
 		return nil, engineError(err)
@@ -191,11 +192,11 @@ func setDerivedPayload(obj *domain.Object, t kmip.ObjectType, key ports.Key) err
 				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, key.Material))))
 		return nil
 	}
-	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	alg, _ := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
 	if alg == 0 {
 		return invalidField("the Cryptographic Algorithm of the derived key is required")
 	}
-	length, _ := obj.Attr("Cryptographic Length").AsInt()
+	length, _ := obj.AttrOf(kmip.TagCryptographicLength).AsInt()
 	obj.Payload = keyObjectPayload(kmip.TagSymmetricKey, key, alg, length)
 	adoptKey(obj, key)
 	return nil
@@ -206,11 +207,11 @@ func setDerivedPayload(obj *domain.Object, t kmip.ObjectType, key ports.Key) err
 // derived object is removed again, since the client never learns it.
 func (s *Service) storeDerived(ctx context.Context, c *call, obj *domain.Object, bases []*domain.Object) error {
 	for _, b := range bases {
-		obj.AddAttr("Link", linkAttr(kmip.LinkTypeDerivationBaseObjectLink, b.ID))
+		obj.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypeDerivationBaseObjectLink, b.ID))
 		// Each derivation links its base to the result: the base's
 		// attribute limits bound how often one key is derived from.
 		grown := b.Clone()
-		grown.AddAttr("Link", linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
+		grown.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
 		if err := s.checkAttrLimits(c, b, grown); err != nil {
 			return err
 		}
@@ -223,8 +224,8 @@ func (s *Service) storeDerived(ctx context.Context, c *call, obj *domain.Object,
 		var before *domain.Object
 		err := s.cfg.Store.Update(ctx, b.ID, func(o *domain.Object) error {
 			before = o.Clone()
-			o.AddAttr("Link", linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
-			o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+			o.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypeDerivedKeyLink, obj.ID))
+			o.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, now))
 			return s.checkAttrLimits(c, before, o)
 		})
 		if err != nil {

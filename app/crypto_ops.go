@@ -163,7 +163,7 @@ func (s *Service) cipherAnswer(ctx context.Context, c *call, st streamStep, id s
 // earlier answer could not carry the tag and would leave a cipher text
 // nobody can decrypt.
 func aeadNeeds14(c *call, obj *domain.Object, aeadMode bool) error {
-	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	alg, _ := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
 	if (aeadMode || alg == uint32(kmip.CryptographicAlgorithmChaCha20Poly1305)) && !c.v.atLeast(1, 4) {
 		return errorf(kmip.ResultReasonFeatureNotSupported,
 			"authenticated encryption (GCM, ChaCha20-Poly1305) needs KMIP 1.4 or later, which carries the Authenticated Encryption Tag")
@@ -193,7 +193,7 @@ func (s *Service) checkEncryptIV(ctx context.Context, c *call, obj *domain.Objec
 	if in.IV != nil {
 		return errorf(kmip.ResultReasonPermissionDenied, "only a client that may decrypt with the key may choose the IV/Counter/Nonce; omit it and the server generates one")
 	}
-	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	alg, _ := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
 	if kmip.CryptographicAlgorithm(alg) == kmip.CryptographicAlgorithmRC4 || kmip.CryptographicAlgorithm(p.CryptographicAlgorithm) == kmip.CryptographicAlgorithmRC4 {
 		return errorf(kmip.ResultReasonPermissionDenied, "RC4 encryption decrypts: only a client that may decrypt with the key may use it")
 	}
@@ -203,7 +203,7 @@ func (s *Service) checkEncryptIV(ctx context.Context, c *call, obj *domain.Objec
 // mayDecrypt reports whether the caller may Decrypt with obj: the object's
 // policy allows it and the key's usage mask has Decrypt.
 func (s *Service) mayDecrypt(ctx context.Context, c *call, obj *domain.Object) bool {
-	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
+	mask, _ := obj.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	return uint32(mask)&uint32(kmip.CryptographicUsageMaskDecrypt) != 0 &&
 		s.authorize(ctx, c, obj, kmip.OperationDecrypt) == nil
 }

@@ -82,7 +82,7 @@ func keyParams(req *kmip.Item, obj *domain.Object) (p ports.CryptoParams, consis
 	if p, err = cryptoParams(req); err != nil {
 		return p, true, err
 	}
-	instances := obj.AttrValues("Cryptographic Parameters")
+	instances := obj.AttrValuesOf(kmip.TagCryptographicParameters)
 	switch {
 	case len(instances) == 0:
 		return p, true, nil
@@ -211,7 +211,7 @@ func checkUse(obj *domain.Object, use keyUse, now time.Time, special bool) error
 	case err != nil:
 		return err
 	}
-	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
+	mask, _ := obj.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	if uint32(mask)&uint32(use.bit) == 0 {
 		return &errKeyUnusable{errKindUsageMask, "the key's Cryptographic Usage Mask lacks " + use.bit.String()}
 	}
@@ -230,7 +230,7 @@ func (s *Service) specialPermission(ctx context.Context, c *call, obj *domain.Ob
 // transaction; exhausted limits are Permission Denied, as the OASIS cases
 // (CS-BC-M-7) answer. Keys without Usage Limits are not limited.
 func (s *Service) spendUsage(ctx context.Context, c *call, obj *domain.Object, n int) error {
-	ul := obj.Attr("Usage Limits")
+	ul := obj.AttrOf(kmip.TagUsageLimits)
 	if ul == nil {
 		return nil
 	}
@@ -261,10 +261,10 @@ func (s *Service) spendUsage(ctx context.Context, c *call, obj *domain.Object, n
 // keyHandle describes obj's key material to the engine.
 func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	h := ports.KeyHandle{ID: obj.ID, ObjectType: obj.Type, Ref: obj.KeyRef}
-	if alg, ok := obj.Attr("Cryptographic Algorithm").AsEnum(); ok {
+	if alg, ok := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum(); ok {
 		h.Algorithm = alg
 	}
-	if l, ok := obj.Attr("Cryptographic Length").AsInt(); ok {
+	if l, ok := obj.AttrOf(kmip.TagCryptographicLength).AsInt(); ok {
 		h.Length = int(l)
 	}
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
@@ -282,7 +282,7 @@ func keyHandle(obj *domain.Object) (ports.KeyHandle, error) {
 	}
 	h.Format, _ = kb.Child(kmip.TagKeyFormatType).AsEnum()
 	if kb.Child(kmip.TagKeyValue) == nil && h.Ref != "" {
-		return h, nil // kept by the engine (app/kept.go)
+		return h, nil // held by the engine (an HSM)
 	}
 	material := kb.Path(kmip.TagKeyValue, kmip.TagKeyMaterial)
 	if m, ok := material.AsBytes(); ok {
@@ -353,13 +353,13 @@ func engineError(err error) error {
 	switch {
 	case transient(err):
 		return err
-	case isErr(err, ports.ErrUnsupported):
+	case errors.Is(err, ports.ErrUnsupported):
 		msg := "the cryptographic parameters are not supported" + engineDetail(err, ports.ErrUnsupported)
 		return kindErr(errKindUnsupportedParams, "%s", msg).because(err)
-	case isErr(err, ports.ErrInvalidInput), isErr(err, ports.ErrInvalidLength):
+	case errors.Is(err, ports.ErrInvalidInput), errors.Is(err, ports.ErrInvalidLength):
 		msg := "the data or parameters are not valid for the operation" + engineDetail(err, ports.ErrInvalidInput, ports.ErrInvalidLength)
 		return kindErr(errKindBadCryptoInput, "%s", msg).because(err)
-	case isErr(err, ports.ErrCryptoFailure):
+	case errors.Is(err, ports.ErrCryptoFailure):
 		return errorf(kmip.ResultReasonCryptographicFailure, "cryptographic failure").because(err)
 	}
 	return err

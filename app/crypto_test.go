@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"testing"
 	"time"
@@ -10,19 +9,6 @@ import (
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
-
-// attrsFor returns the attribute container of version v holding the given
-// attributes (each a value item carrying its own tag).
-func attrsFor(v version, vals ...*kmip.Item) *kmip.Item {
-	if v.major >= 2 {
-		return kmip.Struct(kmip.TagAttributes, vals...)
-	}
-	box := kmip.Struct(kmip.TagTemplateAttribute)
-	for _, val := range vals {
-		box.Add(attr14(val.Tag.SpecName(), val))
-	}
-	return box
-}
 
 func mask(bits ...kmip.CryptographicUsageMask) *kmip.Item {
 	var m int32
@@ -44,7 +30,7 @@ func aesKey(t *testing.T, s *Service, v version, extra ...*kmip.Item) string {
 	vals := append([]*kmip.Item{
 		kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
 		kmip.Int(kmip.TagCryptographicLength, 128)}, extra...)
-	return createdID(t, one(t, s, alice, v, bi(kmip.OperationCreate,
+	return createdID(t, sendOne(t, s, alice, v, batchItem(kmip.OperationCreate,
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), attrsFor(v, vals...))))
 }
 
@@ -60,30 +46,31 @@ func bytesOf(t *testing.T, payload *kmip.Item, tag kmip.Tag) []byte {
 }
 
 func TestEncryptDecryptRoundTrip(t *testing.T) {
+	t.Parallel()
 	msgText := []byte("attack at dawn, or at least before lunch")
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()
 		id := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 		// Parameters in the request; the engine generates the IV and the response returns it.
-		out := mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data(msgText))))
+		out := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(msgText))))
 		ct, iv := bytesOf(t, out, kmip.TagData), bytesOf(t, out, kmip.TagIVCounterNonce)
 		if bytes.Equal(ct, msgText) || !bytes.Equal(iv, fakeIV) {
 			t.Fatalf("%s: ciphertext or IV wrong", v)
 		}
-		back := mustOK(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), cbc(), data(ct),
+		back := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), cbc(), data(ct),
 			kmip.Bytes(kmip.TagIVCounterNonce, iv))))
 		if !bytes.Equal(bytesOf(t, back, kmip.TagData), msgText) {
 			t.Fatalf("%s: decrypt did not return the plaintext", v)
 		}
 		// Decrypting in CBC without the IV (OASIS CS-BC-M-11: Invalid Message).
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), cbc(), data(ct))), kmip.ResultReasonInvalidMessage)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), cbc(), data(ct))), kmip.ResultReasonInvalidMessage)
 		want := kmip.ResultReasonInvalidField
 		// Missing Data, unsupported mode.
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc())), kmip.ResultReasonMissingData)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc())), kmip.ResultReasonMissingData)
 		if v.major >= 2 {
 			want = kmip.ResultReasonUnsupportedCryptographicParameters
 		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data(msgText),
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data(msgText),
 			kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeXTS))))), want)
 	}
 }
@@ -91,46 +78,49 @@ func TestEncryptDecryptRoundTrip(t *testing.T) {
 // Without Cryptographic Parameters in the request, the key's Cryptographic
 // Parameters attribute applies (KMIP 1.4 §4.29).
 func TestEncryptUsesKeyParameters(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow(), cbc())
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")))))
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")))))
 	if !bytes.Equal(bytesOf(t, out, kmip.TagIVCounterNonce), fakeIV) {
 		t.Fatal("the key's CBC parameters were not used: no IV generated")
 	}
 	// A request may not contradict the key's parameters (issue 12.5): ECB
 	// on a CBC key is refused.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")),
 		kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeECB))))),
 		kmip.ResultReasonPermissionDenied)
 }
 
 func TestAuthenticatedEncryption(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	gcm := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)))
 	aad := kmip.Bytes(kmip.TagAuthenticatedEncryptionAdditionalData, []byte("header"))
 	nonce := kmip.Bytes(kmip.TagIVCounterNonce, []byte("123456789012"))
-	out := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), gcm, data([]byte("secret")), nonce, aad)))
+	out := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, uidItem(id), gcm, data([]byte("secret")), nonce, aad)))
 	if out.Child(kmip.TagIVCounterNonce) != nil {
 		t.Fatal("a client-given nonce must not be returned")
 	}
 	ct, tag := bytesOf(t, out, kmip.TagData), bytesOf(t, out, kmip.TagAuthenticatedEncryptionTag)
-	back := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationDecrypt, uidItem(id), gcm, data(ct), nonce, aad,
+	back := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDecrypt, uidItem(id), gcm, data(ct), nonce, aad,
 		kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, tag))))
 	if string(bytesOf(t, back, kmip.TagData)) != "secret" {
 		t.Fatal("GCM round trip failed")
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), nonce,
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), nonce,
 		kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)),
 			kmip.Int(kmip.TagTagLength, 32)))), kmip.ResultReasonGeneralFailure)
 	bad := append([]byte(nil), tag...)
 	bad[0] ^= 1
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationDecrypt, uidItem(id), gcm, data(ct), nonce, aad,
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDecrypt, uidItem(id), gcm, data(ct), nonce, aad,
 		kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, bad))), kmip.ResultReasonCryptographicFailure)
 }
 
 // Usage checks: state, usage mask, object type, owner, by protocol version.
 func TestCryptoUsageChecks(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()
 		pre := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt))
@@ -139,20 +129,20 @@ func TestCryptoUsageChecks(t *testing.T) {
 		if v.major >= 2 {
 			state, usage = kmip.ResultReasonWrongKeyLifecycleState, kmip.ResultReasonIncompatibleCryptographicUsageMask
 		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(pre), data([]byte("x")))), state)
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(decOnly), data([]byte("x")))), usage)
-		mustFail(t, one(t, s, bob, v, bi(kmip.OperationDecrypt, uidItem(decOnly), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(pre), data([]byte("x")))), state)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(decOnly), data([]byte("x")))), usage)
+		mustFail(t, sendOne(t, s, bob, v, batchItem(kmip.OperationDecrypt, uidItem(decOnly), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
 		notFound := kmip.ResultReasonItemNotFound
 		if v.major >= 2 {
 			notFound = kmip.ResultReasonObjectNotFound
 		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem("nope"), data([]byte("x")))), notFound)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem("nope"), data([]byte("x")))), notFound)
 		// A symmetric key cannot sign.
 		typ := kmip.ResultReasonPermissionDenied
 		if v.major >= 2 {
 			typ = kmip.ResultReasonInvalidObjectType
 		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationSign, uidItem(decOnly), data([]byte("x")))), typ)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationSign, uidItem(decOnly), data([]byte("x")))), typ)
 	}
 	// A deactivated key processes protected data only with special
 	// permission (KMIP 1.4 §3.22): a policy rule of its own for Decrypt.
@@ -166,53 +156,56 @@ func TestCryptoUsageChecks(t *testing.T) {
 	plain := aesKey(t, s, v21, both, activeNow())
 	granted := aesKey(t, s, v14, both, activeNow(), kmip.Text(kmip.TagOperationPolicyName, "decrypt-after-deactivation"))
 	for _, id := range []string{plain, granted} {
-		mustOK(t, one(t, s, alice, v21, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+		mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 			kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeCessationOfOperation))))))
-		mustFail(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("new")))), kmip.ResultReasonWrongKeyLifecycleState)
+		mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("new")))), kmip.ResultReasonWrongKeyLifecycleState)
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationDecrypt, uidItem(plain), data([]byte("old")))), kmip.ResultReasonWrongKeyLifecycleState)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationDecrypt, uidItem(granted), data([]byte("old")))))
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDecrypt, uidItem(plain), data([]byte("old")))), kmip.ResultReasonWrongKeyLifecycleState)
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDecrypt, uidItem(granted), data([]byte("old")))))
 	// Usage dates: no protection after the Protect Stop Date, no processing
 	// before the Process Start Date (OASIS CS-BC-M-14).
 	dated := aesKey(t, s, v14, both, activeNow(), kmip.DateTime(kmip.TagProtectStopDate, testNow.Add(-time.Hour)),
 		kmip.DateTime(kmip.TagProcessStartDate, testNow.Add(time.Hour)))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(dated), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationDecrypt, uidItem(dated), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(dated), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDecrypt, uidItem(dated), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
 }
 
 // Protecting operations spend the key's Usage Limits (KMIP 1.4 §3.21; OASIS CS-BC-M-7).
 func TestUsageLimits(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	limits := kmip.Struct(kmip.TagUsageLimits, kmip.Long(kmip.TagUsageLimitsTotal, 16),
 		kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitByte)))
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow(), limits)
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 10)))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 10)))), kmip.ResultReasonPermissionDenied)
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 6)))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 10)))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 10)))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 6)))))
 	// Processing does not spend the limits.
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDecrypt, uidItem(id), data(make([]byte, 32)))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 1)))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDecrypt, uidItem(id), data(make([]byte, 32)))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), data(make([]byte, 1)))), kmip.ResultReasonPermissionDenied)
 }
 
 // The engine without optional capabilities answers Operation Not Supported.
 func TestCryptoWithoutCapability(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")))), kmip.ResultReasonOperationNotSupported)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")))), kmip.ResultReasonOperationNotSupported)
 }
 
 // Streaming keeps its state on the server under a stable Correlation Value,
 // and the parts together equal the one-shot result.
 func TestStreamedEncryption(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()
 		id := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 		other := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
 		whole := []byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP")
 		iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
-		oneShot := bytesOf(t, mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole)))), kmip.TagData)
+		oneShot := bytesOf(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole)))), kmip.TagData)
 
-		first := mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole[:10]),
+		first := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole[:10]),
 			kmip.Bool(kmip.TagInitIndicator, true))))
 		cv := bytesOf(t, first, kmip.TagCorrelationValue)
 		if bytes.Contains(cv, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}) {
@@ -220,13 +213,13 @@ func TestStreamedEncryption(t *testing.T) {
 		}
 		got := append([]byte(nil), bytesOf(t, first, kmip.TagData)...)
 		// The middle part omits the Unique Identifier: the Correlation Value names the key.
-		mid := mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, cbc(), data(whole[10:30]), kmip.Bytes(kmip.TagCorrelationValue, cv))))
+		mid := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, cbc(), data(whole[10:30]), kmip.Bytes(kmip.TagCorrelationValue, cv))))
 		got = append(got, bytesOf(t, mid, kmip.TagData)...)
 		cv2 := bytesOf(t, mid, kmip.TagCorrelationValue)
 		if !bytes.Equal(cv, cv2) {
 			t.Fatal("the Correlation Value changed between parts")
 		}
-		last := mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data(whole[30:]),
+		last := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(whole[30:]),
 			kmip.Bytes(kmip.TagCorrelationValue, cv2), kmip.Bool(kmip.TagFinalIndicator, true))))
 		if last.Child(kmip.TagCorrelationValue) != nil {
 			t.Fatal("the final part must not return a Correlation Value")
@@ -240,33 +233,33 @@ func TestStreamedEncryption(t *testing.T) {
 			bad = kmip.ResultReasonInvalidCorrelationValue
 		}
 		// The final part ended the stream.
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
 		// A live stream is bound to the key, the operation and the client.
-		first = mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole[:10]),
+		first = mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole[:10]),
 			kmip.Bool(kmip.TagInitIndicator, true))))
 		cv = bytesOf(t, first, kmip.TagCorrelationValue)
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(other), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, []byte("forged")))), bad)
-		mustFail(t, one(t, s, bob, v, bi(kmip.OperationEncrypt, data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, cbc(), data(whole[10:]), kmip.Bytes(kmip.TagCorrelationValue, cv),
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(other), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, []byte("forged")))), bad)
+		mustFail(t, sendOne(t, s, bob, v, batchItem(kmip.OperationEncrypt, data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, cbc(), data(whole[10:]), kmip.Bytes(kmip.TagCorrelationValue, cv),
 			kmip.Bool(kmip.TagFinalIndicator, true))))
 	}
 }
 
 // keyPair14 is a KMIP 1.4 Create Key Pair request.
 func keyPair14(alg kmip.CryptographicAlgorithm, length int32, name string) *kmip.Item {
-	return bi(kmip.OperationCreateKeyPair,
+	return batchItem(kmip.OperationCreateKeyPair,
 		kmip.Struct(kmip.TagCommonTemplateAttribute,
-			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(alg))),
-			attr14("Cryptographic Length", kmip.Int(0, length)),
-			attr14("Activation Date", activeNow())),
+			attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(alg))),
+			attribute1x("Cryptographic Length", kmip.Int(0, length)),
+			attribute1x("Activation Date", activeNow())),
 		kmip.Struct(kmip.TagPrivateKeyTemplateAttribute,
-			attr14("Name", nameItem(name+"-private")),
-			attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskSign)))),
+			attribute1x("Name", nameItem(name+"-private")),
+			attribute1x("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskSign)))),
 		kmip.Struct(kmip.TagPublicKeyTemplateAttribute,
-			attr14("Name", nameItem(name+"-public")),
-			attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskVerify)))))
+			attribute1x("Name", nameItem(name+"-public")),
+			attribute1x("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskVerify)))))
 }
 
 func pairIDs(t *testing.T, p *kmip.Item) (priv, pub string) {
@@ -279,17 +272,8 @@ func pairIDs(t *testing.T, p *kmip.Item) (priv, pub string) {
 	return priv, pub
 }
 
-func storedObj(t *testing.T, s *Service, id string) *domain.Object {
-	t.Helper()
-	o, err := s.cfg.Store.Get(context.Background(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
-
 func linkTo(o *domain.Object, lt kmip.LinkType) string {
-	for _, l := range o.AttrValues("Link") {
+	for _, l := range o.AttrValuesOf(kmip.TagLink) {
 		if t, _ := l.Child(kmip.TagLinkType).AsEnum(); t == uint32(lt) {
 			id, _ := l.Child(kmip.TagLinkedObjectIdentifier).AsText()
 			return id
@@ -299,15 +283,16 @@ func linkTo(o *domain.Object, lt kmip.LinkType) string {
 }
 
 func nameOf(o *domain.Object) string {
-	n, _ := o.Attr("Name").Child(kmip.TagNameValue).AsText()
+	n, _ := o.AttrOf(kmip.TagName).Child(kmip.TagNameValue).AsText()
 	return n
 }
 
 func TestCreateKeyPairSignVerify(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	// Batch: the ID Placeholder is the private key, which Sign then uses.
 	_, rs := send(t, s, alice, msg(v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "k"),
-		bi(kmip.OperationSign, data([]byte("document")))))
+		batchItem(kmip.OperationSign, data([]byte("document")))))
 	priv, pub := pairIDs(t, mustOK(t, rs[0]))
 	sig := bytesOf(t, mustOK(t, rs[1]), kmip.TagSignatureData)
 	if id, _ := rs[1].payload.Child(kmip.TagUniqueIdentifier).AsText(); id != priv {
@@ -320,17 +305,17 @@ func TestCreateKeyPairSignVerify(t *testing.T) {
 	if nameOf(po) != "k-private" || nameOf(uo) != "k-public" {
 		t.Fatalf("names: %q %q", nameOf(po), nameOf(uo))
 	}
-	if m, _ := uo.Attr("Cryptographic Usage Mask").AsInt(); m != int32(kmip.CryptographicUsageMaskVerify) {
+	if m, _ := uo.AttrOf(kmip.TagCryptographicUsageMask).AsInt(); m != int32(kmip.CryptographicUsageMaskVerify) {
 		t.Fatalf("public mask %d", m)
 	}
-	if a, _ := uo.Attr("Cryptographic Algorithm").AsEnum(); a != uint32(kmip.CryptographicAlgorithmRSA) || po.State != domain.Active || uo.State != domain.Active {
+	if a, _ := uo.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum(); a != uint32(kmip.CryptographicAlgorithmRSA) || po.State != domain.Active || uo.State != domain.Active {
 		t.Fatal("common attributes not applied to both halves")
 	}
 	if f, _ := po.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyFormatType).AsEnum(); f != uint32(kmip.KeyFormatTypePKCS_8) {
 		t.Fatalf("private key format %d", f)
 	}
 	verify := func(d []byte) kmip.ValidityIndicator {
-		out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSignatureVerify, uidItem(pub), data(d), kmip.Bytes(kmip.TagSignatureData, sig))))
+		out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSignatureVerify, uidItem(pub), data(d), kmip.Bytes(kmip.TagSignatureData, sig))))
 		vi, _ := out.Child(kmip.TagValidityIndicator).AsEnum()
 		return kmip.ValidityIndicator(vi)
 	}
@@ -339,28 +324,29 @@ func TestCreateKeyPairSignVerify(t *testing.T) {
 	}
 	// Digested Data signs the hash directly.
 	sum := sha256.Sum256([]byte("document"))
-	dsig := bytesOf(t, mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSign, uidItem(priv), kmip.Bytes(kmip.TagDigestedData, sum[:])))), kmip.TagSignatureData)
+	dsig := bytesOf(t, mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSign, uidItem(priv), kmip.Bytes(kmip.TagDigestedData, sum[:])))), kmip.TagSignatureData)
 	if !bytes.Equal(dsig, sig) {
 		t.Fatal("signing the digest differs from signing the data")
 	}
 	// The public key cannot sign; the private key cannot verify.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationSign, uidItem(pub), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSign, uidItem(pub), data([]byte("x")))), kmip.ResultReasonPermissionDenied)
 	// Errors the reference lists: missing attributes, unsupported algorithm, bad length.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCreateKeyPair, kmip.Struct(kmip.TagCommonTemplateAttribute,
-		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmRSA)))))), kmip.ResultReasonInvalidField)
-	mustFail(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmAES, 128, "x")), kmip.ResultReasonInvalidField)
-	mustFail(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 512, "x")), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreateKeyPair, kmip.Struct(kmip.TagCommonTemplateAttribute,
+		attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmRSA)))))), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmAES, 128, "x")), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 512, "x")), kmip.ResultReasonInvalidField)
 }
 
 func TestStreamedSign(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
-	priv, _ := pairIDs(t, mustOK(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmECDSA, 256, "e"))))
-	whole := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSign, uidItem(priv), data([]byte("hello world")))))
-	p1 := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSign, uidItem(priv), data([]byte("hello ")), kmip.Bool(kmip.TagInitIndicator, true))))
+	priv, _ := pairIDs(t, mustOK(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmECDSA, 256, "e"))))
+	whole := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSign, uidItem(priv), data([]byte("hello world")))))
+	p1 := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSign, uidItem(priv), data([]byte("hello ")), kmip.Bool(kmip.TagInitIndicator, true))))
 	if p1.Child(kmip.TagSignatureData) != nil {
 		t.Fatal("a partial Sign must not sign yet")
 	}
-	p2 := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSign, uidItem(priv), data([]byte("world")),
+	p2 := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSign, uidItem(priv), data([]byte("world")),
 		kmip.Bytes(kmip.TagCorrelationValue, bytesOf(t, p1, kmip.TagCorrelationValue)), kmip.Bool(kmip.TagFinalIndicator, true))))
 	if !bytes.Equal(bytesOf(t, p2, kmip.TagSignatureData), bytesOf(t, whole, kmip.TagSignatureData)) {
 		t.Fatal("streamed signature differs")
@@ -368,14 +354,15 @@ func TestStreamedSign(t *testing.T) {
 }
 
 func TestCreateKeyPair21(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
-	req := bi(kmip.OperationCreateKeyPair,
+	req := batchItem(kmip.OperationCreateKeyPair,
 		kmip.Struct(kmip.TagCommonAttributes,
 			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmEd25519)),
 			kmip.Int(kmip.TagCryptographicLength, 255)),
 		kmip.Struct(kmip.TagPrivateKeyAttributes, mask(kmip.CryptographicUsageMaskSign), nameItem("ed-priv")),
 		kmip.Struct(kmip.TagPublicKeyAttributes, mask(kmip.CryptographicUsageMaskVerify), nameItem("ed-pub")))
-	priv, pub := pairIDs(t, mustOK(t, one(t, s, alice, v21, req)))
+	priv, pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v21, req)))
 	if nameOf(storedObj(t, s, priv)) != "ed-priv" || nameOf(storedObj(t, s, pub)) != "ed-pub" {
 		t.Fatal("2.x attributes not applied")
 	}
@@ -386,7 +373,7 @@ func TestCreateKeyPair21(t *testing.T) {
 		box := unnamed.Child(kmip.TagRequestPayload).Child(tag)
 		box.Value = box.Children()[:1]
 	}
-	_, rs := send(t, s, alice, msg(v21, unnamed, bi(kmip.OperationGetAttributes,
+	_, rs := send(t, s, alice, msg(v21, unnamed, batchItem(kmip.OperationGetAttributes,
 		kmip.Enum(kmip.TagUniqueIdentifier, uint32(kmip.UniqueIdentifierCreateKeyPair)))))
 	newPriv, _ := pairIDs(t, mustOK(t, rs[0]))
 	if id, _ := mustOK(t, rs[1]).Child(kmip.TagUniqueIdentifier).AsText(); id != newPriv {
@@ -395,9 +382,10 @@ func TestCreateKeyPair21(t *testing.T) {
 }
 
 func TestReKeyKeyPair(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
-	priv, pub := pairIDs(t, mustOK(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "rk"))))
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationReKeyKeyPair,
+	priv, pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "rk"))))
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKeyKeyPair,
 		kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv), kmip.Interval(kmip.TagOffset, 0))))
 	npriv, npub := pairIDs(t, out)
 	op, ou, np, nu := storedObj(t, s, priv), storedObj(t, s, pub), storedObj(t, s, npriv), storedObj(t, s, npub)
@@ -408,67 +396,70 @@ func TestReKeyKeyPair(t *testing.T) {
 	if linkTo(np, kmip.LinkTypePublicKeyLink) != npub || linkTo(nu, kmip.LinkTypePrivateKeyLink) != npriv {
 		t.Fatal("the new pair is not linked")
 	}
-	if nameOf(np) != "rk-private" || nameOf(nu) != "rk-public" || op.Attr("Name") != nil || ou.Attr("Name") != nil {
+	if nameOf(np) != "rk-private" || nameOf(nu) != "rk-public" || op.AttrOf(kmip.TagName) != nil || ou.AttrOf(kmip.TagName) != nil {
 		t.Fatal("names were not moved to the replacement pair")
 	}
-	if m, _ := nu.Attr("Cryptographic Usage Mask").AsInt(); m != int32(kmip.CryptographicUsageMaskVerify) || np.State != domain.Active {
+	if m, _ := nu.AttrOf(kmip.TagCryptographicUsageMask).AsInt(); m != int32(kmip.CryptographicUsageMaskVerify) || np.State != domain.Active {
 		t.Fatal("attributes not copied, or the zero Offset did not activate the new pair")
 	}
-	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationReKeyKeyPair, kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, npriv))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationReKeyKeyPair, kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, npriv))), kmip.ResultReasonPermissionDenied)
 }
 
 func TestMACAndVerify(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	id := aesKey(t, s, v14, activeNow(), mask(kmip.CryptographicUsageMaskMACGenerate, kmip.CryptographicUsageMaskMACVerify))
-	m := bytesOf(t, mustOK(t, one(t, s, alice, v14, bi(kmip.OperationMAC, uidItem(id), data([]byte("msg"))))), kmip.TagMACData)
+	m := bytesOf(t, mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationMAC, uidItem(id), data([]byte("msg"))))), kmip.TagMACData)
 	check := func(d []byte) kmip.ValidityIndicator {
-		out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationMACVerify, uidItem(id), data(d), kmip.Bytes(kmip.TagMACData, m))))
+		out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationMACVerify, uidItem(id), data(d), kmip.Bytes(kmip.TagMACData, m))))
 		vi, _ := out.Child(kmip.TagValidityIndicator).AsEnum()
 		return kmip.ValidityIndicator(vi)
 	}
 	if check([]byte("msg")) != kmip.ValidityIndicatorValid || check([]byte("msh")) != kmip.ValidityIndicatorInvalid {
 		t.Fatal("MAC verification wrong")
 	}
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationMACVerify, uidItem(id), data([]byte("msg")))), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationMACVerify, uidItem(id), data([]byte("msg")))), kmip.ResultReasonMissingData)
 	// The seed: "the requested algorithm is not supported for HMAC/CMAC generation".
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationMAC, uidItem(id), data([]byte("msg")),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationMAC, uidItem(id), data([]byte("msg")),
 		kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmMD5))))), kmip.ResultReasonInvalidField)
 	// The seed: "the managed object does not have the Generate bit set".
 	enc := aesKey(t, s, v14, activeNow(), mask(kmip.CryptographicUsageMaskEncrypt))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationMAC, uidItem(enc), data([]byte("msg")))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationMAC, uidItem(enc), data([]byte("msg")))), kmip.ResultReasonPermissionDenied)
 }
 
 func TestRNGAndHash(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 32))))
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 32))))
 	if len(bytesOf(t, out, kmip.TagData)) != 32 {
 		t.Fatal("RNG Retrieve returned the wrong length")
 	}
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationRNGRetrieve)), kmip.ResultReasonMissingData)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, -1))), kmip.ResultReasonInvalidField)
-	out = mustOK(t, one(t, s, alice, v14, bi(kmip.OperationRNGSeed, data([]byte("seedseed")))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRNGRetrieve)), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, -1))), kmip.ResultReasonInvalidField)
+	out = mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRNGSeed, data([]byte("seedseed")))))
 	if n, _ := out.Child(kmip.TagDataLength).AsInt(); n != 8 {
 		t.Fatalf("RNG Seed used %d bytes", n)
 	}
 	sha := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256)))
 	want := sha256.Sum256([]byte("abcdef"))
-	out = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationHash, sha, data([]byte("abcdef")))))
+	out = mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationHash, sha, data([]byte("abcdef")))))
 	if !bytes.Equal(bytesOf(t, out, kmip.TagData), want[:]) {
 		t.Fatal("Hash wrong")
 	}
-	p1 := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationHash, sha, data([]byte("abc")), kmip.Bool(kmip.TagInitIndicator, true))))
-	p2 := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationHash, sha, data([]byte("def")),
+	p1 := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationHash, sha, data([]byte("abc")), kmip.Bool(kmip.TagInitIndicator, true))))
+	p2 := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationHash, sha, data([]byte("def")),
 		kmip.Bytes(kmip.TagCorrelationValue, bytesOf(t, p1, kmip.TagCorrelationValue)), kmip.Bool(kmip.TagFinalIndicator, true))))
 	if !bytes.Equal(bytesOf(t, p2, kmip.TagData), want[:]) {
 		t.Fatal("streamed Hash wrong")
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationHash, data([]byte("x")))), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationHash, data([]byte("x")))), kmip.ResultReasonMissingData)
 }
 
 // Query lists the cryptographic operations from the route table.
 func TestQueryListsCryptoOperations(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))))
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))))
 	have := map[uint32]bool{}
 	for _, op := range out.ChildrenOf(kmip.TagOperation) {
 		v, _ := op.AsEnum()

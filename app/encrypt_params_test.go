@@ -24,7 +24,7 @@ func registerSymKey(t *testing.T, s *Service, v version, alg kmip.CryptographicA
 		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
 		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, []byte("0123456789abcdef"))),
 		kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(alg)), kmip.Int(kmip.TagCryptographicLength, 128)))
-	return createdID(t, one(t, s, alice, v, bi(kmip.OperationRegister,
+	return createdID(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRegister,
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), attrsFor(v, attrs...), key)))
 }
 
@@ -32,6 +32,7 @@ func registerSymKey(t *testing.T, s *Service, v version, alg kmip.CryptographicA
 // add what they leave open, and match any one of several instances (KMIP
 // 1.4 §2.1.6; issue 12.5).
 func TestRequestCannotContradictKeyParams(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()
 		gcm := cpItem(modeItem(kmip.BlockCipherModeGCM), kmip.Int(kmip.TagTagLength, 16))
@@ -41,7 +42,7 @@ func TestRequestCannotContradictKeyParams(t *testing.T) {
 			want = kmip.ResultReasonBadCryptographicParameters
 		}
 		enc := func(p *kmip.Item) result {
-			return one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("sixteen byte msg")), p))
+			return sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("sixteen byte msg")), p))
 		}
 		mustFail(t, enc(cpItem(modeItem(kmip.BlockCipherModeECB))), want)
 		mustFail(t, enc(cpItem(modeItem(kmip.BlockCipherModeGCM), kmip.Int(kmip.TagTagLength, 12))), want)
@@ -54,18 +55,19 @@ func TestRequestCannotContradictKeyParams(t *testing.T) {
 		// Several instances: the request matches the CBC one.
 		two := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 		if v.major < 2 {
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationAddAttribute, uidItem(two), attr14("Cryptographic Parameters", gcm.Clone()))))
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationAddAttribute, uidItem(two), attr14("Cryptographic Parameters", cbc()))))
-			out = mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(two), data([]byte("x")), cbc())))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationAddAttribute, uidItem(two), attribute1x("Cryptographic Parameters", gcm.Clone()))))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationAddAttribute, uidItem(two), attribute1x("Cryptographic Parameters", cbc()))))
+			out = mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(two), data([]byte("x")), cbc())))
 			if out.Child(kmip.TagAuthenticatedEncryptionTag) != nil || out.Child(kmip.TagIVCounterNonce) == nil {
 				t.Fatal("the request's CBC instance did not apply")
 			}
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(two), data([]byte("x")), cpItem(modeItem(kmip.BlockCipherModeCTR)))), want)
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(two), data([]byte("x")), cpItem(modeItem(kmip.BlockCipherModeCTR)))), want)
 		}
 	}
 }
 
 func TestMergeParams(t *testing.T) {
+	t.Parallel()
 	key := cpItem(modeItem(kmip.BlockCipherModeCBC), kmip.Bool(kmip.TagRandomIV, false))
 	for _, c := range []struct {
 		name string
@@ -99,19 +101,20 @@ func TestMergeParams(t *testing.T) {
 // Where the key says Random IV, the server generates the IV and refuses
 // one from the client, whatever the request's parameters say (issue 12.5).
 func TestRandomIVKeyRefusesClientIV(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()
 		id := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow(),
 			cpItem(modeItem(kmip.BlockCipherModeCBC), kmip.Bool(kmip.TagRandomIV, true)))
 		iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{1}, 16))
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), iv)), kmip.ResultReasonInvalidField)
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), cbc(), iv.Clone())), kmip.ResultReasonInvalidField)
-		out := mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), cbc())))
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), iv)), kmip.ResultReasonInvalidField)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), cbc(), iv.Clone())), kmip.ResultReasonInvalidField)
+		out := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), cbc())))
 		if out.Child(kmip.TagIVCounterNonce) == nil {
 			t.Fatalf("%s: no generated IV returned", v)
 		}
 		// Decrypt still takes the IV the encryption returned.
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), data(bytesOf(t, out, kmip.TagData)), out.Child(kmip.TagIVCounterNonce).Clone())))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), data(bytesOf(t, out, kmip.TagData)), out.Child(kmip.TagIVCounterNonce).Clone())))
 	}
 }
 
@@ -131,6 +134,7 @@ func encryptOnlyService(t *testing.T) *Service {
 // ciphertext under its own IV would return the plaintext), nor use RC4; the
 // server generates the IV. The owner still chooses hers (issue 12.5).
 func TestEncryptOnlyClientCannotChooseIV(t *testing.T) {
+	t.Parallel()
 	// Operation Policy Name is a KMIP 1.x attribute; the rule is the same in 2.x.
 	for _, v := range []version{v14, {1, 2}} {
 		s := encryptOnlyService(t)
@@ -140,23 +144,23 @@ func TestEncryptOnlyClientCannotChooseIV(t *testing.T) {
 		ctr := cpItem(modeItem(kmip.BlockCipherModeCTR))
 		iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{9}, 16))
 		secret := []byte("alice's secret message")
-		ct := mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), data(secret), ctr, iv)))
+		ct := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data(secret), ctr, iv)))
 		// bob replays alice's IV on her ciphertext: refused.
-		mustFail(t, one(t, s, bob, v, bi(kmip.OperationEncrypt, uidItem(id), data(bytesOf(t, ct, kmip.TagData)), ctr.Clone(), iv.Clone())),
+		mustFail(t, sendOne(t, s, bob, v, batchItem(kmip.OperationEncrypt, uidItem(id), data(bytesOf(t, ct, kmip.TagData)), ctr.Clone(), iv.Clone())),
 			kmip.ResultReasonPermissionDenied)
 		// Without an IV bob's encryption runs under a generated one.
-		out := mustOK(t, one(t, s, bob, v, bi(kmip.OperationEncrypt, uidItem(id), data(bytesOf(t, ct, kmip.TagData)), ctr.Clone())))
+		out := mustOK(t, sendOne(t, s, bob, v, batchItem(kmip.OperationEncrypt, uidItem(id), data(bytesOf(t, ct, kmip.TagData)), ctr.Clone())))
 		if bytes.Equal(bytesOf(t, out, kmip.TagData), secret) || out.Child(kmip.TagIVCounterNonce) == nil {
 			t.Fatal("bob's encryption without an IV returned the plaintext or no IV")
 		}
 		// A key whose usage mask lacks Decrypt: nobody chooses its IV.
 		encOnly := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(encOnly), data(secret), ctr.Clone(), iv.Clone())),
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(encOnly), data(secret), ctr.Clone(), iv.Clone())),
 			kmip.ResultReasonPermissionDenied)
 		// RC4 has no IV: its encryption is its decryption.
 		rc4 := registerSymKey(t, s, v, kmip.CryptographicAlgorithmRC4, both.Clone(), activeNow(), policy.Clone())
-		mustFail(t, one(t, s, bob, v, bi(kmip.OperationEncrypt, uidItem(rc4), data(secret))), kmip.ResultReasonPermissionDenied)
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(rc4), data(secret))))
+		mustFail(t, sendOne(t, s, bob, v, batchItem(kmip.OperationEncrypt, uidItem(rc4), data(secret))), kmip.ResultReasonPermissionDenied)
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(rc4), data(secret))))
 	}
 }
 
@@ -164,20 +168,21 @@ func TestEncryptOnlyClientCannotChooseIV(t *testing.T) {
 // under them answers Invalid (OASIS CS-AC-M-3 verifies with another hash
 // than the key's and expects Invalid).
 func TestVerifyUnderForeignParamsIsInvalid(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	id := registerSymKey(t, s, v21, kmip.CryptographicAlgorithmHMAC_SHA256,
 		mask(kmip.CryptographicUsageMaskMACGenerate, kmip.CryptographicUsageMaskMACVerify), activeNow(),
 		cpItem(kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmHMAC_SHA256))))
 	foreign := cpItem(kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmHMAC_SHA512)))
 	msg := data([]byte("message"))
-	mac := bytesOf(t, mustOK(t, one(t, s, alice, v21, bi(kmip.OperationMAC, uidItem(id), msg))), kmip.TagMACData)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationMAC, uidItem(id), msg.Clone(), foreign)), kmip.ResultReasonBadCryptographicParameters)
+	mac := bytesOf(t, mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationMAC, uidItem(id), msg))), kmip.TagMACData)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationMAC, uidItem(id), msg.Clone(), foreign)), kmip.ResultReasonBadCryptographicParameters)
 	verify := func(p *kmip.Item) kmip.ValidityIndicator {
 		items := []*kmip.Item{uidItem(id), msg.Clone(), kmip.Bytes(kmip.TagMACData, mac)}
 		if p != nil {
 			items = append(items, p)
 		}
-		v, _ := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationMACVerify, items...))).Child(kmip.TagValidityIndicator).AsEnum()
+		v, _ := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationMACVerify, items...))).Child(kmip.TagValidityIndicator).AsEnum()
 		return kmip.ValidityIndicator(v)
 	}
 	if got := verify(nil); got != kmip.ValidityIndicatorValid {

@@ -9,6 +9,7 @@ import (
 // Every error kind has a name and a Result Reason in each column of the one
 // reason table, and each reason is one the version it answers defines.
 func TestKindReasonsComplete(t *testing.T) {
+	t.Parallel()
 	for k := errKindNone + 1; k < errKindCount; k++ {
 		r, ok := kindReasons[k]
 		if !ok || r.name == "" {
@@ -26,6 +27,7 @@ func TestKindReasonsComplete(t *testing.T) {
 
 // The table's columns: KMIP 1.0-1.3, 1.4, 2.x.
 func TestKindReasonByVersion(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		k    errKind
 		v    version

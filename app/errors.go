@@ -90,6 +90,15 @@ func resultFor(err error, v version) (reason kmip.ResultReason, msg string, inte
 		return kmip.ResultReasonGeneralFailure, "the key store is unavailable: nothing was written", false
 	case errors.Is(err, ports.ErrNoSpace):
 		return kmip.ResultReasonGeneralFailure, "the key store is out of space: nothing was written", true
+	}
+	return sentinelResult(err, v)
+}
+
+// sentinelResult maps the domain's and the ports' sentinel errors to the
+// Result Reason and message a client sees; any other error is General
+// Failure with a generic message and internal true.
+func sentinelResult(err error, v version) (reason kmip.ResultReason, msg string, internal bool) {
+	switch {
 	case errors.Is(err, ports.ErrKeyMaterialUnavailable):
 		// The object exists; its key is missing from the HSM. "The Key
 		// Value is not present on the server" (KMIP 1.4 §11.5, KMIP 2.1 §11.46).

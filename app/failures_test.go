@@ -73,6 +73,7 @@ func resultMessage(t *testing.T, s *Service, v version, item *kmip.Item) (kmip.R
 // even one the engine also calls unsupported — is General Failure, never
 // Invalid Field "AES is not a supported symmetric key algorithm".
 func TestCreateEngineErrorsKeepTheirCause(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		err    error
@@ -119,6 +120,7 @@ func TestCreateEngineErrorsKeepTheirCause(t *testing.T) {
 // unavailable — not Item Not Found, the object exists — and logged at WARN
 // with the object's Unique Identifier, and counted.
 func TestKeyMissingFromHSM(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		f := newKeeperFake(true)
 		var logs bytes.Buffer
@@ -130,8 +132,8 @@ func TestKeyMissingFromHSM(t *testing.T) {
 		f.mu.Unlock()
 
 		for i, item := range []*kmip.Item{
-			bi(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 16))),
-			bi(kmip.OperationGet, uidItem(id)),
+			batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 16))),
+			batchItem(kmip.OperationGet, uidItem(id)),
 		} {
 			logs.Reset()
 			reason, msg := resultMessage(t, s, v, item)
@@ -147,9 +149,9 @@ func TestKeyMissingFromHSM(t *testing.T) {
 			t.Errorf("%s: KeyMaterialUnavailable() = %d, want 2", v, n)
 		}
 		// The object is there: Get Attributes works, and Destroy cleans up.
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 			kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))))))
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))))
 	}
 }

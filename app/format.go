@@ -22,54 +22,27 @@ func (s *Service) formatFor(ctx context.Context, c *call, obj *domain.Object) (*
 		return out, nil
 	}
 	kb := out.Child(kmip.TagKeyBlock)
-	have, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
-	want := kmip.KeyFormatType(have)
-	if fi != nil {
-		v, ok := fi.AsEnum()
-		if !ok {
-			return nil, invalidField("Key Format Type must be an Enumeration")
-		}
-		want = kmip.KeyFormatType(v)
+	h, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
+	have := kmip.KeyFormatType(h)
+	want, err := requestedFormat(fi, have)
+	if err != nil {
+		return nil, err
 	}
-	comp := keyformat.Uncompressed
-	if ci != nil {
-		v, ok := ci.AsEnum()
-		if !ok {
-			return nil, invalidField("Key Compression Type must be an Enumeration")
-		}
-		switch kmip.KeyCompressionType(v) {
-		case kmip.KeyCompressionTypeECPublicKeyTypeUncompressed:
-		case kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedPrime:
-			comp = keyformat.CompressedPrime
-		default:
-			return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "%s is not supported", kmip.KeyCompressionType(v))
-		}
-		if kmip.ObjectType(obj.Type) != kmip.ObjectTypePublicKey || !isECKey(obj) {
-			return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "key compression applies to EC public keys only")
-		}
+	comp, err := requestedCompression(ci, obj)
+	if err != nil {
+		return nil, err
 	}
 	if kb == nil {
 		return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "a %s has no key to convert to %s", kmip.ObjectType(obj.Type), want)
 	}
-	if want == kmip.KeyFormatType(have) && ci == nil {
+	if want == have && ci == nil {
 		return out, nil
 	}
 	if kb.Child(kmip.TagKeyValue) == nil {
 		return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "the object holds no key value to convert to %s", want)
 	}
-	var nkb *kmip.Item
-	var err error
-	if want == kmip.KeyFormatTypePKCS_12 && comp == keyformat.Uncompressed {
-		nkb, err = s.pkcs12KeyBlock(ctx, c, obj)
-	} else {
-		nkb, err = keyformat.Convert(kb, want, comp)
-	}
-	switch {
-	case errors.Is(err, keyformat.ErrUnsupported) && ci != nil && want == kmip.KeyFormatType(have):
-		return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "the key cannot be compressed in %s format", want)
-	case errors.Is(err, keyformat.ErrUnsupported):
-		return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "cannot convert %s to %s", kmip.KeyFormatType(have), want)
-	case err != nil:
+	nkb, err := s.convertedKeyBlock(ctx, c, obj, kb, want, comp)
+	if err != nil {
 		return nil, err
 	}
 	if ci != nil {
@@ -84,9 +57,70 @@ func (s *Service) formatFor(ctx context.Context, c *call, obj *domain.Object) (*
 	return out, nil
 }
 
+// requestedFormat reads the Key Format Type a request asks for, the stored
+// one when it names none.
+func requestedFormat(fi *kmip.Item, have kmip.KeyFormatType) (kmip.KeyFormatType, error) {
+	if fi == nil {
+		return have, nil
+	}
+	v, ok := fi.AsEnum()
+	if !ok {
+		return 0, invalidField("Key Format Type must be an Enumeration")
+	}
+	return kmip.KeyFormatType(v), nil
+}
+
+// requestedCompression reads the Key Compression Type a request asks for,
+// uncompressed when it names none; any compression but an EC public
+// point's is Key Compression Type Not Supported.
+func requestedCompression(ci *kmip.Item, obj *domain.Object) (keyformat.Compression, error) {
+	comp := keyformat.Uncompressed
+	if ci == nil {
+		return comp, nil
+	}
+	v, ok := ci.AsEnum()
+	if !ok {
+		return comp, invalidField("Key Compression Type must be an Enumeration")
+	}
+	switch kmip.KeyCompressionType(v) {
+	case kmip.KeyCompressionTypeECPublicKeyTypeUncompressed:
+	case kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedPrime:
+		comp = keyformat.CompressedPrime
+	default:
+		return comp, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "%s is not supported", kmip.KeyCompressionType(v))
+	}
+	if kmip.ObjectType(obj.Type) != kmip.ObjectTypePublicKey || !isECKey(obj) {
+		return comp, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "key compression applies to EC public keys only")
+	}
+	return comp, nil
+}
+
+// convertedKeyBlock converts the object's key block kb to format want with
+// compression comp (PKCS#12 through the crypto port), mapping a
+// conversion that does not exist to the Result Reason it is.
+func (s *Service) convertedKeyBlock(ctx context.Context, c *call, obj *domain.Object, kb *kmip.Item, want kmip.KeyFormatType, comp keyformat.Compression) (*kmip.Item, error) {
+	h, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
+	have := kmip.KeyFormatType(h)
+	var nkb *kmip.Item
+	var err error
+	if want == kmip.KeyFormatTypePKCS_12 && comp == keyformat.Uncompressed {
+		nkb, err = s.pkcs12KeyBlock(ctx, c, obj)
+	} else {
+		nkb, err = keyformat.Convert(kb, want, comp)
+	}
+	compressing := c.payload.Child(kmip.TagKeyCompressionType) != nil
+	switch {
+	case errors.Is(err, keyformat.ErrUnsupported) && compressing && want == have:
+		return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "the key cannot be compressed in %s format", want)
+	case errors.Is(err, keyformat.ErrUnsupported):
+		return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "cannot convert %s to %s", have, want)
+	}
+	return nkb, err
+}
+
 // isECKey reports whether the object is an elliptic-curve key.
 func isECKey(obj *domain.Object) bool {
-	alg, _ := obj.Attr("Cryptographic Algorithm").AsEnum()
+	alg, _ := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
 	switch kmip.CryptographicAlgorithm(alg) {
 	case kmip.CryptographicAlgorithmEC, kmip.CryptographicAlgorithmECDSA, kmip.CryptographicAlgorithmECDH, kmip.CryptographicAlgorithmECMQV:
 		return true

@@ -80,7 +80,7 @@ func (s *Service) pkcs12KeyBlock(ctx context.Context, c *call, obj *domain.Objec
 
 // linked returns the identifier the object's first Link of type lt names.
 func linked(obj *domain.Object, lt kmip.LinkType) string {
-	for _, l := range obj.AttrValues("Link") {
+	for _, l := range obj.AttrValuesOf(kmip.TagLink) {
 		if v, _ := l.Child(kmip.TagLinkType).AsEnum(); kmip.LinkType(v) == lt {
 			id, _ := l.Child(kmip.TagLinkedObjectIdentifier).AsText()
 			return id

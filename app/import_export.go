@@ -61,38 +61,83 @@ func (s *Service) export(ctx context.Context, c *call) (*kmip.Item, error) {
 // Not Wrapped unwraps a wrapped key before storing it; As Registered (or
 // none) stores it as given. The caller owns the result.
 func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error) {
-	uid, ok := c.payload.Child(kmip.TagUniqueIdentifier).AsText()
-	if !ok || uid == "" {
-		return nil, missingData("Import needs the object's Unique Identifier as a Text String")
-	}
-	if !importableID(uid) {
-		return nil, invalidField("an imported Unique Identifier has at most %d printable characters", maxImportID)
-	}
-	t, err := objectType(c)
+	req, err := importRequest(c)
 	if err != nil {
 		return nil, err
 	}
-	replace := false
+	obj, err := s.importReady(ctx, c, req)
+	if err != nil {
+		return nil, err
+	}
+	if req.replace {
+		replaced, err := s.replaceByImport(ctx, c, obj)
+		if err != nil {
+			s.forgetKept(ctx, obj)
+			return nil, err
+		}
+		if replaced {
+			return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, req.uid)), nil
+		}
+	}
+	if err := s.cfg.Store.Create(ctx, obj); err != nil {
+		s.forgetKept(ctx, obj)
+		return nil, err
+	}
+	s.undoCreate(c, obj)
+	s.cfg.Log.Info().Str("id", req.uid).Str("owner", obj.Owner).Str("type", req.objType.String()).Msg("object imported")
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, req.uid)), nil
+}
+
+// importReq is a decoded Import request (KMIP 1.4 §4.41, KMIP 2.1 §6.1.27).
+type importReq struct {
+	uid     string
+	objType kmip.ObjectType
+	replace bool
+	payload *kmip.Item // a copy of the object's structure, safe to change
+}
+
+// importRequest decodes an Import request, guaranteeing a printable
+// identifier of bounded length and an object structure of the named type.
+func importRequest(c *call) (importReq, error) {
+	uid, ok := c.payload.Child(kmip.TagUniqueIdentifier).AsText()
+	if !ok || uid == "" {
+		return importReq{}, missingData("Import needs the object's Unique Identifier as a Text String")
+	}
+	if !importableID(uid) {
+		return importReq{}, invalidField("an imported Unique Identifier has at most %d printable characters", maxImportID)
+	}
+	t, err := objectType(c)
+	if err != nil {
+		return importReq{}, err
+	}
+	req := importReq{uid: uid, objType: t}
 	if it := c.payload.Child(kmip.TagReplaceExisting); it != nil {
-		if replace, ok = it.AsBool(); !ok {
-			return nil, invalidField("Replace Existing must be a Boolean")
+		if req.replace, ok = it.AsBool(); !ok {
+			return importReq{}, invalidField("Replace Existing must be a Boolean")
 		}
 	}
 	payload := c.payload.Child(objectTags[t])
 	if payload == nil || payload.Type != kmip.TypeStructure {
-		return nil, invalidField("Import of %s needs a %s structure", t, objectTags[t])
+		return importReq{}, invalidField("Import of %s needs a %s structure", t, objectTags[t])
 	}
-	payload = payload.Clone()
-	if err := validateObject(c, t, payload); err != nil {
+	req.payload = payload.Clone()
+	return req, nil
+}
+
+// importReady validates and unwraps the imported value, builds the object,
+// checks the Import policy and attribute limits, and hands a new key to the
+// HSM when one holds keys; on error nothing is left in the HSM.
+func (s *Service) importReady(ctx context.Context, c *call, req importReq) (*domain.Object, error) {
+	if err := validateObject(c, req.objType, req.payload); err != nil {
 		return nil, err
 	}
-	if err := s.registerHook(c, payload); err != nil {
+	if err := s.checkRegisteredWrapping(c, req.payload); err != nil {
 		return nil, err
 	}
-	if err := s.importUnwrap(ctx, c, payload); err != nil {
+	if err := s.importUnwrap(ctx, c, req.payload); err != nil {
 		return nil, err
 	}
-	obj, err := s.importedObject(ctx, c, uid, t, payload)
+	obj, err := s.importedObject(ctx, c, req.uid, req.objType, req.payload)
 	if err != nil {
 		return nil, err
 	}
@@ -102,41 +147,39 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 	if err := s.checkAttrLimits(c, nil, obj); err != nil {
 		return nil, err
 	}
-	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
+	if err := s.keepNew(ctx, obj); err != nil {
 		return nil, err
 	}
-	if replace {
-		var before *domain.Object
-		err := s.cfg.Store.Update(ctx, uid, func(o *domain.Object) error {
-			if err := s.authorize(ctx, c, o, kmip.OperationImport); err != nil {
-				return err
-			}
-			before = o.Clone()
-			rev := o.Revision
-			*o = *obj.Clone()
-			o.Revision = rev
-			return nil
-		})
-		switch {
-		case err == nil:
-			if before.KeyRef != "" && before.KeyRef != obj.KeyRef {
-				s.forgetKept(ctx, before) // the replaced key leaves the HSM too
-			}
-			s.undoUpdate(c, before)
-			s.cfg.Log.Info().Str("id", uid).Str("owner", obj.Owner).Str("type", t.String()).Msg("object replaced by import")
-			return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, uid)), nil
-		case !errors.Is(err, ports.ErrNotFound):
-			s.forgetKept(ctx, obj)
-			return nil, err
+	return obj, nil
+}
+
+// replaceByImport overwrites the stored object of obj's identifier, when
+// there is one the caller may import over, keeping its revision; it reports
+// false, with no error, when no such object exists.
+func (s *Service) replaceByImport(ctx context.Context, c *call, obj *domain.Object) (bool, error) {
+	var before *domain.Object
+	err := s.cfg.Store.Update(ctx, obj.ID, func(o *domain.Object) error {
+		if err := s.authorize(ctx, c, o, kmip.OperationImport); err != nil {
+			return err
 		}
+		before = o.Clone()
+		rev := o.Revision
+		*o = *obj.Clone()
+		o.Revision = rev
+		return nil
+	})
+	switch {
+	case errors.Is(err, ports.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
 	}
-	if err := s.cfg.Store.Create(ctx, obj); err != nil {
-		s.forgetKept(ctx, obj)
-		return nil, err
+	if before.KeyRef != "" && before.KeyRef != obj.KeyRef {
+		s.forgetKept(ctx, before) // the replaced key leaves the HSM too
 	}
-	s.undoCreate(c, obj)
-	s.cfg.Log.Info().Str("id", uid).Str("owner", obj.Owner).Str("type", t.String()).Msg("object imported")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, uid)), nil
+	s.undoUpdate(c, before)
+	s.cfg.Log.Info().Str("id", obj.ID).Str("owner", obj.Owner).Str("type", kmip.ObjectType(obj.Type).String()).Msg("object replaced by import")
+	return true, nil
 }
 
 // importUnwrap applies the request's Key Wrap Type to a payload: Not Wrapped
@@ -177,67 +220,97 @@ func (s *Service) importedObject(ctx context.Context, c *call, uid string, t kmi
 		Policy: domain.PolicyDefault, InitialDate: now, Payload: payload}
 	stateGiven := false
 	for _, a := range attrs {
-		rule, err := ruleFor(c, a.Name)
+		rule, err := importedAttrRule(c, t, a)
 		if err != nil {
 			return nil, err
 		}
-		if a.Value == nil {
-			return nil, invalidField("attribute %q has no value", a.Name)
-		}
-		if !rule.AppliesToType(uint32(t)) {
-			return nil, notApplicable(c, a.Name, t)
-		}
-		// Checked as a client's value, kept as exported (a Usage Limits
-		// Count already spent stays spent).
-		if err := checkAttrValue(domain.Attribute{Name: a.Name, Value: a.Value.Clone()}); err != nil {
+		given, err := s.placeImportedAttr(ctx, c, obj, rule, a)
+		if err != nil {
 			return nil, err
 		}
-		switch a.Name {
-		case "Unique Identifier":
-			if id, _ := a.Value.AsText(); id != uid {
-				return nil, invalidField("the Unique Identifier attribute differs from the request's")
-			}
-		case "Object Type":
-			if v, _ := a.Value.AsEnum(); v != uint32(t) {
-				return nil, invalidField("the Object Type attribute differs from the request's")
-			}
-		case "State":
-			v, _ := a.Value.AsEnum()
-			st := domain.State(v)
-			if !st.Valid() || st == domain.Destroyed || st == domain.DestroyedCompromised {
-				return nil, invalidField("cannot import an object with a value in state %s", st)
-			}
-			obj.State, stateGiven = st, true
-		case "Initial Date":
-			d, ok := a.Value.AsTime()
-			if !ok {
-				return nil, invalidField("Initial Date must be a Date-Time")
-			}
-			obj.InitialDate = d
-		case "Operation Policy Name":
-			name, ok := a.Value.AsText()
-			if !ok || name == "" {
-				return nil, invalidField("Operation Policy Name must be a non-empty Text String")
-			}
-			obj.Policy = name
-		default:
-			if !rule.Multi && obj.Attr(a.Name) != nil {
-				return nil, singleValued(c, a.Name)
-			}
-			if a.Name == "Name" && hasNameValue(obj, a.Value, -1) {
-				return nil, nameTaken()
-			}
-			if err := s.checkNameUnique(ctx, c, a); err != nil {
-				return nil, err
-			}
-			obj.AddAttr(a.Name, a.Value)
-		}
+		stateGiven = stateGiven || given
 	}
-	if ad, ok := obj.Attr("Activation Date").AsTime(); !stateGiven && ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
+	completeImported(obj, now, stateGiven)
+	return obj, nil
+}
+
+// importedAttrRule returns the rule of one attribute an Import carries,
+// after checking it has a value, applies to the object's type and is
+// well formed as a client's value.
+func importedAttrRule(c *call, t kmip.ObjectType, a domain.Attribute) (domain.AttrRule, error) {
+	rule, err := ruleFor(c, a.Name)
+	if err != nil {
+		return rule, err
+	}
+	if a.Value == nil {
+		return rule, invalidField("attribute %q has no value", a.Name)
+	}
+	if !rule.AppliesToType(uint32(t)) {
+		return rule, notApplicable(c, a.Name, t)
+	}
+	// Checked as a client's value, kept as exported (a Usage Limits
+	// Count already spent stays spent).
+	return rule, checkAttrValue(domain.Attribute{Name: a.Name, Value: a.Value.Clone()})
+}
+
+// placeImportedAttr puts one imported attribute on obj: the ones the
+// object's fields hold are checked against the request and moved there,
+// the others added once each with Names kept unique; it reports whether
+// the attribute set the State.
+func (s *Service) placeImportedAttr(ctx context.Context, c *call, obj *domain.Object, rule domain.AttrRule, a domain.Attribute) (stateGiven bool, err error) {
+	switch a.Name {
+	case kmip.TagUniqueIdentifier.SpecName():
+		if id, _ := a.Value.AsText(); id != obj.ID {
+			return false, invalidField("the Unique Identifier attribute differs from the request's")
+		}
+	case kmip.TagObjectType.SpecName():
+		if v, _ := a.Value.AsEnum(); v != obj.Type {
+			return false, invalidField("the Object Type attribute differs from the request's")
+		}
+	case kmip.TagState.SpecName():
+		v, _ := a.Value.AsEnum()
+		st := domain.State(v)
+		if !st.Valid() || st == domain.Destroyed || st == domain.DestroyedCompromised {
+			return false, invalidField("cannot import an object with a value in state %s", st)
+		}
+		obj.State = st
+		return true, nil
+	case kmip.TagInitialDate.SpecName():
+		d, ok := a.Value.AsTime()
+		if !ok {
+			return false, invalidField("Initial Date must be a Date-Time")
+		}
+		obj.InitialDate = d
+	case kmip.TagOperationPolicyName.SpecName():
+		name, ok := a.Value.AsText()
+		if !ok || name == "" {
+			return false, invalidField("Operation Policy Name must be a non-empty Text String")
+		}
+		obj.Policy = name
+	default:
+		if !rule.Multi && obj.Attr(a.Name) != nil {
+			return false, singleValued(c, a.Name)
+		}
+		if a.Name == kmip.TagName.SpecName() && hasNameValue(obj, a.Value, -1) {
+			return false, nameTaken()
+		}
+		if err := s.checkNameUnique(ctx, c, a); err != nil {
+			return false, err
+		}
+		obj.AddAttr(a.Name, a.Value)
+	}
+	return false, nil
+}
+
+// completeImported activates an imported object whose Activation Date has
+// passed (unless the request gave its State), sets Last Change Date when
+// absent, and adds the derived attributes the request lacks.
+func completeImported(obj *domain.Object, now time.Time, stateGiven bool) {
+	if ad, ok := obj.AttrOf(kmip.TagActivationDate).AsTime(); !stateGiven && ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
 		obj.State = domain.Active
 	}
-	if obj.Attr("Last Change Date") == nil {
-		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	if obj.AttrOf(kmip.TagLastChangeDate) == nil {
+		obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, now))
 	}
 	derived := obj.Clone()
 	finishObject(derived)
@@ -246,7 +319,6 @@ func (s *Service) importedObject(ctx context.Context, c *call, uid string, t kmi
 			obj.Attributes = append(obj.Attributes, a)
 		}
 	}
-	return obj, nil
 }
 
 // mayImport applies the Import rule of the imported object's policy, when

@@ -34,7 +34,7 @@ func importFrom(v version, p *kmip.Item, replace bool) *kmip.Item {
 		}
 	}
 	payload = append(payload, p.Child(kmip.TagSymmetricKey).Clone())
-	return bi(kmip.OperationImport, payload...)
+	return batchItem(kmip.OperationImport, payload...)
 }
 
 func symKeyBytes(p *kmip.Item) []byte {
@@ -59,6 +59,7 @@ func sameItems(a, b []*kmip.Item) bool {
 // restores the same key with the same attributes, Unique Identifier
 // included.
 func TestExportImportRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		t.Run(v.String(), func(t *testing.T) {
 			s := newService(t)
@@ -66,8 +67,8 @@ func TestExportImportRoundTrip(t *testing.T) {
 			if v.major >= 2 {
 				create = aesCreate21(256, "rt")
 			}
-			id := createdID(t, one(t, s, alice, v, create))
-			exp := mustOK(t, one(t, s, alice, v, bi(kmip.OperationExport, uidItem(id))))
+			id := createdID(t, sendOne(t, s, alice, v, create))
+			exp := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationExport, uidItem(id))))
 			if got, _ := exp.Child(kmip.TagUniqueIdentifier).AsText(); got != id {
 				t.Fatalf("Export returned identifier %q, want %q", got, id)
 			}
@@ -85,31 +86,31 @@ func TestExportImportRoundTrip(t *testing.T) {
 
 			// Migration: the same object on another server.
 			s2 := newService(t)
-			if got := createdID(t, one(t, s2, bob, v, importFrom(v, exp, false))); got != id {
+			if got := createdID(t, sendOne(t, s2, bob, v, importFrom(v, exp, false))); got != id {
 				t.Fatalf("Import answered %q, want %q", got, id)
 			}
-			got := mustOK(t, one(t, s2, bob, v, bi(kmip.OperationGet, uidItem(id))))
+			got := mustOK(t, sendOne(t, s2, bob, v, batchItem(kmip.OperationGet, uidItem(id))))
 			if !bytes.Equal(symKeyBytes(got), material) {
 				t.Error("imported key material differs")
 			}
-			exp2 := mustOK(t, one(t, s2, bob, v, bi(kmip.OperationExport, uidItem(id))))
+			exp2 := mustOK(t, sendOne(t, s2, bob, v, batchItem(kmip.OperationExport, uidItem(id))))
 			if !sameItems(exportedAttrs(v, exp2), attrs) {
 				t.Errorf("attributes changed by the import:\n got %v\nwant %v", exportedAttrs(v, exp2), attrs)
 			}
 
 			// Destroy, then restore over the destroyed object.
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
-			gone := mustOK(t, one(t, s, alice, v, bi(kmip.OperationExport, uidItem(id))))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))))
+			gone := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationExport, uidItem(id))))
 			if gone.Child(kmip.TagSymmetricKey) != nil {
 				t.Error("Export of a destroyed object returned its key")
 			}
-			mustFail(t, one(t, s, alice, v, importFrom(v, exp, false)), kmip.ResultReasonObjectAlreadyExists)
-			mustOK(t, one(t, s, alice, v, importFrom(v, exp, true)))
-			got = mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))))
+			mustFail(t, sendOne(t, s, alice, v, importFrom(v, exp, false)), kmip.ResultReasonObjectAlreadyExists)
+			mustOK(t, sendOne(t, s, alice, v, importFrom(v, exp, true)))
+			got = mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))))
 			if !bytes.Equal(symKeyBytes(got), material) {
 				t.Error("restored key material differs")
 			}
-			exp3 := mustOK(t, one(t, s, alice, v, bi(kmip.OperationExport, uidItem(id))))
+			exp3 := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationExport, uidItem(id))))
 			if !sameItems(exportedAttrs(v, exp3), attrs) {
 				t.Errorf("attributes changed by the restore:\n got %v\nwant %v", exportedAttrs(v, exp3), attrs)
 			}
@@ -121,6 +122,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 // set by" is not enforced), which Register refuses; the caller owns the
 // result.
 func TestImportKeepsServerAttributes(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	initial := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
 	key := kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
@@ -135,8 +137,8 @@ func TestImportKeepsServerAttributes(t *testing.T) {
 		kmip.Bool(kmip.TagFresh, false),
 		kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt)))
 	typ := kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationRegister, typ, attrs, key)), kmip.ResultReasonAttributeReadOnly)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationImport, uidItem("legacy-1"), typ, attrs, key)))
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationRegister, typ, attrs, key)), kmip.ResultReasonAttributeReadOnly)
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationImport, uidItem("legacy-1"), typ, attrs, key)))
 
 	obj, err := s.cfg.Store.Get(context.Background(), "legacy-1")
 	if err != nil {
@@ -145,34 +147,35 @@ func TestImportKeepsServerAttributes(t *testing.T) {
 	if obj.State != domain.Active || !obj.InitialDate.Equal(initial) || obj.Owner != "alice" {
 		t.Errorf("state %s, initial date %v, owner %q", obj.State, obj.InitialDate, obj.Owner)
 	}
-	if fresh, ok := obj.Attr("Fresh").AsBool(); !ok || fresh {
+	if fresh, ok := obj.AttrOf(kmip.TagFresh).AsBool(); !ok || fresh {
 		t.Error("Fresh not kept false")
 	}
-	if obj.Attr("Digest") == nil || obj.Attr("Cryptographic Length") == nil {
+	if obj.AttrOf(kmip.TagDigest) == nil || obj.AttrOf(kmip.TagCryptographicLength) == nil {
 		t.Error("derived attributes missing")
 	}
 	// The imported key is usable at once: it is Active.
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGet, uidItem("legacy-1"))))
-	mustFail(t, one(t, s, bob, v21, bi(kmip.OperationGet, uidItem("legacy-1"))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGet, uidItem("legacy-1"))))
+	mustFail(t, sendOne(t, s, bob, v21, batchItem(kmip.OperationGet, uidItem("legacy-1"))), kmip.ResultReasonPermissionDenied)
 
 	// Destroyed objects carry no value to import; identifiers must agree.
 	bad := kmip.Struct(kmip.TagAttributes, kmip.Enum(kmip.TagState, uint32(domain.Destroyed)))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationImport, uidItem("legacy-2"), typ, bad, key)), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationImport, uidItem("legacy-2"), typ, bad, key)), kmip.ResultReasonInvalidField)
 	bad = kmip.Struct(kmip.TagAttributes, uidItem("other"))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationImport, uidItem("legacy-2"), typ, bad, key)), kmip.ResultReasonInvalidField)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationImport, typ, attrs, key)), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationImport, uidItem("legacy-2"), typ, bad, key)), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationImport, typ, attrs, key)), kmip.ResultReasonMissingData)
 }
 
 // Replace Existing may only discard an object its Destroy rule lets the
 // caller destroy; Export needs what Get needs.
 func TestImportExportAccess(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v21, aesCreate21(128, "acl")))
-	mustFail(t, one(t, s, bob, v21, bi(kmip.OperationExport, uidItem(id))), kmip.ResultReasonPermissionDenied)
-	exp := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationExport, uidItem(id))))
-	mustFail(t, one(t, s, bob, v21, importFrom(v21, exp, true)), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, bob, v21, importFrom(v21, exp, false)), kmip.ResultReasonObjectAlreadyExists)
-	mustOK(t, one(t, s, alice, v21, importFrom(v21, exp, true)))
+	id := createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "acl")))
+	mustFail(t, sendOne(t, s, bob, v21, batchItem(kmip.OperationExport, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	exp := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationExport, uidItem(id))))
+	mustFail(t, sendOne(t, s, bob, v21, importFrom(v21, exp, true)), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, bob, v21, importFrom(v21, exp, false)), kmip.ResultReasonObjectAlreadyExists)
+	mustOK(t, sendOne(t, s, alice, v21, importFrom(v21, exp, true)))
 }
 
 // fixedPolicies is a policy source with the reserved policies plus others.
@@ -188,6 +191,7 @@ func (f fixedPolicies) Policy(_ context.Context, name string) (*domain.Policy, b
 
 // A policy's own Export and Import rules govern those operations.
 func TestImportExportPolicyRules(t *testing.T) {
+	t.Parallel()
 	sk := uint32(kmip.ObjectTypeSymmetricKey)
 	s := newService(t)
 	s.cfg.Policies = fixedPolicies{
@@ -198,39 +202,40 @@ func TestImportExportPolicyRules(t *testing.T) {
 	}
 	create := aesCreate14(128, "")
 	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(
-		attr14("Operation Policy Name", kmip.Text(0, "no-export")))
-	id := createdID(t, one(t, s, alice, v14, create))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationExport, uidItem(id))), kmip.ResultReasonPermissionDenied)
+		attribute1x("Operation Policy Name", kmip.Text(0, "no-export")))
+	id := createdID(t, sendOne(t, s, alice, v14, create))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationExport, uidItem(id))), kmip.ResultReasonPermissionDenied)
 
 	other := newService(t)
-	oid := createdID(t, one(t, other, alice, v14, aesCreate14(128, "")))
-	exp := mustOK(t, one(t, other, alice, v14, bi(kmip.OperationExport, uidItem(oid))))
+	oid := createdID(t, sendOne(t, other, alice, v14, aesCreate14(128, "")))
+	exp := mustOK(t, sendOne(t, other, alice, v14, batchItem(kmip.OperationExport, uidItem(oid))))
 	for _, a := range exp.ChildrenOf(kmip.TagAttribute) {
 		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Operation Policy Name" {
 			a.Child(kmip.TagAttributeValue).Value = "no-import"
 		}
 	}
-	mustFail(t, one(t, s, alice, v14, importFrom(v14, exp, false)), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, importFrom(v14, exp, false)), kmip.ResultReasonPermissionDenied)
 }
 
 // Import and Export exist from KMIP 1.4, Set Endpoint Role from 2.0; kmipd
 // stays the server of its connections.
 func TestImportExportVersionsAndEndpointRole(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	v13 := version{1, 3}
-	mustFail(t, one(t, s, alice, v13, bi(kmip.OperationExport, uidItem("x"))), kmip.ResultReasonOperationNotSupported)
-	mustFail(t, one(t, s, alice, v13, bi(kmip.OperationImport, uidItem("x"))), kmip.ResultReasonOperationNotSupported)
+	mustFail(t, sendOne(t, s, alice, v13, batchItem(kmip.OperationExport, uidItem("x"))), kmip.ResultReasonOperationNotSupported)
+	mustFail(t, sendOne(t, s, alice, v13, batchItem(kmip.OperationImport, uidItem("x"))), kmip.ResultReasonOperationNotSupported)
 	role := func(r kmip.EndpointRole) *kmip.Item {
-		return bi(kmip.OperationSetEndpointRole, kmip.Enum(kmip.TagEndpointRole, uint32(r)))
+		return batchItem(kmip.OperationSetEndpointRole, kmip.Enum(kmip.TagEndpointRole, uint32(r)))
 	}
-	mustFail(t, one(t, s, alice, v14, role(kmip.EndpointRoleServer)), kmip.ResultReasonOperationNotSupported)
-	p := mustOK(t, one(t, s, alice, v21, role(kmip.EndpointRoleServer)))
+	mustFail(t, sendOne(t, s, alice, v14, role(kmip.EndpointRoleServer)), kmip.ResultReasonOperationNotSupported)
+	p := mustOK(t, sendOne(t, s, alice, v21, role(kmip.EndpointRoleServer)))
 	if r, _ := p.Child(kmip.TagEndpointRole).AsEnum(); kmip.EndpointRole(r) != kmip.EndpointRoleServer {
 		t.Errorf("Set Endpoint Role answered role %d", r)
 	}
-	mustFail(t, one(t, s, alice, v21, role(kmip.EndpointRoleClient)), kmip.ResultReasonFeatureNotSupported)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationSetEndpointRole)), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v21, role(kmip.EndpointRoleClient)), kmip.ResultReasonFeatureNotSupported)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationSetEndpointRole)), kmip.ResultReasonMissingData)
 
 	for _, c := range []struct {
 		v    version
@@ -256,12 +261,13 @@ func TestImportExportVersionsAndEndpointRole(t *testing.T) {
 // with the server's wrapping key before storing, As Registered stores the
 // wrapped key as given.
 func TestExportWrappedImportUnwrapped(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	kek := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskWrapKey, kmip.CryptographicUsageMaskUnwrapKey), activeNow())
 	target := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt))
 	clear := keyMaterial(t, s, target)
 	noEnc := kmip.Enum(kmip.TagEncodingOption, uint32(kmip.EncodingOptionNoEncoding))
-	exp := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationExport, uidItem(target), wrapSpecItem(kmip.WrappingMethodEncrypt, kek, noEnc))))
+	exp := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationExport, uidItem(target), wrapSpecItem(kmip.WrappingMethodEncrypt, kek, noEnc))))
 	if exp.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyWrappingData) == nil {
 		t.Fatal("Export did not wrap the key")
 	}
@@ -271,7 +277,7 @@ func TestExportWrappedImportUnwrapped(t *testing.T) {
 
 	notWrapped := importFrom(v21, exp, true)
 	notWrapped.Child(kmip.TagRequestPayload).Add(kmip.Enum(kmip.TagKeyWrapType, uint32(kmip.KeyWrapTypeNotWrapped)))
-	mustOK(t, one(t, s, alice, v21, notWrapped))
+	mustOK(t, sendOne(t, s, alice, v21, notWrapped))
 	if got := storedObj(t, s, target).Payload; got.Path(kmip.TagKeyBlock, kmip.TagKeyWrappingData) != nil || !bytes.Equal(keyMaterial(t, s, target), clear) {
 		t.Error("Key Wrap Type Not Wrapped did not store the unwrapped key")
 	}
@@ -280,7 +286,7 @@ func TestExportWrappedImportUnwrapped(t *testing.T) {
 	asRegistered.Child(kmip.TagRequestPayload).Child(kmip.TagUniqueIdentifier).Value = "copy"
 	asRegistered.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Child(kmip.TagUniqueIdentifier).Value = "copy"
 	asRegistered.Child(kmip.TagRequestPayload).Add(kmip.Enum(kmip.TagKeyWrapType, uint32(kmip.KeyWrapTypeAsRegistered)))
-	mustOK(t, one(t, s, alice, v21, asRegistered))
+	mustOK(t, sendOne(t, s, alice, v21, asRegistered))
 	if storedObj(t, s, "copy").Payload.Path(kmip.TagKeyBlock, kmip.TagKeyWrappingData) == nil {
 		t.Error("Key Wrap Type As Registered did not keep the key wrapped")
 	}
@@ -288,6 +294,7 @@ func TestExportWrappedImportUnwrapped(t *testing.T) {
 
 // A client-chosen identifier is bounded and printable.
 func TestImportIdentifierChecked(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		id string
 		ok bool
@@ -299,8 +306,9 @@ func TestImportIdentifierChecked(t *testing.T) {
 }
 
 func TestImportRefusesForgedIdentifier(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	r := one(t, s, alice, v21, bi(kmip.OperationImport, uidItem("a\nforged"),
+	r := sendOne(t, s, alice, v21, batchItem(kmip.OperationImport, uidItem("a\nforged"),
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData))))
 	mustFail(t, r, kmip.ResultReasonInvalidField)
 }

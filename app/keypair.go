@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
@@ -70,14 +71,14 @@ func (s *Service) newHalf(ctx context.Context, c *call, t kmip.ObjectType, paylo
 
 // keyPairSpec reads what to generate from the private key's attributes.
 func keyPairSpec(priv, pub *domain.Object) (ports.KeyPairSpec, error) {
-	alg, okA := priv.Attr("Cryptographic Algorithm").AsEnum()
-	length, okL := priv.Attr("Cryptographic Length").AsInt()
-	curve, okC := priv.Attr("Cryptographic Domain Parameters").Child(kmip.TagRecommendedCurve).AsEnum()
+	alg, okA := priv.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
+	length, okL := priv.AttrOf(kmip.TagCryptographicLength).AsInt()
+	curve, okC := priv.AttrOf(kmip.TagCryptographicDomainParameters).Child(kmip.TagRecommendedCurve).AsEnum()
 	if !okC {
-		curve, okC = priv.Attr("Recommended Curve").AsEnum()
+		curve, okC = priv.AttrOf(kmip.TagRecommendedCurve).AsEnum()
 	}
-	privMask, okM1 := priv.Attr("Cryptographic Usage Mask").AsInt()
-	pubMask, okM2 := pub.Attr("Cryptographic Usage Mask").AsInt()
+	privMask, okM1 := priv.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
+	pubMask, okM2 := pub.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	switch {
 	case !okA:
 		return ports.KeyPairSpec{}, invalidField("the Cryptographic Algorithm attribute is required")
@@ -86,7 +87,7 @@ func keyPairSpec(priv, pub *domain.Object) (ports.KeyPairSpec, error) {
 	case !okM1 || !okM2:
 		return ports.KeyPairSpec{}, invalidField("the Cryptographic Usage Mask attribute is required for both keys")
 	}
-	if a2, ok := pub.Attr("Cryptographic Algorithm").AsEnum(); ok && a2 != alg {
+	if a2, ok := pub.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum(); ok && a2 != alg {
 		return ports.KeyPairSpec{}, invalidField("the private and public keys must have the same Cryptographic Algorithm")
 	}
 	switch kmip.CryptographicAlgorithm(alg) {
@@ -139,7 +140,7 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	if err != nil {
 		return nil, err
 	}
-	for _, n := range pub.AttrValues("Name") {
+	for _, n := range pub.AttrValuesOf(kmip.TagName) {
 		if s.cfg.StrictNames && hasNameValue(priv, n, -1) {
 			return nil, nameTaken()
 		}
@@ -152,21 +153,21 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	if err != nil {
 		switch {
 		case transient(err):
-		case isErr(err, ports.ErrUnsupported):
+		case errors.Is(err, ports.ErrUnsupported):
 			return nil, invalidField("%s key pairs of this size or curve are not supported%s", kmip.CryptographicAlgorithm(spec.Algorithm),
 				engineDetail(err, ports.ErrUnsupported)).because(err)
-		case isErr(err, ports.ErrInvalidLength):
+		case errors.Is(err, ports.ErrInvalidLength):
 			return nil, invalidField("%d is not a valid length for %s keys%s", spec.Length, kmip.CryptographicAlgorithm(spec.Algorithm),
 				engineDetail(err, ports.ErrInvalidLength)).because(err)
 		}
 		return nil, err
 	}
 	length := int32(spec.Length)
-	if priv.Attr("Cryptographic Length") == nil && length > 0 {
-		priv.SetAttr("Cryptographic Length", kmip.Int(kmip.TagCryptographicLength, length))
+	if priv.AttrOf(kmip.TagCryptographicLength) == nil && length > 0 {
+		priv.SetAttrOf(kmip.TagCryptographicLength, kmip.Int(kmip.TagCryptographicLength, length))
 	}
 	for _, o := range []*domain.Object{priv, pub} {
-		for _, name := range []string{"Cryptographic Algorithm", "Cryptographic Length", "Cryptographic Domain Parameters"} {
+		for _, name := range []string{kmip.TagCryptographicAlgorithm.SpecName(), kmip.TagCryptographicLength.SpecName(), kmip.TagCryptographicDomainParameters.SpecName()} {
 			if o.Attr(name) == nil && priv.Attr(name) != nil {
 				o.SetAttr(name, priv.Attr(name).Clone())
 			}
@@ -176,8 +177,8 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 	pub.Payload = keyObjectPayload(kmip.TagPublicKey, kp.Public, spec.Algorithm, length)
 	adoptKey(priv, kp.Private)
 	adoptKey(pub, kp.Public)
-	priv.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pub.ID))
-	pub.AddAttr("Link", linkAttr(kmip.LinkTypePrivateKeyLink, priv.ID))
+	priv.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypePublicKeyLink, pub.ID))
+	pub.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypePrivateKeyLink, priv.ID))
 	if err := s.storeNew(ctx, c, priv, replaces...); err != nil {
 		s.forgetKept(ctx, pub) // the public half was generated too
 		return nil, err
@@ -198,7 +199,7 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 // createKeyPair implements Create Key Pair (KMIP 1.4 §4.2, KMIP 2.1 §6.1.8).
 func (s *Service) createKeyPair(ctx context.Context, c *call) (*kmip.Item, error) {
 	// KMIP 1.x: Templates named in any of the three Template-Attributes
-	// (1.4 §4.2 Tables 164-166) give their attributes (app/template.go).
+	// (1.4 §4.2 Tables 164-166) give their attributes.
 	c, err := s.expandTemplates(ctx, c)
 	if err != nil {
 		return nil, err
@@ -218,11 +219,11 @@ func (s *Service) createKeyPair(ctx context.Context, c *call) (*kmip.Item, error
 // notCopied are the attributes a replacement key does not take from the key
 // it replaces (KMIP 1.4 §4.5 Table 177, §4.4 Table 170); the server sets them anew.
 var notCopied = map[string]bool{
-	"Unique Identifier": true, "Name": true, "Digest": true, "State": true, "Initial Date": true,
-	"Activation Date": true, "Deactivation Date": true, "Destroy Date": true, "Compromise Occurrence Date": true,
-	"Compromise Date": true, "Revocation Reason": true, "Link": true, "Last Change Date": true,
-	"Random Number Generator": true, "Archive Date": true, "Key Format Type": true, "Fresh": true,
-	"Original Creation Date": true,
+	kmip.TagUniqueIdentifier.SpecName(): true, kmip.TagName.SpecName(): true, kmip.TagDigest.SpecName(): true, kmip.TagState.SpecName(): true, kmip.TagInitialDate.SpecName(): true,
+	kmip.TagActivationDate.SpecName(): true, kmip.TagDeactivationDate.SpecName(): true, kmip.TagDestroyDate.SpecName(): true, kmip.TagCompromiseOccurrenceDate.SpecName(): true,
+	kmip.TagCompromiseDate.SpecName(): true, kmip.TagRevocationReason.SpecName(): true, kmip.TagLink.SpecName(): true, kmip.TagLastChangeDate.SpecName(): true,
+	kmip.TagRandomNumberGenerator.SpecName(): true, kmip.TagArchiveDate.SpecName(): true, kmip.TagKeyFormatType.SpecName(): true, kmip.TagFresh.SpecName(): true,
+	kmip.TagOriginalCreationDate.SpecName(): true,
 }
 
 // replacement starts the replacement of old: its attributes but those of
@@ -240,7 +241,7 @@ func (s *Service) replacement(ctx context.Context, c *call, old *domain.Object, 
 	o.ID, o.State, o.InitialDate, o.Payload = fresh.ID, domain.PreActive, now, nil
 	kept := o.Attributes[:0]
 	for _, a := range o.Attributes {
-		if !notCopied[a.Name] || a.Name == "Name" {
+		if !notCopied[a.Name] || a.Name == kmip.TagName.SpecName() {
 			kept = append(kept, a)
 		}
 	}
@@ -253,24 +254,24 @@ func (s *Service) replacement(ctx context.Context, c *call, old *domain.Object, 
 		}
 		o.AddAttr(a.Name, a.Value)
 	}
-	at1, hasAT := old.Attr("Activation Date").AsTime()
-	dt1, hasDT := old.Attr("Deactivation Date").AsTime()
-	if fresh.Attr("Activation Date") == nil {
+	at1, hasAT := old.AttrOf(kmip.TagActivationDate).AsTime()
+	dt1, hasDT := old.AttrOf(kmip.TagDeactivationDate).AsTime()
+	if fresh.AttrOf(kmip.TagActivationDate) == nil {
 		switch {
 		case offset != nil:
 			at2 := now.Add(*offset)
-			o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, at2))
+			o.SetAttrOf(kmip.TagActivationDate, kmip.DateTime(kmip.TagActivationDate, at2))
 			if hasAT && hasDT {
-				o.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, dt1.Add(at2.Sub(at1))))
+				o.SetAttrOf(kmip.TagDeactivationDate, kmip.DateTime(kmip.TagDeactivationDate, dt1.Add(at2.Sub(at1))))
 			}
 		case hasAT:
-			o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, at1))
+			o.SetAttrOf(kmip.TagActivationDate, kmip.DateTime(kmip.TagActivationDate, at1))
 			if hasDT {
-				o.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, dt1))
+				o.SetAttrOf(kmip.TagDeactivationDate, kmip.DateTime(kmip.TagDeactivationDate, dt1))
 			}
 		}
 	}
-	if ad, ok := o.Attr("Activation Date").AsTime(); ok && !ad.After(now) {
+	if ad, ok := o.AttrOf(kmip.TagActivationDate).AsTime(); ok && !ad.After(now) {
 		o.State = domain.Active
 	}
 	return o, nil
@@ -278,48 +279,13 @@ func (s *Service) replacement(ctx context.Context, c *call, old *domain.Object, 
 
 // reKeyKeyPair implements Re-key Key Pair (KMIP 1.4 §4.5, KMIP 2.1 §6.1.45).
 func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error) {
-	idItem := c.payload.Child(kmip.TagPrivateKeyUniqueIdentifier)
-	lookup := *c
-	lookup.payload = kmip.Struct(kmip.TagRequestPayload)
-	if idItem != nil {
-		it := idItem.Clone()
-		it.Tag = kmip.TagUniqueIdentifier
-		lookup.payload.Add(it)
-	}
-	oldPriv, err := s.loadFor(ctx, &lookup)
+	oldPriv, oldPub, err := s.pairToReKey(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if oldPriv.Type != uint32(kmip.ObjectTypePrivateKey) {
-		return nil, badObjectType("Re-key Key Pair needs a Private Key")
-	}
-	pubID := ""
-	for _, l := range oldPriv.AttrValues("Link") {
-		if t, _ := l.Child(kmip.TagLinkType).AsEnum(); t == uint32(kmip.LinkTypePublicKeyLink) {
-			pubID, _ = l.Child(kmip.TagLinkedObjectIdentifier).AsText()
-		}
-	}
-	if pubID == "" {
-		return nil, invalidField("the private key has no Public Key Link")
-	}
-	oldPub, err := s.cfg.Store.Get(ctx, pubID)
+	offset, err := requestOffset(c)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.authorize(ctx, c, oldPub, c.op); err != nil {
-		return nil, err
-	}
-	if err := s.effective(c, oldPub); err != nil {
-		return nil, err
-	}
-	var offset *time.Duration
-	if it := c.payload.Child(kmip.TagOffset); it != nil {
-		sec, ok := it.AsInterval()
-		if !ok {
-			return nil, invalidField("Offset must be an Interval")
-		}
-		d := time.Duration(sec) * time.Second
-		offset = &d
 	}
 	ct := pairContainers(c.v)
 	priv, err := s.replacement(ctx, c, oldPriv, halfPayload(c, ct.common, ct.private), offset)
@@ -330,8 +296,8 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
-	priv.AddAttr("Link", linkAttr(kmip.LinkTypeReplacedObjectLink, oldPriv.ID))
-	pub.AddAttr("Link", linkAttr(kmip.LinkTypeReplacedObjectLink, oldPub.ID))
+	priv.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypeReplacedObjectLink, oldPriv.ID))
+	pub.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypeReplacedObjectLink, oldPub.ID))
 	rotated := s.cfg.Clock.Now().Truncate(time.Second)
 	domain.MarkRotation(oldPriv.Clone(), priv, rotated)
 	domain.MarkRotation(oldPub.Clone(), pub, rotated)
@@ -339,21 +305,71 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.markReplaced(ctx, c, map[string]string{oldPriv.ID: priv.ID, oldPub.ID: pub.ID}); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// pairToReKey loads the private key a Re-key Key Pair names and the public
+// key its Public Key Link names, both checked for access and usability.
+func (s *Service) pairToReKey(ctx context.Context, c *call) (oldPriv, oldPub *domain.Object, err error) {
+	idItem := c.payload.Child(kmip.TagPrivateKeyUniqueIdentifier)
+	lookup := *c
+	lookup.payload = kmip.Struct(kmip.TagRequestPayload)
+	if idItem != nil {
+		it := idItem.Clone()
+		it.Tag = kmip.TagUniqueIdentifier
+		lookup.payload.Add(it)
+	}
+	oldPriv, err = s.loadFor(ctx, &lookup)
+	if err != nil {
+		return nil, nil, err
+	}
+	if oldPriv.Type != uint32(kmip.ObjectTypePrivateKey) {
+		return nil, nil, badObjectType("Re-key Key Pair needs a Private Key")
+	}
+	pubID := ""
+	for _, l := range oldPriv.AttrValuesOf(kmip.TagLink) {
+		if t, _ := l.Child(kmip.TagLinkType).AsEnum(); t == uint32(kmip.LinkTypePublicKeyLink) {
+			pubID, _ = l.Child(kmip.TagLinkedObjectIdentifier).AsText()
+		}
+	}
+	if pubID == "" {
+		return nil, nil, invalidField("the private key has no Public Key Link")
+	}
+	oldPub, err = s.cfg.Store.Get(ctx, pubID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.authorize(ctx, c, oldPub, c.op); err != nil {
+		return nil, nil, err
+	}
+	if err := s.effective(c, oldPub); err != nil {
+		return nil, nil, err
+	}
+	return oldPriv, oldPub, nil
+}
+
+// markReplaced updates each replaced object (old identifier → replacement
+// identifier): its Names move to the replacement, it gains a Replacement
+// Object Link, and it is no longer the latest of its rotation.
+func (s *Service) markReplaced(ctx context.Context, c *call, replacedBy map[string]string) error {
 	now := s.cfg.Clock.Now()
-	for old, repl := range map[string]string{oldPriv.ID: priv.ID, oldPub.ID: pub.ID} {
+	for old, repl := range replacedBy {
 		var before *domain.Object
 		err := s.cfg.Store.Update(ctx, old, func(o *domain.Object) error {
 			before = o.Clone()
-			o.DeleteAttr("Name")
-			o.AddAttr("Link", linkAttr(kmip.LinkTypeReplacementObjectLink, repl))
-			o.SetAttr("Rotate Latest", kmip.Bool(kmip.TagRotateLatest, false))
-			o.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+			o.DeleteAttrOf(kmip.TagName)
+			o.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypeReplacementObjectLink, repl))
+			o.SetAttrOf(kmip.TagRotateLatest, kmip.Bool(kmip.TagRotateLatest, false))
+			o.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, now))
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		s.undoUpdate(c, before)
 	}
-	return out, nil
+	return nil
 }

@@ -24,11 +24,11 @@ func (s *Service) leaseSeconds() uint32 {
 }
 
 // leaseOf returns the lease kmipd grants on obj: its Lease Time attribute,
-// which the server sets on new cryptographic objects from Config.LeaseTime
-// (attr_server.go), else no limit (KMIP 1.4 §4.17: a lease of zero
-// means the client may use the object without a lease time limit).
+// which the server sets on new cryptographic objects from Config.LeaseTime,
+// else no limit (KMIP 1.4 §4.17: a lease of zero means the client may use
+// the object without a lease time limit).
 func leaseOf(obj *domain.Object) (seconds uint32, limited bool) {
-	lt, ok := obj.Attr("Lease Time").AsInterval()
+	lt, ok := obj.AttrOf(kmip.TagLeaseTime).AsInterval()
 	return lt, ok && lt > 0
 }
 
@@ -48,7 +48,7 @@ func (s *Service) obtainLease(ctx context.Context, c *call) (*kmip.Item, error) 
 		return nil, errorf(kmip.ResultReasonPermissionDenied, "no lease is issued for a destroyed object")
 	}
 	lease, _ := leaseOf(obj)
-	changed, ok := obj.Attr("Last Change Date").AsTime()
+	changed, ok := obj.AttrOf(kmip.TagLastChangeDate).AsTime()
 	if !ok {
 		changed = obj.InitialDate
 	}

@@ -49,7 +49,7 @@ func (s *Service) transition(ctx context.Context, c *call, fn func(obj *domain.O
 		if err := fn(obj, now); err != nil {
 			return err
 		}
-		obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+		obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, now))
 		return nil
 	})
 	if err != nil {

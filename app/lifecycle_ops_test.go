@@ -35,15 +35,16 @@ func aesCreate14With(name string, extra ...*kmip.Item) *kmip.Item {
 	return c
 }
 
-func dateAttr14(name string, t time.Time) *kmip.Item { return attr14(name, kmip.DateTime(0, t)) }
+func dateAttr14(name string, t time.Time) *kmip.Item { return attribute1x(name, kmip.DateTime(0, t)) }
 
 // TestDatesDriveState: an Activation Date that passes makes the key Active,
 // a Deactivation Date that passes makes it Deactivated, as every read sees
 // (KMIP 1.4 §3.22 transitions 4 and 6), and the next write persists it.
 func TestDatesDriveState(t *testing.T) {
+	t.Parallel()
 	s, clk := newClockedService(t)
 	now := clk.Now()
-	id := createdID(t, one(t, s, alice, v14, aesCreate14With("",
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("",
 		dateAttr14("Activation Date", now.Add(time.Hour)),
 		dateAttr14("Deactivation Date", now.Add(3*time.Hour)))))
 	if st := state(t, s, v14, id); st != domain.PreActive {
@@ -57,14 +58,14 @@ func TestDatesDriveState(t *testing.T) {
 		t.Fatalf("after the Activation Date (2.1): %s", st)
 	}
 	// Activate is refused now: the key is already Active.
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationActivate, uidItem(id))), kmip.ResultReasonWrongKeyLifecycleState)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationActivate, uidItem(id))), kmip.ResultReasonWrongKeyLifecycleState)
 	clk.advance(2 * time.Hour)
 	if st := state(t, s, v14, id); st != domain.Deactivated {
 		t.Fatalf("after the Deactivation Date: %s", st)
 	}
 	// A Deactivated key may be destroyed: Destroy sees the effective state
 	// and persists the whole path.
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
 	if st := state(t, s, v14, id); st != domain.Destroyed {
 		t.Fatalf("after Destroy: %s", st)
 	}
@@ -72,12 +73,13 @@ func TestDatesDriveState(t *testing.T) {
 
 // TestReKey14 follows KMIP 1.4 §4.4 and TC-REKEY-1-10.
 func TestReKey14(t *testing.T) {
+	t.Parallel()
 	s, clk := newClockedService(t)
 	now := clk.Now()
-	old := createdID(t, one(t, s, alice, v14, aesCreate14With("orig", dateAttr14("Activation Date", now.Add(-time.Hour)))))
+	old := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("orig", dateAttr14("Activation Date", now.Add(-time.Hour)))))
 	_, rs := send(t, s, alice, msg(v14,
-		bi(kmip.OperationReKey, uidItem(old), kmip.Struct(kmip.TagTemplateAttribute, attr14("Name", nameItem("second")))),
-		bi(kmip.OperationGetAttributes, kmip.Text(kmip.TagAttributeName, "Name"), kmip.Text(kmip.TagAttributeName, "State"))))
+		batchItem(kmip.OperationReKey, uidItem(old), kmip.Struct(kmip.TagTemplateAttribute, attribute1x("Name", nameItem("second")))),
+		batchItem(kmip.OperationGetAttributes, kmip.Text(kmip.TagAttributeName, "Name"), kmip.Text(kmip.TagAttributeName, "State"))))
 	repl := createdID(t, rs[0])
 	if repl == old {
 		t.Fatal("Re-key returned the existing key")
@@ -109,13 +111,13 @@ func TestReKey14(t *testing.T) {
 	if !hasLink(attrs14(t, s, repl)["Link"], kmip.LinkTypeReplacedObjectLink, old) {
 		t.Fatal("replacement has no Replaced Object Link")
 	}
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(repl))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(repl))))
 
 	// An Offset with an Activation Date is Invalid Message (1.4 §11.5);
 	// with an offset the replacement activates at Initial Date + Offset.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(repl), kmip.Interval(kmip.TagOffset, 60),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKey, uidItem(repl), kmip.Interval(kmip.TagOffset, 60),
 		kmip.Struct(kmip.TagTemplateAttribute, dateAttr14("Activation Date", now)))), kmip.ResultReasonInvalidMessage)
-	r2 := createdID(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(repl), kmip.Interval(kmip.TagOffset, 3600))))
+	r2 := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKey, uidItem(repl), kmip.Interval(kmip.TagOffset, 3600))))
 	if ad, _ := attrs14(t, s, r2)["Activation Date"][0].AsTime(); !ad.Equal(now.Add(time.Hour)) {
 		t.Fatalf("offset activation date %v", ad)
 	}
@@ -123,18 +125,18 @@ func TestReKey14(t *testing.T) {
 		t.Fatalf("replacement activating in an hour is %s", st)
 	}
 	// A key without an Activation Date cannot take an Offset.
-	plain := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(plain), kmip.Interval(kmip.TagOffset, 60))), kmip.ResultReasonIllegalOperation)
+	plain := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKey, uidItem(plain), kmip.Interval(kmip.TagOffset, 60))), kmip.ResultReasonIllegalOperation)
 	// Only symmetric keys are re-keyed; other users' keys are not.
-	opaque := createdID(t, one(t, s, alice, v14, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
+	opaque := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
 		kmip.Struct(kmip.TagTemplateAttribute), kmip.Struct(kmip.TagOpaqueObject,
 			kmip.Enum(kmip.TagOpaqueDataType, 0x80000001), kmip.Bytes(kmip.TagOpaqueDataValue, []byte("x"))))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(opaque))), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(opaque))), kmip.ResultReasonInvalidObjectType)
-	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationReKey, uidItem(plain))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKey, uidItem(opaque))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationReKey, uidItem(opaque))), kmip.ResultReasonInvalidObjectType)
+	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationReKey, uidItem(plain))), kmip.ResultReasonPermissionDenied)
 	// A destroyed key has no key value to replace.
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(plain))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(plain))), kmip.ResultReasonKeyValueNotPresent)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(plain))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKey, uidItem(plain))), kmip.ResultReasonKeyValueNotPresent)
 }
 
 func hasLink(links []*kmip.Item, lt kmip.LinkType, id string) bool {
@@ -151,25 +153,26 @@ func hasLink(links []*kmip.Item, lt kmip.LinkType, id string) bool {
 // TestArchiveRecover: an archived object answers Object Archived to every
 // operation but Recover (KMIP 1.4 §4.22-4.23, §11).
 func TestArchiveRecover(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		t.Run(v.String(), func(t *testing.T) {
 			s, _ := newClockedService(t)
-			id := createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationArchive, uidItem(id))))
+			id := createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationArchive, uidItem(id))))
 			for _, op := range []kmip.Operation{kmip.OperationGet, kmip.OperationGetAttributes, kmip.OperationActivate,
 				kmip.OperationArchive, kmip.OperationReKey, kmip.OperationObtainLease, kmip.OperationCheck, kmip.OperationDestroy} {
-				mustFail(t, one(t, s, alice, v, bi(op, uidItem(id))), kmip.ResultReasonObjectArchived)
+				mustFail(t, sendOne(t, s, alice, v, batchItem(op, uidItem(id))), kmip.ResultReasonObjectArchived)
 			}
-			mustFail(t, one(t, s, bob, v, bi(kmip.OperationRecover, uidItem(id))), kmip.ResultReasonPermissionDenied)
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationRecover, uidItem(id))))
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))))
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationRecover, uidItem(id)))) // already on-line: nothing to do
+			mustFail(t, sendOne(t, s, bob, v, batchItem(kmip.OperationRecover, uidItem(id))), kmip.ResultReasonPermissionDenied)
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRecover, uidItem(id))))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRecover, uidItem(id)))) // already on-line: nothing to do
 		})
 	}
 }
 
 func usageLimits14(total int64) *kmip.Item {
-	return attr14("Usage Limits", kmip.Struct(0,
+	return attribute1x("Usage Limits", kmip.Struct(0,
 		kmip.Long(kmip.TagUsageLimitsTotal, total),
 		kmip.Long(kmip.TagUsageLimitsCount, total),
 		kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitObject))))
@@ -177,17 +180,18 @@ func usageLimits14(total int64) *kmip.Item {
 
 // TestCheck follows KMIP 1.4 §4.10 / §11.11 and KMIP 2.1 §6.1.7.1.
 func TestCheck(t *testing.T) {
+	t.Parallel()
 	s, clk := newClockedService(t)
 	past := clk.Now().Add(-time.Hour)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", past), usageLimits14(10))))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", past), usageLimits14(10))))
 	encrypt := kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt))
 	sign := kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskSign))
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(id), encrypt,
+	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCheck, uidItem(id), encrypt,
 		kmip.Long(kmip.TagUsageLimitsCount, 10), kmip.Interval(kmip.TagLeaseTime, 3600))))
 	if got, _ := p.Child(kmip.TagUniqueIdentifier).AsText(); got != id {
 		t.Fatalf("Check answered %q", got)
 	}
-	r := one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(id), sign, kmip.Long(kmip.TagUsageLimitsCount, 1)))
+	r := sendOne(t, s, alice, v14, batchItem(kmip.OperationCheck, uidItem(id), sign, kmip.Long(kmip.TagUsageLimitsCount, 1)))
 	mustFail(t, r, kmip.ResultReasonPermissionDenied)
 	// The refusal lists only what was refused, and no identifier (1.4 Table 193).
 	if r.payload == nil || r.payload.Child(kmip.TagUniqueIdentifier) != nil || r.payload.Child(kmip.TagUsageLimitsCount) != nil {
@@ -196,14 +200,14 @@ func TestCheck(t *testing.T) {
 	if m, _ := r.payload.Child(kmip.TagCryptographicUsageMask).AsInt(); m != int32(kmip.CryptographicUsageMaskSign) {
 		t.Fatalf("refused Check names mask %d", m)
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationCheck, uidItem(id), sign)), kmip.ResultReasonIncompatibleCryptographicUsageMask)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 11))), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationCheck, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 11))), kmip.ResultReasonUsageLimitExceeded)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationCheck, uidItem(id), sign)), kmip.ResultReasonIncompatibleCryptographicUsageMask)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCheck, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 11))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationCheck, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, 11))), kmip.ResultReasonUsageLimitExceeded)
 	// A Pre-Active key may not be used for encryption yet.
-	pre := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(pre), encrypt)), kmip.ResultReasonPermissionDenied)
+	pre := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCheck, uidItem(pre), encrypt)), kmip.ResultReasonPermissionDenied)
 	// A refused Check empties the ID Placeholder: the Get after it has no object.
-	_, rs := send(t, s, alice, withContinue(msg(v14, aesCreate14(128, ""), bi(kmip.OperationCheck, encrypt), bi(kmip.OperationGet))))
+	_, rs := send(t, s, alice, withContinue(msg(v14, aesCreate14(128, ""), batchItem(kmip.OperationCheck, encrypt), batchItem(kmip.OperationGet))))
 	mustOK(t, rs[0])
 	mustFail(t, rs[1], kmip.ResultReasonPermissionDenied)
 	mustFail(t, rs[2], kmip.ResultReasonMissingData)
@@ -216,10 +220,11 @@ func withContinue(m *kmip.Item) *kmip.Item {
 
 // TestObtainLeaseAndUsageAllocation follows KMIP 1.4 §4.17-4.18 and §11.18-11.19.
 func TestObtainLeaseAndUsageAllocation(t *testing.T) {
+	t.Parallel()
 	s, clk := newClockedService(t)
 	past := clk.Now().Add(-time.Hour)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", past), usageLimits14(10))))
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationObtainLease, uidItem(id))))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", past), usageLimits14(10))))
+	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationObtainLease, uidItem(id))))
 	if lt, ok := p.Child(kmip.TagLeaseTime).AsInterval(); !ok || lt != 0 {
 		t.Fatalf("Lease Time %d (%v), want 0: no lease limit", lt, ok)
 	}
@@ -227,19 +232,19 @@ func TestObtainLeaseAndUsageAllocation(t *testing.T) {
 		t.Fatal("no Last Change Date")
 	}
 	alloc := func(n int64) *kmip.Item {
-		return bi(kmip.OperationGetUsageAllocation, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, n))
+		return batchItem(kmip.OperationGetUsageAllocation, uidItem(id), kmip.Long(kmip.TagUsageLimitsCount, n))
 	}
-	mustOK(t, one(t, s, alice, v14, alloc(4)))
-	mustFail(t, one(t, s, alice, v14, alloc(7)), kmip.ResultReasonPermissionDenied)
-	mustOK(t, one(t, s, alice, v14, alloc(6)))
-	mustFail(t, one(t, s, alice, v14, alloc(1)), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGetUsageAllocation, uidItem(id))), kmip.ResultReasonInvalidMessage)
+	mustOK(t, sendOne(t, s, alice, v14, alloc(4)))
+	mustFail(t, sendOne(t, s, alice, v14, alloc(7)), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, alice, v14, alloc(6)))
+	mustFail(t, sendOne(t, s, alice, v14, alloc(1)), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGetUsageAllocation, uidItem(id))), kmip.ResultReasonInvalidMessage)
 	ul := attrs14(t, s, id)["Usage Limits"][0]
 	if c, _ := ul.Child(kmip.TagUsageLimitsCount).AsLong(); c != 0 {
 		t.Fatalf("Usage Limits Count after allocating everything: %d", c)
 	}
-	plain := createdID(t, one(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", past))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGetUsageAllocation, uidItem(plain), kmip.Long(kmip.TagUsageLimitsCount, 1))), kmip.ResultReasonIllegalOperation)
+	plain := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", past))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGetUsageAllocation, uidItem(plain), kmip.Long(kmip.TagUsageLimitsCount, 1))), kmip.ResultReasonIllegalOperation)
 }
 
 // TestPollCancelPutNotify: Poll and Cancel of a value no operation has
@@ -247,21 +252,22 @@ func TestObtainLeaseAndUsageAllocation(t *testing.T) {
 // are app/async_test.go's), and Put and Notify go from server to
 // client (KMIP 1.4 §5), so a client sending them is refused.
 func TestPollCancelPutNotify(t *testing.T) {
+	t.Parallel()
 	s, _ := newClockedService(t)
 	acv := kmip.Bytes(kmip.TagAsynchronousCorrelationValue, []byte{1, 2, 3})
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationPoll, acv)), kmip.ResultReasonItemNotFound)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationPoll, acv)), kmip.ResultReasonInvalidAsynchronousCorrelationValue)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationPoll)), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationPoll, acv)), kmip.ResultReasonItemNotFound)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationPoll, acv)), kmip.ResultReasonInvalidAsynchronousCorrelationValue)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationPoll)), kmip.ResultReasonMissingData)
 	for _, v := range []version{v14, v21} {
-		p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationCancel, acv)))
+		p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationCancel, acv)))
 		if r, _ := p.Child(kmip.TagCancellationResult).AsEnum(); r != uint32(kmip.CancellationResultUnavailable) {
 			t.Fatalf("%s: Cancellation Result %d, want Unavailable", v, r)
 		}
 		if b, _ := p.Child(kmip.TagAsynchronousCorrelationValue).AsBytes(); string(b) != "\x01\x02\x03" {
 			t.Fatalf("%s: correlation value not echoed", v)
 		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationPut)), kmip.ResultReasonOperationNotSupported)
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationNotify)), kmip.ResultReasonOperationNotSupported)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationPut)), kmip.ResultReasonOperationNotSupported)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationNotify)), kmip.ResultReasonOperationNotSupported)
 	}
 }
 
@@ -269,17 +275,18 @@ func TestPollCancelPutNotify(t *testing.T) {
 // entire message" (KMIP 1.4 §6.16, KMIP 2.1 §9.13), so no earlier item runs;
 // a non-critical extension is ignored.
 func TestCriticalExtensionRejectsWholeMessage(t *testing.T) {
+	t.Parallel()
 	s, _ := newClockedService(t)
 	ext := func(crit bool) *kmip.Item {
 		return kmip.Struct(kmip.TagMessageExtension, kmip.Text(kmip.TagVendorIdentification, "acme"),
 			kmip.Bool(kmip.TagCriticalityIndicator, crit), kmip.Struct(kmip.TagVendorExtension))
 	}
-	m := withContinue(msg(v14, aesCreate14(128, "only-if-accepted"), bi(kmip.OperationQuery).Add(ext(true))))
+	m := withContinue(msg(v14, aesCreate14(128, "only-if-accepted"), batchItem(kmip.OperationQuery).Add(ext(true))))
 	_, rs := send(t, s, alice, m)
 	if len(rs) != 1 || rs[0].reason != kmip.ResultReasonFeatureNotSupported {
 		t.Fatalf("critical extension: %+v", rs)
 	}
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("Name", nameItem("only-if-accepted")))))
+	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("Name", nameItem("only-if-accepted")))))
 	if n := len(p.ChildrenOf(kmip.TagUniqueIdentifier)); n != 0 {
 		t.Fatalf("the rejected message created %d objects", n)
 	}
@@ -290,13 +297,14 @@ func TestCriticalExtensionRejectsWholeMessage(t *testing.T) {
 // TestQueryCapabilities checks the server-describing Query functions
 // (KMIP 1.4 §4.25, KMIP 2.1 §6.1.40).
 func TestQueryCapabilities(t *testing.T) {
+	t.Parallel()
 	s, _ := newClockedService(t)
 	q := func(v version, fs ...kmip.QueryFunction) *kmip.Item {
 		var items []*kmip.Item
 		for _, f := range fs {
 			items = append(items, kmip.Enum(kmip.TagQueryFunction, uint32(f)))
 		}
-		return mustOK(t, one(t, s, alice, v, bi(kmip.OperationQuery, items...)))
+		return mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationQuery, items...)))
 	}
 	p := q(v14, kmip.QueryFunctionQueryCapabilities)
 	ci := p.Child(kmip.TagCapabilityInformation)
@@ -355,6 +363,7 @@ func TestQueryCapabilities(t *testing.T) {
 // TestClaimedProfilesHaveEvidence: every profile Query reports has all its
 // OASIS test cases in test/conformance/expected-pass.txt, which CI enforces.
 func TestClaimedProfilesHaveEvidence(t *testing.T) {
+	t.Parallel()
 	f, err := os.Open("../test/conformance/expected-pass.txt")
 	if err != nil {
 		t.Fatal(err)
@@ -381,24 +390,25 @@ func TestClaimedProfilesHaveEvidence(t *testing.T) {
 // Compromise Occurrence Date; other reasons must not carry the latter
 // (KMIP 1.4 §4.20 Table 212); revoking follows the effective state.
 func TestRevokeReasonsAndDates(t *testing.T) {
+	t.Parallel()
 	s, clk := newClockedService(t)
 	now := clk.Now()
-	id := createdID(t, one(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", now.Add(-time.Hour)))))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", dateAttr14("Activation Date", now.Add(-time.Hour)))))
 	revoke := func(code kmip.RevocationReasonCode, extra ...*kmip.Item) *kmip.Item {
-		return bi(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+		return batchItem(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 			kmip.Enum(kmip.TagRevocationReasonCode, uint32(code)))}, extra...)...)
 	}
 	occurred := kmip.DateTime(kmip.TagCompromiseOccurrenceDate, now.Add(-30*time.Minute))
-	mustFail(t, one(t, s, alice, v14, revoke(kmip.RevocationReasonCodeSuperseded, occurred)), kmip.ResultReasonInvalidField)
-	mustFail(t, one(t, s, alice, v14, revoke(kmip.RevocationReasonCode(0x7fff))), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v14, revoke(kmip.RevocationReasonCodeSuperseded, occurred)), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v14, revoke(kmip.RevocationReasonCode(0x7fff))), kmip.ResultReasonInvalidField)
 	// Active through its Activation Date only: a non-compromise Revoke deactivates it.
-	mustOK(t, one(t, s, alice, v14, revoke(kmip.RevocationReasonCodeSuperseded)))
+	mustOK(t, sendOne(t, s, alice, v14, revoke(kmip.RevocationReasonCodeSuperseded)))
 	a := attrs14(t, s, id)
 	if d, _ := a["Deactivation Date"][0].AsTime(); !d.Equal(now) {
 		t.Fatalf("Deactivation Date %v, want %v", d, now)
 	}
 	clk.advance(time.Minute)
-	mustOK(t, one(t, s, alice, v14, revoke(kmip.RevocationReasonCodeKeyCompromise, occurred)))
+	mustOK(t, sendOne(t, s, alice, v14, revoke(kmip.RevocationReasonCodeKeyCompromise, occurred)))
 	a = attrs14(t, s, id)
 	if st, _ := a["State"][0].AsEnum(); domain.State(st) != domain.Compromised {
 		t.Fatalf("state %s", domain.State(st))

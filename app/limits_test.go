@@ -20,13 +20,13 @@ func mersenne(n uint) *big.Int {
 
 // splitPrimeField is a Create Split Key of a new 128-bit AES key over prime.
 func splitPrimeField(prime *big.Int) *kmip.Item {
-	return bi(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
+	return batchItem(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
 		kmip.Int(kmip.TagSplitKeyParts, 3), kmip.Int(kmip.TagSplitKeyThreshold, 2),
 		kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodPolynomialSharingPrimeField)),
 		kmip.Big(kmip.TagPrimeFieldSize, prime),
 		kmip.Struct(kmip.TagTemplateAttribute,
-			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-			attr14("Cryptographic Length", kmip.Int(0, 128))))
+			attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+			attribute1x("Cryptographic Length", kmip.Int(0, 128))))
 }
 
 // TestPrimeFieldSizeBounded proves a Prime Field Size longer than
@@ -34,11 +34,12 @@ func splitPrimeField(prime *big.Int) *kmip.Item {
 // on Create Split Key and on Register of a Split Key, while a prime within
 // the bound still splits. 2^4423-1 and 2^4253-1 are Mersenne primes.
 func TestPrimeFieldSizeBounded(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: randCrypto{},
 		Clock: fixedClock{time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}})
-	mustOK(t, one(t, s, alice, v14, splitPrimeField(mersenne(607))))
+	mustOK(t, sendOne(t, s, alice, v14, splitPrimeField(mersenne(607))))
 	for _, p := range []*big.Int{mersenne(4423), mersenne(4253), new(big.Int).Lsh(big.NewInt(1), 65536)} {
-		mustFail(t, one(t, s, alice, v14, splitPrimeField(p)), kmip.ResultReasonInvalidField)
+		mustFail(t, sendOne(t, s, alice, v14, splitPrimeField(p)), kmip.ResultReasonInvalidField)
 		sk := kmip.Struct(kmip.TagSplitKey,
 			kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagKeyPartIdentifier, 1),
 			kmip.Int(kmip.TagSplitKeyThreshold, 2),
@@ -47,13 +48,14 @@ func TestPrimeFieldSizeBounded(t *testing.T) {
 			keyBlock(kmip.KeyFormatTypeRaw, keyBytes(make([]byte, 16)),
 				kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
 				kmip.Int(kmip.TagCryptographicLength, 128)))
-		mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeSplitKey, sk)), kmip.ResultReasonInvalidField)
+		mustFail(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeSplitKey, sk)), kmip.ResultReasonInvalidField)
 	}
 }
 
 // TestPrimeFieldCheckObservesContext proves the primality test does not
 // start once the request's deadline has passed.
 func TestPrimeFieldCheckObservesContext(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if err := checkPrimeField(ctx, mersenne(3217)); !errors.Is(err, context.Canceled) {
@@ -74,11 +76,11 @@ func limitedService() *Service {
 // addCustom is an Add Attribute of a custom text attribute in v's form.
 func addCustom(v version, id, name, value string) *kmip.Item {
 	if v.major >= 2 {
-		return bi(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute,
+		return batchItem(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute,
 			kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"),
 				kmip.Text(kmip.TagAttributeName, name), kmip.Text(kmip.TagAttributeValue, value))))
 	}
-	return bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-"+name, kmip.Text(0, value)))
+	return batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("x-"+name, kmip.Text(0, value)))
 }
 
 // TestAttributeValueSizeLimit proves one attribute value above
@@ -86,21 +88,22 @@ func addCustom(v version, id, name, value string) *kmip.Item {
 // Invalid Field in KMIP 1.4 and Server Limit Exceeded in KMIP 2.1, and that
 // the object keeps no part of it.
 func TestAttributeValueSizeLimit(t *testing.T) {
+	t.Parallel()
 	s := limitedService()
 	big := string(make([]byte, 2000))
 	for _, tc := range []struct {
 		v    version
 		want kmip.ResultReason
 	}{{v14, kmip.ResultReasonInvalidField}, {v21, kmip.ResultReasonServerLimitExceeded}} {
-		id := createdID(t, one(t, s, alice, tc.v, registerSecret(tc.v)))
-		mustOK(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "small", "fits")))
-		mustFail(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "big", big)), tc.want)
+		id := createdID(t, sendOne(t, s, alice, tc.v, registerSecret(tc.v)))
+		mustOK(t, sendOne(t, s, alice, tc.v, addCustom(tc.v, id, "small", "fits")))
+		mustFail(t, sendOne(t, s, alice, tc.v, addCustom(tc.v, id, "big", big)), tc.want)
 		for _, a := range attrs21(t, s, id)[kmip.TagAttribute] {
 			if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "big" {
 				t.Errorf("%v: the refused value was stored", tc.v)
 			}
 		}
-		mustFail(t, one(t, s, alice, tc.v, registerSecret(tc.v, kmip.Text(kmip.TagContactInformation, big))), tc.want)
+		mustFail(t, sendOne(t, s, alice, tc.v, registerSecret(tc.v, kmip.Text(kmip.TagContactInformation, big))), tc.want)
 	}
 }
 
@@ -108,18 +111,19 @@ func TestAttributeValueSizeLimit(t *testing.T) {
 // MaxAttributeInstances is refused (KMIP 1.4 §11.15: Index Out of Bounds;
 // KMIP 2.1: Server Limit Exceeded), and that deleting one makes room.
 func TestAttributeInstancesLimit(t *testing.T) {
+	t.Parallel()
 	s := limitedService()
 	for _, tc := range []struct {
 		v    version
 		want kmip.ResultReason
 	}{{v14, kmip.ResultReasonIndexOutOfBounds}, {v21, kmip.ResultReasonServerLimitExceeded}} {
-		id := createdID(t, one(t, s, alice, tc.v, registerSecret(tc.v)))
+		id := createdID(t, sendOne(t, s, alice, tc.v, registerSecret(tc.v)))
 		for i := 0; i < 3; i++ {
-			mustOK(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "tag", string(rune('a'+i)))))
+			mustOK(t, sendOne(t, s, alice, tc.v, addCustom(tc.v, id, "tag", string(rune('a'+i)))))
 		}
-		mustFail(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "tag", "d")), tc.want)
-		mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-tag"))))
-		mustOK(t, one(t, s, alice, tc.v, addCustom(tc.v, id, "tag", "d")))
+		mustFail(t, sendOne(t, s, alice, tc.v, addCustom(tc.v, id, "tag", "d")), tc.want)
+		mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "x-tag"))))
+		mustOK(t, sendOne(t, s, alice, tc.v, addCustom(tc.v, id, "tag", "d")))
 	}
 }
 
@@ -128,16 +132,17 @@ func TestAttributeInstancesLimit(t *testing.T) {
 // (Permission Denied in KMIP 1.4, Server Limit Exceeded in 2.1), while an
 // object over the limit may still shrink.
 func TestObjectAttributesSizeLimit(t *testing.T) {
+	t.Parallel()
 	s := limitedService()
 	value := string(make([]byte, 900))
 	for _, tc := range []struct {
 		v    version
 		want kmip.ResultReason
 	}{{v14, kmip.ResultReasonPermissionDenied}, {v21, kmip.ResultReasonServerLimitExceeded}} {
-		id := createdID(t, one(t, s, alice, tc.v, registerSecret(tc.v)))
+		id := createdID(t, sendOne(t, s, alice, tc.v, registerSecret(tc.v)))
 		var refused bool
 		for i := 0; i < 10 && !refused; i++ {
-			r := one(t, s, alice, tc.v, addCustom(tc.v, id, fmt.Sprintf("n%d", i), value))
+			r := sendOne(t, s, alice, tc.v, addCustom(tc.v, id, fmt.Sprintf("n%d", i), value))
 			if r.status != kmip.ResultStatusSuccess {
 				mustFail(t, r, tc.want)
 				refused = true
@@ -163,6 +168,7 @@ func TestObjectAttributesSizeLimit(t *testing.T) {
 // TestAttrLimitsAllowShrinking proves checkAttrLimits refuses only growth:
 // an object already past every limit may lose or shrink attributes.
 func TestAttrLimitsAllowShrinking(t *testing.T) {
+	t.Parallel()
 	s := limitedService()
 	c := &call{v: v14}
 	before := &domain.Object{}
@@ -184,7 +190,7 @@ func TestAttrLimitsAllowShrinking(t *testing.T) {
 // hashPart is a part of a streamed SHA-256 Hash: the first when cv is nil.
 func hashPart(cv []byte, b []byte, final bool) *kmip.Item {
 	sha := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256)))
-	item := bi(kmip.OperationHash, sha, data(b))
+	item := batchItem(kmip.OperationHash, sha, data(b))
 	p := item.Child(kmip.TagRequestPayload)
 	if cv == nil {
 		p.Add(kmip.Bool(kmip.TagInitIndicator, true))
@@ -202,12 +208,13 @@ func hashPart(cv []byte, b []byte, final bool) *kmip.Item {
 // the bounds, a refusal is Permission Denied in KMIP 1.4 and Server Limit
 // Exceeded in 2.1, and finishing a stream makes room.
 func TestStreamCountLimits(t *testing.T) {
+	t.Parallel()
 	st := newMemStore()
 	cfg := Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow},
 		Limits: Limits{MaxStreamsPerClient: 2, MaxStreams: 3}}
 	node1, node2 := New(cfg), New(cfg)
 	open := func(s *Service, who domain.Principal, v version) result {
-		return one(t, s, who, v, hashPart(nil, []byte("abc"), false))
+		return sendOne(t, s, who, v, hashPart(nil, []byte("abc"), false))
 	}
 	first := bytesOf(t, mustOK(t, open(node1, alice, v14)), kmip.TagCorrelationValue)
 	mustOK(t, open(node2, alice, v21))
@@ -216,8 +223,8 @@ func TestStreamCountLimits(t *testing.T) {
 	mustOK(t, open(node2, bob, v14))
 	mustFail(t, open(node1, bob, v14), kmip.ResultReasonPermissionDenied) // three open in all
 	// A continued part stays within the bounds it replaces.
-	mustOK(t, one(t, node2, alice, v14, hashPart(first, []byte("def"), false)))
-	mustOK(t, one(t, node1, alice, v14, hashPart(first, nil, true)))
+	mustOK(t, sendOne(t, node2, alice, v14, hashPart(first, []byte("def"), false)))
+	mustOK(t, sendOne(t, node1, alice, v14, hashPart(first, nil, true)))
 	mustOK(t, open(node2, bob, v14))
 	if n := st.scratchCount(); n != 3 {
 		t.Fatalf("%d streams stored, want 3", n)
@@ -228,14 +235,15 @@ func TestStreamCountLimits(t *testing.T) {
 // a part whose buffered data would pass the per-client bytes is refused and
 // ends its stream, and the bound for all clients holds across clients.
 func TestStreamBytesLimits(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow},
 		Limits: Limits{MaxStreamBytesPerClient: 1000, MaxStreamBytes: 1500}})
-	cv := bytesOf(t, mustOK(t, one(t, s, alice, v21, hashPart(nil, make([]byte, 600), false))), kmip.TagCorrelationValue)
-	mustFail(t, one(t, s, alice, v21, hashPart(cv, make([]byte, 600), false)), kmip.ResultReasonServerLimitExceeded)
-	mustFail(t, one(t, s, alice, v21, hashPart(cv, nil, true)), kmip.ResultReasonInvalidCorrelationValue)
-	mustOK(t, one(t, s, alice, v21, hashPart(nil, make([]byte, 900), false)))
-	mustFail(t, one(t, s, bob, v21, hashPart(nil, make([]byte, 900), false)), kmip.ResultReasonServerLimitExceeded)
-	mustOK(t, one(t, s, bob, v21, hashPart(nil, make([]byte, 400), false)))
+	cv := bytesOf(t, mustOK(t, sendOne(t, s, alice, v21, hashPart(nil, make([]byte, 600), false))), kmip.TagCorrelationValue)
+	mustFail(t, sendOne(t, s, alice, v21, hashPart(cv, make([]byte, 600), false)), kmip.ResultReasonServerLimitExceeded)
+	mustFail(t, sendOne(t, s, alice, v21, hashPart(cv, nil, true)), kmip.ResultReasonInvalidCorrelationValue)
+	mustOK(t, sendOne(t, s, alice, v21, hashPart(nil, make([]byte, 900), false)))
+	mustFail(t, sendOne(t, s, bob, v21, hashPart(nil, make([]byte, 900), false)), kmip.ResultReasonServerLimitExceeded)
+	mustOK(t, sendOne(t, s, bob, v21, hashPart(nil, make([]byte, 400), false)))
 }
 
 // TestSplitKeyLengthBounded proves Create Split Key refuses a key longer
@@ -244,17 +252,18 @@ func TestStreamBytesLimits(t *testing.T) {
 // Field in KMIP 1.4 and Server Limit Exceeded in 2.1, while one within the
 // bound splits.
 func TestSplitKeyLengthBounded(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: randCrypto{}, Clock: fixedClock{testNow}})
 	split := func(v version, bits int32) result {
 		box := kmip.Struct(kmip.TagTemplateAttribute,
-			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmDES3))),
-			attr14("Cryptographic Length", kmip.Int(0, bits)))
+			attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmDES3))),
+			attribute1x("Cryptographic Length", kmip.Int(0, bits)))
 		if v.major >= 2 {
 			box = kmip.Struct(kmip.TagAttributes,
 				kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmDES3)),
 				kmip.Int(kmip.TagCryptographicLength, bits))
 		}
-		return one(t, s, alice, v, bi(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
+		return sendOne(t, s, alice, v, batchItem(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
 			kmip.Int(kmip.TagSplitKeyParts, 255), kmip.Int(kmip.TagSplitKeyThreshold, 255),
 			kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodPolynomialSharingGF2_8)), box))
 	}
@@ -268,9 +277,10 @@ func TestSplitKeyLengthBounded(t *testing.T) {
 // the server impose an internal maximum), while Located Items counts every
 // match and Offset Items reaches the rest.
 func TestLocateInternalMaximum(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: fakeCrypto{}, Clock: fixedClock{testNow}, Limits: Limits{MaxLocateItems: 3}})
 	for i := 0; i < 5; i++ {
-		createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+		createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
 	}
 	for _, tc := range []struct {
 		args []*kmip.Item
@@ -281,7 +291,7 @@ func TestLocateInternalMaximum(t *testing.T) {
 		{[]*kmip.Item{kmip.Int(kmip.TagMaximumItems, 2)}, 2},
 		{[]*kmip.Item{kmip.Int(kmip.TagOffsetItems, 3)}, 2},
 	} {
-		out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, tc.args...)))
+		out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, tc.args...)))
 		if n := len(out.ChildrenOf(kmip.TagUniqueIdentifier)); n != tc.want {
 			t.Errorf("Locate %v: %d identifiers, want %d", tc.args, n, tc.want)
 		}
@@ -295,11 +305,12 @@ func TestLocateInternalMaximum(t *testing.T) {
 // its base counts against the base's attribute limits: once the base holds
 // MaxAttributeInstances links, a derivation is refused and stores nothing.
 func TestDeriveBoundedByBaseLinks(t *testing.T) {
+	t.Parallel()
 	st := newMemStore()
 	s := New(Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Limits: Limits{MaxAttributeInstances: 2}})
 	base := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskDeriveKey), activeNow())
 	derive := func() result {
-		return one(t, s, alice, v14, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+		return sendOne(t, s, alice, v14, batchItem(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 			uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
 			kmip.Struct(kmip.TagDerivationParameters,
 				kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
@@ -320,8 +331,9 @@ func TestDeriveBoundedByBaseLinks(t *testing.T) {
 // without its payload, and the batch stops there (its continuation option
 // being Stop) or goes on refusing each item that does not fit (Continue).
 func TestResponseSizeBounded(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Limits: Limits{MaxResponseSize: 50000}})
-	rng := func() *kmip.Item { return bi(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 20000)) }
+	rng := func() *kmip.Item { return batchItem(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 20000)) }
 	resp, rs := send(t, s, alice, msg(v14, rng(), rng(), rng(), rng()))
 	if len(rs) != 3 || rs[0].status != kmip.ResultStatusSuccess || rs[1].status != kmip.ResultStatusSuccess {
 		t.Fatalf("results %+v, want two successes then Response Too Large", rs)
@@ -333,7 +345,7 @@ func TestResponseSizeBounded(t *testing.T) {
 	if n := kmip.EncodedLen(resp); n > 50000+1024 {
 		t.Errorf("response of %d bytes", n)
 	}
-	m := msg(v14, rng(), rng(), rng(), bi(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 16)), rng())
+	m := msg(v14, rng(), rng(), rng(), batchItem(kmip.OperationRNGRetrieve, kmip.Int(kmip.TagDataLength, 16)), rng())
 	m.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, uint32(kmip.BatchErrorContinuationOptionContinue)))
 	_, rs = send(t, s, alice, m)
 	if len(rs) != 5 || rs[1].status != kmip.ResultStatusSuccess || rs[3].status != kmip.ResultStatusSuccess {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -89,10 +90,10 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 		if !ok {
 			return nil, invalidField("Object Group Member must be an Enumeration")
 		}
-		if containsTerm(f.query.Terms, "Object Group") {
+		if containsTerm(f.query.Terms, kmip.TagObjectGroup.SpecName()) {
 			switch kmip.ObjectGroupMember(m) {
 			case kmip.ObjectGroupMemberGroupMemberFresh:
-				f.term(domain.IndexTerm{Name: "Fresh", Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
+				f.term(domain.IndexTerm{Name: kmip.TagFresh.SpecName(), Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
 			case kmip.ObjectGroupMemberGroupMemberDefault:
 				// kmipd's policy: a group's default object is its newest
 				// member, the first Locate answers.
@@ -155,7 +156,7 @@ func (s *Service) locateIDs(ctx context.Context, c *call, f *locateFilter, offse
 		}
 		for _, id := range ids {
 			obj, err := s.cfg.Store.Get(ctx, id)
-			if isErr(err, ports.ErrNotFound) {
+			if errors.Is(err, ports.ErrNotFound) {
 				continue // destroyed by another request meanwhile
 			}
 			if err != nil {
@@ -290,27 +291,27 @@ func storageTerms(c *call) ([]domain.IndexTerm, error) {
 // add puts one Locate attribute (not a date range) into the filter.
 func (f *locateFilter) add(a domain.Attribute) error {
 	switch a.Name {
-	case "Object Type":
+	case kmip.TagObjectType.SpecName():
 		v, _ := a.Value.AsEnum()
 		f.term(domain.IndexTerm{Name: domain.IndexObjectType, Key: domain.EnumKey(v)})
-	case "State":
+	case kmip.TagState.SpecName():
 		return f.addState(a.Value)
-	case "Operation Policy Name":
+	case kmip.TagOperationPolicyName.SpecName():
 		v, _ := a.Value.AsText()
 		f.term(domain.IndexTerm{Name: domain.IndexPolicy, Key: v})
-	case "Unique Identifier":
+	case kmip.TagUniqueIdentifier.SpecName():
 		v, ok := a.Value.AsText()
 		if !ok || (f.uid != "" && f.uid != v) {
 			return invalidField("invalid Unique Identifier filter")
 		}
 		f.uid = v
-	case "Cryptographic Usage Mask":
+	case kmip.TagCryptographicUsageMask.SpecName():
 		// Matching objects have every requested bit (KMIP 1.4 §4.9).
 		m, _ := a.Value.AsInt()
 		for _, bit := range domain.MaskBits(uint32(m)) {
 			f.term(domain.IndexTerm{Name: domain.IndexUsageBit, Key: domain.EnumKey(bit)})
 		}
-	case "Usage Limits":
+	case kmip.TagUsageLimits.SpecName():
 		f.limits = a.Value
 	default:
 		f.term(domain.IndexTerm{Name: a.Name, Key: domain.IndexKey(a.Value)})
@@ -353,7 +354,7 @@ func containsTerm(terms []domain.IndexTerm, name string) bool {
 // usageLimitsAtLeast reports whether the object's Usage Limits Count and
 // Total are at least those of want (KMIP 1.4 §4.9).
 func usageLimitsAtLeast(obj *domain.Object, want *kmip.Item) bool {
-	have := obj.Attr("Usage Limits")
+	have := obj.AttrOf(kmip.TagUsageLimits)
 	if have == nil {
 		return false
 	}
@@ -398,7 +399,7 @@ func dateRanges(attrs []domain.Attribute) (map[string]dateRange, error) {
 				from, to = to, from
 			}
 			out[name] = dateRange{from, to}
-		case name == "Initial Date":
+		case name == kmip.TagInitialDate.SpecName():
 			out[name] = dateRange{ts[0], ts[0]}
 		}
 	}
@@ -410,7 +411,7 @@ func dateRanges(attrs []domain.Attribute) (map[string]dateRange, error) {
 func inRanges(obj *domain.Object, ranges map[string]dateRange) bool {
 	for name, r := range ranges {
 		values := obj.AttrValues(name)
-		if name == "Initial Date" {
+		if name == kmip.TagInitialDate.SpecName() {
 			values = []*kmip.Item{kmip.DateTime(kmip.TagInitialDate, obj.InitialDate)}
 		}
 		found := false

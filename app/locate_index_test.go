@@ -53,7 +53,7 @@ func locateWorld(t *testing.T, policies ports.PolicySource) (*Service, *counting
 	add := func(id, owner, policy string, typ kmip.ObjectType, st domain.State, fn func(o *domain.Object)) {
 		o := &domain.Object{ID: id, Type: uint32(typ), State: st, Owner: owner, Policy: policy,
 			InitialDate: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-		o.AddAttr("Name", nameItem("k"))
+		o.AddAttrOf(kmip.TagName, nameItem("k"))
 		if fn != nil {
 			fn(o)
 		}
@@ -64,23 +64,23 @@ func locateWorld(t *testing.T, policies ports.PolicySource) (*Service, *counting
 	sym, secret := kmip.ObjectTypeSymmetricKey, kmip.ObjectTypeSecretData
 	usage := func(m kmip.CryptographicUsageMask) func(*domain.Object) {
 		return func(o *domain.Object) {
-			o.SetAttr("Cryptographic Usage Mask", kmip.Int(kmip.TagCryptographicUsageMask, int32(m)))
+			o.SetAttrOf(kmip.TagCryptographicUsageMask, kmip.Int(kmip.TagCryptographicUsageMask, int32(m)))
 		}
 	}
 	add("a1", "alice", "default", sym, domain.Active, usage(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))
 	add("a2", "alice", "default", sym, domain.PreActive, usage(kmip.CryptographicUsageMaskEncrypt))
 	add("a3", "alice", "shared", sym, domain.Active, func(o *domain.Object) {
-		o.AddAttr("Object Group", kmip.Text(kmip.TagObjectGroup, "g"))
-		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, false))
+		o.AddAttrOf(kmip.TagObjectGroup, kmip.Text(kmip.TagObjectGroup, "g"))
+		o.SetAttrOf(kmip.TagFresh, kmip.Bool(kmip.TagFresh, false))
 	})
 	add("a4", "alice", "shared", secret, domain.Active, func(o *domain.Object) {
-		o.AddAttr("Object Group", kmip.Text(kmip.TagObjectGroup, "g"))
-		o.SetAttr("Fresh", kmip.Bool(kmip.TagFresh, true))
+		o.AddAttrOf(kmip.TagObjectGroup, kmip.Text(kmip.TagObjectGroup, "g"))
+		o.SetAttrOf(kmip.TagFresh, kmip.Bool(kmip.TagFresh, true))
 	})
 	add("a5", "alice", "default", sym, domain.Destroyed, nil)
 	add("a6", "alice", "unknown-policy", sym, domain.Active, nil)
 	add("b1", "bob", "default", sym, domain.Active, func(o *domain.Object) {
-		o.SetAttr("Usage Limits", kmip.Struct(kmip.TagUsageLimits,
+		o.SetAttrOf(kmip.TagUsageLimits, kmip.Struct(kmip.TagUsageLimits,
 			kmip.Long(kmip.TagUsageLimitsTotal, 100), kmip.Long(kmip.TagUsageLimitsCount, 50),
 			kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitObject))))
 	})
@@ -103,7 +103,7 @@ func locateAs(t *testing.T, s *Service, who domain.Principal, fields ...*kmip.It
 		}
 	}
 	payload := append(rest, kmip.Struct(kmip.TagAttributes, attrs...))
-	out := mustOK(t, one(t, s, who, v21, bi(kmip.OperationLocate, payload...)))
+	out := mustOK(t, sendOne(t, s, who, v21, batchItem(kmip.OperationLocate, payload...)))
 	n, _ := out.Child(kmip.TagLocatedItems).AsInt()
 	var ids []string
 	for _, it := range out.ChildrenOf(kmip.TagUniqueIdentifier) {
@@ -114,6 +114,7 @@ func locateAs(t *testing.T, s *Service, who domain.Principal, fields ...*kmip.It
 }
 
 func TestLocateCriteria(t *testing.T) {
+	t.Parallel()
 	for _, listed := range []bool{true, false} {
 		t.Run(fmt.Sprintf("listed=%v", listed), func(t *testing.T) {
 			var policies ports.PolicySource = testPolicies{}
@@ -169,6 +170,7 @@ func TestLocateCriteria(t *testing.T) {
 // group filters are answered by the store's index: Locate loads no object
 // when the policy source can list its policies.
 func TestLocateLoadsNoCandidate(t *testing.T) {
+	t.Parallel()
 	s, store := locateWorld(t, listedPolicies{})
 	for _, who := range []domain.Principal{alice, bob, {Name: "carol"}} {
 		locateAs(t, s, who, nameItem("k"))
@@ -213,12 +215,13 @@ func TestLocateChecksUnindexedTermsOnCandidates(t *testing.T) {
 // TestLocateByCustomAndVendorAttributes finds objects by a KMIP 1.x custom
 // attribute and by a KMIP 2.x Vendor Attribute, through the service.
 func TestLocateByCustomAndVendorAttributes(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	create := aesCreate14(128, "")
-	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attr14("x-dept", kmip.Text(0, "payments")))
-	id := createdID(t, one(t, s, alice, v14, create))
-	createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("x-dept", kmip.Text(0, "payments")))))
+	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attribute1x("x-dept", kmip.Text(0, "payments")))
+	id := createdID(t, sendOne(t, s, alice, v14, create))
+	createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("x-dept", kmip.Text(0, "payments")))))
 	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || ids[0].Value != id {
 		t.Errorf("Locate by x-dept = %v, want %s", ids, id)
 	}
@@ -226,14 +229,14 @@ func TestLocateByCustomAndVendorAttributes(t *testing.T) {
 		return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"),
 			kmip.Text(kmip.TagAttributeName, "dept"), kmip.Text(kmip.TagAttributeValue, v))
 	}
-	out = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
+	out = mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
 	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 || ids[0].Value != id {
 		t.Errorf("Locate by Vendor Attribute x/dept = %v, want %s", ids, id)
 	}
 	if n, _ := out.Child(kmip.TagLocatedItems).AsInt(); n != 1 {
 		t.Errorf("Located Items %d, want 1", n)
 	}
-	out = mustOK(t, one(t, s, bob, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
+	out = mustOK(t, sendOne(t, s, bob, v21, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor("payments")))))
 	if ids := out.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
 		t.Errorf("bob located alice's key: %v", ids)
 	}
@@ -243,6 +246,7 @@ func TestLocateByCustomAndVendorAttributes(t *testing.T) {
 // state the object's dates give it, and that archived objects are found
 // only in Archival Storage (KMIP 1.4 §4.9, §3.22).
 func TestLocateEffectiveStateAndArchive(t *testing.T) {
+	t.Parallel()
 	store := newMemStore()
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	s := New(Config{Store: store, Crypto: fakeCrypto{}, Policies: listedPolicies{}, Clock: fixedClock{now}})
@@ -254,16 +258,16 @@ func TestLocateEffectiveStateAndArchive(t *testing.T) {
 		}
 	}
 	add("due", domain.PreActive, func(o *domain.Object) {
-		o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, now.Add(-time.Hour)))
+		o.SetAttrOf(kmip.TagActivationDate, kmip.DateTime(kmip.TagActivationDate, now.Add(-time.Hour)))
 	})
 	add("later", domain.PreActive, func(o *domain.Object) {
-		o.SetAttr("Activation Date", kmip.DateTime(kmip.TagActivationDate, now.Add(time.Hour)))
+		o.SetAttrOf(kmip.TagActivationDate, kmip.DateTime(kmip.TagActivationDate, now.Add(time.Hour)))
 	})
 	add("over", domain.Active, func(o *domain.Object) {
-		o.SetAttr("Deactivation Date", kmip.DateTime(kmip.TagDeactivationDate, now.Add(-time.Hour)))
+		o.SetAttrOf(kmip.TagDeactivationDate, kmip.DateTime(kmip.TagDeactivationDate, now.Add(-time.Hour)))
 	})
 	add("kept", domain.Active, func(o *domain.Object) {
-		o.SetAttr("Archive Date", kmip.DateTime(kmip.TagArchiveDate, now.Add(-time.Hour)))
+		o.SetAttrOf(kmip.TagArchiveDate, kmip.DateTime(kmip.TagArchiveDate, now.Add(-time.Hour)))
 	})
 	archival := kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskArchivalStorage))
 	for _, tc := range []struct {

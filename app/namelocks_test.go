@@ -15,6 +15,7 @@ import (
 // name exactly one key gets it (the uniqueness check and the write it
 // guards are one step for other requests).
 func TestConcurrentNamesStayUnique(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: slowLocate{newMemStore()}, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
 	const rounds, racers = 10, 4
 	keys := make([][]string, rounds)
@@ -29,14 +30,14 @@ func TestConcurrentNamesStayUnique(t *testing.T) {
 		for _, id := range keys[i] {
 			wg.Go(func() {
 				<-start
-				send(t, s, alice, msg(v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Name", nameItem(fmt.Sprintf("race-%d", i))))))
+				send(t, s, alice, msg(v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Name", nameItem(fmt.Sprintf("race-%d", i))))))
 			})
 		}
 		close(start)
 	}
 	wg.Wait()
 	for i := range rounds {
-		found := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("Name", nameItem(fmt.Sprintf("race-%d", i))))))
+		found := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("Name", nameItem(fmt.Sprintf("race-%d", i))))))
 		if n := len(found.ChildrenOf(kmip.TagUniqueIdentifier)); n != 1 {
 			t.Errorf("race-%d: %d keys carry it, want 1", i, n)
 		}
@@ -56,6 +57,7 @@ func (s slowLocate) Locate(ctx context.Context, q ports.LocateQuery) ([]string, 
 // A local Name lock is exclusive, a wait for it ends with its context, and
 // a released name is forgotten.
 func TestLocalNameLocks(t *testing.T) {
+	t.Parallel()
 	l := newLocalNameLocks()
 	ctx := context.Background()
 	a, _ := l.NameSession(ctx)

@@ -19,11 +19,11 @@ func uriName(n string) *kmip.Item {
 // policy (none when empty).
 func aesTemplateItem(bits int32, policy string) *kmip.Item {
 	tmpl := kmip.Struct(kmip.TagTemplate,
-		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-		attr14("Cryptographic Length", kmip.Int(0, bits)),
-		attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))))
+		attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+		attribute1x("Cryptographic Length", kmip.Int(0, bits)),
+		attribute1x("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))))
 	if policy != "" {
-		tmpl.Add(attr14("Operation Policy Name", kmip.Text(0, policy)))
+		tmpl.Add(attribute1x("Operation Policy Name", kmip.Text(0, policy)))
 	}
 	return tmpl
 }
@@ -31,7 +31,7 @@ func aesTemplateItem(bits int32, policy string) *kmip.Item {
 // createFromTemplate is a KMIP 1.4 Create of a symmetric key from the
 // Template named name.
 func createFromTemplate(name string) *kmip.Item {
-	return bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+	return batchItem(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 		kmip.Struct(kmip.TagTemplateAttribute, nameItem(name)))
 }
 
@@ -39,37 +39,38 @@ func createFromTemplate(name string) *kmip.Item {
 // (KMIP 1.4 §3.2, KMIP 2.1 §4.32; issue 12.2): Register, Create, Import,
 // Add and Modify Attribute all refuse a value another object carries.
 func TestNameUniqueByValue(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: fakeCrypto{}, Clock: fixedClock{testNow}, StrictNames: true})
-	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attr14("Name", nameItem("bob-aes256")))))
+	mustOK(t, sendOne(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attribute1x("Name", nameItem("bob-aes256")))))
 	taken := func(v version) kmip.ResultReason {
 		if v.major >= 2 {
 			return kmip.ResultReasonNonUniqueNameAttribute
 		}
 		return kmip.ResultReasonIllegalOperation
 	}
-	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
-		attr14("Name", uriName("bob-aes256")), attr14("Operation Policy Name", kmip.Text(0, "public")))), taken(v14))
-	mustFail(t, one(t, s, alice, v14, aesCreate14With("", attr14("Name", uriName("bob-aes256")))), taken(v14))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "chosen"),
+	mustFail(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
+		attribute1x("Name", uriName("bob-aes256")), attribute1x("Operation Policy Name", kmip.Text(0, "public")))), taken(v14))
+	mustFail(t, sendOne(t, s, alice, v14, aesCreate14With("", attribute1x("Name", uriName("bob-aes256")))), taken(v14))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "chosen"),
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
-		attr14("Name", uriName("bob-aes256")), attr14("Operation Policy Name", kmip.Text(0, "public")),
+		attribute1x("Name", uriName("bob-aes256")), attribute1x("Operation Policy Name", kmip.Text(0, "public")),
 		aesTemplateItem(128, "shared"))), taken(v14))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "chosen"),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "chosen"),
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
 		kmip.Struct(kmip.TagAttributes, uriName("bob-aes256")),
 		kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
 			keyBlock(kmip.KeyFormatTypeOpaque, keyBytes([]byte("pw")))))), taken(v21))
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "mine")))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Name", uriName("bob-aes256")))), taken(v14))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id),
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "mine")))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Name", uriName("bob-aes256")))), taken(v14))
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id),
 		kmip.Struct(kmip.TagNewAttribute, uriName("bob-aes256")))), taken(v21))
 	// One object cannot carry one Name Value twice either, but may change
 	// the Name Type of its own name.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Name", uriName("mine")))), taken(v14))
-	mustFail(t, one(t, s, alice, v14, aesCreate14With("twice", attr14("Name", uriName("twice")))), taken(v14))
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Name", uriName("mine")))), taken(v14))
+	mustFail(t, sendOne(t, s, alice, v14, aesCreate14With("twice", attribute1x("Name", uriName("twice")))), taken(v14))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id),
 		kmip.Struct(kmip.TagCurrentAttribute, nameItem("mine")), kmip.Struct(kmip.TagNewAttribute, uriName("mine")))))
-	if n := len(storedObj(t, s, id).AttrValues("Name")); n != 1 {
+	if n := len(storedObj(t, s, id).AttrValuesOf(kmip.TagName)); n != 1 {
 		t.Fatalf("%d Names after changing the Name Type", n)
 	}
 }
@@ -78,19 +79,20 @@ func TestNameUniqueByValue(t *testing.T) {
 // Template's attributes; alice cannot slip in a Template of the same Name
 // Value under another Name Type (issue 12.2).
 func TestTemplateCannotBeHijacked(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attr14("Name", nameItem("bob-aes256")))))
+	mustOK(t, sendOne(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attribute1x("Name", nameItem("bob-aes256")))))
 	// An identifier alice chooses sorts before bob's.
-	one(t, s, alice, v14, bi(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "0-hijack"),
+	sendOne(t, s, alice, v14, batchItem(kmip.OperationImport, kmip.Text(kmip.TagUniqueIdentifier, "0-hijack"),
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
-		attr14("Name", uriName("bob-aes256")), attr14("Operation Policy Name", kmip.Text(0, "public")),
+		attribute1x("Name", uriName("bob-aes256")), attribute1x("Operation Policy Name", kmip.Text(0, "public")),
 		aesTemplateItem(128, "public")))
-	one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
-		attr14("Name", kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, "bob-aes256"), kmip.Enum(kmip.TagNameType, 0x80000001))),
-		attr14("Operation Policy Name", kmip.Text(0, "public"))))
-	id := createdID(t, one(t, s, bob, v14, createFromTemplate("bob-aes256")))
+	sendOne(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
+		attribute1x("Name", kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, "bob-aes256"), kmip.Enum(kmip.TagNameType, 0x80000001))),
+		attribute1x("Operation Policy Name", kmip.Text(0, "public"))))
+	id := createdID(t, sendOne(t, s, bob, v14, createFromTemplate("bob-aes256")))
 	obj := storedObj(t, s, id)
-	if n, _ := obj.Attr("Cryptographic Length").AsInt(); n != 256 || obj.Policy != domain.PolicyDefault {
+	if n, _ := obj.AttrOf(kmip.TagCryptographicLength).AsInt(); n != 256 || obj.Policy != domain.PolicyDefault {
 		t.Fatalf("bob's key: length %d, policy %q, want his Template's 256 and default", n, obj.Policy)
 	}
 }
@@ -99,11 +101,12 @@ func TestTemplateCannotBeHijacked(t *testing.T) {
 // unique, or by two nodes at once) is refused, never resolved to the first
 // one the caller can read; one the caller cannot read is not found.
 func TestTemplateNameAmbiguousOrUnreadable(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	put := func(id, owner, policy string, name *kmip.Item, bits int32) {
 		o := &domain.Object{ID: id, Type: uint32(kmip.ObjectTypeTemplate), State: domain.PreActive, Owner: owner,
 			Policy: policy, Payload: aesTemplateItem(bits, "")}
-		o.AddAttr("Name", name)
+		o.AddAttrOf(kmip.TagName, name)
 		if err := s.cfg.Store.Create(context.Background(), o); err != nil {
 			t.Fatal(err)
 		}
@@ -111,13 +114,13 @@ func TestTemplateNameAmbiguousOrUnreadable(t *testing.T) {
 	put("a-public", "alice", domain.PolicyPublic, uriName("dup"), 128)
 	put("b-private", "bob", domain.PolicyDefault, nameItem("dup"), 256)
 	for _, who := range []domain.Principal{alice, bob} {
-		mustFail(t, one(t, s, who, v14, createFromTemplate("dup")), kmip.ResultReasonIllegalOperation)
+		mustFail(t, sendOne(t, s, who, v14, createFromTemplate("dup")), kmip.ResultReasonIllegalOperation)
 	}
 	put("c-private", "carol", domain.PolicyDefault, nameItem("carols"), 256)
-	mustFail(t, one(t, s, bob, v14, createFromTemplate("carols")), kmip.ResultReasonItemNotFound)
+	mustFail(t, sendOne(t, s, bob, v14, createFromTemplate("carols")), kmip.ResultReasonItemNotFound)
 	put("a-shared", "alice", domain.PolicyPublic, nameItem("alices"), 128)
-	id := createdID(t, one(t, s, bob, v14, createFromTemplate("alices")))
-	if n, _ := storedObj(t, s, id).Attr("Cryptographic Length").AsInt(); n != 128 {
+	id := createdID(t, sendOne(t, s, bob, v14, createFromTemplate("alices")))
+	if n, _ := storedObj(t, s, id).AttrOf(kmip.TagCryptographicLength).AsInt(); n != 128 {
 		t.Fatalf("length %d from the one readable Template, want 128", n)
 	}
 }
@@ -125,20 +128,21 @@ func TestTemplateNameAmbiguousOrUnreadable(t *testing.T) {
 // A Name in a Create Key Pair's Common attributes or in a Create Split Key
 // of several parts would name two objects: refused, and nothing is stored.
 func TestNamesOfManyObjectsRefused(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, StrictNames: true})
-	before := len(mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationCreateKeyPair,
+	before := len(mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier))
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationCreateKeyPair,
 		kmip.Struct(kmip.TagCommonAttributes,
 			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmEd25519)),
 			kmip.Int(kmip.TagCryptographicLength, 255), nameItem("pair")),
 		kmip.Struct(kmip.TagPrivateKeyAttributes, mask(kmip.CryptographicUsageMaskSign)),
 		kmip.Struct(kmip.TagPublicKeyAttributes, mask(kmip.CryptographicUsageMaskVerify)))), kmip.ResultReasonNonUniqueNameAttribute)
 	key := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
 		uidItem(key), kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagSplitKeyThreshold, 2),
 		kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR)),
-		kmip.Struct(kmip.TagTemplateAttribute, attr14("Name", nameItem("parts"))))), kmip.ResultReasonIllegalOperation)
-	after := len(mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier))
+		kmip.Struct(kmip.TagTemplateAttribute, attribute1x("Name", nameItem("parts"))))), kmip.ResultReasonIllegalOperation)
+	after := len(mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLocate))).ChildrenOf(kmip.TagUniqueIdentifier))
 	if after != before+1 {
 		t.Fatalf("%d objects stored besides the key to split", after-before-1)
 	}
@@ -168,9 +172,10 @@ func (l legacyIndex) Locate(ctx context.Context, q ports.LocateQuery) ([]string,
 // Objects indexed before Name Values were are still found by their whole
 // Name under the standard Name Types.
 func TestNameUniqueOnLegacyIndex(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: legacyIndex{newMemStore()}, Crypto: fakeCrypto{}, Clock: fixedClock{testNow}, StrictNames: true})
-	createdID(t, one(t, s, alice, v14, aesCreate14With("", attr14("Name", uriName("old")))))
-	mustFail(t, one(t, s, bob, v14, aesCreate14(128, "old")), kmip.ResultReasonIllegalOperation)
+	createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", attribute1x("Name", uriName("old")))))
+	mustFail(t, sendOne(t, s, bob, v14, aesCreate14(128, "old")), kmip.ResultReasonIllegalOperation)
 }
 
 // TestNamesRepeatUnlessStrict: by default (StrictNames false) new objects
@@ -179,25 +184,26 @@ func TestNameUniqueOnLegacyIndex(t *testing.T) {
 // otherwise), while a Template's name, Add/Modify Attribute and Import stay
 // unique; a Template name shared with a key still resolves to the Template.
 func TestNamesRepeatUnlessStrict(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
-	a := createdID(t, one(t, s, alice, v14, aesCreate14(128, "Symmetric Key")))
-	b := createdID(t, one(t, s, bob, v14, aesCreate14(128, "Symmetric Key")))
+	a := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "Symmetric Key")))
+	b := createdID(t, sendOne(t, s, bob, v14, aesCreate14(128, "Symmetric Key")))
 	if a == b {
 		t.Fatal("one identifier for two objects")
 	}
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationCreateKeyPair,
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationCreateKeyPair,
 		kmip.Struct(kmip.TagCommonAttributes,
 			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmEd25519)),
 			kmip.Int(kmip.TagCryptographicLength, 255), nameItem("pair")),
 		kmip.Struct(kmip.TagPrivateKeyAttributes, mask(kmip.CryptographicUsageMaskSign)),
 		kmip.Struct(kmip.TagPublicKeyAttributes, mask(kmip.CryptographicUsageMaskVerify)))))
-	mustOK(t, one(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attr14("Name", nameItem("Symmetric Key")))))
-	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
-		attr14("Name", uriName("Symmetric Key")), attr14("Operation Policy Name", kmip.Text(0, "public")))), kmip.ResultReasonIllegalOperation)
-	id := createdID(t, one(t, s, bob, v14, createFromTemplate("Symmetric Key")))
-	if n, _ := storedObj(t, s, id).Attr("Cryptographic Length").AsInt(); n != 256 {
+	mustOK(t, sendOne(t, s, bob, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(256, ""), attribute1x("Name", nameItem("Symmetric Key")))))
+	mustFail(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeTemplate, aesTemplateItem(128, "public"),
+		attribute1x("Name", uriName("Symmetric Key")), attribute1x("Operation Policy Name", kmip.Text(0, "public")))), kmip.ResultReasonIllegalOperation)
+	id := createdID(t, sendOne(t, s, bob, v14, createFromTemplate("Symmetric Key")))
+	if n, _ := storedObj(t, s, id).AttrOf(kmip.TagCryptographicLength).AsInt(); n != 256 {
 		t.Fatalf("Create from the Template named like two keys: length %d, want the Template's 256", n)
 	}
-	c := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(c), attr14("Name", nameItem("pair")))), kmip.ResultReasonIllegalOperation)
+	c := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(c), attribute1x("Name", nameItem("pair")))), kmip.ResultReasonIllegalOperation)
 }

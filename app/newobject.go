@@ -27,53 +27,61 @@ func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*d
 		Policy: domain.PolicyDefault, InitialDate: now,
 	}
 	for _, a := range attrs {
-		rule, err := ruleFor(c, a.Name)
-		if err != nil {
+		if err := applyNewAttr(c, obj, t, a); err != nil {
 			return nil, err
 		}
-		if !rule.ClientSets {
-			if same, err := checkDerived(c, a, objectTags[t]); same || err != nil {
-				if err != nil {
-					return nil, err
-				}
-				continue // the server derives it from the object (finishObject)
-			}
-			return nil, readOnlyOnCreate(a.Name)
-		}
-		if !rule.AppliesToType(uint32(t)) {
-			return nil, notApplicable(c, a.Name, t)
-		}
-		if a.Value == nil {
-			return nil, invalidField("attribute %q has no value", a.Name)
-		}
-		if err := checkAttrValue(a); err != nil {
-			return nil, err
-		}
-		if a.Name == "Operation Policy Name" {
-			name, ok := a.Value.AsText()
-			if !ok || name == "" {
-				return nil, invalidField("Operation Policy Name must be a non-empty Text String")
-			}
-			obj.Policy = name
-			continue
-		}
-		if !rule.Multi && obj.Attr(a.Name) != nil {
-			return nil, singleValued(c, a.Name)
-		}
-		obj.AddAttr(a.Name, a.Value)
 	}
 	// Names are checked here too, before any key is generated for the object.
 	if err := s.checkNewNames(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	obj.SetAttr("Last Change Date", kmip.DateTime(kmip.TagLastChangeDate, now))
+	obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, now))
 	if err := s.setServerAttrs(c, obj, now); err != nil {
 		return nil, err
 	}
-	if ad, ok := obj.Attr("Activation Date").AsTime(); ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
+	if ad, ok := obj.AttrOf(kmip.TagActivationDate).AsTime(); ok && !ad.After(now) && domain.HasLifecycle(obj.Type) {
 		obj.State = domain.Active
 	}
 	return obj, nil
+}
+
+// applyNewAttr applies one attribute of a create request to obj, refusing
+// one a client may not set (unless it only repeats what the server derives),
+// one that does not apply to the type, and a second value of a single-valued
+// attribute; the Operation Policy Name becomes obj.Policy.
+func applyNewAttr(c *call, obj *domain.Object, t kmip.ObjectType, a domain.Attribute) error {
+	rule, err := ruleFor(c, a.Name)
+	if err != nil {
+		return err
+	}
+	if !rule.ClientSets {
+		if same, err := checkDerived(c, a, objectTags[t]); same || err != nil {
+			return err // same: the server derives it from the object (finishObject)
+		}
+		return readOnlyOnCreate(a.Name)
+	}
+	if !rule.AppliesToType(uint32(t)) {
+		return notApplicable(c, a.Name, t)
+	}
+	if a.Value == nil {
+		return invalidField("attribute %q has no value", a.Name)
+	}
+	if err := checkAttrValue(a); err != nil {
+		return err
+	}
+	if a.Name == kmip.TagOperationPolicyName.SpecName() {
+		name, ok := a.Value.AsText()
+		if !ok || name == "" {
+			return invalidField("Operation Policy Name must be a non-empty Text String")
+		}
+		obj.Policy = name
+		return nil
+	}
+	if !rule.Multi && obj.Attr(a.Name) != nil {
+		return singleValued(c, a.Name)
+	}
+	obj.AddAttr(a.Name, a.Value)
+	return nil
 }
 
 // finishObject derives the attributes the server computes from the payload:
@@ -83,17 +91,17 @@ func finishObject(obj *domain.Object) {
 	setCertAttrs(obj)
 	kb := obj.Payload.Child(kmip.TagKeyBlock)
 	if kb != nil && kb.Child(kmip.TagKeyValue) == nil && obj.KeyRef == "" && mayOmitKeyValue(kmip.ObjectType(obj.Type)) {
-		obj.SetAttr("Key Value Present", kmip.Bool(kmip.TagKeyValuePresent, false))
+		obj.SetAttrOf(kmip.TagKeyValuePresent, kmip.Bool(kmip.TagKeyValuePresent, false))
 	}
 	if kb != nil {
-		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.Attr("Cryptographic Algorithm") == nil {
-			obj.SetAttr("Cryptographic Algorithm", it.Clone())
+		if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil && obj.AttrOf(kmip.TagCryptographicAlgorithm) == nil {
+			obj.SetAttrOf(kmip.TagCryptographicAlgorithm, it.Clone())
 		}
-		if it := kb.Child(kmip.TagCryptographicLength); it != nil && obj.Attr("Cryptographic Length") == nil {
-			obj.SetAttr("Cryptographic Length", it.Clone())
+		if it := kb.Child(kmip.TagCryptographicLength); it != nil && obj.AttrOf(kmip.TagCryptographicLength) == nil {
+			obj.SetAttrOf(kmip.TagCryptographicLength, it.Clone())
 		}
 		if it := kb.Child(kmip.TagKeyFormatType); it != nil {
-			obj.SetAttr("Key Format Type", it.Clone())
+			obj.SetAttrOf(kmip.TagKeyFormatType, it.Clone())
 		}
 	}
 	if material, format, ok := digestInput(obj.Payload); ok {
@@ -104,7 +112,7 @@ func finishObject(obj *domain.Object) {
 		if format != nil {
 			d.Add(format.Clone())
 		}
-		obj.SetAttr("Digest", d)
+		obj.SetAttrOf(kmip.TagDigest, d)
 	}
 }
 

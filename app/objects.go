@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 
@@ -73,9 +74,9 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	alg, okA := obj.Attr("Cryptographic Algorithm").AsEnum()
-	length, okL := obj.Attr("Cryptographic Length").AsInt()
-	mask, okM := obj.Attr("Cryptographic Usage Mask").AsInt()
+	alg, okA := obj.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
+	length, okL := obj.AttrOf(kmip.TagCryptographicLength).AsInt()
+	mask, okM := obj.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	switch {
 	case !okA:
 		return nil, invalidField("the Cryptographic Algorithm attribute is required")
@@ -112,7 +113,7 @@ func (s *Service) storeNew(ctx context.Context, c *call, obj *domain.Object, rep
 	if err := s.checkAttrLimits(c, nil, obj); err != nil {
 		return err
 	}
-	if err := s.keepNew(ctx, obj); err != nil { // HSM: app/kept.go
+	if err := s.keepNew(ctx, obj); err != nil {
 		return err
 	}
 	if err := s.cfg.Store.Create(ctx, obj); err != nil {
@@ -132,9 +133,9 @@ func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error
 	switch {
 	case transient(err):
 		return err
-	case isErr(err, ports.ErrUnsupported):
+	case errors.Is(err, ports.ErrUnsupported):
 		return invalidField("%s is not a supported symmetric key algorithm%s", alg, engineDetail(err, ports.ErrUnsupported)).because(err)
-	case isErr(err, ports.ErrInvalidLength):
+	case errors.Is(err, ports.ErrInvalidLength):
 		return invalidField("%d is not a valid length for %s keys%s", length, alg, engineDetail(err, ports.ErrInvalidLength)).because(err)
 	}
 	return err
@@ -142,8 +143,7 @@ func keygenError(err error, alg kmip.CryptographicAlgorithm, length int32) error
 
 // register implements Register (KMIP 1.4 §4.3, KMIP 2.1 §6.1.42) for every
 // object type: the object's structure is validated, the attributes its
-// content determines are derived (register_derive.go), and it is stored as
-// given.
+// content determines are derived, and it is stored as given.
 func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	t, err := objectType(c)
 	if err != nil {
@@ -158,9 +158,9 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	if t == kmip.ObjectTypeTemplate {
-		c, payload = templateOwnNames(c, payload) // app/register_objects.go
+		c, payload = templateOwnNames(c, payload)
 	}
-	if err := s.registerHook(c, payload); err != nil { // wrapped keys: app/wrap.go
+	if err := s.checkRegisteredWrapping(c, payload); err != nil {
 		return nil, err
 	}
 	derived, err := derivedAttrs(c, t, payload)
@@ -223,20 +223,20 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	if obj.Payload == nil {
 		return nil, kindErr(errKindDestroyed, "object has been destroyed")
 	}
-	if err := checkRelease(obj, encryptsOnRelease(c)); err != nil { // Sensitive, Extractable (app/attr_server.go)
+	if err := checkRelease(obj, encryptsOnRelease(c)); err != nil { // Sensitive, Extractable
 		return nil, err
 	}
-	if obj, err = s.withKeyValue(ctx, obj); err != nil { // HSM keys (app/kept.go)
+	if obj, err = s.withKeyValue(ctx, obj); err != nil {
 		return nil, usableError(err)
 	}
 	out, err := s.formatFor(ctx, c, obj)
 	if err != nil {
 		return nil, err
 	}
-	if out, err = s.getHook(ctx, c, obj, out); err != nil { // key wrapping: app/wrap.go
+	if out, err = s.applyGetWrapping(ctx, c, obj, out); err != nil {
 		return nil, err
 	}
-	if err := s.clearFresh(ctx, c, obj); err != nil { // Fresh (app/attr_server.go)
+	if err := s.clearFresh(ctx, c, obj); err != nil {
 		return nil, err
 	}
 	return kmip.Struct(kmip.TagResponsePayload,

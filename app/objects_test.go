@@ -31,11 +31,11 @@ func register(t kmip.ObjectType, obj *kmip.Item, attrs ...*kmip.Item) *kmip.Item
 	if len(attrs) > 0 {
 		p = append(p, kmip.Struct(kmip.TagTemplateAttribute, attrs...))
 	}
-	return bi(kmip.OperationRegister, append(p, obj)...)
+	return batchItem(kmip.OperationRegister, append(p, obj)...)
 }
 
 func register21(t kmip.ObjectType, obj *kmip.Item, attrs ...*kmip.Item) *kmip.Item {
-	return bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(t)), kmip.Struct(kmip.TagAttributes, attrs...), obj)
+	return batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(t)), kmip.Struct(kmip.TagAttributes, attrs...), obj)
 }
 
 type testKeys struct {
@@ -81,6 +81,7 @@ func (k testKeys) certificate() *kmip.Item {
 
 // Every object type registers and comes back from Get as registered.
 func TestRegisterAndGetEveryObjectType(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	pkcs8, _ := x509.MarshalPKCS8PrivateKey(k.rsa)
 	spki, _ := x509.MarshalPKIXPublicKey(&k.ec.PublicKey)
@@ -110,7 +111,7 @@ func TestRegisterAndGetEveryObjectType(t *testing.T) {
 		{v14, kmip.ObjectTypePGPKey, kmip.Struct(kmip.TagPGPKey, kmip.Int(kmip.TagPGPKeyVersion, 4),
 			keyBlock(kmip.KeyFormatTypeOpaque, keyBytes([]byte("pgp packet"))))},
 		{v14, kmip.ObjectTypeTemplate, kmip.Struct(kmip.TagTemplate,
-			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))))},
+			attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))))},
 		{v21, kmip.ObjectTypeCertificateRequest, kmip.Struct(kmip.TagCertificateRequest,
 			kmip.Enum(kmip.TagCertificateRequestType, uint32(kmip.CertificateRequestTypePKCS_10)),
 			kmip.Bytes(kmip.TagCertificateRequestValue, k.csr))},
@@ -120,8 +121,8 @@ func TestRegisterAndGetEveryObjectType(t *testing.T) {
 	}
 	s := newService(t)
 	for _, o := range objects {
-		id := createdID(t, one(t, s, alice, o.v, register(o.t, o.obj.Clone())))
-		got := mustOK(t, one(t, s, alice, o.v, bi(kmip.OperationGet, uidItem(id))))
+		id := createdID(t, sendOne(t, s, alice, o.v, register(o.t, o.obj.Clone())))
+		got := mustOK(t, sendOne(t, s, alice, o.v, batchItem(kmip.OperationGet, uidItem(id))))
 		if ot, _ := got.Child(kmip.TagObjectType).AsEnum(); kmip.ObjectType(ot) != o.t {
 			t.Errorf("%s: Get says Object Type %s", o.t, kmip.ObjectType(ot))
 		}
@@ -134,6 +135,7 @@ func TestRegisterAndGetEveryObjectType(t *testing.T) {
 // Malformed objects are refused with Invalid Field (or, for an object type
 // the version lacks, the version's object-type reason).
 func TestRegisterRefusesMalformedObjects(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	spki, _ := x509.MarshalPKIXPublicKey(&k.rsa.PublicKey)
 	cases := map[string]struct {
@@ -179,7 +181,7 @@ func TestRegisterRefusesMalformedObjects(t *testing.T) {
 			kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagKeyPartIdentifier, 1), kmip.Int(kmip.TagSplitKeyThreshold, 2),
 			kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodPolynomialSharingPrimeField)), keyBlock(kmip.KeyFormatTypeRaw, keyBytes([]byte{1}))), kmip.ResultReasonInvalidField},
 		"template with a server attribute": {v14, kmip.ObjectTypeTemplate, kmip.Struct(kmip.TagTemplate,
-			attr14("Unique Identifier", kmip.Text(0, "x"))), kmip.ResultReasonInvalidField},
+			attribute1x("Unique Identifier", kmip.Text(0, "x"))), kmip.ResultReasonInvalidField},
 		"PGP key at 1.1": {version{1, 1}, kmip.ObjectTypePGPKey, kmip.Struct(kmip.TagPGPKey, kmip.Int(kmip.TagPGPKeyVersion, 4),
 			keyBlock(kmip.KeyFormatTypeOpaque, keyBytes([]byte{1}))), kmip.ResultReasonInvalidField},
 		"certificate request at 1.4": {v14, kmip.ObjectTypeCertificateRequest, kmip.Struct(kmip.TagCertificateRequest,
@@ -197,7 +199,7 @@ func TestRegisterRefusesMalformedObjects(t *testing.T) {
 	s := newService(t)
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
-			mustFail(t, one(t, s, alice, c.v, register(c.t, c.obj)), c.want)
+			mustFail(t, sendOne(t, s, alice, c.v, register(c.t, c.obj)), c.want)
 		})
 	}
 }
@@ -217,13 +219,14 @@ func attrsOf(t *testing.T, s *Service, id string) map[string][]*kmip.Item {
 }
 
 // A registered certificate gets the attributes the server derives from it
-// (with those of app/attr_cert.go, the KMIP 1.0 text forms and the public
+// (the certificate fields, the KMIP 1.0 text forms and the public
 // key's algorithm and length), each shown only to the versions that define it.
 func TestRegisteredCertificateAttributes(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypeCertificate, k.certificate(),
-		attr14("Certificate Type", kmip.Enum(0, uint32(kmip.CertificateTypeX_509))))))
+	id := createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeCertificate, k.certificate(),
+		attribute1x("Certificate Type", kmip.Enum(0, uint32(kmip.CertificateTypeX_509))))))
 	a := attrsOf(t, s, id)
 	cert, _ := x509.ParseCertificate(k.cert)
 	want := map[string]*kmip.Item{
@@ -252,7 +255,7 @@ func TestRegisteredCertificateAttributes(t *testing.T) {
 	}
 
 	visible := func(v version) map[kmip.Tag]bool {
-		p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+		p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
 		out := map[kmip.Tag]bool{}
 		if v.major >= 2 {
 			for _, ch := range p.Child(kmip.TagAttributes).Children() {
@@ -276,20 +279,21 @@ func TestRegisteredCertificateAttributes(t *testing.T) {
 	}
 
 	// A Certificate Type that contradicts the certificate is refused.
-	mustFail(t, one(t, s, alice, v21, register21(kmip.ObjectTypeCertificate, k.certificate(),
+	mustFail(t, sendOne(t, s, alice, v21, register21(kmip.ObjectTypeCertificate, k.certificate(),
 		kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypePGP)))), kmip.ResultReasonInvalidAttributeValue)
 	// So is a key algorithm the certificate does not certify.
-	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeCertificate, k.certificate(),
-		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))))), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeCertificate, k.certificate(),
+		attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))))), kmip.ResultReasonInvalidField)
 }
 
 // Registered asymmetric keys get the algorithm and length of their material
 // when the request does not say them, and a contradicting length is refused.
 func TestRegisteredKeyAlgorithmAndLength(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	s := newService(t)
 	ecDER, _ := x509.MarshalECPrivateKey(k.ec)
-	id := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypePrivateKey,
+	id := createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypePrivateKey,
 		kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypeECPrivateKey, keyBytes(ecDER))))))
 	a := attrsOf(t, s, id)
 	if alg, _ := a["Cryptographic Algorithm"][0].AsEnum(); kmip.CryptographicAlgorithm(alg) != kmip.CryptographicAlgorithmEC {
@@ -299,33 +303,34 @@ func TestRegisteredKeyAlgorithmAndLength(t *testing.T) {
 		t.Errorf("length %d, want 256", n)
 	}
 	// An older client names EC keys ECDSA.
-	id = createdID(t, one(t, s, alice, version{1, 2}, register(kmip.ObjectTypePrivateKey,
+	id = createdID(t, sendOne(t, s, alice, version{1, 2}, register(kmip.ObjectTypePrivateKey,
 		kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypeECPrivateKey, keyBytes(ecDER))))))
 	if alg, _ := attrsOf(t, s, id)["Cryptographic Algorithm"][0].AsEnum(); kmip.CryptographicAlgorithm(alg) != kmip.CryptographicAlgorithmECDSA {
 		t.Errorf("1.2 algorithm %s, want ECDSA", kmip.CryptographicAlgorithm(alg))
 	}
 	// The client may name the EC use; it may not misstate the length.
-	mustOK(t, one(t, s, alice, v14, register(kmip.ObjectTypePrivateKey,
+	mustOK(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypePrivateKey,
 		kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypeECPrivateKey, keyBytes(ecDER))),
-		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmECDH))))))
-	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypePrivateKey,
+		attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmECDH))))))
+	mustFail(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypePrivateKey,
 		kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypeECPrivateKey, keyBytes(ecDER))),
-		attr14("Cryptographic Length", kmip.Int(0, 384)))), kmip.ResultReasonInvalidField)
+		attribute1x("Cryptographic Length", kmip.Int(0, 384)))), kmip.ResultReasonInvalidField)
 }
 
 // Get converts to the requested Key Format Type, compresses EC public
 // points on request, and refuses what has no conversion.
 func TestGetKeyFormatConversion(t *testing.T) {
+	t.Parallel()
 	k := newTestKeys(t)
 	s := newService(t)
-	priv := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypePrivateKey,
+	priv := createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypePrivateKey,
 		kmip.Struct(kmip.TagPrivateKey, keyBlock(kmip.KeyFormatTypePKCS_1, keyBytes(x509.MarshalPKCS1PrivateKey(k.rsa)))))))
 	spki, _ := x509.MarshalPKIXPublicKey(&k.ec.PublicKey)
-	ecPub := createdID(t, one(t, s, alice, v21, register21(kmip.ObjectTypePublicKey,
+	ecPub := createdID(t, sendOne(t, s, alice, v21, register21(kmip.ObjectTypePublicKey,
 		kmip.Struct(kmip.TagPublicKey, keyBlock(kmip.KeyFormatTypeX_509, keyBytes(spki))))))
 
 	get := func(v version, id string, extra ...*kmip.Item) result {
-		return one(t, s, alice, v, bi(kmip.OperationGet, append([]*kmip.Item{uidItem(id)}, extra...)...))
+		return sendOne(t, s, alice, v, batchItem(kmip.OperationGet, append([]*kmip.Item{uidItem(id)}, extra...)...))
 	}
 	format := func(f kmip.KeyFormatType) *kmip.Item { return kmip.Enum(kmip.TagKeyFormatType, uint32(f)) }
 	compression := func(c kmip.KeyCompressionType) *kmip.Item { return kmip.Enum(kmip.TagKeyCompressionType, uint32(c)) }
@@ -355,7 +360,7 @@ func TestGetKeyFormatConversion(t *testing.T) {
 	}
 
 	// A point registered compressed comes back uncompressed on request.
-	compressed := createdID(t, one(t, s, alice, v21, register21(kmip.ObjectTypePublicKey, kmip.Struct(kmip.TagPublicKey,
+	compressed := createdID(t, sendOne(t, s, alice, v21, register21(kmip.ObjectTypePublicKey, kmip.Struct(kmip.TagPublicKey,
 		kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeTransparentECPublicKey)),
 			compression(kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedPrime),
 			kmip.Struct(kmip.TagKeyValue, kmip.Struct(kmip.TagKeyMaterial,
@@ -374,26 +379,27 @@ func TestGetKeyFormatConversion(t *testing.T) {
 	mustFail(t, get(v21, ecPub, compression(kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedPrime)), kmip.ResultReasonKeyCompressionTypeNotSupported)
 	mustFail(t, get(v21, ecPub, compression(kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedChar2)), kmip.ResultReasonKeyCompressionTypeNotSupported)
 	mustFail(t, get(v14, priv, compression(kmip.KeyCompressionTypeECPublicKeyTypeUncompressed)), kmip.ResultReasonKeyCompressionTypeNotSupported)
-	cert := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypeCertificate, k.certificate())))
+	cert := createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeCertificate, k.certificate())))
 	mustFail(t, get(v14, cert, format(kmip.KeyFormatTypeRaw)), kmip.ResultReasonKeyFormatTypeNotSupported)
 }
 
 // A key registered without its Key Value (KMIP 1.4 §3.41-3.42) is stored as
 // metadata: Key Value Present is false and Get returns the bare Key Block.
 func TestRegisterMetadataOnlyKey(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	kb := keyBlock(kmip.KeyFormatTypeRaw, nil,
 		kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 128))
-	id := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypeSymmetricKey, kmip.Struct(kmip.TagSymmetricKey, kb.Clone()),
-		attr14("Key Value Location", kmip.Struct(0, kmip.Text(kmip.TagKeyValueLocationValue, "HSM-1"),
+	id := createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeSymmetricKey, kmip.Struct(kmip.TagSymmetricKey, kb.Clone()),
+		attribute1x("Key Value Location", kmip.Struct(0, kmip.Text(kmip.TagKeyValueLocationValue, "HSM-1"),
 			kmip.Enum(kmip.TagKeyValueLocationType, uint32(kmip.KeyValueLocationTypeUninterpretedTextString)))))))
 	if p := attrsOf(t, s, id)["Key Value Present"]; len(p) != 1 || !p[0].Equal(kmip.Bool(kmip.TagKeyValuePresent, false)) {
 		t.Errorf("Key Value Present = %v, want false", p)
 	}
-	got := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	got := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 	if !got.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock).Equal(kb) {
 		t.Errorf("Get returned %v", got)
 	}
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id), kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeTransparentSymmetricKey)))),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id), kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeTransparentSymmetricKey)))),
 		kmip.ResultReasonKeyFormatTypeNotSupported)
 }

@@ -10,6 +10,7 @@ import (
 // the Operation enumeration, so Query lists an operation exactly in the
 // versions that define it.
 func TestOperationTableSinceMatchesRegistry(t *testing.T) {
+	t.Parallel()
 	for op := range operations {
 		for _, v := range supportedVersions {
 			if got, want := opIn(op, v), enumIn(kmip.TagOperation, uint32(op), v); got != want {
@@ -22,6 +23,7 @@ func TestOperationTableSinceMatchesRegistry(t *testing.T) {
 // Each KMIP 2.x Unique Identifier enumeration value names one operation's
 // identifier (KMIP 2.1 §11.58), and that operation sets the ID Placeholder.
 func TestOperationTableUIDEnums(t *testing.T) {
+	t.Parallel()
 	seen := map[kmip.UniqueIdentifier]kmip.Operation{}
 	for op, spec := range operations {
 		if spec.uidEnum == 0 {

@@ -10,6 +10,7 @@ import (
 // 1.1 (KMIP 1.2 §1, 1.1 §1): older clients are answered Operation Not
 // Supported, newer ones are served.
 func TestOperationsGatedByVersion(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		op    kmip.Operation
 		v     version

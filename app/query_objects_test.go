@@ -16,7 +16,7 @@ func TestQueryObjectsListsCertificateRequest(t *testing.T) {
 		v    version
 		want bool
 	}{{v21, true}, {v14, false}} {
-		p := mustOK(t, one(t, s, alice, tc.v, bi(kmip.OperationQuery,
+		p := mustOK(t, sendOne(t, s, alice, tc.v, batchItem(kmip.OperationQuery,
 			kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryObjects)))))
 		listed := false
 		for _, it := range p.ChildrenOf(kmip.TagObjectType) {
@@ -42,7 +42,7 @@ func TestQueryProfilesClaimHTTPSOnlyWhenServed(t *testing.T) {
 	for _, serves := range []bool{false, true} {
 		s := New(Config{Store: newMemStore(), Crypto: fakeCrypto{}, ServesHTTPS: serves})
 		for v, want := range names {
-			p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationQuery,
+			p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationQuery,
 				kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryProfiles)))))
 			listed := map[kmip.ProfileName]bool{}
 			for _, it := range p.ChildrenOf(kmip.TagProfileInformation) {

@@ -79,7 +79,7 @@ func (s *Service) renewalOf(ctx context.Context, c *call) (*renewal, error) {
 // between them and dates computed from the Offset (Table 186); the public
 // key's Certificate Link moves to the new certificate.
 func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
-	offset, err := certOffset(c)
+	offset, err := requestOffset(c)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (s *Service) renewedCert(ctx context.Context, c *call, r *renewal, id strin
 		return nil, err
 	}
 	if pubID := linkedID(r.old, kmip.LinkTypePublicKeyLink); pubID != "" {
-		repl.AddAttr("Link", linkAttr(kmip.LinkTypePublicKeyLink, pubID))
+		repl.AddAttrOf(kmip.TagLink, linkAttr(kmip.LinkTypePublicKeyLink, pubID))
 	}
 	if s.cfg.CA.CertificateID != "" {
 		setLink(repl, kmip.LinkTypeCertificateLink, s.cfg.CA.CertificateID)
@@ -171,8 +171,9 @@ func bytesOfItem(it *kmip.Item) []byte {
 	return b
 }
 
-// certOffset reads Re-certify's Offset; nil when absent.
-func certOffset(c *call) (*time.Duration, error) {
+// requestOffset reads the Offset of a Re-key, Re-key Key Pair or Re-certify
+// request; nil when absent.
+func requestOffset(c *call) (*time.Duration, error) {
 	it := c.payload.Child(kmip.TagOffset)
 	if it == nil {
 		return nil, nil

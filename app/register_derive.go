@@ -12,8 +12,8 @@ import (
 
 // derivedAttrs lists the attributes Register derives from a registered
 // object's content beyond those finishObject sets for every new object
-// (certificate attributes: app/attr_cert.go; Key Value Present, the Key
-// Block's algorithm and length: app/newobject.go): for X.509 certificates
+// (certificate attributes, Key Value Present, the Key Block's algorithm
+// and length): for X.509 certificates
 // the KMIP 1.0 Certificate Identifier, Subject and Issuer (KMIP 1.4
 // §3.13-3.15, gone in 2.0) and the algorithm and length of the certified
 // public key; for keys whose Key Block does not say them, the Cryptographic
@@ -57,8 +57,8 @@ func derivedAttrs(c *call, t kmip.ObjectType, payload *kmip.Item) ([]domain.Attr
 		return nil, nil
 	}
 	return []domain.Attribute{
-		{Name: "Cryptographic Algorithm", Value: kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(ecAlgFor(c.v, alg)))},
-		{Name: "Cryptographic Length", Value: kmip.Int(kmip.TagCryptographicLength, length)},
+		{Name: kmip.TagCryptographicAlgorithm.SpecName(), Value: kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(ecAlgFor(c.v, alg)))},
+		{Name: kmip.TagCryptographicLength.SpecName(), Value: kmip.Int(kmip.TagCryptographicLength, length)},
 	}, nil
 }
 
@@ -89,10 +89,10 @@ func parseCertificate(der []byte) (*x509.Certificate, error) {
 // determines: its algorithm, and its length when the curve's field size is
 // known.
 func foreignECAttrs(v version, ec keyformat.ForeignEC) []domain.Attribute {
-	out := []domain.Attribute{{Name: "Cryptographic Algorithm",
+	out := []domain.Attribute{{Name: kmip.TagCryptographicAlgorithm.SpecName(),
 		Value: kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(ecAlgFor(v, kmip.CryptographicAlgorithmEC)))}}
 	if ec.Bits > 0 {
-		out = append(out, domain.Attribute{Name: "Cryptographic Length", Value: kmip.Int(kmip.TagCryptographicLength, int32(ec.Bits))})
+		out = append(out, domain.Attribute{Name: kmip.TagCryptographicLength.SpecName(), Value: kmip.Int(kmip.TagCryptographicLength, int32(ec.Bits))})
 	}
 	return out
 }
@@ -101,18 +101,18 @@ func foreignECAttrs(v version, ec keyformat.ForeignEC) []domain.Attribute {
 // of an X.509 certificate and the algorithm and length of its public key.
 func certificateAttrs(v version, cert *x509.Certificate) []domain.Attribute {
 	out := []domain.Attribute{
-		{Name: "Certificate Identifier", Value: kmip.Struct(kmip.TagCertificateIdentifier,
+		{Name: kmip.TagCertificateIdentifier.SpecName(), Value: kmip.Struct(kmip.TagCertificateIdentifier,
 			kmip.Text(kmip.TagIssuer, cert.Issuer.String()),
 			kmip.Text(kmip.TagSerialNumber, cert.SerialNumber.String()))},
-		{Name: "Certificate Subject", Value: kmip.Struct(kmip.TagCertificateSubject,
+		{Name: kmip.TagCertificateSubject.SpecName(), Value: kmip.Struct(kmip.TagCertificateSubject,
 			kmip.Text(kmip.TagCertificateSubjectDistinguishedName, cert.Subject.String()))},
-		{Name: "Certificate Issuer", Value: kmip.Struct(kmip.TagCertificateIssuer,
+		{Name: kmip.TagCertificateIssuer.SpecName(), Value: kmip.Struct(kmip.TagCertificateIssuer,
 			kmip.Text(kmip.TagCertificateIssuerDistinguishedName, cert.Issuer.String()))},
 	}
 	add := func(alg kmip.CryptographicAlgorithm, length int) {
 		out = append(out,
-			domain.Attribute{Name: "Cryptographic Algorithm", Value: kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(alg))},
-			domain.Attribute{Name: "Cryptographic Length", Value: kmip.Int(kmip.TagCryptographicLength, int32(length))})
+			domain.Attribute{Name: kmip.TagCryptographicAlgorithm.SpecName(), Value: kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(alg))},
+			domain.Attribute{Name: kmip.TagCryptographicLength.SpecName(), Value: kmip.Int(kmip.TagCryptographicLength, int32(length))})
 	}
 	switch pub := cert.PublicKey.(type) {
 	case *rsa.PublicKey:

@@ -121,32 +121,13 @@ func validateKeyBlock(c *call, t kmip.ObjectType, obj *kmip.Item) error {
 	if kb == nil || kb.Type != kmip.TypeStructure {
 		return invalidField("%s needs a Key Block", t)
 	}
-	fv, err := definedEnum(kb, kmip.TagKeyFormatType, "Key Block")
+	format, err := keyBlockFormat(t, kb)
 	if err != nil {
 		return err
 	}
-	format := kmip.KeyFormatType(fv)
-	if allowed := keyFormats[t]; allowed != nil && !allowed[format] && fv < 0x80000000 {
-		return invalidField("a %s cannot be in %s format", t, format)
-	}
-	if it := kb.Child(kmip.TagKeyCompressionType); it != nil {
-		if _, err := definedEnum(kb, kmip.TagKeyCompressionType, "Key Block"); err != nil {
-			return err
-		}
-	}
-	if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil {
-		if _, err := definedEnum(kb, kmip.TagCryptographicAlgorithm, "Key Block"); err != nil {
-			return err
-		}
-	}
-	if it := kb.Child(kmip.TagCryptographicLength); it != nil {
-		if n, ok := it.AsInt(); !ok || n <= 0 {
-			return invalidField("Cryptographic Length in the Key Block must be a positive Integer")
-		}
-	}
 	kv := kb.Child(kmip.TagKeyValue)
 	if kv == nil {
-		if !mayOmitKeyValue(t) { // app/attr_server.go
+		if !mayOmitKeyValue(t) {
 			return invalidField("a %s needs a Key Value", t)
 		}
 		return nil
@@ -176,6 +157,36 @@ func validateKeyBlock(c *call, t kmip.ObjectType, obj *kmip.Item) error {
 		return err
 	}
 	return matchesBlock(kb, k)
+}
+
+// keyBlockFormat checks a Key Block's Key Format Type (defined and allowed
+// for the object type, or an extension), Key Compression Type,
+// Cryptographic Algorithm and Length, and returns the format.
+func keyBlockFormat(t kmip.ObjectType, kb *kmip.Item) (kmip.KeyFormatType, error) {
+	fv, err := definedEnum(kb, kmip.TagKeyFormatType, "Key Block")
+	if err != nil {
+		return 0, err
+	}
+	format := kmip.KeyFormatType(fv)
+	if allowed := keyFormats[t]; allowed != nil && !allowed[format] && fv < 0x80000000 {
+		return 0, invalidField("a %s cannot be in %s format", t, format)
+	}
+	if it := kb.Child(kmip.TagKeyCompressionType); it != nil {
+		if _, err := definedEnum(kb, kmip.TagKeyCompressionType, "Key Block"); err != nil {
+			return 0, err
+		}
+	}
+	if it := kb.Child(kmip.TagCryptographicAlgorithm); it != nil {
+		if _, err := definedEnum(kb, kmip.TagCryptographicAlgorithm, "Key Block"); err != nil {
+			return 0, err
+		}
+	}
+	if it := kb.Child(kmip.TagCryptographicLength); it != nil {
+		if n, ok := it.AsInt(); !ok || n <= 0 {
+			return 0, invalidField("Cryptographic Length in the Key Block must be a positive Integer")
+		}
+	}
+	return format, nil
 }
 
 // matchesBlock checks that a Key Block's Cryptographic Algorithm and Length,
@@ -309,7 +320,7 @@ func templateOwnNames(c *call, tmpl *kmip.Item) (*call, *kmip.Item) {
 	}
 	names, kept := []*kmip.Item{}, []*kmip.Item{}
 	for _, a := range tmpl.Children() {
-		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Name" {
+		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == kmip.TagName.SpecName() {
 			names = append(names, a)
 		} else {
 			kept = append(kept, a)

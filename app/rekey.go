@@ -13,7 +13,7 @@ import (
 // offsetDates are the attributes an Offset computes, which a Re-key request
 // must not also give (KMIP 1.4 §11.5: Invalid Message).
 var offsetDates = map[string]bool{
-	"Activation Date": true, "Process Start Date": true, "Protect Stop Date": true, "Deactivation Date": true,
+	kmip.TagActivationDate.SpecName(): true, kmip.TagProcessStartDate.SpecName(): true, kmip.TagProtectStopDate.SpecName(): true, kmip.TagDeactivationDate.SpecName(): true,
 }
 
 // reKey implements Re-key (KMIP 1.4 §4.4, KMIP 2.1 §6.1.46) for symmetric
@@ -53,14 +53,9 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 // reKeyRequest reads a Re-key request's Offset and the attributes it sets
 // on the replacement, refusing what a client may not set.
 func reKeyRequest(c *call) (*time.Duration, []domain.Attribute, error) {
-	var offset *time.Duration
-	if it := c.payload.Child(kmip.TagOffset); it != nil {
-		secs, ok := it.AsInterval()
-		if !ok {
-			return nil, nil, invalidField("Offset must be an Interval")
-		}
-		d := time.Duration(secs) * time.Second
-		offset = &d
+	offset, err := requestOffset(c)
+	if err != nil {
+		return nil, nil, err
 	}
 	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
 	if err != nil {
@@ -105,12 +100,12 @@ func (s *Service) replacementOf(ctx context.Context, c *call, old *domain.Object
 		return nil, errorf(kmip.ResultReasonPermissionDenied, "only the key's owner may give its replacement another operation policy")
 	}
 	repl.ApplyDates(now)
-	if err := s.renewServerAttrs(c, old, repl, now); err != nil { // app/attr_server.go
+	if err := s.renewServerAttrs(c, old, repl, now); err != nil {
 		return nil, err
 	}
-	alg, okA := repl.Attr("Cryptographic Algorithm").AsEnum()
-	length, okL := repl.Attr("Cryptographic Length").AsInt()
-	mask, _ := repl.Attr("Cryptographic Usage Mask").AsInt()
+	alg, okA := repl.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
+	length, okL := repl.AttrOf(kmip.TagCryptographicLength).AsInt()
+	mask, _ := repl.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	if !okA || !okL {
 		return nil, errorf(kmip.ResultReasonKeyValueNotPresent, "the existing key has no algorithm or length to re-key with")
 	}
@@ -156,7 +151,7 @@ func (s *Service) retireReplaced(ctx context.Context, c *call, oldID, id string,
 // Names and other multi-valued attributes are added, single-valued ones
 // replaced.
 func overlay(obj *domain.Object, a domain.Attribute) error {
-	if a.Name == "Operation Policy Name" {
+	if a.Name == kmip.TagOperationPolicyName.SpecName() {
 		name, ok := a.Value.AsText()
 		if !ok || name == "" {
 			return invalidField("Operation Policy Name must be a non-empty Text String")

@@ -10,6 +10,7 @@ import (
 // (issue 12.4): a MAC/Signature-only Key Wrapping Specification leaves it
 // readable and is refused; Encrypt and Encrypt then MAC are served.
 func TestSensitiveNeedsEncryptingWrap(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		s := newCryptoService()
 		kek := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskWrapKey), activeNow())
@@ -17,22 +18,23 @@ func TestSensitiveNeedsEncryptingWrap(t *testing.T) {
 		sens := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt), kmip.Bool(kmip.TagSensitive, true))
 		macInfo := kmip.Struct(kmip.TagMACSignatureKeyInformation, uidItem(mk))
 		noEnc := kmip.Enum(kmip.TagEncodingOption, uint32(kmip.EncodingOptionNoEncoding))
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(sens), wrapSpecItem(kmip.WrappingMethodMACSign, "", macInfo, noEnc))),
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(sens), wrapSpecItem(kmip.WrappingMethodMACSign, "", macInfo, noEnc))),
 			kmip.ResultReasonSensitive)
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationExport, uidItem(sens), wrapSpecItem(kmip.WrappingMethodMACSign, "", macInfo, noEnc))),
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationExport, uidItem(sens), wrapSpecItem(kmip.WrappingMethodMACSign, "", macInfo, noEnc))),
 			kmip.ResultReasonSensitive)
-		out := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(sens),
+		out := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(sens),
 			wrapSpecItem(kmip.WrappingMethodEncryptThenMACSign, kek, macInfo.Clone(), noEnc))))
 		if out.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyWrappingData) == nil {
 			t.Fatalf("%s: Encrypt then MAC of a Sensitive key returned no Key Wrapping Data", v)
 		}
 		// The same MAC-only wrapping of a key that is not Sensitive is served.
 		plain := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt))
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(plain), wrapSpecItem(kmip.WrappingMethodMACSign, "", macInfo.Clone(), noEnc))))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(plain), wrapSpecItem(kmip.WrappingMethodMACSign, "", macInfo.Clone(), noEnc))))
 	}
 }
 
 func TestEncryptsOnRelease(t *testing.T) {
+	t.Parallel()
 	macInfo := kmip.Struct(kmip.TagMACSignatureKeyInformation, uidItem("m"))
 	for _, c := range []struct {
 		name string
@@ -61,10 +63,11 @@ func TestEncryptsOnRelease(t *testing.T) {
 // is refused whatever the request carries, and a Key Wrapping
 // Specification, which Create Split Key would not apply, is refused.
 func TestSplitRefusesWrappingSpecification(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	kek := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskWrapKey), activeNow())
 	split := func(id string, extra ...*kmip.Item) result {
-		return one(t, s, alice, v14, bi(kmip.OperationCreateSplitKey, append([]*kmip.Item{
+		return sendOne(t, s, alice, v14, batchItem(kmip.OperationCreateSplitKey, append([]*kmip.Item{
 			kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)), uidItem(id),
 			kmip.Int(kmip.TagSplitKeyParts, 1), kmip.Int(kmip.TagSplitKeyThreshold, 1),
 			kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR)), kmip.Struct(kmip.TagTemplateAttribute)}, extra...)...))

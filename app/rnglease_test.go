@@ -28,17 +28,18 @@ var x931Want = kmip.Struct(kmip.TagRandomNumberGenerator,
 
 // Generated keys report the generator the engine describes; Query RNGs too.
 func TestRNGFromEngine(t *testing.T) {
+	t.Parallel()
 	s := newRNGLeaseService(0)
-	id := createdID(t, one(t, s, alice, v21, aesCreate21(128, "")))
+	id := createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "")))
 	if got := attrs21(t, s, id)[kmip.TagRandomNumberGenerator]; len(got) != 1 || !got[0].Equal(x931Want) {
 		t.Fatalf("RNG %v, want %v", got, x931Want)
 	}
 	// A client naming exactly the server's generator is accepted.
 	create := aesCreate21(128, "")
 	create.Child(kmip.TagRequestPayload).Child(kmip.TagAttributes).Add(x931Want.Clone())
-	mustOK(t, one(t, s, alice, v21, create))
+	mustOK(t, sendOne(t, s, alice, v21, create))
 	for _, v := range []version{v14, v21} {
-		p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryRNGs)))))
+		p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryRNGs)))))
 		rp := p.Child(kmip.TagRNGParameters)
 		if rp == nil {
 			t.Fatalf("%s: no RNG Parameters", v)
@@ -51,46 +52,48 @@ func TestRNGFromEngine(t *testing.T) {
 	}
 	// An engine that describes nothing is Unspecified.
 	plain := newService(t)
-	id = createdID(t, one(t, plain, alice, v21, aesCreate21(128, "")))
+	id = createdID(t, sendOne(t, plain, alice, v21, aesCreate21(128, "")))
 	if a, _ := attrs21(t, plain, id)[kmip.TagRandomNumberGenerator][0].Child(kmip.TagRNGAlgorithm).AsEnum(); a != uint32(kmip.RNGAlgorithmUnspecified) {
 		t.Fatalf("undescribed engine reported RNG %d", a)
 	}
 }
 
 func TestLeaseTime(t *testing.T) {
+	t.Parallel()
 	s := newRNGLeaseService(time.Hour)
-	id := createdID(t, one(t, s, alice, v21, aesCreate21(128, "")))
+	id := createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "")))
 	if lt, ok := attrs21(t, s, id)[kmip.TagLeaseTime][0].AsInterval(); !ok || lt != 3600 {
 		t.Fatalf("Lease Time %d %v, want 3600", lt, ok)
 	}
-	sid := createdID(t, one(t, s, alice, v14, registerSecret(v14)))
+	sid := createdID(t, sendOne(t, s, alice, v14, registerSecret(v14)))
 	if lt, _ := attrs21(t, s, sid)[kmip.TagLeaseTime][0].AsInterval(); lt != 3600 {
 		t.Fatalf("registered object's Lease Time %d", lt)
 	}
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationObtainLease, uidItem(id))))
+	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationObtainLease, uidItem(id))))
 	if lt, _ := p.Child(kmip.TagLeaseTime).AsInterval(); lt != 3600 {
 		t.Fatalf("Obtain Lease granted %d", lt)
 	}
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(id), kmip.Interval(kmip.TagLeaseTime, 3600))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCheck, uidItem(id), kmip.Interval(kmip.TagLeaseTime, 3601))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCheck, uidItem(id), kmip.Interval(kmip.TagLeaseTime, 3600))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCheck, uidItem(id), kmip.Interval(kmip.TagLeaseTime, 3601))), kmip.ResultReasonPermissionDenied)
 	// Lease Time is the server's: clients may not set, modify or delete it.
-	mustFail(t, one(t, s, alice, v21, registerSecret(v21, kmip.Interval(kmip.TagLeaseTime, 10))), kmip.ResultReasonAttributeReadOnly)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Interval(kmip.TagLeaseTime, 10)))), kmip.ResultReasonAttributeReadOnly)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Struct(kmip.TagCurrentAttribute, kmip.Interval(kmip.TagLeaseTime, 3600)))), kmip.ResultReasonAttributeReadOnly)
+	mustFail(t, sendOne(t, s, alice, v21, registerSecret(v21, kmip.Interval(kmip.TagLeaseTime, 10))), kmip.ResultReasonAttributeReadOnly)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Interval(kmip.TagLeaseTime, 10)))), kmip.ResultReasonAttributeReadOnly)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Struct(kmip.TagCurrentAttribute, kmip.Interval(kmip.TagLeaseTime, 3600)))), kmip.ResultReasonAttributeReadOnly)
 
 	// Lease time 0: no attribute, Obtain Lease grants no limit.
 	s = newRNGLeaseService(0)
-	id = createdID(t, one(t, s, alice, v21, aesCreate21(128, "")))
+	id = createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "")))
 	if got := attrs21(t, s, id)[kmip.TagLeaseTime]; len(got) != 0 {
 		t.Fatalf("Lease Time %v with leases disabled", got)
 	}
-	p = mustOK(t, one(t, s, alice, v14, bi(kmip.OperationObtainLease, uidItem(id))))
+	p = mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationObtainLease, uidItem(id))))
 	if lt, _ := p.Child(kmip.TagLeaseTime).AsInterval(); lt != 0 {
 		t.Fatalf("Obtain Lease granted %d with leases disabled", lt)
 	}
 }
 
 func TestLeaseSecondsCaps(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]uint32{0: 0, -time.Second: 0, 1500 * time.Millisecond: 1, time.Hour: 3600, 200 * 365 * 24 * time.Hour: 1<<32 - 1} {
 		if got := (&Service{cfg: Config{LeaseTime: d}}).leaseSeconds(); got != want {
 			t.Errorf("%v: %d, want %d", d, got, want)
@@ -108,8 +111,9 @@ func (c listingCrypto) RNGs() []ports.RNGInfo {
 // Query RNGs lists every generator the engine names; keys still report the
 // key generator.
 func TestQueryRNGsListsEngineGenerators(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: listingCrypto{}})
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryRNGs)))))
+	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryRNGs)))))
 	rs := p.ChildrenOf(kmip.TagRNGParameters)
 	if len(rs) != 2 {
 		t.Fatalf("%d RNG Parameters, want 2", len(rs))
@@ -120,7 +124,7 @@ func TestQueryRNGsListsEngineGenerators(t *testing.T) {
 	if a, _ := rs[1].Child(kmip.TagRNGAlgorithm).AsEnum(); a != uint32(kmip.RNGAlgorithmUnspecified) || len(rs[1].Children()) != 1 {
 		t.Errorf("second RNG %v, want Unspecified alone", rs[1])
 	}
-	id := createdID(t, one(t, s, alice, v21, aesCreate21(128, "")))
+	id := createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "")))
 	if got := attrs21(t, s, id)[kmip.TagRandomNumberGenerator]; len(got) != 1 || !got[0].Equal(x931Want) {
 		t.Fatalf("RNG %v, want %v", got, x931Want)
 	}

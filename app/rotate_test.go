@@ -9,7 +9,7 @@ import (
 // getAttr21 reads one attribute of an object through Get Attributes (KMIP 2.1).
 func getAttr21(t *testing.T, s *Service, id string, tag kmip.Tag) *kmip.Item {
 	t.Helper()
-	out := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGetAttributes, uidItem(id),
+	out := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGetAttributes, uidItem(id),
 		kmip.Enum(kmip.TagAttributeReference, uint32(tag)))))
 	return out.Path(kmip.TagAttributes, tag)
 }
@@ -18,12 +18,13 @@ func getAttr21(t *testing.T, s *Service, id string, tag kmip.Tag) *kmip.Item {
 // the latest of its set, one generation later, with a Rotate Date; the
 // existing key is no longer the latest; a client-given Rotate Name is kept.
 func TestReKeyRecordsRotation(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	name := kmip.Struct(kmip.TagRotateName, kmip.Text(kmip.TagRotateNameValue, "db-master"),
 		kmip.Enum(kmip.TagRotateNameType, uint32(kmip.RotateNameTypeUninterpretedTextString)))
 	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt), name)
-	first := createdID(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(id))))
-	second := createdID(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(first))))
+	first := createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationReKey, uidItem(id))))
+	second := createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationReKey, uidItem(first))))
 	for _, c := range []struct {
 		id     string
 		gen    int32
@@ -46,18 +47,19 @@ func TestReKeyRecordsRotation(t *testing.T) {
 		t.Error("the original key is still the latest")
 	}
 	// The server sets the rotation record; a client may not.
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationSetAttribute, uidItem(second),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationSetAttribute, uidItem(second),
 		kmip.Struct(kmip.TagNewAttribute, kmip.Int(kmip.TagRotateGeneration, 7)))), kmip.ResultReasonAttributeReadOnly)
 }
 
 // Automatic rotation is refused rather than silently never performed; asking
 // for none is fine. KMIP 1.4 clients do not know the attribute.
 func TestRotateAutomaticRefused(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	alg := []*kmip.Item{kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
 		kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)}
 	create := func(v version, extra *kmip.Item) result {
-		return one(t, s, alice, v, bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+		return sendOne(t, s, alice, v, batchItem(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 			attrsFor(v, append(alg, extra)...)))
 	}
 	mustFail(t, create(v21, kmip.Bool(kmip.TagRotateAutomatic, true)), kmip.ResultReasonFeatureNotSupported)
@@ -71,11 +73,12 @@ func TestRotateAutomaticRefused(t *testing.T) {
 // client reading a re-keyed key's attributes gets none of it, nor any
 // other field 2.0 does not define; a 2.1 client gets it.
 func TestRotationRecordHiddenFrom20(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt))
-	repl := createdID(t, one(t, s, alice, v21, bi(kmip.OperationReKey, uidItem(id))))
+	repl := createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationReKey, uidItem(id))))
 	for _, v := range []version{{2, 0}, v21} {
-		resp, rs := send(t, s, alice, msg(v, bi(kmip.OperationGetAttributes, uidItem(repl))))
+		resp, rs := send(t, s, alice, msg(v, batchItem(kmip.OperationGetAttributes, uidItem(repl))))
 		p := mustOK(t, rs[0])
 		if n := newerTags(resp, v); len(n) > 0 {
 			t.Errorf("%s: Get Attributes carries fields newer than the version: %v", v, n)

@@ -42,7 +42,7 @@ var queryObjectTypes = []kmip.ObjectType{
 // query implements Query (KMIP 1.4 §4.25, KMIP 2.1 §6.1.40): for each
 // Query Function asked, the items that describe kmipd — the operations it
 // routes, the object types it stores, server information, capabilities,
-// RNGs, profiles (query_caps.go) and storage protection masks. Functions
+// RNGs, profiles and storage protection masks. Functions
 // for which kmipd has nothing to list (application namespaces, extensions,
 // attestation types, validations, client registration methods, defaults)
 // are answered with nothing, as the specification prescribes. Functions

@@ -34,7 +34,7 @@ type Config struct {
 	// objects and grants with Obtain Lease (KMIP 1.4 §3.20); 0 sets none,
 	// so clients may use objects without a lease time limit.
 	LeaseTime time.Duration
-	// Limits bound object attributes and stream state (app/limits.go);
+	// Limits bound object attributes and stream state;
 	// zero fields take DefaultLimits.
 	Limits Limits
 	// StrictNames makes every new object's Name Value unique on the server
@@ -54,11 +54,11 @@ type Config struct {
 	// then reports cryptographic shredding.
 	SealedAtRest bool
 	// Auditor, when set, receives an intent and a result record for every
-	// batch item (app/audit.go); a record it cannot write fails the item
+	// batch item; a record it cannot write fails the item
 	// unless AuditFailOpen.
 	Auditor       ports.Auditor
 	AuditFailOpen bool
-	// CA issues certificates for Certify and Re-certify (app/certify.go);
+	// CA issues certificates for Certify and Re-certify;
 	// nil: neither operation is offered.
 	CA *CA
 	// ServesHTTPS says kmipd also serves this Service over HTTPS in the

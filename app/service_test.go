@@ -4,20 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
-)
-
-var (
-	alice = domain.Principal{Name: "alice"}
-	bob   = domain.Principal{Name: "bob"}
-	v14   = version{1, 4}
-	v21   = version{2, 1}
 )
 
 // fakeCrypto makes AES and 3DES keys of counting bytes; the real engines are
@@ -49,129 +41,8 @@ type fixedClock struct{ t time.Time }
 
 func (c fixedClock) Now() time.Time { return c.t }
 
-func newService(t *testing.T) *Service {
-	t.Helper()
-	return New(Config{Store: newMemStore(), Crypto: fakeCrypto{},
-		Clock: fixedClock{time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}})
-}
-
-// batchItemIDs numbers the Unique Batch Item IDs msg assigns.
-var batchItemIDs int
-
-// msg builds a request message of version v with the given batch items,
-// giving each item of a multi-item batch that lacks one a Unique Batch Item ID.
-func msg(v version, items ...*kmip.Item) *kmip.Item {
-	m := kmip.Struct(kmip.TagRequestMessage, kmip.Struct(kmip.TagRequestHeader,
-		kmip.Struct(kmip.TagProtocolVersion,
-			kmip.Int(kmip.TagProtocolVersionMajor, v.major), kmip.Int(kmip.TagProtocolVersionMinor, v.minor)),
-		kmip.Int(kmip.TagBatchCount, int32(len(items)))))
-	for _, it := range items {
-		if len(items) > 1 && it.Child(kmip.TagUniqueBatchItemID) == nil {
-			batchItemIDs++
-			it.Add(kmip.Bytes(kmip.TagUniqueBatchItemID, []byte(fmt.Sprintf("item-%d", batchItemIDs))))
-		}
-	}
-	return m.Add(items...)
-}
-
-func bi(op kmip.Operation, payload ...*kmip.Item) *kmip.Item {
-	return kmip.Struct(kmip.TagBatchItem, kmip.Enum(kmip.TagOperation, uint32(op)),
-		kmip.Struct(kmip.TagRequestPayload, payload...))
-}
-
-func attr14(name string, v *kmip.Item) *kmip.Item {
-	v = v.Clone()
-	v.Tag = kmip.TagAttributeValue
-	return kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagAttributeName, name), v)
-}
-
-func uidItem(id string) *kmip.Item { return kmip.Text(kmip.TagUniqueIdentifier, id) }
-
-func nameItem(n string) *kmip.Item {
-	return kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, n),
-		kmip.Enum(kmip.TagNameType, uint32(kmip.NameTypeUninterpretedTextString)))
-}
-
-// aesCreate14 is a KMIP 1.4 Create of an AES key.
-func aesCreate14(bits int32, name string) *kmip.Item {
-	ta := kmip.Struct(kmip.TagTemplateAttribute,
-		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-		attr14("Cryptographic Length", kmip.Int(0, bits)),
-		attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt|kmip.CryptographicUsageMaskDecrypt))))
-	if name != "" {
-		ta.Add(attr14("Name", nameItem(name)))
-	}
-	return bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), ta)
-}
-
-// aesCreate21 is a KMIP 2.1 Create of an AES key.
-func aesCreate21(bits int32, name string) *kmip.Item {
-	as := kmip.Struct(kmip.TagAttributes,
-		kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
-		kmip.Int(kmip.TagCryptographicLength, bits),
-		kmip.Int(kmip.TagCryptographicUsageMask, int32(kmip.CryptographicUsageMaskEncrypt)))
-	if name != "" {
-		as.Add(nameItem(name))
-	}
-	return bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), as)
-}
-
-type result struct {
-	status  kmip.ResultStatus
-	reason  kmip.ResultReason
-	payload *kmip.Item
-}
-
-func send(t *testing.T, s *Service, who domain.Principal, m *kmip.Item) (*kmip.Item, []result) {
-	t.Helper()
-	resp := s.HandleMessage(ports.WithPeer(context.Background(), who), m)
-	if resp == nil || resp.Tag != kmip.TagResponseMessage {
-		t.Fatalf("bad response %v", resp)
-	}
-	var out []result
-	for _, b := range resp.ChildrenOf(kmip.TagBatchItem) {
-		st, _ := b.Child(kmip.TagResultStatus).AsEnum()
-		rr, _ := b.Child(kmip.TagResultReason).AsEnum()
-		out = append(out, result{kmip.ResultStatus(st), kmip.ResultReason(rr), b.Child(kmip.TagResponsePayload)})
-	}
-	return resp, out
-}
-
-// one sends a single-item request and returns its result.
-func one(t *testing.T, s *Service, who domain.Principal, v version, item *kmip.Item) result {
-	t.Helper()
-	_, rs := send(t, s, who, msg(v, item))
-	if len(rs) != 1 {
-		t.Fatalf("want 1 batch item, got %d", len(rs))
-	}
-	return rs[0]
-}
-
-func mustOK(t *testing.T, r result) *kmip.Item {
-	t.Helper()
-	if r.status != kmip.ResultStatusSuccess {
-		t.Fatalf("operation failed: %s", r.reason)
-	}
-	return r.payload
-}
-
-func mustFail(t *testing.T, r result, want kmip.ResultReason) {
-	t.Helper()
-	if r.status != kmip.ResultStatusOperationFailed || r.reason != want {
-		t.Fatalf("got status %s reason %s, want failure %s", r.status, r.reason, want)
-	}
-}
-
-func createdID(t *testing.T, r result) string {
-	t.Helper()
-	id, ok := mustOK(t, r).Child(kmip.TagUniqueIdentifier).AsText()
-	if !ok || id == "" {
-		t.Fatal("no Unique Identifier in response")
-	}
-	return id
-}
-
 func TestCreateGetAndAttributes(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		t.Run(v.String(), func(t *testing.T) {
 			s := newService(t)
@@ -179,8 +50,8 @@ func TestCreateGetAndAttributes(t *testing.T) {
 			if v.major >= 2 {
 				create = aesCreate21(256, "k1")
 			}
-			id := createdID(t, one(t, s, alice, v, create))
-			got := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))))
+			id := createdID(t, sendOne(t, s, alice, v, create))
+			got := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))))
 			material, ok := got.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
 			if !ok || len(material) != 32 {
 				t.Fatalf("Get returned no 32-byte key: %v", got)
@@ -188,7 +59,7 @@ func TestCreateGetAndAttributes(t *testing.T) {
 			if ot, _ := got.Child(kmip.TagObjectType).AsEnum(); kmip.ObjectType(ot) != kmip.ObjectTypeSymmetricKey {
 				t.Errorf("object type %d", ot)
 			}
-			attrs := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id))))
+			attrs := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
 			values := map[string]*kmip.Item{}
 			if v.major >= 2 {
 				for _, a := range attrs.Child(kmip.TagAttributes).Children() {
@@ -222,11 +93,11 @@ func TestCreateGetAndAttributes(t *testing.T) {
 			// Named selection returns only those.
 			var sel *kmip.Item
 			if v.major >= 2 {
-				sel = bi(kmip.OperationGetAttributes, uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagState)))
+				sel = batchItem(kmip.OperationGetAttributes, uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagState)))
 			} else {
-				sel = bi(kmip.OperationGetAttributes, uidItem(id), kmip.Text(kmip.TagAttributeName, "State"))
+				sel = batchItem(kmip.OperationGetAttributes, uidItem(id), kmip.Text(kmip.TagAttributeName, "State"))
 			}
-			p := mustOK(t, one(t, s, alice, v, sel))
+			p := mustOK(t, sendOne(t, s, alice, v, sel))
 			n := len(p.ChildrenOf(kmip.TagAttribute))
 			if v.major >= 2 {
 				n = len(p.Child(kmip.TagAttributes).Children())
@@ -234,7 +105,7 @@ func TestCreateGetAndAttributes(t *testing.T) {
 			if n != 1 {
 				t.Errorf("selected 1 attribute, got %d", n)
 			}
-			list := mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributeList, uidItem(id))))
+			list := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributeList, uidItem(id))))
 			if len(list.Children()) < 8 {
 				t.Errorf("attribute list too short: %v", list)
 			}
@@ -243,29 +114,31 @@ func TestCreateGetAndAttributes(t *testing.T) {
 }
 
 func TestCreateErrors(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	ot := kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))
-	alg := attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES)))
-	mask := attr14("Cryptographic Usage Mask", kmip.Int(0, 12))
+	alg := attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES)))
+	mask := attribute1x("Cryptographic Usage Mask", kmip.Int(0, 12))
 	cases := map[string]*kmip.Item{
-		"no algorithm": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute,
-			attr14("Cryptographic Length", kmip.Int(0, 128)), mask)),
-		"no length": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg, mask)),
-		"no mask": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg,
-			attr14("Cryptographic Length", kmip.Int(0, 128)))),
+		"no algorithm": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute,
+			attribute1x("Cryptographic Length", kmip.Int(0, 128)), mask)),
+		"no length": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg, mask)),
+		"no mask": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg,
+			attribute1x("Cryptographic Length", kmip.Int(0, 128)))),
 		"bad length":  aesCreate14(100, ""),
-		"unsupported": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmRSA))), attr14("Cryptographic Length", kmip.Int(0, 2048)), mask)),
-		"secret data": bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData))),
-		"server-only attribute": bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg, mask,
-			attr14("Cryptographic Length", kmip.Int(0, 128)), attr14("State", kmip.Enum(0, 2)))),
+		"unsupported": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmRSA))), attribute1x("Cryptographic Length", kmip.Int(0, 2048)), mask)),
+		"secret data": batchItem(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData))),
+		"server-only attribute": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg, mask,
+			attribute1x("Cryptographic Length", kmip.Int(0, 128)), attribute1x("State", kmip.Enum(0, 2)))),
 	}
 	for name, c := range cases {
-		t.Run(name, func(t *testing.T) { mustFail(t, one(t, s, alice, v14, c), kmip.ResultReasonInvalidField) })
+		t.Run(name, func(t *testing.T) { mustFail(t, sendOne(t, s, alice, v14, c), kmip.ResultReasonInvalidField) })
 	}
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCreate)), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreate)), kmip.ResultReasonMissingData)
 }
 
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{v14, v21} {
 		t.Run(v.String(), func(t *testing.T) {
 			s := newService(t)
@@ -277,15 +150,15 @@ func TestLifecycle(t *testing.T) {
 				wrongState = kmip.ResultReasonWrongKeyLifecycleState
 				destroyedGet = kmip.ResultReasonObjectDestroyed
 			}
-			id := createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(id))))
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem(id))), wrongState)
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))), wrongState)
+			id := createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))))
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))), wrongState)
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))), wrongState)
 			revoke := func(code kmip.RevocationReasonCode) *kmip.Item {
-				return bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+				return batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 					kmip.Enum(kmip.TagRevocationReasonCode, uint32(code))))
 			}
-			mustOK(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeCessationOfOperation)))
+			mustOK(t, sendOne(t, s, alice, v, revoke(kmip.RevocationReasonCodeCessationOfOperation)))
 			if st := state(t, s, v, id); st != domain.Deactivated {
 				t.Fatalf("after revoke: %s", st)
 			}
@@ -294,66 +167,55 @@ func TestLifecycle(t *testing.T) {
 			if v.major >= 2 {
 				revokeState = wrongState
 			}
-			mustFail(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeCessationOfOperation)), revokeState)
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
+			mustFail(t, sendOne(t, s, alice, v, revoke(kmip.RevocationReasonCodeCessationOfOperation)), revokeState)
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))))
 			if st := state(t, s, v, id); st != domain.Destroyed {
 				t.Fatalf("after destroy: %s", st)
 			}
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))), destroyedGet)
-			mustOK(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeKeyCompromise)))
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))), destroyedGet)
+			mustOK(t, sendOne(t, s, alice, v, revoke(kmip.RevocationReasonCodeKeyCompromise)))
 			if st := state(t, s, v, id); st != domain.DestroyedCompromised {
 				t.Fatalf("compromise after destroy: %s", st)
 			}
 			// A Pre-Active key revoked for compromise becomes Compromised, then Destroyed Compromised.
-			id = createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
-			mustOK(t, one(t, s, alice, v, revoke(kmip.RevocationReasonCodeKeyCompromise)))
+			id = createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
+			mustOK(t, sendOne(t, s, alice, v, revoke(kmip.RevocationReasonCodeKeyCompromise)))
 			if st := state(t, s, v, id); st != domain.Compromised {
 				t.Fatalf("compromise: %s", st)
 			}
-			mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))))
 			if st := state(t, s, v, id); st != domain.DestroyedCompromised {
 				t.Fatalf("destroy compromised: %s", st)
 			}
-			mustFail(t, one(t, s, alice, v, bi(kmip.OperationActivate, uidItem("no-such-id"))), notFound)
+			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem("no-such-id"))), notFound)
 		})
 	}
 }
 
-func state(t *testing.T, s *Service, v version, id string) domain.State {
-	t.Helper()
-	var p *kmip.Item
-	if v.major >= 2 {
-		p = mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagState)))))
-		st, _ := p.Path(kmip.TagAttributes, kmip.TagState).AsEnum()
-		return domain.State(st)
-	}
-	p = mustOK(t, one(t, s, alice, v, bi(kmip.OperationGetAttributes, uidItem(id), kmip.Text(kmip.TagAttributeName, "State"))))
-	st, _ := p.Path(kmip.TagAttribute, kmip.TagAttributeValue).AsEnum()
-	return domain.State(st)
-}
-
 func TestOwnerIsolation(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "shared-name")))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "shared-name")))
 	for _, op := range []*kmip.Item{
-		bi(kmip.OperationGet, uidItem(id)), bi(kmip.OperationGetAttributes, uidItem(id)),
-		bi(kmip.OperationActivate, uidItem(id)), bi(kmip.OperationDestroy, uidItem(id)),
+		batchItem(kmip.OperationGet, uidItem(id)), batchItem(kmip.OperationGetAttributes, uidItem(id)),
+		batchItem(kmip.OperationActivate, uidItem(id)), batchItem(kmip.OperationDestroy, uidItem(id)),
 	} {
-		mustFail(t, one(t, s, bob, v14, op), kmip.ResultReasonPermissionDenied)
+		mustFail(t, sendOne(t, s, bob, v14, op), kmip.ResultReasonPermissionDenied)
 	}
-	byName := bi(kmip.OperationLocate, attr14("Name", nameItem("shared-name")))
-	if ids := mustOK(t, one(t, s, bob, v14, byName)).ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
+	byName := batchItem(kmip.OperationLocate, attribute1x("Name", nameItem("shared-name")))
+	if ids := mustOK(t, sendOne(t, s, bob, v14, byName)).ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 0 {
 		t.Fatalf("bob located alice's key")
 	}
-	if ids := mustOK(t, one(t, s, alice, v14, byName)).ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 {
+	if ids := mustOK(t, sendOne(t, s, alice, v14, byName)).ChildrenOf(kmip.TagUniqueIdentifier); len(ids) != 1 {
 		t.Fatalf("alice located %d keys", len(ids))
 	}
 }
 
 func TestBatchPlaceholderAndContinuation(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	// Create, then Activate and Get Attributes through the ID Placeholder.
-	m := msg(v14, aesCreate14(128, ""), bi(kmip.OperationActivate), bi(kmip.OperationGetAttributes, kmip.Text(kmip.TagAttributeName, "State")))
+	m := msg(v14, aesCreate14(128, ""), batchItem(kmip.OperationActivate), batchItem(kmip.OperationGetAttributes, kmip.Text(kmip.TagAttributeName, "State")))
 	m.Children()[1].Add(kmip.Bytes(kmip.TagUniqueBatchItemID, []byte{1}))
 	_, rs := send(t, s, alice, m)
 	if len(rs) != 3 {
@@ -366,7 +228,7 @@ func TestBatchPlaceholderAndContinuation(t *testing.T) {
 		t.Fatalf("placeholder chain left state %d", st)
 	}
 	// Stop (the default): the failing second item ends the batch.
-	bad := bi(kmip.OperationGet, uidItem("missing"))
+	bad := batchItem(kmip.OperationGet, uidItem("missing"))
 	_, rs = send(t, s, alice, msg(v14, aesCreate14(128, ""), bad, aesCreate14(128, "")))
 	if len(rs) != 2 || rs[1].reason != kmip.ResultReasonItemNotFound {
 		t.Fatalf("stop option: %+v", rs)
@@ -387,6 +249,7 @@ func TestBatchPlaceholderAndContinuation(t *testing.T) {
 }
 
 func TestMessageLevelErrors(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	check := func(name string, m *kmip.Item, wantMajor, wantMinor int32, reason kmip.ResultReason) {
 		t.Run(name, func(t *testing.T) {
@@ -407,7 +270,7 @@ func TestMessageLevelErrors(t *testing.T) {
 			}
 		})
 	}
-	query := bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))
+	query := batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))
 	check("1.5 answered as 1.4", msg(version{1, 5}, query), 1, 4, 0)
 	// A major version mismatch is an Invalid Message (KMIP 1.4 §11.1).
 	check("3.0 refused", msg(version{3, 0}, query), 2, 1, kmip.ResultReasonInvalidMessage)
@@ -416,7 +279,7 @@ func TestMessageLevelErrors(t *testing.T) {
 	bad := msg(v14, query)
 	bad.Child(kmip.TagRequestHeader).Child(kmip.TagBatchCount).Value = int32(2)
 	check("batch count mismatch", bad, 1, 4, kmip.ResultReasonInvalidMessage)
-	check("unknown operation", msg(v14, bi(kmip.Operation(0x7777))), 1, 4, kmip.ResultReasonOperationNotSupported)
+	check("unknown operation", msg(v14, batchItem(kmip.Operation(0x7777))), 1, 4, kmip.ResultReasonOperationNotSupported)
 	check("not a request", kmip.Struct(kmip.TagResponseMessage), 1, 0, kmip.ResultReasonInvalidMessage)
 	small := msg(v14, query)
 	small.Child(kmip.TagRequestHeader).Add(kmip.Int(kmip.TagMaximumResponseSize, 64))
@@ -432,27 +295,28 @@ func TestMessageLevelErrors(t *testing.T) {
 }
 
 func TestRegisterAndLocate(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	secret := []byte("correct horse battery staple")
-	reg := bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
-		kmip.Struct(kmip.TagTemplateAttribute, attr14("Name", nameItem("pw")), attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskDeriveKey)))),
+	reg := batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
+		kmip.Struct(kmip.TagTemplateAttribute, attribute1x("Name", nameItem("pw")), attribute1x("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskDeriveKey)))),
 		kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
 			kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
 				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, secret)))))
-	sid := createdID(t, one(t, s, alice, v14, reg))
-	got := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(sid))))
+	sid := createdID(t, sendOne(t, s, alice, v14, reg))
+	got := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(sid))))
 	if b, _ := got.Path(kmip.TagSecretData, kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); !bytes.Equal(b, secret) {
 		t.Fatal("secret data changed on the way")
 	}
-	opaque := bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
+	opaque := batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
 		kmip.Struct(kmip.TagTemplateAttribute),
 		kmip.Struct(kmip.TagOpaqueObject, kmip.Enum(kmip.TagOpaqueDataType, 0x80000001), kmip.Bytes(kmip.TagOpaqueDataValue, []byte{1, 2, 3})))
-	oid := createdID(t, one(t, s, alice, v14, opaque))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationActivate, uidItem(oid))), kmip.ResultReasonIllegalOperation)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)))), kmip.ResultReasonInvalidField)
+	oid := createdID(t, sendOne(t, s, alice, v14, opaque))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationActivate, uidItem(oid))), kmip.ResultReasonIllegalOperation)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)))), kmip.ResultReasonInvalidField)
 
 	// Names are unique (KMIP 1.4 §3.2): the located keys share an Object Group.
-	group := attr14("Object Group", kmip.Text(0, "loc"))
+	group := attribute1x("Object Group", kmip.Text(0, "loc"))
 	inGroup := func(bits int32) *kmip.Item {
 		c := aesCreate14(bits, "")
 		c.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(group.Clone())
@@ -460,11 +324,11 @@ func TestRegisterAndLocate(t *testing.T) {
 	}
 	var keys []string
 	for i := 0; i < 5; i++ {
-		keys = append(keys, createdID(t, one(t, s, alice, v14, inGroup(256))))
+		keys = append(keys, createdID(t, sendOne(t, s, alice, v14, inGroup(256))))
 	}
-	createdID(t, one(t, s, alice, v14, inGroup(128)))
+	createdID(t, sendOne(t, s, alice, v14, inGroup(128)))
 	loc := func(v version, items ...*kmip.Item) (ids []string, located int32) {
-		p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationLocate, items...)))
+		p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationLocate, items...)))
 		for _, it := range p.ChildrenOf(kmip.TagUniqueIdentifier) {
 			id, _ := it.AsText()
 			ids = append(ids, id)
@@ -472,7 +336,7 @@ func TestRegisterAndLocate(t *testing.T) {
 		located, _ = p.Child(kmip.TagLocatedItems).AsInt()
 		return
 	}
-	ids, n := loc(v14, group.Clone(), attr14("Cryptographic Length", kmip.Int(0, 256)))
+	ids, n := loc(v14, group.Clone(), attribute1x("Cryptographic Length", kmip.Int(0, 256)))
 	if len(ids) != 5 || n != 5 {
 		t.Fatalf("locate group+length: %d ids, located %d", len(ids), n)
 	}
@@ -486,7 +350,7 @@ func TestRegisterAndLocate(t *testing.T) {
 	if len(ids) != 2 || n != 6 || ids[0] != keys[4] || ids[1] != keys[3] {
 		t.Fatalf("paging: %v located %d", ids, n)
 	}
-	ids, _ = loc(v14, attr14("Object Type", kmip.Enum(0, uint32(kmip.ObjectTypeSecretData))))
+	ids, _ = loc(v14, attribute1x("Object Type", kmip.Enum(0, uint32(kmip.ObjectTypeSecretData))))
 	if len(ids) != 1 || ids[0] != sid {
 		t.Fatalf("locate by object type: %v", ids)
 	}
@@ -502,8 +366,9 @@ func TestRegisterAndLocate(t *testing.T) {
 }
 
 func TestQueryAndDiscover(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationQuery,
+	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationQuery,
 		kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)),
 		kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryObjects)),
 		kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryServerInformation)))))
@@ -520,11 +385,11 @@ func TestQueryAndDiscover(t *testing.T) {
 	if v, _ := p.Child(kmip.TagVendorIdentification).AsText(); v != "kmipd" {
 		t.Errorf("vendor %q", v)
 	}
-	d := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDiscoverVersions)))
+	d := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDiscoverVersions)))
 	if n := len(d.ChildrenOf(kmip.TagProtocolVersion)); n != len(supportedVersions) {
 		t.Errorf("discover all: %d versions", n)
 	}
-	d = mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDiscoverVersions,
+	d = mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDiscoverVersions,
 		kmip.Struct(kmip.TagProtocolVersion, kmip.Int(kmip.TagProtocolVersionMajor, 1), kmip.Int(kmip.TagProtocolVersionMinor, 2)),
 		kmip.Struct(kmip.TagProtocolVersion, kmip.Int(kmip.TagProtocolVersionMajor, 9), kmip.Int(kmip.TagProtocolVersionMinor, 9)))))
 	if n := len(d.ChildrenOf(kmip.TagProtocolVersion)); n != 1 {
@@ -533,50 +398,52 @@ func TestQueryAndDiscover(t *testing.T) {
 }
 
 func TestInteropAndLog(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationInterop,
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationInterop,
 		kmip.Enum(kmip.TagInteropFunction, uint32(kmip.InteropFunctionBegin)), kmip.Text(kmip.TagInteropIdentifier, "BL-M-1-21"))))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationInterop)), kmip.ResultReasonMissingData)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLog, kmip.Text(kmip.TagLogMessage, "hello"))))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationLog)), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationInterop)), kmip.ResultReasonMissingData)
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLog, kmip.Text(kmip.TagLogMessage, "hello"))))
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLog)), kmip.ResultReasonMissingData)
 }
 
 func TestAttributeChanges(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "a")))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "a")))
 	// Add a second name, then modify and delete it.
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Name", nameItem("b")))))
+	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Name", nameItem("b")))))
 	if idx, _ := p.Path(kmip.TagAttribute, kmip.TagAttributeIndex).AsInt(); idx != 1 {
 		t.Errorf("added name index %d", idx)
 	}
-	mod := attr14("Name", nameItem("c"))
+	mod := attribute1x("Name", nameItem("c"))
 	mod.Add(kmip.Int(kmip.TagAttributeIndex, 1))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), mod)))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Name"), kmip.Int(kmip.TagAttributeIndex, 1))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Name"), kmip.Int(kmip.TagAttributeIndex, 1))), kmip.ResultReasonItemNotFound)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationModifyAttribute, uidItem(id), mod)))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Name"), kmip.Int(kmip.TagAttributeIndex, 1))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Name"), kmip.Int(kmip.TagAttributeIndex, 1))), kmip.ResultReasonItemNotFound)
 	// Read-only attributes.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("State", kmip.Enum(0, 2)))), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Enum(kmip.TagState, 2)))), kmip.ResultReasonAttributeReadOnly)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationModifyAttribute, uidItem(id), attribute1x("State", kmip.Enum(0, 2)))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Enum(kmip.TagState, 2)))), kmip.ResultReasonAttributeReadOnly)
 	// Activation Date may change only while Pre-Active (SKLC-M-3).
 	// (A date after the service clock's now: a past one would activate the key at once, KMIP 1.4 §3.22.)
 	now := kmip.DateTime(0, time.Date(2026, 11, 29, 13, 0, 0, 0, time.UTC))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Activation Date", now))))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationActivate, uidItem(id))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), attr14("Activation Date", now))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Activation Date", now))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationActivate, uidItem(id))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationModifyAttribute, uidItem(id), attribute1x("Activation Date", now))), kmip.ResultReasonPermissionDenied)
 	// Custom attributes.
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("x-purpose", kmip.Text(0, "backup")))))
-	ids := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("x-purpose", kmip.Text(0, "backup"))))).ChildrenOf(kmip.TagUniqueIdentifier)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("x-purpose", kmip.Text(0, "backup")))))
+	ids := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("x-purpose", kmip.Text(0, "backup"))))).ChildrenOf(kmip.TagUniqueIdentifier)
 	if len(ids) != 1 {
 		t.Errorf("locate by custom attribute: %d", len(ids))
 	}
 	// The same attribute is a Vendor Attribute in KMIP 2.x.
 	vendor := kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"),
 		kmip.Text(kmip.TagAttributeName, "purpose"), kmip.Text(kmip.TagAttributeValue, "backup"))
-	ids = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor)))).ChildrenOf(kmip.TagUniqueIdentifier)
+	ids = mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, vendor)))).ChildrenOf(kmip.TagUniqueIdentifier)
 	if len(ids) != 1 {
 		t.Errorf("locate by vendor attribute: %d", len(ids))
 	}
-	p = mustOK(t, one(t, s, alice, v21, bi(kmip.OperationGetAttributes, uidItem(id),
+	p = mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGetAttributes, uidItem(id),
 		kmip.Struct(kmip.TagAttributeReference, kmip.Text(kmip.TagVendorIdentification, "x"), kmip.Text(kmip.TagAttributeName, "purpose")))))
 	if got := p.Path(kmip.TagAttributes, kmip.TagAttribute); !got.Equal(vendor) {
 		t.Errorf("vendor attribute came back as %v", got)
@@ -589,15 +456,17 @@ type panicStore struct{ *memStore }
 func (*panicStore) Get(context.Context, string) (*domain.Object, error) { panic("boom") }
 
 func TestPanicBecomesGeneralFailure(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: &panicStore{newMemStore()}, Crypto: fakeCrypto{}})
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem("x"))), kmip.ResultReasonGeneralFailure)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem("x"))), kmip.ResultReasonGeneralFailure)
 }
 
 func TestUndoBatch(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "keep")))
-	m := msg(v14, aesCreate14(128, "undone"), bi(kmip.OperationActivate, uidItem(id)),
-		bi(kmip.OperationGet, uidItem("missing")), bi(kmip.OperationDestroy, uidItem(id)))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "keep")))
+	m := msg(v14, aesCreate14(128, "undone"), batchItem(kmip.OperationActivate, uidItem(id)),
+		batchItem(kmip.OperationGet, uidItem("missing")), batchItem(kmip.OperationDestroy, uidItem(id)))
 	m.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, uint32(kmip.BatchErrorContinuationOptionUndo)))
 	_, rs := send(t, s, alice, m)
 	if len(rs) != 3 {
@@ -614,47 +483,49 @@ func TestUndoBatch(t *testing.T) {
 	if st := state(t, s, v14, id); st != domain.PreActive {
 		t.Errorf("activation not undone: %s", st)
 	}
-	ids := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("Name", nameItem("undone"))))).ChildrenOf(kmip.TagUniqueIdentifier)
+	ids := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("Name", nameItem("undone"))))).ChildrenOf(kmip.TagUniqueIdentifier)
 	if len(ids) != 0 {
 		t.Errorf("created key not undone")
 	}
 }
 
 func TestLocateByUniqueIdentifier(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	// Names are unique (KMIP 1.4 §3.2): the two keys share an Object Group.
-	u := attr14("Object Group", kmip.Text(0, "u"))
-	id := createdID(t, one(t, s, alice, v14, aesCreate14With("u", u)))
-	createdID(t, one(t, s, alice, v14, aesCreate14With("", u.Clone())))
+	u := attribute1x("Object Group", kmip.Text(0, "u"))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("u", u)))
+	createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", u.Clone())))
 	find := func(items ...*kmip.Item) int {
-		return len(mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, items...))).ChildrenOf(kmip.TagUniqueIdentifier))
+		return len(mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, items...))).ChildrenOf(kmip.TagUniqueIdentifier))
 	}
-	if n := find(attr14("Unique Identifier", kmip.Text(0, id))); n != 1 {
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id))); n != 1 {
 		t.Errorf("by id: %d", n)
 	}
-	if n := find(attr14("Unique Identifier", kmip.Text(0, id)), attr14("Name", nameItem("other"))); n != 0 {
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id)), attribute1x("Name", nameItem("other"))); n != 0 {
 		t.Errorf("by id and a name it lacks: %d", n)
 	}
-	if n := find(attr14("Unique Identifier", kmip.Text(0, "nope"))); n != 0 {
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, "nope"))); n != 0 {
 		t.Errorf("by unknown id: %d", n)
 	}
 	// Destroyed objects are not on-line: Locate finds them only when asked.
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
-	if n := find(attr14("Unique Identifier", kmip.Text(0, id))); n != 0 {
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id))); n != 0 {
 		t.Errorf("destroyed object located by default")
 	}
 	if n := find(u.Clone()); n != 1 {
 		t.Errorf("by group after destroying one of two: %d", n)
 	}
-	if n := find(attr14("Unique Identifier", kmip.Text(0, id)), kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskDestroyedStorage))); n != 1 {
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id)), kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskDestroyedStorage))); n != 1 {
 		t.Errorf("destroyed object not located with the Destroyed storage mask")
 	}
 }
 
 func TestPreActiveOnlyAttributeIsAStateError(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v21, aesCreate21(128, "")))
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationActivate, uidItem(id))))
-	mod := bi(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.DateTime(kmip.TagActivationDate, time.Now())))
-	mustFail(t, one(t, s, alice, v21, mod), kmip.ResultReasonWrongKeyLifecycleState)
+	id := createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "")))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationActivate, uidItem(id))))
+	mod := batchItem(kmip.OperationModifyAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.DateTime(kmip.TagActivationDate, time.Now())))
+	mustFail(t, sendOne(t, s, alice, v21, mod), kmip.ResultReasonWrongKeyLifecycleState)
 }

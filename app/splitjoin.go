@@ -94,7 +94,7 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if err != nil {
 			return nil, err
 		}
-		if s.cfg.StrictNames && sp.parts > 1 && obj.Attr("Name") != nil {
+		if s.cfg.StrictNames && sp.parts > 1 && obj.AttrOf(kmip.TagName) != nil {
 			// Every part would carry the Name, and a Name identifies one object.
 			return nil, nameTaken()
 		}
@@ -205,12 +205,12 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 	if err != nil {
 		return nil, nil, err
 	}
-	alg, okA := tmp.Attr("Cryptographic Algorithm").AsEnum()
-	length, okL := tmp.Attr("Cryptographic Length").AsInt()
+	alg, okA := tmp.AttrOf(kmip.TagCryptographicAlgorithm).AsEnum()
+	length, okL := tmp.AttrOf(kmip.TagCryptographicLength).AsInt()
 	if !okA || !okL {
 		return nil, nil, invalidField("without a key to split, Cryptographic Algorithm and Length are required")
 	}
-	mask, _ := tmp.Attr("Cryptographic Usage Mask").AsInt()
+	mask, _ := tmp.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	key, err := s.cfg.Crypto.GenerateSymmetricKey(ctx, ports.SymmetricKeySpec{ID: tmp.ID, Algorithm: alg, Length: int(length), UsageMask: mask})
 	if err != nil {
 		return nil, nil, keygenError(err, kmip.CryptographicAlgorithm(alg), length)
@@ -260,67 +260,88 @@ func rawKey(obj *domain.Object) ([]byte, *kmip.Item, error) {
 
 // split computes the shares of secret.
 func (s *Service) split(ctx context.Context, method kmip.SplitKeyMethod, secret []byte, parts, threshold int, prime *big.Int) ([][]byte, error) {
-	shares := make([][]byte, parts)
 	switch method {
 	case kmip.SplitKeyMethodXOR:
-		last := append([]byte(nil), secret...)
-		for i := 0; i < parts-1; i++ {
-			r, err := s.cfg.Crypto.RandomBytes(ctx, len(secret))
-			if err != nil {
-				return nil, err
-			}
-			shares[i] = r
-			for j := range last {
-				last[j] ^= r[j]
-			}
-		}
-		shares[parts-1] = last
+		return s.splitXOR(ctx, secret, parts)
 	case kmip.SplitKeyMethodPolynomialSharingGF2_8, kmip.SplitKeyMethodPolynomialSharingGF2_16:
-		f := fields[method]
-		coef, err := s.cfg.Crypto.RandomBytes(ctx, len(secret)*(threshold-1))
+		return s.splitBinaryField(ctx, fields[method], secret, parts, threshold)
+	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
+		return s.splitPrimeField(ctx, secret, parts, threshold, prime)
+	}
+	return make([][]byte, parts), nil
+}
+
+// splitXOR makes parts shares that XOR to secret: all random but the last.
+func (s *Service) splitXOR(ctx context.Context, secret []byte, parts int) ([][]byte, error) {
+	shares := make([][]byte, parts)
+	last := append([]byte(nil), secret...)
+	for i := 0; i < parts-1; i++ {
+		r, err := s.cfg.Crypto.RandomBytes(ctx, len(secret))
 		if err != nil {
 			return nil, err
 		}
-		pieces := len(secret) / f.size
-		for i := range shares {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
-			x := uint16(i + 1)
-			share := make([]byte, len(secret))
-			for j := 0; j < pieces; j++ {
-				// Horner: f(x) = b + c1 x + ... + c(t-1) x^(t-1).
-				var y uint16
-				for k := threshold - 2; k >= 0; k-- {
-					y = f.mul(y, x) ^ f.get(coef, j*(threshold-1)+k)
-				}
-				f.put(share, j, f.mul(y, x)^f.get(secret, j))
-			}
-			shares[i] = share
+		shares[i] = r
+		for j := range last {
+			last[j] ^= r[j]
 		}
-	case kmip.SplitKeyMethodPolynomialSharingPrimeField:
-		size := (prime.BitLen() + 7) / 8
-		coefs := make([]*big.Int, threshold-1)
-		for k := range coefs {
-			r, err := s.cfg.Crypto.RandomBytes(ctx, size+8)
-			if err != nil {
-				return nil, err
-			}
-			coefs[k] = new(big.Int).Mod(new(big.Int).SetBytes(r), prime)
+	}
+	shares[parts-1] = last
+	return shares, nil
+}
+
+// splitBinaryField makes parts Shamir shares of secret over GF(2^8) or
+// GF(2^16), piece by piece, any threshold of which recover it.
+func (s *Service) splitBinaryField(ctx context.Context, f binaryField, secret []byte, parts, threshold int) ([][]byte, error) {
+	shares := make([][]byte, parts)
+	coef, err := s.cfg.Crypto.RandomBytes(ctx, len(secret)*(threshold-1))
+	if err != nil {
+		return nil, err
+	}
+	pieces := len(secret) / f.size
+	for i := range shares {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-		s0 := new(big.Int).SetBytes(secret)
-		for i := range shares {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+		x := uint16(i + 1)
+		share := make([]byte, len(secret))
+		for j := 0; j < pieces; j++ {
+			// Horner: f(x) = b + c1 x + ... + c(t-1) x^(t-1).
+			var y uint16
+			for k := threshold - 2; k >= 0; k-- {
+				y = f.mul(y, x) ^ f.get(coef, j*(threshold-1)+k)
 			}
-			x := big.NewInt(int64(i + 1))
-			y := new(big.Int)
-			for k := len(coefs) - 1; k >= 0; k-- {
-				y.Mul(y, x).Add(y, coefs[k]).Mod(y, prime)
-			}
-			y.Mul(y, x).Add(y, s0).Mod(y, prime)
-			shares[i] = y.FillBytes(make([]byte, size))
+			f.put(share, j, f.mul(y, x)^f.get(secret, j))
 		}
+		shares[i] = share
+	}
+	return shares, nil
+}
+
+// splitPrimeField makes parts Shamir shares of secret modulo prime, each
+// as long as the prime, any threshold of which recover it.
+func (s *Service) splitPrimeField(ctx context.Context, secret []byte, parts, threshold int, prime *big.Int) ([][]byte, error) {
+	shares := make([][]byte, parts)
+	size := (prime.BitLen() + 7) / 8
+	coefs := make([]*big.Int, threshold-1)
+	for k := range coefs {
+		r, err := s.cfg.Crypto.RandomBytes(ctx, size+8)
+		if err != nil {
+			return nil, err
+		}
+		coefs[k] = new(big.Int).Mod(new(big.Int).SetBytes(r), prime)
+	}
+	s0 := new(big.Int).SetBytes(secret)
+	for i := range shares {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		x := big.NewInt(int64(i + 1))
+		y := new(big.Int)
+		for k := len(coefs) - 1; k >= 0; k-- {
+			y.Mul(y, x).Add(y, coefs[k]).Mod(y, prime)
+		}
+		y.Mul(y, x).Add(y, s0).Mod(y, prime)
+		shares[i] = y.FillBytes(make([]byte, size))
 	}
 	return shares, nil
 }
@@ -337,6 +358,28 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 	if c, err = s.expandTemplates(ctx, c); err != nil {
 		return nil, err
 	}
+	parts, err := s.splitParts(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	secret, err := join(parts)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.newObject(ctx, c, t)
+	if err != nil {
+		return nil, err
+	}
+	obj.Payload = joinedPayload(c, t, parts[0].Child(kmip.TagKeyBlock), secret)
+	if err := s.storeNew(ctx, c, obj); err != nil {
+		return nil, err
+	}
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+}
+
+// splitParts loads the Split Key payloads a Join Split Key names, at least
+// one, each readable by the caller under the policy's Get rule.
+func (s *Service) splitParts(ctx context.Context, c *call) ([]*kmip.Item, error) {
 	ids := c.payload.ChildrenOf(kmip.TagUniqueIdentifier)
 	if len(ids) == 0 {
 		return nil, missingData("Join Split Key needs the Unique Identifiers of the parts")
@@ -360,32 +403,25 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 		}
 		parts = append(parts, obj.Payload)
 	}
-	secret, err := join(parts)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.newObject(ctx, c, t)
-	if err != nil {
-		return nil, err
-	}
-	kb := parts[0].Child(kmip.TagKeyBlock)
+	return parts, nil
+}
+
+// joinedPayload is the object a join makes from secret: a Raw Symmetric
+// Key with the parts' algorithm and length (from kb, the first part's key
+// block), or Secret Data of the requested type (Seed when none).
+func joinedPayload(c *call, t kmip.ObjectType, kb *kmip.Item, secret []byte) *kmip.Item {
 	block := kmip.Struct(kmip.TagKeyBlock,
 		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
 		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, secret)))
 	if t == kmip.ObjectTypeSymmetricKey {
 		block.Add(kb.Child(kmip.TagCryptographicAlgorithm).Clone(), kb.Child(kmip.TagCryptographicLength).Clone())
-		obj.Payload = kmip.Struct(kmip.TagSymmetricKey, block)
-	} else {
-		sdt := uint32(kmip.SecretDataTypeSeed)
-		if v, ok := c.payload.Child(kmip.TagSecretDataType).AsEnum(); ok {
-			sdt = v
-		}
-		obj.Payload = kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, sdt), block)
+		return kmip.Struct(kmip.TagSymmetricKey, block)
 	}
-	if err := s.storeNew(ctx, c, obj); err != nil {
-		return nil, err
+	sdt := uint32(kmip.SecretDataTypeSeed)
+	if v, ok := c.payload.Child(kmip.TagSecretDataType).AsEnum(); ok {
+		sdt = v
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, sdt), block)
 }
 
 // join rebuilds a secret from split key payloads; too few or inconsistent

@@ -22,18 +22,19 @@ func (randCrypto) RandomBytes(_ context.Context, n int) ([]byte, error) {
 }
 
 func TestSplitAndJoin(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: randCrypto{},
 		Clock: fixedClock{time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}})
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	keyID := createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypeSymmetricKey, kmip.Struct(kmip.TagSymmetricKey,
+	keyID := createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeSymmetricKey, kmip.Struct(kmip.TagSymmetricKey,
 		keyBlock(kmip.KeyFormatTypeRaw, keyBytes(secret),
 			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)), kmip.Int(kmip.TagCryptographicLength, 256))))))
 	// 2^521-1 is a Mersenne prime larger than any 256-bit key.
 	p521 := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 521), big.NewInt(1))
 
 	materialOf := func(id string) []byte {
-		p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+		p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 		for _, tag := range []kmip.Tag{kmip.TagSymmetricKey, kmip.TagSplitKey} {
 			if b, ok := p.Path(tag, kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes(); ok {
 				return b
@@ -46,7 +47,7 @@ func TestSplitAndJoin(t *testing.T) {
 		payload := append([]*kmip.Item{kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)), uidItem(keyID),
 			kmip.Int(kmip.TagSplitKeyParts, parts), kmip.Int(kmip.TagSplitKeyThreshold, threshold),
 			kmip.Enum(kmip.TagSplitKeyMethod, uint32(method))}, extra...)
-		out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationCreateSplitKey, append(payload, kmip.Struct(kmip.TagTemplateAttribute))...)))
+		out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreateSplitKey, append(payload, kmip.Struct(kmip.TagTemplateAttribute))...)))
 		var ids []string
 		for _, it := range out.ChildrenOf(kmip.TagUniqueIdentifier) {
 			id, _ := it.AsText()
@@ -62,7 +63,7 @@ func TestSplitAndJoin(t *testing.T) {
 		for _, id := range ids {
 			payload = append(payload, uidItem(id))
 		}
-		return one(t, s, alice, v14, bi(kmip.OperationJoinSplitKey, payload...))
+		return sendOne(t, s, alice, v14, batchItem(kmip.OperationJoinSplitKey, payload...))
 	}
 
 	cases := []struct {
@@ -99,15 +100,16 @@ func TestSplitAndJoin(t *testing.T) {
 	mustFail(t, join(a[0], b[1]), kmip.ResultReasonCryptographicFailure)
 	mustFail(t, join(a[0], keyID), kmip.ResultReasonIllegalOperation)
 	// XOR needs every part.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
 		uidItem(keyID), kmip.Int(kmip.TagSplitKeyParts, 3), kmip.Int(kmip.TagSplitKeyThreshold, 2),
 		kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR)), kmip.Struct(kmip.TagTemplateAttribute))), kmip.ResultReasonInvalidField)
 	// Another owner may neither split nor join.
-	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationJoinSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationJoinSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 		uidItem(a[0]), uidItem(a[1]))), kmip.ResultReasonPermissionDenied)
 }
 
 func TestGF256(t *testing.T) {
+	t.Parallel()
 	// FIPS 197 §4.2: {57}·{83} = {c1}; {57}·{13} = {fe}.
 	if gfMul(0x57, 0x83) != 0xc1 || gfMul(0x57, 0x13) != 0xfe {
 		t.Fatal("gfMul disagrees with FIPS 197")
@@ -135,15 +137,16 @@ func TestGF256(t *testing.T) {
 // Create Split Key leaves the ID Placeholder at part 1; Join Split Key at
 // the joined key (KMIP 1.4 §4.38-4.39).
 func TestSplitJoinPlaceholder(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: randCrypto{},
 		Clock: fixedClock{time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)}})
-	create := bi(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
+	create := batchItem(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
 		kmip.Int(kmip.TagSplitKeyParts, 3), kmip.Int(kmip.TagSplitKeyThreshold, 2),
 		kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodPolynomialSharingGF2_8)),
 		kmip.Struct(kmip.TagTemplateAttribute,
-			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-			attr14("Cryptographic Length", kmip.Int(0, 128))))
-	_, rs := send(t, s, alice, msg(v14, create, bi(kmip.OperationGet)))
+			attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+			attribute1x("Cryptographic Length", kmip.Int(0, 128))))
+	_, rs := send(t, s, alice, msg(v14, create, batchItem(kmip.OperationGet)))
 	if len(rs) != 2 {
 		t.Fatalf("%d batch items", len(rs))
 	}
@@ -162,6 +165,7 @@ func TestSplitJoinPlaceholder(t *testing.T) {
 // Cryptographic Failure, not a server fault (the interpolation would index
 // below its parts).
 func TestJoinRefusesThresholdBelowOne(t *testing.T) {
+	t.Parallel()
 	part := func(id int32) *kmip.Item {
 		return kmip.Struct(kmip.TagSplitKey,
 			kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagKeyPartIdentifier, id),

@@ -23,6 +23,7 @@ func (l *lostStore) Create(context.Context, *domain.Object) error { return l.err
 // TestStoreFaultsAnswerGeneralFailure checks that a lost store and a full
 // one answer General Failure with a message that names no internal path.
 func TestStoreFaultsAnswerGeneralFailure(t *testing.T) {
+	t.Parallel()
 	for _, sentinel := range []error{ports.ErrStoreLost, ports.ErrNoSpace} {
 		err := fmt.Errorf("sqlite store /var/lib/kmipd/kmipd.db: %w: the database file was removed", sentinel)
 		s := New(Config{Store: &lostStore{newMemStore(), err}, Crypto: fakeCrypto{}})

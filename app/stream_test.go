@@ -104,6 +104,7 @@ func (m *memStore) scratchCount() int {
 type plainStore struct{ ports.Store }
 
 func TestStreamRecordRoundTrip(t *testing.T) {
+	t.Parallel()
 	st := stream{owner: "alice", op: kmip.OperationEncrypt, keyID: "k-1", expires: testNow, state: []byte{1, 2, 3}}
 	got, ok := decodeStream(st.encode())
 	if !ok || got.owner != "alice" || got.op != st.op || got.keyID != "k-1" || !got.expires.Equal(testNow) || !bytes.Equal(got.state, st.state) {
@@ -125,12 +126,13 @@ func TestStreamRecordRoundTrip(t *testing.T) {
 // the same for every part, and the store holds the state until the final
 // part, which deletes it.
 func TestStreamStateStaysOnServer(t *testing.T) {
+	t.Parallel()
 	st := newMemStore()
 	s := New(Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
 	// Decrypt too: only a client that may decrypt chooses the IV (checkEncryptIV).
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
-	p1 := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
+	p1 := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
 		kmip.Bool(kmip.TagInitIndicator, true))))
 	cv := bytesOf(t, p1, kmip.TagCorrelationValue)
 	if len(cv) != 16 {
@@ -140,13 +142,13 @@ func TestStreamStateStaysOnServer(t *testing.T) {
 		t.Fatalf("%d scratch values, want 1", st.scratchCount())
 	}
 	for range 3 {
-		p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data([]byte("defghijklmnopqrstuvwxyz")),
+		p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data([]byte("defghijklmnopqrstuvwxyz")),
 			kmip.Bytes(kmip.TagCorrelationValue, cv))))
 		if got := bytesOf(t, p, kmip.TagCorrelationValue); !bytes.Equal(got, cv) {
 			t.Fatalf("Correlation Value changed: %x then %x", cv, got)
 		}
 	}
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), kmip.Bytes(kmip.TagCorrelationValue, cv),
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), kmip.Bytes(kmip.TagCorrelationValue, cv),
 		kmip.Bool(kmip.TagFinalIndicator, true))))
 	if st.scratchCount() != 0 {
 		t.Fatalf("%d scratch values after the final part, want 0", st.scratchCount())
@@ -155,37 +157,39 @@ func TestStreamStateStaysOnServer(t *testing.T) {
 
 // A stream expires streamTTL after its last part.
 func TestStreamExpires(t *testing.T) {
+	t.Parallel()
 	clk := &stepClock{t: testNow}
 	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: clk})
 	// Decrypt too: only a client that may decrypt chooses the IV (checkEncryptIV).
 	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
-	p1 := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
+	p1 := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
 		kmip.Bool(kmip.TagInitIndicator, true))))
 	cv := bytesOf(t, p1, kmip.TagCorrelationValue)
 	clk.advance(streamTTL - time.Second)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, cbc(), data([]byte("d")), kmip.Bytes(kmip.TagCorrelationValue, cv))))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, cbc(), data([]byte("d")), kmip.Bytes(kmip.TagCorrelationValue, cv))))
 	clk.advance(streamTTL - time.Second) // the last part renewed it
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, cbc(), data([]byte("e")), kmip.Bytes(kmip.TagCorrelationValue, cv))))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, cbc(), data([]byte("e")), kmip.Bytes(kmip.TagCorrelationValue, cv))))
 	clk.advance(streamTTL)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationEncrypt, cbc(), data([]byte("f")), kmip.Bytes(kmip.TagCorrelationValue, cv))),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, cbc(), data([]byte("f")), kmip.Bytes(kmip.TagCorrelationValue, cv))),
 		kmip.ResultReasonInvalidCorrelationValue)
 }
 
 // Without scratch space a store cannot keep stream state: streaming is
 // refused, never made stateless; single requests still work.
 func TestStreamNeedsScratchStore(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: plainStore{newMemStore()}, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
 	// Decrypt too: only a client that may decrypt chooses the IV (checkEncryptIV).
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
 		kmip.Bool(kmip.TagInitIndicator, true))), kmip.ResultReasonFeatureNotSupported)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data([]byte("abc")),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data([]byte("abc")),
 		kmip.Bytes(kmip.TagCorrelationValue, make([]byte, 16)))), kmip.ResultReasonFeatureNotSupported)
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")))))
 	// And Query says so.
-	caps := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryCapabilities)))))
+	caps := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryCapabilities)))))
 	if on, ok := caps.Path(kmip.TagCapabilityInformation, kmip.TagStreamingCapability).AsBool(); !ok || on {
 		t.Fatalf("Streaming Capability %v (present %v) without a scratch store, want false", on, ok)
 	}
@@ -193,16 +197,17 @@ func TestStreamNeedsScratchStore(t *testing.T) {
 
 // Streamed Hash buffers at most maxStreamData bytes on the server.
 func TestStreamBufferBounded(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	sha := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256)))
 	chunk := make([]byte, maxStreamData/2)
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationHash, sha, data(chunk), kmip.Bool(kmip.TagInitIndicator, true))))
+	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationHash, sha, data(chunk), kmip.Bool(kmip.TagInitIndicator, true))))
 	cv := bytesOf(t, p, kmip.TagCorrelationValue)
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationHash, sha, data(chunk), kmip.Bytes(kmip.TagCorrelationValue, cv))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationHash, sha, data([]byte{1}), kmip.Bytes(kmip.TagCorrelationValue, cv))),
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationHash, sha, data(chunk), kmip.Bytes(kmip.TagCorrelationValue, cv))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationHash, sha, data([]byte{1}), kmip.Bytes(kmip.TagCorrelationValue, cv))),
 		kmip.ResultReasonInvalidField)
 	// The failed part ended the stream.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationHash, sha, kmip.Bytes(kmip.TagCorrelationValue, cv), kmip.Bool(kmip.TagFinalIndicator, true))),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationHash, sha, kmip.Bytes(kmip.TagCorrelationValue, cv), kmip.Bool(kmip.TagFinalIndicator, true))),
 		kmip.ResultReasonItemNotFound)
 }
 
@@ -210,19 +215,20 @@ func TestStreamBufferBounded(t *testing.T) {
 // same state at most one continues the stream, the others find nothing, so
 // no keystream is used twice.
 func TestStreamConcurrentPartsDoNotFork(t *testing.T) {
+	t.Parallel()
 	st := newMemStore()
 	s := New(Config{Store: st, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
 	// Decrypt too: only a client that may decrypt chooses the IV (checkEncryptIV).
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 	iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
-	p1 := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
+	p1 := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data([]byte("abc")),
 		kmip.Bool(kmip.TagInitIndicator, true))))
 	cv := bytesOf(t, p1, kmip.TagCorrelationValue)
 	const parts = 8
 	ok := make(chan bool, parts)
 	for range parts {
 		go func() {
-			r := one(t, s, alice, v14, bi(kmip.OperationEncrypt, cbc(), data(bytes.Repeat([]byte("x"), 40)), kmip.Bytes(kmip.TagCorrelationValue, cv)))
+			r := sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, cbc(), data(bytes.Repeat([]byte("x"), 40)), kmip.Bytes(kmip.TagCorrelationValue, cv)))
 			ok <- r.status == kmip.ResultStatusSuccess
 		}()
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -83,7 +84,7 @@ func (s *Service) templateAttrs(ctx context.Context, c *call, name *kmip.Item) (
 	var found *domain.Object
 	for _, id := range ids {
 		obj, err := s.cfg.Store.Get(ctx, id)
-		if isErr(err, ports.ErrNotFound) {
+		if errors.Is(err, ports.ErrNotFound) {
 			continue // destroyed since the listing
 		} else if err != nil {
 			return nil, err
@@ -131,7 +132,7 @@ func mergeTemplateAttrs(fromTemplates, explicit []*kmip.Item) []*kmip.Item {
 
 // hasName reports whether one of the object's Names has the value nv.
 func hasName(obj *domain.Object, nv string) bool {
-	for _, n := range obj.AttrValues("Name") {
+	for _, n := range obj.AttrValuesOf(kmip.TagName) {
 		if v, _ := domain.NameValue(n); v == nv {
 			return true
 		}

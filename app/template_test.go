@@ -9,16 +9,17 @@ import (
 // KMIP 1.x Templates: a Name in a Template-Attribute applies the named
 // Template's attributes; individual attributes take precedence.
 func TestTemplateReferences(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	tmpl := kmip.Struct(kmip.TagTemplate,
-		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-		attr14("Cryptographic Length", kmip.Int(0, 128)),
-		attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))),
-		attr14("Object Group", kmip.Text(0, "from-template")))
-	mustOK(t, one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, tmpl, attr14("Name", nameItem("aes-template")))))
+		attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+		attribute1x("Cryptographic Length", kmip.Int(0, 128)),
+		attribute1x("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))),
+		attribute1x("Object Group", kmip.Text(0, "from-template")))
+	mustOK(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeTemplate, tmpl, attribute1x("Name", nameItem("aes-template")))))
 	ot := kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))
 
-	id := createdID(t, one(t, s, alice, v14, bi(kmip.OperationCreate, ot,
+	id := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreate, ot,
 		kmip.Struct(kmip.TagTemplateAttribute, nameItem("aes-template")))))
 	a := attrsOf(t, s, id)
 	if n, _ := a["Cryptographic Length"][0].AsInt(); n != 128 {
@@ -28,8 +29,8 @@ func TestTemplateReferences(t *testing.T) {
 		t.Errorf("Object Group %q, want the Template's", g)
 	}
 
-	id = createdID(t, one(t, s, alice, v14, bi(kmip.OperationCreate, ot,
-		kmip.Struct(kmip.TagTemplateAttribute, nameItem("aes-template"), attr14("Cryptographic Length", kmip.Int(0, 256))))))
+	id = createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreate, ot,
+		kmip.Struct(kmip.TagTemplateAttribute, nameItem("aes-template"), attribute1x("Cryptographic Length", kmip.Int(0, 256))))))
 	if a := attrsOf(t, s, id)["Cryptographic Length"]; len(a) != 1 {
 		t.Errorf("Cryptographic Length has %d values", len(a))
 	} else if n, _ := a[0].AsInt(); n != 256 {
@@ -37,19 +38,19 @@ func TestTemplateReferences(t *testing.T) {
 	}
 
 	// Register applies Templates too.
-	id = createdID(t, one(t, s, alice, v14, register(kmip.ObjectTypeSecretData, kmip.Struct(kmip.TagSecretData,
+	id = createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeSecretData, kmip.Struct(kmip.TagSecretData,
 		kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)), keyBlock(kmip.KeyFormatTypeOpaque, keyBytes([]byte("pw")))),
 		nameItem("aes-template"))))
 	if m, _ := attrsOf(t, s, id)["Cryptographic Usage Mask"][0].AsInt(); m != int32(kmip.CryptographicUsageMaskEncrypt) {
 		t.Errorf("usage mask %d, want the Template's", m)
 	}
 
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationCreate, ot,
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreate, ot,
 		kmip.Struct(kmip.TagTemplateAttribute, nameItem("no-such-template")))), kmip.ResultReasonItemNotFound)
 	// Another owner's Template (default policy) is not found.
-	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationCreate, ot,
+	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationCreate, ot,
 		kmip.Struct(kmip.TagTemplateAttribute, nameItem("aes-template")))), kmip.ResultReasonItemNotFound)
 	// A Template needs attributes; KMIP 2.x has no Templates.
-	mustFail(t, one(t, s, alice, v14, register(kmip.ObjectTypeTemplate, kmip.Struct(kmip.TagTemplate))), kmip.ResultReasonInvalidField)
-	mustFail(t, one(t, s, alice, v21, register(kmip.ObjectTypeTemplate, tmpl)), kmip.ResultReasonInvalidObjectType)
+	mustFail(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeTemplate, kmip.Struct(kmip.TagTemplate))), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v21, register(kmip.ObjectTypeTemplate, tmpl)), kmip.ResultReasonInvalidObjectType)
 }

@@ -83,9 +83,9 @@ func teamKey(t *testing.T, s *Service, extra ...*kmip.Item) string {
 // destroying it.
 func compromiseAndDestroy(t *testing.T, s *Service, id string) {
 	t.Helper()
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 		kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))))))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
 }
 
 // checkDestroyed fails unless id is still destroyed and without its value.
@@ -95,7 +95,7 @@ func checkDestroyed(t *testing.T, s *Service, id string) {
 	if o.State != domain.DestroyedCompromised || o.Payload != nil {
 		t.Fatalf("alice's destroyed key is %s again (value present: %v): the Undo overwrote her change", o.State, o.Payload != nil)
 	}
-	if r := one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))); r.status == kmip.ResultStatusSuccess {
+	if r := sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))); r.status == kmip.ResultStatusSuccess {
 		t.Fatal("Get of the destroyed key succeeded after the Undo")
 	}
 }
@@ -106,12 +106,13 @@ func checkDestroyed(t *testing.T, s *Service, id string) {
 // value; Undo must leave alice's change, keep bob's item Success (it stands),
 // and log the identifier at WARN.
 func TestUndoRefusedWhenTheRevisionMoved(t *testing.T) {
+	t.Parallel()
 	s, st, log := newUndoService(t)
 	id := teamKey(t, s)
 	st.hooks[trigger] = func() { compromiseAndDestroy(t, s, id) }
 	rs := undoBatch(t, s, bob,
-		bi(kmip.OperationAddAttribute, uidItem(id), attr14("Contact Information", kmip.Text(0, "bob"))),
-		bi(kmip.OperationGet, uidItem(trigger)))
+		batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Contact Information", kmip.Text(0, "bob"))),
+		batchItem(kmip.OperationGet, uidItem(trigger)))
 	if len(rs) != 2 {
 		t.Fatalf("%d results, want 2", len(rs))
 	}
@@ -129,6 +130,7 @@ func TestUndoRefusedWhenTheRevisionMoved(t *testing.T) {
 // and an undone Encrypt leaves its usage spent (domain.Reverted), so
 // neither reverts alice's key even when she destroyed it meanwhile.
 func TestUndoKeepsFreshAndUsage(t *testing.T) {
+	t.Parallel()
 	limits := func() *kmip.Item {
 		return kmip.Struct(kmip.TagUsageLimits, kmip.Long(kmip.TagUsageLimitsTotal, 16),
 			kmip.Enum(kmip.TagUsageLimitsUnit, uint32(kmip.UsageLimitsUnitByte)))
@@ -137,33 +139,33 @@ func TestUndoKeepsFreshAndUsage(t *testing.T) {
 		name string
 		item func(id string) *kmip.Item
 	}{
-		{"Get", func(id string) *kmip.Item { return bi(kmip.OperationGet, uidItem(id)) }},
+		{"Get", func(id string) *kmip.Item { return batchItem(kmip.OperationGet, uidItem(id)) }},
 		{"Encrypt", func(id string) *kmip.Item {
-			return bi(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 10)))
+			return batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 10)))
 		}},
 	} {
 		t.Run(tc.name+"/another client destroys", func(t *testing.T) {
 			s, st, _ := newUndoService(t)
 			id := teamKey(t, s, limits())
 			st.hooks[trigger] = func() { compromiseAndDestroy(t, s, id) }
-			rs := undoBatch(t, s, bob, tc.item(id), bi(kmip.OperationGet, uidItem(trigger)))
+			rs := undoBatch(t, s, bob, tc.item(id), batchItem(kmip.OperationGet, uidItem(trigger)))
 			mustFail(t, rs[1], kmip.ResultReasonItemNotFound)
 			checkDestroyed(t, s, id)
 		})
 		t.Run(tc.name+"/own batch", func(t *testing.T) {
 			s, _, _ := newUndoService(t)
 			id := teamKey(t, s, limits())
-			rs := undoBatch(t, s, alice, tc.item(id), bi(kmip.OperationGet, uidItem(trigger)))
+			rs := undoBatch(t, s, alice, tc.item(id), batchItem(kmip.OperationGet, uidItem(trigger)))
 			if rs[0].status != kmip.ResultStatusOperationUndone || rs[0].payload == nil {
 				t.Fatalf("item 1: status %s, want Operation Undone with its payload", rs[0].status)
 			}
 			o := storedObj(t, s, id)
-			if fresh, _ := o.Attr("Fresh").AsBool(); tc.name == "Get" && fresh {
+			if fresh, _ := o.AttrOf(kmip.TagFresh).AsBool(); tc.name == "Get" && fresh {
 				t.Error("the undone Get served the key, yet it is Fresh again")
 			}
-			count, spent := o.Attr("Usage Limits").Child(kmip.TagUsageLimitsCount).AsLong()
+			count, spent := o.AttrOf(kmip.TagUsageLimits).Child(kmip.TagUsageLimitsCount).AsLong()
 			if !spent {
-				count, _ = o.Attr("Usage Limits").Child(kmip.TagUsageLimitsTotal).AsLong()
+				count, _ = o.AttrOf(kmip.TagUsageLimits).Child(kmip.TagUsageLimitsTotal).AsLong()
 			}
 			if want := map[string]int64{"Get": 16, "Encrypt": 6}[tc.name]; count != want {
 				t.Errorf("Usage Limits Count %d after the undone %s, want %d", count, tc.name, want)
@@ -176,18 +178,19 @@ func TestUndoKeepsFreshAndUsage(t *testing.T) {
 // key that alice fetches (clearing Fresh) before the batch fails: the key
 // she holds is not deleted, and bob's Create stays Success.
 func TestUndoOfCreateAfterAnotherClientChangedIt(t *testing.T) {
+	t.Parallel()
 	s, st, log := newUndoService(t)
 	create := aesCreate14(128, "bobs")
-	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attr14("Operation Policy Name", kmip.Text(0, "team")))
+	create.Child(kmip.TagRequestPayload).Child(kmip.TagTemplateAttribute).Add(attribute1x("Operation Policy Name", kmip.Text(0, "team")))
 	st.hooks[trigger] = func() {
-		ids := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationLocate, attr14("Name", nameItem("bobs"))))).ChildrenOf(kmip.TagUniqueIdentifier)
+		ids := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("Name", nameItem("bobs"))))).ChildrenOf(kmip.TagUniqueIdentifier)
 		if len(ids) != 1 {
 			t.Fatalf("alice located %d keys named bobs, want 1", len(ids))
 		}
 		id, _ := ids[0].AsText()
-		mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+		mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 	}
-	rs := undoBatch(t, s, bob, create, bi(kmip.OperationGet, uidItem(trigger)))
+	rs := undoBatch(t, s, bob, create, batchItem(kmip.OperationGet, uidItem(trigger)))
 	id := createdID(t, rs[0]) // Success: the Create stands
 	if o := storedObj(t, s, id); o.Owner != "bob" {
 		t.Fatalf("owner %q", o.Owner)
@@ -202,24 +205,25 @@ func TestUndoOfCreateAfterAnotherClientChangedIt(t *testing.T) {
 // Key Link, so bob's derived key, which that link names, is kept too (the
 // item stands whole) instead of leaving a link to nothing.
 func TestUndoKeepsAnItemWhole(t *testing.T) {
+	t.Parallel()
 	s, st, _ := newUndoService(t)
 	base := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskDeriveKey), activeNow(), kmip.Text(kmip.TagOperationPolicyName, "team"))
 	st.hooks[trigger] = func() {
-		mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(base), attr14("Contact Information", kmip.Text(0, "alice")))))
+		mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(base), attribute1x("Contact Information", kmip.Text(0, "alice")))))
 	}
-	rs := undoBatch(t, s, bob, bi(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), uidItem(base),
+	rs := undoBatch(t, s, bob, batchItem(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)), uidItem(base),
 		kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
 		kmip.Struct(kmip.TagDerivationParameters,
 			kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
 			kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
 		kmip.Struct(kmip.TagTemplateAttribute,
-			attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-			attr14("Cryptographic Length", kmip.Int(0, 128)),
-			attr14("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))))),
-		bi(kmip.OperationGet, uidItem(trigger)))
+			attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+			attribute1x("Cryptographic Length", kmip.Int(0, 128)),
+			attribute1x("Cryptographic Usage Mask", kmip.Int(0, int32(kmip.CryptographicUsageMaskEncrypt))))),
+		batchItem(kmip.OperationGet, uidItem(trigger)))
 	derived := createdID(t, rs[0]) // Success: the Derive Key stands
 	b := storedObj(t, s, base)
-	if b.Attr("Contact Information") == nil {
+	if b.AttrOf(kmip.TagContactInformation) == nil {
 		t.Error("alice's change of her key was undone")
 	}
 	if linkTo(b, kmip.LinkTypeDerivedKeyLink) != derived {
@@ -234,11 +238,12 @@ func TestUndoKeepsAnItemWhole(t *testing.T) {
 // object (Create, Activate, a Get clearing Fresh, Add Attribute) do not
 // block each other's undo: the object is deleted and every item undone.
 func TestUndoRevertsAllOwnWrites(t *testing.T) {
+	t.Parallel()
 	s, _, _ := newUndoService(t)
 	other := teamKey(t, s)
-	rs := undoBatch(t, s, alice, aesCreate14(128, "mine"), bi(kmip.OperationActivate), bi(kmip.OperationGet),
-		bi(kmip.OperationAddAttribute, attr14("Contact Information", kmip.Text(0, "x"))),
-		bi(kmip.OperationGet, uidItem(other)), bi(kmip.OperationActivate, uidItem(other)))
+	rs := undoBatch(t, s, alice, aesCreate14(128, "mine"), batchItem(kmip.OperationActivate), batchItem(kmip.OperationGet),
+		batchItem(kmip.OperationAddAttribute, attribute1x("Contact Information", kmip.Text(0, "x"))),
+		batchItem(kmip.OperationGet, uidItem(other)), batchItem(kmip.OperationActivate, uidItem(other)))
 	if len(rs) != 6 {
 		t.Fatalf("%d results", len(rs))
 	}
@@ -257,14 +262,15 @@ func TestUndoRevertsAllOwnWrites(t *testing.T) {
 // deleted object (here a Create undone) is never taken again: bob's Import
 // of it, replacing or not, is Object Already Exists.
 func TestUsedIdentifierCannotBeImported(t *testing.T) {
+	t.Parallel()
 	s, _, _ := newUndoService(t)
-	rs := undoBatch(t, s, alice, aesCreate14(128, "gone"), bi(kmip.OperationGet, uidItem(trigger)))
+	rs := undoBatch(t, s, alice, aesCreate14(128, "gone"), batchItem(kmip.OperationGet, uidItem(trigger)))
 	gone, _ := rs[0].payload.Child(kmip.TagUniqueIdentifier).AsText()
 	if _, err := s.cfg.Store.Get(context.Background(), gone); err == nil {
 		t.Fatal("the undone Create left its object")
 	}
-	mine := createdID(t, one(t, s, bob, v14, aesCreate14(128, "")))
-	exported := mustOK(t, one(t, s, bob, v14, bi(kmip.OperationExport, uidItem(mine))))
+	mine := createdID(t, sendOne(t, s, bob, v14, aesCreate14(128, "")))
+	exported := mustOK(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationExport, uidItem(mine))))
 	exported.Child(kmip.TagUniqueIdentifier).Value = gone
 	for _, a := range exported.ChildrenOf(kmip.TagAttribute) {
 		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Unique Identifier" {
@@ -272,7 +278,7 @@ func TestUsedIdentifierCannotBeImported(t *testing.T) {
 		}
 	}
 	for _, replace := range []bool{false, true} {
-		mustFail(t, one(t, s, bob, v14, importFrom(v14, exported, replace)), kmip.ResultReasonObjectAlreadyExists)
+		mustFail(t, sendOne(t, s, bob, v14, importFrom(v14, exported, replace)), kmip.ResultReasonObjectAlreadyExists)
 	}
 	if _, err := s.cfg.Store.Get(context.Background(), gone); err == nil {
 		t.Fatal("bob took the identifier of a deleted object")

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -75,7 +76,7 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 		return nil, h, p, missingData("Key Information needs a Unique Identifier")
 	}
 	obj, err := s.cfg.Store.Get(ctx, id)
-	if isErr(err, ports.ErrNotFound) {
+	if errors.Is(err, ports.ErrNotFound) {
 		return nil, h, p, kindErr(errKindWrappingNotFound, "wrapping key not found")
 	} else if err != nil {
 		return nil, h, p, err
@@ -84,7 +85,7 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 		return nil, h, p, err
 	}
 	if err := s.effective(c, obj); err != nil {
-		if isErr(err, domain.ErrArchived) {
+		if errors.Is(err, domain.ErrArchived) {
 			return nil, h, p, kindErr(errKindWrappingArchived, "the wrapping key is archived")
 		}
 		return nil, h, p, err
@@ -123,7 +124,7 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 // key: a well-formed specification whose method encrypts (Encrypt, or
 // Encrypt then MAC/sign) and that names an encryption key. A MAC/sign-only
 // wrapping authenticates the key but leaves it in the clear. A malformed
-// specification counts as none; getHook refuses it when it reads it.
+// specification counts as none; applyGetWrapping refuses it when it reads it.
 func encryptsOnRelease(c *call) bool {
 	spec := c.payload.Child(kmip.TagKeyWrappingSpecification)
 	if spec == nil {
@@ -138,11 +139,11 @@ func (ws wrapSpec) encrypts() bool {
 	return ws.encInfo != nil && (ws.method == kmip.WrappingMethodEncrypt || ws.method == kmip.WrappingMethodEncryptThenMACSign)
 }
 
-// getHook applies the Get request's key wrapping to out, the object's
+// applyGetWrapping applies the Get request's key wrapping to out, the object's
 // payload about to be returned: a Key Wrapping Specification wraps it, and
 // Key Wrap Type Not Wrapped unwraps a key registered wrapped. (Sensitive and
 // Extractable are checked before, by checkRelease.)
-func (s *Service) getHook(ctx context.Context, c *call, obj *domain.Object, out *kmip.Item) (*kmip.Item, error) {
+func (s *Service) applyGetWrapping(ctx context.Context, c *call, obj *domain.Object, out *kmip.Item) (*kmip.Item, error) {
 	spec := c.payload.Child(kmip.TagKeyWrappingSpecification)
 	kb := out.Child(kmip.TagKeyBlock)
 	stored := kb.Child(kmip.TagKeyWrappingData) != nil
@@ -350,9 +351,9 @@ func (s *Service) unwrapStored(ctx context.Context, c *call, kb *kmip.Item) erro
 	return nil
 }
 
-// registerHook checks the Key Wrapping Data of a key registered wrapped; the
+// checkRegisteredWrapping checks the Key Wrapping Data of a key registered wrapped; the
 // key is then stored exactly as given (KMIP 1.4 §4.3).
-func (s *Service) registerHook(c *call, payload *kmip.Item) error {
+func (s *Service) checkRegisteredWrapping(c *call, payload *kmip.Item) error {
 	wd := payload.Child(kmip.TagKeyBlock).Child(kmip.TagKeyWrappingData)
 	if wd == nil {
 		return nil

@@ -162,17 +162,17 @@ func AttrRuleFor(name string) (AttrRule, bool) {
 	switch {
 	case strings.HasPrefix(name, "y-") || strings.HasPrefix(name, "Y-"):
 		return AttrRule{Multi: true}, true
-	case IsCustomAttr(name):
+	case IsVendorOrCustomAttr(name):
 		return AttrRule{Multi: true, ClientSets: true, ClientModifies: true, ClientDeletes: true}, true
 	}
 	return AttrRule{}, false
 }
 
-// IsCustomAttr reports whether name is a custom attribute ("x-..." and
+// IsVendorOrCustomAttr reports whether name is a custom attribute ("x-..." and
 // "y-..." in KMIP 1.x) or a KMIP 2.x Vendor Attribute ("<vendor>-<name>"):
 // any name that is not a standard attribute's and contains a hyphen after a
 // non-empty prefix.
-func IsCustomAttr(name string) bool {
+func IsVendorOrCustomAttr(name string) bool {
 	if _, std := attrRules[name]; std {
 		return false
 	}

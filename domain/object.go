@@ -103,6 +103,23 @@ func (o *Object) DeleteAttr(name string) {
 	o.Attributes = kept
 }
 
+// AttrOf returns the first value of the standard attribute t (named by its
+// spec name, KMIP 1.4 §3, KMIP 2.1 §4), or nil; custom and vendor
+// attributes, which have no tag, are read by name with Attr.
+func (o *Object) AttrOf(t kmip.Tag) *kmip.Item { return o.Attr(t.SpecName()) }
+
+// AttrValuesOf returns every value of the standard attribute t in index order.
+func (o *Object) AttrValuesOf(t kmip.Tag) []*kmip.Item { return o.AttrValues(t.SpecName()) }
+
+// SetAttrOf replaces every value of the standard attribute t with the single value v.
+func (o *Object) SetAttrOf(t kmip.Tag, v *kmip.Item) { o.SetAttr(t.SpecName(), v) }
+
+// AddAttrOf appends a value to the standard attribute t and returns its index.
+func (o *Object) AddAttrOf(t kmip.Tag, v *kmip.Item) int { return o.AddAttr(t.SpecName(), v) }
+
+// DeleteAttrOf removes every value of the standard attribute t.
+func (o *Object) DeleteAttrOf(t kmip.Tag) { o.DeleteAttr(t.SpecName()) }
+
 // Clone returns a deep copy.
 func (o *Object) Clone() *Object {
 	c := *o

@@ -340,6 +340,22 @@ var authSuites = map[string]string{"BASIC": "Basic", "TLS1.2": "TLS1.2"}
 // (logging_level, auth_suite, adapter types).
 func (c *Config) normalize() error {
 	s := &c.Server
+	for _, step := range []func() error{
+		s.normalizeIdentity, s.checkSizes, c.Admin.check, c.CA.check, s.checkTimes,
+		func() error { return s.ResourceLimits.validate() }, func() error { return s.SessionTickets.validate() },
+		func() error { return s.AsyncConfig.validate() }, s.checkCipherSuites, c.normalizeStorage, c.normalizeCrypto,
+		c.Seal.normalize, c.normalizeHTTPS, c.normalizeAccess,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// normalizeIdentity checks the server's host name and port and
+// canonicalises the spellings of auth_suite and logging_level.
+func (s *ServerConfig) normalizeIdentity() error {
 	if strings.TrimSpace(s.Hostname) == "" {
 		return keyErr("server.hostname", "must not be empty")
 	}
@@ -356,6 +372,12 @@ func (c *Config) normalize() error {
 		return keyErr("server.logging_level", "%q is not DEBUG, INFO, WARNING, ERROR or CRITICAL", s.LoggingLevel)
 	}
 	s.LoggingLevel = lvl
+	return nil
+}
+
+// checkSizes checks the message, batch, connection and memory bounds
+// against each other, the nesting depth, and that pprof stays on loopback.
+func (s *ServerConfig) checkSizes() error {
 	if s.MaxMessageSize < 1024 {
 		return keyErr("server.max_message_size", "%d is below the minimum of 1024 bytes", s.MaxMessageSize)
 	}
@@ -395,12 +417,12 @@ func (c *Config) normalize() error {
 			return keyErr("server.pprof_address", "%v", err)
 		}
 	}
-	if err := c.Admin.check(); err != nil {
-		return err
-	}
-	if err := c.CA.check(); err != nil {
-		return err
-	}
+	return nil
+}
+
+// checkTimes checks that every timeout is positive and that lease_time
+// fits the Lease Time interval of the protocol.
+func (s *ServerConfig) checkTimes() error {
 	for _, d := range []struct {
 		key string
 		v   duration
@@ -419,21 +441,24 @@ func (c *Config) normalize() error {
 	if s.LeaseTime < 0 || time.Duration(s.LeaseTime) > math.MaxUint32*time.Second {
 		return keyErr("server.lease_time", "%s is not between 0s and %ds", time.Duration(s.LeaseTime), uint32(math.MaxUint32))
 	}
-	if err := s.ResourceLimits.validate(); err != nil {
-		return err
-	}
-	if err := s.SessionTickets.validate(); err != nil {
-		return err
-	}
-	if err := s.AsyncConfig.validate(); err != nil {
-		return err
-	}
+	return nil
+}
+
+// checkCipherSuites refuses an empty cipher suite name.
+func (s *ServerConfig) checkCipherSuites() error {
 	for _, cs := range s.TLSCipherSuites {
 		if cs == "" {
 			return keyErr("server.tls_cipher_suites", "empty cipher suite name")
 		}
 	}
+	return nil
+}
 
+// normalizeStorage canonicalises storage.type and storage.create, checks
+// them and the PostgreSQL settings, and takes storage.path from
+// server.database_path when it is not set.
+func (c *Config) normalizeStorage() error {
+	s := &c.Server
 	c.Storage.Type = strings.ToLower(c.Storage.Type)
 	if _, ok := storageOpeners[c.Storage.Type]; !ok {
 		return keyErr("storage.type", "%q is not one of %s", c.Storage.Type, strings.Join(sortedKeys(storageOpeners), ", "))
@@ -451,6 +476,12 @@ func (c *Config) normalize() error {
 		}
 		c.Storage.Path = s.DatabasePath
 	}
+	return nil
+}
+
+// normalizeCrypto canonicalises and checks crypto.type and crypto.rng
+// (the operating system's generator by default) and the PKCS#11 settings.
+func (c *Config) normalizeCrypto() error {
 	c.Crypto.Type = strings.ToLower(c.Crypto.Type)
 	if _, ok := cryptoEngines[c.Crypto.Type]; !ok {
 		return keyErr("crypto.type", "%q is not one of %s", c.Crypto.Type, strings.Join(sortedKeys(cryptoEngines), ", "))
@@ -465,16 +496,7 @@ func (c *Config) normalize() error {
 	case c.Crypto.RNG != software.RNGOS && c.Crypto.Type != "software":
 		return keyErr("crypto.rng", "%q applies only to crypto.type software", c.Crypto.RNG)
 	}
-	if err := c.Crypto.normalizePKCS11(); err != nil {
-		return err
-	}
-	if err := c.Seal.normalize(); err != nil {
-		return err
-	}
-	if err := c.normalizeHTTPS(); err != nil {
-		return err
-	}
-	return c.normalizeAccess()
+	return c.Crypto.normalizePKCS11()
 }
 
 // configFile is a file a configuration key names.

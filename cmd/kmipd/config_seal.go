@@ -144,65 +144,77 @@ const sealOpenTimeout = 30 * time.Second
 // openKEKs opens the KEKs [seal] names; nil when type is none. Errors are
 // ConfigErrors naming the key and never hold a key or PIN.
 func (c *SealConfig) openKEKs() (*keks, error) {
-	k := &keks{}
 	switch c.Type {
 	case "file":
-		open := func(key, path string) (ports.KEK, error) {
-			kek, err := sealfile.Open(path)
-			if err != nil {
-				return nil, &ConfigError{Key: key, Value: path, Err: err}
-			}
-			return kek, nil
-		}
-		cur, err := open("seal.key_file", c.KeyFile)
-		if err != nil {
-			return nil, err
-		}
-		k.current = cur
-		for _, p := range c.PreviousKeyFiles {
-			prev, err := open("seal.previous_key_files", p)
-			if err != nil {
-				return nil, err
-			}
-			k.previous = append(k.previous, prev)
-		}
-		return k, nil
+		return c.openFileKEKs()
 	case "pkcs11":
-		pin, err := c.PKCS11.pin()
+		return c.openPKCS11KEKs()
+	}
+	return nil, nil
+}
+
+// openFileKEKs opens the current and previous key files of a file seal.
+func (c *SealConfig) openFileKEKs() (*keks, error) {
+	k := &keks{}
+	open := func(key, path string) (ports.KEK, error) {
+		kek, err := sealfile.Open(path)
+		if err != nil {
+			return nil, &ConfigError{Key: key, Value: path, Err: err}
+		}
+		return kek, nil
+	}
+	cur, err := open("seal.key_file", c.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	k.current = cur
+	for _, p := range c.PreviousKeyFiles {
+		prev, err := open("seal.previous_key_files", p)
 		if err != nil {
 			return nil, err
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), sealOpenTimeout)
-		defer cancel()
-		base := sealpkcs11.Config{Module: c.PKCS11.Module, TokenLabel: c.PKCS11.TokenLabel, PIN: pin}
-		if c.PKCS11.Slot != nil {
-			base.Slot, base.SlotSet = uint(*c.PKCS11.Slot), true
+		k.previous = append(k.previous, prev)
+	}
+	return k, nil
+}
+
+// openPKCS11KEKs opens the current key of an HSM seal, created when absent,
+// and the previous ones, within sealOpenTimeout; on error nothing stays open.
+func (c *SealConfig) openPKCS11KEKs() (*keks, error) {
+	k := &keks{}
+	pin, err := c.PKCS11.pin()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sealOpenTimeout)
+	defer cancel()
+	base := sealpkcs11.Config{Module: c.PKCS11.Module, TokenLabel: c.PKCS11.TokenLabel, PIN: pin}
+	if c.PKCS11.Slot != nil {
+		base.Slot, base.SlotSet = uint(*c.PKCS11.Slot), true
+	}
+	open := func(key, label string, create bool) (ports.KEK, error) {
+		cfg := base
+		cfg.KeyLabel, cfg.Create = label, create
+		kek, err := sealpkcs11.Open(ctx, cfg)
+		if err != nil {
+			return nil, &ConfigError{Key: key, Err: fmt.Errorf("key %q: %v", label, err)}
 		}
-		open := func(key, label string, create bool) (ports.KEK, error) {
-			cfg := base
-			cfg.KeyLabel, cfg.Create = label, create
-			kek, err := sealpkcs11.Open(ctx, cfg)
-			if err != nil {
-				return nil, &ConfigError{Key: key, Err: fmt.Errorf("key %q: %v", label, err)}
-			}
-			k.closers = append(k.closers, kek.Close)
-			return kek, nil
-		}
-		if k.current, err = open("seal.pkcs11", c.PKCS11.KeyLabel, true); err != nil {
+		k.closers = append(k.closers, kek.Close)
+		return kek, nil
+	}
+	if k.current, err = open("seal.pkcs11", c.PKCS11.KeyLabel, true); err != nil {
+		k.Close()
+		return nil, err
+	}
+	for _, l := range c.PKCS11.PreviousKeyLabels {
+		prev, err := open("seal.pkcs11.previous_key_labels", l, false)
+		if err != nil {
 			k.Close()
 			return nil, err
 		}
-		for _, l := range c.PKCS11.PreviousKeyLabels {
-			prev, err := open("seal.pkcs11.previous_key_labels", l, false)
-			if err != nil {
-				k.Close()
-				return nil, err
-			}
-			k.previous = append(k.previous, prev)
-		}
-		return k, nil
+		k.previous = append(k.previous, prev)
 	}
-	return nil, nil
+	return k, nil
 }
 
 // pin returns the seal's user PIN from pin_file or KMIPD_SEAL_PIN.

@@ -116,86 +116,21 @@ func convertPyKMIPConfig(data []byte, source string) ([]byte, []string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var warnings []string
-	warn := func(format string, args ...any) { warnings = append(warnings, fmt.Sprintf(format, args...)) }
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# kmipd configuration converted from the PyKMIP configuration %s\n", tomlString(source))
-	var server *iniSection
-	var auths []*iniSection
-	for _, s := range secs {
-		switch {
-		case s.name == "server":
-			server = s
-		case strings.HasPrefix(s.name, "auth:slugs"):
-			auths = append(auths, s)
-		case strings.HasPrefix(s.name, "auth:"):
-			warn("[%s]: authentication plugin not supported (PyKMIP supports only auth:slugs); skipped", s.name)
-		default:
-			warn("[%s]: not a PyKMIP server section; skipped", s.name)
-		}
-	}
+	cv := &pykmipConversion{}
+	fmt.Fprintf(&cv.b, "# kmipd configuration converted from the PyKMIP configuration %s\n", tomlString(source))
+	server, auths := cv.sortSections(secs)
 	if server != nil {
-		b.WriteString("\n[server]\n")
-		for _, k := range server.keys {
-			v := server.values[k]
-			switch k {
-			case "hostname", "certificate_path", "key_path", "ca_path", "auth_suite", "policy_path", "logging_level", "database_path":
-				fmt.Fprintf(&b, "%s = %s\n", k, tomlString(v))
-			case "port":
-				p, err := strconv.Atoi(v)
-				if err != nil {
-					return nil, warnings, fmt.Errorf("[server] port: %q is not a number", v)
-				}
-				fmt.Fprintf(&b, "port = %d\n", p)
-			case "enable_tls_client_auth":
-				on, err := parseBool(v)
-				if err != nil {
-					return nil, warnings, fmt.Errorf("[server] enable_tls_client_auth: %v", err)
-				}
-				fmt.Fprintf(&b, "enable_tls_client_auth = %t\n", on)
-			case "tls_cipher_suites":
-				var q []string
-				for _, cs := range splitList(v) {
-					q = append(q, tomlString(cs))
-				}
-				fmt.Fprintf(&b, "tls_cipher_suites = [%s]\n", strings.Join(q, ", "))
-			default:
-				warn("[server] %s: not a PyKMIP server setting kmipd knows; skipped", k)
-			}
+		if err := cv.server(server); err != nil {
+			return nil, cv.warnings, err
 		}
 	}
 	used := map[string]bool{}
 	for _, s := range auths {
-		name := "default"
-		if rest, ok := strings.CutPrefix(s.name, "auth:slugs:"); ok && rest != "" {
-			name = rest
-		} else if s.name != "auth:slugs" {
-			// "auth:slugsX": PyKMIP treats any name starting with auth:slugs as SLUGS.
-			name = strings.TrimPrefix(s.name, "auth:slugs")
-		}
-		if used[name] {
-			return nil, warnings, fmt.Errorf("[%s]: a second SLUGS block named %q", s.name, name)
-		}
-		used[name] = true
-		fmt.Fprintf(&b, "\n[auth.slugs.%s]\n", tomlKey(name))
-		for _, k := range s.keys {
-			v := s.values[k]
-			switch k {
-			case "enabled":
-				// PyKMIP enables a plugin only when the value is exactly "True".
-				on := v == "True"
-				if p, err := parseBool(v); err == nil && p != on {
-					warn("[%s] enabled = %s: PyKMIP only enables a plugin for \"True\"; converted as disabled, as PyKMIP runs it", s.name, v)
-				}
-				fmt.Fprintf(&b, "enabled = %t\n", on)
-			case "url":
-				fmt.Fprintf(&b, "url = %s\n", tomlString(v))
-			default:
-				warn("[%s] %s: not a SLUGS setting; skipped", s.name, k)
-			}
+		if err := cv.slugs(s, used); err != nil {
+			return nil, cv.warnings, err
 		}
 	}
-	out := b.Bytes()
+	out := cv.b.Bytes()
 	cfg := defaultConfig()
 	md, err := toml.Decode(string(out), &cfg)
 	if err == nil {
@@ -203,9 +138,107 @@ func convertPyKMIPConfig(data []byte, source string) ([]byte, []string, error) {
 		err = cfg.normalize()
 	}
 	if err != nil {
-		return nil, warnings, fmt.Errorf("the converted configuration is not valid: %v", err)
+		return nil, cv.warnings, fmt.Errorf("the converted configuration is not valid: %v", err)
 	}
-	return out, warnings, nil
+	return out, cv.warnings, nil
+}
+
+// pykmipConversion is a PyKMIP configuration being written as kmipd TOML,
+// with a warning for each setting it skips.
+type pykmipConversion struct {
+	b        bytes.Buffer
+	warnings []string
+}
+
+func (cv *pykmipConversion) warn(format string, args ...any) {
+	cv.warnings = append(cv.warnings, fmt.Sprintf(format, args...))
+}
+
+// sortSections picks the [server] section and the SLUGS sections, in file
+// order, and warns about every other section.
+func (cv *pykmipConversion) sortSections(secs []*iniSection) (server *iniSection, auths []*iniSection) {
+	for _, s := range secs {
+		switch {
+		case s.name == "server":
+			server = s
+		case strings.HasPrefix(s.name, "auth:slugs"):
+			auths = append(auths, s)
+		case strings.HasPrefix(s.name, "auth:"):
+			cv.warn("[%s]: authentication plugin not supported (PyKMIP supports only auth:slugs); skipped", s.name)
+		default:
+			cv.warn("[%s]: not a PyKMIP server section; skipped", s.name)
+		}
+	}
+	return server, auths
+}
+
+// server writes the [server] settings kmipd shares with PyKMIP, warning
+// about the others; a port or Boolean that does not parse is an error.
+func (cv *pykmipConversion) server(server *iniSection) error {
+	b := &cv.b
+	b.WriteString("\n[server]\n")
+	for _, k := range server.keys {
+		v := server.values[k]
+		switch k {
+		case "hostname", "certificate_path", "key_path", "ca_path", "auth_suite", "policy_path", "logging_level", "database_path":
+			fmt.Fprintf(b, "%s = %s\n", k, tomlString(v))
+		case "port":
+			p, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("[server] port: %q is not a number", v)
+			}
+			fmt.Fprintf(b, "port = %d\n", p)
+		case "enable_tls_client_auth":
+			on, err := parseBool(v)
+			if err != nil {
+				return fmt.Errorf("[server] enable_tls_client_auth: %v", err)
+			}
+			fmt.Fprintf(b, "enable_tls_client_auth = %t\n", on)
+		case "tls_cipher_suites":
+			var q []string
+			for _, cs := range splitList(v) {
+				q = append(q, tomlString(cs))
+			}
+			fmt.Fprintf(b, "tls_cipher_suites = [%s]\n", strings.Join(q, ", "))
+		default:
+			cv.warn("[server] %s: not a PyKMIP server setting kmipd knows; skipped", k)
+		}
+	}
+	return nil
+}
+
+// slugs writes one SLUGS section as an [auth.slugs.<name>] block; a second
+// block of a name already in used is an error.
+func (cv *pykmipConversion) slugs(s *iniSection, used map[string]bool) error {
+	name := "default"
+	if rest, ok := strings.CutPrefix(s.name, "auth:slugs:"); ok && rest != "" {
+		name = rest
+	} else if s.name != "auth:slugs" {
+		// "auth:slugsX": PyKMIP treats any name starting with auth:slugs as SLUGS.
+		name = strings.TrimPrefix(s.name, "auth:slugs")
+	}
+	if used[name] {
+		return fmt.Errorf("[%s]: a second SLUGS block named %q", s.name, name)
+	}
+	used[name] = true
+	fmt.Fprintf(&cv.b, "\n[auth.slugs.%s]\n", tomlKey(name))
+	for _, k := range s.keys {
+		v := s.values[k]
+		switch k {
+		case "enabled":
+			// PyKMIP enables a plugin only when the value is exactly "True".
+			on := v == "True"
+			if p, err := parseBool(v); err == nil && p != on {
+				cv.warn("[%s] enabled = %s: PyKMIP only enables a plugin for \"True\"; converted as disabled, as PyKMIP runs it", s.name, v)
+			}
+			fmt.Fprintf(&cv.b, "enabled = %t\n", on)
+		case "url":
+			fmt.Fprintf(&cv.b, "url = %s\n", tomlString(v))
+		default:
+			cv.warn("[%s] %s: not a SLUGS setting; skipped", s.name, k)
+		}
+	}
+	return nil
 }
 
 var bareKey = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)

@@ -21,16 +21,20 @@ func init() {
 // certificate CN and part of file names.
 var clientName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
-// devCmd runs "kmipd dev client NAME": it issues a client certificate with
-// CN NAME from the development CA (creating the PKI if needed) and writes a
-// PyKMIP client configuration for it, so that access control can be tried
-// with a second identity.
-func devCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+// devClientArgs are the arguments of "kmipd dev client".
+type devClientArgs struct {
+	name, dir, host string
+	port            int
+}
+
+// parseDevClientArgs reads "client NAME" and the flags, before or after the
+// name; ok false means the command is done and code is its exit status.
+func parseDevClientArgs(args []string, stderr io.Writer) (a devClientArgs, code int, ok bool) {
 	fs := flag.NewFlagSet("kmipd dev client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("dev-dir", ".kmipd-dev", "`directory` of development mode's PKI")
-	host := fs.String("hostname", "127.0.0.1", "server host written to the client configuration")
-	port := fs.Int("port", 5696, "server port written to the client configuration")
+	fs.StringVar(&a.dir, "dev-dir", ".kmipd-dev", "`directory` of development mode's PKI")
+	fs.StringVar(&a.host, "hostname", "127.0.0.1", "server host written to the client configuration")
+	fs.IntVar(&a.port, "port", 5696, "server port written to the client configuration")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: kmipd dev client NAME [-dev-dir DIR] [-hostname H] [-port P]\n\n"+
 			"Issues a client certificate with subject CN NAME (clientAuth) from the development CA\n"+
@@ -40,15 +44,15 @@ func devCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(args) == 0 || args[0] != "client" {
 		fs.Usage()
-		return helpOrUsage(args)
+		return a, helpOrUsage(args), false
 	}
 	// Flags may come before or after the name: kmipd dev client bob -dev-dir D.
 	var rest []string
 	for args = args[1:]; ; {
 		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
-			return exitOK
+			return a, exitOK, false
 		} else if err != nil {
-			return exitUsage
+			return a, exitUsage, false
 		}
 		if args = fs.Args(); len(args) == 0 {
 			break
@@ -57,9 +61,22 @@ func devCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if len(rest) != 1 || !clientName.MatchString(rest[0]) || rest[0] == kmiptls.DevClientName {
 		fmt.Fprintf(stderr, "kmipd: dev client: want one NAME of letters, digits, '.', '_' or '-' other than %q\n", kmiptls.DevClientName)
-		return exitUsage
+		return a, exitUsage, false
 	}
-	name := rest[0]
+	a.name = rest[0]
+	return a, exitOK, true
+}
+
+// devCmd runs "kmipd dev client NAME": it issues a client certificate with
+// CN NAME from the development CA (creating the PKI if needed) and writes a
+// PyKMIP client configuration for it, so that access control can be tried
+// with a second identity.
+func devCmd(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	a, code, ok := parseDevClientArgs(args, stderr)
+	if !ok {
+		return code
+	}
+	name, dir, host, port := a.name, &a.dir, &a.host, &a.port
 	abs, err := filepath.Abs(*dir)
 	if err == nil {
 		err = os.MkdirAll(abs, 0o700)

@@ -17,6 +17,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +33,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/kmipd/kmipd/adapters/admin"
+	"github.com/kmipd/kmipd/adapters/audit"
 	"github.com/kmipd/kmipd/adapters/crypto/software"
 	"github.com/kmipd/kmipd/adapters/storage/bolt"
 	"github.com/kmipd/kmipd/adapters/storage/sqlite"
@@ -126,45 +129,137 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // stops accepting, lets in-flight requests finish (up to
 // server.shutdown_timeout), closes the store and returns.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var f serveFlags
-	fs := newServeFlagSet(&f, stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "kmipd: unexpected argument %q\n", fs.Arg(0))
-		return exitUsage
-	}
-	if f.version {
-		fmt.Fprintf(stdout, "kmipd %s\n", kmipdVersion())
-		return exitOK
+	f, fs, code, ok := parseServeArgs(args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	fail := func(code int, err error) int {
 		fmt.Fprintf(stderr, "kmipd: %s\n", oneLine(err.Error()))
 		return code
 	}
-
-	cfg, err := loadConfig(fs, &f)
-	if err != nil {
+	r := &serverRun{f: &f, flags: fs}
+	defer r.undo()
+	if err := r.configure(stderr); err != nil {
 		return fail(exitConfig, err)
 	}
-	var dev *kmiptls.DevPKI
-	if f.dev {
-		if dev, err = ensureDevPKI(f.devDir, &cfg); err != nil {
-			return fail(exitConfig, err)
+	// From here on, failures are runtime failures (exit 1), except a store
+	// that is missing when it may not be created or is not a kmipd store.
+	for _, step := range []func(context.Context) (int, error){r.openStorage, r.buildService} {
+		if code, err := step(ctx); err != nil {
+			return fail(code, err)
 		}
-		if err := devSeal(f.devDir, &cfg.Seal); err != nil {
-			return fail(exitConfig, err)
+	}
+	if err := r.listen(stdout, stderr); err != nil {
+		return fail(exitFailed, err)
+	}
+	if err := r.startBackground(ctx); err != nil {
+		return fail(exitFailed, err)
+	}
+	serveErr, servers := r.startServing()
+	select {
+	case err := <-serveErr:
+		r.log.Error().Err(err).Msg("serving failed")
+		return fail(exitFailed, err)
+	case <-r.sigCtx.Done():
+	}
+	return r.shutdown(serveErr, servers)
+}
+
+// parseServeArgs reads the serve flags; ok false means serve is done
+// (help, -version or a usage error) and code is its exit status.
+func parseServeArgs(args []string, stdout, stderr io.Writer) (f serveFlags, fs *flag.FlagSet, code int, ok bool) {
+	fs = newServeFlagSet(&f, stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return f, fs, exitOK, false
+		}
+		return f, fs, exitUsage, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "kmipd: unexpected argument %q\n", fs.Arg(0))
+		return f, fs, exitUsage, false
+	}
+	if f.version {
+		fmt.Fprintf(stdout, "kmipd %s\n", kmipdVersion())
+		return f, fs, exitOK, false
+	}
+	return f, fs, exitOK, true
+}
+
+// serverRun is what serve opens, step by step; undo closes it in the
+// reverse order, so each step may stop serve early and leave nothing open.
+type serverRun struct {
+	f           *serveFlags
+	flags       *flag.FlagSet
+	cfg         Config
+	dev         *kmiptls.DevPKI
+	tlsConfig   *tls.Config
+	tlsWarnings []string
+	engine      ports.CryptoEngine
+	kek         *keks
+	log         zerolog.Logger
+	logOut      *logFile
+	crl         *kmiptls.CRL
+	ca          *app.CA
+	metrics     *telemetry.Metrics
+	store       ports.Store
+	closeStore  func() error
+	appStore    ports.Store
+	resealer    func(context.Context)
+	acc         access
+	auditor     *audit.Writer
+	svc         *app.Service
+	budget      int64
+	ln          net.Listener
+	srv         *kmiptls.Server
+	https       *httpsListener
+	adminSrv    *admin.Server
+	sigCtx      context.Context
+	stopSignals func()
+	stopWatch   func()
+	// kmipTLS is tlsConfig prepared with the store's session ticket keys
+	// for the KMIP listeners (TTLV and HTTPS); prepareTLS applies them to
+	// a renewed configuration and stopTickets ends their refresh.
+	kmipTLS     *tls.Config
+	prepareTLS  func(*tls.Config)
+	stopTickets func()
+	undos       []func()
+}
+
+// onUndo registers fn to run when serve returns, before everything
+// registered earlier.
+func (r *serverRun) onUndo(fn func()) { r.undos = append(r.undos, fn) }
+
+// undo runs the registered functions, the last registered first.
+func (r *serverRun) undo() {
+	for i := len(r.undos) - 1; i >= 0; i-- {
+		r.undos[i]()
+	}
+}
+
+// configure reads the configuration and opens what it names before any
+// store: the development PKI, the TLS configuration, the crypto engine,
+// the key encryption keys, the log, the CRL and the CA. Every error is a
+// configuration error.
+func (r *serverRun) configure(stderr io.Writer) error {
+	cfg, err := loadConfig(r.flags, r.f)
+	if err != nil {
+		return err
+	}
+	if r.f.dev {
+		if r.dev, err = ensureDevPKI(r.f.devDir, &cfg); err != nil {
+			return err
+		}
+		if err := devSeal(r.f.devDir, &cfg.Seal); err != nil {
+			return err
 		}
 	}
 	if err := cfg.checkFiles(); err != nil {
-		return fail(exitConfig, err)
+		return err
 	}
+	r.cfg = cfg
 	s := cfg.Server
-	tlsConfig, tlsWarnings, err := kmiptls.NewTLSConfig(kmiptls.TLSOptions{
+	r.tlsConfig, r.tlsWarnings, err = kmiptls.NewTLSConfig(kmiptls.TLSOptions{
 		CertFile:     s.CertificatePath,
 		KeyFile:      s.KeyPath,
 		CAFile:       s.CAPath,
@@ -172,172 +267,242 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		AuthSuite:    s.AuthSuite,
 	})
 	if err != nil {
-		return fail(exitConfig, fmt.Errorf("server TLS: %w", err))
+		return fmt.Errorf("server TLS: %w", err)
 	}
-	engine, err := cryptoEngines[cfg.Crypto.Type](cfg.Crypto)
+	if err := r.openCrypto(); err != nil {
+		return err
+	}
+	return r.openLog(stderr)
+}
+
+// openCrypto opens the crypto engine, then the key encryption keys (which
+// may share its PKCS#11 module); both close when serve returns.
+func (r *serverRun) openCrypto() error {
+	engine, err := cryptoEngines[r.cfg.Crypto.Type](r.cfg.Crypto)
 	if err != nil {
 		var ce *ConfigError
 		if !errors.As(err, &ce) {
-			err = &ConfigError{Key: "crypto.type", Value: cfg.Crypto.Type, Err: err}
+			err = &ConfigError{Key: "crypto.type", Value: r.cfg.Crypto.Type, Err: err}
 		}
-		return fail(exitConfig, err)
+		return err
 	}
+	r.engine = engine
 	if c, ok := engine.(io.Closer); ok {
-		defer c.Close()
+		r.onUndo(func() { c.Close() })
 	}
-	kek, err := cfg.Seal.openKEKs() // after the engine: it may share the PKCS#11 module
+	kek, err := r.cfg.Seal.openKEKs() // after the engine: it may share the PKCS#11 module
 	if err != nil {
-		return fail(exitConfig, err)
+		return err
 	}
 	if kek != nil {
-		defer kek.Close()
+		r.kek = kek
+		r.onUndo(func() { kek.Close() })
 	}
+	return nil
+}
+
+// openLog opens the process log (closed when serve returns) and reports
+// the TLS warnings in it, then loads the CRL and the CA.
+func (r *serverRun) openLog(stderr io.Writer) error {
+	s := r.cfg.Server
 	log, logOut, err := newLogger(s, stderr)
 	if err != nil {
-		return fail(exitConfig, &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err})
+		return &ConfigError{Key: "server.log_path", Value: s.LogPath, Err: err}
 	}
+	r.log, r.logOut = log, logOut
 	if logOut != nil {
-		defer logOut.Close()
+		r.onUndo(func() { logOut.Close() })
 	}
-	for _, w := range tlsWarnings {
+	for _, w := range r.tlsWarnings {
 		log.Warn().Str("component", "tls").Msg(w)
 	}
-	crl, err := openCRL(s, log)
-	if err != nil {
-		return fail(exitConfig, err)
+	if r.crl, err = openCRL(s, log); err != nil {
+		return err
 	}
-	ca, err := cfg.CA.load()
-	if err != nil {
-		return fail(exitConfig, err)
-	}
+	r.ca, err = r.cfg.CA.load()
+	return err
+}
 
-	// From here on, failures are runtime failures (exit 1), except a store
-	// that is missing when it may not be created or is not a kmipd store.
-	metrics := telemetry.New()
-	cfg.Storage.onCommit = metrics.StoreCommitted
-	cfg.Policy.onLoad = metrics.PolicyLoaded
-	if st, ok := engine.(interface{ Stats() (int, int, uint64) }); ok {
-		metrics.HSMPool(st.Stats)
+// openStorage opens the store (closed when serve returns, or earlier by
+// shutdown) and its seal; a store that may not be created or is not a
+// kmipd store is a configuration error, any other failure a runtime one.
+func (r *serverRun) openStorage(ctx context.Context) (int, error) {
+	cfg := &r.cfg
+	r.metrics = telemetry.New()
+	cfg.Storage.onCommit = r.metrics.StoreCommitted
+	cfg.Policy.onLoad = r.metrics.PolicyLoaded
+	if st, ok := r.engine.(interface{ Stats() (int, int, uint64) }); ok {
+		r.metrics.HSMPool(st.Stats)
 	}
-	store, err := openStore(cfg, f.config)
+	store, err := openStore(*cfg, r.f.config)
 	if err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			return fail(exitConfig, err)
+		if errors.As(err, new(*ConfigError)) {
+			return exitConfig, err
 		}
-		log.Error().Err(err).Str("storage", cfg.Storage.Type).Str("path", cfg.Storage.Path).Msg("opening the store failed")
-		return fail(exitFailed, fmt.Errorf("storage %s %q: %w", cfg.Storage.Type, cfg.Storage.Path, err))
+		r.log.Error().Err(err).Str("storage", cfg.Storage.Type).Str("path", cfg.Storage.Path).Msg("opening the store failed")
+		return exitFailed, fmt.Errorf("storage %s %q: %w", cfg.Storage.Type, cfg.Storage.Path, err)
 	}
-	if err := logStoreOpened(ctx, store, cfg.Storage, log); err != nil {
+	if err := logStoreOpened(ctx, store, cfg.Storage, r.log); err != nil {
 		store.Close()
-		return fail(exitFailed, fmt.Errorf("storage %s %q: %w", cfg.Storage.Type, cfg.Storage.Path, err))
+		return exitFailed, fmt.Errorf("storage %s %q: %w", cfg.Storage.Type, cfg.Storage.Path, err)
 	}
+	r.store = store
 	storeOpen := true
-	closeStore := func() error {
+	r.closeStore = func() error {
 		if !storeOpen {
 			return nil
 		}
 		storeOpen = false
 		err := store.Close()
 		if err != nil {
-			log.Error().Err(err).Msg("closing the store failed")
+			r.log.Error().Err(err).Msg("closing the store failed")
 		}
 		return err
 	}
-	defer closeStore()
-	appStore, resealer, err := openSealed(cfg, kek, store, f.dev, log) // closing store closes it
+	r.onUndo(func() { r.closeStore() })
+	r.appStore, r.resealer, err = openSealed(*cfg, r.kek, store, r.f.dev, r.log) // closing store closes it
 	if err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			return fail(exitConfig, err)
-		}
-		log.Error().Err(err).Msg("checking the store's seal failed")
-		return fail(exitFailed, err)
-	}
-	acc, err := buildAccess(cfg, log, metrics.Authenticator)
-	if err != nil {
-		log.Error().Err(err).Msg("access control configuration failed")
 		if errors.As(err, new(*ConfigError)) {
-			return fail(exitConfig, err)
+			return exitConfig, err
 		}
-		return fail(exitFailed, err)
+		r.log.Error().Err(err).Msg("checking the store's seal failed")
+		return exitFailed, err
 	}
-	auditor, err := openAudit(cfg.Audit, kek, metrics.AuditWriteFailed)
+	return exitOK, nil
+}
+
+// buildService sets up access control and the audit trail (closed when
+// serve returns) and builds the KMIP service over the store, checking
+// the CA against it when one is configured.
+func (r *serverRun) buildService(ctx context.Context) (int, error) {
+	cfg, s := &r.cfg, r.cfg.Server
+	acc, err := buildAccess(*cfg, r.log, r.metrics.Authenticator)
 	if err != nil {
-		return fail(exitConfig, err)
+		r.log.Error().Err(err).Msg("access control configuration failed")
+		if errors.As(err, new(*ConfigError)) {
+			return exitConfig, err
+		}
+		return exitFailed, err
+	}
+	r.acc = acc
+	auditor, err := openAudit(cfg.Audit, r.kek, r.metrics.AuditWriteFailed)
+	if err != nil {
+		return exitConfig, err
 	}
 	var appAuditor ports.Auditor
 	if auditor != nil {
-		defer auditor.Close()
+		r.auditor = auditor
+		r.onUndo(func() { auditor.Close() })
 		appAuditor = auditor
 	}
-	svc := app.New(app.Config{
-		Store:         appStore,
-		Crypto:        engine,
-		Log:           log.With().Str("component", "app").Logger(),
+	r.svc = app.New(app.Config{
+		Store:         r.appStore,
+		Crypto:        r.engine,
+		Log:           r.log.With().Str("component", "app").Logger(),
 		Policies:      acc.policies,
 		ServerName:    "kmipd",
 		ServerVersion: kmipdVersion(),
 		MaxBatchItems: s.MaxBatchItems,
 		LeaseTime:     time.Duration(s.LeaseTime),
 		StrictNames:   s.StrictNames,
-		NameLocks:     nameLocksOf(store),
+		NameLocks:     nameLocksOf(r.store),
 		Limits:        s.ResourceLimits.app(),
 		SealedAtRest:  cfg.Seal.sealed(),
 		Auditor:       appAuditor,
 		AuditFailOpen: !bool(cfg.Audit.FailClosed),
-		CA:            ca,
+		CA:            r.ca,
 		ServesHTTPS:   cfg.HTTPS.Address != "",
 		Async:         s.AsyncConfig.app(),
 	})
-	if ca != nil {
-		if err := checkCA(ctx, &cfg.CA, svc); err != nil {
-			return fail(exitConfig, err)
+	if r.ca != nil {
+		if err := checkCA(ctx, &cfg.CA, r.svc); err != nil {
+			return exitConfig, err
 		}
-		log.Info().Str("validity", time.Duration(cfg.CA.Validity).String()).Msg("certificate authority configured: Certify and Re-certify are offered")
+		r.log.Info().Str("validity", time.Duration(cfg.CA.Validity).String()).Msg("certificate authority configured: Certify and Re-certify are offered")
 	}
-	// Session tickets: keys shared by the store's nodes (config_tickets.go).
-	prepareTLS, stopTickets, err := sessionTickets(s.SessionTickets, appStore, log.With().Str("component", "tls").Logger())
+	return r.shareSessionTickets()
+}
+
+// shareSessionTickets prepares the KMIP listeners' TLS configuration with
+// the session ticket keys every node on the store shares
+// (config_tickets.go); the admin listener keeps its own.
+func (r *serverRun) shareSessionTickets() (int, error) {
+	prepare, stop, err := sessionTickets(r.cfg.Server.SessionTickets, r.appStore, r.log.With().Str("component", "tls").Logger())
 	if err != nil {
-		return fail(exitConfig, err)
+		return exitConfig, err
 	}
-	defer stopTickets() // idempotent; also called before the store is closed
-	// The KMIP listeners (TTLV and HTTPS, which takes srv's) share the
-	// store's ticket keys; the admin listener keeps its own.
-	kmipTLS := tlsConfig.Clone()
-	prepareTLS(kmipTLS)
+	r.prepareTLS, r.stopTickets = prepare, stop
+	r.onUndo(stop) // idempotent; shutdown also calls it before the store closes
+	r.kmipTLS = r.tlsConfig.Clone()
+	prepare(r.kmipTLS)
+	return exitOK, nil
+}
+
+// listen applies the memory limits, opens the KMIP and HTTPS listeners,
+// logs "kmipd started", writes the development banners and prints the
+// listening lines, in that order, so whoever waits for a listening line
+// finds the development client configuration in place.
+func (r *serverRun) listen(stdout, stderr io.Writer) error {
+	s := r.cfg.Server
 	cgroupLimit := cgroupMemoryLimit()
-	applyMemoryLimit(cgroupLimit, log)
-	budget := memoryBudget(s, cgroupLimit)
+	applyMemoryLimit(cgroupLimit, r.log)
+	r.budget = memoryBudget(s, cgroupLimit)
 	ln, err := net.Listen("tcp", s.Addr())
 	if err != nil {
-		log.Error().Err(err).Str("addr", s.Addr()).Msg("listening failed")
-		return fail(exitFailed, err)
+		r.log.Error().Err(err).Str("addr", s.Addr()).Msg("listening failed")
+		return err
 	}
-	metrics.CountFunc("kmipd_key_material_unavailable_total",
-		"Requests refused because the HSM no longer holds the object's key material.", svc.KeyMaterialUnavailable)
-	srv := &kmiptls.Server{
-		Handler:              metrics.MessageHandler(svc),
-		TLSConfig:            kmipTLS,
-		RequireClientAuthEKU: bool(s.EnableTLSClientAuth),
-		CRL:                  crl,
-		Settings:             listenerSettings(s),
-		MemoryBudget:         budget,
-		ClientMemoryBudget:   s.MemoryBudgetPerClient,
-		Authenticate:         acc.authenticate,
-		Log:                  log.With().Str("component", "tls").Logger(),
-		Events:               kmiptls.ConnEvents{Opened: metrics.ConnOpened, Closed: metrics.ConnClosed, HandshakeFailed: metrics.HandshakeFailed},
-	}
-	https, err := listenHTTPS(cfg.HTTPS, srv, log)
-	if err != nil {
+	r.ln = ln
+	r.metrics.CountFunc("kmipd_key_material_unavailable_total",
+		"Requests refused because the HSM no longer holds the object's key material.", r.svc.KeyMaterialUnavailable)
+	r.srv = r.kmipServer()
+	if r.https, err = listenHTTPS(r.cfg.HTTPS, r.srv, r.log); err != nil {
 		ln.Close()
-		log.Error().Err(err).Msg("listening failed")
-		return fail(exitFailed, err)
+		r.log.Error().Err(err).Msg("listening failed")
+		return err
 	}
-	log.Info().
+	r.logStarted()
+	// The development client configuration is written before the listening
+	// line, so whoever waits for that line finds pykmip.conf in place.
+	if r.dev != nil {
+		if err := writeDevBanner(stdout, r.f.devDir, *r.dev, ln.Addr().(*net.TCPAddr)); err != nil {
+			r.log.Warn().Err(err).Msg("writing the development client configuration failed")
+		}
+		if r.https != nil {
+			_ = writeDevHTTPSBanner(stdout, *r.dev, r.https.Addr())
+		}
+	}
+	if r.https != nil {
+		fmt.Fprintf(stderr, "kmipd: HTTPS listening on %s\n", r.https.Addr())
+	}
+	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
+	return nil
+}
+
+// kmipServer is the KMIP-over-TLS server the server section configures.
+func (r *serverRun) kmipServer() *kmiptls.Server {
+	s, m := r.cfg.Server, r.metrics
+	return &kmiptls.Server{
+		Handler:              m.MessageHandler(r.svc),
+		TLSConfig:            r.kmipTLS,
+		RequireClientAuthEKU: bool(s.EnableTLSClientAuth),
+		CRL:                  r.crl,
+		Settings:             listenerSettings(s),
+		MemoryBudget:         r.budget,
+		ClientMemoryBudget:   s.MemoryBudgetPerClient,
+		Authenticate:         r.acc.authenticate,
+		Log:                  r.log.With().Str("component", "tls").Logger(),
+		Events:               kmiptls.ConnEvents{Opened: m.ConnOpened, Closed: m.ConnClosed, HandshakeFailed: m.HandshakeFailed},
+	}
+}
+
+// logStarted logs the "kmipd started" line with what the server runs on.
+func (r *serverRun) logStarted() {
+	cfg, s := r.cfg, r.cfg.Server
+	r.log.Info().
 		Str("version", kmipdVersion()).
-		Str("addr", ln.Addr().String()).
-		Str("https_addr", https.Addr()).
+		Str("addr", r.ln.Addr().String()).
+		Str("https_addr", r.https.Addr()).
 		Str("storage", cfg.Storage.Type).
 		Str("storage_path", cfg.Storage.Path).
 		Str("crypto", cfg.Crypto.Type).
@@ -345,135 +510,128 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Str("auth_suite", s.AuthSuite).
 		Bool("client_auth_eku", bool(s.EnableTLSClientAuth)).
 		Str("logging_level", s.LoggingLevel).
-		Int64("memory_budget", budget).
+		Int64("memory_budget", r.budget).
 		Msg("kmipd started")
-	// The development client configuration is written before the listening
-	// line, so whoever waits for that line finds pykmip.conf in place.
-	if dev != nil {
-		if err := writeDevBanner(stdout, f.devDir, *dev, ln.Addr().(*net.TCPAddr)); err != nil {
-			log.Warn().Err(err).Msg("writing the development client configuration failed")
-		}
-		if https != nil {
-			_ = writeDevHTTPSBanner(stdout, *dev, https.Addr())
-		}
-	}
-	if https != nil {
-		fmt.Fprintf(stderr, "kmipd: HTTPS listening on %s\n", https.Addr())
-	}
-	fmt.Fprintf(stderr, "kmipd: listening on %s\n", ln.Addr())
+}
 
-	snapshot, _ := store.(ports.Snapshotter)
-	adminSrv, stopAdmin, err := startAdmin(cfg.Admin, tlsConfig, metrics, readinessChecks(store, engine),
-		snapshot, filepath.Dir(cfg.Storage.Path), log)
+// startBackground starts the admin and pprof listeners, the signal
+// watch, the store, policy and CRL watchers, the SIGHUP reloads and the
+// resealer; each stops when serve returns, the last started first.
+func (r *serverRun) startBackground(ctx context.Context) error {
+	cfg, s := r.cfg, r.cfg.Server
+	snapshot, _ := r.store.(ports.Snapshotter)
+	adminSrv, stopAdmin, err := startAdmin(cfg.Admin, r.tlsConfig, r.metrics, readinessChecks(r.store, r.engine),
+		snapshot, filepath.Dir(cfg.Storage.Path), r.log)
 	if err != nil {
-		log.Error().Err(err).Str("addr", cfg.Admin.Address).Msg("admin listener failed")
-		return fail(exitFailed, err)
+		r.log.Error().Err(err).Str("addr", cfg.Admin.Address).Msg("admin listener failed")
+		return err
 	}
-	defer stopAdmin()
-
+	r.adminSrv = adminSrv
+	r.onUndo(stopAdmin)
 	if s.PprofAddress != "" {
-		stopPprof, err := startPprof(s.PprofAddress, log)
+		stopPprof, err := startPprof(s.PprofAddress, r.log)
 		if err != nil {
-			log.Error().Err(err).Str("addr", s.PprofAddress).Msg("pprof listener failed")
-			return fail(exitFailed, err)
+			r.log.Error().Err(err).Str("addr", s.PprofAddress).Msg("pprof listener failed")
+			return err
 		}
-		defer stopPprof()
+		r.onUndo(stopPprof)
 	}
-
-	sigCtx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
+	r.sigCtx, r.stopSignals = signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	r.onUndo(r.stopSignals)
 	// The watcher ends before the store and the log are closed.
-	stopStoreWatch := watchStore(store, log.With().Str("component", "storage").Logger())
-	defer stopStoreWatch()
-	if acc.watch != nil {
-		watchCtx, stopWatch := context.WithCancel(context.Background())
-		watchDone := make(chan struct{})
-		go func() {
-			defer close(watchDone)
-			acc.watch(watchCtx)
-		}()
-		// The poller ends before the store and the log are closed.
-		defer func() {
-			stopWatch()
-			<-watchDone
-		}()
+	r.stopWatch = watchStore(r.store, r.log.With().Str("component", "storage").Logger())
+	r.onUndo(r.stopWatch)
+	if r.acc.watch != nil {
+		r.onUndo(runPoller(r.acc.watch)) // ends before the store and the log are closed
 	}
-	if crl != nil {
-		defer runPoller(crl.Run)()
+	if r.crl != nil {
+		r.onUndo(runPoller(r.crl.Run))
 	}
-	// SIGHUP: the log file reopened (logrotate), the TLS certificate, key
-	// and CA bundle, the CRL and the policy directory read again; open
-	// connections are kept.
-	listeners := []tlsListener{srv}
-	if https != nil {
-		listeners = append(listeners, https.srv)
+	r.onUndo(handleSIGHUP(context.Background(), r.log, r.reloaders()))
+	if r.resealer != nil {
+		r.onUndo(runPoller(r.resealer)) // ends before the store is closed
 	}
-	reloaders := []reloader{tlsReloader(s, prepareTLS, listeners...)}
-	if logOut != nil {
-		reloaders = append([]reloader{{"log", logOut.Reopen}}, reloaders...)
+	return nil
+}
+
+// reloaders are what SIGHUP renews: the log file reopened (logrotate), the
+// TLS certificate, key and CA bundle, the CRL, the policy directory, the
+// audit trail and the password file read again; open connections are kept.
+func (r *serverRun) reloaders() []reloader {
+	listeners := []tlsListener{r.srv}
+	if r.https != nil {
+		listeners = append(listeners, r.https.srv)
 	}
-	if crl != nil {
-		reloaders = append(reloaders, reloader{"crl", func() error { crl.Reload(); return nil }})
+	reloaders := []reloader{tlsReloader(r.cfg.Server, r.prepareTLS, listeners...)}
+	if r.logOut != nil {
+		reloaders = append([]reloader{{"log", r.logOut.Reopen}}, reloaders...)
 	}
-	if acc.rescan != nil {
-		reloaders = append(reloaders, reloader{"policies", func() error { acc.rescan(); return nil }})
+	if r.crl != nil {
+		reloaders = append(reloaders, reloader{"crl", func() error { r.crl.Reload(); return nil }})
 	}
-	if auditor != nil {
+	if r.acc.rescan != nil {
+		reloaders = append(reloaders, reloader{"policies", func() error { r.acc.rescan(); return nil }})
+	}
+	if r.auditor != nil {
 		// Until it can be reopened, records fail (and requests with them
 		// when fail_closed).
-		reloaders = append(reloaders, reloader{"audit", auditor.Reopen})
+		reloaders = append(reloaders, reloader{"audit", r.auditor.Reopen})
 	}
-	if acc.reloadPasswords != nil {
-		reloaders = append(reloaders, reloader{"password_file", acc.reloadPasswords})
+	if r.acc.reloadPasswords != nil {
+		reloaders = append(reloaders, reloader{"password_file", r.acc.reloadPasswords})
 	}
-	defer handleSIGHUP(context.Background(), log, reloaders)()
-	if resealer != nil {
-		defer runPoller(resealer)() // ends before the store is closed
-	}
-	serveErr := make(chan error, 2)
-	go func() { serveErr <- srv.Serve(ln) }()
-	https.serve(serveErr)
-	servers := 1
-	if https != nil {
+	return reloaders
+}
+
+// startServing serves the KMIP listener and, when configured, the HTTPS
+// one; each reports on serveErr when it stops, and servers counts them.
+func (r *serverRun) startServing() (serveErr chan error, servers int) {
+	serveErr = make(chan error, 2)
+	go func() { serveErr <- r.srv.Serve(r.ln) }()
+	r.https.serve(serveErr)
+	servers = 1
+	if r.https != nil {
 		servers++
 	}
-	select {
-	case err := <-serveErr:
-		log.Error().Err(err).Msg("serving failed")
-		return fail(exitFailed, err)
-	case <-sigCtx.Done():
+	return serveErr, servers
+}
+
+// shutdown drains both listeners within the one server.shutdown_timeout,
+// waits for the servers to stop, stops the store watcher, closes the store
+// and returns the exit status: exitFailed when any of that failed.
+func (r *serverRun) shutdown(serveErr chan error, servers int) int {
+	r.stopSignals() // A second signal now ends the process at once.
+	if r.adminSrv != nil {
+		r.adminSrv.SetDraining()
 	}
-	stop() // A second signal now ends the process at once.
-	if adminSrv != nil {
-		adminSrv.SetDraining()
-	}
-	log.Info().Stringer("timeout", time.Duration(s.ShutdownTimeout)).Msg("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), time.Duration(s.ShutdownTimeout))
+	timeout := time.Duration(r.cfg.Server.ShutdownTimeout)
+	r.log.Info().Stringer("timeout", timeout).Msg("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	code := exitOK
 	// Both listeners drain at once, within the one shutdown_timeout.
 	httpsDone := make(chan error, 1)
-	go func() { httpsDone <- https.shutdown(shutCtx) }()
+	go func() { httpsDone <- r.https.shutdown(shutCtx) }()
 	// Then operations answered Operation Pending finish, or are cancelled
 	// (their writes reversed) when the period ends.
-	for _, err := range []error{srv.Shutdown(shutCtx), <-httpsDone, svc.DrainAsync(shutCtx)} {
+	for _, err := range []error{r.srv.Shutdown(shutCtx), <-httpsDone, r.svc.DrainAsync(shutCtx)} {
 		if err != nil {
-			log.Error().Err(err).Msg("shutdown did not finish in-flight requests in time")
+			r.log.Error().Err(err).Msg("shutdown did not finish in-flight requests in time")
 			code = exitFailed
 		}
 	}
 	for range servers {
 		if err := <-serveErr; !closedNormally(err) {
-			log.Error().Err(err).Msg("serving failed")
+			r.log.Error().Err(err).Msg("serving failed")
 			code = exitFailed
 		}
 	}
-	stopTickets()
-	stopStoreWatch()
-	if closeStore() != nil {
+	r.stopTickets()
+	r.stopWatch()
+	if r.closeStore() != nil {
 		code = exitFailed
 	}
-	log.Info().Int("exit_status", code).Msg("kmipd stopped")
+	r.log.Info().Int("exit_status", code).Msg("kmipd stopped")
 	return code
 }
 

@@ -8,36 +8,13 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
-// withID gives a batch item a Unique Batch Item ID.
-func withID(item *kmip.Item, id string) *kmip.Item {
-	return item.Add(kmip.Bytes(kmip.TagUniqueBatchItemID, []byte(id)))
-}
-
-// rawMsg builds a request message without msg's automatic batch item IDs.
-func rawMsg(v version, items ...*kmip.Item) *kmip.Item {
-	m := msg(v)
-	m.Child(kmip.TagRequestHeader).Child(kmip.TagBatchCount).Value = int32(len(items))
-	return m.Add(items...)
-}
-
-// attrs14 returns the KMIP 1.4 Get Attributes answer as name → values.
-func attrs14(t *testing.T, s *Service, id string) map[string][]*kmip.Item {
-	t.Helper()
-	p := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGetAttributes, uidItem(id))))
-	out := map[string][]*kmip.Item{}
-	for _, a := range p.ChildrenOf(kmip.TagAttribute) {
-		n, _ := a.Child(kmip.TagAttributeName).AsText()
-		out[n] = append(out[n], a.Child(kmip.TagAttributeValue))
-	}
-	return out
-}
-
 // KMIP 1.4 §4 "ID Placeholder": only Create, Register, Locate ... set it; a
 // Get of another object must not redirect later items.
 func TestIDPlaceholderComesOnlyFromCreatingOperations(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	other := createdID(t, one(t, s, alice, v14, aesCreate14(128, "other")))
-	_, rs := send(t, s, alice, msg(v14, aesCreate14(128, "new"), bi(kmip.OperationGet, uidItem(other)), bi(kmip.OperationActivate)))
+	other := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "other")))
+	_, rs := send(t, s, alice, msg(v14, aesCreate14(128, "new"), batchItem(kmip.OperationGet, uidItem(other)), batchItem(kmip.OperationActivate)))
 	if len(rs) != 3 {
 		t.Fatalf("%d results", len(rs))
 	}
@@ -54,21 +31,22 @@ func TestIDPlaceholderComesOnlyFromCreatingOperations(t *testing.T) {
 // KMIP 1.4 §4.9: a Locate returning one identifier sets the ID Placeholder;
 // one matching several objects empties it, so later items fail.
 func TestLocateSetsOrEmptiesIDPlaceholder(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	// Names are unique (KMIP 1.4 §3.2): the twins share an Object Group.
-	twin := attr14("Object Group", kmip.Text(0, "twin"))
-	a := createdID(t, one(t, s, alice, v14, aesCreate14With("", twin)))
-	createdID(t, one(t, s, alice, v14, aesCreate14With("", twin.Clone())))
-	solo := createdID(t, one(t, s, alice, v14, aesCreate14(128, "solo")))
+	twin := attribute1x("Object Group", kmip.Text(0, "twin"))
+	a := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", twin)))
+	createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", twin.Clone())))
+	solo := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "solo")))
 
-	_, rs := send(t, s, alice, msg(v14, aesCreate14(128, ""), bi(kmip.OperationLocate, twin.Clone()), bi(kmip.OperationActivate)))
+	_, rs := send(t, s, alice, msg(v14, aesCreate14(128, ""), batchItem(kmip.OperationLocate, twin.Clone()), batchItem(kmip.OperationActivate)))
 	if len(rs) != 3 || rs[2].status == kmip.ResultStatusSuccess {
 		t.Fatalf("Activate after a Locate matching two objects ran: %+v", rs)
 	}
 	if st := state(t, s, v14, a); st != domain.PreActive {
 		t.Errorf("first located key activated")
 	}
-	_, rs = send(t, s, alice, msg(v14, bi(kmip.OperationLocate, attr14("Name", nameItem("solo"))), bi(kmip.OperationActivate)))
+	_, rs = send(t, s, alice, msg(v14, batchItem(kmip.OperationLocate, attribute1x("Name", nameItem("solo"))), batchItem(kmip.OperationActivate)))
 	mustOK(t, rs[1])
 	if st := state(t, s, v14, solo); st != domain.Active {
 		t.Errorf("uniquely located key is %s, want Active", st)
@@ -78,11 +56,12 @@ func TestLocateSetsOrEmptiesIDPlaceholder(t *testing.T) {
 // KMIP 2.1 §4.58, §11.58: a 2.x Unique Identifier may be the ID Placeholder
 // enumeration or name the operation whose result it means.
 func TestUniqueIdentifierEnumeration(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	ph := kmip.Enum(kmip.TagUniqueIdentifier, uint32(kmip.UniqueIdentifierIDPlaceholder))
 	byCreate := kmip.Enum(kmip.TagUniqueIdentifier, uint32(kmip.UniqueIdentifierCreate))
-	_, rs := send(t, s, alice, msg(v21, aesCreate21(128, ""), bi(kmip.OperationActivate, ph),
-		bi(kmip.OperationGetAttributes, byCreate, kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagState)))))
+	_, rs := send(t, s, alice, msg(v21, aesCreate21(128, ""), batchItem(kmip.OperationActivate, ph),
+		batchItem(kmip.OperationGetAttributes, byCreate, kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagState)))))
 	if len(rs) != 3 {
 		t.Fatalf("%d results: %+v", len(rs), rs)
 	}
@@ -90,16 +69,17 @@ func TestUniqueIdentifierEnumeration(t *testing.T) {
 	if st, _ := mustOK(t, rs[2]).Path(kmip.TagAttributes, kmip.TagState).AsEnum(); domain.State(st) != domain.Active {
 		t.Errorf("state %d through the enumerated identifiers", st)
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationActivate, ph)), kmip.ResultReasonMissingData)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationActivate, ph)), kmip.ResultReasonInvalidField)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem("a"), uidItem("b"))), kmip.ResultReasonInvalidMessage)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationActivate, ph)), kmip.ResultReasonMissingData)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationActivate, ph)), kmip.ResultReasonInvalidField)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem("a"), uidItem("b"))), kmip.ResultReasonInvalidMessage)
 }
 
 // KMIP 1.4 §7.2 Table 283: Unique Batch Item ID is required when Batch
 // Count > 1; it correlates items with responses, so it must be unique.
 func TestMultiItemBatchNeedsUniqueBatchItemIDs(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	q := func() *kmip.Item { return bi(kmip.OperationQuery) }
+	q := func() *kmip.Item { return batchItem(kmip.OperationQuery) }
 	for name, m := range map[string]*kmip.Item{
 		"missing":   rawMsg(v14, withID(q(), "a"), q()),
 		"duplicate": rawMsg(v14, withID(q(), "a"), withID(q(), "a")),
@@ -110,7 +90,7 @@ func TestMultiItemBatchNeedsUniqueBatchItemIDs(t *testing.T) {
 		}
 		mustFail(t, rs[0], kmip.ResultReasonInvalidMessage)
 	}
-	mustOK(t, one(t, s, alice, v14, q())) // a single item needs none
+	mustOK(t, sendOne(t, s, alice, v14, q())) // a single item needs none
 	_, rs := send(t, s, alice, rawMsg(v14, withID(q(), "a"), withID(q(), "b")))
 	if len(rs) != 2 {
 		t.Fatalf("distinct IDs: %d results", len(rs))
@@ -120,13 +100,14 @@ func TestMultiItemBatchNeedsUniqueBatchItemIDs(t *testing.T) {
 // Set Attribute, Log and Interop are KMIP 2.x operations: a 1.x request for
 // them is Operation Not Supported, and 1.x Query does not list them.
 func TestOperationsOfTheRequestVersion(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationSetAttribute, uidItem(id), attr14("Contact Information", kmip.Text(0, "x")))),
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSetAttribute, uidItem(id), attribute1x("Contact Information", kmip.Text(0, "x")))),
 		kmip.ResultReasonOperationNotSupported)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationLog, kmip.Text(kmip.TagLogMessage, "x"))), kmip.ResultReasonOperationNotSupported)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLog, kmip.Text(kmip.TagLogMessage, "x"))), kmip.ResultReasonOperationNotSupported)
 	listed := func(v version) bool {
-		p := mustOK(t, one(t, s, alice, v, bi(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))))
+		p := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))))
 		for _, it := range p.ChildrenOf(kmip.TagOperation) {
 			if op, _ := it.AsEnum(); kmip.Operation(op) == kmip.OperationSetAttribute {
 				return true
@@ -141,27 +122,28 @@ func TestOperationsOfTheRequestVersion(t *testing.T) {
 
 // KMIP 2.1 error tables: Object Not Found, Invalid Object Type, Object Destroyed.
 func TestKMIP2ResultReasons(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationGet, uidItem("AAABBBCCC"))), kmip.ResultReasonObjectNotFound)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem("AAABBBCCC"))), kmip.ResultReasonItemNotFound)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)))),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGet, uidItem("AAABBBCCC"))), kmip.ResultReasonObjectNotFound)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem("AAABBBCCC"))), kmip.ResultReasonItemNotFound)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)))),
 		kmip.ResultReasonInvalidObjectType)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
 		kmip.Struct(kmip.TagTemplate))), kmip.ResultReasonInvalidObjectType)
 	opaque := func(v version) string {
-		return createdID(t, one(t, s, alice, v, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
+		return createdID(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
 			kmip.Struct(kmip.TagOpaqueObject, kmip.Enum(kmip.TagOpaqueDataType, 0x80000001), kmip.Bytes(kmip.TagOpaqueDataValue, []byte{1})))))
 	}
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationActivate, uidItem(opaque(v21)))), kmip.ResultReasonInvalidObjectType)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationActivate, uidItem(opaque(v14)))), kmip.ResultReasonIllegalOperation)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationActivate, uidItem(opaque(v21)))), kmip.ResultReasonInvalidObjectType)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationActivate, uidItem(opaque(v14)))), kmip.ResultReasonIllegalOperation)
 	for _, v := range []version{v14, v21} {
-		id := createdID(t, one(t, s, alice, v, aesCreate14(128, "")))
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
+		id := createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))))
 		want := kmip.ResultReasonPermissionDenied // 1.4 §11.22
 		if v.major >= 2 {
 			want = kmip.ResultReasonObjectDestroyed // 2.1 §6.1.15.1
 		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))), want)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))), want)
 	}
 }
 
@@ -169,47 +151,48 @@ func TestKMIP2ResultReasons(t *testing.T) {
 // are refused with Invalid Field instead of being stored (KMIP 1.4 §11.2,
 // §11.4 "Incorrect attribute value(s) specified").
 func TestAttributeValueTypes(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	ot := kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))
-	length := attr14("Cryptographic Length", kmip.Int(0, 128))
-	mask := attr14("Cryptographic Usage Mask", kmip.Int(0, 12))
+	length := attribute1x("Cryptographic Length", kmip.Int(0, 128))
+	mask := attribute1x("Cryptographic Usage Mask", kmip.Int(0, 12))
 	secret := kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
 		kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
 			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, []byte("pw")))))
 	register := func(a *kmip.Item) *kmip.Item {
-		return bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
+		return batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
 			kmip.Struct(kmip.TagTemplateAttribute, a), secret.Clone())
 	}
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
 	cases := map[string]struct {
 		v    version
 		item *kmip.Item
 	}{
-		"algorithm as text": {v14, bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute,
-			attr14("Cryptographic Algorithm", kmip.Text(0, "AES")), length, mask))},
-		"unknown algorithm": {v14, bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute,
-			attr14("Cryptographic Algorithm", kmip.Enum(0, 0x7777)), length, mask))},
-		"2.x length as enumeration": {v21, bi(kmip.OperationCreate, ot, kmip.Struct(kmip.TagAttributes,
+		"algorithm as text": {v14, batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute,
+			attribute1x("Cryptographic Algorithm", kmip.Text(0, "AES")), length, mask))},
+		"unknown algorithm": {v14, batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute,
+			attribute1x("Cryptographic Algorithm", kmip.Enum(0, 0x7777)), length, mask))},
+		"2.x length as enumeration": {v21, batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagAttributes,
 			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
 			kmip.Enum(kmip.TagCryptographicLength, 128), kmip.Int(kmip.TagCryptographicUsageMask, 12)))},
-		"usage mask as text":  {v14, register(attr14("Cryptographic Usage Mask", kmip.Text(0, "Encrypt")))},
-		"name value integer":  {v14, register(attr14("Name", kmip.Struct(0, kmip.Int(kmip.TagNameValue, 1))))},
-		"activation as bytes": {v14, register(attr14("Activation Date", kmip.Bytes(0, []byte{1})))},
-		"add: name type text": {v14, bi(kmip.OperationAddAttribute, uidItem(id), attr14("Name",
+		"usage mask as text":  {v14, register(attribute1x("Cryptographic Usage Mask", kmip.Text(0, "Encrypt")))},
+		"name value integer":  {v14, register(attribute1x("Name", kmip.Struct(0, kmip.Int(kmip.TagNameValue, 1))))},
+		"activation as bytes": {v14, register(attribute1x("Activation Date", kmip.Bytes(0, []byte{1})))},
+		"add: name type text": {v14, batchItem(kmip.OperationAddAttribute, uidItem(id), attribute1x("Name",
 			kmip.Struct(0, kmip.Text(kmip.TagNameValue, "n"), kmip.Text(kmip.TagNameType, "x"))))},
-		"locate: object type text": {v14, bi(kmip.OperationLocate, attr14("Object Type", kmip.Text(0, "SymmetricKey")))},
-		"get: key format text":     {v14, bi(kmip.OperationGet, uidItem(id), kmip.Text(kmip.TagKeyFormatType, "Raw"))},
-		"revoke: unknown reason": {v14, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+		"locate: object type text": {v14, batchItem(kmip.OperationLocate, attribute1x("Object Type", kmip.Text(0, "SymmetricKey")))},
+		"get: key format text":     {v14, batchItem(kmip.OperationGet, uidItem(id), kmip.Text(kmip.TagKeyFormatType, "Raw"))},
+		"revoke: unknown reason": {v14, batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 			kmip.Enum(kmip.TagRevocationReasonCode, 99)))},
-		"delete: index as text": {v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Name"),
+		"delete: index as text": {v14, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Name"),
 			kmip.Text(kmip.TagAttributeIndex, "0"))},
 	}
 	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) { mustFail(t, one(t, s, alice, tc.v, tc.item), kmip.ResultReasonInvalidField) })
+		t.Run(name, func(t *testing.T) { mustFail(t, sendOne(t, s, alice, tc.v, tc.item), kmip.ResultReasonInvalidField) })
 	}
 	// A 2.x Vendor Attribute without a value is not something to add.
 	vendor := kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagVendorIdentification, "x"), kmip.Text(kmip.TagAttributeName, "y"))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, vendor))),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationAddAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, vendor))),
 		kmip.ResultReasonMissingData)
 	if got := attrs14(t, s, id); len(got["Name"]) != 0 || len(got["x-y"]) != 0 {
 		t.Errorf("a refused attribute was stored: %v", got)
@@ -219,13 +202,14 @@ func TestAttributeValueTypes(t *testing.T) {
 // KMIP 1.4 §4.20: without a Compromise Occurrence Date the Initial Date
 // stands in for it; the Compromise Date is the time of the Revoke.
 func TestRevokeCompromiseDates(t *testing.T) {
+	t.Parallel()
 	created := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	st := newMemStore()
 	s := New(Config{Store: st, Crypto: fakeCrypto{}, Clock: fixedClock{created}})
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
 	later := created.Add(time.Hour)
 	s = New(Config{Store: st, Crypto: fakeCrypto{}, Clock: fixedClock{later}})
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 		kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))))))
 	a := attrs14(t, s, id)
 	if d, _ := a["Compromise Occurrence Date"][0].AsTime(); !d.Equal(created) {
@@ -238,48 +222,50 @@ func TestRevokeCompromiseDates(t *testing.T) {
 
 // KMIP 1.4 §4.21: destroying a Template removes it with all its metadata.
 func TestDestroyTemplateRemovesIt(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
-		kmip.Struct(kmip.TagTemplateAttribute), kmip.Struct(kmip.TagTemplate, attr14("Cryptographic Length", kmip.Int(0, 128))))))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGetAttributes, uidItem(id))), kmip.ResultReasonItemNotFound)
+	id := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
+		kmip.Struct(kmip.TagTemplateAttribute), kmip.Struct(kmip.TagTemplate, attribute1x("Cryptographic Length", kmip.Int(0, 128))))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGetAttributes, uidItem(id))), kmip.ResultReasonItemNotFound)
 }
 
 // The attribute operations' Result Reasons: KMIP 1.4 §11.13-§11.17 and
 // KMIP 2.1 §6.1.2, §6.1.13, §6.1.34 with the 2.x reasons' definitions.
 func TestAttributeOperationReasons(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "a")))
-	contact := func(v string) *kmip.Item { return attr14("Contact Information", kmip.Text(0, v)) }
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "a")))
+	contact := func(v string) *kmip.Item { return attribute1x("Contact Information", kmip.Text(0, v)) }
 
 	// KMIP 1.x.
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), contact("x"))), kmip.ResultReasonInvalidField)
-	idx := attr14("Name", nameItem("z"))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationModifyAttribute, uidItem(id), contact("x"))), kmip.ResultReasonInvalidField)
+	idx := attribute1x("Name", nameItem("z"))
 	idx.Add(kmip.Int(kmip.TagAttributeIndex, 5))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationModifyAttribute, uidItem(id), idx)), kmip.ResultReasonItemNotFound)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), idx.Clone())), kmip.ResultReasonInvalidField)
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), contact("x"))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationAddAttribute, uidItem(id), contact("y"))), kmip.ResultReasonIllegalOperation)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Description"))),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationModifyAttribute, uidItem(id), idx)), kmip.ResultReasonItemNotFound)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), idx.Clone())), kmip.ResultReasonInvalidField)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), contact("x"))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationAddAttribute, uidItem(id), contact("y"))), kmip.ResultReasonIllegalOperation)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Description"))),
 		kmip.ResultReasonItemNotFound)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGetAttributes, uidItem(id),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGetAttributes, uidItem(id),
 		kmip.Text(kmip.TagAttributeName, "State"), kmip.Text(kmip.TagAttributeName, "State"))), kmip.ResultReasonInvalidMessage)
 
 	// KMIP 2.x.
 	newAttr := func(it *kmip.Item) *kmip.Item { return kmip.Struct(kmip.TagNewAttribute, it) }
 	curAttr := func(it *kmip.Item) *kmip.Item { return kmip.Struct(kmip.TagCurrentAttribute, it) }
 	desc := kmip.Text(kmip.TagDescription, "d")
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id), newAttr(desc))), kmip.ResultReasonAttributeNotFound)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationDeleteAttribute, uidItem(id), curAttr(desc))), kmip.ResultReasonAttributeNotFound)
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id), curAttr(nameItem("nope")), newAttr(nameItem("b")))),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id), newAttr(desc))), kmip.ResultReasonAttributeNotFound)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDeleteAttribute, uidItem(id), curAttr(desc))), kmip.ResultReasonAttributeNotFound)
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id), curAttr(nameItem("nope")), newAttr(nameItem("b")))),
 		kmip.ResultReasonAttributeInstanceNotFound)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id), newAttr(nameItem("b"))))) // the only Name
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationAddAttribute, uidItem(id), newAttr(nameItem("c")))))
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationModifyAttribute, uidItem(id), newAttr(nameItem("d")))),
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id), newAttr(nameItem("b"))))) // the only Name
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationAddAttribute, uidItem(id), newAttr(nameItem("c")))))
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationModifyAttribute, uidItem(id), newAttr(nameItem("d")))),
 		kmip.ResultReasonAttributeInstanceNotFound) // two Names: which one?
-	mustFail(t, one(t, s, alice, v21, bi(kmip.OperationDeleteAttribute, uidItem(id), curAttr(nameItem("nope")))),
+	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDeleteAttribute, uidItem(id), curAttr(nameItem("nope")))),
 		kmip.ResultReasonAttributeInstanceNotFound)
-	mustOK(t, one(t, s, alice, v21, bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagName)))))
+	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagName)))))
 	if n := len(attrs14(t, s, id)["Name"]); n != 0 {
 		t.Errorf("Delete Attribute by reference left %d of 2 Names", n)
 	}
@@ -288,11 +274,12 @@ func TestAttributeOperationReasons(t *testing.T) {
 // KMIP 1.4 §4.9: a date attribute given twice in Locate is a range, and
 // Initial Date is a filter like any other (OASIS BL-M-4-21).
 func TestLocateDateRanges(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	day := 24 * time.Hour
 	reg := func(stop time.Time) string {
-		return createdID(t, one(t, s, alice, v21, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
+		return createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
 			kmip.Struct(kmip.TagAttributes, kmip.DateTime(kmip.TagProtectStopDate, stop)),
 			kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
 				kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
@@ -301,7 +288,7 @@ func TestLocateDateRanges(t *testing.T) {
 	inside := reg(now.Add(-10 * day))
 	reg(now.Add(-40 * day))
 	locate := func(filters ...*kmip.Item) []*kmip.Item {
-		return mustOK(t, one(t, s, alice, v21, bi(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, filters...)))).ChildrenOf(kmip.TagUniqueIdentifier)
+		return mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, filters...)))).ChildrenOf(kmip.TagUniqueIdentifier)
 	}
 	ids := locate(kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
 		kmip.DateTime(kmip.TagProtectStopDate, now.Add(-20*day)), kmip.DateTime(kmip.TagProtectStopDate, now))
@@ -321,41 +308,44 @@ func TestLocateDateRanges(t *testing.T) {
 
 // Get refuses what it cannot do with the reasons the reference lists: a
 // format it cannot convert to, key compression, and an incomplete Key
-// Wrapping Specification (more wrapping cases: app/crypto_wrap_test.go).
+// Wrapping Specification.
 func TestGetRefusals(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "")))
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id),
 		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id),
 		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypePKCS_8)))), kmip.ResultReasonKeyFormatTypeNotSupported)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id),
 		kmip.Enum(kmip.TagKeyCompressionType, uint32(kmip.KeyCompressionTypeECPublicKeyTypeUncompressed)))),
 		kmip.ResultReasonKeyCompressionTypeNotSupported)
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id),
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id),
 		kmip.Struct(kmip.TagKeyWrappingSpecification, kmip.Enum(kmip.TagWrappingMethod, uint32(kmip.WrappingMethodEncrypt))))),
 		kmip.ResultReasonInvalidField)
-	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
 }
 
 // An Opaque Object has no usage lifecycle: it cannot be revoked (the
 // reference's "not revokable (e.g., opaque data object)"), but it can be destroyed.
 func TestOpaqueObjectRevokeAndDestroy(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
-	id := createdID(t, one(t, s, alice, v14, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
+	id := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeOpaqueObject)),
 		kmip.Struct(kmip.TagOpaqueObject, kmip.Enum(kmip.TagOpaqueDataType, 0x80000001), kmip.Bytes(kmip.TagOpaqueDataValue, []byte{1})))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 		kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))))), kmip.ResultReasonIllegalOperation)
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonItemNotFound)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonItemNotFound)
 }
 
 // The response header echoes the Client Correlation Value from KMIP 1.4 on
 // (KMIP 1.4 §6.18), and not to older clients, which do not know the field.
 func TestClientCorrelationValueEchoed(t *testing.T) {
+	t.Parallel()
 	s := newService(t)
 	for _, v := range []version{{1, 2}, v14, v21} {
-		m := msg(v, bi(kmip.OperationDiscoverVersions))
+		m := msg(v, batchItem(kmip.OperationDiscoverVersions))
 		hdr := m.Child(kmip.TagRequestHeader)
 		kids := hdr.Children()
 		// The header's field order: Protocol Version, Client Correlation Value, ..., Batch Count.

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/keyformat"
@@ -40,12 +41,12 @@ func adoptKey(obj *domain.Object, k ports.Key) {
 		return
 	}
 	obj.KeyRef = k.Ref
-	obj.SetAttr("Protection Storage Mask", kmip.Int(kmip.TagProtectionStorageMask, int32(kmip.ProtectionStorageMaskHardware)))
+	obj.SetAttrOf(kmip.TagProtectionStorageMask, kmip.Int(kmip.TagProtectionStorageMask, int32(kmip.ProtectionStorageMaskHardware)))
 	if k.NonExtractable && kmip.ObjectType(obj.Type) != kmip.ObjectTypePublicKey {
-		obj.SetAttr("Sensitive", kmip.Bool(kmip.TagSensitive, true))
-		obj.SetAttr("Always Sensitive", kmip.Bool(kmip.TagAlwaysSensitive, true))
-		obj.SetAttr("Extractable", kmip.Bool(kmip.TagExtractable, false))
-		obj.SetAttr("Never Extractable", kmip.Bool(kmip.TagNeverExtractable, true))
+		obj.SetAttrOf(kmip.TagSensitive, kmip.Bool(kmip.TagSensitive, true))
+		obj.SetAttrOf(kmip.TagAlwaysSensitive, kmip.Bool(kmip.TagAlwaysSensitive, true))
+		obj.SetAttrOf(kmip.TagExtractable, kmip.Bool(kmip.TagExtractable, false))
+		obj.SetAttrOf(kmip.TagNeverExtractable, kmip.Bool(kmip.TagNeverExtractable, true))
 	}
 }
 
@@ -66,12 +67,12 @@ func (s *Service) keepNew(ctx context.Context, obj *domain.Object) error {
 	if err != nil {
 		return err
 	}
-	mask, _ := obj.Attr("Cryptographic Usage Mask").AsInt()
+	mask, _ := obj.AttrOf(kmip.TagCryptographicUsageMask).AsInt()
 	key, err := k.ImportKey(ctx, ports.ImportSpec{
 		ID: obj.ID, ObjectType: obj.Type, Algorithm: h.Algorithm, Length: h.Length,
 		Format: h.Format, Material: h.Material, UsageMask: mask,
 	})
-	if isErr(err, ports.ErrUnsupported) && !transient(err) {
+	if errors.Is(err, ports.ErrUnsupported) && !transient(err) {
 		return errorf(kmip.ResultReasonFeatureNotSupported, "the key store (HSM) cannot hold this %s", kmip.ObjectType(obj.Type)).because(err)
 	}
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 // unenforced, Operation Policy Name: an owner "withdrawing" a group's access
 // saw the new name while the group still read the key.
 func TestPolicyNameChangesGovernAccess(t *testing.T) {
+	t.Parallel()
 	// "shared": owners may read and change attributes, group "readers" may Get.
 	shared := sharedPolicy()
 	for _, op := range []kmip.Operation{kmip.OperationAddAttribute, kmip.OperationModifyAttribute,
@@ -23,7 +24,7 @@ func TestPolicyNameChangesGovernAccess(t *testing.T) {
 	}
 	policies := mapPolicies{"shared": shared}
 	reader := domain.Principal{Name: "rita", Groups: []string{"readers"}, HasGroupInfo: true}
-	opn := func(v string) *kmip.Item { return attr14("Operation Policy Name", kmip.Text(0, v)) }
+	opn := func(v string) *kmip.Item { return attribute1x("Operation Policy Name", kmip.Text(0, v)) }
 	check := func(t *testing.T, s *Service, id, want string) {
 		t.Helper()
 		got := attrs14(t, s, id)["Operation Policy Name"]
@@ -33,7 +34,7 @@ func TestPolicyNameChangesGovernAccess(t *testing.T) {
 		if v, _ := got[0].AsText(); v != want {
 			t.Errorf("Get Attributes reports Operation Policy Name %q, want %q", v, want)
 		}
-		r := one(t, s, reader, v14, bi(kmip.OperationGet, uidItem(id)))
+		r := sendOne(t, s, reader, v14, batchItem(kmip.OperationGet, uidItem(id)))
 		if want == "shared" {
 			mustOK(t, r)
 		} else {
@@ -51,23 +52,23 @@ func TestPolicyNameChangesGovernAccess(t *testing.T) {
 		want kmip.ResultReason
 	}{
 		{"modify", v14, func(id string) *kmip.Item {
-			return bi(kmip.OperationModifyAttribute, uidItem(id), opn("default"))
+			return batchItem(kmip.OperationModifyAttribute, uidItem(id), opn("default"))
 		}, kmip.ResultReasonPermissionDenied},
 		{"add", v14, func(id string) *kmip.Item {
-			return bi(kmip.OperationAddAttribute, uidItem(id), opn("default"))
+			return batchItem(kmip.OperationAddAttribute, uidItem(id), opn("default"))
 		}, kmip.ResultReasonIllegalOperation},
 		{"delete", v14, func(id string) *kmip.Item {
-			return bi(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Operation Policy Name"))
+			return batchItem(kmip.OperationDeleteAttribute, uidItem(id), kmip.Text(kmip.TagAttributeName, "Operation Policy Name"))
 		}, kmip.ResultReasonPermissionDenied},
 		{"set", v21, func(id string) *kmip.Item {
-			return bi(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Text(kmip.TagOperationPolicyName, "default")))
+			return batchItem(kmip.OperationSetAttribute, uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.Text(kmip.TagOperationPolicyName, "default")))
 		}, kmip.ResultReasonInvalidAttribute}, // KMIP 2.x has no Operation Policy Name
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newPolicyService(t, policies)
 			id := createWithPolicy(t, s, alice, "shared")
 			check(t, s, id, "shared")
-			mustFail(t, one(t, s, alice, tc.v, tc.item(id)), tc.want)
+			mustFail(t, sendOne(t, s, alice, tc.v, tc.item(id)), tc.want)
 			check(t, s, id, "shared")
 		})
 	}
@@ -79,6 +80,7 @@ func TestPolicyNameChangesGovernAccess(t *testing.T) {
 // may Get keys — and so read the key the owner will go on using. The owner
 // may still choose one, as when creating a key.
 func TestReKeyByNonOwnerKeepsPolicy(t *testing.T) {
+	t.Parallel()
 	rekey, get := uint32(kmip.OperationReKey), uint32(kmip.OperationGet)
 	policies := mapPolicies{
 		// "ops" members may re-key, not read, keys under "rotated".
@@ -91,20 +93,20 @@ func TestReKeyByNonOwnerKeepsPolicy(t *testing.T) {
 	s := newPolicyService(t, policies)
 	op := domain.Principal{Name: "oscar", Groups: []string{"ops"}, HasGroupInfo: true}
 	opn := func(v string) *kmip.Item {
-		return kmip.Struct(kmip.TagTemplateAttribute, attr14("Operation Policy Name", kmip.Text(0, v)))
+		return kmip.Struct(kmip.TagTemplateAttribute, attribute1x("Operation Policy Name", kmip.Text(0, v)))
 	}
 	id := createWithPolicy(t, s, alice, "rotated")
-	mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, op, v14, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
 
-	r := one(t, s, op, v14, bi(kmip.OperationReKey, uidItem(id), opn("team")))
+	r := sendOne(t, s, op, v14, batchItem(kmip.OperationReKey, uidItem(id), opn("team")))
 	if r.status == kmip.ResultStatusSuccess {
 		repl := createdID(t, r)
-		mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(repl))), kmip.ResultReasonPermissionDenied)
+		mustFail(t, sendOne(t, s, op, v14, batchItem(kmip.OperationGet, uidItem(repl))), kmip.ResultReasonPermissionDenied)
 	} else {
 		mustFail(t, r, kmip.ResultReasonPermissionDenied)
 	}
 	// Re-keying without naming a policy, or naming the same one, is allowed.
-	repl := createdID(t, one(t, s, op, v14, bi(kmip.OperationReKey, uidItem(id), opn("rotated"))))
+	repl := createdID(t, sendOne(t, s, op, v14, batchItem(kmip.OperationReKey, uidItem(id), opn("rotated"))))
 	obj, err := s.cfg.Store.Get(t.Context(), repl)
 	if err != nil {
 		t.Fatal(err)
@@ -112,10 +114,10 @@ func TestReKeyByNonOwnerKeepsPolicy(t *testing.T) {
 	if obj.Owner != "alice" || obj.Policy != "rotated" {
 		t.Errorf("replacement owned by %q under %q, want alice under rotated", obj.Owner, obj.Policy)
 	}
-	mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(repl))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, op, v14, batchItem(kmip.OperationGet, uidItem(repl))), kmip.ResultReasonPermissionDenied)
 	// The owner may choose the replacement's policy.
-	mine := createdID(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(repl), opn("team"))))
-	mustOK(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(mine))))
+	mine := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKey, uidItem(repl), opn("team"))))
+	mustOK(t, sendOne(t, s, op, v14, batchItem(kmip.OperationGet, uidItem(mine))))
 }
 
 // TestEveryRoutedOperationIsChecked proves the access check of each routed
@@ -125,11 +127,12 @@ func TestReKeyByNonOwnerKeepsPolicy(t *testing.T) {
 // the rest touch no object. An operation added to the route table without
 // being classified here fails the test.
 func TestEveryRoutedOperationIsChecked(t *testing.T) {
+	t.Parallel()
 	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "alice-key")))
-	priv, pub := pairIDs(t, mustOK(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "alice-pair"))))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "alice-key")))
+	priv, pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "alice-pair"))))
 	data := kmip.Bytes(kmip.TagData, []byte("sixteen byte msg"))
-	split := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationCreateSplitKey,
+	split := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationCreateSplitKey,
 		kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)), uidItem(id),
 		kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagSplitKeyThreshold, 2),
 		kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR)))))
@@ -148,8 +151,8 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 		kmip.OperationGet:                {v14, []*kmip.Item{uidItem(id)}},
 		kmip.OperationGetAttributes:      {v14, []*kmip.Item{uidItem(id)}},
 		kmip.OperationGetAttributeList:   {v14, []*kmip.Item{uidItem(id)}},
-		kmip.OperationAddAttribute:       {v14, []*kmip.Item{uidItem(id), attr14("Name", nameItem("bobs"))}},
-		kmip.OperationModifyAttribute:    {v14, []*kmip.Item{uidItem(id), attr14("Name", nameItem("bobs"))}},
+		kmip.OperationAddAttribute:       {v14, []*kmip.Item{uidItem(id), attribute1x("Name", nameItem("bobs"))}},
+		kmip.OperationModifyAttribute:    {v14, []*kmip.Item{uidItem(id), attribute1x("Name", nameItem("bobs"))}},
 		kmip.OperationDeleteAttribute:    {v14, []*kmip.Item{uidItem(id), kmip.Text(kmip.TagAttributeName, "Name")}},
 		kmip.OperationSetAttribute:       {v21, []*kmip.Item{uidItem(id), kmip.Struct(kmip.TagNewAttribute, kmip.DateTime(kmip.TagActivationDate, later))}},
 		kmip.OperationAdjustAttribute:    {v21, []*kmip.Item{uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagUsageLimits)), kmip.Enum(kmip.TagAdjustmentType, uint32(kmip.AdjustmentTypeIncrement))}},
@@ -181,8 +184,8 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 				kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
 				kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
 			kmip.Struct(kmip.TagTemplateAttribute,
-				attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-				attr14("Cryptographic Length", kmip.Int(0, 128))),
+				attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+				attribute1x("Cryptographic Length", kmip.Int(0, 128))),
 		}},
 		// Export under the Get rule; an Import replacing the key under its Destroy rule.
 		kmip.OperationExport: {v14, []*kmip.Item{uidItem(id)}},
@@ -206,13 +209,13 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 		tc, isObjectOp := objectOps[op]
 		switch {
 		case isObjectOp:
-			r := one(t, s, bob, tc.v, bi(op, tc.payload...))
+			r := sendOne(t, s, bob, tc.v, batchItem(op, tc.payload...))
 			if r.status != kmip.ResultStatusOperationFailed || r.reason != kmip.ResultReasonPermissionDenied {
 				t.Errorf("%s by a client the policy does not allow: status %s reason %s, want Permission Denied", op, r.status, r.reason)
 			}
 		case op == kmip.OperationLocate:
 			// The default policy lets anyone locate public keys, nothing else.
-			ids := mustOK(t, one(t, s, bob, v14, bi(op))).ChildrenOf(kmip.TagUniqueIdentifier)
+			ids := mustOK(t, sendOne(t, s, bob, v14, batchItem(op))).ChildrenOf(kmip.TagUniqueIdentifier)
 			if len(ids) != 1 || ids[0].Value != pub {
 				t.Errorf("Locate showed bob %d of alice's objects, want her public key only", len(ids))
 			}
@@ -222,7 +225,7 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 		}
 	}
 	// Creating operations: bob owns what he makes, and alice cannot read it.
-	mine := createdID(t, one(t, s, bob, v14, aesCreate14(128, "bob-key")))
+	mine := createdID(t, sendOne(t, s, bob, v14, aesCreate14(128, "bob-key")))
 	obj, err := s.cfg.Store.Get(t.Context(), mine)
 	if err != nil {
 		t.Fatal(err)
@@ -230,9 +233,9 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 	if obj.Owner != "bob" {
 		t.Errorf("created object owned by %q, want bob", obj.Owner)
 	}
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(mine))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(mine))), kmip.ResultReasonPermissionDenied)
 	// Alice's key is untouched.
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 	if st := state(t, s, v14, id); st != domain.PreActive {
 		t.Errorf("alice's key is %s after bob's refused requests", st)
 	}
@@ -243,6 +246,7 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 // so a client allowed only to re-key someone else's pair took the new
 // private key for itself (Get under Allow Owner) and its owner lost it.
 func TestReKeyKeyPairByNonOwnerKeepsOwner(t *testing.T) {
+	t.Parallel()
 	rkp, get := uint32(kmip.OperationReKeyKeyPair), uint32(kmip.OperationGet)
 	pk, pub := uint32(kmip.ObjectTypePrivateKey), uint32(kmip.ObjectTypePublicKey)
 	rotated := &domain.Policy{Name: "rotated",
@@ -250,17 +254,17 @@ func TestReKeyKeyPairByNonOwnerKeepsOwner(t *testing.T) {
 		Groups: map[string]domain.Rules{"ops": {pk: {rkp: domain.AllowAll}, pub: {rkp: domain.AllowAll}}}}
 	s := New(Config{Store: newMemStore(), Crypto: cryptoFake{}, Clock: fixedClock{testNow}, Policies: mapPolicies{"rotated": rotated}})
 	req := keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "pair")
-	req.Child(kmip.TagRequestPayload).Child(kmip.TagCommonTemplateAttribute).Add(attr14("Operation Policy Name", kmip.Text(0, "rotated")))
-	priv, _ := pairIDs(t, mustOK(t, one(t, s, alice, v14, req)))
+	req.Child(kmip.TagRequestPayload).Child(kmip.TagCommonTemplateAttribute).Add(attribute1x("Operation Policy Name", kmip.Text(0, "rotated")))
+	priv, _ := pairIDs(t, mustOK(t, sendOne(t, s, alice, v14, req)))
 	op := domain.Principal{Name: "oscar", Groups: []string{"ops"}, HasGroupInfo: true}
-	mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(priv))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, op, v14, batchItem(kmip.OperationGet, uidItem(priv))), kmip.ResultReasonPermissionDenied)
 
-	npriv, npub := pairIDs(t, mustOK(t, one(t, s, op, v14, bi(kmip.OperationReKeyKeyPair, kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)))))
+	npriv, npub := pairIDs(t, mustOK(t, sendOne(t, s, op, v14, batchItem(kmip.OperationReKeyKeyPair, kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)))))
 	for _, id := range []string{npriv, npub} {
 		if o := storedObj(t, s, id); o.Owner != "alice" || o.Policy != "rotated" {
 			t.Errorf("replacement %s owned by %q under %q, want alice under rotated", id, o.Owner, o.Policy)
 		}
 	}
-	mustFail(t, one(t, s, op, v14, bi(kmip.OperationGet, uidItem(npriv))), kmip.ResultReasonPermissionDenied)
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(npriv))))
+	mustFail(t, sendOne(t, s, op, v14, batchItem(kmip.OperationGet, uidItem(npriv))), kmip.ResultReasonPermissionDenied)
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(npriv))))
 }

@@ -163,6 +163,7 @@ func boolAttr(t *testing.T, o *domain.Object, name string) bool {
 // reference without a Key Value, is used through the engine, is refused by
 // Get when it may not leave, and Destroy removes it from the HSM.
 func TestKeptKeyCreateUseGetDestroy(t *testing.T) {
+	t.Parallel()
 	for _, v := range []version{{1, 2}, v14, v21} {
 		f := newKeeperFake(false)
 		s := newKeeperService(f)
@@ -177,16 +178,16 @@ func TestKeptKeyCreateUseGetDestroy(t *testing.T) {
 		if boolAttr(t, o, "Extractable") || !boolAttr(t, o, "Never Extractable") || !boolAttr(t, o, "Sensitive") {
 			t.Fatalf("%s: attributes do not say the key cannot leave the HSM", v)
 		}
-		if m, _ := o.Attr("Protection Storage Mask").AsInt(); m != int32(kmip.ProtectionStorageMaskHardware) {
+		if m, _ := o.AttrOf(kmip.TagProtectionStorageMask).AsInt(); m != int32(kmip.ProtectionStorageMaskHardware) {
 			t.Fatalf("%s: Protection Storage Mask %d, want Hardware", v, m)
 		}
-		if o.Attr("Key Value Present") != nil || o.Attr("Digest") != nil {
+		if o.AttrOf(kmip.TagKeyValuePresent) != nil || o.AttrOf(kmip.TagDigest) != nil {
 			t.Fatalf("%s: Key Value Present or Digest set on an HSM key", v)
 		}
 		msgText := []byte("kept in the token")
-		ct := bytesOf(t, mustOK(t, one(t, s, alice, v, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data(msgText),
+		ct := bytesOf(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(msgText),
 			kmip.Bytes(kmip.TagIVCounterNonce, fakeIV)))), kmip.TagData)
-		back := mustOK(t, one(t, s, alice, v, bi(kmip.OperationDecrypt, uidItem(id), cbc(), data(ct),
+		back := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), cbc(), data(ct),
 			kmip.Bytes(kmip.TagIVCounterNonce, fakeIV))))
 		if !bytes.Equal(bytesOf(t, back, kmip.TagData), msgText) {
 			t.Fatalf("%s: decrypt through the engine failed", v)
@@ -195,13 +196,13 @@ func TestKeptKeyCreateUseGetDestroy(t *testing.T) {
 		if !v.atLeast(1, 4) {
 			want = kmip.ResultReasonPermissionDenied // no Not Extractable before KMIP 1.4
 		}
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(id))), want)
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(id))), want)
 
 		// Destroy: deactivate first, then the HSM copy goes with the object.
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
 			kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeCessationOfOperation))))))
 		ref := o.KeyRef
-		mustOK(t, one(t, s, alice, v, bi(kmip.OperationDestroy, uidItem(id))))
+		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))))
 		if f.held(ref) {
 			t.Fatalf("%s: Destroy left the key in the HSM", v)
 		}
@@ -214,12 +215,13 @@ func TestKeptKeyCreateUseGetDestroy(t *testing.T) {
 // TestKeptKeyDestroyRefusedLeavesHSMKey: a Destroy the lifecycle refuses
 // (an Active key) or the policy refuses (another owner) leaves the HSM key.
 func TestKeptKeyDestroyRefusedLeavesHSMKey(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(false)
 	s := newKeeperService(f)
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
 	ref := storedObj(t, s, id).KeyRef
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))), kmip.ResultReasonPermissionDenied)
-	mustFail(t, one(t, s, bob, v14, bi(kmip.OperationDestroy, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))), kmip.ResultReasonPermissionDenied)
+	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationDestroy, uidItem(id))), kmip.ResultReasonPermissionDenied)
 	if !f.held(ref) {
 		t.Fatal("a refused Destroy removed the HSM key")
 	}
@@ -228,6 +230,7 @@ func TestKeptKeyDestroyRefusedLeavesHSMKey(t *testing.T) {
 // TestKeptKeyExtractable: with an engine that lets keys leave, Get returns
 // the material the HSM holds.
 func TestKeptKeyExtractable(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(true)
 	s := newKeeperService(f)
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt))
@@ -235,7 +238,7 @@ func TestKeptKeyExtractable(t *testing.T) {
 	if !boolAttr(t, o, "Extractable") {
 		t.Fatal("an extractable HSM key is marked not Extractable")
 	}
-	got := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	got := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 	m, _ := got.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
 	if want := f.keys[o.KeyRef]; len(m) != 16 || !bytes.Equal(m, want) {
 		t.Fatalf("Get returned %x, the HSM holds %x", m, want)
@@ -248,17 +251,18 @@ func TestKeptKeyExtractable(t *testing.T) {
 // TestKeptKeyRegister: a registered key goes into the HSM; the store keeps
 // no material, and an extractable key reads back as registered.
 func TestKeptKeyRegister(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(true)
 	s := newKeeperService(f)
 	material := bytes.Repeat([]byte{0x42}, 32)
-	reg := bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
+	reg := batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 		attrsFor(v14, mask(kmip.CryptographicUsageMaskEncrypt)),
 		kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
 			kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
 			kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, material)),
 			kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
 			kmip.Int(kmip.TagCryptographicLength, 256))))
-	id := createdID(t, one(t, s, alice, v14, reg))
+	id := createdID(t, sendOne(t, s, alice, v14, reg))
 	o := storedObj(t, s, id)
 	if f.imports != 1 || o.KeyRef == "" || !bytes.Equal(f.keys[o.KeyRef], material) {
 		t.Fatalf("Register did not import the key: imports %d ref %q", f.imports, o.KeyRef)
@@ -266,21 +270,21 @@ func TestKeptKeyRegister(t *testing.T) {
 	if o.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
 		t.Fatal("the store holds the registered key's material")
 	}
-	if o.Attr("Digest") == nil {
+	if o.AttrOf(kmip.TagDigest) == nil {
 		t.Fatal("a registered key has no Digest")
 	}
-	got := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(id))))
+	got := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id))))
 	m, _ := got.Path(kmip.TagSymmetricKey, kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
 	if !bytes.Equal(m, material) {
 		t.Fatalf("Get returned %x, registered %x", m, material)
 	}
 	// Secret Data is not a key the HSM keeps.
-	sd := bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
+	sd := batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
 		attrsFor(v14, mask(kmip.CryptographicUsageMaskDeriveKey)),
 		kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
 			kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
 				kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, []byte("pw"))))))
-	if sid := createdID(t, one(t, s, alice, v14, sd)); storedObj(t, s, sid).KeyRef != "" || f.imports != 1 {
+	if sid := createdID(t, sendOne(t, s, alice, v14, sd)); storedObj(t, s, sid).KeyRef != "" || f.imports != 1 {
 		t.Fatal("Secret Data went to the HSM")
 	}
 }
@@ -288,9 +292,10 @@ func TestKeptKeyRegister(t *testing.T) {
 // TestKeptKeyPair: both halves live in the HSM; the public half keeps its
 // material too; signing and verifying go through the engine.
 func TestKeptKeyPair(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(false)
 	s := newKeeperService(f)
-	priv, pub := pairIDs(t, mustOK(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "p"))))
+	priv, pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "p"))))
 	po, uo := storedObj(t, s, priv), storedObj(t, s, pub)
 	if po.KeyRef == "" || uo.KeyRef == "" || po.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
 		t.Fatalf("private key: ref %q value %v; public ref %q", po.KeyRef, po.Payload, uo.KeyRef)
@@ -298,19 +303,20 @@ func TestKeptKeyPair(t *testing.T) {
 	if uo.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial) == nil || boolAttr(t, uo, "Sensitive") {
 		t.Fatal("the public key lost its material or became Sensitive")
 	}
-	sig := bytesOf(t, mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSign, uidItem(priv), data([]byte("doc"))))), kmip.TagSignatureData)
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSignatureVerify, uidItem(pub), data([]byte("doc")), kmip.Bytes(kmip.TagSignatureData, sig))))
+	sig := bytesOf(t, mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSign, uidItem(priv), data([]byte("doc"))))), kmip.TagSignatureData)
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSignatureVerify, uidItem(pub), data([]byte("doc")), kmip.Bytes(kmip.TagSignatureData, sig))))
 	if vi, _ := out.Child(kmip.TagValidityIndicator).AsEnum(); vi != uint32(kmip.ValidityIndicatorValid) {
 		t.Fatal("signature made in the HSM does not verify")
 	}
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationGet, uidItem(pub))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(pub))))
 }
 
 // TestKeptKeyUndo: a batch undone after a Create leaves no key in the HSM.
 func TestKeptKeyUndo(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(false)
 	s := newKeeperService(f)
-	m := msg(v14, aesCreate14(128, "undone"), bi(kmip.OperationGet, uidItem("missing")))
+	m := msg(v14, aesCreate14(128, "undone"), batchItem(kmip.OperationGet, uidItem("missing")))
 	m.Child(kmip.TagRequestHeader).Add(kmip.Enum(kmip.TagBatchErrorContinuationOption, uint32(kmip.BatchErrorContinuationOptionUndo)))
 	_, rs := send(t, s, alice, m)
 	if rs[0].status != kmip.ResultStatusOperationUndone {
@@ -324,21 +330,23 @@ func TestKeptKeyUndo(t *testing.T) {
 // TestKeptKeyWithoutKeeper: a key kept by an HSM, read by a server whose
 // engine is no longer that HSM, is refused clearly rather than used empty.
 func TestKeptKeyWithoutKeeper(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(true)
 	s := newKeeperService(f)
 	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
 	sw := New(Config{Store: s.cfg.Store, Crypto: cryptoFake{}, Clock: fixedClock{testNow}})
-	mustFail(t, one(t, sw, alice, v21, bi(kmip.OperationEncrypt, uidItem(id), cbc(), data([]byte("x")))), kmip.ResultReasonKeyValueNotPresent)
-	mustFail(t, one(t, sw, alice, v21, bi(kmip.OperationGet, uidItem(id))), kmip.ResultReasonKeyValueNotPresent)
+	mustFail(t, sendOne(t, sw, alice, v21, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data([]byte("x")))), kmip.ResultReasonKeyValueNotPresent)
+	mustFail(t, sendOne(t, sw, alice, v21, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonKeyValueNotPresent)
 }
 
 // TestKeptKeyReKey: Re-key and Re-key Key Pair of HSM keys make new HSM
 // keys with their own references; the old ones stay until destroyed.
 func TestKeptKeyReKey(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(false)
 	s := newKeeperService(f)
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
-	repl := createdID(t, one(t, s, alice, v14, bi(kmip.OperationReKey, uidItem(id))))
+	repl := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKey, uidItem(id))))
 	o, r := storedObj(t, s, id), storedObj(t, s, repl)
 	if r.KeyRef == "" || r.KeyRef == o.KeyRef || !f.held(r.KeyRef) || !f.held(o.KeyRef) {
 		t.Fatalf("re-key: old ref %q, new ref %q", o.KeyRef, r.KeyRef)
@@ -346,15 +354,15 @@ func TestKeptKeyReKey(t *testing.T) {
 	if r.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil || boolAttr(t, r, "Extractable") {
 		t.Fatal("the replacement holds material or is extractable")
 	}
-	priv, _ := pairIDs(t, mustOK(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "rk"))))
-	npriv, npub := pairIDs(t, mustOK(t, one(t, s, alice, v14, bi(kmip.OperationReKeyKeyPair,
+	priv, _ := pairIDs(t, mustOK(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "rk"))))
+	npriv, npub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationReKeyKeyPair,
 		kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv), kmip.Interval(kmip.TagOffset, 0)))))
 	np, nu, op := storedObj(t, s, npriv), storedObj(t, s, npub), storedObj(t, s, priv)
 	if np.KeyRef == "" || nu.KeyRef == "" || np.KeyRef == op.KeyRef || np.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
 		t.Fatalf("re-keyed pair: private %q (old %q), public %q", np.KeyRef, op.KeyRef, nu.KeyRef)
 	}
-	sig := bytesOf(t, mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSign, uidItem(npriv), data([]byte("doc"))))), kmip.TagSignatureData)
-	out := mustOK(t, one(t, s, alice, v14, bi(kmip.OperationSignatureVerify, uidItem(npub), data([]byte("doc")), kmip.Bytes(kmip.TagSignatureData, sig))))
+	sig := bytesOf(t, mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSign, uidItem(npriv), data([]byte("doc"))))), kmip.TagSignatureData)
+	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationSignatureVerify, uidItem(npub), data([]byte("doc")), kmip.Bytes(kmip.TagSignatureData, sig))))
 	if vi, _ := out.Child(kmip.TagValidityIndicator).AsEnum(); vi != uint32(kmip.ValidityIndicatorValid) {
 		t.Fatal("the re-keyed pair does not sign and verify")
 	}

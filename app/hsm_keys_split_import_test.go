@@ -42,34 +42,35 @@ func (f *flakyStore) Update(ctx context.Context, id string, fn func(*domain.Obje
 // no key in the HSM; a Destroy whose store update fails has already
 // removed the HSM key, and retrying it completes the Destroy.
 func TestKeptKeyStoreFailures(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(false)
 	st := &flakyStore{memStore: newMemStore()}
 	s := New(Config{Store: st, Crypto: f, Clock: fixedClock{testNow}})
 
 	st.failCreate = true
-	mustFail(t, one(t, s, alice, v14, aesCreate14(128, "lost")), kmip.ResultReasonGeneralFailure)
+	mustFail(t, sendOne(t, s, alice, v14, aesCreate14(128, "lost")), kmip.ResultReasonGeneralFailure)
 	if n := f.count(); n != 0 {
 		t.Fatalf("%d keys left in the HSM after a failed Create", n)
 	}
 	st.failCreate = true
-	mustFail(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "lost")), kmip.ResultReasonGeneralFailure)
+	mustFail(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "lost")), kmip.ResultReasonGeneralFailure)
 	if n := f.count(); n != 0 {
 		t.Fatalf("%d keys left in the HSM after a failed Create Key Pair", n)
 	}
 	st.failCreate, st.skipCreates = true, 1 // the public half's Create fails
-	mustFail(t, one(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "half")), kmip.ResultReasonGeneralFailure)
+	mustFail(t, sendOne(t, s, alice, v14, keyPair14(kmip.CryptographicAlgorithmRSA, 2048, "half")), kmip.ResultReasonGeneralFailure)
 	if n := f.count(); n != 0 {
 		t.Fatalf("%d keys left in the HSM after the public half could not be stored", n)
 	}
 
-	id := createdID(t, one(t, s, alice, v14, aesCreate14(128, "doomed")))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "doomed")))
 	ref := storedObj(t, s, id).KeyRef
 	st.failUpdate = true
-	mustFail(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))), kmip.ResultReasonGeneralFailure)
+	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))), kmip.ResultReasonGeneralFailure)
 	if f.held(ref) {
 		t.Fatal("the HSM key survived a Destroy whose store update failed")
 	}
-	mustOK(t, one(t, s, alice, v14, bi(kmip.OperationDestroy, uidItem(id))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
 	if o := storedObj(t, s, id); o.State != domain.Destroyed || o.KeyRef != "" {
 		t.Fatalf("after the retried Destroy: state %v, KeyRef %q", o.State, o.KeyRef)
 	}
@@ -80,6 +81,7 @@ func TestKeptKeyStoreFailures(t *testing.T) {
 // is not left in the HSM); an extractable HSM key splits and joins back,
 // the joined key going into the HSM.
 func TestKeptKeySplit(t *testing.T) {
+	t.Parallel()
 	splitOf := func(id string, extra ...*kmip.Item) *kmip.Item {
 		p := []*kmip.Item{kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey))}
 		if id != "" {
@@ -88,18 +90,18 @@ func TestKeptKeySplit(t *testing.T) {
 		p = append(p, kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagSplitKeyThreshold, 2),
 			kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR)))
 		p = append(p, extra...)
-		return bi(kmip.OperationCreateSplitKey, p...)
+		return batchItem(kmip.OperationCreateSplitKey, p...)
 	}
 	fresh := kmip.Struct(kmip.TagTemplateAttribute,
-		attr14("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
-		attr14("Cryptographic Length", kmip.Int(0, 128)))
+		attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES))),
+		attribute1x("Cryptographic Length", kmip.Int(0, 128)))
 
 	f := newKeeperFake(false)
 	s := newKeeperService(f)
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt))
-	mustFail(t, one(t, s, alice, v14, splitOf(id, kmip.Struct(kmip.TagTemplateAttribute))), kmip.ResultReasonNotExtractable)
+	mustFail(t, sendOne(t, s, alice, v14, splitOf(id, kmip.Struct(kmip.TagTemplateAttribute))), kmip.ResultReasonNotExtractable)
 	held := f.count()
-	mustFail(t, one(t, s, alice, v14, splitOf("", fresh)), kmip.ResultReasonNotExtractable)
+	mustFail(t, sendOne(t, s, alice, v14, splitOf("", fresh)), kmip.ResultReasonNotExtractable)
 	if f.count() != held {
 		t.Fatal("a key made to be split stayed in the HSM")
 	}
@@ -107,10 +109,10 @@ func TestKeptKeySplit(t *testing.T) {
 	f = newKeeperFake(true)
 	s = newKeeperService(f)
 	id = aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt))
-	out := mustOK(t, one(t, s, alice, v14, splitOf(id, kmip.Struct(kmip.TagTemplateAttribute))))
+	out := mustOK(t, sendOne(t, s, alice, v14, splitOf(id, kmip.Struct(kmip.TagTemplateAttribute))))
 	join := []*kmip.Item{kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))}
 	join = append(join, out.ChildrenOf(kmip.TagUniqueIdentifier)...)
-	joined := createdID(t, one(t, s, alice, v14, bi(kmip.OperationJoinSplitKey, join...)))
+	joined := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationJoinSplitKey, join...)))
 	j, o := storedObj(t, s, joined), storedObj(t, s, id)
 	if j.KeyRef == "" || j.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue) != nil {
 		t.Fatal("the joined key was stored with its material, not placed in the HSM")
@@ -119,7 +121,7 @@ func TestKeptKeySplit(t *testing.T) {
 		t.Fatal("the joined key differs from the split one")
 	}
 	held = f.count()
-	mustOK(t, one(t, s, alice, v14, splitOf("", fresh)))
+	mustOK(t, sendOne(t, s, alice, v14, splitOf("", fresh)))
 	if f.count() != held {
 		t.Fatal("a key made to be split stayed in the HSM")
 	}
@@ -129,13 +131,14 @@ func TestKeptKeySplit(t *testing.T) {
 // split (the shares would be the key in the clear), and before KMIP 1.4
 // the refusal is Permission Denied.
 func TestSplitRefusesSensitiveKey(t *testing.T) {
+	t.Parallel()
 	s := newCryptoService()
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), kmip.Bool(kmip.TagSensitive, true))
 	for _, c := range []struct {
 		v    version
 		want kmip.ResultReason
 	}{{v14, kmip.ResultReasonSensitive}, {version{1, 2}, kmip.ResultReasonPermissionDenied}} {
-		mustFail(t, one(t, s, alice, c.v, bi(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
+		mustFail(t, sendOne(t, s, alice, c.v, batchItem(kmip.OperationCreateSplitKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSplitKey)),
 			uidItem(id), kmip.Int(kmip.TagSplitKeyParts, 2), kmip.Int(kmip.TagSplitKeyThreshold, 2),
 			kmip.Enum(kmip.TagSplitKeyMethod, uint32(kmip.SplitKeyMethodXOR)), kmip.Struct(kmip.TagTemplateAttribute))), c.want)
 	}
@@ -146,17 +149,18 @@ var _ ports.Store = (*flakyStore)(nil)
 // TestKeptKeyImport: Import places the imported key in the HSM, and an
 // Import that replaces an HSM object removes the replaced key from the HSM.
 func TestKeptKeyImport(t *testing.T) {
+	t.Parallel()
 	f := newKeeperFake(true)
 	s := newKeeperService(f)
 	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt))
 	old := storedObj(t, s, id).KeyRef
 	material := string(f.keys[old])
-	exported := mustOK(t, one(t, s, alice, v21, bi(kmip.OperationExport, uidItem(id))))
+	exported := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationExport, uidItem(id))))
 	if got := string(symKeyBytes(exported)); got != material {
 		t.Fatal("Export did not return the HSM key's material")
 	}
 
-	mustOK(t, one(t, s, alice, v21, importFrom(v21, exported, true)))
+	mustOK(t, sendOne(t, s, alice, v21, importFrom(v21, exported, true)))
 	o := storedObj(t, s, id)
 	if o.KeyRef == "" || o.KeyRef == old || f.held(old) || string(f.keys[o.KeyRef]) != material {
 		t.Fatalf("replacing import: old ref %q held %v, new ref %q", old, f.held(old), o.KeyRef)
@@ -167,7 +171,7 @@ func TestKeptKeyImport(t *testing.T) {
 
 	g := newKeeperFake(true)
 	other := newKeeperService(g)
-	mustOK(t, one(t, other, alice, v21, importFrom(v21, exported, false)))
+	mustOK(t, sendOne(t, other, alice, v21, importFrom(v21, exported, false)))
 	if o := storedObj(t, other, id); o.KeyRef == "" || string(g.keys[o.KeyRef]) != material {
 		t.Fatal("Import into another HSM server did not place the key in its HSM")
 	}
