@@ -23,6 +23,9 @@ const (
 	setsOrEmptiesIfNotOne                        // one identifier sets it, any other number empties it (KMIP 1.4 §4.9)
 )
 
+// The versions operations appeared in, for opSpec.since.
+var since11, since12, since14, since20 = version{1, 1}, version{1, 2}, version{1, 4}, version{2, 0}
+
 // opSpec is everything kmipd knows about one operation it implements.
 type opSpec struct {
 	run handler
@@ -56,9 +59,17 @@ type opSpec struct {
 var operations map[kmip.Operation]opSpec
 
 func init() {
-	v11, v12, v14, v20 := version{1, 1}, version{1, 2}, version{1, 4}, version{2, 0}
-	get, modify := kmip.OperationGet, kmip.OperationModifyAttribute
-	operations = map[kmip.Operation]opSpec{
+	operations = map[kmip.Operation]opSpec{}
+	for _, group := range []map[kmip.Operation]opSpec{objectOps(), lifecycleOps(), cryptoOps(), exchangeOps()} {
+		for op, spec := range group {
+			operations[op] = spec
+		}
+	}
+}
+
+// objectOps: the managed-object and server operations of KMIP 1.0 and 2.0.
+func objectOps() map[kmip.Operation]opSpec {
+	return map[kmip.Operation]opSpec{
 		kmip.OperationCreate:           {run: (*Service).create, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierCreate, noTarget: true, generates: true, async: true},
 		kmip.OperationRegister:         {run: (*Service).register, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierRegister, noTarget: true},
 		kmip.OperationGet:              {run: (*Service).get, usesKey: true},
@@ -67,20 +78,25 @@ func init() {
 		kmip.OperationAddAttribute:     {run: (*Service).addAttribute},
 		kmip.OperationModifyAttribute:  {run: (*Service).modifyAttribute},
 		kmip.OperationDeleteAttribute:  {run: (*Service).deleteAttribute},
-		kmip.OperationSetAttribute:     {run: (*Service).setAttribute, since: v20},
-		kmip.OperationAdjustAttribute:  {run: (*Service).adjustAttribute, since: v20},
+		kmip.OperationSetAttribute:     {run: (*Service).setAttribute, since: since20},
+		kmip.OperationAdjustAttribute:  {run: (*Service).adjustAttribute, since: since20},
 		kmip.OperationLocate:           {run: (*Service).locate, placeholder: setsOrEmptiesIfNotOne, uidEnum: kmip.UniqueIdentifierLocate, noTarget: true, async: true},
 		kmip.OperationActivate:         {run: (*Service).activate},
 		kmip.OperationRevoke:           {run: (*Service).revoke},
 		kmip.OperationDestroy:          {run: (*Service).destroy},
-		kmip.OperationDiscoverVersions: {run: (*Service).discoverVersions, since: v11, probe: true, noTarget: true},
+		kmip.OperationDiscoverVersions: {run: (*Service).discoverVersions, since: since11, probe: true, noTarget: true},
 		kmip.OperationQuery:            {run: (*Service).query, noTarget: true},
-		kmip.OperationInterop:          {run: (*Service).interop, since: v20, noTarget: true},
-		kmip.OperationLog:              {run: (*Service).logOp, since: v20, noTarget: true},
+		kmip.OperationInterop:          {run: (*Service).interop, since: since20, noTarget: true},
+		kmip.OperationLog:              {run: (*Service).logOp, since: since20, noTarget: true},
+	}
+}
 
+// lifecycleOps: split and join, re-key, check, leases, archive, Poll and Cancel.
+func lifecycleOps() map[kmip.Operation]opSpec {
+	return map[kmip.Operation]opSpec{
 		// Split and join (app/splitjoin.go).
-		kmip.OperationCreateSplitKey: {run: (*Service).createSplitKey, since: v12, placeholder: setsFirstPart, noTarget: true},
-		kmip.OperationJoinSplitKey:   {run: (*Service).joinSplitKey, since: v12, placeholder: setsPlaceholder, noTarget: true},
+		kmip.OperationCreateSplitKey: {run: (*Service).createSplitKey, since: since12, placeholder: setsFirstPart, noTarget: true},
+		kmip.OperationJoinSplitKey:   {run: (*Service).joinSplitKey, since: since12, placeholder: setsPlaceholder, noTarget: true},
 
 		// Lifecycle (app/rekey.go, check.go, archive.go, poll.go).
 		kmip.OperationReKey:              {run: (*Service).reKey, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierReKey, generates: true, async: true},
@@ -91,32 +107,44 @@ func init() {
 		kmip.OperationRecover:            {run: (*Service).recoverOp, placeholder: setsPlaceholder, async: true},
 		kmip.OperationPoll:               {run: (*Service).poll, noTarget: true},
 		kmip.OperationCancel:             {run: (*Service).cancel},
+	}
+}
 
+// cryptoOps: key-pair generation, derivation and the cryptographic operations.
+func cryptoOps() map[kmip.Operation]opSpec {
+	get, modify := kmip.OperationGet, kmip.OperationModifyAttribute
+	return map[kmip.Operation]opSpec{
 		// Cryptographic operations: app/crypto_*.go, app/keypair.go. Those
 		// that use a key without returning it follow the Get rule when the
 		// policy has none for them, as the reference server does.
 		kmip.OperationCreateKeyPair: {run: (*Service).createKeyPair, placeholder: setsPrivateKeyID, uidEnum: kmip.UniqueIdentifierCreateKeyPair, noTarget: true, generates: true, async: true},
 		// Re-key Key Pair changes the public key it replaces (names, links)
 		// under that key's Modify Attribute rule.
-		kmip.OperationReKeyKeyPair:    {run: (*Service).reKeyKeyPair, since: v11, placeholder: setsPrivateKeyID, uidEnum: kmip.UniqueIdentifierReKeyKeyPair, publicKeyRuleOf: modify, generates: true, async: true},
+		kmip.OperationReKeyKeyPair:    {run: (*Service).reKeyKeyPair, since: since11, placeholder: setsPrivateKeyID, uidEnum: kmip.UniqueIdentifierReKeyKeyPair, publicKeyRuleOf: modify, generates: true, async: true},
 		kmip.OperationDeriveKey:       {run: (*Service).deriveKey, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierDeriveKey, usesKey: true, generates: true, async: true},
-		kmip.OperationEncrypt:         {run: (*Service).encrypt, since: v12, ruleOf: get, usesKey: true},
-		kmip.OperationDecrypt:         {run: (*Service).decrypt, since: v12, ruleOf: get, usesKey: true},
-		kmip.OperationSign:            {run: (*Service).sign, since: v12, ruleOf: get, usesKey: true},
-		kmip.OperationSignatureVerify: {run: (*Service).signatureVerify, since: v12, ruleOf: get, usesKey: true},
-		kmip.OperationMAC:             {run: (*Service).mac, since: v12, ruleOf: get, usesKey: true},
-		kmip.OperationMACVerify:       {run: (*Service).macVerify, since: v12, ruleOf: get, usesKey: true},
-		kmip.OperationRNGRetrieve:     {run: (*Service).rngRetrieve, since: v12, noTarget: true},
-		kmip.OperationRNGSeed:         {run: (*Service).rngSeed, since: v12, noTarget: true},
-		kmip.OperationHash:            {run: (*Service).hash, since: v12, noTarget: true},
+		kmip.OperationEncrypt:         {run: (*Service).encrypt, since: since12, ruleOf: get, usesKey: true},
+		kmip.OperationDecrypt:         {run: (*Service).decrypt, since: since12, ruleOf: get, usesKey: true},
+		kmip.OperationSign:            {run: (*Service).sign, since: since12, ruleOf: get, usesKey: true},
+		kmip.OperationSignatureVerify: {run: (*Service).signatureVerify, since: since12, ruleOf: get, usesKey: true},
+		kmip.OperationMAC:             {run: (*Service).mac, since: since12, ruleOf: get, usesKey: true},
+		kmip.OperationMACVerify:       {run: (*Service).macVerify, since: since12, ruleOf: get, usesKey: true},
+		kmip.OperationRNGRetrieve:     {run: (*Service).rngRetrieve, since: since12, noTarget: true},
+		kmip.OperationRNGSeed:         {run: (*Service).rngSeed, since: since12, noTarget: true},
+		kmip.OperationHash:            {run: (*Service).hash, since: since12, noTarget: true},
+	}
+}
 
+// exchangeOps: Import, Export, Set Endpoint Role, Certify and Re-certify.
+func exchangeOps() map[kmip.Operation]opSpec {
+	get, modify := kmip.OperationGet, kmip.OperationModifyAttribute
+	return map[kmip.Operation]opSpec{
 		// Import, Export (app/import_export.go): Export returns what Get
 		// does and falls back to the Get rule; an Import that replaces an
 		// existing object, which discards it, to its Destroy rule.
-		kmip.OperationImport: {run: (*Service).importObject, since: v14, placeholder: setsPlaceholder, ruleOf: kmip.OperationDestroy, noTarget: true},
-		kmip.OperationExport: {run: (*Service).export, since: v14, placeholder: setsPlaceholder, ruleOf: get, usesKey: true},
+		kmip.OperationImport: {run: (*Service).importObject, since: since14, placeholder: setsPlaceholder, ruleOf: kmip.OperationDestroy, noTarget: true},
+		kmip.OperationExport: {run: (*Service).export, since: since14, placeholder: setsPlaceholder, ruleOf: get, usesKey: true},
 		// Set Endpoint Role (app/endpoint.go).
-		kmip.OperationSetEndpointRole: {run: (*Service).setEndpointRole, since: v20},
+		kmip.OperationSetEndpointRole: {run: (*Service).setEndpointRole, since: since20},
 
 		// Certify and Re-certify (app/certify.go), with a CA only; the
 		// reserved policies do not name them, so they follow the Modify
