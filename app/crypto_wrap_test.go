@@ -76,7 +76,13 @@ func TestGetWrapped(t *testing.T) {
 		mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(target), wrapSpecItem(kmip.WrappingMethodEncrypt, kek, noEnc,
 			kmip.Text(kmip.TagAttributeName, "Name")))), kmip.ResultReasonEncodingOptionError)
 		mustFail(t, one(t, s, bob, v, bi(kmip.OperationGet, uidItem(target), wrapSpecItem(kmip.WrappingMethodEncrypt, kek, noEnc))), kmip.ResultReasonPermissionDenied)
-		mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(target), wrapSpecItem(kmip.WrappingMethodTR_31, kek))), kmip.ResultReasonKeyWrapTypeNotSupported)
+		// Key Wrap Type Not Supported is a KMIP 2.0 reason; KMIP 1.4 §11.12
+		// (Table 338) answers an unsupported Key Wrap Type with "Not Supported".
+		want = kmip.ResultReasonFeatureNotSupported
+		if v.major >= 2 {
+			want = kmip.ResultReasonKeyWrapTypeNotSupported
+		}
+		mustFail(t, one(t, s, alice, v, bi(kmip.OperationGet, uidItem(target), wrapSpecItem(kmip.WrappingMethodTR_31, kek))), want)
 	}
 }
 

@@ -82,7 +82,10 @@ const (
 )
 
 // kindReason is a kind's name (for the log) and its Result Reason in KMIP
-// 1.0-1.3, in KMIP 1.4 and in KMIP 2.x (2.0 and 2.1 agree on every kind).
+// 1.0-1.3, in KMIP 1.4 and in KMIP 2.x. 2.0 and 2.1 agree on every kind: no
+// v2x reason is one 2.1 added (0x48 on), and the 2.0 error tables could not
+// be compared (only 2.1's text is at hand); reason answers each version with
+// a reason it defines.
 type kindReason struct {
 	name            string
 	pre14, v14, v2x kmip.ResultReason
@@ -162,16 +165,17 @@ var kindReasons = func() map[errKind]kindReason {
 	}
 }()
 
-// reason is k's Result Reason in protocol version v.
+// reason is k's Result Reason in protocol version v, one v defines
+// (reasonIn: Key Value Not Present, say, is KMIP 1.2).
 func (k errKind) reason(v version) kmip.ResultReason {
 	r := kindReasons[k]
 	switch {
 	case v.major >= 2:
-		return r.v2x
+		return reasonIn(r.v2x, v)
 	case v.atLeast(1, 4):
-		return r.v14
+		return reasonIn(r.v14, v)
 	}
-	return r.pre14
+	return reasonIn(r.pre14, v)
 }
 
 func (k errKind) String() string { return kindReasons[k].name }

@@ -41,3 +41,51 @@ func stripNewer(it *kmip.Item, v version) []kmip.Tag {
 func enumIn(t kmip.Tag, e uint32, v version) bool {
 	return kmip.EnumDefinedIn(t, e, v.major, v.minor)
 }
+
+// olderReason is, for a Result Reason a version may not define, the reason
+// an older version gives for the same failure: the KMIP 1.4 §11 tables
+// answer Feature Not Supported ("Not Supported") for a Key Wrap Type the
+// server does not support, and kmipd answers Permission Denied where 1.4
+// says Sensitive or Not Extractable; Private and Public Protection Storage
+// Unavailable (2.1) refine 2.0's Protection Storage Unavailable; a key value
+// not present (1.2) is the item not found before.
+var olderReason = map[kmip.ResultReason]kmip.ResultReason{
+	kmip.ResultReasonKeyWrapTypeNotSupported:             kmip.ResultReasonFeatureNotSupported,
+	kmip.ResultReasonSensitive:                           kmip.ResultReasonPermissionDenied,
+	kmip.ResultReasonNotExtractable:                      kmip.ResultReasonPermissionDenied,
+	kmip.ResultReasonKeyValueNotPresent:                  kmip.ResultReasonItemNotFound,
+	kmip.ResultReasonPrivateProtectionStorageUnavailable: kmip.ResultReasonProtectionStorageUnavailable,
+	kmip.ResultReasonPublicProtectionStorageUnavailable:  kmip.ResultReasonProtectionStorageUnavailable,
+	kmip.ResultReasonObjectNotFound:                      kmip.ResultReasonItemNotFound,
+	kmip.ResultReasonWrongKeyLifecycleState:              kmip.ResultReasonPermissionDenied,
+	kmip.ResultReasonInvalidAttribute:                    kmip.ResultReasonInvalidField,
+	kmip.ResultReasonInvalidAttributeValue:               kmip.ResultReasonInvalidField,
+	kmip.ResultReasonAttributeReadOnly:                   kmip.ResultReasonPermissionDenied,
+	kmip.ResultReasonReadOnlyAttribute:                   kmip.ResultReasonPermissionDenied,
+	kmip.ResultReasonBadCryptographicParameters:          kmip.ResultReasonInvalidField,
+	kmip.ResultReasonUnsupportedCryptographicParameters:  kmip.ResultReasonInvalidField,
+	kmip.ResultReasonIncompatibleCryptographicUsageMask:  kmip.ResultReasonPermissionDenied,
+	kmip.ResultReasonInvalidObjectType:                   kmip.ResultReasonInvalidField,
+	kmip.ResultReasonObjectDestroyed:                     kmip.ResultReasonItemNotFound,
+	kmip.ResultReasonWrappingObjectNotFound:              kmip.ResultReasonItemNotFound,
+	kmip.ResultReasonServerLimitExceeded:                 kmip.ResultReasonPermissionDenied,
+	kmip.ResultReasonInvalidCorrelationValue:             kmip.ResultReasonItemNotFound,
+	kmip.ResultReasonInvalidAsynchronousCorrelationValue: kmip.ResultReasonItemNotFound,
+}
+
+// reasonIn returns r when protocol version v defines it, else the older
+// reason for the same failure (olderReason) that v defines, else General
+// Failure: no answer carries a Result Reason its version does not define.
+func reasonIn(r kmip.ResultReason, v version) kmip.ResultReason {
+	for range len(olderReason) + 1 {
+		if enumIn(kmip.TagResultReason, uint32(r), v) {
+			return r
+		}
+		older, ok := olderReason[r]
+		if !ok {
+			break
+		}
+		r = older
+	}
+	return kmip.ResultReasonGeneralFailure
+}

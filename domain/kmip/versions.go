@@ -25,7 +25,8 @@ var tagBlocks = []since{
 }
 
 // enumBlocks are the blocks of the enumerations whose values a server lists
-// (Query answers); other enumerations are not split by version here.
+// (Query answers) or answers with (Result Reason); other enumerations are
+// not split by version here.
 var enumBlocks = map[Tag][]since{
 	TagOperation: {
 		{0x01, 1, 0}, {0x1D, 1, 1}, // Re-key Key Pair, Discover Versions
@@ -35,6 +36,20 @@ var enumBlocks = map[Tag][]since{
 		{0x36, 2, 1}, // Set Defaults ... Ping
 	},
 	TagObjectType: {{0x01, 1, 0}, {0x09, 1, 2}, {0x0A, 2, 0}}, // PGP Key; Certificate Request
+	// Result Reasons: each joined the version that brought the field or
+	// feature it reports on (Encoding Option 1.1; Key Value Location and
+	// Attestation 1.2; Sensitive, Extractable and Import 1.4), as the KMIP
+	// 1.4 §9.1.3.2.29 table lists them; 2.0 defined 0x19-0x47 (PyKMIP's
+	// 2.0 enums) and 2.1 0x48 on. General Failure is KMIP 1.0.
+	TagResultReason: {
+		{0x01, 1, 0},
+		{0x12, 1, 1},  // Encoding Option Error
+		{0x13, 1, 2},  // Key Value Not Present, Attestation Required/Failed
+		{0x16, 1, 4},  // Sensitive, Not Extractable, Object Already Exists
+		{0x19, 2, 0},  // Invalid Ticket ... PKCS#11 Invalid Interface (0x47)
+		{0x48, 2, 1},  // Private Protection Storage Unavailable ... Duplicate Process Request
+		{0x100, 1, 0}, // General Failure
+	},
 	TagProfileName: {
 		{0x01, 1, 3}, // the KMIPv1.0-v1.3 profiles
 		{0x79, 1, 4}, // the KMIPv1.4 profiles
