@@ -4,14 +4,14 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
-// stripNewer removes from a KMIP 1.x response every item whose tag the
-// negotiated version v does not define (kmip.TagDefinedIn), at any depth:
-// a client of that version cannot know such a field, and the spec of that
-// version cannot require it, so no answer loses a field its version needs.
-// It returns the tags it removed, for the log; KMIP 2.x answers are kept as
-// they are.
+// stripNewer removes from a response every item whose tag the negotiated
+// version v does not define (kmip.TagDefinedIn), at any depth: newer than
+// v, or a 1.x tag KMIP 2.x removed (Template-Attribute, Operation Policy
+// Name, Attribute Index ...). A client of that version cannot know such a
+// field, and the spec of that version cannot require it, so no answer loses
+// a field its version needs. It returns the tags it removed, for the log.
 func stripNewer(it *kmip.Item, v version) []kmip.Tag {
-	if v.major >= 2 || it == nil || it.Type != kmip.TypeStructure {
+	if it == nil || it.Type != kmip.TypeStructure {
 		return nil
 	}
 	var dropped []kmip.Tag
@@ -88,4 +88,46 @@ func reasonIn(r kmip.ResultReason, v version) kmip.ResultReason {
 		r = older
 	}
 	return kmip.ResultReasonGeneralFailure
+}
+
+// attrHolders are the KMIP 2.x structures whose children are attributes.
+var attrHolders = map[kmip.Tag]bool{
+	kmip.TagAttributes: true, kmip.TagCommonAttributes: true, kmip.TagPrivateKeyAttributes: true,
+	kmip.TagPublicKeyAttributes: true, kmip.TagNewAttribute: true, kmip.TagCurrentAttribute: true,
+}
+
+// removedField refuses a request payload of version v holding, at any
+// depth, a KMIP 1.x tag v no longer defines (kmip.RemovedIn: KMIP 2.0 made
+// Template-Attribute, Template, Attribute Index, Operation Policy Name ...
+// "(Reserved)"). An attribute in an Attributes structure (attrHolders) is an Invalid
+// Attribute ("An attribute is invalid for this object for this operation",
+// KMIP 2.1 §11.47); any other such field is an Invalid Message, "the invalid
+// use of a known tag" (§11.47), as the reference server answers a 2.0 Create
+// with a Template-Attribute. A Template object is left to the Object Type
+// check (Invalid Object Type, KMIP 2.1 §6.1.43). It returns nil when there
+// is none.
+func removedField(payload *kmip.Item, v version) *Error {
+	if v.major < 2 {
+		return nil
+	}
+	var walk func(it *kmip.Item) *Error
+	walk = func(it *kmip.Item) *Error {
+		for _, c := range it.Children() {
+			if !kmip.RemovedIn(c.Tag, v.major, v.minor) {
+				if err := walk(c); err != nil {
+					return err
+				}
+				continue
+			}
+			switch {
+			case attrHolders[it.Tag]:
+				return errorf(kmip.ResultReasonInvalidAttribute, "%s is not an attribute in KMIP %s (removed in 2.0)", c.Tag.SpecName(), v)
+			case c.Tag == kmip.TagTemplate && it == payload:
+				continue // a Template object: its Object Type is refused (Invalid Object Type)
+			}
+			return errorf(kmip.ResultReasonInvalidMessage, "%s is not a KMIP %s field (removed in 2.0)", c.Tag.SpecName(), v)
+		}
+		return nil
+	}
+	return walk(payload)
 }

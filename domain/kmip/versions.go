@@ -72,12 +72,47 @@ func atLeast(major, minor, wantMajor, wantMinor int32) bool {
 	return major > wantMajor || (major == wantMajor && minor >= wantMinor)
 }
 
-// TagDefinedIn reports whether protocol version major.minor defines tag t,
-// judged by when the tag was introduced: tags KMIP 2.x removed are not told
-// apart. Extension tags (0x54xxxx) are defined in every version.
+// removedIn2 are the KMIP 1.x tags KMIP 2.0 designated "(Reserved)" (the
+// KMIP 2.1 §8 tag table lists them so; PyKMIP's enums mark them "designated
+// '(Reserved)' in KMIP 2.0"): templates and their Template-Attributes,
+// Operation Policy Name, Custom Attribute (2.x has Vendor Attribute),
+// Attribute Index, and the deprecated certificate identification attributes.
+var removedIn2 = map[Tag]bool{
+	TagAttributeIndex:                      true,
+	TagCertificateIdentifier:               true,
+	TagCertificateIssuer:                   true,
+	TagCertificateIssuerAlternativeName:    true,
+	TagCertificateIssuerDistinguishedName:  true,
+	TagCertificateSubject:                  true,
+	TagCertificateSubjectAlternativeName:   true,
+	TagCertificateSubjectDistinguishedName: true,
+	TagCommonTemplateAttribute:             true,
+	TagCustomAttribute:                     true,
+	TagIssuer:                              true,
+	TagOperationPolicyName:                 true,
+	TagPrivateKeyTemplateAttribute:         true,
+	TagPublicKeyTemplateAttribute:          true,
+	TagSerialNumber:                        true,
+	TagTemplate:                            true,
+	TagTemplateAttribute:                   true,
+}
+
+// RemovedIn reports whether tag t is a KMIP 1.x tag that protocol version
+// major.minor no longer defines (KMIP 2.0 on: removedIn2).
+func RemovedIn(t Tag, major, minor int32) bool {
+	return major >= 2 && removedIn2[t]
+}
+
+// TagDefinedIn reports whether protocol version major.minor defines tag t:
+// the tag was introduced in that version or before, and KMIP 2.x did not
+// remove it (RemovedIn). Extension tags (0x54xxxx) are defined in every
+// version.
 func TagDefinedIn(t Tag, major, minor int32) bool {
 	if uint32(t) < 0x420001 || uint32(t) > 0x42FFFF {
 		return true
+	}
+	if RemovedIn(t, major, minor) {
+		return false
 	}
 	sinceMajor, sinceMinor := blockOf(tagBlocks, uint32(t))
 	return atLeast(major, minor, sinceMajor, sinceMinor)

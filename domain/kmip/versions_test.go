@@ -25,6 +25,14 @@ func TestTagDefinedIn(t *testing.T) {
 		{TagRotateLatest, 2, 0, false},                 //
 		{TagAsynchronousCorrelationValues, 2, 1, true}, //
 		{Tag(0x540001), 1, 0, true},                    // extension
+		{TagTemplateAttribute, 1, 4, true},             // removed by KMIP 2.0
+		{TagTemplateAttribute, 2, 0, false},            //
+		{TagOperationPolicyName, 2, 1, false},          //
+		{TagAttributeIndex, 2, 0, false},               //
+		{TagCustomAttribute, 1, 0, true},               //
+		{TagCustomAttribute, 2, 1, false},              //
+		{TagCertificateIdentifier, 2, 0, false},        //
+		{TagTemplate, 2, 1, false},                     //
 	} {
 		if got := TagDefinedIn(c.tag, c.major, c.minor); got != c.want {
 			t.Errorf("TagDefinedIn(%s, %d.%d) = %v, want %v", c.tag, c.major, c.minor, got, c.want)
