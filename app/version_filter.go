@@ -96,6 +96,12 @@ var attrHolders = map[kmip.Tag]bool{
 	kmip.TagPublicKeyAttributes: true, kmip.TagNewAttribute: true, kmip.TagCurrentAttribute: true,
 }
 
+// pykmipTemplateAttrs are the operations whose 2.x requests may still hold
+// a Template-Attribute: PyKMIP, the reference client, sends one in Re-key
+// at every version (its Re-key payload has no KMIP 2.0 form) and the
+// reference server reads it.
+var pykmipTemplateAttrs = map[kmip.Operation]bool{kmip.OperationReKey: true}
+
 // removedField refuses a request payload of version v holding, at any
 // depth, a KMIP 1.x tag v no longer defines (kmip.RemovedIn: KMIP 2.0 made
 // Template-Attribute, Template, Attribute Index, Operation Policy Name ...
@@ -106,7 +112,7 @@ var attrHolders = map[kmip.Tag]bool{
 // with a Template-Attribute. A Template object is left to the Object Type
 // check (Invalid Object Type, KMIP 2.1 §6.1.43). It returns nil when there
 // is none.
-func removedField(payload *kmip.Item, v version) *Error {
+func removedField(op kmip.Operation, payload *kmip.Item, v version) *Error {
 	if v.major < 2 {
 		return nil
 	}
@@ -124,6 +130,8 @@ func removedField(payload *kmip.Item, v version) *Error {
 				return errorf(kmip.ResultReasonInvalidAttribute, "%s is not an attribute in KMIP %s (removed in 2.0)", c.Tag.SpecName(), v)
 			case c.Tag == kmip.TagTemplate && it == payload:
 				continue // a Template object: its Object Type is refused (Invalid Object Type)
+			case it == payload && pykmipTemplateAttrs[op] && c.Tag == kmip.TagTemplateAttribute:
+				continue
 			}
 			return errorf(kmip.ResultReasonInvalidMessage, "%s is not a KMIP %s field (removed in 2.0)", c.Tag.SpecName(), v)
 		}

@@ -75,7 +75,8 @@ func aesCreateIn(v version, bits int32, name string) *kmip.Item {
 // KMIP 2.0 removed is refused and changes nothing: an attribute 2.x does not
 // define is an Invalid Attribute, another such field (Template-Attribute,
 // Attribute Index) an Invalid Message, the reference server's answer to a
-// 2.0 Create with a Template-Attribute. The same requests at 1.4 succeed.
+// 2.0 Create with a Template-Attribute. The same requests at 1.4 succeed;
+// a Re-key's Template-Attribute is read, as the reference server does.
 func TestRemovedFieldsRefusedIn2x(t *testing.T) {
 	ta := func() *kmip.Item {
 		return kmip.Struct(kmip.TagTemplateAttribute,
@@ -108,6 +109,8 @@ func TestRemovedFieldsRefusedIn2x(t *testing.T) {
 		id := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt), nameItem("idx-"+v.String()))
 		mustFail(t, one(t, s, alice, v, bi(kmip.OperationDeleteAttribute, uidItem(id),
 			kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagName)), kmip.Int(kmip.TagAttributeIndex, 0))), kmip.ResultReasonInvalidMessage)
+		// Re-key with a Template-Attribute, as PyKMIP sends it at every version, is served.
+		mustOK(t, one(t, s, alice, v, bi(kmip.OperationReKey, uidItem(id), kmip.Struct(kmip.TagTemplateAttribute))))
 		// A Template object: its Object Type 2.x does not define is refused (2.1 §6.1.43).
 		mustFail(t, one(t, s, alice, v, bi(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
 			kmip.Struct(kmip.TagTemplate, attr14("Cryptographic Length", kmip.Int(0, 128))))), kmip.ResultReasonInvalidObjectType)
