@@ -66,8 +66,13 @@ const (
 	// Certify and Re-certify.
 	errKindBadCSR
 
-	// Check (KMIP 1.4 §4.10): the first refused item names the reason.
+	// Check (KMIP 1.4 §4.10): the first refused item names the reason; also
+	// a Get Usage Allocation the Usage Limits Count cannot grant.
 	errKindUsageLimit
+
+	// Get Usage Allocation (KMIP 1.4 §11.19; 2.0 §6.1.22.1, 2.1 §6.1.23.1).
+	errKindNoUsageLimits // the object has no Usage Limits
+	errKindCannotProtect // not usable for applying protection now (state, dates)
 
 	// Streams and asynchronous operations.
 	errKindUnknownCorrelation      // no outstanding streamed operation
@@ -155,6 +160,12 @@ var kindReasons = func() map[errKind]kindReason {
 		errKindBadCSR: {"bad certificate request", field, field, kmip.ResultReasonInvalidCSR},
 
 		errKindUsageLimit: {"usage limit", denied, denied, kmip.ResultReasonUsageLimitExceeded},
+		// 1.4 §11.19 "no Usage Limits attribute, or ... not able to be used
+		// for applying cryptographic protection": Illegal Operation; the
+		// 2.0 and 2.1 tables list Attribute Not Found and, of the general
+		// reasons, Permission Denied (not Wrong Key Lifecycle State).
+		errKindNoUsageLimits: {"no usage limits", illegal, illegal, kmip.ResultReasonAttributeNotFound},
+		errKindCannotProtect: {"cannot protect now", illegal, illegal, denied},
 
 		errKindUnknownCorrelation:      {"unknown correlation", notFound, notFound, kmip.ResultReasonInvalidCorrelationValue},
 		errKindUnknownAsyncCorrelation: {"unknown asynchronous correlation", notFound, notFound, kmip.ResultReasonInvalidAsynchronousCorrelationValue},
