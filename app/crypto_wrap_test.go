@@ -77,7 +77,13 @@ func TestGetWrapped(t *testing.T) {
 		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(target), wrapSpecItem(kmip.WrappingMethodEncrypt, kek, noEnc,
 			kmip.Text(kmip.TagAttributeName, "Name")))), kmip.ResultReasonEncodingOptionError)
 		mustFail(t, sendOne(t, s, bob, v, batchItem(kmip.OperationGet, uidItem(target), wrapSpecItem(kmip.WrappingMethodEncrypt, kek, noEnc))), kmip.ResultReasonPermissionDenied)
-		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(target), wrapSpecItem(kmip.WrappingMethodTR_31, kek))), kmip.ResultReasonKeyWrapTypeNotSupported)
+		// Key Wrap Type Not Supported is a KMIP 2.0 reason; KMIP 1.4 §11.12
+		// (Table 338) answers an unsupported Key Wrap Type with "Not Supported".
+		want = kmip.ResultReasonFeatureNotSupported
+		if v.major >= 2 {
+			want = kmip.ResultReasonKeyWrapTypeNotSupported
+		}
+		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGet, uidItem(target), wrapSpecItem(kmip.WrappingMethodTR_31, kek))), want)
 	}
 }
 

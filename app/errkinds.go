@@ -66,8 +66,13 @@ const (
 	// Certify and Re-certify.
 	errKindBadCSR
 
-	// Check (KMIP 1.4 §4.10): the first refused item names the reason.
+	// Check (KMIP 1.4 §4.10): the first refused item names the reason; also
+	// a Get Usage Allocation the Usage Limits Count cannot grant.
 	errKindUsageLimit
+
+	// Get Usage Allocation (KMIP 1.4 §11.19; 2.0 §6.1.22.1, 2.1 §6.1.23.1).
+	errKindNoUsageLimits // the object has no Usage Limits
+	errKindCannotProtect // not usable for applying protection now (state, dates)
 
 	// Streams and asynchronous operations.
 	errKindUnknownCorrelation      // no outstanding streamed operation
@@ -82,7 +87,10 @@ const (
 )
 
 // kindReason is a kind's name (for the log) and its Result Reason in KMIP
-// 1.0-1.3, in KMIP 1.4 and in KMIP 2.x (2.0 and 2.1 agree on every kind).
+// 1.0-1.3, in KMIP 1.4 and in KMIP 2.x. 2.0 and 2.1 agree on every kind: no
+// v2x reason is one 2.1 added (0x48 on), and the 2.0 error tables could not
+// be compared (only 2.1's text is at hand); reason answers each version with
+// a reason it defines.
 type kindReason struct {
 	name            string
 	pre14, v14, v2x kmip.ResultReason
@@ -152,6 +160,12 @@ var kindReasons = func() map[errKind]kindReason {
 		errKindBadCSR: {"bad certificate request", field, field, kmip.ResultReasonInvalidCSR},
 
 		errKindUsageLimit: {"usage limit", denied, denied, kmip.ResultReasonUsageLimitExceeded},
+		// 1.4 §11.19 "no Usage Limits attribute, or ... not able to be used
+		// for applying cryptographic protection": Illegal Operation; the
+		// 2.0 and 2.1 tables list Attribute Not Found and, of the general
+		// reasons, Permission Denied (not Wrong Key Lifecycle State).
+		errKindNoUsageLimits: {"no usage limits", illegal, illegal, kmip.ResultReasonAttributeNotFound},
+		errKindCannotProtect: {"cannot protect now", illegal, illegal, denied},
 
 		errKindUnknownCorrelation:      {"unknown correlation", notFound, notFound, kmip.ResultReasonInvalidCorrelationValue},
 		errKindUnknownAsyncCorrelation: {"unknown asynchronous correlation", notFound, notFound, kmip.ResultReasonInvalidAsynchronousCorrelationValue},
@@ -162,16 +176,17 @@ var kindReasons = func() map[errKind]kindReason {
 	}
 }()
 
-// reason is k's Result Reason in protocol version v.
+// reason is k's Result Reason in protocol version v, one v defines
+// (reasonIn: Key Value Not Present, say, is KMIP 1.2).
 func (k errKind) reason(v version) kmip.ResultReason {
 	r := kindReasons[k]
 	switch {
 	case v.major >= 2:
-		return r.v2x
+		return reasonIn(r.v2x, v)
 	case v.atLeast(1, 4):
-		return r.v14
+		return reasonIn(r.v14, v)
 	}
-	return r.pre14
+	return reasonIn(r.pre14, v)
 }
 
 func (k errKind) String() string { return kindReasons[k].name }

@@ -50,3 +50,37 @@ func TestKindReasonByVersion(t *testing.T) {
 		}
 	}
 }
+
+// No answer carries a Result Reason its version does not define: a 2.1
+// reason answers a 2.0 client with the 2.0 one it refines (or General
+// Failure), a 1.2 or 1.4 reason a 1.0/1.1 or 1.3 client with the older one.
+func TestResultReasonDefinedInVersion(t *testing.T) {
+	cases := []struct {
+		err  error
+		v    version
+		want kmip.ResultReason
+	}{
+		{errorf(kmip.ResultReasonPrivateProtectionStorageUnavailable, "x"), version{2, 1}, kmip.ResultReasonPrivateProtectionStorageUnavailable},
+		{errorf(kmip.ResultReasonPrivateProtectionStorageUnavailable, "x"), version{2, 0}, kmip.ResultReasonProtectionStorageUnavailable},
+		{errorf(kmip.ResultReasonConstraintViolation, "x"), version{2, 1}, kmip.ResultReasonConstraintViolation},
+		{errorf(kmip.ResultReasonConstraintViolation, "x"), version{2, 0}, kmip.ResultReasonGeneralFailure},
+		{errorf(kmip.ResultReasonPKCS_11InvalidInterface, "x"), version{2, 0}, kmip.ResultReasonPKCS_11InvalidInterface},
+		{errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "x"), version{2, 0}, kmip.ResultReasonKeyWrapTypeNotSupported},
+		{errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "x"), version{1, 4}, kmip.ResultReasonFeatureNotSupported},
+		{errorf(kmip.ResultReasonKeyValueNotPresent, "x"), version{1, 2}, kmip.ResultReasonKeyValueNotPresent},
+		{errorf(kmip.ResultReasonKeyValueNotPresent, "x"), version{1, 1}, kmip.ResultReasonItemNotFound},
+		{errorf(kmip.ResultReasonEncodingOptionError, "x"), version{1, 1}, kmip.ResultReasonEncodingOptionError},
+		{errorf(kmip.ResultReasonEncodingOptionError, "x"), version{1, 0}, kmip.ResultReasonGeneralFailure},
+		{errorf(kmip.ResultReasonObjectAlreadyExists, "x"), version{1, 3}, kmip.ResultReasonGeneralFailure},
+		{errorf(kmip.ResultReasonNotExtractable, "x"), version{1, 3}, kmip.ResultReasonPermissionDenied},
+		{errorf(kmip.ResultReasonWrongKeyLifecycleState, "x"), version{1, 4}, kmip.ResultReasonPermissionDenied},
+		{kindErr(errKindNoKeyValue, "x"), version{1, 1}, kmip.ResultReasonItemNotFound},
+		{kindErr(errKindNoKeyValue, "x"), version{1, 2}, kmip.ResultReasonKeyValueNotPresent},
+		{kindErr(errKindNoKeyValue, "x"), version{2, 0}, kmip.ResultReasonKeyValueNotPresent},
+	}
+	for _, c := range cases {
+		if got, _, _ := resultFor(c.err, c.v); got != c.want {
+			t.Errorf("%v in %s: %s, want %s", c.err, c.v, got, c.want)
+		}
+	}
+}

@@ -70,6 +70,7 @@ func missingData(format string, args ...any) *Error {
 // message a client sees. Errors it does not know become General Failure with
 // a generic message; internal is true for those, and the caller logs them.
 func resultFor(err error, v version) (reason kmip.ResultReason, msg string, internal bool) {
+	defer func() { reason = reasonIn(reason, v) }()
 	var ae *Error
 	switch {
 	case errors.As(err, &ae) && ae.Kind != errKindNone:

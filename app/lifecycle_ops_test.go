@@ -157,7 +157,7 @@ func TestArchiveRecover(t *testing.T) {
 	for _, v := range []version{v14, v21} {
 		t.Run(v.String(), func(t *testing.T) {
 			s, _ := newClockedService(t)
-			id := createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
+			id := createdID(t, sendOne(t, s, alice, v, aesCreateIn(v, 128, "")))
 			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationArchive, uidItem(id))))
 			for _, op := range []kmip.Operation{kmip.OperationGet, kmip.OperationGetAttributes, kmip.OperationActivate,
 				kmip.OperationArchive, kmip.OperationReKey, kmip.OperationObtainLease, kmip.OperationCheck, kmip.OperationDestroy} {

@@ -137,7 +137,7 @@ func TestKMIP2ResultReasons(t *testing.T) {
 	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationActivate, uidItem(opaque(v21)))), kmip.ResultReasonInvalidObjectType)
 	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationActivate, uidItem(opaque(v14)))), kmip.ResultReasonIllegalOperation)
 	for _, v := range []version{v14, v21} {
-		id := createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
+		id := createdID(t, sendOne(t, s, alice, v, aesCreateIn(v, 128, "")))
 		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))))
 		want := kmip.ResultReasonPermissionDenied // 1.4 §11.22
 		if v.major >= 2 {

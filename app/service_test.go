@@ -150,7 +150,7 @@ func TestLifecycle(t *testing.T) {
 				wrongState = kmip.ResultReasonWrongKeyLifecycleState
 				destroyedGet = kmip.ResultReasonObjectDestroyed
 			}
-			id := createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
+			id := createdID(t, sendOne(t, s, alice, v, aesCreateIn(v, 128, "")))
 			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))))
 			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))), wrongState)
 			mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDestroy, uidItem(id))), wrongState)
@@ -178,7 +178,7 @@ func TestLifecycle(t *testing.T) {
 				t.Fatalf("compromise after destroy: %s", st)
 			}
 			// A Pre-Active key revoked for compromise becomes Compromised, then Destroyed Compromised.
-			id = createdID(t, sendOne(t, s, alice, v, aesCreate14(128, "")))
+			id = createdID(t, sendOne(t, s, alice, v, aesCreateIn(v, 128, "")))
 			mustOK(t, sendOne(t, s, alice, v, revoke(kmip.RevocationReasonCodeKeyCompromise)))
 			if st := state(t, s, v, id); st != domain.Compromised {
 				t.Fatalf("compromise: %s", st)

@@ -25,7 +25,8 @@ var tagBlocks = []since{
 }
 
 // enumBlocks are the blocks of the enumerations whose values a server lists
-// (Query answers); other enumerations are not split by version here.
+// (Query answers) or answers with (Result Reason); other enumerations are
+// not split by version here.
 var enumBlocks = map[Tag][]since{
 	TagOperation: {
 		{0x01, 1, 0}, {0x1D, 1, 1}, // Re-key Key Pair, Discover Versions
@@ -35,6 +36,20 @@ var enumBlocks = map[Tag][]since{
 		{0x36, 2, 1}, // Set Defaults ... Ping
 	},
 	TagObjectType: {{0x01, 1, 0}, {0x09, 1, 2}, {0x0A, 2, 0}}, // PGP Key; Certificate Request
+	// Result Reasons: each joined the version that brought the field or
+	// feature it reports on (Encoding Option 1.1; Key Value Location and
+	// Attestation 1.2; Sensitive, Extractable and Import 1.4), as the KMIP
+	// 1.4 §9.1.3.2.29 table lists them; 2.0 defined 0x19-0x47 (PyKMIP's
+	// 2.0 enums) and 2.1 0x48 on. General Failure is KMIP 1.0.
+	TagResultReason: {
+		{0x01, 1, 0},
+		{0x12, 1, 1},  // Encoding Option Error
+		{0x13, 1, 2},  // Key Value Not Present, Attestation Required/Failed
+		{0x16, 1, 4},  // Sensitive, Not Extractable, Object Already Exists
+		{0x19, 2, 0},  // Invalid Ticket ... PKCS#11 Invalid Interface (0x47)
+		{0x48, 2, 1},  // Private Protection Storage Unavailable ... Duplicate Process Request
+		{0x100, 1, 0}, // General Failure
+	},
 	TagProfileName: {
 		{0x01, 1, 3}, // the KMIPv1.0-v1.3 profiles
 		{0x79, 1, 4}, // the KMIPv1.4 profiles
@@ -57,12 +72,47 @@ func atLeast(major, minor, wantMajor, wantMinor int32) bool {
 	return major > wantMajor || (major == wantMajor && minor >= wantMinor)
 }
 
-// TagDefinedIn reports whether protocol version major.minor defines tag t,
-// judged by when the tag was introduced: tags KMIP 2.x removed are not told
-// apart. Extension tags (0x54xxxx) are defined in every version.
+// removedIn2 are the KMIP 1.x tags KMIP 2.0 designated "(Reserved)" (the
+// KMIP 2.1 §8 tag table lists them so; PyKMIP's enums mark them "designated
+// '(Reserved)' in KMIP 2.0"): templates and their Template-Attributes,
+// Operation Policy Name, Custom Attribute (2.x has Vendor Attribute),
+// Attribute Index, and the deprecated certificate identification attributes.
+var removedIn2 = map[Tag]bool{
+	TagAttributeIndex:                      true,
+	TagCertificateIdentifier:               true,
+	TagCertificateIssuer:                   true,
+	TagCertificateIssuerAlternativeName:    true,
+	TagCertificateIssuerDistinguishedName:  true,
+	TagCertificateSubject:                  true,
+	TagCertificateSubjectAlternativeName:   true,
+	TagCertificateSubjectDistinguishedName: true,
+	TagCommonTemplateAttribute:             true,
+	TagCustomAttribute:                     true,
+	TagIssuer:                              true,
+	TagOperationPolicyName:                 true,
+	TagPrivateKeyTemplateAttribute:         true,
+	TagPublicKeyTemplateAttribute:          true,
+	TagSerialNumber:                        true,
+	TagTemplate:                            true,
+	TagTemplateAttribute:                   true,
+}
+
+// RemovedIn reports whether tag t is a KMIP 1.x tag that protocol version
+// major.minor no longer defines (KMIP 2.0 on: removedIn2).
+func RemovedIn(t Tag, major, minor int32) bool {
+	return major >= 2 && removedIn2[t]
+}
+
+// TagDefinedIn reports whether protocol version major.minor defines tag t:
+// the tag was introduced in that version or before, and KMIP 2.x did not
+// remove it (RemovedIn). Extension tags (0x54xxxx) are defined in every
+// version.
 func TagDefinedIn(t Tag, major, minor int32) bool {
 	if uint32(t) < 0x420001 || uint32(t) > 0x42FFFF {
 		return true
+	}
+	if RemovedIn(t, major, minor) {
+		return false
 	}
 	sinceMajor, sinceMinor := blockOf(tagBlocks, uint32(t))
 	return atLeast(major, minor, sinceMajor, sinceMinor)

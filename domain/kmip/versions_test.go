@@ -25,6 +25,14 @@ func TestTagDefinedIn(t *testing.T) {
 		{TagRotateLatest, 2, 0, false},                 //
 		{TagAsynchronousCorrelationValues, 2, 1, true}, //
 		{Tag(0x540001), 1, 0, true},                    // extension
+		{TagTemplateAttribute, 1, 4, true},             // removed by KMIP 2.0
+		{TagTemplateAttribute, 2, 0, false},            //
+		{TagOperationPolicyName, 2, 1, false},          //
+		{TagAttributeIndex, 2, 0, false},               //
+		{TagCustomAttribute, 1, 0, true},               //
+		{TagCustomAttribute, 2, 1, false},              //
+		{TagCertificateIdentifier, 2, 0, false},        //
+		{TagTemplate, 2, 1, false},                     //
 	} {
 		if got := TagDefinedIn(c.tag, c.major, c.minor); got != c.want {
 			t.Errorf("TagDefinedIn(%s, %d.%d) = %v, want %v", c.tag, c.major, c.minor, got, c.want)
@@ -58,6 +66,18 @@ func TestEnumDefinedIn(t *testing.T) {
 		{TagProfileName, uint32(ProfileNameTapeLibraryServerKMIPV1_3), 1, 3, true},
 		{TagProfileName, uint32(ProfileNameTapeLibraryServerKMIPV1_4), 1, 3, false},
 		{TagProfileName, uint32(ProfileNameTapeLibraryServerKMIPV1_4), 1, 4, true},
+		{TagResultReason, uint32(ResultReasonKeyCompressionTypeNotSupported), 1, 0, true},
+		{TagResultReason, uint32(ResultReasonEncodingOptionError), 1, 0, false},
+		{TagResultReason, uint32(ResultReasonEncodingOptionError), 1, 1, true},
+		{TagResultReason, uint32(ResultReasonKeyValueNotPresent), 1, 1, false},
+		{TagResultReason, uint32(ResultReasonAttestationFailed), 1, 2, true},
+		{TagResultReason, uint32(ResultReasonSensitive), 1, 3, false},
+		{TagResultReason, uint32(ResultReasonObjectAlreadyExists), 1, 4, true},
+		{TagResultReason, uint32(ResultReasonInvalidTicket), 1, 4, false},
+		{TagResultReason, uint32(ResultReasonPKCS_11InvalidInterface), 2, 0, true},
+		{TagResultReason, uint32(ResultReasonPrivateProtectionStorageUnavailable), 2, 0, false},
+		{TagResultReason, uint32(ResultReasonDuplicateProcessRequest), 2, 1, true},
+		{TagResultReason, uint32(ResultReasonGeneralFailure), 1, 0, true},
 		{TagCryptographicAlgorithm, 0x28, 1, 0, true}, // not split by version
 	} {
 		if got := EnumDefinedIn(c.tag, c.v, c.major, c.minor); got != c.want {
