@@ -579,7 +579,7 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	if payload == nil || payload.Type != kmip.TypeStructure {
 		payload = kmip.Struct(kmip.TagRequestPayload)
 	}
-	if e := removedField(op, payload, v); e != nil {
+	if e := removedField(payload, v); e != nil {
 		return fail(e.Reason, e.Msg)
 	}
 	c := &call{v: v, who: who, op: op, payload: payload, batch: batch, undo: undo, names: &nameHold{}}

@@ -96,23 +96,26 @@ var attrHolders = map[kmip.Tag]bool{
 	kmip.TagPublicKeyAttributes: true, kmip.TagNewAttribute: true, kmip.TagCurrentAttribute: true,
 }
 
-// pykmipTemplateAttrs are the operations whose 2.x requests may still hold
-// a Template-Attribute: PyKMIP, the reference client, sends one in Re-key
-// at every version (its Re-key payload has no KMIP 2.0 form) and the
-// reference server reads it.
-var pykmipTemplateAttrs = map[kmip.Operation]bool{kmip.OperationReKey: true}
+// legacyForms pairs the KMIP 1.x Template-Attribute with the KMIP 2.x
+// Attributes structure that replaced it. A 2.x request may still carry the
+// 1.x form in place of the 2.x one: clients written for 1.x send it at 2.x
+// (PyKMIP, the reference client, in Re-key at every version; Go clients in
+// Create), and Create, Register, Re-key and Re-certify read it as at 1.x.
+// A payload holding both is ambiguous and refused. Create Key Pair's
+// Common/Private/Public forms are not read at 2.x, so they are refused.
+var legacyForms = map[kmip.Tag]kmip.Tag{
+	kmip.TagTemplateAttribute: kmip.TagAttributes,
+}
 
-// removedField refuses a request payload of version v holding, at any
-// depth, a KMIP 1.x tag v no longer defines (kmip.RemovedIn: KMIP 2.0 made
-// Template-Attribute, Template, Attribute Index, Operation Policy Name ...
-// "(Reserved)"). An attribute in an Attributes structure (attrHolders) is an Invalid
-// Attribute ("An attribute is invalid for this object for this operation",
-// KMIP 2.1 §11.47); any other such field is an Invalid Message, "the invalid
-// use of a known tag" (§11.47), as the reference server answers a 2.0 Create
-// with a Template-Attribute. A Template object is left to the Object Type
-// check (Invalid Object Type, KMIP 2.1 §6.1.43). It returns nil when there
-// is none.
-func removedField(op kmip.Operation, payload *kmip.Item, v version) *Error {
+// readsLegacyForm reports whether c, a child of payload, is a 1.x
+// Template-Attribute form that payload holds instead of its 2.x
+// replacement (legacyForms).
+func readsLegacyForm(payload, c *kmip.Item) bool {
+	replacement, ok := legacyForms[c.Tag]
+	return ok && payload.Child(replacement) == nil
+}
+
+func removedField(payload *kmip.Item, v version) *Error {
 	if v.major < 2 {
 		return nil
 	}
@@ -130,7 +133,7 @@ func removedField(op kmip.Operation, payload *kmip.Item, v version) *Error {
 				return errorf(kmip.ResultReasonInvalidAttribute, "%s is not an attribute in KMIP %s (removed in 2.0)", c.Tag.SpecName(), v)
 			case c.Tag == kmip.TagTemplate && it == payload:
 				continue // a Template object: its Object Type is refused (Invalid Object Type)
-			case it == payload && pykmipTemplateAttrs[op] && c.Tag == kmip.TagTemplateAttribute:
+			case it == payload && readsLegacyForm(payload, c):
 				continue
 			}
 			return errorf(kmip.ResultReasonInvalidMessage, "%s is not a KMIP %s field (removed in 2.0)", c.Tag.SpecName(), v)
