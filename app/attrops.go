@@ -50,6 +50,10 @@ func (s *Service) getAttributes(ctx context.Context, c *call) (*kmip.Item, error
 		return out.Add(box), nil
 	}
 	for _, a := range picked {
+		if r, _ := domain.AttrRuleFor(a.Name); r.Multi {
+			out.Add(attrOutIndexed(c.v, a))
+			continue
+		}
 		out.Add(attrOut(c.v, a))
 	}
 	return out, nil
@@ -246,15 +250,23 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 func attrResult(c *call, id string, a domain.Attribute) *kmip.Item {
 	out := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id))
 	if c.v.major < 2 && a.Name != "" {
-		at := attrOut(c.v, a)
-		if at.Child(kmip.TagAttributeIndex) == nil {
-			kids := at.Children()
-			withIdx := append([]*kmip.Item{kids[0], kmip.Int(kmip.TagAttributeIndex, int32(a.Index))}, kids[1:]...)
-			at = kmip.Struct(kmip.TagAttribute, withIdx...)
-		}
-		out.Add(at)
+		out.Add(attrOutIndexed(c.v, a))
 	}
 	return out
+}
+
+// attrOutIndexed is attrOut with the 1.x Attribute Index always present, 0
+// included, right after the Attribute Name. KMIP 1.4 §2.1.1 lets a server
+// omit index 0; the reference server names it for every instance of a
+// multi-instance attribute, and PyKMIP's clients and tests read it.
+func attrOutIndexed(v version, a domain.Attribute) *kmip.Item {
+	at := attrOut(v, a)
+	if v.major >= 2 || at.Child(kmip.TagAttributeIndex) != nil {
+		return at
+	}
+	kids := at.Children()
+	withIdx := append([]*kmip.Item{kids[0], kmip.Int(kmip.TagAttributeIndex, int32(a.Index))}, kids[1:]...)
+	return kmip.Struct(kmip.TagAttribute, withIdx...)
 }
 
 // setAttribute implements Set Attribute (KMIP 2.1 §6.1.52): single-valued
