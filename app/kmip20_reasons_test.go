@@ -110,3 +110,11 @@ func TestNewerAttributeReferenceRefusedAt20(t *testing.T) {
 	get20 := batchItem(kmip.OperationGetAttributes, uidItem(id), kmip.Enum(kmip.TagAttributeReference, uint32(kmip.TagState)))
 	mustOK(t, sendOne(t, s, alice, v20, get20))
 }
+
+// A tag no version allocated (past the 2.1 table) is Unknown Tag at 2.0.
+func TestUnallocatedTagRefusedAt20(t *testing.T) {
+	t.Parallel()
+	s := newService(t)
+	_, rs := send(t, s, alice, msg(v20, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes), kmip.Text(kmip.Tag(0x42FF01), "x"))))
+	mustFail(t, rs[0], kmip.ResultReasonUnknownTag)
+}

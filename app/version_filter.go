@@ -172,7 +172,7 @@ func newerField(payload *kmip.Item, v version) *Error {
 func newerItem(it *kmip.Item, v version) *Error {
 	switch {
 	case !kmip.TagDefinedIn(it.Tag, v.major, v.minor) && !kmip.RemovedIn(it.Tag, v.major, v.minor):
-		return kindFailure(errKindUnknownTag, v, "%s (tag %#06x) is a KMIP 2.1 field, not a KMIP %s one", it.Tag.SpecName(), uint32(it.Tag), v)
+		return kindFailure(errKindUnknownTag, v, "%s (tag %#06x) is not a KMIP %s field", it.Tag.SpecName(), uint32(it.Tag), v)
 	case it.Type == kmip.TypeEnumeration:
 		e, _ := it.AsEnum()
 		if !enumIn(it.Tag, e, v) {
