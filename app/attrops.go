@@ -181,7 +181,7 @@ func (s *Service) updateAttr(ctx context.Context, c *call, fn func(obj *domain.O
 		}
 		before = obj.Clone()
 		if err := fn(obj); err != nil {
-			return err
+			return attrChangeErr(err)
 		}
 		trackServerAttrs(obj)
 		obj.SetAttrOf(kmip.TagLastChangeDate, kmip.DateTime(kmip.TagLastChangeDate, s.cfg.Clock.Now()))

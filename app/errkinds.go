@@ -1,8 +1,10 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 
+	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -44,6 +46,7 @@ const (
 	errKindAttrMissing          // the object has no such attribute
 	errKindAttrMissingModify    // Modify Attribute of an attribute not set ("add it first")
 	errKindInstanceMissing      // the object has the attribute but not that instance
+	errKindAttrChangeState      // Add/Modify/Delete/Set/Adjust Attribute the object's state forbids
 
 	// Keys serving cryptographic operations (checkUse, keyHandle).
 	errKindUsageMask      // the Cryptographic Usage Mask lacks the bit
@@ -83,14 +86,18 @@ const (
 	errKindTooLarge         // a value longer than kmipd accepts
 	errKindTooManyInstances // an attribute would have too many instances
 
+	// Request fields the negotiated version does not define (KMIP 2.1
+	// fields in a 2.0 request; app/version_filter.go).
+	errKindUnknownTag  // a tag the version does not define
+	errKindUnknownEnum // an enumeration value the version does not define
+
 	errKindCount // the number of kinds; not a kind
 )
 
 // kindReason is a kind's name (for the log) and its Result Reason in KMIP
-// 1.0-1.3, in KMIP 1.4 and in KMIP 2.x. 2.0 and 2.1 agree on every kind: no
-// v2x reason is one 2.1 added (0x48 on), and the 2.0 error tables could not
-// be compared (only 2.1's text is at hand); reason answers each version with
-// a reason it defines.
+// 1.0-1.3, in KMIP 1.4 and in KMIP 2.x; kmip20Reasons overrides v2x where
+// the KMIP 2.0 error tables differ from 2.1's. reason answers each version
+// with a reason it defines.
 type kindReason struct {
 	name            string
 	pre14, v14, v2x kmip.ResultReason
@@ -142,6 +149,11 @@ var kindReasons = func() map[errKind]kindReason {
 		errKindAttrMissing:          {"attribute missing", notFound, notFound, kmip.ResultReasonAttributeNotFound},
 		errKindAttrMissingModify:    {"attribute missing", field, field, kmip.ResultReasonAttributeNotFound},
 		errKindInstanceMissing:      {"instance missing", notFound, notFound, kmip.ResultReasonAttributeInstanceNotFound},
+		// A lifecycle date or Pre-Active-only attribute the state no longer
+		// lets change (domain.CheckDateChange): 2.1 §6.1.2-6.1.3, 6.1.13,
+		// 6.1.34, 6.1.51 list Wrong Key Lifecycle State; 2.0 (kmip20Reasons)
+		// does not.
+		errKindAttrChangeState: {"state forbids attribute change", denied, denied, state},
 
 		errKindUsageMask:         {"usage mask", denied, denied, kmip.ResultReasonIncompatibleCryptographicUsageMask},
 		errKindNoKeyValue:        {"no key value", noValue, noValue, noValue},
@@ -173,14 +185,33 @@ var kindReasons = func() map[errKind]kindReason {
 		errKindQuota:            {"quota", denied, denied, limit},
 		errKindTooLarge:         {"too large", field, field, limit},
 		errKindTooManyInstances: {"too many instances", kmip.ResultReasonIndexOutOfBounds, kmip.ResultReasonIndexOutOfBounds, limit},
+
+		// "A tag is not known by the server", "An enumerated value is not
+		// known by the server" (KMIP 2.0 and 2.1 Result Reason
+		// descriptions); 1.x has neither reason and answers an unknown field
+		// of the request's own version Invalid Field (1.4 §11.1).
+		errKindUnknownTag:  {"unknown tag", field, field, kmip.ResultReasonUnknownTag},
+		errKindUnknownEnum: {"unknown enumeration", field, field, kmip.ResultReasonUnknownEnumeration},
 	}
 }()
+
+// kmip20Reasons is the KMIP 2.0 column where it differs from v2x (the 2.1
+// reason): the 2.0 error tables of Add, Adjust, Delete, Modify and Set
+// Attribute (2.0 §6.1.2-6.1.3, 6.1.13, 6.1.33, 6.1.47) do not list Wrong
+// Key Lifecycle State, which 2.1 added; of their general reasons,
+// Permission Denied ("Client is not allowed to perform the specified
+// operation") is the one for a change the object's state forbids.
+var kmip20Reasons = map[errKind]kmip.ResultReason{
+	errKindAttrChangeState: kmip.ResultReasonPermissionDenied,
+}
 
 // reason is k's Result Reason in protocol version v, one v defines
 // (reasonIn: Key Value Not Present, say, is KMIP 1.2).
 func (k errKind) reason(v version) kmip.ResultReason {
 	r := kindReasons[k]
 	switch {
+	case v == version{2, 0} && kmip20Reasons[k] != 0:
+		return reasonIn(kmip20Reasons[k], v)
 	case v.major >= 2:
 		return reasonIn(r.v2x, v)
 	case v.atLeast(1, 4):
@@ -194,4 +225,19 @@ func (k errKind) String() string { return kindReasons[k].name }
 // kindErr builds an *Error of kind k; resultFor picks its Result Reason.
 func kindErr(k errKind, format string, args ...any) *Error {
 	return &Error{Kind: k, Msg: fmt.Sprintf(format, args...)}
+}
+
+// attrChangeErr gives a refusal by lifecycle state of an attribute change
+// (Add, Modify, Delete, Set or Adjust Attribute: domain.CheckDateChange, a
+// Pre-Active-only attribute) its own kind, whose Result Reason differs
+// between KMIP 2.0 and 2.1 (kmip20Reasons); any other error is returned as is.
+func attrChangeErr(err error) error {
+	var ae *Error
+	if !errors.Is(err, domain.ErrWrongState) || errors.As(err, &ae) {
+		return err
+	}
+	if err == domain.ErrWrongState {
+		return kindErr(errKindAttrChangeState, "the object's lifecycle state does not allow this attribute change")
+	}
+	return kindErr(errKindAttrChangeState, "%v", err)
 }

@@ -52,8 +52,8 @@ func TestKindReasonByVersion(t *testing.T) {
 }
 
 // No answer carries a Result Reason its version does not define: a 2.1
-// reason answers a 2.0 client with the 2.0 one it refines (or General
-// Failure), a 1.2 or 1.4 reason a 1.0/1.1 or 1.3 client with the older one.
+// reason answers a 2.0 client with General Failure, a 1.2 or 1.4 reason a
+// 1.0/1.1 or 1.3 client with the older one.
 func TestResultReasonDefinedInVersion(t *testing.T) {
 	cases := []struct {
 		err  error
@@ -61,7 +61,11 @@ func TestResultReasonDefinedInVersion(t *testing.T) {
 		want kmip.ResultReason
 	}{
 		{errorf(kmip.ResultReasonPrivateProtectionStorageUnavailable, "x"), version{2, 1}, kmip.ResultReasonPrivateProtectionStorageUnavailable},
-		{errorf(kmip.ResultReasonPrivateProtectionStorageUnavailable, "x"), version{2, 0}, kmip.ResultReasonProtectionStorageUnavailable},
+		// KMIP 2.0 defines Private/Public Protection Storage Unavailable
+		// (its Table 440, 0x48-0x49); Unknown Object Group (0x4A) is 2.1.
+		{errorf(kmip.ResultReasonPrivateProtectionStorageUnavailable, "x"), version{2, 0}, kmip.ResultReasonPrivateProtectionStorageUnavailable},
+		{errorf(kmip.ResultReasonPublicProtectionStorageUnavailable, "x"), version{2, 0}, kmip.ResultReasonPublicProtectionStorageUnavailable},
+		{errorf(kmip.ResultReasonUnknownObjectGroup, "x"), version{2, 0}, kmip.ResultReasonGeneralFailure},
 		{errorf(kmip.ResultReasonConstraintViolation, "x"), version{2, 1}, kmip.ResultReasonConstraintViolation},
 		{errorf(kmip.ResultReasonConstraintViolation, "x"), version{2, 0}, kmip.ResultReasonGeneralFailure},
 		{errorf(kmip.ResultReasonPKCS_11InvalidInterface, "x"), version{2, 0}, kmip.ResultReasonPKCS_11InvalidInterface},

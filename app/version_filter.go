@@ -46,16 +46,13 @@ func enumIn(t kmip.Tag, e uint32, v version) bool {
 // an older version gives for the same failure: the KMIP 1.4 §11 tables
 // answer Feature Not Supported ("Not Supported") for a Key Wrap Type the
 // server does not support, and kmipd answers Permission Denied where 1.4
-// says Sensitive or Not Extractable; Private and Public Protection Storage
-// Unavailable (2.1) refine 2.0's Protection Storage Unavailable; a key value
-// not present (1.2) is the item not found before.
+// says Sensitive or Not Extractable; a key value not present (1.2) is the
+// item not found before.
 var olderReason = map[kmip.ResultReason]kmip.ResultReason{
 	kmip.ResultReasonKeyWrapTypeNotSupported:             kmip.ResultReasonFeatureNotSupported,
 	kmip.ResultReasonSensitive:                           kmip.ResultReasonPermissionDenied,
 	kmip.ResultReasonNotExtractable:                      kmip.ResultReasonPermissionDenied,
 	kmip.ResultReasonKeyValueNotPresent:                  kmip.ResultReasonItemNotFound,
-	kmip.ResultReasonPrivateProtectionStorageUnavailable: kmip.ResultReasonProtectionStorageUnavailable,
-	kmip.ResultReasonPublicProtectionStorageUnavailable:  kmip.ResultReasonProtectionStorageUnavailable,
 	kmip.ResultReasonObjectNotFound:                      kmip.ResultReasonItemNotFound,
 	kmip.ResultReasonWrongKeyLifecycleState:              kmip.ResultReasonPermissionDenied,
 	kmip.ResultReasonInvalidAttribute:                    kmip.ResultReasonInvalidField,
@@ -115,7 +112,29 @@ func readsLegacyForm(payload, c *kmip.Item) bool {
 	return ok && payload.Child(replacement) == nil
 }
 
+// removedField refuses a request payload of version v holding, at any depth,
+// a field v does not define: a removed one (removedTag) or one newer than v
+// (newerField). It returns nil when there is none.
 func removedField(payload *kmip.Item, v version) *Error {
+	if e := removedTag(payload, v); e != nil {
+		return e
+	}
+	return newerField(payload, v)
+}
+
+// removedTag refuses a request payload of version v holding, at any
+// depth, a KMIP 1.x tag v no longer defines (kmip.RemovedIn: KMIP 2.0 made
+// Template-Attribute, Template, Attribute Index, Operation Policy Name ...
+// "(Reserved)"), except a 1.x Template-Attribute a payload holds instead
+// of its 2.x replacement (readsLegacyForm). An attribute in an Attributes
+// structure (attrHolders) is an Invalid
+// Attribute ("An attribute is invalid for this object for this operation",
+// KMIP 2.1 §11.47); any other such field is an Invalid Message, "the invalid
+// use of a known tag" (§11.47), as the reference server answers a 2.0 Create
+// with a Template-Attribute. A Template object is left to the Object Type
+// check (Invalid Object Type, KMIP 2.1 §6.1.43). It returns nil when there
+// is none.
+func removedTag(payload *kmip.Item, v version) *Error {
 	if v.major < 2 {
 		return nil
 	}
@@ -141,4 +160,56 @@ func removedField(payload *kmip.Item, v version) *Error {
 		return nil
 	}
 	return walk(payload)
+}
+
+// newerField refuses a KMIP 2.x request payload holding, at any depth, a
+// tag newer than version v (a 2.1 tag, 0x420166 on, in a 2.0 request:
+// Unknown Tag, "A tag is not known by the server") or a value newer than v
+// of an enumeration split by version (kmip.EnumDefinedIn), an Attribute
+// Reference naming such a tag included (Unknown Enumeration, "An
+// enumerated value is not known by the server"): a 2.0 server does not
+// know them, so kmipd does not act on them at 2.0 either. Tags 2.x removed
+// are removedTag's. KMIP 1.x requests are not checked: old 1.x clients
+// send later 1.x fields, which kmipd reads.
+func newerField(payload *kmip.Item, v version) *Error {
+	if v.major < 2 {
+		return nil
+	}
+	for _, c := range payload.Children() {
+		if e := newerItem(c, v); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// newerItem is newerField for one item and its children.
+func newerItem(it *kmip.Item, v version) *Error {
+	switch {
+	case !kmip.TagDefinedIn(it.Tag, v.major, v.minor) && !kmip.RemovedIn(it.Tag, v.major, v.minor):
+		return kindFailure(errKindUnknownTag, v, "%s (tag %#06x) is not a KMIP %s field", it.Tag.SpecName(), uint32(it.Tag), v)
+	case it.Type == kmip.TypeEnumeration:
+		e, _ := it.AsEnum()
+		if !enumIn(it.Tag, e, v) {
+			return kindFailure(errKindUnknownEnum, v, "%s value %#x is not defined in KMIP %s", it.Tag.SpecName(), e, v)
+		}
+		if ref := kmip.Tag(e); it.Tag == kmip.TagAttributeReference && !kmip.TagDefinedIn(ref, v.major, v.minor) && !kmip.RemovedIn(ref, v.major, v.minor) {
+			return kindFailure(errKindUnknownEnum, v, "Attribute Reference %s is not a KMIP %s attribute", ref.SpecName(), v)
+		}
+	case it.Type == kmip.TypeStructure:
+		for _, c := range it.Children() {
+			if e := newerItem(c, v); e != nil {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// kindFailure is an *Error of kind k carrying its Result Reason in version
+// v, for refusals made before a handler runs.
+func kindFailure(k errKind, v version, format string, args ...any) *Error {
+	e := kindErr(k, format, args...)
+	e.Reason = k.reason(v)
+	return e
 }

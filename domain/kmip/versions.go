@@ -39,15 +39,18 @@ var enumBlocks = map[Tag][]since{
 	// Result Reasons: each joined the version that brought the field or
 	// feature it reports on (Encoding Option 1.1; Key Value Location and
 	// Attestation 1.2; Sensitive, Extractable and Import 1.4), as the KMIP
-	// 1.4 §9.1.3.2.29 table lists them; 2.0 defined 0x19-0x47 (PyKMIP's
-	// 2.0 enums) and 2.1 0x48 on. General Failure is KMIP 1.0.
+	// 1.4 §9.1.3.2.29 table lists them; 2.0 defined 0x19-0x49 (its Table
+	// 440 ends with Private and Public Protection Storage Unavailable,
+	// 0x48-0x49, which PyKMIP's 2.0 enums omit) and 2.1 0x4A on (Unknown
+	// Object Group, Constraint Violation, Duplicate Process Request).
+	// General Failure is KMIP 1.0.
 	TagResultReason: {
 		{0x01, 1, 0},
 		{0x12, 1, 1},  // Encoding Option Error
 		{0x13, 1, 2},  // Key Value Not Present, Attestation Required/Failed
 		{0x16, 1, 4},  // Sensitive, Not Extractable, Object Already Exists
-		{0x19, 2, 0},  // Invalid Ticket ... PKCS#11 Invalid Interface (0x47)
-		{0x48, 2, 1},  // Private Protection Storage Unavailable ... Duplicate Process Request
+		{0x19, 2, 0},  // Invalid Ticket ... Public Protection Storage Unavailable (0x49)
+		{0x4A, 2, 1},  // Unknown Object Group ... Duplicate Process Request
 		{0x100, 1, 0}, // General Failure
 	},
 	TagProfileName: {

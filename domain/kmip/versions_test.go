@@ -75,7 +75,14 @@ func TestEnumDefinedIn(t *testing.T) {
 		{TagResultReason, uint32(ResultReasonObjectAlreadyExists), 1, 4, true},
 		{TagResultReason, uint32(ResultReasonInvalidTicket), 1, 4, false},
 		{TagResultReason, uint32(ResultReasonPKCS_11InvalidInterface), 2, 0, true},
-		{TagResultReason, uint32(ResultReasonPrivateProtectionStorageUnavailable), 2, 0, false},
+		// KMIP 2.0 Table 440 defines 0x48-0x49 (its Create Key Pair and
+		// Re-key Key Pair error tables name them); 2.1 added 0x4A on.
+		{TagResultReason, uint32(ResultReasonPrivateProtectionStorageUnavailable), 1, 4, false},
+		{TagResultReason, uint32(ResultReasonPrivateProtectionStorageUnavailable), 2, 0, true},
+		{TagResultReason, uint32(ResultReasonPublicProtectionStorageUnavailable), 2, 0, true},
+		{TagResultReason, uint32(ResultReasonUnknownObjectGroup), 2, 0, false},
+		{TagResultReason, uint32(ResultReasonUnknownObjectGroup), 2, 1, true},
+		{TagResultReason, uint32(ResultReasonConstraintViolation), 2, 0, false},
 		{TagResultReason, uint32(ResultReasonDuplicateProcessRequest), 2, 1, true},
 		{TagResultReason, uint32(ResultReasonGeneralFailure), 1, 0, true},
 		{TagCryptographicAlgorithm, 0x28, 1, 0, true}, // not split by version
