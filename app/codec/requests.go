@@ -1,0 +1,178 @@
+package codec
+
+import (
+	"time"
+
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// objectTypes are the Object Types a request may name, with the last
+// version defining each (Template: KMIP 1.x only).
+var objectTypes = map[kmip.ObjectType]int32{
+	kmip.ObjectTypeCertificate: 2, kmip.ObjectTypeSymmetricKey: 2, kmip.ObjectTypePublicKey: 2,
+	kmip.ObjectTypePrivateKey: 2, kmip.ObjectTypeSplitKey: 2, kmip.ObjectTypeTemplate: 1,
+	kmip.ObjectTypeSecretData: 2, kmip.ObjectTypeOpaqueObject: 2, kmip.ObjectTypePGPKey: 2,
+	kmip.ObjectTypeCertificateRequest: 2,
+}
+
+// ObjectType reads a request's Object Type: required, an Enumeration, and
+// a type version v defines.
+func ObjectType(v Version, payload *kmip.Item) (kmip.ObjectType, error) {
+	it := payload.Child(kmip.TagObjectType)
+	if it == nil {
+		return 0, fail(Missing, specName(kmip.TagObjectType), "is required")
+	}
+	e, ok := it.AsEnum()
+	if !ok {
+		return 0, fail(Malformed, specName(kmip.TagObjectType), "must be an Enumeration")
+	}
+	t := kmip.ObjectType(e)
+	if last, known := objectTypes[t]; !known || v.Major > last {
+		return 0, fail(BadObjectType, specName(kmip.TagObjectType), "unknown Object Type %d", e)
+	}
+	return t, nil
+}
+
+// Offset reads a Re-key, Re-key Key Pair or Re-certify request's Offset,
+// nil when absent.
+func Offset(payload *kmip.Item) (*time.Duration, error) {
+	it := payload.Child(kmip.TagOffset)
+	if it == nil {
+		return nil, nil
+	}
+	secs, ok := it.AsInterval()
+	if !ok {
+		return nil, fail(Malformed, specName(kmip.TagOffset), "must be an Interval")
+	}
+	d := time.Duration(secs) * time.Second
+	return &d, nil
+}
+
+// newObjectContainers hold the attributes of a new object: the 1.x
+// Template-Attribute or the 2.x Attributes.
+var newObjectContainers = []kmip.Tag{kmip.TagTemplateAttribute, kmip.TagAttributes}
+
+// CreateRequest is a Create (KMIP 1.4 §4.1, KMIP 2.1 §6.1.7), a Register's
+// or a Derive Key's attribute part: the Object Type and the attributes
+// (with the Templates a 1.x request references).
+type CreateRequest struct {
+	ObjectType kmip.ObjectType
+	Attributes AttributeSet
+}
+
+// DecodeCreate reads a Create, Register, Derive Key or Join Split Key
+// request's Object Type and attributes.
+func DecodeCreate(v Version, payload *kmip.Item) (CreateRequest, error) {
+	t, err := ObjectType(v, payload)
+	if err != nil {
+		return CreateRequest{}, err
+	}
+	set, err := NewObjectAttributes(v, payload)
+	return CreateRequest{ObjectType: t, Attributes: set}, err
+}
+
+// NewObjectAttributes reads the attributes a request gives the object it
+// makes (Template-Attribute or Attributes).
+func NewObjectAttributes(v Version, payload *kmip.Item) (AttributeSet, error) {
+	return DecodeAttributes(v, payload, newObjectContainers...)
+}
+
+// KeyPairAttributes are the three attribute containers of a Create Key
+// Pair or Re-key Key Pair request (KMIP 1.4 §4.2 Tables 164-166: Common,
+// Private Key and Public Key Template-Attribute; KMIP 2.1 §6.1.8: Common,
+// Private Key and Public Key Attributes).
+type KeyPairAttributes struct{ Common, Private, Public AttributeSet }
+
+// keyPairContainers names the three containers in version v.
+func keyPairContainers(v Version) (common, private, public kmip.Tag) {
+	if v.v2() {
+		return kmip.TagCommonAttributes, kmip.TagPrivateKeyAttributes, kmip.TagPublicKeyAttributes
+	}
+	return kmip.TagCommonTemplateAttribute, kmip.TagPrivateKeyTemplateAttribute, kmip.TagPublicKeyTemplateAttribute
+}
+
+// DecodeKeyPair reads a key pair request's three attribute containers.
+func DecodeKeyPair(v Version, payload *kmip.Item) (KeyPairAttributes, error) {
+	var kp KeyPairAttributes
+	common, private, public := keyPairContainers(v)
+	var err error
+	for _, c := range []struct {
+		tag kmip.Tag
+		set *AttributeSet
+	}{{common, &kp.Common}, {private, &kp.Private}, {public, &kp.Public}} {
+		if *c.set, err = DecodeAttributes(v, payload, c.tag); err != nil {
+			return KeyPairAttributes{}, err
+		}
+	}
+	return kp, nil
+}
+
+// Half is the attributes of one half of a key pair: the Common ones,
+// overridden for single-valued attributes and joined for multi-valued ones
+// by the half's own (KMIP 1.4 §4.2 order of precedence).
+func Half(common, own []domain.Attribute) []domain.Attribute {
+	overridden := map[string]bool{}
+	for _, a := range own {
+		if r, ok := domain.AttrRuleFor(a.Name); !ok || !r.Multi {
+			overridden[a.Name] = true
+		}
+	}
+	var out []domain.Attribute
+	for _, a := range common {
+		if !overridden[a.Name] {
+			out = append(out, a)
+		}
+	}
+	return append(out, own...)
+}
+
+// ReKeyRequest is a Re-key (KMIP 1.4 §4.4, KMIP 2.1 §6.1.46) or
+// Re-certify request's Offset and the attributes it sets on the
+// replacement; it references no Templates.
+type ReKeyRequest struct {
+	Offset     *time.Duration
+	Attributes []domain.Attribute
+}
+
+// DecodeReKey reads a Re-key or Re-certify request.
+func DecodeReKey(v Version, payload *kmip.Item) (ReKeyRequest, error) {
+	offset, err := Offset(payload)
+	if err != nil {
+		return ReKeyRequest{}, err
+	}
+	set, err := NewObjectAttributes(v, payload)
+	if err != nil {
+		return ReKeyRequest{}, err
+	}
+	attrs, err := set.Only()
+	return ReKeyRequest{Offset: offset, Attributes: attrs}, err
+}
+
+// ReKeyKeyPairRequest is a Re-key Key Pair (KMIP 1.4 §4.5, KMIP 2.1
+// §6.1.45) request's Offset and attribute containers.
+type ReKeyKeyPairRequest struct {
+	Offset     *time.Duration
+	Attributes KeyPairAttributes
+}
+
+// DecodeReKeyKeyPair reads a Re-key Key Pair request.
+func DecodeReKeyKeyPair(v Version, payload *kmip.Item) (ReKeyKeyPairRequest, error) {
+	offset, err := Offset(payload)
+	if err != nil {
+		return ReKeyKeyPairRequest{}, err
+	}
+	kp, err := DecodeKeyPair(v, payload)
+	return ReKeyKeyPairRequest{Offset: offset, Attributes: kp}, err
+}
+
+// LocateAttributes reads the attributes a Locate matches: a 2.x Attributes
+// structure or the 1.x Attribute structures listed in the payload. Each
+// must carry a value.
+func LocateAttributes(v Version, payload *kmip.Item) ([]domain.Attribute, error) {
+	set, err := DecodeAttributes(v, payload, kmip.TagAttributes)
+	if err != nil {
+		return nil, err
+	}
+	return set.Only()
+}

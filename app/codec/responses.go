@@ -1,0 +1,68 @@
+package codec
+
+import (
+	"github.com/kmipd/kmipd/domain"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// The builders below are the Response Payloads of the operations whose
+// answers carry attributes or identifiers, in each version's shape.
+
+// IDResponse is the answer naming one object: Register, Re-key, Derive
+// Key, Join Split Key, Set and Adjust Attribute, and every 2.x attribute
+// change.
+func IDResponse(id string) *kmip.Item {
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id))
+}
+
+// CreateResponse is Create's answer: the Object Type made and its Unique
+// Identifier.
+func CreateResponse(t kmip.ObjectType, id string) *kmip.Item {
+	return kmip.Struct(kmip.TagResponsePayload,
+		kmip.Enum(kmip.TagObjectType, uint32(t)),
+		kmip.Text(kmip.TagUniqueIdentifier, id))
+}
+
+// KeyPairResponse is Create Key Pair's and Re-key Key Pair's answer.
+func KeyPairResponse(privateID, publicID string) *kmip.Item {
+	return kmip.Struct(kmip.TagResponsePayload,
+		kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, privateID),
+		kmip.Text(kmip.TagPublicKeyUniqueIdentifier, publicID))
+}
+
+// GetAttributesResponse is Get Attributes' answer: the object's identifier
+// and the attributes picked, as 1.x Attribute structures or inside a 2.x
+// Attributes structure.
+func GetAttributesResponse(v Version, id string, attrs []domain.Attribute) *kmip.Item {
+	return EncodeAll(v, IDResponse(id), attrs)
+}
+
+// GetAttributeListResponse is Get Attribute List's answer: each attribute
+// name once, as a 1.x Attribute Name or a 2.x Attribute Reference.
+func GetAttributeListResponse(v Version, id string, attrs []domain.Attribute) *kmip.Item {
+	out := IDResponse(id)
+	seen := map[string]bool{}
+	for _, a := range attrs {
+		if !seen[a.Name] {
+			seen[a.Name] = true
+			out.Add(Reference(v, a))
+		}
+	}
+	return out
+}
+
+// AttributeChangeResponse is the answer of Add, Modify and Delete
+// Attribute: the 1.x forms echo the attribute changed (a zero a echoes
+// nothing), the 2.x forms only the identifier. The 1.x echo always carries
+// the Attribute Index, 0 included: the spec lets a server omit index 0, but
+// PyKMIP's client reads the index of the changed instance.
+func AttributeChangeResponse(v Version, id string, a domain.Attribute) *kmip.Item {
+	out := IDResponse(id)
+	if v.v2() || a.Name == "" {
+		return out
+	}
+	at := kmip.Struct(kmip.TagAttribute,
+		kmip.Text(kmip.TagAttributeName, a.Name),
+		kmip.Int(kmip.TagAttributeIndex, int32(a.Index)))
+	return out.Add(addValue(at, a.Value))
+}
