@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -69,12 +70,17 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := objectType(c)
+	req, err := codec.DecodeCreate(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
+	t := req.ObjectType
 	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
 		return nil, badObjectType("Derive Key makes Symmetric Keys and Secret Data, not %s", t)
+	}
+	attrs, err := req.Attributes.Only()
+	if err != nil {
+		return nil, err
 	}
 	spec, err := deriveSpecOf(c)
 	if err != nil {
@@ -87,7 +93,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.useDeriveBases(bases, &spec); err != nil {
 		return nil, err
 	}
-	obj, err := s.newObject(ctx, c, t)
+	obj, err := s.newObject(ctx, c, t, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +115,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.storeDerived(ctx, c, obj, bases); err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return codec.IDResponse(obj.ID), nil
 }
 
 // deriveSpecOf reads the request's Derivation Method and Derivation

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -219,7 +220,7 @@ func storedStates(want domain.State) []domain.State {
 
 // locateFilter reads a Locate request's criteria into index terms and checks.
 func (s *Service) locateFilter(ctx context.Context, c *call) (*locateFilter, error) {
-	attrs, err := requestAttrs(c, kmip.TagAttributes)
+	attrs, err := codec.LocateAttributes(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}

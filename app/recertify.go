@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -79,15 +80,12 @@ func (s *Service) renewalOf(ctx context.Context, c *call) (*renewal, error) {
 // between them and dates computed from the Offset (Table 186); the public
 // key's Certificate Link moves to the new certificate.
 func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
-	offset, err := requestOffset(c)
+	req, err := codec.DecodeReCertify(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
-	ac, err := certAttrCall(c)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := requestAttrs(ac, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	offset := req.Offset
+	attrs, err := certAttrs(req.Attributes)
 	if err != nil {
 		return nil, err
 	}
@@ -169,21 +167,6 @@ func (s *Service) renewedCert(ctx context.Context, c *call, r *renewal, id strin
 func bytesOfItem(it *kmip.Item) []byte {
 	b, _ := it.AsBytes()
 	return b
-}
-
-// requestOffset reads the Offset of a Re-key, Re-key Key Pair or Re-certify
-// request; nil when absent.
-func requestOffset(c *call) (*time.Duration, error) {
-	it := c.payload.Child(kmip.TagOffset)
-	if it == nil {
-		return nil, nil
-	}
-	secs, ok := it.AsInterval()
-	if !ok {
-		return nil, invalidField("Offset must be an Interval")
-	}
-	d := time.Duration(secs) * time.Second
-	return &d, nil
 }
 
 // checkRenewAttrs checks the attributes a Re-certify request gives the new

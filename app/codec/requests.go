@@ -176,3 +176,35 @@ func LocateAttributes(v Version, payload *kmip.Item) ([]domain.Attribute, error)
 	}
 	return set.Only()
 }
+
+// newObjectContainer is the one container a Certify or Re-certify request
+// gives the new certificate's attributes in: a Template-Attribute in KMIP
+// 1.x, Attributes in KMIP 2.x.
+func newObjectContainer(v Version) kmip.Tag {
+	if v.v2() {
+		return kmip.TagAttributes
+	}
+	return kmip.TagTemplateAttribute
+}
+
+// CertifyAttributes reads the attributes a Certify request (KMIP 1.4 §4.7,
+// KMIP 2.1 §6.1.6) gives the new certificate.
+func CertifyAttributes(v Version, payload *kmip.Item) (AttributeSet, error) {
+	return DecodeAttributes(v, payload, newObjectContainer(v))
+}
+
+// DecodeReCertify reads a Re-certify request (KMIP 1.4 §4.8, KMIP 2.1
+// §6.1.45): its Offset and the new certificate's attributes, which
+// reference no Templates.
+func DecodeReCertify(v Version, payload *kmip.Item) (ReKeyRequest, error) {
+	offset, err := Offset(payload)
+	if err != nil {
+		return ReKeyRequest{}, err
+	}
+	set, err := CertifyAttributes(v, payload)
+	if err != nil {
+		return ReKeyRequest{}, err
+	}
+	attrs, err := set.Only()
+	return ReKeyRequest{Offset: offset, Attributes: attrs}, err
+}
