@@ -96,23 +96,11 @@ func parseCSR(c *call, t kmip.CertificateRequestType, b []byte) (*x509.Certifica
 // Request (KMIP 1.x) or Certificate Request Value (2.x) with its Certificate
 // Request Type. It returns nil when there is none.
 func requestCSR(c *call) (*x509.CertificateRequest, error) {
-	valueTag := kmip.TagCertificateRequest
-	if c.v.major >= 2 {
-		valueTag = kmip.TagCertificateRequestValue
+	req, err := codec.DecodeCertificateRequest(c.v.wire(), c.payload)
+	if err != nil || req == nil {
+		return nil, err
 	}
-	it := c.payload.Child(valueTag)
-	if it == nil {
-		return nil, nil
-	}
-	b, ok := it.AsBytes()
-	if !ok {
-		return nil, invalidField("%s must be a Byte String", valueTag.SpecName())
-	}
-	t, ok := c.payload.Child(kmip.TagCertificateRequestType).AsEnum()
-	if !ok {
-		return nil, invalidField("Certificate Request Type is required with a Certificate Request")
-	}
-	return parseCSR(c, kmip.CertificateRequestType(t), b)
+	return parseCSR(c, req.Type, req.Value)
 }
 
 // storedCSR reads the request a KMIP 2.x Certificate Request object holds.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -33,20 +34,7 @@ func (s *Service) export(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, err
 		}
 	}
-	out := kmip.Struct(kmip.TagResponsePayload,
-		kmip.Enum(kmip.TagObjectType, obj.Type),
-		kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
-	attrs := out
-	if c.v.major >= 2 {
-		attrs = kmip.Struct(kmip.TagAttributes)
-		out.Add(attrs)
-	}
-	for _, a := range allAttrs(c.v, obj) {
-		attrs.Add(attrOut(c.v, a))
-	}
-	if value != nil {
-		out.Add(value)
-	}
+	out := codec.ExportResponse(c.v.wire(), kmip.ObjectType(obj.Type), obj.ID, allAttrs(c.v, obj), value)
 	s.cfg.Log.Info().Str("id", obj.ID).Str("client", c.who.Name).Bool("value", value != nil).Msg("object exported")
 	return out, nil
 }

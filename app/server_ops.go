@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -68,24 +69,15 @@ func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
 	if want[kmip.QueryFunctionQueryObjects] {
 		for _, t := range queryObjectTypes {
 			// Templates exist only in KMIP 1.x.
-			if (c.v.major < 2 || t != kmip.ObjectTypeTemplate) && enumIn(kmip.TagObjectType, uint32(t), c.v) {
+			if codec.ObjectTypeIn(c.v.wire(), t) && enumIn(kmip.TagObjectType, uint32(t), c.v) {
 				out.Add(kmip.Enum(kmip.TagObjectType, uint32(t)))
 			}
 		}
 	}
 	if want[kmip.QueryFunctionQueryServerInformation] {
 		out.Add(kmip.Text(kmip.TagVendorIdentification, s.cfg.VendorName))
-		info := kmip.Struct(kmip.TagServerInformation)
-		if s.cfg.ServerName != "" {
-			info.Add(kmip.Text(kmip.TagServerName, s.cfg.ServerName))
-		}
-		if s.cfg.ServerVersion != "" {
-			info.Add(kmip.Text(kmip.TagServerVersion, s.cfg.ServerVersion))
-		}
-		if c.v.major >= 2 && len(info.Children()) > 0 {
+		if info := codec.ServerInformation(c.v.wire(), s.cfg.ServerName, s.cfg.ServerVersion); info != nil {
 			out.Add(info)
-		} else if c.v.major < 2 {
-			out.Add(kmip.Struct(kmip.TagServerInformation))
 		}
 	}
 	if want[kmip.QueryFunctionQueryRNGs] {

@@ -40,6 +40,13 @@ func IsCustom1xName(name string) bool {
 	return len(name) > 2 && name[1] == '-' && strings.ContainsRune("xXyY", rune(name[0]))
 }
 
+// CustomNameIn reports whether a client of version v may name a
+// non-standard attribute name: KMIP 1.x only "x-" and "y-" Custom
+// Attributes (1.4 §3.39), KMIP 2.x any Vendor Attribute ("vendor-name").
+func CustomNameIn(v Version, name string) bool {
+	return v.v2() || IsCustom1xName(name)
+}
+
 // standardName returns the specification spelling of a standard attribute
 // name, and a custom or unknown name unchanged.
 func standardName(name string) string {

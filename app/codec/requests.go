@@ -28,10 +28,17 @@ func ObjectType(v Version, payload *kmip.Item) (kmip.ObjectType, error) {
 		return 0, fail(Malformed, specName(kmip.TagObjectType), "must be an Enumeration")
 	}
 	t := kmip.ObjectType(e)
-	if last, known := objectTypes[t]; !known || v.Major > last {
+	if !ObjectTypeIn(v, t) {
 		return 0, fail(BadObjectType, specName(kmip.TagObjectType), "unknown Object Type %d", e)
 	}
 	return t, nil
+}
+
+// ObjectTypeIn reports whether a request of version v may name Object
+// Type t: Templates exist only in KMIP 1.x.
+func ObjectTypeIn(v Version, t kmip.ObjectType) bool {
+	last, known := objectTypes[t]
+	return known && v.Major <= last
 }
 
 // Offset reads a Re-key, Re-key Key Pair or Re-certify request's Offset,

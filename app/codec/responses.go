@@ -66,3 +66,32 @@ func AttributeChangeResponse(v Version, id string, a domain.Attribute) *kmip.Ite
 		kmip.Int(kmip.TagAttributeIndex, int32(a.Index)))
 	return out.Add(addValue(at, a.Value))
 }
+
+// ExportResponse is Export's answer (KMIP 1.4 §4.40, KMIP 2.1 §6.1.18): the
+// Object Type, the identifier, every attribute in version v's shape, and
+// the object's value when it has one.
+func ExportResponse(v Version, t kmip.ObjectType, id string, attrs []domain.Attribute, value *kmip.Item) *kmip.Item {
+	out := EncodeAll(v, CreateResponse(t, id), attrs)
+	if value != nil {
+		out.Add(value)
+	}
+	return out
+}
+
+// ServerInformation is the Server Information a Query answer carries
+// (KMIP 1.4 §4.25, KMIP 2.1 §6.1.40): KMIP 1.x clients (PyKMIP among them)
+// expect the structure, empty if need be; KMIP 2.x answers it only with
+// content. nil means none.
+func ServerInformation(v Version, name, version string) *kmip.Item {
+	info := kmip.Struct(kmip.TagServerInformation)
+	if name != "" {
+		info.Add(kmip.Text(kmip.TagServerName, name))
+	}
+	if version != "" {
+		info.Add(kmip.Text(kmip.TagServerVersion, version))
+	}
+	if v.v2() && len(info.Children()) == 0 {
+		return nil
+	}
+	return info
+}
