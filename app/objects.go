@@ -228,8 +228,5 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.clearFresh(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload,
-		kmip.Enum(kmip.TagObjectType, obj.Type),
-		kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
-		out), nil
+	return codec.GetResponse(kmip.ObjectType(obj.Type), obj.ID, out), nil
 }

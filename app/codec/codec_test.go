@@ -196,3 +196,35 @@ func TestObjectTypeByVersion(t *testing.T) {
 	_, err = ObjectType(v21, payload())
 	wantErr(t, err, Missing, "Object Type: is required")
 }
+
+func TestLocateAnswersLocatedItemsFrom13(t *testing.T) {
+	t.Parallel()
+	if LocateResponse(Version{1, 2}, 5, []string{"a"}).Child(kmip.TagLocatedItems) != nil {
+		t.Fatal("1.2 answer has Located Items")
+	}
+	got := LocateResponse(Version{1, 3}, 5, []string{"a", "b"})
+	if n, _ := got.Child(kmip.TagLocatedItems).AsInt(); n != 5 || len(got.ChildrenOf(kmip.TagUniqueIdentifier)) != 2 {
+		t.Fatalf("1.3 answer: %v", got)
+	}
+	_, err := DecodeLocate(v14, payload(kmip.Int(kmip.TagMaximumItems, -1)))
+	wantErr(t, err, Malformed, "Maximum Items: must be a non-negative Integer")
+	req, err := DecodeLocate(v14, payload(kmip.Enum(kmip.TagObjectGroupMember, 2)))
+	if err != nil || req.MaxItems != -1 || req.GroupMember == nil || *req.GroupMember != 2 {
+		t.Fatalf("request %+v, %v", req, err)
+	}
+}
+
+func TestRevokeReadsItsReason(t *testing.T) {
+	t.Parallel()
+	code := func(c kmip.RevocationReasonCode) *kmip.Item { return kmip.Enum(kmip.TagRevocationReasonCode, uint32(c)) }
+	// The code alone, outside a Revocation Reason, is read and wrapped.
+	req, err := DecodeRevoke(payload(code(kmip.RevocationReasonCodeKeyCompromise)))
+	if err != nil || !req.Compromise() || req.Reason.Tag != kmip.TagRevocationReason {
+		t.Fatalf("request %+v, %v", req, err)
+	}
+	_, err = DecodeRevoke(payload(kmip.Struct(kmip.TagRevocationReason, code(kmip.RevocationReasonCodeSuperseded)),
+		kmip.DateTime(kmip.TagCompromiseOccurrenceDate, req.CompromiseAt)))
+	wantErr(t, err, Malformed, "Compromise Occurrence Date: is only given with Key Compromise or CA Compromise")
+	_, err = DecodeRevoke(payload())
+	wantErr(t, err, Missing, "Revocation Reason Code: is required")
+}

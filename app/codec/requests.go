@@ -173,15 +173,100 @@ func DecodeReKeyKeyPair(v Version, payload *kmip.Item) (ReKeyKeyPairRequest, err
 	return ReKeyKeyPairRequest{Offset: offset, Attributes: kp}, err
 }
 
-// LocateAttributes reads the attributes a Locate matches: a 2.x Attributes
-// structure or the 1.x Attribute structures listed in the payload. Each
-// must carry a value.
-func LocateAttributes(v Version, payload *kmip.Item) ([]domain.Attribute, error) {
+// LocateRequest is a Locate (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29) request's
+// paging, the attributes it matches (a 2.x Attributes structure or the 1.x
+// Attribute structures listed in the payload) and its Object Group Member.
+// The Storage Status Mask is read with the index terms (app/locate.go).
+type LocateRequest struct {
+	MaxItems    int // -1: not given
+	OffsetItems int
+	Attributes  []domain.Attribute
+	GroupMember *kmip.ObjectGroupMember
+}
+
+// DecodeLocate reads a Locate request.
+func DecodeLocate(v Version, payload *kmip.Item) (LocateRequest, error) {
+	req := LocateRequest{MaxItems: -1}
+	for _, f := range []struct {
+		tag kmip.Tag
+		out *int
+	}{{kmip.TagMaximumItems, &req.MaxItems}, {kmip.TagOffsetItems, &req.OffsetItems}} {
+		if it := payload.Child(f.tag); it != nil {
+			n, ok := it.AsInt()
+			if !ok || n < 0 {
+				return LocateRequest{}, fail(Malformed, specName(f.tag), "must be a non-negative Integer")
+			}
+			*f.out = int(n)
+		}
+	}
 	set, err := DecodeAttributes(v, payload, kmip.TagAttributes)
 	if err != nil {
-		return nil, err
+		return LocateRequest{}, err
 	}
-	return set.Only()
+	if req.Attributes, err = set.Only(); err != nil {
+		return LocateRequest{}, err
+	}
+	if it := payload.Child(kmip.TagObjectGroupMember); it != nil {
+		m, ok := it.AsEnum()
+		if !ok {
+			return LocateRequest{}, fail(Malformed, specName(kmip.TagObjectGroupMember), "must be an Enumeration")
+		}
+		gm := kmip.ObjectGroupMember(m)
+		req.GroupMember = &gm
+	}
+	return req, nil
+}
+
+// RevokeRequest is a Revoke (KMIP 1.4 §4.20, KMIP 2.1 §6.1.47) request:
+// the Revocation Reason (always a structure holding a known or extension
+// Revocation Reason Code) and the Compromise Occurrence Date (zero: none).
+type RevokeRequest struct {
+	Reason       *kmip.Item
+	Code         kmip.RevocationReasonCode
+	CompromiseAt time.Time
+}
+
+// Compromise reports whether the reason marks the object Compromised (Key
+// Compromise, CA Compromise).
+func (r RevokeRequest) Compromise() bool {
+	return r.Code == kmip.RevocationReasonCodeKeyCompromise || r.Code == kmip.RevocationReasonCodeCACompromise
+}
+
+// DecodeRevoke reads a Revoke request. The Revocation Reason Code is read
+// from the Revocation Reason structure or, as some clients send it, from
+// the payload; a Compromise Occurrence Date is only given with a
+// compromise ("SHALL NOT be specified for other Revocation Reason
+// enumerations", KMIP 1.4 Table 212, KMIP 2.1 Table 295).
+func DecodeRevoke(payload *kmip.Item) (RevokeRequest, error) {
+	reason := payload.Child(kmip.TagRevocationReason)
+	codeItem := reason.Child(kmip.TagRevocationReasonCode)
+	if codeItem == nil {
+		codeItem = payload.Child(kmip.TagRevocationReasonCode)
+	}
+	code, ok := codeItem.AsEnum()
+	if !ok {
+		return RevokeRequest{}, fail(Missing, specName(kmip.TagRevocationReasonCode), "is required")
+	}
+	if _, known := kmip.EnumName(kmip.TagRevocationReasonCode, code); !known && code < 0x80000000 {
+		return RevokeRequest{}, fail(Malformed, specName(kmip.TagRevocationReasonCode), "%d is not recognized", code) // 1.4 §11.21
+	}
+	if reason == nil {
+		reason = kmip.Struct(kmip.TagRevocationReason, codeItem.Clone())
+	} else {
+		reason = reason.Clone()
+	}
+	req := RevokeRequest{Reason: reason, Code: kmip.RevocationReasonCode(code)}
+	if it := payload.Child(kmip.TagCompromiseOccurrenceDate); it != nil {
+		t, ok := it.AsTime()
+		if !ok {
+			return RevokeRequest{}, fail(Malformed, specName(kmip.TagCompromiseOccurrenceDate), "must be a Date-Time")
+		}
+		if !req.Compromise() {
+			return RevokeRequest{}, fail(Malformed, specName(kmip.TagCompromiseOccurrenceDate), "is only given with Key Compromise or CA Compromise")
+		}
+		req.CompromiseAt = t
+	}
+	return req, nil
 }
 
 // newObjectContainer is the one container a Certify or Re-certify request

@@ -95,3 +95,22 @@ func ServerInformation(v Version, name, version string) *kmip.Item {
 	}
 	return info
 }
+
+// LocateResponse is Locate's answer: Located Items, the number of matches
+// in all, from KMIP 1.3 on, then the identifiers of the page.
+func LocateResponse(v Version, located int, ids []string) *kmip.Item {
+	out := kmip.Struct(kmip.TagResponsePayload)
+	if v.AtLeast(1, 3) {
+		out.Add(kmip.Int(kmip.TagLocatedItems, int32(located)))
+	}
+	for _, id := range ids {
+		out.Add(kmip.Text(kmip.TagUniqueIdentifier, id))
+	}
+	return out
+}
+
+// GetResponse is Get's answer: the Object Type, the identifier and the
+// object's value in the format asked.
+func GetResponse(t kmip.ObjectType, id string, value *kmip.Item) *kmip.Item {
+	return CreateResponse(t, id).Add(value)
+}
