@@ -216,7 +216,9 @@ func TestLocateAnswersLocatedItemsFrom13(t *testing.T) {
 
 func TestRevokeReadsItsReason(t *testing.T) {
 	t.Parallel()
-	code := func(c kmip.RevocationReasonCode) *kmip.Item { return kmip.Enum(kmip.TagRevocationReasonCode, uint32(c)) }
+	code := func(c kmip.RevocationReasonCode) *kmip.Item {
+		return kmip.Enum(kmip.TagRevocationReasonCode, uint32(c))
+	}
 	// The code alone, outside a Revocation Reason, is read and wrapped.
 	req, err := DecodeRevoke(payload(code(kmip.RevocationReasonCodeKeyCompromise)))
 	if err != nil || !req.Compromise() || req.Reason.Tag != kmip.TagRevocationReason {
