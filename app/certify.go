@@ -390,7 +390,7 @@ func (s *Service) certify(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 	}
 	s.cfg.Log.Info().Str("id", cert.ID).Str("client", c.who.Name).Str("serial", x.SerialNumber.Text(16)).Msg("certified")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, cert.ID)), nil
+	return codec.IDResponse(cert.ID), nil
 }
 
 // linkKeyToCert points the public key's Certificate Link at the new

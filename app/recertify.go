@@ -16,16 +16,12 @@ import (
 // Certificate Request Unique Identifier. It returns nil when there is none.
 func (s *Service) reCertifyRequest(ctx context.Context, c *call) (*x509.CertificateRequest, error) {
 	csr, err := requestCSR(c)
-	if err != nil || csr != nil || c.v.major < 2 {
+	if err != nil || csr != nil {
 		return csr, err
 	}
-	it := c.payload.Child(kmip.TagCertificateRequestUniqueIdentifier)
-	if it == nil {
-		return nil, nil
-	}
-	id, ok := it.AsText()
-	if !ok {
-		return nil, invalidField("Certificate Request Unique Identifier must be a Text String")
+	id, given, err := codec.CertificateRequestID(c.v.wire(), c.payload)
+	if err != nil || !given {
+		return nil, err
 	}
 	obj, err := s.loadAs(ctx, c, id, c.op)
 	if err != nil {
@@ -117,7 +113,7 @@ func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 	}
 	s.cfg.Log.Info().Str("id", id).Str("replaces", r.old.ID).Str("client", c.who.Name).Msg("re-certified")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
+	return codec.IDResponse(id), nil
 }
 
 // renewedCert builds the new certificate id of renewal r: the existing

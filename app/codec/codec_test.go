@@ -230,3 +230,53 @@ func TestRevokeReadsItsReason(t *testing.T) {
 	_, err = DecodeRevoke(payload())
 	wantErr(t, err, Missing, "Revocation Reason Code: is required")
 }
+
+func TestUniqueIdentifierEnumerationOnlyIn2x(t *testing.T) {
+	t.Parallel()
+	p := payload(kmip.Enum(kmip.TagUniqueIdentifier, uint32(kmip.UniqueIdentifierIDPlaceholder)))
+	_, err := DecodeUniqueIdentifier(v14, p)
+	wantErr(t, err, Malformed, "Unique Identifier: must be a Text String")
+	uid, err := DecodeUniqueIdentifier(v21, p)
+	if err != nil || !uid.Given || !uid.IsEnum || uid.Enum != kmip.UniqueIdentifierIDPlaceholder {
+		t.Fatalf("2.1: %+v %v", uid, err)
+	}
+	_, err = DecodeUniqueIdentifier(v21, payload(kmip.Text(kmip.TagUniqueIdentifier, "a"), kmip.Text(kmip.TagUniqueIdentifier, "b")))
+	wantErr(t, err, Repeated, "Unique Identifier: given more than once")
+	if uid, err := DecodeUniqueIdentifier(v14, payload()); err != nil || uid.Given {
+		t.Fatalf("none: %+v %v", uid, err)
+	}
+}
+
+func TestCertificateRequestFieldsByVersion(t *testing.T) {
+	t.Parallel()
+	p := payload(kmip.Enum(kmip.TagCertificateRequestType, 1),
+		kmip.Bytes(kmip.TagCertificateRequest, []byte{1}), kmip.Bytes(kmip.TagCertificateRequestValue, []byte{2}),
+		kmip.Text(kmip.TagCertificateRequestUniqueIdentifier, "csr"))
+	r1, _ := DecodeCertificateRequest(v14, p)
+	r2, _ := DecodeCertificateRequest(v21, p)
+	if r1 == nil || r2 == nil || r1.Value[0] != 1 || r2.Value[0] != 2 {
+		t.Fatalf("1.x %+v, 2.x %+v", r1, r2)
+	}
+	if _, given, _ := CertificateRequestID(v14, p); given {
+		t.Fatal("1.x read a Certificate Request Unique Identifier")
+	}
+	if id, given, err := CertificateRequestID(v21, p); id != "csr" || !given || err != nil {
+		t.Fatalf("2.x: %q %v %v", id, given, err)
+	}
+}
+
+func TestCheckEchoesTheRefusedUses(t *testing.T) {
+	t.Parallel()
+	p := payload(kmip.Long(kmip.TagUsageLimitsCount, 7), kmip.Int(kmip.TagCryptographicUsageMask, 4), kmip.Interval(kmip.TagLeaseTime, 60))
+	req, err := DecodeCheck(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := CheckRefusal(CheckRequest{UsageMask: req.UsageMask, LeaseTime: req.LeaseTime})
+	want := kmip.Struct(kmip.TagResponsePayload, kmip.Int(kmip.TagCryptographicUsageMask, 4), kmip.Interval(kmip.TagLeaseTime, 60))
+	if !got.Equal(want) {
+		t.Fatalf("refusal %v, want %v", got, want)
+	}
+	_, err = DecodeCheck(payload(kmip.Long(kmip.TagUsageLimitsCount, -1)))
+	wantErr(t, err, Malformed, "Usage Limits Count: must be a non-negative Long Integer")
+}
