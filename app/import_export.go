@@ -64,7 +64,7 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 			return nil, err
 		}
 		if replaced {
-			return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, req.uid)), nil
+			return codec.IDResponse(req.uid), nil
 		}
 	}
 	if err := s.cfg.Store.Create(ctx, obj); err != nil {
@@ -73,7 +73,7 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 	}
 	s.undoCreate(c, obj)
 	s.cfg.Log.Info().Str("id", req.uid).Str("owner", obj.Owner).Str("type", req.objType.String()).Msg("object imported")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, req.uid)), nil
+	return codec.IDResponse(req.uid), nil
 }
 
 // importReq is a decoded Import request (KMIP 1.4 §4.41, KMIP 2.1 §6.1.27).

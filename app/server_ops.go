@@ -104,7 +104,7 @@ func (s *Service) interop(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	id, _ := c.payload.Child(kmip.TagInteropIdentifier).AsText()
 	s.cfg.Log.Info().Str("client", c.who.Name).Str("function", kmip.InteropFunction(f).String()).Str("identifier", id).Msg("interop")
-	return kmip.Struct(kmip.TagResponsePayload), nil
+	return codec.EmptyResponse(), nil
 }
 
 // logOp implements Log (KMIP 2.1 §6.1.28): the client's message goes to the
@@ -115,5 +115,5 @@ func (s *Service) logOp(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, missingData("Log Message is required")
 	}
 	s.cfg.Log.Info().Str("client", c.who.Name).Str("message", m).Msg("client log")
-	return kmip.Struct(kmip.TagResponsePayload), nil
+	return codec.EmptyResponse(), nil
 }

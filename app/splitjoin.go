@@ -90,7 +90,7 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	if err != nil {
 		return nil, err
 	}
-	out := kmip.Struct(kmip.TagResponsePayload)
+	var ids []string
 	for i, share := range shares {
 		obj, err := s.newObject(ctx, c, kmip.ObjectTypeSplitKey, attrs)
 		if err != nil {
@@ -104,9 +104,9 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if err := s.storeNew(ctx, c, obj); err != nil {
 			return nil, err
 		}
-		out.Add(kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
+		ids = append(ids, obj.ID)
 	}
-	return out, nil
+	return codec.IDsResponse(ids), nil
 }
 
 // splitSpec is how a Create Split Key request splits its key.

@@ -1,6 +1,8 @@
 package codec
 
 import (
+	"time"
+
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -113,4 +115,37 @@ func LocateResponse(v Version, located int, ids []string) *kmip.Item {
 // object's value in the format asked.
 func GetResponse(t kmip.ObjectType, id string, value *kmip.Item) *kmip.Item {
 	return CreateResponse(t, id).Add(value)
+}
+
+// EmptyResponse is the answer of operations that return nothing (Interop,
+// Log, ...).
+func EmptyResponse() *kmip.Item { return kmip.Struct(kmip.TagResponsePayload) }
+
+// IDsResponse is Create Split Key's answer: the identifier of each part,
+// in order.
+func IDsResponse(ids []string) *kmip.Item {
+	out := EmptyResponse()
+	for _, id := range ids {
+		out.Add(kmip.Text(kmip.TagUniqueIdentifier, id))
+	}
+	return out
+}
+
+// LeaseResponse is Obtain Lease's answer (KMIP 1.4 §4.18): the lease in
+// seconds and the Last Change Date the client must compare.
+func LeaseResponse(id string, seconds uint32, lastChange time.Time) *kmip.Item {
+	return IDResponse(id).Add(kmip.Interval(kmip.TagLeaseTime, seconds), kmip.DateTime(kmip.TagLastChangeDate, lastChange))
+}
+
+// CancelResponse is Cancel's answer (KMIP 1.4 §4.23): the Asynchronous
+// Correlation Value and the Cancellation Result.
+func CancelResponse(correlation []byte, res kmip.CancellationResult) *kmip.Item {
+	return kmip.Struct(kmip.TagResponsePayload,
+		kmip.Bytes(kmip.TagAsynchronousCorrelationValue, correlation),
+		kmip.Enum(kmip.TagCancellationResult, uint32(res)))
+}
+
+// EndpointRoleResponse is Set Endpoint Role's answer (KMIP 2.1 §6.1.50).
+func EndpointRoleResponse(role kmip.EndpointRole) *kmip.Item {
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Enum(kmip.TagEndpointRole, uint32(role)))
 }
