@@ -121,31 +121,13 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 // deriveSpecOf reads the request's Derivation Method and Derivation
 // Parameters (KMIP 1.4 §4.6, §2.1.14).
 func deriveSpecOf(c *call) (ports.DeriveSpec, error) {
-	methodItem := c.payload.Child(kmip.TagDerivationMethod)
-	if methodItem == nil {
-		return ports.DeriveSpec{}, missingData("Derivation Method is required")
-	}
-	method, ok := methodItem.AsEnum()
-	if _, known := kmip.EnumName(kmip.TagDerivationMethod, method); !ok || !known {
-		return ports.DeriveSpec{}, invalidField("invalid Derivation Method")
-	}
-	dp := c.payload.Child(kmip.TagDerivationParameters)
-	if dp == nil {
-		return ports.DeriveSpec{}, missingData("Derivation Parameters are required")
-	}
-	spec := ports.DeriveSpec{Method: method}
-	var err error
-	if spec.Params, err = cryptoParams(dp.Child(kmip.TagCryptographicParameters)); err != nil {
+	d, err := codec.DecodeDerivation(c.payload)
+	if err != nil {
 		return ports.DeriveSpec{}, err
 	}
-	spec.Data, _ = dp.Child(kmip.TagDerivationData).AsBytes()
-	spec.Salt, _ = dp.Child(kmip.TagSalt).AsBytes()
-	spec.IV, _ = dp.Child(kmip.TagInitializationVector).AsBytes()
-	if n, ok := dp.Child(kmip.TagIterationCount).AsInt(); ok {
-		if n <= 0 {
-			return ports.DeriveSpec{}, invalidField("Iteration Count must be positive")
-		}
-		spec.Iterations = int(n)
+	spec := ports.DeriveSpec{Method: d.Method, Data: d.Data, Salt: d.Salt, IV: d.IV, Iterations: d.Iterations}
+	if spec.Params, err = cryptoParams(d.CryptoParams); err != nil {
+		return ports.DeriveSpec{}, err
 	}
 	return spec, nil
 }

@@ -300,3 +300,44 @@ func DecodeReCertify(v Version, payload *kmip.Item) (ReKeyRequest, error) {
 	attrs, err := set.Only()
 	return ReKeyRequest{Offset: offset, Attributes: attrs}, err
 }
+
+// Derivation is the derivation a Derive Key request (KMIP 1.4 §4.6, KMIP
+// 2.1 §6.1.11) asks for: the Derivation Method and the Derivation
+// Parameters (§2.1.14). CryptoParams is the Cryptographic Parameters
+// structure, nil when absent, which app reads as every operation does.
+type Derivation struct {
+	Method       uint32
+	CryptoParams *kmip.Item
+	Data         []byte
+	Salt         []byte
+	IV           []byte
+	Iterations   int // 0: not given
+}
+
+// DecodeDerivation reads a Derive Key request's Derivation Method and
+// Derivation Parameters.
+func DecodeDerivation(payload *kmip.Item) (Derivation, error) {
+	methodItem := payload.Child(kmip.TagDerivationMethod)
+	if methodItem == nil {
+		return Derivation{}, fail(Missing, specName(kmip.TagDerivationMethod), "is required")
+	}
+	method, ok := methodItem.AsEnum()
+	if _, known := kmip.EnumName(kmip.TagDerivationMethod, method); !ok || !known {
+		return Derivation{}, fail(Malformed, specName(kmip.TagDerivationMethod), "is not a known Derivation Method")
+	}
+	dp := payload.Child(kmip.TagDerivationParameters)
+	if dp == nil {
+		return Derivation{}, fail(Missing, specName(kmip.TagDerivationParameters), "are required")
+	}
+	d := Derivation{Method: method, CryptoParams: dp.Child(kmip.TagCryptographicParameters)}
+	d.Data, _ = dp.Child(kmip.TagDerivationData).AsBytes()
+	d.Salt, _ = dp.Child(kmip.TagSalt).AsBytes()
+	d.IV, _ = dp.Child(kmip.TagInitializationVector).AsBytes()
+	if n, ok := dp.Child(kmip.TagIterationCount).AsInt(); ok {
+		if n <= 0 {
+			return Derivation{}, fail(Malformed, "Derivation Parameters: Iteration Count", "must be positive")
+		}
+		d.Iterations = int(n)
+	}
+	return d, nil
+}
