@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -14,22 +15,11 @@ import (
 // Decrement or Negate the single value of a numeric, interval, date or
 // Boolean attribute. An absent attribute counts as 0 (or false).
 func (s *Service) adjustAttribute(ctx context.Context, c *call) (*kmip.Item, error) {
-	names, err := requestedNames(c)
+	req, err := codec.DecodeAdjustAttribute(c.payload)
 	if err != nil {
 		return nil, err
 	}
-	if len(names) != 1 {
-		return nil, missingData("Adjust Attribute needs exactly one Attribute Reference")
-	}
-	name := names[0]
-	kind, ok := c.payload.Child(kmip.TagAdjustmentType).AsEnum()
-	if !ok {
-		return nil, missingData("Adjust Attribute needs an Adjustment Type")
-	}
-	adj := kmip.AdjustmentType(kind)
-	if adj != kmip.AdjustmentTypeIncrement && adj != kmip.AdjustmentTypeDecrement && adj != kmip.AdjustmentTypeNegate {
-		return nil, invalidField("unsupported Adjustment Type %d", kind)
-	}
+	name := req.Name
 	r, err := ruleFor(c, name)
 	if err != nil {
 		return nil, err
@@ -40,7 +30,6 @@ func (s *Service) adjustAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	if r.Multi {
 		return nil, errorf(kmip.ResultReasonMultiValuedAttribute, "attribute %q is multi-valued", name)
 	}
-	step := c.payload.Child(kmip.TagAdjustmentValue)
 	obj, err := s.updateAttr(ctx, c, func(obj *domain.Object) error {
 		if !r.AppliesToType(obj.Type) {
 			return notApplicable(c, name, kmip.ObjectType(obj.Type))
@@ -54,7 +43,7 @@ func (s *Service) adjustAttribute(ctx context.Context, c *call) (*kmip.Item, err
 				return errorf(kmip.ResultReasonItemNotFound, "attribute %q has no value to adjust", name)
 			}
 		}
-		next, err := adjusted(cur, adj, step)
+		next, err := adjusted(cur, req.Adjustment, req.Step)
 		if err != nil {
 			return err
 		}
@@ -64,7 +53,7 @@ func (s *Service) adjustAttribute(ctx context.Context, c *call) (*kmip.Item, err
 	if err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return codec.IDResponse(obj.ID), nil
 }
 
 // zeroValue is the value an absent standard attribute is assumed to have:

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -19,7 +20,7 @@ import (
 func ruleFor(c *call, name string) (domain.AttrRule, error) {
 	r, ok := domain.AttrRuleFor(name)
 	switch {
-	case !ok, !r.VisibleIn(c.v.major, c.v.minor), c.v.major < 2 && domain.IsVendorOrCustomAttr(name) && !isCustom1xName(name):
+	case !ok, !r.VisibleIn(c.v.major, c.v.minor), domain.IsVendorOrCustomAttr(name) && !codec.CustomNameIn(c.v.wire(), name):
 		return r, kindErr(errKindUnknownAttr, "attribute %q is not supported", name)
 	}
 	return r, nil

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/keyformat"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -95,23 +96,11 @@ func parseCSR(c *call, t kmip.CertificateRequestType, b []byte) (*x509.Certifica
 // Request (KMIP 1.x) or Certificate Request Value (2.x) with its Certificate
 // Request Type. It returns nil when there is none.
 func requestCSR(c *call) (*x509.CertificateRequest, error) {
-	valueTag := kmip.TagCertificateRequest
-	if c.v.major >= 2 {
-		valueTag = kmip.TagCertificateRequestValue
+	req, err := codec.DecodeCertificateRequest(c.v.wire(), c.payload)
+	if err != nil || req == nil {
+		return nil, err
 	}
-	it := c.payload.Child(valueTag)
-	if it == nil {
-		return nil, nil
-	}
-	b, ok := it.AsBytes()
-	if !ok {
-		return nil, invalidField("%s must be a Byte String", valueTag.SpecName())
-	}
-	t, ok := c.payload.Child(kmip.TagCertificateRequestType).AsEnum()
-	if !ok {
-		return nil, invalidField("Certificate Request Type is required with a Certificate Request")
-	}
-	return parseCSR(c, kmip.CertificateRequestType(t), b)
+	return parseCSR(c, req.Type, req.Value)
 }
 
 // storedCSR reads the request a KMIP 2.x Certificate Request object holds.
@@ -146,36 +135,22 @@ func sameKey(a, b crypto.PublicKey) bool {
 	return ok && eq.Equal(b)
 }
 
-// certAttrCall returns the call the new certificate's attributes are read
-// from: the request's attributes less Certificate Type, which may be given
-// (KMIP 1.4 §4.7) but must be X.509, the only type kmipd issues. The other
-// attributes the server derives from the certificate stay, for newObject
-// to refuse as read-only.
-func certAttrCall(c *call) (*call, error) {
-	box := kmip.TagTemplateAttribute
-	if c.v.major >= 2 {
-		box = kmip.TagAttributes
-	}
-	out := kmip.Struct(box)
-	for _, b := range c.payload.ChildrenOf(box) {
-		for _, it := range b.Children() {
-			name := attrItemName(it)
-			if name == kmip.TagCertificateType.SpecName() {
-				v := it
-				if it.Tag == kmip.TagAttribute {
-					v = it.Child(kmip.TagAttributeValue)
-				}
-				if t, _ := v.AsEnum(); kmip.CertificateType(t) != kmip.CertificateTypeX_509 {
-					return nil, errorf(kmip.ResultReasonFeatureNotSupported, "kmipd issues X.509 certificates only")
-				}
-				continue
-			}
-			out.Add(it.Clone())
+// certAttrs returns the new certificate's attributes: the request's less
+// Certificate Type, which may be given (KMIP 1.4 §4.7) but must be X.509,
+// the only type kmipd issues. The other attributes the server derives from
+// the certificate stay, for newObject to refuse as read-only.
+func certAttrs(attrs []domain.Attribute) ([]domain.Attribute, error) {
+	var out []domain.Attribute
+	for _, a := range attrs {
+		if a.Name != kmip.TagCertificateType.SpecName() {
+			out = append(out, a)
+			continue
+		}
+		if t, _ := a.Value.AsEnum(); kmip.CertificateType(t) != kmip.CertificateTypeX_509 {
+			return nil, errorf(kmip.ResultReasonFeatureNotSupported, "kmipd issues X.509 certificates only")
 		}
 	}
-	sub := *c
-	sub.payload = kmip.Struct(kmip.TagRequestPayload, out)
-	return &sub, nil
+	return out, nil
 }
 
 // subjectFor is the subject of a certificate issued to the caller: kmipd
@@ -359,7 +334,11 @@ func setLink(obj *domain.Object, t kmip.LinkType, id string) {
 // Link) and the certificate to its issuer when kmipd holds the CA's
 // certificate.
 func (s *Service) certify(ctx context.Context, c *call) (*kmip.Item, error) {
-	c, err := s.expandTemplates(ctx, c)
+	set, err := codec.CertifyAttributes(c.v.wire(), c.payload)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := s.withTemplates(ctx, c, set)
 	if err != nil {
 		return nil, err
 	}
@@ -371,11 +350,10 @@ func (s *Service) certify(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	ac, err := certAttrCall(c)
-	if err != nil {
+	if attrs, err = certAttrs(attrs); err != nil {
 		return nil, err
 	}
-	cert, err := s.newObject(ctx, ac, kmip.ObjectTypeCertificate)
+	cert, err := s.newObject(ctx, c, kmip.ObjectTypeCertificate, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -412,7 +390,7 @@ func (s *Service) certify(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 	}
 	s.cfg.Log.Info().Str("id", cert.ID).Str("client", c.who.Name).Str("serial", x.SerialNumber.Text(16)).Msg("certified")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, cert.ID)), nil
+	return codec.IDResponse(cert.ID), nil
 }
 
 // linkKeyToCert points the public key's Certificate Link at the new

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -25,52 +26,44 @@ func (s *Service) check(ctx context.Context, c *call) (*kmip.Item, error) {
 	if !domain.HasLifecycle(obj.Type) {
 		return nil, kindErr(errKindNotCheckable, "Check cannot be performed on this object")
 	}
+	req, err := codec.DecodeCheck(c.payload)
+	if err != nil {
+		return nil, err
+	}
 	now := s.cfg.Clock.Now()
 	var refused []string
-	denied := kmip.Struct(kmip.TagResponsePayload)
+	var denied codec.CheckRequest
 	var kind errKind
-	refuse := func(it *kmip.Item, k errKind) {
+	refuse := func(tag kmip.Tag, k errKind) {
 		if len(refused) == 0 {
 			kind = k
 		}
-		refused = append(refused, it.Tag.SpecName())
-		denied.Add(it.Clone())
+		refused = append(refused, tag.SpecName())
 	}
-	if it := c.payload.Child(kmip.TagUsageLimitsCount); it != nil {
-		n, ok := it.AsLong()
-		if !ok || n < 0 {
-			return nil, invalidField("Usage Limits Count must be a non-negative Long Integer")
-		}
-		if !obj.UsageAvailable(n) {
-			refuse(it, errKindUsageLimit)
-		}
+	if n := req.UsageLimitsCount; n != nil && !obj.UsageAvailable(*n) {
+		denied.UsageLimitsCount = n
+		refuse(kmip.TagUsageLimitsCount, errKindUsageLimit)
 	}
-	if it := c.payload.Child(kmip.TagCryptographicUsageMask); it != nil {
-		mask, ok := it.AsInt()
-		if !ok {
-			return nil, invalidField("Cryptographic Usage Mask must be an Integer")
-		}
-		if err := domain.CheckUsageMask(obj, uint32(mask), now); err != nil {
+	if mask := req.UsageMask; mask != nil {
+		if err := domain.CheckUsageMask(obj, uint32(*mask), now); err != nil {
 			if !errors.Is(err, domain.ErrPermissionDenied) && !errors.Is(err, domain.ErrWrongState) && !errors.Is(err, domain.ErrUsageDate) {
 				return nil, err
 			}
-			refuse(it, errKindUsageMask)
+			denied.UsageMask = mask
+			refuse(kmip.TagCryptographicUsageMask, errKindUsageMask)
 		}
 	}
-	if it := c.payload.Child(kmip.TagLeaseTime); it != nil {
-		want, ok := it.AsInterval()
-		if !ok {
-			return nil, invalidField("Lease Time must be an Interval")
-		}
-		if max, limited := leaseOf(obj); limited && want > max {
-			refuse(it, errKindDenied)
+	if want := req.LeaseTime; want != nil {
+		if max, limited := leaseOf(obj); limited && *want > max {
+			denied.LeaseTime = want
+			refuse(kmip.TagLeaseTime, errKindDenied)
 		}
 	}
 	if len(refused) > 0 {
 		c.batch.placeholder = ""
 		e := kindErr(kind, "the object may not be used as asked: %s", strings.Join(refused, ", "))
-		e.Payload = denied
+		e.Payload = codec.CheckRefusal(denied)
 		return nil, e
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return codec.IDResponse(obj.ID), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -69,12 +70,17 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, err := objectType(c)
+	req, err := codec.DecodeCreate(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
+	t := req.ObjectType
 	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
 		return nil, badObjectType("Derive Key makes Symmetric Keys and Secret Data, not %s", t)
+	}
+	attrs, err := req.Attributes.Only()
+	if err != nil {
+		return nil, err
 	}
 	spec, err := deriveSpecOf(c)
 	if err != nil {
@@ -87,7 +93,7 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.useDeriveBases(bases, &spec); err != nil {
 		return nil, err
 	}
-	obj, err := s.newObject(ctx, c, t)
+	obj, err := s.newObject(ctx, c, t, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -109,37 +115,19 @@ func (s *Service) deriveKey(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.storeDerived(ctx, c, obj, bases); err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return codec.IDResponse(obj.ID), nil
 }
 
 // deriveSpecOf reads the request's Derivation Method and Derivation
 // Parameters (KMIP 1.4 §4.6, §2.1.14).
 func deriveSpecOf(c *call) (ports.DeriveSpec, error) {
-	methodItem := c.payload.Child(kmip.TagDerivationMethod)
-	if methodItem == nil {
-		return ports.DeriveSpec{}, missingData("Derivation Method is required")
-	}
-	method, ok := methodItem.AsEnum()
-	if _, known := kmip.EnumName(kmip.TagDerivationMethod, method); !ok || !known {
-		return ports.DeriveSpec{}, invalidField("invalid Derivation Method")
-	}
-	dp := c.payload.Child(kmip.TagDerivationParameters)
-	if dp == nil {
-		return ports.DeriveSpec{}, missingData("Derivation Parameters are required")
-	}
-	spec := ports.DeriveSpec{Method: method}
-	var err error
-	if spec.Params, err = cryptoParams(dp.Child(kmip.TagCryptographicParameters)); err != nil {
+	d, err := codec.DecodeDerivation(c.payload)
+	if err != nil {
 		return ports.DeriveSpec{}, err
 	}
-	spec.Data, _ = dp.Child(kmip.TagDerivationData).AsBytes()
-	spec.Salt, _ = dp.Child(kmip.TagSalt).AsBytes()
-	spec.IV, _ = dp.Child(kmip.TagInitializationVector).AsBytes()
-	if n, ok := dp.Child(kmip.TagIterationCount).AsInt(); ok {
-		if n <= 0 {
-			return ports.DeriveSpec{}, invalidField("Iteration Count must be positive")
-		}
-		spec.Iterations = int(n)
+	spec := ports.DeriveSpec{Method: d.Method, Data: d.Data, Salt: d.Salt, IV: d.IV, Iterations: d.Iterations}
+	if spec.Params, err = cryptoParams(d.CryptoParams); err != nil {
+		return ports.DeriveSpec{}, err
 	}
 	return spec, nil
 }

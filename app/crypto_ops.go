@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -16,18 +17,8 @@ func bindStreamKey(c *call, st streamStep) {
 	}
 }
 
-// bytesField reads an optional Byte String field.
-func bytesField(c *call, tag kmip.Tag) ([]byte, bool, error) {
-	it := c.payload.Child(tag)
-	if it == nil {
-		return nil, false, nil
-	}
-	b, ok := it.AsBytes()
-	if !ok {
-		return nil, false, invalidField("%s must be a Byte String", tag.SpecName())
-	}
-	return b, true, nil
-}
+// bytesField reads an optional Byte String field (codec.Bytes).
+func bytesField(c *call, tag kmip.Tag) ([]byte, bool, error) { return codec.Bytes(c.payload, tag) }
 
 // encrypt implements Encrypt (KMIP 1.4 §4.29, KMIP 2.1 §6.1.19).
 func (s *Service) encrypt(ctx context.Context, c *call) (*kmip.Item, error) {
@@ -90,25 +81,14 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 // cipherInput reads the request's Data, IV/Counter/Nonce, Additional Data
 // and (Decrypt) Authenticated Encryption Tag, and the stream's state.
 func cipherInput(c *call, st streamStep, enc bool) (ports.CipherInput, error) {
-	var in ports.CipherInput
-	var ok bool
-	var err error
-	if in.Data, ok, err = bytesField(c, kmip.TagData); err != nil {
-		return in, err
-	} else if !ok && !st.streaming {
-		return in, missingData("Data is required")
+	req, err := codec.DecodeCipher(c.payload, enc)
+	if err != nil {
+		return ports.CipherInput{}, err
 	}
-	if in.IV, _, err = bytesField(c, kmip.TagIVCounterNonce); err != nil {
-		return in, err
+	if !req.HasData && !st.streaming {
+		return ports.CipherInput{}, missingData("Data is required")
 	}
-	if in.AAD, _, err = bytesField(c, kmip.TagAuthenticatedEncryptionAdditionalData); err != nil {
-		return in, err
-	}
-	if !enc {
-		if in.Tag, _, err = bytesField(c, kmip.TagAuthenticatedEncryptionTag); err != nil {
-			return in, err
-		}
-	}
+	in := ports.CipherInput{Data: req.Data, IV: req.IV, AAD: req.AAD, Tag: req.Tag}
 	in.Partial = st.streaming && !st.last
 	in.State = st.prev.state
 	return in, nil
@@ -138,24 +118,18 @@ func checkCipherParams(c *call, obj *domain.Object, p ports.CryptoParams, in por
 // streamed part that is not the last saves the stream's state and answers
 // its Correlation Value.
 func (s *Service) cipherAnswer(ctx context.Context, c *call, st streamStep, id string, in ports.CipherInput, out ports.CipherOutput, enc bool) (*kmip.Item, error) {
-	resp := kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id))
-	if len(out.Data) > 0 || !st.streaming {
-		resp.Add(kmip.Bytes(kmip.TagData, out.Data))
-	}
-	if enc && out.IV != nil {
-		resp.Add(kmip.Bytes(kmip.TagIVCounterNonce, out.IV))
+	resp := codec.CipherResponse{ID: id, Data: out.Data, WithData: !st.streaming}
+	if enc {
+		resp.IV, resp.Tag = out.IV, out.Tag
 	}
 	if in.Partial {
 		cv, err := s.saveStream(ctx, c, st, id, out.State)
 		if err != nil {
 			return nil, err
 		}
-		resp.Add(kmip.Bytes(kmip.TagCorrelationValue, cv))
+		resp.Correlation = cv
 	}
-	if enc && out.Tag != nil {
-		resp.Add(kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, out.Tag))
-	}
-	return resp, nil
+	return resp.Item(), nil
 }
 
 // aeadNeeds14 refuses authenticated encryption before KMIP 1.4: the
@@ -272,11 +246,7 @@ func (s *Service) partial(ctx context.Context, c *call, st streamStep, keyID str
 	if err != nil {
 		return nil, err
 	}
-	out := kmip.Struct(kmip.TagResponsePayload)
-	if keyID != "" {
-		out.Add(kmip.Text(kmip.TagUniqueIdentifier, keyID))
-	}
-	return out.Add(kmip.Bytes(kmip.TagCorrelationValue, cv)), nil
+	return codec.PartialResponse(keyID, cv), nil
 }
 
 // dataOp is a Sign, Signature Verify, MAC or MAC Verify request whose data
@@ -346,16 +316,7 @@ func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, engineError(err)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID),
-		kmip.Bytes(kmip.TagSignatureData, sig)), nil
-}
-
-// validity is the Validity Indicator of a verification.
-func validity(ok bool) *kmip.Item {
-	if ok {
-		return kmip.Enum(kmip.TagValidityIndicator, uint32(kmip.ValidityIndicatorValid))
-	}
-	return kmip.Enum(kmip.TagValidityIndicator, uint32(kmip.ValidityIndicatorInvalid))
+	return codec.SignResponse(op.obj.ID, sig), nil
 }
 
 // signatureVerify implements Signature Verify (KMIP 1.4 §4.32, KMIP 2.1 §6.1.52).
@@ -375,13 +336,13 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 		return nil, missingData("Signature Data is required")
 	}
 	if op.foreign {
-		return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(false)), nil
+		return codec.VerifyResponse(op.obj.ID, false), nil
 	}
 	valid, err := signer.Verify(ctx, op.key, op.p, op.data, op.digested, sig)
 	if err != nil {
 		return nil, engineError(err)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(valid)), nil
+	return codec.VerifyResponse(op.obj.ID, valid), nil
 }
 
 // mac implements MAC (KMIP 1.4 §4.33, KMIP 2.1 §6.1.30).
@@ -401,8 +362,7 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, engineError(err)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID),
-		kmip.Bytes(kmip.TagMACData, m)), nil
+	return codec.MACResponse(op.obj.ID, m), nil
 }
 
 // macVerify implements MAC Verify (KMIP 1.4 §4.34, KMIP 2.1 §6.1.31).
@@ -422,13 +382,13 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, missingData("MAC Data is required")
 	}
 	if op.foreign {
-		return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(false)), nil
+		return codec.VerifyResponse(op.obj.ID, false), nil
 	}
 	valid, err := macer.VerifyMAC(ctx, op.key, op.p, op.data, m)
 	if err != nil {
 		return nil, engineError(err)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, op.obj.ID), validity(valid)), nil
+	return codec.VerifyResponse(op.obj.ID, valid), nil
 }
 
 // maxRNG caps one RNG Retrieve, like the message size limits cap requests.
@@ -448,7 +408,7 @@ func (s *Service) rngRetrieve(ctx context.Context, c *call) (*kmip.Item, error) 
 	if err != nil {
 		return nil, engineError(err)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Bytes(kmip.TagData, b)), nil
+	return codec.DataResponse(b), nil
 }
 
 // rngSeed implements RNG Seed (KMIP 1.4 §4.36, KMIP 2.1 §6.1.48).
@@ -467,7 +427,7 @@ func (s *Service) rngSeed(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, engineError(err)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Int(kmip.TagDataLength, int32(n))), nil
+	return codec.DataLengthResponse(n), nil
 }
 
 // hash implements Hash (KMIP 1.4 §4.37, KMIP 2.1 §6.1.23), streamed or not.
@@ -498,5 +458,5 @@ func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, engineError(err)
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Bytes(kmip.TagData, sum)), nil
+	return codec.DataResponse(sum), nil
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -22,8 +23,7 @@ func (s *Service) setEndpointRole(_ context.Context, c *call) (*kmip.Item, error
 	}
 	switch kmip.EndpointRole(role) {
 	case kmip.EndpointRoleServer:
-		return kmip.Struct(kmip.TagResponsePayload,
-			kmip.Enum(kmip.TagEndpointRole, uint32(kmip.EndpointRoleServer))), nil
+		return codec.EndpointRoleResponse(kmip.EndpointRoleServer), nil
 	case kmip.EndpointRoleClient:
 		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "kmipd cannot take the client role")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -225,18 +226,15 @@ func (b *batchIDs) record(op kmip.Operation, out *kmip.Item) {
 // or the identifier an earlier operation of the batch returned, with the
 // Unique Identifier enumeration (KMIP 2.1 §4.58, §11.58).
 func (c *call) uid() (string, error) {
-	ids := c.payload.ChildrenOf(kmip.TagUniqueIdentifier)
-	if len(ids) > 1 {
-		return "", errorf(kmip.ResultReasonInvalidMessage, "Unique Identifier given more than once")
+	uid, err := codec.DecodeUniqueIdentifier(c.v.wire(), c.payload)
+	if err != nil {
+		return "", err
 	}
-	if len(ids) == 1 {
-		if s, ok := ids[0].AsText(); ok {
-			return s, nil
+	if uid.Given {
+		if !uid.IsEnum {
+			return uid.Text, nil
 		}
-		e, ok := ids[0].AsEnum()
-		if !ok || c.v.major < 2 {
-			return "", invalidField("Unique Identifier must be a Text String")
-		}
+		e := uid.Enum
 		var id string
 		if kmip.UniqueIdentifier(e) == kmip.UniqueIdentifierIDPlaceholder {
 			id = c.batch.placeholder

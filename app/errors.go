@@ -71,6 +71,7 @@ func missingData(format string, args ...any) *Error {
 // a generic message; internal is true for those, and the caller logs them.
 func resultFor(err error, v version) (reason kmip.ResultReason, msg string, internal bool) {
 	defer func() { reason = reasonIn(reason, v) }()
+	err = fromCodec(err)
 	var ae *Error
 	switch {
 	case errors.As(err, &ae) && ae.Kind != errKindNone:

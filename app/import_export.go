@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -33,20 +34,7 @@ func (s *Service) export(ctx context.Context, c *call) (*kmip.Item, error) {
 			return nil, err
 		}
 	}
-	out := kmip.Struct(kmip.TagResponsePayload,
-		kmip.Enum(kmip.TagObjectType, obj.Type),
-		kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
-	attrs := out
-	if c.v.major >= 2 {
-		attrs = kmip.Struct(kmip.TagAttributes)
-		out.Add(attrs)
-	}
-	for _, a := range allAttrs(c.v, obj) {
-		attrs.Add(attrOut(c.v, a))
-	}
-	if value != nil {
-		out.Add(value)
-	}
+	out := codec.ExportResponse(c.v.wire(), kmip.ObjectType(obj.Type), obj.ID, allAttrs(c.v, obj), value)
 	s.cfg.Log.Info().Str("id", obj.ID).Str("client", c.who.Name).Bool("value", value != nil).Msg("object exported")
 	return out, nil
 }
@@ -76,7 +64,7 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 			return nil, err
 		}
 		if replaced {
-			return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, req.uid)), nil
+			return codec.IDResponse(req.uid), nil
 		}
 	}
 	if err := s.cfg.Store.Create(ctx, obj); err != nil {
@@ -85,7 +73,7 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 	}
 	s.undoCreate(c, obj)
 	s.cfg.Log.Info().Str("id", req.uid).Str("owner", obj.Owner).Str("type", req.objType.String()).Msg("object imported")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, req.uid)), nil
+	return codec.IDResponse(req.uid), nil
 }
 
 // importReq is a decoded Import request (KMIP 1.4 §4.41, KMIP 2.1 §6.1.27).

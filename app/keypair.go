@@ -5,68 +5,31 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
-// keyPairContainers are the request fields holding a key pair's attributes
-// in KMIP 1.x (Template-Attribute) and 2.x (Attributes) form.
-type keyPairContainers struct{ common, private, public kmip.Tag }
-
-func pairContainers(v version) keyPairContainers {
-	if v.major >= 2 {
-		return keyPairContainers{kmip.TagCommonAttributes, kmip.TagPrivateKeyAttributes, kmip.TagPublicKeyAttributes}
-	}
-	return keyPairContainers{kmip.TagCommonTemplateAttribute, kmip.TagPrivateKeyTemplateAttribute, kmip.TagPublicKeyTemplateAttribute}
-}
-
-// attrItemName is the attribute name an item of a Template-Attribute or
-// Attributes structure sets.
-func attrItemName(it *kmip.Item) string {
-	if it.Tag == kmip.TagAttribute {
-		if n, ok := it.Child(kmip.TagAttributeName).AsText(); ok {
-			if vid, ok := it.Child(kmip.TagVendorIdentification).AsText(); ok {
-				return vid + "-" + n
-			}
-			return n
+// halves returns the attributes of each half of a key pair request
+// (codec.Half), the Templates its three attribute containers reference
+// resolved when templates is set, and refused otherwise.
+func (s *Service) halves(ctx context.Context, c *call, kp codec.KeyPairAttributes, templates bool) (priv, pub []domain.Attribute, err error) {
+	var common, private, public []domain.Attribute
+	for _, h := range []struct {
+		set codec.AttributeSet
+		out *[]domain.Attribute
+	}{{kp.Common, &common}, {kp.Private, &private}, {kp.Public, &public}} {
+		if !templates {
+			*h.out, err = h.set.Only()
+		} else {
+			*h.out, err = s.withTemplates(ctx, c, h.set)
+		}
+		if err != nil {
+			return nil, nil, err
 		}
 	}
-	return it.Tag.SpecName()
-}
-
-// halfPayload builds the attribute request of one half of a key pair: the
-// Common attributes, overridden for single-valued attributes and joined for
-// multi-valued ones by the half's own (KMIP 1.4 §4.2 order of precedence).
-func halfPayload(c *call, common, own kmip.Tag) *kmip.Item {
-	box := kmip.TagTemplateAttribute
-	if c.v.major >= 2 {
-		box = kmip.TagAttributes
-	}
-	mine := c.payload.Child(own)
-	overridden := map[string]bool{}
-	for _, it := range mine.Children() {
-		if r, ok := domain.AttrRuleFor(attrItemName(it)); !ok || !r.Multi {
-			overridden[attrItemName(it)] = true
-		}
-	}
-	out := kmip.Struct(box)
-	for _, it := range c.payload.Child(common).Children() {
-		if !overridden[attrItemName(it)] {
-			out.Add(it.Clone())
-		}
-	}
-	for _, it := range mine.Children() {
-		out.Add(it.Clone())
-	}
-	return kmip.Struct(kmip.TagRequestPayload, out)
-}
-
-// newHalf starts one object of a key pair from its attribute request.
-func (s *Service) newHalf(ctx context.Context, c *call, t kmip.ObjectType, payload *kmip.Item) (*domain.Object, error) {
-	sub := *c
-	sub.payload = payload
-	return s.newObject(ctx, &sub, t)
+	return codec.Half(common, private), codec.Half(common, public), nil
 }
 
 // keyPairSpec reads what to generate from the private key's attributes.
@@ -191,25 +154,26 @@ func (s *Service) generatePair(ctx context.Context, c *call, priv, pub *domain.O
 		}
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload,
-		kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv.ID),
-		kmip.Text(kmip.TagPublicKeyUniqueIdentifier, pub.ID)), nil
+	return codec.KeyPairResponse(priv.ID, pub.ID), nil
 }
 
 // createKeyPair implements Create Key Pair (KMIP 1.4 §4.2, KMIP 2.1 §6.1.8).
 func (s *Service) createKeyPair(ctx context.Context, c *call) (*kmip.Item, error) {
+	kp, err := codec.DecodeKeyPair(c.v.wire(), c.payload)
+	if err != nil {
+		return nil, err
+	}
 	// KMIP 1.x: Templates named in any of the three Template-Attributes
 	// (1.4 §4.2 Tables 164-166) give their attributes.
-	c, err := s.expandTemplates(ctx, c)
+	privAttrs, pubAttrs, err := s.halves(ctx, c, kp, true)
 	if err != nil {
 		return nil, err
 	}
-	ct := pairContainers(c.v)
-	priv, err := s.newHalf(ctx, c, kmip.ObjectTypePrivateKey, halfPayload(c, ct.common, ct.private))
+	priv, err := s.newObject(ctx, c, kmip.ObjectTypePrivateKey, privAttrs)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := s.newHalf(ctx, c, kmip.ObjectTypePublicKey, halfPayload(c, ct.common, ct.public))
+	pub, err := s.newObject(ctx, c, kmip.ObjectTypePublicKey, pubAttrs)
 	if err != nil {
 		return nil, err
 	}
@@ -229,8 +193,8 @@ var notCopied = map[string]bool{
 // replacement starts the replacement of old: its attributes but those of
 // notCopied, its names, then the request's attributes for that half, with
 // dates from offset (KMIP 1.4 §4.5 Table 176).
-func (s *Service) replacement(ctx context.Context, c *call, old *domain.Object, payload *kmip.Item, offset *time.Duration) (*domain.Object, error) {
-	fresh, err := s.newHalf(ctx, c, kmip.ObjectType(old.Type), payload)
+func (s *Service) replacement(ctx context.Context, c *call, old *domain.Object, attrs []domain.Attribute, offset *time.Duration) (*domain.Object, error) {
+	fresh, err := s.newObject(ctx, c, kmip.ObjectType(old.Type), attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -283,16 +247,19 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
-	offset, err := requestOffset(c)
+	req, err := codec.DecodeReKeyKeyPair(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
-	ct := pairContainers(c.v)
-	priv, err := s.replacement(ctx, c, oldPriv, halfPayload(c, ct.common, ct.private), offset)
+	privAttrs, pubAttrs, err := s.halves(ctx, c, req.Attributes, false)
 	if err != nil {
 		return nil, err
 	}
-	pub, err := s.replacement(ctx, c, oldPub, halfPayload(c, ct.common, ct.public), offset)
+	priv, err := s.replacement(ctx, c, oldPriv, privAttrs, req.Offset)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := s.replacement(ctx, c, oldPub, pubAttrs, req.Offset)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -52,10 +53,7 @@ func (s *Service) obtainLease(ctx context.Context, c *call) (*kmip.Item, error) 
 	if !ok {
 		changed = obj.InitialDate
 	}
-	return kmip.Struct(kmip.TagResponsePayload,
-		kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
-		kmip.Interval(kmip.TagLeaseTime, lease),
-		kmip.DateTime(kmip.TagLastChangeDate, changed)), nil
+	return codec.LeaseResponse(obj.ID, lease, changed), nil
 }
 
 // getUsageAllocation implements Get Usage Allocation (KMIP 1.4 §4.18, KMIP

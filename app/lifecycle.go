@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -57,7 +58,7 @@ func (s *Service) transition(ctx context.Context, c *call, fn func(obj *domain.O
 	}
 	s.undoUpdate(c, before)
 	s.cfg.Log.Info().Str("id", id).Str("client", c.who.Name).Str("op", c.op.String()).Msg("lifecycle change")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
+	return codec.IDResponse(id), nil
 }
 
 // activate implements Activate (KMIP 1.4 §4.19).
@@ -68,39 +69,12 @@ func (s *Service) activate(ctx context.Context, c *call) (*kmip.Item, error) {
 // revoke implements Revoke (KMIP 1.4 §4.20): Key Compromise and CA Compromise
 // mark the object Compromised; other reasons deactivate an Active object.
 func (s *Service) revoke(ctx context.Context, c *call) (*kmip.Item, error) {
-	reason := c.payload.Child(kmip.TagRevocationReason)
-	codeItem := reason.Child(kmip.TagRevocationReasonCode)
-	if codeItem == nil {
-		codeItem = c.payload.Child(kmip.TagRevocationReasonCode)
-	}
-	code, ok := codeItem.AsEnum()
-	if !ok {
-		return nil, missingData("Revocation Reason Code is required")
-	}
-	if _, known := kmip.EnumName(kmip.TagRevocationReasonCode, code); !known && code < 0x80000000 {
-		return nil, invalidField("Revocation Reason Code %d is not recognized", code) // 1.4 §11.21
-	}
-	if reason == nil {
-		reason = kmip.Struct(kmip.TagRevocationReason, codeItem.Clone())
-	} else {
-		reason = reason.Clone()
-	}
-	compromise := code == uint32(kmip.RevocationReasonCodeKeyCompromise) || code == uint32(kmip.RevocationReasonCodeCACompromise)
-	var occurred time.Time
-	if it := c.payload.Child(kmip.TagCompromiseOccurrenceDate); it != nil {
-		t, ok := it.AsTime()
-		if !ok {
-			return nil, invalidField("Compromise Occurrence Date must be a Date-Time")
-		}
-		if !compromise {
-			// "SHALL NOT be specified for other Revocation Reason
-			// enumerations" (KMIP 1.4 Table 212, KMIP 2.1 Table 295).
-			return nil, invalidField("Compromise Occurrence Date is only given with Key Compromise or CA Compromise")
-		}
-		occurred = t
+	req, err := codec.DecodeRevoke(c.payload)
+	if err != nil {
+		return nil, err
 	}
 	out, err := s.transition(ctx, c, func(obj *domain.Object, now time.Time) error {
-		return obj.Revoke(reason, compromise, occurred, now)
+		return obj.Revoke(req.Reason, req.Compromise(), req.CompromiseAt, now)
 	})
 	if errors.Is(err, domain.ErrWrongState) {
 		// KMIP 1.4 §11.21 has no state error for Revoke; an object that cannot

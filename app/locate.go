@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -63,35 +64,22 @@ func (f *locateFilter) term(t domain.IndexTerm) {
 // holds only objects the caller may Locate, newest first, after Offset
 // Items and up to Maximum Items; Located Items (KMIP 1.3+) counts every match.
 func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
-	maxItems, offset := -1, 0
-	if it := c.payload.Child(kmip.TagMaximumItems); it != nil {
-		n, ok := it.AsInt()
-		if !ok || n < 0 {
-			return nil, invalidField("invalid Maximum Items")
-		}
-		maxItems = int(n)
-	}
-	if maxItems < 0 || maxItems > s.cfg.Limits.MaxLocateItems {
-		maxItems = s.cfg.Limits.MaxLocateItems // KMIP 1.4 §4.9: an internal maximum
-	}
-	if it := c.payload.Child(kmip.TagOffsetItems); it != nil {
-		n, ok := it.AsInt()
-		if !ok || n < 0 {
-			return nil, invalidField("invalid Offset Items")
-		}
-		offset = int(n)
-	}
-	f, err := s.locateFilter(ctx, c)
+	req, err := codec.DecodeLocate(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
-	if it := c.payload.Child(kmip.TagObjectGroupMember); it != nil {
-		m, ok := it.AsEnum()
-		if !ok {
-			return nil, invalidField("Object Group Member must be an Enumeration")
-		}
+	maxItems, offset := req.MaxItems, req.OffsetItems
+	if maxItems < 0 || maxItems > s.cfg.Limits.MaxLocateItems {
+		maxItems = s.cfg.Limits.MaxLocateItems // KMIP 1.4 §4.9: an internal maximum
+	}
+	f, err := s.locateFilter(ctx, c, req.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	if req.GroupMember != nil {
+		m := *req.GroupMember
 		if containsTerm(f.query.Terms, kmip.TagObjectGroup.SpecName()) {
-			switch kmip.ObjectGroupMember(m) {
+			switch m {
 			case kmip.ObjectGroupMemberGroupMemberFresh:
 				f.term(domain.IndexTerm{Name: kmip.TagFresh.SpecName(), Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
 			case kmip.ObjectGroupMemberGroupMemberDefault:
@@ -109,14 +97,7 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := kmip.Struct(kmip.TagResponsePayload)
-	if c.v.atLeast(1, 3) {
-		out.Add(kmip.Int(kmip.TagLocatedItems, int32(located)))
-	}
-	for _, id := range ids {
-		out.Add(kmip.Text(kmip.TagUniqueIdentifier, id))
-	}
-	return out, nil
+	return codec.LocateResponse(c.v.wire(), located, ids), nil
 }
 
 // locateIDs runs the filter and returns the page of identifiers asked for and
@@ -218,11 +199,7 @@ func storedStates(want domain.State) []domain.State {
 }
 
 // locateFilter reads a Locate request's criteria into index terms and checks.
-func (s *Service) locateFilter(ctx context.Context, c *call) (*locateFilter, error) {
-	attrs, err := requestAttrs(c, kmip.TagAttributes)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) locateFilter(ctx context.Context, c *call, attrs []domain.Attribute) (*locateFilter, error) {
 	f := &locateFilter{}
 	// Access first: the store drives from the first group when no term is
 	// selective, and a caller's own objects are usually few.

@@ -10,13 +10,9 @@ import (
 )
 
 // newObject starts a managed object owned by the caller, applying the
-// attributes of the request (1.x Template-Attribute or 2.x Attributes) after
-// checking each may be set by a client.
-func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType) (*domain.Object, error) {
-	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
-	if err != nil {
-		return nil, err
-	}
+// attributes of the request (decoded by app/codec, Templates resolved)
+// after checking each may be set by a client.
+func (s *Service) newObject(ctx context.Context, c *call, t kmip.ObjectType, attrs []domain.Attribute) (*domain.Object, error) {
 	id, err := newID()
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -37,19 +38,7 @@ var objectTags = map[kmip.ObjectType]kmip.Tag{
 
 // objectType reads the request's Object Type.
 func objectType(c *call) (kmip.ObjectType, error) {
-	it := c.payload.Child(kmip.TagObjectType)
-	if it == nil {
-		return 0, missingData("Object Type is required")
-	}
-	v, ok := it.AsEnum()
-	if !ok {
-		return 0, invalidField("Object Type must be an Enumeration")
-	}
-	t := kmip.ObjectType(v)
-	if _, known := objectTags[t]; !known || (t == kmip.ObjectTypeTemplate && c.v.major >= 2) {
-		return 0, badObjectType("unknown Object Type %d", v)
-	}
-	return t, nil
+	return codec.ObjectType(c.v.wire(), c.payload)
 }
 
 // badObjectType refuses an object type: Invalid Field in KMIP 1.x (1.4 §11.2,
@@ -60,17 +49,19 @@ func badObjectType(format string, args ...any) error {
 
 // create implements Create (KMIP 1.4 §4.1) for symmetric keys.
 func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
-	t, err := objectType(c)
+	req, err := codec.DecodeCreate(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
+	t := req.ObjectType
 	if t != kmip.ObjectTypeSymmetricKey {
 		return nil, badObjectType("Create cannot make %s objects", t)
 	}
-	if c, err = s.expandTemplates(ctx, c); err != nil {
+	attrs, err := s.withTemplates(ctx, c, req.Attributes)
+	if err != nil {
 		return nil, err
 	}
-	obj, err := s.newObject(ctx, c, t)
+	obj, err := s.newObject(ctx, c, t, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +87,7 @@ func (s *Service) create(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload,
-		kmip.Enum(kmip.TagObjectType, uint32(t)),
-		kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return codec.CreateResponse(t, obj.ID), nil
 }
 
 // storeNew derives the server-computed attributes of a new object, stores it
@@ -167,11 +156,11 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.expandTemplates(ctx, c)
+	attrs, err := s.requestedAttrs(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.newObject(ctx, rc, t)
+	obj, err := s.newObject(ctx, c, t, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +171,7 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return codec.IDResponse(obj.ID), nil
 }
 
 // loadFor fetches the object named by the request (or the ID Placeholder) and
@@ -239,8 +228,5 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err := s.clearFresh(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload,
-		kmip.Enum(kmip.TagObjectType, obj.Type),
-		kmip.Text(kmip.TagUniqueIdentifier, obj.ID),
-		out), nil
+	return codec.GetResponse(kmip.ObjectType(obj.Type), obj.ID, out), nil
 }

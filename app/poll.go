@@ -7,6 +7,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -185,9 +186,7 @@ func (s *Service) cancel(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload,
-		acvItem.Clone(),
-		kmip.Enum(kmip.TagCancellationResult, uint32(res))), nil
+	return codec.CancelResponse(acv, res), nil
 }
 
 // cancelAsync asks for owner's operation acv to be cancelled and returns

@@ -6,6 +6,7 @@ import (
 	"crypto/x509/pkix"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -15,16 +16,12 @@ import (
 // Certificate Request Unique Identifier. It returns nil when there is none.
 func (s *Service) reCertifyRequest(ctx context.Context, c *call) (*x509.CertificateRequest, error) {
 	csr, err := requestCSR(c)
-	if err != nil || csr != nil || c.v.major < 2 {
+	if err != nil || csr != nil {
 		return csr, err
 	}
-	it := c.payload.Child(kmip.TagCertificateRequestUniqueIdentifier)
-	if it == nil {
-		return nil, nil
-	}
-	id, ok := it.AsText()
-	if !ok {
-		return nil, invalidField("Certificate Request Unique Identifier must be a Text String")
+	id, given, err := codec.CertificateRequestID(c.v.wire(), c.payload)
+	if err != nil || !given {
+		return nil, err
 	}
 	obj, err := s.loadAs(ctx, c, id, c.op)
 	if err != nil {
@@ -79,15 +76,12 @@ func (s *Service) renewalOf(ctx context.Context, c *call) (*renewal, error) {
 // between them and dates computed from the Offset (Table 186); the public
 // key's Certificate Link moves to the new certificate.
 func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
-	offset, err := requestOffset(c)
+	req, err := codec.DecodeReCertify(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
-	ac, err := certAttrCall(c)
-	if err != nil {
-		return nil, err
-	}
-	attrs, err := requestAttrs(ac, kmip.TagTemplateAttribute, kmip.TagAttributes)
+	offset := req.Offset
+	attrs, err := certAttrs(req.Attributes)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +113,7 @@ func (s *Service) reCertify(ctx context.Context, c *call) (*kmip.Item, error) {
 		}
 	}
 	s.cfg.Log.Info().Str("id", id).Str("replaces", r.old.ID).Str("client", c.who.Name).Msg("re-certified")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, id)), nil
+	return codec.IDResponse(id), nil
 }
 
 // renewedCert builds the new certificate id of renewal r: the existing
@@ -169,21 +163,6 @@ func (s *Service) renewedCert(ctx context.Context, c *call, r *renewal, id strin
 func bytesOfItem(it *kmip.Item) []byte {
 	b, _ := it.AsBytes()
 	return b
-}
-
-// requestOffset reads the Offset of a Re-key, Re-key Key Pair or Re-certify
-// request; nil when absent.
-func requestOffset(c *call) (*time.Duration, error) {
-	it := c.payload.Child(kmip.TagOffset)
-	if it == nil {
-		return nil, nil
-	}
-	secs, ok := it.AsInterval()
-	if !ok {
-		return nil, invalidField("Offset must be an Interval")
-	}
-	d := time.Duration(secs) * time.Second
-	return &d, nil
 }
 
 // checkRenewAttrs checks the attributes a Re-certify request gives the new

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -47,20 +48,17 @@ func (s *Service) reKey(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, err
 	}
 	s.cfg.Log.Info().Str("id", repl.ID).Str("replaces", old.ID).Str("client", c.who.Name).Msg("re-keyed")
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, repl.ID)), nil
+	return codec.IDResponse(repl.ID), nil
 }
 
 // reKeyRequest reads a Re-key request's Offset and the attributes it sets
 // on the replacement, refusing what a client may not set.
 func reKeyRequest(c *call) (*time.Duration, []domain.Attribute, error) {
-	offset, err := requestOffset(c)
+	req, err := codec.DecodeReKey(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, nil, err
 	}
-	attrs, err := requestAttrs(c, kmip.TagTemplateAttribute, kmip.TagAttributes)
-	if err != nil {
-		return nil, nil, err
-	}
+	offset, attrs := req.Offset, req.Attributes
 	for _, a := range attrs {
 		rule, known := domain.AttrRuleFor(a.Name)
 		switch {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -10,24 +11,21 @@ import (
 // supported versions among those the client lists (all when it lists none),
 // in the server's order of preference.
 func (s *Service) discoverVersions(ctx context.Context, c *call) (*kmip.Item, error) {
-	asked := map[version]bool{}
-	for _, pv := range c.payload.ChildrenOf(kmip.TagProtocolVersion) {
-		maj, ok1 := pv.Child(kmip.TagProtocolVersionMajor).AsInt()
-		min, ok2 := pv.Child(kmip.TagProtocolVersionMinor).AsInt()
-		if !ok1 || !ok2 {
-			return nil, invalidField("invalid Protocol Version")
-		}
-		asked[version{maj, min}] = true
+	listed, err := codec.DecodeDiscoverVersions(c.payload)
+	if err != nil {
+		return nil, err
 	}
-	out := kmip.Struct(kmip.TagResponsePayload)
+	asked := map[codec.Version]bool{}
+	for _, v := range listed {
+		asked[v] = true
+	}
+	var answer []codec.Version
 	for _, v := range supportedVersions {
-		if len(asked) == 0 || asked[v] {
-			out.Add(kmip.Struct(kmip.TagProtocolVersion,
-				kmip.Int(kmip.TagProtocolVersionMajor, v.major),
-				kmip.Int(kmip.TagProtocolVersionMinor, v.minor)))
+		if len(asked) == 0 || asked[v.wire()] {
+			answer = append(answer, v.wire())
 		}
 	}
-	return out, nil
+	return codec.DiscoverVersionsResponse(answer), nil
 }
 
 // queryObjectTypes are the object types kmipd stores (Register) or makes
@@ -48,59 +46,45 @@ var queryObjectTypes = []kmip.ObjectType{
 // are answered with nothing, as the specification prescribes. Functions
 // newer than the request's protocol version, and unknown ones, are ignored.
 func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
+	asked, err := codec.DecodeQuery(c.payload)
+	if err != nil {
+		return nil, err
+	}
 	want := map[kmip.QueryFunction]bool{}
-	for _, f := range c.payload.ChildrenOf(kmip.TagQueryFunction) {
-		v, ok := f.AsEnum()
-		if !ok {
-			return nil, invalidField("Query Function must be an Enumeration")
-		}
-		qf := kmip.QueryFunction(v)
+	for _, qf := range asked {
 		if since, gated := querySince[qf]; !gated || c.v.atLeast(since.major, since.minor) {
 			want[qf] = true
 		}
 	}
-	out := kmip.Struct(kmip.TagResponsePayload)
+	var out codec.QueryResponse
 	if want[kmip.QueryFunctionQueryOperations] {
-		for _, op := range s.operations(c.v) {
-			out.Add(kmip.Enum(kmip.TagOperation, uint32(op)))
-		}
+		out.Operations = s.operations(c.v)
 	}
 	if want[kmip.QueryFunctionQueryObjects] {
 		for _, t := range queryObjectTypes {
 			// Templates exist only in KMIP 1.x.
-			if (c.v.major < 2 || t != kmip.ObjectTypeTemplate) && enumIn(kmip.TagObjectType, uint32(t), c.v) {
-				out.Add(kmip.Enum(kmip.TagObjectType, uint32(t)))
+			if codec.ObjectTypeIn(c.v.wire(), t) && enumIn(kmip.TagObjectType, uint32(t), c.v) {
+				out.ObjectTypes = append(out.ObjectTypes, t)
 			}
 		}
 	}
 	if want[kmip.QueryFunctionQueryServerInformation] {
-		out.Add(kmip.Text(kmip.TagVendorIdentification, s.cfg.VendorName))
-		info := kmip.Struct(kmip.TagServerInformation)
-		if s.cfg.ServerName != "" {
-			info.Add(kmip.Text(kmip.TagServerName, s.cfg.ServerName))
-		}
-		if s.cfg.ServerVersion != "" {
-			info.Add(kmip.Text(kmip.TagServerVersion, s.cfg.ServerVersion))
-		}
-		if c.v.major >= 2 && len(info.Children()) > 0 {
-			out.Add(info)
-		} else if c.v.major < 2 {
-			out.Add(kmip.Struct(kmip.TagServerInformation))
-		}
+		out.Vendor = &s.cfg.VendorName
+		out.ServerInfo = codec.ServerInformation(c.v.wire(), s.cfg.ServerName, s.cfg.ServerVersion)
 	}
 	if want[kmip.QueryFunctionQueryRNGs] {
-		out.Add(s.rngParameters()...)
+		out.More = append(out.More, s.rngParameters()...)
 	}
 	if want[kmip.QueryFunctionQueryProfiles] {
-		out.Add(profileInformation(c.v, s.cfg.ServesHTTPS)...)
+		out.More = append(out.More, profileInformation(c.v, s.cfg.ServesHTTPS)...)
 	}
 	if want[kmip.QueryFunctionQueryCapabilities] {
-		out.Add(capabilityInformation(s.canStream(), s.canAsync(), s.cfg.SealedAtRest))
+		out.More = append(out.More, capabilityInformation(s.canStream(), s.canAsync(), s.cfg.SealedAtRest))
 	}
 	if want[kmip.QueryFunctionQueryStorageProtectionMasks] {
-		out.Add(protectionStorageMasks())
+		out.More = append(out.More, protectionStorageMasks())
 	}
-	return out, nil
+	return out.Item(), nil
 }
 
 // interop implements Interop (KMIP 2.1 §6.1.26), which test harnesses use to
@@ -112,7 +96,7 @@ func (s *Service) interop(ctx context.Context, c *call) (*kmip.Item, error) {
 	}
 	id, _ := c.payload.Child(kmip.TagInteropIdentifier).AsText()
 	s.cfg.Log.Info().Str("client", c.who.Name).Str("function", kmip.InteropFunction(f).String()).Str("identifier", id).Msg("interop")
-	return kmip.Struct(kmip.TagResponsePayload), nil
+	return codec.EmptyResponse(), nil
 }
 
 // logOp implements Log (KMIP 2.1 §6.1.28): the client's message goes to the
@@ -123,5 +107,5 @@ func (s *Service) logOp(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, missingData("Log Message is required")
 	}
 	s.cfg.Log.Info().Str("client", c.who.Name).Str("message", m).Msg("client log")
-	return kmip.Struct(kmip.TagResponsePayload), nil
+	return codec.EmptyResponse(), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/big"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/keyformat"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -70,14 +71,15 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		// Splitting wraps nothing: a wrapping asked for is refused, not ignored.
 		return nil, invalidField("Create Split Key does not wrap: a Key Wrapping Specification is not accepted")
 	}
-	if c, err = s.expandTemplates(ctx, c); err != nil {
+	attrs, err := s.requestedAttrs(ctx, c)
+	if err != nil {
 		return nil, err
 	}
 	sp, err := splitRequest(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	secret, block, err := s.splitSource(ctx, c)
+	secret, block, err := s.splitSource(ctx, c, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -88,9 +90,9 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	if err != nil {
 		return nil, err
 	}
-	out := kmip.Struct(kmip.TagResponsePayload)
+	var ids []string
 	for i, share := range shares {
-		obj, err := s.newObject(ctx, c, kmip.ObjectTypeSplitKey)
+		obj, err := s.newObject(ctx, c, kmip.ObjectTypeSplitKey, attrs)
 		if err != nil {
 			return nil, err
 		}
@@ -102,9 +104,9 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 		if err := s.storeNew(ctx, c, obj); err != nil {
 			return nil, err
 		}
-		out.Add(kmip.Text(kmip.TagUniqueIdentifier, obj.ID))
+		ids = append(ids, obj.ID)
 	}
-	return out, nil
+	return codec.IDsResponse(ids), nil
 }
 
 // splitSpec is how a Create Split Key request splits its key.
@@ -179,8 +181,8 @@ func (sp splitSpec) part(id int32, share []byte, block *kmip.Item) *kmip.Item {
 
 // splitSource returns the key to split and a key block carrying its
 // Cryptographic Algorithm and Length: the object the request names, or a
-// new symmetric key made from the request's attributes.
-func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item, error) {
+// new symmetric key made from the request's attributes (attrs).
+func (s *Service) splitSource(ctx context.Context, c *call, attrs []domain.Attribute) ([]byte, *kmip.Item, error) {
 	if len(c.payload.ChildrenOf(kmip.TagUniqueIdentifier)) > 0 {
 		id, err := c.uid()
 		if err != nil {
@@ -201,7 +203,7 @@ func (s *Service) splitSource(ctx context.Context, c *call) ([]byte, *kmip.Item,
 		}
 		return rawKey(obj)
 	}
-	tmp, err := s.newObject(ctx, c, kmip.ObjectTypeSymmetricKey)
+	tmp, err := s.newObject(ctx, c, kmip.ObjectTypeSymmetricKey, attrs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -355,7 +357,8 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
 		return nil, badObjectType("Join Split Key cannot make %s objects", t)
 	}
-	if c, err = s.expandTemplates(ctx, c); err != nil {
+	attrs, err := s.requestedAttrs(ctx, c)
+	if err != nil {
 		return nil, err
 	}
 	parts, err := s.splitParts(ctx, c)
@@ -366,7 +369,7 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
-	obj, err := s.newObject(ctx, c, t)
+	obj, err := s.newObject(ctx, c, t, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +377,7 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Text(kmip.TagUniqueIdentifier, obj.ID)), nil
+	return codec.IDResponse(obj.ID), nil
 }
 
 // splitParts loads the Split Key payloads a Join Split Key names, at least

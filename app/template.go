@@ -4,60 +4,33 @@ import (
 	"context"
 	"errors"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
 
-// templateContainers are the KMIP 1.x request structures whose Name items
-// reference Template objects (KMIP 1.4 §2.1.8).
-var templateContainers = map[kmip.Tag]bool{
-	kmip.TagTemplateAttribute: true, kmip.TagCommonTemplateAttribute: true,
-	kmip.TagPrivateKeyTemplateAttribute: true, kmip.TagPublicKeyTemplateAttribute: true,
-}
-
-// expandTemplates returns the call with every Template reference of its
-// Template-Attribute structures (a Name naming a Template object, KMIP 1.4
-// §2.1.8 and §2.2.6) replaced by the Template's attributes. Attributes given
-// individually take precedence over a Template's value of the same
-// single-valued attribute, and a later Template over an earlier one. A name
-// that matches no Template the caller may read is Item Not Found. KMIP 2.x
-// has no Templates; its calls are returned unchanged.
-func (s *Service) expandTemplates(ctx context.Context, c *call) (*call, error) {
-	if c.v.major >= 2 || !hasTemplateRef(c.payload) {
-		return c, nil
+// withTemplates returns the attributes of one request container (a KMIP
+// 1.x Template-Attribute, decoded by app/codec) with every Template it
+// references (a Name naming a Template object, KMIP 1.4 §2.1.8 and §2.2.6)
+// replaced by the Template's attributes. Attributes given individually take
+// precedence over a Template's value of the same single-valued attribute,
+// and a later Template over an earlier one. A name that matches no Template
+// the caller may read is Item Not Found. KMIP 2.x has no Templates (the
+// codec refuses a reference).
+func (s *Service) withTemplates(ctx context.Context, c *call, set codec.AttributeSet) ([]domain.Attribute, error) {
+	if len(set.Templates) == 0 {
+		return set.Attributes, nil
 	}
-	payload := c.payload.Clone()
-	for _, box := range payload.Children() {
-		if !templateContainers[box.Tag] {
-			continue
+	var fromTemplates []domain.Attribute
+	for _, nv := range set.Templates {
+		attrs, err := s.templateAttrs(ctx, c, nv)
+		if err != nil {
+			return nil, err
 		}
-		var fromTemplates, explicit []*kmip.Item
-		for _, ch := range box.Children() {
-			if ch.Tag != kmip.TagName {
-				explicit = append(explicit, ch)
-				continue
-			}
-			attrs, err := s.templateAttrs(ctx, c, ch)
-			if err != nil {
-				return nil, err
-			}
-			fromTemplates = append(fromTemplates, attrs...)
-		}
-		box.Value = append(mergeTemplateAttrs(fromTemplates, explicit), explicit...)
+		fromTemplates = append(fromTemplates, attrs...)
 	}
-	cc := *c
-	cc.payload = payload
-	return &cc, nil
-}
-
-func hasTemplateRef(payload *kmip.Item) bool {
-	for _, box := range payload.Children() {
-		if templateContainers[box.Tag] && box.Child(kmip.TagName) != nil {
-			return true
-		}
-	}
-	return false
+	return append(mergeTemplateAttrs(fromTemplates, set.Attributes), set.Attributes...), nil
 }
 
 // templateAttrs finds the Template a Name item names and returns its
@@ -68,9 +41,8 @@ func hasTemplateRef(payload *kmip.Item) bool {
 // No such Template, or one the caller may not read, is Item Not Found; two
 // (a server that let them in, or two nodes registering at once) are Illegal
 // Operation: an ambiguous name is refused, never resolved to a first match.
-func (s *Service) templateAttrs(ctx context.Context, c *call, name *kmip.Item) ([]*kmip.Item, error) {
-	nv, ok := domain.NameValue(name)
-	if !ok || nv == "" {
+func (s *Service) templateAttrs(ctx context.Context, c *call, nv string) ([]domain.Attribute, error) {
+	if nv == "" {
 		return nil, invalidField("a Template reference needs a Name Value")
 	}
 	// Templates are few (and deprecated): list them and compare names here,
@@ -102,22 +74,28 @@ func (s *Service) templateAttrs(ctx context.Context, c *call, name *kmip.Item) (
 	if found == nil || found.Payload == nil || s.authorize(ctx, c, found, kmip.OperationGet) != nil {
 		return nil, errorf(kmip.ResultReasonItemNotFound, "no Template named %q", nv)
 	}
-	return found.Payload.Clone().ChildrenOf(kmip.TagAttribute), nil
+	var attrs []domain.Attribute
+	for _, it := range found.Payload.ChildrenOf(kmip.TagAttribute) {
+		a, err := codec.Attribute1x(it) // checked when the Template was registered
+		if err != nil {
+			return nil, err
+		}
+		attrs = append(attrs, a)
+	}
+	return attrs, nil
 }
 
 // mergeTemplateAttrs drops from the Templates' attributes each
 // single-valued attribute given again later (by a later Template or
 // individually), so that the last value wins.
-func mergeTemplateAttrs(fromTemplates, explicit []*kmip.Item) []*kmip.Item {
-	nameOf := func(a *kmip.Item) string { n, _ := a.Child(kmip.TagAttributeName).AsText(); return n }
+func mergeTemplateAttrs(fromTemplates, explicit []domain.Attribute) []domain.Attribute {
 	single := func(n string) bool { r, ok := domain.AttrRuleFor(n); return ok && !r.Multi }
-	var out []*kmip.Item
+	var out []domain.Attribute
 	for i, a := range fromTemplates {
-		n := nameOf(a)
 		overridden := false
-		if single(n) {
-			for _, later := range append(append([]*kmip.Item(nil), fromTemplates[i+1:]...), explicit...) {
-				if later.Tag == kmip.TagAttribute && nameOf(later) == n {
+		if single(a.Name) {
+			for _, later := range append(append([]domain.Attribute(nil), fromTemplates[i+1:]...), explicit...) {
+				if later.Name == a.Name {
 					overridden = true
 					break
 				}
@@ -138,4 +116,15 @@ func hasName(obj *domain.Object, nv string) bool {
 		}
 	}
 	return false
+}
+
+// requestedAttrs decodes the attributes a request gives the object it makes
+// (a 1.x Template-Attribute or a 2.x Attributes) and resolves the Templates
+// they reference.
+func (s *Service) requestedAttrs(ctx context.Context, c *call) ([]domain.Attribute, error) {
+	set, err := codec.NewObjectAttributes(c.v.wire(), c.payload)
+	if err != nil {
+		return nil, err
+	}
+	return s.withTemplates(ctx, c, set)
 }

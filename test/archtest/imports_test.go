@@ -1,5 +1,6 @@
 // Package archtest enforces kmipd's dependency rule: domain imports no other
-// project layer; ports import only domain; app imports domain and ports;
+// project layer; ports import only domain; app imports domain, ports and
+// app/codec, which imports only domain;
 // adapters import ports and domain, never app and never another adapter tree;
 // only cmd (and the tests in test/) import everything.
 package archtest
@@ -25,12 +26,16 @@ type pkg struct {
 }
 
 // layer returns the layer of a project package: domain, ports, app,
-// adapters/<kind> (the adapter tree, e.g. adapters/storage), cmd or test.
+// app/codec (the wire shapes app decodes and encodes), adapters/<kind> (the
+// adapter tree, e.g. adapters/storage), cmd or test.
 func layer(path string) string {
 	rel := strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
 	parts := strings.Split(rel, "/")
 	if parts[0] == "adapters" && len(parts) > 1 {
 		return "adapters/" + parts[1]
+	}
+	if parts[0] == "app" && len(parts) > 1 && parts[1] == "codec" {
+		return "app/codec"
 	}
 	return parts[0]
 }
@@ -46,7 +51,9 @@ func allowed(from, to string) bool {
 	case from == "ports":
 		return to == "domain"
 	case from == "app":
-		return to == "domain" || to == "ports"
+		return to == "domain" || to == "ports" || to == "app/codec"
+	case from == "app/codec":
+		return to == "domain"
 	case strings.HasPrefix(from, "adapters/"):
 		return to == "domain" || to == "ports"
 	case from == "cmd", from == "test":
@@ -110,6 +117,8 @@ func TestRuleCatchesViolations(t *testing.T) {
 		{ImportPath: m("adapters/storage/sqlite"), Imports: []string{m("app")}},
 		{ImportPath: m("adapters/storage/sqlite"), TestImports: []string{m("adapters/transport/ttlv")}},
 		{ImportPath: m("domain/kmip"), XTestImports: []string{m("cmd/kmipd")}},
+		{ImportPath: m("app/codec"), Imports: []string{m("ports")}},
+		{ImportPath: m("app/codec"), Imports: []string{m("app")}},
 	}
 	if got := violations(bad); len(got) != len(bad) {
 		t.Fatalf("caught %d of %d violations: %v", len(got), len(bad), got)
@@ -117,7 +126,8 @@ func TestRuleCatchesViolations(t *testing.T) {
 	good := []pkg{
 		{ImportPath: m("domain"), Imports: []string{m("domain/kmip"), "time"}},
 		{ImportPath: m("ports"), Imports: []string{m("domain")}},
-		{ImportPath: m("app"), Imports: []string{m("ports"), m("domain/kmip")}},
+		{ImportPath: m("app"), Imports: []string{m("ports"), m("domain/kmip"), m("app/codec")}},
+		{ImportPath: m("app/codec"), Imports: []string{m("domain"), m("domain/kmip")}},
 		{ImportPath: m("adapters/storage/bolt"), Imports: []string{m("adapters/storage/record"), m("ports")}},
 		{ImportPath: m("cmd/kmipd"), Imports: []string{m("app"), m("adapters/storage/sqlite")}},
 	}
