@@ -489,6 +489,10 @@ func (c *conn) readMessage(ctx context.Context, readTimeout time.Duration) ([]by
 // waiting no later than deadline. After a wait, the client gets a whole
 // readTimeout again for the body: the wait was the server's doing.
 func (c *conn) reserve(ctx context.Context, deadline time.Time, readTimeout time.Duration, n int64) error {
+	if c.srv.budget.tryAcquire(c.who, n) {
+		c.held = n
+		return nil
+	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	waited, err := c.srv.budget.acquire(ctx, c.who, n)
