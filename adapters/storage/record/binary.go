@@ -187,6 +187,7 @@ type decoder struct {
 	b    []byte
 	s    string // a copy of the record; s[len(s)-len(b):] is what remains to read
 	slab []kmip.Item
+	kids []*kmip.Item // structures' children are cut from it, as items from slab
 	err  error
 }
 
@@ -205,6 +206,20 @@ func (d *decoder) newItem() *kmip.Item {
 	it := &d.slab[0]
 	d.slab = d.slab[1:]
 	return it
+}
+
+// newKids returns n nil children, capped at n, so that appending to them
+// never writes into another structure's.
+func (d *decoder) newKids(n int) []*kmip.Item {
+	if n > len(d.kids) || n == 0 { // n == 0: empty, not nil
+		if n > 16 || n == 0 {
+			return make([]*kmip.Item, n)
+		}
+		d.kids = make([]*kmip.Item, 32)
+	}
+	k := d.kids[:n:n]
+	d.kids = d.kids[n:]
+	return k
 }
 
 func (d *decoder) byte() byte {
@@ -348,7 +363,7 @@ func (d *decoder) item(depth int) *kmip.Item {
 			it.Value = []*kmip.Item(nil)
 			break
 		}
-		kids := make([]*kmip.Item, n)
+		kids := d.newKids(n)
 		for i := range kids {
 			if kids[i] = d.item(depth + 1); kids[i] == nil && d.err == nil {
 				d.fail(fmt.Errorf("%s: nil child", it.Tag))

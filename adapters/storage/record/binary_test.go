@@ -338,3 +338,48 @@ func BenchmarkMarshal(b *testing.B) {
 		})
 	}
 }
+
+// A decoded structure's children share one allocation with the others':
+// adding a child to one structure leaves every other item as it was.
+func TestDecodedStructuresDoNotShareChildren(t *testing.T) {
+	o := storetest.Sample("kids")
+	body, err := record.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := record.Unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range got.Payload.Children() {
+		it.Add(kmip.Text(kmip.TagComment, "added"))
+	}
+	got.Payload.Add(kmip.Text(kmip.TagComment, "added"))
+	for _, a := range got.Attributes {
+		if a.Value.Type == kmip.TypeStructure {
+			a.Value.Add(kmip.Text(kmip.TagComment, "added"))
+		}
+	}
+	want, err := record.Unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := func(it *kmip.Item) {
+		var walk func(*kmip.Item)
+		walk = func(it *kmip.Item) {
+			kids := it.Children()
+			if len(kids) > 0 && kids[len(kids)-1].Tag == kmip.TagComment {
+				it.Value = kids[:len(kids)-1]
+			}
+			for _, k := range it.Children() {
+				walk(k)
+			}
+		}
+		walk(it)
+	}
+	strip(got.Payload)
+	for _, a := range got.Attributes {
+		strip(a.Value)
+	}
+	sameObject(t, got, want)
+}
