@@ -181,8 +181,9 @@ var errTrunc = errors.New("truncated or malformed binary record")
 
 // decoder reads a binary record. It shares no memory with the record, which
 // bbolt hands out only for the span of its transaction: strings are cut from
-// one copy of the record, byte strings copied one by one (they may be
-// changed in place), and items allocated a few at a time.
+// one copy of the record (or from the record itself, handed over to
+// UnmarshalOwned), byte strings copied one by one (they may be changed in
+// place), and items allocated a few at a time.
 type decoder struct {
 	b    []byte
 	s    string // a copy of the record; s[len(s)-len(b):] is what remains to read
@@ -303,7 +304,13 @@ func (d *decoder) count() (n int, isNil bool) {
 }
 
 func unmarshalBinary(b []byte) (*domain.Object, error) {
-	d := &decoder{b: b[1:], s: string(b[1:])}
+	return decodeBinary(b, string(b[1:]))
+}
+
+// decodeBinary decodes binary record b whose bytes after the version, as
+// a string the decoded text may share, are s.
+func decodeBinary(b []byte, s string) (*domain.Object, error) {
+	d := &decoder{b: b[1:], s: s}
 	o := &domain.Object{
 		ID:          d.str(),
 		Type:        d.u32(),

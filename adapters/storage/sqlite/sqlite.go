@@ -915,7 +915,7 @@ func (s *Store) Get(ctx context.Context, id string) (*domain.Object, error) {
 			}
 			return err
 		}
-		obj, err = record.Unmarshal(body)
+		obj, err = record.UnmarshalOwned(body) // the driver's own copy
 		return err
 	})
 	return obj, err
