@@ -566,8 +566,9 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 			out, ok = nil, false
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, c.srv.Effective().RequestTimeout)
-	defer cancel()
+	rctx := newRequestContext(ctx, c.srv.Effective().RequestTimeout)
+	defer rctx.end()
+	ctx = rctx
 
 	var resp *kmip.Item
 	req, err := ttlv.Decode(msg, lim)
