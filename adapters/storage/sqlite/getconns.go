@@ -40,14 +40,19 @@ func newGetConns(dsn string, n int) *getConns {
 
 // body returns the record of object id, sql.ErrNoRows when there is none;
 // drv is the driver that opens connections. ctx bounds the wait for a free
-// connection; the query itself runs without ctx's cancellation, for which
-// the driver would start a goroutine per query (point lookups are short).
+// connection; the query itself runs without ctx (it uses none of its
+// values), whose cancellation would make the driver start a goroutine per
+// query: point lookups are short.
 func (g *getConns) body(ctx context.Context, drv driver.Driver, id string) ([]byte, error) {
 	var c *getConn
 	select {
 	case c = <-g.slots:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	default: // all busy: wait, as long as ctx lets (Done arms its timer)
+		select {
+		case c = <-g.slots:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	if c == nil {
 		var err error
@@ -57,7 +62,7 @@ func (g *getConns) body(ctx context.Context, drv driver.Driver, id string) ([]by
 		}
 	}
 	defer func() { g.slots <- c }()
-	return c.body(context.WithoutCancel(ctx), id)
+	return c.body(context.Background(), id)
 }
 
 func openGetConn(drv driver.Driver, dsn string) (*getConn, error) {
