@@ -97,7 +97,8 @@ func TestRequestContext(t *testing.T) {
 		}
 	})
 	t.Run("no timer unless Done", func(t *testing.T) {
-		parent := context.WithValue(context.Background(), struct{}{}, 1)
+		type key struct{}
+		parent := context.WithValue(context.Background(), key{}, 1)
 		allocs := testing.AllocsPerRun(100, func() {
 			c := newRequestContext(parent, time.Minute)
 			_ = c.Err()
