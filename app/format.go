@@ -9,15 +9,21 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
-// formatFor returns a copy of the object's payload with its key in the Key
+// formatFor returns the object's payload with its key in the Key
 // Format Type and Key Compression Type the Get request asks for (KMIP 1.4
 // §4.11). Without either, the object is returned as stored. A conversion
 // that does not exist is Key Format Type Not Supported; compression of
 // anything but an EC public point is Key Compression Type Not Supported
-// (KMIP 1.4 §11.12).
+// (KMIP 1.4 §11.12). When the request asks for no format, compression or
+// wrapping, nothing changes the payload, which is then not copied: obj is
+// the store's copy, this request's own (ports.Store.Get).
 func (s *Service) formatFor(ctx context.Context, c *call, obj *domain.Object) (*kmip.Item, error) {
-	out := obj.Payload.Clone()
 	fi, ci := c.payload.Child(kmip.TagKeyFormatType), c.payload.Child(kmip.TagKeyCompressionType)
+	if fi == nil && ci == nil && c.payload.Child(kmip.TagKeyWrappingSpecification) == nil &&
+		c.payload.Child(kmip.TagKeyWrapType) == nil {
+		return obj.Payload, nil
+	}
+	out := obj.Payload.Clone()
 	if fi == nil && ci == nil {
 		return out, nil
 	}

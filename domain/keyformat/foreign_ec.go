@@ -60,6 +60,11 @@ var oidPrimeField = asn1.ObjectIdentifier{1, 2, 840, 10045, 1, 1}
 // cannot use, and what can be said of that curve. Call it on material Go's
 // parsers refused.
 func IsForeignEC(b []byte) (ForeignEC, bool) {
+	// All three are DER SEQUENCEs: other material, such as a symmetric
+	// key's bytes at every Encrypt, is answered without parsing it three times.
+	if len(b) < 2 || b[0] != 0x30 {
+		return ForeignEC{}, false
+	}
 	var params asn1.RawValue
 	var p8 pkcs8
 	var pub spki

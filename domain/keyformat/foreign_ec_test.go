@@ -59,3 +59,18 @@ func TestForeignEC(t *testing.T) {
 		}
 	}
 }
+
+// Material that is not a DER SEQUENCE, such as a symmetric key's bytes, is
+// answered without parsing: Encrypt and Decrypt ask at every call.
+func TestIsForeignECSkipsNonSequences(t *testing.T) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i*37 + 1)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { IsForeignEC(key) }); allocs != 0 {
+		t.Fatalf("IsForeignEC on a 32-byte symmetric key: %v allocations, want 0", allocs)
+	}
+	if _, ok := IsForeignEC(key); ok {
+		t.Fatal("a symmetric key taken for an EC key")
+	}
+}

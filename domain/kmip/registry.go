@@ -46,6 +46,10 @@ var (
 	tagBySpec  map[string]*TagDef
 	enumByName map[string]map[string]uint32
 	enumByVal  map[string]map[uint32]string
+	// enumByTag is enumByVal by the tags that use each set: EnumName runs
+	// for every enumeration a request carries, and hashing a tag is cheaper
+	// than hashing its set's name.
+	enumByTag map[Tag]map[uint32]string
 )
 
 func init() {
@@ -81,6 +85,12 @@ func init() {
 		}
 		enumByName[set] = bn
 		enumByVal[set] = bv
+	}
+	enumByTag = make(map[Tag]map[uint32]string)
+	for _, d := range tagByValue {
+		if bv, ok := enumByVal[d.Enum]; ok && d.Enum != "" {
+			enumByTag[d.Tag] = bv
+		}
 	}
 }
 
@@ -156,7 +166,7 @@ func EnumSet(t Tag) (string, bool) {
 
 // EnumName returns the XML-encoding name of value v of tag t's enumeration.
 func EnumName(t Tag, v uint32) (string, bool) {
-	n, ok := enumByVal[enumSetOf(t)][v]
+	n, ok := enumByTag[t][v]
 	return n, ok
 }
 

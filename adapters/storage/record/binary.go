@@ -181,12 +181,14 @@ var errTrunc = errors.New("truncated or malformed binary record")
 
 // decoder reads a binary record. It shares no memory with the record, which
 // bbolt hands out only for the span of its transaction: strings are cut from
-// one copy of the record, byte strings copied one by one (they may be
-// changed in place), and items allocated a few at a time.
+// one copy of the record (or from the record itself, handed over to
+// UnmarshalOwned), byte strings copied one by one (they may be changed in
+// place), and items allocated a few at a time.
 type decoder struct {
 	b    []byte
 	s    string // a copy of the record; s[len(s)-len(b):] is what remains to read
 	slab []kmip.Item
+	kids []*kmip.Item // structures' children are cut from it, as items from slab
 	err  error
 }
 
@@ -205,6 +207,20 @@ func (d *decoder) newItem() *kmip.Item {
 	it := &d.slab[0]
 	d.slab = d.slab[1:]
 	return it
+}
+
+// newKids returns n nil children, capped at n, so that appending to them
+// never writes into another structure's.
+func (d *decoder) newKids(n int) []*kmip.Item {
+	if n > len(d.kids) || n == 0 { // n == 0: empty, not nil
+		if n > 16 || n == 0 {
+			return make([]*kmip.Item, n)
+		}
+		d.kids = make([]*kmip.Item, 32)
+	}
+	k := d.kids[:n:n]
+	d.kids = d.kids[n:]
+	return k
 }
 
 func (d *decoder) byte() byte {
@@ -288,7 +304,13 @@ func (d *decoder) count() (n int, isNil bool) {
 }
 
 func unmarshalBinary(b []byte) (*domain.Object, error) {
-	d := &decoder{b: b[1:], s: string(b[1:])}
+	return decodeBinary(b, string(b[1:]))
+}
+
+// decodeBinary decodes binary record b whose bytes after the version, as
+// a string the decoded text may share, are s.
+func decodeBinary(b []byte, s string) (*domain.Object, error) {
+	d := &decoder{b: b[1:], s: s}
 	o := &domain.Object{
 		ID:          d.str(),
 		Type:        d.u32(),
@@ -348,7 +370,7 @@ func (d *decoder) item(depth int) *kmip.Item {
 			it.Value = []*kmip.Item(nil)
 			break
 		}
-		kids := make([]*kmip.Item, n)
+		kids := d.newKids(n)
 		for i := range kids {
 			if kids[i] = d.item(depth + 1); kids[i] == nil && d.err == nil {
 				d.fail(fmt.Errorf("%s: nil child", it.Tag))

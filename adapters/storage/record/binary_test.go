@@ -89,6 +89,11 @@ func TestBinaryRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameObject(t, got, want)
+		owned, err := record.UnmarshalOwned(bytes.Clone(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameObject(t, owned, want)
 	}
 }
 
@@ -219,6 +224,39 @@ func TestRandomRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameObject(t, got, want)
+		owned, err := record.UnmarshalOwned(bytes.Clone(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameObject(t, owned, want)
+	}
+}
+
+// UnmarshalOwned shares the record's memory for text only: the decoded key
+// material is a copy, which may be changed (or cleared) without touching
+// the record; a truncated record is still ErrCorrupt.
+func TestUnmarshalOwnedCopiesByteStrings(t *testing.T) {
+	b, err := record.Marshal(storetest.Sample("owned"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := bytes.Clone(b)
+	got, err := record.UnmarshalOwned(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := got.Payload.Path(kmip.TagKeyBlock, kmip.TagKeyValue, kmip.TagKeyMaterial).AsBytes()
+	if len(m) == 0 {
+		t.Fatal("no key material decoded")
+	}
+	clear(m)
+	if !bytes.Equal(b, keep) {
+		t.Fatal("clearing the decoded key material changed the record")
+	}
+	for n := 1; n < len(keep); n++ {
+		if _, err := record.UnmarshalOwned(bytes.Clone(keep[:n])); !errors.Is(err, record.ErrCorrupt) {
+			t.Fatalf("record cut to %d of %d bytes: error %v, want ErrCorrupt", n, len(keep), err)
+		}
 	}
 }
 
@@ -337,4 +375,49 @@ func BenchmarkMarshal(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A decoded structure's children share one allocation with the others':
+// adding a child to one structure leaves every other item as it was.
+func TestDecodedStructuresDoNotShareChildren(t *testing.T) {
+	o := storetest.Sample("kids")
+	body, err := record.Marshal(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := record.Unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range got.Payload.Children() {
+		it.Add(kmip.Text(kmip.TagComment, "added"))
+	}
+	got.Payload.Add(kmip.Text(kmip.TagComment, "added"))
+	for _, a := range got.Attributes {
+		if a.Value.Type == kmip.TypeStructure {
+			a.Value.Add(kmip.Text(kmip.TagComment, "added"))
+		}
+	}
+	want, err := record.Unmarshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := func(it *kmip.Item) {
+		var walk func(*kmip.Item)
+		walk = func(it *kmip.Item) {
+			kids := it.Children()
+			if len(kids) > 0 && kids[len(kids)-1].Tag == kmip.TagComment {
+				it.Value = kids[:len(kids)-1]
+			}
+			for _, k := range it.Children() {
+				walk(k)
+			}
+		}
+		walk(it)
+	}
+	strip(got.Payload)
+	for _, a := range got.Attributes {
+		strip(a.Value)
+	}
+	sameObject(t, got, want)
 }

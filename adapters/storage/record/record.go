@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -106,6 +107,16 @@ func Unmarshal(b []byte) (*domain.Object, error) {
 		return unmarshalBinary(b)
 	}
 	return unmarshalJSON(b)
+}
+
+// UnmarshalOwned is Unmarshal for a record handed over to the decoded
+// object: its text shares b's memory instead of copying it, so b must never
+// change afterwards (byte strings are still copied: they may be).
+func UnmarshalOwned(b []byte) (*domain.Object, error) {
+	if len(b) > 1 && (b[0] == binaryVersion || b[0] == binaryVersionV2) {
+		return decodeBinary(b, unsafe.String(&b[1], len(b)-1))
+	}
+	return Unmarshal(b)
 }
 
 func unmarshalJSON(b []byte) (*domain.Object, error) {

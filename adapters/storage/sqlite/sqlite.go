@@ -46,7 +46,8 @@ type Options struct {
 	// BusyTimeout is how long a statement waits for a lock another process
 	// holds before failing with ports.ErrUnavailable; zero means 5s.
 	BusyTimeout time.Duration
-	// ReadConns is the number of read connections; zero means 4.
+	// ReadConns is the number of read connections, and again of the
+	// connections Get reads with (see getConn); zero means 4.
 	ReadConns int
 	// MaxBatch caps the write requests committed together; zero means 256.
 	MaxBatch int
@@ -67,6 +68,7 @@ type Store struct {
 	path     string
 	wdb      *sql.DB // one connection, used only by the writer goroutine
 	rdb      *sql.DB // read-only pool
+	gets     *getConns
 	q        *writeq.Queue[*sql.Tx]
 	maxBatch int
 	wdone    chan struct{}
@@ -204,6 +206,7 @@ func Open(path string, opt Options) (*Store, error) {
 		s.wdb.Close()
 		return nil, s.openErr(err)
 	}
+	s.gets = newGetConns(base+"&_pragma=query_only(1)", opt.ReadConns)
 	go s.writer()
 	return s, nil
 }
@@ -905,17 +908,14 @@ func (s *Store) read(ctx context.Context, fn func() error) error {
 func (s *Store) Get(ctx context.Context, id string) (*domain.Object, error) {
 	var obj *domain.Object
 	err := s.read(ctx, func() error {
-		// A point lookup is short: run it without ctx's cancellation, for
-		// which the driver starts a goroutine per query (read checked ctx).
-		var body []byte
-		if err := s.queryRow(context.WithoutCancel(ctx), `SELECT body FROM objects WHERE id = ?`, id).Scan(&body); err != nil {
+		body, err := s.gets.body(ctx, s.rdb.Driver(), id)
+		if err != nil {
 			if err = s.ctxErr(ctx, err); errors.Is(err, ports.ErrNotFound) {
 				return fmt.Errorf("sqlite store: object %q: %w", id, err)
 			}
 			return err
 		}
-		var err error
-		obj, err = record.Unmarshal(body)
+		obj, err = record.UnmarshalOwned(body) // the driver's own copy
 		return err
 	})
 	return obj, err
@@ -1184,7 +1184,7 @@ func (s *Store) Close() error {
 	}
 	s.stmts = nil
 	s.stmtMu.Unlock()
-	if err := errors.Join(s.rdb.Close(), s.wdb.Close()); err != nil {
+	if err := errors.Join(s.gets.close(), s.rdb.Close(), s.wdb.Close()); err != nil {
 		return fmt.Errorf("sqlite store %s: close: %w", s.path, err)
 	}
 	if lost := s.guard.Err(); lost != nil {

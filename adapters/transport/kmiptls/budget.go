@@ -36,6 +36,19 @@ func newBudget(total, perClient, minGrant int64) *budget {
 	return &budget{total: max(total, perClient), perClient: perClient, held: map[string]int64{}}
 }
 
+// tryAcquire reserves n bytes for who when nobody waits and they fit, as
+// acquire would grant them at once; false reserves nothing. It spares the
+// common case acquire's waiter and its caller a deadline context.
+func (b *budget) tryAcquire(who string, n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.waiters.Len() > 0 || b.held[who]+n > b.perClient || b.used+n > b.total {
+		return false
+	}
+	b.take(who, n)
+	return true
+}
+
 // acquire reserves n bytes for who, waiting while they do not fit; waited
 // tells whether it had to wait. It returns ctx's error, holding nothing, if
 // ctx ends first. n must not exceed the per-client share.

@@ -270,3 +270,35 @@ func TestMemoryBudgetWaitDoesNotShortenRead(t *testing.T) {
 		t.Fatalf("the request's body was refused after its wait for the budget: %v", err)
 	}
 }
+
+// The fast path grants only what acquire would grant at once: nothing while
+// another reservation waits (arrival order), nothing over a client's share
+// or the total.
+func TestBudgetTryAcquire(t *testing.T) {
+	b := newBudget(100, 60, 10)
+	if !b.tryAcquire("a", 50) {
+		t.Fatal("a reservation within the budget refused")
+	}
+	if b.tryAcquire("a", 20) {
+		t.Fatal("a reservation over the client's share was granted")
+	}
+	if !b.tryAcquire("b", 40) || b.used != 90 {
+		t.Fatalf("used %d after two reservations, want 90", b.used)
+	}
+	if b.tryAcquire("c", 20) {
+		t.Fatal("a reservation over the total was granted")
+	}
+	done := acquireAsync(b, "c", 20)
+	waitFor(t, "the waiter", func() bool { return b.waiting() == 1 })
+	b.release("b", 5) // 15 free: the waiter still does not fit, "d" would
+	if b.tryAcquire("d", 10) {
+		t.Fatal("a reservation passed one waiting before it")
+	}
+	b.release("a", 50)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !b.tryAcquire("d", 10) || b.used != 35+20+10 {
+		t.Fatalf("used %d, want 65", b.used)
+	}
+}

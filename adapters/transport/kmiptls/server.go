@@ -489,6 +489,10 @@ func (c *conn) readMessage(ctx context.Context, readTimeout time.Duration) ([]by
 // waiting no later than deadline. After a wait, the client gets a whole
 // readTimeout again for the body: the wait was the server's doing.
 func (c *conn) reserve(ctx context.Context, deadline time.Time, readTimeout time.Duration, n int64) error {
+	if c.srv.budget.tryAcquire(c.who, n) {
+		c.held = n
+		return nil
+	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	waited, err := c.srv.budget.acquire(ctx, c.who, n)
@@ -562,8 +566,9 @@ func (c *conn) handle(ctx context.Context, msg []byte, lim ttlv.Limits) (out []b
 			out, ok = nil, false
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, c.srv.Effective().RequestTimeout)
-	defer cancel()
+	rctx := newRequestContext(ctx, c.srv.Effective().RequestTimeout)
+	defer rctx.end()
+	ctx = rctx
 
 	var resp *kmip.Item
 	req, err := ttlv.Decode(msg, lim)
