@@ -68,8 +68,26 @@ func caseDirNames() []string {
 	return caseDirs
 }
 
-// caseFiles lists the case files below root that casesEnv selects.
-func caseFiles(root string) ([]string, error) {
+// testdataDir holds OASIS test cases of other KMIP versions kept with the
+// repository (testdata/README.md names their source); each subdirectory is
+// one version's.
+const testdataDir = "testdata"
+
+// keptCaseDirs are the subdirectories of testdataDir.
+func keptCaseDirs() []string {
+	var dirs []string
+	entries, _ := os.ReadDir(testdataDir)
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	return dirs
+}
+
+// caseFiles lists the case files in the directories dirs below root that
+// casesEnv selects.
+func caseFiles(root string, dirs []string) ([]string, error) {
 	var sel *regexp.Regexp
 	if v := os.Getenv(casesEnv); v != "" {
 		var err error
@@ -78,7 +96,7 @@ func caseFiles(root string) ([]string, error) {
 		}
 	}
 	var files []string
-	for _, d := range caseDirNames() {
+	for _, d := range dirs {
 		m, _ := filepath.Glob(filepath.Join(root, strings.TrimSpace(d), "*.xml"))
 		for _, f := range m {
 			if sel == nil || sel.MatchString(strings.TrimSuffix(filepath.Base(f), ".xml")) {
@@ -103,13 +121,18 @@ func TestConformance(t *testing.T) {
 	if d := os.Getenv(dirEnv); d != "" {
 		shared = d
 	}
-	files, err := caseFiles(shared)
+	files, err := caseFiles(shared, caseDirNames())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
 		skipOrFailOnCI(t, "no OASIS test cases in %s (expected <repo root>/../shared/conformance/{%s}/*.xml)", shared, strings.Join(caseDirNames(), ","))
 	}
+	kept, err := caseFiles(testdataDir, keptCaseDirs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, kept...)
 	expected, err := readExpected(expectedPassFile)
 	if err != nil {
 		t.Fatal(err)
