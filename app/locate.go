@@ -76,6 +76,7 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
+	defaultMember := false
 	if req.GroupMember != nil {
 		m := *req.GroupMember
 		if containsTerm(f.query.Terms, kmip.TagObjectGroup.SpecName()) {
@@ -83,8 +84,7 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 			case kmip.ObjectGroupMemberGroupMemberFresh:
 				f.term(domain.IndexTerm{Name: kmip.TagFresh.SpecName(), Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
 			case kmip.ObjectGroupMemberGroupMemberDefault:
-				// kmipd's policy: a group's default object is its newest
-				// member, the first Locate answers.
+				defaultMember = true
 				if maxItems < 0 || maxItems > 1 {
 					maxItems = 1
 				}
@@ -93,7 +93,13 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 			}
 		}
 	}
-	ids, located, err := s.locateIDs(ctx, c, f, offset, maxItems)
+	var ids []string
+	var located int
+	if defaultMember {
+		ids, located, err = s.groupDefault(ctx, c, f, offset, maxItems)
+	} else {
+		ids, located, err = s.locateIDs(ctx, c, f, offset, maxItems)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +159,50 @@ func (s *Service) locateIDs(ctx context.Context, c *call, f *locateFilter, offse
 		q.After = ids[len(ids)-1]
 	}
 	return page(matches), len(matches), nil
+}
+
+// groupDefault answers a Locate for a group's default member (Object Group
+// Member Group Member Default), which KMIP 1.4 §4.9 leaves to "server
+// policy". kmipd's policy hands out the group's members in turn: the default
+// is the oldest member no client has received yet (Fresh, KMIP 1.1+), else
+// the oldest member, so clients that Get the default in turn are given the
+// members in creation order and then the first again, as the KMIP 1.1 test
+// case TC-153-11 records. Fresh lives in the store, so every node agrees.
+// Located Items counts the group's matching members.
+func (s *Service) groupDefault(ctx context.Context, c *call, f *locateFilter, offset, maxItems int) ([]string, int, error) {
+	all, located, err := s.locateIDs(ctx, c, f, 0, -1)
+	if err != nil {
+		return nil, 0, err
+	}
+	fresh := *f
+	fresh.query.Terms = slices.Clone(f.query.Terms)
+	fresh.terms = slices.Clone(f.terms)
+	fresh.term(domain.IndexTerm{Name: kmip.TagFresh.SpecName(), Key: domain.IndexKey(kmip.Bool(kmip.TagFresh, true))})
+	unserved, _, err := s.locateIDs(ctx, c, &fresh, 0, -1)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Both lists are newest first: the oldest fresh members lead, then the
+	// others oldest first.
+	order := make([]string, 0, len(all))
+	isFresh := make(map[string]bool, len(unserved))
+	for i := len(unserved) - 1; i >= 0; i-- {
+		order = append(order, unserved[i])
+		isFresh[unserved[i]] = true
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		if !isFresh[all[i]] {
+			order = append(order, all[i])
+		}
+	}
+	if offset >= len(order) {
+		return nil, located, nil
+	}
+	order = order[offset:]
+	if maxItems >= 0 && len(order) > maxItems {
+		order = order[:maxItems]
+	}
+	return order, located, nil
 }
 
 // newestFirst orders identifiers the store returned in ascending order

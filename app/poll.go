@@ -117,14 +117,24 @@ func (s *Service) leaseLost(rec asyncRecord) bool {
 
 // asyncAnswer is Poll's answer: the batch item of the polled operation
 // (Result Status, Reason, Message, Asynchronous Correlation Value and
-// payload), which runItem puts under the Poll item's Operation and Unique
-// Batch Item ID.
-type asyncAnswer struct{ item *kmip.Item }
+// payload), which runItem puts under the Poll item's Unique Batch Item ID.
+// op is the polled operation once it has finished, whose answer then names
+// it, "identical to the response that would have been sent if the operation
+// had completed synchronously" (KMIP 1.4 §4.28; the OASIS cases TC-101-11
+// and TC-ASYNC-1-21 answer a finished Poll under Archive, Create, ...);
+// zero while it is pending, which is answered under Poll.
+type asyncAnswer struct {
+	item *kmip.Item
+	op   kmip.Operation
+}
 
 func (a *asyncAnswer) Error() string { return "asynchronous answer" }
 
 // fill completes resp with the answer; failed reports an Operation Failed.
 func (a *asyncAnswer) fill(resp *kmip.Item) (*kmip.Item, bool) {
+	if op := resp.Child(kmip.TagOperation); op != nil && a.op != 0 {
+		op.Value = uint32(a.op)
+	}
 	for _, c := range a.item.Children() {
 		if c.Tag != kmip.TagOperation && c.Tag != kmip.TagUniqueBatchItemID {
 			resp.Add(c.Clone())
@@ -158,14 +168,14 @@ func (s *Service) poll(ctx context.Context, c *call) (*kmip.Item, error) {
 	case s.leaseLost(rec):
 		return nil, errorf(kmip.ResultReasonGeneralFailure, "the node running the operation stopped before it finished; its writes may or may not stand")
 	case rec.state == asyncRunning:
-		return nil, &asyncAnswer{kmip.Struct(kmip.TagBatchItem,
+		return nil, &asyncAnswer{item: kmip.Struct(kmip.TagBatchItem,
 			kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationPending)), acvItem.Clone())}
 	}
 	item, err := kmip.ParseTTLV(rec.item)
 	if err != nil {
 		return nil, errors.Join(errAsyncStore, err)
 	}
-	return nil, &asyncAnswer{item}
+	return nil, &asyncAnswer{item: item, op: rec.op}
 }
 
 // cancel implements Cancel (KMIP 1.4 §4.27, KMIP 2.1 §6.1.5). A finished

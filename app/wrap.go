@@ -202,7 +202,7 @@ func (s *Service) wrapKeyBlock(ctx context.Context, c *call, obj *domain.Object,
 	if ws.encodingOK || ws.encoding == kmip.EncodingOptionNoEncoding {
 		wd.Add(kmip.Enum(kmip.TagEncodingOption, uint32(ws.encoding)))
 	}
-	rebuildKeyBlock(kb, ws, withAttrs, wrapped, wd)
+	rebuildKeyBlock(kb, ws, withAttrs, wrapped, wd, noEncodingAsByteString(c.v))
 	s.cfg.Log.Info().Str("id", obj.ID).Str("client", c.who.Name).Str("method", ws.method.String()).Msg("key returned wrapped")
 	return nil
 }
@@ -284,10 +284,19 @@ func (s *Service) macForWrap(ctx context.Context, c *call, ws wrapSpec, wrapped 
 	return tag, nil
 }
 
+// noEncodingAsByteString reports whether a key wrapped with No Encoding is
+// answered with a Byte String Key Value, "the wrapped un-encoded value of the
+// Byte String Key Material field" (KMIP 1.1-1.4 §2.1.4), as the KMIP 1.1-1.3
+// test cases show it (TC-141-11: Key Value Byte String). From 1.4 on the
+// OASIS cases keep the Key Value structure with the wrapped Key Material
+// (TC-WRAP-1-14), and so does kmipd at 1.4 and 2.x.
+func noEncodingAsByteString(v version) bool { return v.major == 1 && v.minor < 4 }
+
 // rebuildKeyBlock puts the wrapped Key Value in place of the clear one
 // (MAC/sign only keeps it, with the attributes the MAC covers) and adds
-// the Key Wrapping Data wd.
-func rebuildKeyBlock(kb *kmip.Item, ws wrapSpec, withAttrs *kmip.Item, wrapped []byte, wd *kmip.Item) {
+// the Key Wrapping Data wd; asBytes: a No Encoding wrap is a Byte String
+// Key Value rather than a structure (noEncodingAsByteString).
+func rebuildKeyBlock(kb *kmip.Item, ws wrapSpec, withAttrs *kmip.Item, wrapped []byte, wd *kmip.Item, asBytes bool) {
 	var kids []*kmip.Item
 	for _, ch := range kb.Children() {
 		if ch.Tag != kmip.TagKeyValue {
@@ -301,7 +310,7 @@ func rebuildKeyBlock(kb *kmip.Item, ws wrapSpec, withAttrs *kmip.Item, wrapped [
 			} else {
 				kids = append(kids, ch)
 			}
-		case ws.encoding == kmip.EncodingOptionNoEncoding:
+		case ws.encoding == kmip.EncodingOptionNoEncoding && !asBytes:
 			kids = append(kids, withKeyMaterial(ch, wrapped))
 		default:
 			kids = append(kids, kmip.Bytes(kmip.TagKeyValue, wrapped))

@@ -111,7 +111,7 @@ var attrRules = map[string]AttrRule{
 	"Last Change Date":                 {},
 	"Key Value Present":                {AppliesTo: keyValues, SinceMajor: 1, SinceMinor: 2},
 	"Key Value Location":               {Multi: true, ClientSets: true, ClientModifies: true, ClientDeletes: true, AppliesTo: keyValues, SinceMajor: 1, SinceMinor: 2},
-	"Original Creation Date":           clientAttr.since(1, 3),
+	"Original Creation Date":           clientAttr.since(1, 2), // tag 0x4200BC, KMIP 1.2 (test case TC-MDO-2-12)
 	"Random Number Generator":          AttrRule{ClientSets: true}.since(1, 3),
 	"PKCS#12 Friendly Name":            clientAttr.since(1, 4),
 	"Description":                      clientAttr.since(1, 4),
