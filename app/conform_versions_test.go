@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -482,86 +481,6 @@ func locateIDsAt(t *testing.T, s *Service, v version, fields []*kmip.Item, attrs
 		ids = append(ids, id)
 	}
 	return ids
-}
-
-// TestLocateNewestFirstEveryVersion: Locate answers the most recently
-// created object first (KMIP 2.1 §6.1.29; the reference server does so at
-// every version, and PyKMIP's tests page with Offset/Maximum Items on it),
-// Maximum Items and Offset Items counting from the newest, also before 1.3.
-func TestLocateNewestFirstEveryVersion(t *testing.T) {
-	t.Parallel()
-	for _, v := range allVersions {
-		s := newService(t)
-		var made []string // oldest first
-		for i := 0; i < 4; i++ {
-			made = append(made, createdID(t, sendOne(t, s, alice, v, aesCreateInGroup(v, "order"))))
-		}
-		name := kmip.Text(kmip.TagObjectGroup, "order")
-		newest := []string{made[3], made[2], made[1], made[0]}
-		if got := locateIDsAt(t, s, v, nil, name); !slices.Equal(got, newest) {
-			t.Errorf("%s: Locate answered %q, want newest first %q", v, got, newest)
-		}
-		if got := locateIDsAt(t, s, v, []*kmip.Item{kmip.Int(kmip.TagMaximumItems, 1)}, name); !slices.Equal(got, newest[:1]) {
-			t.Errorf("%s: Maximum Items 1 answered %q, want the newest %q", v, got, newest[:1])
-		}
-		if v.atLeast(1, 3) {
-			got := locateIDsAt(t, s, v, []*kmip.Item{kmip.Int(kmip.TagOffsetItems, 1), kmip.Int(kmip.TagMaximumItems, 2)}, name)
-			if !slices.Equal(got, newest[1:3]) {
-				t.Errorf("%s: Offset 1, Maximum 2 answered %q, want %q", v, got, newest[1:3])
-			}
-		}
-	}
-}
-
-// TestLocateByStateAndDatesAfterRevoke: after Revoke, Locate finds the
-// revoked keys by their new State (Deactivated for Cessation of Operation,
-// Compromised for Key Compromise; KMIP 1.4 §4.20) and by the dates Revoke
-// set (Deactivation Date, Compromise Date ranges; §4.9 "inside or at a limit
-// of the range"), newest first, at every version.
-func TestLocateByStateAndDatesAfterRevoke(t *testing.T) {
-	t.Parallel()
-	for _, v := range allVersions {
-		s, clk := newClockedService(t)
-		create := func() string {
-			id := createdID(t, sendOne(t, s, alice, v, aesCreateInGroup(v, "fleet")))
-			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))))
-			return id
-		}
-		revoke := func(id string, code kmip.RevocationReasonCode) {
-			r := kmip.Struct(kmip.TagRevocationReason, kmip.Enum(kmip.TagRevocationReasonCode, uint32(code)))
-			var extra []*kmip.Item
-			if code == kmip.RevocationReasonCodeKeyCompromise {
-				extra = append(extra, kmip.DateTime(kmip.TagCompromiseOccurrenceDate, clk.Now().Add(-time.Hour)))
-			}
-			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), r}, extra...)...)))
-		}
-		kept, retired1, retired2, leaked := create(), create(), create(), create()
-		clk.advance(time.Hour)
-		t1 := clk.Now()
-		revoke(retired1, kmip.RevocationReasonCodeCessationOfOperation)
-		clk.advance(time.Hour)
-		revoke(retired2, kmip.RevocationReasonCodeSuperseded)
-		revoke(leaked, kmip.RevocationReasonCodeKeyCompromise)
-		t2 := clk.Now()
-		state := func(st kmip.State) *kmip.Item { return kmip.Enum(kmip.TagState, uint32(st)) }
-		for _, c := range []struct {
-			name  string
-			attrs []*kmip.Item
-			want  []string
-		}{
-			{"active", []*kmip.Item{state(kmip.StateActive)}, []string{kept}},
-			{"deactivated", []*kmip.Item{state(kmip.StateDeactivated)}, []string{retired2, retired1}},
-			{"compromised", []*kmip.Item{state(kmip.StateCompromised)}, []string{leaked}},
-			{"deactivated at t1", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1)}, []string{retired1}},
-			{"deactivated t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1), kmip.DateTime(kmip.TagDeactivationDate, t2)}, []string{retired2, retired1}},
-			{"compromised t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagCompromiseDate, t1), kmip.DateTime(kmip.TagCompromiseDate, t2)}, []string{leaked}},
-			{"deactivated and in the group", []*kmip.Item{state(kmip.StateDeactivated), kmip.Text(kmip.TagObjectGroup, "fleet")}, []string{retired2, retired1}},
-		} {
-			if got := locateIDsAt(t, s, v, nil, c.attrs...); !slices.Equal(got, c.want) {
-				t.Errorf("%s %s: Locate answered %q, want %q", v, c.name, got, c.want)
-			}
-		}
-	}
 }
 
 // aesCreateInGroup is a Create of an unnamed 128-bit AES key in Object

@@ -454,22 +454,3 @@ func TestRNGAndHash(t *testing.T) {
 	}
 	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationHash, data([]byte("x")))), kmip.ResultReasonMissingData)
 }
-
-// Query lists the cryptographic operations from the route table.
-func TestQueryListsCryptoOperations(t *testing.T) {
-	t.Parallel()
-	s := newCryptoService()
-	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryOperations)))))
-	have := map[uint32]bool{}
-	for _, op := range out.ChildrenOf(kmip.TagOperation) {
-		v, _ := op.AsEnum()
-		have[v] = true
-	}
-	for _, op := range []kmip.Operation{kmip.OperationCreateKeyPair, kmip.OperationReKeyKeyPair, kmip.OperationDeriveKey,
-		kmip.OperationEncrypt, kmip.OperationDecrypt, kmip.OperationSign, kmip.OperationSignatureVerify, kmip.OperationMAC,
-		kmip.OperationMACVerify, kmip.OperationRNGRetrieve, kmip.OperationRNGSeed, kmip.OperationHash} {
-		if !have[uint32(op)] {
-			t.Errorf("Query does not list %s", op)
-		}
-	}
-}
