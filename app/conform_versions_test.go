@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -111,43 +110,6 @@ func TestAttributeChangesEchoIndex(t *testing.T) {
 	}
 }
 
-// TestDeriveFromPreActiveRefused: a Pre-Active key "SHALL NOT be used for
-// any cryptographic purpose" (KMIP 1.4 §3.22, KMIP 2.1 §3.31), so Derive
-// Key from one is refused at every version, with a message that says to
-// Activate it first; once Activated the same derivation succeeds.
-func TestDeriveFromPreActiveRefused(t *testing.T) {
-	t.Parallel()
-	for _, v := range allVersions {
-		s := newCryptoService()
-		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey))
-		derive := func() *kmip.Item {
-			resp, _ := send(t, s, alice, msg(v, batchItem(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
-				uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
-				kmip.Struct(kmip.TagDerivationParameters,
-					kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
-					kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
-				attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
-					kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)))))
-			return resp.Child(kmip.TagBatchItem)
-		}
-		item := derive()
-		want := kmip.ResultReasonInvalidField // KMIP 1.4 §11.7
-		if v.major >= 2 {
-			want = kmip.ResultReasonWrongKeyLifecycleState
-		}
-		if r, _ := item.Child(kmip.TagResultReason).AsEnum(); kmip.ResultReason(r) != want {
-			t.Fatalf("%s: derive from a Pre-Active key: reason %s, want %s", v, kmip.ResultReason(r), want)
-		}
-		if m, _ := item.Child(kmip.TagResultMessage).AsText(); !strings.Contains(m, "Pre-Active") || !strings.Contains(m, "Activate it first") {
-			t.Errorf("%s: message %q does not say to Activate the key first", v, m)
-		}
-		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(base))))
-		if st, _ := derive().Child(kmip.TagResultStatus).AsEnum(); kmip.ResultStatus(st) != kmip.ResultStatusSuccess {
-			t.Errorf("%s: derive after Activate failed", v)
-		}
-	}
-}
-
 // keyPairFor is a Create Key Pair request of version v for an RSA-2048 pair.
 func keyPairFor(v version) *kmip.Item {
 	common, private, public := kmip.TagCommonTemplateAttribute, kmip.TagPrivateKeyTemplateAttribute, kmip.TagPublicKeyTemplateAttribute
@@ -180,52 +142,6 @@ func linksOf(t *testing.T, s *Service, v version, id string) []*kmip.Item {
 		}
 	}
 	return out
-}
-
-// TestReKeyKeyPairLinksEveryVersion: after Re-key Key Pair each new half
-// has a Replaced Object Link to the old half it replaces and each old half a
-// Replacement Object Link to its successor (KMIP 1.4 §3.35 and §4.5, KMIP
-// 2.1 §4.34, §6.1.45), as Get Attributes shows them at every version that
-// has the operation (1.1+).
-func TestReKeyKeyPairLinksEveryVersion(t *testing.T) {
-	t.Parallel()
-	for _, v := range allVersions[1:] {
-		s := newCryptoService()
-		priv, pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, keyPairFor(v))))
-		npriv, npub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationReKeyKeyPair,
-			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)))))
-		for _, c := range []struct {
-			id, to string
-			lt     kmip.LinkType
-		}{
-			{npriv, priv, kmip.LinkTypeReplacedObjectLink}, {npub, pub, kmip.LinkTypeReplacedObjectLink},
-			{priv, npriv, kmip.LinkTypeReplacementObjectLink}, {pub, npub, kmip.LinkTypeReplacementObjectLink},
-			{npriv, npub, kmip.LinkTypePublicKeyLink}, {npub, npriv, kmip.LinkTypePrivateKeyLink},
-		} {
-			if !hasLink(linksOf(t, s, v, c.id), c.lt, c.to) {
-				t.Errorf("%s: %s has no %s to %s", v, c.id, c.lt, c.to)
-			}
-		}
-		// A second re-key chains on: the middle pair links both ways.
-		n2priv, n2pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationReKeyKeyPair,
-			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, npriv)))))
-		for _, c := range [][3]string{{npriv, n2priv, "replacement"}, {npub, n2pub, "replacement"}, {n2priv, npriv, "replaced"}, {n2pub, npub, "replaced"}} {
-			lt := kmip.LinkTypeReplacementObjectLink
-			if c[2] == "replaced" {
-				lt = kmip.LinkTypeReplacedObjectLink
-			}
-			if !hasLink(linksOf(t, s, v, c[0]), lt, c[1]) {
-				t.Errorf("%s: second re-key: %s has no %s to %s", v, c[0], lt, c[1])
-			}
-		}
-		for _, id := range []string{n2priv, n2pub} {
-			for _, l := range linksOf(t, s, v, id) {
-				if lt, _ := l.Child(kmip.TagLinkType).AsEnum(); kmip.LinkType(lt) == kmip.LinkTypeReplacementObjectLink {
-					t.Errorf("%s: the new half %s took its predecessor's Replacement Object Link", v, id)
-				}
-			}
-		}
-	}
 }
 
 // digestOf returns the Digest Get Attributes answers for id at version v,

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"testing"
 
@@ -36,46 +35,6 @@ func TestWrapSensitiveAndNonExtractable(t *testing.T) {
 	mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGet, uidItem(sens), wrapSpecItem(kmip.WrappingMethodEncrypt, kek))))
 	noExt := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt), kmip.Bool(kmip.TagExtractable, false))
 	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationGet, uidItem(noExt), wrapSpecItem(kmip.WrappingMethodEncrypt, kek))), kmip.ResultReasonNotExtractable)
-}
-
-func TestDeriveKey(t *testing.T) {
-	t.Parallel()
-	for _, v := range []version{v14, v21} {
-		s := newCryptoService()
-		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey), activeNow())
-		params := kmip.Struct(kmip.TagDerivationParameters,
-			kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
-			kmip.Bytes(kmip.TagDerivationData, []byte("context")))
-		derive := func(who domain.Principal, id string, length int32) result {
-			return sendOne(t, s, who, v, batchItem(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
-				uidItem(id), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)), params.Clone(),
-				attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
-					kmip.Int(kmip.TagCryptographicLength, length), mask(kmip.CryptographicUsageMaskEncrypt))))
-		}
-		id := createdID(t, derive(alice, base, 128))
-		d, b := storedObj(t, s, id), storedObj(t, s, base)
-		if linkTo(d, kmip.LinkTypeDerivationBaseObjectLink) != base || linkTo(b, kmip.LinkTypeDerivedKeyLink) != id {
-			t.Fatal("derivation links wrong")
-		}
-		if !bytes.Equal(keyMaterial(t, s, id), toyMAC(keyMaterial(t, s, base), []byte("context"))[:16]) {
-			t.Fatal("derived material wrong")
-		}
-		if l, _ := d.AttrOf(kmip.TagCryptographicLength).AsInt(); l != 128 {
-			t.Fatal("derived key length attribute")
-		}
-		// The seed's errors.
-		mustFail(t, derive(bob, base, 128), kmip.ResultReasonPermissionDenied)
-		mustFail(t, derive(alice, base, 512), kmip.ResultReasonCryptographicFailure)
-		noBit := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
-		want := kmip.ResultReasonInvalidField
-		if v.major >= 2 {
-			want = kmip.ResultReasonIncompatibleCryptographicUsageMask
-		}
-		mustFail(t, derive(alice, noBit, 128), want)
-		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
-			uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)), params.Clone(),
-			attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES))))), kmip.ResultReasonInvalidField)
-	}
 }
 
 // A policy with rules for a cryptographic operation governs it by that rule;
