@@ -351,33 +351,6 @@ func TestAnswersCarryNoNewerField(t *testing.T) {
 	}
 }
 
-// TestAuthenticatedEncryptionNeeds14: before KMIP 1.4 no answer can carry the
-// Authenticated Encryption Tag, so GCM Encrypt and Decrypt are refused
-// (Feature Not Supported) instead of returning a cipher text without its
-// tag; at 1.4 the tag is returned.
-func TestAuthenticatedEncryptionNeeds14(t *testing.T) {
-	t.Parallel()
-	s := newCryptoService()
-	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
-	gcm := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)))
-	nonce := kmip.Bytes(kmip.TagIVCounterNonce, []byte("123456789012"))
-	for _, v := range []version{{1, 2}, {1, 3}} {
-		resp, rs := send(t, s, alice, msg(v, batchItem(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
-		mustFail(t, rs[0], kmip.ResultReasonFeatureNotSupported)
-		if n := newerTags(resp, v); len(n) > 0 {
-			t.Errorf("%s: Encrypt answer carries %v", v, n)
-		}
-		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)),
-			kmip.ResultReasonFeatureNotSupported)
-		// CBC, which needs no tag, works.
-		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 16)), kmip.Bytes(kmip.TagIVCounterNonce, make([]byte, 16)))))
-	}
-	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
-	if out.Child(kmip.TagAuthenticatedEncryptionTag) == nil {
-		t.Error("1.4: GCM Encrypt answered no tag")
-	}
-}
-
 // locateIDsAt runs a Locate at version v with 1.x Attribute structures (or
 // 2.x Attributes) and returns the identifiers answered.
 func locateIDsAt(t *testing.T, s *Service, v version, fields []*kmip.Item, attrs ...*kmip.Item) []string {

@@ -45,32 +45,6 @@ func bytesOf(t *testing.T, payload *kmip.Item, tag kmip.Tag) []byte {
 	return b
 }
 
-func TestAuthenticatedEncryption(t *testing.T) {
-	t.Parallel()
-	s := newCryptoService()
-	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
-	gcm := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)))
-	aad := kmip.Bytes(kmip.TagAuthenticatedEncryptionAdditionalData, []byte("header"))
-	nonce := kmip.Bytes(kmip.TagIVCounterNonce, []byte("123456789012"))
-	out := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, uidItem(id), gcm, data([]byte("secret")), nonce, aad)))
-	if out.Child(kmip.TagIVCounterNonce) != nil {
-		t.Fatal("a client-given nonce must not be returned")
-	}
-	ct, tag := bytesOf(t, out, kmip.TagData), bytesOf(t, out, kmip.TagAuthenticatedEncryptionTag)
-	back := mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDecrypt, uidItem(id), gcm, data(ct), nonce, aad,
-		kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, tag))))
-	if string(bytesOf(t, back, kmip.TagData)) != "secret" {
-		t.Fatal("GCM round trip failed")
-	}
-	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")), nonce,
-		kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)),
-			kmip.Int(kmip.TagTagLength, 32)))), kmip.ResultReasonGeneralFailure)
-	bad := append([]byte(nil), tag...)
-	bad[0] ^= 1
-	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationDecrypt, uidItem(id), gcm, data(ct), nonce, aad,
-		kmip.Bytes(kmip.TagAuthenticatedEncryptionTag, bad))), kmip.ResultReasonCryptographicFailure)
-}
-
 // Usage checks: state, usage mask, object type, owner, by protocol version.
 func TestCryptoUsageChecks(t *testing.T) {
 	t.Parallel()
@@ -144,60 +118,6 @@ func TestCryptoWithoutCapability(t *testing.T) {
 	s := newService(t)
 	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
 	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), data([]byte("x")))), kmip.ResultReasonOperationNotSupported)
-}
-
-// Streaming keeps its state on the server under a stable Correlation Value,
-// and the parts together equal the one-shot result.
-func TestStreamedEncryption(t *testing.T) {
-	t.Parallel()
-	for _, v := range []version{v14, v21} {
-		s := newCryptoService()
-		id := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
-		other := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt), activeNow())
-		whole := []byte("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP")
-		iv := kmip.Bytes(kmip.TagIVCounterNonce, bytes.Repeat([]byte{7}, 16))
-		oneShot := bytesOf(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole)))), kmip.TagData)
-
-		first := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole[:10]),
-			kmip.Bool(kmip.TagInitIndicator, true))))
-		cv := bytesOf(t, first, kmip.TagCorrelationValue)
-		if bytes.Contains(cv, []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}) {
-			t.Fatal("the Correlation Value must not contain key material")
-		}
-		got := append([]byte(nil), bytesOf(t, first, kmip.TagData)...)
-		// The middle part omits the Unique Identifier: the Correlation Value names the key.
-		mid := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, cbc(), data(whole[10:30]), kmip.Bytes(kmip.TagCorrelationValue, cv))))
-		got = append(got, bytesOf(t, mid, kmip.TagData)...)
-		cv2 := bytesOf(t, mid, kmip.TagCorrelationValue)
-		if !bytes.Equal(cv, cv2) {
-			t.Fatal("the Correlation Value changed between parts")
-		}
-		last := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(whole[30:]),
-			kmip.Bytes(kmip.TagCorrelationValue, cv2), kmip.Bool(kmip.TagFinalIndicator, true))))
-		if last.Child(kmip.TagCorrelationValue) != nil {
-			t.Fatal("the final part must not return a Correlation Value")
-		}
-		got = append(got, bytesOf(t, last, kmip.TagData)...)
-		if !bytes.Equal(got, oneShot) {
-			t.Fatalf("%s: streamed ciphertext differs from one-shot", v)
-		}
-		bad := kmip.ResultReasonItemNotFound
-		if v.major >= 2 {
-			bad = kmip.ResultReasonInvalidCorrelationValue
-		}
-		// The final part ended the stream.
-		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
-		// A live stream is bound to the key, the operation and the client.
-		first = mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), iv, data(whole[:10]),
-			kmip.Bool(kmip.TagInitIndicator, true))))
-		cv = bytesOf(t, first, kmip.TagCorrelationValue)
-		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(other), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
-		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
-		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), data(whole), kmip.Bytes(kmip.TagCorrelationValue, []byte("forged")))), bad)
-		mustFail(t, sendOne(t, s, bob, v, batchItem(kmip.OperationEncrypt, data(whole), kmip.Bytes(kmip.TagCorrelationValue, cv))), bad)
-		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, cbc(), data(whole[10:]), kmip.Bytes(kmip.TagCorrelationValue, cv),
-			kmip.Bool(kmip.TagFinalIndicator, true))))
-	}
 }
 
 // keyPair14 is a KMIP 1.4 Create Key Pair request.
