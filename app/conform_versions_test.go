@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"slices"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -112,43 +110,6 @@ func TestAttributeChangesEchoIndex(t *testing.T) {
 	}
 }
 
-// TestDeriveFromPreActiveRefused: a Pre-Active key "SHALL NOT be used for
-// any cryptographic purpose" (KMIP 1.4 §3.22, KMIP 2.1 §3.31), so Derive
-// Key from one is refused at every version, with a message that says to
-// Activate it first; once Activated the same derivation succeeds.
-func TestDeriveFromPreActiveRefused(t *testing.T) {
-	t.Parallel()
-	for _, v := range allVersions {
-		s := newCryptoService()
-		base := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskDeriveKey))
-		derive := func() *kmip.Item {
-			resp, _ := send(t, s, alice, msg(v, batchItem(kmip.OperationDeriveKey, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
-				uidItem(base), kmip.Enum(kmip.TagDerivationMethod, uint32(kmip.DerivationMethodHMAC)),
-				kmip.Struct(kmip.TagDerivationParameters,
-					kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagHashingAlgorithm, uint32(kmip.HashingAlgorithmSHA_256))),
-					kmip.Bytes(kmip.TagDerivationData, []byte("context"))),
-				attrsFor(v, kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)),
-					kmip.Int(kmip.TagCryptographicLength, 128), mask(kmip.CryptographicUsageMaskEncrypt)))))
-			return resp.Child(kmip.TagBatchItem)
-		}
-		item := derive()
-		want := kmip.ResultReasonInvalidField // KMIP 1.4 §11.7
-		if v.major >= 2 {
-			want = kmip.ResultReasonWrongKeyLifecycleState
-		}
-		if r, _ := item.Child(kmip.TagResultReason).AsEnum(); kmip.ResultReason(r) != want {
-			t.Fatalf("%s: derive from a Pre-Active key: reason %s, want %s", v, kmip.ResultReason(r), want)
-		}
-		if m, _ := item.Child(kmip.TagResultMessage).AsText(); !strings.Contains(m, "Pre-Active") || !strings.Contains(m, "Activate it first") {
-			t.Errorf("%s: message %q does not say to Activate the key first", v, m)
-		}
-		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(base))))
-		if st, _ := derive().Child(kmip.TagResultStatus).AsEnum(); kmip.ResultStatus(st) != kmip.ResultStatusSuccess {
-			t.Errorf("%s: derive after Activate failed", v)
-		}
-	}
-}
-
 // keyPairFor is a Create Key Pair request of version v for an RSA-2048 pair.
 func keyPairFor(v version) *kmip.Item {
 	common, private, public := kmip.TagCommonTemplateAttribute, kmip.TagPrivateKeyTemplateAttribute, kmip.TagPublicKeyTemplateAttribute
@@ -181,52 +142,6 @@ func linksOf(t *testing.T, s *Service, v version, id string) []*kmip.Item {
 		}
 	}
 	return out
-}
-
-// TestReKeyKeyPairLinksEveryVersion: after Re-key Key Pair each new half
-// has a Replaced Object Link to the old half it replaces and each old half a
-// Replacement Object Link to its successor (KMIP 1.4 §3.35 and §4.5, KMIP
-// 2.1 §4.34, §6.1.45), as Get Attributes shows them at every version that
-// has the operation (1.1+).
-func TestReKeyKeyPairLinksEveryVersion(t *testing.T) {
-	t.Parallel()
-	for _, v := range allVersions[1:] {
-		s := newCryptoService()
-		priv, pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, keyPairFor(v))))
-		npriv, npub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationReKeyKeyPair,
-			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, priv)))))
-		for _, c := range []struct {
-			id, to string
-			lt     kmip.LinkType
-		}{
-			{npriv, priv, kmip.LinkTypeReplacedObjectLink}, {npub, pub, kmip.LinkTypeReplacedObjectLink},
-			{priv, npriv, kmip.LinkTypeReplacementObjectLink}, {pub, npub, kmip.LinkTypeReplacementObjectLink},
-			{npriv, npub, kmip.LinkTypePublicKeyLink}, {npub, npriv, kmip.LinkTypePrivateKeyLink},
-		} {
-			if !hasLink(linksOf(t, s, v, c.id), c.lt, c.to) {
-				t.Errorf("%s: %s has no %s to %s", v, c.id, c.lt, c.to)
-			}
-		}
-		// A second re-key chains on: the middle pair links both ways.
-		n2priv, n2pub := pairIDs(t, mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationReKeyKeyPair,
-			kmip.Text(kmip.TagPrivateKeyUniqueIdentifier, npriv)))))
-		for _, c := range [][3]string{{npriv, n2priv, "replacement"}, {npub, n2pub, "replacement"}, {n2priv, npriv, "replaced"}, {n2pub, npub, "replaced"}} {
-			lt := kmip.LinkTypeReplacementObjectLink
-			if c[2] == "replaced" {
-				lt = kmip.LinkTypeReplacedObjectLink
-			}
-			if !hasLink(linksOf(t, s, v, c[0]), lt, c[1]) {
-				t.Errorf("%s: second re-key: %s has no %s to %s", v, c[0], lt, c[1])
-			}
-		}
-		for _, id := range []string{n2priv, n2pub} {
-			for _, l := range linksOf(t, s, v, id) {
-				if lt, _ := l.Child(kmip.TagLinkType).AsEnum(); kmip.LinkType(lt) == kmip.LinkTypeReplacementObjectLink {
-					t.Errorf("%s: the new half %s took its predecessor's Replacement Object Link", v, id)
-				}
-			}
-		}
-	}
 }
 
 // digestOf returns the Digest Get Attributes answers for id at version v,
@@ -436,33 +351,6 @@ func TestAnswersCarryNoNewerField(t *testing.T) {
 	}
 }
 
-// TestAuthenticatedEncryptionNeeds14: before KMIP 1.4 no answer can carry the
-// Authenticated Encryption Tag, so GCM Encrypt and Decrypt are refused
-// (Feature Not Supported) instead of returning a cipher text without its
-// tag; at 1.4 the tag is returned.
-func TestAuthenticatedEncryptionNeeds14(t *testing.T) {
-	t.Parallel()
-	s := newCryptoService()
-	id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
-	gcm := kmip.Struct(kmip.TagCryptographicParameters, kmip.Enum(kmip.TagBlockCipherMode, uint32(kmip.BlockCipherModeGCM)))
-	nonce := kmip.Bytes(kmip.TagIVCounterNonce, []byte("123456789012"))
-	for _, v := range []version{{1, 2}, {1, 3}} {
-		resp, rs := send(t, s, alice, msg(v, batchItem(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
-		mustFail(t, rs[0], kmip.ResultReasonFeatureNotSupported)
-		if n := newerTags(resp, v); len(n) > 0 {
-			t.Errorf("%s: Encrypt answer carries %v", v, n)
-		}
-		mustFail(t, sendOne(t, s, alice, v, batchItem(kmip.OperationDecrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)),
-			kmip.ResultReasonFeatureNotSupported)
-		// CBC, which needs no tag, works.
-		mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationEncrypt, uidItem(id), cbc(), data(make([]byte, 16)), kmip.Bytes(kmip.TagIVCounterNonce, make([]byte, 16)))))
-	}
-	out := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationEncrypt, uidItem(id), gcm.Clone(), data([]byte("secret")), nonce)))
-	if out.Child(kmip.TagAuthenticatedEncryptionTag) == nil {
-		t.Error("1.4: GCM Encrypt answered no tag")
-	}
-}
-
 // locateIDsAt runs a Locate at version v with 1.x Attribute structures (or
 // 2.x Attributes) and returns the identifiers answered.
 func locateIDsAt(t *testing.T, s *Service, v version, fields []*kmip.Item, attrs ...*kmip.Item) []string {
@@ -482,86 +370,6 @@ func locateIDsAt(t *testing.T, s *Service, v version, fields []*kmip.Item, attrs
 		ids = append(ids, id)
 	}
 	return ids
-}
-
-// TestLocateNewestFirstEveryVersion: Locate answers the most recently
-// created object first (KMIP 2.1 §6.1.29; the reference server does so at
-// every version, and PyKMIP's tests page with Offset/Maximum Items on it),
-// Maximum Items and Offset Items counting from the newest, also before 1.3.
-func TestLocateNewestFirstEveryVersion(t *testing.T) {
-	t.Parallel()
-	for _, v := range allVersions {
-		s := newService(t)
-		var made []string // oldest first
-		for i := 0; i < 4; i++ {
-			made = append(made, createdID(t, sendOne(t, s, alice, v, aesCreateInGroup(v, "order"))))
-		}
-		name := kmip.Text(kmip.TagObjectGroup, "order")
-		newest := []string{made[3], made[2], made[1], made[0]}
-		if got := locateIDsAt(t, s, v, nil, name); !slices.Equal(got, newest) {
-			t.Errorf("%s: Locate answered %q, want newest first %q", v, got, newest)
-		}
-		if got := locateIDsAt(t, s, v, []*kmip.Item{kmip.Int(kmip.TagMaximumItems, 1)}, name); !slices.Equal(got, newest[:1]) {
-			t.Errorf("%s: Maximum Items 1 answered %q, want the newest %q", v, got, newest[:1])
-		}
-		if v.atLeast(1, 3) {
-			got := locateIDsAt(t, s, v, []*kmip.Item{kmip.Int(kmip.TagOffsetItems, 1), kmip.Int(kmip.TagMaximumItems, 2)}, name)
-			if !slices.Equal(got, newest[1:3]) {
-				t.Errorf("%s: Offset 1, Maximum 2 answered %q, want %q", v, got, newest[1:3])
-			}
-		}
-	}
-}
-
-// TestLocateByStateAndDatesAfterRevoke: after Revoke, Locate finds the
-// revoked keys by their new State (Deactivated for Cessation of Operation,
-// Compromised for Key Compromise; KMIP 1.4 §4.20) and by the dates Revoke
-// set (Deactivation Date, Compromise Date ranges; §4.9 "inside or at a limit
-// of the range"), newest first, at every version.
-func TestLocateByStateAndDatesAfterRevoke(t *testing.T) {
-	t.Parallel()
-	for _, v := range allVersions {
-		s, clk := newClockedService(t)
-		create := func() string {
-			id := createdID(t, sendOne(t, s, alice, v, aesCreateInGroup(v, "fleet")))
-			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))))
-			return id
-		}
-		revoke := func(id string, code kmip.RevocationReasonCode) {
-			r := kmip.Struct(kmip.TagRevocationReason, kmip.Enum(kmip.TagRevocationReasonCode, uint32(code)))
-			var extra []*kmip.Item
-			if code == kmip.RevocationReasonCodeKeyCompromise {
-				extra = append(extra, kmip.DateTime(kmip.TagCompromiseOccurrenceDate, clk.Now().Add(-time.Hour)))
-			}
-			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), r}, extra...)...)))
-		}
-		kept, retired1, retired2, leaked := create(), create(), create(), create()
-		clk.advance(time.Hour)
-		t1 := clk.Now()
-		revoke(retired1, kmip.RevocationReasonCodeCessationOfOperation)
-		clk.advance(time.Hour)
-		revoke(retired2, kmip.RevocationReasonCodeSuperseded)
-		revoke(leaked, kmip.RevocationReasonCodeKeyCompromise)
-		t2 := clk.Now()
-		state := func(st kmip.State) *kmip.Item { return kmip.Enum(kmip.TagState, uint32(st)) }
-		for _, c := range []struct {
-			name  string
-			attrs []*kmip.Item
-			want  []string
-		}{
-			{"active", []*kmip.Item{state(kmip.StateActive)}, []string{kept}},
-			{"deactivated", []*kmip.Item{state(kmip.StateDeactivated)}, []string{retired2, retired1}},
-			{"compromised", []*kmip.Item{state(kmip.StateCompromised)}, []string{leaked}},
-			{"deactivated at t1", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1)}, []string{retired1}},
-			{"deactivated t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1), kmip.DateTime(kmip.TagDeactivationDate, t2)}, []string{retired2, retired1}},
-			{"compromised t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagCompromiseDate, t1), kmip.DateTime(kmip.TagCompromiseDate, t2)}, []string{leaked}},
-			{"deactivated and in the group", []*kmip.Item{state(kmip.StateDeactivated), kmip.Text(kmip.TagObjectGroup, "fleet")}, []string{retired2, retired1}},
-		} {
-			if got := locateIDsAt(t, s, v, nil, c.attrs...); !slices.Equal(got, c.want) {
-				t.Errorf("%s %s: Locate answered %q, want %q", v, c.name, got, c.want)
-			}
-		}
-	}
 }
 
 // aesCreateInGroup is a Create of an unnamed 128-bit AES key in Object

@@ -94,11 +94,11 @@ func objectOps() map[kmip.Operation]opSpec {
 // lifecycleOps: split and join, re-key, check, leases, archive, Poll and Cancel.
 func lifecycleOps() map[kmip.Operation]opSpec {
 	return map[kmip.Operation]opSpec{
-		// Split and join (app/splitjoin.go).
+		// Split and join (app/op_create_split_key.go, op_join_split_key.go, splitjoin.go).
 		kmip.OperationCreateSplitKey: {run: (*Service).createSplitKey, since: since12, placeholder: setsFirstPart, noTarget: true},
 		kmip.OperationJoinSplitKey:   {run: (*Service).joinSplitKey, since: since12, placeholder: setsPlaceholder, noTarget: true},
 
-		// Lifecycle (app/rekey.go, check.go, archive.go, poll.go).
+		// Lifecycle (app/op_<operation>.go; async_record.go for Poll and Cancel).
 		kmip.OperationReKey:              {run: (*Service).reKey, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierReKey, generates: true, async: true},
 		kmip.OperationCheck:              {run: (*Service).check},
 		kmip.OperationObtainLease:        {run: (*Service).obtainLease},
@@ -114,7 +114,7 @@ func lifecycleOps() map[kmip.Operation]opSpec {
 func cryptoOps() map[kmip.Operation]opSpec {
 	get, modify := kmip.OperationGet, kmip.OperationModifyAttribute
 	return map[kmip.Operation]opSpec{
-		// Cryptographic operations: app/crypto_*.go, app/keypair.go. Those
+		// Cryptographic operations: app/op_<operation>.go, crypto_*.go, keypair.go. Those
 		// that use a key without returning it follow the Get rule when the
 		// policy has none for them, as the reference server does.
 		kmip.OperationCreateKeyPair: {run: (*Service).createKeyPair, placeholder: setsPrivateKeyID, uidEnum: kmip.UniqueIdentifierCreateKeyPair, noTarget: true, generates: true, async: true},
@@ -138,15 +138,15 @@ func cryptoOps() map[kmip.Operation]opSpec {
 func exchangeOps() map[kmip.Operation]opSpec {
 	get, modify := kmip.OperationGet, kmip.OperationModifyAttribute
 	return map[kmip.Operation]opSpec{
-		// Import, Export (app/import_export.go): Export returns what Get
+		// Import, Export (app/op_import.go, op_export.go): Export returns what Get
 		// does and falls back to the Get rule; an Import that replaces an
 		// existing object, which discards it, to its Destroy rule.
 		kmip.OperationImport: {run: (*Service).importObject, since: since14, placeholder: setsPlaceholder, ruleOf: kmip.OperationDestroy, noTarget: true},
 		kmip.OperationExport: {run: (*Service).export, since: since14, placeholder: setsPlaceholder, ruleOf: get, usesKey: true},
-		// Set Endpoint Role (app/endpoint.go).
+		// Set Endpoint Role (app/op_set_endpoint_role.go).
 		kmip.OperationSetEndpointRole: {run: (*Service).setEndpointRole, since: since20},
 
-		// Certify and Re-certify (app/certify.go), with a CA only; the
+		// Certify and Re-certify (app/op_certify.go, op_re_certify.go), with a CA only; the
 		// reserved policies do not name them, so they follow the Modify
 		// Attribute rule of the key, request or certificate whose links they change.
 		kmip.OperationCertify:   {run: (*Service).certify, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierCertify, ruleOf: modify, needsCA: true},

@@ -2,7 +2,6 @@ package app
 
 import (
 	"testing"
-	"time"
 
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -199,37 +198,6 @@ func TestAttributeValueTypes(t *testing.T) {
 	}
 }
 
-// KMIP 1.4 §4.20: without a Compromise Occurrence Date the Initial Date
-// stands in for it; the Compromise Date is the time of the Revoke.
-func TestRevokeCompromiseDates(t *testing.T) {
-	t.Parallel()
-	created := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	st := newMemStore()
-	s := New(Config{Store: st, Crypto: fakeCrypto{}, Clock: fixedClock{created}})
-	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
-	later := created.Add(time.Hour)
-	s = New(Config{Store: st, Crypto: fakeCrypto{}, Clock: fixedClock{later}})
-	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRevoke, uidItem(id), kmip.Struct(kmip.TagRevocationReason,
-		kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))))))
-	a := attrs14(t, s, id)
-	if d, _ := a["Compromise Occurrence Date"][0].AsTime(); !d.Equal(created) {
-		t.Errorf("Compromise Occurrence Date %v, want the Initial Date %v", d, created)
-	}
-	if d, _ := a["Compromise Date"][0].AsTime(); !d.Equal(later) {
-		t.Errorf("Compromise Date %v, want %v", d, later)
-	}
-}
-
-// KMIP 1.4 §4.21: destroying a Template removes it with all its metadata.
-func TestDestroyTemplateRemovesIt(t *testing.T) {
-	t.Parallel()
-	s := newService(t)
-	id := createdID(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)),
-		kmip.Struct(kmip.TagTemplateAttribute), kmip.Struct(kmip.TagTemplate, attribute1x("Cryptographic Length", kmip.Int(0, 128))))))
-	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
-	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGetAttributes, uidItem(id))), kmip.ResultReasonItemNotFound)
-}
-
 // The attribute operations' Result Reasons: KMIP 1.4 §11.13-§11.17 and
 // KMIP 2.1 §6.1.2, §6.1.13, §6.1.34 with the 2.x reasons' definitions.
 func TestAttributeOperationReasons(t *testing.T) {
@@ -269,61 +237,6 @@ func TestAttributeOperationReasons(t *testing.T) {
 	if n := len(attrs14(t, s, id)["Name"]); n != 0 {
 		t.Errorf("Delete Attribute by reference left %d of 2 Names", n)
 	}
-}
-
-// KMIP 1.4 §4.9: a date attribute given twice in Locate is a range, and
-// Initial Date is a filter like any other (OASIS BL-M-4-21).
-func TestLocateDateRanges(t *testing.T) {
-	t.Parallel()
-	s := newService(t)
-	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-	day := 24 * time.Hour
-	reg := func(stop time.Time) string {
-		return createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
-			kmip.Struct(kmip.TagAttributes, kmip.DateTime(kmip.TagProtectStopDate, stop)),
-			kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
-				kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
-					kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, []byte("pw"))))))))
-	}
-	inside := reg(now.Add(-10 * day))
-	reg(now.Add(-40 * day))
-	locate := func(filters ...*kmip.Item) []*kmip.Item {
-		return mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, filters...)))).ChildrenOf(kmip.TagUniqueIdentifier)
-	}
-	ids := locate(kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
-		kmip.DateTime(kmip.TagProtectStopDate, now.Add(-20*day)), kmip.DateTime(kmip.TagProtectStopDate, now))
-	if len(ids) != 1 {
-		t.Fatalf("range matched %d objects, want 1", len(ids))
-	}
-	if id, _ := ids[0].AsText(); id != inside {
-		t.Errorf("range matched the wrong object")
-	}
-	if n := len(locate(kmip.DateTime(kmip.TagInitialDate, now))); n != 2 {
-		t.Errorf("Initial Date filter matched %d objects, want 2", n)
-	}
-	if n := len(locate(kmip.DateTime(kmip.TagInitialDate, now.Add(time.Second)))); n != 0 {
-		t.Errorf("Initial Date filter of another second matched %d objects", n)
-	}
-}
-
-// Get refuses what it cannot do with the reasons the reference lists: a
-// format it cannot convert to, key compression, and an incomplete Key
-// Wrapping Specification.
-func TestGetRefusals(t *testing.T) {
-	t.Parallel()
-	s := newService(t)
-	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14(128, "")))
-	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id),
-		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)))))
-	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id),
-		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypePKCS_8)))), kmip.ResultReasonKeyFormatTypeNotSupported)
-	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id),
-		kmip.Enum(kmip.TagKeyCompressionType, uint32(kmip.KeyCompressionTypeECPublicKeyTypeUncompressed)))),
-		kmip.ResultReasonKeyCompressionTypeNotSupported)
-	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationGet, uidItem(id),
-		kmip.Struct(kmip.TagKeyWrappingSpecification, kmip.Enum(kmip.TagWrappingMethod, uint32(kmip.WrappingMethodEncrypt))))),
-		kmip.ResultReasonInvalidField)
-	mustFail(t, sendOne(t, s, bob, v14, batchItem(kmip.OperationGet, uidItem(id))), kmip.ResultReasonPermissionDenied)
 }
 
 // An Opaque Object has no usage lifecycle: it cannot be revoked (the

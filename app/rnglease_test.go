@@ -107,25 +107,3 @@ type listingCrypto struct{ x931Crypto }
 func (c listingCrypto) RNGs() []ports.RNGInfo {
 	return []ports.RNGInfo{c.RNG(), {Algorithm: uint32(kmip.RNGAlgorithmUnspecified)}}
 }
-
-// Query RNGs lists every generator the engine names; keys still report the
-// key generator.
-func TestQueryRNGsListsEngineGenerators(t *testing.T) {
-	t.Parallel()
-	s := New(Config{Store: newMemStore(), Crypto: listingCrypto{}})
-	p := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationQuery, kmip.Enum(kmip.TagQueryFunction, uint32(kmip.QueryFunctionQueryRNGs)))))
-	rs := p.ChildrenOf(kmip.TagRNGParameters)
-	if len(rs) != 2 {
-		t.Fatalf("%d RNG Parameters, want 2", len(rs))
-	}
-	if a, _ := rs[0].Child(kmip.TagRNGAlgorithm).AsEnum(); a != uint32(kmip.RNGAlgorithmANSIX9_31) {
-		t.Errorf("first RNG %d, want ANSI X9.31", a)
-	}
-	if a, _ := rs[1].Child(kmip.TagRNGAlgorithm).AsEnum(); a != uint32(kmip.RNGAlgorithmUnspecified) || len(rs[1].Children()) != 1 {
-		t.Errorf("second RNG %v, want Unspecified alone", rs[1])
-	}
-	id := createdID(t, sendOne(t, s, alice, v21, aesCreate21(128, "")))
-	if got := attrs21(t, s, id)[kmip.TagRandomNumberGenerator]; len(got) != 1 || !got[0].Equal(x931Want) {
-		t.Fatalf("RNG %v, want %v", got, x931Want)
-	}
-}

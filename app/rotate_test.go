@@ -14,43 +14,6 @@ func getAttr21(t *testing.T, s *Service, id string, tag kmip.Tag) *kmip.Item {
 	return out.Path(kmip.TagAttributes, tag)
 }
 
-// Re-key records the rotation (KMIP 2.1 §4.49-4.52): the replacement is
-// the latest of its set, one generation later, with a Rotate Date; the
-// existing key is no longer the latest; a client-given Rotate Name is kept.
-func TestReKeyRecordsRotation(t *testing.T) {
-	t.Parallel()
-	s := newCryptoService()
-	name := kmip.Struct(kmip.TagRotateName, kmip.Text(kmip.TagRotateNameValue, "db-master"),
-		kmip.Enum(kmip.TagRotateNameType, uint32(kmip.RotateNameTypeUninterpretedTextString)))
-	id := aesKey(t, s, v21, mask(kmip.CryptographicUsageMaskEncrypt), name)
-	first := createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationReKey, uidItem(id))))
-	second := createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationReKey, uidItem(first))))
-	for _, c := range []struct {
-		id     string
-		gen    int32
-		latest bool
-	}{{first, 1, false}, {second, 2, true}} {
-		if g, _ := getAttr21(t, s, c.id, kmip.TagRotateGeneration).AsInt(); g != c.gen {
-			t.Errorf("Rotate Generation %d, want %d", g, c.gen)
-		}
-		if l, _ := getAttr21(t, s, c.id, kmip.TagRotateLatest).AsBool(); l != c.latest {
-			t.Errorf("Rotate Latest %v, want %v", l, c.latest)
-		}
-		if _, ok := getAttr21(t, s, c.id, kmip.TagRotateDate).AsTime(); !ok {
-			t.Error("no Rotate Date")
-		}
-		if v, _ := getAttr21(t, s, c.id, kmip.TagRotateName).Child(kmip.TagRotateNameValue).AsText(); v != "db-master" {
-			t.Errorf("Rotate Name %q not carried to the replacement", v)
-		}
-	}
-	if l, _ := getAttr21(t, s, id, kmip.TagRotateLatest).AsBool(); l {
-		t.Error("the original key is still the latest")
-	}
-	// The server sets the rotation record; a client may not.
-	mustFail(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationSetAttribute, uidItem(second),
-		kmip.Struct(kmip.TagNewAttribute, kmip.Int(kmip.TagRotateGeneration, 7)))), kmip.ResultReasonAttributeReadOnly)
-}
-
 // Automatic rotation is refused rather than silently never performed; asking
 // for none is fine. KMIP 1.4 clients do not know the attribute.
 func TestRotateAutomaticRefused(t *testing.T) {

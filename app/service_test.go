@@ -113,30 +113,6 @@ func TestCreateGetAndAttributes(t *testing.T) {
 	}
 }
 
-func TestCreateErrors(t *testing.T) {
-	t.Parallel()
-	s := newService(t)
-	ot := kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey))
-	alg := attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmAES)))
-	mask := attribute1x("Cryptographic Usage Mask", kmip.Int(0, 12))
-	cases := map[string]*kmip.Item{
-		"no algorithm": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute,
-			attribute1x("Cryptographic Length", kmip.Int(0, 128)), mask)),
-		"no length": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg, mask)),
-		"no mask": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg,
-			attribute1x("Cryptographic Length", kmip.Int(0, 128)))),
-		"bad length":  aesCreate14(100, ""),
-		"unsupported": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, attribute1x("Cryptographic Algorithm", kmip.Enum(0, uint32(kmip.CryptographicAlgorithmRSA))), attribute1x("Cryptographic Length", kmip.Int(0, 2048)), mask)),
-		"secret data": batchItem(kmip.OperationCreate, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData))),
-		"server-only attribute": batchItem(kmip.OperationCreate, ot, kmip.Struct(kmip.TagTemplateAttribute, alg, mask,
-			attribute1x("Cryptographic Length", kmip.Int(0, 128)), attribute1x("State", kmip.Enum(0, 2)))),
-	}
-	for name, c := range cases {
-		t.Run(name, func(t *testing.T) { mustFail(t, sendOne(t, s, alice, v14, c), kmip.ResultReasonInvalidField) })
-	}
-	mustFail(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationCreate)), kmip.ResultReasonMissingData)
-}
-
 func TestLifecycle(t *testing.T) {
 	t.Parallel()
 	for _, v := range []version{v14, v21} {
@@ -486,38 +462,6 @@ func TestUndoBatch(t *testing.T) {
 	ids := mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, attribute1x("Name", nameItem("undone"))))).ChildrenOf(kmip.TagUniqueIdentifier)
 	if len(ids) != 0 {
 		t.Errorf("created key not undone")
-	}
-}
-
-func TestLocateByUniqueIdentifier(t *testing.T) {
-	t.Parallel()
-	s := newService(t)
-	// Names are unique (KMIP 1.4 §3.2): the two keys share an Object Group.
-	u := attribute1x("Object Group", kmip.Text(0, "u"))
-	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("u", u)))
-	createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", u.Clone())))
-	find := func(items ...*kmip.Item) int {
-		return len(mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, items...))).ChildrenOf(kmip.TagUniqueIdentifier))
-	}
-	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id))); n != 1 {
-		t.Errorf("by id: %d", n)
-	}
-	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id)), attribute1x("Name", nameItem("other"))); n != 0 {
-		t.Errorf("by id and a name it lacks: %d", n)
-	}
-	if n := find(attribute1x("Unique Identifier", kmip.Text(0, "nope"))); n != 0 {
-		t.Errorf("by unknown id: %d", n)
-	}
-	// Destroyed objects are not on-line: Locate finds them only when asked.
-	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
-	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id))); n != 0 {
-		t.Errorf("destroyed object located by default")
-	}
-	if n := find(u.Clone()); n != 1 {
-		t.Errorf("by group after destroying one of two: %d", n)
-	}
-	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id)), kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskDestroyedStorage))); n != 1 {
-		t.Errorf("destroyed object not located with the Destroyed storage mask")
 	}
 }
 

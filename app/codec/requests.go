@@ -176,7 +176,7 @@ func DecodeReKeyKeyPair(v Version, payload *kmip.Item) (ReKeyKeyPairRequest, err
 // LocateRequest is a Locate (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29) request's
 // paging, the attributes it matches (a 2.x Attributes structure or the 1.x
 // Attribute structures listed in the payload) and its Object Group Member.
-// The Storage Status Mask is read with the index terms (app/locate.go).
+// The Storage Status Mask is read with the index terms (app/op_locate.go).
 type LocateRequest struct {
 	MaxItems    int // -1: not given
 	OffsetItems int

@@ -15,14 +15,3 @@ import (
 func (s *Service) archive(ctx context.Context, c *call) (*kmip.Item, error) {
 	return s.transition(ctx, c, func(obj *domain.Object, now time.Time) error { return obj.Archive(now) })
 }
-
-// recoverOp implements Recover (KMIP 1.4 §4.23, KMIP 2.1 §6.1.40): the object
-// is on-line again at once and its
-// Archive Date is removed (§3.32). It may be answered asynchronously
-// (app/async.go) like Archive.
-func (s *Service) recoverOp(ctx context.Context, c *call) (*kmip.Item, error) {
-	return s.transition(ctx, c, func(obj *domain.Object, _ time.Time) error {
-		obj.Recover()
-		return nil
-	})
-}

@@ -286,3 +286,150 @@ func TestLocateEffectiveStateAndArchive(t *testing.T) {
 		}
 	}
 }
+
+func TestLocateByUniqueIdentifier(t *testing.T) {
+	t.Parallel()
+	s := newService(t)
+	// Names are unique (KMIP 1.4 §3.2): the two keys share an Object Group.
+	u := attribute1x("Object Group", kmip.Text(0, "u"))
+	id := createdID(t, sendOne(t, s, alice, v14, aesCreate14With("u", u)))
+	createdID(t, sendOne(t, s, alice, v14, aesCreate14With("", u.Clone())))
+	find := func(items ...*kmip.Item) int {
+		return len(mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationLocate, items...))).ChildrenOf(kmip.TagUniqueIdentifier))
+	}
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id))); n != 1 {
+		t.Errorf("by id: %d", n)
+	}
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id)), attribute1x("Name", nameItem("other"))); n != 0 {
+		t.Errorf("by id and a name it lacks: %d", n)
+	}
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, "nope"))); n != 0 {
+		t.Errorf("by unknown id: %d", n)
+	}
+	// Destroyed objects are not on-line: Locate finds them only when asked.
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationDestroy, uidItem(id))))
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id))); n != 0 {
+		t.Errorf("destroyed object located by default")
+	}
+	if n := find(u.Clone()); n != 1 {
+		t.Errorf("by group after destroying one of two: %d", n)
+	}
+	if n := find(attribute1x("Unique Identifier", kmip.Text(0, id)), kmip.Int(kmip.TagStorageStatusMask, int32(kmip.StorageStatusMaskDestroyedStorage))); n != 1 {
+		t.Errorf("destroyed object not located with the Destroyed storage mask")
+	}
+}
+
+// KMIP 1.4 §4.9: a date attribute given twice in Locate is a range, and
+// Initial Date is a filter like any other (OASIS BL-M-4-21).
+func TestLocateDateRanges(t *testing.T) {
+	t.Parallel()
+	s := newService(t)
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	day := 24 * time.Hour
+	reg := func(stop time.Time) string {
+		return createdID(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationRegister, kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
+			kmip.Struct(kmip.TagAttributes, kmip.DateTime(kmip.TagProtectStopDate, stop)),
+			kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, uint32(kmip.SecretDataTypePassword)),
+				kmip.Struct(kmip.TagKeyBlock, kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeOpaque)),
+					kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, []byte("pw"))))))))
+	}
+	inside := reg(now.Add(-10 * day))
+	reg(now.Add(-40 * day))
+	locate := func(filters ...*kmip.Item) []*kmip.Item {
+		return mustOK(t, sendOne(t, s, alice, v21, batchItem(kmip.OperationLocate, kmip.Struct(kmip.TagAttributes, filters...)))).ChildrenOf(kmip.TagUniqueIdentifier)
+	}
+	ids := locate(kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData)),
+		kmip.DateTime(kmip.TagProtectStopDate, now.Add(-20*day)), kmip.DateTime(kmip.TagProtectStopDate, now))
+	if len(ids) != 1 {
+		t.Fatalf("range matched %d objects, want 1", len(ids))
+	}
+	if id, _ := ids[0].AsText(); id != inside {
+		t.Errorf("range matched the wrong object")
+	}
+	if n := len(locate(kmip.DateTime(kmip.TagInitialDate, now))); n != 2 {
+		t.Errorf("Initial Date filter matched %d objects, want 2", n)
+	}
+	if n := len(locate(kmip.DateTime(kmip.TagInitialDate, now.Add(time.Second)))); n != 0 {
+		t.Errorf("Initial Date filter of another second matched %d objects", n)
+	}
+}
+
+// TestLocateNewestFirstEveryVersion: Locate answers the most recently
+// created object first (KMIP 2.1 §6.1.29; the reference server does so at
+// every version, and PyKMIP's tests page with Offset/Maximum Items on it),
+// Maximum Items and Offset Items counting from the newest, also before 1.3.
+func TestLocateNewestFirstEveryVersion(t *testing.T) {
+	t.Parallel()
+	for _, v := range allVersions {
+		s := newService(t)
+		var made []string // oldest first
+		for i := 0; i < 4; i++ {
+			made = append(made, createdID(t, sendOne(t, s, alice, v, aesCreateInGroup(v, "order"))))
+		}
+		name := kmip.Text(kmip.TagObjectGroup, "order")
+		newest := []string{made[3], made[2], made[1], made[0]}
+		if got := locateIDsAt(t, s, v, nil, name); !slices.Equal(got, newest) {
+			t.Errorf("%s: Locate answered %q, want newest first %q", v, got, newest)
+		}
+		if got := locateIDsAt(t, s, v, []*kmip.Item{kmip.Int(kmip.TagMaximumItems, 1)}, name); !slices.Equal(got, newest[:1]) {
+			t.Errorf("%s: Maximum Items 1 answered %q, want the newest %q", v, got, newest[:1])
+		}
+		if v.atLeast(1, 3) {
+			got := locateIDsAt(t, s, v, []*kmip.Item{kmip.Int(kmip.TagOffsetItems, 1), kmip.Int(kmip.TagMaximumItems, 2)}, name)
+			if !slices.Equal(got, newest[1:3]) {
+				t.Errorf("%s: Offset 1, Maximum 2 answered %q, want %q", v, got, newest[1:3])
+			}
+		}
+	}
+}
+
+// TestLocateByStateAndDatesAfterRevoke: after Revoke, Locate finds the
+// revoked keys by their new State (Deactivated for Cessation of Operation,
+// Compromised for Key Compromise; KMIP 1.4 §4.20) and by the dates Revoke
+// set (Deactivation Date, Compromise Date ranges; §4.9 "inside or at a limit
+// of the range"), newest first, at every version.
+func TestLocateByStateAndDatesAfterRevoke(t *testing.T) {
+	t.Parallel()
+	for _, v := range allVersions {
+		s, clk := newClockedService(t)
+		create := func() string {
+			id := createdID(t, sendOne(t, s, alice, v, aesCreateInGroup(v, "fleet")))
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationActivate, uidItem(id))))
+			return id
+		}
+		revoke := func(id string, code kmip.RevocationReasonCode) {
+			r := kmip.Struct(kmip.TagRevocationReason, kmip.Enum(kmip.TagRevocationReasonCode, uint32(code)))
+			var extra []*kmip.Item
+			if code == kmip.RevocationReasonCodeKeyCompromise {
+				extra = append(extra, kmip.DateTime(kmip.TagCompromiseOccurrenceDate, clk.Now().Add(-time.Hour)))
+			}
+			mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationRevoke, append([]*kmip.Item{uidItem(id), r}, extra...)...)))
+		}
+		kept, retired1, retired2, leaked := create(), create(), create(), create()
+		clk.advance(time.Hour)
+		t1 := clk.Now()
+		revoke(retired1, kmip.RevocationReasonCodeCessationOfOperation)
+		clk.advance(time.Hour)
+		revoke(retired2, kmip.RevocationReasonCodeSuperseded)
+		revoke(leaked, kmip.RevocationReasonCodeKeyCompromise)
+		t2 := clk.Now()
+		state := func(st kmip.State) *kmip.Item { return kmip.Enum(kmip.TagState, uint32(st)) }
+		for _, c := range []struct {
+			name  string
+			attrs []*kmip.Item
+			want  []string
+		}{
+			{"active", []*kmip.Item{state(kmip.StateActive)}, []string{kept}},
+			{"deactivated", []*kmip.Item{state(kmip.StateDeactivated)}, []string{retired2, retired1}},
+			{"compromised", []*kmip.Item{state(kmip.StateCompromised)}, []string{leaked}},
+			{"deactivated at t1", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1)}, []string{retired1}},
+			{"deactivated t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagDeactivationDate, t1), kmip.DateTime(kmip.TagDeactivationDate, t2)}, []string{retired2, retired1}},
+			{"compromised t1..t2", []*kmip.Item{kmip.DateTime(kmip.TagCompromiseDate, t1), kmip.DateTime(kmip.TagCompromiseDate, t2)}, []string{leaked}},
+			{"deactivated and in the group", []*kmip.Item{state(kmip.StateDeactivated), kmip.Text(kmip.TagObjectGroup, "fleet")}, []string{retired2, retired1}},
+		} {
+			if got := locateIDsAt(t, s, v, nil, c.attrs...); !slices.Equal(got, c.want) {
+				t.Errorf("%s %s: Locate answered %q, want %q", v, c.name, got, c.want)
+			}
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -76,7 +79,7 @@ func protectionStorageMasks() *kmip.Item {
 }
 
 // claimedProfile is a KMIP profile kmipd claims, with the OASIS test cases
-// that show it: app/query_profiles_test.go requires every one of them to be
+// that show it: app/op_query_test.go requires every one of them to be
 // in test/conformance/expected-pass.txt, so a claim cannot outlive its
 // evidence.
 type claimedProfile struct {
@@ -172,4 +175,63 @@ func profileInformation(v version, servesHTTPS bool) []*kmip.Item {
 		out = append(out, info)
 	}
 	return out
+}
+
+// queryObjectTypes are the object types kmipd stores (Register) or makes
+// (Create); Query lists each at the versions that define it.
+var queryObjectTypes = []kmip.ObjectType{
+	kmip.ObjectTypeCertificate, kmip.ObjectTypeSymmetricKey, kmip.ObjectTypePublicKey,
+	kmip.ObjectTypePrivateKey, kmip.ObjectTypeSplitKey, kmip.ObjectTypeSecretData,
+	kmip.ObjectTypeOpaqueObject, kmip.ObjectTypePGPKey, kmip.ObjectTypeTemplate,
+	kmip.ObjectTypeCertificateRequest,
+}
+
+// query implements Query (KMIP 1.4 §4.25, KMIP 2.1 §6.1.40): for each
+// Query Function asked, the items that describe kmipd — the operations it
+// routes, the object types it stores, server information, capabilities,
+// RNGs, profiles and storage protection masks. Functions
+// for which kmipd has nothing to list (application namespaces, extensions,
+// attestation types, validations, client registration methods, defaults)
+// are answered with nothing, as the specification prescribes. Functions
+// newer than the request's protocol version, and unknown ones, are ignored.
+func (s *Service) query(ctx context.Context, c *call) (*kmip.Item, error) {
+	asked, err := codec.DecodeQuery(c.payload)
+	if err != nil {
+		return nil, err
+	}
+	want := map[kmip.QueryFunction]bool{}
+	for _, qf := range asked {
+		if since, gated := querySince[qf]; !gated || c.v.atLeast(since.major, since.minor) {
+			want[qf] = true
+		}
+	}
+	var out codec.QueryResponse
+	if want[kmip.QueryFunctionQueryOperations] {
+		out.Operations = s.operations(c.v)
+	}
+	if want[kmip.QueryFunctionQueryObjects] {
+		for _, t := range queryObjectTypes {
+			// Templates exist only in KMIP 1.x.
+			if codec.ObjectTypeIn(c.v.wire(), t) && enumIn(kmip.TagObjectType, uint32(t), c.v) {
+				out.ObjectTypes = append(out.ObjectTypes, t)
+			}
+		}
+	}
+	if want[kmip.QueryFunctionQueryServerInformation] {
+		out.Vendor = &s.cfg.VendorName
+		out.ServerInfo = codec.ServerInformation(c.v.wire(), s.cfg.ServerName, s.cfg.ServerVersion)
+	}
+	if want[kmip.QueryFunctionQueryRNGs] {
+		out.More = append(out.More, s.rngParameters()...)
+	}
+	if want[kmip.QueryFunctionQueryProfiles] {
+		out.More = append(out.More, profileInformation(c.v, s.cfg.ServesHTTPS)...)
+	}
+	if want[kmip.QueryFunctionQueryCapabilities] {
+		out.More = append(out.More, capabilityInformation(s.canStream(), s.canAsync(), s.cfg.SealedAtRest))
+	}
+	if want[kmip.QueryFunctionQueryStorageProtectionMasks] {
+		out.More = append(out.More, protectionStorageMasks())
+	}
+	return out.Item(), nil
 }

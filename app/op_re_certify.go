@@ -184,3 +184,17 @@ func checkRenewAttrs(attrs []domain.Attribute, offset bool) error {
 	}
 	return nil
 }
+
+// derivedCertAttrs are the attributes setCertAttrs derives from the
+// certificate itself; a client may not set them (KMIP 1.4 §3.8-3.13: set
+// by the server) and a renewed certificate derives its own.
+var derivedCertAttrs = func() map[string]bool {
+	m := map[string]bool{kmip.TagCertificateType.SpecName(): true, kmip.TagCertificateLength.SpecName(): true,
+		kmip.TagX_509CertificateIdentifier.SpecName(): true, kmip.TagX_509CertificateSubject.SpecName(): true,
+		kmip.TagX_509CertificateIssuer.SpecName(): true, kmip.TagDigitalSignatureAlgorithm.SpecName(): true,
+		kmip.TagCertificateIdentifier.SpecName(): true, kmip.TagCertificateSubject.SpecName(): true, kmip.TagCertificateIssuer.SpecName(): true}
+	for _, tags := range certNameTags {
+		m[tags[0].SpecName()], m[tags[1].SpecName()] = true, true
+	}
+	return m
+}()

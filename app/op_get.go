@@ -1,0 +1,38 @@
+package app
+
+import (
+	"context"
+
+	"github.com/kmipd/kmipd/app/codec"
+	"github.com/kmipd/kmipd/domain/kmip"
+)
+
+// get implements Get (KMIP 1.4 §4.11, KMIP 2.1 §6.1.23): load the object,
+// check it may be returned, convert its key to the requested format and
+// compression, then wrap it if asked.
+func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
+	obj, err := s.loadFor(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if obj.Payload == nil {
+		return nil, kindErr(errKindDestroyed, "object has been destroyed")
+	}
+	if err := checkRelease(obj, encryptsOnRelease(c)); err != nil { // Sensitive, Extractable
+		return nil, err
+	}
+	if obj, err = s.withKeyValue(ctx, obj); err != nil {
+		return nil, usableError(err)
+	}
+	out, err := s.formatFor(ctx, c, obj)
+	if err != nil {
+		return nil, err
+	}
+	if out, err = s.applyGetWrapping(ctx, c, obj, out); err != nil {
+		return nil, err
+	}
+	if err := s.clearFresh(ctx, c, obj); err != nil {
+		return nil, err
+	}
+	return codec.GetResponse(kmip.ObjectType(obj.Type), obj.ID, out), nil
+}
