@@ -41,10 +41,14 @@ func TestOriginalCreationDateFrom12(t *testing.T) {
 }
 
 // originalCreationDate reads an object's Original Creation Date with Get
-// Attributes (all attributes) at v; zero when absent.
+// Attributes at v (by name at 1.x, all attributes at 2.x); zero when absent.
 func originalCreationDate(t *testing.T, s *Service, v version, id string) time.Time {
 	t.Helper()
-	out := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
+	var named []*kmip.Item
+	if v.major < 2 {
+		named = append(named, kmip.Text(kmip.TagAttributeName, "Original Creation Date"))
+	}
+	out := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, append([]*kmip.Item{uidItem(id)}, named...)...)))
 	if v.major >= 2 {
 		at, _ := out.Path(kmip.TagAttributes, kmip.TagOriginalCreationDate).AsTime()
 		return at
@@ -56,4 +60,25 @@ func originalCreationDate(t *testing.T, s *Service, v version, id string) time.T
 		}
 	}
 	return time.Time{}
+}
+
+// A KMIP 1.2 Get Attributes of every attribute leaves Original Creation
+// Date out (PyKMIP's client, 1.2 by default, cannot decode it); named, it is
+// answered; from 1.3 on every answer lists it.
+func TestOriginalCreationDateUnlistedAt12(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[version]bool{{1, 2}: false, {1, 3}: true, v14: true} {
+		s := newService(t)
+		id := aesKey(t, s, v, mask(kmip.CryptographicUsageMaskEncrypt))
+		out := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributes, uidItem(id))))
+		listed := false
+		for _, a := range out.ChildrenOf(kmip.TagAttribute) {
+			if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == "Original Creation Date" {
+				listed = true
+			}
+		}
+		if listed != want {
+			t.Errorf("%s: all attributes list Original Creation Date: %v, want %v", v, listed, want)
+		}
+	}
 }
