@@ -80,5 +80,15 @@ func TestOriginalCreationDateUnlistedAt12(t *testing.T) {
 		if listed != want {
 			t.Errorf("%s: all attributes list Original Creation Date: %v, want %v", v, listed, want)
 		}
+		names := mustOK(t, sendOne(t, s, alice, v, batchItem(kmip.OperationGetAttributeList, uidItem(id))))
+		inList := false
+		for _, n := range names.ChildrenOf(kmip.TagAttributeName) {
+			if n, _ := n.AsText(); n == "Original Creation Date" {
+				inList = true
+			}
+		}
+		if inList != want {
+			t.Errorf("%s: Get Attribute List names Original Creation Date: %v, want %v", v, inList, want)
+		}
 	}
 }

@@ -34,7 +34,8 @@ func (s *Service) getAttributes(ctx context.Context, c *call) (*kmip.Item, error
 }
 
 // unlistedAt12 leaves Original Creation Date out of a KMIP 1.2 answer that
-// lists every attribute; a 1.2 request naming it still gets it. KMIP 1.2
+// lists every attribute (Get Attributes without names, Get Attribute
+// List); a 1.2 Get Attributes naming it still gets it. KMIP 1.2
 // defines it (tag 0x4200BC, the OASIS 1.2 case TC-MDO-2-12 reads it by
 // name), but PyKMIP's client, which speaks 1.2 by default, cannot decode
 // its value and fails the whole Get Attributes (a deliberate difference,
