@@ -52,6 +52,9 @@ const (
 	// BadObjectType: an Object Type the version does not define (Invalid
 	// Field in 1.x, Invalid Object Type in 2.x).
 	BadObjectType
+	// BadEncoding: an Encoding Option kmipd cannot apply (Encoding Option
+	// Error, KMIP 1.4 §11.12).
+	BadEncoding
 )
 
 // Error is a request the codec could not decode: Field names where (for
