@@ -53,6 +53,9 @@ type call struct {
 	// names holds the Name locks the item took (lockNames) until it ends;
 	// copies of the call (sub-calls of one item) share it.
 	names *nameHold
+	// streamKey is the key a continued stream's Correlation Value is bound
+	// to: the Unique Identifier of a part that names none (bindStreamKey).
+	streamKey string
 }
 
 // undoLog is what a batch with Batch Error Continuation Option Undo wrote:
@@ -247,6 +250,9 @@ func (c *call) uid() (string, error) {
 			return "", missingData("no earlier batch item supplies the Unique Identifier")
 		}
 		return id, nil
+	}
+	if c.streamKey != "" {
+		return c.streamKey, nil
 	}
 	if c.batch.placeholder != "" {
 		return c.batch.placeholder, nil
