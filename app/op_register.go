@@ -16,15 +16,11 @@ import (
 // object type: the object's structure is validated, the attributes its
 // content determines are derived, and it is stored as given.
 func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
-	t, err := objectType(c)
+	req, err := codec.DecodeRegister(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
-	tag := objectTags[t]
-	payload := c.payload.Child(tag)
-	if payload == nil || payload.Type != kmip.TypeStructure {
-		return nil, invalidField("Register of %s needs a %s structure", t, tag)
-	}
+	t, payload := req.ObjectType, req.Object
 	if err := validateObject(c, t, payload); err != nil {
 		return nil, err
 	}
