@@ -233,6 +233,14 @@ func (c *call) uid() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return c.resolveUID(uid)
+}
+
+// resolveUID is the identifier a decoded Unique Identifier (or identifier
+// field of the same shape) names: its text, the identifier its enumeration
+// names, or, when not given, a continued stream's key or the batch's ID
+// Placeholder.
+func (c *call) resolveUID(uid codec.UniqueIdentifier) (string, error) {
 	if uid.Given {
 		if !uid.IsEnum {
 			return uid.Text, nil
