@@ -20,6 +20,7 @@ var codecProblems = map[codec.Problem]Error{
 	codec.Repeated:      {Reason: kmip.ResultReasonInvalidMessage},
 	codec.BadObjectType: {Kind: errKindBadObjectType},
 	codec.BadEncoding:   {Reason: kmip.ResultReasonEncodingOptionError},
+	codec.Incomplete:    {Reason: kmip.ResultReasonInvalidMessage},
 }
 
 // fromCodec returns err as an *Error when it is a codec error, and err

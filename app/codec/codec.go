@@ -55,6 +55,10 @@ const (
 	// BadEncoding: an Encoding Option kmipd cannot apply (Encoding Option
 	// Error, KMIP 1.4 §11.12).
 	BadEncoding
+	// Incomplete: a field without which the message itself is invalid
+	// (Invalid Message: Get Usage Allocation's Usage Limits Count, KMIP 1.4
+	// §11.19).
+	Incomplete
 )
 
 // Error is a request the codec could not decode: Field names where (for
