@@ -31,21 +31,63 @@ func ObjectValue(payload *kmip.Item, t kmip.ObjectType) (*kmip.Item, error) {
 }
 
 // RegisterRequest is a Register (KMIP 1.4 §4.3, KMIP 2.1 §6.1.42)
-// request's Object Type and object (the request's own structure: app
-// copies what it keeps). Its attributes are read as Create's.
+// request's Object Type, object (the request's own structure, or a copy
+// when the codec changed it: app copies what it keeps) and the attributes
+// it gives the new object, read as Create's.
 type RegisterRequest struct {
 	ObjectType kmip.ObjectType
 	Object     *kmip.Item
+	Attributes AttributeSet
 }
 
-// DecodeRegister reads a Register request's Object Type and object.
+// DecodeRegister reads a Register request's Object Type, object and
+// attributes (templateOwnNames).
 func DecodeRegister(v Version, payload *kmip.Item) (RegisterRequest, error) {
 	t, err := ObjectType(v, payload)
 	if err != nil {
 		return RegisterRequest{}, err
 	}
 	obj, err := ObjectValue(payload, t)
-	return RegisterRequest{ObjectType: t, Object: obj}, err
+	if err != nil {
+		return RegisterRequest{}, err
+	}
+	set, err := NewObjectAttributes(v, payload)
+	if err != nil {
+		return RegisterRequest{}, err
+	}
+	req := RegisterRequest{ObjectType: t, Object: obj, Attributes: set}
+	if t == kmip.ObjectTypeTemplate && !v.AtLeast(1, 3) {
+		err = req.templateOwnNames()
+	}
+	return req, err
+}
+
+// templateOwnNames moves the Names a KMIP 1.0–1.2 Template carries inside
+// itself into the Register request's attributes: before 1.3 clients (and
+// the 1.0 use cases) name a Template inside the Template, where 1.3 and
+// 1.4 (§2.2.6) put "the name of a Template ... in the Template-Attribute
+// structure in the Register operation". A Name is the Template's own: it
+// identifies the Template and is never copied to the objects made from it.
+func (r *RegisterRequest) templateOwnNames() error {
+	kept := []*kmip.Item{}
+	moved := false
+	for i, a := range r.Object.Children() {
+		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n != kmip.TagName.SpecName() {
+			kept = append(kept, a)
+			continue
+		}
+		at, err := Attribute1x(a)
+		if err != nil {
+			return in(specName(kmip.TagTemplate)+": "+nth(a.Tag, i+1), err)
+		}
+		r.Attributes.Attributes = append(r.Attributes.Attributes, at)
+		moved = true
+	}
+	if moved {
+		r.Object = r.Object.Clone()
+		r.Object.Value = kept
+	}
+	return nil
 }
 
 // ImportRequest is an Import (KMIP 1.4 §4.41, KMIP 2.1 §6.1.27) request:

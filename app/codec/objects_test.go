@@ -37,3 +37,25 @@ func TestRegisterTakesTemplatesOnlyIn1x(t *testing.T) {
 	_, err = DecodeRegister(v21, payload(kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSecretData))))
 	wantErr(t, err, Malformed, "Secret Data: is required, a Structure")
 }
+
+func TestRegisterMovesATemplatesOwnNamesBefore13(t *testing.T) {
+	t.Parallel()
+	name := attr1x("Name", kmip.Struct(kmip.TagName, kmip.Text(kmip.TagNameValue, "tmpl"), kmip.Enum(kmip.TagNameType, 1)))
+	alg := attr1x("Cryptographic Algorithm", kmip.Enum(kmip.TagCryptographicAlgorithm, uint32(kmip.CryptographicAlgorithmAES)))
+	p := payload(kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)), kmip.Struct(kmip.TagTemplate, alg, name))
+	old, err := DecodeRegister(Version{1, 2}, p)
+	if err != nil || len(old.Attributes.Attributes) != 1 || old.Attributes.Attributes[0].Name != "Name" || len(old.Object.Children()) != 1 {
+		t.Fatalf("1.2: %+v %v", old, err)
+	}
+	if len(p.Child(kmip.TagTemplate).Children()) != 2 {
+		t.Fatal("1.2: the request's Template was changed in place")
+	}
+	now, err := DecodeRegister(v14, p)
+	if err != nil || len(now.Attributes.Attributes) != 0 || len(now.Object.Children()) != 2 {
+		t.Fatalf("1.4: %+v %v", now, err)
+	}
+	bad := payload(kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeTemplate)), kmip.Struct(kmip.TagTemplate,
+		kmip.Struct(kmip.TagAttribute, kmip.Text(kmip.TagAttributeName, "Name"), kmip.Text(kmip.TagAttributeValue, "x"))))
+	_, err = DecodeRegister(Version{1, 0}, bad)
+	wantErr(t, err, Malformed, "Template: Attribute 1: Attribute Value: Name must be a Structure, not a TextString")
+}
