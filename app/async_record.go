@@ -75,18 +75,6 @@ func decodeAsync(b []byte) (r asyncRecord, ok bool) {
 	return r, false
 }
 
-// correlation reads the request's Asynchronous Correlation Value.
-func correlation(c *call) (*kmip.Item, error) {
-	it := c.payload.Child(kmip.TagAsynchronousCorrelationValue)
-	if it == nil {
-		return nil, missingData("Asynchronous Correlation Value is required")
-	}
-	if _, ok := it.AsBytes(); !ok {
-		return nil, invalidField("Asynchronous Correlation Value must be a Byte String")
-	}
-	return it, nil
-}
-
 // loadAsync returns owner's record with value acv; found is false when
 // there is none (unknown, expired, another client's), when the store keeps
 // no scratch values, or when it cannot be read back.

@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -55,13 +56,15 @@ var derivedOnRegister = map[string]func(payload *kmip.Item) *kmip.Item{
 
 // checkDerived accepts a client's copy of an attribute the server derives
 // from the registered object when it equals the derived value (ok true);
-// otherwise the caller refuses it as read-only.
-func checkDerived(c *call, a domain.Attribute, objTag kmip.Tag) (ok bool, err error) {
+// otherwise the caller refuses it as read-only. t is the registered
+// object's type.
+func checkDerived(c *call, a domain.Attribute, t kmip.ObjectType) (ok bool, err error) {
 	derive, known := derivedOnRegister[a.Name]
 	if !known || c.op != kmip.OperationRegister {
 		return false, nil
 	}
-	if want := derive(c.payload.Child(objTag)); want == nil || !want.Equal(a.Value) {
+	registered, _ := codec.ObjectValue(c.payload, t)
+	if want := derive(registered); want == nil || !want.Equal(a.Value) {
 		return false, kindErr(errKindBadAttrValue, "%s does not match the registered object", a.Name)
 	}
 	return true, nil

@@ -17,16 +17,6 @@ func attrFrom1x(a *kmip.Item) (domain.Attribute, error) { return codec.Attribute
 // value (codec.CheckValue).
 func checkValue(v *kmip.Item) error { return codec.CheckValue(v) }
 
-// requestAttrs reads the attributes of a request from the containers named
-// (codec.DecodeAttributes), refusing Template references.
-func requestAttrs(c *call, containers ...kmip.Tag) ([]domain.Attribute, error) {
-	set, err := codec.DecodeAttributes(c.v.wire(), c.payload, containers...)
-	if err != nil {
-		return nil, err
-	}
-	return set.Only()
-}
-
 // isCustom1xName reports whether name is a KMIP 1.x Custom Attribute name
 // (codec.IsCustom1xName).
 func isCustom1xName(name string) bool { return codec.IsCustom1xName(name) }

@@ -19,6 +19,8 @@ var codecProblems = map[codec.Problem]Error{
 	codec.Unsupported:   {Reason: kmip.ResultReasonFeatureNotSupported},
 	codec.Repeated:      {Reason: kmip.ResultReasonInvalidMessage},
 	codec.BadObjectType: {Kind: errKindBadObjectType},
+	codec.BadEncoding:   {Reason: kmip.ResultReasonEncodingOptionError},
+	codec.Incomplete:    {Reason: kmip.ResultReasonInvalidMessage},
 }
 
 // fromCodec returns err as an *Error when it is a codec error, and err

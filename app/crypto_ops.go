@@ -10,15 +10,8 @@ import (
 )
 
 // bindStreamKey makes a continued stream that omits the Unique Identifier use
-// the key the Correlation Value is bound to.
-func bindStreamKey(c *call, st streamStep) {
-	if st.prev.keyID != "" && c.payload.Child(kmip.TagUniqueIdentifier) == nil {
-		c.payload = c.payload.Clone().Add(kmip.Text(kmip.TagUniqueIdentifier, st.prev.keyID))
-	}
-}
-
-// bytesField reads an optional Byte String field (codec.Bytes).
-func bytesField(c *call, tag kmip.Tag) ([]byte, bool, error) { return codec.Bytes(c.payload, tag) }
+// the key the Correlation Value is bound to (call.uid).
+func bindStreamKey(c *call, st streamStep) { c.streamKey = st.prev.keyID }
 
 // cipherOp runs one Encrypt or Decrypt request or streamed part.
 func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (*kmip.Item, error) {
@@ -26,7 +19,15 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.readStream(ctx, c)
+	req, err := codec.DecodeCrypto(c.payload)
+	if err != nil {
+		return nil, err
+	}
+	data, err := codec.DecodeCipher(c.payload, enc)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.readStream(ctx, c, req)
 	if err != nil {
 		return nil, err
 	}
@@ -35,11 +36,11 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	if err != nil {
 		return nil, err
 	}
-	p, err := paramsFor(c, obj)
+	p, err := paramsFor(req.Params, obj)
 	if err != nil {
 		return nil, err
 	}
-	in, err := cipherInput(c, st, enc)
+	in, err := cipherInput(data, st)
 	if err != nil {
 		return nil, err
 	}
@@ -68,13 +69,10 @@ func (s *Service) cipherOp(ctx context.Context, c *call, use keyUse, enc bool) (
 	return s.cipherAnswer(ctx, c, st, obj.ID, in, out, enc)
 }
 
-// cipherInput reads the request's Data, IV/Counter/Nonce, Additional Data
-// and (Decrypt) Authenticated Encryption Tag, and the stream's state.
-func cipherInput(c *call, st streamStep, enc bool) (ports.CipherInput, error) {
-	req, err := codec.DecodeCipher(c.payload, enc)
-	if err != nil {
-		return ports.CipherInput{}, err
-	}
+// cipherInput is the cipher's input: the request's Data, IV/Counter/Nonce,
+// Additional Data and (Decrypt) Authenticated Encryption Tag, and the
+// stream's state.
+func cipherInput(req codec.CipherRequest, st streamStep) (ports.CipherInput, error) {
 	if !req.HasData && !st.streaming {
 		return ports.CipherInput{}, missingData("Data is required")
 	}
@@ -192,29 +190,20 @@ func needsIV(mode uint32) bool {
 	return false
 }
 
-// gatherData reads the Data (or, when digestOK, Digested Data) of a request
-// that may be streamed and returns all data so far, at most maxStreamData
-// bytes when streamed; done is false for a part that is not the last, whose
-// response carries only the Correlation Value.
-func gatherData(c *call, st streamStep, digestOK bool) (data []byte, digested, done bool, err error) {
-	d, hasData, err := bytesField(c, kmip.TagData)
-	if err != nil {
-		return nil, false, false, err
-	}
-	if digestOK {
-		dd, hasDigest, err := bytesField(c, kmip.TagDigestedData)
-		if err != nil {
-			return nil, false, false, err
+// gatherData takes the Data (or Digested Data) of a request that may be
+// streamed and returns all data so far, at most maxStreamData bytes when
+// streamed; done is false for a part that is not the last, whose response
+// carries only the Correlation Value.
+func gatherData(r codec.DataRequest, st streamStep) (data []byte, digested, done bool, err error) {
+	d, hasData := r.Data, r.HasData
+	if r.HasDigested {
+		if hasData {
+			return nil, false, false, invalidField("Data and Digested Data are exclusive")
 		}
-		if hasDigest {
-			if hasData {
-				return nil, false, false, invalidField("Data and Digested Data are exclusive")
-			}
-			if st.streaming {
-				return nil, false, false, invalidField("Digested Data cannot be streamed")
-			}
-			return dd, true, true, nil
+		if st.streaming {
+			return nil, false, false, invalidField("Digested Data cannot be streamed")
 		}
+		return r.Digested, true, true, nil
 	}
 	if !hasData && !st.streaming {
 		return nil, false, false, missingData("Data is required")
@@ -248,17 +237,29 @@ type dataOp struct {
 	p        ports.CryptoParams
 	data     []byte
 	digested bool
+	// check is what a verification checks (Signature Data, MAC Data).
+	check    []byte
+	hasCheck bool
 	// foreign says the request's parameters contradict the key's (a
 	// verification only): nothing made with this key under them is valid.
 	foreign bool
 }
 
-// readDataOp runs the steps the four data operations share: it continues the
-// stream, checks the key for use, reads the parameters and the data. When the
-// request is a part that is not the last, it returns the partial response
-// instead of an operation.
-func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK bool) (*dataOp, *kmip.Item, error) {
-	st, err := s.readStream(ctx, c)
+// readDataOp runs the steps the four data operations share: it decodes the
+// request (Digested Data when digestOK, the field check names), continues
+// the stream, checks the key for use, reads the parameters and the data.
+// When the request is a part that is not the last, it returns the partial
+// response instead of an operation.
+func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK bool, check kmip.Tag) (*dataOp, *kmip.Item, error) {
+	req, err := codec.DecodeCrypto(c.payload)
+	if err != nil {
+		return nil, nil, err
+	}
+	dr, err := codec.DecodeData(c.payload, digestOK, check)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := s.readStream(ctx, c, req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -271,14 +272,14 @@ func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK 
 	// not made by this key's rightful use: verifying under them answers
 	// Invalid (dataOp.foreign) rather than an error, as OASIS CS-AC-M-3
 	// expects of a hash other than the key's.
-	p, consistent, err := keyParams(c.payload.Child(kmip.TagCryptographicParameters), obj)
+	p, consistent, err := keyParams(req.Params, obj)
 	if err == nil && !consistent && !use.process {
 		err = paramsConflict()
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	data, digested, done, err := gatherData(c, st, digestOK)
+	data, digested, done, err := gatherData(dr, st)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -286,5 +287,6 @@ func (s *Service) readDataOp(ctx context.Context, c *call, use keyUse, digestOK 
 		resp, err := s.partial(ctx, c, st, obj.ID, data)
 		return nil, resp, err
 	}
-	return &dataOp{obj: obj, key: key, p: p, data: data, digested: digested, foreign: !consistent}, nil, nil
+	return &dataOp{obj: obj, key: key, p: p, data: data, digested: digested, foreign: !consistent,
+		check: dr.Check, hasCheck: dr.HasCheck}, nil, nil
 }

@@ -54,11 +54,11 @@ func cryptoParams(it *kmip.Item) (ports.CryptoParams, error) {
 	return p, nil
 }
 
-// paramsFor returns the Cryptographic Parameters a request on obj runs with
-// (keyParams): the key's, with what the request adds. A request that
+// paramsFor returns the Cryptographic Parameters a request giving req (nil:
+// none) runs with on obj (keyParams): the key's, with what the request adds. A request that
 // contradicts every instance the key carries is refused (paramsConflict).
-func paramsFor(c *call, obj *domain.Object) (ports.CryptoParams, error) {
-	p, consistent, err := keyParams(c.payload.Child(kmip.TagCryptographicParameters), obj)
+func paramsFor(req *kmip.Item, obj *domain.Object) (ports.CryptoParams, error) {
+	p, consistent, err := keyParams(req, obj)
 	if err == nil && !consistent {
 		err = paramsConflict()
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
 )
@@ -140,12 +141,10 @@ func (s *Service) canStream() bool {
 // Found in KMIP 1.x ("No outstanding operation with the specified
 // Correlation Value exists", KMIP 1.4 §11.30) and Invalid Correlation Value
 // in KMIP 2.x.
-func (s *Service) readStream(ctx context.Context, c *call) (streamStep, error) {
+func (s *Service) readStream(ctx context.Context, c *call, req codec.CryptoRequest) (streamStep, error) {
 	var st streamStep
-	initInd, _ := c.payload.Child(kmip.TagInitIndicator).AsBool()
-	finalInd, _ := c.payload.Child(kmip.TagFinalIndicator).AsBool()
-	cvItem := c.payload.Child(kmip.TagCorrelationValue)
-	if cvItem == nil {
+	initInd, finalInd := req.Init, req.Final
+	if !req.CorrelationGiven {
 		if !initInd {
 			return st, nil // a single, unstreamed request
 		}
@@ -163,7 +162,7 @@ func (s *Service) readStream(ctx context.Context, c *call) (streamStep, error) {
 	if err != nil {
 		return st, err
 	}
-	cv, _ := cvItem.AsBytes()
+	cv := req.Correlation
 	if len(cv) != cvLen {
 		return st, badCorrelation()
 	}
@@ -178,10 +177,8 @@ func (s *Service) readStream(ctx context.Context, c *call) (streamStep, error) {
 	if !ok || prev.owner != c.who.Name || prev.op != c.op || !s.cfg.Clock.Now().Before(prev.expires) {
 		return st, badCorrelation()
 	}
-	if ids := c.payload.ChildrenOf(kmip.TagUniqueIdentifier); len(ids) == 1 {
-		if id, ok := ids[0].AsText(); ok && id != prev.keyID {
-			return st, badCorrelation()
-		}
+	if uid, err := codec.DecodeUniqueIdentifier(c.v.wire(), c.payload); err == nil && uid.Given && !uid.IsEnum && uid.Text != prev.keyID {
+		return st, badCorrelation()
 	}
 	// Claim the state: a concurrent part of the same stream, on any node,
 	// finds nothing rather than the same state, which would reuse keystream.

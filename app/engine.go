@@ -53,6 +53,9 @@ type call struct {
 	// names holds the Name locks the item took (lockNames) until it ends;
 	// copies of the call (sub-calls of one item) share it.
 	names *nameHold
+	// streamKey is the key a continued stream's Correlation Value is bound
+	// to: the Unique Identifier of a part that names none (bindStreamKey).
+	streamKey string
 }
 
 // undoLog is what a batch with Batch Error Continuation Option Undo wrote:
@@ -230,6 +233,14 @@ func (c *call) uid() (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return c.resolveUID(uid)
+}
+
+// resolveUID is the identifier a decoded Unique Identifier (or identifier
+// field of the same shape) names: its text, the identifier its enumeration
+// names, or, when not given, a continued stream's key or the batch's ID
+// Placeholder.
+func (c *call) resolveUID(uid codec.UniqueIdentifier) (string, error) {
 	if uid.Given {
 		if !uid.IsEnum {
 			return uid.Text, nil
@@ -247,6 +258,9 @@ func (c *call) uid() (string, error) {
 			return "", missingData("no earlier batch item supplies the Unique Identifier")
 		}
 		return id, nil
+	}
+	if c.streamKey != "" {
+		return c.streamKey, nil
 	}
 	if c.batch.placeholder != "" {
 		return c.batch.placeholder, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/keyformat"
 	"github.com/kmipd/kmipd/domain/kmip"
@@ -17,22 +18,21 @@ import (
 // (KMIP 1.4 §11.12). When the request asks for no format, compression or
 // wrapping, nothing changes the payload, which is then not copied: obj is
 // the store's copy, this request's own (ports.Store.Get).
-func (s *Service) formatFor(ctx context.Context, c *call, obj *domain.Object) (*kmip.Item, error) {
-	fi, ci := c.payload.Child(kmip.TagKeyFormatType), c.payload.Child(kmip.TagKeyCompressionType)
-	if fi == nil && ci == nil && c.payload.Child(kmip.TagKeyWrappingSpecification) == nil &&
-		c.payload.Child(kmip.TagKeyWrapType) == nil {
+func (s *Service) formatFor(ctx context.Context, c *call, req codec.GetRequest, obj *domain.Object) (*kmip.Item, error) {
+	if req.AsStored() {
 		return obj.Payload, nil
 	}
 	out := obj.Payload.Clone()
-	if fi == nil && ci == nil {
+	ci := req.Compression
+	if req.Format == nil && ci == nil {
 		return out, nil
 	}
 	kb := out.Child(kmip.TagKeyBlock)
 	h, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
 	have := kmip.KeyFormatType(h)
-	want, err := requestedFormat(fi, have)
-	if err != nil {
-		return nil, err
+	want := have
+	if req.Format != nil {
+		want = *req.Format
 	}
 	comp, err := requestedCompression(ci, obj)
 	if err != nil {
@@ -47,12 +47,12 @@ func (s *Service) formatFor(ctx context.Context, c *call, obj *domain.Object) (*
 	if kb.Child(kmip.TagKeyValue) == nil {
 		return nil, errorf(kmip.ResultReasonKeyFormatTypeNotSupported, "the object holds no key value to convert to %s", want)
 	}
-	nkb, err := s.convertedKeyBlock(ctx, c, obj, kb, want, comp)
+	nkb, err := s.convertedKeyBlock(ctx, c, obj, kb, want, comp, ci != nil)
 	if err != nil {
 		return nil, err
 	}
 	if ci != nil {
-		setKeyCompression(nkb, ci)
+		setKeyCompression(nkb, kmip.Enum(kmip.TagKeyCompressionType, uint32(*ci)))
 	}
 	kids := out.Children()
 	for i, ch := range kids {
@@ -63,37 +63,21 @@ func (s *Service) formatFor(ctx context.Context, c *call, obj *domain.Object) (*
 	return out, nil
 }
 
-// requestedFormat reads the Key Format Type a request asks for, the stored
-// one when it names none.
-func requestedFormat(fi *kmip.Item, have kmip.KeyFormatType) (kmip.KeyFormatType, error) {
-	if fi == nil {
-		return have, nil
-	}
-	v, ok := fi.AsEnum()
-	if !ok {
-		return 0, invalidField("Key Format Type must be an Enumeration")
-	}
-	return kmip.KeyFormatType(v), nil
-}
-
 // requestedCompression reads the Key Compression Type a request asks for,
 // uncompressed when it names none; any compression but an EC public
 // point's is Key Compression Type Not Supported.
-func requestedCompression(ci *kmip.Item, obj *domain.Object) (keyformat.Compression, error) {
+func requestedCompression(ci *kmip.KeyCompressionType, obj *domain.Object) (keyformat.Compression, error) {
 	comp := keyformat.Uncompressed
 	if ci == nil {
 		return comp, nil
 	}
-	v, ok := ci.AsEnum()
-	if !ok {
-		return comp, invalidField("Key Compression Type must be an Enumeration")
-	}
-	switch kmip.KeyCompressionType(v) {
+	v := *ci
+	switch v {
 	case kmip.KeyCompressionTypeECPublicKeyTypeUncompressed:
 	case kmip.KeyCompressionTypeECPublicKeyTypeX9_62CompressedPrime:
 		comp = keyformat.CompressedPrime
 	default:
-		return comp, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "%s is not supported", kmip.KeyCompressionType(v))
+		return comp, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "%s is not supported", v)
 	}
 	if kmip.ObjectType(obj.Type) != kmip.ObjectTypePublicKey || !isECKey(obj) {
 		return comp, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "key compression applies to EC public keys only")
@@ -103,8 +87,9 @@ func requestedCompression(ci *kmip.Item, obj *domain.Object) (keyformat.Compress
 
 // convertedKeyBlock converts the object's key block kb to format want with
 // compression comp (PKCS#12 through the crypto port), mapping a
-// conversion that does not exist to the Result Reason it is.
-func (s *Service) convertedKeyBlock(ctx context.Context, c *call, obj *domain.Object, kb *kmip.Item, want kmip.KeyFormatType, comp keyformat.Compression) (*kmip.Item, error) {
+// conversion that does not exist to the Result Reason it is; compressing:
+// the request names a Key Compression Type.
+func (s *Service) convertedKeyBlock(ctx context.Context, c *call, obj *domain.Object, kb *kmip.Item, want kmip.KeyFormatType, comp keyformat.Compression, compressing bool) (*kmip.Item, error) {
 	h, _ := kb.Child(kmip.TagKeyFormatType).AsEnum()
 	have := kmip.KeyFormatType(h)
 	var nkb *kmip.Item
@@ -114,7 +99,6 @@ func (s *Service) convertedKeyBlock(ctx context.Context, c *call, obj *domain.Ob
 	} else {
 		nkb, err = keyformat.Convert(kb, want, comp)
 	}
-	compressing := c.payload.Child(kmip.TagKeyCompressionType) != nil
 	switch {
 	case errors.Is(err, keyformat.ErrUnsupported) && compressing && want == have:
 		return nil, errorf(kmip.ResultReasonKeyCompressionTypeNotSupported, "the key cannot be compressed in %s format", want)

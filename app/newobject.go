@@ -51,7 +51,7 @@ func applyNewAttr(c *call, obj *domain.Object, t kmip.ObjectType, a domain.Attri
 		return err
 	}
 	if !rule.ClientSets {
-		if same, err := checkDerived(c, a, objectTags[t]); same || err != nil {
+		if same, err := checkDerived(c, a, t); same || err != nil {
 			return err // same: the server derives it from the object (finishObject)
 		}
 		return readOnlyOnCreate(a.Name)

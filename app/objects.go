@@ -23,18 +23,7 @@ func newID() (string, error) {
 }
 
 // objectTags maps Object Type values to the tag of their payload structure.
-var objectTags = map[kmip.ObjectType]kmip.Tag{
-	kmip.ObjectTypeCertificate:        kmip.TagCertificate,
-	kmip.ObjectTypeSymmetricKey:       kmip.TagSymmetricKey,
-	kmip.ObjectTypePublicKey:          kmip.TagPublicKey,
-	kmip.ObjectTypePrivateKey:         kmip.TagPrivateKey,
-	kmip.ObjectTypeSplitKey:           kmip.TagSplitKey,
-	kmip.ObjectTypeTemplate:           kmip.TagTemplate,
-	kmip.ObjectTypeSecretData:         kmip.TagSecretData,
-	kmip.ObjectTypeOpaqueObject:       kmip.TagOpaqueObject,
-	kmip.ObjectTypePGPKey:             kmip.TagPGPKey,
-	kmip.ObjectTypeCertificateRequest: kmip.TagCertificateRequest,
-}
+var objectTags = codec.ObjectTags
 
 // objectType reads the request's Object Type.
 func objectType(c *call) (kmip.ObjectType, error) {

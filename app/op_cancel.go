@@ -17,11 +17,10 @@ import (
 // a lease, Cancel takes it back and answers Unable to Cancel, as for a
 // node that stopped.
 func (s *Service) cancel(ctx context.Context, c *call) (*kmip.Item, error) {
-	acvItem, err := correlation(c)
+	acv, err := codec.DecodeAsyncCorrelation(c.payload)
 	if err != nil {
 		return nil, err
 	}
-	acv, _ := acvItem.AsBytes()
 	res, err := s.cancelAsync(ctx, c.who.Name, acv)
 	if err != nil {
 		return nil, err

@@ -46,11 +46,19 @@ func (s *Service) certifyTarget(ctx context.Context, c *call) (*certifySubject, 
 		return nil, err
 	}
 	sub := &certifySubject{csr: csr}
-	if csr != nil && c.payload.Child(kmip.TagUniqueIdentifier) == nil && (c.v.major >= 2 || c.batch.placeholder == "") {
+	uid, err := codec.DecodeUniqueIdentifier(c.v.wire(), c.payload)
+	if err != nil {
+		return nil, err
+	}
+	if csr != nil && !uid.Given && (c.v.major >= 2 || c.batch.placeholder == "") {
 		sub.key = csr.PublicKey // KMIP 2.1 §6.1.6: the placeholder only without a request
 		return sub, nil
 	}
-	obj, err := s.loadFor(ctx, c)
+	id, err := c.resolveUID(uid)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := s.loadAs(ctx, c, id, c.op)
 	if err != nil {
 		return nil, err
 	}

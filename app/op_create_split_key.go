@@ -43,7 +43,11 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	if t != kmip.ObjectTypeSplitKey {
 		return nil, badObjectType("Create Split Key makes Split Key objects, not %s", t)
 	}
-	if c.payload.Child(kmip.TagKeyWrappingSpecification) != nil {
+	req, err := codec.DecodeCreateSplitKey(c.payload)
+	if err != nil {
+		return nil, err
+	}
+	if req.Wrapping {
 		// Splitting wraps nothing: a wrapping asked for is refused, not ignored.
 		return nil, invalidField("Create Split Key does not wrap: a Key Wrapping Specification is not accepted")
 	}
@@ -51,11 +55,11 @@ func (s *Service) createSplitKey(ctx context.Context, c *call) (*kmip.Item, erro
 	if err != nil {
 		return nil, err
 	}
-	sp, err := splitRequest(ctx, c)
+	sp, err := splitRequest(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	secret, block, err := s.splitSource(ctx, c, attrs)
+	secret, block, err := s.splitSource(ctx, c, req.KeyGiven, attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -92,20 +96,14 @@ type splitSpec struct {
 	prime            *big.Int // Prime Field Size, or nil
 }
 
-// splitRequest reads and checks a Create Split Key request's Split Key
-// Parts, Threshold, Method and Prime Field Size.
-func splitRequest(ctx context.Context, c *call) (splitSpec, error) {
-	parts, okP := c.payload.Child(kmip.TagSplitKeyParts).AsInt()
-	threshold, okT := c.payload.Child(kmip.TagSplitKeyThreshold).AsInt()
-	mv, okM := c.payload.Child(kmip.TagSplitKeyMethod).AsEnum()
-	switch {
-	case !okP || !okT || !okM:
-		return splitSpec{}, invalidField("Create Split Key needs Split Key Parts, Split Key Threshold and Split Key Method")
-	case parts < 1 || parts > maxSplitParts || threshold < 1 || threshold > parts:
+// splitRequest checks a Create Split Key request's Split Key Parts,
+// Threshold, Method and Prime Field Size.
+func splitRequest(ctx context.Context, req codec.CreateSplitKeyRequest) (splitSpec, error) {
+	parts, threshold := req.Parts, req.Threshold
+	if parts < 1 || parts > maxSplitParts || threshold < 1 || threshold > parts {
 		return splitSpec{}, invalidField("Split Key Threshold must be between 1 and Split Key Parts (at most %d)", maxSplitParts)
 	}
-	sp := splitSpec{parts: parts, threshold: threshold, method: kmip.SplitKeyMethod(mv)}
-	sp.prime, _ = c.payload.Child(kmip.TagPrimeFieldSize).AsBig()
+	sp := splitSpec{parts: parts, threshold: threshold, method: req.Method, prime: req.Prime}
 	switch sp.method {
 	case kmip.SplitKeyMethodXOR:
 		if threshold != parts {
@@ -157,9 +155,10 @@ func (sp splitSpec) part(id int32, share []byte, block *kmip.Item) *kmip.Item {
 
 // splitSource returns the key to split and a key block carrying its
 // Cryptographic Algorithm and Length: the object the request names, or a
-// new symmetric key made from the request's attributes (attrs).
-func (s *Service) splitSource(ctx context.Context, c *call, attrs []domain.Attribute) ([]byte, *kmip.Item, error) {
-	if len(c.payload.ChildrenOf(kmip.TagUniqueIdentifier)) > 0 {
+// new symmetric key made from the request's attributes (attrs) when it
+// names none (named false).
+func (s *Service) splitSource(ctx context.Context, c *call, named bool, attrs []domain.Attribute) ([]byte, *kmip.Item, error) {
+	if named {
 		id, err := c.uid()
 		if err != nil {
 			return nil, nil, err

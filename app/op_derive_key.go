@@ -14,11 +14,13 @@ import (
 // Unique Identifiers, or the ID Placeholder, each checked against the Derive
 // Key rule of its policy.
 func (s *Service) deriveBases(ctx context.Context, c *call) ([]*domain.Object, error) {
+	uids, err := codec.DecodeUniqueIdentifiers(c.v.wire(), c.payload)
+	if err != nil {
+		return nil, err
+	}
 	var ids []string
-	for _, it := range c.payload.ChildrenOf(kmip.TagUniqueIdentifier) {
-		one := *c
-		one.payload = kmip.Struct(kmip.TagRequestPayload, it)
-		id, err := one.uid()
+	for _, uid := range uids {
+		id, err := c.resolveUID(uid)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kmipd/kmipd/app/codec"
+	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -11,6 +12,10 @@ import (
 // check it may be returned, convert its key to the requested format and
 // compression, then wrap it if asked.
 func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
+	req, err := codec.DecodeGet(c.payload)
+	if err != nil {
+		return nil, err
+	}
 	obj, err := s.loadFor(ctx, c)
 	if err != nil {
 		return nil, err
@@ -18,17 +23,24 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 	if obj.Payload == nil {
 		return nil, kindErr(errKindDestroyed, "object has been destroyed")
 	}
-	if err := checkRelease(obj, encryptsOnRelease(c)); err != nil { // Sensitive, Extractable
+	return s.release(ctx, c, req, obj)
+}
+
+// release answers a Get of obj, which holds a value, in the form req asks
+// for; Export serves its value through it.
+func (s *Service) release(ctx context.Context, c *call, req codec.GetRequest, obj *domain.Object) (*kmip.Item, error) {
+	if err := checkRelease(obj, encryptsOnRelease(req)); err != nil { // Sensitive, Extractable
 		return nil, err
 	}
-	if obj, err = s.withKeyValue(ctx, obj); err != nil {
+	obj, err := s.withKeyValue(ctx, obj)
+	if err != nil {
 		return nil, usableError(err)
 	}
-	out, err := s.formatFor(ctx, c, obj)
+	out, err := s.formatFor(ctx, c, req, obj)
 	if err != nil {
 		return nil, err
 	}
-	if out, err = s.applyGetWrapping(ctx, c, obj, out); err != nil {
+	if out, err = s.applyGetWrapping(ctx, c, req, obj, out); err != nil {
 		return nil, err
 	}
 	if err := s.clearFresh(ctx, c, obj); err != nil {

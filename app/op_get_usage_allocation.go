@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
@@ -13,13 +14,9 @@ import (
 // 2.1 §6.1.23): the requested units are taken from the object's Usage Limits
 // Count, in one store transaction, while the object may apply protection.
 func (s *Service) getUsageAllocation(ctx context.Context, c *call) (*kmip.Item, error) {
-	it := c.payload.Child(kmip.TagUsageLimitsCount)
-	if it == nil {
-		return nil, errorf(kmip.ResultReasonInvalidMessage, "Usage Limits Count is required") // 1.4 §11.19
-	}
-	n, ok := it.AsLong()
-	if !ok || n <= 0 {
-		return nil, invalidField("Usage Limits Count must be a positive Long Integer")
+	n, err := codec.DecodeUsageAllocation(c.payload)
+	if err != nil {
+		return nil, err
 	}
 	out, err := s.transition(ctx, c, func(obj *domain.Object, now time.Time) error { return obj.AllocateUsage(n, now) })
 	switch {

@@ -14,18 +14,26 @@ func (s *Service) hash(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := cryptoParams(c.payload.Child(kmip.TagCryptographicParameters))
+	req, err := codec.DecodeCrypto(c.payload)
+	if err != nil {
+		return nil, err
+	}
+	dr, err := codec.DecodeData(c.payload, false, 0)
+	if err != nil {
+		return nil, err
+	}
+	p, err := cryptoParams(req.Params)
 	if err != nil {
 		return nil, err
 	}
 	if p.HashingAlgorithm == 0 {
 		return nil, missingData("Cryptographic Parameters with a Hashing Algorithm are required")
 	}
-	st, err := s.readStream(ctx, c)
+	st, err := s.readStream(ctx, c, req)
 	if err != nil {
 		return nil, err
 	}
-	data, _, done, err := gatherData(c, st, false)
+	data, _, done, err := gatherData(dr, st)
 	if err != nil {
 		return nil, err
 	}

@@ -29,14 +29,14 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
-	if req.replace {
+	if req.Replace {
 		replaced, err := s.replaceByImport(ctx, c, obj)
 		if err != nil {
 			s.forgetKept(ctx, obj)
 			return nil, err
 		}
 		if replaced {
-			return codec.IDResponse(req.uid), nil
+			return codec.IDResponse(req.ID), nil
 		}
 	}
 	if err := s.cfg.Store.Create(ctx, obj); err != nil {
@@ -44,60 +44,37 @@ func (s *Service) importObject(ctx context.Context, c *call) (*kmip.Item, error)
 		return nil, err
 	}
 	s.undoCreate(c, obj)
-	s.cfg.Log.Info().Str("id", req.uid).Str("owner", obj.Owner).Str("type", req.objType.String()).Msg("object imported")
-	return codec.IDResponse(req.uid), nil
+	s.cfg.Log.Info().Str("id", req.ID).Str("owner", obj.Owner).Str("type", req.ObjectType.String()).Msg("object imported")
+	return codec.IDResponse(req.ID), nil
 }
 
-// importReq is a decoded Import request (KMIP 1.4 §4.41, KMIP 2.1 §6.1.27).
-type importReq struct {
-	uid     string
-	objType kmip.ObjectType
-	replace bool
-	payload *kmip.Item // a copy of the object's structure, safe to change
-}
-
-// importRequest decodes an Import request, guaranteeing a printable
-// identifier of bounded length and an object structure of the named type.
-func importRequest(c *call) (importReq, error) {
-	uid, ok := c.payload.Child(kmip.TagUniqueIdentifier).AsText()
-	if !ok || uid == "" {
-		return importReq{}, missingData("Import needs the object's Unique Identifier as a Text String")
-	}
-	if !importableID(uid) {
-		return importReq{}, invalidField("an imported Unique Identifier has at most %d printable characters", maxImportID)
-	}
-	t, err := objectType(c)
+// importRequest decodes an Import request (codec.DecodeImport),
+// guaranteeing a printable identifier of bounded length.
+func importRequest(c *call) (codec.ImportRequest, error) {
+	req, err := codec.DecodeImport(c.v.wire(), c.payload)
 	if err != nil {
-		return importReq{}, err
+		return req, err
 	}
-	req := importReq{uid: uid, objType: t}
-	if it := c.payload.Child(kmip.TagReplaceExisting); it != nil {
-		if req.replace, ok = it.AsBool(); !ok {
-			return importReq{}, invalidField("Replace Existing must be a Boolean")
-		}
+	if !importableID(req.ID) {
+		return req, invalidField("an imported Unique Identifier has at most %d printable characters", maxImportID)
 	}
-	payload := c.payload.Child(objectTags[t])
-	if payload == nil || payload.Type != kmip.TypeStructure {
-		return importReq{}, invalidField("Import of %s needs a %s structure", t, objectTags[t])
-	}
-	req.payload = payload.Clone()
 	return req, nil
 }
 
 // importReady validates and unwraps the imported value, builds the object,
 // checks the Import policy and attribute limits, and hands a new key to the
 // HSM when one holds keys; on error nothing is left in the HSM.
-func (s *Service) importReady(ctx context.Context, c *call, req importReq) (*domain.Object, error) {
-	if err := validateObject(c, req.objType, req.payload); err != nil {
+func (s *Service) importReady(ctx context.Context, c *call, req codec.ImportRequest) (*domain.Object, error) {
+	if err := validateObject(c, req.ObjectType, req.Object); err != nil {
 		return nil, err
 	}
-	if err := s.checkRegisteredWrapping(c, req.payload); err != nil {
+	if err := s.checkRegisteredWrapping(c, req.Object); err != nil {
 		return nil, err
 	}
-	if err := s.importUnwrap(ctx, c, req.payload); err != nil {
+	if err := s.importUnwrap(ctx, c, req.WrapType, req.Object); err != nil {
 		return nil, err
 	}
-	obj, err := s.importedObject(ctx, c, req.uid, req.objType, req.payload)
+	obj, err := s.importedObject(ctx, c, req)
 	if err != nil {
 		return nil, err
 	}
@@ -142,22 +119,16 @@ func (s *Service) replaceByImport(ctx context.Context, c *call, obj *domain.Obje
 	return true, nil
 }
 
-// importUnwrap applies the request's Key Wrap Type to a payload: Not Wrapped
-// unwraps a wrapped key with the wrapping key this server holds (an error if
-// it has none); As Registered keeps the key as given.
-func (s *Service) importUnwrap(ctx context.Context, c *call, payload *kmip.Item) error {
-	it := c.payload.Child(kmip.TagKeyWrapType)
-	if it == nil {
-		return nil
-	}
-	wt, ok := it.AsEnum()
+// importUnwrap applies the request's Key Wrap Type wt (nil: none) to a
+// payload: Not Wrapped unwraps a wrapped key with the wrapping key this
+// server holds (an error if it has none); As Registered keeps the key as
+// given.
+func (s *Service) importUnwrap(ctx context.Context, c *call, wt *kmip.KeyWrapType, payload *kmip.Item) error {
 	switch {
-	case !ok:
-		return invalidField("Key Wrap Type must be an Enumeration")
-	case wt == uint32(kmip.KeyWrapTypeAsRegistered):
+	case wt == nil || *wt == kmip.KeyWrapTypeAsRegistered:
 		return nil
-	case wt != uint32(kmip.KeyWrapTypeNotWrapped):
-		return errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "Key Wrap Type %d is not supported", wt)
+	case *wt != kmip.KeyWrapTypeNotWrapped:
+		return errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "Key Wrap Type %d is not supported", uint32(*wt))
 	}
 	kb := payload.Child(kmip.TagKeyBlock)
 	if kb.Child(kmip.TagKeyWrappingData) == nil {
@@ -170,11 +141,8 @@ func (s *Service) importUnwrap(ctx context.Context, c *call, payload *kmip.Item)
 // attributes as given, the ones the object's fields hold (Unique
 // Identifier, Object Type, State, Initial Date, Operation Policy Name)
 // checked and moved there, and the derived attributes the request lacks.
-func (s *Service) importedObject(ctx context.Context, c *call, uid string, t kmip.ObjectType, payload *kmip.Item) (*domain.Object, error) {
-	attrs, err := requestAttrs(c, kmip.TagAttributes)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) importedObject(ctx context.Context, c *call, req codec.ImportRequest) (*domain.Object, error) {
+	uid, t, payload, attrs := req.ID, req.ObjectType, req.Object, req.Attributes
 	now := s.cfg.Clock.Now().Truncate(time.Second)
 	obj := &domain.Object{ID: uid, Type: uint32(t), State: domain.PreActive, Owner: c.who.Name,
 		Policy: domain.PolicyDefault, InitialDate: now, Payload: payload}

@@ -10,11 +10,10 @@ import (
 // interop implements Interop (KMIP 2.1 §6.1.26), which test harnesses use to
 // mark the beginning and end of a test case; kmipd logs it and keeps no state.
 func (s *Service) interop(ctx context.Context, c *call) (*kmip.Item, error) {
-	f, ok := c.payload.Child(kmip.TagInteropFunction).AsEnum()
-	if !ok {
-		return nil, missingData("Interop Function is required")
+	req, err := codec.DecodeInterop(c.payload)
+	if err != nil {
+		return nil, err
 	}
-	id, _ := c.payload.Child(kmip.TagInteropIdentifier).AsText()
-	s.cfg.Log.Info().Str("client", c.who.Name).Str("function", kmip.InteropFunction(f).String()).Str("identifier", id).Msg("interop")
+	s.cfg.Log.Info().Str("client", c.who.Name).Str("function", req.Function.String()).Str("identifier", req.Identifier).Msg("interop")
 	return codec.EmptyResponse(), nil
 }

@@ -18,11 +18,15 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 	if t != kmip.ObjectTypeSymmetricKey && t != kmip.ObjectTypeSecretData {
 		return nil, badObjectType("Join Split Key cannot make %s objects", t)
 	}
+	req, err := codec.DecodeJoinSplitKey(c.payload)
+	if err != nil {
+		return nil, err
+	}
 	attrs, err := s.requestedAttrs(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	parts, err := s.splitParts(ctx, c)
+	parts, err := s.splitParts(ctx, c, req.IDs)
 	if err != nil {
 		return nil, err
 	}
@@ -34,26 +38,18 @@ func (s *Service) joinSplitKey(ctx context.Context, c *call) (*kmip.Item, error)
 	if err != nil {
 		return nil, err
 	}
-	obj.Payload = joinedPayload(c, t, parts[0].Child(kmip.TagKeyBlock), secret)
+	obj.Payload = joinedPayload(req, t, parts[0].Child(kmip.TagKeyBlock), secret)
 	if err := s.storeNew(ctx, c, obj); err != nil {
 		return nil, err
 	}
 	return codec.IDResponse(obj.ID), nil
 }
 
-// splitParts loads the Split Key payloads a Join Split Key names, at least
-// one, each readable by the caller under the policy's Get rule.
-func (s *Service) splitParts(ctx context.Context, c *call) ([]*kmip.Item, error) {
-	ids := c.payload.ChildrenOf(kmip.TagUniqueIdentifier)
-	if len(ids) == 0 {
-		return nil, missingData("Join Split Key needs the Unique Identifiers of the parts")
-	}
+// splitParts loads the Split Key payloads a Join Split Key names (ids, at
+// least one), each readable by the caller under the policy's Get rule.
+func (s *Service) splitParts(ctx context.Context, c *call, ids []string) ([]*kmip.Item, error) {
 	var parts []*kmip.Item
-	for _, it := range ids {
-		id, ok := it.AsText()
-		if !ok {
-			return nil, invalidField("Unique Identifier must be a Text String")
-		}
+	for _, id := range ids {
 		// Joining reads the parts' key material: the policy's Get rule governs it.
 		obj, err := s.loadAs(ctx, c, id, kmip.OperationGet)
 		if err != nil {
@@ -73,7 +69,7 @@ func (s *Service) splitParts(ctx context.Context, c *call) ([]*kmip.Item, error)
 // joinedPayload is the object a join makes from secret: a Raw Symmetric
 // Key with the parts' algorithm and length (from kb, the first part's key
 // block), or Secret Data of the requested type (Seed when none).
-func joinedPayload(c *call, t kmip.ObjectType, kb *kmip.Item, secret []byte) *kmip.Item {
+func joinedPayload(req codec.JoinSplitKeyRequest, t kmip.ObjectType, kb *kmip.Item, secret []byte) *kmip.Item {
 	block := kmip.Struct(kmip.TagKeyBlock,
 		kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
 		kmip.Struct(kmip.TagKeyValue, kmip.Bytes(kmip.TagKeyMaterial, secret)))
@@ -82,8 +78,8 @@ func joinedPayload(c *call, t kmip.ObjectType, kb *kmip.Item, secret []byte) *km
 		return kmip.Struct(kmip.TagSymmetricKey, block)
 	}
 	sdt := uint32(kmip.SecretDataTypeSeed)
-	if v, ok := c.payload.Child(kmip.TagSecretDataType).AsEnum(); ok {
-		sdt = v
+	if req.SecretDataType != nil {
+		sdt = uint32(*req.SecretDataType)
 	}
 	return kmip.Struct(kmip.TagSecretData, kmip.Enum(kmip.TagSecretDataType, sdt), block)
 }

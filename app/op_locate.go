@@ -72,7 +72,7 @@ func (s *Service) locate(ctx context.Context, c *call) (*kmip.Item, error) {
 	if maxItems < 0 || maxItems > s.cfg.Limits.MaxLocateItems {
 		maxItems = s.cfg.Limits.MaxLocateItems // KMIP 1.4 §4.9: an internal maximum
 	}
-	f, err := s.locateFilter(ctx, c, req.Attributes)
+	f, err := s.locateFilter(ctx, c, req)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +249,8 @@ func storedStates(want domain.State) []domain.State {
 }
 
 // locateFilter reads a Locate request's criteria into index terms and checks.
-func (s *Service) locateFilter(ctx context.Context, c *call, attrs []domain.Attribute) (*locateFilter, error) {
+func (s *Service) locateFilter(ctx context.Context, c *call, req codec.LocateRequest) (*locateFilter, error) {
+	attrs := req.Attributes
 	f := &locateFilter{}
 	// Access first: the store drives from the first group when no term is
 	// selective, and a caller's own objects are usually few.
@@ -257,11 +258,8 @@ func (s *Service) locateFilter(ctx context.Context, c *call, attrs []domain.Attr
 		f.query.Any = append(f.query.Any, group)
 		f.access = true
 	}
-	where, err := storageTerms(c)
-	if err != nil {
-		return nil, err
-	}
-	f.query.Any = append(f.query.Any, where)
+	f.query.Any = append(f.query.Any, storageTerms(req.StorageStatus))
+	var err error
 	if f.ranges, err = dateRanges(attrs); err != nil {
 		return nil, err
 	}
@@ -299,20 +297,12 @@ func (s *Service) locateAccessTerms(ctx context.Context, c *call) ([]domain.Inde
 // storageTerms select the Storage Status Mask's objects: on-line ones by
 // default (KMIP 1.4 §4.9); destroyed objects, whose metadata kmipd keeps,
 // only when asked (2.x).
-func storageTerms(c *call) ([]domain.IndexTerm, error) {
-	storage := uint32(kmip.StorageStatusMaskOnLineStorage)
-	if it := c.payload.Child(kmip.TagStorageStatusMask); it != nil {
-		m, ok := it.AsInt()
-		if !ok {
-			return nil, invalidField("Storage Status Mask must be an Integer")
-		}
-		storage = uint32(m)
-	}
+func storageTerms(storage uint32) []domain.IndexTerm {
 	var where []domain.IndexTerm
 	for _, bit := range domain.MaskBits(storage) {
 		where = append(where, domain.IndexTerm{Name: domain.IndexStorage, Key: domain.EnumKey(bit)})
 	}
-	return where, nil
+	return where
 }
 
 // add puts one Locate attribute (not a date range) into the filter.

@@ -10,9 +10,9 @@ import (
 // logOp implements Log (KMIP 2.1 §6.1.28): the client's message goes to the
 // server log, attributed to the client.
 func (s *Service) logOp(ctx context.Context, c *call) (*kmip.Item, error) {
-	m, ok := c.payload.Child(kmip.TagLogMessage).AsText()
-	if !ok {
-		return nil, missingData("Log Message is required")
+	m, err := codec.DecodeLog(c.payload)
+	if err != nil {
+		return nil, err
 	}
 	s.cfg.Log.Info().Str("client", c.who.Name).Str("message", m).Msg("client log")
 	return codec.EmptyResponse(), nil

@@ -14,7 +14,7 @@ func (s *Service) mac(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, partial, err := s.readDataOp(ctx, c, useMAC, false)
+	op, partial, err := s.readDataOp(ctx, c, useMAC, false, 0)
 	if op == nil {
 		return partial, err
 	}

@@ -14,16 +14,14 @@ func (s *Service) macVerify(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, partial, err := s.readDataOp(ctx, c, useMACVerify, false)
+	op, partial, err := s.readDataOp(ctx, c, useMACVerify, false, kmip.TagMACData)
 	if op == nil {
 		return partial, err
 	}
-	m, ok, err := bytesField(c, kmip.TagMACData)
-	if err != nil {
-		return nil, err
-	} else if !ok {
+	if !op.hasCheck {
 		return nil, missingData("MAC Data is required")
 	}
+	m := op.check
 	if op.foreign {
 		return codec.VerifyResponse(op.obj.ID, false), nil
 	}

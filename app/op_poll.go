@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -17,11 +18,10 @@ import (
 // KMIP 1.x (1.4 §11.29), Invalid Asynchronous Correlation Value in KMIP 2.x
 // (2.1 §6.1.38.1); another client's value gets that answer too.
 func (s *Service) poll(ctx context.Context, c *call) (*kmip.Item, error) {
-	acvItem, err := correlation(c)
+	acv, err := codec.DecodeAsyncCorrelation(c.payload)
 	if err != nil {
 		return nil, err
 	}
-	acv, _ := acvItem.AsBytes()
 	rec, found, err := s.loadAsync(ctx, c.who.Name, acv)
 	switch {
 	case err != nil:
@@ -32,7 +32,8 @@ func (s *Service) poll(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, errorf(kmip.ResultReasonGeneralFailure, "the node running the operation stopped before it finished; its writes may or may not stand")
 	case rec.state == asyncRunning:
 		return nil, &asyncAnswer{item: kmip.Struct(kmip.TagBatchItem,
-			kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationPending)), acvItem.Clone())}
+			kmip.Enum(kmip.TagResultStatus, uint32(kmip.ResultStatusOperationPending)),
+			kmip.Bytes(kmip.TagAsynchronousCorrelationValue, acv))}
 	}
 	item, err := kmip.ParseTTLV(rec.item)
 	if err != nil {

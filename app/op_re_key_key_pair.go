@@ -110,15 +110,15 @@ func (s *Service) reKeyKeyPair(ctx context.Context, c *call) (*kmip.Item, error)
 // pairToReKey loads the private key a Re-key Key Pair names and the public
 // key its Public Key Link names, both checked for access and usability.
 func (s *Service) pairToReKey(ctx context.Context, c *call) (oldPriv, oldPub *domain.Object, err error) {
-	idItem := c.payload.Child(kmip.TagPrivateKeyUniqueIdentifier)
-	lookup := *c
-	lookup.payload = kmip.Struct(kmip.TagRequestPayload)
-	if idItem != nil {
-		it := idItem.Clone()
-		it.Tag = kmip.TagUniqueIdentifier
-		lookup.payload.Add(it)
+	uid, err := codec.DecodePrivateKeyID(c.v.wire(), c.payload)
+	if err != nil {
+		return nil, nil, err
 	}
-	oldPriv, err = s.loadFor(ctx, &lookup)
+	id, err := c.resolveUID(uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	oldPriv, err = s.loadAs(ctx, c, id, c.op)
 	if err != nil {
 		return nil, nil, err
 	}

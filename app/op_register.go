@@ -16,20 +16,13 @@ import (
 // object type: the object's structure is validated, the attributes its
 // content determines are derived, and it is stored as given.
 func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
-	t, err := objectType(c)
+	req, err := codec.DecodeRegister(c.v.wire(), c.payload)
 	if err != nil {
 		return nil, err
 	}
-	tag := objectTags[t]
-	payload := c.payload.Child(tag)
-	if payload == nil || payload.Type != kmip.TypeStructure {
-		return nil, invalidField("Register of %s needs a %s structure", t, tag)
-	}
+	t, payload := req.ObjectType, req.Object
 	if err := validateObject(c, t, payload); err != nil {
 		return nil, err
-	}
-	if t == kmip.ObjectTypeTemplate {
-		c, payload = templateOwnNames(c, payload)
 	}
 	if err := s.checkRegisteredWrapping(c, payload); err != nil {
 		return nil, err
@@ -38,7 +31,7 @@ func (s *Service) register(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	attrs, err := s.requestedAttrs(ctx, c)
+	attrs, err := s.withTemplates(ctx, c, req.Attributes)
 	if err != nil {
 		return nil, err
 	}
@@ -160,40 +153,4 @@ func applyDerived(obj *domain.Object, derived []domain.Attribute) error {
 		obj.SetAttr(a.Name, a.Value)
 	}
 	return nil
-}
-
-// templateOwnNames moves the Names a KMIP 1.0–1.2 Template carries inside
-// itself into the Register request's Template-Attribute: before 1.3 clients
-// (and the 1.0 use cases) name a Template inside the Template, where 1.3 and
-// 1.4 (§2.2.6) put "the name of a Template ... in the Template-Attribute
-// structure in the Register operation". A Name is the Template's own: it
-// identifies the Template and is never copied to the objects made from it.
-// From 1.3 on the request is returned unchanged.
-func templateOwnNames(c *call, tmpl *kmip.Item) (*call, *kmip.Item) {
-	if c.v.atLeast(1, 3) {
-		return c, tmpl
-	}
-	names, kept := []*kmip.Item{}, []*kmip.Item{}
-	for _, a := range tmpl.Children() {
-		if n, _ := a.Child(kmip.TagAttributeName).AsText(); n == kmip.TagName.SpecName() {
-			names = append(names, a)
-		} else {
-			kept = append(kept, a)
-		}
-	}
-	if len(names) == 0 {
-		return c, tmpl
-	}
-	out := tmpl.Clone()
-	out.Value = kept
-	payload := c.payload.Clone()
-	box := payload.Child(kmip.TagTemplateAttribute)
-	if box == nil {
-		box = kmip.Struct(kmip.TagTemplateAttribute)
-		payload.Add(box)
-	}
-	box.Add(names...)
-	cc := *c
-	cc.payload = payload
-	return &cc, out
 }

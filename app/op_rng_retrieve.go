@@ -12,12 +12,11 @@ const maxRNG = 1 << 20
 
 // rngRetrieve implements RNG Retrieve (KMIP 1.4 §4.35, KMIP 2.1 §6.1.47).
 func (s *Service) rngRetrieve(ctx context.Context, c *call) (*kmip.Item, error) {
-	it := c.payload.Child(kmip.TagDataLength)
-	if it == nil {
-		return nil, missingData("Data Length is required")
+	n, err := codec.DecodeRNGRetrieve(c.payload)
+	if err != nil {
+		return nil, err
 	}
-	n, ok := it.AsInt()
-	if !ok || n <= 0 || n > maxRNG {
+	if n > maxRNG {
 		return nil, invalidField("Data Length must be between 1 and %d", maxRNG)
 	}
 	b, err := s.cfg.Crypto.RandomBytes(ctx, int(n))

@@ -14,7 +14,7 @@ func (s *Service) rngSeed(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, ok, err := bytesField(c, kmip.TagData)
+	d, ok, err := codec.Bytes(c.payload, kmip.TagData)
 	if err != nil {
 		return nil, err
 	} else if !ok {

@@ -13,19 +13,15 @@ import (
 // send it requests) it answers Feature Not Supported, one of the reasons
 // §6.1.54.1 lists, since no client and no configuration could enable it.
 func (s *Service) setEndpointRole(_ context.Context, c *call) (*kmip.Item, error) {
-	it := c.payload.Child(kmip.TagEndpointRole)
-	if it == nil {
-		return nil, missingData("Endpoint Role is required")
+	role, err := codec.DecodeEndpointRole(c.payload)
+	if err != nil {
+		return nil, err
 	}
-	role, ok := it.AsEnum()
-	if !ok {
-		return nil, invalidField("Endpoint Role must be an Enumeration")
-	}
-	switch kmip.EndpointRole(role) {
+	switch role {
 	case kmip.EndpointRoleServer:
 		return codec.EndpointRoleResponse(kmip.EndpointRoleServer), nil
 	case kmip.EndpointRoleClient:
 		return nil, errorf(kmip.ResultReasonFeatureNotSupported, "kmipd cannot take the client role")
 	}
-	return nil, invalidField("%d is not an Endpoint Role", role)
+	return nil, invalidField("%d is not an Endpoint Role", uint32(role))
 }

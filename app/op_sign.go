@@ -14,7 +14,7 @@ func (s *Service) sign(ctx context.Context, c *call) (*kmip.Item, error) {
 	if err != nil {
 		return nil, err
 	}
-	op, partial, err := s.readDataOp(ctx, c, useSign, true)
+	op, partial, err := s.readDataOp(ctx, c, useSign, true, 0)
 	if op == nil {
 		return partial, err
 	}

@@ -14,16 +14,14 @@ func (s *Service) signatureVerify(ctx context.Context, c *call) (*kmip.Item, err
 	if err != nil {
 		return nil, err
 	}
-	op, partial, err := s.readDataOp(ctx, c, useVerify, true)
+	op, partial, err := s.readDataOp(ctx, c, useVerify, true, kmip.TagSignatureData)
 	if op == nil {
 		return partial, err
 	}
-	sig, ok, err := bytesField(c, kmip.TagSignatureData)
-	if err != nil {
-		return nil, err
-	} else if !ok {
+	if !op.hasCheck {
 		return nil, missingData("Signature Data is required")
 	}
+	sig := op.check
 	if op.foreign {
 		return codec.VerifyResponse(op.obj.ID, false), nil
 	}

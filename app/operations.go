@@ -7,7 +7,7 @@ import (
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
-// handler runs one operation: it reads c.payload and returns the Response
+// handler runs one operation: it decodes c.payload through app/codec and returns the Response
 // Payload, or an error that resultFor maps to a Result Reason.
 type handler func(s *Service, ctx context.Context, c *call) (*kmip.Item, error)
 

@@ -3,6 +3,7 @@ package app
 import (
 	"testing"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -53,7 +54,11 @@ func TestEncryptsOnRelease(t *testing.T) {
 		if c.spec != nil {
 			payload.Add(c.spec)
 		}
-		if got := encryptsOnRelease(&call{v: v21, op: kmip.OperationGet, payload: payload}); got != c.want {
+		req, err := codec.DecodeGet(payload)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := encryptsOnRelease(req); got != c.want {
 			t.Errorf("%s: encryptsOnRelease %v, want %v", c.name, got, c.want)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/kmipd/kmipd/app/codec"
 	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -23,39 +24,18 @@ type wrapSpec struct {
 	encodingOK bool // Encoding Option given
 }
 
-func readWrapSpec(it *kmip.Item) (wrapSpec, error) {
-	var ws wrapSpec
-	m, ok := it.Child(kmip.TagWrappingMethod).AsEnum()
-	if !ok {
-		return ws, missingData("Key Wrapping Specification needs a Wrapping Method")
-	}
-	ws.method = kmip.WrappingMethod(m)
-	ws.encInfo = it.Child(kmip.TagEncryptionKeyInformation)
-	ws.macInfo = it.Child(kmip.TagMACSignatureKeyInformation)
-	for _, a := range it.ChildrenOf(kmip.TagAttributeName) {
-		n, ok := a.AsText()
-		if !ok {
-			return ws, invalidField("Attribute Name must be a Text String")
-		}
-		ws.attrNames = append(ws.attrNames, n)
-	}
-	ws.encoding = kmip.EncodingOptionTTLVEncoding // KMIP 1.4 §2.1.5 Table 9: absent means TTLV encoded
-	if e := it.Child(kmip.TagEncodingOption); e != nil {
-		v, ok := e.AsEnum()
-		if !ok || (v != uint32(kmip.EncodingOptionNoEncoding) && v != uint32(kmip.EncodingOptionTTLVEncoding)) {
-			return ws, errorf(kmip.ResultReasonEncodingOptionError, "unsupported Encoding Option")
-		}
-		ws.encoding, ws.encodingOK = kmip.EncodingOption(v), true
-	}
-	if ws.encoding == kmip.EncodingOptionNoEncoding && len(ws.attrNames) > 0 {
-		return ws, errorf(kmip.ResultReasonEncodingOptionError, "attributes can only be wrapped with TTLV Encoding")
-	}
+// wrapSpecOf checks a decoded Key Wrapping Specification asks for a
+// Wrapping Method kmipd serves (Key Wrap Type Not Supported otherwise)
+// with the Key Information that method needs (Invalid Field, as the
+// reference server answers).
+func wrapSpecOf(k codec.KeyWrapping) (wrapSpec, error) {
+	ws := wrapSpec{method: k.Method, encInfo: k.EncryptionKey, macInfo: k.MACKey, attrNames: k.AttributeNames,
+		encoding: k.Encoding, encodingOK: k.EncodingGiven}
 	needEnc := ws.method == kmip.WrappingMethodEncrypt || ws.method == kmip.WrappingMethodEncryptThenMACSign
 	needMAC := ws.method == kmip.WrappingMethodMACSign || ws.method == kmip.WrappingMethodEncryptThenMACSign
 	switch {
 	case !needEnc && !needMAC:
 		return ws, errorf(kmip.ResultReasonKeyWrapTypeNotSupported, "Wrapping Method %s is not supported", ws.method)
-	// An incomplete specification is Invalid Field, as the reference server answers.
 	case needEnc && ws.encInfo == nil:
 		return ws, invalidField("the Wrapping Method needs Encryption Key Information")
 	case needMAC && ws.macInfo == nil:
@@ -124,13 +104,12 @@ func (s *Service) wrappingKey(ctx context.Context, c *call, info *kmip.Item, use
 // key: a well-formed specification whose method encrypts (Encrypt, or
 // Encrypt then MAC/sign) and that names an encryption key. A MAC/sign-only
 // wrapping authenticates the key but leaves it in the clear. A malformed
-// specification counts as none; applyGetWrapping refuses it when it reads it.
-func encryptsOnRelease(c *call) bool {
-	spec := c.payload.Child(kmip.TagKeyWrappingSpecification)
-	if spec == nil {
+// specification counts as none; applyGetWrapping refuses it.
+func encryptsOnRelease(req codec.GetRequest) bool {
+	if req.Wrapping == nil {
 		return false
 	}
-	ws, err := readWrapSpec(spec)
+	ws, err := wrapSpecOf(*req.Wrapping)
 	return err == nil && ws.encrypts()
 }
 
@@ -143,17 +122,16 @@ func (ws wrapSpec) encrypts() bool {
 // payload about to be returned: a Key Wrapping Specification wraps it, and
 // Key Wrap Type Not Wrapped unwraps a key registered wrapped. (Sensitive and
 // Extractable are checked before, by checkRelease.)
-func (s *Service) applyGetWrapping(ctx context.Context, c *call, obj *domain.Object, out *kmip.Item) (*kmip.Item, error) {
-	spec := c.payload.Child(kmip.TagKeyWrappingSpecification)
+func (s *Service) applyGetWrapping(ctx context.Context, c *call, req codec.GetRequest, obj *domain.Object, out *kmip.Item) (*kmip.Item, error) {
 	kb := out.Child(kmip.TagKeyBlock)
 	stored := kb.Child(kmip.TagKeyWrappingData) != nil
-	if wt, ok := c.payload.Child(kmip.TagKeyWrapType).AsEnum(); ok && stored && wt == uint32(kmip.KeyWrapTypeNotWrapped) {
+	if wt := req.WrapType; wt != nil && stored && *wt == kmip.KeyWrapTypeNotWrapped {
 		if err := s.unwrapStored(ctx, c, kb); err != nil {
 			return nil, err
 		}
 		stored = false
 	}
-	if spec == nil {
+	if req.Wrapping == nil {
 		return out, nil
 	}
 	if kb == nil {
@@ -162,7 +140,7 @@ func (s *Service) applyGetWrapping(ctx context.Context, c *call, obj *domain.Obj
 	if stored {
 		return nil, invalidField("the object is already wrapped")
 	}
-	ws, err := readWrapSpec(spec)
+	ws, err := wrapSpecOf(*req.Wrapping)
 	if err != nil {
 		return nil, err
 	}

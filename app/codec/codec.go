@@ -52,6 +52,13 @@ const (
 	// BadObjectType: an Object Type the version does not define (Invalid
 	// Field in 1.x, Invalid Object Type in 2.x).
 	BadObjectType
+	// BadEncoding: an Encoding Option kmipd cannot apply (Encoding Option
+	// Error, KMIP 1.4 §11.12).
+	BadEncoding
+	// Incomplete: a field without which the message itself is invalid
+	// (Invalid Message: Get Usage Allocation's Usage Limits Count, KMIP 1.4
+	// §11.19).
+	Incomplete
 )
 
 // Error is a request the codec could not decode: Field names where (for

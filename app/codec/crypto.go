@@ -116,3 +116,76 @@ func DataResponse(b []byte) *kmip.Item {
 func DataLengthResponse(n int) *kmip.Item {
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Int(kmip.TagDataLength, int32(n)))
 }
+
+// CryptoRequest is what the cryptographic operations (Encrypt, Decrypt,
+// Sign, Signature Verify, MAC, MAC Verify, Hash) share: the Cryptographic
+// Parameters and the fields that stream them (KMIP 1.4 §4.29-4.37, KMIP
+// 2.1 §6.1.19 and on). An Init or Final Indicator that is not a Boolean
+// reads as false, a Correlation Value that is not a Byte String as empty
+// (which no stream has), as they always did.
+type CryptoRequest struct {
+	Params           *kmip.Item // Cryptographic Parameters, nil when absent
+	Init, Final      bool
+	Correlation      []byte
+	CorrelationGiven bool
+}
+
+// DecodeCrypto reads a cryptographic request's Cryptographic Parameters
+// (a Structure whose fields have their types and known values) and its
+// Init Indicator, Final Indicator and Correlation Value.
+func DecodeCrypto(payload *kmip.Item) (CryptoRequest, error) {
+	var r CryptoRequest
+	r.Params = payload.Child(kmip.TagCryptographicParameters)
+	if err := checkParams(r.Params); err != nil {
+		return CryptoRequest{}, err
+	}
+	r.Init, _ = payload.Child(kmip.TagInitIndicator).AsBool()
+	r.Final, _ = payload.Child(kmip.TagFinalIndicator).AsBool()
+	if it := payload.Child(kmip.TagCorrelationValue); it != nil {
+		r.Correlation, _ = it.AsBytes()
+		r.CorrelationGiven = true
+	}
+	return r, nil
+}
+
+// checkParams checks a Cryptographic Parameters field, nil when absent.
+func checkParams(p *kmip.Item) error {
+	if p == nil {
+		return nil
+	}
+	if p.Type != kmip.TypeStructure {
+		return fail(Malformed, specName(kmip.TagCryptographicParameters), "must be a Structure")
+	}
+	return in(specName(kmip.TagCryptographicParameters), CheckValue(p))
+}
+
+// DataRequest is the data of a Sign, Signature Verify, MAC, MAC Verify or
+// Hash request: Data or (Sign and Signature Verify) Digested Data, and
+// what a verification checks, Signature Data or MAC Data.
+type DataRequest struct {
+	Data, Digested []byte
+	HasData        bool
+	HasDigested    bool
+	Check          []byte
+	HasCheck       bool
+}
+
+// DecodeData reads a data operation's Data, its Digested Data when
+// digestOK, and the Byte String field check names (none when 0), each
+// optional and a Byte String.
+func DecodeData(payload *kmip.Item, digestOK bool, check kmip.Tag) (DataRequest, error) {
+	var r DataRequest
+	var err error
+	if r.Data, r.HasData, err = Bytes(payload, kmip.TagData); err != nil {
+		return r, err
+	}
+	if digestOK {
+		if r.Digested, r.HasDigested, err = Bytes(payload, kmip.TagDigestedData); err != nil {
+			return r, err
+		}
+	}
+	if check != 0 {
+		r.Check, r.HasCheck, err = Bytes(payload, check)
+	}
+	return r, err
+}

@@ -23,14 +23,51 @@ func DecodeUniqueIdentifier(v Version, payload *kmip.Item) (UniqueIdentifier, er
 	case len(ids) == 0:
 		return UniqueIdentifier{}, nil
 	}
-	if s, ok := ids[0].AsText(); ok {
+	return identifier(v, ids[0], specName(kmip.TagUniqueIdentifier))
+}
+
+// identifier reads one identifier field (named field in errors): a Text
+// String or, in KMIP 2.x, a Unique Identifier enumeration.
+func identifier(v Version, it *kmip.Item, field string) (UniqueIdentifier, error) {
+	if s, ok := it.AsText(); ok {
 		return UniqueIdentifier{Given: true, Text: s}, nil
 	}
-	e, ok := ids[0].AsEnum()
+	e, ok := it.AsEnum()
 	if !ok || !v.v2() {
-		return UniqueIdentifier{}, fail(Malformed, specName(kmip.TagUniqueIdentifier), "must be a Text String")
+		return UniqueIdentifier{}, fail(Malformed, field, "must be a Text String")
 	}
 	return UniqueIdentifier{Given: true, IsEnum: true, Enum: kmip.UniqueIdentifier(e)}, nil
+}
+
+// DecodeUniqueIdentifiers reads every Unique Identifier of a request that
+// may name several (Derive Key's objects, KMIP 1.4 §4.6, KMIP 2.1
+// §6.1.11), none when it names none.
+func DecodeUniqueIdentifiers(v Version, payload *kmip.Item) ([]UniqueIdentifier, error) {
+	ids := payload.ChildrenOf(kmip.TagUniqueIdentifier)
+	out := make([]UniqueIdentifier, 0, len(ids))
+	for i, it := range ids {
+		field := specName(kmip.TagUniqueIdentifier)
+		if len(ids) > 1 {
+			field = nth(kmip.TagUniqueIdentifier, i+1)
+		}
+		uid, err := identifier(v, it, field)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, uid)
+	}
+	return out, nil
+}
+
+// DecodePrivateKeyID reads a Re-key Key Pair request's Private Key Unique
+// Identifier (KMIP 1.4 §4.5, KMIP 2.1 §6.1.45), shaped as a Unique
+// Identifier; Given is false when absent (the ID Placeholder applies).
+func DecodePrivateKeyID(v Version, payload *kmip.Item) (UniqueIdentifier, error) {
+	it := payload.Child(kmip.TagPrivateKeyUniqueIdentifier)
+	if it == nil {
+		return UniqueIdentifier{}, nil
+	}
+	return identifier(v, it, specName(kmip.TagPrivateKeyUniqueIdentifier))
 }
 
 // CertificateRequestID reads the Certificate Request Unique Identifier a

@@ -175,18 +175,20 @@ func DecodeReKeyKeyPair(v Version, payload *kmip.Item) (ReKeyKeyPairRequest, err
 
 // LocateRequest is a Locate (KMIP 1.4 §4.9, KMIP 2.1 §6.1.29) request's
 // paging, the attributes it matches (a 2.x Attributes structure or the 1.x
-// Attribute structures listed in the payload) and its Object Group Member.
-// The Storage Status Mask is read with the index terms (app/op_locate.go).
+// Attribute structures listed in the payload), its Object Group Member
+// and its Storage Status Mask (On-line Storage when not given, KMIP 1.4
+// §4.9).
 type LocateRequest struct {
-	MaxItems    int // -1: not given
-	OffsetItems int
-	Attributes  []domain.Attribute
-	GroupMember *kmip.ObjectGroupMember
+	MaxItems      int // -1: not given
+	OffsetItems   int
+	Attributes    []domain.Attribute
+	GroupMember   *kmip.ObjectGroupMember
+	StorageStatus uint32
 }
 
 // DecodeLocate reads a Locate request.
 func DecodeLocate(v Version, payload *kmip.Item) (LocateRequest, error) {
-	req := LocateRequest{MaxItems: -1}
+	req := LocateRequest{MaxItems: -1, StorageStatus: uint32(kmip.StorageStatusMaskOnLineStorage)}
 	for _, f := range []struct {
 		tag kmip.Tag
 		out *int
@@ -213,6 +215,13 @@ func DecodeLocate(v Version, payload *kmip.Item) (LocateRequest, error) {
 		}
 		gm := kmip.ObjectGroupMember(m)
 		req.GroupMember = &gm
+	}
+	if it := payload.Child(kmip.TagStorageStatusMask); it != nil {
+		m, ok := it.AsInt()
+		if !ok {
+			return LocateRequest{}, fail(Malformed, specName(kmip.TagStorageStatusMask), "must be an Integer")
+		}
+		req.StorageStatus = uint32(m)
 	}
 	return req, nil
 }
