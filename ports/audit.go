@@ -53,6 +53,22 @@ type Auditor interface {
 	Record(ctx context.Context, rec AuditRecord) error
 }
 
+// BufferedAuditor is the optional capability of an Auditor to write a record
+// without waiting for it to be durable, so that one sync can cover several
+// records (an item's intent and its result). Records keep the order they
+// were written in, whichever of Append and Record wrote them.
+type BufferedAuditor interface {
+	Auditor
+	// Append writes rec to the trail after every record written before it,
+	// without waiting for it to be durable: it is once a later Sync or
+	// Record returns nil. On an error the trail holds nothing of rec.
+	Append(ctx context.Context, rec AuditRecord) error
+	// Sync returns nil once every record written before it was called is
+	// durable; it is cheap when they already are. An error means some of
+	// them may never be: they are to be taken as not written.
+	Sync(ctx context.Context) error
+}
+
 type remoteKey struct{}
 
 // WithRemoteAddr returns a context carrying the client's network address.
