@@ -81,12 +81,9 @@ func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.I
 	m.ran = true
 	rec := m.record(s, ports.AuditIntent, i)
 	describeRequest(&rec, v, bi, batch)
-	if s.auditIntent(ctx, rec) != nil { // app/audit_sync.go
+	ctx, is, err := s.auditIntent(ctx, rec) // app/audit_sync.go
+	if err != nil {
 		return auditRefused(bi), true
-	}
-	var is *itemSync // a sync that failed in the item fails it (c)
-	if s.buffered != nil {
-		ctx, is = withItemSync(ctx)
 	}
 	l := undo
 	if l == nil {
@@ -98,7 +95,7 @@ func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.I
 	failed = s.capResponse(item, size) || failed
 	rec.Time, rec.Event = s.cfg.Clock.Now(), ports.AuditResult
 	describeResult(&rec, item)
-	refused := s.audit(ctx, rec) != nil || (is != nil && is.failed.Load())
+	refused := s.audit(ctx, rec) != nil || s.intentLost(ctx, is)
 	m.pendingAudited(refused) // app/async.go
 	if refused {
 		s.revertItem(ctx, m.who, l, mark)

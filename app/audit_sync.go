@@ -2,7 +2,7 @@ package app
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -12,9 +12,10 @@ import (
 
 // One fsync an item (issue 18.5). With an Auditor that can append without
 // syncing (ports.BufferedAuditor), an item's intent is appended, not synced:
-// the Service writes through auditSyncedStore, whose every write first
-// makes the records appended so far durable, and the result's Record syncs
-// both when the item wrote nothing. The trail keeps, for every item:
+// the Service writes through auditSyncedStore, whose every write of an item
+// first syncs the trail up to the item's intent, and the result's Record
+// syncs both when the item wrote nothing (checked: Sync of the intent's
+// mark is then cheap). The trail keeps, for every item:
 //
 //	(a) no answer but the refusal "the audit trail could not be written"
 //	    reaches the client before the item's intent and result records are
@@ -24,9 +25,10 @@ import (
 //	(c) a record that cannot be written, or made durable, fails the item
 //	    and reverses its writes (fail closed), as a refused Record does.
 //
-// Reversing writes (undoLog.revert) does not sync: the write it reverses
-// already made the intent durable, and it must work while the trail does
-// not.
+// Reversing an item's writes (undoLog.revert) waits on no fsync: the write
+// it reverses made the intent durable already, so its sync is a check, and
+// it works while the trail is failing. A write made outside any item (none
+// is today) syncs nothing.
 
 // auditSyncedStore is the Store of a Service whose Auditor buffers: reads
 // go straight to the store, writes sync the trail first. It offers
@@ -120,49 +122,57 @@ func (s *Service) useBufferedAudit() {
 	s.cfg.Store = synced
 }
 
-type (
-	noAuditSyncKey struct{}
-	itemSyncKey    struct{}
-)
+type itemSyncKey struct{}
 
-// withoutAuditSync marks ctx for writes that need no sync (reversals).
-func withoutAuditSync(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noAuditSyncKey{}, true)
-}
-
-// itemSync notes that a sync failed during one item, which then fails (c).
-type itemSync struct{ failed atomic.Bool }
-
-func withItemSync(ctx context.Context) (context.Context, *itemSync) {
-	is := &itemSync{}
-	return context.WithValue(ctx, itemSyncKey{}, is), is
-}
-
-// syncAudit makes every record appended so far durable before a store
-// write; an error (fail closed only) refuses the write.
-func (s *Service) syncAudit(ctx context.Context) error {
-	if ctx.Value(noAuditSyncKey{}) != nil {
-		return nil
-	}
-	err := s.buffered.Sync(ctx)
-	if err == nil {
-		return nil
-	}
-	s.cfg.Log.Error().Err(err).Bool("fail_closed", !s.cfg.AuditFailOpen).Msg("audit trail not synced before a write")
-	if s.cfg.AuditFailOpen {
-		return nil
-	}
-	if is, _ := ctx.Value(itemSyncKey{}).(*itemSync); is != nil {
-		is.failed.Store(true)
-	}
-	return fmt.Errorf("the audit trail could not be made durable, write refused: %w", err)
+// itemSync is one item's intent as appended, and whether a sync of it
+// failed, which fails the item (c).
+type itemSync struct {
+	intent ports.AuditMark
+	failed atomic.Bool
 }
 
 // auditIntent writes an item's intent record: appended when the Auditor
-// buffers (the item's first write or its result syncs it), else recorded.
-func (s *Service) auditIntent(ctx context.Context, rec ports.AuditRecord) error {
+// buffers, ctx then carrying its mark for the item's writes to sync, else
+// recorded.
+func (s *Service) auditIntent(ctx context.Context, rec ports.AuditRecord) (context.Context, *itemSync, error) {
 	if s.buffered == nil {
-		return s.audit(ctx, rec)
+		return ctx, nil, s.audit(ctx, rec)
 	}
-	return s.auditFailed(rec, s.buffered.Append(ctx, rec))
+	mark, err := s.buffered.Append(ctx, rec)
+	is := &itemSync{intent: mark}
+	return context.WithValue(ctx, itemSyncKey{}, is), is, s.auditFailed(rec, err)
+}
+
+// syncAudit makes the intent of the item writing durable before its store
+// write; an error (fail closed only) refuses the write.
+func (s *Service) syncAudit(ctx context.Context) error {
+	is, _ := ctx.Value(itemSyncKey{}).(*itemSync)
+	if is == nil {
+		return nil
+	}
+	if s.syncIntent(ctx, is) {
+		return nil
+	}
+	return errors.New("the audit trail could not be made durable: write refused")
+}
+
+// syncIntent makes the item's intent durable and reports whether it is or
+// the trail fails open; a failure is logged and noted in is.
+func (s *Service) syncIntent(ctx context.Context, is *itemSync) bool {
+	err := s.buffered.Sync(ctx, is.intent)
+	if err == nil {
+		return true
+	}
+	s.cfg.Log.Error().Err(err).Bool("fail_closed", !s.cfg.AuditFailOpen).Msg("audit intent record not durable")
+	if s.cfg.AuditFailOpen {
+		return true
+	}
+	is.failed.Store(true)
+	return false
+}
+
+// intentLost reports, after the item's result was recorded, whether its
+// intent failed to become durable (cheap: the result's sync covered it).
+func (s *Service) intentLost(ctx context.Context, is *itemSync) bool {
+	return is != nil && (is.failed.Load() || !s.syncIntent(ctx, is))
 }

@@ -60,14 +60,18 @@ type Auditor interface {
 type BufferedAuditor interface {
 	Auditor
 	// Append writes rec to the trail after every record written before it,
-	// without waiting for it to be durable: it is once a later Sync or
-	// Record returns nil. On an error the trail holds nothing of rec.
-	Append(ctx context.Context, rec AuditRecord) error
-	// Sync returns nil once every record written before it was called is
-	// durable; it is cheap when they already are. An error means some of
-	// them may never be: they are to be taken as not written.
-	Sync(ctx context.Context) error
+	// without waiting for it to be durable, and returns its mark for Sync.
+	// On an error the trail holds nothing of rec.
+	Append(ctx context.Context, rec AuditRecord) (AuditMark, error)
+	// Sync returns nil once the record marked upto is durable, with every
+	// record written before it; it is cheap when they already are. An
+	// error means the record may never be: it is to be taken as not
+	// written, and Sync keeps failing for it.
+	Sync(ctx context.Context, upto AuditMark) error
 }
+
+// AuditMark identifies a record a BufferedAuditor appended.
+type AuditMark uint64
 
 type remoteKey struct{}
 

@@ -5,8 +5,8 @@
 //
 // Every record is on disk (fsync) before Record returns; concurrent
 // records share one fsync (group commit). Append writes a record without
-// that wait, for a later Record or Sync to make durable with the records
-// after it (ports.BufferedAuditor).
+// that wait, for a later Sync of its mark (or any later fsync) to make
+// durable (ports.BufferedAuditor).
 package audit
 
 import (
@@ -101,9 +101,8 @@ func (w *Writer) openLocked() error {
 	return nil
 }
 
-// Record appends rec to the file and returns once it is on disk, with
-// every record written before it; on an error the record did not reach
-// the disk, or may not have.
+// Record appends rec to the file and returns once it is on disk; on an
+// error the record did not reach the disk, or may not have.
 func (w *Writer) Record(_ context.Context, rec ports.AuditRecord) error {
 	seq, err := w.append(rec)
 	if err == nil {
@@ -113,20 +112,18 @@ func (w *Writer) Record(_ context.Context, rec ports.AuditRecord) error {
 }
 
 // Append appends rec to the file without waiting for the disk: it is there
-// once a later Record or Sync returns nil. On an error nothing of rec was
+// once Sync of its mark returns nil. On an error nothing of rec was
 // written.
-func (w *Writer) Append(_ context.Context, rec ports.AuditRecord) error {
-	_, err := w.append(rec)
-	return w.failed(err)
+func (w *Writer) Append(_ context.Context, rec ports.AuditRecord) (ports.AuditMark, error) {
+	seq, err := w.append(rec)
+	return ports.AuditMark(seq), w.failed(err)
 }
 
-// Sync returns once every record written before it was called is on disk;
-// it returns at once when they already are.
-func (w *Writer) Sync(context.Context) error {
-	w.mu.Lock()
-	seq := w.seq
-	w.mu.Unlock()
-	return w.failed(w.syncTo(seq))
+// Sync returns once the record marked upto, and every record before it, is
+// on disk, running an fsync only when one is not yet; an error when an
+// fsync failed to write it (for good: a later fsync does not count).
+func (w *Writer) Sync(_ context.Context, upto ports.AuditMark) error {
+	return w.failed(w.syncTo(uint64(upto)))
 }
 
 // failed counts err, a record or sync that failed, and returns it.

@@ -8,10 +8,13 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/kmipd/kmipd/ports"
 )
 
 // Append writes without an fsync; Record and Sync make everything written
-// so far durable with one fsync, shared and skipped when nothing is new.
+// so far durable with one fsync, shared, and skipped when the record asked
+// for is on disk already.
 
 // countSyncs makes w's fsyncs count in n, failing while fail is set.
 func countSyncs(w *Writer, n *atomic.Int64, fail *atomic.Bool) {
@@ -32,10 +35,13 @@ func TestAppendWritesInOrderWithoutSync(t *testing.T) {
 	var syncs atomic.Int64
 	countSyncs(w, &syncs, nil)
 	ctx := context.Background()
+	var marks []ports.AuditMark
 	for i := range 2 {
-		if err := w.Append(ctx, rec(i)); err != nil {
+		m, err := w.Append(ctx, rec(i))
+		if err != nil {
 			t.Fatal(err)
 		}
+		marks = append(marks, m)
 	}
 	if syncs.Load() != 0 {
 		t.Fatalf("Append ran %d fsyncs; want none", syncs.Load())
@@ -44,11 +50,11 @@ func TestAppendWritesInOrderWithoutSync(t *testing.T) {
 		!strings.Contains(lines[0], `"req":"req0"`) || !strings.Contains(lines[1], `"req":"req1"`) {
 		t.Fatalf("appended records not in the file in order: %q", lines)
 	}
-	if err := w.Sync(ctx); err != nil || syncs.Load() != 1 {
+	if err := w.Sync(ctx, marks[1]); err != nil || syncs.Load() != 1 {
 		t.Fatalf("Sync = %v after %d fsyncs; want nil after 1", err, syncs.Load())
 	}
-	if err := w.Sync(ctx); err != nil || syncs.Load() != 1 {
-		t.Fatalf("Sync with nothing new = %v, %d fsyncs; want nil and no new fsync", err, syncs.Load())
+	if err := w.Sync(ctx, marks[0]); err != nil || syncs.Load() != 1 {
+		t.Fatalf("Sync of a synced record = %v, %d fsyncs; want nil and no new fsync", err, syncs.Load())
 	}
 	w.Append(ctx, rec(2))
 	if err := w.Record(ctx, rec(3)); err != nil || syncs.Load() != 2 {
@@ -68,22 +74,22 @@ func TestFailedSyncFailsItsRecordsForGood(t *testing.T) {
 	countSyncs(w, &syncs, &fail)
 	ctx := context.Background()
 	write(t, w, 0, 1)
-	w.Append(ctx, rec(1))
+	lost, _ := w.Append(ctx, rec(1))
 	fail.Store(true)
-	if err := w.Sync(ctx); err == nil || failures.Load() != 1 {
+	if err := w.Sync(ctx, lost); err == nil || failures.Load() != 1 {
 		t.Fatalf("Sync with a failing fsync = %v, %d failures counted; want an error, counted", err, failures.Load())
 	}
 	fail.Store(false)
-	if err := w.Sync(ctx); err == nil {
+	if err := w.Sync(ctx, lost); err == nil {
 		t.Fatal("Sync after a failed fsync claimed the record it lost durable")
 	}
 	if err := w.Record(ctx, rec(2)); err != nil {
 		t.Fatalf("a record after the failure: %v", err)
 	}
-	if err := w.syncTo(2); err == nil {
+	if err := w.Sync(ctx, lost); err == nil {
 		t.Fatal("a later fsync made the lost record count as durable")
 	}
-	if err := w.syncTo(1); err != nil {
+	if err := w.Sync(ctx, lost-1); err != nil {
 		t.Fatalf("a record synced before the failure: %v", err)
 	}
 }
@@ -97,18 +103,18 @@ func TestReopenSyncsAppendedRecords(t *testing.T) {
 	var fail atomic.Bool
 	countSyncs(w, &syncs, &fail)
 	ctx := context.Background()
-	w.Append(ctx, rec(0))
+	m, _ := w.Append(ctx, rec(0))
 	if err := w.Reopen(); err != nil || syncs.Load() != 1 {
 		t.Fatalf("Reopen = %v after %d fsyncs; want nil after 1", err, syncs.Load())
 	}
-	if err := w.Sync(ctx); err != nil || syncs.Load() != 1 {
+	if err := w.Sync(ctx, m); err != nil || syncs.Load() != 1 {
 		t.Fatalf("Sync after Reopen = %v, %d fsyncs; want nil, no new fsync", err, syncs.Load())
 	}
-	w.Append(ctx, rec(1))
+	m, _ = w.Append(ctx, rec(1))
 	fail.Store(true)
 	w.Reopen()
 	fail.Store(false)
-	if err := w.Sync(ctx); err == nil {
+	if err := w.Sync(ctx, m); err == nil {
 		t.Fatal("a record whose fsync failed at Reopen counted as durable")
 	}
 	write(t, w, 2, 3)
