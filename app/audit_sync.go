@@ -25,10 +25,11 @@ import (
 //	(c) a record that cannot be written, or made durable, fails the item
 //	    and reverses its writes (fail closed), as a refused Record does.
 //
-// Reversing an item's writes (undoLog.revert) waits on no fsync: the write
-// it reverses made the intent durable already, so its sync is a check, and
-// it works while the trail is failing. A write made outside any item (none
-// is today) syncs nothing.
+// Reversing writes (undoLog.revert) syncs nothing: the write it reverses
+// made the intent durable already, and a reversal must work while the
+// trail fails (an auditor may then count even records it synced as lost:
+// adapters/audit widens its lost range). A write made outside any item
+// (none is today) syncs nothing either.
 
 // auditSyncedStore is the Store of a Service whose Auditor buffers: reads
 // go straight to the store, writes sync the trail first. It offers
@@ -122,7 +123,15 @@ func (s *Service) useBufferedAudit() {
 	s.cfg.Store = synced
 }
 
-type itemSyncKey struct{}
+type (
+	itemSyncKey    struct{}
+	noAuditSyncKey struct{}
+)
+
+// withoutAuditSync marks ctx for writes that sync nothing (reversals).
+func withoutAuditSync(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noAuditSyncKey{}, true)
+}
 
 // itemSync is one item's intent as appended, and whether a sync of it
 // failed, which fails the item (c).
@@ -147,7 +156,7 @@ func (s *Service) auditIntent(ctx context.Context, rec ports.AuditRecord) (conte
 // write; an error (fail closed only) refuses the write.
 func (s *Service) syncAudit(ctx context.Context) error {
 	is, _ := ctx.Value(itemSyncKey{}).(*itemSync)
-	if is == nil {
+	if is == nil || ctx.Value(noAuditSyncKey{}) != nil {
 		return nil
 	}
 	if s.syncIntent(ctx, is) {
