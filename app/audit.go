@@ -53,7 +53,12 @@ func (m *msgAudit) record(s *Service, event string, item int) ports.AuditRecord 
 // audit writes rec; the error is nil when it was written or the trail
 // fails open.
 func (s *Service) audit(ctx context.Context, rec ports.AuditRecord) error {
-	err := s.cfg.Auditor.Record(ctx, rec)
+	return s.auditFailed(rec, s.cfg.Auditor.Record(ctx, rec))
+}
+
+// auditFailed logs err, rec's failure to be written; it returns nil when
+// err is or the trail fails open.
+func (s *Service) auditFailed(rec ports.AuditRecord, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -76,7 +81,8 @@ func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.I
 	m.ran = true
 	rec := m.record(s, ports.AuditIntent, i)
 	describeRequest(&rec, v, bi, batch)
-	if s.audit(ctx, rec) != nil {
+	ctx, is, err := s.auditIntent(ctx, rec) // app/audit_sync.go
+	if err != nil {
 		return auditRefused(bi), true
 	}
 	l := undo
@@ -89,7 +95,7 @@ func (s *Service) runAudited(ctx context.Context, m *msgAudit, i int, bi *kmip.I
 	failed = s.capResponse(item, size) || failed
 	rec.Time, rec.Event = s.cfg.Clock.Now(), ports.AuditResult
 	describeResult(&rec, item)
-	refused := s.audit(ctx, rec) != nil
+	refused := s.audit(ctx, rec) != nil || s.intentLost(ctx, is)
 	m.pendingAudited(refused) // app/async.go
 	if refused {
 		s.revertItem(ctx, m.who, l, mark)

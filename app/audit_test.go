@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -162,12 +163,23 @@ func auditWriteOps() []auditOp {
 
 func TestAuditFailClosedLeavesNothing(t *testing.T) {
 	t.Parallel()
+	for _, buffered := range []bool{false, true} { // Record only, or Append and Sync too (audit_sync_test.go)
+		testAuditFailClosedLeavesNothing(t, buffered)
+	}
+}
+
+func testAuditFailClosedLeavesNothing(t *testing.T, buffered bool) {
 	for _, event := range []string{ports.AuditIntent, ports.AuditResult} {
 		for _, op := range auditWriteOps() {
-			t.Run(event+"/"+op.name, func(t *testing.T) {
+			t.Run(fmt.Sprintf("buffered=%v/%s/%s", buffered, event, op.name), func(t *testing.T) {
 				setup := func() (*Service, *memStore, *fakeAuditor, string) {
 					aud := &fakeAuditor{}
 					s, st := newAuditService(t, aud)
+					if buffered {
+						var b *bufferedFake
+						s, st, b = newBufferedAuditService(t)
+						aud = &b.fakeAuditor
+					}
 					id := aesKey(t, s, v14, mask(kmip.CryptographicUsageMaskEncrypt, kmip.CryptographicUsageMaskDecrypt), activeNow())
 					if op.name == "Destroy" { // only a revoked key may be destroyed
 						mustOK(t, sendOne(t, s, alice, v14, auditWriteOps()[1].item(id)))

@@ -177,7 +177,7 @@ func (l *undoLog) revert(ctx context.Context, step undoStep) error {
 	if r == nil || step.base < r.since {
 		return fmt.Errorf("object %s was written by another request after this batch: %w", step.id, ports.ErrConflict)
 	}
-	return step.run(ctx, r.last)
+	return step.run(withoutAuditSync(ctx), r.last) // app/audit_sync.go
 }
 
 // batchIDs is the identifier state of one batch: the ID Placeholder (KMIP

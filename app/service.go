@@ -78,6 +78,9 @@ type Service struct {
 	keyMaterialMissing atomic.Uint64
 	// async follows the operations running detached (app/async.go).
 	async asyncWorkers
+	// buffered is the Auditor when it appends without syncing
+	// (app/audit_sync.go).
+	buffered ports.BufferedAuditor
 }
 
 var _ ports.MessageHandler = (*Service)(nil)
@@ -102,5 +105,6 @@ func New(cfg Config) *Service {
 	}
 	cfg.Async = cfg.Async.withDefaults()
 	s := &Service{cfg: cfg, async: newAsyncWorkers()}
+	s.useBufferedAudit()
 	return s
 }

@@ -53,6 +53,26 @@ type Auditor interface {
 	Record(ctx context.Context, rec AuditRecord) error
 }
 
+// BufferedAuditor is the optional capability of an Auditor to write a record
+// without waiting for it to be durable, so that one sync can cover several
+// records (an item's intent and its result). Records keep the order they
+// were written in, whichever of Append and Record wrote them.
+type BufferedAuditor interface {
+	Auditor
+	// Append writes rec to the trail after every record written before it,
+	// without waiting for it to be durable, and returns its mark for Sync.
+	// On an error the trail holds nothing of rec.
+	Append(ctx context.Context, rec AuditRecord) (AuditMark, error)
+	// Sync returns nil once the record marked upto is durable, with every
+	// record written before it; it is cheap when they already are. An
+	// error means the record may never be: it is to be taken as not
+	// written, and Sync keeps failing for it.
+	Sync(ctx context.Context, upto AuditMark) error
+}
+
+// AuditMark identifies a record a BufferedAuditor appended.
+type AuditMark uint64
+
 type remoteKey struct{}
 
 // WithRemoteAddr returns a context carrying the client's network address.

@@ -4,7 +4,9 @@
 // that a changed, removed or reordered line is found by Verify.
 //
 // Every record is on disk (fsync) before Record returns; concurrent
-// records share one fsync (group commit).
+// records share one fsync (group commit). Append writes a record without
+// that wait, for a later Sync of its mark (or any later fsync) to make
+// durable (ports.BufferedAuditor).
 package audit
 
 import (
@@ -39,7 +41,8 @@ type Writer struct {
 
 	// syncMu serializes fsyncs and file swaps; it is taken before mu.
 	syncMu sync.Mutex
-	synced uint64 // records known to be on disk
+	// fsync is (*os.File).Sync, replaced by tests.
+	fsync func(*os.File) error
 
 	mu     sync.Mutex
 	f      *os.File // nil after a failed reopen: the next record retries
@@ -47,14 +50,20 @@ type Writer struct {
 	size   int64    // bytes of f that hold whole records
 	prev   string   // the hash of the last record written, "" before any
 	seq    uint64   // records written
+	synced uint64   // records known to be on disk, but for those lost
+	// lost holds the records (lostFrom, lostTo] an fsync failed to make
+	// durable: they count as not written even after a later fsync
+	// succeeds, since a failed fsync may have dropped them from the page
+	// cache. Successive failures widen the one range.
+	lostFrom, lostTo uint64
 }
 
-var _ ports.Auditor = (*Writer)(nil)
+var _ ports.BufferedAuditor = (*Writer)(nil)
 
 // Open opens (creating, 0600) the audit file at path for appending; the
 // chain continues from the file's last record.
 func Open(path string, opt Options) (*Writer, error) {
-	w := &Writer{path: path, opt: opt}
+	w := &Writer{path: path, opt: opt, fsync: (*os.File).Sync}
 	if err := w.openLocked(); err != nil {
 		return nil, err
 	}
@@ -95,53 +104,75 @@ func (w *Writer) openLocked() error {
 // Record appends rec to the file and returns once it is on disk; on an
 // error the record did not reach the disk, or may not have.
 func (w *Writer) Record(_ context.Context, rec ports.AuditRecord) error {
-	err := w.record(rec)
+	seq, err := w.append(rec)
+	if err == nil {
+		err = w.syncTo(seq)
+	}
+	return w.failed(err)
+}
+
+// Append appends rec to the file without waiting for the disk: it is there
+// once Sync of its mark returns nil. On an error nothing of rec was
+// written.
+func (w *Writer) Append(_ context.Context, rec ports.AuditRecord) (ports.AuditMark, error) {
+	seq, err := w.append(rec)
+	return ports.AuditMark(seq), w.failed(err)
+}
+
+// Sync returns once the record marked upto, and every record before it, is
+// on disk, running an fsync only when one is not yet; an error when an
+// fsync failed to write it (for good: a later fsync does not count).
+func (w *Writer) Sync(_ context.Context, upto ports.AuditMark) error {
+	return w.failed(w.syncTo(uint64(upto)))
+}
+
+// failed counts err, a record or sync that failed, and returns it.
+func (w *Writer) failed(err error) error {
 	if err != nil && w.opt.Failed != nil {
 		w.opt.Failed()
 	}
 	return err
 }
 
-func (w *Writer) record(rec ports.AuditRecord) error {
+// append writes rec to the file and returns its sequence number.
+func (w *Writer) append(rec ports.AuditRecord) (uint64, error) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.closed {
-		w.mu.Unlock()
-		return fmt.Errorf("audit: %s is closed", w.path)
+		return 0, fmt.Errorf("audit: %s is closed", w.path)
 	}
 	if w.f == nil {
 		if err := w.openLocked(); err != nil {
-			w.mu.Unlock()
-			return err
+			return 0, err
 		}
 	}
 	out, sum, err := encode(rec, w.prev, w.opt.Key)
 	if err != nil {
-		w.mu.Unlock()
-		return err
+		return 0, err
 	}
 	n, err := w.f.Write(out)
 	if err != nil {
 		if n > 0 { // a short write: take the partial line back
 			w.f.Truncate(w.size)
 		}
-		w.mu.Unlock()
-		return fmt.Errorf("audit: writing %s: %w", w.path, err)
+		return 0, fmt.Errorf("audit: writing %s: %w", w.path, err)
 	}
 	w.size += int64(n)
 	w.prev = sum
 	w.seq++
-	seq := w.seq
-	w.mu.Unlock()
-	return w.syncTo(seq)
+	return w.seq, nil
 }
 
 // syncTo returns once the first seq records are on disk, running an fsync
 // that covers every record written so far unless one already did.
 func (w *Writer) syncTo(seq uint64) error {
+	if done, err := w.syncedTo(seq); done {
+		return err
+	}
 	w.syncMu.Lock()
 	defer w.syncMu.Unlock()
-	if w.synced >= seq {
-		return nil
+	if done, err := w.syncedTo(seq); done {
+		return err
 	}
 	w.mu.Lock()
 	f, upto := w.f, w.seq
@@ -149,11 +180,38 @@ func (w *Writer) syncTo(seq uint64) error {
 	if f == nil {
 		return fmt.Errorf("audit: %s was closed before the record was synced", w.path)
 	}
-	if err := f.Sync(); err != nil {
+	err := w.fsync(f)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.syncedLocked(upto, err)
+	if err != nil {
 		return fmt.Errorf("audit: syncing %s: %w", w.path, err)
 	}
-	w.synced = upto
 	return nil
+}
+
+// syncedTo tells whether record seq's fate is known: on disk (nil) or
+// lost to a failed fsync (an error).
+func (w *Writer) syncedTo(seq uint64) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if seq > w.lostFrom && seq <= w.lostTo {
+		return true, fmt.Errorf("audit: syncing %s failed: the record may not be on disk", w.path)
+	}
+	return w.synced >= seq, nil
+}
+
+// syncedLocked notes the outcome err of an fsync covering the first upto
+// records.
+func (w *Writer) syncedLocked(upto uint64, err error) {
+	switch {
+	case err == nil:
+		w.synced = max(w.synced, upto)
+	case w.lostTo == 0:
+		w.lostFrom, w.lostTo = w.synced, upto
+	default:
+		w.lostFrom, w.lostTo = min(w.lostFrom, w.synced), max(w.lostTo, upto)
+	}
 }
 
 // Reopen closes the file and opens the path again: after the file was
@@ -183,9 +241,10 @@ func (w *Writer) closeLocked() error {
 	if w.f == nil {
 		return nil
 	}
-	err := errors.Join(w.f.Sync(), w.f.Close())
+	serr := w.fsync(w.f)
+	w.syncedLocked(w.seq, serr)
+	err := errors.Join(serr, w.f.Close())
 	w.f = nil
-	w.synced = w.seq
 	return err
 }
 
