@@ -200,7 +200,7 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 	noObject := map[kmip.Operation]bool{kmip.OperationDiscoverVersions: true, kmip.OperationQuery: true,
 		kmip.OperationInterop: true, kmip.OperationLog: true, kmip.OperationPoll: true, kmip.OperationCancel: true,
 		kmip.OperationRNGRetrieve: true, kmip.OperationRNGSeed: true, kmip.OperationHash: true,
-		kmip.OperationSetEndpointRole: true}
+		kmip.OperationSetEndpointRole: true, kmip.OperationPing: true}
 
 	for op := range operations {
 		if !s.offers(op) {

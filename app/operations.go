@@ -24,7 +24,7 @@ const (
 )
 
 // The versions operations appeared in, for opSpec.since.
-var since11, since12, since14, since20 = version{1, 1}, version{1, 2}, version{1, 4}, version{2, 0}
+var since11, since12, since14, since20, since21 = version{1, 1}, version{1, 2}, version{1, 4}, version{2, 0}, version{2, 1}
 
 // opSpec is everything kmipd knows about one operation it implements.
 type opSpec struct {
@@ -88,6 +88,7 @@ func objectOps() map[kmip.Operation]opSpec {
 		kmip.OperationQuery:            {run: (*Service).query, noTarget: true},
 		kmip.OperationInterop:          {run: (*Service).interop, since: since20, noTarget: true},
 		kmip.OperationLog:              {run: (*Service).logOp, since: since20, noTarget: true},
+		kmip.OperationPing:             {run: (*Service).ping, since: since21, noTarget: true},
 	}
 }
 
