@@ -189,6 +189,8 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 		}},
 		// Export under the Get rule; an Import replacing the key under its Destroy rule.
 		kmip.OperationExport: {v14, []*kmip.Item{uidItem(id)}},
+		// Validate reads what it names under the Get rule, before it looks at the type.
+		kmip.OperationValidate: {v14, []*kmip.Item{uidItem(id)}},
 		kmip.OperationImport: {v14, []*kmip.Item{uidItem(id), kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 			kmip.Bool(kmip.TagReplaceExisting, true), kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
 				kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),

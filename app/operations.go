@@ -135,7 +135,7 @@ func cryptoOps() map[kmip.Operation]opSpec {
 	}
 }
 
-// exchangeOps: Import, Export, Set Endpoint Role, Certify and Re-certify.
+// exchangeOps: Import, Export, Set Endpoint Role, Certify, Re-certify and Validate.
 func exchangeOps() map[kmip.Operation]opSpec {
 	get, modify := kmip.OperationGet, kmip.OperationModifyAttribute
 	return map[kmip.Operation]opSpec{
@@ -152,6 +152,9 @@ func exchangeOps() map[kmip.Operation]opSpec {
 		// Attribute rule of the key, request or certificate whose links they change.
 		kmip.OperationCertify:   {run: (*Service).certify, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierCertify, ruleOf: modify, needsCA: true},
 		kmip.OperationReCertify: {run: (*Service).reCertify, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierReCertify, ruleOf: modify, needsCA: true},
+		// Validate (app/op_validate.go) reads the certificates it names under
+		// their Get rule when the policy has none for it.
+		kmip.OperationValidate: {run: (*Service).validate, ruleOf: get},
 	}
 }
 
