@@ -76,8 +76,3 @@ func certificateLink(it *kmip.Item, field string) (ChainLink, error) {
 	}
 	return ChainLink{Type: kmip.CertificateType(t), Value: val}, nil
 }
-
-// ValidateResponse is the answer to Validate: its Validity Indicator.
-func ValidateResponse(vi kmip.ValidityIndicator) *kmip.Item {
-	return kmip.Struct(kmip.TagResponsePayload, kmip.Enum(kmip.TagValidityIndicator, uint32(vi)))
-}
