@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kmipd/kmipd/app/codec"
+	"github.com/kmipd/kmipd/domain"
 	"github.com/kmipd/kmipd/domain/kmip"
 )
 
@@ -46,17 +47,20 @@ func (s *Service) validate(ctx context.Context, c *call) (*kmip.Item, error) {
 	return codec.ValidateResponse(s.judgeChain(ctx, chain, at)), nil
 }
 
-// chainCert is one certificate of a chain to validate: nil when kmipd
-// cannot read it (not X.509); its public key is nil when it is on a curve
-// Go cannot use (cert_foreign.go).
+// chainCert is one certificate of a chain to validate: cert is nil when
+// kmipd cannot read it (not X.509), its public key nil when it is on a
+// curve Go cannot use (cert_foreign.go); compromised when it is a
+// Certificate object revoked as compromised (Compromised state).
 type chainCert struct {
-	cert *x509.Certificate
+	cert        *x509.Certificate
+	compromised bool
 }
 
 // chainLink reads link n of the chain: a Certificate the request carries,
 // or the certificate object its Unique Identifier names.
 func (s *Service) chainLink(ctx context.Context, c *call, l codec.ChainLink, n int) (chainCert, error) {
 	t, der := l.Type, l.Value
+	compromised := false
 	if l.IsID {
 		id, err := c.resolveUID(l.ID)
 		if err != nil {
@@ -72,32 +76,34 @@ func (s *Service) chainLink(ctx context.Context, c *call, l codec.ChainLink, n i
 		if obj.Payload == nil {
 			return chainCert{}, kindErr(errKindDestroyed, "certificate %s has been destroyed", id)
 		}
+		compromised = obj.State == domain.Compromised
 		ct, _ := obj.Payload.Child(kmip.TagCertificateType).AsEnum()
 		t = kmip.CertificateType(ct)
 		der, _ = obj.Payload.Child(kmip.TagCertificateValue).AsBytes()
 	}
 	if t != kmip.CertificateTypeX_509 {
-		return chainCert{}, nil
+		return chainCert{compromised: compromised}, nil
 	}
 	if cert, err := x509.ParseCertificate(der); err == nil {
-		return chainCert{cert}, nil
+		return chainCert{cert, compromised}, nil
 	}
 	if cert, _, ok := parseForeignECCertificate(der); ok {
-		return chainCert{cert}, nil
+		return chainCert{cert, compromised}, nil
 	}
 	if l.IsID {
-		return chainCert{}, nil
+		return chainCert{compromised: compromised}, nil
 	}
 	return chainCert{}, invalidField("Certificate %d: not an X.509 certificate", n)
 }
 
 // judgeChain decides a chain, leaf first: Invalid when a certificate is
-// outside its validity period at at, is not issued (names and signature)
+// a Certificate object revoked as compromised, is outside its validity
+// period at at, is not issued (names and signature)
 // by the next one, or the chain ends neither in a self-signed certificate
 // nor in one the configured [ca] issued; otherwise Unknown when a link
 // cannot be checked (a certificate kmipd cannot read, a signature
-// algorithm or key Go does not verify); otherwise Valid. Revocation is not
-// checked.
+// algorithm or key Go does not verify); otherwise Valid. CRLs and OCSP
+// are not consulted.
 func (s *Service) judgeChain(ctx context.Context, chain []chainCert, at time.Time) kmip.ValidityIndicator {
 	verdict := kmip.ValidityIndicatorValid
 	note := func(v kmip.ValidityIndicator) {
@@ -106,6 +112,9 @@ func (s *Service) judgeChain(ctx context.Context, chain []chainCert, at time.Tim
 		}
 	}
 	for i, cc := range chain {
+		if cc.compromised {
+			note(kmip.ValidityIndicatorInvalid)
+		}
 		cert := cc.cert
 		if cert == nil {
 			note(kmip.ValidityIndicatorUnknown)

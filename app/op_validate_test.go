@@ -237,3 +237,25 @@ func TestValidateNeedsGet(t *testing.T) {
 		t.Errorf("a reader: %s", got)
 	}
 }
+
+// TestValidateCompromisedCertificate: a Certificate object revoked as
+// compromised makes its chain Invalid; the same certificate given in the
+// request, where kmipd cannot know it, is still Valid.
+func TestValidateCompromisedCertificate(t *testing.T) {
+	t.Parallel()
+	c := newTestChain(t)
+	s := newService(t)
+	root := createdID(t, sendOne(t, s, alice, v14, register(kmip.ObjectTypeCertificate, certItem(c.root))))
+	mustOK(t, sendOne(t, s, alice, v14, batchItem(kmip.OperationRevoke, uidItem(root),
+		kmip.Struct(kmip.TagRevocationReason, kmip.Enum(kmip.TagRevocationReasonCode, uint32(kmip.RevocationReasonCodeKeyCompromise))),
+		kmip.DateTime(kmip.TagCompromiseOccurrenceDate, testNow))))
+	if st := state(t, s, v14, root); st != domain.Compromised {
+		t.Fatalf("revoked certificate is %s", st)
+	}
+	if got := validity(t, s, alice, v14, certItem(c.leaf), certItem(c.inter), uidItem(root)); got != kmip.ValidityIndicatorInvalid {
+		t.Errorf("chain ending in a compromised certificate object: %s, want Invalid", got)
+	}
+	if got := validity(t, s, alice, v14, certItem(c.leaf), certItem(c.inter), certItem(c.root)); got != kmip.ValidityIndicatorValid {
+		t.Errorf("the same chain given in the request: %s, want Valid", got)
+	}
+}
