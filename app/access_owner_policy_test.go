@@ -189,6 +189,8 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 		}},
 		// Export under the Get rule; an Import replacing the key under its Destroy rule.
 		kmip.OperationExport: {v14, []*kmip.Item{uidItem(id)}},
+		// Validate reads what it names under the Get rule, before it looks at the type.
+		kmip.OperationValidate: {v14, []*kmip.Item{uidItem(id)}},
 		kmip.OperationImport: {v14, []*kmip.Item{uidItem(id), kmip.Enum(kmip.TagObjectType, uint32(kmip.ObjectTypeSymmetricKey)),
 			kmip.Bool(kmip.TagReplaceExisting, true), kmip.Struct(kmip.TagSymmetricKey, kmip.Struct(kmip.TagKeyBlock,
 				kmip.Enum(kmip.TagKeyFormatType, uint32(kmip.KeyFormatTypeRaw)),
@@ -200,7 +202,7 @@ func TestEveryRoutedOperationIsChecked(t *testing.T) {
 	noObject := map[kmip.Operation]bool{kmip.OperationDiscoverVersions: true, kmip.OperationQuery: true,
 		kmip.OperationInterop: true, kmip.OperationLog: true, kmip.OperationPoll: true, kmip.OperationCancel: true,
 		kmip.OperationRNGRetrieve: true, kmip.OperationRNGSeed: true, kmip.OperationHash: true,
-		kmip.OperationSetEndpointRole: true}
+		kmip.OperationSetEndpointRole: true, kmip.OperationPing: true}
 
 	for op := range operations {
 		if !s.offers(op) {

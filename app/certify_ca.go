@@ -54,25 +54,37 @@ func (s *Service) CheckCA(ctx context.Context) error {
 // caFor returns the CA certificate and a signer for its key as they are now.
 func (s *Service) caFor(ctx context.Context) (*x509.Certificate, crypto.Signer, error) {
 	ca := s.cfg.CA
-	cert := ca.Certificate
-	if cert == nil {
-		obj, err := s.cfg.Store.Get(ctx, ca.CertificateID)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: CA certificate object %s: %w", ErrCACertificate, ca.CertificateID, err)
-		}
-		der, _ := obj.Payload.Child(kmip.TagCertificateValue).AsBytes()
-		if obj.Type != uint32(kmip.ObjectTypeCertificate) || der == nil {
-			return nil, nil, fmt.Errorf("%w: object %s is not a certificate", ErrCACertificate, ca.CertificateID)
-		}
-		if cert, err = x509.ParseCertificate(der); err != nil {
-			return nil, nil, fmt.Errorf("%w: object %s is not an X.509 certificate", ErrCACertificate, ca.CertificateID)
-		}
+	cert, err := s.caCertificate(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
 	if ca.Signer != nil {
 		return cert, ca.Signer, nil
 	}
 	signer, err := s.engineSigner(ctx, ca.KeyID, cert.PublicKey)
 	return cert, signer, err
+}
+
+// caCertificate returns the configured CA's certificate as it is now: the
+// configured file's, or the Certificate object CertificateID.
+func (s *Service) caCertificate(ctx context.Context) (*x509.Certificate, error) {
+	ca := s.cfg.CA
+	if ca.Certificate != nil {
+		return ca.Certificate, nil
+	}
+	obj, err := s.cfg.Store.Get(ctx, ca.CertificateID)
+	if err != nil {
+		return nil, fmt.Errorf("%w: CA certificate object %s: %w", ErrCACertificate, ca.CertificateID, err)
+	}
+	der, _ := obj.Payload.Child(kmip.TagCertificateValue).AsBytes()
+	if obj.Type != uint32(kmip.ObjectTypeCertificate) || der == nil {
+		return nil, fmt.Errorf("%w: object %s is not a certificate", ErrCACertificate, ca.CertificateID)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, fmt.Errorf("%w: object %s is not an X.509 certificate", ErrCACertificate, ca.CertificateID)
+	}
+	return cert, nil
 }
 
 // engineSigner returns a signer for the Private Key object id through the

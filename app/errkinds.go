@@ -69,6 +69,11 @@ const (
 	// Certify and Re-certify.
 	errKindBadCSR
 
+	// Validate: a Unique Identifier naming an object that is not a
+	// certificate, so the request specifies no certificate list (KMIP 1.4
+	// §11.25: Invalid Message; 2.1 §6.1.57.1 lists Invalid Object Type).
+	errKindNotACertificate
+
 	// Check (KMIP 1.4 §4.10): the first refused item names the reason; also
 	// a Get Usage Allocation the Usage Limits Count cannot grant.
 	errKindUsageLimit
@@ -170,6 +175,8 @@ var kindReasons = func() map[errKind]kindReason {
 		errKindWrappingDestroyed: {"wrapping key destroyed", notFound, notFound, kmip.ResultReasonWrappingObjectDestroyed},
 
 		errKindBadCSR: {"bad certificate request", field, field, kmip.ResultReasonInvalidCSR},
+
+		errKindNotACertificate: {"not a certificate", kmip.ResultReasonInvalidMessage, kmip.ResultReasonInvalidMessage, badType},
 
 		errKindUsageLimit: {"usage limit", denied, denied, kmip.ResultReasonUsageLimitExceeded},
 		// 1.4 §11.19 "no Usage Limits attribute, or ... not able to be used

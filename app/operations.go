@@ -24,7 +24,7 @@ const (
 )
 
 // The versions operations appeared in, for opSpec.since.
-var since11, since12, since14, since20 = version{1, 1}, version{1, 2}, version{1, 4}, version{2, 0}
+var since11, since12, since14, since20, since21 = version{1, 1}, version{1, 2}, version{1, 4}, version{2, 0}, version{2, 1}
 
 // opSpec is everything kmipd knows about one operation it implements.
 type opSpec struct {
@@ -88,6 +88,7 @@ func objectOps() map[kmip.Operation]opSpec {
 		kmip.OperationQuery:            {run: (*Service).query, noTarget: true},
 		kmip.OperationInterop:          {run: (*Service).interop, since: since20, noTarget: true},
 		kmip.OperationLog:              {run: (*Service).logOp, since: since20, noTarget: true},
+		kmip.OperationPing:             {run: (*Service).ping, since: since21, noTarget: true},
 	}
 }
 
@@ -134,7 +135,7 @@ func cryptoOps() map[kmip.Operation]opSpec {
 	}
 }
 
-// exchangeOps: Import, Export, Set Endpoint Role, Certify and Re-certify.
+// exchangeOps: Import, Export, Set Endpoint Role, Certify, Re-certify and Validate.
 func exchangeOps() map[kmip.Operation]opSpec {
 	get, modify := kmip.OperationGet, kmip.OperationModifyAttribute
 	return map[kmip.Operation]opSpec{
@@ -151,6 +152,9 @@ func exchangeOps() map[kmip.Operation]opSpec {
 		// Attribute rule of the key, request or certificate whose links they change.
 		kmip.OperationCertify:   {run: (*Service).certify, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierCertify, ruleOf: modify, needsCA: true},
 		kmip.OperationReCertify: {run: (*Service).reCertify, placeholder: setsPlaceholder, uidEnum: kmip.UniqueIdentifierReCertify, ruleOf: modify, needsCA: true},
+		// Validate (app/op_validate.go) reads the certificates it names under
+		// their Get rule when the policy has none for it.
+		kmip.OperationValidate: {run: (*Service).validate, ruleOf: get},
 	}
 }
 

@@ -24,6 +24,8 @@ func TestOperationsGatedByVersion(t *testing.T) {
 		{kmip.OperationReKeyKeyPair, version{1, 1}, true},
 		{kmip.OperationSign, version{2, 0}, true},
 		{kmip.OperationGet, version{1, 0}, true},
+		{kmip.OperationPing, version{2, 0}, false},
+		{kmip.OperationPing, version{2, 1}, true},
 	}
 	for _, c := range cases {
 		if got := opIn(c.op, c.v); got != c.known {

@@ -168,3 +168,9 @@ func CancelResponse(correlation []byte, res kmip.CancellationResult) *kmip.Item 
 func EndpointRoleResponse(role kmip.EndpointRole) *kmip.Item {
 	return kmip.Struct(kmip.TagResponsePayload, kmip.Enum(kmip.TagEndpointRole, uint32(role)))
 }
+
+// ValidateResponse is the answer to Validate (KMIP 1.4 §4.24, 2.1
+// §6.1.57): its Validity Indicator.
+func ValidateResponse(vi kmip.ValidityIndicator) *kmip.Item {
+	return kmip.Struct(kmip.TagResponsePayload, kmip.Enum(kmip.TagValidityIndicator, uint32(vi)))
+}
