@@ -133,7 +133,8 @@ func (p PKI) IssueClientCert(dir, cn string) (certFile, keyFile string, err erro
 
 // Options configure a Server; the zero value runs SQLite and software crypto.
 type Options struct {
-	// Storage is the storage.type: "sqlite" (default) or "bbolt".
+	// Storage is the storage.type: "sqlite" (default) or "bbolt"; a store
+	// that is not a file (PostgreSQL) is set with StorageTOML instead.
 	Storage string
 	// ExtraServerTOML is appended to the [server] table (one key per line),
 	// e.g. "enable_tls_client_auth = false" or "max_message_size = 4096". It
