@@ -21,6 +21,11 @@ var codecProblems = map[codec.Problem]Error{
 	codec.BadObjectType: {Kind: errKindBadObjectType},
 	codec.BadEncoding:   {Reason: kmip.ResultReasonEncodingOptionError},
 	codec.Incomplete:    {Reason: kmip.ResultReasonInvalidMessage},
+
+	codec.RemovedField:       {Reason: kmip.ResultReasonInvalidMessage},
+	codec.RemovedAttribute:   {Reason: kmip.ResultReasonInvalidAttribute},
+	codec.UnknownTag:         {Kind: errKindUnknownTag},
+	codec.UnknownEnumeration: {Kind: errKindUnknownEnum},
 }
 
 // fromCodec returns err as an *Error when it is a codec error, and err

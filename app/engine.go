@@ -591,8 +591,9 @@ func (s *Service) runItem(ctx context.Context, v version, who domain.Principal, 
 	if payload == nil || payload.Type != kmip.TypeStructure {
 		payload = kmip.Struct(kmip.TagRequestPayload)
 	}
-	if e := removedField(payload, v); e != nil {
-		return fail(e.Reason, e.Msg)
+	if err := codec.CheckFields(v.wire(), payload); err != nil {
+		reason, msg, _ := resultFor(err, v)
+		return fail(reason, msg)
 	}
 	c := &call{v: v, who: who, op: op, payload: payload, batch: batch, undo: undo, names: &nameHold{}}
 	defer c.releaseNames()

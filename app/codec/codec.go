@@ -59,6 +59,18 @@ const (
 	// (Invalid Message: Get Usage Allocation's Usage Limits Count, KMIP 1.4
 	// §11.19).
 	Incomplete
+	// RemovedField: a KMIP 1.x field a 2.x request may not carry any more
+	// (Invalid Message, KMIP 2.1 §11.47 "the invalid use of a known tag").
+	RemovedField
+	// RemovedAttribute: a 1.x attribute in a 2.x attribute structure
+	// (Invalid Attribute).
+	RemovedAttribute
+	// UnknownTag: a tag newer than the request's version (Unknown Tag in
+	// 2.x; app's error kind picks it per version).
+	UnknownTag
+	// UnknownEnumeration: an enumeration value newer than the request's
+	// version (Unknown Enumeration in 2.x).
+	UnknownEnumeration
 )
 
 // Error is a request the codec could not decode: Field names where (for
