@@ -38,6 +38,19 @@ func unixNano(t time.Time) uint64 {
 
 // PutScratch implements ports.ScratchStore; it also purges expired values.
 func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expires time.Time, quotas ...ports.ScratchQuota) error {
+	return s.writeScratch(ctx, key, value, expires, true, quotas)
+}
+
+// AddScratch implements ports.ScratchStore in one write transaction.
+func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+	return s.writeScratch(ctx, key, value, expires, false, nil)
+}
+
+// writeScratch stores value under key until expires in one write
+// transaction, after purging expired values and checking quotas; with
+// replace false an unexpired value under key is kept and the error wraps
+// ports.ErrExists.
+func (s *Store) writeScratch(ctx context.Context, key string, value []byte, expires time.Time, replace bool, quotas []ports.ScratchQuota) error {
 	if key == "" {
 		return errors.New("bolt store: empty scratch key")
 	}
@@ -47,6 +60,9 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 	return s.submit(ctx, func(tx *bbolt.Tx) error {
 		if err := purgeScratch(tx, now); err != nil {
 			return err
+		}
+		if !replace && tx.Bucket(bucketScratch).Get([]byte(key)) != nil {
+			return fmt.Errorf("bolt store: scratch value %q: %w", key, ports.ErrExists)
 		}
 		for _, q := range quotas {
 			if err := checkQuota(tx, q, key, len(value)); err != nil {
@@ -55,31 +71,6 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 		}
 		if err := deleteScratch(tx, key); err != nil {
 			return err
-		}
-		if err := tx.Bucket(bucketScratch).Put([]byte(key), rec); err != nil {
-			return fmt.Errorf("bolt store: %w", err)
-		}
-		if err := tx.Bucket(bucketScratchExp).Put(expKey(exp, key), nil); err != nil {
-			return fmt.Errorf("bolt store: %w", err)
-		}
-		return nil
-	})
-}
-
-// AddScratch implements ports.ScratchStore in one write transaction.
-func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
-	if key == "" {
-		return errors.New("bolt store: empty scratch key")
-	}
-	exp := unixNano(expires)
-	rec := append(binary.BigEndian.AppendUint64(nil, exp), value...)
-	now := unixNano(time.Now())
-	return s.submit(ctx, func(tx *bbolt.Tx) error {
-		if err := purgeScratch(tx, now); err != nil {
-			return err
-		}
-		if tx.Bucket(bucketScratch).Get([]byte(key)) != nil {
-			return fmt.Errorf("bolt store: scratch value %q: %w", key, ports.ErrExists)
 		}
 		if err := tx.Bucket(bucketScratch).Put([]byte(key), rec); err != nil {
 			return fmt.Errorf("bolt store: %w", err)

@@ -17,10 +17,30 @@ var _ ports.ScratchStore = (*Store)(nil)
 
 // PutScratch implements ports.ScratchStore; it also purges expired values.
 func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expires time.Time, quotas ...ports.ScratchQuota) error {
+	return s.writeScratch(ctx, key, value, expires, true, quotas)
+}
+
+// AddScratch implements ports.ScratchStore: an insert that does nothing on
+// a conflict, after the expired values are purged, in one transaction; a
+// concurrent insert of the same key on another node waits for this one to
+// commit and then does nothing.
+func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+	return s.writeScratch(ctx, key, value, expires, false, nil)
+}
+
+// writeScratch stores value under key until expires in one transaction,
+// after purging expired values and checking quotas; with replace false the
+// insert does nothing on a conflict and the error then wraps
+// ports.ErrExists.
+func (s *Store) writeScratch(ctx context.Context, key string, value []byte, expires time.Time, replace bool, quotas []ports.ScratchQuota) error {
 	if key == "" {
 		return errors.New("postgres store: empty scratch key")
 	}
 	value = append([]byte{}, value...) // never nil: the column is NOT NULL
+	onConflict := `DO NOTHING`
+	if replace {
+		onConflict = `DO UPDATE SET expires = excluded.expires, value = excluded.value`
+	}
 	now := time.Now().UnixNano()
 	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM kmipd_scratch WHERE expires <= $1`, now); err != nil {
@@ -31,33 +51,12 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO kmipd_scratch (key, expires, value) VALUES ($1, $2, $3)
-			ON CONFLICT (key) DO UPDATE SET expires = excluded.expires, value = excluded.value`,
-			[]byte(key), expires.UnixNano(), value)
-		return err
-	})
-}
-
-// AddScratch implements ports.ScratchStore: an insert that does nothing on
-// a conflict, after the expired values are purged, in one transaction; a
-// concurrent insert of the same key on another node waits for this one to
-// commit and then does nothing.
-func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
-	if key == "" {
-		return errors.New("postgres store: empty scratch key")
-	}
-	value = append([]byte{}, value...) // never nil: the column is NOT NULL
-	now := time.Now().UnixNano()
-	return s.write(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM kmipd_scratch WHERE expires <= $1`, now); err != nil {
-			return err
-		}
 		tag, err := tx.Exec(ctx, `INSERT INTO kmipd_scratch (key, expires, value) VALUES ($1, $2, $3)
-			ON CONFLICT (key) DO NOTHING`, []byte(key), expires.UnixNano(), value)
+			ON CONFLICT (key) `+onConflict, []byte(key), expires.UnixNano(), value)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
+		if !replace && tag.RowsAffected() == 0 {
 			return refuse(fmt.Errorf("postgres store: scratch value %q: %w", key, ports.ErrExists))
 		}
 		return nil

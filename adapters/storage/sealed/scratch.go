@@ -23,12 +23,7 @@ func scratchAAD(key string) []byte {
 
 // PutScratch seals value and stores it.
 func (s *scratchStore) PutScratch(ctx context.Context, key string, value []byte, expires time.Time, quotas ...ports.ScratchQuota) error {
-	dk, err := newDataKey(ctx, s.cur)
-	if err != nil {
-		return err
-	}
-	defer dk.wipe()
-	env, err := dk.seal(value, scratchAAD(key))
+	env, err := s.sealScratch(ctx, key, value)
 	if err != nil {
 		return err
 	}
@@ -43,16 +38,22 @@ func (s *scratchStore) PutScratch(ctx context.Context, key string, value []byte,
 
 // AddScratch seals value and adds it (ports.ScratchStore.AddScratch).
 func (s *scratchStore) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
-	dk, err := newDataKey(ctx, s.cur)
-	if err != nil {
-		return err
-	}
-	defer dk.wipe()
-	env, err := dk.seal(value, scratchAAD(key))
+	env, err := s.sealScratch(ctx, key, value)
 	if err != nil {
 		return err
 	}
 	return s.scratch.AddScratch(ctx, key, env, expires)
+}
+
+// sealScratch is value sealed under a fresh data key, bound to key; the
+// data key is wiped before it returns.
+func (s *scratchStore) sealScratch(ctx context.Context, key string, value []byte) ([]byte, error) {
+	dk, err := newDataKey(ctx, s.cur)
+	if err != nil {
+		return nil, err
+	}
+	defer dk.wipe()
+	return dk.seal(value, scratchAAD(key))
 }
 
 // GetScratch returns the opened value under key.

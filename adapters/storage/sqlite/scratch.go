@@ -27,10 +27,28 @@ var _ ports.ScratchStore = (*Store)(nil)
 
 // PutScratch implements ports.ScratchStore; it also purges expired values.
 func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expires time.Time, quotas ...ports.ScratchQuota) error {
+	return s.writeScratch(ctx, key, value, expires, true, quotas)
+}
+
+// AddScratch implements ports.ScratchStore: the purge and the insert that
+// does nothing on a conflict are one write transaction.
+func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
+	return s.writeScratch(ctx, key, value, expires, false, nil)
+}
+
+// writeScratch stores value under key until expires in one write
+// transaction, after purging expired values and checking quotas; with
+// replace false the insert does nothing on a conflict and the error then
+// wraps ports.ErrExists.
+func (s *Store) writeScratch(ctx context.Context, key string, value []byte, expires time.Time, replace bool, quotas []ports.ScratchQuota) error {
 	if key == "" {
 		return errors.New("sqlite store: empty scratch key")
 	}
 	value = append([]byte{}, value...) // never nil: the column is NOT NULL
+	onConflict := `DO NOTHING`
+	if replace {
+		onConflict = `DO UPDATE SET expires = excluded.expires, value = excluded.value`
+	}
 	now := time.Now().UnixNano()
 	return s.submit(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.Exec(`DELETE FROM scratch WHERE expires <= ?`, now); err != nil {
@@ -41,28 +59,9 @@ func (s *Store) PutScratch(ctx context.Context, key string, value []byte, expire
 				return err
 			}
 		}
-		_, err := tx.Exec(`INSERT INTO scratch (key, expires, value) VALUES (?, ?, ?)
-			ON CONFLICT (key) DO UPDATE SET expires = excluded.expires, value = excluded.value`,
-			key, expires.UnixNano(), value)
-		return s.translate(err)
-	})
-}
-
-// AddScratch implements ports.ScratchStore: the purge and the insert that
-// does nothing on a conflict are one write transaction.
-func (s *Store) AddScratch(ctx context.Context, key string, value []byte, expires time.Time) error {
-	if key == "" {
-		return errors.New("sqlite store: empty scratch key")
-	}
-	value = append([]byte{}, value...) // never nil: the column is NOT NULL
-	now := time.Now().UnixNano()
-	return s.submit(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`DELETE FROM scratch WHERE expires <= ?`, now); err != nil {
-			return s.translate(err)
-		}
-		res, err := tx.Exec(`INSERT INTO scratch (key, expires, value) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-			key, expires.UnixNano(), value)
-		if err != nil {
+		res, err := tx.Exec(`INSERT INTO scratch (key, expires, value) VALUES (?, ?, ?)
+			ON CONFLICT (key) `+onConflict, key, expires.UnixNano(), value)
+		if err != nil || replace {
 			return s.translate(err)
 		}
 		if n, err := res.RowsAffected(); err != nil {
