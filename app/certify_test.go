@@ -176,3 +176,18 @@ func TestCheckCAKeyMismatch(t *testing.T) {
 		t.Errorf("CheckCA of a matching CA: %v", err)
 	}
 }
+
+// withCAPubEachVersion runs check for KMIP 1.2, 1.4 and 2.1, each as a
+// subtest on a fresh service whose CA is valid for five years, with a new
+// EC key k whose public key alice registered as pub.
+func withCAPubEachVersion(t *testing.T, check func(t *testing.T, ca testCA, s *Service, v version, k *ecdsa.PrivateKey, pub string)) {
+	t.Helper()
+	ca := newTestCA(t, testNow.Add(5*365*24*time.Hour))
+	for _, v := range []version{v12, v14, v21} {
+		t.Run(v.String(), func(t *testing.T) {
+			s := newCAService(t, ca)
+			k := ecKey(t)
+			check(t, ca, s, v, k, regPub(t, s, alice, v, k))
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"crypto/ecdsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -16,56 +17,50 @@ import (
 // the key link to each other, and the certificate's attributes describe it.
 func TestCertifyPublicKeyEveryVersion(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, testNow.Add(5*365*24*time.Hour))
-	for _, v := range []version{v12, v14, v21} {
-		t.Run(v.String(), func(t *testing.T) {
-			s := newCAService(t, ca)
-			k := ecKey(t)
-			pub := regPub(t, s, alice, v, k)
-			id := createdID(t, sendOne(t, s, alice, v, certify(v, uidItem(pub))))
-			cert := issued(t, s, v, id, ca)
-			if cert.Subject.CommonName != "alice" || !sameKey(cert.PublicKey, &k.PublicKey) {
-				t.Errorf("certificate for %q and another key", cert.Subject.CommonName)
-			}
-			if cert.SerialNumber.BitLen() < 120 || cert.IsCA {
-				t.Errorf("serial %x (%d bits), IsCA %v", cert.SerialNumber, cert.SerialNumber.BitLen(), cert.IsCA)
-			}
-			if want := testNow.Add(DefaultCAValidity); !cert.NotAfter.Equal(want) {
-				t.Errorf("NotAfter %v, want %v", cert.NotAfter, want)
-			}
-			obj := stored(t, s, id)
-			if linkedID(obj, kmip.LinkTypePublicKeyLink) != pub || linkedID(stored(t, s, pub), kmip.LinkTypeCertificateLink) != id {
-				t.Error("the certificate and the public key do not link to each other")
-			}
-			if obj.Owner != "alice" || obj.State != domain.Active {
-				t.Errorf("owner %q state %v", obj.Owner, obj.State)
-			}
-			if alg, _ := obj.AttrOf(kmip.TagDigitalSignatureAlgorithm).AsEnum(); kmip.DigitalSignatureAlgorithm(alg) != kmip.DigitalSignatureAlgorithmECDSAWithSHA256 {
-				t.Errorf("Digital Signature Algorithm %d", alg)
-			}
-			if dn, _ := obj.AttrOf(kmip.TagX_509CertificateIssuer).Child(kmip.TagIssuerDistinguishedName).AsBytes(); string(dn) != string(ca.cert.RawSubject) {
-				t.Error("X.509 Certificate Issuer is not the CA")
-			}
-			if d, _ := obj.AttrOf(kmip.TagDeactivationDate).AsTime(); !d.Equal(cert.NotAfter) {
-				t.Errorf("Deactivation Date %v, certificate NotAfter %v", d, cert.NotAfter)
-			}
-			// Certificate Type may be given (KMIP 1.4 §4.7); kmipd issues X.509 only.
-			mustFail(t, sendOne(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v,
-				kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypePGP))))), kmip.ResultReasonFeatureNotSupported)
-			mustOK(t, sendOne(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v,
-				kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypeX_509))))))
-			// A client may not set what the server derives from the certificate.
-			if r := sendOne(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v, kmip.Struct(kmip.TagX_509CertificateSubject,
-				kmip.Bytes(kmip.TagSubjectDistinguishedName, ca.cert.RawSubject))))); r.status == kmip.ResultStatusSuccess {
-				t.Error("a client set X.509 Certificate Subject")
-			}
-			// A second Certify (certificate update) moves the key's Certificate Link.
-			id2 := createdID(t, sendOne(t, s, alice, v, certify(v, uidItem(pub))))
-			if linkedID(stored(t, s, pub), kmip.LinkTypeCertificateLink) != id2 || len(stored(t, s, pub).AttrValuesOf(kmip.TagLink)) != 1 {
-				t.Error("the public key does not link to its newest certificate only")
-			}
-		})
-	}
+	withCAPubEachVersion(t, func(t *testing.T, ca testCA, s *Service, v version, k *ecdsa.PrivateKey, pub string) {
+		id := createdID(t, sendOne(t, s, alice, v, certify(v, uidItem(pub))))
+		cert := issued(t, s, v, id, ca)
+		if cert.Subject.CommonName != "alice" || !sameKey(cert.PublicKey, &k.PublicKey) {
+			t.Errorf("certificate for %q and another key", cert.Subject.CommonName)
+		}
+		if cert.SerialNumber.BitLen() < 120 || cert.IsCA {
+			t.Errorf("serial %x (%d bits), IsCA %v", cert.SerialNumber, cert.SerialNumber.BitLen(), cert.IsCA)
+		}
+		if want := testNow.Add(DefaultCAValidity); !cert.NotAfter.Equal(want) {
+			t.Errorf("NotAfter %v, want %v", cert.NotAfter, want)
+		}
+		obj := stored(t, s, id)
+		if linkedID(obj, kmip.LinkTypePublicKeyLink) != pub || linkedID(stored(t, s, pub), kmip.LinkTypeCertificateLink) != id {
+			t.Error("the certificate and the public key do not link to each other")
+		}
+		if obj.Owner != "alice" || obj.State != domain.Active {
+			t.Errorf("owner %q state %v", obj.Owner, obj.State)
+		}
+		if alg, _ := obj.AttrOf(kmip.TagDigitalSignatureAlgorithm).AsEnum(); kmip.DigitalSignatureAlgorithm(alg) != kmip.DigitalSignatureAlgorithmECDSAWithSHA256 {
+			t.Errorf("Digital Signature Algorithm %d", alg)
+		}
+		if dn, _ := obj.AttrOf(kmip.TagX_509CertificateIssuer).Child(kmip.TagIssuerDistinguishedName).AsBytes(); string(dn) != string(ca.cert.RawSubject) {
+			t.Error("X.509 Certificate Issuer is not the CA")
+		}
+		if d, _ := obj.AttrOf(kmip.TagDeactivationDate).AsTime(); !d.Equal(cert.NotAfter) {
+			t.Errorf("Deactivation Date %v, certificate NotAfter %v", d, cert.NotAfter)
+		}
+		// Certificate Type may be given (KMIP 1.4 §4.7); kmipd issues X.509 only.
+		mustFail(t, sendOne(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v,
+			kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypePGP))))), kmip.ResultReasonFeatureNotSupported)
+		mustOK(t, sendOne(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v,
+			kmip.Enum(kmip.TagCertificateType, uint32(kmip.CertificateTypeX_509))))))
+		// A client may not set what the server derives from the certificate.
+		if r := sendOne(t, s, alice, v, certify(v, uidItem(pub), attrsFor(v, kmip.Struct(kmip.TagX_509CertificateSubject,
+			kmip.Bytes(kmip.TagSubjectDistinguishedName, ca.cert.RawSubject))))); r.status == kmip.ResultStatusSuccess {
+			t.Error("a client set X.509 Certificate Subject")
+		}
+		// A second Certify (certificate update) moves the key's Certificate Link.
+		id2 := createdID(t, sendOne(t, s, alice, v, certify(v, uidItem(pub))))
+		if linkedID(stored(t, s, pub), kmip.LinkTypeCertificateLink) != id2 || len(stored(t, s, pub).AttrValuesOf(kmip.TagLink)) != 1 {
+			t.Error("the public key does not link to its newest certificate only")
+		}
+	})
 }
 
 // The ID Placeholder names the key to certify and then the certificate.

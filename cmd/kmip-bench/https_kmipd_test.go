@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
-	"github.com/kmipd/kmipd/test/harness"
 )
 
 // TestBenchHTTPSAgainstKmipd: the suite's kmipd target serves its [https]
@@ -20,16 +17,7 @@ func TestBenchHTTPSAgainstKmipd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts kmipd")
 	}
-	kmipd := harness.Binary(t)
-	dir := t.TempDir()
-	pki, err := kmiptls.GenerateDevPKI(filepath.Join(dir, "pki"), kmiptls.DevPKIOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := clientTLS(pki.CACert, pki.ClientCert, pki.ClientKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kmipd, dir, pki, cfg := kmipdFixture(t)
 	ctx := context.Background()
 	tg := target{name: "kmipd-sqlite", kind: "kmipd", storage: "sqlite"}
 	srv, err := startTarget(ctx, tg, filepath.Join(dir, "kmipd"), pki, nil, "", kmipd, "", "", cfg)

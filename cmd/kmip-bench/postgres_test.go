@@ -15,7 +15,6 @@ import (
 	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
-	"github.com/kmipd/kmipd/test/harness"
 )
 
 // countingHandler is the null responder counting the messages it answers.
@@ -139,16 +138,7 @@ func TestPostgresSectionRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and kmipd")
 	}
-	kmipd := harness.Binary(t)
-	dir := t.TempDir()
-	pki, err := kmiptls.GenerateDevPKI(filepath.Join(dir, "pki"), kmiptls.DevPKIOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := clientTLS(pki.CACert, pki.ClientCert, pki.ClientKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kmipd, dir, pki, cfg := kmipdFixture(t)
 	o := suiteOptions{kmipd: kmipd, cell: 300 * time.Millisecond, proto: protocol{1, 2}}
 	sec := runPostgres(context.Background(), o, dir, pki, cfg, nil, "", io.Discard)
 	if sec.skipped != "" {

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/kmipd/kmipd/adapters/transport/kmiptls"
-	"github.com/kmipd/kmipd/test/harness"
 )
 
 // The sealing table has, for each cell and store, the plain row then the
@@ -67,16 +64,7 @@ func TestSealSectionRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts kmipd six times")
 	}
-	kmipd := harness.Binary(t)
-	dir := t.TempDir()
-	pki, err := kmiptls.GenerateDevPKI(filepath.Join(dir, "pki"), kmiptls.DevPKIOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := clientTLS(pki.CACert, pki.ClientCert, pki.ClientKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kmipd, dir, pki, cfg := kmipdFixture(t)
 	o := suiteOptions{kmipd: kmipd, cell: 200 * time.Millisecond, proto: protocol{1, 2}}
 	sec := runSeal(context.Background(), o, dir, pki, cfg, nil, "", io.Discard)
 	if len(sec.notes) > 0 {

@@ -32,65 +32,19 @@ func TestServerCrashUnderLoad(t *testing.T) {
 	s := openDSN(t, dsn, postgres.Options{OpTimeout: opTimeout, ConnectTimeout: time.Second})
 	ctx := context.Background()
 
-	var (
-		mu          sync.Mutex
-		acked       []string
-		ackedAfter  atomic.Int32 // acknowledgements after the restart
-		failures    atomic.Int32
-		restarted   atomic.Bool
-		slowest     atomic.Int64
-		stop        = make(chan struct{})
-		wg          sync.WaitGroup
-		unexpected  = make(chan error, 100)
-		testTimeout = time.After(60 * time.Second)
-	)
-	for g := range 8 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprintf("w%d-%06d", g, i)
-				start := time.Now()
-				err := s.Create(ctx, storetest.Sample(id))
-				if d := time.Since(start); d > time.Duration(slowest.Load()) {
-					slowest.Store(int64(d))
-				}
-				switch {
-				case err == nil:
-					mu.Lock()
-					acked = append(acked, id)
-					mu.Unlock()
-					if restarted.Load() {
-						ackedAfter.Add(1)
-					}
-				case errors.Is(err, ports.ErrUnavailable):
-					failures.Add(1)
-					time.Sleep(10 * time.Millisecond)
-				default:
-					select {
-					case unexpected <- fmt.Errorf("Create(%s): %w", id, err):
-					default:
-					}
-					time.Sleep(10 * time.Millisecond)
-				}
-			}
-		})
-	}
+	load := startCreateLoad(ctx, s, 8, "w", 10*time.Millisecond)
+	testTimeout := time.After(60 * time.Second)
 	waitFor := func(what string, cond func() bool) {
 		for !cond() {
 			select {
 			case <-testTimeout:
-				close(stop)
-				wg.Wait()
+				load.halt()
 				t.Fatalf("timed out waiting for %s", what)
 			case <-time.After(10 * time.Millisecond):
 			}
 		}
 	}
-	waitFor("writes before the crash", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 200 })
+	waitFor("writes before the crash", func() bool { return len(load.ackedIDs()) >= 200 })
 	if err := c.CrashServer(); err != nil {
 		t.Fatal(err)
 	}
@@ -98,19 +52,14 @@ func TestServerCrashUnderLoad(t *testing.T) {
 	if err := c.StartServer(); err != nil {
 		t.Fatal(err)
 	}
-	restarted.Store(true)
-	waitFor("writes after the restart", func() bool { return ackedAfter.Load() >= 200 })
-	close(stop)
-	wg.Wait()
-	close(unexpected)
-	for err := range unexpected {
-		t.Errorf("error other than ErrUnavailable: %v", err)
-	}
-	t.Logf("%d acknowledged, %d ErrUnavailable, slowest call %v", len(acked), failures.Load(), time.Duration(slowest.Load()))
-	if failures.Load() == 0 {
+	load.event.Store(true)
+	waitFor("writes after the restart", func() bool { return load.after.Load() >= 200 })
+	acked := load.finish(t)
+	t.Logf("%d acknowledged, %d ErrUnavailable, slowest call %v", len(acked), load.failures.Load(), time.Duration(load.slowest.Load()))
+	if load.failures.Load() == 0 {
 		t.Errorf("no call failed while the server was down: the test did not take the server down")
 	}
-	if d := time.Duration(slowest.Load()); d > opTimeout+2*time.Second {
+	if d := time.Duration(load.slowest.Load()); d > opTimeout+2*time.Second {
 		t.Errorf("a call took %v, more than its bound %v", d, opTimeout)
 	}
 	for _, id := range acked {
@@ -171,74 +120,112 @@ func TestFailoverToPromotedStandby(t *testing.T) {
 	url := fmt.Sprintf("postgres://%s@127.0.0.1:%d,127.0.0.1:%d/kmip?sslmode=disable&target_session_attrs=read-write",
 		pgtest.Superuser, primary.Port, standby.Port)
 	s := openDSN(t, url, postgres.Options{OpTimeout: 5 * time.Second, ConnectTimeout: time.Second})
-	var (
-		mu         sync.Mutex
-		acked      []string
-		after      atomic.Int32
-		failures   atomic.Int32
-		promoted   atomic.Bool
-		stop       = make(chan struct{})
-		wg         sync.WaitGroup
-		unexpected = make(chan error, 8)
-	)
-	for g := range 4 {
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprintf("f%d-%06d", g, i)
-				switch err := s.Create(ctx, storetest.Sample(id)); {
-				case err == nil:
-					mu.Lock()
-					acked = append(acked, id)
-					mu.Unlock()
-					if promoted.Load() {
-						after.Add(1)
-					}
-				case errors.Is(err, ports.ErrUnavailable):
-					failures.Add(1)
-					time.Sleep(20 * time.Millisecond)
-				default:
-					select {
-					case unexpected <- err:
-					default:
-					}
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-		})
-	}
+	load := startCreateLoad(ctx, s, 4, "f", 20*time.Millisecond)
 	wait := func(what string, cond func() bool) {
 		for end := time.Now().Add(60 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
 			if time.Now().After(end) {
-				close(stop)
-				wg.Wait()
+				load.halt()
 				t.Fatalf("timed out waiting for %s", what)
 			}
 		}
 	}
-	wait("writes to the primary", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 100 })
+	wait("writes to the primary", func() bool { return len(load.ackedIDs()) >= 100 })
 	if err := primary.CrashServer(); err != nil {
 		t.Fatal(err)
 	}
 	if err := standby.Promote(); err != nil {
 		t.Fatal(err)
 	}
-	promoted.Store(true)
-	wait("writes to the promoted standby", func() bool { return after.Load() >= 100 })
-	close(stop)
-	wg.Wait()
-	close(unexpected)
-	for err := range unexpected {
-		t.Errorf("error other than ErrUnavailable: %v", err)
-	}
-	t.Logf("%d acknowledged, %d after the promotion, %d ErrUnavailable meanwhile", len(acked), after.Load(), failures.Load())
+	load.event.Store(true)
+	wait("writes to the promoted standby", func() bool { return load.after.Load() >= 100 })
+	acked := load.finish(t)
+	t.Logf("%d acknowledged, %d after the promotion, %d ErrUnavailable meanwhile", len(acked), load.after.Load(), load.failures.Load())
 	for _, id := range acked {
 		if _, err := s.Get(ctx, id); err != nil {
 			t.Fatalf("acknowledged %s lost in the failover: %v", id, err)
 		}
 	}
+}
+
+// createLoad is writers Creating sample objects in a loop on one Store
+// until halted: it records every acknowledged id, the acknowledgements
+// after event is set, the ErrUnavailable failures, the slowest call and
+// (up to 100) errors of any other kind.
+type createLoad struct {
+	mu         sync.Mutex
+	acked      []string
+	after      atomic.Int32 // acknowledgements once event is set
+	failures   atomic.Int32
+	event      atomic.Bool
+	slowest    atomic.Int64
+	stop       chan struct{}
+	wg         sync.WaitGroup
+	unexpected chan error
+}
+
+// startCreateLoad starts writers goroutines naming their objects
+// prefix<writer>-<n>, each pausing backoff after a failed Create.
+func startCreateLoad(ctx context.Context, s *postgres.Store, writers int, prefix string, backoff time.Duration) *createLoad {
+	l := &createLoad{stop: make(chan struct{}), unexpected: make(chan error, 100)}
+	for g := range writers {
+		l.wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("%s%d-%06d", prefix, g, i)
+				start := time.Now()
+				err := s.Create(ctx, storetest.Sample(id))
+				if d := time.Since(start); d > time.Duration(l.slowest.Load()) {
+					l.slowest.Store(int64(d))
+				}
+				switch {
+				case err == nil:
+					l.mu.Lock()
+					l.acked = append(l.acked, id)
+					l.mu.Unlock()
+					if l.event.Load() {
+						l.after.Add(1)
+					}
+				case errors.Is(err, ports.ErrUnavailable):
+					l.failures.Add(1)
+					time.Sleep(backoff)
+				default:
+					select {
+					case l.unexpected <- fmt.Errorf("Create(%s): %w", id, err):
+					default:
+					}
+					time.Sleep(backoff)
+				}
+			}
+		})
+	}
+	return l
+}
+
+// ackedIDs is a copy of the ids acknowledged so far.
+func (l *createLoad) ackedIDs() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.acked...)
+}
+
+// halt stops the writers and waits for them.
+func (l *createLoad) halt() {
+	close(l.stop)
+	l.wg.Wait()
+}
+
+// finish halts the writers, fails t for every error other than
+// ErrUnavailable they met and returns the acknowledged ids.
+func (l *createLoad) finish(t *testing.T) []string {
+	t.Helper()
+	l.halt()
+	close(l.unexpected)
+	for err := range l.unexpected {
+		t.Errorf("error other than ErrUnavailable: %v", err)
+	}
+	return l.ackedIDs()
 }
