@@ -28,3 +28,18 @@ func TestAsyncIndicatorOfWrongTypeIsProhibited(t *testing.T) {
 		}
 	}
 }
+
+// Poll and Cancel read their Asynchronous Correlation Value as a Byte
+// String: missing or of another type, the item is refused with the
+// version's reason and no operation is looked up.
+func TestPollCancelCorrelationValueMalformed(t *testing.T) {
+	t.Parallel()
+	s, _ := newClockedService(t)
+	text := kmip.Text(kmip.TagAsynchronousCorrelationValue, "x")
+	for _, op := range []kmip.Operation{kmip.OperationPoll, kmip.OperationCancel} {
+		for _, v := range []version{v14, v21} {
+			mustFail(t, sendOne(t, s, alice, v, batchItem(op)), kmip.ResultReasonMissingData)
+			mustFail(t, sendOne(t, s, alice, v, batchItem(op, text)), kmip.ResultReasonInvalidField)
+		}
+	}
+}
