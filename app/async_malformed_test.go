@@ -43,3 +43,25 @@ func TestPollCancelCorrelationValueMalformed(t *testing.T) {
 		}
 	}
 }
+
+// Once an operation has finished, another client's Poll and Cancel of its
+// value still get the unknown-value answers: its result is its owner's.
+func TestAsyncFinishedIsOwnersOnly(t *testing.T) {
+	s, _ := asyncService(t, fakeCrypto{}, AsyncOptions{}, nil)
+	for _, v := range []version{v14, v21} {
+		create, unknown := aesCreate14(128, ""), kmip.ResultReasonItemNotFound
+		if v.major >= 2 {
+			create, unknown = aesCreate21(128, ""), kmip.ResultReasonInvalidAsynchronousCorrelationValue
+		}
+		acv := pendingACV(t, sendAsync(t, s, alice, v, kmip.AsynchronousIndicatorMandatory, create)[0])
+		createdID(t, pollUntilDone(t, s, alice, v, acv))
+		r := sendOne(t, s, bob, v, batchItem(kmip.OperationPoll, acvItem(acv)))
+		mustFail(t, r, unknown)
+		if r.payload != nil {
+			t.Fatalf("%s: bob's Poll carried a payload", v)
+		}
+		if c := cancelResult(t, s, bob, v, acv); c != kmip.CancellationResultUnavailable {
+			t.Fatalf("%s: bob's Cancel of a finished operation: %s", v, c)
+		}
+	}
+}
