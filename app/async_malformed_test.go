@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/kmipd/kmipd/domain/kmip"
 	"github.com/kmipd/kmipd/ports"
@@ -63,5 +64,22 @@ func TestAsyncFinishedIsOwnersOnly(t *testing.T) {
 		if c := cancelResult(t, s, bob, v, acv); c != kmip.CancellationResultUnavailable {
 			t.Fatalf("%s: bob's Cancel of a finished operation: %s", v, c)
 		}
+	}
+}
+
+// A client at max_async_per_client is answered synchronously also when it
+// asks 2.x Mandatory and when the item outlasts async_after: the item
+// runs to its end and its own result is the answer.
+func TestAsyncQuotaMandatoryAndAfter(t *testing.T) {
+	for _, after := range []time.Duration{0, 50 * time.Millisecond} {
+		g := newGated(true)
+		s, _ := asyncService(t, g, AsyncOptions{MaxPerClient: 1, After: after}, nil)
+		acv := pendingACV(t, sendAsync(t, s, alice, v21, kmip.AsynchronousIndicatorMandatory, aesCreate21(128, ""))[0])
+		time.AfterFunc(after+200*time.Millisecond, func() { close(g.release) })
+		it := sendAsync(t, s, alice, v21, kmip.AsynchronousIndicatorMandatory, aesCreate21(128, ""))[0]
+		if status(it) != kmip.ResultStatusSuccess || it.Path(kmip.TagResponsePayload, kmip.TagUniqueIdentifier) == nil {
+			t.Fatalf("after=%s: over the quota: %s, want the synchronous Create answer", after, it)
+		}
+		createdID(t, pollUntilDone(t, s, alice, v21, acv))
 	}
 }
