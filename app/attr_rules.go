@@ -26,6 +26,17 @@ func ruleFor(c *call, name string) (domain.AttrRule, error) {
 	return r, nil
 }
 
+// valueRule returns the rule of the attribute a client's Add, Set or Modify
+// Attribute names, after checking the version knows it (ruleFor) and the
+// value is well formed (checkAttrValue).
+func valueRule(c *call, at domain.Attribute) (domain.AttrRule, error) {
+	r, err := ruleFor(c, at.Name)
+	if err != nil {
+		return r, err
+	}
+	return r, checkAttrValue(at)
+}
+
 // attrReadOnly answers a forbidden attribute change: KMIP 2.x has Attribute
 // Read Only (OASIS BL-M-10-21); KMIP 1.x answers Permission Denied (1.4
 // §11.15-11.17 "read-only attribute").

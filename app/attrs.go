@@ -49,3 +49,18 @@ func allAttrs(v version, o *domain.Object) []domain.Attribute {
 	}
 	return out
 }
+
+// listedAttrs is allAttrs less the attributes an answer listing every
+// attribute leaves out for version v (domain.AttrRule.ListedIn): Get
+// Attributes without names and Get Attribute List answer it.
+func listedAttrs(v version, o *domain.Object) []domain.Attribute {
+	all := allAttrs(v, o)
+	out := all[:0:0]
+	for _, a := range all {
+		if r, ok := domain.AttrRuleFor(a.Name); ok && !r.ListedIn(v.major, v.minor) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}

@@ -15,11 +15,8 @@ func (s *Service) addAttribute(ctx context.Context, c *call) (*kmip.Item, error)
 		return nil, err
 	}
 	at := req.Attribute
-	r, err := ruleFor(c, at.Name)
+	r, err := valueRule(c, at)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkAttrValue(at); err != nil {
 		return nil, err
 	}
 	if !r.ClientSets {

@@ -14,11 +14,7 @@ import (
 // rule, or its Get rule when it has none (accessOp). A destroyed object is
 // exported without a value: its key material no longer exists.
 func (s *Service) export(ctx context.Context, c *call) (*kmip.Item, error) {
-	req, err := codec.DecodeGet(c.payload)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.loadFor(ctx, c)
+	req, obj, err := s.getTarget(ctx, c)
 	if err != nil {
 		return nil, err
 	}

@@ -12,11 +12,7 @@ import (
 // check it may be returned, convert its key to the requested format and
 // compression, then wrap it if asked.
 func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
-	req, err := codec.DecodeGet(c.payload)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := s.loadFor(ctx, c)
+	req, obj, err := s.getTarget(ctx, c)
 	if err != nil {
 		return nil, err
 	}
@@ -24,6 +20,17 @@ func (s *Service) get(ctx context.Context, c *call) (*kmip.Item, error) {
 		return nil, kindErr(errKindDestroyed, "object has been destroyed")
 	}
 	return s.release(ctx, c, req, obj)
+}
+
+// getTarget decodes a Get (or Export) request and loads the object it
+// names, after the access check (loadFor).
+func (s *Service) getTarget(ctx context.Context, c *call) (codec.GetRequest, *domain.Object, error) {
+	req, err := codec.DecodeGet(c.payload)
+	if err != nil {
+		return req, nil, err
+	}
+	obj, err := s.loadFor(ctx, c)
+	return req, obj, err
 }
 
 // release answers a Get of obj, which holds a value, in the form req asks

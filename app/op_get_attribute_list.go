@@ -13,5 +13,5 @@ func (s *Service) getAttributeList(ctx context.Context, c *call) (*kmip.Item, er
 	if err != nil {
 		return nil, err
 	}
-	return codec.GetAttributeListResponse(c.v.wire(), obj.ID, unlistedAt12(c.v, allAttrs(c.v, obj))), nil
+	return codec.GetAttributeListResponse(c.v.wire(), obj.ID, listedAttrs(c.v, obj)), nil
 }

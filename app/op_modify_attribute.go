@@ -46,11 +46,8 @@ func (s *Service) modifyAttribute(ctx context.Context, c *call) (*kmip.Item, err
 // well formed, that clients may modify the attribute and that a new Name is
 // not taken.
 func (s *Service) modifiableRule(ctx context.Context, c *call, at domain.Attribute) (domain.AttrRule, error) {
-	r, err := ruleFor(c, at.Name)
+	r, err := valueRule(c, at)
 	if err != nil {
-		return r, err
-	}
-	if err := checkAttrValue(at); err != nil {
 		return r, err
 	}
 	if !r.ClientModifies {

@@ -32,6 +32,11 @@ type AttrRule struct {
 	// RemovedIn is the major protocol version that dropped the attribute
 	// (0: never); clients of that version or later are not shown it.
 	RemovedIn int32
+	// ListedMajor/ListedMinor, when later than SinceMajor/SinceMinor, is
+	// the first version whose answers listing every attribute (Get
+	// Attributes without names, Get Attribute List) include it; before it,
+	// only a request naming the attribute is answered with it (ListedIn).
+	ListedMajor, ListedMinor int32
 }
 
 // Object type groups of the "Applies to Object Types" rows.
@@ -55,6 +60,13 @@ func (r AttrRule) since(major, minor int32) AttrRule {
 	return r
 }
 
+// listedFrom returns r listed in every-attribute answers only from
+// major.minor on (ListedIn).
+func (r AttrRule) listedFrom(major, minor int32) AttrRule {
+	r.ListedMajor, r.ListedMinor = major, minor
+	return r
+}
+
 // multi returns r as a multi-valued attribute.
 func (r AttrRule) multi() AttrRule {
 	r.Multi = true
@@ -66,6 +78,14 @@ func (r AttrRule) multi() AttrRule {
 func serverCert(major, minor, removed int32) AttrRule {
 	return AttrRule{AppliesTo: certificates, SinceMajor: major, SinceMinor: minor, RemovedIn: removed}
 }
+
+// originalCreationDate is the rule of Original Creation Date. KMIP 1.2
+// defines it (tag 0x4200BC, the OASIS 1.2 case TC-MDO-2-12 reads it by
+// name), but PyKMIP's client, which speaks 1.2 by default, cannot decode
+// its value and fails the whole Get Attributes; so a 1.2 answer listing
+// every attribute leaves it out, while a 1.2 request naming it gets it (a
+// deliberate difference, README "Conformance to each KMIP version").
+var originalCreationDate = clientAttr.since(1, 2).listedFrom(1, 3)
 
 // attrRules holds the rules of every standard attribute of KMIP 1.0 to 2.1.
 var attrRules = map[string]AttrRule{
@@ -111,7 +131,7 @@ var attrRules = map[string]AttrRule{
 	"Last Change Date":                 {},
 	"Key Value Present":                {AppliesTo: keyValues, SinceMajor: 1, SinceMinor: 2},
 	"Key Value Location":               {Multi: true, ClientSets: true, ClientModifies: true, ClientDeletes: true, AppliesTo: keyValues, SinceMajor: 1, SinceMinor: 2},
-	"Original Creation Date":           clientAttr.since(1, 2), // tag 0x4200BC, KMIP 1.2 (test case TC-MDO-2-12)
+	"Original Creation Date":           originalCreationDate, // tag 0x4200BC, KMIP 1.2 (test case TC-MDO-2-12)
 	"Random Number Generator":          AttrRule{ClientSets: true}.since(1, 3),
 	"PKCS#12 Friendly Name":            clientAttr.since(1, 4),
 	"Description":                      clientAttr.since(1, 4),
@@ -186,6 +206,13 @@ func (r AttrRule) VisibleIn(major, minor int32) bool {
 		return false
 	}
 	return major > r.SinceMajor || (major == r.SinceMajor && minor >= r.SinceMinor)
+}
+
+// ListedIn reports whether an answer listing every attribute to a client of
+// protocol version major.minor includes the attribute: it is visible there
+// (VisibleIn) and the version is ListedMajor.ListedMinor or later.
+func (r AttrRule) ListedIn(major, minor int32) bool {
+	return r.VisibleIn(major, minor) && (major > r.ListedMajor || (major == r.ListedMajor && minor >= r.ListedMinor))
 }
 
 // AppliesToType reports whether objects of type t may carry the attribute.

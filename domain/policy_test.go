@@ -120,3 +120,18 @@ func TestAttributeVisibility(t *testing.T) {
 		t.Error("Description exists from KMIP 1.4 on")
 	}
 }
+
+// TestOriginalCreationDateListedFrom13: Original Creation Date is visible
+// from KMIP 1.2 but answers listing every attribute include it only from 1.3
+// (PyKMIP's 1.2 client cannot decode it); an attribute without a listing
+// version is listed wherever it is visible.
+func TestOriginalCreationDateListedFrom13(t *testing.T) {
+	ocd, _ := AttrRuleFor("Original Creation Date")
+	if !ocd.VisibleIn(1, 2) || ocd.ListedIn(1, 2) || !ocd.ListedIn(1, 3) || !ocd.ListedIn(2, 1) || ocd.ListedIn(1, 1) {
+		t.Error("Original Creation Date: visible from 1.2, listed from 1.3")
+	}
+	desc, _ := AttrRuleFor("Description")
+	if desc.ListedIn(1, 3) || !desc.ListedIn(1, 4) {
+		t.Error("Description is listed wherever it is visible (1.4 on)")
+	}
+}
